@@ -1,0 +1,159 @@
+"""From a parsed document to its patients' case rows, every value with its evidence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spacy.tokens import Doc, Span
+
+from extractors.evidence import Finding, concepts_in, is_affirmed
+from extractors.fields import RULES
+from extractors.fields.purification import pe_mentions
+from extractors.nlp import build_nlp
+from extractors.patients import DOCUMENT_ZONES, PatientSegment, is_table_text, section_kind, segment_patients
+from extractors.tables import table_patients
+from pipeline.ids import ascii_slug, make_case_id
+from pipeline.model import Document
+from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS, InvalidValue, normalize_cell
+
+LIST_FIELDS = {name for name in SCORED_FIELDS if FIELD_BY_NAME[name].kind == "list"}
+
+
+@dataclass
+class Case:
+    case_id: str
+    number: int
+    label: str
+    values: dict[str, str] = field(default_factory=dict)
+    evidence: dict[str, list[Finding]] = field(default_factory=dict)
+    in_scope: bool = False
+    scope_reason: str = ""
+
+
+@dataclass
+class DocumentExtraction:
+    document: Document
+    cases: list[Case]
+    status: str  # relevant | related-no-pe | irrelevant
+    reason: str
+
+
+def _is_review(document: Document) -> bool:
+    types = {t.lower() for t in document.publication_types}
+    if document.article_type.lower() in ("review-article", "review", "systematic-review", "meta-analysis"):
+        return True
+    return ("review" in types or "systematic review" in types) and "case reports" not in types
+
+
+def _grading(doc: Doc, document: Document) -> Finding | None:
+    """The grading system when the article names exactly one (in its own methods, abstract or cases)."""
+    found: dict[str, Span] = {}
+    for span in doc.spans["concepts"]:
+        if span.label_ == "GRADING" and section_kind(document, span.start_char) in DOCUMENT_ZONES:
+            found.setdefault(span.id_, span)
+    if len(found) != 1:
+        return None
+    span = next(iter(found.values()))
+    return Finding("crs_grading", span.id_, span.start_char, span.end_char, "toxicity.crs_grading")
+
+
+def _run_rules(sentences: list[Span]) -> dict[str, list[Finding]]:
+    found: dict[str, list[Finding]] = {}
+    for rule in RULES:
+        for finding in rule(sentences):
+            found.setdefault(finding.field, []).append(finding)
+    return found
+
+
+def _merge(primary: dict[str, list[Finding]], fallback: dict[str, list[Finding]]) -> dict[str, list[Finding]]:
+    merged = dict(fallback)
+    merged.update(primary)
+    return merged
+
+
+def _patient_findings(document: Document, segment: PatientSegment) -> dict[str, list[Finding]]:
+    """The body's account wins over the abstract's; the abstract fills what the body leaves blank."""
+    body = [s for s in segment.sentences if section_kind(document, s.start_char) not in ("abstract", "title")]
+    summary = [s for s in segment.sentences if section_kind(document, s.start_char) in ("abstract", "title")]
+    return _merge(_run_rules(body), _run_rules(summary))
+
+
+def _mentions_cart(doc: Doc) -> bool:
+    return any(s.label_ in ("CART", "CART_PRODUCT") for s in doc.spans["concepts"])
+
+
+def _case_stem(document: Document) -> str:
+    surname = document.first_author_surname()
+    if surname:
+        return surname
+    return re.sub(r"\d.*$", "", Path(document.source_file).stem) or Path(document.source_file).stem
+
+
+def _finalise(case: Case, findings: dict[str, list[Finding]]) -> None:
+    for name in SCORED_FIELDS:
+        items = findings.get(name, [])
+        if not items:
+            continue
+        if name in LIST_FIELDS:
+            kept, seen = [], set()
+            for item in items:
+                if item.value not in seen:
+                    seen.add(item.value)
+                    kept.append(item)
+            raw = ";".join(i.value for i in kept)
+        else:
+            kept = items[:1]
+            raw = kept[0].value
+        try:
+            case.values[name] = normalize_cell(name, raw)
+        except InvalidValue:
+            continue
+        case.evidence[name] = kept
+
+
+def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtraction:
+    doc = doc if doc is not None else build_nlp()(document.text)
+    if _is_review(document):
+        return DocumentExtraction(document, [], "irrelevant", "review article: no patient of its own")
+    segments = {segment.number: segment for segment in segment_patients(doc, document)}
+    rows = {patient.number: patient for patient in table_patients(doc, document)}
+    grading = _grading(doc, document)
+    stem = _case_stem(document)
+    cases = []
+    for number in sorted(set(segments) | set(rows)):
+        segment = segments.get(number)
+        prose = _patient_findings(document, segment) if segment else {}
+        table = {}
+        if number in rows:
+            for finding in rows[number].findings:
+                table.setdefault(finding.field, []).append(finding)
+        findings = _merge(table, prose)
+        if grading and "crs_grade" in findings:
+            findings["crs_grading"] = [grading]
+        label = (rows[number].label if number in rows else "") or (segment.label if segment else "")
+        multi = len(set(segments) | set(rows)) > 1
+        case = Case(make_case_id(stem, document.year, number), number, label if multi else "")
+        _finalise(case, findings)
+        received_pe = bool(segment and pe_mentions(segment.sentences)) or int(case.values.get("pe_sessions", "0") or 0) > 0
+        if number in rows and case.values.get("pe_sessions") == "0":
+            received_pe = False
+        if not received_pe:
+            case.values["pe_sessions"] = "0"
+            if "pe_sessions" not in case.evidence or case.evidence["pe_sessions"][0].value != "0":
+                # absence has no words of its own: the evidence is the patient's description, which tells of no exchange
+                first = segment.sentences[0] if segment else None
+                case.evidence["pe_sessions"] = [Finding("pe_sessions", "0", first.start_char, first.end_char,
+                                                        "cases.no_plasma_exchange_described")] if first else []
+        case.in_scope = received_pe and _mentions_cart(doc)
+        case.scope_reason = "CAR-T then plasma exchange" if case.in_scope else (
+            "no plasma exchange after CAR-T" if _mentions_cart(doc) else "no CAR-T therapy")
+        cases.append(case)
+    if any(c.in_scope for c in cases):
+        status, reason = "relevant", f"{sum(c.in_scope for c in cases)} patient(s) given plasma exchange after CAR-T"
+    elif cases and _mentions_cart(doc):
+        status, reason = "related-no-pe", "CAR-T patient(s) without plasma exchange"
+    else:
+        status, reason = "irrelevant", "no CAR-T patient described" if not cases else "no CAR-T therapy"
+    return DocumentExtraction(document, cases, status, reason)

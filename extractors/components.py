@@ -1,0 +1,62 @@
+"""Small registered spaCy components, one job each."""
+
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from extractors.lexicon import concept_of
+
+# "DEX, dexamethasone; MP, methylprednisolone" or "TPE = therapeutic plasma exchange" (table footnotes)
+GLOSSARY_ENTRY = re.compile(r"(?:^|[;.]\s*|\n)([A-Z][A-Za-z0-9\-]{1,9})\s*(?:,|:|=)\s*([a-zA-Z][a-zA-Z\- ]{3,60}?)(?=\s*(?:;|\.|$|\n))")
+
+
+def _long_form_concept(doc: Doc, spans_key: str, start: int, end: int, text: str) -> Span | None:
+    for span in doc.spans[spans_key]:
+        if span.start_char <= start and span.end_char >= end - 1 and span.label_:
+            return span
+    found = concept_of(text)
+    if found:
+        return Span(doc, 0, 1, label=found[0], span_id=found[1])
+    return None
+
+
+@Language.factory("pecrs_abbreviation_concepts", default_config={"spans_key": "concepts"})
+def make_abbreviation_concepts(nlp: Language, name: str, spans_key: str):
+    def abbreviation_concepts(doc: Doc) -> Doc:
+        """Every use of a defined short form ("TPE", "PE", "TCZ") gets its long form's concept."""
+        definitions: dict[str, tuple[str, str]] = {}
+        for short in getattr(doc._, "abbreviations", []):
+            long_form = short._.long_form
+            concept = _long_form_concept(doc, spans_key, long_form.start_char, long_form.end_char, long_form.text)
+            if concept is not None:
+                definitions[short.text] = (concept.label_, concept.id_)
+        for match in GLOSSARY_ENTRY.finditer(doc.text):
+            short, long_text = match.group(1), match.group(2).strip()
+            found = concept_of(long_text)
+            if found and short not in definitions:
+                definitions[short] = found
+        if not definitions:
+            return doc
+        covered = {(s.start, s.end) for s in doc.spans[spans_key]}
+        added = []
+        for token in doc:
+            if token.text in definitions and (token.i, token.i + 1) not in covered:
+                label, concept_id = definitions[token.text]
+                added.append(Span(doc, token.i, token.i + 1, label=label, span_id=concept_id))
+        doc.spans[spans_key] = list(doc.spans[spans_key]) + added
+        return doc
+
+    return abbreviation_concepts
+
+
+@Language.factory("pecrs_prune_concepts", default_config={"spans_key": "concepts"})
+def make_prune_concepts(nlp: Language, name: str, spans_key: str):
+    def prune_concepts(doc: Doc) -> Doc:
+        """Keep the longest of overlapping concept spans ("B-cell acute lymphoblastic leukemia" over "ALL")."""
+        doc.spans[spans_key] = sorted(filter_spans(doc.spans[spans_key]), key=lambda s: s.start)
+        return doc
+
+    return prune_concepts

@@ -1,0 +1,71 @@
+"""Age and sex of the patient."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Span
+
+from extractors.evidence import Finding
+
+AGE = re.compile(
+    r"\b(?P<n>\d{1,3}(?:\.\d)?)[\s-]*(?P<unit>years?|yrs?|y|months?|mo|weeks?|wk)s?[\s-]*old\b"
+    r"|\b(?:aged?|age of|age:)\s*(?P<n2>\d{1,3})(?:\s*(?P<unit2>years?|months?))?\b"
+    r"|\b(?P<n3>\d{1,3})[\s-]?(?:yo|y/o|y\.o\.)\b"
+    r"|\b(?P<n4>\d{1,3})\s*(?:-|–)?\s*(?:year|yr)s?\s*(?:old)?\s*(?:male|female|man|woman|boy|girl|patient)\b"
+    r"|\b(?P<n5>\d{1,3})\s*(?:y|yrs?|years?)?\s*/\s*(?P<sex>[MF])\b",
+    re.IGNORECASE,
+)
+MALE = re.compile(r"\b(man|male|boy|gentleman|he|his|him|son|father|husband|M)\b")
+FEMALE = re.compile(r"\b(woman|female|girl|lady|she|her|hers|daughter|mother|wife|F)\b")
+SEX_NOUN = re.compile(r"\b(?:(?P<m>man|male|boy|gentleman)|(?P<f>woman|female|girl|lady))\b", re.IGNORECASE)
+
+
+def _age_years(number: str, unit: str | None) -> float:
+    value = float(number)
+    unit = (unit or "year").lower()
+    if unit.startswith("mo"):
+        return round(value / 12, 1)
+    if unit.startswith("w"):
+        return round(value / 52, 1)
+    return value
+
+
+def age(sentences: list[Span]) -> list[Finding]:
+    for sentence in sentences:
+        for match in AGE.finditer(sentence.text):
+            number = match.group("n") or match.group("n2") or match.group("n3") or match.group("n4") or match.group("n5")
+            unit = match.group("unit") or match.group("unit2")
+            years = _age_years(number, unit)
+            if 0 < years <= 110:
+                start = sentence.start_char + match.start()
+                return [Finding("age_years", f"{years:g}", start, sentence.start_char + match.end(), "demographics.age")]
+    return []
+
+
+def sex(sentences: list[Span]) -> list[Finding]:
+    """The first sex noun ("woman", "boy", "34/M"); failing that, the pronouns' majority."""
+    for sentence in sentences:
+        slash = re.search(r"\b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b", sentence.text)
+        noun = SEX_NOUN.search(sentence.text)
+        candidates = [m for m in (slash, noun) if m]
+        if candidates:
+            first = min(candidates, key=lambda m: m.start())
+            if first is slash:
+                value = slash.group(1).upper()
+                start, end = slash.start(1), slash.end(1)
+            else:
+                value = "M" if noun.group("m") else "F"
+                start, end = noun.start(), noun.end()
+            return [Finding("sex", value, sentence.start_char + start, sentence.start_char + end, "demographics.sex")]
+    pronouns = []
+    for sentence in sentences:
+        for match in re.finditer(r"\b(he|his|him|she|her|hers)\b", sentence.text, re.IGNORECASE):
+            pronouns.append((match.group(1).lower(), sentence.start_char + match.start(), sentence.start_char + match.end()))
+    male = [p for p in pronouns if p[0] in ("he", "his", "him")]
+    female = [p for p in pronouns if p[0] in ("she", "her", "hers")]
+    if len(male) >= 2 and len(male) >= 3 * len(female):
+        return [Finding("sex", "M", male[0][1], male[0][2], "demographics.sex_pronouns")]
+    if len(female) >= 2 and len(female) >= 3 * len(male):
+        return [Finding("sex", "F", female[0][1], female[0][2], "demographics.sex_pronouns")]
+    return []

@@ -1,0 +1,76 @@
+"""Tocilizumab doses, corticosteroids and other drugs given against CRS, ICANS or HLH."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Span
+
+from extractors.evidence import Finding, concepts_in, is_affirmed
+from extractors.values import COUNT, ORDINALS, count_value
+
+DOSES_BEFORE = re.compile(rf"\b(?P<n>{COUNT})\s+(?:\w+\s+){{0,2}}(?:doses?|administrations?|infusions?|injections?)\s+(?:of\s+)?$", re.IGNORECASE)
+DOSES_AFTER = re.compile(rf"^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?(?:(?:×|x)\s?(?P<x>\d{{1,2}})\b|(?:was\s+)?(?:given|administered|repeated)?\s*(?P<adv>once|twice|thrice|(?P<times>{COUNT})\s+times)\b)", re.IGNORECASE)
+ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:dose|administration|infusion)\b", re.IGNORECASE)
+DAY_LIST = re.compile(r"\bdays?\s*\+?\d{1,3}(?:\s*(?:,|and|&)\s*\+?\d{1,3})+", re.IGNORECASE)
+LYMPHODEPLETION = re.compile(r"\b(lymphodeplet|lympho-deplet|conditioning|fludarabine|bridging)", re.IGNORECASE)
+NONE_GIVEN = re.compile(r"\b(did not receive|was not given|were not given|not administered|never received|without)\b", re.IGNORECASE)
+
+
+def tocilizumab(sentences: list[Span]) -> list[Finding]:
+    best = None
+    negated = None
+    for sentence in sentences:
+        for span in concepts_in(sentence, "TOCILIZUMAB"):
+            if not is_affirmed(span):
+                if span._.is_negated and negated is None:
+                    negated = Finding("tocilizumab_doses", "0", sentence.start_char, sentence.end_char, "drugs.tocilizumab_none")
+                continue
+            text = sentence.text
+            before = text[max(0, span.start_char - sentence.start_char - 40): span.start_char - sentence.start_char]
+            after = text[span.end_char - sentence.start_char: span.end_char - sentence.start_char + 60]
+            candidates = []
+            match = DOSES_BEFORE.search(before)
+            if match:
+                candidates.append(count_value(match.group("n")))
+            match = DOSES_AFTER.search(after)
+            if match:
+                raw = match.group("x") or match.group("times") or match.group("adv")
+                candidates.append(count_value(raw))
+            for match in ORDINAL_DOSE.finditer(text):
+                candidates.append(ORDINALS[match.group("o").lower()])
+            days = DAY_LIST.search(after)
+            if days:
+                candidates.append(len(re.findall(r"\d{1,3}", days.group(0))))
+            candidates = [c for c in candidates if c and 0 < c <= 20]
+            if candidates and (best is None or max(candidates) > int(best.value)):
+                best = Finding("tocilizumab_doses", str(max(candidates)), span.start_char, span.end_char, "drugs.tocilizumab")
+    return [best] if best else ([negated] if negated else [])
+
+
+def corticosteroids(sentences: list[Span]) -> list[Finding]:
+    found: dict[str, Finding] = {}
+    none = None
+    for sentence in sentences:
+        for span in concepts_in(sentence, "STEROID"):
+            if span.id_ == "corticosteroids":
+                if span._.is_negated and none is None:
+                    none = Finding("corticosteroids", "none", sentence.start_char, sentence.end_char, "drugs.steroids_none")
+                continue
+            if is_affirmed(span) and span.id_ not in found:
+                found[span.id_] = Finding("corticosteroids", span.id_, span.start_char, span.end_char, "drugs.corticosteroids")
+    if found:
+        return list(found.values())
+    return [none] if none else []
+
+
+def other_drugs(sentences: list[Span]) -> list[Finding]:
+    found: dict[str, Finding] = {}
+    for sentence in sentences:
+        for span in concepts_in(sentence, "DRUG"):
+            if not is_affirmed(span) or span.id_ in found:
+                continue
+            if span.id_ == "cyclophosphamide" and LYMPHODEPLETION.search(sentence.text):
+                continue
+            found[span.id_] = Finding("other_drugs", span.id_, span.start_char, span.end_char, "drugs.other_drugs")
+    return list(found.values())

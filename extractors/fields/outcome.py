@@ -1,0 +1,60 @@
+"""Vital status at last follow-up, best response of the malignancy, and whether CRS resolved."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Span
+
+from extractors.evidence import Finding, concepts_in, is_affirmed
+
+DIED = re.compile(r"\b(died|death|passed away|succumbed|expired|deceased|was declared dead|fatal outcome|lost (?:his|her) life)\b", re.IGNORECASE)
+NOT_DIED = re.compile(r"\b(risk of death|cause of death in|no death|without death|leading cause|mortality rate|deaths? (?:occur|were reported) in)\b", re.IGNORECASE)
+ALIVE = re.compile(r"\b(discharged|alive|survived|survives|is doing well|remains? (?:well|in (?:complete )?remission)|recovered fully|full recovery|"
+                   r"was transferred (?:back )?to the (?:ward|general ward)|left the hospital|returned home|went home)\b", re.IGNORECASE)
+RESOLVED = re.compile(r"\b(resolv\w*|resolution|subsided|abated|brought under control|controlled|recover\w*|normali[sz]\w*|disappeared|defervesc\w*|afebrile)\b", re.IGNORECASE)
+UNRESOLVED = re.compile(r"\b(never resolved|did not resolve|failed to resolve|persist\w*|refractory (?:CRS|cytokine) until death|died (?:of|from) (?:refractory )?(?:CRS|cytokine))\b", re.IGNORECASE)
+RESPONSE_RANK = {"CR": 4, "PR": 3, "SD": 2, "PD": 1}
+RESPONSE_CONTEXT = re.compile(r"\b(achiev|attain|show|demonstrat|confirm|reveal|assess|evaluat|marrow|PET|MRD|remain|response|remission|day \+?\d|month|follow-up|restag|was in|in (?:complete|partial))", re.IGNORECASE)
+PRE_TREATMENT = re.compile(r"\b(prior|previous|before|after (?:induction|transplant|chemotherapy|salvage)|relapsed after|first remission|second remission|CR1|CR2)\b", re.IGNORECASE)
+
+
+def outcome(sentences: list[Span]) -> list[Finding]:
+    alive = None
+    for sentence in sentences:
+        text = sentence.text
+        died = DIED.search(text)
+        if died and not NOT_DIED.search(text) and not re.search(r"\b(no|not|without|never)\b[^.]{0,20}" + re.escape(died.group(0)), text, re.IGNORECASE):
+            return [Finding("outcome", "died", sentence.start_char + died.start(), sentence.start_char + died.end(), "outcome.died")]
+        match = ALIVE.search(text)
+        if match and alive is None:
+            alive = Finding("outcome", "alive", sentence.start_char + match.start(), sentence.start_char + match.end(), "outcome.alive")
+    return [alive] if alive else []
+
+
+def response(sentences: list[Span]) -> list[Finding]:
+    best = None
+    for sentence in sentences:
+        if PRE_TREATMENT.search(sentence.text):
+            continue
+        for span in concepts_in(sentence, "RESPONSE"):
+            if not is_affirmed(span) or not RESPONSE_CONTEXT.search(sentence.text):
+                continue
+            if best is None or RESPONSE_RANK[span.id_] > RESPONSE_RANK[best.value]:
+                best = Finding("response", span.id_, span.start_char, span.end_char, "outcome.response")
+    return [best] if best else []
+
+
+def crs_resolved(sentences: list[Span]) -> list[Finding]:
+    for sentence in sentences:
+        crs = [s for s in concepts_in(sentence, "CRS") if not s._.is_hypothetical]
+        mentions_symptoms = re.search(r"\b(CRS|cytokine|symptoms|fever|hemodynamic|vasopressor|clinical (?:condition|status))\b", sentence.text, re.IGNORECASE)
+        if not (crs or mentions_symptoms):
+            continue
+        bad = UNRESOLVED.search(sentence.text)
+        if bad and crs:
+            return [Finding("crs_resolved", "no", sentence.start_char + bad.start(), sentence.start_char + bad.end(), "outcome.crs_unresolved")]
+        good = RESOLVED.search(sentence.text)
+        if good and crs and not re.search(r"\b(not|no|never|without|failed)\b[^.]{0,25}" + re.escape(good.group(0)), sentence.text, re.IGNORECASE):
+            return [Finding("crs_resolved", "yes", sentence.start_char + good.start(), sentence.start_char + good.end(), "outcome.crs_resolved")]
+    return []

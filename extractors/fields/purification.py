@@ -1,0 +1,172 @@
+"""Plasma exchange (sessions, day, volume, fluid) and other extracorporeal purification."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Span
+
+from extractors.evidence import Finding, concepts_in, is_affirmed
+from extractors.quantities import find_quantities
+from extractors.values import COUNT, ORDINALS, count_value, find_days
+
+SESSION_NOUN = r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|exchanges?|times)"
+SESSIONS = re.compile(
+    rf"\b(?:a total of\s+|total(?:ly)? of\s+|overall\s+)?(?P<n>{COUNT})\s+(?:consecutive\s+|daily\s+|further\s+|more\s+)?"
+    rf"(?:(?:TPE|PE|PLEX|plasma[- ]exchange|plasmapheresis|apheresis)\s+)?{SESSION_NOUN}\b"
+    rf"|(?:×|x\s?)(?P<x>\d{{1,2}})\b"
+    rf"|\b(?P<days>{COUNT})\s+consecutive\s+days\b"
+    rf"|\bdaily\s+for\s+(?P<daily>{COUNT})\s+days\b",
+    re.IGNORECASE,
+)
+ORDINAL_SESSION = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:(?:TPE|PE|PLEX|plasma[- ]exchange)\s+)?(?:session|procedure|exchange|round|course|TPE|PE|PLEX)\b", re.IGNORECASE)
+START_CUE = re.compile(r"\b(start|initiat|began|begin|commenc|first|perform|underw|receiv|given|undergo|institut|on day|day)", re.IGNORECASE)
+PLASMA_VOLUMES = re.compile(r"\b(?P<n>\d(?:\.\d+)?|one and a half|one|two)\s*(?:-|–)?\s*(?:times\s+(?:the\s+)?(?:estimated\s+)?)?(?:total\s+)?(?:plasma volumes?|PV|TPV)\b", re.IGNORECASE)
+RANGE_BEFORE = re.compile(r"(?:\d(?:\.\d+)?|one)\s*(?:-|–|to)\s*$", re.IGNORECASE)
+REPLACEMENT_CUE = re.compile(r"\b(replac|substitut|exchanged (?:for|with)|using|with\b|fluid)", re.IGNORECASE)
+BEFORE_CART = re.compile(r"\b(before|prior to|preceding|ahead of)\b[^.;]{0,60}\b(CAR|infusion|lymphodeplet|leukapheresis)", re.IGNORECASE)
+OTHER_INDICATION = re.compile(r"\b(hyperviscosity|thrombotic thrombocytopenic|TTP\b|myasthenia|Guillain|antibody-mediated rejection|"
+                              r"hypertriglyceridemi|cryoglobulin|desensiti|anti-HLA|Goodpasture|ANCA|neuromyelitis|paraprotein)", re.IGNORECASE)
+WORD_FRACTIONS = {"one and a half": 1.5, "one": 1.0, "two": 2.0}
+
+
+# "the cells were infused 41 days after the last plasmapheresis": the exchange came first
+CELLS_AFTER_PE = re.compile(r"\b(infus\w*|administered|given|received)\b[^.;]{0,60}\bafter\b[^.;]*$", re.IGNORECASE)
+INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|reinfus\w*)\b", re.IGNORECASE)
+
+
+def infusion_start(sentences: list[Span]) -> int | None:
+    """Where the narrative first tells of the CAR-T cells being given."""
+    for sentence in sentences:
+        if concepts_in(sentence, ("CART", "CART_PRODUCT")) and INFUSION_CUE.search(sentence.text):
+            return sentence.start_char
+    return None
+
+
+def pe_mentions(sentences: list[Span]) -> list[Span]:
+    """Plasma exchange the patient received after CAR-T: affirmed, not before the cells, not for another disease.
+
+    A mention counts when it comes after the infusion in the narrative or names the toxicity it treats."""
+    mentions = []
+    infused_at = infusion_start(sentences)
+    for sentence in sentences:
+        for span in concepts_in(sentence, "PE"):
+            if not is_affirmed(span):
+                continue
+            if BEFORE_CART.search(sentence.text) or OTHER_INDICATION.search(sentence.text):
+                continue
+            if CELLS_AFTER_PE.search(sentence.doc.text[sentence.start_char:span.start_char]):
+                continue
+            treats_toxicity = bool(concepts_in(sentence, ("CRS", "ICANS", "HLH")))
+            if infused_at is not None and sentence.start_char < infused_at and not treats_toxicity:
+                continue
+            mentions.append(span)
+    return mentions
+
+
+def plasma_exchange(sentences: list[Span]) -> list[Finding]:
+    mentions = pe_mentions(sentences)
+    if not mentions:
+        return []
+    pe_sentences = []
+    for span in mentions:
+        if span.sent not in pe_sentences:
+            pe_sentences.append(span.sent)
+    findings = []
+    findings += _sessions(pe_sentences)
+    findings += _start_day(pe_sentences, mentions)
+    findings += _volumes(pe_sentences)
+    findings += _replacement(pe_sentences)
+    return findings
+
+
+def _sessions(pe_sentences: list[Span]) -> list[Finding]:
+    best = None
+    for sentence in pe_sentences:
+        text = sentence.text
+        for match in SESSIONS.finditer(text):
+            raw = match.group("n") or match.group("x") or match.group("days") or match.group("daily")
+            value = count_value(raw)
+            # a count negated in its own clause ("a third session was cancelled") does not count
+            if value and 0 < value <= 30 and not _negated_clause(text, match.end()):
+                candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
+                if best is None or candidate[0] > best[0]:
+                    best = candidate
+        for match in ORDINAL_SESSION.finditer(text):
+            value = ORDINALS[match.group("o").lower()]
+            if not _negated_clause(text, match.end()):
+                candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
+                if best is None or candidate[0] > best[0]:
+                    best = candidate
+    if best is None:
+        return []
+    return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions")]
+
+
+def _negated_clause(text: str, position: int) -> bool:
+    clause = re.split(r"[;,.]| but | and ", text[position:], maxsplit=1)[0]
+    return bool(re.search(r"\b(cancel+ed|not (?:performed|done|given|carried out|needed|required)|was omitted|withheld|planned)\b",
+                          clause, re.IGNORECASE))
+
+
+def _start_day(pe_sentences: list[Span], mentions: list[Span]) -> list[Finding]:
+    for sentence in pe_sentences:
+        if not START_CUE.search(sentence.text):
+            continue
+        days = find_days(sentence.text)
+        if days:
+            anchor = next(m for m in mentions if m.sent == sentence).start_char - sentence.start_char
+            day, start, end = min(days, key=lambda d: abs(d[1] - anchor))
+            return [Finding("pe_start_day", str(day), sentence.start_char + start, sentence.start_char + end,
+                            "purification.pe_start_day")]
+    return []
+
+
+def _volumes(pe_sentences: list[Span]) -> list[Finding]:
+    findings = []
+    for sentence in pe_sentences:
+        if not any(f.field == "pe_volume_ml" for f in findings):
+            for quantity in find_quantities(sentence.text, sentence.start_char):
+                if quantity.unit in ("mL", "L"):
+                    ml = quantity.to("mL")
+                    if 300 <= ml <= 15000:
+                        findings.append(Finding("pe_volume_ml", f"{ml:g}", quantity.start, quantity.end, "purification.pe_volume"))
+                        break
+        if not any(f.field == "pe_plasma_volumes" for f in findings):
+            for match in PLASMA_VOLUMES.finditer(sentence.text):
+                if RANGE_BEFORE.search(sentence.text[:match.start()]):
+                    continue
+                raw = match.group("n").lower()
+                value = WORD_FRACTIONS.get(raw) or float(raw)
+                if 0.5 <= value <= 3:
+                    findings.append(Finding("pe_plasma_volumes", f"{value:g}", sentence.start_char + match.start(),
+                                            sentence.start_char + match.end(), "purification.plasma_volumes"))
+                    break
+    return findings
+
+
+def _replacement(pe_sentences: list[Span]) -> list[Finding]:
+    fluids: dict[str, Span] = {}
+    for sentence in pe_sentences:
+        if not REPLACEMENT_CUE.search(sentence.text):
+            continue
+        for span in concepts_in(sentence, "FLUID"):
+            if span.text.lower() == "plasma" and re.match(r"\s*(volume|exchange|level|concentration)", sentence.doc.text[span.end_char:span.end_char + 15], re.I):
+                continue
+            fluids.setdefault(span.id_, span)
+    if not fluids:
+        return []
+    value = "FFP+albumin" if len(fluids) == 2 else next(iter(fluids))
+    spans = sorted(fluids.values(), key=lambda s: s.start_char)
+    return [Finding("pe_replacement", value, spans[0].start_char, spans[-1].end_char if spans[-1].sent == spans[0].sent else spans[0].end_char,
+                    "purification.pe_replacement")]
+
+
+def other_purification(sentences: list[Span]) -> list[Finding]:
+    findings = {}
+    for sentence in sentences:
+        for span in concepts_in(sentence, "PURIFICATION"):
+            if is_affirmed(span) and span.id_ not in findings:
+                findings[span.id_] = Finding("other_purification", span.id_, span.start_char, span.end_char,
+                                             "purification.other_purification")
+    return list(findings.values())

@@ -1,0 +1,85 @@
+"""CRS grade and onset, ICANS grade, HLH."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Span
+
+from extractors.evidence import Finding, concepts_in, is_affirmed
+from extractors.values import GRADE, find_days, grade_value
+
+GRADE_MENTION = re.compile(rf"\bgrade[sd]?\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})(?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?"
+                           rf"|\b(?P<g3>{GRADE})\s*grade\b", re.IGNORECASE)
+SYNDROMES = ("CRS", "ICANS", "HLH")
+MAX_DISTANCE = 45
+ONSET_CUE = re.compile(r"\b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)", re.IGNORECASE)
+NOT_MET = re.compile(r"\b(not (?:been )?met|not fulfil|not satisf|ruled out|excluded|did not meet|no evidence of|without)\b", re.IGNORECASE)
+
+
+def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
+    """(syndrome, grade, start, end) for each "grade N" attached to the nearest syndrome mention."""
+    graded = []
+    for sentence in sentences:
+        syndromes = [s for s in concepts_in(sentence, SYNDROMES)]
+        if not syndromes:
+            continue
+        for match in GRADE_MENTION.finditer(sentence.text):
+            start, end = sentence.start_char + match.start(), sentence.start_char + match.end()
+            grades = [grade_value(g) for g in (match.group("g"), match.group("g2"), match.group("g3")) if g]
+            grades = [g for g in grades if g is not None]
+            if not grades:
+                continue
+
+            def distance(span: Span) -> int:
+                return span.start_char - end if span.start_char >= end else (start - span.end_char if span.end_char <= start else 0)
+
+            nearest = min(syndromes, key=lambda s: (abs(distance(s)), s.start_char < start))
+            if abs(distance(nearest)) <= MAX_DISTANCE and not nearest._.is_hypothetical:
+                lo, hi = min(start, nearest.start_char), max(end, nearest.end_char)
+                graded.append((nearest.label_, max(grades), lo, hi))
+    return graded
+
+
+def crs_grade(sentences: list[Span]) -> list[Finding]:
+    grades = [g for g in _graded(sentences) if g[0] == "CRS" and 1 <= g[1] <= 5]
+    if not grades:
+        return []
+    best = max(grades, key=lambda g: g[1])
+    return [Finding("crs_grade", str(best[1]), best[2], best[3], "toxicity.crs_grade")]
+
+
+def icans(sentences: list[Span]) -> list[Finding]:
+    grades = [g for g in _graded(sentences) if g[0] == "ICANS"]
+    if grades:
+        best = max(grades, key=lambda g: g[1])
+        return [Finding("icans_grade", str(best[1]), best[2], best[3], "toxicity.icans_grade")]
+    mentions = [s for sentence in sentences for s in concepts_in(sentence, "ICANS")]
+    if mentions and all(s._.is_negated for s in mentions):
+        s = mentions[0]
+        return [Finding("icans_grade", "0", s.sent.start_char, s.sent.end_char, "toxicity.icans_absent")]
+    return []
+
+
+def hlh(sentences: list[Span]) -> list[Finding]:
+    negative = None
+    for sentence in sentences:
+        for span in concepts_in(sentence, "HLH"):
+            if is_affirmed(span) and not NOT_MET.search(sentence.text):
+                return [Finding("hlh", "yes", span.start_char, span.end_char, "toxicity.hlh")]
+            if negative is None and (span._.is_negated or NOT_MET.search(sentence.text)):
+                negative = Finding("hlh", "no", sentence.start_char, sentence.end_char, "toxicity.hlh_absent")
+    return [negative] if negative else []
+
+
+def crs_onset(sentences: list[Span]) -> list[Finding]:
+    for sentence in sentences:
+        crs = [s for s in concepts_in(sentence, "CRS") if is_affirmed(s)]
+        if not crs or not ONSET_CUE.search(sentence.text):
+            continue
+        days = find_days(sentence.text)
+        if days:
+            day, start, end = days[0]
+            return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
+                            "toxicity.crs_onset")]
+    return []

@@ -1,0 +1,103 @@
+"""The spaCy/scispaCy pipeline, configured in one place.
+
+A trained scispaCy model is used when one is installed; otherwise a blank English pipeline
+with scispaCy's tokenizer and pysbd sentencizer. Then: AbbreviationDetector, lexicon concepts
+(SpanRuler), concepts for abbreviations defined in the text, and medspaCy's ConText.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+
+from extractors import components  # noqa: F401  (registers the pecrs factories)
+from extractors.lexicon import lexicon_patterns
+
+log = logging.getLogger(__name__)
+
+TRAINED_MODELS = ("en_core_sci_lg", "en_core_sci_md", "en_core_sci_sm")
+CONCEPTS = "concepts"
+
+# ConText rules: medspaCy's defaults plus what case reports say about treatments.
+CONTEXT_RULES = [
+    {"literal": "considered", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
+    {"literal": "was considered", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
+    {"literal": "not given", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "not administered", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "not performed", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "not needed", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "not required", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "was not started", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "never", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
+    {"literal": "without", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
+    {"literal": "cancelled", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "canceled", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "criteria were not met", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "was ruled out", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "planned", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
+    {"literal": "was discussed", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
+    {"literal": "would", "category": "HYPOTHETICAL", "direction": "FORWARD"},
+    {"literal": "suspected", "category": "POSSIBLE_EXISTENCE", "direction": "BIDIRECTIONAL"},
+    {"literal": "prior to", "category": "HISTORICAL", "direction": "FORWARD"},
+]
+
+
+def trained_model_name() -> str | None:
+    """The name of an installed trained scispaCy model, if any."""
+    for name in TRAINED_MODELS:
+        if spacy.util.is_package(name):
+            return name
+    return None
+
+
+def _base_pipeline() -> Language:
+    name = trained_model_name()
+    if name:
+        try:
+            nlp = spacy.load(name, exclude=["ner"])
+            log.info("using trained model %s", name)
+            return nlp
+        except Exception as exc:  # a placeholder package or a broken install is not a model
+            log.warning("installed %s could not be loaded (%s); using the blank pipeline", name, exc)
+    from scispacy.custom_sentence_segmenter import pysbd_sentencizer  # noqa: F401  (registers the factory)
+    from scispacy.custom_tokenizer import combined_rule_tokenizer
+
+    nlp = spacy.blank("en")
+    nlp.tokenizer = combined_rule_tokenizer(nlp)
+    nlp.add_pipe("pysbd_sentencizer")
+    return nlp
+
+
+@lru_cache(maxsize=1)
+def build_nlp() -> Language:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        nlp = _base_pipeline()
+        from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
+
+        nlp.add_pipe("abbreviation_detector")
+        ruler = nlp.add_pipe("span_ruler", name="pecrs_concepts",
+                             config={"spans_key": CONCEPTS, "phrase_matcher_attr": "LOWER", "overwrite": False})
+        ruler.add_patterns(lexicon_patterns(nlp))
+        nlp.add_pipe("pecrs_abbreviation_concepts", config={"spans_key": CONCEPTS})
+        nlp.add_pipe("pecrs_prune_concepts", config={"spans_key": CONCEPTS})
+        from medspacy.context import ConText
+
+        nlp.add_pipe("medspacy_context", config={"input_span_type": "group", "span_group_name": CONCEPTS,
+                                                 "rules": "default"})
+        context = nlp.get_pipe("medspacy_context")
+        from medspacy.context import ConTextRule
+
+        context.add([ConTextRule(r["literal"], r["category"], direction=r["direction"]) for r in CONTEXT_RULES])
+        assert isinstance(context, ConText)
+    return nlp
+
+
+def pipeline_description() -> str:
+    nlp = build_nlp()
+    model = trained_model_name() or "blank en + scispaCy tokenizer"
+    return f"{model}; components: {', '.join(nlp.pipe_names)}"

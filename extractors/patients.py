@@ -1,0 +1,118 @@
+"""Patient segmentation: which sentences of an article describe which patient.
+
+An article describes one patient, or several under labels ("Patient 2", "Case 3", "The second
+patient"). Introductions, methods, discussions and back matter describe other people's patients
+or none, so they are never attributed to a patient of the article.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span
+
+from pipeline.model import Document
+
+PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
+DOCUMENT_ZONES = PATIENT_ZONES | {"methods"}
+LABEL = re.compile(r"^\s*(?:(?:in|for)\s+)?(?P<word>patient|case|pt\.?|subject)\s*(?:no\.?\s*|#)?(?P<n>\d{1,2}|[ivx]{1,4})\b(?!\s*(?:%|patients|cases|mg|years|y\b))",
+                   re.IGNORECASE)
+ORDINAL_LABEL = re.compile(r"^\s*(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)"
+                           r"(?:\s+(?:patient|case)\b|,?\s+(?:an?|was an?)\s+\d{1,3}[- ](?:year|month))", re.IGNORECASE)
+_ORDINAL_NUMBERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8}
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+PATIENT_WORDS = re.compile(
+    r"\b(\d{1,3}(?:\.\d)?[- ](?:year|month|week)s?[- ]old|aged? \d|(?:wo)?man\b|male\b|female\b|boy\b|girl\b|"
+    r"(?:our|the|a|this) patient\b|gentleman|lady|infant|toddler|child\b|adolescent)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class PatientSegment:
+    number: int
+    label: str = ""
+    sentences: list[Span] = field(default_factory=list)
+    from_abstract: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+
+def section_kind(document: Document, offset: int) -> str:
+    section = document.section_at(offset)
+    return section.kind if section else "other"
+
+
+def label_number(match: re.Match) -> int:
+    token = match.group("n").lower()
+    return int(token) if token.isdigit() else _ROMAN.get(token, 0)
+
+
+def _sentence_label(sentence: Span) -> tuple[int, str] | None:
+    match = LABEL.match(sentence.text)
+    if match and label_number(match):
+        word = match.group("word").rstrip(".").capitalize()
+        return label_number(match), f"{'Patient' if word in ('Pt', 'Subject') else word} {label_number(match)}"
+    ordinal = ORDINAL_LABEL.match(sentence.text)
+    if ordinal:
+        return _ORDINAL_NUMBERS[ordinal.group("ord").lower()], ""
+    return None
+
+
+def is_table_text(document: Document, offset: int) -> bool:
+    paragraph = document.paragraph_at(offset)
+    return paragraph is not None and paragraph.kind in ("table-row", "caption", "footnote")
+
+
+def _labelled_section(document: Document, section) -> tuple[int, str] | None:
+    """The label of the nearest enclosing section titled "Patient N" / "Case N", if any."""
+    by_id = {s.id: s for s in document.sections}
+    while section is not None:
+        match = LABEL.match(section.title)
+        if match and label_number(match) and len(section.title) <= 40:
+            word = match.group("word").rstrip(".").capitalize()
+            return label_number(match), f"{'Patient' if word in ('Pt', 'Subject') else word} {label_number(match)}"
+        section = by_id.get(section.parent_id) if section.parent_id else None
+    return None
+
+
+def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
+    """Segments of the article's own patients, in order of their numbers."""
+    labelled: dict[int, PatientSegment] = {}
+    unlabelled: list[Span] = []
+    current: PatientSegment | None = None
+    current_section = None
+
+    def patient(number: int, label: str) -> PatientSegment:
+        segment = labelled.setdefault(number, PatientSegment(number, label))
+        segment.label = segment.label or label
+        return segment
+
+    for sentence in doc.sents:
+        start = sentence.start_char
+        kind = section_kind(document, start)
+        if kind not in PATIENT_ZONES or is_table_text(document, start):
+            continue
+        section = document.section_at(start)
+        if section is not current_section:
+            current_section = section
+            heading = _labelled_section(document, section)
+            current = patient(*heading) if heading else None
+        found = _sentence_label(sentence)
+        if found:
+            current = patient(*found)
+        if current is not None:
+            current.sentences.append(sentence)
+            current.from_abstract = current.from_abstract or kind == "abstract"
+        else:
+            unlabelled.append(sentence)
+    if len(labelled) >= 2:
+        return [labelled[n] for n in sorted(labelled)]
+    single = PatientSegment(1)
+    single.sentences = sorted(unlabelled + [s for seg in labelled.values() for s in seg.sentences], key=lambda s: s.start)
+    if not any(PATIENT_WORDS.search(s.text) for s in single.sentences):
+        return []
+    return [single]

@@ -1,0 +1,77 @@
+"""Numbers with units in clinical prose, normalised with pint.
+
+"IL-6 > 5,000 pg/mL", "7.9 ng/mL", "ferritin 1 234 µg/L", "CRP 12.5mg/dL", "3,000 mL", "2.8 L".
+A bound ("> 5,000", "above 5,000") is the value, as SCHEMA.md asks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pint
+
+# Unit spellings as written, mapped to what pint parses.
+UNIT_SPELLINGS: dict[str, str] = {
+    "pg/ml": "pg/mL", "ng/ml": "ng/mL", "ng/l": "ng/L", "µg/l": "ug/L", "μg/l": "ug/L", "ug/l": "ug/L",
+    "mcg/l": "ug/L", "µg/ml": "ug/mL", "μg/ml": "ug/mL", "ug/ml": "ug/mL", "mg/dl": "mg/dL", "mg/l": "mg/L",
+    "g/l": "g/L", "mg/ml": "mg/mL", "pg/l": "pg/L", "ml": "mL", "l": "L", "litres": "L", "liters": "L",
+    "litre": "L", "liter": "L", "ml/kg": "mL/kg", "iu/ml": "IU/mL", "u/l": "U/L", "iu/l": "IU/L",
+    "mg/kg": "mg/kg", "mg": "mg", "g": "g", "mg/m2": "mg/m^2", "mg/m²": "mg/m^2",
+}
+_UNIT_ALTERNATION = "|".join(sorted((re.escape(u) for u in UNIT_SPELLINGS), key=len, reverse=True))
+_NUMBER = r"\d{1,3}(?:[,\u2009\u202f ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_BOUND = r"(?:[<>≥≤]=?|(?:more|greater|higher) than|above|over|exceeding|in excess of|beyond|up to)\s*"
+QUANTITY = re.compile(
+    rf"(?P<bound>{_BOUND})?(?P<number>{_NUMBER})\s?(?P<unit>{_UNIT_ALTERNATION})(?![A-Za-z0-9/])",
+    re.IGNORECASE,
+)
+# Two numbers sharing one unit: "5,230/210 pg/mL", "from 5,230 to 210 pg/mL" is handled by the lab rules.
+NUMBER = re.compile(rf"(?P<bound>{_BOUND})?(?P<number>{_NUMBER})(?![\d])")
+
+
+@lru_cache(maxsize=1)
+def units() -> pint.UnitRegistry:
+    registry = pint.UnitRegistry()
+    registry.define("international_unit = [iu] = IU")
+    return registry
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    unit: str  # pint-parsable spelling
+    start: int
+    end: int
+    bound: str = ""
+
+    def to(self, target: str) -> float:
+        if self.unit == target:
+            return self.value
+        return float(units().Quantity(self.value, self.unit).to(target).magnitude)
+
+    def convertible_to(self, target: str) -> bool:
+        try:
+            self.to(target)
+            return True
+        except (pint.DimensionalityError, pint.UndefinedUnitError):
+            return False
+
+
+def parse_number(text: str) -> float:
+    return float(re.sub(r"[,\u2009\u202f ]", "", text))
+
+
+def normalize_unit(spelling: str) -> str:
+    return UNIT_SPELLINGS.get(spelling.lower().replace("μ", "µ"), spelling)
+
+
+def find_quantities(text: str, offset: int = 0) -> list[Quantity]:
+    found = []
+    for match in QUANTITY.finditer(text):
+        found.append(Quantity(
+            value=parse_number(match.group("number")), unit=normalize_unit(match.group("unit")),
+            start=offset + match.start(), end=offset + match.end(), bound=(match.group("bound") or "").strip(),
+        ))
+    return found

@@ -1,0 +1,263 @@
+"""Tables with one row per patient: header cells map to fields, each body cell is its evidence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc
+
+from extractors.evidence import Finding
+from extractors.fields.labs import TARGET_UNITS
+from extractors.quantities import Quantity, normalize_unit, parse_number
+from extractors.values import grade_value
+from pipeline.model import Document, Table, TableCell
+
+# Header patterns (lower case) to the field they hold; the first match wins. Rules as data.
+HEADER_RULES: list[tuple[str, str]] = [
+    ("patient", r"^(patient|pt\.?|case|no\.?|#|id|subject)s?\b"),
+    ("age_sex", r"\bage\b.*\b(sex|gender)\b|\b(sex|gender)\b.*\bage\b"),
+    ("age_years", r"\bage\b"),
+    ("sex", r"\b(sex|gender)\b"),
+    ("crs_onset_day", r"\bcrs\b.*\bonset\b|\bonset\b.*\bcrs\b"),
+    ("crs_grade", r"\bcrs\b.*\bgrade\b|\bgrade\b.*\bcrs\b|^crs$"),
+    ("icans_grade", r"\b(icans|neurotox\w*)\b"),
+    ("hlh", r"\b(hlh|mas|iec-hs|hemophagocyt\w*)\b"),
+    ("pe_start_day", r"\b(day|start)\b.*\b(tpe|pe|plex|exchange|plasmapheresis)\b|\b(tpe|pe|plex|exchange)\b.*\b(day|start)\b"),
+    ("pe_sessions", r"\b(tpe|pe|plex|plasma exchange|plasmapheresis)\b.*\b(sessions?|number|n|times|procedures|cycles)\b|\b(sessions?|no\.)\b.*\b(tpe|pe|plex|exchange)"),
+    ("pe_plasma_volumes", r"\bplasma volumes?\b|\bpv\b"),
+    ("pe_volume_ml", r"\bvolume\b"),
+    ("pe_replacement", r"\b(replacement|fluid)\b"),
+    ("other_purification", r"\b(other|additional)\b.*\b(purification|extracorporeal|blood purification)\b|\bcrrt\b"),
+    ("il6", r"\b(il-?6|interleukin-?6)\b"),
+    ("ifng", r"\b(ifn-?γ|ifn-?gamma|ifng|interferon)\b"),
+    ("il10", r"\b(il-?10|interleukin-?10)\b"),
+    ("ferritin", r"\bferritin\b"),
+    ("crp", r"\b(crp|c-reactive protein)\b"),
+    ("tocilizumab_doses", r"\b(tocilizumab|tcz)\b"),
+    ("corticosteroids", r"\b(steroids?|corticosteroids?|glucocorticoids?)\b"),
+    ("other_drugs", r"\b(other|additional)\b.*\b(drugs?|therap\w*|agents?|immunosuppress\w*)\b"),
+    ("car_t_product", r"\b(car-?t|product|construct)\b"),
+    ("car_t_target", r"\btarget\b"),
+    ("diagnosis", r"\b(diagnosis|disease|malignancy|underlying|histology)\b"),
+    ("response", r"\bresponse\b"),
+    ("outcome", r"\b(outcome|status|survival)\b"),
+    ("crs_resolved", r"\b(crs resolution|resolved)\b"),
+]
+_COMPILED = [(name, re.compile(pattern)) for name, pattern in HEADER_RULES]
+PATIENT_CELL = re.compile(r"^(?:(?:patient|pt\.?|case|p|#)\s*)?(?P<n>\d{1,2})\b", re.IGNORECASE)
+MISSING = re.compile(r"^(?:na|n/a|nr|ne|nd|—|–|-|n\.a\.|not (?:available|done|reported|assessed)|unknown)$", re.IGNORECASE)
+PAIR = re.compile(r"^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s]+|na|nr|ne|—|-)\s*(?:/|→|->|to)\s*(?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s]+|na|nr|ne|—|-)$", re.IGNORECASE)
+UNIT_IN_HEADER = re.compile(r"\(([^)]*?(?:/|mL|ml|L\b)[^)]*)\)")
+
+
+@dataclass
+class TablePatient:
+    number: int
+    label: str
+    findings: list[Finding] = field(default_factory=list)
+
+
+def header_field(text: str) -> str | None:
+    lowered = text.lower()
+    for name, pattern in _COMPILED:
+        if pattern.search(lowered):
+            return name
+    return None
+
+
+def _columns(table: Table) -> dict[int, tuple[str, str]]:
+    """Column index -> (field key, header text), from the header rows."""
+    grid = table.grid()
+    columns = {}
+    for col in range(table.n_cols):
+        texts = []
+        for r in range(max(table.header_rows, 1)):
+            cell = grid[r][col] if r < len(grid) else None
+            if cell is not None and cell.text not in texts:
+                texts.append(cell.text)
+        header = " ".join(texts)
+        key = header_field(header)
+        if key:
+            columns[col] = (key, header)
+    return columns
+
+
+def is_patient_table(table: Table) -> bool:
+    if table.n_rows < 2:
+        return False
+    columns = _columns(table)
+    keys = {key for key, _ in columns.values()}
+    body = [c for c in table.cells if c.col == 0 and not c.is_header and c.row >= max(table.header_rows, 1)]
+    labelled = sum(1 for c in body if PATIENT_CELL.match(c.text))
+    return bool(body) and labelled >= max(1, 0.8 * len(body)) and (
+        ("patient" in keys) and len(keys & {"age_years", "age_sex", "sex", "crs_grade", "pe_sessions", "outcome",
+                                            "diagnosis", "car_t_product", "tocilizumab_doses", "corticosteroids"}) >= 1)
+
+
+def _finding(name: str, value: str, cell: TableCell, how: str) -> Finding:
+    return Finding(name, value, cell.start, cell.end, f"tables.{how}")
+
+
+def _concepts(doc: Doc, cell: TableCell, labels: tuple[str, ...]):
+    return [s for s in doc.spans["concepts"] if s.label_ in labels and s.start_char >= cell.start and s.end_char <= cell.end]
+
+
+def _number(text: str) -> float | None:
+    match = re.search(r"\d[\d,]*(?:\.\d+)?", text)
+    return parse_number(match.group(0)) if match else None
+
+
+def _read_cell(doc: Doc, key: str, header: str, cell: TableCell) -> list[Finding]:
+    text = cell.text.strip()
+    if MISSING.match(text):
+        return []
+    if key == "age_sex":
+        match = re.match(r"^(\d{1,3}(?:\.\d)?)\s*(y|yrs?|mo|m(?=\s*/))?\s*[/,\s]\s*([MF])\b", text, re.IGNORECASE)
+        if not match:
+            return []
+        age = float(match.group(1)) / (12 if (match.group(2) or "").lower().startswith("mo") else 1)
+        return [_finding("age_years", f"{round(age, 1):g}", cell, "age"), _finding("sex", match.group(3).upper(), cell, "sex")]
+    if key == "age_years":
+        value = _number(text)
+        if value is None:
+            return []
+        if re.search(r"\bmo(nths?)?\b", text + " " + header, re.IGNORECASE) and not re.search(r"\by(ears?)?\b", header, re.IGNORECASE):
+            value = round(value / 12, 1)
+        return [_finding("age_years", f"{value:g}", cell, "age")]
+    if key == "sex":
+        match = re.match(r"^(m|male|f|female|man|woman|boy|girl)\b", text, re.IGNORECASE)
+        if not match:
+            return []
+        return [_finding("sex", "M" if match.group(1).lower() in ("m", "male", "man", "boy") else "F", cell, "sex")]
+    if key in ("crs_grade", "icans_grade"):
+        match = re.search(r"\b([0-5]|I{1,3}|IV|V)\b", text)
+        grade = grade_value(match.group(1)) if match else None
+        if grade is None and key == "icans_grade" and re.match(r"^(no|none|absent)$", text, re.IGNORECASE):
+            grade = 0
+        return [_finding(key, str(grade), cell, "grade")] if grade is not None and (grade >= 1 or key == "icans_grade") else []
+    if key == "hlh":
+        if re.match(r"^(yes|y|present|\+)", text, re.IGNORECASE):
+            return [_finding("hlh", "yes", cell, "hlh")]
+        if re.match(r"^(no|n|absent|none|−|-)$", text, re.IGNORECASE):
+            return [_finding("hlh", "no", cell, "hlh")]
+        return []
+    if key in ("pe_sessions", "tocilizumab_doses", "crs_onset_day", "pe_start_day"):
+        match = re.match(r"^[+]?(-?\d{1,3})\b", text.replace("D", "").replace("day", "").strip())
+        if not match:
+            if key == "tocilizumab_doses" and re.match(r"^(no|none)$", text, re.IGNORECASE):
+                return [_finding(key, "0", cell, "count")]
+            return []
+        return [_finding(key, str(int(match.group(1))), cell, "count")]
+    if key == "pe_volume_ml":
+        value = _number(text)
+        if value is None:
+            return []
+        unit = "L" if re.search(r"\(\s*l\s*\)|\bliters?\b|\blitres?\b", header, re.IGNORECASE) else "mL"
+        ml = value * 1000 if unit == "L" else value
+        return [_finding(key, f"{ml:g}", cell, "volume")] if 300 <= ml <= 15000 else []
+    if key == "pe_plasma_volumes":
+        value = _number(text)
+        return [_finding(key, f"{value:g}", cell, "plasma_volumes")] if value and value <= 3 else []
+    if key == "pe_replacement":
+        fluids = {s.id_ for s in _concepts(doc, cell, ("FLUID",))}
+        if not fluids:
+            return []
+        return [_finding(key, "FFP+albumin" if len(fluids) > 1 else fluids.pop(), cell, "replacement")]
+    if key in TARGET_UNITS:
+        return _marker_pair(key, header, cell)
+    if key == "corticosteroids":
+        found = sorted({s.id_ for s in _concepts(doc, cell, ("STEROID",)) if s.id_ != "corticosteroids"})
+        if not found and re.match(r"^(no|none)$", text, re.IGNORECASE):
+            found = ["none"]
+        return [_finding(key, value, cell, "steroids") for value in found]
+    if key == "other_drugs":
+        return [_finding(key, v, cell, "drugs") for v in sorted({s.id_ for s in _concepts(doc, cell, ("DRUG",))})]
+    if key == "other_purification":
+        return [_finding(key, v, cell, "purification") for v in sorted({s.id_ for s in _concepts(doc, cell, ("PURIFICATION",))})]
+    if key in ("car_t_product", "car_t_target"):
+        from extractors.fields.disease import PRODUCT_TARGET
+
+        products = _concepts(doc, cell, ("CART_PRODUCT",))
+        targets = _concepts(doc, cell, ("CART_TARGET",))
+        found = []
+        if products:
+            found.append(_finding("car_t_product", products[0].id_, cell, "product"))
+            if not targets:
+                found.append(_finding("car_t_target", PRODUCT_TARGET[products[0].id_], cell, "product_target"))
+        elif targets and re.search(r"investigational|trial|in-house|academic", text, re.IGNORECASE):
+            found.append(_finding("car_t_product", "investigational", cell, "product"))
+        if targets:
+            found.append(_finding("car_t_target", targets[0].id_, cell, "target"))
+        return found
+    if key == "diagnosis":
+        spans = _concepts(doc, cell, ("DIAGNOSIS",))
+        return [_finding(key, spans[0].id_, cell, "diagnosis")] if spans else []
+    if key == "response":
+        spans = _concepts(doc, cell, ("RESPONSE",))
+        match = re.match(r"^(CR|PR|SD|PD)\b", text)
+        value = spans[0].id_ if spans else (match.group(1) if match else None)
+        return [_finding(key, value, cell, "response")] if value else []
+    if key == "outcome":
+        if re.search(r"\b(died|dead|death|deceased|expired)\b", text, re.IGNORECASE):
+            return [_finding(key, "died", cell, "outcome")]
+        if re.search(r"\b(alive|survived|discharged|living)\b", text, re.IGNORECASE):
+            return [_finding(key, "alive", cell, "outcome")]
+        return []
+    if key == "crs_resolved":
+        if re.match(r"^(yes|y|resolved)", text, re.IGNORECASE):
+            return [_finding(key, "yes", cell, "crs_resolved")]
+        if re.match(r"^(no|n|unresolved|persist)", text, re.IGNORECASE):
+            return [_finding(key, "no", cell, "crs_resolved")]
+    return []
+
+
+def _marker_pair(marker: str, header: str, cell: TableCell) -> list[Finding]:
+    unit_match = UNIT_IN_HEADER.search(header)
+    unit = normalize_unit(unit_match.group(1).strip()) if unit_match else TARGET_UNITS[marker]
+    target = TARGET_UNITS[marker]
+    lowered = header.lower()
+    text = cell.text.replace(" ", "")
+    pair = PAIR.match(cell.text.strip())
+    values: list[tuple[str, str]] = []
+    if pair and ("/" in lowered or "→" in lowered or ("pre" in lowered and "post" in lowered) or ("before" in lowered and "after" in lowered)):
+        values = [(f"{marker}_pre", pair.group("a")), (f"{marker}_post", pair.group("b"))]
+    elif re.search(r"\b(post|after)\b", lowered):
+        values = [(f"{marker}_post", text)]
+    elif re.search(r"\b(pre|before|peak|baseline)\b", lowered):
+        values = [(f"{marker}_pre", text)]
+    findings = []
+    for name, raw in values:
+        number = _number(raw)
+        if number is None or MISSING.match(raw.strip()):
+            continue
+        try:
+            value = Quantity(number, unit, 0, 0).to(target)
+        except Exception:
+            continue
+        findings.append(_finding(name, f"{value:g}", cell, "marker"))
+    return findings
+
+
+def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
+    patients: dict[int, TablePatient] = {}
+    for table in document.tables:
+        if not is_patient_table(table):
+            continue
+        columns = _columns(table)
+        grid = table.grid()
+        for r in range(max(table.header_rows, 1), table.n_rows):
+            row = grid[r]
+            first = row[0]
+            match = PATIENT_CELL.match(first.text) if first is not None else None
+            if not match:
+                continue
+            number = int(match.group("n"))
+            label = first.text if re.match(r"^(patient|case|pt)", first.text, re.IGNORECASE) else f"Patient {number}"
+            patient = patients.setdefault(number, TablePatient(number, label))
+            for col, (key, header) in columns.items():
+                cell = row[col] if col < len(row) else None
+                if key == "patient" or cell is None or cell.row != r and cell.rowspan == 1:
+                    continue
+                patient.findings.extend(_read_cell(doc, key, header, cell))
+    return [patients[n] for n in sorted(patients)]

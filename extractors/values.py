@@ -1,0 +1,51 @@
+"""Small value readers shared by the field rules: counts in words, Roman numerals, days, ages."""
+
+from __future__ import annotations
+
+import re
+
+WORD_NUMBERS = {
+    "one": 1, "single": 1, "once": 1, "two": 2, "twice": 2, "both": 2, "three": 3, "thrice": 3, "four": 4,
+    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}
+ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "fourteenth": 14, "twentieth": 20,
+}
+ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+COUNT = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|once|twice|thrice)"
+GRADE = r"(?:[1-5]|I{1,3}|IV|V)(?![\w])"
+# "day +5", "D+5", "d5", "day 5", "on the fifth day", "day −1"
+DAY = re.compile(
+    r"\b(?:(?:post-?infusion\s+)?day|d)\s?(?P<sign>[+\-−–]?)\s?(?P<n>\d{1,3})\b"
+    r"|\bon\s+the\s+(?P<ord>" + "|".join(ORDINALS) + r")\s+day\b"
+    r"|\b(?P<ord2>" + "|".join(ORDINALS) + r")\s+day\s+(?:after|post|following)\b",
+    re.IGNORECASE,
+)
+
+
+def count_value(text: str) -> int | None:
+    text = text.lower().strip()
+    if text.isdigit():
+        return int(text)
+    return WORD_NUMBERS.get(text)
+
+
+def grade_value(text: str) -> int | None:
+    text = text.strip()
+    if text.isdigit():
+        value = int(text)
+        return value if 0 <= value <= 5 else None
+    return ROMAN.get(text.lower())
+
+
+def day_value(match: re.Match) -> int:
+    if match.group("n") is not None:
+        value = int(match.group("n"))
+        return -value if match.group("sign") in ("-", "−", "–") else value
+    return ORDINALS[(match.group("ord") or match.group("ord2")).lower()]
+
+
+def find_days(text: str) -> list[tuple[int, int, int]]:
+    """(day, start, end) for every day reference in ``text``."""
+    return [(day_value(m), m.start(), m.end()) for m in DAY.finditer(text)]

@@ -1,0 +1,164 @@
+"""The pecrs command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from pipeline import __version__
+from pipeline.config import settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="pecrs: plasma exchange for CRS after CAR-T, mined from the literature.")
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _readable_file(path: Path, what: str) -> Path:
+    if not path.exists():
+        fail(f"{path}: {what} not found")
+    if not path.is_file():
+        fail(f"{path}: {what} is not a file")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        fail(f"{path}: cannot read {what} ({exc.strerror})")
+    return path
+
+
+@app.command()
+def run(
+    corpus: Optional[Path] = typer.Option(None, help="Corpus folder with manifest.csv (default: the embedded corpus)."),
+    gold: Optional[Path] = typer.Option(None, help="Gold case table to score against (default: gold/cases.csv)."),
+    out: Optional[Path] = typer.Option(None, help="Outputs folder (default: outputs/)."),
+    all_patients: bool = typer.Option(False, "--all-patients", help="Write every patient described, not only those given PE after CAR-T."),
+    no_score: bool = typer.Option(False, "--no-score", help="Do not score against a gold table."),
+) -> None:
+    """Parse, extract and score the corpus; write cases, evidence, documents, scores and a report."""
+    corpus = corpus or settings().corpus_dir
+    out = out or settings().outputs_dir
+    gold = None if no_score else (gold or settings().gold_path)
+    if not corpus.is_dir():
+        fail(f"{corpus}: corpus folder not found")
+    if gold is not None:
+        _readable_file(gold, "gold table")
+    from pipeline.flows import pecrs_run
+
+    summary = pecrs_run(corpus=corpus, gold=gold, out=out, all_patients=all_patients,
+                        progress=lambda message: console.print(f"[cyan]•[/cyan] {message}", highlight=False))
+    console.print(f"\n[bold]pecrs run {summary.run_id}[/bold]")
+    console.print(f"documents: {summary.documents} ({summary.failed} files failed); patients: {summary.patients}")
+    if summary.scores:
+        micro = summary.scores["micro"]
+        console.print(f"micro P {micro['precision']:.3f}  R {micro['recall']:.3f}  F1 {micro['f1']:.3f}  "
+                      f"(cases tp {summary.scores['cases']['tp']}, fp {summary.scores['cases']['fp']}, fn {summary.scores['cases']['fn']})")
+    console.print(f"outputs: {summary.run_dir} and {Path(out) / 'latest'}")
+
+
+@app.command()
+def parse(file: Path = typer.Argument(..., help="A PubMed XML, JATS XML, PDF or text file."),
+          as_json: bool = typer.Option(False, "--json", help="Print the whole document model as JSON.")) -> None:
+    """Parse one file into the document model and print it."""
+    from pipeline.parsing import ParseError, parse_file
+
+    _readable_file(file, "file")
+    try:
+        documents = parse_file(file)
+    except ParseError as exc:
+        errors.print(f"[red]error:[/red] {exc.path}: {exc.reason}", highlight=False)
+        raise typer.Exit(1)
+    if as_json:
+        payload = [d.model_dump() for d in documents]
+        sys.stdout.write(json.dumps(payload if len(payload) > 1 else payload[0], ensure_ascii=False, indent=1) + "\n")
+        return
+    for d in documents:
+        console.print(f"[bold]{d.doc_id}[/bold] ({d.format}) {d.title}", highlight=False)
+        console.print(f"  {d.journal} {d.year or ''}; {len(d.sections)} sections, {len(d.paragraphs)} paragraphs, "
+                      f"{len(d.sentences)} sentences, {len(d.tables)} tables", highlight=False)
+        for section in d.sections:
+            if section.title:
+                console.print(f"  {'  ' * (section.level - 1)}- {section.title} [{section.kind}]", highlight=False)
+
+
+@app.command()
+def score(gold: Path = typer.Argument(..., help="Gold case table (CSV)."),
+          predicted: Path = typer.Argument(..., help="Predicted case table (CSV)."),
+          as_json: bool = typer.Option(False, "--json", help="Print the full score report as JSON.")) -> None:
+    """Score a predicted case table against a gold one (SCHEMA.md's matching rules)."""
+    from pipeline.scoring import score_files
+
+    _readable_file(gold, "gold table")
+    _readable_file(predicted, "predicted table")
+    try:
+        report = score_files(gold, predicted)
+    except (ValueError, KeyError) as exc:
+        fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+        return
+    micro = report.micro
+    console.print(f"micro P {micro.precision:.3f}  R {micro.recall:.3f}  F1 {micro.f1:.3f}  (tp {micro.tp}, fp {micro.fp}, fn {micro.fn})")
+    console.print(f"cases tp {report.cases.tp}, fp {report.cases.fp}, fn {report.cases.fn}")
+    for name, counts in report.fields.items():
+        if counts.tp + counts.fp + counts.fn:
+            console.print(f"  {name:20s} P {counts.precision:.3f}  R {counts.recall:.3f}  F1 {counts.f1:.3f}")
+
+
+@app.command()
+def doctor() -> None:
+    """Versions, the spaCy model in use, paths, and whether Prefect can start."""
+    import platform
+
+    import spacy
+
+    from extractors.nlp import pipeline_description, trained_model_name
+
+    console.print(f"pecrs {__version__}, Python {platform.python_version()}, spaCy {spacy.__version__}")
+    for name in ("scispacy", "medspacy", "prefect", "pandas", "lxml", "pdfplumber", "pint"):
+        try:
+            from importlib.metadata import version
+
+            console.print(f"  {name} {version(name)}")
+        except Exception:
+            console.print(f"  {name} [red]not installed[/red]")
+    console.print(f"spaCy model: {trained_model_name() or 'none installed; blank English + scispaCy tokenizer'}")
+    console.print(f"pipeline: {pipeline_description()}")
+    s = settings()
+    for label, path in (("corpus", s.corpus_dir), ("gold", s.gold_path), ("outputs", s.outputs_dir), ("data", s.data_dir)):
+        console.print(f"{label}: {path} ({'present' if path.exists() else 'missing'})")
+    if s.gold_path.exists():
+        import pandas as pd
+
+        console.print(f"gold cases: {len(pd.read_csv(s.gold_path, dtype=str))}")
+    try:
+        from pipeline.prefect_setup import configure_prefect
+
+        configure_prefect()
+        from prefect import flow
+
+        @flow(name="pecrs-doctor")
+        def ping() -> str:
+            return "ok"
+
+        console.print(f"prefect: can start a flow ({ping()})")
+    except Exception as exc:  # report, do not crash: this is a diagnosis
+        console.print(f"prefect: [red]cannot start[/red] ({type(exc).__name__}: {exc})")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

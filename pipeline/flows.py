@@ -1,0 +1,91 @@
+"""The main job as a Prefect flow: parse -> extract -> score -> write. Thin: the work is in pipeline.stages."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from pipeline.prefect_setup import configure_prefect
+
+configure_prefect()
+
+from prefect import flow, task  # noqa: E402
+
+from pipeline import stages  # noqa: E402
+from pipeline.corpus import corpus_entries  # noqa: E402
+from pipeline.evaluation import evaluate  # noqa: E402
+from pipeline.outputs import publish_latest, write_run  # noqa: E402
+from pipeline.report import render_report  # noqa: E402
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    run_dir: Path
+    documents: int
+    failed: int
+    patients: int
+    scores: dict | None
+    timings: dict[str, float]
+
+
+Progress = Callable[[str], None]
+
+
+@task(name="parse")
+def parse_task(entries):
+    return [stages.parse_entry(entry) for entry in entries]
+
+
+@task(name="extract")
+def extract_task(documents):
+    return [stages.extract(document) for document in documents]
+
+
+@task(name="score")
+def score_task(gold: Path, predicted: Path, evidence: list[dict]) -> dict:
+    return evaluate(gold, predicted, evidence)
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+@flow(name="pecrs-run", log_prints=False)
+def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = False,
+              progress: Progress | None = None) -> RunSummary:
+    say = progress or (lambda message: None)
+    timings: dict[str, float] = {}
+    run_id = new_run_id()
+    run_dir = Path(out) / run_id
+
+    started = time.perf_counter()
+    entries = corpus_entries(Path(corpus))
+    say(f"parse: {len(entries)} files from {corpus}")
+    parsed = parse_task(entries)
+    documents = [d for item in parsed for d in item.documents]
+    failed = sum(1 for item in parsed if item.error)
+    timings["parse"] = time.perf_counter() - started
+    say(f"parse: {len(documents)} documents, {failed} files failed ({timings['parse']:.1f} s)")
+
+    started = time.perf_counter()
+    say(f"extract: {len(documents)} documents")
+    extractions = extract_task(documents)
+    rows, evidence = stages.case_rows(extractions, all_patients)
+    timings["extract"] = time.perf_counter() - started
+    say(f"extract: {len(rows)} patients ({timings['extract']:.1f} s)")
+
+    results = stages.document_results(parsed, extractions, Path(corpus))
+    write_run(run_dir, rows, evidence, results, None, "")
+    scores = None
+    if gold is not None:
+        started = time.perf_counter()
+        scores = score_task(Path(gold), run_dir / "cases.csv", evidence)
+        timings["score"] = time.perf_counter() - started
+        say(f"score: micro F1 {scores['micro']['f1']:.3f} ({timings['score']:.1f} s)")
+    write_run(run_dir, rows, evidence, results, scores, render_report(run_id, results, rows, scores, timings))
+    publish_latest(run_dir, Path(out) / "latest")
+    return RunSummary(run_id, run_dir, len(documents), failed, len(rows), scores, timings)

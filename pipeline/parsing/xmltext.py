@@ -1,0 +1,56 @@
+"""Flattening inline XML markup (italics, sub/superscripts, cross-references) into plain text."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.parsing.safexml import local_name
+
+# Markers that point at footnotes or references: their text is not part of the sentence.
+_MARKER_REF_TYPES = {"table-fn", "fn"}
+_MARKER_TEXT = re.compile(r"^[\s,\-–\[\]()\d*†‡§¶#a-zA-Z]{0,12}$")
+
+
+def _is_marker(element) -> bool:
+    name = local_name(element)
+    if name == "xref":
+        return element.get("ref-type", "") in _MARKER_REF_TYPES and _MARKER_TEXT.match("".join(element.itertext()) or "")
+    if name == "sup":
+        text = "".join(element.itertext()).strip()
+        # a letter or symbol footnote mark, or a citation list such as "12,13" or "4-6"
+        return bool(text) and (re.fullmatch(r"[a-zA-Z*†‡§¶#]{1,2}", text) is not None or _only_xrefs(element))
+    return False
+
+
+def _only_xrefs(element) -> bool:
+    children = list(element)
+    return bool(children) and all(local_name(c) == "xref" for c in children)
+
+
+def inline_text(element, skip: frozenset[str] = frozenset()) -> str:
+    """The text of ``element`` with markup flattened; children named in ``skip`` are left out."""
+    parts: list[str] = []
+    _collect(element, parts, skip, top=True)
+    return "".join(parts)
+
+
+def _collect(element, parts: list[str], skip: frozenset[str], top: bool = False) -> None:
+    name = local_name(element)
+    if not top:
+        if name in skip or _is_marker(element):
+            if element.tail:
+                parts.append(element.tail)
+            return
+    if name == "sup" and not top:
+        text = "".join(element.itertext())
+        previous = parts[-1] if parts else ""
+        parts.append(("^" if previous[-1:].isalnum() else "") + text)
+    elif name in ("break", "br"):
+        parts.append(" ")
+    else:
+        if element.text:
+            parts.append(element.text)
+        for child in element:
+            _collect(child, parts, skip)
+    if not top and element.tail:
+        parts.append(element.tail)

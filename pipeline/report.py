@@ -1,0 +1,48 @@
+"""report.md: the run's figures and errors for a person to read."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+
+def _pct(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def render_report(run_id: str, documents, cases: list[dict], scores: dict | None, timings: dict[str, float]) -> str:
+    status = Counter(d.status for d in documents)
+    lines = [f"# pecrs run {run_id}", "",
+             f"Documents: {len(documents)} ({', '.join(f'{k} {v}' for k, v in sorted(status.items()))}); "
+             f"patients in cases.csv: {len(cases)}.", ""]
+    if timings:
+        lines += ["Stage timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()), ""]
+    if scores:
+        micro, macro, cases_counts = scores["micro"], scores["macro"], scores["cases"]
+        lit = scores["review_literature"]
+        lines += [
+            "## Scores against the gold table", "",
+            f"- micro: P {_pct(micro['precision'])}, R {_pct(micro['recall'])}, F1 {_pct(micro['f1'])} "
+            f"(tp {micro['tp']}, fp {micro['fp']}, fn {micro['fn']})",
+            f"- macro over {macro['fields_scored']} fields: P {_pct(macro['precision'])}, R {_pct(macro['recall'])}, F1 {_pct(macro['f1'])}",
+            f"- cases: tp {cases_counts['tp']}, fp {cases_counts['fp']}, fn {cases_counts['fn']}",
+            f"- the review's literature cases: {lit['in_gold']} of {lit['review_cases']} in gold; "
+            f"micro F1 {_pct(lit['micro']['f1'])} (P {_pct(lit['micro']['precision'])}, R {_pct(lit['micro']['recall'])})",
+            "", "| field | tp | fp | fn | P | R | F1 |", "|---|---|---|---|---|---|---|",
+        ]
+        for name, c in scores["fields"].items():
+            lines.append(f"| {name} | {c['tp']} | {c['fp']} | {c['fn']} | {_pct(c['precision'])} | {_pct(c['recall'])} | {_pct(c['f1'])} |")
+        lines += ["", f"## Errors ({len(scores['errors'])})", ""]
+        if scores["errors"]:
+            lines += ["| kind | field | value | gold case | predicted case | why | evidence |", "|---|---|---|---|---|---|---|"]
+            for e in scores["errors"]:
+                quote = e["evidence"][0]["quote"] if e.get("evidence") else ""
+                quote = quote.replace("|", "\\|").replace("\n", " ")[:120]
+                lines.append(f"| {e['kind']} | {e['field']} | {e['value']} | {e['gold_case_id'] or ''} | "
+                             f"{e['predicted_case_id'] or ''} | {e['reason']} | {quote} |")
+    failed = [d for d in documents if d.status == "failed"]
+    lines += ["", "## Documents", "", "| file | status | patients | reason |", "|---|---|---|---|"]
+    for d in documents:
+        lines.append(f"| {d.file} | {d.status} | {d.patients_in_scope}/{d.patients_found} | {d.reason} |")
+    if failed:
+        lines += ["", f"{len(failed)} file(s) failed to parse; see the reasons above."]
+    return "\n".join(lines) + "\n"

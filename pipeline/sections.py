@@ -1,0 +1,30 @@
+"""Section kinds from section titles: rules as data."""
+
+from __future__ import annotations
+
+import re
+
+# First matching rule wins; patterns are matched against the lower-cased title.
+SECTION_RULES: list[tuple[str, str]] = [
+    ("back", r"\b(references?|bibliography|acknowledge?ments?|funding|conflicts? of interest|competing interests?|"
+             r"author contributions?|data availability|ethics|consent|abbreviations|supplementary|disclosures?|footnotes)\b"),
+    ("abstract", r"^(abstract|summary|synopsis)\b"),
+    ("case", r"\b(case (presentation|report|description|summary|history|\d+)|cases?\b|patients? \d+|clinical (course|history)|"
+             r"patient (description|history|presentation)|presentation|history)\b"),
+    ("introduction", r"\b(introduction|background)\b"),
+    ("methods", r"\b(methods?|materials|patients and methods|study design|statistical)\b"),
+    ("results", r"\b(results?|findings|outcomes?)\b"),
+    ("discussion", r"\b(discussion|comment|review of (the )?literature|literature review)\b"),
+    ("conclusion", r"\b(conclusions?|concluding|learning points?|take-?home|key points)\b"),
+]
+_COMPILED = [(kind, re.compile(pattern)) for kind, pattern in SECTION_RULES]
+
+
+def classify_section(title: str, parent_kind: str | None = None) -> str:
+    lowered = title.lower().strip()
+    for kind, pattern in _COMPILED:
+        if pattern.search(lowered):
+            return kind
+    if parent_kind and parent_kind not in ("title",):
+        return parent_kind
+    return "other"

@@ -1,0 +1,119 @@
+"""The pipeline's stages as plain functions: parse, extract, tabulate, score.
+
+The Prefect flow (pipeline.flows) wraps these as tasks; tests call them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.corpus import CorpusEntry
+from pipeline.model import Document
+from pipeline.parsing import ParseError, parse_file
+from pipeline.schema import COLUMNS, SCORED_FIELDS
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    documents: list[Document] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class DocumentResult:
+    """What a run knows about one input document, for documents.csv."""
+    doc_id: str
+    file: str
+    format: str
+    title: str
+    status: str  # relevant | related-no-pe | irrelevant | failed
+    reason: str
+    patients_found: int = 0
+    patients_in_scope: int = 0
+
+
+def parse_entry(entry: CorpusEntry) -> ParsedFile:
+    try:
+        return ParsedFile(str(entry.path), parse_file(entry.path))
+    except ParseError as exc:
+        return ParsedFile(str(entry.path), error=exc.reason)
+    except Exception as exc:  # a parser bug on one file must not stop the run
+        return ParsedFile(str(entry.path), error=f"parser error: {type(exc).__name__}: {exc}")
+
+
+def extract(document: Document):
+    """The document's cases; imports the NLP pipeline only when first needed."""
+    from extractors.cases import extract_document
+
+    return extract_document(document)
+
+
+def case_rows(extractions, all_patients: bool = False) -> tuple[list[dict], list[dict]]:
+    """Rows of cases.csv and lines of evidence.jsonl."""
+    rows, evidence = [], []
+    for extraction in extractions:
+        document = extraction.document
+        for case in extraction.cases:
+            if not (case.in_scope or all_patients):
+                continue
+            row = {column: "" for column in COLUMNS}
+            row.update(case_id=case.case_id, doc_id=document.doc_id, pmid=document.pmid or "",
+                       pmcid=document.pmcid or "", doi=document.doi or "", patient_label=case.label)
+            for name in SCORED_FIELDS:
+                row[name] = case.values.get(name, "")
+            rows.append(row)
+            for name, findings in case.evidence.items():
+                for finding in findings:
+                    evidence.append(evidence_line(document, case.case_id, name, finding))
+    return rows, evidence
+
+
+def evidence_line(document: Document, case_id: str, name: str, finding) -> dict:
+    section = document.section_at(finding.start)
+    line = {
+        "case_id": case_id, "field": name, "value": finding.value, "doc_id": document.doc_id,
+        "section": section.title if section else "", "section_kind": section.kind if section else "",
+        "start": finding.start, "end": finding.end, "quote": document.quote(finding.start, finding.end),
+        "extractor": finding.extractor,
+    }
+    cell = document.cell_at(finding.start)
+    if cell is not None:
+        table, table_cell = cell
+        line["table"] = {"id": table.id, "label": table.label, "row": table_cell.row, "col": table_cell.col,
+                         "cell": table_cell.text}
+    else:
+        sentence = document.sentence_at(finding.start)
+        if sentence is not None:
+            line["sentence"] = {"id": sentence.id, "start": sentence.start, "end": sentence.end,
+                                "text": document.quote(sentence.start, sentence.end)}
+    return line
+
+
+def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path) -> list[DocumentResult]:
+    results = []
+    by_doc = {id(e.document): e for e in extractions}
+    for item in parsed:
+        name = _relative(item.path, corpus_dir)
+        if item.error:
+            results.append(DocumentResult("", name, "", "", "failed", item.error))
+            continue
+        for document in item.documents:
+            extraction = by_doc.get(id(document))
+            if extraction is None:
+                results.append(DocumentResult(document.doc_id, name, document.format, document.title, "failed",
+                                              "extraction did not complete"))
+                continue
+            results.append(DocumentResult(
+                document.doc_id, name, document.format, document.title, extraction.status, extraction.reason,
+                len(extraction.cases), sum(c.in_scope for c in extraction.cases)))
+    return results
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
+

@@ -1,0 +1,32 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """../shared, the read-only real data; a missing folder fails under PECRS_REQUIRE_SHARED=1."""
+    if not (SHARED / "data").is_dir():
+        if os.environ.get("PECRS_REQUIRE_SHARED") == "1":
+            pytest.fail(f"{SHARED} is missing but PECRS_REQUIRE_SHARED=1")
+        pytest.skip("../shared is not present on this machine")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    from extractors.nlp import build_nlp
+
+    return build_nlp()
+
+
+@pytest.fixture(scope="session")
+def corpus_documents():
+    from pipeline.corpus import corpus_entries
+    from pipeline.parsing import parse_file
+
+    return [d for entry in corpus_entries(ROOT / "corpus") for d in parse_file(entry.path)]

@@ -1,0 +1,33 @@
+from pipeline.builder import DocumentBuilder
+
+
+def test_builder_offsets_round_trip():
+    builder = DocumentBuilder(doc_id="file:x", source_file="x.txt", format="text")
+    builder.open_section("Case presentation")
+    builder.add_block("A 23-year-old man received CAR-T cells. He developed CRS on day 1.")
+    builder.add_table([[{"text": "Age", "is_header": True, "col": 0}, {"text": "IL-6", "is_header": True, "col": 1}],
+                       [{"text": "23", "col": 0}, {"text": "5,000", "col": 1}]], label="Table 1", caption="Labs")
+    document = builder.build()
+    assert document.sections[0].kind == "case"
+    for item in document.sections + document.paragraphs + document.sentences:
+        assert 0 <= item.start <= item.end <= len(document.text)
+    assert [document.quote(s.start, s.end) for s in document.sentences[1:3]] == [
+        "A 23-year-old man received CAR-T cells.", "He developed CRS on day 1."]
+    table = document.tables[0]
+    assert {(c.row, c.col): document.quote(c.start, c.end) for c in table.cells} == {
+        (0, 0): "Age", (0, 1): "IL-6", (1, 0): "23", (1, 1): "5,000"}
+    assert table.header_rows == 1
+
+
+def test_every_offset_in_the_corpus_round_trips(corpus_documents):
+    assert len(corpus_documents) >= 12
+    for document in corpus_documents:
+        text = document.text
+        for sentence in document.sentences:
+            quoted = text[sentence.start:sentence.end]
+            assert quoted and quoted == quoted.strip(), (document.doc_id, sentence)
+        for table in document.tables:
+            for cell in table.cells:
+                assert text[cell.start:cell.end] == cell.text, (document.doc_id, cell)
+        for section in document.sections:
+            assert text[section.start:section.start + len(section.title)] == section.title or not section.title

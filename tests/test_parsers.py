@@ -1,0 +1,93 @@
+from pathlib import Path
+
+import pytest
+
+from pipeline.parsing import ParseError, detect_format, parse_bytes, parse_file
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE article [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<article><front><article-meta><title-group><article-title>&xxe;</article-title></title-group></article-meta></front></article>"""
+LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]>
+<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article><ArticleTitle>&lol2;</ArticleTitle></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>"""
+
+
+@pytest.mark.parametrize("payload", [XXE, LAUGHS])
+def test_entity_declarations_are_refused(payload):
+    with pytest.raises(ParseError) as error:
+        parse_bytes(payload, "evil.xml")
+    assert "entities" in error.value.reason and error.value.path == "evil.xml"
+
+
+def test_format_is_told_by_content():
+    assert detect_format(b"%PDF-1.4 ...") == "pdf"
+    assert detect_format(b"<?xml version='1.0'?><article/>") == "xml"
+    assert detect_format(b"<!DOCTYPE html><html><body>Error</body></html>") == "html"
+    assert detect_format(b"Case report\n\nA 23-year-old man") == "text"
+
+
+def test_jats_inline_markup_and_tables():
+    xml = b"""<article article-type="case-report"><front><article-meta>
+    <article-id pub-id-type="doi">10.5555/T.1</article-id><title-group><article-title>A <italic>title</italic></article-title></title-group>
+    </article-meta></front><body><sec><title>Case presentation</title>
+    <p>IL-6 rose to 5,000<xref ref-type="table-fn" rid="a">a</xref> pg/mL after 1 &#x00D7; 10<sup>6</sup> cells/kg [<xref ref-type="bibr" rid="b1">1</xref>].</p>
+    <table-wrap><label>Table 1</label><caption><p>Labs</p></caption><table><thead><tr><th rowspan="2">Day</th><th colspan="2">IL-6</th></tr>
+    <tr><th>pre</th><th>post</th></tr></thead><tbody><tr><td>3</td><td>5,000<sup>a</sup></td><td>210</td></tr></tbody></table>
+    <table-wrap-foot><fn id="a"><p>a, above the assay limit.</p></fn></table-wrap-foot></table-wrap></sec></body>
+    <back><ref-list><ref id="b1"><mixed-citation>Someone. A paper.</mixed-citation></ref></ref-list></back></article>"""
+    document = parse_bytes(xml, "t.xml")[0]
+    assert document.doc_id == "doi:10.5555/t.1" and document.title == "A title"
+    assert "IL-6 rose to 5,000 pg/mL after 1 × 10^6 cells/kg [1]." in document.text
+    table = document.tables[0]
+    grid = table.grid()
+    assert [c.text for c in grid[1]] == ["Day", "pre", "post"] and grid[1][0] is grid[0][0]
+    assert [c.text for c in grid[2]] == ["3", "5,000", "210"]
+    assert table.header_rows == 2 and table.footnotes == ["a, above the assay limit."]
+    kinds = {s.title: s.kind for s in document.sections}
+    assert kinds["Case presentation"] == "case" and kinds["References"] == "back"
+
+
+def test_text_headings_and_doi():
+    text = ("Plasma exchange after CAR-T\n\nAna Silva, Tom Berg\n\nDOI: 10.5555/ABC.1\n\nCase presentation\n\n"
+            "A 40-year-old woman was admitted.\n\nDiscussion\n\nOthers have reported this.")
+    document = parse_bytes(text.encode(), "case.txt")[0]
+    assert document.doc_id == "doi:10.5555/abc.1"
+    assert document.authors == ["Silva, Ana", "Berg, Tom"]
+    assert [(s.title, s.kind) for s in document.sections if s.title] == [("Case presentation", "case"), ("Discussion", "discussion")]
+
+
+@pytest.mark.shared
+def test_real_pubmed_records(shared):
+    documents = parse_file(shared / "data/ncbi/pubmed1.xml")
+    assert [d.pmid for d in documents] == ["12091962", "9997"]
+    assert documents[0].title == "The treatment of AIDS behind the walls of correctional facilities."
+    assert "Review" in documents[0].publication_types
+    assert documents[1].doi == "10.1016/0005-2795(76)90109-4" and documents[1].year == 1976
+    assert "Electron paramagnetic resonance" in documents[1].text
+
+
+@pytest.mark.shared
+def test_html_error_page_is_reported(shared):
+    with pytest.raises(ParseError) as error:
+        parse_file(shared / "data/ncbi/pubmed3.html")
+    assert error.value.reason == "not an NCBI XML response (an HTML page)"
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("name", ["empty.pdf", "password-example.pdf"])
+def test_bad_pdfs_give_a_clear_error(shared, name):
+    with pytest.raises(ParseError) as error:
+        parse_file(shared / "data/pdf" / name)
+    assert error.value.path.endswith(name) and error.value.reason
+
+
+@pytest.mark.shared
+def test_every_real_jats_file_parses(shared):
+    files = sorted((shared / "data/jats").rglob("*.nxml")) + sorted((shared / "data/jats/plos").glob("*.xml"))
+    assert len(files) >= 25
+    for path in files:
+        document = parse_file(path)[0]
+        assert document.title and document.text, path
+        for cell in (c for t in document.tables for c in t.cells):
+            assert document.text[cell.start:cell.end] == cell.text
