@@ -43,7 +43,22 @@ CONTEXT_RULES = [
     {"literal": "would", "category": "HYPOTHETICAL", "direction": "FORWARD"},
     {"literal": "suspected", "category": "POSSIBLE_EXISTENCE", "direction": "BIDIRECTIONAL"},
     {"literal": "prior to", "category": "HISTORICAL", "direction": "FORWARD"},
+    {"literal": "not retained", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "not fulfilled", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "were not fulfilled", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "not confirmed", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "neither", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
+    {"literal": "options", "category": "HYPOTHETICAL", "direction": "FORWARD"},
+    {"literal": "alternatives", "category": "HYPOTHETICAL", "direction": "FORWARD"},
+    {"literal": "could be", "category": "HYPOTHETICAL", "direction": "FORWARD"},
+    {"literal": "may be", "category": "HYPOTHETICAL", "direction": "FORWARD"},
+    {"literal": "if needed", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
+    {"literal": "on standby", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
+    {"literal": "was kept available", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
+    {"literal": "obtained but", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
 ]
+# NegEx-style window: a cue governs at most this many tokens ("could not be reduced, TPE was performed")
+CONTEXT_MAX_SCOPE = 8
 
 
 def trained_model_name() -> str | None:
@@ -88,7 +103,7 @@ def build_nlp() -> Language:
         from medspacy.context import ConText
 
         nlp.add_pipe("medspacy_context", config={"input_span_type": "group", "span_group_name": CONCEPTS,
-                                                 "rules": "default"})
+                                                 "rules": "default", "max_scope": CONTEXT_MAX_SCOPE})
         context = nlp.get_pipe("medspacy_context")
         from medspacy.context import ConTextRule
 

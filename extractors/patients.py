@@ -29,6 +29,20 @@ PATIENT_WORDS = re.compile(
 )
 
 
+# Sentences about other people's patients ("Liu and colleagues treated a 10-year-old boy ..."), unless
+# the authors speak of their own ("we", "our").
+LITERATURE = re.compile(
+    r"\b(et al\b|and colleagues|and co-workers|(?:a|one|another|the) (?:preprint|report|series|study|group|case report)s? "
+    r"(?:described|reported|documented|showed|found)|(?:have|has|had) (?:been )?(?:described|reported|published)|"
+    r"previously (?:described|reported|published)|in the literature|published (?:cases?|reports?)|reported (?:by|in)\b)",
+    re.IGNORECASE)
+FIRST_PERSON = re.compile(r"\b(we|our|us)\b", re.IGNORECASE)
+
+
+def about_other_patients(sentence: Span) -> bool:
+    return bool(LITERATURE.search(sentence.text)) and not FIRST_PERSON.search(sentence.text)
+
+
 @dataclass
 class PatientSegment:
     number: int
@@ -94,7 +108,7 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
     for sentence in doc.sents:
         start = sentence.start_char
         kind = section_kind(document, start)
-        if kind not in PATIENT_ZONES or is_table_text(document, start):
+        if kind not in PATIENT_ZONES or is_table_text(document, start) or about_other_patients(sentence):
             continue
         section = document.section_at(start)
         if section is not current_section:

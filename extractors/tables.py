@@ -161,6 +161,8 @@ def _read_cell(doc: Doc, key: str, header: str, cell: TableCell) -> list[Finding
         return [_finding(key, f"{value:g}", cell, "plasma_volumes")] if value and value <= 3 else []
     if key == "pe_replacement":
         fluids = {s.id_ for s in _concepts(doc, cell, ("FLUID",))}
+        fluids |= {"albumin"} if re.search(r"albumin", text, re.IGNORECASE) else set()
+        fluids |= {"FFP"} if re.search(r"\bFFP\b|plasma", text, re.IGNORECASE) else set()
         if not fluids:
             return []
         return [_finding(key, "FFP+albumin" if len(fluids) > 1 else fluids.pop(), cell, "replacement")]

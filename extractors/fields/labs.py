@@ -16,22 +16,25 @@ from extractors.quantities import QUANTITY, Quantity, find_quantities, normalize
 from extractors.quantities import _NUMBER as NUMBER_PATTERN
 
 TARGET_UNITS = {"il6": "pg/mL", "ifng": "pg/mL", "il10": "pg/mL", "ferritin": "ng/mL", "crp": "mg/L"}
+_WHEN = r"(?:\s*(?:on|at|by)\s+(?:day|d)\s*[+\-−]?\d{1,3}|\s*(?:on|at)\s+admission|\s*\([^)]{0,30}\))?"
 FROM_TO = re.compile(
-    rf"\bfrom\s+(?P<bound>(?:>|≥|above|over)\s*)?(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;]*?)\s*(?:to|down to)\s+"
-    rf"(?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)", re.IGNORECASE)
+    rf"\bfrom\s+(?P<bound>(?:>|≥|above|over)\s*)?(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;]*?){_WHEN}\s*(?:to|down to|up to)\s+"
+    rf"(?:(?:>|≥|above|over)\s*)?(?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)", re.IGNORECASE)
+RISING = re.compile(r"\b(rose|rising|increased|increasing|climbed|climbing|peaked|went up|jumped|escalated)\b", re.IGNORECASE)
 PRE_CUE = re.compile(r"\b(before|prior to|pre-?(?:TPE|PE|exchange|procedure)|peak(?:ed|ing)?|maximum|rose|increased|elevated|reached)\b", re.IGNORECASE)
 POST_CUE = re.compile(r"\b(after|following|post-?(?:TPE|PE|exchange|procedure)|fell|decreased|dropped|declined|reduced|normali[sz]ed)\b", re.IGNORECASE)
 
 
 def _marker_quantities(sentence: Span) -> list[tuple[str, Quantity, Span]]:
-    """(marker, quantity, marker span): each quantity goes to the nearest marker before it."""
-    markers = sorted(concepts_in(sentence, "MARKER"), key=lambda s: s.start_char)
-    if not markers:
+    """(marker, quantity, marker span): each quantity goes to the nearest analyte named before it,
+    which must be one of ours ("fibrinogen 1.1 g/L" after "ferritin ..." is fibrinogen's)."""
+    analytes = sorted(concepts_in(sentence, ("MARKER", "LAB")), key=lambda s: s.start_char)
+    if not any(a.label_ == "MARKER" for a in analytes):
         return []
     pairs = []
     for quantity in find_quantities(sentence.text, sentence.start_char):
-        before = [m for m in markers if m.end_char <= quantity.start]
-        if not before:
+        before = [m for m in analytes if m.end_char <= quantity.start]
+        if not before or before[-1].label_ != "MARKER":
             continue
         marker = before[-1]
         target = TARGET_UNITS[marker.id_]
@@ -41,13 +44,13 @@ def _marker_quantities(sentence: Span) -> list[tuple[str, Quantity, Span]]:
 
 
 def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
-    """(marker, pre, post, start, end) for "IL-6 fell from 5,230 to 210 pg/mL"."""
-    markers = sorted(concepts_in(sentence, "MARKER"), key=lambda s: s.start_char)
+    """(marker, first, second, start, end, rising) for "IL-6 fell from 5,230 to 210 pg/mL"."""
     results = []
+    analytes = sorted(concepts_in(sentence, ("MARKER", "LAB")), key=lambda s: s.start_char)
     for match in FROM_TO.finditer(sentence.text):
         start = sentence.start_char + match.start()
-        before = [m for m in markers if m.end_char <= start]
-        if not before:
+        before = [m for m in analytes if m.end_char <= start]
+        if not before or before[-1].label_ != "MARKER":
             continue
         marker = before[-1]
         unit = normalize_unit(match.group("unit").rstrip(".,;)"))
@@ -57,7 +60,8 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
             post = Quantity(parse_number(match.group("b")), unit, 0, 0).to(target)
         except Exception:
             continue
-        results.append((marker.id_, pre, post, marker.start_char, sentence.start_char + match.end()))
+        rising = bool(RISING.search(sentence.text[before[-1].end_char - sentence.start_char:match.start()]))
+        results.append((marker.id_, pre, post, marker.start_char, sentence.start_char + match.end(), rising))
     return results
 
 
@@ -69,7 +73,12 @@ def markers(sentences: list[Span]) -> list[Finding]:
     post: dict[str, Finding] = {}
     for sentence in sentences:
         paired = _from_to(sentence)
-        for marker, before, after, start, end in paired:
+        for marker, before, after, start, end, rising in paired:
+            if rising:
+                # "rose from 2,850 to 18,600": both before the exchange; the later value is the last before it
+                if first_pe is None or sentence.start_char <= first_pe:
+                    pre[marker] = Finding(f"{marker}_pre", f"{after:g}", start, end, "labs.rise")
+                continue
             pre[marker] = Finding(f"{marker}_pre", f"{before:g}", start, end, "labs.from_to")
             post.setdefault(marker, Finding(f"{marker}_post", f"{after:g}", start, end, "labs.from_to"))
         covered = [(f.start, f.end) for f in list(pre.values()) + list(post.values())]

@@ -48,13 +48,15 @@ def response(sentences: list[Span]) -> list[Finding]:
 def crs_resolved(sentences: list[Span]) -> list[Finding]:
     for sentence in sentences:
         crs = [s for s in concepts_in(sentence, "CRS") if not s._.is_hypothetical]
-        mentions_symptoms = re.search(r"\b(CRS|cytokine|symptoms|fever|hemodynamic|vasopressor|clinical (?:condition|status))\b", sentence.text, re.IGNORECASE)
-        if not (crs or mentions_symptoms):
+        if not crs:
             continue
-        bad = UNRESOLVED.search(sentence.text)
-        if bad and crs:
-            return [Finding("crs_resolved", "no", sentence.start_char + bad.start(), sentence.start_char + bad.end(), "outcome.crs_unresolved")]
-        good = RESOLVED.search(sentence.text)
-        if good and crs and not re.search(r"\b(not|no|never|without|failed)\b[^.]{0,25}" + re.escape(good.group(0)), sentence.text, re.IGNORECASE):
-            return [Finding("crs_resolved", "yes", sentence.start_char + good.start(), sentence.start_char + good.end(), "outcome.crs_resolved")]
+        cues = [("no", m) for m in UNRESOLVED.finditer(sentence.text)]
+        cues += [("yes", m) for m in RESOLVED.finditer(sentence.text)
+                 if not re.search(r"\b(not|no|never|without|failed)\b[^.]{0,25}$", sentence.text[:m.start()], re.IGNORECASE)]
+        if not cues:
+            continue
+        # the cue nearest a CRS mention speaks of CRS ("CRS resolved by day 11, but ICANS persisted")
+        value, match = min(cues, key=lambda c: min(abs(c[1].start() - (s.start_char - sentence.start_char)) for s in crs))
+        return [Finding("crs_resolved", value, sentence.start_char + match.start(), sentence.start_char + match.end(),
+                        f"outcome.crs_{'resolved' if value == 'yes' else 'unresolved'}")]
     return []

@@ -14,7 +14,8 @@ GRADE_MENTION = re.compile(rf"\bgrade[sd]?\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE}
 SYNDROMES = ("CRS", "ICANS", "HLH")
 MAX_DISTANCE = 45
 ONSET_CUE = re.compile(r"\b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)", re.IGNORECASE)
-NOT_MET = re.compile(r"\b(not (?:been )?met|not fulfil|not satisf|ruled out|excluded|did not meet|no evidence of|without)\b", re.IGNORECASE)
+NOT_MET = re.compile(r"\b(not (?:been )?met|not (?:be )?fulfil\w*|not satisf\w*|ruled out|excluded|did not meet|not retained|not confirmed|"
+                     r"neither\b[^.]{0,40}\bfulfil\w*|no evidence of|without)\b", re.IGNORECASE)
 
 
 def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
@@ -72,14 +73,25 @@ def hlh(sentences: list[Span]) -> list[Finding]:
     return [negative] if negative else []
 
 
+ONSET_WINDOW = 60
+
+
 def crs_onset(sentences: list[Span]) -> list[Finding]:
+    """The day CRS (or its first fever) began: an onset cue close to a CRS mention, and the nearest day."""
     for sentence in sentences:
         crs = [s for s in concepts_in(sentence, "CRS") if is_affirmed(s)]
-        if not crs or not ONSET_CUE.search(sentence.text):
+        cues = [m for m in ONSET_CUE.finditer(sentence.text)
+                if any(abs((c.start_char - sentence.start_char) - m.start()) <= ONSET_WINDOW for c in crs)]
+        if not crs or not cues or re.search(r"\b(resolv|subsid|abat)", sentence.text, re.IGNORECASE):
             continue
         days = find_days(sentence.text)
         if days:
-            day, start, end = days[0]
+            cue = cues[0].start()
+            day, start, end = min(days, key=lambda d: abs(d[1] - cue))
             return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "toxicity.crs_onset")]
+        if re.search(r"\b(day of (?:the )?infusion|same day|within (?:a few|\d{1,2}) hours)\b", sentence.text, re.IGNORECASE):
+            cue = cues[0]
+            return [Finding("crs_onset_day", "0", sentence.start_char + cue.start(), sentence.start_char + cue.end(),
+                            "toxicity.crs_onset_day0")]
     return []
