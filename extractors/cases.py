@@ -13,7 +13,9 @@ from extractors.fields import RULES
 from extractors.fields.purification import pe_mentions
 from extractors.nlp import build_nlp
 from extractors.patients import DOCUMENT_ZONES, PatientSegment, is_table_text, section_kind, segment_patients
-from extractors.tables import table_patients
+from extractors.fields.purification import pe_context
+from extractors.tables import lab_course, table_patients
+from extractors.values import find_days
 from pipeline.ids import ascii_slug, make_case_id
 from pipeline.model import Document
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS, InvalidValue, normalize_cell
@@ -47,15 +49,27 @@ def _is_review(document: Document) -> bool:
     return ("review" in types or "systematic review" in types) and "case reports" not in types
 
 
+GRADING_CUE = re.compile(r"\b(grad\w*|criteria|according to|per|scale|classification|consensus)\b", re.IGNORECASE)
+
+
 def _grading(doc: Doc, document: Document) -> Finding | None:
-    """The grading system when the article names exactly one (in its own methods, abstract or cases)."""
-    found: dict[str, Span] = {}
+    """The system the article grades its CRS by: named in its own text (methods, cases, abstract, or an
+    introduction sentence about grading), in a sentence about CRS when several systems are named."""
+    candidates: list[Span] = []
     for span in doc.spans["concepts"]:
-        if span.label_ == "GRADING" and section_kind(document, span.start_char) in DOCUMENT_ZONES:
-            found.setdefault(span.id_, span)
-    if len(found) != 1:
+        if span.label_ != "GRADING":
+            continue
+        kind = section_kind(document, span.start_char)
+        if kind in DOCUMENT_ZONES or kind == "introduction" and GRADING_CUE.search(span.sent.text):
+            candidates.append(span)
+    systems = {span.id_ for span in candidates}
+    if len(systems) > 1:
+        about_crs = [s for s in candidates if concepts_in(s.sent, "CRS") and not concepts_in(s.sent, "ICANS")]
+        systems = {span.id_ for span in about_crs}
+        candidates = about_crs
+    if len(systems) != 1:
         return None
-    span = next(iter(found.values()))
+    span = candidates[0]
     return Finding("crs_grading", span.id_, span.start_char, span.end_char, "toxicity.crs_grading")
 
 
@@ -78,6 +92,13 @@ def _patient_findings(document: Document, segment: PatientSegment) -> dict[str, 
     body = [s for s in segment.sentences if section_kind(document, s.start_char) not in ("abstract", "title")]
     summary = [s for s in segment.sentences if section_kind(document, s.start_char) in ("abstract", "title")]
     return _merge(_run_rules(body), _run_rules(summary))
+
+
+def _exchange_days(segment: PatientSegment) -> list[int]:
+    """Days (after infusion) on which the narrative says an exchange took place."""
+    mentions = pe_mentions(segment.sentences)
+    days = [day for sentence in pe_context(segment.sentences, mentions) for day, _, _ in find_days(sentence.text)]
+    return sorted({d for d in days if d >= 0})
 
 
 def _mentions_cart(doc: Doc) -> bool:
@@ -130,6 +151,9 @@ def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtr
             for finding in rows[number].findings:
                 table.setdefault(finding.field, []).append(finding)
         findings = _merge(table, prose)
+        if segment and len(segments) == 1 and not rows:
+            days = _exchange_days(segment)
+            findings = _merge(findings, {f.field: [f] for f in lab_course(doc, document, days)})
         if grading and "crs_grade" in findings:
             findings["crs_grading"] = [grading]
         label = (rows[number].label if number in rows else "") or (segment.label if segment else "")

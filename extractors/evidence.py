@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from spacy.tokens import Span
@@ -16,9 +17,23 @@ class Finding:
     extractor: str
 
 
+# "..., could not be reduced, TPE was performed": a clause of its own asserts the concept
+OWN_AFFIRMATION = re.compile(r"^\W*(?:\([^)]*\)\s*)?(?:was|were|had been|has been|is)\s+(?:then\s+|therefore\s+|promptly\s+)?"
+                             r"(?:performed|given|started|initiated|administered|commenced|undertaken|carried out|done|"
+                             r"instituted|begun|repeated|continued|added|applied)\b", re.IGNORECASE)
+
+
+def negated(span: Span) -> bool:
+    if not span._.is_negated:
+        return False
+    before = span.doc.text[span.sent.start_char:span.start_char]
+    after = span.doc.text[span.end_char:span.sent.end_char]
+    return not ("," in before and OWN_AFFIRMATION.match(after))
+
+
 def is_affirmed(span: Span) -> bool:
     """Not negated, hypothetical, uncertain, historical or about someone else (medspaCy ConText)."""
-    return not (span._.is_negated or span._.is_hypothetical or span._.is_uncertain
+    return not (negated(span) or span._.is_hypothetical or span._.is_uncertain
                 or span._.is_historical or span._.is_family)
 
 

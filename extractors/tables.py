@@ -263,3 +263,83 @@ def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
                     continue
                 patient.findings.extend(_read_cell(doc, key, header, cell))
     return [patients[n] for n in sorted(patients)]
+
+
+# -- laboratory courses: one axis days, the other markers ------------------------------------------------
+DAY_HEADER = re.compile(r"^(?:(?:post-?infusion\s+)?day|d)\s*(?P<n>[+\-−]?\s*\d{1,3})\b|^(?P<s>[+\-−])\s*(?P<m>\d{1,3})$", re.IGNORECASE)
+AFTER_EXCHANGE_NOTE = re.compile(r"\bafter\b.{0,60}\b(exchange|TPE|PLEX|apheresis|session|procedure)", re.IGNORECASE)
+
+
+def _day_of(text: str) -> int | None:
+    match = DAY_HEADER.match(text.strip())
+    if not match:
+        return None
+    raw = (match.group("n") or (match.group("s") + match.group("m"))).replace(" ", "").replace("−", "-")
+    return int(raw)
+
+
+def _marker_of(doc: Doc, cell: TableCell) -> str | None:
+    spans = _concepts(doc, cell, ("MARKER",))
+    return spans[0].id_ if spans and spans[0].start_char - cell.start <= 2 else None
+
+
+def lab_course(doc: Doc, document: Document, pe_days: list[int]) -> list[Finding]:
+    """Pre and post values from tables of markers by day, given the days of the exchanges."""
+    if not pe_days:
+        return []
+    first, last = min(pe_days), max(pe_days)
+    findings: dict[str, Finding] = {}
+    for table in document.tables:
+        grid = table.grid()
+        if len(grid) < 2:
+            continue
+        after_on_pe_days = any(AFTER_EXCHANGE_NOTE.search(note) for note in table.footnotes)
+        series = _series(doc, grid)
+        for marker, unit_text, points in series:
+            unit = normalize_unit(unit_text) if unit_text else TARGET_UNITS[marker]
+            before = [p for p in points if p[0] < first]
+            if after_on_pe_days:
+                after = [p for p in points if p[0] == last] or [p for p in points if p[0] > last]
+            else:
+                after = [p for p in points if p[0] > last]
+            for name, chosen in ((f"{marker}_pre", before[-1] if before else None), (f"{marker}_post", after[0] if after else None)):
+                if chosen is None or name in findings:
+                    continue
+                day, cell = chosen
+                number = _number(cell.text)
+                if number is None or MISSING.match(cell.text) or re.match(r"^\s*[<≤]", cell.text):
+                    continue
+                try:
+                    value = Quantity(number, unit, 0, 0).to(TARGET_UNITS[marker])
+                except Exception:
+                    continue
+                findings[name] = _finding(name, f"{value:g}", cell, "lab_course")
+    return list(findings.values())
+
+
+def _series(doc: Doc, grid) -> list[tuple[str, str, list[tuple[int, TableCell]]]]:
+    """(marker, unit, [(day, cell)]) for days across the header row or down the first column."""
+    header = grid[0]
+    series = []
+    day_columns = {c: _day_of(cell.text) for c, cell in enumerate(header) if cell is not None}
+    if sum(d is not None for d in day_columns.values()) >= 2:
+        for row in grid[1:]:
+            if row[0] is None:
+                continue
+            marker = _marker_of(doc, row[0])
+            if marker:
+                unit = UNIT_IN_HEADER.search(row[0].text)
+                points = [(day_columns[c], row[c]) for c in range(1, len(row))
+                          if day_columns.get(c) is not None and row[c] is not None and row[c] is not row[0]]
+                series.append((marker, unit.group(1) if unit else "", sorted(points, key=lambda p: p[0])))
+        return series
+    day_rows = {r: _day_of(row[0].text) for r, row in enumerate(grid) if row[0] is not None}
+    if sum(d is not None for d in day_rows.values()) >= 2:
+        for c, cell in enumerate(header):
+            marker = _marker_of(doc, cell) if cell is not None else None
+            if marker:
+                unit = UNIT_IN_HEADER.search(cell.text)
+                points = [(day_rows[r], grid[r][c]) for r in range(1, len(grid))
+                          if day_rows.get(r) is not None and grid[r][c] is not None]
+                series.append((marker, unit.group(1) if unit else "", sorted(points, key=lambda p: p[0])))
+    return series

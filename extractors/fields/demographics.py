@@ -13,7 +13,9 @@ AGE = re.compile(
     r"|\b(?:aged?|age of|age:)\s*(?P<n2>\d{1,3})(?:\s*(?P<unit2>years?|months?))?\b"
     r"|\b(?P<n3>\d{1,3})[\s-]?(?:yo|y/o|y\.o\.)\b"
     r"|\b(?P<n4>\d{1,3})\s*(?:-|–)?\s*(?:year|yr)s?\s*(?:old)?\s*(?:male|female|man|woman|boy|girl|patient)\b"
-    r"|\b(?P<n5>\d{1,3})\s*(?:y|yrs?|years?)?\s*/\s*(?P<sex>[MF])\b",
+    r"|\b(?P<n5>\d{1,3})\s*(?:y|yrs?|years?)?\s*/\s*(?P<sex>[MF])\b"
+    r"|\b(?P<n6>\d{1,3})\s+(?P<unit6>years?|months?)\s+of\s+age\b"
+    r"|\b(?:man|woman|boy|girl|male|female|patient|gentleman|lady)\s+(?:of|aged)\s+(?P<n7>\d{1,3})\s*(?P<unit7>years?|months?)?\b",
     re.IGNORECASE,
 )
 MALE = re.compile(r"\b(man|male|boy|gentleman|he|his|him|son|father|husband|M)\b")
@@ -34,8 +36,8 @@ def _age_years(number: str, unit: str | None) -> float:
 def age(sentences: list[Span]) -> list[Finding]:
     for sentence in sentences:
         for match in AGE.finditer(sentence.text):
-            number = match.group("n") or match.group("n2") or match.group("n3") or match.group("n4") or match.group("n5")
-            unit = match.group("unit") or match.group("unit2")
+            number = next(match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7") if match.group(g))
+            unit = match.group("unit") or match.group("unit2") or match.group("unit6") or match.group("unit7")
             years = _age_years(number, unit)
             if 0 < years <= 110:
                 start = sentence.start_char + match.start()

@@ -10,7 +10,8 @@ from extractors.evidence import Finding, concepts_in, is_affirmed
 from extractors.values import COUNT, ORDINALS, count_value
 
 DOSES_BEFORE = re.compile(rf"\b(?P<n>{COUNT})\s+(?:\w+\s+){{0,2}}(?:doses?|administrations?|infusions?|injections?)\s+(?:of\s+)?$", re.IGNORECASE)
-DOSES_AFTER = re.compile(rf"^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?(?:(?:×|x)\s?(?P<x>\d{{1,2}})\b|(?:was\s+)?(?:given|administered|repeated)?\s*(?P<adv>once|twice|thrice|(?P<times>{COUNT})\s+times)\b)", re.IGNORECASE)
+DOSES_AFTER = re.compile(rf"^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?(?:(?:×|x)\s?(?P<x>\d{{1,2}})\b|(?P<n>{COUNT})\s+(?:doses|administrations|infusions)\b|"
+                         rf"(?:was\s+)?(?:given|administered|repeated)?\s*(?P<adv>once|twice|thrice|(?P<times>{COUNT})\s+times)\b)", re.IGNORECASE)
 ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:dose|administration|infusion)\b", re.IGNORECASE)
 DAY_LIST = re.compile(r"\bdays?\s*\+?\d{1,3}(?:\s*(?:,|and|&)\s*\+?\d{1,3})+", re.IGNORECASE)
 LYMPHODEPLETION = re.compile(r"\b(lymphodeplet|lympho-deplet|conditioning|fludarabine|bridging)", re.IGNORECASE)
@@ -35,7 +36,7 @@ def tocilizumab(sentences: list[Span]) -> list[Finding]:
                 candidates.append(count_value(match.group("n")))
             match = DOSES_AFTER.search(after)
             if match:
-                raw = match.group("x") or match.group("times") or match.group("adv")
+                raw = match.group("x") or match.group("n") or match.group("times") or match.group("adv")
                 candidates.append(count_value(raw))
             for match in ORDINAL_DOSE.finditer(text):
                 candidates.append(ORDINALS[match.group("o").lower()])

@@ -64,14 +64,29 @@ def pe_mentions(sentences: list[Span]) -> list[Span]:
     return mentions
 
 
+CONTINUATION = re.compile(r"\b(sessions?|exchanges?|exchanged|replace\w*|plasma volumes?|procedures?|apheresis)\b", re.IGNORECASE)
+
+
+def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
+    """Sentences naming the exchange, and the sentence after each when it goes on about it
+    ("TPE was started on day 5. He completed four daily sessions of 2,800 mL.")."""
+    chosen: list[Span] = []
+    for span in mentions:
+        sentence = span.sent
+        if sentence not in chosen:
+            chosen.append(sentence)
+        following = [s for s in sentences if s.start_char >= sentence.end_char][:1]
+        if following and following[0] not in chosen and CONTINUATION.search(following[0].text) \
+                and not concepts_in(following[0], ("PURIFICATION", "PE")):
+            chosen.append(following[0])
+    return sorted(chosen, key=lambda s: s.start_char)
+
+
 def plasma_exchange(sentences: list[Span]) -> list[Finding]:
     mentions = pe_mentions(sentences)
     if not mentions:
         return []
-    pe_sentences = []
-    for span in mentions:
-        if span.sent not in pe_sentences:
-            pe_sentences.append(span.sent)
+    pe_sentences = pe_context(sentences, mentions)
     findings = []
     findings += _sessions(pe_sentences)
     findings += _start_day(pe_sentences, mentions)
@@ -105,8 +120,8 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
 
 def _negated_clause(text: str, position: int) -> bool:
     clause = re.split(r"[;,.]| but | and ", text[position:], maxsplit=1)[0]
-    return bool(re.search(r"\b(cancel+ed|not (?:performed|done|given|carried out|needed|required)|was omitted|withheld|planned)\b",
-                          clause, re.IGNORECASE))
+    return bool(re.search(r"\b(cancel+ed|not (?:performed|done|given|carried out|needed|required|realized)|omitted|withheld|"
+                          r"planned|programmed|scheduled|intended|prescribed)\b", clause, re.IGNORECASE))
 
 
 def _start_day(pe_sentences: list[Span], mentions: list[Span]) -> list[Finding]:

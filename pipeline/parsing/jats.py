@@ -37,6 +37,13 @@ def _nested_blocks(element):
             yield from _nested_blocks(child)
 
 
+def _footnote_text(fn) -> str:
+    """"a Sampled after ..." rather than "aSampled after ...": the label stands apart from the note."""
+    label = _children(fn, "label")
+    body = inline_text(fn, skip=frozenset({"label"}))
+    return f"{_text_of(label[0])} {body}" if label else body
+
+
 def _text_of(element) -> str:
     return clean_inline(inline_text(element)) if element is not None else ""
 
@@ -153,7 +160,7 @@ class _Walker:
         foot = _first(wrap, "table-wrap-foot")
         if foot is not None:
             fns = [fn for fn in foot.iter() if local_name(fn) in ("fn", "p") and not any(local_name(a) == "fn" for a in fn.iterancestors() if a is not foot)]
-            footnotes = [inline_text(fn) for fn in fns if local_name(fn) == "fn"] or [inline_text(foot)]
+            footnotes = [_footnote_text(fn) for fn in fns if local_name(fn) == "fn"] or [inline_text(foot)]
         tables = [t for t in wrap.iter() if local_name(t) == "table"]
         if not tables:
             self.builder.add_block(" ".join(x for x in (_text_of(label[0]) if label else "", _text_of(caption)) if x), "caption")
