@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spacy.tokens import Doc, Span
@@ -13,7 +13,7 @@ from extractors.fields import RULES
 from extractors.fields.purification import pe_mentions
 from extractors.nlp import build_nlp
 from extractors.patients import DOCUMENT_ZONES, PatientSegment, is_table_text, section_kind, segment_patients
-from extractors.fields.purification import pe_context
+from extractors.fields.purification import SAME_AS_PREVIOUS, pe_context
 from extractors.tables import lab_course, table_patients
 from extractors.values import find_days
 from pipeline.ids import ascii_slug, make_case_id
@@ -87,11 +87,30 @@ def _merge(primary: dict[str, list[Finding]], fallback: dict[str, list[Finding]]
     return merged
 
 
+# What a statement about the whole group ("both patients", "all six") may fill in for each patient.
+GROUP_FIELDS = {"diagnosis", "car_t_target", "car_t_product", "hlh", "icans_grade", "crs_resolved", "pe_replacement",
+                "corticosteroids", "other_drugs"}
+
+
 def _patient_findings(document: Document, segment: PatientSegment) -> dict[str, list[Finding]]:
-    """The body's account wins over the abstract's; the abstract fills what the body leaves blank."""
+    """The body's account wins over the abstract's; the abstract fills what the body leaves blank;
+    statements about all the patients fill what is still blank."""
     body = [s for s in segment.sentences if section_kind(document, s.start_char) not in ("abstract", "title")]
     summary = [s for s in segment.sentences if section_kind(document, s.start_char) in ("abstract", "title")]
-    return _merge(_run_rules(body), _run_rules(summary))
+    own = _merge(_run_rules(body), _run_rules(summary))
+    group = {name: found for name, found in _run_rules(segment.shared).items() if name in GROUP_FIELDS}
+    return _merge(own, group)
+
+
+def _resolve_same_as_previous(findings: dict[str, list[Finding]], previous: list[Case]) -> None:
+    """"the same replacement scheme" takes the previous patient's value; the phrase is the evidence."""
+    for name, items in list(findings.items()):
+        if items and items[0].value == SAME_AS_PREVIOUS:
+            earlier = next((c for c in reversed(previous) if name in c.values), None)
+            if earlier is None:
+                del findings[name]
+            else:
+                findings[name] = [replace(items[0], value=earlier.values[name])]
 
 
 def _exchange_days(segment: PatientSegment) -> list[int]:
@@ -142,7 +161,7 @@ def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtr
     rows = {patient.number: patient for patient in table_patients(doc, document)}
     grading = _grading(doc, document)
     stem = _case_stem(document)
-    cases = []
+    cases: list[Case] = []
     for number in sorted(set(segments) | set(rows)):
         segment = segments.get(number)
         prose = _patient_findings(document, segment) if segment else {}
@@ -159,6 +178,7 @@ def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtr
         label = (rows[number].label if number in rows else "") or (segment.label if segment else "")
         multi = len(set(segments) | set(rows)) > 1
         case = Case(make_case_id(stem, document.year, number), number, label if multi else "")
+        _resolve_same_as_previous(findings, cases)
         _finalise(case, findings)
         received_pe = bool(segment and pe_mentions(segment.sentences)) or int(case.values.get("pe_sessions", "0") or 0) > 0
         if number in rows and case.values.get("pe_sessions") == "0":

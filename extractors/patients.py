@@ -43,12 +43,19 @@ def about_other_patients(sentence: Span) -> bool:
     return bool(LITERATURE.search(sentence.text)) and not FIRST_PERSON.search(sentence.text)
 
 
+# "Both patients received axi-cel", "Neither patient met HLH criteria", "CRS resolved in all six TPE-treated patients"
+GROUP_STATEMENT = re.compile(
+    r"\b(both|all|each|every|neither|none of (?:the|our|these)|the two)\b(?:\s+[\w-]+){0,3}?\s+(patients?|cases?|of them|children|adults)\b"
+    r"|^\s*(both|neither|all)\b", re.IGNORECASE)
+
+
 @dataclass
 class PatientSegment:
     number: int
     label: str = ""
     sentences: list[Span] = field(default_factory=list)
     from_abstract: bool = False
+    shared: list[Span] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -124,6 +131,9 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         else:
             unlabelled.append(sentence)
     if len(labelled) >= 2:
+        group = [s for s in unlabelled if GROUP_STATEMENT.search(s.text)]
+        for segment in labelled.values():
+            segment.shared = group + [s for s in segment.sentences if GROUP_STATEMENT.search(s.text) and s not in group]
         return [labelled[n] for n in sorted(labelled)]
     single = PatientSegment(1)
     single.sentences = sorted(unlabelled + [s for seg in labelled.values() for s in seg.sentences], key=lambda s: s.start)

@@ -187,7 +187,8 @@ def _read_cell(doc: Doc, key: str, header: str, cell: TableCell) -> list[Finding
             found.append(_finding("car_t_product", products[0].id_, cell, "product"))
             if not targets:
                 found.append(_finding("car_t_target", PRODUCT_TARGET[products[0].id_], cell, "product_target"))
-        elif targets and re.search(r"investigational|trial|in-house|academic", text, re.IGNORECASE):
+        elif targets and (re.search(r"investigational|trial|in-house|academic", text, re.IGNORECASE)
+                          or any(s.label_ == "INVESTIGATIONAL" for s in doc.spans["concepts"])):
             found.append(_finding("car_t_product", "investigational", cell, "product"))
         if targets:
             found.append(_finding("car_t_target", targets[0].id_, cell, "target"))

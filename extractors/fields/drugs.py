@@ -7,13 +7,14 @@ import re
 from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in, is_affirmed
-from extractors.values import COUNT, ORDINALS, count_value
+from extractors.values import COUNT, ORDINALS, count_value, find_days
 
 DOSES_BEFORE = re.compile(rf"\b(?P<n>{COUNT})\s+(?:\w+\s+){{0,2}}(?:doses?|administrations?|infusions?|injections?)\s+(?:of\s+)?$", re.IGNORECASE)
 DOSES_AFTER = re.compile(rf"^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?(?:(?:×|x)\s?(?P<x>\d{{1,2}})\b|(?P<n>{COUNT})\s+(?:doses|administrations|infusions)\b|"
                          rf"(?:was\s+)?(?:given|administered|repeated)?\s*(?P<adv>once|twice|thrice|(?P<times>{COUNT})\s+times)\b)", re.IGNORECASE)
 ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:dose|administration|infusion)\b", re.IGNORECASE)
 DAY_LIST = re.compile(r"\bdays?\s*\+?\d{1,3}(?:\s*(?:,|and|&)\s*\+?\d{1,3})+", re.IGNORECASE)
+REPEATED = re.compile(r"\b(given|administered)\b[^;]{0,60}\band (?:was |then )?(?:repeated|re-?dosed|given again)\b", re.IGNORECASE)
 LYMPHODEPLETION = re.compile(r"\b(lymphodeplet|lympho-deplet|conditioning|fludarabine|bridging)", re.IGNORECASE)
 NONE_GIVEN = re.compile(r"\b(did not receive|was not given|were not given|not administered|never received|without)\b", re.IGNORECASE)
 
@@ -43,6 +44,9 @@ def tocilizumab(sentences: list[Span]) -> list[Finding]:
             days = DAY_LIST.search(after)
             if days:
                 candidates.append(len(re.findall(r"\d{1,3}", days.group(0))))
+            clause = re.split(r"[;]|\.\s", after)[0]
+            if REPEATED.search(clause):
+                candidates.append(max(2, len(find_days(clause))))
             candidates = [c for c in candidates if c and 0 < c <= 20]
             if candidates and (best is None or max(candidates) > int(best.value)):
                 best = Finding("tocilizumab_doses", str(max(candidates)), span.start_char, span.end_char, "drugs.tocilizumab")

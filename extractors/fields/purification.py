@@ -160,6 +160,10 @@ def _volumes(pe_sentences: list[Span]) -> list[Finding]:
     return findings
 
 
+SAME_AS_PREVIOUS = "=previous"
+SAME_FLUID = re.compile(r"\b(same|identical|similar)\s+(replacement|fluid|scheme|regimen|protocol|settings)\b", re.IGNORECASE)
+
+
 def _replacement(pe_sentences: list[Span]) -> list[Finding]:
     fluids: dict[str, Span] = {}
     for sentence in pe_sentences:
@@ -170,6 +174,11 @@ def _replacement(pe_sentences: list[Span]) -> list[Finding]:
                 continue
             fluids.setdefault(span.id_, span)
     if not fluids:
+        for sentence in pe_sentences:
+            same = SAME_FLUID.search(sentence.text)
+            if same:
+                return [Finding("pe_replacement", SAME_AS_PREVIOUS, sentence.start_char + same.start(),
+                                sentence.start_char + same.end(), "purification.pe_replacement_same")]
         return []
     value = "FFP+albumin" if len(fluids) == 2 else next(iter(fluids))
     spans = sorted(fluids.values(), key=lambda s: s.start_char)

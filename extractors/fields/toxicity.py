@@ -13,7 +13,8 @@ GRADE_MENTION = re.compile(rf"\bgrade[sd]?\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE}
                            rf"|\b(?P<g3>{GRADE})\s*grade\b", re.IGNORECASE)
 SYNDROMES = ("CRS", "ICANS", "HLH")
 MAX_DISTANCE = 45
-ONSET_CUE = re.compile(r"\b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)", re.IGNORECASE)
+ONSET_CUE = re.compile(r"\b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)|\bfrom(?=\s+(?:day|d)\s?[+]?\d)", re.IGNORECASE)
+FEVER = re.compile(r"\b(fever|febrile|pyrexia)\b", re.IGNORECASE)
 NOT_MET = re.compile(r"\b(not (?:been )?met|not (?:be )?fulfil\w*|not satisf\w*|ruled out|excluded|did not meet|not retained|not confirmed|"
                      r"neither\b[^.]{0,40}\bfulfil\w*|no evidence of|without)\b", re.IGNORECASE)
 
@@ -94,4 +95,19 @@ def crs_onset(sentences: list[Span]) -> list[Finding]:
             cue = cues[0]
             return [Finding("crs_onset_day", "0", sentence.start_char + cue.start(), sentence.start_char + cue.end(),
                             "toxicity.crs_onset_day0")]
+    return _fever_onset(sentences)
+
+
+def _fever_onset(sentences: list[Span]) -> list[Finding]:
+    """Fever is the first sign of CRS: when no sentence dates CRS itself, the day fever began."""
+    for sentence in sentences:
+        fever = FEVER.search(sentence.text)
+        if not fever or not ONSET_CUE.search(sentence.text.replace(fever.group(0), "")) or \
+                re.search(r"\b(no|without|afebrile|resolv|subsid|recur|persist)", sentence.text, re.IGNORECASE):
+            continue
+        days = [d for d in find_days(sentence.text) if d[0] >= 0]
+        if days:
+            day, start, end = min(days, key=lambda d: abs(d[1] - fever.start()))
+            return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
+                            "toxicity.fever_onset")]
     return []
