@@ -8,6 +8,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from extractors.lexicon import concept_of
+from pipeline.segment import split_sentences
 
 # "DEX, dexamethasone; MP, methylprednisolone" or "TPE = therapeutic plasma exchange" (table footnotes)
 GLOSSARY_ENTRY = re.compile(r"(?:^|[;.]\s*|\n)([A-Z][A-Za-z0-9\-]{1,9})\s*(?:,|:|=)\s*([a-zA-Z][a-zA-Z\- ]{3,60}?)(?=\s*(?:;|\.|$|\n))")
@@ -60,3 +61,17 @@ def make_prune_concepts(nlp: Language, name: str, spans_key: str):
         return doc
 
     return prune_concepts
+
+
+@Language.component("pecrs_sentences")
+def pecrs_sentences(doc: Doc) -> Doc:
+    """Sentence boundaries from pysbd, block by block (blocks are separated by blank lines), exactly as the
+    document model's sentences are made (pipeline.segment), so both agree on every boundary."""
+    starts = set()
+    for block in re.finditer(r"\S(?:.|\n(?!\s*\n))*", doc.text):
+        for start, _ in split_sentences(doc.text, block.start(), block.end()):
+            starts.add(start)
+    for token in doc:
+        token.is_sent_start = token.i == 0 or token.idx in starts or (
+            not token.is_space and token.nbor(-1).is_space and "\n\n" in token.nbor(-1).text)
+    return doc

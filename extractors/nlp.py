@@ -1,7 +1,7 @@
 """The spaCy/scispaCy pipeline, configured in one place.
 
 A trained scispaCy model is used when one is installed; otherwise a blank English pipeline
-with scispaCy's tokenizer and pysbd sentencizer. Then: AbbreviationDetector, lexicon concepts
+with scispaCy's tokenizer. Then: pysbd sentences (pecrs_sentences), AbbreviationDetector, lexicon concepts
 (SpanRuler), concepts for abbreviations defined in the text, and medspaCy's ConText.
 """
 
@@ -18,6 +18,8 @@ from extractors import components  # noqa: F401  (registers the pecrs factories)
 from extractors.lexicon import lexicon_patterns
 
 log = logging.getLogger(__name__)
+# scispaCy's AbbreviationDetector matches with an empty global matcher on every document; spaCy warns each time.
+warnings.filterwarnings("ignore", message=r".*\[W036\].*")
 
 TRAINED_MODELS = ("en_core_sci_lg", "en_core_sci_md", "en_core_sci_sm")
 CONCEPTS = "concepts"
@@ -78,12 +80,10 @@ def _base_pipeline() -> Language:
             return nlp
         except Exception as exc:  # a placeholder package or a broken install is not a model
             log.warning("installed %s could not be loaded (%s); using the blank pipeline", name, exc)
-    from scispacy.custom_sentence_segmenter import pysbd_sentencizer  # noqa: F401  (registers the factory)
     from scispacy.custom_tokenizer import combined_rule_tokenizer
 
     nlp = spacy.blank("en")
     nlp.tokenizer = combined_rule_tokenizer(nlp)
-    nlp.add_pipe("pysbd_sentencizer")
     return nlp
 
 
@@ -92,6 +92,9 @@ def build_nlp() -> Language:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         nlp = _base_pipeline()
+        # pysbd sentences, block by block, the same as the document model's (scispaCy's pysbd_sentencizer
+        # re-aligns pysbd's spans to tokens and splits "on day 3. She ..." after "day")
+        nlp.add_pipe("pecrs_sentences", first=True)
         from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
 
         nlp.add_pipe("abbreviation_detector")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import pysbd
@@ -27,4 +28,26 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             spans.append((start + s, start + e))
     if not spans and chunk.strip():
         spans.append((start, end))
-    return spans
+    return _rejoin_numbers(text, spans)
+
+
+_LEADING_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d+)?[.)])\s+(?=\S)")
+_ENDS_SENTENCE = re.compile(r"[.!?…:;)\]\"'’”]\s*$")
+
+
+def _rejoin_numbers(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """pysbd takes "on day 3. Then ... day 4. She ..." for a numbered list and splits after "day":
+    a sentence that starts with "3. " after one that does not end a sentence gets its number back."""
+    repaired: list[tuple[int, int]] = []
+    for s, e in spans:
+        if repaired:
+            ps, pe = repaired[-1]
+            number = _LEADING_NUMBER.match(text[s:e])
+            if number and not _ENDS_SENTENCE.search(text[ps:pe]) and re.search(r"\w$", text[ps:pe]):
+                repaired[-1] = (ps, s + len(number.group(1)))
+                rest = s + number.end()
+                if rest < e:
+                    repaired.append((rest, e))
+                continue
+        repaired.append((s, e))
+    return repaired

@@ -10,7 +10,8 @@ from extractors.evidence import Finding, concepts_in, is_affirmed
 from extractors.values import COUNT, ORDINALS, count_value, find_days
 
 DOSES_BEFORE = re.compile(rf"\b(?P<n>{COUNT})\s+(?:\w+\s+){{0,2}}(?:doses?|administrations?|infusions?|injections?)\s+(?:of\s+)?$", re.IGNORECASE)
-DOSES_AFTER = re.compile(rf"^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?(?:(?:×|x)\s?(?P<x>\d{{1,2}})\b|(?P<n>{COUNT})\s+(?:doses|administrations|infusions)\b|"
+DOSE = r"(?:\d+(?:\.\d+)?\s*(?:mg/kg|mg/m2|mg/m²|mg|g)\b\s*(?:(?:iv|i\.v\.|intravenously)\s*)?)"
+DOSES_AFTER = re.compile(rf"^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?{DOSE}?(?:(?:×|x)\s?(?P<x>\d{{1,2}})\b|(?P<n>{COUNT})\s+(?:doses|administrations|infusions)\b|"
                          rf"(?:was\s+)?(?:given|administered|repeated)?\s*(?P<adv>once|twice|thrice|(?P<times>{COUNT})\s+times)\b)", re.IGNORECASE)
 ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:dose|administration|infusion)\b", re.IGNORECASE)
 DAY_LIST = re.compile(r"\bdays?\s*\+?\d{1,3}(?:\s*(?:,|and|&)\s*\+?\d{1,3})+", re.IGNORECASE)

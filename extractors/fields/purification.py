@@ -114,8 +114,26 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
                 if best is None or candidate[0] > best[0]:
                     best = candidate
     if best is None:
-        return []
+        return _sessions_from_days(pe_sentences)
     return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions")]
+
+
+DAY_SERIES = re.compile(r"\bdays?\s*[+]?\d{1,3}(?:\s*(?:,|and|&)\s*(?:day\s*)?[+]?\d{1,3})+", re.IGNORECASE)
+
+
+def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
+    """"performed on day +5 and day +6" or "on days 3, 4 and 5": one session a day named."""
+    for sentence in pe_sentences:
+        for clause in re.finditer(r"[^;]+", sentence.text):
+            text = clause.group(0)
+            if not concepts_in(sentence, "PE") or not re.search(r"\b(performed|done|carried out|given|undertaken|received|underwent)\b", text, re.I):
+                continue
+            series = DAY_SERIES.search(text)
+            days = {d for d, _, _ in find_days(series.group(0))} | {int(n) for n in re.findall(r"\d{1,3}", series.group(0))} if series else set()
+            if len(days) >= 2:
+                start = sentence.start_char + clause.start() + series.start()
+                return [Finding("pe_sessions", str(len(days)), start, start + len(series.group(0)), "purification.pe_session_days")]
+    return []
 
 
 def _negated_clause(text: str, position: int) -> bool:

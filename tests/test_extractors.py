@@ -1,0 +1,139 @@
+"""Each extractor rule on short texts written for the purpose, with the exact values expected."""
+
+import pytest
+
+from extractors.cases import extract_document
+from pipeline.parsing import parse_bytes
+
+
+def extract(text: str, name: str = "case.txt"):
+    document = parse_bytes(text.encode(), name)[0]
+    return extract_document(document)
+
+
+def only_case(text: str):
+    extraction = extract(text)
+    assert len(extraction.cases) == 1, [c.values for c in extraction.cases]
+    return extraction.cases[0]
+
+
+HEADER = "Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\nDOI: 10.5555/test.1\n\nCase presentation\n\n"
+
+
+def test_single_case_core_fields_with_units_roman_numerals_and_abbreviations():
+    case = only_case(HEADER + (
+        "A 34-year-old woman with relapsed diffuse large B-cell lymphoma received axicabtagene ciloleucel (Yescarta). "
+        "On day +1 she developed fever, and cytokine release syndrome (CRS) progressed to grade IV (ASTCT) on day 3. "
+        "She received tocilizumab (TCZ) 8 mg/kg twice and dexamethasone. IL-6 was 7.9 ng/mL and CRP 21.5 mg/dL. "
+        "Therapeutic plasma exchange (TPE) was started on day 4. She underwent three sessions of TPE, each exchanging "
+        "1.5 plasma volumes with 5% albumin. After the third TPE, IL-6 fell to 0.26 ng/mL and CRP to 3.8 mg/dL. "
+        "There was no ICANS. CRS resolved on day 9 and she was discharged in complete remission."))
+    assert case.in_scope
+    expected = {
+        "age_years": "34", "sex": "F", "diagnosis": "DLBCL", "car_t_product": "axicabtagene ciloleucel",
+        "car_t_target": "CD19", "crs_grade": "4", "crs_grading": "ASTCT", "crs_onset_day": "1", "pe_start_day": "4",
+        "pe_sessions": "3", "pe_plasma_volumes": "1.5", "pe_replacement": "albumin", "il6_pre": "7900",
+        "il6_post": "260", "crp_pre": "215", "crp_post": "38", "tocilizumab_doses": "2",
+        "corticosteroids": "dexamethasone", "icans_grade": "0", "crs_resolved": "yes", "outcome": "alive", "response": "CR",
+    }
+    assert {k: case.values.get(k) for k in expected} == expected
+
+
+def test_negation_hedging_and_cancelled_sessions():
+    case = only_case(HEADER + (
+        "A 52-year-old man with multiple myeloma received ciltacabtagene autoleucel. "
+        "He developed grade 3 CRS on day 2. HLH was suspected but criteria were not met. "
+        "Emapalumab was considered but not given. Anakinra was started on day 4. "
+        "Plasma exchange was performed on day 5 and day 6; a third session was cancelled because of catheter thrombosis. "
+        "He never developed neurotoxicity."))
+    assert case.values["pe_sessions"] == "2"
+    assert case.values["hlh"] == "no"
+    assert case.values["other_drugs"] == "anakinra"
+    assert case.values["icans_grade"] == "0"
+    assert case.values["pe_start_day"] == "5"
+
+
+def test_ages_in_months_and_sex_from_a_noun():
+    case = only_case(HEADER + "A 30-month-old boy with B-cell acute lymphoblastic leukemia received CD19 CAR T cells in a "
+                              "clinical trial and developed grade 3 CRS. Two plasma exchanges with FFP followed.")
+    assert (case.values["age_years"], case.values["sex"]) == ("2.5", "M")
+    assert case.values["car_t_product"] == "investigational" and case.values["car_t_target"] == "CD19"
+    assert case.values["pe_replacement"] == "FFP"
+
+
+def test_several_patients_in_prose():
+    extraction = extract(HEADER.replace("Case presentation\n\n", "") + (
+        "Patient 1\n\nA 58-year-old man with myeloma received idecabtagene vicleucel and developed grade 3 CRS. "
+        "TPE was initiated on day 5 and he completed four sessions.\n\n"
+        "Patient 2\n\nA 41-year-old woman with high-grade B-cell lymphoma received axi-cel and developed grade 4 CRS. "
+        "She had only continuous renal replacement therapy (CRRT).\n\n"
+        "Discussion\n\nLiu and colleagues treated a 10-year-old boy with hemofiltration."))
+    assert [(c.label, c.values.get("age_years"), c.values.get("sex"), c.in_scope) for c in extraction.cases] == [
+        ("Patient 1", "58", "M", True), ("Patient 2", "41", "F", False)]
+    assert extraction.cases[0].values["pe_sessions"] == "4"
+    assert extraction.cases[1].values["other_purification"] == "crrt"
+
+
+def test_plasma_exchange_before_car_t_is_out_of_scope():
+    extraction = extract(HEADER + (
+        "A 66-year-old man with myeloma had hyperviscosity; plasmapheresis was performed on three consecutive days. "
+        "Idecabtagene vicleucel was infused 41 days after the last plasmapheresis. Grade 1 CRS started on day 1."))
+    assert extraction.status == "related-no-pe" and not extraction.cases[0].in_scope
+
+
+PATIENT_TABLE = b"""<article article-type="research-article"><front><article-meta><article-id pub-id-type="doi">10.5555/t.2</article-id>
+<title-group><article-title>Plasma exchange for CRS: a series</article-title></title-group>
+<contrib-group><contrib contrib-type="author"><name><surname>Okoro</surname><given-names>A</given-names></name></contrib></contrib-group>
+<pub-date><year>2024</year></pub-date></article-meta></front><body><sec><title>Results</title>
+<p>All patients received CAR-T cells; CRS was graded by ASTCT criteria.</p>
+<table-wrap><label>Table 1</label><table><thead><tr><th>Patient</th><th>Age (y)/Sex</th><th>Disease</th><th>Product</th>
+<th>CRS grade</th><th>TPE sessions</th><th>IL-6 pre/post (pg/mL)</th><th>Ferritin pre/post (\xc2\xb5g/L)</th><th>CRP pre/post (mg/dL)</th><th>Outcome</th></tr></thead>
+<tbody><tr><td>1</td><td>19/F</td><td>B-ALL</td><td>Tisa-cel</td><td>IV</td><td>3</td><td>6,840/512</td><td>12,450/4,310</td><td>28.4/9.6</td><td>Alive</td></tr>
+<tr><td>2</td><td>66/M</td><td>MCL</td><td>Brexu-cel</td><td>III</td><td>0</td><td>&gt;5,000/NA</td><td>NA</td><td>NA</td><td>Died</td></tr></tbody></table></table-wrap>
+</sec></body></article>"""
+
+
+def test_a_table_with_a_row_per_patient():
+    document = parse_bytes(PATIENT_TABLE, "t.xml")[0]
+    extraction = extract_document(document)
+    first, second = extraction.cases
+    assert first.in_scope and not second.in_scope
+    assert first.values == {**first.values, "age_years": "19", "sex": "F", "diagnosis": "B-ALL", "car_t_product": "tisagenlecleucel",
+                            "crs_grade": "4", "crs_grading": "ASTCT", "pe_sessions": "3", "il6_pre": "6840", "il6_post": "512",
+                            "ferritin_pre": "12450", "ferritin_post": "4310", "crp_pre": "284", "crp_post": "96", "outcome": "alive"}
+    assert second.values["pe_sessions"] == "0" and second.values["il6_pre"] == "5000" and "il6_post" not in second.values
+    for name, findings in first.evidence.items():
+        for finding in findings:
+            assert document.cell_at(finding.start) is not None or name == "crs_grading"
+
+
+LAB_TABLE = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Case presentation</title><p>A 58-year-old woman with myeloma received ciltacabtagene autoleucel and developed grade 3 CRS.
+TPE was performed on day +5 and day +6 (two sessions).</p>
+<table-wrap><label>Table 1</label><table><thead><tr><th>Parameter</th><th>Day +2</th><th>Day +4</th><th>Day +6</th><th>Day +8</th></tr></thead>
+<tbody><tr><td>IL-6 (ng/mL)</td><td>1.85</td><td>4.62</td><td>0.48</td><td>0.12</td></tr>
+<tr><td>CRP (mg/dL)</td><td>12.6</td><td>24.1</td><td>8.7</td><td>2.9</td></tr></tbody></table></table-wrap></sec></body></article>"""
+
+
+def test_a_laboratory_course_by_day():
+    case = extract_document(parse_bytes(LAB_TABLE, "lab.xml")[0]).cases[0]
+    assert (case.values["il6_pre"], case.values["il6_post"]) == ("4620", "120")
+    assert (case.values["crp_pre"], case.values["crp_post"]) == ("241", "29")
+    assert case.values["pe_sessions"] == "2"
+
+
+@pytest.mark.parametrize("sentence, pre, post", [
+    ("IL-6 fell from 5,230 to 210 pg/mL after two sessions of TPE.", "5230", "210"),
+    ("IL-6 decreased from >5,000 pg/mL to 1,020 pg/mL after TPE.", "5000", "1020"),
+])
+def test_before_and_after_values_in_one_sentence(sentence, pre, post):
+    case = only_case(HEADER + "A 40-year-old man with DLBCL received tisagenlecleucel and had grade 4 CRS. " + sentence)
+    assert (case.values["il6_pre"], case.values["il6_post"]) == (pre, post)
+
+
+def test_review_articles_yield_no_patient():
+    xml = (b"<article article-type='review-article'><front><article-meta><title-group><article-title>PE for CRS: a review"
+           b"</article-title></title-group></article-meta></front><body><p>A 23-year-old man received CAR-T cells and "
+           b"three sessions of plasma exchange.</p></body></article>")
+    extraction = extract_document(parse_bytes(xml, "r.xml")[0])
+    assert extraction.status == "irrelevant" and extraction.cases == []
