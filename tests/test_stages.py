@@ -1,0 +1,46 @@
+"""The stages the flow runs, on a small corpus with bad files among good ones."""
+
+import shutil
+from pathlib import Path
+
+from pipeline import stages
+from pipeline.corpus import corpus_entries
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_corpus(folder: Path) -> Path:
+    docs = folder / "docs"
+    docs.mkdir(parents=True)
+    shutil.copy(ROOT / "corpus/docs/santos_multi2023.txt", docs)
+    (docs / "broken.xml").write_text("<PubmedArticleSet><PubmedArticle>")
+    (docs / "error.xml").write_text("<!DOCTYPE html><html><body>Service unavailable</body></html>")
+    (docs / "scan.pdf").write_bytes(b"%PDF-1.4\nthis is not a PDF body")
+    return folder
+
+
+def test_failing_files_are_reported_and_do_not_stop_the_run(tmp_path):
+    corpus = make_corpus(tmp_path)
+    parsed = [stages.parse_entry(entry) for entry in corpus_entries(corpus)]
+    documents = [d for item in parsed for d in item.documents]
+    extractions = [stages.extract(d) for d in documents]
+    results = {r.file: r for r in stages.document_results(parsed, extractions, corpus)}
+    assert results["docs/santos_multi2023.txt"].status == "relevant"
+    assert results["docs/santos_multi2023.txt"].patients_in_scope == 3
+    assert results["docs/broken.xml"].status == "failed" and "malformed XML" in results["docs/broken.xml"].reason
+    assert results["docs/error.xml"].reason == "not an NCBI XML response (an HTML page)"
+    assert results["docs/scan.pdf"].status == "failed" and "PDF" in results["docs/scan.pdf"].reason
+
+
+def test_all_patients_writes_every_patient_with_zero_sessions_where_no_exchange(tmp_path):
+    corpus = make_corpus(tmp_path)
+    documents = [d for e in corpus_entries(corpus) for d in stages.parse_entry(e).documents]
+    extractions = [stages.extract(d) for d in documents]
+    in_scope, _ = stages.case_rows(extractions)
+    everyone, evidence = stages.case_rows(extractions, all_patients=True)
+    assert [r["patient_label"] for r in in_scope] == ["Patient 1", "Patient 2", "Patient 4"]
+    assert [r["patient_label"] for r in everyone] == ["Patient 1", "Patient 2", "Patient 3", "Patient 4"]
+    third = everyone[2]
+    assert third["pe_sessions"] == "0" and third["other_purification"] == "crrt;hemoadsorption"
+    cited = {(line["case_id"], line["field"]) for line in evidence}
+    assert (third["case_id"], "pe_sessions") in cited
