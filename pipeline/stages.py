@@ -44,10 +44,13 @@ def parse_entry(entry: CorpusEntry) -> ParsedFile:
 
 
 def extract(document: Document):
-    """The document's cases; imports the NLP pipeline only when first needed."""
-    from extractors.cases import extract_document
+    """The document's cases; an extractor error fails this document only (status failed, with the error)."""
+    from extractors.cases import DocumentExtraction, extract_document
 
-    return extract_document(document)
+    try:
+        return extract_document(document)
+    except Exception as exc:  # one document's bug must not stop the run
+        return DocumentExtraction(document, [], "failed", f"extraction error: {type(exc).__name__}: {exc}")
 
 
 def case_rows(extractions, all_patients: bool = False) -> tuple[list[dict], list[dict]]:

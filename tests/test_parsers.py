@@ -80,6 +80,8 @@ def test_bad_pdfs_give_a_clear_error(shared, name):
     with pytest.raises(ParseError) as error:
         parse_file(shared / "data/pdf" / name)
     assert error.value.path.endswith(name) and error.value.reason
+    if name == "password-example.pdf":
+        assert error.value.reason == "PDF is password-protected"
 
 
 @pytest.mark.shared

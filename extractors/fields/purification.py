@@ -148,7 +148,8 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span]) -> list[Finding]:
             continue
         days = find_days(sentence.text)
         if days:
-            anchor = next(m for m in mentions if m.sent == sentence).start_char - sentence.start_char
+            in_sentence = [m for m in mentions if m.sent == sentence]
+            anchor = in_sentence[0].start_char - sentence.start_char if in_sentence else 0
             day, start, end = min(days, key=lambda d: abs(d[1] - anchor))
             return [Finding("pe_start_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "purification.pe_start_day")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from pipeline.builder import DocumentBuilder, clean_inline
 from pipeline.ids import DOI_PATTERN, make_doc_id
@@ -58,34 +59,73 @@ def _byline(block: str) -> list[str]:
     return authors
 
 
+_BULLET = re.compile(r"^\s*(?:[-*•–·]|\d{1,2}[.)])\s+")
+_MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s+")
+
+
 def parse_text(text: str, source_file: str, format_name: str = "text") -> list[Document]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    blocks = [b for b in re.split(r"\n\s*\n", text) if b.strip()]
-    head = "\n".join(blocks[:8])
-    doi_match = DOI_PATTERN.search(text[:5000])
+    return blocks_to_document([b for b in re.split(r"\n\s*\n", text) if b.strip()], source_file, format_name)
+
+
+def _tab_table(lines: list[str]) -> list[list[str]] | None:
+    """Lines of tab-separated cells with one column count: a table typed as text."""
+    if len(lines) < 2 or not all("\t" in line for line in lines):
+        return None
+    rows = [[cell.strip() for cell in line.strip().split("\t")] for line in lines]
+    widths = Counter(len(row) for row in rows)
+    if len(widths) > 1 and widths.most_common(1)[0][1] < len(rows) * 0.8:
+        return None
+    return rows
+
+
+def _grid(rows: list[list[str | None]]) -> list[list[dict]]:
+    return [[{"text": cell or "", "is_header": r == 0, "col": c} for c, cell in enumerate(row)] for r, row in enumerate(rows)]
+
+
+def blocks_to_document(blocks: list, source_file: str, format_name: str = "text") -> list[Document]:
+    """Paragraph blocks (strings, lines kept) and tables (rows of cells) into a Document."""
+    texts = [b for b in blocks if isinstance(b, str)]
+    head = "\n".join(texts[:8])
+    doi_match = DOI_PATTERN.search("\n".join(texts)[:5000])
     pmid_match = _PMID.search(head)
-    title = clean_inline(blocks[0]) if blocks else ""
+    title = clean_inline(texts[0]) if texts else ""
     year = _YEAR.search(head)
     builder = DocumentBuilder(
         doc_id=make_doc_id(doi=doi_match.group(1) if doi_match else None,
                            pmid=pmid_match.group(1) if pmid_match else None, source_file=source_file),
         source_file=source_file, format=format_name, doi=doi_match.group(1).lower() if doi_match else None,
         pmid=pmid_match.group(1) if pmid_match else None, title=title[:500], year=int(year.group(1)) if year else None,
-        authors=_byline(blocks[1].split("\n")[0]) if len(blocks) > 1 else [],
+        authors=_byline(texts[1].split("\n")[0]) if len(texts) > 1 else [],
     )
     builder.open_section("", "title")
     in_front = True
-    for index, block in enumerate(blocks):
+    first_text = True
+    for block in blocks:
+        if not isinstance(block, str):
+            builder.add_table(_grid(block))
+            continue
         lines = [line for line in block.split("\n") if line.strip()]
-        if index == 0:
+        if first_text:
+            first_text = False
             builder.add_block(block, "title")
             continue
         # A heading may stand alone or head its paragraph on the first line.
-        if looks_like_heading(lines[0], standalone=len(lines) == 1, in_front=in_front):
+        first = _MARKDOWN_HEADING.sub("", lines[0])
+        if looks_like_heading(first, standalone=len(lines) == 1, in_front=in_front) or (
+                first != lines[0] and len(first) <= 80):
             in_front = False
             builder.close_section()
-            builder.open_section(lines[0].strip().rstrip(":"))
+            builder.open_section(first.strip().rstrip(":"))
             lines = lines[1:]
-        if lines:
+        if not lines:
+            continue
+        table = _tab_table(lines)
+        if table:
+            builder.add_table(_grid(table))
+        elif len(lines) >= 2 and all(_BULLET.match(line) for line in lines):
+            for line in lines:
+                builder.add_block(_BULLET.sub("", line), "list-item")
+        else:
             builder.add_block(" ".join(lines))
     return [builder.build()]
