@@ -12,7 +12,8 @@ from extractors.evidence import Finding, concepts_in, is_affirmed
 from extractors.fields import RULES
 from extractors.fields.purification import pe_mentions
 from extractors.nlp import build_nlp
-from extractors.patients import DOCUMENT_ZONES, PatientSegment, is_table_text, section_kind, segment_patients
+from extractors.patients import (DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind,
+                                 segment_patients)
 from extractors.fields.purification import SAME_AS_PREVIOUS, pe_context
 from extractors.tables import lab_course, table_patients
 from extractors.values import find_days
@@ -31,6 +32,7 @@ class Case:
     values: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, list[Finding]] = field(default_factory=dict)
     in_scope: bool = False
+    received_cart: bool = False
     scope_reason: str = ""
 
 
@@ -120,8 +122,18 @@ def _exchange_days(segment: PatientSegment) -> list[int]:
     return sorted({d for d in days if d >= 0})
 
 
-def _mentions_cart(doc: Doc) -> bool:
-    return any(s.label_ in ("CART", "CART_PRODUCT") for s in doc.spans["concepts"])
+RECEIPT_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|after|following|post|enrolled|underwent|"
+                         r"day\s*\+?\d)\b", re.IGNORECASE)
+
+
+def _received_cart(sentences: list[Span]) -> bool:
+    """The patient was given CAR-T cells: a product named, or CAR-T cells said to be infused or received,
+    affirmed, in their own account."""
+    for sentence in sentences:
+        for span in concepts_in(sentence, ("CART", "CART_PRODUCT", "CART_TARGET")):
+            if is_affirmed(span) and (span.label_ == "CART_PRODUCT" or RECEIPT_CUE.search(sentence.text)):
+                return True
+    return False
 
 
 def _case_stem(document: Document) -> str:
@@ -160,6 +172,8 @@ def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtr
     segments = {segment.number: segment for segment in segment_patients(doc, document)}
     rows = {patient.number: patient for patient in table_patients(doc, document)}
     grading = _grading(doc, document)
+    # in a series the cells are often named once for all ("We report two patients treated with axi-cel")
+    context = [s for s in doc.sents if section_kind(document, s.start_char) in PATIENT_ZONES and not about_other_patients(s)]
     stem = _case_stem(document)
     cases: list[Case] = []
     for number in sorted(set(segments) | set(rows)):
@@ -190,14 +204,16 @@ def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtr
                 first = segment.sentences[0] if segment else None
                 case.evidence["pe_sessions"] = [Finding("pe_sessions", "0", first.start_char, first.end_char,
                                                         "cases.no_plasma_exchange_described")] if first else []
-        case.in_scope = received_pe and _mentions_cart(doc)
+        case.received_cart = number in rows or bool(segment and _received_cart(segment.sentences + segment.shared)) \
+            or (len(segments) > 1 and _received_cart(context))
+        case.in_scope = received_pe and case.received_cart
         case.scope_reason = "CAR-T then plasma exchange" if case.in_scope else (
-            "no plasma exchange after CAR-T" if _mentions_cart(doc) else "no CAR-T therapy")
+            "no plasma exchange after CAR-T" if case.received_cart else "no CAR-T therapy")
         cases.append(case)
     if any(c.in_scope for c in cases):
         status, reason = "relevant", f"{sum(c.in_scope for c in cases)} patient(s) given plasma exchange after CAR-T"
-    elif cases and _mentions_cart(doc):
+    elif any(c.received_cart for c in cases):
         status, reason = "related-no-pe", "CAR-T patient(s) without plasma exchange"
     else:
-        status, reason = "irrelevant", "no CAR-T patient described" if not cases else "no CAR-T therapy"
+        status, reason = "irrelevant", "no CAR-T patient described" if not cases else "no patient given CAR-T"
     return DocumentExtraction(document, cases, status, reason)

@@ -23,7 +23,13 @@ OWN_AFFIRMATION = re.compile(r"^\W*(?:\([^)]*\)\s*)?(?:was|were|had been|has bee
                              r"instituted|begun|repeated|continued|added|applied)\b", re.IGNORECASE)
 
 
+# "Plasma exchange after CAR-T: none", "ICANS: no"
+NONE_VALUE = re.compile(r"^[^:;.\n]{0,30}:\s*(?:none|no|nil|not (?:done|performed|given|observed|sent)|absent|n/?a)\b", re.IGNORECASE)
+
+
 def negated(span: Span) -> bool:
+    if NONE_VALUE.match(span.doc.text[span.end_char:span.sent.end_char]):
+        return True
     if not span._.is_negated:
         return False
     before = span.doc.text[span.sent.start_char:span.start_char]

@@ -43,6 +43,8 @@ CONTEXT_RULES = [
     {"literal": "planned", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
     {"literal": "was discussed", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
     {"literal": "would", "category": "HYPOTHETICAL", "direction": "FORWARD"},
+    {"literal": "might", "category": "HYPOTHETICAL", "direction": "FORWARD"},
+    {"literal": "discussed in advance", "category": "HYPOTHETICAL", "direction": "FORWARD"},
     {"literal": "suspected", "category": "POSSIBLE_EXISTENCE", "direction": "BIDIRECTIONAL"},
     {"literal": "prior to", "category": "HISTORICAL", "direction": "FORWARD"},
     {"literal": "not retained", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
@@ -58,6 +60,17 @@ CONTEXT_RULES = [
     {"literal": "on standby", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
     {"literal": "was kept available", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
     {"literal": "obtained but", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
+    {"literal": "requested", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
+    {"literal": "was requested", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
+    {"literal": "withdrawn", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "could be considered", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
+    {"literal": "future", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
+    {"literal": "unavailable", "category": "NEGATED_EXISTENCE", "direction": "BIDIRECTIONAL"},
+    {"literal": "not available", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "deferred", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "postponed", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "withheld", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "not obtained", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
 ]
 # NegEx-style window: a cue governs at most this many tokens ("could not be reduced, TPE was performed")
 CONTEXT_MAX_SCOPE = 8

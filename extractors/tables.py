@@ -45,7 +45,7 @@ HEADER_RULES: list[tuple[str, str]] = [
     ("crs_resolved", r"\b(crs resolution|resolved)\b"),
 ]
 _COMPILED = [(name, re.compile(pattern)) for name, pattern in HEADER_RULES]
-PATIENT_CELL = re.compile(r"^(?:(?:patient|pt\.?|case|p|#)\s*)?(?P<n>\d{1,2})\b", re.IGNORECASE)
+PATIENT_CELL = re.compile(r"^(?:(?:patient|pt\.?|case|p|#|no\.?)\s*)?(?P<n>\d{1,2})\b", re.IGNORECASE)
 MISSING = re.compile(r"^(?:na|n/a|nr|ne|nd|—|–|-|n\.a\.|not (?:available|done|reported|assessed)|unknown)$", re.IGNORECASE)
 PAIR = re.compile(r"^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s]+|na|nr|ne|—|-)\s*(?:/|→|->|to)\s*(?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s]+|na|nr|ne|—|-)$", re.IGNORECASE)
 UNIT_IN_HEADER = re.compile(r"\(([^)]*?(?:/|mL|ml|L\b)[^)]*)\)")
@@ -242,27 +242,56 @@ def _marker_pair(marker: str, header: str, cell: TableCell) -> list[Finding]:
     return findings
 
 
+def _patient_number(text: str) -> int | None:
+    match = PATIENT_CELL.match(text or "")
+    return int(match.group("n")) if match else None
+
+
+def _label(text: str, number: int) -> str:
+    return text if re.match(r"^(patient|case|pt)", text, re.IGNORECASE) else f"Patient {number}"
+
+
+def is_transposed_patient_table(table: Table) -> bool:
+    """One column per patient ("Pt 1", "Case 2" ...) and one row per variable."""
+    grid = table.grid()
+    if len(grid) < 3 or table.n_cols < 3:
+        return False
+    header = [cell for cell in grid[0][1:] if cell is not None]
+    numbered = [c for c in header if _patient_number(c.text) is not None and re.match(r"^\D", c.text)]
+    keyed = [row[0] for row in grid[1:] if row[0] is not None and header_field(row[0].text)]
+    return len(numbered) >= 2 and len(numbered) >= 0.8 * len(header) and len(keyed) >= 3
+
+
 def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
     patients: dict[int, TablePatient] = {}
     for table in document.tables:
-        if not is_patient_table(table):
-            continue
-        columns = _columns(table)
         grid = table.grid()
-        for r in range(max(table.header_rows, 1), table.n_rows):
-            row = grid[r]
-            first = row[0]
-            match = PATIENT_CELL.match(first.text) if first is not None else None
-            if not match:
-                continue
-            number = int(match.group("n"))
-            label = first.text if re.match(r"^(patient|case|pt)", first.text, re.IGNORECASE) else f"Patient {number}"
-            patient = patients.setdefault(number, TablePatient(number, label))
-            for col, (key, header) in columns.items():
-                cell = row[col] if col < len(row) else None
-                if key == "patient" or cell is None or cell.row != r and cell.rowspan == 1:
+        if is_patient_table(table):
+            columns = _columns(table)
+            for r in range(max(table.header_rows, 1), table.n_rows):
+                row = grid[r]
+                number = _patient_number(row[0].text) if row[0] is not None else None
+                if number is None:
                     continue
-                patient.findings.extend(_read_cell(doc, key, header, cell))
+                patient = patients.setdefault(number, TablePatient(number, _label(row[0].text, number)))
+                for col, (key, header) in columns.items():
+                    cell = row[col] if col < len(row) else None
+                    if key == "patient" or cell is None or cell.row != r and cell.rowspan == 1:
+                        continue
+                    patient.findings.extend(_read_cell(doc, key, header, cell))
+        elif is_transposed_patient_table(table):
+            for col in range(1, table.n_cols):
+                head = grid[0][col]
+                number = _patient_number(head.text) if head is not None else None
+                if number is None:
+                    continue
+                patient = patients.setdefault(number, TablePatient(number, _label(head.text, number)))
+                for row in grid[1:]:
+                    key = header_field(row[0].text) if row[0] is not None else None
+                    cell = row[col] if col < len(row) else None
+                    if key in (None, "patient") or cell is None or cell is row[0]:
+                        continue
+                    patient.findings.extend(_read_cell(doc, key, row[0].text, cell))
     return [patients[n] for n in sorted(patients)]
 
 

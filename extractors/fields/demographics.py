@@ -15,6 +15,7 @@ AGE = re.compile(
     r"|\b(?P<n4>\d{1,3})\s*(?:-|–)?\s*(?:year|yr)s?\s*(?:old)?\s*(?:male|female|man|woman|boy|girl|patient)\b"
     r"|\b(?P<n5>\d{1,3})\s*(?:y|yrs?|years?)?\s*/\s*(?P<sex>[MF])\b"
     r"|\b(?P<n6>\d{1,3})\s+(?P<unit6>years?|months?)\s+of\s+age\b"
+    r"|\bage\s*(?:/\s*(?:sex|gender))?\s*(?:\([^)]*\))?\s*[:=]\s*(?P<n8>\d{1,3}(?:\.\d)?)\b"
     r"|\b(?:man|woman|boy|girl|male|female|patient|gentleman|lady)\s+(?:of|aged)\s+(?P<n7>\d{1,3})\s*(?P<unit7>years?|months?)?\b",
     re.IGNORECASE,
 )
@@ -36,7 +37,7 @@ def _age_years(number: str, unit: str | None) -> float:
 def age(sentences: list[Span]) -> list[Finding]:
     for sentence in sentences:
         for match in AGE.finditer(sentence.text):
-            number = next(match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7") if match.group(g))
+            number = next(match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8") if match.group(g))
             unit = match.group("unit") or match.group("unit2") or match.group("unit6") or match.group("unit7")
             years = _age_years(number, unit)
             if 0 < years <= 110:
@@ -48,14 +49,15 @@ def age(sentences: list[Span]) -> list[Finding]:
 def sex(sentences: list[Span]) -> list[Finding]:
     """The first sex noun ("woman", "boy", "34/M"); failing that, the pronouns' majority."""
     for sentence in sentences:
-        slash = re.search(r"\b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b", sentence.text)
+        slash = re.search(r"\b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b|\b(?:sex|gender)\s*:\s*(?:\d{1,3}\s*(?:y|yrs?|years?)?[,/ ]\s*)?([MF])\b", sentence.text, re.IGNORECASE)
         noun = SEX_NOUN.search(sentence.text)
         candidates = [m for m in (slash, noun) if m]
         if candidates:
             first = min(candidates, key=lambda m: m.start())
             if first is slash:
-                value = slash.group(1).upper()
-                start, end = slash.start(1), slash.end(1)
+                group = 1 if slash.group(1) else 2
+                value = slash.group(group).upper()
+                start, end = slash.start(group), slash.end(group)
             else:
                 value = "M" if noun.group("m") else "F"
                 start, end = noun.start(), noun.end()

@@ -18,7 +18,8 @@ from extractors.quantities import _NUMBER as NUMBER_PATTERN
 TARGET_UNITS = {"il6": "pg/mL", "ifng": "pg/mL", "il10": "pg/mL", "ferritin": "ng/mL", "crp": "mg/L"}
 _WHEN = r"(?:\s*(?:on|at|by)\s+(?:day|d)\s*[+\-−]?\d{1,3}|\s*(?:on|at)\s+admission|\s*\([^)]{0,30}\))?"
 FROM_TO = re.compile(
-    rf"\bfrom\s+(?P<bound>(?:>|≥|above|over)\s*)?(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;]*?){_WHEN}\s*(?:to|down to|up to)\s+"
+    rf"(?:\bfrom\s+|(?<=[:\s(]))(?P<bound>(?:>|≥|above|over)\s*)?(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;→]*?){_WHEN}\s*"
+    rf"(?:(?<=\s)(?:to|down to|up to)\s+|→\s*|->\s*)"
     rf"(?:(?:>|≥|above|over)\s*)?(?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)", re.IGNORECASE)
 RISING = re.compile(r"\b(rose|rising|increased|increasing|climbed|climbing|peaked|went up|jumped|escalated)\b", re.IGNORECASE)
 PRE_CUE = re.compile(r"\b(before|prior to|pre-?(?:TPE|PE|exchange|procedure)|peak(?:ed|ing)?|maximum|rose|increased|elevated|reached)\b", re.IGNORECASE)

@@ -15,7 +15,7 @@ ALIVE = re.compile(r"\b(discharged|alive|survived|survives|is doing well|remains
 RESOLVED = re.compile(r"\b(resolv\w*|resolution|subsided|abated|brought under control|controlled|recover\w*|normali[sz]\w*|disappeared|defervesc\w*|afebrile)\b", re.IGNORECASE)
 UNRESOLVED = re.compile(r"\b(never resolved|did not resolve|failed to resolve|persist\w*|refractory (?:CRS|cytokine) until death|died (?:of|from) (?:refractory )?(?:CRS|cytokine))\b", re.IGNORECASE)
 RESPONSE_RANK = {"CR": 4, "PR": 3, "SD": 2, "PD": 1}
-RESPONSE_CONTEXT = re.compile(r"\b(achiev|attain|show|demonstrat|confirm|reveal|assess|evaluat|marrow|PET|MRD|remain|response|remission|day \+?\d|month|follow-up|restag|was in|in (?:complete|partial))", re.IGNORECASE)
+RESPONSE_CONTEXT = re.compile(r"\b(outcome|status|achiev|attain|show|demonstrat|confirm|reveal|assess|evaluat|marrow|PET|MRD|remain|response|remission|day \+?\d|month|follow-up|restag|was in|in (?:complete|partial))", re.IGNORECASE)
 PRE_TREATMENT = re.compile(r"\b(prior|previous|before|after (?:induction|transplant|chemotherapy|salvage)|relapsed after|first remission|second remission|CR1|CR2)\b", re.IGNORECASE)
 
 

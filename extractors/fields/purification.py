@@ -20,7 +20,7 @@ SESSIONS = re.compile(
     re.IGNORECASE,
 )
 ORDINAL_SESSION = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:(?:TPE|PE|PLEX|plasma[- ]exchange)\s+)?(?:session|procedure|exchange|round|course|TPE|PE|PLEX)\b", re.IGNORECASE)
-START_CUE = re.compile(r"\b(start|initiat|began|begin|commenc|first|perform|underw|receiv|given|undergo|institut|on day|day)", re.IGNORECASE)
+START_CUE = re.compile(r"\b(start|initiat|began|begin|commenc|first|perform|underw|receiv|given|undergo|institut|on day|day)|\bD\s?[+]?\d|^[^:]{0,40}:", re.IGNORECASE)
 PLASMA_VOLUMES = re.compile(r"\b(?P<n>\d(?:\.\d+)?|one and a half|one|two)\s*(?:-|–)?\s*(?:times\s+(?:the\s+)?(?:estimated\s+)?)?(?:total\s+)?(?:plasma volumes?|PV|TPV)\b", re.IGNORECASE)
 RANGE_BEFORE = re.compile(r"(?:\d(?:\.\d+)?|one)\s*(?:-|–|to)\s*$", re.IGNORECASE)
 REPLACEMENT_CUE = re.compile(r"\b(replac|substitut|exchanged (?:for|with)|using|with\b|fluid)", re.IGNORECASE)
@@ -32,6 +32,11 @@ WORD_FRACTIONS = {"one and a half": 1.5, "one": 1.0, "two": 2.0}
 
 # "the cells were infused 41 days after the last plasmapheresis": the exchange came first
 CELLS_AFTER_PE = re.compile(r"\b(infus\w*|administered|given|received)\b[^.;]{0,60}\bafter\b[^.;]*$", re.IGNORECASE)
+# A received exchange is told as an event ("was performed", "underwent", "three sessions", "on day 5"),
+# not as a general statement ("plasma exchange removes cytokines", "... is needed").
+EVENT = re.compile(r"\b(was|were|had|has been|have been|underwent|undergone|received|performed|started|initiated|given|"
+                   r"completed|commenced|began|begun|applied|instituted|undertaken|carried out|done|added|followed|"
+                   r"sessions?|procedures?|rounds?|courses?|cycles?|runs?|exchanges|day|D\s?[+]?\d)\b|[×x]\s?\d|^[^:]{1,40}:", re.IGNORECASE)
 INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|reinfus\w*)\b", re.IGNORECASE)
 
 
@@ -53,7 +58,7 @@ def pe_mentions(sentences: list[Span]) -> list[Span]:
         for span in concepts_in(sentence, "PE"):
             if not is_affirmed(span):
                 continue
-            if BEFORE_CART.search(sentence.text) or OTHER_INDICATION.search(sentence.text):
+            if BEFORE_CART.search(sentence.text) or OTHER_INDICATION.search(sentence.text) or not EVENT.search(sentence.text):
                 continue
             if CELLS_AFTER_PE.search(sentence.doc.text[sentence.start_char:span.start_char]):
                 continue
@@ -186,10 +191,11 @@ SAME_FLUID = re.compile(r"\b(same|identical|similar)\s+(replacement|fluid|scheme
 def _replacement(pe_sentences: list[Span]) -> list[Finding]:
     fluids: dict[str, Span] = {}
     for sentence in pe_sentences:
-        if not REPLACEMENT_CUE.search(sentence.text):
-            continue
+        cued = bool(REPLACEMENT_CUE.search(sentence.text))
         for span in concepts_in(sentence, "FLUID"):
-            if span.text.lower() == "plasma" and re.match(r"\s*(volume|exchange|level|concentration)", sentence.doc.text[span.end_char:span.end_char + 15], re.I):
+            # "plasma" alone is a fluid only where replacement is spoken of
+            if span.text.lower() == "plasma" and (not cued or re.match(r"\s*(volume|exchange|level|concentration)",
+                                                                      sentence.doc.text[span.end_char:span.end_char + 15], re.I)):
                 continue
             fluids.setdefault(span.id_, span)
     if not fluids:

@@ -6,10 +6,10 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed
+from extractors.evidence import Finding, concepts_in, is_affirmed, negated
 from extractors.values import GRADE, find_days, grade_value
 
-GRADE_MENTION = re.compile(rf"\bgrade[sd]?\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})(?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?"
+GRADE_MENTION = re.compile(rf"\b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})(?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?"
                            rf"|\b(?P<g3>{GRADE})\s*grade\b", re.IGNORECASE)
 SYNDROMES = ("CRS", "ICANS", "HLH")
 MAX_DISTANCE = 45
@@ -57,7 +57,7 @@ def icans(sentences: list[Span]) -> list[Finding]:
         best = max(grades, key=lambda g: g[1])
         return [Finding("icans_grade", str(best[1]), best[2], best[3], "toxicity.icans_grade")]
     mentions = [s for sentence in sentences for s in concepts_in(sentence, "ICANS")]
-    if mentions and all(s._.is_negated for s in mentions):
+    if mentions and all(negated(s) for s in mentions):
         s = mentions[0]
         return [Finding("icans_grade", "0", s.sent.start_char, s.sent.end_char, "toxicity.icans_absent")]
     return []
@@ -69,7 +69,7 @@ def hlh(sentences: list[Span]) -> list[Finding]:
         for span in concepts_in(sentence, "HLH"):
             if is_affirmed(span) and not NOT_MET.search(sentence.text):
                 return [Finding("hlh", "yes", span.start_char, span.end_char, "toxicity.hlh")]
-            if negative is None and (span._.is_negated or NOT_MET.search(sentence.text)):
+            if negative is None and (negated(span) or NOT_MET.search(sentence.text)):
                 negative = Finding("hlh", "no", sentence.start_char, sentence.end_char, "toxicity.hlh_absent")
     return [negative] if negative else []
 
