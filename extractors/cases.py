@@ -17,7 +17,7 @@ from extractors.patients import (DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, 
 from extractors.fields.purification import SAME_AS_PREVIOUS, pe_context
 from extractors.tables import lab_course, table_patients
 from extractors.values import find_days
-from pipeline.ids import ascii_slug, make_case_id
+from pipeline.ids import make_case_id
 from pipeline.model import Document
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS, InvalidValue, normalize_cell
 
@@ -84,8 +84,12 @@ def _run_rules(sentences: list[Span]) -> dict[str, list[Finding]]:
 
 
 def _merge(primary: dict[str, list[Finding]], fallback: dict[str, list[Finding]]) -> dict[str, list[Finding]]:
+    """``primary`` wins field by field, unless its finding is weak and the fallback's is not."""
     merged = dict(fallback)
-    merged.update(primary)
+    for name, found in primary.items():
+        if name in merged and found and found[0].weak and not merged[name][0].weak:
+            continue
+        merged[name] = found
     return merged
 
 

@@ -15,6 +15,7 @@ class Finding:
     start: int
     end: int
     extractor: str
+    weak: bool = False  # a lower bound or an inference that a plainer statement elsewhere should beat
 
 
 # "..., could not be reduced, TPE was performed": a clause of its own asserts the concept
@@ -27,20 +28,44 @@ OWN_AFFIRMATION = re.compile(r"^\W*(?:\([^)]*\)\s*)?(?:was|were|had been|has bee
 NONE_VALUE = re.compile(r"^[^:;.\n]{0,30}:\s*(?:none|no|nil|not (?:done|performed|given|observed|sent)|absent|n/?a)\b", re.IGNORECASE)
 
 
+# A ConText cue does not reach across a clause boundary ("... with fresh frozen plasma; a planned third round ...").
+CLAUSE_BREAK = re.compile(r";|\bbut\b|\bhowever\b|\bwhereas\b|\balthough\b", re.IGNORECASE)
+
+
+def _applies(span: Span, modifier) -> bool:
+    doc = span.doc
+    start, end = modifier.modifier_span
+    if end <= span.start:
+        between = doc.text[doc[end - 1].idx + len(doc[end - 1]):span.start_char]
+    elif start >= span.end:
+        between = doc.text[span.end_char:doc[start].idx]
+    else:
+        return True
+    return not CLAUSE_BREAK.search(between)
+
+
+def flagged(span: Span, *categories: str) -> bool:
+    """Whether a ConText modifier of one of ``categories`` governs ``span`` within its clause."""
+    return any(m.category in categories and _applies(span, m) for m in span._.modifiers)
+
+
 def negated(span: Span) -> bool:
     if NONE_VALUE.match(span.doc.text[span.end_char:span.sent.end_char]):
         return True
-    if not span._.is_negated:
+    if not flagged(span, "NEGATED_EXISTENCE"):
         return False
     before = span.doc.text[span.sent.start_char:span.start_char]
     after = span.doc.text[span.end_char:span.sent.end_char]
     return not ("," in before and OWN_AFFIRMATION.match(after))
 
 
+def hypothetical(span: Span) -> bool:
+    return flagged(span, "HYPOTHETICAL")
+
+
 def is_affirmed(span: Span) -> bool:
     """Not negated, hypothetical, uncertain, historical or about someone else (medspaCy ConText)."""
-    return not (negated(span) or span._.is_hypothetical or span._.is_uncertain
-                or span._.is_historical or span._.is_family)
+    return not (negated(span) or flagged(span, "HYPOTHETICAL", "POSSIBLE_EXISTENCE", "HISTORICAL", "FAMILY"))
 
 
 def concepts_in(sentence: Span, labels: str | tuple[str, ...], spans_key: str = "concepts") -> list[Span]:

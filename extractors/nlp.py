@@ -71,6 +71,14 @@ CONTEXT_RULES = [
     {"literal": "postponed", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
     {"literal": "withheld", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
     {"literal": "not obtained", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "not necessary", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "was not necessary", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "no reason to", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
+    {"literal": "no need for", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
+    {"literal": "question of", "category": "POSSIBLE_EXISTENCE", "direction": "FORWARD"},
+    {"literal": "raised the question of", "category": "POSSIBLE_EXISTENCE", "direction": "FORWARD"},
+    {"literal": "not diagnosed", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "was not made", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
 ]
 # NegEx-style window: a cue governs at most this many tokens ("could not be reduced, TPE was performed")
 CONTEXT_MAX_SCOPE = 8

@@ -9,6 +9,7 @@ from spacy.tokens import Doc
 
 from extractors.evidence import Finding
 from extractors.fields.labs import TARGET_UNITS
+from extractors.quantities import _NUMBER as NUMBER_PATTERN
 from extractors.quantities import Quantity, normalize_unit, parse_number
 from extractors.values import grade_value
 from pipeline.model import Document, Table, TableCell
@@ -47,7 +48,8 @@ HEADER_RULES: list[tuple[str, str]] = [
 _COMPILED = [(name, re.compile(pattern)) for name, pattern in HEADER_RULES]
 PATIENT_CELL = re.compile(r"^(?:(?:patient|pt\.?|case|p|#|no\.?)\s*)?(?P<n>\d{1,2})\b", re.IGNORECASE)
 MISSING = re.compile(r"^(?:na|n/a|nr|ne|nd|—|–|-|n\.a\.|not (?:available|done|reported|assessed)|unknown)$", re.IGNORECASE)
-PAIR = re.compile(r"^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s]+|na|nr|ne|—|-)\s*(?:/|→|->|to)\s*(?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s]+|na|nr|ne|—|-)$", re.IGNORECASE)
+PAIR = re.compile(r"^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)\s*(?:/|→|->|to)\s*"
+                  r"(?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)$", re.IGNORECASE)
 UNIT_IN_HEADER = re.compile(r"\(([^)]*?(?:/|mL|ml|L\b)[^)]*)\)")
 
 
@@ -104,7 +106,7 @@ def _concepts(doc: Doc, cell: TableCell, labels: tuple[str, ...]):
 
 
 def _number(text: str) -> float | None:
-    match = re.search(r"\d[\d,]*(?:\.\d+)?", text)
+    match = re.search(NUMBER_PATTERN, text)
     return parse_number(match.group(0)) if match else None
 
 

@@ -17,7 +17,10 @@ COUNT = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twe
 GRADE = r"(?:[1-5]|I{1,3}|IV|V)(?![\w])"
 # "day +5", "D+5", "d5", "day 5", "on the fifth day", "day −1"
 DAY = re.compile(
-    r"\b(?:(?:post-?infusion\s+)?day|d)\s?(?P<sign>[+\-−–]?)\s?(?P<n>\d{1,3})\b"
+    # not "hospital day 9" or "day 12 of admission": those count from admission, not from the infusion
+    r"(?<!hospital )(?<!ICU )(?<!illness )(?<!admission )(?<!treatment )(?<!study )"
+    r"\b(?:(?:post-?infusion\s+)?days?|d)\s?(?P<sign>[+\-−]?)\s?(?P<n>\d{1,3})\b"
+    r"(?!\s+(?:of|in)\s+(?:admission|hospitali[sz]ation|ICU|(?:the\s+)?illness|(?:the\s+)?stay))"
     r"|\bon\s+the\s+(?P<ord>" + "|".join(ORDINALS) + r")\s+day\b"
     r"|\b(?P<ord2>" + "|".join(ORDINALS) + r")\s+day\s+(?:after|post|following)\b",
     re.IGNORECASE,
@@ -46,6 +49,22 @@ def day_value(match: re.Match) -> int:
     return ORDINALS[(match.group("ord") or match.group("ord2")).lower()]
 
 
+# the rest of a list after "days +5": ", +6 and +7"
+DAY_LIST_TAIL = re.compile(r"\s*(?:,|and|&|to|–|-)\s*(?:D|days?\s*)?(?P<sign>[+\-−]?)(?P<n>\d{1,3})\b"
+                           r"(?![.,]\d)(?!\s*(?:mg|g|mL|L|%|h|hours|times|doses))")
+
+
 def find_days(text: str) -> list[tuple[int, int, int]]:
-    """(day, start, end) for every day reference in ``text``."""
-    return [(day_value(m), m.start(), m.end()) for m in DAY.finditer(text)]
+    """(day, start, end) for every day reference in ``text`` ("days +5, +6 and +7" gives three)."""
+    matches = list(DAY.finditer(text))
+    found = [(day_value(m), m.start(), m.end()) for m in matches]
+    for match in matches:
+        position = match.end() if match.group("n") is not None else None
+        while position is not None:
+            tail = DAY_LIST_TAIL.match(text, position)
+            if not tail or any(m.start() <= tail.start("n") < m.end() for m in matches):
+                break
+            value = int(tail.group("n"))
+            found.append((-value if tail.group("sign") in ("-", "−") else value, tail.start("n"), tail.end()))
+            position = tail.end()
+    return sorted(found, key=lambda d: d[1])

@@ -6,7 +6,7 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed
+from extractors.evidence import Finding, concepts_in, is_affirmed, negated
 from extractors.values import COUNT, ORDINALS, count_value, find_days
 
 DOSES_BEFORE = re.compile(rf"\b(?P<n>{COUNT})\s+(?:\w+\s+){{0,2}}(?:doses?|administrations?|infusions?|injections?)\s+(?:of\s+)?$", re.IGNORECASE)
@@ -17,18 +17,19 @@ ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:dose|administrat
 DAY_LIST = re.compile(r"\bdays?\s*\+?\d{1,3}(?:\s*(?:,|and|&)\s*\+?\d{1,3})+", re.IGNORECASE)
 REPEATED = re.compile(r"\b(given|administered)\b[^;]{0,60}\band (?:was |then )?(?:repeated|re-?dosed|given again)\b", re.IGNORECASE)
 LYMPHODEPLETION = re.compile(r"\b(lymphodeplet|lympho-deplet|conditioning|fludarabine|bridging)", re.IGNORECASE)
-NONE_GIVEN = re.compile(r"\b(did not receive|was not given|were not given|not administered|never received|without)\b", re.IGNORECASE)
 
 
 def tocilizumab(sentences: list[Span]) -> list[Finding]:
     best = None
-    negated = None
+    none_given = None
+    affirmed = False
     for sentence in sentences:
         for span in concepts_in(sentence, "TOCILIZUMAB"):
             if not is_affirmed(span):
-                if span._.is_negated and negated is None:
-                    negated = Finding("tocilizumab_doses", "0", sentence.start_char, sentence.end_char, "drugs.tocilizumab_none")
+                if negated(span) and none_given is None:
+                    none_given = Finding("tocilizumab_doses", "0", sentence.start_char, sentence.end_char, "drugs.tocilizumab_none")
                 continue
+            affirmed = True
             text = sentence.text
             before = text[max(0, span.start_char - sentence.start_char - 40): span.start_char - sentence.start_char]
             after = text[span.end_char - sentence.start_char: span.end_char - sentence.start_char + 60]
@@ -51,7 +52,8 @@ def tocilizumab(sentences: list[Span]) -> list[Finding]:
             candidates = [c for c in candidates if c and 0 < c <= 20]
             if candidates and (best is None or max(candidates) > int(best.value)):
                 best = Finding("tocilizumab_doses", str(max(candidates)), span.start_char, span.end_char, "drugs.tocilizumab")
-    return [best] if best else ([negated] if negated else [])
+    # "the third dose was withheld" says nothing of the doses given: 0 only when no dose is told of
+    return [best] if best else ([none_given] if none_given and not affirmed else [])
 
 
 def corticosteroids(sentences: list[Span]) -> list[Finding]:
@@ -60,7 +62,7 @@ def corticosteroids(sentences: list[Span]) -> list[Finding]:
     for sentence in sentences:
         for span in concepts_in(sentence, "STEROID"):
             if span.id_ == "corticosteroids":
-                if span._.is_negated and none is None:
+                if negated(span) and none is None:
                     none = Finding("corticosteroids", "none", sentence.start_char, sentence.end_char, "drugs.steroids_none")
                 continue
             if is_affirmed(span) and span.id_ not in found:

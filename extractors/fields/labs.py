@@ -12,7 +12,7 @@ from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in
 from extractors.fields.purification import pe_mentions
-from extractors.quantities import QUANTITY, Quantity, find_quantities, normalize_unit, parse_number
+from extractors.quantities import Quantity, find_quantities, normalize_unit, parse_number
 from extractors.quantities import _NUMBER as NUMBER_PATTERN
 
 TARGET_UNITS = {"il6": "pg/mL", "ifng": "pg/mL", "il10": "pg/mL", "ferritin": "ng/mL", "crp": "mg/L"}

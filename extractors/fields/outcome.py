@@ -6,7 +6,7 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed
+from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed
 
 DIED = re.compile(r"\b(died|death|passed away|succumbed|expired|deceased|was declared dead|fatal outcome|lost (?:his|her) life)\b", re.IGNORECASE)
 NOT_DIED = re.compile(r"\b(risk of death|cause of death in|no death|without death|leading cause|mortality rate|deaths? (?:occur|were reported) in)\b", re.IGNORECASE)
@@ -47,7 +47,7 @@ def response(sentences: list[Span]) -> list[Finding]:
 
 def crs_resolved(sentences: list[Span]) -> list[Finding]:
     for sentence in sentences:
-        crs = [s for s in concepts_in(sentence, "CRS") if not s._.is_hypothetical]
+        crs = [s for s in concepts_in(sentence, "CRS") if not hypothetical(s)]
         if not crs:
             continue
         cues = [("no", m) for m in UNRESOLVED.finditer(sentence.text)]

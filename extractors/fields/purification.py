@@ -21,7 +21,7 @@ SESSIONS = re.compile(
 )
 ORDINAL_SESSION = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:(?:TPE|PE|PLEX|plasma[- ]exchange)\s+)?(?:session|procedure|exchange|round|course|TPE|PE|PLEX)\b", re.IGNORECASE)
 START_CUE = re.compile(r"\b(start|initiat|began|begin|commenc|first|perform|underw|receiv|given|undergo|institut|on day|day)|\bD\s?[+]?\d|^[^:]{0,40}:", re.IGNORECASE)
-PLASMA_VOLUMES = re.compile(r"\b(?P<n>\d(?:\.\d+)?|one and a half|one|two)\s*(?:-|–)?\s*(?:times\s+(?:the\s+)?(?:estimated\s+)?)?(?:total\s+)?(?:plasma volumes?|PV|TPV)\b", re.IGNORECASE)
+PLASMA_VOLUMES = re.compile(r"\b(?P<n>\d(?:\.\d+)?|one and a half|one|two)\s*(?:-|–)?\s*(?:(?:times|×|x)\s*(?:the\s+)?)?(?:estimated\s+)?(?:total\s+)?(?:plasma volumes?|PV|TPV)\b", re.IGNORECASE)
 RANGE_BEFORE = re.compile(r"(?:\d(?:\.\d+)?|one)\s*(?:-|–|to)\s*$", re.IGNORECASE)
 REPLACEMENT_CUE = re.compile(r"\b(replac|substitut|exchanged (?:for|with)|using|with\b|fluid)", re.IGNORECASE)
 BEFORE_CART = re.compile(r"\b(before|prior to|preceding|ahead of)\b[^.;]{0,60}\b(CAR|infusion|lymphodeplet|leukapheresis)", re.IGNORECASE)
@@ -112,15 +112,22 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
                 if best is None or candidate[0] > best[0]:
                     best = candidate
-        for match in ORDINAL_SESSION.finditer(text):
+    if best is not None:
+        return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions")]
+    from_days = _sessions_from_days(pe_sentences)
+    if from_days:
+        return from_days
+    # "after the second exchange": at least two; a lower bound that a stated total elsewhere beats
+    for sentence in pe_sentences:
+        for match in ORDINAL_SESSION.finditer(sentence.text):
             value = ORDINALS[match.group("o").lower()]
-            if not _negated_clause(text, match.end()):
+            if value >= 2 and not _negated_clause(sentence.text, match.end()):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
                 if best is None or candidate[0] > best[0]:
                     best = candidate
     if best is None:
-        return _sessions_from_days(pe_sentences)
-    return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions")]
+        return []
+    return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions_ordinal", weak=True)]
 
 
 DAY_SERIES = re.compile(r"\bdays?\s*[+]?\d{1,3}(?:\s*(?:,|and|&)\s*(?:day\s*)?[+]?\d{1,3})+", re.IGNORECASE)

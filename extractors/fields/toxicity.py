@@ -6,7 +6,7 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed, negated
+from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed, negated
 from extractors.values import GRADE, find_days, grade_value
 
 GRADE_MENTION = re.compile(rf"\b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})(?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?"
@@ -37,7 +37,7 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
                 return span.start_char - end if span.start_char >= end else (start - span.end_char if span.end_char <= start else 0)
 
             nearest = min(syndromes, key=lambda s: (abs(distance(s)), s.start_char < start))
-            if abs(distance(nearest)) <= MAX_DISTANCE and not nearest._.is_hypothetical:
+            if abs(distance(nearest)) <= MAX_DISTANCE and not hypothetical(nearest):
                 lo, hi = min(start, nearest.start_char), max(end, nearest.end_char)
                 graded.append((nearest.label_, max(grades), lo, hi))
     return graded
@@ -64,14 +64,15 @@ def icans(sentences: list[Span]) -> list[Finding]:
 
 
 def hlh(sentences: list[Span]) -> list[Finding]:
-    negative = None
+    """The account's last word on HLH: "raised the question of IEC-HS ... the diagnosis was not made" is no."""
+    verdict = None
     for sentence in sentences:
         for span in concepts_in(sentence, "HLH"):
             if is_affirmed(span) and not NOT_MET.search(sentence.text):
-                return [Finding("hlh", "yes", span.start_char, span.end_char, "toxicity.hlh")]
-            if negative is None and (negated(span) or NOT_MET.search(sentence.text)):
-                negative = Finding("hlh", "no", sentence.start_char, sentence.end_char, "toxicity.hlh_absent")
-    return [negative] if negative else []
+                verdict = Finding("hlh", "yes", span.start_char, span.end_char, "toxicity.hlh")
+            elif negated(span) or NOT_MET.search(sentence.text):
+                verdict = Finding("hlh", "no", sentence.start_char, sentence.end_char, "toxicity.hlh_absent")
+    return [verdict] if verdict else []
 
 
 ONSET_WINDOW = 60
