@@ -16,7 +16,7 @@ from extractors.patients import (DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, 
                                  segment_patients)
 from extractors.fields.purification import SAME_AS_PREVIOUS, pe_context
 from extractors.tables import lab_course, table_patients
-from extractors.values import find_days
+from extractors.values import INFUSION_DATE, days_in, find_dates
 from pipeline.ids import make_case_id
 from pipeline.model import Document
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS, InvalidValue, normalize_cell
@@ -119,10 +119,22 @@ def _resolve_same_as_previous(findings: dict[str, list[Finding]], previous: list
                 findings[name] = [replace(items[0], value=earlier.values[name])]
 
 
+def _infusion_date(sentences: list[Span], document: Document):
+    """The calendar date of the CAR-T infusion, when the account gives one (day 0 for dated events)."""
+    years = [d.year for s in sentences for d, _, _ in find_dates(s.text)]
+    default_year = years[0] if years else document.year
+    for sentence in sentences:
+        if concepts_in(sentence, ("CART", "CART_PRODUCT")) and re.search(r"\binfus|\breinfus|\bday 0\b", sentence.text, re.I):
+            dates = find_dates(sentence.text, default_year)
+            if dates:
+                return dates[0][0]
+    return None
+
+
 def _exchange_days(segment: PatientSegment) -> list[int]:
     """Days (after infusion) on which the narrative says an exchange took place."""
     mentions = pe_mentions(segment.sentences)
-    days = [day for sentence in pe_context(segment.sentences, mentions) for day, _, _ in find_days(sentence.text)]
+    days = [day for sentence in pe_context(segment.sentences, mentions) for day, _, _ in days_in(sentence)]
     return sorted({d for d in days if d >= 0})
 
 
@@ -182,6 +194,7 @@ def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtr
     cases: list[Case] = []
     for number in sorted(set(segments) | set(rows)):
         segment = segments.get(number)
+        doc.user_data[INFUSION_DATE] = _infusion_date(segment.sentences, document) if segment else None
         prose = _patient_findings(document, segment) if segment else {}
         table = {}
         if number in rows:

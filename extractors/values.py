@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 WORD_NUMBERS = {
     "one": 1, "single": 1, "once": 1, "two": 2, "twice": 2, "both": 2, "three": 3, "thrice": 3, "four": 4,
@@ -67,4 +68,49 @@ def find_days(text: str) -> list[tuple[int, int, int]]:
             value = int(tail.group("n"))
             found.append((-value if tail.group("sign") in ("-", "−") else value, tail.start("n"), tail.end()))
             position = tail.end()
+    return sorted(found, key=lambda d: d[1])
+
+
+MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+DATE = re.compile(
+    rf"\b(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m1>{_MONTH})(?:,?\s+(?P<y1>(?:19|20)\d{{2}}))?\b"
+    rf"|\b(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y2>(?:19|20)\d{{2}}))?\b"
+    rf"|\b(?P<y3>(?:19|20)\d{{2}})-(?P<m3>\d{{2}})-(?P<d3>\d{{2}})\b",
+    re.IGNORECASE,
+)
+
+
+def find_dates(text: str, default_year: int | None = None) -> list[tuple[date, int, int]]:
+    """(date, start, end) for calendar dates; a date without a year takes ``default_year``."""
+    found = []
+    for match in DATE.finditer(text):
+        try:
+            if match.group("y3"):
+                value = date(int(match.group("y3")), int(match.group("m3")), int(match.group("d3")))
+            else:
+                day = int(match.group("d1") or match.group("d2"))
+                month = MONTHS[(match.group("m1") or match.group("m2"))[:3].lower()]
+                year = match.group("y1") or match.group("y2") or default_year
+                if year is None:
+                    continue
+                value = date(int(year), month, day)
+        except ValueError:
+            continue
+        found.append((value, match.start(), match.end()))
+    return found
+
+
+INFUSION_DATE = "infusion_date"
+
+
+def days_in(sentence) -> list[tuple[int, int, int]]:
+    """Day references of a spaCy sentence, calendar dates included when the infusion date is known
+    (set on ``doc.user_data`` by the case assembly)."""
+    found = find_days(sentence.text)
+    infused = sentence.doc.user_data.get(INFUSION_DATE)
+    if infused is not None:
+        for value, start, end in find_dates(sentence.text, infused.year):
+            if not any(s <= start < e for _, s, e in found):
+                found.append(((value - infused).days, start, end))
     return sorted(found, key=lambda d: d[1])

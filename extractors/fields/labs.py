@@ -11,7 +11,8 @@ import re
 from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in
-from extractors.fields.purification import pe_mentions
+from extractors.fields.purification import pe_context, pe_mentions
+from extractors.values import days_in
 from extractors.quantities import Quantity, find_quantities, normalize_unit, parse_number
 from extractors.quantities import _NUMBER as NUMBER_PATTERN
 
@@ -66,36 +67,94 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
     return results
 
 
+EXCHANGE_WORD = r"(?:TPE|PE|PLEX|PEX|exchanges?|plasmapheresis|procedures?|sessions?|apheresis)"
+SENTENCE_PRE = re.compile(rf"^\W*(?:\w+\s+){{0,6}}?(?:before|prior to|ahead of)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}", re.IGNORECASE)
+SENTENCE_POST = re.compile(rf"^\W*(?:\w+\s+){{0,6}}?(?:after|following|post-?)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}", re.IGNORECASE)
+BEFORE_NEARBY = re.compile(r"\b(before|prior to|directly before|pre-?(?:TPE|PE|exchange|procedure))\b", re.IGNORECASE)
+AFTER_NEARBY = re.compile(r"\b(after|following|post-?(?:TPE|PE|exchange|procedure))\b", re.IGNORECASE)
+DAY_WINDOW = 30
+
+
+def _day_of(sentence: Span, position: int) -> int | None:
+    """The day a value was measured: a day named right after it ("412 pg/mL on day +1") or heading its
+    sentence ("On day +10, IL-6 was 38 pg/mL")."""
+    days = days_in(sentence)
+    offset = position - sentence.start_char
+    after = [d for d in days if 0 <= d[1] - offset <= DAY_WINDOW]
+    if after:
+        return after[0][0]
+    leading = [d for d in days if d[1] < 25 and d[1] < offset]
+    if leading and all(d[1] < offset for d in days):
+        return leading[0][0]
+    return None
+
+
+class _Timeline:
+    """Pre and post candidates per marker: by measurement day against the exchange days when both are
+    known, otherwise by what the sentence says ("before the first TPE", "fell ... after") and by order."""
+
+    def __init__(self, sentences: list[Span]):
+        mentions = pe_mentions(sentences)
+        self.first_pe = min((s.sent.start_char for s in mentions), default=None)
+        self.last_pe = max((s.sent.start_char for s in mentions), default=None)
+        days = [d for sentence in pe_context(sentences, mentions) for d, _, _ in days_in(sentence) if d >= 0]
+        self.pe_days = (min(days), max(days)) if days else None
+        self.pre: dict[str, tuple[tuple, Finding]] = {}
+        self.post: dict[str, tuple[tuple, Finding]] = {}
+
+    def offer(self, marker: str, when: str, rank: tuple, finding: Finding) -> None:
+        """Keep, per marker, the best candidate: the latest before the exchanges, the earliest after."""
+        table = self.pre if when == "pre" else self.post
+        current = table.get(marker)
+        if current is None or (rank > current[0] if when == "pre" else rank < current[0]):
+            table[marker] = (rank, finding)
+
+    def place(self, marker: str, value: float, sentence: Span, start: int, end: int, extractor: str) -> None:
+        pre = Finding(f"{marker}_pre", f"{value:g}", start, end, extractor)
+        post = Finding(f"{marker}_post", f"{value:g}", start, end, extractor)
+        text = sentence.text
+        local = text[max(0, end - sentence.start_char - 90): end - sentence.start_char + 30]
+        day = _day_of(sentence, end)
+        if day is not None and self.pe_days is not None:
+            first, last = self.pe_days
+            if day < first or day == first and BEFORE_NEARBY.search(local):
+                self.offer(marker, "pre", (1, day, start), pre)
+                return
+            if day > last or day == last and AFTER_NEARBY.search(local):
+                self.offer(marker, "post", (1, day, start), post)
+                return
+            if first <= day <= last:
+                return  # between exchanges: neither before the first nor after the last
+        if SENTENCE_PRE.search(text) or BEFORE_NEARBY.search(local) and re.search(EXCHANGE_WORD, local, re.I):
+            self.offer(marker, "pre", (0, 0, start), pre)
+        elif SENTENCE_POST.search(text) or POST_CUE.search(local) and (
+                self.first_pe is not None and sentence.start_char >= self.first_pe or re.search(EXCHANGE_WORD, local, re.I)):
+            self.offer(marker, "post", (0, 0, -start), post)
+        elif self.first_pe is None or sentence.start_char <= self.first_pe:
+            self.offer(marker, "pre", (0, 0, start), pre)
+        elif self.last_pe is not None and sentence.start_char > self.last_pe:
+            self.offer(marker, "post", (0, 0, start), post)
+        elif PRE_CUE.search(local):
+            self.offer(marker, "pre", (0, 0, start), pre)
+
+    def findings(self) -> list[Finding]:
+        return [f for _, f in self.pre.values()] + [f for _, f in self.post.values()]
+
+
 def markers(sentences: list[Span]) -> list[Finding]:
-    pe = pe_mentions(sentences)
-    first_pe = min((s.sent.start_char for s in pe), default=None)
-    last_pe = max((s.sent.start_char for s in pe), default=None)
-    pre: dict[str, Finding] = {}
-    post: dict[str, Finding] = {}
+    timeline = _Timeline(sentences)
     for sentence in sentences:
-        paired = _from_to(sentence)
-        for marker, before, after, start, end, rising in paired:
+        covered = []
+        for marker, first, second, start, end, rising in _from_to(sentence):
+            covered.append((start, end))
             if rising:
-                # "rose from 2,850 to 18,600": both before the exchange; the later value is the last before it
-                if first_pe is None or sentence.start_char <= first_pe:
-                    pre[marker] = Finding(f"{marker}_pre", f"{after:g}", start, end, "labs.rise")
+                # "rose from 2,850 to 18,600": the later value is the later measurement, before or after
+                timeline.place(marker, second, sentence, start, end, "labs.rise")
                 continue
-            pre[marker] = Finding(f"{marker}_pre", f"{before:g}", start, end, "labs.from_to")
-            post.setdefault(marker, Finding(f"{marker}_post", f"{after:g}", start, end, "labs.from_to"))
-        covered = [(f.start, f.end) for f in list(pre.values()) + list(post.values())]
+            timeline.offer(marker, "pre", (2, 0, start), Finding(f"{marker}_pre", f"{first:g}", start, end, "labs.from_to"))
+            timeline.offer(marker, "post", (-2, 0, start), Finding(f"{marker}_post", f"{second:g}", start, end, "labs.from_to"))
         for marker, quantity, span in _marker_quantities(sentence):
             if any(a <= quantity.start < b for a, b in covered):
                 continue
-            value = quantity.to(TARGET_UNITS[marker])
-            finding_pre = Finding(f"{marker}_pre", f"{value:g}", span.start_char, quantity.end, "labs.value")
-            finding_post = Finding(f"{marker}_post", f"{value:g}", span.start_char, quantity.end, "labs.value")
-            local = sentence.text[max(0, quantity.start - sentence.start_char - 80): quantity.end - sentence.start_char + 40]
-            if POST_CUE.search(local) and (first_pe is not None and sentence.start_char >= first_pe or re.search(r"\b(TPE|PE|PLEX|exchange|plasmapheresis)", local)):
-                post.setdefault(marker, finding_post)
-            elif first_pe is None or sentence.start_char <= first_pe:
-                pre[marker] = finding_pre
-            elif last_pe is not None and sentence.start_char > last_pe:
-                post.setdefault(marker, finding_post)
-            elif PRE_CUE.search(local):
-                pre.setdefault(marker, finding_pre)
-    return list(pre.values()) + list(post.values())
+            timeline.place(marker, quantity.to(TARGET_UNITS[marker]), sentence, span.start_char, quantity.end, "labs.value")
+    return timeline.findings()

@@ -8,13 +8,13 @@ from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in, is_affirmed
 from extractors.quantities import find_quantities
-from extractors.values import COUNT, ORDINALS, count_value, find_days
+from extractors.values import COUNT, ORDINALS, count_value, days_in, find_days
 
 SESSION_NOUN = r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|exchanges?|times)"
 SESSIONS = re.compile(
     rf"\b(?:a total of\s+|total(?:ly)? of\s+|overall\s+)?(?P<n>{COUNT})\s+(?:consecutive\s+|daily\s+|further\s+|more\s+)?"
     rf"(?:(?:TPE|PE|PLEX|plasma[- ]exchange|plasmapheresis|apheresis)\s+)?{SESSION_NOUN}\b"
-    rf"|(?:×|x\s?)(?P<x>\d{{1,2}})\b"
+    rf"|(?:(?<=TPE)|(?<=PLEX)|(?<=\bPE)|(?<=:))\s*(?:×|x\s?)(?P<x>\d{{1,2}})\b"
     rf"|\b(?P<days>{COUNT})\s+consecutive\s+days\b"
     rf"|\bdaily\s+for\s+(?P<daily>{COUNT})\s+days\b",
     re.IGNORECASE,
@@ -105,7 +105,7 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
     for sentence in pe_sentences:
         text = sentence.text
         for match in SESSIONS.finditer(text):
-            raw = match.group("n") or match.group("x") or match.group("days") or match.group("daily")
+            raw = next(match.group(g) for g in ("n", "x", "days", "daily") if match.group(g))
             value = count_value(raw)
             # a count negated in its own clause ("a third session was cancelled") does not count
             if value and 0 < value <= 30 and not _negated_clause(text, match.end()):
@@ -158,7 +158,7 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span]) -> list[Finding]:
     for sentence in pe_sentences:
         if not START_CUE.search(sentence.text):
             continue
-        days = find_days(sentence.text)
+        days = days_in(sentence)
         if days:
             in_sentence = [m for m in mentions if m.sent == sentence]
             anchor = in_sentence[0].start_char - sentence.start_char if in_sentence else 0

@@ -7,7 +7,7 @@ import re
 from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed, negated
-from extractors.values import GRADE, find_days, grade_value
+from extractors.values import GRADE, days_in, grade_value
 
 GRADE_MENTION = re.compile(rf"\b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})(?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?"
                            rf"|\b(?P<g3>{GRADE})\s*grade\b", re.IGNORECASE)
@@ -86,7 +86,7 @@ def crs_onset(sentences: list[Span]) -> list[Finding]:
                 if any(abs((c.start_char - sentence.start_char) - m.start()) <= ONSET_WINDOW for c in crs)]
         if not crs or not cues or re.search(r"\b(resolv|subsid|abat)", sentence.text, re.IGNORECASE):
             continue
-        days = find_days(sentence.text)
+        days = days_in(sentence)
         if days:
             cue = cues[0].start()
             day, start, end = min(days, key=lambda d: abs(d[1] - cue))
@@ -106,7 +106,7 @@ def _fever_onset(sentences: list[Span]) -> list[Finding]:
         if not fever or not ONSET_CUE.search(sentence.text.replace(fever.group(0), "")) or \
                 re.search(r"\b(no|without|afebrile|resolv|subsid|recur|persist)", sentence.text, re.IGNORECASE):
             continue
-        days = [d for d in find_days(sentence.text) if d[0] >= 0]
+        days = [d for d in days_in(sentence) if d[0] >= 0]
         if days:
             day, start, end = min(days, key=lambda d: abs(d[1] - fever.start()))
             return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
