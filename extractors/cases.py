@@ -14,9 +14,9 @@ from extractors.fields.purification import pe_mentions
 from extractors.nlp import build_nlp
 from extractors.patients import (DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind,
                                  segment_patients)
-from extractors.fields.purification import SAME_AS_PREVIOUS, pe_context
+from extractors.fields.purification import SAME_AS_PREVIOUS, exchange_days
 from extractors.tables import lab_course, table_patients
-from extractors.values import INFUSION_DATE, days_in, find_dates
+from extractors.values import INFUSION_DATE, find_dates
 from pipeline.ids import make_case_id
 from pipeline.model import Document
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS, InvalidValue, normalize_cell
@@ -131,13 +131,6 @@ def _infusion_date(sentences: list[Span], document: Document):
     return None
 
 
-def _exchange_days(segment: PatientSegment) -> list[int]:
-    """Days (after infusion) on which the narrative says an exchange took place."""
-    mentions = pe_mentions(segment.sentences)
-    days = [day for sentence in pe_context(segment.sentences, mentions) for day, _, _ in days_in(sentence)]
-    return sorted({d for d in days if d >= 0})
-
-
 RECEIPT_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|after|following|post|enrolled|underwent|"
                          r"day\s*\+?\d)\b", re.IGNORECASE)
 
@@ -202,7 +195,7 @@ def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtr
                 table.setdefault(finding.field, []).append(finding)
         findings = _merge(table, prose)
         if segment and len(segments) == 1 and not rows:
-            days = _exchange_days(segment)
+            days = exchange_days(segment.sentences)
             findings = _merge(findings, {f.field: [f] for f in lab_course(doc, document, days)})
         if grading and "crs_grade" in findings:
             findings["crs_grading"] = [grading]

@@ -35,6 +35,8 @@ CLAUSE_BREAK = re.compile(r";|\bbut\b|\bhowever\b|\bwhereas\b|\balthough\b", re.
 def _applies(span: Span, modifier) -> bool:
     doc = span.doc
     start, end = modifier.modifier_span
+    if doc[start].sent != span.sent:
+        return False
     if end <= span.start:
         between = doc.text[doc[end - 1].idx + len(doc[end - 1]):span.start_char]
     elif start >= span.end:
@@ -63,9 +65,14 @@ def hypothetical(span: Span) -> bool:
     return flagged(span, "HYPOTHETICAL")
 
 
+CONDITIONS = {"CRS", "ICANS", "HLH", "DIAGNOSIS"}
+
+
 def is_affirmed(span: Span) -> bool:
-    """Not negated, hypothetical, uncertain, historical or about someone else (medspaCy ConText)."""
-    return not (negated(span) or flagged(span, "HYPOTHETICAL", "POSSIBLE_EXISTENCE", "HISTORICAL", "FAMILY"))
+    """Not negated, hypothetical, uncertain, historical or (for a condition) a relative's (medspaCy ConText).
+    A treatment near "family" ("with the consent of family members, PE was performed") is still the patient's."""
+    categories = ("HYPOTHETICAL", "POSSIBLE_EXISTENCE", "HISTORICAL") + (("FAMILY",) if span.label_ in CONDITIONS else ())
+    return not (negated(span) or flagged(span, *categories))
 
 
 def concepts_in(sentence: Span, labels: str | tuple[str, ...], spans_key: str = "concepts") -> list[Span]:

@@ -27,6 +27,9 @@ CONCEPTS = "concepts"
 # ConText rules: medspaCy's defaults plus what case reports say about treatments.
 CONTEXT_RULES = [
     {"literal": "considered", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
+    {"literal": "considered resolved", "category": "PSEUDO", "direction": "PSEUDO"},
+    {"literal": "was considered resolved", "category": "PSEUDO", "direction": "PSEUDO"},
+    {"literal": "considered to have resolved", "category": "PSEUDO", "direction": "PSEUDO"},
     {"literal": "was considered", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
     {"literal": "not given", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
     {"literal": "not administered", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},

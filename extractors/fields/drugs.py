@@ -32,7 +32,7 @@ def tocilizumab(sentences: list[Span]) -> list[Finding]:
             affirmed = True
             text = sentence.text
             before = text[max(0, span.start_char - sentence.start_char - 40): span.start_char - sentence.start_char]
-            after = text[span.end_char - sentence.start_char: span.end_char - sentence.start_char + 60]
+            after = text[span.end_char - sentence.start_char: span.end_char - sentence.start_char + 120]
             candidates = []
             match = DOSES_BEFORE.search(before)
             if match:

@@ -11,7 +11,7 @@ import re
 from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in
-from extractors.fields.purification import pe_context, pe_mentions
+from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.values import days_in
 from extractors.quantities import Quantity, find_quantities, normalize_unit, parse_number
 from extractors.quantities import _NUMBER as NUMBER_PATTERN
@@ -68,8 +68,8 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
 
 
 EXCHANGE_WORD = r"(?:TPE|PE|PLEX|PEX|exchanges?|plasmapheresis|procedures?|sessions?|apheresis)"
-SENTENCE_PRE = re.compile(rf"^\W*(?:\w+\s+){{0,6}}?(?:before|prior to|ahead of)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}", re.IGNORECASE)
-SENTENCE_POST = re.compile(rf"^\W*(?:\w+\s+){{0,6}}?(?:after|following|post-?)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}", re.IGNORECASE)
+SENTENCE_PRE = re.compile(rf"^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:before|prior to|ahead of)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}", re.IGNORECASE)
+SENTENCE_POST = re.compile(rf"^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:after|following|post-?)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}", re.IGNORECASE)
 BEFORE_NEARBY = re.compile(r"\b(before|prior to|directly before|pre-?(?:TPE|PE|exchange|procedure))\b", re.IGNORECASE)
 AFTER_NEARBY = re.compile(r"\b(after|following|post-?(?:TPE|PE|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
@@ -97,7 +97,7 @@ class _Timeline:
         mentions = pe_mentions(sentences)
         self.first_pe = min((s.sent.start_char for s in mentions), default=None)
         self.last_pe = max((s.sent.start_char for s in mentions), default=None)
-        days = [d for sentence in pe_context(sentences, mentions) for d, _, _ in days_in(sentence) if d >= 0]
+        days = exchange_days(sentences)
         self.pe_days = (min(days), max(days)) if days else None
         self.pre: dict[str, tuple[tuple, Finding]] = {}
         self.post: dict[str, tuple[tuple, Finding]] = {}

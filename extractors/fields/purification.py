@@ -226,3 +226,28 @@ def other_purification(sentences: list[Span]) -> list[Finding]:
                 findings[span.id_] = Finding("other_purification", span.id_, span.start_char, span.end_char,
                                              "purification.other_purification")
     return list(findings.values())
+
+
+DAILY = re.compile(r"\b(consecutive days|daily|once a day|every day|each day|on successive days)\b", re.IGNORECASE)
+OWN_DAY_DISTANCE = 40
+
+
+def exchange_days(sentences: list[Span]) -> list[int]:
+    """Days after infusion on which exchanges took place: a start day and a daily count give the run
+    ("from day 4, once daily for three consecutive days" is days 4-6); otherwise the days named next to
+    an exchange mention, or in the sentence that goes on about it."""
+    mentions = pe_mentions(sentences)
+    if not mentions:
+        return []
+    context = pe_context(sentences, mentions)
+    found = {f.field: f for f in plasma_exchange(sentences)}
+    if "pe_start_day" in found and "pe_sessions" in found and any(DAILY.search(s.text) for s in context):
+        start, count = int(found["pe_start_day"].value), int(found["pe_sessions"].value)
+        return list(range(start, start + count))
+    days = set()
+    for sentence in context:
+        anchors = [m.start_char - sentence.start_char for m in mentions if m.sent == sentence]
+        for day, start, _ in days_in(sentence):
+            if day >= 0 and (not anchors or min(abs(start - a) for a in anchors) <= OWN_DAY_DISTANCE):
+                days.add(day)
+    return sorted(days)

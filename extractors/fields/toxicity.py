@@ -16,7 +16,7 @@ MAX_DISTANCE = 45
 ONSET_CUE = re.compile(r"\b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)|\bfrom(?=\s+(?:day|d)\s?[+]?\d)", re.IGNORECASE)
 FEVER = re.compile(r"\b(fever|febrile|pyrexia)\b", re.IGNORECASE)
 NOT_MET = re.compile(r"\b(not (?:been )?met|not (?:be )?fulfil\w*|not satisf\w*|ruled out|excluded|did not meet|not retained|not confirmed|"
-                     r"neither\b[^.]{0,40}\bfulfil\w*|no evidence of|without)\b", re.IGNORECASE)
+                     r"neither\b[^.]{0,40}\bfulfil\w*|no evidence of|without|not established|not supported|not made|not diagnosed)\b", re.IGNORECASE)
 
 
 def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
