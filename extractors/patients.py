@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
+from extractors.values import ORDINALS
 from pipeline.model import Document
 
 PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
@@ -20,7 +21,6 @@ LABEL = re.compile(r"^\s*(?:(?:in|for)\s+)?(?P<word>patient|case|pt\.?|subject)\
                    re.IGNORECASE)
 ORDINAL_LABEL = re.compile(r"^\s*(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)"
                            r"(?:\s+(?:patient|case)\b|,?\s+(?:an?|was an?)\s+\d{1,3}[- ](?:year|month))", re.IGNORECASE)
-_ORDINAL_NUMBERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8}
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
 PATIENT_WORDS = re.compile(
     r"\b(\d{1,3}(?:\.\d)?[- ](?:year|month|week)s?[- ]old|aged? \d|(?:wo)?man\b|male\b|female\b|boy\b|girl\b|"
@@ -54,12 +54,7 @@ class PatientSegment:
     number: int
     label: str = ""
     sentences: list[Span] = field(default_factory=list)
-    from_abstract: bool = False
     shared: list[Span] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return " ".join(s.text for s in self.sentences)
 
 
 def section_kind(document: Document, offset: int) -> str:
@@ -79,7 +74,7 @@ def _sentence_label(sentence: Span) -> tuple[int, str] | None:
         return label_number(match), f"{'Patient' if word in ('Pt', 'Subject') else word} {label_number(match)}"
     ordinal = ORDINAL_LABEL.match(sentence.text)
     if ordinal:
-        return _ORDINAL_NUMBERS[ordinal.group("ord").lower()], ""
+        return ORDINALS[ordinal.group("ord").lower()], ""
     return None
 
 
@@ -127,7 +122,6 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
             current = patient(*found)
         if current is not None:
             current.sentences.append(sentence)
-            current.from_abstract = current.from_abstract or kind == "abstract"
         else:
             unlabelled.append(sentence)
     if len(labelled) >= 2:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc
 
 from extractors.evidence import Finding
+from extractors.fields.disease import PRODUCT_TARGET
 from extractors.fields.labs import TARGET_UNITS
 from extractors.quantities import _NUMBER as NUMBER_PATTERN
 from extractors.quantities import Quantity, normalize_unit, parse_number
@@ -51,6 +52,14 @@ MISSING = re.compile(r"^(?:na|n/a|nr|ne|nd|—|–|-|n\.a\.|not (?:available|don
 PAIR = re.compile(r"^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)\s*(?:/|→|->|to)\s*"
                   r"(?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)$", re.IGNORECASE)
 UNIT_IN_HEADER = re.compile(r"\(([^)]*?(?:/|mL|ml|L\b)[^)]*)\)")
+
+
+# Cell wordings of the category fields, first match wins. Rules as data.
+CATEGORY_CELLS: dict[str, list[tuple[str, str]]] = {
+    "hlh": [("yes", r"^(yes|y|present|\+)"), ("no", r"^(no|n|absent|none|−|-)$")],
+    "outcome": [("died", r"\b(died|dead|death|deceased|expired)\b"), ("alive", r"\b(alive|survived|discharged|living)\b")],
+    "crs_resolved": [("yes", r"^(yes|y|resolved)"), ("no", r"^(no|n|unresolved|persist)")],
+}
 
 
 @dataclass
@@ -138,11 +147,10 @@ def _read_cell(doc: Doc, key: str, header: str, cell: TableCell) -> list[Finding
         if grade is None and key == "icans_grade" and re.match(r"^(no|none|absent)$", text, re.IGNORECASE):
             grade = 0
         return [_finding(key, str(grade), cell, "grade")] if grade is not None and (grade >= 1 or key == "icans_grade") else []
-    if key == "hlh":
-        if re.match(r"^(yes|y|present|\+)", text, re.IGNORECASE):
-            return [_finding("hlh", "yes", cell, "hlh")]
-        if re.match(r"^(no|n|absent|none|−|-)$", text, re.IGNORECASE):
-            return [_finding("hlh", "no", cell, "hlh")]
+    if key in CATEGORY_CELLS:
+        for value, pattern in CATEGORY_CELLS[key]:
+            if re.search(pattern, text, re.IGNORECASE):
+                return [_finding(key, value, cell, key)]
         return []
     if key in ("pe_sessions", "tocilizumab_doses", "crs_onset_day", "pe_start_day"):
         match = re.match(r"^[+]?(-?\d{1,3})\b", text.replace("D", "").replace("day", "").strip())
@@ -180,8 +188,6 @@ def _read_cell(doc: Doc, key: str, header: str, cell: TableCell) -> list[Finding
     if key == "other_purification":
         return [_finding(key, v, cell, "purification") for v in sorted({s.id_ for s in _concepts(doc, cell, ("PURIFICATION",))})]
     if key in ("car_t_product", "car_t_target"):
-        from extractors.fields.disease import PRODUCT_TARGET
-
         products = _concepts(doc, cell, ("CART_PRODUCT",))
         targets = _concepts(doc, cell, ("CART_TARGET",))
         found = []
@@ -203,17 +209,6 @@ def _read_cell(doc: Doc, key: str, header: str, cell: TableCell) -> list[Finding
         match = re.match(r"^(CR|PR|SD|PD)\b", text)
         value = spans[0].id_ if spans else (match.group(1) if match else None)
         return [_finding(key, value, cell, "response")] if value else []
-    if key == "outcome":
-        if re.search(r"\b(died|dead|death|deceased|expired)\b", text, re.IGNORECASE):
-            return [_finding(key, "died", cell, "outcome")]
-        if re.search(r"\b(alive|survived|discharged|living)\b", text, re.IGNORECASE):
-            return [_finding(key, "alive", cell, "outcome")]
-        return []
-    if key == "crs_resolved":
-        if re.match(r"^(yes|y|resolved)", text, re.IGNORECASE):
-            return [_finding(key, "yes", cell, "crs_resolved")]
-        if re.match(r"^(no|n|unresolved|persist)", text, re.IGNORECASE):
-            return [_finding(key, "no", cell, "crs_resolved")]
     return []
 
 
