@@ -75,3 +75,24 @@ def pecrs_sentences(doc: Doc) -> Doc:
         token.is_sent_start = token.i == 0 or token.idx in starts or (
             not token.is_space and token.nbor(-1).is_space and "\n\n" in token.nbor(-1).text)
     return doc
+
+
+# "A first exchange was carried out on day +3": once the article has named plasma exchange, a bare
+# "exchange" is that procedure, unless it is another kind ("gas exchange", "red cell exchange").
+OTHER_EXCHANGES = re.compile(r"(gas|red[- ]cell|rbc|erythrocyte|blood|whole[- ]blood|ion|cation|anion|air|heat|information)\s*$", re.IGNORECASE)
+
+
+@Language.factory("pecrs_exchange_coreference", default_config={"spans_key": "concepts"})
+def make_exchange_coreference(nlp: Language, name: str, spans_key: str):
+    def exchange_coreference(doc: Doc) -> Doc:
+        spans = list(doc.spans[spans_key])
+        if not any(s.label_ == "PE" for s in spans):
+            return doc
+        covered = {t.i for s in spans for t in s}
+        added = [Span(doc, t.i, t.i + 1, label="PE", span_id="pe") for t in doc
+                 if t.lower_ in ("exchange", "exchanges") and t.i not in covered
+                 and not OTHER_EXCHANGES.search(doc.text[max(0, t.idx - 20):t.idx])]
+        doc.spans[spans_key] = spans + added
+        return doc
+
+    return exchange_coreference

@@ -54,11 +54,15 @@ def flagged(span: Span, *categories: str) -> bool:
 def negated(span: Span) -> bool:
     if NONE_VALUE.match(span.doc.text[span.end_char:span.sent.end_char]):
         return True
-    if not flagged(span, "NEGATED_EXISTENCE"):
+    cues = [m for m in span._.modifiers if m.category == "NEGATED_EXISTENCE" and _applies(span, m)]
+    if not cues:
         return False
+    # the cue sits in an earlier clause and the concept's own clause affirms it
     before = span.doc.text[span.sent.start_char:span.start_char]
     after = span.doc.text[span.end_char:span.sent.end_char]
-    return not ("," in before and OWN_AFFIRMATION.match(after))
+    last_comma = span.sent.start_char + before.rfind(",")
+    in_earlier_clause = "," in before and all(span.doc[m.modifier_span[1] - 1].idx < last_comma for m in cues)
+    return not (in_earlier_clause and OWN_AFFIRMATION.match(after))
 
 
 def hypothetical(span: Span) -> bool:

@@ -50,6 +50,8 @@ CONTEXT_RULES = [
     {"literal": "discussed in advance", "category": "HYPOTHETICAL", "direction": "FORWARD"},
     {"literal": "suspected", "category": "POSSIBLE_EXISTENCE", "direction": "BIDIRECTIONAL"},
     {"literal": "prior to", "category": "HISTORICAL", "direction": "FORWARD"},
+    {"literal": "earlier", "category": "HISTORICAL", "direction": "FORWARD"},
+    {"literal": "previous", "category": "HISTORICAL", "direction": "FORWARD"},
     {"literal": "not retained", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
     {"literal": "not fulfilled", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
     {"literal": "were not fulfilled", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
@@ -126,6 +128,7 @@ def build_nlp() -> Language:
                              config={"spans_key": CONCEPTS, "phrase_matcher_attr": "LOWER", "overwrite": False})
         ruler.add_patterns(lexicon_patterns(nlp))
         nlp.add_pipe("pecrs_abbreviation_concepts", config={"spans_key": CONCEPTS})
+        nlp.add_pipe("pecrs_exchange_coreference", config={"spans_key": CONCEPTS})
         nlp.add_pipe("pecrs_prune_concepts", config={"spans_key": CONCEPTS})
         from medspacy.context import ConText
 

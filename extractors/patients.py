@@ -17,7 +17,7 @@ from pipeline.model import Document
 
 PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
 DOCUMENT_ZONES = PATIENT_ZONES | {"methods"}
-LABEL = re.compile(r"^\s*(?:(?:in|for)\s+)?(?P<word>patient|case|pt\.?|subject)\s*(?:no\.?\s*|#)?(?P<n>\d{1,2}|[ivx]{1,4})\b(?!\s*(?:%|patients|cases|mg|years|y\b))",
+LABEL = re.compile(r"^\s*(?:(?:in|for)\s+)?(?P<word>patient|case|pt\.?|subject)\s*(?:no\.?\s*|#)?(?P<n>\d{1,2}|[ivx]{1,4}|(?-i:[A-H]))\b(?!\s*(?:%|patients|cases|mg|years|y\b))",
                    re.IGNORECASE)
 ORDINAL_LABEL = re.compile(r"^\s*(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)"
                            r"(?:\s+(?:patient|case)\b|,?\s+(?:an?|was an?)\s+\d{1,3}[- ](?:year|month))", re.IGNORECASE)
@@ -39,8 +39,12 @@ LITERATURE = re.compile(
 FIRST_PERSON = re.compile(r"\b(we|our|us)\b", re.IGNORECASE)
 
 
+GRADING_STATEMENT = re.compile(r"\b(according to|criteria of|graded|grading|scale)\b", re.IGNORECASE)
+
+
 def about_other_patients(sentence: Span) -> bool:
-    return bool(LITERATURE.search(sentence.text)) and not FIRST_PERSON.search(sentence.text)
+    text = sentence.text
+    return bool(LITERATURE.search(text)) and not FIRST_PERSON.search(text) and not GRADING_STATEMENT.search(text)
 
 
 # "Both patients received axi-cel", "Neither patient met HLH criteria", "CRS resolved in all six TPE-treated patients"
@@ -63,15 +67,24 @@ def section_kind(document: Document, offset: int) -> str:
 
 
 def label_number(match: re.Match) -> int:
-    token = match.group("n").lower()
-    return int(token) if token.isdigit() else _ROMAN.get(token, 0)
+    """Patient 2, Case II, Patient B: the patient's number in the article."""
+    token = match.group("n")
+    if token.isdigit():
+        return int(token)
+    if len(token) == 1 and token.isupper() and token not in "IVX":
+        return ord(token) - ord("A") + 1
+    return _ROMAN.get(token.lower(), 0)
+
+
+def label_text(match: re.Match) -> str:
+    word = match.group("word").rstrip(".").capitalize()
+    return f"{'Patient' if word in ('Pt', 'Subject') else word} {match.group('n')}"
 
 
 def _sentence_label(sentence: Span) -> tuple[int, str] | None:
     match = LABEL.match(sentence.text)
     if match and label_number(match):
-        word = match.group("word").rstrip(".").capitalize()
-        return label_number(match), f"{'Patient' if word in ('Pt', 'Subject') else word} {label_number(match)}"
+        return label_number(match), label_text(match)
     ordinal = ORDINAL_LABEL.match(sentence.text)
     if ordinal:
         return ORDINALS[ordinal.group("ord").lower()], ""
@@ -89,8 +102,7 @@ def _labelled_section(document: Document, section) -> tuple[int, str] | None:
     while section is not None:
         match = LABEL.match(section.title)
         if match and label_number(match) and len(section.title) <= 40:
-            word = match.group("word").rstrip(".").capitalize()
-            return label_number(match), f"{'Patient' if word in ('Pt', 'Subject') else word} {label_number(match)}"
+            return label_number(match), label_text(match)
         section = by_id.get(section.parent_id) if section.parent_id else None
     return None
 

@@ -9,6 +9,10 @@ SECTION_RULES: list[tuple[str, str]] = [
     ("back", r"\b(references?|bibliography|acknowledge?ments?|funding|conflicts? of interest|competing interests?|"
              r"author contributions?|data availability|ethics|consent|abbreviations|supplementary|disclosures?|footnotes)\b"),
     ("abstract", r"^(abstract|summary|synopsis)\b"),
+    ("discussion", r"^differential diagnosis\b"),
+    ("case", r"\b(discussion of management|management|hospital course|treatment and outcome|follow-?up|final diagnosis|"
+             r"presentation of (?:the )?case|history of present illness|investigations?)\b"),
+    ("discussion", r"\bdifferential diagnosis\b"),
     ("case", r"\b(case (presentation|report|description|summary|history|\d+)|cases?\b|patients? \d+|clinical (course|history)|"
              r"patient (description|history|presentation)|presentation|history)\b"),
     ("introduction", r"\b(introduction|background)\b"),

@@ -36,7 +36,7 @@ CELLS_AFTER_PE = re.compile(r"\b(infus\w*|administered|given|received)\b[^.;]{0,
 # not as a general statement ("plasma exchange removes cytokines", "... is needed").
 EVENT = re.compile(r"\b(was|were|had|has been|have been|underwent|undergone|received|performed|started|initiated|given|"
                    r"completed|commenced|began|begun|applied|instituted|undertaken|carried out|done|added|followed|"
-                   r"sessions?|procedures?|rounds?|courses?|cycles?|runs?|exchanges|day|D\s?[+]?\d)\b|[×x]\s?\d|^[^:]{1,40}:", re.IGNORECASE)
+                   r"sessions?|procedures?|rounds?|courses?|cycles?|runs?|day|D\s?[+]?\d)\b|[×x]\s?\d|^[^:]{1,40}:", re.IGNORECASE)
 INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|reinfus\w*)\b", re.IGNORECASE)
 
 

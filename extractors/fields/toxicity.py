@@ -12,6 +12,7 @@ from extractors.values import GRADE, days_in, grade_value
 GRADE_MENTION = re.compile(rf"\b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})(?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?"
                            rf"|\b(?P<g3>{GRADE})\s*grade\b", re.IGNORECASE)
 SYNDROMES = ("CRS", "ICANS", "HLH")
+NEURO_WORDS = re.compile(r"\b(ICE|encephalopath\w*|neuro\w*|seizure\w*|aphasia|confusion|CAPD|delirium)\b", re.IGNORECASE)
 MAX_DISTANCE = 45
 ONSET_CUE = re.compile(r"\b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)|\bfrom(?=\s+(?:day|d)\s?[+]?\d)", re.IGNORECASE)
 FEVER = re.compile(r"\b(fever|febrile|pyrexia)\b", re.IGNORECASE)
@@ -25,7 +26,13 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
     for sentence in sentences:
         syndromes = [s for s in concepts_in(sentence, SYNDROMES)]
         if not syndromes:
-            continue
+            # "her worst stage was graded 3 on the ASTCT consensus scale": a grade told against a CRS
+            # grading system, with no neurological words around, is a CRS grade
+            systems = concepts_in(sentence, "GRADING")
+            if systems and not NEURO_WORDS.search(sentence.text):
+                syndromes = [Span(sentence.doc, s.start, s.end, label="CRS") for s in systems]
+            else:
+                continue
         for match in GRADE_MENTION.finditer(sentence.text):
             start, end = sentence.start_char + match.start(), sentence.start_char + match.end()
             grades = [grade_value(g) for g in (match.group("g"), match.group("g2"), match.group("g3")) if g]

@@ -12,7 +12,9 @@ from pipeline.model import Document
 _HEADING_WORDS = re.compile(
     r"^(?:\d+(?:\.\d+)*\.?\s+)?(abstract|summary|background|introduction|case (?:presentation|report|description|\d+)|"
     r"cases?|patients? (?:\d+|and methods)|methods?|materials and methods|results?|discussion|conclusions?|"
-    r"references|acknowledge?ments?|funding|keywords?|clinical course|treatment|outcome|follow-up)\b[:.]?",
+    r"references|acknowledge?ments?|funding|keywords?|clinical course|treatment|outcome|follow-up|"
+    r"presentation of (?:the )?case|clinical presentation|history of present illness|differential diagnosis|"
+    r"final diagnosis|discussion of management|management|hospital course|investigations)\b[:.]?",
     re.IGNORECASE,
 )
 _PMID = re.compile(r"\bPMID:?\s*(\d{1,9})\b")
@@ -40,12 +42,15 @@ _WORD = rf"[{_UPPER}](?:[^\W\d_]|['’\-])*"
 _NAME = re.compile(rf"^(?:{_WORD}\.?\s+){{1,3}}{_WORD}\*?\d*$|^{_WORD}\s+[{_UPPER}]{{1,3}}$")
 
 
+_DEGREE = re.compile(r"(?:M\.?D\.?|Ph\.?D\.?|MBBS|M\.?B\.?|Ch\.?B\.?|FRCP\w*|MSc|M\.?Sc\.?|RN|PharmD|DO|MPH|BSc)", re.IGNORECASE)
+
+
 def _byline(block: str) -> list[str]:
     """Author names when ``block`` reads like a byline ("Ana Silva, Tom Berg" or "Silva A, Berg T")."""
     if len(block) > 400 or any(ch in block for ch in ".:;") and not re.search(r"\b[A-Z]\.", block):
         return []
     parts = [p.strip() for p in re.split(r",|\band\b|&", block.replace("\n", " "))
-             if p.strip() and p.strip().lower() not in ("et al.", "et al")]
+             if p.strip() and p.strip().lower() not in ("et al.", "et al") and not _DEGREE.fullmatch(p.strip())]
     names = [p for p in parts if _NAME.match(p)]
     if not names or len(names) < len(parts) * 0.6:
         return []
