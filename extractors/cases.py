@@ -119,6 +119,15 @@ def _resolve_same_as_previous(findings: dict[str, list[Finding]], previous: list
                 findings[name] = [replace(items[0], value=earlier.values[name])]
 
 
+COHORT = re.compile(r"\b\d{1,4}\s+(?:\w+\s+){0,2}(?:patients|participants|subjects|recipients|adults|children)\b", re.IGNORECASE)
+
+
+def _cohort_of_cart_patients(sentences: list[Span]) -> bool:
+    """A trial or series that reports its CAR-T recipients only as a group, with their toxicity."""
+    cart = any(is_affirmed(c) for s in sentences for c in concepts_in(s, ("CART", "CART_PRODUCT")))
+    return cart and any(concepts_in(s, ("CRS", "ICANS")) for s in sentences) and any(COHORT.search(s.text) for s in sentences)
+
+
 def _infusion_date(sentences: list[Span], document: Document):
     """The calendar date of the CAR-T infusion, when the account gives one (day 0 for dated events)."""
     years = [d.year for s in sentences for d, _, _ in find_dates(s.text)]
@@ -224,6 +233,8 @@ def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtr
         status, reason = "relevant", f"{sum(c.in_scope for c in cases)} patient(s) given plasma exchange after CAR-T"
     elif any(c.received_cart for c in cases):
         status, reason = "related-no-pe", "CAR-T patient(s) without plasma exchange"
+    elif _cohort_of_cart_patients(context):
+        status, reason = "related-no-pe", "CAR-T patients reported only in aggregate"
     else:
         status, reason = "irrelevant", "no CAR-T patient described" if not cases else "no patient given CAR-T"
     return DocumentExtraction(document, cases, status, reason)
