@@ -10,7 +10,9 @@ import pysbd
 
 @lru_cache(maxsize=1)
 def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+    # char_span=True compiles a regex per sentence to find it again; locating the (unaltered, clean=False)
+    # sentences with str.find gives the same spans far faster
+    return pysbd.Segmenter(language="en", clean=False, char_span=False)
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -18,14 +20,17 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     end = len(text) if end is None else end
     chunk = text[start:end]
     spans: list[tuple[int, int]] = []
+    cursor = 0
     for piece in _segmenter().segment(chunk):
-        s, e = piece.start, piece.end
-        while e > s and chunk[e - 1].isspace():
-            e -= 1
-        while s < e and chunk[s].isspace():
-            s += 1
-        if e > s:
-            spans.append((start + s, start + e))
+        piece = piece.strip()
+        if not piece:
+            continue
+        found = chunk.find(piece, cursor)
+        if found < 0:  # pysbd altered the text after all: fall back to the rest of the chunk as one sentence
+            spans.append((start + cursor, start + len(chunk.rstrip())))
+            break
+        spans.append((start + found, start + found + len(piece)))
+        cursor = found + len(piece)
     if not spans and chunk.strip():
         spans.append((start, end))
     return _rejoin_numbers(text, spans)
