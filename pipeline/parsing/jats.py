@@ -162,8 +162,10 @@ class _Walker:
             fns = [fn for fn in foot.iter() if local_name(fn) in ("fn", "p") and not any(local_name(a) == "fn" for a in fn.iterancestors() if a is not foot)]
             footnotes = [_footnote_text(fn) for fn in fns if local_name(fn) == "fn"] or [inline_text(foot)]
         tables = [t for t in wrap.iter() if local_name(t) == "table"]
-        if not tables:
+        if not tables:  # a table given only as an image: its caption and notes are still text
             self.builder.add_block(" ".join(x for x in (_text_of(label[0]) if label else "", _text_of(caption)) if x), "caption")
+            for footnote in footnotes:
+                self.builder.add_block(footnote, "footnote")
             return
         for table in tables[:1]:
             self.builder.add_table(table_rows(table), label=_text_of(label[0]) if label else "",

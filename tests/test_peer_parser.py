@@ -1,0 +1,76 @@
+"""pecrs against pubmed_parser (the field's usual JATS parser) on every real JATS file in ../shared.
+
+Conventions that differ on purpose, so the comparison normalises them:
+- superscripts: pecrs writes "10^6" and "I^2" so that "10<sup>6</sup>" never reads "106"; pubmed_parser
+  drops the mark ("I2"). The comparison removes "^".
+- captions and table notes: pubmed_parser returns them among the paragraphs, pecrs as caption and
+  footnote blocks; the comparison looks for each of its paragraphs anywhere in pecrs' text.
+- tables in floats-group: pubmed_parser misses them; pecrs counts at least as many tables.
+- inline markup: pubmed_parser puts a space at each element boundary ("<italic>M</italic><italic>m</italic>PPOX"
+  becomes "M m PPOX"); pecrs keeps the word whole ("MmPPOX"). Titles are compared without whitespace.
+"""
+
+import re
+
+import pytest
+from rapidfuzz import fuzz
+
+from pipeline.parsing import parse_file
+
+pubmed_parser = pytest.importorskip("pubmed_parser", reason="pubmed-parser is a test dependency: pip install -e '.[test]'")
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", (text or "").replace("^", "")).strip()
+
+
+def jats_files(shared):
+    return sorted((shared / "data/jats").rglob("*.nxml")) + sorted((shared / "data/jats/plos").glob("*.xml"))
+
+
+@pytest.mark.shared
+def test_titles_and_identifiers_agree_on_every_file(shared):
+    files = jats_files(shared)
+    assert len(files) == 29
+    for path in files:
+        peer = pubmed_parser.parse_pubmed_xml(str(path))
+        ours = parse_file(path)[0]
+        assert re.sub(r"\s", "", ours.title) == re.sub(r"\s", "", peer["full_title"]), path.name
+        assert (ours.pmid or "") == (peer["pmid"] or ""), path.name
+        assert (ours.doi or "") == (peer["doi"] or "").lower(), path.name
+
+
+@pytest.mark.shared
+def test_inline_markup_keeps_words_whole(shared):
+    document = parse_file(shared / "data/jats/pubmed_parser/pone.0046493.nxml")[0]
+    assert document.title.startswith("MmPPOX Inhibits Mycobacterium tuberculosis")
+
+
+@pytest.mark.shared
+def test_notes_of_a_table_given_as_an_image_are_kept(shared):
+    document = parse_file(shared / "data/jats/plos/journal.pmed.0020171.xml")[0]
+    assert "Note that 1 kg/m^2 equals 2.25 kg in a person 1.5 m tall" in document.text
+
+
+@pytest.mark.shared
+def test_paragraph_text_agrees_by_character(shared):
+    peer_chars = found_chars = 0
+    for path in jats_files(shared):
+        ours = normalise(parse_file(path)[0].text)
+        for paragraph in pubmed_parser.parse_pubmed_paragraph(str(path), all_paragraph=True):
+            text = normalise(paragraph["text"])
+            if not text:
+                continue
+            peer_chars += len(text)
+            found_chars += len(text) if text in ours else len(text) * fuzz.partial_ratio(text[:1000], ours) / 100
+    assert found_chars / peer_chars >= 0.98, found_chars / peer_chars
+
+
+@pytest.mark.shared
+def test_table_counts(shared):
+    for path in jats_files(shared):
+        try:
+            peer = len(pubmed_parser.parse_pubmed_table(str(path), return_xml=False) or [])
+        except Exception:  # pubmed_parser fails on some files; pecrs must not
+            peer = 0
+        assert len(parse_file(path)[0].tables) >= peer, path.name
