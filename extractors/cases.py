@@ -10,12 +10,11 @@ from spacy.tokens import Doc, Span
 
 from extractors.evidence import Finding, concepts_in, is_affirmed
 from extractors.fields import RULES
-from extractors.fields.purification import pe_mentions
+from extractors.fields.purification import SAME_AS_PREVIOUS, exchange_days, pe_mentions
 from extractors.nlp import build_nlp
 from extractors.patients import (DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind,
                                  segment_patients)
-from extractors.fields.purification import SAME_AS_PREVIOUS, exchange_days
-from extractors.tables import lab_course, table_patients
+from extractors.tables import TablePatient, lab_course, table_patients
 from extractors.values import INFUSION_DATE, find_dates
 from pipeline.ids import make_case_id
 from pipeline.model import Document
@@ -183,58 +182,71 @@ def _finalise(case: Case, findings: dict[str, list[Finding]]) -> None:
         case.evidence[name] = kept
 
 
+def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row: TablePatient | None,
+              single: bool) -> dict[str, list[Finding]]:
+    """A table row's cells win over prose; a lone patient's lab course by day fills what prose leaves."""
+    prose = _patient_findings(document, segment) if segment else {}
+    table: dict[str, list[Finding]] = {}
+    for finding in row.findings if row else []:
+        table.setdefault(finding.field, []).append(finding)
+    findings = _merge(table, prose)
+    if segment and single and row is None:
+        findings = _merge(findings, {f.field: [f] for f in lab_course(doc, document, exchange_days(segment.sentences))})
+    return findings
+
+
+def _decide_scope(case: Case, segment: PatientSegment | None, row: TablePatient | None, context: list[Span]) -> None:
+    """In scope: CAR-T cells given, then plasma exchange. pe_sessions is 0 where no exchange was given."""
+    received_pe = bool(segment and pe_mentions(segment.sentences)) or int(case.values.get("pe_sessions", "0") or 0) > 0
+    if row is not None and case.values.get("pe_sessions") == "0":
+        received_pe = False
+    if not received_pe:
+        case.values["pe_sessions"] = "0"
+        if "pe_sessions" not in case.evidence or case.evidence["pe_sessions"][0].value != "0":
+            # absence has no words of its own: the evidence is the patient's description, which tells of no exchange
+            first = segment.sentences[0] if segment else None
+            case.evidence["pe_sessions"] = [Finding("pe_sessions", "0", first.start_char, first.end_char,
+                                                    "cases.no_plasma_exchange_described")] if first else []
+    case.received_cart = row is not None or bool(segment and _received_cart(segment.sentences + segment.shared)) \
+        or _received_cart(context)
+    case.in_scope = received_pe and case.received_cart
+    case.scope_reason = "CAR-T then plasma exchange" if case.in_scope else (
+        "no plasma exchange after CAR-T" if case.received_cart else "no CAR-T therapy")
+
+
+def _document_status(cases: list[Case], context: list[Span]) -> tuple[str, str]:
+    if any(c.in_scope for c in cases):
+        return "relevant", f"{sum(c.in_scope for c in cases)} patient(s) given plasma exchange after CAR-T"
+    if any(c.received_cart for c in cases):
+        return "related-no-pe", "CAR-T patient(s) without plasma exchange"
+    if _cohort_of_cart_patients(context):
+        return "related-no-pe", "CAR-T patients reported only in aggregate"
+    return "irrelevant", "no CAR-T patient described" if not cases else "no patient given CAR-T"
+
+
 def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtraction:
     doc = doc if doc is not None else build_nlp()(document.text)
     if _is_review(document):
         return DocumentExtraction(document, [], "irrelevant", "review article: no patient of its own")
     segments = {segment.number: segment for segment in segment_patients(doc, document)}
     rows = {patient.number: patient for patient in table_patients(doc, document)}
+    numbers = sorted(set(segments) | set(rows))
     grading = _grading(doc, document)
     # in a series the cells are often named once for all ("We report two patients treated with axi-cel")
     context = [s for s in doc.sents if section_kind(document, s.start_char) in PATIENT_ZONES and not about_other_patients(s)]
     stem = _case_stem(document)
     cases: list[Case] = []
-    for number in sorted(set(segments) | set(rows)):
-        segment = segments.get(number)
+    for number in numbers:
+        segment, row = segments.get(number), rows.get(number)
         doc.user_data[INFUSION_DATE] = _infusion_date(segment.sentences, document) if segment else None
-        prose = _patient_findings(document, segment) if segment else {}
-        table = {}
-        if number in rows:
-            for finding in rows[number].findings:
-                table.setdefault(finding.field, []).append(finding)
-        findings = _merge(table, prose)
-        if segment and len(segments) == 1 and not rows:
-            days = exchange_days(segment.sentences)
-            findings = _merge(findings, {f.field: [f] for f in lab_course(doc, document, days)})
+        findings = _findings(doc, document, segment, row, single=len(segments) == 1)
         if grading and "crs_grade" in findings:
             findings["crs_grading"] = [grading]
-        label = (rows[number].label if number in rows else "") or (segment.label if segment else "")
-        multi = len(set(segments) | set(rows)) > 1
-        case = Case(make_case_id(stem, document.year, number), number, label if multi else "")
+        label = (row.label if row else "") or (segment.label if segment else "")
+        case = Case(make_case_id(stem, document.year, number), number, label if len(numbers) > 1 else "")
         _resolve_same_as_previous(findings, cases)
         _finalise(case, findings)
-        received_pe = bool(segment and pe_mentions(segment.sentences)) or int(case.values.get("pe_sessions", "0") or 0) > 0
-        if number in rows and case.values.get("pe_sessions") == "0":
-            received_pe = False
-        if not received_pe:
-            case.values["pe_sessions"] = "0"
-            if "pe_sessions" not in case.evidence or case.evidence["pe_sessions"][0].value != "0":
-                # absence has no words of its own: the evidence is the patient's description, which tells of no exchange
-                first = segment.sentences[0] if segment else None
-                case.evidence["pe_sessions"] = [Finding("pe_sessions", "0", first.start_char, first.end_char,
-                                                        "cases.no_plasma_exchange_described")] if first else []
-        case.received_cart = number in rows or bool(segment and _received_cart(segment.sentences + segment.shared)) \
-            or (len(segments) > 1 and _received_cart(context))
-        case.in_scope = received_pe and case.received_cart
-        case.scope_reason = "CAR-T then plasma exchange" if case.in_scope else (
-            "no plasma exchange after CAR-T" if case.received_cart else "no CAR-T therapy")
+        _decide_scope(case, segment, row, context if len(segments) > 1 else [])
         cases.append(case)
-    if any(c.in_scope for c in cases):
-        status, reason = "relevant", f"{sum(c.in_scope for c in cases)} patient(s) given plasma exchange after CAR-T"
-    elif any(c.received_cart for c in cases):
-        status, reason = "related-no-pe", "CAR-T patient(s) without plasma exchange"
-    elif _cohort_of_cart_patients(context):
-        status, reason = "related-no-pe", "CAR-T patients reported only in aggregate"
-    else:
-        status, reason = "irrelevant", "no CAR-T patient described" if not cases else "no patient given CAR-T"
+    status, reason = _document_status(cases, context)
     return DocumentExtraction(document, cases, status, reason)
