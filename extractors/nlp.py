@@ -77,6 +77,8 @@ CONTEXT_RULES = [
     {"literal": "withheld", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
     {"literal": "not obtained", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
     {"literal": "not necessary", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "not used", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
+    {"literal": "was not used", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
     {"literal": "was not necessary", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
     {"literal": "no reason to", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
     {"literal": "no need for", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},

@@ -25,6 +25,9 @@ _COMPILED = [(kind, re.compile(pattern)) for kind, pattern in SECTION_RULES]
 
 
 def classify_section(title: str, parent_kind: str | None = None) -> str:
+    """The kind of a section; the parts of an abstract and of the back matter keep their parent's kind."""
+    if parent_kind in ("abstract", "back"):
+        return parent_kind
     lowered = title.lower().strip()
     for kind, pattern in _COMPILED:
         if pattern.search(lowered):

@@ -17,11 +17,15 @@ from extractors.quantities import Quantity, find_quantities, normalize_unit, par
 from extractors.quantities import _NUMBER as NUMBER_PATTERN
 
 TARGET_UNITS = {"il6": "pg/mL", "ifng": "pg/mL", "il10": "pg/mL", "ferritin": "ng/mL", "crp": "mg/L"}
-_WHEN = r"(?:\s*(?:on|at|by)\s+(?:day|d)\s*[+\-−]?\d{1,3}|\s*(?:on|at)\s+admission|\s*\([^)]{0,30}\))?"
+# between the two values of "from X to Y": "on day +2", "on admission", "(peak)", "immediately before the first exchange"
+_WHEN = r"(?:\s*(?:on|at|by)\s+(?:day|d)\s*[+\-−]?\d{1,3}|\s*(?:on|at)\s+admission|\s*\([^)]{0,30}\)|(?:\s+[a-z]+){1,7}?)?"
+_SECOND = rf"(?:(?:>|≥|above|over)\s*)?(?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)"
 FROM_TO = re.compile(
-    rf"(?:\bfrom\s+|(?<=[:\s(]))(?P<bound>(?:>|≥|above|over)\s*)?(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;→]*?){_WHEN}\s*"
-    rf"(?:(?<=\s)(?:to|down to|up to)\s+|→\s*|->\s*)"
-    rf"(?:(?:>|≥|above|over)\s*)?(?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)", re.IGNORECASE)
+    rf"\bfrom\s+(?P<bound>(?:>|≥|above|over)\s*)?(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;→]*?){_WHEN}\s*"
+    rf"(?:to|down to|up to)\s+{_SECOND}"
+    # "2 310 → 410 pg/mL", "5,230 -> 210"
+    rf"|(?<=[:\s(])(?P<bound2>(?:>|≥)\s*)?(?P<a2>{NUMBER_PATTERN})\s*(?P<unit_a2>[^\s\d,;→]*?)\s*(?:→|->)\s*"
+    rf"(?:(?:>|≥)\s*)?(?P<b2>{NUMBER_PATTERN})\s*(?P<unit2>[^\s,;)]+)", re.IGNORECASE)
 RISING = re.compile(r"\b(rose|rising|increased|increasing|climbed|climbing|peaked|went up|jumped|escalated)\b", re.IGNORECASE)
 PRE_CUE = re.compile(r"\b(before|prior to|pre-?(?:TPE|PE|exchange|procedure)|peak(?:ed|ing)?|maximum|rose|increased|elevated|reached)\b", re.IGNORECASE)
 POST_CUE = re.compile(r"\b(after|following|post-?(?:TPE|PE|exchange|procedure)|fell|decreased|dropped|declined|reduced|normali[sz]ed)\b", re.IGNORECASE)
@@ -55,11 +59,11 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
         if not before or before[-1].label_ != "MARKER":
             continue
         marker = before[-1]
-        unit = normalize_unit(match.group("unit").rstrip(".,;)"))
+        unit = normalize_unit((match.group("unit") or match.group("unit2")).rstrip(".,;)"))
         target = TARGET_UNITS[marker.id_]
         try:
-            pre = Quantity(parse_number(match.group("a")), unit, 0, 0).to(target)
-            post = Quantity(parse_number(match.group("b")), unit, 0, 0).to(target)
+            pre = Quantity(parse_number(match.group("a") or match.group("a2")), unit, 0, 0).to(target)
+            post = Quantity(parse_number(match.group("b") or match.group("b2")), unit, 0, 0).to(target)
         except Exception:
             continue
         rising = bool(RISING.search(sentence.text[before[-1].end_char - sentence.start_char:match.start()]))

@@ -12,7 +12,7 @@ from extractors.values import COUNT, ORDINALS, count_value, days_in, find_days
 
 SESSION_NOUN = r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|exchanges?|times)"
 SESSIONS = re.compile(
-    rf"\b(?:a total of\s+|total(?:ly)? of\s+|overall\s+)?(?P<n>{COUNT})\s+(?:consecutive\s+|daily\s+|further\s+|more\s+)?"
+    rf"(?<![\d.])\b(?:a total of\s+|total(?:ly)? of\s+|overall\s+)?(?P<n>{COUNT})\s+(?:consecutive\s+|daily\s+|further\s+|more\s+)?"
     rf"(?:(?:TPE|PE|PLEX|plasma[- ]exchange|plasmapheresis|apheresis)\s+)?{SESSION_NOUN}\b"
     rf"|(?:(?<=TPE)|(?<=PLEX)|(?<=\bPE)|(?<=:))\s*(?:×|x\s?)(?P<x>\d{{1,2}})\b"
     rf"|\b(?P<days>{COUNT})\s+consecutive\s+days\b"
@@ -21,7 +21,7 @@ SESSIONS = re.compile(
 )
 ORDINAL_SESSION = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:(?:TPE|PE|PLEX|plasma[- ]exchange)\s+)?(?:session|procedure|exchange|round|course|TPE|PE|PLEX)\b", re.IGNORECASE)
 START_CUE = re.compile(r"\b(start|initiat|began|begin|commenc|first|perform|underw|receiv|given|undergo|institut|on day|day)|\bD\s?[+]?\d|^[^:]{0,40}:", re.IGNORECASE)
-PLASMA_VOLUMES = re.compile(r"\b(?P<n>\d(?:\.\d+)?|one and a half|one|two)\s*(?:-|–)?\s*(?:(?:times|×|x)\s*(?:the\s+)?)?(?:estimated\s+)?(?:total\s+)?(?:plasma volumes?|PV|TPV)\b", re.IGNORECASE)
+PLASMA_VOLUMES = re.compile(r"\b(?P<n>\d(?:\.\d+)?|one and a half|one|two)\s*(?:-|–)?\s*(?:(?:times|×|x)\s*(?:(?:the|her|his|their|its)\s+)?)?(?:estimated\s+)?(?:total\s+)?(?:plasma volumes?|PV|TPV)\b", re.IGNORECASE)
 RANGE_BEFORE = re.compile(r"(?:\d(?:\.\d+)?|one)\s*(?:-|–|to)\s*$", re.IGNORECASE)
 REPLACEMENT_CUE = re.compile(r"\b(replac|substitut|exchanged (?:for|with)|using|with\b|fluid)", re.IGNORECASE)
 BEFORE_CART = re.compile(r"\b(before|prior to|preceding|ahead of)\b[^.;]{0,60}\b(CAR|infusion|lymphodeplet|leukapheresis)", re.IGNORECASE)
