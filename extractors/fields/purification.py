@@ -200,6 +200,8 @@ def _replacement(pe_sentences: list[Span]) -> list[Finding]:
     for sentence in pe_sentences:
         cued = bool(REPLACEMENT_CUE.search(sentence.text))
         for span in concepts_in(sentence, "FLUID"):
+            if not is_affirmed(span):  # "fresh frozen plasma was not necessary", "in preference to albumin"
+                continue
             # "plasma" alone is a fluid only where replacement is spoken of
             if span.text.lower() == "plasma" and (not cued or re.match(r"\s*(volume|exchange|level|concentration)",
                                                                       sentence.doc.text[span.end_char:span.end_char + 15], re.I)):
