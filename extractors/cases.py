@@ -8,7 +8,7 @@ from pathlib import Path
 
 from spacy.tokens import Doc, Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed
+from extractors.evidence import Finding, concepts_in, is_affirmed, sentence_of, sentences
 from extractors.fields import RULES
 from extractors.fields.purification import SAME_AS_PREVIOUS, exchange_days, pe_mentions
 from extractors.nlp import build_nlp
@@ -61,11 +61,11 @@ def _grading(doc: Doc, document: Document) -> Finding | None:
         if span.label_ != "GRADING":
             continue
         kind = section_kind(document, span.start_char)
-        if kind in DOCUMENT_ZONES or kind == "introduction" and GRADING_CUE.search(span.sent.text):
+        if kind in DOCUMENT_ZONES or kind == "introduction" and GRADING_CUE.search(sentence_of(span).text):
             candidates.append(span)
     systems = {span.id_ for span in candidates}
     if len(systems) > 1:
-        about_crs = [s for s in candidates if concepts_in(s.sent, "CRS") and not concepts_in(s.sent, "ICANS")]
+        about_crs = [s for s in candidates if concepts_in(sentence_of(s), "CRS") and not concepts_in(sentence_of(s), "ICANS")]
         systems = {span.id_ for span in about_crs}
         candidates = about_crs
     if len(systems) != 1:
@@ -233,7 +233,7 @@ def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtr
     numbers = sorted(set(segments) | set(rows))
     grading = _grading(doc, document)
     # in a series the cells are often named once for all ("We report two patients treated with axi-cel")
-    context = [s for s in doc.sents if section_kind(document, s.start_char) in PATIENT_ZONES and not about_other_patients(s)]
+    context = [s for s in sentences(doc) if section_kind(document, s.start_char) in PATIENT_ZONES and not about_other_patients(s)]
     stem = _case_stem(document)
     cases: list[Case] = []
     for number in numbers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ CLAUSE_BREAK = re.compile(r";|\bbut\b|\bhowever\b|\bwhereas\b|\balthough\b", re.
 def _applies(span: Span, modifier) -> bool:
     doc = span.doc
     start, end = modifier.modifier_span
-    if doc[start].sent != span.sent:
+    if sentence_of(doc[start]) != sentence_of(span):
         return False
     if end <= span.start:
         between = doc.text[doc[end - 1].idx + len(doc[end - 1]):span.start_char]
@@ -52,15 +53,16 @@ def flagged(span: Span, *categories: str) -> bool:
 
 
 def negated(span: Span) -> bool:
-    if NONE_VALUE.match(span.doc.text[span.end_char:span.sent.end_char]):
+    sentence = sentence_of(span)
+    if NONE_VALUE.match(span.doc.text[span.end_char:sentence.end_char]):
         return True
     cues = [m for m in span._.modifiers if m.category == "NEGATED_EXISTENCE" and _applies(span, m)]
     if not cues:
         return False
     # the cue sits in an earlier clause and the concept's own clause affirms it
-    before = span.doc.text[span.sent.start_char:span.start_char]
-    after = span.doc.text[span.end_char:span.sent.end_char]
-    last_comma = span.sent.start_char + before.rfind(",")
+    before = span.doc.text[sentence.start_char:span.start_char]
+    after = span.doc.text[span.end_char:sentence.end_char]
+    last_comma = sentence.start_char + before.rfind(",")
     in_earlier_clause = "," in before and all(span.doc[m.modifier_span[1] - 1].idx < last_comma for m in cues)
     return not (in_earlier_clause and OWN_AFFIRMATION.match(after))
 
@@ -79,7 +81,36 @@ def is_affirmed(span: Span) -> bool:
     return not (negated(span) or flagged(span, *categories))
 
 
+def _cached(doc, key: tuple, build):
+    value = doc.user_data.get(key)
+    if value is None:
+        value = doc.user_data[key] = build()
+    return value
+
+
+def sentences(doc) -> list[Span]:
+    """The document's sentences, computed once (``doc.sents`` walks every token each time)."""
+    return _cached(doc, ("pecrs", "sentences", len(doc)), lambda: list(doc.sents))
+
+
+def sentence_of(span) -> Span:
+    """The sentence holding ``span`` (a Span or Token), by bisection over the cached sentences."""
+    doc = span.doc
+    sents = sentences(doc)
+    starts = _cached(doc, ("pecrs", "sentence_starts", len(doc)), lambda: [s.start for s in sents])
+    index = span.start if isinstance(span, Span) else span.i
+    return sents[bisect.bisect_right(starts, index) - 1]
+
+
 def concepts_in(sentence: Span, labels: str | tuple[str, ...], spans_key: str = "concepts") -> list[Span]:
+    """Concept spans of ``labels`` inside ``sentence``, from a per-document index sorted by position."""
     labels = (labels,) if isinstance(labels, str) else labels
-    return [s for s in sentence.doc.spans[spans_key]
-            if s.label_ in labels and s.start >= sentence.start and s.end <= sentence.end]
+    doc = sentence.doc
+    group = doc.spans[spans_key]
+    ordered = _cached(doc, ("pecrs", spans_key, len(group)), lambda: sorted(group, key=lambda s: (s.start, s.end)))
+    starts = _cached(doc, ("pecrs", spans_key, "starts", len(group)), lambda: [s.start for s in ordered])
+    found = []
+    for span in ordered[bisect.bisect_left(starts, sentence.start):bisect.bisect_left(starts, sentence.end)]:
+        if span.end <= sentence.end and span.label_ in labels:
+            found.append(span)
+    return found

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
+from extractors.evidence import sentences
 from extractors.values import ORDINALS
 from pipeline.model import Document
 
@@ -119,7 +120,7 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         segment.label = segment.label or label
         return segment
 
-    for sentence in doc.sents:
+    for sentence in sentences(doc):
         start = sentence.start_char
         kind = section_kind(document, start)
         if kind not in PATIENT_ZONES or is_table_text(document, start) or about_other_patients(sentence):

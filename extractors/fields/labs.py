@@ -10,7 +10,7 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in
+from extractors.evidence import Finding, concepts_in, sentence_of
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.values import days_in
 from extractors.quantities import Quantity, find_quantities, normalize_unit, parse_number
@@ -99,8 +99,8 @@ class _Timeline:
 
     def __init__(self, sentences: list[Span]):
         mentions = pe_mentions(sentences)
-        self.first_pe = min((s.sent.start_char for s in mentions), default=None)
-        self.last_pe = max((s.sent.start_char for s in mentions), default=None)
+        self.first_pe = min((sentence_of(s).start_char for s in mentions), default=None)
+        self.last_pe = max((sentence_of(s).start_char for s in mentions), default=None)
         days = exchange_days(sentences)
         self.pe_days = (min(days), max(days)) if days else None
         self.pre: dict[str, tuple[tuple, Finding]] = {}

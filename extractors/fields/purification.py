@@ -6,7 +6,7 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed
+from extractors.evidence import Finding, concepts_in, is_affirmed, sentence_of
 from extractors.quantities import find_quantities
 from extractors.values import COUNT, ORDINALS, count_value, days_in, find_days
 
@@ -77,7 +77,7 @@ def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
     ("TPE was started on day 5. He completed four daily sessions of 2,800 mL.")."""
     chosen: list[Span] = []
     for span in mentions:
-        sentence = span.sent
+        sentence = sentence_of(span)
         if sentence not in chosen:
             chosen.append(sentence)
         following = [s for s in sentences if s.start_char >= sentence.end_char][:1]
@@ -160,7 +160,7 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span]) -> list[Finding]:
             continue
         days = days_in(sentence)
         if days:
-            in_sentence = [m for m in mentions if m.sent == sentence]
+            in_sentence = [m for m in mentions if sentence_of(m) == sentence]
             anchor = in_sentence[0].start_char - sentence.start_char if in_sentence else 0
             day, start, end = min(days, key=lambda d: abs(d[1] - anchor))
             return [Finding("pe_start_day", str(day), sentence.start_char + start, sentence.start_char + end,
@@ -216,7 +216,7 @@ def _replacement(pe_sentences: list[Span]) -> list[Finding]:
         return []
     value = "FFP+albumin" if len(fluids) == 2 else next(iter(fluids))
     spans = sorted(fluids.values(), key=lambda s: s.start_char)
-    return [Finding("pe_replacement", value, spans[0].start_char, spans[-1].end_char if spans[-1].sent == spans[0].sent else spans[0].end_char,
+    return [Finding("pe_replacement", value, spans[0].start_char, spans[-1].end_char if sentence_of(spans[-1]) == sentence_of(spans[0]) else spans[0].end_char,
                     "purification.pe_replacement")]
 
 
@@ -248,7 +248,7 @@ def exchange_days(sentences: list[Span]) -> list[int]:
         return list(range(start, start + count))
     days = set()
     for sentence in context:
-        anchors = [m.start_char - sentence.start_char for m in mentions if m.sent == sentence]
+        anchors = [m.start_char - sentence.start_char for m in mentions if sentence_of(m) == sentence]
         for day, start, _ in days_in(sentence):
             if day >= 0 and (not anchors or min(abs(start - a) for a in anchors) <= OWN_DAY_DISTANCE):
                 days.add(day)

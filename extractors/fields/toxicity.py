@@ -6,7 +6,7 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed, negated
+from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed, negated, sentence_of
 from extractors.values import GRADE, days_in, grade_value
 
 GRADE_MENTION = re.compile(rf"\b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})(?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?"
@@ -66,7 +66,7 @@ def icans(sentences: list[Span]) -> list[Finding]:
     mentions = [s for sentence in sentences for s in concepts_in(sentence, "ICANS")]
     if mentions and all(negated(s) for s in mentions):
         s = mentions[0]
-        return [Finding("icans_grade", "0", s.sent.start_char, s.sent.end_char, "toxicity.icans_absent")]
+        return [Finding("icans_grade", "0", sentence_of(s).start_char, sentence_of(s).end_char, "toxicity.icans_absent")]
     return []
 
 
