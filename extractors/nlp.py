@@ -45,6 +45,7 @@ CONTEXT_RULES = [
     {"literal": "was ruled out", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
     {"literal": "planned", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
     {"literal": "was discussed", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
+    {"literal": "were discussed", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
     {"literal": "would", "category": "HYPOTHETICAL", "direction": "FORWARD"},
     {"literal": "might", "category": "HYPOTHETICAL", "direction": "FORWARD"},
     {"literal": "discussed in advance", "category": "HYPOTHETICAL", "direction": "FORWARD"},

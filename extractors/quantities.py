@@ -20,6 +20,13 @@ UNIT_SPELLINGS: dict[str, str] = {
     "litre": "L", "liter": "L", "ml/kg": "mL/kg", "iu/ml": "IU/mL", "u/l": "U/L", "iu/l": "IU/L",
     "mg/kg": "mg/kg", "mg": "mg", "g": "g", "mg/m2": "mg/m^2", "mg/m²": "mg/m^2",
 }
+# "ng per milliliter", "mg per deciliter", "mg per kilogram": units spelled out (NEJM style)
+_MASSES = {"pg": "pg", "ng": "ng", "µg": "ug", "μg": "ug", "ug": "ug", "mcg": "ug", "mg": "mg", "g": "g"}
+_VOLUMES = {"milliliter": "mL", "millilitre": "mL", "liter": "L", "litre": "L", "deciliter": "dL", "decilitre": "dL",
+            "kilogram": "kg"}
+for _mass, _pint_mass in _MASSES.items():
+    for _volume, _pint_volume in _VOLUMES.items():
+        UNIT_SPELLINGS[f"{_mass} per {_volume}"] = f"{_pint_mass}/{_pint_volume}"
 _UNIT_ALTERNATION = "|".join(sorted((re.escape(u) for u in UNIT_SPELLINGS), key=len, reverse=True))
 _NUMBER = r"\d{1,3}(?:[,\u2009\u202f ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _BOUND = r"(?:[<>≥≤]=?|(?:more|greater|higher) than|above|over|exceeding|in excess of|beyond|up to)\s*"

@@ -125,7 +125,7 @@ class _Timeline:
                 self.offer(marker, "pre", (1, day, start), pre)
                 return
             if day > last or day == last and AFTER_NEARBY.search(local):
-                self.offer(marker, "post", (1, day, start), post)
+                self.offer(marker, "post", (-1, day, start), post)
                 return
             if first <= day <= last:
                 return  # between exchanges: neither before the first nor after the last

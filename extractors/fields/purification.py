@@ -36,6 +36,7 @@ CELLS_AFTER_PE = re.compile(r"\b(infus\w*|administered|given|received)\b[^.;]{0,
 # not as a general statement ("plasma exchange removes cytokines", "... is needed").
 EVENT = re.compile(r"\b(was|were|had|has been|have been|underwent|undergone|received|performed|started|initiated|given|"
                    r"completed|commenced|began|begun|applied|instituted|undertaken|carried out|done|added|followed|"
+                   r"processed|exchanged|removed|replaced|repeated|"
                    r"sessions?|procedures?|rounds?|courses?|cycles?|runs?|day|D\s?[+]?\d)\b|[×x]\s?\d|^[^:]{1,40}:", re.IGNORECASE)
 INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|reinfus\w*)\b", re.IGNORECASE)
 
@@ -82,7 +83,7 @@ def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
             chosen.append(sentence)
         following = [s for s in sentences if s.start_char >= sentence.end_char][:1]
         if following and following[0] not in chosen and CONTINUATION.search(following[0].text) \
-                and not concepts_in(following[0], ("PURIFICATION", "PE")):
+                and not concepts_in(following[0], "PURIFICATION"):
             chosen.append(following[0])
     return sorted(chosen, key=lambda s: s.start_char)
 
