@@ -10,7 +10,7 @@ from spacy.tokens import Doc, Span
 
 from extractors.evidence import Finding, concepts_in, is_affirmed, sentence_of, sentences
 from extractors.fields import RULES
-from extractors.fields.purification import SAME_AS_PREVIOUS, exchange_days, pe_mentions
+from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, pe_mentions
 from extractors.nlp import build_nlp
 from extractors.patients import (DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind,
                                  segment_patients)
@@ -132,7 +132,7 @@ def _infusion_date(sentences: list[Span], document: Document):
     years = [d.year for s in sentences for d, _, _ in find_dates(s.text)]
     default_year = years[0] if years else document.year
     for sentence in sentences:
-        if concepts_in(sentence, ("CART", "CART_PRODUCT")) and re.search(r"\binfus|\breinfus|\bday 0\b", sentence.text, re.I):
+        if concepts_in(sentence, CAR_T_LABELS) and re.search(r"\binfus|\breinfus|\bday 0\b", sentence.text, re.I):
             dates = find_dates(sentence.text, default_year)
             if dates:
                 return dates[0][0]
@@ -147,7 +147,7 @@ def _received_cart(sentences: list[Span]) -> bool:
     """The patient was given CAR-T cells: a product named, or CAR-T cells said to be infused or received,
     affirmed, in their own account."""
     for sentence in sentences:
-        for span in concepts_in(sentence, ("CART", "CART_PRODUCT", "CART_TARGET")):
+        for span in concepts_in(sentence, CAR_T_LABELS):
             if is_affirmed(span) and (span.label_ == "CART_PRODUCT" or RECEIPT_CUE.search(sentence.text)):
                 return True
     return False

@@ -137,3 +137,33 @@ def test_review_articles_yield_no_patient():
            b"three sessions of plasma exchange.</p></body></article>")
     extraction = extract_document(parse_bytes(xml, "r.xml")[0])
     assert extraction.status == "irrelevant" and extraction.cases == []
+
+
+def test_letter_labels_bare_exchanges_and_spelled_out_units():
+    extraction = extract(HEADER.replace("Case presentation\n\n", "") + (
+        "Results\n\n"
+        "Patient A, a 63-year-old man with myeloma, received idecabtagene vicleucel and developed grade 3 CRS. "
+        "Therapeutic plasma exchange was started on day 4. A first exchange was carried out on day 4 and a second on day 5. "
+        "Ferritin was 14,600 ng per milliliter on day 3 and 5,120 ng per milliliter on day 7.\n\n"
+        "Patient B, a 24-year-old woman with B-ALL, received tisagenlecleucel and had grade 2 CRS without plasma exchange."))
+    first, second = extraction.cases
+    assert (first.label, second.label) == ("Patient A", "Patient B")
+    assert first.in_scope and not second.in_scope
+    assert first.values["pe_sessions"] == "2" and first.values["pe_start_day"] == "4"
+    assert (first.values["ferritin_pre"], first.values["ferritin_post"]) == ("14600", "5120")
+
+
+def test_calendar_dates_count_from_the_infusion_date():
+    case = only_case(HEADER + (
+        "A 35-year-old man with B-ALL was enrolled in a phase I trial. On 12 March 2020, CD19 CAR-T cells were infused. "
+        "Fever began on 13 March and CRS reached grade 4. Plasma exchange was performed from 16 March, once daily for "
+        "three consecutive days."))
+    assert (case.values["crs_onset_day"], case.values["pe_start_day"], case.values["pe_sessions"]) == ("1", "4", "3")
+
+
+def test_a_grade_stated_against_a_grading_scale():
+    case = only_case(HEADER + (
+        "A 44-year-old woman with DLBCL received tisagenlecleucel and developed cytokine release syndrome on day 1. "
+        "Her worst stage was graded 3 on the consensus scale of the American Society for Transplantation and Cellular "
+        "Therapy. She underwent two sessions of TPE with 5% albumin."))
+    assert (case.values["crs_grade"], case.values["crs_grading"]) == ("3", "ASTCT")

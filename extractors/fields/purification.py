@@ -41,10 +41,13 @@ EVENT = re.compile(r"\b(was|were|had|has been|have been|underwent|undergone|rece
 INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|reinfus\w*)\b", re.IGNORECASE)
 
 
+CAR_T_LABELS = ("CART", "CART_PRODUCT", "CART_TARGET")
+
+
 def infusion_start(sentences: list[Span]) -> int | None:
     """Where the narrative first tells of the CAR-T cells being given."""
     for sentence in sentences:
-        if concepts_in(sentence, ("CART", "CART_PRODUCT")) and INFUSION_CUE.search(sentence.text):
+        if concepts_in(sentence, CAR_T_LABELS) and INFUSION_CUE.search(sentence.text):
             return sentence.start_char
     return None
 
@@ -131,7 +134,9 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
     return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions_ordinal", weak=True)]
 
 
-DAY_SERIES = re.compile(r"\bdays?\s*[+]?\d{1,3}(?:\s*(?:,|and|&)\s*(?:day\s*)?[+]?\d{1,3})+", re.IGNORECASE)
+# "on days 3, 4 and 5", "on day +5 and day +6", "on day 4 and a second on day 5"
+DAY_SERIES = re.compile(r"\bdays?\s*[+]?\d{1,3}(?:\s*(?:,|and|&)\s*(?:(?:a|the)\s+(?:second|third|fourth|fifth)\s+(?:\w+\s+)?on\s+)?"
+                        r"(?:day\s*)?[+]?\d{1,3})+", re.IGNORECASE)
 
 
 def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
