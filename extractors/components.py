@@ -8,6 +8,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from extractors.lexicon import concept_of
+from extractors.quantities import find_quantities
 from pipeline.segment import split_sentences
 
 # "DEX, dexamethasone; MP, methylprednisolone" or "TPE = therapeutic plasma exchange" (table footnotes)
@@ -96,3 +97,24 @@ def make_exchange_coreference(nlp: Language, name: str, spans_key: str):
         return doc
 
     return exchange_coreference
+
+
+if not Span.has_extension("quantity"):
+    Span.set_extension("quantity", default=None)
+
+
+@Language.factory("pecrs_quantities", default_config={"spans_key": "quantities"})
+def make_quantities(nlp: Language, name: str, spans_key: str):
+    def quantities(doc: Doc) -> Doc:
+        """Numbers with units ("5,230 pg/mL", "> 5,000 pg/mL", "3.1 liters"), each span carrying its pint-ready
+        Quantity in ``span._.quantity``."""
+        spans = []
+        for quantity in find_quantities(doc.text):
+            span = doc.char_span(quantity.start, quantity.end, alignment_mode="expand")
+            if span is not None:
+                span._.quantity = quantity
+                spans.append(span)
+        doc.spans[spans_key] = spans
+        return doc
+
+    return quantities

@@ -102,6 +102,12 @@ def sentence_of(span) -> Span:
     return sents[bisect.bisect_right(starts, index) - 1]
 
 
+def quantities_in(sentence: Span, spans_key: str = "quantities"):
+    """The Quantity of every number with a unit inside ``sentence`` (from the pecrs_quantities component)."""
+    return [span._.quantity for span in sentence.doc.spans[spans_key]
+            if span.start >= sentence.start and span.end <= sentence.end]
+
+
 def concepts_in(sentence: Span, labels: str | tuple[str, ...], spans_key: str = "concepts") -> list[Span]:
     """Concept spans of ``labels`` inside ``sentence``, from a per-document index sorted by position."""
     labels = (labels,) if isinstance(labels, str) else labels

@@ -2,7 +2,8 @@
 
 A trained scispaCy model is used when one is installed; otherwise a blank English pipeline
 with scispaCy's tokenizer. Then: pysbd sentences (pecrs_sentences), AbbreviationDetector, lexicon concepts
-(SpanRuler), concepts for abbreviations defined in the text, and medspaCy's ConText.
+(SpanRuler), concepts for abbreviations defined in the text and for a bare "exchange", quantities with units,
+and medspaCy's ConText.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ warnings.filterwarnings("ignore", message=r".*\[W036\].*")
 
 TRAINED_MODELS = ("en_core_sci_lg", "en_core_sci_md", "en_core_sci_sm")
 CONCEPTS = "concepts"
+QUANTITIES = "quantities"
 
 # ConText rules: medspaCy's defaults plus what case reports say about treatments.
 CONTEXT_RULES = [
@@ -136,6 +138,7 @@ def build_nlp() -> Language:
         nlp.add_pipe("pecrs_abbreviation_concepts", config={"spans_key": CONCEPTS})
         nlp.add_pipe("pecrs_exchange_coreference", config={"spans_key": CONCEPTS})
         nlp.add_pipe("pecrs_prune_concepts", config={"spans_key": CONCEPTS})
+        nlp.add_pipe("pecrs_quantities", config={"spans_key": QUANTITIES})
         from medspacy.context import ConText
 
         nlp.add_pipe("medspacy_context", config={"input_span_type": "group", "span_group_name": CONCEPTS,

@@ -10,10 +10,10 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, sentence_of
+from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.values import days_in
-from extractors.quantities import Quantity, find_quantities, normalize_unit, parse_number
+from extractors.quantities import Quantity, normalize_unit, parse_number
 from extractors.quantities import _NUMBER as NUMBER_PATTERN
 
 TARGET_UNITS = {"il6": "pg/mL", "ifng": "pg/mL", "il10": "pg/mL", "ferritin": "ng/mL", "crp": "mg/L"}
@@ -38,7 +38,7 @@ def _marker_quantities(sentence: Span) -> list[tuple[str, Quantity, Span]]:
     if not any(a.label_ == "MARKER" for a in analytes):
         return []
     pairs = []
-    for quantity in find_quantities(sentence.text, sentence.start_char):
+    for quantity in quantities_in(sentence):
         before = [m for m in analytes if m.end_char <= quantity.start]
         if not before or before[-1].label_ != "MARKER":
             continue

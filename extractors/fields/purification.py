@@ -6,8 +6,7 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed, sentence_of
-from extractors.quantities import find_quantities
+from extractors.evidence import Finding, concepts_in, is_affirmed, quantities_in, sentence_of
 from extractors.values import COUNT, ORDINALS, count_value, days_in, find_days
 
 SESSION_NOUN = r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|exchanges?|times)"
@@ -178,7 +177,7 @@ def _volumes(pe_sentences: list[Span]) -> list[Finding]:
     findings = []
     for sentence in pe_sentences:
         if not any(f.field == "pe_volume_ml" for f in findings):
-            for quantity in find_quantities(sentence.text, sentence.start_char):
+            for quantity in quantities_in(sentence):
                 if quantity.unit in ("mL", "L"):
                     ml = quantity.to("mL")
                     if 300 <= ml <= 15000:
