@@ -28,14 +28,12 @@ for _mass, _pint_mass in _MASSES.items():
     for _volume, _pint_volume in _VOLUMES.items():
         UNIT_SPELLINGS[f"{_mass} per {_volume}"] = f"{_pint_mass}/{_pint_volume}"
 _UNIT_ALTERNATION = "|".join(sorted((re.escape(u) for u in UNIT_SPELLINGS), key=len, reverse=True))
-_NUMBER = r"\d{1,3}(?:[,\u2009\u202f ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+NUMBER_PATTERN = r"\d{1,3}(?:[,\u2009\u202f ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _BOUND = r"(?:[<>≥≤]=?|(?:more|greater|higher) than|above|over|exceeding|in excess of|beyond|up to)\s*"
 QUANTITY = re.compile(
-    rf"(?P<bound>{_BOUND})?(?P<number>{_NUMBER})\s?(?P<unit>{_UNIT_ALTERNATION})(?![A-Za-z0-9/])",
+    rf"(?P<bound>{_BOUND})?(?P<number>{NUMBER_PATTERN})\s?(?P<unit>{_UNIT_ALTERNATION})(?![A-Za-z0-9/])",
     re.IGNORECASE,
 )
-# Two numbers sharing one unit: "5,230/210 pg/mL", "from 5,230 to 210 pg/mL" is handled by the lab rules.
-NUMBER = re.compile(rf"(?P<bound>{_BOUND})?(?P<number>{_NUMBER})(?![\d])")
 
 
 @lru_cache(maxsize=1)

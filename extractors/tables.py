@@ -10,8 +10,7 @@ from spacy.tokens import Doc
 from extractors.evidence import Finding
 from extractors.fields.disease import PRODUCT_TARGET
 from extractors.fields.labs import TARGET_UNITS
-from extractors.quantities import _NUMBER as NUMBER_PATTERN
-from extractors.quantities import Quantity, normalize_unit, parse_number
+from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number
 from extractors.values import grade_value
 from pipeline.model import Document, Table, TableCell
 

@@ -19,8 +19,6 @@ AGE = re.compile(
     r"|\b(?:man|woman|boy|girl|male|female|patient|gentleman|lady)\s+(?:of|aged)\s+(?P<n7>\d{1,3})\s*(?P<unit7>years?|months?)?\b",
     re.IGNORECASE,
 )
-MALE = re.compile(r"\b(man|male|boy|gentleman|he|his|him|son|father|husband|M)\b")
-FEMALE = re.compile(r"\b(woman|female|girl|lady|she|her|hers|daughter|mother|wife|F)\b")
 SEX_NOUN = re.compile(r"\b(?:(?P<m>man|male|boy|gentleman)|(?P<f>woman|female|girl|lady))\b", re.IGNORECASE)
 
 

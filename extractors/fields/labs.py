@@ -13,8 +13,7 @@ from spacy.tokens import Span
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.values import days_in
-from extractors.quantities import Quantity, normalize_unit, parse_number
-from extractors.quantities import _NUMBER as NUMBER_PATTERN
+from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number
 
 TARGET_UNITS = {"il6": "pg/mL", "ifng": "pg/mL", "il10": "pg/mL", "ferritin": "ng/mL", "crp": "mg/L"}
 # between the two values of "from X to Y": "on day +2", "on admission", "(peak)", "immediately before the first exchange"
