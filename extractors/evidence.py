@@ -102,21 +102,22 @@ def sentence_of(span) -> Span:
     return sents[bisect.bisect_right(starts, index) - 1]
 
 
-def quantities_in(sentence: Span, spans_key: str = "quantities"):
-    """The Quantity of every number with a unit inside ``sentence`` (from the pecrs_quantities component)."""
-    return [span._.quantity for span in sentence.doc.spans[spans_key]
-            if span.start >= sentence.start and span.end <= sentence.end]
-
-
-def concepts_in(sentence: Span, labels: str | tuple[str, ...], spans_key: str = "concepts") -> list[Span]:
-    """Concept spans of ``labels`` inside ``sentence``, from a per-document index sorted by position."""
-    labels = (labels,) if isinstance(labels, str) else labels
+def _spans_in(sentence: Span, spans_key: str) -> list[Span]:
+    """Spans of the group ``spans_key`` inside ``sentence``, from a per-document index sorted by position."""
     doc = sentence.doc
     group = doc.spans[spans_key]
     ordered = _cached(doc, ("pecrs", spans_key, len(group)), lambda: sorted(group, key=lambda s: (s.start, s.end)))
     starts = _cached(doc, ("pecrs", spans_key, "starts", len(group)), lambda: [s.start for s in ordered])
-    found = []
-    for span in ordered[bisect.bisect_left(starts, sentence.start):bisect.bisect_left(starts, sentence.end)]:
-        if span.end <= sentence.end and span.label_ in labels:
-            found.append(span)
-    return found
+    window = ordered[bisect.bisect_left(starts, sentence.start):bisect.bisect_left(starts, sentence.end)]
+    return [span for span in window if span.end <= sentence.end]
+
+
+def quantities_in(sentence: Span, spans_key: str = "quantities"):
+    """The Quantity of every number with a unit inside ``sentence`` (from the pecrs_quantities component)."""
+    return [span._.quantity for span in _spans_in(sentence, spans_key)]
+
+
+def concepts_in(sentence: Span, labels: str | tuple[str, ...], spans_key: str = "concepts") -> list[Span]:
+    """Concept spans of ``labels`` inside ``sentence``."""
+    labels = (labels,) if isinstance(labels, str) else labels
+    return [span for span in _spans_in(sentence, spans_key) if span.label_ in labels]

@@ -30,6 +30,12 @@ PRE_CUE = re.compile(r"\b(before|prior to|pre-?(?:TPE|PE|exchange|procedure)|pea
 POST_CUE = re.compile(r"\b(after|following|post-?(?:TPE|PE|exchange|procedure)|fell|decreased|dropped|declined|reduced|normali[sz]ed)\b", re.IGNORECASE)
 
 
+def _marker_before(analytes: list[Span], position: int) -> Span | None:
+    """The analyte named last before ``position``, if it is one of our markers."""
+    before = [a for a in analytes if a.end_char <= position]
+    return before[-1] if before and before[-1].label_ == "MARKER" else None
+
+
 def _marker_quantities(sentence: Span) -> list[tuple[str, Quantity, Span]]:
     """(marker, quantity, marker span): each quantity goes to the nearest analyte named before it,
     which must be one of ours ("fibrinogen 1.1 g/L" after "ferritin ..." is fibrinogen's)."""
@@ -38,10 +44,9 @@ def _marker_quantities(sentence: Span) -> list[tuple[str, Quantity, Span]]:
         return []
     pairs = []
     for quantity in quantities_in(sentence):
-        before = [m for m in analytes if m.end_char <= quantity.start]
-        if not before or before[-1].label_ != "MARKER":
+        marker = _marker_before(analytes, quantity.start)
+        if marker is None:
             continue
-        marker = before[-1]
         target = TARGET_UNITS[marker.id_]
         if quantity.convertible_to(target):
             pairs.append((marker.id_, quantity, marker))
@@ -54,10 +59,9 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
     analytes = sorted(concepts_in(sentence, ("MARKER", "LAB")), key=lambda s: s.start_char)
     for match in FROM_TO.finditer(sentence.text):
         start = sentence.start_char + match.start()
-        before = [m for m in analytes if m.end_char <= start]
-        if not before or before[-1].label_ != "MARKER":
+        marker = _marker_before(analytes, start)
+        if marker is None:
             continue
-        marker = before[-1]
         unit = normalize_unit((match.group("unit") or match.group("unit2")).rstrip(".,;)"))
         target = TARGET_UNITS[marker.id_]
         try:
@@ -65,12 +69,13 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
             post = Quantity(parse_number(match.group("b") or match.group("b2")), unit, 0, 0).to(target)
         except Exception:
             continue
-        rising = bool(RISING.search(sentence.text[before[-1].end_char - sentence.start_char:match.start()]))
+        rising = bool(RISING.search(sentence.text[marker.end_char - sentence.start_char:match.start()]))
         results.append((marker.id_, pre, post, marker.start_char, sentence.start_char + match.end(), rising))
     return results
 
 
 EXCHANGE_WORD = r"(?:TPE|PE|PLEX|PEX|exchanges?|plasmapheresis|procedures?|sessions?|apheresis)"
+EXCHANGE = re.compile(EXCHANGE_WORD, re.IGNORECASE)
 SENTENCE_PRE = re.compile(rf"^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:before|prior to|ahead of)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}", re.IGNORECASE)
 SENTENCE_POST = re.compile(rf"^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:after|following|post-?)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}", re.IGNORECASE)
 BEFORE_NEARBY = re.compile(r"\b(before|prior to|directly before|pre-?(?:TPE|PE|exchange|procedure))\b", re.IGNORECASE)
@@ -128,10 +133,10 @@ class _Timeline:
                 return
             if first <= day <= last:
                 return  # between exchanges: neither before the first nor after the last
-        if SENTENCE_PRE.search(text) or BEFORE_NEARBY.search(local) and re.search(EXCHANGE_WORD, local, re.I):
+        if SENTENCE_PRE.search(text) or BEFORE_NEARBY.search(local) and EXCHANGE.search(local):
             self.offer(marker, "pre", (0, 0, start), pre)
         elif SENTENCE_POST.search(text) or POST_CUE.search(local) and (
-                self.first_pe is not None and sentence.start_char >= self.first_pe or re.search(EXCHANGE_WORD, local, re.I)):
+                self.first_pe is not None and sentence.start_char >= self.first_pe or EXCHANGE.search(local)):
             self.offer(marker, "post", (0, 0, -start), post)
         elif self.first_pe is None or sentence.start_char <= self.first_pe:
             self.offer(marker, "pre", (0, 0, start), pre)

@@ -54,7 +54,18 @@ def infusion_start(sentences: list[Span]) -> int | None:
 def pe_mentions(sentences: list[Span]) -> list[Span]:
     """Plasma exchange the patient received after CAR-T: affirmed, not before the cells, not for another disease.
 
-    A mention counts when it comes after the infusion in the narrative or names the toxicity it treats."""
+    A mention counts when it comes after the infusion in the narrative or names the toxicity it treats.
+    Several rules ask for the same sentences' mentions: the answer is kept on the document."""
+    if not sentences:
+        return []
+    doc = sentences[0].doc
+    key = ("pecrs", "pe_mentions", tuple(s.start for s in sentences))
+    if key not in doc.user_data:
+        doc.user_data[key] = _pe_mentions(sentences)
+    return doc.user_data[key]
+
+
+def _pe_mentions(sentences: list[Span]) -> list[Span]:
     mentions = []
     infused_at = infusion_start(sentences)
     for sentence in sentences:
@@ -141,9 +152,11 @@ DAY_SERIES = re.compile(r"\bdays?\s*[+]?\d{1,3}(?:\s*(?:,|and|&)\s*(?:(?:a|the)\
 def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
     """"performed on day +5 and day +6" or "on days 3, 4 and 5": one session a day named."""
     for sentence in pe_sentences:
+        if not concepts_in(sentence, "PE"):
+            continue
         for clause in re.finditer(r"[^;]+", sentence.text):
             text = clause.group(0)
-            if not concepts_in(sentence, "PE") or not re.search(r"\b(performed|done|carried out|given|undertaken|received|underwent)\b", text, re.I):
+            if not re.search(r"\b(performed|done|carried out|given|undertaken|received|underwent)\b", text, re.I):
                 continue
             series = DAY_SERIES.search(text)
             days = {d for d, _, _ in find_days(series.group(0))} | {int(n) for n in re.findall(r"\d{1,3}", series.group(0))} if series else set()
