@@ -11,7 +11,7 @@ from spacy.tokens import Doc, Span
 from extractors.evidence import Finding, concepts_in, is_affirmed, sentence_of, sentences
 from extractors.fields import RULES
 from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, pe_mentions
-from extractors.nlp import build_nlp
+from extractors.nlp import process
 from extractors.patients import (DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind,
                                  segment_patients)
 from extractors.tables import TablePatient, lab_course, table_patients
@@ -225,7 +225,7 @@ def _document_status(cases: list[Case], context: list[Span]) -> tuple[str, str]:
 
 
 def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtraction:
-    doc = doc if doc is not None else build_nlp()(document.text)
+    doc = doc if doc is not None else process(document)
     if _is_review(document):
         return DocumentExtraction(document, [], "irrelevant", "review article: no patient of its own")
     segments = {segment.number: segment for segment in segment_patients(doc, document)}

@@ -64,14 +64,18 @@ def make_prune_concepts(nlp: Language, name: str, spans_key: str):
     return prune_concepts
 
 
+# Doc.user_data key: sentence start offsets already known (the document model's), so pysbd runs once per text
+SENTENCE_STARTS = ("pecrs", "sentence_starts")
+
+
 @Language.component("pecrs_sentences")
 def pecrs_sentences(doc: Doc) -> Doc:
-    """Sentence boundaries from pysbd, block by block (blocks are separated by blank lines), exactly as the
-    document model's sentences are made (pipeline.segment), so both agree on every boundary."""
-    starts = set()
-    for block in re.finditer(r"\S(?:.|\n(?!\s*\n))*", doc.text):
-        for start, _ in split_sentences(doc.text, block.start(), block.end()):
-            starts.add(start)
+    """Sentence boundaries: the document model's when the caller put them in ``doc.user_data``, else pysbd
+    block by block (blocks are separated by blank lines) as pipeline.segment makes them."""
+    starts = doc.user_data.get(SENTENCE_STARTS)
+    if starts is None:
+        starts = {start for block in re.finditer(r"\S(?:.|\n(?!\s*\n))*", doc.text)
+                  for start, _ in split_sentences(doc.text, block.start(), block.end())}
     for token in doc:
         token.is_sent_start = token.i == 0 or token.idx in starts or (
             not token.is_space and token.nbor(-1).is_space and "\n\n" in token.nbor(-1).text)

@@ -14,9 +14,12 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from extractors import components  # noqa: F401  (registers the pecrs factories)
+from extractors.components import SENTENCE_STARTS
 from extractors.lexicon import lexicon_patterns
+from pipeline.model import Document
 
 log = logging.getLogger(__name__)
 # scispaCy's AbbreviationDetector matches with an empty global matcher on every document; spaCy warns each time.
@@ -149,6 +152,14 @@ def build_nlp() -> Language:
         context.add([ConTextRule(r["literal"], r["category"], direction=r["direction"]) for r in CONTEXT_RULES])
         assert isinstance(context, ConText)
     return nlp
+
+
+def process(document: Document) -> Doc:
+    """Run the pipeline on a parsed document, reusing its sentence boundaries."""
+    nlp = build_nlp()
+    doc = nlp.make_doc(document.text)
+    doc.user_data[SENTENCE_STARTS] = {sentence.start for sentence in document.sentences}
+    return nlp(doc)
 
 
 def pipeline_description() -> str:

@@ -11,21 +11,23 @@ import unicodedata
 
 from pipeline.model import Document, Paragraph, Section, Table, TableCell
 from pipeline.sections import classify_section
-from pipeline.segment import split_sentences
 
 BLOCK_SEPARATOR = "\n\n"
 CELL_SEPARATOR = " | "
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"}
+# control characters dropped, ligatures spelled out, in one str.translate
+_CLEAN_CHARACTERS = str.maketrans(
+    {**{chr(c): None for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]},
+     "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"})
+_NEEDS_TRANSLATION = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufb00-\ufb04]")
 
 
 def clean_inline(text: str) -> str:
     """One line of text: control characters removed, runs of whitespace collapsed."""
-    text = _CONTROL.sub("", text)
-    for ligature, letters in _LIGATURES.items():
-        text = text.replace(ligature, letters)
-    text = unicodedata.normalize("NFC", text)
+    if _NEEDS_TRANSLATION.search(text):  # translate() with a dict is slow; most text needs nothing
+        text = text.translate(_CLEAN_CHARACTERS)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     return _SPACES.sub(" ", text.replace("\n", " ")).strip()
 
 
@@ -136,13 +138,5 @@ class DocumentBuilder:
         while self._open:
             self.close_section()
         text = "".join(self._parts)
-        sentences = []
-        for paragraph in self.paragraphs:
-            if paragraph.kind in ("table-row", "heading", "title", "caption"):
-                spans = [(paragraph.start, paragraph.end)]
-            else:
-                spans = split_sentences(text, paragraph.start, paragraph.end)
-            for start, end in spans:
-                sentences.append({"id": f"x{len(sentences) + 1}", "paragraph_id": paragraph.id, "start": start, "end": end})
-        return Document(text=text, sections=self.sections, paragraphs=self.paragraphs, sentences=sentences,
+        return Document(text=text, sections=self.sections, paragraphs=self.paragraphs,
                         tables=self.tables, **self.metadata)

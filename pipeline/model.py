@@ -7,9 +7,12 @@ exact text of a section, paragraph, sentence or table cell.
 from __future__ import annotations
 
 import bisect
+from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
+
+from pipeline.segment import split_sentences
 
 SectionKind = Literal[
     "title", "abstract", "introduction", "methods", "case", "results", "discussion",
@@ -17,6 +20,10 @@ SectionKind = Literal[
 ]
 ParagraphKind = Literal["title", "heading", "paragraph", "list-item", "caption", "footnote", "table-row"]
 DocumentFormat = Literal["pubmed-xml", "jats-xml", "pdf", "text"]
+
+
+# paragraphs that are one sentence whatever their punctuation
+UNSPLIT_PARAGRAPHS = ("table-row", "heading", "title", "caption")
 
 
 class Section(BaseModel):
@@ -102,8 +109,22 @@ class Document(BaseModel):
     text: str = ""
     sections: list[Section] = Field(default_factory=list)
     paragraphs: list[Paragraph] = Field(default_factory=list)
-    sentences: list[Sentence] = Field(default_factory=list)
     tables: list[Table] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def sentences(self) -> list[Sentence]:
+        """pysbd sentences of every paragraph, made on first use: sentence splitting costs more than all
+        the rest of parsing, and a document that is only stored or listed never needs it."""
+        sentences: list[Sentence] = []
+        for paragraph in self.paragraphs:
+            if paragraph.kind in UNSPLIT_PARAGRAPHS:
+                spans = [(paragraph.start, paragraph.end)]
+            else:
+                spans = split_sentences(self.text, paragraph.start, paragraph.end)
+            for start, end in spans:
+                sentences.append(Sentence(id=f"x{len(sentences) + 1}", paragraph_id=paragraph.id, start=start, end=end))
+        return sentences
 
     def quote(self, start: int, end: int) -> str:
         return self.text[start:end]

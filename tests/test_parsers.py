@@ -74,13 +74,54 @@ def test_html_error_page_is_reported(shared):
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize("name", ["empty.pdf", "password-example.pdf"])
-def test_bad_pdfs_give_a_clear_error(shared, name):
+@pytest.mark.parametrize("name, reason", [
+    ("empty.pdf", "empty file"),
+    ("password-example.pdf", "PDF is password-protected"),
+    ("malformed-from-issue-932.pdf", "PDF has no extractable text (a scanned image needs OCR first)"),
+    ("issue-297-example.pdf", "PDF has no pages"),
+])
+def test_bad_pdfs_give_a_clear_error(shared, name, reason):
     with pytest.raises(ParseError) as error:
         parse_file(shared / "data/pdf" / name)
-    assert error.value.path.endswith(name) and error.value.reason
-    if name == "password-example.pdf":
-        assert error.value.reason == "PDF is password-protected"
+    assert error.value.path.endswith(name) and error.value.reason == reason
+
+
+def test_files_over_the_size_limit_are_refused_unread(tmp_path, monkeypatch):
+    from pipeline.config import settings
+
+    big = tmp_path / "big.xml"
+    big.write_bytes(b"<article>" + b" " * 2048 + b"</article>")
+    monkeypatch.setenv("PECRS_MAX_FILE_BYTES", "1024")
+    settings.cache_clear()
+    try:
+        with pytest.raises(ParseError) as error:
+            parse_file(big)
+    finally:
+        settings.cache_clear()
+    assert error.value.path.endswith("big.xml") and "over the limit of 1,024" in error.value.reason
+
+
+def test_pubmed_book_article():
+    xml = b"""<PubmedArticleSet><PubmedBookArticle><BookDocument>
+    <PMID Version="1">99999999</PMID>
+    <ArticleIdList><ArticleId IdType="bookaccession">NBK0001</ArticleId><ArticleId IdType="doi">10.5555/book.1</ArticleId></ArticleIdList>
+    <Book><Publisher><PublisherName>Example Press</PublisherName></Publisher>
+      <BookTitle book="x">Cellular therapy toxicities</BookTitle><PubDate><Year>2024</Year></PubDate></Book>
+    <ArticleTitle>Apheresis in cytokine release syndrome</ArticleTitle>
+    <Abstract><AbstractText Label="SUMMARY">Plasma exchange was used in two patients.</AbstractText></Abstract>
+    </BookDocument></PubmedBookArticle></PubmedArticleSet>"""
+    [document] = parse_bytes(xml, "book.xml")
+    assert document.pmid == "99999999" and document.doi == "10.5555/book.1" and document.year == 2024
+    assert document.title == "Apheresis in cytokine release syndrome"
+    summary = next(s for s in document.sections if s.title == "Summary")
+    assert document.text[summary.start:summary.end].endswith("Plasma exchange was used in two patients.")
+
+
+def test_invalid_utf8_and_control_characters_are_cleaned():
+    raw = "Case report\n\nA 45-year-old woman\x07 received CAR-T cells.\x00 ".encode() + b"\xff" + b" IL-6 was high."
+    [document] = parse_bytes(raw, "dirty.txt")
+    assert "\x07" not in document.text and "\x00" not in document.text
+    assert "A 45-year-old woman received CAR-T cells." in document.text and "\ufffd IL-6 was high." in document.text
 
 
 @pytest.mark.shared

@@ -182,6 +182,8 @@ def parse_pdf(path: str, source_file: str, max_pages: int = 500, timeout: float 
         raise ParseError(source_file, f"unreadable PDF ({type(cause).__name__}: {cause})") from None
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
+    if not pages:
+        raise ParseError(source_file, "PDF has no pages")
     margins = Counter(_shape(l.text) for p in pages for l in p.lines
                       if l.top < p.height * MARGIN_SHARE or l.bottom > p.height * (1 - MARGIN_SHARE))
     repeated = {shape for shape, n in margins.items() if n >= 2 and len(pages) >= 2}
@@ -191,5 +193,5 @@ def parse_pdf(path: str, source_file: str, max_pages: int = 500, timeout: float 
         blocks.extend(_paragraphs(kept))
         blocks.extend(page.tables)
     if not any(isinstance(b, str) and b.strip() for b in blocks) and not any(isinstance(b, list) for b in blocks):
-        raise ParseError(source_file, "PDF has no extractable text")
+        raise ParseError(source_file, "PDF has no extractable text (a scanned image needs OCR first)")
     return blocks_to_document(blocks, source_file, format_name="pdf")

@@ -18,9 +18,7 @@ def table_rows(table) -> list[list[dict]]:
     rows: list[list[dict]] = []
     occupied: dict[tuple[int, int], bool] = {}
     r = 0
-    for row in table.iter():
-        if local_name(row) != "tr":
-            continue
+    for row in table.iter("{*}tr"):
         in_head = any(local_name(a) == "thead" for a in row.iterancestors())
         col = 0
         cells = []

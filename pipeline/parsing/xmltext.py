@@ -11,8 +11,7 @@ _MARKER_REF_TYPES = {"table-fn", "fn"}
 _MARKER_TEXT = re.compile(r"^[\s,\-–\[\]()\d*†‡§¶#a-zA-Z]{0,12}$")
 
 
-def _is_marker(element) -> bool:
-    name = local_name(element)
+def _is_marker(element, name: str) -> bool:
     if name == "xref":
         return element.get("ref-type", "") in _MARKER_REF_TYPES and _MARKER_TEXT.match("".join(element.itertext()) or "")
     if name == "sup":
@@ -29,6 +28,8 @@ def _only_xrefs(element) -> bool:
 
 def inline_text(element, skip: frozenset[str] = frozenset()) -> str:
     """The text of ``element`` with markup flattened; children named in ``skip`` are left out."""
+    if not len(element):  # most cells and many paragraphs are plain text
+        return element.text or ""
     parts: list[str] = []
     _collect(element, parts, skip, top=True)
     return "".join(parts)
@@ -37,7 +38,7 @@ def inline_text(element, skip: frozenset[str] = frozenset()) -> str:
 def _collect(element, parts: list[str], skip: frozenset[str], top: bool = False) -> None:
     name = local_name(element)
     if not top:
-        if name in skip or _is_marker(element):
+        if name in skip or _is_marker(element, name):
             if element.tail:
                 parts.append(element.tail)
             return
