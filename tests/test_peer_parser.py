@@ -74,3 +74,30 @@ def test_table_counts(shared):
         except Exception:  # pubmed_parser fails on some files; pecrs must not
             peer = 0
         assert len(parse_file(path)[0].tables) >= peer, path.name
+
+
+@pytest.mark.shared
+def test_pubmed_records_agree_with_parse_medline_xml(shared, tmp_path):
+    """pubmed_parser reads MEDLINE only gzipped; it writes structured-abstract labels in capitals on their
+    own line ("OBJECTIVE\\nTelomere ..."), pecrs as section titles, so words are compared, labels aside."""
+    import gzip
+
+    records = 0
+    for path in sorted((shared / "data/ncbi").glob("pubmed*.xml")):
+        zipped = tmp_path / f"{path.name}.gz"
+        zipped.write_bytes(gzip.compress(path.read_bytes()))
+        peers = list(pubmed_parser.parse_medline_xml(str(zipped)))
+        ours = parse_file(path)
+        assert len(ours) == len(peers), path.name
+        for document, peer in zip(ours, peers):
+            records += 1
+            assert (document.pmid, document.doi or "", document.year) == \
+                (peer["pmid"], (peer["doi"] or "").lower(), int(peer["pubdate"][:4])), path.name
+            assert re.sub(r"\s", "", document.title) == re.sub(r"\s", "", peer["title"]), path.name
+            assert document.journal == peer["journal"], path.name
+            ours_text = " ".join(document.text[p.start:p.end] for p in document.paragraphs
+                                 if p.kind == "paragraph" and document.section_at(p.start).kind == "abstract")
+            labels = {s.title.upper() for s in document.sections if s.kind == "abstract"}
+            peer_text = " ".join(w for w in normalise(peer["abstract"]).split() if w not in labels)
+            assert fuzz.ratio(normalise(ours_text), peer_text) >= 98, path.name
+    assert records == 8
