@@ -12,9 +12,8 @@ from extractors.evidence import Finding, concepts_in, is_affirmed, sentence_of, 
 from extractors.fields import RULES
 from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, pe_mentions
 from extractors.nlp import process
-from extractors.patients import (DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind,
-                                 segment_patients)
-from extractors.tables import TablePatient, lab_course, table_patients
+from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind
+from extractors.tables import TablePatient, lab_course
 from extractors.values import INFUSION_DATE, find_dates
 from pipeline.ids import make_case_id
 from pipeline.model import Document
@@ -224,12 +223,12 @@ def _document_status(cases: list[Case], context: list[Span]) -> tuple[str, str]:
     return "irrelevant", "no CAR-T patient described" if not cases else "no patient given CAR-T"
 
 
-def extract_document(document: Document, doc: Doc | None = None) -> DocumentExtraction:
-    doc = doc if doc is not None else process(document)
+def extract_document(document: Document) -> DocumentExtraction:
+    doc = process(document)
     if _is_review(document):
         return DocumentExtraction(document, [], "irrelevant", "review article: no patient of its own")
-    segments = {segment.number: segment for segment in segment_patients(doc, document)}
-    rows = {patient.number: patient for patient in table_patients(doc, document)}
+    segments = {segment.number: segment for segment in doc._.patient_segments}
+    rows = {patient.number: patient for patient in doc._.patient_rows}
     numbers = sorted(set(segments) | set(rows))
     grading = _grading(doc, document)
     # in a series the cells are often named once for all ("We report two patients treated with axi-cel")

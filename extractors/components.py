@@ -122,3 +122,33 @@ def make_quantities(nlp: Language, name: str, spans_key: str):
         return doc
 
     return quantities
+
+
+# Doc.user_data key: the parsed Document the text came from (sections, paragraphs, tables)
+DOCUMENT = ("pecrs", "document")
+
+for _name in ("patient_segments", "patient_rows"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
+
+
+def plain_document(text: str):
+    """The layout of a text given without its Document: one case section, no tables."""
+    from pipeline.model import Document, Section
+
+    return Document(doc_id="text", source_file="", format="text", text=text,
+                    sections=[Section(id="s1", title="", kind="case", start=0, end=len(text))])
+
+
+@Language.component("pecrs_patients")
+def patients(doc: Doc) -> Doc:
+    """Patient segmentation: ``doc._.patient_segments`` (the sentences of each of the article's own patients,
+    from prose labels such as "Patient 2" or "Case II") and ``doc._.patient_rows`` (patients given as a row
+    or a column of a table, with their cells)."""
+    from extractors.patients import segment_patients
+    from extractors.tables import table_patients
+
+    document = doc.user_data.get(DOCUMENT) or plain_document(doc.text)
+    doc._.patient_segments = segment_patients(doc, document)
+    doc._.patient_rows = table_patients(doc, document)
+    return doc

@@ -3,7 +3,7 @@
 A trained scispaCy model is used when one is installed; otherwise a blank English pipeline
 with scispaCy's tokenizer. Then: pysbd sentences (pecrs_sentences), AbbreviationDetector, lexicon concepts
 (SpanRuler), concepts for abbreviations defined in the text and for a bare "exchange", quantities with units,
-and medspaCy's ConText.
+medspaCy's ConText, and patient segmentation (pecrs_patients).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractors import components  # noqa: F401  (registers the pecrs factories)
-from extractors.components import SENTENCE_STARTS
+from extractors.components import DOCUMENT, SENTENCE_STARTS
 from extractors.lexicon import lexicon_patterns
 from pipeline.model import Document
 
@@ -151,6 +151,7 @@ def build_nlp() -> Language:
 
         context.add([ConTextRule(r["literal"], r["category"], direction=r["direction"]) for r in CONTEXT_RULES])
         assert isinstance(context, ConText)
+        nlp.add_pipe("pecrs_patients")
     return nlp
 
 
@@ -159,6 +160,7 @@ def process(document: Document) -> Doc:
     nlp = build_nlp()
     doc = nlp.make_doc(document.text)
     doc.user_data[SENTENCE_STARTS] = {sentence.start for sentence in document.sentences}
+    doc.user_data[DOCUMENT] = document
     return nlp(doc)
 
 

@@ -167,3 +167,25 @@ def test_a_grade_stated_against_a_grading_scale():
         "Her worst stage was graded 3 on the consensus scale of the American Society for Transplantation and Cellular "
         "Therapy. She underwent two sessions of TPE with 5% albumin."))
     assert (case.values["crs_grade"], case.values["crs_grading"]) == ("3", "ASTCT")
+
+
+def test_patient_segmentation_component_on_a_bare_text():
+    from extractors.nlp import build_nlp
+
+    doc = build_nlp()(
+        "Case 1. A 61-year-old man received cilta-cel. He developed grade 2 CRS. "
+        "Case 2. A 47-year-old woman received axi-cel and had grade 4 CRS. Both patients recovered.")
+    segments = doc._.patient_segments
+    assert [(s.number, s.label) for s in segments] == [(1, "Case 1"), (2, "Case 2")]
+    assert [s.text for s in segments[0].sentences] == [
+        "Case 1.", "A 61-year-old man received cilta-cel.", "He developed grade 2 CRS."]
+    assert segments[1].sentences[-1].text == "Both patients recovered."
+    assert [s.text for s in segments[1].shared] == ["Both patients recovered."]
+    assert doc._.patient_rows == []
+
+
+def test_patient_segmentation_component_reads_table_rows():
+    from extractors.nlp import process
+
+    doc = process(parse_bytes(PATIENT_TABLE, "t.xml")[0])
+    assert [(row.number, row.label) for row in doc._.patient_rows] == [(1, "Patient 1"), (2, "Patient 2")]
