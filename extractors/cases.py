@@ -183,14 +183,15 @@ def _finalise(case: Case, findings: dict[str, list[Finding]]) -> None:
 
 def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row: TablePatient | None,
               single: bool) -> dict[str, list[Finding]]:
-    """A table row's cells win over prose; a lone patient's lab course by day fills what prose leaves."""
+    """A table row's cells win over prose; a lab course by day fills what prose leaves."""
     prose = _patient_findings(document, segment) if segment else {}
     table: dict[str, list[Finding]] = {}
     for finding in row.findings if row else []:
         table.setdefault(finding.field, []).append(finding)
     findings = _merge(table, prose)
-    if segment and single and row is None:
-        findings = _merge(findings, {f.field: [f] for f in lab_course(doc, document, exchange_days(segment.sentences))})
+    if segment and row is None:
+        course = lab_course(doc, document, exchange_days(segment.sentences), segment.number, single)
+        findings = _merge(findings, {f.field: [f] for f in course})
     return findings
 
 

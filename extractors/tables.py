@@ -309,8 +309,25 @@ def _marker_of(doc: Doc, cell: TableCell) -> str | None:
     return spans[0].id_ if spans and spans[0].start_char - cell.start <= 2 else None
 
 
-def lab_course(doc: Doc, document: Document, pe_days: list[int]) -> list[Finding]:
-    """Pre and post values from tables of markers by day, given the days of the exchanges."""
+# "Laboratory course of patient 2", "Case B: cytokines by day"
+CAPTION_PATIENT = re.compile(r"\b(?P<word>patient|case|pt\.?)\s*(?:no\.?\s*|#)?(?P<n>\d{1,2}|[IVX]{1,4}|(?-i:[A-H]))\b(?!\s*(?:%|mg))",
+                             re.IGNORECASE)
+PATIENT_HEADER = re.compile(r"^(?:patients?|case|pt\.?|no\.?|#|id)$", re.IGNORECASE)
+DAY_COLUMN_HEADER = re.compile(r"^(?:day|days?\s+(?:after|post)[- ]?(?:infusion|car[- ]?t)|time\s*point|timepoint)\b", re.IGNORECASE)
+
+
+def _caption_patient(table: Table) -> int | None:
+    """The patient a table is about when its label or caption names one patient."""
+    from extractors.patients import label_number
+
+    found = {label_number(m) for m in CAPTION_PATIENT.finditer(f"{table.label} {table.caption}")} - {0}
+    return found.pop() if len(found) == 1 else None
+
+
+def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 1, single: bool = True) -> list[Finding]:
+    """Pre and post values from tables of markers by day, given the days of the exchanges. A table whose
+    caption names a patient, or whose rows carry a patient column, gives only that patient's values; any
+    other lab table belongs to the article's lone patient."""
     if not pe_days:
         return []
     first, last = min(pe_days), max(pe_days)
@@ -319,8 +336,15 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int]) -> list[Finding
         grid = table.grid()
         if len(grid) < 2:
             continue
+        owner = _caption_patient(table)
+        if owner is not None and owner != patient:
+            continue
         after_on_pe_days = any(AFTER_EXCHANGE_NOTE.search(note) for note in table.footnotes)
-        series = _series(doc, grid)
+        series = _long_series(doc, grid, patient)
+        if series is None:
+            if owner is None and not single:
+                continue
+            series = _series(doc, grid)
         for marker, unit_text, points in series:
             unit = normalize_unit(unit_text) if unit_text else TARGET_UNITS[marker]
             before = [p for p in points if p[0] < first]
@@ -341,6 +365,34 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int]) -> list[Finding
                     continue
                 findings[name] = _finding(name, f"{value:g}", cell, "lab_course")
     return list(findings.values())
+
+
+def _long_series(doc: Doc, grid, patient: int) -> list[tuple[str, str, list[tuple[int, TableCell]]]] | None:
+    """Long format, one row per patient and day ("Patient | Day | IL-6 (pg/mL) | ..."): the series of
+    ``patient``; None when the table is not in this format."""
+    header = grid[0]
+    patient_col = next((c for c, cell in enumerate(header) if cell is not None and PATIENT_HEADER.match(cell.text.strip())), None)
+    day_col = next((c for c, cell in enumerate(header) if cell is not None and DAY_COLUMN_HEADER.match(cell.text.strip())), None)
+    if patient_col is None or day_col is None:
+        return None
+    rows = []
+    for row in grid[1:]:
+        who, when = row[patient_col], row[day_col]
+        if who is None or when is None or _patient_number(who.text) != patient:
+            continue
+        day = _day_of(when.text)
+        if day is None and re.fullmatch(r"\s*[+\-−]?\d{1,3}\s*", when.text):
+            day = int(when.text.strip().replace("−", "-"))
+        if day is not None:
+            rows.append((day, row))
+    series = []
+    for c, cell in enumerate(header):
+        marker = _marker_of(doc, cell) if cell is not None and c not in (patient_col, day_col) else None
+        if marker:
+            unit = UNIT_IN_HEADER.search(cell.text)
+            points = [(day, row[c]) for day, row in rows if row[c] is not None and row[c] is not cell]
+            series.append((marker, unit.group(1) if unit else "", sorted(points, key=lambda p: p[0])))
+    return series
 
 
 def _series(doc: Doc, grid) -> list[tuple[str, str, list[tuple[int, TableCell]]]]:

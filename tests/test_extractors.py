@@ -189,3 +189,25 @@ def test_patient_segmentation_component_reads_table_rows():
 
     doc = process(parse_bytes(PATIENT_TABLE, "t.xml")[0])
     assert [(row.number, row.label) for row in doc._.patient_rows] == [(1, "Patient 1"), (2, "Patient 2")]
+
+
+TWO_PATIENT_LABS = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>Two patients given TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Case 1</title><p>A 63-year-old man with myeloma received idecabtagene vicleucel and developed grade 3 CRS.
+TPE was performed on day +4 and day +5.</p></sec>
+<sec><title>Case 2</title><p>A 29-year-old woman with B-ALL received tisagenlecleucel and developed grade 4 CRS.
+TPE was performed on day +6.</p></sec>
+<sec><title>Laboratory data</title>
+<table-wrap><label>Table 1</label><caption><p>Cytokines by day in both patients</p></caption><table><thead><tr><th>Patient</th><th>Day</th><th>IL-6 (pg/mL)</th><th>Ferritin (ng/mL)</th></tr></thead>
+<tbody><tr><td>1</td><td>+3</td><td>2,410</td><td>8,900</td></tr><tr><td>1</td><td>+7</td><td>96</td><td>3,100</td></tr>
+<tr><td>2</td><td>+5</td><td>15,800</td><td>41,000</td></tr><tr><td>2</td><td>+8</td><td>730</td><td>12,600</td></tr></tbody></table></table-wrap>
+<table-wrap><label>Table 2</label><caption><p>C-reactive protein of patient 2</p></caption><table><thead><tr><th>Parameter</th><th>Day +5</th><th>Day +7</th></tr></thead>
+<tbody><tr><td>CRP (mg/L)</td><td>212</td><td>64</td></tr></tbody></table></table-wrap></sec></body></article>"""
+
+
+def test_laboratory_tables_by_patient_and_day():
+    first, second = extract_document(parse_bytes(TWO_PATIENT_LABS, "labs.xml")[0]).cases
+    assert (first.values.get("il6_pre"), first.values.get("il6_post")) == ("2410", "96")
+    assert (first.values.get("ferritin_pre"), first.values.get("ferritin_post")) == ("8900", "3100")
+    assert (second.values.get("il6_pre"), second.values.get("il6_post")) == ("15800", "730")
+    assert (second.values.get("crp_pre"), second.values.get("crp_post")) == ("212", "64")
+    assert "crp_pre" not in first.values
