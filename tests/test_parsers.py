@@ -161,3 +161,14 @@ def test_every_real_pubmed_record_parses(shared):
     for path in sorted((shared / "data/ncbi").glob("pubmed*.xml")) + [shared / "data/ncbi/efetch_pmc.xml"]:
         documents = parse_file(path)
         assert documents and all(d.title for d in documents), path.name
+
+
+def test_text_that_starts_with_its_case_has_no_title():
+    text = ("A 52-year-old man presented with fever. He had received CAR-T cells two days before.\n"
+            "Plasma exchange was started on day 3.")
+    [document] = parse_bytes(text.encode(), "report.txt")
+    assert document.title == ""
+    assert [document.quote(s.start, s.end) for s in document.sentences] == [
+        "A 52-year-old man presented with fever.", "He had received CAR-T cells two days before.",
+        "Plasma exchange was started on day 3."]
+    assert document.section_at(0).kind == "other"

@@ -88,13 +88,20 @@ def _grid(rows: list[list[str | None]]) -> list[list[dict]]:
     return [[{"text": cell or "", "is_header": r == 0, "col": c} for c, cell in enumerate(row)] for r, row in enumerate(rows)]
 
 
+def _looks_like_title(block: str) -> bool:
+    """A short first block that is not running prose (a report may start straight with its case)."""
+    text = clean_inline(block)
+    return 0 < len(text) <= 300 and not re.search(r"[.!?]\s+[A-Z(]", text)
+
+
 def blocks_to_document(blocks: list, source_file: str, format_name: str = "text") -> list[Document]:
     """Paragraph blocks (strings, lines kept) and tables (rows of cells) into a Document."""
     texts = [b for b in blocks if isinstance(b, str)]
     head = "\n".join(texts[:8])
     doi_match = DOI_PATTERN.search("\n".join(texts)[:5000])
     pmid_match = _PMID.search(head)
-    title = clean_inline(texts[0]) if texts else ""
+    has_title = bool(texts) and _looks_like_title(texts[0])
+    title = clean_inline(texts[0]) if has_title else ""
     year = _YEAR.search(head)
     builder = DocumentBuilder(
         doc_id=make_doc_id(doi=doi_match.group(1) if doi_match else None,
@@ -113,8 +120,11 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
         lines = [line for line in block.split("\n") if line.strip()]
         if first_text:
             first_text = False
-            builder.add_block(block, "title")
-            continue
+            if has_title:
+                builder.add_block(block, "title")
+                continue
+            builder.close_section()
+            builder.open_section("")
         # A heading may stand alone or head its paragraph on the first line.
         first = _MARKDOWN_HEADING.sub("", lines[0])
         if looks_like_heading(first, standalone=len(lines) == 1, in_front=in_front) or (
