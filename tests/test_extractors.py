@@ -211,3 +211,18 @@ def test_laboratory_tables_by_patient_and_day():
     assert (second.values.get("il6_pre"), second.values.get("il6_post")) == ("15800", "730")
     assert (second.values.get("crp_pre"), second.values.get("crp_post")) == ("212", "64")
     assert "crp_pre" not in first.values
+
+
+def test_sessions_counted_from_again_and_one_exchange_and_doses_not_from_a_day():
+    first = only_case(HEADER + (
+        "A 61-year-old man with myeloma received ciltacabtagene autoleucel. CRS reached grade 3 on day +4 despite "
+        "two doses of tocilizumab. Plasma exchange was performed on day +5 and again on day +6. "
+        "At three months he was in complete response."))
+    assert (first.values["pe_sessions"], first.values["pe_start_day"], first.values["tocilizumab_doses"]) == ("2", "5", "2")
+    assert first.values["outcome"] == "alive" and first.values["response"] == "CR"
+    second = only_case(HEADER + (
+        "A 37-year-old woman with lymphoma received axicabtagene ciloleucel and developed grade 4 CRS. "
+        "One plasma exchange with fresh frozen plasma was carried out on day +7. She died of sepsis on day +40 "
+        "although restaging at day +30 had shown complete response."))
+    assert (second.values["pe_sessions"], second.values["pe_start_day"]) == ("1", "7")
+    assert second.values["outcome"] == "died"

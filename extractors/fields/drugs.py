@@ -9,7 +9,9 @@ from spacy.tokens import Span
 from extractors.evidence import Finding, concepts_in, is_affirmed, negated
 from extractors.values import COUNT, ORDINALS, count_value, find_days
 
-DOSES_BEFORE = re.compile(rf"\b(?P<n>{COUNT})\s+(?:\w+\s+){{0,2}}(?:doses?|administrations?|infusions?|injections?)\s+(?:of\s+)?$", re.IGNORECASE)
+# "two doses of", "3 further doses of"; not the day in "on day +4 despite two doses of"
+DOSES_BEFORE = re.compile(rf"(?<![+\-−])\b(?<!day )(?P<n>{COUNT})\s+(?:(?!{COUNT}\b)[a-z]+\s+){{0,2}}"
+                          rf"(?:doses?|administrations?|infusions?|injections?)\s+(?:of\s+)?$", re.IGNORECASE)
 DOSE = r"(?:\d+(?:\.\d+)?\s*(?:mg/kg|mg/m2|mg/m²|mg|g)\b\s*(?:(?:iv|i\.v\.|intravenously)\s*)?)"
 DOSES_AFTER = re.compile(rf"^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?{DOSE}?(?:(?:×|x)\s?(?P<x>\d{{1,2}})\b|(?P<n>{COUNT})\s+(?:doses|administrations|infusions)\b|"
                          rf"(?:was\s+)?(?:given|administered|repeated)?\s*(?P<adv>once|twice|thrice|(?P<times>{COUNT})\s+times)\b)", re.IGNORECASE)

@@ -16,6 +16,9 @@ RESOLVED = re.compile(r"\b(resolv\w*|resolution|subsided|abated|brought under co
 UNRESOLVED = re.compile(r"\b(never resolved|did not resolve|failed to resolve|persist\w*|refractory (?:CRS|cytokine) until death|died (?:of|from) (?:refractory )?(?:CRS|cytokine))\b", re.IGNORECASE)
 RESPONSE_RANK = {"CR": 4, "PR": 3, "SD": 2, "PD": 1}
 RESPONSE_CONTEXT = re.compile(r"\b(outcome|status|achiev|attain|show|demonstrat|confirm|reveal|assess|evaluat|marrow|PET|MRD|remain|response|remission|day \+?\d|month|follow-up|restag|was in|in (?:complete|partial))", re.IGNORECASE)
+# "on day +28 the marrow showed complete remission", "at three months he was in partial response"
+FOLLOW_UP_TIME = re.compile(r"\b(?:at|after|by|on)\s+(?:the\s+)?(?:\w+[- ])?(?:months?|weeks?|years?)\b|\bfollow-up\b|\bday\s*\+?\d{2,3}\b",
+                            re.IGNORECASE)
 PRE_TREATMENT = re.compile(r"\b(prior|previous|before|after (?:induction|transplant|chemotherapy|salvage)|relapsed after|first remission|second remission|CR1|CR2)\b", re.IGNORECASE)
 
 
@@ -29,6 +32,11 @@ def outcome(sentences: list[Span]) -> list[Finding]:
         match = ALIVE.search(text)
         if match and alive is None:
             alive = Finding("outcome", "alive", sentence.start_char + match.start(), sentence.start_char + match.end(), "outcome.alive")
+    if alive is None:
+        # a response assessed at a follow-up visit: the patient was alive then
+        assessed = response([s for s in sentences if FOLLOW_UP_TIME.search(s.text)])
+        if assessed:
+            alive = Finding("outcome", "alive", assessed[0].start, assessed[0].end, "outcome.alive_at_assessment")
     return [alive] if alive else []
 
 

@@ -9,7 +9,9 @@ from spacy.tokens import Span
 from extractors.evidence import Finding, concepts_in, is_affirmed, quantities_in, sentence_of
 from extractors.values import COUNT, ORDINALS, count_value, days_in, find_days
 
-SESSION_NOUN = r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|exchanges?|times)"
+SESSION_NOUN = (r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|exchanges?|times|"
+                r"(?:therapeutic\s+)?plasma[- ]exchanges?(?!\s+(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?))|"
+                r"plasmaphereses|plasmapheresis(?!\s+(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?)))")
 SESSIONS = re.compile(
     rf"(?<![\d.])\b(?:a total of\s+|total(?:ly)? of\s+|overall\s+)?(?P<n>{COUNT})\s+(?:consecutive\s+|daily\s+|further\s+|more\s+)?"
     rf"(?:(?:TPE|PE|PLEX|plasma[- ]exchange|plasmapheresis|apheresis)\s+)?{SESSION_NOUN}\b"
@@ -145,7 +147,7 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
 
 
 # "on days 3, 4 and 5", "on day +5 and day +6", "on day 4 and a second on day 5"
-DAY_SERIES = re.compile(r"\bdays?\s*[+]?\d{1,3}(?:\s*(?:,|and|&)\s*(?:(?:a|the)\s+(?:second|third|fourth|fifth)\s+(?:\w+\s+)?on\s+)?"
+DAY_SERIES = re.compile(r"\bdays?\s*[+]?\d{1,3}(?:\s*(?:,|and|&)\s*(?:again\s+|once more\s+)?(?:(?:a|the)\s+(?:second|third|fourth|fifth)\s+(?:\w+\s+)?on\s+|on\s+)?"
                         r"(?:day\s*)?[+]?\d{1,3})+", re.IGNORECASE)
 
 
@@ -267,7 +269,14 @@ def exchange_days(sentences: list[Span]) -> list[int]:
     days = set()
     for sentence in context:
         anchors = [m.start_char - sentence.start_char for m in mentions if sentence_of(m) == sentence]
+        near = [(0, len(sentence.text))] if not anchors else [(a - OWN_DAY_DISTANCE, a + OWN_DAY_DISTANCE) for a in anchors]
+        # "performed on day +5 and again on day +6": a series that starts near the mention is all its days
+        for series in DAY_SERIES.finditer(sentence.text):
+            if any(lo <= series.start() <= hi for lo, hi in near):
+                near.append((series.start(), series.end()))
         for day, start, _ in days_in(sentence):
-            if day >= 0 and (not anchors or min(abs(start - a) for a in anchors) <= OWN_DAY_DISTANCE):
+            if day >= 0 and any(lo <= start <= hi for lo, hi in near):
                 days.add(day)
+    if not days and "pe_start_day" in found and found.get("pe_sessions", found["pe_start_day"]).value == "1":
+        days.add(int(found["pe_start_day"].value))  # one session, told apart from its day
     return sorted(days)
