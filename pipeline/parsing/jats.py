@@ -18,10 +18,8 @@ SKIPPED = frozenset({"object-id", "graphic", "media", "inline-graphic", "permiss
 
 
 def _first(element, *names):
-    for child in element.iter():
-        if local_name(child) in names:
-            return child
-    return None
+    """The first element named one of ``names`` in document order, ``element`` itself included."""
+    return next(element.iter(*(f"{{*}}{name}" for name in names)), None)
 
 
 def _children(element, name):

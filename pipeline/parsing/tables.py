@@ -19,7 +19,8 @@ def table_rows(table) -> list[list[dict]]:
     occupied: dict[tuple[int, int], bool] = {}
     r = 0
     for row in table.iter("{*}tr"):
-        in_head = any(local_name(a) == "thead" for a in row.iterancestors())
+        parent = row.getparent()
+        in_head = parent is not None and local_name(parent) == "thead"
         col = 0
         cells = []
         for cell in row:

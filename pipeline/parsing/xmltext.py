@@ -31,27 +31,29 @@ def inline_text(element, skip: frozenset[str] = frozenset()) -> str:
     if not len(element):  # most cells and many paragraphs are plain text
         return element.text or ""
     parts: list[str] = []
-    _collect(element, parts, skip, top=True)
+    _collect(element, parts, skip)
     return "".join(parts)
 
 
-def _collect(element, parts: list[str], skip: frozenset[str], top: bool = False) -> None:
-    name = local_name(element)
-    if not top:
-        if name in skip or _is_marker(element, name):
-            if element.tail:
-                parts.append(element.tail)
-            return
-    if name == "sup" and not top:
-        text = "".join(element.itertext())
-        previous = parts[-1] if parts else ""
-        parts.append(("^" if previous[-1:].isalnum() else "") + text)
-    elif name in ("break", "br"):
-        parts.append(" ")
-    else:
-        if element.text:
-            parts.append(element.text)
-        for child in element:
+def _collect(element, parts: list[str], skip: frozenset[str]) -> None:
+    """The text inside ``element`` (not its tail), children flattened. Hot: leaf children are read in
+    place rather than by recursion."""
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        tag = child.tag
+        name = tag if tag.__class__ is str and tag[:1] != "{" else local_name(child)
+        if name in skip or ((name == "xref" or name == "sup") and _is_marker(child, name)):
+            pass
+        elif name == "sup":
+            text = "".join(child.itertext())
+            previous = parts[-1] if parts else ""
+            parts.append(("^" if previous[-1:].isalnum() else "") + text)
+        elif name == "break" or name == "br":
+            parts.append(" ")
+        elif len(child):
             _collect(child, parts, skip)
-    if not top and element.tail:
-        parts.append(element.tail)
+        elif child.text:
+            parts.append(child.text)
+        if child.tail:
+            parts.append(child.tail)
