@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import stages  # noqa: E402
+from pipeline.atomic import atomic_write_text  # noqa: E402
 from pipeline.corpus import corpus_entries  # noqa: E402
-from pipeline.outputs import atomic_write_text, csv_text  # noqa: E402
+from pipeline.outputs import csv_text  # noqa: E402
 from pipeline.schema import COLUMNS  # noqa: E402
 from pipeline.scoring import score_files  # noqa: E402
 

@@ -11,24 +11,10 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from pipeline.atomic import atomic_write_text
 from pipeline.schema import COLUMNS
 
 DOCUMENT_COLUMNS = ["doc_id", "file", "format", "title", "status", "reason", "patients_found", "patients_in_scope"]
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def csv_text(rows: list[dict], columns: list[str]) -> str:
