@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
@@ -12,6 +13,7 @@ from rich.console import Console
 
 from pipeline import __version__
 from pipeline.config import settings
+from pipeline.progress import FetchProgressBar
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="pecrs: plasma exchange for CRS after CAR-T, mined from the literature.")
@@ -44,6 +46,8 @@ def run(
     out: Optional[Path] = typer.Option(None, help="Outputs folder (default: outputs/)."),
     all_patients: bool = typer.Option(False, "--all-patients", help="Write every patient described, not only those given PE after CAR-T."),
     no_score: bool = typer.Option(False, "--no-score", help="Do not score against a gold table."),
+    fetch_first: bool = typer.Option(False, "--fetch", help="First fetch what is new from PubMed and PMC into the corpus cache."),
+    email: Optional[str] = typer.Option(None, help="Contact address sent to NCBI (default: $NCBI_EMAIL)."),
 ) -> None:
     """Parse, extract and score the corpus; write cases, evidence, documents, scores and a report."""
     corpus = corpus or settings().corpus_dir
@@ -53,10 +57,13 @@ def run(
         fail(f"{corpus}: corpus folder not found")
     if gold is not None:
         _readable_file(gold, "gold table")
+    if fetch_first:
+        _eutils_config(email)
     from pipeline.flows import pecrs_run
 
     summary = pecrs_run(corpus=corpus, gold=gold, out=out, all_patients=all_patients,
-                        progress=lambda message: console.print(f"[cyan]•[/cyan] {message}", highlight=False))
+                        progress=lambda message: console.print(f"[cyan]•[/cyan] {message}", highlight=False),
+                        fetch=fetch_first, query=settings().pubmed_query, email=email)
     console.print(f"\n[bold]pecrs run {summary.run_id}[/bold]")
     console.print(f"documents: {summary.documents} ({summary.failed} files failed); patients: {summary.patients}")
     if summary.scores:
@@ -64,6 +71,50 @@ def run(
         console.print(f"micro P {micro['precision']:.3f}  R {micro['recall']:.3f}  F1 {micro['f1']:.3f}  "
                       f"(cases tp {summary.scores['cases']['tp']}, fp {summary.scores['cases']['fp']}, fn {summary.scores['cases']['fn']})")
     console.print(f"outputs: {summary.run_dir} and {Path(out) / 'latest'}")
+
+
+def _eutils_config(email: str | None):
+    from pipeline.eutils import EutilsConfig
+
+    config = EutilsConfig.from_env(email=email)
+    if config.is_ncbi and not config.email:
+        fail("NCBI asks every client for a contact address: set NCBI_EMAIL or pass --email")
+    return config
+
+
+@app.command()
+def fetch(
+    corpus: Optional[Path] = typer.Option(None, help="Corpus folder; records go to its cache/ncbi/ (default: the embedded corpus)."),
+    since: Optional[datetime] = typer.Option(None, formats=["%Y-%m-%d"], help="Search from this entry date instead of the last one."),
+    full: bool = typer.Option(False, "--full", help="Search the whole history of the query, not only what is new."),
+    show_query: bool = typer.Option(False, "--show-query", help="Print the PubMed query and stop."),
+    email: Optional[str] = typer.Option(None, help="Contact address sent to NCBI (default: $NCBI_EMAIL)."),
+) -> None:
+    """Fetch new PubMed records and PMC Open Access full texts into the corpus cache."""
+    query = settings().pubmed_query
+    if show_query:
+        sys.stdout.write(query + "\n")
+        return
+    corpus = corpus or settings().corpus_dir
+    if corpus.exists() and not corpus.is_dir():
+        fail(f"{corpus}: corpus folder is not a folder")
+    config = _eutils_config(email)
+    from pipeline.eutils import EutilsError
+    from pipeline.flows import pecrs_fetch
+
+    with FetchProgressBar(console) as progress:
+        try:
+            summary = pecrs_fetch(corpus=corpus, query=query, since=since.date() if since else None, full=full,
+                                  email=config.email, progress=progress)
+        except EutilsError as exc:
+            fail(f"{config.base_url}: {exc}", code=1)
+    console.print(f"fetch: {summary.found} found, {summary.new} new, {summary.updated} updated, {summary.skipped} skipped, "
+                  f"{summary.failed} failed; {summary.full_texts} full texts, {summary.not_open_access} not Open Access; "
+                  f"{summary.requests} requests ({summary.retries} retries) in {summary.seconds:.1f} s", highlight=False)
+    for failure in summary.failures:
+        errors.print(f"[yellow]failed:[/yellow] {failure}", highlight=False)
+    if summary.failures:
+        raise typer.Exit(1)
 
 
 @app.command()

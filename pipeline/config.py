@@ -15,6 +15,21 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser() if value else default
 
 
+# The PubMed search for the topic: exchange x toxicity x CAR-T, MeSH where it exists, title/abstract words and
+# product names (generic and brand) for what MeSH does not index yet.
+DEFAULT_QUERY = (
+    '("Plasma Exchange"[Mesh] OR "Plasmapheresis"[Mesh] OR "plasma exchange"[tiab] OR plasmapheresis[tiab] '
+    'OR "TPE"[tiab] OR "PLEX"[tiab]) '
+    'AND ("Cytokine Release Syndrome"[Mesh] OR "cytokine release syndrome"[tiab] OR "cytokine storm"[tiab] OR "CRS"[tiab] '
+    'OR "Neurotoxicity Syndromes"[Mesh] OR "ICANS"[tiab] OR "immune effector cell-associated neurotoxicity"[tiab] '
+    'OR "Lymphohistiocytosis, Hemophagocytic"[Mesh] OR "HLH"[tiab] OR "hemophagocytic"[tiab]) '
+    'AND ("Receptors, Chimeric Antigen"[Mesh] OR "Immunotherapy, Adoptive"[Mesh] OR "chimeric antigen receptor"[tiab] '
+    'OR "CAR-T"[tiab] OR "CAR T"[tiab] OR tisagenlecleucel OR axicabtagene OR brexucabtagene OR lisocabtagene '
+    'OR idecabtagene OR ciltacabtagene OR obecabtagene OR relmacabtagene OR equecabtagene OR Kymriah OR Yescarta '
+    'OR Tecartus OR Breyanzi OR Abecma OR Carvykti OR Aucatzyl)'
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     corpus_dir: Path
@@ -23,6 +38,7 @@ class Settings:
     data_dir: Path
     max_file_bytes: int
     pdf_max_pages: int
+    pubmed_query: str
 
 
 @lru_cache(maxsize=1)
@@ -34,4 +50,5 @@ def settings() -> Settings:
         data_dir=_env_path("PECRS_DATA", PROJECT_ROOT / ".pecrs"),
         max_file_bytes=int(os.environ.get("PECRS_MAX_FILE_BYTES", 50 * 1024 * 1024)),
         pdf_max_pages=int(os.environ.get("PECRS_PDF_MAX_PAGES", 500)),
+        pubmed_query=os.environ.get("PECRS_QUERY", DEFAULT_QUERY),
     )

@@ -6,6 +6,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.ncbi_cache import NcbiCache
+
 MANIFEST = "manifest.csv"
 SUFFIXES = {".xml", ".nxml", ".txt", ".pdf"}
 
@@ -19,7 +21,8 @@ class CorpusEntry:
 
 
 def corpus_entries(corpus_dir: Path) -> list[CorpusEntry]:
-    """Entries of the manifest, then any other document file under the folder (curators' drops)."""
+    """Entries of the manifest, then any other document file under the folder (curators' drops), then the
+    articles fetched from PubMed and PMC into its cache (each once: full text when there is one)."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"{corpus_dir}: corpus folder not found")
@@ -35,4 +38,5 @@ def corpus_entries(corpus_dir: Path) -> list[CorpusEntry]:
     for path in sorted(corpus_dir.rglob("*")):
         if path.is_file() and path.suffix.lower() in SUFFIXES and path.resolve() not in listed and "cache" not in path.parts:
             entries.append(CorpusEntry(path.resolve()))
+    entries.extend(CorpusEntry(path.resolve(), origin="fetched") for path in NcbiCache(corpus_dir).documents())
     return entries

@@ -1,10 +1,11 @@
-"""The main job as a Prefect flow: parse -> extract -> score -> write. Thin: the work is in pipeline.stages."""
+"""The jobs as Prefect flows: fetch (PubMed and PMC), and the main run (fetch ->) parse -> extract -> score
+-> write. Thin: the work is in pipeline.fetch and pipeline.stages."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -13,10 +14,13 @@ from pipeline.prefect_setup import configure_prefect
 configure_prefect()
 
 from prefect import flow, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from pipeline import stages  # noqa: E402
 from pipeline.corpus import corpus_entries  # noqa: E402
+from pipeline.eutils import EutilsClient, EutilsConfig, EutilsError  # noqa: E402
 from pipeline.evaluation import evaluate  # noqa: E402
+from pipeline.fetch import FetchSummary, Progress as FetchProgress, fetch_new  # noqa: E402
 from pipeline.outputs import publish_latest, write_run  # noqa: E402
 from pipeline.report import render_report  # noqa: E402
 
@@ -30,9 +34,24 @@ class RunSummary:
     patients: int
     scores: dict | None
     timings: dict[str, float]
+    fetched: FetchSummary | None = None
 
 
 Progress = Callable[[str], None]
+
+
+@task(name="fetch", cache_policy=NO_CACHE)
+def fetch_task(corpus: Path, query: str, since: date | None = None, full: bool = False, email: str | None = None,
+               progress: FetchProgress | None = None) -> FetchSummary:
+    with EutilsClient(EutilsConfig.from_env(email=email)) as client:
+        return fetch_new(Path(corpus), client, query, since=since, full=full, progress=progress)
+
+
+@flow(name="pecrs-fetch", log_prints=False)
+def pecrs_fetch(corpus: Path, query: str, since: date | None = None, full: bool = False, email: str | None = None,
+                progress: FetchProgress | None = None) -> FetchSummary:
+    """Search PubMed, store the new records and their PMC Open Access full texts in the corpus cache."""
+    return fetch_task(corpus, query, since, full, email, progress)
 
 
 @task(name="parse")
@@ -56,11 +75,22 @@ def new_run_id() -> str:
 
 @flow(name="pecrs-run", log_prints=False)
 def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = False,
-              progress: Progress | None = None) -> RunSummary:
+              progress: Progress | None = None, fetch: bool = False, query: str = "", email: str | None = None) -> RunSummary:
     say = progress or (lambda message: None)
     timings: dict[str, float] = {}
     run_id = new_run_id()
     run_dir = Path(out) / run_id
+
+    fetched = None
+    if fetch:
+        started = time.perf_counter()
+        try:
+            fetched = fetch_task(Path(corpus), query, email=email)
+            say(f"fetch: {fetched.new} new records, {fetched.full_texts} full texts, {len(fetched.failures)} batches "
+                f"failed ({fetched.requests} requests)")
+        except EutilsError as exc:  # the run goes on with what the cache already holds
+            say(f"fetch failed: {exc}; going on with the cached corpus")
+        timings["fetch"] = time.perf_counter() - started
 
     started = time.perf_counter()
     entries = corpus_entries(Path(corpus))
@@ -88,4 +118,4 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
         say(f"score: micro F1 {scores['micro']['f1']:.3f} ({timings['score']:.1f} s)")
     write_run(run_dir, rows, evidence, results, scores, render_report(run_id, results, rows, scores, timings))
     publish_latest(run_dir, Path(out) / "latest")
-    return RunSummary(run_id, run_dir, len(documents), failed, len(rows), scores, timings)
+    return RunSummary(run_id, run_dir, len(documents), failed, len(rows), scores, timings, fetched)

@@ -1,0 +1,248 @@
+"""NCBI E-utilities: every protocol detail in one module, as Bio.Entrez keeps them.
+
+Bio.Entrez's request functions hard-code NCBI's address, so the HTTP layer is ours (httpx); the rules are
+NCBI's published ones (https://www.ncbi.nlm.nih.gov/books/NBK25497/):
+- ``tool`` and ``email`` on every request, ``api_key`` when there is one;
+- at most 3 requests per second without a key and 10 with one, whatever the number of threads;
+- POST rather than GET when a request carries a long list of ids;
+- 200 OK is no proof of success: the body can be an ``<ERROR>`` document, an HTML page or cut short.
+Failures that may pass (429 with its Retry-After, 5xx, timeouts, broken connections, bad bodies) are
+retried with exponential backoff and jitter (tenacity), a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Iterable
+
+import httpx
+from lxml import etree
+from pyrate_limiter import Duration, Limiter, Rate
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from pipeline.parsing.errors import ParseError
+from pipeline.parsing.safexml import local_name, parse_xml
+
+NCBI_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+TOOL = "pecrs"
+REQUESTS_PER_SECOND = 3
+REQUESTS_PER_SECOND_WITH_KEY = 10
+POST_ABOVE_IDS = 50  # NCBI: "use POST for more than about 200 UIDs"; a URL of 50 ids is already long
+MAX_RESPONSE_BYTES = 200 * 1024 * 1024
+
+
+class EutilsError(Exception):
+    """A request that failed for good, after its retries."""
+
+
+class TransientError(Exception):
+    """A failure worth retrying; ``retry_after`` is the server's Retry-After in seconds, if it gave one."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class EutilsConfig:
+    base_url: str = NCBI_URL
+    email: str = ""
+    api_key: str = ""
+    tool: str = TOOL
+    timeout: float = 60.0
+    attempts: int = 6
+    backoff_seconds: float = 1.0  # the first retry waits up to this; each further one up to twice as long
+    backoff_max_seconds: float = 60.0
+
+    @classmethod
+    def from_env(cls, **overrides) -> "EutilsConfig":
+        values = dict(
+            base_url=os.environ.get("PECRS_EUTILS_URL", NCBI_URL),
+            email=os.environ.get("NCBI_EMAIL", ""),
+            api_key=os.environ.get("NCBI_API_KEY", ""),
+            timeout=float(os.environ.get("PECRS_EUTILS_TIMEOUT", 60)),
+            attempts=int(os.environ.get("PECRS_EUTILS_ATTEMPTS", 6)),
+            backoff_seconds=float(os.environ.get("PECRS_EUTILS_BACKOFF", 1.0)),
+        )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def is_ncbi(self) -> bool:
+        return httpx.URL(self.base_url).host.endswith("ncbi.nlm.nih.gov")
+
+    @property
+    def requests_per_second(self) -> int:
+        return REQUESTS_PER_SECOND_WITH_KEY if self.api_key else REQUESTS_PER_SECOND
+
+
+_limiters: dict[tuple[str, int], Limiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def shared_limiter(base_url: str, per_second: int) -> Limiter:
+    """One limiter per server for the whole process, so that threads and tasks share NCBI's allowance."""
+    with _limiters_lock:
+        key = (base_url, per_second)
+        if key not in _limiters:
+            # a sliding window: never more than ``per_second`` requests in any one second
+            _limiters[key] = Limiter(Rate(per_second, Duration.SECOND), buffer_ms=50)
+        return _limiters[key]
+
+
+@dataclass
+class SearchResult:
+    count: int
+    ids: list[str]
+    webenv: str = ""
+    query_key: str = ""
+
+
+@dataclass
+class RequestLog:
+    """What the client sent: a count per utility, for progress and for the run's summary."""
+    counts: dict[str, int] = field(default_factory=dict)
+    retries: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def ncbi_date(day: date) -> str:
+    return day.strftime("%Y/%m/%d")
+
+
+class EutilsClient:
+    def __init__(self, config: EutilsConfig, transport: httpx.BaseTransport | None = None):
+        if config.is_ncbi and not config.email:
+            raise EutilsError("NCBI asks every client for a contact address: set NCBI_EMAIL (or pass --email)")
+        self.config = config
+        self.limiter = shared_limiter(config.base_url, config.requests_per_second)
+        self.log = RequestLog()
+        self._http = httpx.Client(timeout=config.timeout, transport=transport,
+                                  headers={"User-Agent": f"{config.tool} (mailto:{config.email or 'unknown'})"})
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "EutilsClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- one request, checked and retried ----------------------------------------------------------
+    def request(self, utility: str, params: dict, ids: Iterable[str] = (), ids_apart: bool = False) -> etree._Element:
+        """The XML root of ``utility``'s answer; raises EutilsError once the retries are spent.
+        ``ids_apart`` sends each id as its own ``id`` parameter instead of one comma-joined list."""
+        params = {k: v for k, v in params.items() if v not in (None, "")}
+        params.update({"tool": self.config.tool, "email": self.config.email})
+        if self.config.api_key:
+            params["api_key"] = self.config.api_key
+        ids = list(ids)
+        if ids:
+            params["id"] = ids if ids_apart else ",".join(ids)
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientError), stop=stop_after_attempt(self.config.attempts),
+            wait=self._wait, reraise=True, before_sleep=self._count_retry)
+        try:
+            return retrying(self._request_once, utility, params, post=len(ids) > POST_ABOVE_IDS)
+        except TransientError as exc:
+            raise EutilsError(f"{utility}: {exc} (after {self.config.attempts} attempts)") from None
+
+    def _wait(self, state: RetryCallState) -> float:
+        backoff = wait_random_exponential(multiplier=self.config.backoff_seconds, max=self.config.backoff_max_seconds)(state)
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(error, "retry_after", None)
+        return max(backoff, retry_after) if retry_after is not None else backoff
+
+    def _count_retry(self, state: RetryCallState) -> None:
+        self.log.retries += 1
+
+    def _request_once(self, utility: str, params: dict, post: bool) -> etree._Element:
+        url = f"{self.config.base_url.rstrip('/')}/{utility}.fcgi"
+        self.limiter.try_acquire("eutils")
+        self.log.counts[utility] = self.log.counts.get(utility, 0) + 1
+        try:
+            response = self._http.post(url, data=params) if post else self._http.get(url, params=params)
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise TransientError(f"connection failed ({type(exc).__name__}: {exc})") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientError(f"HTTP {response.status_code}", _retry_after(response))
+        if response.status_code >= 400:
+            raise EutilsError(f"{utility}: HTTP {response.status_code} ({response.text[:200].strip()})")
+        return _checked_body(utility, response.content)
+
+    # -- the utilities -----------------------------------------------------------------------------
+    def esearch(self, db: str, term: str, mindate: date | None = None, maxdate: date | None = None,
+                datetype: str = "edat", retmax: int = 10000, usehistory: bool = True) -> SearchResult:
+        """Every matching id (in pages of ``retmax``) and the history-server handles of the search."""
+        ids: list[str] = []
+        result = SearchResult(0, ids)
+        while True:
+            root = self.request("esearch", {
+                "db": db, "term": term, "usehistory": "y" if usehistory else None, "retmax": retmax,
+                "retstart": len(ids) or None, "datetype": datetype if (mindate or maxdate) else None,
+                "mindate": ncbi_date(mindate) if mindate else None,
+                "maxdate": ncbi_date(maxdate or date.today()) if mindate else None,
+                "WebEnv": result.webenv or None, "query_key": result.query_key or None})
+            result.count = int(root.findtext("Count") or 0)
+            result.webenv = result.webenv or (root.findtext("WebEnv") or "")
+            result.query_key = result.query_key or (root.findtext("QueryKey") or "")
+            page = [i.text.strip() for i in root.iterfind("IdList/Id") if i.text]
+            ids.extend(page)
+            if not page or len(ids) >= result.count:
+                return result
+
+    def efetch(self, db: str, ids: Iterable[str] = (), webenv: str = "", query_key: str = "",
+               retstart: int = 0, retmax: int = 200) -> etree._Element:
+        """Records in XML, by id list or from the history server."""
+        params = {"db": db, "retmode": "xml"}
+        if webenv:
+            params.update({"WebEnv": webenv, "query_key": query_key, "retstart": retstart, "retmax": retmax})
+        return self.request("efetch", params, ids)
+
+    def elink(self, dbfrom: str, db: str, ids: list[str], linkname: str) -> dict[str, list[str]]:
+        """``{id: [linked ids]}``; each id is sent as its own ``id`` so the answer keeps one LinkSet per id."""
+        # comma-joined ids get one LinkSet for them all; an id parameter each keeps a LinkSet per id
+        root = self.request("elink", {"dbfrom": dbfrom, "db": db, "linkname": linkname}, ids, ids_apart=True)
+        links: dict[str, list[str]] = {i: [] for i in ids}
+        for linkset in root.iterfind("LinkSet"):
+            sources = [i.text.strip() for i in linkset.iterfind("IdList/Id") if i.text]
+            targets = [i.text.strip() for db_links in linkset.iterfind("LinkSetDb")
+                       if (db_links.findtext("LinkName") or "") == linkname
+                       for i in db_links.iterfind("Link/Id") if i.text]
+            for source in sources:
+                links.setdefault(source, []).extend(targets)
+        return links
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return min(max(float(value), 0.0), 300.0)
+    except ValueError:
+        return None
+
+
+def _checked_body(utility: str, body: bytes) -> etree._Element:
+    """The parsed XML of a 200 answer, or TransientError when it is not a whole E-utilities document."""
+    if len(body) > MAX_RESPONSE_BYTES:
+        raise EutilsError(f"{utility}: answer of {len(body):,} bytes is over the limit")
+    head = body[:512].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise TransientError("an HTML page instead of XML")
+    try:
+        root = parse_xml(body, utility)
+    except ParseError as exc:
+        raise TransientError(f"unusable XML ({exc.reason})") from None
+    error = root.findtext("ERROR") if local_name(root) != "ERROR" else root.text
+    if error is not None or local_name(root) == "ERROR":
+        raise TransientError(f"error document: {(error or '').strip()[:200]}")
+    return root

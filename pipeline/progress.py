@@ -1,0 +1,29 @@
+"""A rich progress bar for fetching: one bar per stage (search, records, links, full texts)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pipeline.fetch import Progress as FetchProgress
+
+
+class FetchProgressBar(FetchProgress):
+    def __init__(self, console: Console):
+        self._bars = Progress(TextColumn("{task.description:24s}"), BarColumn(), MofNCompleteColumn(),
+                              TimeElapsedColumn(), console=console, transient=False)
+        self._task = None
+
+    def __enter__(self) -> "FetchProgressBar":
+        self._bars.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bars.stop()
+
+    def stage(self, name: str, total: int) -> None:
+        self._task = self._bars.add_task(name, total=max(total, 0))
+
+    def advance(self, count: int = 1) -> None:
+        if self._task is not None:
+            self._bars.advance(self._task, count)
