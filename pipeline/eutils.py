@@ -182,16 +182,17 @@ class EutilsClient:
     # -- the utilities -----------------------------------------------------------------------------
     def esearch(self, db: str, term: str, mindate: date | None = None, maxdate: date | None = None,
                 datetype: str = "edat", retmax: int = 10000, usehistory: bool = True) -> SearchResult:
-        """Every matching id (in pages of ``retmax``) and the history-server handles of the search."""
+        """Every matching id (in pages of ``retmax``; PubMed serves the first 10,000) and the history-server
+        handles of the search (from its first page)."""
         ids: list[str] = []
         result = SearchResult(0, ids)
         while True:
+            first_page = not ids
             root = self.request("esearch", {
-                "db": db, "term": term, "usehistory": "y" if usehistory else None, "retmax": retmax,
+                "db": db, "term": term, "usehistory": "y" if usehistory and first_page else None, "retmax": retmax,
                 "retstart": len(ids) or None, "datetype": datetype if (mindate or maxdate) else None,
                 "mindate": ncbi_date(mindate) if mindate else None,
-                "maxdate": ncbi_date(maxdate or date.today()) if mindate else None,
-                "WebEnv": result.webenv or None, "query_key": result.query_key or None})
+                "maxdate": ncbi_date(maxdate or date.today()) if mindate else None})
             result.count = int(root.findtext("Count") or 0)
             result.webenv = result.webenv or (root.findtext("WebEnv") or "")
             result.query_key = result.query_key or (root.findtext("QueryKey") or "")

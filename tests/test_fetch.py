@@ -254,3 +254,12 @@ def test_a_run_can_start_with_a_fetch(tmp_path, monkeypatch):
     # each article once: the 3 with full text as JATS, the 9 others as their PubMed record
     assert len(rows) == summary.documents == 12
     assert sorted(Path(r["file"]).parent.name for r in rows) == ["pmc"] * 3 + ["pubmed"] * 9
+
+
+def test_search_ids_come_in_pages(tmp_path):
+    fake = FakeNcbi.generated(20)
+    with EutilsServer(fake) as url, client(url) as eutils:
+        result = eutils.esearch("pubmed", "x", retmax=7)
+    assert result.count == 20 and sorted(result.ids) == sorted(r.pmid for r in fake.records)
+    assert [r.params.get("retstart") for r in fake.log] == [None, ["7"], ["14"]]
+    assert [r.params.get("usehistory") for r in fake.log] == [["y"], None, None] and result.webenv == "MCID_00000001"
