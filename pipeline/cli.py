@@ -13,6 +13,7 @@ from rich.console import Console
 
 from pipeline import __version__
 from pipeline.config import settings
+from pipeline.cli_curate import curate_app, export_table, gold_app
 from pipeline.progress import FetchProgressBar
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -115,6 +116,16 @@ def fetch(
         errors.print(f"[yellow]failed:[/yellow] {failure}", highlight=False)
     if summary.failures:
         raise typer.Exit(1)
+
+
+app.add_typer(curate_app, name="curate")
+app.add_typer(gold_app, name="gold")
+
+
+@app.command("export")
+def export(file: Path = typer.Argument(..., help="CSV, or Parquet when the name ends in .parquet.")) -> None:
+    """The final case table (SCHEMA.md's columns): the latest predictions overlaid with the curations."""
+    export_table(file)
 
 
 @app.command()

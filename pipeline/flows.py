@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -23,6 +23,7 @@ from pipeline.evaluation import evaluate  # noqa: E402
 from pipeline.fetch import FetchSummary, Progress as FetchProgress, fetch_new  # noqa: E402
 from pipeline.outputs import publish_latest, write_run  # noqa: E402
 from pipeline.report import render_report  # noqa: E402
+from pipeline.store import open_store  # noqa: E402
 
 
 @dataclass
@@ -54,6 +55,16 @@ def pecrs_fetch(corpus: Path, query: str, since: date | None = None, full: bool 
     return fetch_task(corpus, query, since, full, email, progress)
 
 
+@task(name="store", cache_policy=NO_CACHE)
+def store_task(run_id: str, started_at: datetime, corpus: str, documents: list[dict], rows: list[dict],
+               evidence: list[dict], scores: dict | None) -> None:
+    store = open_store()
+    try:
+        store.record_run(run_id, started_at, corpus, documents, rows, evidence, scores)
+    finally:
+        store.close()
+
+
 @task(name="parse")
 def parse_task(entries):
     return [stages.parse_entry(entry) for entry in entries]
@@ -80,6 +91,7 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
     timings: dict[str, float] = {}
     run_id = new_run_id()
     run_dir = Path(out) / run_id
+    run_started = datetime.now(timezone.utc)
 
     fetched = None
     if fetch:
@@ -118,4 +130,6 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
         say(f"score: micro F1 {scores['micro']['f1']:.3f} ({timings['score']:.1f} s)")
     write_run(run_dir, rows, evidence, results, scores, render_report(run_id, results, rows, scores, timings))
     publish_latest(run_dir, Path(out) / "latest")
+    store_task(run_id, run_started, str(corpus), [asdict(r) for r in results if r.doc_id], rows, evidence, scores)
+    say("store: predictions replaced; curations kept")
     return RunSummary(run_id, run_dir, len(documents), failed, len(rows), scores, timings, fetched)

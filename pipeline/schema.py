@@ -59,6 +59,7 @@ SCORED_FIELDS = [f.name for f in FIELDS]
 COLUMNS = IDENTITY_COLUMNS + SCORED_FIELDS
 
 NUMBER_TOLERANCE = 0.01
+ROMAN_NUMERALS = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5"}
 
 
 class InvalidValue(ValueError):
@@ -90,6 +91,8 @@ def normalize_cell(field: str, raw) -> str:
     if not text:
         return ""
     spec = FIELD_BY_NAME[field]
+    if spec.kind == "integer" and text.upper() in ROMAN_NUMERALS:  # grades are often written "IV"
+        text = ROMAN_NUMERALS[text.upper()]
     if spec.kind in ("number", "integer"):
         value = _number(text)
         if spec.kind == "integer" and not value.is_integer():

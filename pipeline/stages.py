@@ -5,6 +5,7 @@ The Prefect flow (pipeline.flows) wraps these as tasks; tests call them directly
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class DocumentResult:
     reason: str
     patients_found: int = 0
     patients_in_scope: int = 0
+    content_hash: str = ""  # sha256 of the file's bytes
 
 
 def parse_entry(entry: CorpusEntry) -> ParsedFile:
@@ -99,19 +101,27 @@ def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path) ->
     by_doc = {id(e.document): e for e in extractions}
     for item in parsed:
         name = _relative(item.path, corpus_dir)
+        digest = _content_hash(item.path)
         if item.error:
-            results.append(DocumentResult("", name, "", "", "failed", item.error))
+            results.append(DocumentResult("", name, "", "", "failed", item.error, content_hash=digest))
             continue
         for document in item.documents:
             extraction = by_doc.get(id(document))
             if extraction is None:
                 results.append(DocumentResult(document.doc_id, name, document.format, document.title, "failed",
-                                              "extraction did not complete"))
+                                              "extraction did not complete", content_hash=digest))
                 continue
             results.append(DocumentResult(
                 document.doc_id, name, document.format, document.title, extraction.status, extraction.reason,
-                len(extraction.cases), sum(c.in_scope for c in extraction.cases)))
+                len(extraction.cases), sum(c.in_scope for c in extraction.cases), digest))
     return results
+
+
+def _content_hash(path: str) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def _relative(path: str, root: Path) -> str:

@@ -6,6 +6,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
+# the tests' runs record into a store of their own, never the user's
+if "PECRS_DATABASE_URL" not in os.environ:
+    import tempfile
+
+    os.environ["PECRS_DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='pecrs-test-')}/pecrs.db"
+
 
 @pytest.fixture(scope="session")
 def shared() -> Path:

@@ -1,0 +1,201 @@
+"""`pecrs curate ...`, `pecrs export` and `pecrs gold import`: the curators' and evaluators' commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.store import CurationError, export_columns, open_store
+
+curate_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Correct, accept or reject extracted values.")
+gold_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The gold case table.")
+console = Console()
+errors = Console(stderr=True)
+
+CURATION_COLUMNS = ["case_id", "field", "predicted_value", "curated_value", "action", "by", "at", "why"]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _decide(case_id: str, field: str, action: str, by: str, value: str = "", why: str = "", doc: str = "") -> None:
+    store = open_store()
+    try:
+        decision = store.decide(case_id, field, action, by, value=value, why=why, doc_id=doc)
+    except CurationError as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+    shown = f" = {decision.value!r}" if decision.field else ""
+    console.print(f"{decision.action}: {case_id} {field}{shown} by {decision.by} at {decision.at:%Y-%m-%d %H:%M} UTC",
+                  highlight=False)
+
+
+@curate_app.command("set")
+def set_value(case_id: str, field: str, value: str, by: str = typer.Option(..., "--by", help="Your name."),
+              why: str = typer.Option(..., "--why", help="Why the machine's value is wrong.")) -> None:
+    """Correct a cell: the value replaces the prediction in every later export, whatever the runs say."""
+    _decide(case_id, field, "correct", by, value=value, why=why)
+
+
+@curate_app.command()
+def accept(case_id: str, field: str, by: str = typer.Option(..., "--by"), why: str = typer.Option("", "--why")) -> None:
+    """Confirm the machine's value of a cell."""
+    _decide(case_id, field, "accept", by, why=why)
+
+
+@curate_app.command()
+def reject(case_id: str, field: str, by: str = typer.Option(..., "--by"), why: str = typer.Option("", "--why")) -> None:
+    """Say the machine's value is wrong and the cell is blank."""
+    _decide(case_id, field, "reject", by, why=why)
+
+
+@curate_app.command("add-case")
+def add_case(case_id: str, doc: str = typer.Option(..., "--doc", help="doc_id of the article."),
+             by: str = typer.Option(..., "--by"), why: str = typer.Option(..., "--why")) -> None:
+    """Add a patient the machine missed; fill its cells with `curate set`."""
+    _decide(case_id, "", "add-case", by, why=why, doc=doc)
+
+
+@curate_app.command("remove-case")
+def remove_case(case_id: str, by: str = typer.Option(..., "--by"), why: str = typer.Option(..., "--why")) -> None:
+    """Leave a case out of the export (e.g. not in scope)."""
+    _decide(case_id, "", "remove-case", by, why=why)
+
+
+@curate_app.command()
+def undo(case_id: str, field: str = typer.Argument("", help="The field; leave out for the case itself."),
+         by: str = typer.Option(..., "--by")) -> None:
+    """Withdraw the last standing decision on a cell: the one before it, or the prediction, shows again."""
+    store = open_store()
+    try:
+        decision = store.undo(case_id, field, by)
+    except CurationError as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+    console.print(f"withdrawn: {decision.action} of {case_id} {field} by {decision.by}", highlight=False)
+
+
+@curate_app.command("list")
+def list_cases(field: Optional[str] = typer.Option(None, "--field", help="Show this field's value and source."),
+               flagged: bool = typer.Option(False, "--flagged", help="Only cases with cells to review.")) -> None:
+    """The cases, with how many cells are curated and flagged."""
+    store = open_store()
+    try:
+        views = store.cases()
+    finally:
+        store.close()
+    table = Table("case", "document", "label", "curated", "flagged", *([field, "source"] if field else []))
+    for view in views:
+        if flagged and not view.flagged:
+            continue
+        status = " (removed)" if view.removed else " (added)" if view.added else "" if view.predicted else " (not in latest run)"
+        extra = [view.cells[field].value, view.cells[field].source] if field and field in view.cells else []
+        table.add_row(view.case_id + status, view.doc_id, view.identity.get("patient_label", ""), str(view.curated),
+                      str(view.flagged), *extra)
+    console.print(table)
+
+
+@curate_app.command()
+def show(case_id: str) -> None:
+    """Every field of a case: value, source, flag, and the evidence quote."""
+    store = open_store()
+    try:
+        view = store.case(case_id)
+    except CurationError as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+    console.print(f"[bold]{view.case_id}[/bold] {view.doc_id} {view.identity.get('patient_label', '')}", highlight=False)
+    table = Table("field", "value", "source", "flag", "evidence")
+    for name, cell in view.cells.items():
+        if cell.value or cell.predicted or cell.decision:
+            table.add_row(name, cell.value, cell.source, "review" if cell.flagged else "", cell.evidence.get("quote", ""))
+    console.print(table)
+
+
+@curate_app.command()
+def history(case_id: str) -> None:
+    """Every decision taken on a case, withdrawn ones included."""
+    store = open_store()
+    try:
+        decisions = store.history(case_id)
+    finally:
+        store.close()
+    for d in decisions:
+        withdrawn = f" (withdrawn by {d.withdrawn_by} {d.withdrawn_at:%Y-%m-%d %H:%M})" if d.withdrawn_at else ""
+        console.print(f"{d.at:%Y-%m-%d %H:%M} {d.by}: {d.action} {d.field} {d.value!r} (was {d.predicted_value!r}) "
+                      f"- {d.why}{withdrawn}", highlight=False, markup=False)
+
+
+@curate_app.command("export")
+def export_curations(file: Path = typer.Argument(..., help="CSV, or Parquet when the name ends in .parquet.")) -> None:
+    """The curations, one row per curated cell."""
+    store = open_store()
+    try:
+        rows = store.curations()
+    finally:
+        store.close()
+    _write_table(file, rows, CURATION_COLUMNS)
+    console.print(f"{len(rows)} curated cells written to {file}", highlight=False)
+
+
+def export_table(file: Path) -> None:
+    """`pecrs export FILE`: the final case table, predictions overlaid with curations."""
+    store = open_store()
+    try:
+        rows = store.table()
+    finally:
+        store.close()
+    _write_table(file, rows, export_columns())
+    console.print(f"{len(rows)} cases written to {file}", highlight=False)
+
+
+def _write_table(file: Path, rows: list[dict], columns: list[str]) -> None:
+    import pandas as pd
+
+    from pipeline.atomic import atomic_write_bytes
+    from pipeline.outputs import csv_text
+
+    if file.suffix.lower() == ".parquet":
+        import io
+
+        buffer = io.BytesIO()
+        pd.DataFrame(rows, columns=columns).astype(str).to_parquet(buffer, index=False)
+        atomic_write_bytes(file, buffer.getvalue())
+    else:
+        atomic_write_bytes(file, csv_text(rows, columns).encode("utf-8"))
+
+
+@gold_app.command("import")
+def gold_import(file: Path = typer.Argument(..., help="A table typed from a review (CSV)."),
+                mapping: Path = typer.Option(..., "--mapping", help="The mapping file (YAML or JSON)."),
+                out: Optional[Path] = typer.Option(None, "--out", help="Gold table to write (default: print to stdout).")) -> None:
+    """Turn a review's table into gold rows in SCHEMA.md's columns, every value validated."""
+    from pipeline.gold_import import GoldImportError, import_table
+    from pipeline.outputs import csv_text
+    from pipeline.schema import COLUMNS
+
+    for path, what in ((file, "review table"), (mapping, "mapping file")):
+        if not path.is_file():
+            _fail(f"{path}: {what} not found")
+    try:
+        rows = import_table(file, mapping)
+    except GoldImportError as exc:
+        _fail(str(exc))
+    text = csv_text(rows, COLUMNS)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        from pipeline.atomic import atomic_write_text
+
+        atomic_write_text(out, text)
+        errors.print(f"{len(rows)} gold rows written to {out}", highlight=False)

@@ -1,0 +1,80 @@
+"""The tables of the evidence base. Predictions (replaced by each run) and curations (a curator's decisions,
+only ever added to) are kept apart, so a re-run can never overwrite what a person decided."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    corpus: Mapped[str] = mapped_column(Text, default="")
+    documents: Mapped[int] = mapped_column(Integer, default=0)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    scores: Mapped[str | None] = mapped_column(Text, nullable=True)  # scores.json of the run, if scored
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    doc_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    file: Mapped[str] = mapped_column(Text, default="")
+    format: Mapped[str] = mapped_column(String(20), default="")
+    title: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(20), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    run_id: Mapped[str] = mapped_column(String(40))
+
+
+class Case(Base):
+    """A patient the machine found; ``in_latest_run`` is false once a run no longer finds it (its
+    curations are kept all the same)."""
+    __tablename__ = "cases"
+    case_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    doc_id: Mapped[str] = mapped_column(String(200), index=True)
+    pmid: Mapped[str] = mapped_column(String(20), default="")
+    pmcid: Mapped[str] = mapped_column(String(20), default="")
+    doi: Mapped[str] = mapped_column(String(200), default="")
+    patient_label: Mapped[str] = mapped_column(String(100), default="")
+    in_latest_run: Mapped[bool] = mapped_column(Boolean, default=True)
+    run_id: Mapped[str] = mapped_column(String(40))
+
+
+class Prediction(Base):
+    __tablename__ = "predictions"
+    case_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text, default="{}")  # JSON: doc_id, section, sentence/cell, span, quote
+    run_id: Mapped[str] = mapped_column(String(40))
+
+
+class Curation(Base):
+    """One decision. ``field`` is empty for a case-level action (add-case, remove-case). An undo does not
+    delete: it stamps ``withdrawn_at``/``withdrawn_by`` on the decision it withdraws."""
+    __tablename__ = "curations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(40), default="")
+    action: Mapped[str] = mapped_column(String(20))  # accept | correct | reject | add-case | remove-case
+    value: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    why: Mapped[str] = mapped_column(Text, default="")
+    predicted_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    predicted_evidence: Mapped[str] = mapped_column(Text, default="{}")
+    doc_id: Mapped[str] = mapped_column(String(200), default="")  # for add-case
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    withdrawn_by: Mapped[str] = mapped_column(String(100), default="")
+
+    __table_args__ = (Index("ix_curations_cell", "case_id", "field"),)

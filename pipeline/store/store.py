@@ -1,0 +1,287 @@
+"""The evidence base: each run's predictions, replaced whole in one transaction, and the curators' decisions,
+only ever added to. The case table that leaves pecrs is the predictions overlaid with the decisions."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field as dataclass_field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, delete, event, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.schema import COLUMNS, FIELD_BY_NAME, IDENTITY_COLUMNS, SCORED_FIELDS, InvalidValue, normalize_cell
+from pipeline.store import models
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+CELL_ACTIONS = ("accept", "correct", "reject")
+CASE_ACTIONS = ("add-case", "remove-case")
+
+
+class CurationError(ValueError):
+    """A decision that cannot be taken: unknown case or field, a value the schema refuses, no name given."""
+
+
+def database_url(data_dir: Path) -> str:
+    return os.environ.get("PECRS_DATABASE_URL") or f"sqlite:///{Path(data_dir) / 'pecrs.db'}"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Cell:
+    field: str
+    predicted: str = ""
+    evidence: dict = dataclass_field(default_factory=dict)
+    decision: models.Curation | None = None
+
+    @property
+    def value(self) -> str:
+        return self.decision.value if self.decision is not None else self.predicted
+
+    @property
+    def source(self) -> str:
+        return "curator" if self.decision is not None else ("machine" if self.predicted else "")
+
+    @property
+    def flagged(self) -> bool:
+        """The machine's prediction or its evidence changed after the curator decided: worth a second look."""
+        if self.decision is None:
+            return False
+        was = json.loads(self.decision.predicted_evidence or "{}")
+        return (self.decision.predicted_value or "") != self.predicted or _evidence_key(was) != _evidence_key(self.evidence)
+
+
+def _evidence_key(evidence: dict) -> tuple:
+    return tuple(evidence.get(k) for k in ("doc_id", "start", "end", "quote"))
+
+
+@dataclass
+class CaseView:
+    case_id: str
+    doc_id: str
+    identity: dict
+    cells: dict[str, Cell]
+    predicted: bool  # found by the latest run
+    added: bool  # added by a curator
+    removed: bool  # removed by a curator
+
+    @property
+    def curated(self) -> int:
+        return sum(1 for c in self.cells.values() if c.decision is not None)
+
+    @property
+    def flagged(self) -> int:
+        return sum(1 for c in self.cells.values() if c.flagged) + (not self.predicted and not self.added)
+
+
+class Store:
+    def __init__(self, url: str):
+        self.url = url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._migrate()
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- runs --------------------------------------------------------------------------------------
+    def record_run(self, run_id: str, started_at: datetime, corpus: str, documents: list[dict], cases: list[dict],
+                   evidence: list[dict], scores: dict | None) -> None:
+        """Replace the predictions with this run's, in one transaction: a run killed before the commit
+        leaves the store exactly as it was."""
+        by_cell = {(line["case_id"], line["field"]): line for line in evidence}
+        with self.sessions.begin() as session:
+            for document in documents:
+                session.merge(models.Document(
+                    doc_id=document["doc_id"], file=document.get("file", ""), format=document.get("format", ""),
+                    title=document.get("title", ""), content_hash=document.get("content_hash", ""),
+                    status=document.get("status", ""), reason=document.get("reason", ""), run_id=run_id))
+            session.execute(delete(models.Prediction))
+            session.execute(update(models.Case).values(in_latest_run=False))
+            for row in cases:
+                session.merge(models.Case(
+                    case_id=row["case_id"], doc_id=row.get("doc_id", ""), pmid=row.get("pmid", "") or "",
+                    pmcid=row.get("pmcid", "") or "", doi=row.get("doi", "") or "",
+                    patient_label=row.get("patient_label", "") or "", in_latest_run=True, run_id=run_id))
+                for name in SCORED_FIELDS:
+                    value = row.get(name, "") or ""
+                    if value:
+                        line = by_cell.get((row["case_id"], name), {})
+                        session.add(models.Prediction(case_id=row["case_id"], field=name, value=value,
+                                                      evidence=json.dumps(_evidence_of(line)), run_id=run_id))
+            session.add(models.Run(run_id=run_id, started_at=started_at, finished_at=_now(), corpus=corpus,
+                                   documents=len(documents), cases=len(cases),
+                                   scores=json.dumps(scores) if scores is not None else None))
+
+    def latest_run(self) -> models.Run | None:
+        with self.sessions() as session:
+            return session.scalars(select(models.Run).order_by(models.Run.finished_at.desc()).limit(1)).first()
+
+    # -- reading -----------------------------------------------------------------------------------
+    def cases(self) -> list[CaseView]:
+        with self.sessions() as session:
+            return self._views(session)
+
+    def case(self, case_id: str) -> CaseView:
+        views = {v.case_id: v for v in self.cases()}
+        if case_id not in views:
+            raise CurationError(f"no case {case_id!r}")
+        return views[case_id]
+
+    def document(self, doc_id: str) -> models.Document | None:
+        with self.sessions() as session:
+            return session.get(models.Document, doc_id)
+
+    def _views(self, session: Session) -> list[CaseView]:
+        cases = {c.case_id: c for c in session.scalars(select(models.Case))}
+        predictions: dict[str, dict[str, models.Prediction]] = {}
+        for prediction in session.scalars(select(models.Prediction)):
+            predictions.setdefault(prediction.case_id, {})[prediction.field] = prediction
+        decisions = _current_decisions(session)
+        added = {d.case_id: d for (case_id, name), d in decisions.items() if name == "" and d.action == "add-case"}
+        removed = {case_id for (case_id, name), d in decisions.items() if name == "" and d.action == "remove-case"}
+        views = []
+        for case_id in sorted(set(cases) | set(added)):
+            case = cases.get(case_id)
+            cells = {}
+            for name in SCORED_FIELDS:
+                prediction = predictions.get(case_id, {}).get(name)
+                cells[name] = Cell(name, prediction.value if prediction else "",
+                                   json.loads(prediction.evidence) if prediction else {}, decisions.get((case_id, name)))
+            identity = {k: getattr(case, k, "") if case else "" for k in IDENTITY_COLUMNS if k != "case_id"}
+            if case is None:
+                identity["doc_id"] = added[case_id].doc_id
+            views.append(CaseView(case_id, identity["doc_id"], identity, cells,
+                                  predicted=bool(case and case.in_latest_run), added=case_id in added,
+                                  removed=case_id in removed))
+        return views
+
+    def table(self) -> list[dict]:
+        """The final case table: SCHEMA.md's columns, then which cells a curator decided and which are flagged."""
+        rows = []
+        for view in self.cases():
+            if view.removed or not (view.predicted or view.added or view.curated):
+                continue
+            row = {"case_id": view.case_id, **view.identity}
+            row.update({name: cell.value for name, cell in view.cells.items()})
+            row["curated_fields"] = ";".join(n for n, c in view.cells.items() if c.source == "curator")
+            row["flagged_fields"] = ";".join(n for n, c in view.cells.items() if c.flagged)
+            rows.append(row)
+        return rows
+
+    def history(self, case_id: str) -> list[models.Curation]:
+        with self.sessions() as session:
+            return list(session.scalars(select(models.Curation).where(models.Curation.case_id == case_id)
+                                        .order_by(models.Curation.id)))
+
+    def curations(self) -> list[dict]:
+        """Every curated cell's current decision, for export."""
+        with self.sessions() as session:
+            return [{"case_id": d.case_id, "field": d.field, "predicted_value": d.predicted_value or "",
+                     "curated_value": d.value, "action": d.action, "by": d.by, "at": d.at.isoformat(), "why": d.why}
+                    for _, d in sorted(_current_decisions(session).items())]
+
+    # -- deciding ----------------------------------------------------------------------------------
+    def decide(self, case_id: str, field: str, action: str, by: str, value: str = "", why: str = "",
+               doc_id: str = "") -> models.Curation:
+        by, why = (by or "").strip(), (why or "").strip()
+        if not by:
+            raise CurationError("a decision needs the curator's name (--by)")
+        if action in CASE_ACTIONS:
+            return self._decide_case(case_id, action, by, why, doc_id)
+        if action not in CELL_ACTIONS:
+            raise CurationError(f"unknown action {action!r}; one of {', '.join(CELL_ACTIONS + CASE_ACTIONS)}")
+        if field not in FIELD_BY_NAME:
+            raise CurationError(f"unknown field {field!r}; fields: {', '.join(SCORED_FIELDS)}")
+        view = self.case(case_id)
+        cell = view.cells[field]
+        if action == "correct":
+            try:
+                value = normalize_cell(field, value)
+            except InvalidValue as exc:
+                raise CurationError(str(exc)) from None
+            if not value:
+                raise CurationError(f"{field}: a correction needs a value (reject says the cell is blank)")
+        elif action == "accept":
+            if not cell.predicted:
+                raise CurationError(f"{case_id} {field}: nothing predicted to accept")
+            value = cell.predicted
+        else:
+            value = ""
+        decision = models.Curation(case_id=case_id, field=field, action=action, value=value, by=by, at=_now(), why=why,
+                                   predicted_value=cell.predicted, predicted_evidence=json.dumps(cell.evidence))
+        with self.sessions.begin() as session:
+            session.add(decision)
+        return decision
+
+    def _decide_case(self, case_id: str, action: str, by: str, why: str, doc_id: str) -> models.Curation:
+        known = {v.case_id: v for v in self.cases()}
+        if action == "add-case":
+            if case_id in known and not known[case_id].removed:
+                raise CurationError(f"case {case_id!r} already exists")
+            if not doc_id:
+                raise CurationError("add-case needs the document the case comes from (--doc)")
+        elif case_id not in known:
+            raise CurationError(f"no case {case_id!r}")
+        decision = models.Curation(case_id=case_id, field="", action=action, value="", by=by, at=_now(), why=why,
+                                   doc_id=doc_id, predicted_evidence="{}")
+        with self.sessions.begin() as session:
+            session.add(decision)
+        return decision
+
+    def undo(self, case_id: str, field: str, by: str) -> models.Curation:
+        """Withdraw the latest standing decision on a cell (field "" for the case itself)."""
+        if not (by or "").strip():
+            raise CurationError("an undo needs the curator's name (--by)")
+        with self.sessions.begin() as session:
+            decision = _current_decisions(session).get((case_id, field))
+            if decision is None:
+                raise CurationError(f"{case_id} {field or '(case)'}: no decision to undo")
+            decision = session.get(models.Curation, decision.id)
+            decision.withdrawn_at, decision.withdrawn_by = _now(), by.strip()
+        return decision
+
+
+def _current_decisions(session: Session) -> dict[tuple[str, str], models.Curation]:
+    """The standing decision of each cell: the latest one not withdrawn."""
+    current: dict[tuple[str, str], models.Curation] = {}
+    query = select(models.Curation).where(models.Curation.withdrawn_at.is_(None)).order_by(models.Curation.id)
+    for decision in session.scalars(query):
+        current[(decision.case_id, decision.field)] = decision
+    return current
+
+
+def _evidence_of(line: dict) -> dict:
+    keys = ("doc_id", "section", "section_kind", "sentence", "table", "start", "end", "quote", "extractor")
+    return {k: line[k] for k in keys if k in line}
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def export_columns() -> list[str]:
+    return COLUMNS + ["curated_fields", "flagged_fields"]

@@ -1,0 +1,207 @@
+"""The evidence base: predictions replaced by each run, curations kept through every re-run, undo, flags,
+validation, exports, a killed run, and the review-table import."""
+
+import csv
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.gold_import import GoldImportError, import_table
+from pipeline.outputs import csv_text
+from pipeline.schema import COLUMNS
+from pipeline.scoring import score_files
+from pipeline.store import CurationError, Store
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+runner = CliRunner()
+
+
+def a_run(il6_pre: str = "5230", quote: str = "IL-6 was 5,230 pg/mL") -> tuple[list[dict], list[dict], list[dict]]:
+    documents = [{"doc_id": "doi:10.5555/s.1", "file": "docs/s1.txt", "format": "text", "title": "A case",
+                  "status": "relevant", "reason": "1 patient", "content_hash": "ab" * 32}]
+    cases = [{"case_id": "smith2024-1", "doc_id": "doi:10.5555/s.1", "doi": "10.5555/s.1", "patient_label": "",
+              "age_years": "34", "sex": "F", "crs_grade": "4", "il6_pre": il6_pre, "pe_sessions": "3"}]
+    evidence = [{"case_id": "smith2024-1", "field": "il6_pre", "value": il6_pre, "doc_id": "doi:10.5555/s.1",
+                 "section": "Case", "start": 100, "end": 100 + len(quote), "quote": quote,
+                 "sentence": {"id": "x4", "start": 90, "end": 160, "text": "Before the exchange " + quote + "."}},
+                {"case_id": "smith2024-1", "field": "crs_grade", "value": "4", "doc_id": "doi:10.5555/s.1",
+                 "section": "Case", "start": 40, "end": 51, "quote": "grade 4 CRS"}]
+    return documents, cases, evidence
+
+
+def record(store: Store, run_id: str, **kwargs) -> None:
+    documents, cases, evidence = a_run(**kwargs)
+    store.record_run(run_id, datetime.now(timezone.utc), "corpus", documents, cases, evidence, None)
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'pecrs.db'}")
+    record(store, "run-1")
+    yield store
+    store.close()
+
+
+def row_of(store: Store, case_id: str) -> dict:
+    return next(r for r in store.table() if r["case_id"] == case_id)
+
+
+def test_a_correction_survives_re_runs_and_undo_restores_the_prediction(store):
+    store.decide("smith2024-1", "crs_grade", "correct", "Ana", value="III", why="the table says grade 3")
+    for run in ("run-2", "run-3"):
+        record(store, run)
+        row = row_of(store, "smith2024-1")
+        assert row["crs_grade"] == "3" and row["curated_fields"] == "crs_grade" and row["flagged_fields"] == ""
+    [decision] = store.history("smith2024-1")
+    assert (decision.by, decision.why, decision.predicted_value) == ("Ana", "the table says grade 3", "4")
+    store.undo("smith2024-1", "crs_grade", "Ana")
+    assert row_of(store, "smith2024-1")["crs_grade"] == "4"
+    history = store.history("smith2024-1")
+    assert len(history) == 1 and history[0].withdrawn_by == "Ana"
+
+
+def test_undo_goes_back_one_decision_at_a_time(store):
+    store.decide("smith2024-1", "sex", "correct", "Ana", value="M", why="he")
+    store.decide("smith2024-1", "sex", "reject", "Ben", why="not stated")
+    assert row_of(store, "smith2024-1")["sex"] == ""
+    store.undo("smith2024-1", "sex", "Ben")
+    assert row_of(store, "smith2024-1")["sex"] == "M"
+    store.undo("smith2024-1", "sex", "Ben")
+    assert row_of(store, "smith2024-1")["sex"] == "F"
+    with pytest.raises(CurationError):
+        store.undo("smith2024-1", "sex", "Ben")
+
+
+def test_a_changed_prediction_or_evidence_flags_the_curated_cell(store):
+    store.decide("smith2024-1", "il6_pre", "accept", "Ana")
+    record(store, "run-2", quote="IL-6 was 5,230 pg/mL ")  # same value, other evidence
+    assert row_of(store, "smith2024-1")["flagged_fields"] == "il6_pre"
+    record(store, "run-3", il6_pre="6100")
+    row = row_of(store, "smith2024-1")
+    assert row["il6_pre"] == "5230" and row["flagged_fields"] == "il6_pre"  # the curator's value stands
+    assert store.case("smith2024-1").flagged == 1
+
+
+def test_values_are_validated_and_a_name_is_required(store):
+    with pytest.raises(CurationError) as error:
+        store.decide("smith2024-1", "crs_grade", "correct", "Ana", value="9", why="x")
+    assert "crs_grade must be between 1 and 5" in str(error.value)
+    with pytest.raises(CurationError) as error:
+        store.decide("smith2024-1", "outcome", "correct", "Ana", value="survived", why="x")
+    assert "alive, died" in str(error.value)
+    with pytest.raises(CurationError):
+        store.decide("smith2024-1", "crs_grade", "correct", "", value="3")
+    with pytest.raises(CurationError):
+        store.decide("nobody-1", "crs_grade", "correct", "Ana", value="3")
+    with pytest.raises(CurationError):
+        store.decide("smith2024-1", "colour", "correct", "Ana", value="3")
+
+
+def test_cases_added_and_removed_by_a_curator(store):
+    store.decide("smith2024-2", "", "add-case", "Ana", why="patient 2 in the discussion table", doc_id="doi:10.5555/s.1")
+    store.decide("smith2024-2", "age_years", "correct", "Ana", value="61", why="table 2")
+    assert row_of(store, "smith2024-2")["age_years"] == "61"
+    store.decide("smith2024-1", "", "remove-case", "Ben", why="PE before CAR-T")
+    record(store, "run-2")
+    assert [r["case_id"] for r in store.table()] == ["smith2024-2"]
+
+
+def test_exports_csv_and_parquet(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("PECRS_DATABASE_URL", store.url)
+    store.decide("smith2024-1", "crs_grade", "correct", "Ana", value="3", why="table 1")
+    result = runner.invoke(app, ["curate", "export", str(tmp_path / "curations.parquet")])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(tmp_path / "curations.parquet")
+    assert list(frame.columns) == ["case_id", "field", "predicted_value", "curated_value", "action", "by", "at", "why"]
+    assert frame.iloc[0][["field", "predicted_value", "curated_value", "by", "why"]].tolist() == ["crs_grade", "4", "3", "Ana", "table 1"]
+    assert runner.invoke(app, ["export", str(tmp_path / "final.csv")]).exit_code == 0
+    rows = list(csv.DictReader(open(tmp_path / "final.csv", encoding="utf-8")))
+    assert rows[0]["crs_grade"] == "3" and rows[0]["curated_fields"] == "crs_grade" and list(rows[0])[:len(COLUMNS)] == COLUMNS
+
+
+def test_curate_commands(store, monkeypatch):
+    monkeypatch.setenv("PECRS_DATABASE_URL", store.url)
+    result = runner.invoke(app, ["curate", "set", "smith2024-1", "pe_sessions", "2", "--by", "Ana", "--why", "one was cancelled"])
+    assert result.exit_code == 0 and "correct: smith2024-1 pe_sessions = '2' by Ana" in result.output
+    result = runner.invoke(app, ["curate", "set", "smith2024-1", "sex", "X", "--by", "Ana", "--why", "?"])
+    assert result.exit_code == 2 and "sex must be one of M, F" in result.output
+    assert runner.invoke(app, ["curate", "accept", "smith2024-1", "age_years", "--by", "Ben"]).exit_code == 0
+    shown = runner.invoke(app, ["curate", "show", "smith2024-1"])
+    assert "pe_sessions" in shown.output and "curator" in shown.output and "5,230" in shown.output
+    listed = runner.invoke(app, ["curate", "list", "--field", "pe_sessions"])
+    assert "smith2024-1" in listed.output and "2" in listed.output
+    assert runner.invoke(app, ["curate", "undo", "smith2024-1", "pe_sessions", "--by", "Ana"]).exit_code == 0
+    history = runner.invoke(app, ["curate", "history", "smith2024-1"])
+    assert "withdrawn by Ana" in history.output and "accept age_years" in history.output
+    assert row_of(store, "smith2024-1")["pe_sessions"] == "3"
+
+
+def test_a_run_killed_in_the_middle_leaves_the_store_as_it_was(tmp_path):
+    url = f"sqlite:///{tmp_path / 'pecrs.db'}"
+    store = Store(url)
+    record(store, "run-1")
+    store.decide("smith2024-1", "crs_grade", "correct", "Ana", value="3", why="table 1")
+    before = store.table()
+    store.close()
+    # a run with many cases, killed while its transaction is open
+    script = (
+        "import sys, time; sys.path.insert(0, sys.argv[1])\n"
+        "from datetime import datetime, timezone\n"
+        "from pipeline.store import Store\n"
+        "from pipeline.store import store as module\n"
+        "store = Store(sys.argv[2])\n"
+        "cases = [{'case_id': f'big-{i}', 'doc_id': 'doi:10.5555/big', 'age_years': '50', 'sex': 'M'} for i in range(4000)]\n"
+        "real_merge = module.Session.merge\n"
+        "def slow_merge(self, instance, **kw):\n"
+        "    if getattr(instance, 'case_id', '') == 'big-2000':\n"
+        "        print('inside', flush=True); time.sleep(60)\n"
+        "    return real_merge(self, instance, **kw)\n"
+        "module.Session.merge = slow_merge\n"
+        "store.record_run('run-killed', datetime.now(timezone.utc), 'c', [], cases, [], None)\n")
+    process = subprocess.Popen([sys.executable, "-c", script, str(ROOT), url], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "inside"
+    time.sleep(0.3)
+    process.kill()
+    process.wait()
+    store = Store(url)
+    try:
+        assert store.table() == before and store.latest_run().run_id == "run-1"
+    finally:
+        store.close()
+
+
+def test_a_review_table_imports_as_gold_that_scores(tmp_path):
+    rows = import_table(DATA / "review_table.csv", DATA / "review_mapping.yaml")
+    assert [(r["case_id"], r["age_years"], r["sex"], r["crs_grade"], r["il6_pre"], r["crp_pre"], r["outcome"]) for r in rows] == [
+        ("doi-10-5555-rev-1-1", "23", "M", "4", "5230", "215", "alive"),
+        ("doi-10-5555-rev-1-2", "45", "F", "3", "5000", "", "died"),
+        ("doi-10-5555-rev-2-1", "8", "F", "5", "1250", "", "alive")]
+    assert rows[0]["car_t_product"] == "tisagenlecleucel" and rows[1]["crs_grading"] == "Lee 2014"
+    gold = tmp_path / "gold.csv"
+    gold.write_text(csv_text(rows, COLUMNS), encoding="utf-8")
+    # a prediction that differs in one cell scores one fp and one fn, no more
+    predicted = [dict(r) for r in rows]
+    predicted[2]["crs_grade"] = "4"
+    (tmp_path / "pred.csv").write_text(csv_text(predicted, COLUMNS), encoding="utf-8")
+    report = score_files(gold, tmp_path / "pred.csv")
+    assert (report.cases.tp, report.micro.fp, report.micro.fn) == (3, 1, 1)
+    result = runner.invoke(app, ["gold", "import", str(DATA / "review_table.csv"), "--mapping",
+                                 str(DATA / "review_mapping.yaml"), "--out", str(tmp_path / "imported.csv")])
+    assert result.exit_code == 0 and (tmp_path / "imported.csv").read_text(encoding="utf-8") == gold.read_text(encoding="utf-8")
+
+
+def test_a_bad_review_cell_names_its_line_column_and_the_allowed_values(tmp_path):
+    table = tmp_path / "bad.csv"
+    lines = (DATA / "review_table.csv").read_text(encoding="utf-8").splitlines()
+    table.write_text("\n".join(lines[:2] + [lines[2].replace("Died", "Lost")]) + "\n", encoding="utf-8")
+    with pytest.raises(GoldImportError) as error:
+        import_table(table, DATA / "review_mapping.yaml")
+    assert "line 3, column 'Outcome'" in str(error.value) and "alive, died" in str(error.value)
