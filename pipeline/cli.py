@@ -202,7 +202,23 @@ def doctor() -> None:
     if s.gold_path.exists():
         import pandas as pd
 
-        console.print(f"gold cases: {len(pd.read_csv(s.gold_path, dtype=str))}")
+        gold_rows = pd.read_csv(s.gold_path, dtype=str)
+        sources = s.gold_path.with_name("sources.csv")
+        review = 0
+        if sources.exists():
+            origin = pd.read_csv(sources, dtype=str)
+            review = int((origin["source"] == "review-literature").sum())
+        console.print(f"gold cases: {len(gold_rows)} ({review} of the review's 19 literature cases)")
+    try:
+        from pipeline.store import open_store
+
+        store = open_store()
+        views, run = store.cases(), store.latest_run()
+        store.close()
+        console.print(f"store: {store.url}; {len(views)} cases, {sum(v.curated for v in views)} curated cells, "
+                      f"{sum(v.flagged for v in views)} flagged; latest run {run.run_id if run else 'none'}", highlight=False)
+    except Exception as exc:  # a diagnosis reports, it does not crash
+        console.print(f"store: [red]cannot open[/red] ({type(exc).__name__}: {exc})")
     try:
         from pipeline.prefect_setup import configure_prefect
 

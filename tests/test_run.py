@@ -64,3 +64,32 @@ def test_documents_csv_reports_every_input(run_dir):
     assert {row["file"] for row in rows} == set(manifest)
     for row in rows:
         assert row["status"] == manifest[row["file"]]["expected_status"], row
+
+
+def test_a_curator_correction_survives_a_re_run_of_the_pipeline(run_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.flows import pecrs_run
+    from pipeline.store import open_store
+
+    runner = CliRunner()
+    predicted = {r["case_id"]: r for r in csv.DictReader(open(run_dir / "latest/cases.csv", encoding="utf-8"))}
+    store = open_store()
+    try:
+        assert {v.case_id for v in store.cases() if v.predicted} == set(predicted)
+    finally:
+        store.close()
+    case_id = sorted(predicted)[0]
+    wrong = "2" if predicted[case_id]["crs_grade"] != "2" else "3"
+    result = runner.invoke(app, ["curate", "set", case_id, "crs_grade", wrong, "--by", "Test Curator", "--why", "re-read table 1"])
+    assert result.exit_code == 0, result.output
+    pecrs_run(corpus=ROOT / "corpus", gold=None, out=tmp_path / "again")
+    assert runner.invoke(app, ["export", str(tmp_path / "final.csv")]).exit_code == 0
+    final = {r["case_id"]: r for r in csv.DictReader(open(tmp_path / "final.csv", encoding="utf-8"))}
+    assert final[case_id]["crs_grade"] == wrong and final[case_id]["curated_fields"] == "crs_grade"
+    # the machine's own output is untouched by curation
+    again = {r["case_id"]: r for r in csv.DictReader(open(tmp_path / "again/latest/cases.csv", encoding="utf-8"))}
+    assert again[case_id]["crs_grade"] == predicted[case_id]["crs_grade"]
+    result = runner.invoke(app, ["curate", "undo", case_id, "crs_grade", "--by", "Test Curator"])
+    assert result.exit_code == 0
