@@ -122,6 +122,19 @@ app.add_typer(curate_app, name="curate")
 app.add_typer(gold_app, name="gold")
 
 
+@app.command("serve-ui")
+def serve_ui(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (default: this machine only)."),
+    port: int = typer.Option(8765, help="Port to listen on."),
+    database: Optional[str] = typer.Option(None, "--database", help="Store URL (default: $PECRS_DATABASE_URL or the data folder's pecrs.db)."),
+) -> None:
+    """The curators' web page: cases with their evidence, accept/correct/reject with a reason, undo, history, scores."""
+    from pipeline.web import serve
+
+    console.print(f"pecrs curation page on http://{host}:{port}/  (Ctrl+C to stop)", highlight=False)
+    serve(host=host, port=port, store_url=database)
+
+
 @app.command("export")
 def export(file: Path = typer.Argument(..., help="CSV, or Parquet when the name ends in .parquet.")) -> None:
     """The final case table (SCHEMA.md's columns): the latest predictions overlaid with the curations."""

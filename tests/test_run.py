@@ -93,3 +93,42 @@ def test_a_curator_correction_survives_a_re_run_of_the_pipeline(run_dir, tmp_pat
     assert again[case_id]["crs_grade"] == predicted[case_id]["crs_grade"]
     result = runner.invoke(app, ["curate", "undo", case_id, "crs_grade", "--by", "Test Curator"])
     assert result.exit_code == 0
+
+
+@pytest.mark.browser
+def test_a_correction_made_on_the_page_survives_a_re_run_of_the_pipeline(run_dir, tmp_path):
+    from test_web import CHROMIUM, CHROMIUM_ARGS, _browser, serving
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.flows import pecrs_run
+    from pipeline.store import open_store
+    from pipeline.web import create_app
+
+    sync_playwright = _browser()
+    store = open_store()
+    case_id = sorted(v.case_id for v in store.cases() if v.predicted)[-1]
+    predicted = store.case(case_id).cells["pe_sessions"].predicted
+    corrected = "7" if predicted != "7" else "8"
+    try:
+        with serving(create_app(store)) as url, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(url)
+                page.fill("#name-form input[name=name]", "Page Curator")
+                page.click("#name-form button")
+                page.goto(f"{url}/cases/{case_id}")
+                row = page.locator("tr#pe_sessions")
+                row.locator("input[name=value]").fill(corrected)
+                row.locator("input[name=why]").fill("the discussion counts every session")
+                row.locator("button[value=correct]").click()
+                page.wait_for_url(f"**/cases/{case_id}#pe_sessions")
+            finally:
+                browser.close()
+    finally:
+        store.close()
+    pecrs_run(corpus=ROOT / "corpus", gold=None, out=tmp_path / "again")
+    assert CliRunner().invoke(app, ["export", str(tmp_path / "final.csv")]).exit_code == 0
+    final = {r["case_id"]: r for r in csv.DictReader(open(tmp_path / "final.csv", encoding="utf-8"))}
+    assert final[case_id]["pe_sessions"] == corrected and "pe_sessions" in final[case_id]["curated_fields"]

@@ -1,0 +1,186 @@
+"""The curators' web page: server-rendered forms over the store. Every POST carries the session's CSRF token;
+the curator's name is asked once and kept in the (signed) session cookie."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.templating import Jinja2Templates
+
+from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS
+from pipeline.store import CurationError, Store, open_store
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# no scripts, no frames, forms only back to this server: an escaping slip still cannot run code
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def case_url(case_id: str) -> str:
+    return "/cases/" + quote(case_id, safe="")
+
+
+def evidence_context(evidence: dict) -> dict | None:
+    """The sentence or table cell the evidence sits in, split around the quoted span: (before, quote, after);
+    the middle part is empty when the span cannot be placed."""
+    quote_text = evidence.get("quote", "")
+    if "sentence" in evidence:
+        sentence = evidence["sentence"]
+        text = sentence.get("text", "")
+        start = evidence.get("start", 0) - sentence.get("start", 0)
+        end = evidence.get("end", 0) - sentence.get("start", 0)
+        if not (0 <= start < end <= len(text)) or (quote_text and text[start:end] != quote_text):
+            start, end = _find(text, quote_text)
+        return {"kind": "sentence", "parts": (text[:start], text[start:end], text[end:])}
+    if "table" in evidence:
+        table = evidence["table"]
+        cell = str(table.get("cell", ""))
+        start, end = _find(cell, quote_text) if quote_text else (0, len(cell))
+        return {"kind": "table", "label": table.get("label") or table.get("id", ""), "row": table.get("row"),
+                "col": table.get("col"), "parts": (cell[:start], cell[start:end], cell[end:])}
+    return None
+
+
+def _find(text: str, quote_text: str) -> tuple[int, int]:
+    at = text.lower().find(quote_text.strip().lower()) if quote_text.strip() else -1
+    return (at, at + len(quote_text.strip())) if at >= 0 else (len(text), len(text))
+
+
+def _field_input(name: str) -> dict:
+    """How the form asks for a field's value: a <select> for categories, text with a hint otherwise."""
+    spec = FIELD_BY_NAME[name]
+    if spec.kind == "category":
+        return {"choices": spec.vocabulary, "hint": ""}
+    if spec.kind == "list":
+        return {"choices": (), "hint": ("; ".join(spec.vocabulary) + " (separate with ;)") if spec.vocabulary
+                else "separate with ;"}
+    kind = "whole number" if spec.kind == "integer" else "number"
+    if spec.minimum is not None and spec.maximum is not None:
+        return {"choices": (), "hint": f"{kind} {spec.minimum:g}–{spec.maximum:g}"}
+    return {"choices": (), "hint": f"{kind} ≥ {spec.minimum:g}" if spec.minimum is not None else kind}
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this server: never an open redirect."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+def create_app(store: Store, secret_key: str | None = None) -> FastAPI:
+    """The web page over ``store``. The session cookie is signed with ``secret_key`` (default $PECRS_UI_SECRET,
+    else a fresh key per process: the curator then gives their name again after a restart)."""
+    app = FastAPI(title="pecrs curation", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SessionMiddleware, secret_key=secret_key or os.environ.get("PECRS_UI_SECRET")
+                       or secrets.token_urlsafe(32), session_cookie="pecrs_session", same_site="lax")
+    templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True))
+    templates.env.filters["case_url"] = case_url
+    inputs = {name: _field_input(name) for name in SCORED_FIELDS}
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+        token = request.session.setdefault("csrf", secrets.token_urlsafe(32))
+        return templates.TemplateResponse(request, name, {"csrf": token, "curator": request.session.get("curator", ""),
+                                                          **context}, status_code=status_code)
+
+    def checked(request: Request, csrf: str = Form("")) -> None:
+        expected = request.session.get("csrf", "")
+        if not expected or not secrets.compare_digest(csrf.encode(), expected.encode()):
+            raise HTTPException(403, "The form's security token is missing or stale: reload the page and try again.")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return render(request, "message.html", status_code=exc.status_code, title=f"Error {exc.status_code}",
+                      message=exc.detail)
+
+    def case_page(request: Request, case_id: str, status_code: int = 200, **context) -> HTMLResponse:
+        try:
+            view = store.case(case_id)
+        except CurationError:
+            raise HTTPException(404, f"No case {case_id!r}.") from None
+        contexts = {name: evidence_context(cell.evidence) for name, cell in view.cells.items()}
+        return render(request, "case.html", status_code, view=view, document=store.document(view.doc_id),
+                      contexts=contexts, inputs=inputs, history=store.history(case_id), **context)
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request, next: str = "/") -> HTMLResponse:
+        views = store.cases()
+        documents = {doc_id: store.document(doc_id) for doc_id in {v.doc_id for v in views}}
+        return render(request, "index.html", views=views, documents=documents, run=store.latest_run(),
+                      next=_safe_next(next))
+
+    @app.post("/name", dependencies=[Depends(checked)])
+    def set_name(request: Request, name: str = Form(""), next: str = Form("/")) -> Response:
+        name = " ".join(name.split())[:100]
+        if not name:
+            return RedirectResponse("/?next=" + quote(_safe_next(next)), status_code=303)
+        request.session["curator"] = name
+        return RedirectResponse(_safe_next(next), status_code=303)
+
+    @app.get("/cases/{case_id}", response_class=HTMLResponse)
+    def show_case(request: Request, case_id: str) -> HTMLResponse:
+        return case_page(request, case_id)
+
+    @app.post("/cases/{case_id}/decide", dependencies=[Depends(checked)])
+    def decide(request: Request, case_id: str, field: str = Form(""), action: str = Form(""), value: str = Form(""),
+               why: str = Form("")) -> Response:
+        curator = request.session.get("curator", "")
+        if not curator:
+            return RedirectResponse("/?next=" + quote(case_url(case_id)), status_code=303)
+        try:
+            store.decide(case_id, field, action, curator, value=value, why=why)
+        except CurationError as exc:
+            return case_page(request, case_id, 400, error=str(exc), error_field=field,
+                             attempt={"value": value, "why": why})
+        return RedirectResponse(f"{case_url(case_id)}#{quote(field)}", status_code=303)
+
+    @app.post("/cases/{case_id}/undo", dependencies=[Depends(checked)])
+    def undo(request: Request, case_id: str, field: str = Form("")) -> Response:
+        curator = request.session.get("curator", "")
+        if not curator:
+            return RedirectResponse("/?next=" + quote(case_url(case_id)), status_code=303)
+        try:
+            store.undo(case_id, field, curator)
+        except CurationError as exc:
+            return case_page(request, case_id, 400, error=str(exc), error_field=field)
+        return RedirectResponse(f"{case_url(case_id)}#{quote(field)}", status_code=303)
+
+    @app.get("/scores", response_class=HTMLResponse)
+    def scores(request: Request) -> HTMLResponse:
+        run = store.latest_run()
+        report = json.loads(run.scores) if run is not None and run.scores else None
+        known = {v.case_id for v in store.cases()}
+        errors = []
+        for error in (report or {}).get("errors", []):
+            case_id = error.get("case_id") or error.get("predicted_case_id") or error.get("gold_case_id") or ""
+            errors.append({**error, "case_id": case_id, "linked": case_id in known})
+        return render(request, "scores.html", run=run, report=report, errors=errors)
+
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765, store_url: str | None = None) -> None:
+    """Run the web page with uvicorn until interrupted (on this machine only, unless told another host)."""
+    import uvicorn
+
+    store = open_store(store_url)
+    try:
+        uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+    finally:
+        store.close()

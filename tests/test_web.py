@@ -1,0 +1,262 @@
+"""The curators' web page: CSRF, the name cookie, error messages, escaping, and a real browser correcting a value
+that survives a re-run."""
+
+import html
+import os
+import re
+import socket
+import threading
+import time
+import warnings
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.store import Store
+from pipeline.web import create_app
+
+with warnings.catch_warnings():  # starlette warns that httpx will give way to httpx2; not ours to change
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+DOC = "doi:10.5555/web.2024.1"
+SENTENCE = "A 54-year-old man developed grade 4 CRS on day 2 after axi-cel."
+
+
+def _span(text: str, offset: int = 100) -> dict:
+    start = SENTENCE.index(text)
+    return {"start": offset + start, "end": offset + start + len(text), "quote": text,
+            "sentence": {"id": "s1", "start": offset, "end": offset + len(SENTENCE), "text": SENTENCE}}
+
+
+def record(store: Store, run_id: str = "r1", grade: str = "4") -> None:
+    """A small made-up run: two cases of one document, evidence in a sentence and in a table cell, and scores."""
+    documents = [{"doc_id": DOC, "file": "docs/web.txt", "format": "text", "title": "Plasma exchange for <CRS> & HLH",
+                  "status": "relevant", "reason": "2 patient(s) given plasma exchange after CAR-T"}]
+    cases = [{"case_id": "web-1", "doc_id": DOC, "patient_label": "Patient 1", "age_years": "54", "sex": "M",
+              "crs_grade": grade, "diagnosis": "DLBCL"},
+             {"case_id": "web-2", "doc_id": DOC, "patient_label": "<script>alert(1)</script>", "sex": "F"}]
+    evidence = [{"case_id": "web-1", "field": "age_years", "doc_id": DOC, "section": "Case", **_span("54-year-old")},
+                {"case_id": "web-1", "field": "sex", "doc_id": DOC, "section": "Case", **_span("man")},
+                {"case_id": "web-1", "field": "crs_grade", "doc_id": DOC, "section": "Case", "extractor": "crs.grade",
+                 **_span("grade 4")},
+                {"case_id": "web-1", "field": "diagnosis", "doc_id": DOC, "section": "Results", "start": 500,
+                 "end": 505, "quote": "DLBCL",
+                 "table": {"id": "t1", "label": "Table 1", "row": 2, "col": 3, "cell": "DLBCL (GCB)"}}]
+    scores = {"micro": {"tp": 3, "fp": 1, "fn": 1, "precision": 0.75, "recall": 0.75, "f1": 0.75},
+              "cases": {"tp": 2, "fp": 0, "fn": 1, "precision": 1.0, "recall": 0.667, "f1": 0.8},
+              "fields": {"crs_grade": {"tp": 0, "fp": 1, "fn": 1, "precision": 0.0, "recall": 0.0, "f1": 0.0}},
+              "errors": [{"kind": "false_positive", "field": "crs_grade", "value": "4", "gold_case_id": "web-1",
+                          "predicted_case_id": "web-1", "doc_id": DOC, "reason": "gold is 3",
+                          "evidence": [{"quote": "grade 4", "section": "Case"}]},
+                         {"kind": "false_negative", "field": "sex", "value": "F", "gold_case_id": "gone-9",
+                          "predicted_case_id": None, "doc_id": DOC, "reason": "case not found", "evidence": []}]}
+    store.record_run(run_id, datetime.now(UTC), "made-up", documents, cases, evidence, scores)
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'pecrs.db'}")
+    record(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def client(store):
+    with TestClient(create_app(store, secret_key="test")) as client:
+        yield client
+
+
+def token(client: TestClient, path: str = "/") -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def named(client: TestClient, name: str = "Ana") -> str:
+    """Give the curator's name; returns the CSRF token of the session."""
+    csrf = token(client)
+    assert client.post("/name", data={"csrf": csrf, "name": name}, follow_redirects=False).status_code == 303
+    return csrf
+
+
+def test_pages_show_cases_evidence_and_scores(client):
+    index = client.get("/").text
+    assert "web-1" in index and "web-2" in index and DOC in index and "2 cases from 1 document;" in index
+    case = client.get("/cases/web-1").text
+    assert "<mark>54-year-old</mark> man developed" in case  # the span inside its sentence
+    assert "Table 1, row 2, column 3" in case and "<mark>DLBCL</mark> (GCB)" in case  # inside its table cell
+    assert 'class="badge machine"' in case and "crs.grade" in case
+    scores = client.get("/scores").text
+    assert "0.750" in scores and 'href="/cases/web-1#crs_grade"' in scores
+    assert "gone-9" in scores and 'href="/cases/gone-9' not in scores  # no page to link to
+    assert client.get("/cases/nope").status_code == 404
+
+
+def test_post_without_a_valid_token_is_refused(client, store):
+    assert client.post("/name", data={"name": "Mallory"}).status_code == 403
+    csrf = named(client)
+    for data in ({}, {"csrf": "forged"}, {"csrf": csrf + "x"}):
+        response = client.post("/cases/web-1/decide", data={**data, "field": "sex", "action": "accept"})
+        assert response.status_code == 403 and "security token" in response.text
+    assert client.post("/cases/web-1/undo", data={"field": "sex"}).status_code == 403
+    assert store.history("web-1") == []
+    fresh = TestClient(create_app(store, secret_key="test"))  # another browser: its own session, its own token
+    assert fresh.post("/cases/web-1/decide", data={"csrf": csrf, "field": "sex", "action": "accept"}).status_code == 403
+
+
+def test_name_is_asked_once_and_kept_in_a_cookie(client, store):
+    csrf = token(client)
+    asked = client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "sex", "action": "accept"},
+                        follow_redirects=False)
+    assert asked.status_code == 303 and asked.headers["location"] == "/?next=/cases/web-1"
+    assert 'id="name-form"' in client.get(asked.headers["location"]).text and store.history("web-1") == []
+    response = client.post("/name", data={"csrf": csrf, "name": "  Ana   Curator ", "next": "/cases/web-1"},
+                           follow_redirects=False)
+    assert response.headers["location"] == "/cases/web-1" and "pecrs_session" in client.cookies
+    assert "curating as <strong>Ana Curator</strong>" in client.get("/").text
+    assert client.post("/name", data={"csrf": csrf, "name": "x", "next": "//evil.example"},
+                       follow_redirects=False).headers["location"] == "/"
+    named(client, "Ana Curator")
+    decided = client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "sex", "action": "accept",
+                                                       "why": "stated"}, follow_redirects=False)
+    assert decided.status_code == 303 and decided.headers["location"] == "/cases/web-1#sex"
+    [decision] = store.history("web-1")
+    assert (decision.by, decision.action, decision.value, decision.why) == ("Ana Curator", "accept", "M", "stated")
+
+
+def test_a_bad_value_shows_the_message_not_a_500(client, store):
+    csrf = named(client)
+    response = client.post("/cases/web-1/decide",
+                           data={"csrf": csrf, "field": "crs_grade", "action": "correct", "value": "9", "why": "typo?"})
+    assert response.status_code == 400
+    assert "crs_grade must be between 1 and 5, got '9'" in html.unescape(response.text)
+    assert 'value="9"' in response.text  # what the curator typed is kept in the form
+    response = client.post("/cases/web-2/decide", data={"csrf": csrf, "field": "age_years", "action": "accept"})
+    assert response.status_code == 400 and "nothing predicted to accept" in response.text
+    assert store.history("web-1") == store.history("web-2") == []
+
+
+def test_everything_is_escaped(client, store):
+    csrf = named(client, "<b>Eve</b>")
+    client.post("/cases/web-2/decide", data={"csrf": csrf, "field": "other_drugs", "action": "correct",
+                                             "value": "<img src=x onerror=alert(1)>", "why": "<i>why</i>"})
+    pages = client.get("/").text + client.get("/cases/web-2").text
+    for raw in ("<script>alert(1)</script>", "<b>Eve</b>", "<img src=x", "<i>why</i>", "<CRS>"):
+        assert raw not in pages
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages and "&lt;b&gt;Eve&lt;/b&gt;" in pages
+    assert "script-src" not in client.get("/").headers["content-security-policy"]  # no script may run at all
+
+
+def test_undo_history_and_flags_after_a_rerun(client, store):
+    csrf = named(client)
+    client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "crs_grade", "action": "correct", "value": "3",
+                                             "why": "Table 2 says 3"})
+    client.post("/cases/web-1/undo", data={"csrf": csrf, "field": "crs_grade"})
+    client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "age_years", "action": "accept"})
+    page = client.get("/cases/web-1").text
+    history = page.split('id="history"')[1]
+    assert 'class="withdrawn"' in history and "Table 2 says 3" in history and "by Ana" in history
+    record(store, "r2", grade="5")  # the machine now says something else: a cell decided before is unchanged
+    assert 'class="flagged"' not in client.get("/cases/web-1").text
+    client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "crs_grade", "action": "accept"})
+    record(store, "r3", grade="4")
+    page = client.get("/cases/web-1").text
+    assert '<tr id="crs_grade" class="flagged">' in page and "badge flag" in page
+
+
+def _browser():
+    """Playwright's sync API and Debian's Chromium; missing ones skip the test, but never under CI."""
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "the playwright package is not installed"
+    if reason is None and not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium, or `make browser`)"
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser test cannot run under CI: {reason}")
+        pytest.skip(reason)
+    return sync_playwright
+
+
+@contextmanager
+def serving(app):
+    """uvicorn in a thread on a free port of 127.0.0.1."""
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def _screenshot(page, path: Path) -> None:
+    page.screenshot(path=str(path), full_page=True)
+    data = path.read_bytes()
+    assert len(data) > 1000 and data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.browser
+def test_browser_correction_survives_a_rerun(store, tmp_path):
+    sync_playwright = _browser()
+    with serving(create_app(store)) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(url)
+            _screenshot(page, tmp_path / "name.png")
+            page.fill("#name-form input[name=name]", "Ana Curator")
+            page.click("#name-form button")
+            assert page.locator("header .who").inner_text() == "curating as Ana Curator"
+            _screenshot(page, tmp_path / "cases.png")
+
+            page.click("text=web-1")
+            row = page.locator("tr#crs_grade")
+            assert "machine" in row.inner_text()
+            row.locator("input[name=value]").fill("9")
+            row.locator("button[value=correct]").click()
+            assert "crs_grade must be between 1 and 5, got '9'" in page.locator("#error").inner_text()
+            _screenshot(page, tmp_path / "case-error.png")
+            row = page.locator("tr#crs_grade")
+            row.locator("input[name=value]").fill("3")
+            row.locator("input[name=why]").fill("Table 2 gives grade 3")
+            row.locator("button[value=correct]").click()
+            page.wait_for_url("**/cases/web-1#crs_grade")
+            row = page.locator("tr#crs_grade")
+            assert row.locator(".value strong").inner_text() == "3" and "curator" in row.inner_text()
+            assert "corrected by Ana Curator" in row.inner_text()
+            assert "Table 2 gives grade 3" in page.locator("#history").inner_text()
+            _screenshot(page, tmp_path / "case.png")
+
+            page.goto(url + "/scores")
+            _screenshot(page, tmp_path / "scores.png")
+            page.click("#errors a[href='/cases/web-1#crs_grade']")
+            page.wait_for_url("**/cases/web-1#crs_grade")
+
+            record(store, "r2")  # a re-run with the same predictions
+            page.reload()
+            assert page.locator("tr#crs_grade .value strong").inner_text() == "3"
+        finally:
+            browser.close()
+    [row] = [r for r in store.table() if r["case_id"] == "web-1"]
+    assert row["crs_grade"] == "3" and row["curated_fields"] == "crs_grade" and row["flagged_fields"] == ""
+    [curation] = store.curations()
+    assert (curation["by"], curation["why"], curation["curated_value"], curation["predicted_value"]) == \
+        ("Ana Curator", "Table 2 gives grade 3", "3", "4")
