@@ -14,7 +14,7 @@ from rich.console import Console
 from pipeline import __version__
 from pipeline.config import settings
 from pipeline.cli_curate import curate_app, export_table, gold_app
-from pipeline.progress import FetchProgressBar
+from pipeline.progress import FetchProgressBar, say_progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="pecrs: plasma exchange for CRS after CAR-T, mined from the literature.")
@@ -49,6 +49,8 @@ def run(
     no_score: bool = typer.Option(False, "--no-score", help="Do not score against a gold table."),
     fetch_first: bool = typer.Option(False, "--fetch", help="First fetch what is new from PubMed and PMC into the corpus cache."),
     email: Optional[str] = typer.Option(None, help="Contact address sent to NCBI (default: $NCBI_EMAIL)."),
+    workers: int = typer.Option(1, min=1, help="Parse and extract in parallel on a local Dask cluster of N processes."),
+    dask_address: Optional[str] = typer.Option(None, help="Use an existing Dask scheduler, e.g. tcp://host:8786."),
 ) -> None:
     """Parse, extract and score the corpus; write cases, evidence, documents, scores and a report."""
     corpus = corpus or settings().corpus_dir
@@ -60,11 +62,13 @@ def run(
         _readable_file(gold, "gold table")
     if fetch_first:
         _eutils_config(email)
-    from pipeline.flows import pecrs_run
+    from pipeline.flows import with_workers
 
-    summary = pecrs_run(corpus=corpus, gold=gold, out=out, all_patients=all_patients,
-                        progress=lambda message: console.print(f"[cyan]•[/cyan] {message}", highlight=False),
-                        fetch=fetch_first, query=settings().pubmed_query, email=email)
+    run_flow = with_workers(workers, dask_address)
+    summary = run_flow(corpus=corpus, gold=gold, out=out, all_patients=all_patients,
+                       progress=say_progress,
+                       fetch=fetch_first, query=settings().pubmed_query, email=email,
+                       parallel=workers > 1 or bool(dask_address))
     console.print(f"\n[bold]pecrs run {summary.run_id}[/bold]")
     console.print(f"documents: {summary.documents} ({summary.failed} files failed); patients: {summary.patients}")
     if summary.scores:

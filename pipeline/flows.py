@@ -13,17 +13,21 @@ from pipeline.prefect_setup import configure_prefect
 
 configure_prefect()
 
-from prefect import flow, task  # noqa: E402
+from prefect import flow, task, unmapped  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from pipeline import stages  # noqa: E402
-from pipeline.corpus import corpus_entries  # noqa: E402
+from pipeline.config import settings  # noqa: E402
+from pipeline.corpus import CorpusEntry, corpus_entries  # noqa: E402
 from pipeline.eutils import EutilsClient, EutilsConfig, EutilsError  # noqa: E402
 from pipeline.evaluation import evaluate  # noqa: E402
 from pipeline.fetch import FetchSummary, Progress as FetchProgress, fetch_new  # noqa: E402
 from pipeline.outputs import publish_latest, write_run  # noqa: E402
 from pipeline.report import render_report  # noqa: E402
 from pipeline.store import open_store  # noqa: E402
+from pipeline.work_cache import WorkCache  # noqa: E402
+
+BATCH_SIZE = 25  # files per task: memory stays flat, and a batch is the unit spread over Dask workers
 
 
 @dataclass
@@ -41,7 +45,7 @@ class RunSummary:
 Progress = Callable[[str], None]
 
 
-@task(name="fetch", cache_policy=NO_CACHE)
+@task(name="fetch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
 def fetch_task(corpus: Path, query: str, since: date | None = None, full: bool = False, email: str | None = None,
                progress: FetchProgress | None = None) -> FetchSummary:
     with EutilsClient(EutilsConfig.from_env(email=email)) as client:
@@ -65,14 +69,9 @@ def store_task(run_id: str, started_at: datetime, corpus: str, documents: list[d
         store.close()
 
 
-@task(name="parse")
-def parse_task(entries):
-    return [stages.parse_entry(entry) for entry in entries]
-
-
-@task(name="extract")
-def extract_task(documents):
-    return [stages.extract(document) for document in documents]
+@task(name="parse and extract", cache_policy=NO_CACHE)
+def process_batch_task(entries: list[CorpusEntry], corpus: Path, all_patients: bool, cache: WorkCache | None):
+    return stages.process_batch(entries, corpus, all_patients, cache)
 
 
 @task(name="score")
@@ -86,7 +85,9 @@ def new_run_id() -> str:
 
 @flow(name="pecrs-run", log_prints=False)
 def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = False,
-              progress: Progress | None = None, fetch: bool = False, query: str = "", email: str | None = None) -> RunSummary:
+              progress: Progress | None = None, fetch: bool = False, query: str = "", email: str | None = None,
+              parallel: bool = False, use_cache: bool = True) -> RunSummary:
+    """The main job. ``parallel`` maps the batches over the flow's task runner (see ``with_workers``)."""
     say = progress or (lambda message: None)
     timings: dict[str, float] = {}
     run_id = new_run_id()
@@ -106,21 +107,29 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
 
     started = time.perf_counter()
     entries = corpus_entries(Path(corpus))
-    say(f"parse: {len(entries)} files from {corpus}")
-    parsed = parse_task(entries)
-    documents = [d for item in parsed for d in item.documents]
-    failed = sum(1 for item in parsed if item.error)
-    timings["parse"] = time.perf_counter() - started
-    say(f"parse: {len(documents)} documents, {failed} files failed ({timings['parse']:.1f} s)")
+    batches = [entries[i:i + BATCH_SIZE] for i in range(0, len(entries), BATCH_SIZE)]
+    cache = WorkCache(settings().data_dir / "cache") if use_cache else None
+    say(f"parse and extract: {len(entries)} files from {corpus} in {len(batches)} batches")
+    outcomes = []
+    if parallel:  # the flow's task runner (Dask) spreads the batches
+        futures = process_batch_task.map(batches, unmapped(Path(corpus)), unmapped(all_patients), unmapped(cache))
+        for number, future in enumerate(futures, start=1):
+            outcomes.extend(future.result())
+            say(f"  batch {number}/{len(batches)} done")
+    else:
+        for number, batch in enumerate(batches, start=1):
+            outcomes.extend(process_batch_task(batch, Path(corpus), all_patients, cache))
+            say(f"  batch {number}/{len(batches)} done")
+    results = [r for outcome in outcomes for r in outcome.results]
+    rows = [row for outcome in outcomes for row in outcome.rows]
+    evidence = [line for outcome in outcomes for line in outcome.evidence]
+    documents = sum(1 for r in results if r.doc_id)
+    failed = sum(1 for r in results if r.status == "failed")
+    reused = sum(1 for outcome in outcomes if outcome.cached)
+    timings["parse+extract"] = time.perf_counter() - started
+    say(f"parse and extract: {documents} documents, {failed} failed, {len(rows)} patients; {reused} of "
+        f"{len(entries)} files unchanged and reused ({timings['parse+extract']:.1f} s)")
 
-    started = time.perf_counter()
-    say(f"extract: {len(documents)} documents")
-    extractions = extract_task(documents)
-    rows, evidence = stages.case_rows(extractions, all_patients)
-    timings["extract"] = time.perf_counter() - started
-    say(f"extract: {len(rows)} patients ({timings['extract']:.1f} s)")
-
-    results = stages.document_results(parsed, extractions, Path(corpus))
     write_run(run_dir, rows, evidence, results, None, "")
     scores = None
     if gold is not None:
@@ -132,4 +141,15 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
     publish_latest(run_dir, Path(out) / "latest")
     store_task(run_id, run_started, str(corpus), [asdict(r) for r in results if r.doc_id], rows, evidence, scores)
     say("store: predictions replaced; curations kept")
-    return RunSummary(run_id, run_dir, len(documents), failed, len(rows), scores, timings, fetched)
+    return RunSummary(run_id, run_dir, documents, failed, len(rows), scores, timings, fetched)
+
+
+def with_workers(workers: int = 1, dask_address: str | None = None):
+    """pecrs_run on a Dask cluster: a local one of ``workers`` processes, or the scheduler at ``dask_address``."""
+    if workers <= 1 and not dask_address:
+        return pecrs_run
+    from prefect_dask import DaskTaskRunner
+
+    runner = DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(
+        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
+    return pecrs_run.with_options(task_runner=runner)

@@ -1,4 +1,4 @@
-"""A rich progress bar for fetching: one bar per stage (search, records, links, full texts)."""
+"""Progress on the terminal: a run's progress lines, and a rich progress bar for fetching (one bar per stage)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,12 @@ class FetchProgressBar(FetchProgress):
     def advance(self, count: int = 1) -> None:
         if self._task is not None:
             self._bars.advance(self._task, count)
+
+
+_console = Console()
+
+
+def say_progress(message: str) -> None:
+    """One progress line of a run. It lives in an importable module so that Dask ships the flow's parameters
+    by reference (a function of ``__main__`` would be pickled by value, console lock and all)."""
+    _console.print(f"[cyan]•[/cyan] {message}", highlight=False)

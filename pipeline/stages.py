@@ -130,3 +130,40 @@ def _relative(path: str, root: Path) -> str:
     except ValueError:
         return str(path)
 
+
+
+@dataclass
+class FileOutcome:
+    """All a run keeps of one input file: its documents.csv rows, case rows and evidence lines."""
+    results: list[DocumentResult]
+    rows: list[dict]
+    evidence: list[dict]
+    cached: bool = False
+
+
+def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = False, cache=None) -> FileOutcome:
+    """Parse and extract one file, reusing the cached parse and outcome of identical content and code.
+    Outcomes with a failure are not cached: the next run tries again."""
+    sha = _content_hash(str(entry.path))
+    outcome_key = cache.extraction_key(sha, all_patients) if cache is not None and sha else None
+    if outcome_key:
+        cached = cache.get(outcome_key)
+        if cached is not None:
+            results = [DocumentResult(**{**r.__dict__, "file": _relative(str(entry.path), corpus_dir)}) for r in cached.results]
+            return FileOutcome(results, cached.rows, cached.evidence, cached=True)
+    parsed = cache.get(cache.parse_key(sha)) if outcome_key else None
+    if parsed is None:
+        parsed = parse_entry(entry)
+        if outcome_key and not parsed.error:
+            cache.put(cache.parse_key(sha), ParsedFile(parsed.path, parsed.documents))
+    parsed.path = str(entry.path)
+    extractions = [extract(document) for document in parsed.documents]
+    rows, evidence = case_rows(extractions, all_patients)
+    outcome = FileOutcome(document_results([parsed], extractions, corpus_dir), rows, evidence)
+    if outcome_key and not any(r.status == "failed" for r in outcome.results):
+        cache.put(outcome_key, outcome)
+    return outcome
+
+
+def process_batch(entries: list[CorpusEntry], corpus_dir: Path, all_patients: bool = False, cache=None) -> list[FileOutcome]:
+    return [process_file(entry, corpus_dir, all_patients, cache) for entry in entries]

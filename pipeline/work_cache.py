@@ -1,0 +1,104 @@
+"""Content-addressed cache of parses and extractions, in the data folder (not the outputs), so that a run does
+only the work that is new.
+
+A parse is keyed by the file's SHA-256 and the parser's fingerprint; an extraction by the same plus the
+extractor's fingerprint. A fingerprint is a hash of the code and data that shape the result (the source files
+of the parsers, or of the extractors with their lexicons and the spaCy model in use): editing a lexicon redoes
+extraction but not parsing, and editing one document redoes that document only. diskcache (SQLite underneath)
+makes every entry atomic and safe to share between processes, e.g. Dask workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import diskcache
+
+from pipeline.config import PROJECT_ROOT
+
+PARSER_SOURCES = ("pipeline/parsing", "pipeline/builder.py", "pipeline/segment.py", "pipeline/model.py",
+                  "pipeline/sections.py", "pipeline/ids.py", "pipeline/config.py")
+EXTRACTOR_SOURCES = ("extractors", "pipeline/stages.py", "pipeline/schema.py", "pipeline/ids.py")
+SIZE_LIMIT = 20 * 1024**3  # diskcache evicts the least recently used entries beyond this
+
+
+def _hash_tree(paths: tuple[str, ...], extra: str = "") -> str:
+    digest = hashlib.sha256(extra.encode())
+    for relative in paths:
+        root = PROJECT_ROOT / relative
+        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".jsonl", ".json")) \
+            if root.is_dir() else [root]
+        for path in files:
+            digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def parser_fingerprint() -> str:
+    from importlib.metadata import version
+
+    return _hash_tree(PARSER_SOURCES, f"pysbd {version('pysbd')} pdfplumber {version('pdfplumber')} lxml {version('lxml')}")
+
+
+@lru_cache(maxsize=1)
+def extractor_fingerprint() -> str:
+    from importlib.metadata import version
+
+    from extractors.nlp import trained_model_name
+
+    return _hash_tree(EXTRACTOR_SOURCES, f"spacy {version('spacy')} scispacy {version('scispacy')} "
+                                         f"medspacy {version('medspacy')} model {trained_model_name() or 'blank'}")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class WorkCache:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._cache: diskcache.Cache | None = None
+        self.hits = self.misses = 0
+
+    @property
+    def cache(self) -> diskcache.Cache:
+        if self._cache is None:  # opened lazily: a WorkCache travels to Dask workers unopened
+            self._cache = diskcache.Cache(str(self.folder), size_limit=SIZE_LIMIT)
+        return self._cache
+
+    def __getstate__(self) -> dict:
+        return {"folder": self.folder}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["folder"])
+
+    @staticmethod
+    def parse_key(sha: str) -> str:
+        return f"parse/{parser_fingerprint()}/{sha}"
+
+    @staticmethod
+    def extraction_key(sha: str, all_patients: bool) -> str:
+        return f"extract/{parser_fingerprint()}/{extractor_fingerprint()}/{int(all_patients)}/{sha}"
+
+    def get(self, key: str):
+        value = self.cache.get(key)
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    def put(self, key: str, value) -> None:
+        self.cache.set(key, value)
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
