@@ -126,6 +126,56 @@ app.add_typer(curate_app, name="curate")
 app.add_typer(gold_app, name="gold")
 
 
+@app.command("serve")
+def serve_schedule(
+    cron: str = typer.Option("0 3 * * 1", help="When to run, as a cron line (default: Mondays at 03:00)."),
+    interval: Optional[int] = typer.Option(None, min=1, help="Run every N seconds instead of the cron schedule."),
+    corpus: Optional[Path] = typer.Option(None, help="Corpus folder (default: the embedded corpus)."),
+    out: Optional[Path] = typer.Option(None, help="Outputs folder (default: outputs/)."),
+    gold: Optional[Path] = typer.Option(None, help="Gold table (default: gold/cases.csv)."),
+    fetch_first: bool = typer.Option(True, "--fetch/--no-fetch", help="Fetch from PubMed and PMC before each run."),
+    name: str = typer.Option("scheduled", help="The deployment's name."),
+) -> None:
+    """Serve the main flow as a Prefect deployment on a schedule (Prefect's own scheduler) until interrupted."""
+    corpus = corpus or settings().corpus_dir
+    out = out or settings().outputs_dir
+    gold = gold or settings().gold_path
+    if not corpus.is_dir():
+        fail(f"{corpus}: corpus folder not found")
+    if fetch_first:
+        _eutils_config(None)
+    from pipeline.prefect_setup import prefect_server
+
+    schedule = f"every {interval} s" if interval else f"cron {cron!r}"
+    with prefect_server() as api:
+        from pipeline.flows import pecrs_run
+
+        console.print(f"serving pecrs-run/{name} ({schedule}) on the Prefect server at {api}; Ctrl+C stops", highlight=False)
+        pecrs_run.serve(name=name, cron=None if interval else cron, interval=interval, print_starting_message=False,
+                        parameters={"corpus": str(corpus), "out": str(out), "gold": str(gold) if gold.exists() else None,
+                                    "fetch": fetch_first, "query": settings().pubmed_query})
+
+
+@app.command()
+def runs(limit: int = typer.Option(20, help="How many of the latest runs.")) -> None:
+    """The runs recorded in the store: when, how many documents and cases, and their scores."""
+    from rich.table import Table
+
+    from pipeline.store import open_store
+
+    store = open_store()
+    try:
+        recorded = store.runs(limit)
+    finally:
+        store.close()
+    table = Table("run", "started (UTC)", "finished (UTC)", "documents", "cases", "micro F1")
+    for run in recorded:
+        scores = json.loads(run.scores) if run.scores else None
+        table.add_row(run.run_id, f"{run.started_at:%Y-%m-%d %H:%M:%S}", f"{run.finished_at:%Y-%m-%d %H:%M:%S}",
+                      str(run.documents), str(run.cases), f"{scores['micro']['f1']:.3f}" if scores else "-")
+    console.print(table)
+
+
 @app.command("serve-ui")
 def serve_ui(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (default: this machine only)."),

@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from pipeline.prefect_setup import configure_prefect
 
@@ -21,7 +21,7 @@ from pipeline.config import settings  # noqa: E402
 from pipeline.corpus import CorpusEntry, corpus_entries  # noqa: E402
 from pipeline.eutils import EutilsClient, EutilsConfig, EutilsError  # noqa: E402
 from pipeline.evaluation import evaluate  # noqa: E402
-from pipeline.fetch import FetchSummary, Progress as FetchProgress, fetch_new  # noqa: E402
+from pipeline.fetch import FetchSummary, fetch_new  # noqa: E402
 from pipeline.outputs import publish_latest, write_run  # noqa: E402
 from pipeline.report import render_report  # noqa: E402
 from pipeline.store import open_store  # noqa: E402
@@ -42,19 +42,21 @@ class RunSummary:
     fetched: FetchSummary | None = None
 
 
+# a flow's ``progress`` is a Callable[[str], None] (a FetchProgress for fetching), typed Any because Prefect
+# builds a pydantic model of the parameters when a deployment runs the flow, and it cannot resolve these
 Progress = Callable[[str], None]
 
 
 @task(name="fetch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
 def fetch_task(corpus: Path, query: str, since: date | None = None, full: bool = False, email: str | None = None,
-               progress: FetchProgress | None = None) -> FetchSummary:
+               progress: Any = None) -> FetchSummary:
     with EutilsClient(EutilsConfig.from_env(email=email)) as client:
         return fetch_new(Path(corpus), client, query, since=since, full=full, progress=progress)
 
 
 @flow(name="pecrs-fetch", log_prints=False)
 def pecrs_fetch(corpus: Path, query: str, since: date | None = None, full: bool = False, email: str | None = None,
-                progress: FetchProgress | None = None) -> FetchSummary:
+                progress: Any = None) -> FetchSummary:
     """Search PubMed, store the new records and their PMC Open Access full texts in the corpus cache."""
     return fetch_task(corpus, query, since, full, email, progress)
 
@@ -85,7 +87,7 @@ def new_run_id() -> str:
 
 @flow(name="pecrs-run", log_prints=False)
 def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = False,
-              progress: Progress | None = None, fetch: bool = False, query: str = "", email: str | None = None,
+              progress: Any = None, fetch: bool = False, query: str = "", email: str | None = None,
               parallel: bool = False, use_cache: bool = True) -> RunSummary:
     """The main job. ``parallel`` maps the batches over the flow's task runner (see ``with_workers``)."""
     say = progress or (lambda message: None)

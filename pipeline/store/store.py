@@ -132,6 +132,10 @@ class Store:
                                    documents=len(documents), cases=len(cases),
                                    scores=json.dumps(scores) if scores is not None else None))
 
+    def runs(self, limit: int = 20) -> list[models.Run]:
+        with self.sessions() as session:
+            return list(session.scalars(select(models.Run).order_by(models.Run.finished_at.desc()).limit(limit)))
+
     def latest_run(self) -> models.Run | None:
         with self.sessions() as session:
             return session.scalars(select(models.Run).order_by(models.Run.finished_at.desc()).limit(1)).first()

@@ -1,0 +1,132 @@
+"""Only new work (content-addressed cache), Dask workers with the serial run's outputs, runs killed and resumed,
+and the flow served on a Prefect schedule."""
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import stages
+from pipeline.corpus import corpus_entries
+from pipeline.store import Store
+from pipeline.work_cache import WorkCache
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["adeyemi2024_labs.jats.xml", "pereira2021.xml", "authorea2023.txt", "bauer2021_noPE.txt", "xiao2019.jats.xml"]
+
+
+@pytest.fixture
+def small_corpus(tmp_path) -> Path:
+    corpus = tmp_path / "corpus" / "docs"
+    corpus.mkdir(parents=True)
+    for name in SMALL:
+        shutil.copy(ROOT / "corpus/docs" / name, corpus / name)
+    return corpus.parent
+
+
+def outcomes(corpus: Path, cache: WorkCache):
+    return stages.process_batch(corpus_entries(corpus), corpus, cache=cache)
+
+
+def test_an_unchanged_corpus_is_reused_and_a_changed_document_redone(small_corpus, tmp_path):
+    cache = WorkCache(tmp_path / "cache")
+    first = outcomes(small_corpus, cache)
+    assert not any(o.cached for o in first)
+    again = outcomes(small_corpus, cache)
+    assert all(o.cached for o in again)
+    assert [o.rows for o in again] == [o.rows for o in first] and [o.evidence for o in again] == [o.evidence for o in first]
+    edited = small_corpus / "docs" / "authorea2023.txt"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n\nA closing remark added by an editor.\n", encoding="utf-8")
+    third = outcomes(small_corpus, cache)
+    assert [Path(o.results[0].file).name for o in third if not o.cached] == ["authorea2023.txt"]
+
+
+def test_a_new_extractor_configuration_redoes_extraction_but_not_parsing(small_corpus, tmp_path, monkeypatch):
+    cache = WorkCache(tmp_path / "cache")
+    outcomes(small_corpus, cache)
+    import pipeline.work_cache as work_cache
+
+    monkeypatch.setattr(work_cache, "extractor_fingerprint", lambda: "edited-lexicon")
+    parsed = []
+    real_parse = stages.parse_entry
+    monkeypatch.setattr(stages, "parse_entry", lambda entry: parsed.append(entry) or real_parse(entry))
+    redone = outcomes(small_corpus, cache)
+    assert not any(o.cached for o in redone) and parsed == []
+    monkeypatch.setattr(work_cache, "parser_fingerprint", lambda: "edited-parser")
+    outcomes(small_corpus, cache)
+    assert len(parsed) == len(SMALL)
+
+
+def run_cli(corpus: Path, out: Path, env: dict, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--corpus", str(corpus), "--out", str(out),
+                           "--no-score", *extra], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+
+
+def isolated_env(tmp_path: Path, name: str) -> dict:
+    return {**os.environ, "PECRS_DATA": str(tmp_path / f"data-{name}"),
+            "PECRS_DATABASE_URL": f"sqlite:///{tmp_path / f'{name}.db'}"}
+
+
+@pytest.mark.slow
+def test_dask_workers_give_the_serial_outputs_byte_for_byte(small_corpus, tmp_path):
+    serial = run_cli(small_corpus, tmp_path / "serial", isolated_env(tmp_path, "serial"))
+    assert serial.returncode == 0, serial.stderr[-2000:]
+    parallel = run_cli(small_corpus, tmp_path / "dask", isolated_env(tmp_path, "dask"), "--workers", "2")
+    assert parallel.returncode == 0, parallel.stderr[-2000:]
+    for name in ("cases.csv", "evidence.jsonl", "documents.csv"):
+        assert (tmp_path / "serial/latest" / name).read_bytes() == (tmp_path / "dask/latest" / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_runs_killed_at_random_points_resume_to_the_uninterrupted_outputs(small_corpus, tmp_path):
+    reference = run_cli(small_corpus, tmp_path / "reference", isolated_env(tmp_path, "reference"))
+    assert reference.returncode == 0, reference.stderr[-2000:]
+    env = isolated_env(tmp_path, "killed")
+    chance = random.Random(20261125)
+    for _ in range(3):
+        process = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", "--corpus", str(small_corpus),
+                                    "--out", str(tmp_path / "killed"), "--no-score"], cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(chance.uniform(2.0, 25.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        store = Store(env["PECRS_DATABASE_URL"])
+        try:  # no half-written run: a recorded run holds all its cases
+            for run in store.runs():
+                assert run.cases == sum(1 for v in store.cases() if v.predicted)
+        finally:
+            store.close()
+    final = run_cli(small_corpus, tmp_path / "killed", env)
+    assert final.returncode == 0, final.stderr[-2000:]
+    for name in ("cases.csv", "evidence.jsonl", "documents.csv"):
+        assert (tmp_path / "reference/latest" / name).read_bytes() == (tmp_path / "killed/latest" / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_the_flow_runs_on_a_prefect_schedule_and_its_run_is_recorded(small_corpus, tmp_path):
+    env = isolated_env(tmp_path, "served")
+    env.pop("PREFECT_API_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--interval", "5", "--no-fetch",
+                               "--corpus", str(small_corpus), "--out", str(tmp_path / "served")],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        recorded = []
+        while time.monotonic() < deadline and not recorded:
+            time.sleep(3)
+            assert server.poll() is None, "pecrs serve stopped"
+            if Path(env["PECRS_DATABASE_URL"].removeprefix("sqlite:///")).exists():
+                store = Store(env["PECRS_DATABASE_URL"])
+                recorded = store.runs()
+                store.close()
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert recorded and recorded[0].documents == len(SMALL)
+    assert (tmp_path / "served/latest/cases.csv").exists()
