@@ -22,7 +22,7 @@ from pipeline.corpus import CorpusEntry, corpus_entries  # noqa: E402
 from pipeline.eutils import EutilsClient, EutilsConfig, EutilsError  # noqa: E402
 from pipeline.evaluation import evaluate  # noqa: E402
 from pipeline.fetch import FetchSummary, fetch_new  # noqa: E402
-from pipeline.outputs import publish_latest, write_run  # noqa: E402
+from pipeline.outputs import EvidenceSpool, publish_latest, read_evidence, write_run  # noqa: E402
 from pipeline.report import render_report  # noqa: E402
 from pipeline.store import open_store  # noqa: E402
 from pipeline.work_cache import WorkCache  # noqa: E402
@@ -63,10 +63,10 @@ def pecrs_fetch(corpus: Path, query: str, since: date | None = None, full: bool 
 
 @task(name="store", cache_policy=NO_CACHE)
 def store_task(run_id: str, started_at: datetime, corpus: str, documents: list[dict], rows: list[dict],
-               evidence: list[dict], scores: dict | None) -> None:
+               evidence_path: Path, scores: dict | None) -> None:
     store = open_store()
     try:
-        store.record_run(run_id, started_at, corpus, documents, rows, evidence, scores)
+        store.record_run(run_id, started_at, corpus, documents, rows, read_evidence(evidence_path), scores)
     finally:
         store.close()
 
@@ -76,8 +76,8 @@ def process_batch_task(entries: list[CorpusEntry], corpus: Path, all_patients: b
     return stages.process_batch(entries, corpus, all_patients, cache)
 
 
-@task(name="score")
-def score_task(gold: Path, predicted: Path, evidence: list[dict]) -> dict:
+@task(name="score", cache_policy=NO_CACHE)
+def score_task(gold: Path, predicted: Path, evidence) -> dict:
     return evaluate(gold, predicted, evidence)
 
 
@@ -112,36 +112,47 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
     batches = [entries[i:i + BATCH_SIZE] for i in range(0, len(entries), BATCH_SIZE)]
     cache = WorkCache(settings().data_dir / "cache") if use_cache else None
     say(f"parse and extract: {len(entries)} files from {corpus} in {len(batches)} batches")
-    outcomes = []
-    if parallel:  # the flow's task runner (Dask) spreads the batches
-        futures = process_batch_task.map(batches, unmapped(Path(corpus)), unmapped(all_patients), unmapped(cache))
-        for number, future in enumerate(futures, start=1):
-            outcomes.extend(future.result())
-            say(f"  batch {number}/{len(batches)} done")
-    else:
-        for number, batch in enumerate(batches, start=1):
-            outcomes.extend(process_batch_task(batch, Path(corpus), all_patients, cache))
-            say(f"  batch {number}/{len(batches)} done")
-    results = [r for outcome in outcomes for r in outcome.results]
-    rows = [row for outcome in outcomes for row in outcome.rows]
-    evidence = [line for outcome in outcomes for line in outcome.evidence]
+    results, rows, reused = [], [], 0
+    spool = EvidenceSpool(run_dir)
+
+    def keep(batch_outcomes) -> None:  # only the small parts stay in memory; evidence goes to disk
+        nonlocal reused
+        for outcome in batch_outcomes:
+            results.extend(outcome.results)
+            rows.extend(outcome.rows)
+            spool.write(outcome.evidence)
+            reused += outcome.cached
+
+    try:
+        if parallel:  # the flow's task runner (Dask) spreads the batches
+            futures = process_batch_task.map(batches, unmapped(Path(corpus)), unmapped(all_patients), unmapped(cache))
+            for number, future in enumerate(futures, start=1):
+                keep(future.result())
+                say(f"  batch {number}/{len(batches)} done")
+        else:
+            for number, batch in enumerate(batches, start=1):
+                keep(process_batch_task(batch, Path(corpus), all_patients, cache))
+                say(f"  batch {number}/{len(batches)} done")
+        spool.commit()
+    except BaseException:
+        spool.discard()
+        raise
     documents = sum(1 for r in results if r.doc_id)
     failed = sum(1 for r in results if r.status == "failed")
-    reused = sum(1 for outcome in outcomes if outcome.cached)
     timings["parse+extract"] = time.perf_counter() - started
     say(f"parse and extract: {documents} documents, {failed} failed, {len(rows)} patients; {reused} of "
         f"{len(entries)} files unchanged and reused ({timings['parse+extract']:.1f} s)")
 
-    write_run(run_dir, rows, evidence, results, None, "")
+    write_run(run_dir, rows, None, results, None, "")
     scores = None
     if gold is not None:
         started = time.perf_counter()
-        scores = score_task(Path(gold), run_dir / "cases.csv", evidence)
+        scores = score_task(Path(gold), run_dir / "cases.csv", spool.lines())
         timings["score"] = time.perf_counter() - started
         say(f"score: micro F1 {scores['micro']['f1']:.3f} ({timings['score']:.1f} s)")
-    write_run(run_dir, rows, evidence, results, scores, render_report(run_id, results, rows, scores, timings))
+    write_run(run_dir, rows, None, results, scores, render_report(run_id, results, rows, scores, timings))
     publish_latest(run_dir, Path(out) / "latest")
-    store_task(run_id, run_started, str(corpus), [asdict(r) for r in results if r.doc_id], rows, evidence, scores)
+    store_task(run_id, run_started, str(corpus), [asdict(r) for r in results if r.doc_id], rows, spool.path, scores)
     say("store: predictions replaced; curations kept")
     return RunSummary(run_id, run_dir, documents, failed, len(rows), scores, timings, fetched)
 

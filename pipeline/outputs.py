@@ -25,10 +25,50 @@ def csv_text(rows: list[dict], columns: list[str]) -> str:
     return buffer.getvalue()
 
 
-def write_run(run_dir: Path, cases: list[dict], evidence: list[dict], documents, scores: dict | None, report: str) -> None:
+class EvidenceSpool:
+    """evidence.jsonl written batch by batch (a run's evidence is its largest output; it never sits in memory
+    whole), to a temporary file renamed into place by ``commit``."""
+
+    def __init__(self, run_dir: Path):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.path = run_dir / "evidence.jsonl"
+        handle, temporary = tempfile.mkstemp(dir=run_dir, prefix=".evidence.", suffix=".tmp")
+        self._temporary = Path(temporary)
+        self._out = os.fdopen(handle, "w", encoding="utf-8", newline="")
+
+    def write(self, lines) -> None:
+        for line in lines:
+            self._out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    def commit(self) -> None:
+        self._out.flush()
+        os.fsync(self._out.fileno())
+        self._out.close()
+        os.replace(self._temporary, self.path)
+
+    def discard(self) -> None:
+        if not self._out.closed:
+            self._out.close()
+        self._temporary.unlink(missing_ok=True)
+
+    def lines(self):
+        return read_evidence(self.path)
+
+
+def read_evidence(path: Path):
+    """The lines of an evidence.jsonl, one at a time."""
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            yield json.loads(line)
+
+
+def write_run(run_dir: Path, cases: list[dict], evidence: list[dict] | None, documents, scores: dict | None,
+              report: str) -> None:
+    """The run's files; ``evidence`` None when an EvidenceSpool has written it already."""
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "cases.csv", csv_text(cases, COLUMNS))
-    atomic_write_text(run_dir / "evidence.jsonl", "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in evidence))
+    if evidence is not None:
+        atomic_write_text(run_dir / "evidence.jsonl", "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in evidence))
     atomic_write_text(run_dir / "documents.csv", csv_text([asdict(d) for d in documents], DOCUMENT_COLUMNS))
     if scores is not None:
         atomic_write_text(run_dir / "scores.json", json.dumps(scores, indent=2, ensure_ascii=False) + "\n")

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field as dataclass_field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterable
 
 from alembic import command
 from alembic.config import Config
@@ -105,10 +106,11 @@ class Store:
 
     # -- runs --------------------------------------------------------------------------------------
     def record_run(self, run_id: str, started_at: datetime, corpus: str, documents: list[dict], cases: list[dict],
-                   evidence: list[dict], scores: dict | None) -> None:
+                   evidence: Iterable[dict], scores: dict | None) -> None:
         """Replace the predictions with this run's, in one transaction: a run killed before the commit
-        leaves the store exactly as it was."""
-        by_cell = {(line["case_id"], line["field"]): line for line in evidence}
+        leaves the store exactly as it was. ``evidence`` may be a stream (read once, case by case): its lines
+        come in the order of ``cases``, each case's together, as a run writes them."""
+        lines = _Lookahead(iter(evidence))
         with self.sessions.begin() as session:
             for document in documents:
                 session.merge(models.Document(
@@ -122,12 +124,17 @@ class Store:
                     case_id=row["case_id"], doc_id=row.get("doc_id", ""), pmid=row.get("pmid", "") or "",
                     pmcid=row.get("pmcid", "") or "", doi=row.get("doi", "") or "",
                     patient_label=row.get("patient_label", "") or "", in_latest_run=True, run_id=run_id))
+                cited = lines.take_while(lambda line: line["case_id"] == row["case_id"])
+                by_field = {}
+                for line in cited:
+                    by_field.setdefault(line["field"], line)
                 for name in SCORED_FIELDS:
                     value = row.get(name, "") or ""
                     if value:
-                        line = by_cell.get((row["case_id"], name), {})
                         session.add(models.Prediction(case_id=row["case_id"], field=name, value=value,
-                                                      evidence=json.dumps(_evidence_of(line)), run_id=run_id))
+                                                      evidence=json.dumps(_evidence_of(by_field.get(name, {}))),
+                                                      run_id=run_id))
+                session.flush()
             session.add(models.Run(run_id=run_id, started_at=started_at, finished_at=_now(), corpus=corpus,
                                    documents=len(documents), cases=len(cases),
                                    scores=json.dumps(scores) if scores is not None else None))
@@ -263,6 +270,23 @@ class Store:
             decision = session.get(models.Curation, decision.id)
             decision.withdrawn_at, decision.withdrawn_by = _now(), by.strip()
         return decision
+
+
+class _Lookahead:
+    """An iterator whose next item can be looked at before it is taken."""
+
+    _END = object()
+
+    def __init__(self, items):
+        self._items = items
+        self._next = next(items, self._END)
+
+    def take_while(self, wanted) -> list:
+        taken = []
+        while self._next is not self._END and wanted(self._next):
+            taken.append(self._next)
+            self._next = next(self._items, self._END)
+        return taken
 
 
 def _current_decisions(session: Session) -> dict[tuple[str, str], models.Curation]:
