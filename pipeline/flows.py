@@ -114,10 +114,11 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
     say(f"parse and extract: {len(entries)} files from {corpus} in {len(batches)} batches")
     results, rows, reused = [], [], 0
     spool = EvidenceSpool(run_dir)
+    case_ids = stages.CaseIdRegistry()
 
     def keep(batch_outcomes) -> None:  # only the small parts stay in memory; evidence goes to disk
         nonlocal reused
-        for outcome in batch_outcomes:
+        for outcome in map(case_ids.unique, batch_outcomes):
             results.extend(outcome.results)
             rows.extend(outcome.rows)
             spool.write(outcome.evidence)

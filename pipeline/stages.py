@@ -167,3 +167,35 @@ def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = Fals
 
 def process_batch(entries: list[CorpusEntry], corpus_dir: Path, all_patients: bool = False, cache=None) -> list[FileOutcome]:
     return [process_file(entry, corpus_dir, all_patients, cache) for entry in entries]
+
+
+class CaseIdRegistry:
+    """Keeps case ids unique across a run. Two articles of one first author and year both give "wang2021-1";
+    the first in corpus order keeps it, the next becomes "wang2021b-1", then "wang2021c-1", like citations."""
+
+    def __init__(self):
+        self._owner: dict[str, str] = {}  # case_id -> source
+        self._renamed: dict[tuple[str, str], str] = {}  # (source, case_id) -> unique case_id
+
+    def unique(self, outcome: FileOutcome) -> FileOutcome:
+        # a source is a document of a file: two files of one article (its record and a PDF) are two sources
+        file = outcome.results[0].file if outcome.results else ""
+        renames: dict[str, str] = {}
+        for row in outcome.rows:
+            renames[row["case_id"]] = self._unique(f"{row['doc_id']}|{file}", row["case_id"])
+        if all(old == new for old, new in renames.items()):
+            return outcome
+        rows = [{**row, "case_id": renames[row["case_id"]]} for row in outcome.rows]
+        evidence = [{**line, "case_id": renames.get(line["case_id"], line["case_id"])} for line in outcome.evidence]
+        return FileOutcome(outcome.results, rows, evidence, outcome.cached)
+
+    def _unique(self, source: str, case_id: str) -> str:
+        key = (source, case_id)
+        if key not in self._renamed:
+            candidate, letter = case_id, ord("b")
+            stem, _, number = case_id.rpartition("-")
+            while self._owner.setdefault(candidate, source) != source:
+                candidate = f"{stem}{chr(letter)}-{number}" if stem else f"{case_id}{chr(letter)}"
+                letter += 1
+            self._renamed[key] = candidate
+        return self._renamed[key]

@@ -44,3 +44,20 @@ def test_all_patients_writes_every_patient_with_zero_sessions_where_no_exchange(
     assert third["pe_sessions"] == "0" and third["other_purification"] == "crrt;hemoadsorption"
     cited = {(line["case_id"], line["field"]) for line in evidence}
     assert (third["case_id"], "pe_sessions") in cited
+
+
+def test_case_ids_stay_unique_across_articles_of_one_author_and_year():
+    from pipeline.stages import CaseIdRegistry, FileOutcome
+
+    def outcome(doc_id: str, *case_ids: str) -> FileOutcome:
+        return FileOutcome([], [{"case_id": c, "doc_id": doc_id} for c in case_ids],
+                           [{"case_id": c, "field": "sex"} for c in case_ids])
+
+    registry = CaseIdRegistry()
+    first = registry.unique(outcome("doi:a", "wang2021-1", "wang2021-2"))
+    second = registry.unique(outcome("doi:b", "wang2021-1"))
+    third = registry.unique(outcome("doi:c", "wang2021-1"))
+    again = registry.unique(outcome("doi:b", "wang2021-1"))
+    assert [r["case_id"] for r in first.rows] == ["wang2021-1", "wang2021-2"]
+    assert [r["case_id"] for r in second.rows] == ["wang2021b-1"] and second.evidence[0]["case_id"] == "wang2021b-1"
+    assert [r["case_id"] for r in third.rows] == ["wang2021c-1"] and [r["case_id"] for r in again.rows] == ["wang2021b-1"]

@@ -1,0 +1,107 @@
+"""Scale: `pecrs run` on corpora of 100, 1,000 and 10,000 documents made by re-identifying copies of the corpus
+documents (each copy gets its own DOI, so nothing is shared through the cache), with 1 and 2 workers, and a no-op
+re-run of the largest. Prints wall time, the flow's parse-and-extract time, documents/s, the 10k/1k time ratio,
+the re-run fraction and the peak RSS of the whole process tree (Dask workers included).
+Usage: python bench/scale.py [--sizes 100,1000,10000] [--workers 1,2] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+DOI = re.compile(rb"10\.\d{4,9}/[A-Za-z0-9.\-_/]+?(?=[\s<\"',;)]|$)")
+
+
+def build_corpus(folder: Path, size: int) -> None:
+    """``size`` copies of the embedded corpus documents (PDFs aside), each re-identified."""
+    sources = sorted(p for p in (ROOT / "corpus/docs").iterdir() if p.suffix in (".xml", ".txt"))
+    docs = folder / "docs"
+    docs.mkdir(parents=True)
+    for i in range(size):
+        source = sources[i % len(sources)]
+        data = DOI.sub(f"10.5555/scale.{i}".encode(), source.read_bytes())
+        # a document without a DOI still differs from its other copies, by a trailing line or comment
+        data += f"\n<!-- copy {i} -->\n".encode() if source.suffix == ".xml" else f"\n\nCopy {i}.\n".encode()
+        (docs / f"{i:05d}-{source.name}").write_bytes(data)
+
+
+def timed_run(corpus: Path, out: Path, data: Path, workers: int) -> dict:
+    env = {**os.environ, "PECRS_DATA": str(data), "PECRS_DATABASE_URL": f"sqlite:///{data / 'pecrs.db'}",
+           "COLUMNS": "300"}  # rich wraps at the terminal's width; the timing line is read back in one piece
+    command = [sys.executable, "-m", "pipeline.cli", "run", "--corpus", str(corpus), "--out", str(out), "--no-score",
+               "--workers", str(workers)]
+    started = time.perf_counter()
+    process = psutil.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    output: list[str] = []
+    while process.poll() is None:
+        try:
+            tree = [process] + process.children(recursive=True)
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.5)
+    output.append(process.stdout.read())
+    seconds = time.perf_counter() - started
+    text = "".join(output)
+    if process.returncode != 0:
+        sys.exit(f"pecrs run failed ({process.returncode}):\n{text[-3000:]}")
+    flow = re.search(r"parse and extract: .*?\((\d+(?:\.\d+)?) s\)", text)
+    return {"seconds": seconds, "flow_seconds": float(flow.group(1)) if flow else float("nan"), "peak_mb": peak / 2**20}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--keep", type=Path, help="Build the corpora here and keep them (default: a temporary folder).")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    workers = [int(w) for w in args.workers.split(",")]
+    base = args.keep or Path(tempfile.mkdtemp(prefix="pecrs-scale-"))
+    results: dict[tuple[int, int], dict] = {}
+    try:
+        for size in sizes:
+            corpus = base / f"corpus-{size}"
+            if not corpus.exists():
+                build_corpus(corpus, size)
+            for n in workers:
+                data = base / f"data-{size}-{n}"
+                shutil.rmtree(data, ignore_errors=True)
+                figures = timed_run(corpus, base / f"out-{size}-{n}", data, n)
+                results[(size, n)] = figures
+                print(f"{size:6d} documents, {n} worker(s): {figures['seconds']:7.1f} s wall, parse+extract "
+                      f"{figures['flow_seconds']:7.1f} s, {size / figures['seconds']:6.1f} docs/s wall, "
+                      f"{size / figures['flow_seconds']:6.1f} docs/s parse+extract, peak RSS {figures['peak_mb']:6.0f} MB",
+                      flush=True)
+        largest = max(sizes)
+        for n in workers:
+            again = timed_run(base / f"corpus-{largest}", base / f"out-{largest}-{n}-again", base / f"data-{largest}-{n}", n)
+            full = results[(largest, n)]
+            print(f"no-op re-run of {largest} documents, {n} worker(s): {again['seconds']:.1f} s wall "
+                  f"({again['seconds'] / full['seconds']:.1%} of the full run), parse+extract {again['flow_seconds']:.1f} s "
+                  f"({again['flow_seconds'] / full['flow_seconds']:.1%}), peak RSS {again['peak_mb']:.0f} MB", flush=True)
+        if 1000 in sizes and 10000 in sizes:
+            for n in workers:
+                small, large = results[(1000, n)], results[(10000, n)]
+                print(f"{n} worker(s): 10k/1k time ratio {large['seconds'] / small['seconds']:.2f} wall, "
+                      f"{large['flow_seconds'] / small['flow_seconds']:.2f} parse+extract; "
+                      f"peak RSS ratio {large['peak_mb'] / small['peak_mb']:.2f}")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
