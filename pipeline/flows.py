@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pipeline.prefect_setup import configure_prefect
 
@@ -40,11 +40,6 @@ class RunSummary:
     scores: dict | None
     timings: dict[str, float]
     fetched: FetchSummary | None = None
-
-
-# a flow's ``progress`` is a Callable[[str], None] (a FetchProgress for fetching), typed Any because Prefect
-# builds a pydantic model of the parameters when a deployment runs the flow, and it cannot resolve these
-Progress = Callable[[str], None]
 
 
 @task(name="fetch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
@@ -89,7 +84,9 @@ def new_run_id() -> str:
 def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = False,
               progress: Any = None, fetch: bool = False, query: str = "", email: str | None = None,
               parallel: bool = False, use_cache: bool = True) -> RunSummary:
-    """The main job. ``parallel`` maps the batches over the flow's task runner (see ``with_workers``)."""
+    """The main job. ``parallel`` maps the batches over the flow's task runner (see ``with_workers``).
+    ``progress`` is a Callable[[str], None], typed Any: a deployment's run validates the parameters with a
+    pydantic model, which cannot resolve that annotation."""
     say = progress or (lambda message: None)
     timings: dict[str, float] = {}
     run_id = new_run_id()
