@@ -24,6 +24,7 @@ from pipeline.evaluation import evaluate  # noqa: E402
 from pipeline.fetch import FetchSummary, fetch_new  # noqa: E402
 from pipeline.outputs import EvidenceSpool, publish_latest, read_evidence, write_run  # noqa: E402
 from pipeline.report import render_report  # noqa: E402
+from pipeline.report_html import write_summary  # noqa: E402
 from pipeline.store import open_store  # noqa: E402
 from pipeline.work_cache import WorkCache  # noqa: E402
 
@@ -149,6 +150,10 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
         timings["score"] = time.perf_counter() - started
         say(f"score: micro F1 {scores['micro']['f1']:.3f} ({timings['score']:.1f} s)")
     write_run(run_dir, rows, None, results, scores, render_report(run_id, results, rows, scores, timings))
+    started = time.perf_counter()
+    write_summary(run_dir, rows, read_evidence(run_dir / "evidence.jsonl"), scores, run_id)
+    timings["summary"] = time.perf_counter() - started
+    say(f"summary: report.html and summary.json ({timings['summary']:.1f} s)")
     publish_latest(run_dir, Path(out) / "latest")
     store_task(run_id, run_started, str(corpus), [asdict(r) for r in results if r.doc_id], rows, spool.path, scores)
     say("store: predictions replaced; curations kept")

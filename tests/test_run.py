@@ -21,9 +21,9 @@ def run_dir(tmp_path_factory):
     return out
 
 
-def test_latest_holds_the_five_outputs(run_dir):
+def test_latest_holds_every_output(run_dir):
     latest = run_dir / "latest"
-    for name in ("cases.csv", "evidence.jsonl", "documents.csv", "scores.json", "report.md"):
+    for name in ("cases.csv", "evidence.jsonl", "documents.csv", "scores.json", "report.md", "report.html", "summary.json"):
         assert (latest / name).stat().st_size > 0, name
 
 
@@ -132,3 +132,10 @@ def test_a_correction_made_on_the_page_survives_a_re_run_of_the_pipeline(run_dir
     assert CliRunner().invoke(app, ["export", str(tmp_path / "final.csv")]).exit_code == 0
     final = {r["case_id"]: r for r in csv.DictReader(open(tmp_path / "final.csv", encoding="utf-8"))}
     assert final[case_id]["pe_sessions"] == corrected and "pe_sessions" in final[case_id]["curated_fields"]
+
+
+def test_summary_json_pairs_the_markers_of_cases_csv(run_dir):
+    summary = json.loads((run_dir / "latest/summary.json").read_text(encoding="utf-8"))
+    rows = list(csv.DictReader(open(run_dir / "latest/cases.csv", encoding="utf-8")))
+    pairs = [r["case_id"] for r in rows if r["il6_pre"] and r["il6_post"] and float(r["il6_pre"]) > 0]
+    assert summary["markers"]["il6"]["n_pairs"] == len(pairs) and sorted(summary["markers"]["il6"]["case_ids"]) == sorted(pairs)

@@ -260,3 +260,22 @@ def test_browser_correction_survives_a_rerun(store, tmp_path):
     [curation] = store.curations()
     assert (curation["by"], curation["why"], curation["curated_value"], curation["predicted_value"]) == \
         ("Ana Curator", "Table 2 gives grade 3", "3", "4")
+
+
+def test_the_latest_report_is_served_with_its_own_policy(client, store, tmp_path, monkeypatch):
+    from pipeline.config import settings
+
+    monkeypatch.setenv("PECRS_OUTPUTS", str(tmp_path / "outputs"))
+    settings.cache_clear()
+    try:
+        missing = client.get("/report")
+        assert missing.status_code == 404 and "No evidence summary yet" in missing.text
+        run_dir = tmp_path / "outputs" / store.latest_run().run_id
+        run_dir.mkdir(parents=True)
+        (run_dir / "report.html").write_text("<h1>Evidence summary</h1><img src='data:image/png;base64,AA=='>")
+        served = client.get("/report")
+        assert served.status_code == 200 and "<h1>Evidence summary</h1>" in served.text
+        assert "img-src data:" in served.headers["content-security-policy"]
+        assert "img-src 'self'" in client.get("/").headers["content-security-policy"]
+    finally:
+        settings.cache_clear()

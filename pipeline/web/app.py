@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.templating import Jinja2Templates
 
+from pipeline.config import settings
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS
 from pipeline.store import CurationError, Store, open_store
 
@@ -27,6 +28,11 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+
+
+# report.html has no scripts or forms, but its figures are data: images, which the policy above refuses
+REPORT_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
+                 "frame-ancestors 'none'; base-uri 'none'")
 
 
 def case_url(case_id: str) -> str:
@@ -91,7 +97,8 @@ def create_app(store: Store, secret_key: str | None = None) -> FastAPI:
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():  # a route's own policy (the report's) is kept
+            response.headers.setdefault(name, value)
         return response
 
     def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -171,6 +178,15 @@ def create_app(store: Store, secret_key: str | None = None) -> FastAPI:
             case_id = error.get("case_id") or error.get("predicted_case_id") or error.get("gold_case_id") or ""
             errors.append({**error, "case_id": case_id, "linked": case_id in known})
         return render(request, "scores.html", run=run, report=report, errors=errors)
+
+    @app.get("/report", response_class=HTMLResponse)
+    def report() -> HTMLResponse:
+        """The latest run's evidence summary, as pecrs run wrote it to outputs/<run_id>/report.html."""
+        run = store.latest_run()
+        path = settings().outputs_dir / run.run_id / "report.html" if run is not None else None
+        if path is None or not path.is_file():
+            raise HTTPException(404, "No evidence summary yet: the latest run has no report.html (run `pecrs run`).")
+        return HTMLResponse(path.read_text(encoding="utf-8"), headers={"Content-Security-Policy": REPORT_POLICY})
 
     return app
 
