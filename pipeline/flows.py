@@ -67,6 +67,17 @@ def store_task(run_id: str, started_at: datetime, corpus: str, documents: list[d
         store.close()
 
 
+@task(name="summary", cache_policy=NO_CACHE)
+def summary_task(run_dir: Path, run_id: str, scores: dict | None) -> None:
+    """report.html and summary.json over the final case table: this run's predictions with the curations."""
+    store = open_store()
+    try:
+        rows = store.table()
+    finally:
+        store.close()
+    write_summary(run_dir, rows, read_evidence(run_dir / "evidence.jsonl"), scores, run_id)
+
+
 @task(name="parse and extract", cache_policy=NO_CACHE)
 def process_batch_task(entries: list[CorpusEntry], corpus: Path, all_patients: bool, cache: WorkCache | None):
     return stages.process_batch(entries, corpus, all_patients, cache)
@@ -150,13 +161,13 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
         timings["score"] = time.perf_counter() - started
         say(f"score: micro F1 {scores['micro']['f1']:.3f} ({timings['score']:.1f} s)")
     write_run(run_dir, rows, None, results, scores, render_report(run_id, results, rows, scores, timings))
-    started = time.perf_counter()
-    write_summary(run_dir, rows, read_evidence(run_dir / "evidence.jsonl"), scores, run_id)
-    timings["summary"] = time.perf_counter() - started
-    say(f"summary: report.html and summary.json ({timings['summary']:.1f} s)")
-    publish_latest(run_dir, Path(out) / "latest")
     store_task(run_id, run_started, str(corpus), [asdict(r) for r in results if r.doc_id], rows, spool.path, scores)
     say("store: predictions replaced; curations kept")
+    started = time.perf_counter()
+    summary_task(run_dir, run_id, scores)
+    timings["summary"] = time.perf_counter() - started
+    say(f"summary: report.html and summary.json over the curated case table ({timings['summary']:.1f} s)")
+    publish_latest(run_dir, Path(out) / "latest")
     return RunSummary(run_id, run_dir, documents, failed, len(rows), scores, timings, fetched)
 
 
