@@ -97,7 +97,7 @@ def test_a_curator_correction_survives_a_re_run_of_the_pipeline(run_dir, tmp_pat
 
 @pytest.mark.browser
 def test_a_correction_made_on_the_page_survives_a_re_run_of_the_pipeline(run_dir, tmp_path):
-    from test_web import CHROMIUM, CHROMIUM_ARGS, _browser, serving
+    from browser import CHROMIUM, CHROMIUM_ARGS, require_browser, serving
     from typer.testing import CliRunner
 
     from pipeline.cli import app
@@ -105,7 +105,7 @@ def test_a_correction_made_on_the_page_survives_a_re_run_of_the_pipeline(run_dir
     from pipeline.store import open_store
     from pipeline.web import create_app
 
-    sync_playwright = _browser()
+    sync_playwright = require_browser()
     store = open_store()
     case_id = sorted(v.case_id for v in store.cases() if v.predicted)[-1]
     predicted = store.case(case_id).cells["pe_sessions"].predicted

@@ -2,19 +2,21 @@
 report.html self-contained, every case linked to its evidence, and drawn by a real browser."""
 
 import json
-import os
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from scipy.stats import wilcoxon
 
 from pipeline.report_html import anchor, render_report_html, write_summary
-from pipeline.summary import delay_bin, paired_values, percent_change, summarize, wilcoxon_p
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+from pipeline.summary import (
+    delay_bin,
+    paired_values,
+    percent_change,
+    summarize,
+    wilcoxon_p,
+)
 
 
 def _row(case_id: str, doc: str = "doi:10.5555/sum.2022.1", **cells) -> dict:
@@ -187,25 +189,9 @@ def test_write_summary_writes_both_files(written, summary):
     assert sorted(p.name for p in written.iterdir()) == ["report.html", "summary.json"]  # no temporary left
 
 
-def _browser():
-    """Playwright's sync API and Debian's Chromium; missing ones skip the test, but never under CI."""
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "the playwright package is not installed"
-    if reason is None and not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium, or `make browser`)"
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test cannot run under CI: {reason}")
-        pytest.skip(reason)
-    return sync_playwright
-
-
 @pytest.mark.browser
 def test_browser_draws_the_report(written, tmp_path):
-    sync_playwright = _browser()
+    sync_playwright = require_browser()
     errors: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

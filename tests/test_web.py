@@ -2,17 +2,13 @@
 that survives a re-run."""
 
 import html
-import os
 import re
-import socket
-import threading
-import time
 import warnings
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, require_browser, serving
 
 from pipeline.store import Store
 from pipeline.web import create_app
@@ -21,9 +17,6 @@ with warnings.catch_warnings():  # starlette warns that httpx will give way to h
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 DOC = "doi:10.5555/web.2024.1"
 SENTENCE = "A 54-year-old man developed grade 4 CRS on day 2 after axi-cel."
 
@@ -169,44 +162,6 @@ def test_undo_history_and_flags_after_a_rerun(client, store):
     assert '<tr id="crs_grade" class="flagged">' in page and "badge flag" in page
 
 
-def _browser():
-    """Playwright's sync API and Debian's Chromium; missing ones skip the test, but never under CI."""
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "the playwright package is not installed"
-    if reason is None and not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium, or `make browser`)"
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test cannot run under CI: {reason}")
-        pytest.skip(reason)
-    return sync_playwright
-
-
-@contextmanager
-def serving(app):
-    """uvicorn in a thread on a free port of 127.0.0.1."""
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
 def _screenshot(page, path: Path) -> None:
     page.screenshot(path=str(path), full_page=True)
     data = path.read_bytes()
@@ -215,7 +170,7 @@ def _screenshot(page, path: Path) -> None:
 
 @pytest.mark.browser
 def test_browser_correction_survives_a_rerun(store, tmp_path):
-    sync_playwright = _browser()
+    sync_playwright = require_browser()
     with serving(create_app(store)) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
