@@ -216,6 +216,11 @@ def _evidence_by_case(evidence: Iterable[dict], case_ids: set[str]) -> dict[str,
     return found
 
 
+# the evidence section quotes every value of at most this many cases (10,000 cases made a 100 MB page); the
+# others' evidence is in evidence.jsonl beside the report
+EVIDENCE_CASES = 1000
+
+
 def _case_entries(rows: list[dict], evidence: dict[str, dict[str, list[dict]]]) -> list[dict]:
     """Per case: each reported field with its value and evidence lines, in the table's column order."""
     entries = []
@@ -225,6 +230,7 @@ def _case_entries(rows: list[dict], evidence: dict[str, dict[str, list[dict]]]) 
         fields = [{"name": f, "value": cell(row, f), "evidence": lines.get(f, [])}
                   for f in SCORED_FIELDS if cell(row, f) or lines.get(f)]
         entries.append({"case_id": case_id, "anchor": anchor(case_id), "row": row, "fields": fields,
+                        "has_evidence": len(entries) < EVIDENCE_CASES,
                         "curated": set(filter(None, cell(row, "curated_fields").split(";"))),
                         "flagged": set(filter(None, cell(row, "flagged_fields").split(";")))})
     return entries
@@ -258,7 +264,9 @@ def _render(summary: dict, rows: list[dict], evidence: Iterable[dict], scores: d
             figures["scores"] = figure_scores(scores)
     return _environment().get_template("report.html").render(
         run_id=run_id, summary=summary, rows=rows, figures=figures, scores=scores,
-        errors=_errors(scores, case_ids), cases=_case_entries(rows, _evidence_by_case(evidence, case_ids)),
+        errors=_errors(scores, case_ids),
+        cases=_case_entries(rows, _evidence_by_case(evidence, {cell(r, "case_id") for r in rows[:EVIDENCE_CASES]})),
+        evidence_cases=EVIDENCE_CASES,
         labels=LABELS, cohort_groups=COHORT_GROUPS, case_columns=CASE_TABLE, not_stated=NOT_STATED)
 
 
