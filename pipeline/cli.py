@@ -151,9 +151,12 @@ def serve_schedule(
         from pipeline.flows import pecrs_run
 
         console.print(f"serving pecrs-run/{name} ({schedule}) on the Prefect server at {api}; Ctrl+C stops", highlight=False)
-        pecrs_run.serve(name=name, cron=None if interval else cron, interval=interval, print_starting_message=False,
-                        parameters={"corpus": str(corpus), "out": str(out), "gold": str(gold) if gold.exists() else None,
-                                    "fetch": fetch_first, "query": settings().pubmed_query})
+        try:
+            pecrs_run.serve(name=name, cron=None if interval else cron, interval=interval, print_starting_message=False,
+                            parameters={"corpus": str(corpus), "out": str(out), "gold": str(gold) if gold.exists() else None,
+                                        "fetch": fetch_first, "query": settings().pubmed_query})
+        except KeyboardInterrupt:
+            console.print("stopped serving", highlight=False)
 
 
 @app.command()

@@ -5,9 +5,11 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -112,21 +114,31 @@ def test_runs_killed_at_random_points_resume_to_the_uninterrupted_outputs(small_
 def test_the_flow_runs_on_a_prefect_schedule_and_its_run_is_recorded(small_corpus, tmp_path):
     env = isolated_env(tmp_path, "served")
     env.pop("PREFECT_API_URL", None)
+    # a session of its own, so that the Prefect server it starts is stopped with it
     server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--interval", "5", "--no-fetch",
                                "--corpus", str(small_corpus), "--out", str(tmp_path / "served")],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
     try:
         deadline = time.monotonic() + 240
         recorded = []
-        while time.monotonic() < deadline and not recorded:
+        latest = tmp_path / "served/latest/cases.csv"
+        while time.monotonic() < deadline and not (recorded and latest.exists()):
             time.sleep(3)
             assert server.poll() is None, "pecrs serve stopped"
-            if Path(env["PECRS_DATABASE_URL"].removeprefix("sqlite:///")).exists():
-                store = Store(env["PECRS_DATABASE_URL"])
-                recorded = store.runs()
-                store.close()
-    finally:
-        server.terminate()
-        server.wait(30)
-    assert recorded and recorded[0].documents == len(SMALL)
+            database = Path(env["PECRS_DATABASE_URL"].removeprefix("sqlite:///"))
+            if database.exists():  # read only: the served run owns the store
+                with closing(sqlite3.connect(database, timeout=10)) as connection:
+                    try:
+                        recorded = connection.execute("SELECT documents FROM runs").fetchall()
+                    except sqlite3.OperationalError:  # not created yet
+                        recorded = []
+    finally:  # the serving process, its Prefect server and any flow run in progress
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(10)
+    assert recorded and recorded[0][0] == len(SMALL)
     assert (tmp_path / "served/latest/cases.csv").exists()

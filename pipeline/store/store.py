@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field as dataclass_field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, delete, event, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.schema import COLUMNS, FIELD_BY_NAME, IDENTITY_COLUMNS, SCORED_FIELDS, InvalidValue, normalize_cell
@@ -97,9 +99,18 @@ class Store:
     def _migrate(self) -> None:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as connection:
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                return
+            except OperationalError:
+                # another process (a served run, the web page) was migrating the same new database: once it
+                # has, the upgrade finds nothing left to do
+                if attempt == 4:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
 
     def close(self) -> None:
         self.engine.dispose()
