@@ -5,7 +5,6 @@ The Prefect flow (pipeline.flows) wraps these as tasks; tests call them directly
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from pipeline.corpus import CorpusEntry
 from pipeline.model import Document
 from pipeline.parsing import ParseError, parse_file
 from pipeline.schema import COLUMNS, SCORED_FIELDS
+from pipeline.work_cache import file_sha256
 
 
 @dataclass
@@ -96,12 +96,14 @@ def evidence_line(document: Document, case_id: str, name: str, finding) -> dict:
     return line
 
 
-def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path) -> list[DocumentResult]:
+def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path,
+                     hashes: dict[str, str] | None = None) -> list[DocumentResult]:
+    """documents.csv rows; ``hashes`` gives the files' SHA-256 where the caller has it already."""
     results = []
     by_doc = {id(e.document): e for e in extractions}
     for item in parsed:
         name = _relative(item.path, corpus_dir)
-        digest = _content_hash(item.path)
+        digest = (hashes or {}).get(item.path) or _content_hash(item.path)
         if item.error:
             results.append(DocumentResult("", name, "", "", "failed", item.error, content_hash=digest))
             continue
@@ -119,7 +121,7 @@ def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path) ->
 
 def _content_hash(path: str) -> str:
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return file_sha256(Path(path))
     except OSError:
         return ""
 
@@ -159,7 +161,7 @@ def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = Fals
     parsed.path = str(entry.path)
     extractions = [extract(document) for document in parsed.documents]
     rows, evidence = case_rows(extractions, all_patients)
-    outcome = FileOutcome(document_results([parsed], extractions, corpus_dir), rows, evidence)
+    outcome = FileOutcome(document_results([parsed], extractions, corpus_dir, {parsed.path: sha}), rows, evidence)
     if outcome_key and not any(r.status == "failed" for r in outcome.results):
         cache.put(outcome_key, outcome)
     return outcome
