@@ -1,8 +1,11 @@
 """Scale: `pecrs run` on corpora of 100, 1,000 and 10,000 documents made by re-identifying copies of the corpus
 documents (each copy gets its own DOI, so nothing is shared through the cache), with 1 and 2 workers, and a no-op
-re-run of the largest. Prints wall time, the flow's parse-and-extract time, documents/s, the 10k/1k time ratio,
+re-run of each size. Prints wall time, the flow's parse-and-extract time, documents/s, the 10k/1k time ratio,
 the re-run fraction and the peak RSS of the whole process tree (Dask workers included).
-Usage: python bench/scale.py [--sizes 100,1000,10000] [--workers 1,2] [--keep DIR]
+
+`pecrs run` alone starts Prefect's ephemeral API server, 10-15 s on this machine whatever the corpus. With
+--prefect-server every run talks to one server started for the benchmark, as the runs of `pecrs serve` do.
+Usage: python bench/scale.py [--sizes 100,1000,10000] [--workers 1,2] [--keep DIR] [--prefect-server]
 """
 
 from __future__ import annotations
@@ -15,11 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.prefect_setup import prefect_server  # noqa: E402
 DOI = re.compile(rb"10\.\d{4,9}/[A-Za-z0-9.\-_/]+?(?=[\s<\"',;)]|$)")
 
 
@@ -57,8 +64,10 @@ def timed_run(corpus: Path, out: Path, data: Path, workers: int) -> dict:
     text = "".join(output)
     if process.returncode != 0:
         sys.exit(f"pecrs run failed ({process.returncode}):\n{text[-3000:]}")
-    flow = re.search(r"parse and extract: .*?\((\d+(?:\.\d+)?) s\)", text)
-    return {"seconds": seconds, "flow_seconds": float(flow.group(1)) if flow else float("nan"), "peak_mb": peak / 2**20}
+    stages = {name: float(m.group(1)) if (m := re.search(rf"• {name}: .*?\((\d+(?:\.\d+)?) s\)", text)) else float("nan")
+              for name in ("parse and extract", "store", "summary")}
+    return {"seconds": seconds, "flow_seconds": stages["parse and extract"], "store_seconds": stages["store"],
+            "summary_seconds": stages["summary"], "peak_mb": peak / 2**20}
 
 
 def main() -> None:
@@ -66,7 +75,16 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--keep", type=Path, help="Build the corpora here and keep them (default: a temporary folder).")
+    parser.add_argument("--prefect-server", action="store_true",
+                        help="Run against one Prefect server started for the benchmark, not an ephemeral one per run.")
     args = parser.parse_args()
+    if args.prefect_server:
+        os.environ.pop("PREFECT_API_URL", None)
+    with prefect_server() if args.prefect_server else nullcontext():
+        measure(args)
+
+
+def measure(args) -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     workers = [int(w) for w in args.workers.split(",")]
     base = args.keep or Path(tempfile.mkdtemp(prefix="pecrs-scale-"))
@@ -85,13 +103,14 @@ def main() -> None:
                       f"{figures['flow_seconds']:7.1f} s, {size / figures['seconds']:6.1f} docs/s wall, "
                       f"{size / figures['flow_seconds']:6.1f} docs/s parse+extract, peak RSS {figures['peak_mb']:6.0f} MB",
                       flush=True)
-        largest = max(sizes)
-        for n in workers:
-            again = timed_run(base / f"corpus-{largest}", base / f"out-{largest}-{n}-again", base / f"data-{largest}-{n}", n)
-            full = results[(largest, n)]
-            print(f"no-op re-run of {largest} documents, {n} worker(s): {again['seconds']:.1f} s wall "
-                  f"({again['seconds'] / full['seconds']:.1%} of the full run), parse+extract {again['flow_seconds']:.1f} s "
-                  f"({again['flow_seconds'] / full['flow_seconds']:.1%}), peak RSS {again['peak_mb']:.0f} MB", flush=True)
+        for size in sizes:
+            for n in workers:
+                again = timed_run(base / f"corpus-{size}", base / f"out-{size}-{n}-again", base / f"data-{size}-{n}", n)
+                full = results[(size, n)]
+                print(f"no-op re-run of {size} documents, {n} worker(s): {again['seconds']:.1f} s wall "
+                      f"({again['seconds'] / full['seconds']:.1%} of the full run); parse+extract "
+                      f"{again['flow_seconds']:.1f} s, store {again['store_seconds']:.1f} s, summary "
+                      f"{again['summary_seconds']:.1f} s; peak RSS {again['peak_mb']:.0f} MB", flush=True)
         if 1000 in sizes and 10000 in sizes:
             for n in workers:
                 small, large = results[(1000, n)], results[(10000, n)]

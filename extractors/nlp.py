@@ -19,13 +19,13 @@ from spacy.tokens import Doc
 from extractors import components  # noqa: F401  (registers the pecrs factories)
 from extractors.components import DOCUMENT, SENTENCE_STARTS
 from extractors.lexicon import lexicon_patterns
+from extractors.trained_model import trained_model_name
 from pipeline.model import Document
 
 log = logging.getLogger(__name__)
 # scispaCy's AbbreviationDetector matches with an empty global matcher on every document; spaCy warns each time.
 warnings.filterwarnings("ignore", message=r".*\[W036\].*")
 
-TRAINED_MODELS = ("en_core_sci_lg", "en_core_sci_md", "en_core_sci_sm")
 CONCEPTS = "concepts"
 QUANTITIES = "quantities"
 
@@ -98,14 +98,6 @@ CONTEXT_RULES = [
 ]
 # NegEx-style window: a cue governs at most this many tokens ("could not be reduced, TPE was performed")
 CONTEXT_MAX_SCOPE = 8
-
-
-def trained_model_name() -> str | None:
-    """The name of an installed trained scispaCy model, if any."""
-    for name in TRAINED_MODELS:
-        if spacy.util.is_package(name):
-            return name
-    return None
 
 
 def _base_pipeline() -> Language:

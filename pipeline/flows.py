@@ -14,17 +14,17 @@ from pipeline.prefect_setup import configure_prefect
 configure_prefect()
 
 from prefect import flow, task, unmapped  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from pipeline import stages  # noqa: E402
 from pipeline.config import settings  # noqa: E402
 from pipeline.corpus import CorpusEntry, corpus_entries  # noqa: E402
 from pipeline.eutils import EutilsClient, EutilsConfig, EutilsError  # noqa: E402
-from pipeline.evaluation import evaluate  # noqa: E402
 from pipeline.fetch import FetchSummary, fetch_new  # noqa: E402
-from pipeline.outputs import EvidenceSpool, publish_latest, read_evidence, write_run  # noqa: E402
+from pipeline.outputs import EvidenceSpool, publish_latest, read_evidence, run_digest, write_run  # noqa: E402
 from pipeline.report import render_report  # noqa: E402
-from pipeline.report_html import write_summary  # noqa: E402
+from pipeline.report_html import render_summary  # noqa: E402
 from pipeline.store import open_store  # noqa: E402
 from pipeline.work_cache import WorkCache  # noqa: E402
 
@@ -59,23 +59,35 @@ def pecrs_fetch(corpus: Path, query: str, since: date | None = None, full: bool 
 
 @task(name="store", cache_policy=NO_CACHE)
 def store_task(run_id: str, started_at: datetime, corpus: str, documents: list[dict], rows: list[dict],
-               evidence_path: Path, scores: dict | None) -> None:
+               evidence_path: Path, evidence_sha256: str, scores: dict | None) -> str:
+    """Record the run; returns what it changed in the stored predictions, in words."""
     store = open_store()
     try:
-        store.record_run(run_id, started_at, corpus, documents, rows, read_evidence(evidence_path), scores)
+        return str(store.record_run(run_id, started_at, corpus, documents, rows, read_evidence(evidence_path), scores,
+                                    digest=run_digest(documents, rows, evidence_sha256)))
     finally:
         store.close()
 
 
 @task(name="summary", cache_policy=NO_CACHE)
-def summary_task(run_dir: Path, run_id: str, scores: dict | None) -> None:
-    """report.html and summary.json over the final case table: this run's predictions with the curations."""
+def summary_task(run_dir: Path, run_id: str, scores: dict | None, evidence_sha256: str, cache: WorkCache | None) -> bool:
+    """report.html and summary.json over the final case table: this run's predictions with the curations.
+    Returns whether the pages came from the cache (nothing they show has changed since they were rendered)."""
     store = open_store()
     try:
         rows = store.table()
     finally:
         store.close()
-    write_summary(run_dir, rows, read_evidence(run_dir / "evidence.jsonl"), scores, run_id)
+    evidence = run_dir / "evidence.jsonl"
+    key = cache.summary_key(rows, evidence_sha256, scores) if cache is not None else None
+    pages = cache.get(key) if cache is not None else None
+    reused = pages is not None
+    if not reused:
+        pages = render_summary(rows, read_evidence(evidence), scores)
+        if cache is not None:
+            cache.put(key, pages)
+    pages.write(run_dir, run_id)
+    return reused
 
 
 @task(name="parse and extract", cache_policy=NO_CACHE)
@@ -85,6 +97,8 @@ def process_batch_task(entries: list[CorpusEntry], corpus: Path, all_patients: b
 
 @task(name="score", cache_policy=NO_CACHE)
 def score_task(gold: Path, predicted: Path, evidence) -> dict:
+    from pipeline.evaluation import evaluate  # pandas loads only for a scored run
+
     return evaluate(gold, predicted, evidence)
 
 
@@ -153,7 +167,9 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
     say(f"parse and extract: {documents} documents, {failed} failed, {len(rows)} patients; {reused} of "
         f"{len(entries)} files unchanged and reused ({timings['parse+extract']:.1f} s)")
 
+    started = time.perf_counter()
     write_run(run_dir, rows, None, results, None, "")
+    timings["write"] = time.perf_counter() - started
     scores = None
     if gold is not None:
         started = time.perf_counter()
@@ -161,13 +177,20 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
         timings["score"] = time.perf_counter() - started
         say(f"score: micro F1 {scores['micro']['f1']:.3f} ({timings['score']:.1f} s)")
     write_run(run_dir, rows, None, results, scores, render_report(run_id, results, rows, scores, timings))
-    store_task(run_id, run_started, str(corpus), [asdict(r) for r in results if r.doc_id], rows, spool.path, scores)
-    say("store: predictions replaced; curations kept")
     started = time.perf_counter()
-    summary_task(run_dir, run_id, scores)
+    # quote(): Prefect would otherwise walk every value of these large lists looking for futures
+    changed = store_task(run_id, run_started, str(corpus), quote([asdict(r) for r in results if r.doc_id]), quote(rows),
+                         spool.path, spool.sha256, scores)
+    timings["store"] = time.perf_counter() - started
+    say(f"store: {changed}; curations kept ({timings['store']:.1f} s)")
+    started = time.perf_counter()
+    reused_pages = summary_task(run_dir, run_id, scores, spool.sha256, cache)
     timings["summary"] = time.perf_counter() - started
-    say(f"summary: report.html and summary.json over the curated case table ({timings['summary']:.1f} s)")
+    say(f"summary: report.html and summary.json over the curated case table{', unchanged' if reused_pages else ''} "
+        f"({timings['summary']:.1f} s)")
+    started = time.perf_counter()
     publish_latest(run_dir, Path(out) / "latest")
+    timings["publish"] = time.perf_counter() - started
     return RunSummary(run_id, run_dir, documents, failed, len(rows), scores, timings, fetched)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -35,10 +36,18 @@ class EvidenceSpool:
         handle, temporary = tempfile.mkstemp(dir=run_dir, prefix=".evidence.", suffix=".tmp")
         self._temporary = Path(temporary)
         self._out = os.fdopen(handle, "w", encoding="utf-8", newline="")
+        self._sha256 = hashlib.sha256()
 
     def write(self, lines) -> None:
         for line in lines:
-            self._out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            text = json.dumps(line, ensure_ascii=False) + "\n"
+            self._out.write(text)
+            self._sha256.update(text.encode("utf-8"))
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the file as written so far (it is not read again to know it)."""
+        return self._sha256.hexdigest()
 
     def commit(self) -> None:
         self._out.flush()
@@ -62,6 +71,13 @@ def read_evidence(path: Path):
             yield json.loads(line)
 
 
+def run_digest(documents: list[dict], cases: list[dict], evidence_sha256: str) -> str:
+    """What a run predicted, in one hash: its documents, its case table and its evidence."""
+    digest = hashlib.sha256(json.dumps([documents, cases], sort_keys=True, ensure_ascii=False, default=str).encode())
+    digest.update(evidence_sha256.encode())
+    return digest.hexdigest()
+
+
 def write_run(run_dir: Path, cases: list[dict], evidence: list[dict] | None, documents, scores: dict | None,
               report: str) -> None:
     """The run's files; ``evidence`` None when an EvidenceSpool has written it already."""
@@ -75,12 +91,21 @@ def write_run(run_dir: Path, cases: list[dict], evidence: list[dict] | None, doc
     atomic_write_text(run_dir / "report.md", report)
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link where the file system allows one (a run's files are replaced by rename, never edited in
+    place, so sharing them is safe and the 100 MB evidence of a large run is not copied), a copy otherwise."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def publish_latest(run_dir: Path, latest: Path) -> None:
     """Replace ``latest`` with a copy of ``run_dir``; readers see the old or the new, never a mix."""
     staging = Path(tempfile.mkdtemp(dir=latest.parent, prefix=".latest."))
     try:
         for item in run_dir.iterdir():
-            shutil.copy2(item, staging / item.name)
+            _link_or_copy(item, staging / item.name)
         (staging / "RUN").write_text(run_dir.name + "\n", encoding="utf-8")
         if latest.is_symlink() or latest.is_file():
             latest.unlink()

@@ -8,7 +8,6 @@ import math
 import re
 
 import numpy as np
-from scipy.stats import wilcoxon
 
 MARKERS = {  # key: (label, unit)
     "il6": ("IL-6", "pg/mL"),
@@ -88,6 +87,8 @@ def wilcoxon_p(pairs: list[tuple[str, float, float]]) -> float | None:
     post = [p[2] for p in pairs]
     if all(a == b for a, b in zip(pre, post)):
         return None
+    from scipy.stats import wilcoxon  # scipy loads only when a summary is worked out (not on a no-op re-run)
+
     p = float(wilcoxon(pre, post).pvalue)
     return p if math.isfinite(p) else None
 

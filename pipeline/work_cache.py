@@ -11,6 +11,7 @@ makes every entry atomic and safe to share between processes, e.g. Dask workers.
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from pipeline.config import PROJECT_ROOT
 PARSER_SOURCES = ("pipeline/parsing", "pipeline/builder.py", "pipeline/segment.py", "pipeline/model.py",
                   "pipeline/sections.py", "pipeline/ids.py", "pipeline/config.py")
 EXTRACTOR_SOURCES = ("extractors", "pipeline/stages.py", "pipeline/schema.py", "pipeline/ids.py")
+REPORT_SOURCES = ("pipeline/report_html.py", "pipeline/summary.py", "pipeline/templates", "pipeline/web/app.py",
+                  "pipeline/schema.py")
 SIZE_LIMIT = 20 * 1024**3  # diskcache evicts the least recently used entries beyond this
 
 
@@ -28,7 +31,7 @@ def _hash_tree(paths: tuple[str, ...], extra: str = "") -> str:
     digest = hashlib.sha256(extra.encode())
     for relative in paths:
         root = PROJECT_ROOT / relative
-        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".jsonl", ".json")) \
+        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".jsonl", ".json", ".html")) \
             if root.is_dir() else [root]
         for path in files:
             digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
@@ -47,10 +50,17 @@ def parser_fingerprint() -> str:
 def extractor_fingerprint() -> str:
     from importlib.metadata import version
 
-    from extractors.nlp import trained_model_name
+    from extractors.trained_model import trained_model_name
 
     return _hash_tree(EXTRACTOR_SOURCES, f"spacy {version('spacy')} scispacy {version('scispacy')} "
                                          f"medspacy {version('medspacy')} model {trained_model_name() or 'blank'}")
+
+
+@lru_cache(maxsize=1)
+def report_fingerprint() -> str:
+    from importlib.metadata import version
+
+    return _hash_tree(REPORT_SOURCES, f"matplotlib {version('matplotlib')} jinja2 {version('jinja2')} scipy {version('scipy')}")
 
 
 def file_sha256(path: Path) -> str:
@@ -86,6 +96,12 @@ class WorkCache:
     @staticmethod
     def extraction_key(sha: str, all_patients: bool) -> str:
         return f"extract/{parser_fingerprint()}/{extractor_fingerprint()}/{int(all_patients)}/{sha}"
+
+    @staticmethod
+    def summary_key(rows: list[dict], evidence_sha: str, scores: dict | None) -> str:
+        """The evidence summary's pages show the case table, its evidence and the scores, and nothing else."""
+        shown = hashlib.sha256(json.dumps([rows, evidence_sha, scores], sort_keys=True, default=str).encode())
+        return f"summary/{report_fingerprint()}/{shown.hexdigest()}"
 
     def get(self, key: str):
         value = self.cache.get(key)

@@ -76,6 +76,26 @@ def isolated_env(tmp_path: Path, name: str) -> dict:
 
 
 @pytest.mark.slow
+def test_a_no_op_re_run_into_a_new_folder_reuses_every_stage(small_corpus, tmp_path):
+    env = isolated_env(tmp_path, "again")
+    first = run_cli(small_corpus, tmp_path / "first", env)
+    assert first.returncode == 0, first.stderr[-2000:]
+    again = run_cli(small_corpus, tmp_path / "again", env)
+    assert again.returncode == 0, again.stderr[-2000:]
+    said = " ".join(again.stdout.split())  # rich wraps long lines
+    assert f"{len(SMALL)} of {len(SMALL)} files unchanged and reused" in said
+    assert "store: predictions unchanged" in said and "over the curated case table, unchanged" in said
+    before, after = tmp_path / "first/latest", tmp_path / "again/latest"
+    for name in ("cases.csv", "evidence.jsonl", "documents.csv", "summary.json"):
+        assert (before / name).read_bytes() == (after / name).read_bytes(), name
+    run_ids = [(folder / "RUN").read_text().strip() for folder in (before, after)]
+    assert run_ids[0] != run_ids[1]
+    page = (after / "report.html").read_text(encoding="utf-8")
+    assert run_ids[1] in page and run_ids[0] not in page and "@@" not in page
+    assert page == (before / "report.html").read_text(encoding="utf-8").replace(run_ids[0], run_ids[1])
+
+
+@pytest.mark.slow
 def test_dask_workers_give_the_serial_outputs_byte_for_byte(small_corpus, tmp_path):
     serial = run_cli(small_corpus, tmp_path / "serial", isolated_env(tmp_path, "serial"))
     assert serial.returncode == 0, serial.stderr[-2000:]

@@ -68,6 +68,49 @@ def test_a_correction_survives_re_runs_and_undo_restores_the_prediction(store):
     assert len(history) == 1 and history[0].withdrawn_by == "Ana"
 
 
+def test_a_re_run_writes_only_what_changed(store):
+    documents, cases, evidence = a_run()
+    unchanged = store.record_run("run-2", datetime.now(timezone.utc), "corpus", documents, cases, evidence, None)
+    assert str(unchanged) == "predictions unchanged"
+    before = store.table()
+
+    documents, cases, evidence = a_run(il6_pre="5300", quote="IL-6 was 5,300 pg/mL")
+    cases[0]["sex"] = ""  # no longer predicted
+    cases.append({"case_id": "smith2024-2", "doc_id": "doi:10.5555/s.1", "doi": "10.5555/s.1", "patient_label": "2",
+                  "crs_grade": "3"})
+    evidence.append({"case_id": "smith2024-2", "field": "crs_grade", "value": "3", "doc_id": "doi:10.5555/s.1",
+                     "section": "Case", "start": 300, "end": 311, "quote": "grade 3 CRS"})
+    changes = store.record_run("run-3", datetime.now(timezone.utc), "corpus", documents, cases, evidence, None)
+    assert (changes.cells_written, changes.cells_removed, changes.cases_new, changes.cases_dropped) == (2, 1, 1, 0)
+    first, second = row_of(store, "smith2024-1"), row_of(store, "smith2024-2")
+    assert (first["il6_pre"], first["sex"], first["crs_grade"]) == ("5300", "", "4")
+    assert second["crs_grade"] == "3" and second["patient_label"] == "2"
+    il6 = store.case("smith2024-1").cells["il6_pre"]
+    assert il6.evidence["quote"] == "IL-6 was 5,300 pg/mL"
+
+    documents, cases, evidence = a_run()
+    changes = store.record_run("run-4", datetime.now(timezone.utc), "corpus", documents, cases, evidence, None)
+    assert changes.cases_dropped == 1 and store.table() == before
+    assert [r.run_id for r in store.runs()][:3] == ["run-4", "run-3", "run-2"]
+
+
+def test_a_run_with_the_latest_runs_digest_leaves_the_predictions_unread(store):
+    def unread():
+        raise AssertionError("the evidence was read")
+        yield
+
+    documents, cases, evidence = a_run()
+    store.record_run("run-2", datetime.now(timezone.utc), "corpus", documents, cases, evidence, None, digest="d1")
+    same = store.record_run("run-3", datetime.now(timezone.utc), "corpus", documents, cases, unread(), None, digest="d1")
+    assert str(same) == "predictions unchanged" and store.latest_run().digest == "d1"
+    documents, cases, evidence = a_run(il6_pre="5300", quote="IL-6 was 5,300 pg/mL")
+    store.record_run("run-4", datetime.now(timezone.utc), "corpus", documents, cases, evidence, None, digest="d2")
+    # "d1" again, but the latest run is "d2": the cells are compared and the first run's value comes back
+    documents, cases, evidence = a_run()
+    back = store.record_run("run-5", datetime.now(timezone.utc), "corpus", documents, cases, evidence, None, digest="d1")
+    assert back.cells_written == 1 and row_of(store, "smith2024-1")["il6_pre"] == "5230"
+
+
 def test_undo_goes_back_one_decision_at_a_time(store):
     store.decide("smith2024-1", "sex", "correct", "Ana", value="M", why="he")
     store.decide("smith2024-1", "sex", "reject", "Ben", why="not stated")
@@ -159,12 +202,12 @@ def test_a_run_killed_in_the_middle_leaves_the_store_as_it_was(tmp_path):
         "from pipeline.store import store as module\n"
         "store = Store(sys.argv[2])\n"
         "cases = [{'case_id': f'big-{i}', 'doc_id': 'doi:10.5555/big', 'age_years': '50', 'sex': 'M'} for i in range(4000)]\n"
-        "real_merge = module.Session.merge\n"
-        "def slow_merge(self, instance, **kw):\n"
-        "    if getattr(instance, 'case_id', '') == 'big-2000':\n"
+        "real_replace = module._replace\n"
+        "def slow_replace(connection, model, key, rows):\n"  # predictions and cases written, no commit yet
+        "    real_replace(connection, model, key, rows)\n"
+        "    if model is module.models.Case:\n"
         "        print('inside', flush=True); time.sleep(60)\n"
-        "    return real_merge(self, instance, **kw)\n"
-        "module.Session.merge = slow_merge\n"
+        "module._replace = slow_replace\n"
         "store.record_run('run-killed', datetime.now(timezone.utc), 'c', [], cases, [], None)\n")
     process = subprocess.Popen([sys.executable, "-c", script, str(ROOT), url], stdout=subprocess.PIPE, text=True)
     assert process.stdout.readline().strip() == "inside"
@@ -205,3 +248,30 @@ def test_a_bad_review_cell_names_its_line_column_and_the_allowed_values(tmp_path
     with pytest.raises(GoldImportError) as error:
         import_table(table, DATA / "review_mapping.yaml")
     assert "line 3, column 'Outcome'" in str(error.value) and "alive, died" in str(error.value)
+
+
+def test_a_store_made_before_run_digests_is_upgraded_with_its_data(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from pipeline.store.store import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text("INSERT INTO runs (run_id, started_at, finished_at, corpus, documents, cases) "
+                                "VALUES ('old-run', '2026-01-01 00:00:00', '2026-01-01 00:05:00', 'c', 3, 4)"))
+    engine.dispose()
+    store = Store(url)
+    try:
+        [run] = store.runs()
+        assert (run.run_id, run.cases, run.digest) == ("old-run", 4, None)
+        record(store, "new-run")
+        assert [r.run_id for r in store.runs()] == ["new-run", "old-run"]
+    finally:
+        store.close()

@@ -22,6 +22,8 @@ class Run(Base):
     documents: Mapped[int] = mapped_column(Integer, default=0)
     cases: Mapped[int] = mapped_column(Integer, default=0)
     scores: Mapped[str | None] = mapped_column(Text, nullable=True)  # scores.json of the run, if scored
+    # SHA-256 of the run's documents, cases and evidence as written (outputs.run_digest): equal digests, equal predictions
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Document(Base):

@@ -3,17 +3,19 @@ only ever added to. The case table that leaves pecrs is the predictions overlaid
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, delete, event, select, update
+from sqlalchemy import create_engine, delete, event, insert, select, tuple_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,8 +44,12 @@ def _now() -> datetime:
 class Cell:
     field: str
     predicted: str = ""
-    evidence: dict = dataclass_field(default_factory=dict)
+    evidence_json: str = "{}"  # parsed on first use: most cells of a large table are never looked at
     decision: models.Curation | None = None
+
+    @cached_property
+    def evidence(self) -> dict:
+        return json.loads(self.evidence_json)
 
     @property
     def value(self) -> str:
@@ -117,38 +123,74 @@ class Store:
 
     # -- runs --------------------------------------------------------------------------------------
     def record_run(self, run_id: str, started_at: datetime, corpus: str, documents: list[dict], cases: list[dict],
-                   evidence: Iterable[dict], scores: dict | None) -> None:
-        """Replace the predictions with this run's, in one transaction: a run killed before the commit
-        leaves the store exactly as it was. ``evidence`` may be a stream (read once, case by case): its lines
-        come in the order of ``cases``, each case's together, as a run writes them."""
-        lines = _Lookahead(iter(evidence))
+                   evidence: Iterable[dict], scores: dict | None, digest: str | None = None) -> "RunChanges":
+        """Make the predictions this run's, in one transaction: a run killed before the commit leaves the store
+        exactly as it was. Only what differs from the stored predictions is written, so an unchanged corpus
+        costs a read of the tables. ``evidence`` may be a stream (read once, case by case): its lines come in the
+        order of ``cases``, each case's together, as a run writes them. A ``digest`` equal to the latest run's
+        says the predictions are the same as that run's: they are left as they are, unread."""
+        changes = RunChanges()
         with self.sessions.begin() as session:
-            for document in documents:
-                session.merge(models.Document(
-                    doc_id=document["doc_id"], file=document.get("file", ""), format=document.get("format", ""),
-                    title=document.get("title", ""), content_hash=document.get("content_hash", ""),
-                    status=document.get("status", ""), reason=document.get("reason", ""), run_id=run_id))
-            session.execute(delete(models.Prediction))
-            session.execute(update(models.Case).values(in_latest_run=False))
-            for row in cases:
-                session.merge(models.Case(
-                    case_id=row["case_id"], doc_id=row.get("doc_id", ""), pmid=row.get("pmid", "") or "",
-                    pmcid=row.get("pmcid", "") or "", doi=row.get("doi", "") or "",
-                    patient_label=row.get("patient_label", "") or "", in_latest_run=True, run_id=run_id))
-                cited = lines.take_while(lambda line: line["case_id"] == row["case_id"])
-                by_field = {}
-                for line in cited:
-                    by_field.setdefault(line["field"], line)
-                for name in SCORED_FIELDS:
-                    value = row.get(name, "") or ""
-                    if value:
-                        session.add(models.Prediction(case_id=row["case_id"], field=name, value=value,
-                                                      evidence=json.dumps(_evidence_of(by_field.get(name, {}))),
-                                                      run_id=run_id))
-                session.flush()
+            latest = session.scalars(select(models.Run).order_by(models.Run.finished_at.desc()).limit(1)).first()
+            if digest is None or latest is None or latest.digest != digest:
+                self._replace_predictions(session, run_id, documents, cases, _Lookahead(iter(evidence)), changes)
             session.add(models.Run(run_id=run_id, started_at=started_at, finished_at=_now(), corpus=corpus,
-                                   documents=len(documents), cases=len(cases),
+                                   documents=len(documents), cases=len(cases), digest=digest,
                                    scores=json.dumps(scores) if scores is not None else None))
+        return changes
+
+    @staticmethod
+    def _replace_predictions(session: Session, run_id: str, documents: list[dict], cases: list[dict],
+                             lines: "_Lookahead", changes: "RunChanges") -> None:
+        connection = session.connection()
+        stored_documents = {row[0]: tuple(row[1:]) for row in connection.execute(select(*_DOCUMENT_COLUMNS))}
+        wanted_documents = []
+        for document in documents:
+            values = tuple(document.get(c.key, "") or "" for c in _DOCUMENT_COLUMNS[1:])
+            if stored_documents.get(document["doc_id"]) != values:
+                wanted_documents.append({"doc_id": document["doc_id"], "run_id": run_id,
+                                         **dict(zip((c.key for c in _DOCUMENT_COLUMNS[1:]), values))})
+        _replace(connection, models.Document, models.Document.doc_id, wanted_documents)
+        changes.documents = len(wanted_documents)
+
+        stored_cases = {row[0]: tuple(row[1:]) for row in connection.execute(select(*_CASE_COLUMNS))}
+        stored_cells = {(case_id, name): _digest(value, evidence_json) for case_id, name, value, evidence_json
+                        in connection.execute(select(models.Prediction.case_id, models.Prediction.field,
+                                                     models.Prediction.value, models.Prediction.evidence))}
+        wanted_cases, wanted_cells, seen_cells = [], [], set()
+        for row in cases:
+            case_id = row["case_id"]
+            values = tuple(row.get(c.key, "") or "" for c in _CASE_COLUMNS[1:-1]) + (True,)
+            if stored_cases.get(case_id) != values:
+                wanted_cases.append({"case_id": case_id, "run_id": run_id,
+                                     **dict(zip((c.key for c in _CASE_COLUMNS[1:]), values))})
+                changes.cases_new += case_id not in stored_cases or not stored_cases[case_id][-1]
+            by_field = {}
+            for line in lines.take_while(lambda line: line["case_id"] == case_id):
+                by_field.setdefault(line["field"], line)
+            for name in SCORED_FIELDS:
+                value = row.get(name, "") or ""
+                if not value:
+                    continue
+                seen_cells.add((case_id, name))
+                evidence_json = json.dumps(_evidence_of(by_field.get(name, {})))
+                if stored_cells.get((case_id, name)) != _digest(value, evidence_json):
+                    wanted_cells.append({"case_id": case_id, "field": name, "value": value,
+                                         "evidence": evidence_json, "run_id": run_id})
+        gone_cells = [key for key in stored_cells if key not in seen_cells]
+        for chunk in _chunks(gone_cells + [(c["case_id"], c["field"]) for c in wanted_cells]):
+            connection.execute(delete(models.Prediction).where(
+                tuple_(models.Prediction.case_id, models.Prediction.field).in_(chunk)))
+        if wanted_cells:
+            connection.execute(insert(models.Prediction), wanted_cells)
+        changes.cells_written, changes.cells_removed = len(wanted_cells), len(gone_cells)
+
+        _replace(connection, models.Case, models.Case.case_id, wanted_cases)
+        found = {row["case_id"] for row in cases}
+        dropped = [case_id for case_id, values in stored_cases.items() if values[-1] and case_id not in found]
+        for chunk in _chunks(dropped):
+            connection.execute(update(models.Case).where(models.Case.case_id.in_(chunk)).values(in_latest_run=False))
+        changes.cases_dropped = len(dropped)
 
     def runs(self, limit: int = 20) -> list[models.Run]:
         with self.sessions() as session:
@@ -175,9 +217,11 @@ class Store:
 
     def _views(self, session: Session) -> list[CaseView]:
         cases = {c.case_id: c for c in session.scalars(select(models.Case))}
-        predictions: dict[str, dict[str, models.Prediction]] = {}
-        for prediction in session.scalars(select(models.Prediction)):
-            predictions.setdefault(prediction.case_id, {})[prediction.field] = prediction
+        predictions: dict[str, dict[str, tuple[str, str]]] = {}
+        query = select(models.Prediction.case_id, models.Prediction.field, models.Prediction.value,
+                       models.Prediction.evidence)
+        for case_id, name, value, evidence_json in session.execute(query):  # plain rows: 20 per case add up
+            predictions.setdefault(case_id, {})[name] = (value, evidence_json)
         decisions = _current_decisions(session)
         added = {d.case_id: d for (case_id, name), d in decisions.items() if name == "" and d.action == "add-case"}
         removed = {case_id for (case_id, name), d in decisions.items() if name == "" and d.action == "remove-case"}
@@ -186,9 +230,8 @@ class Store:
             case = cases.get(case_id)
             cells = {}
             for name in SCORED_FIELDS:
-                prediction = predictions.get(case_id, {}).get(name)
-                cells[name] = Cell(name, prediction.value if prediction else "",
-                                   json.loads(prediction.evidence) if prediction else {}, decisions.get((case_id, name)))
+                value, evidence_json = predictions.get(case_id, {}).get(name, ("", "{}"))
+                cells[name] = Cell(name, value, evidence_json, decisions.get((case_id, name)))
             identity = {k: getattr(case, k, "") if case else "" for k in IDENTITY_COLUMNS if k != "case_id"}
             if case is None:
                 identity["doc_id"] = added[case_id].doc_id
@@ -281,6 +324,46 @@ class Store:
             decision = session.get(models.Curation, decision.id)
             decision.withdrawn_at, decision.withdrawn_by = _now(), by.strip()
         return decision
+
+
+@dataclass
+class RunChanges:
+    """What a run changed in the stored predictions."""
+    documents: int = 0  # documents new or changed
+    cases_new: int = 0  # cases found that the previous run did not find
+    cases_dropped: int = 0  # cases the previous run found and this one does not
+    cells_written: int = 0  # predicted cells new or changed (value or evidence)
+    cells_removed: int = 0  # cells predicted before and blank now
+
+    def __str__(self) -> str:
+        if not (self.documents or self.cases_new or self.cases_dropped or self.cells_written or self.cells_removed):
+            return "predictions unchanged"
+        return (f"{self.cells_written} predicted cells written, {self.cells_removed} removed; {self.cases_new} cases "
+                f"new, {self.cases_dropped} no longer found; {self.documents} documents new or changed")
+
+
+_DOCUMENT_COLUMNS = (models.Document.doc_id, models.Document.file, models.Document.format, models.Document.title,
+                     models.Document.content_hash, models.Document.status, models.Document.reason)
+_CASE_COLUMNS = (models.Case.case_id, models.Case.doc_id, models.Case.pmid, models.Case.pmcid, models.Case.doi,
+                 models.Case.patient_label, models.Case.in_latest_run)
+
+
+def _digest(value: str, evidence_json: str) -> bytes:
+    # the stored cells are compared by digest, so a large store is not held in memory as text
+    return hashlib.blake2b(f"{value}\0{evidence_json}".encode(), digest_size=16).digest()
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _replace(connection, model, key, rows: list[dict]) -> None:
+    """Write ``rows`` whole over any stored rows with the same key (plain SQL, so any database does it)."""
+    for chunk in _chunks([row[key.key] for row in rows]):
+        connection.execute(delete(model).where(key.in_(chunk)))
+    if rows:
+        connection.execute(insert(model), rows)
 
 
 class _Lookahead:
