@@ -14,8 +14,8 @@ from pipeline.prefect_setup import configure_prefect
 configure_prefect()
 
 from prefect import flow, task, unmapped  # noqa: E402
-from prefect.utilities.annotations import quote  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from pipeline import stages  # noqa: E402
 from pipeline.config import settings  # noqa: E402

@@ -5,6 +5,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -103,6 +104,39 @@ def test_dask_workers_give_the_serial_outputs_byte_for_byte(small_corpus, tmp_pa
     assert parallel.returncode == 0, parallel.stderr[-2000:]
     for name in ("cases.csv", "evidence.jsonl", "documents.csv"):
         assert (tmp_path / "serial/latest" / name).read_bytes() == (tmp_path / "dask/latest" / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_an_existing_dask_scheduler_runs_the_batches(small_corpus, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**isolated_env(tmp_path, "scheduler"), "PYTHONPATH": str(ROOT)}
+    cluster = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                 "--port", str(port), "--dashboard-address", ":0"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        cluster.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1",
+                                         "--nthreads", "1", "--name", "pecrs-test-worker"], cwd=ROOT, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        from distributed import Client
+
+        with Client(address, timeout=60) as client:  # the worker has joined before the run starts
+            client.wait_for_workers(1, timeout=60)
+        serial = run_cli(small_corpus, tmp_path / "serial", isolated_env(tmp_path, "serial"))
+        assert serial.returncode == 0, serial.stderr[-2000:]
+        remote = run_cli(small_corpus, tmp_path / "remote", env, "--dask-address", address)
+        assert remote.returncode == 0, remote.stderr[-2000:]
+        with Client(address, timeout=60) as client:  # the batches ran on that scheduler's worker
+            executed = client.run(lambda dask_worker: dask_worker.state.executed_count)
+        assert sum(executed.values()) >= 1
+        for name in ("cases.csv", "evidence.jsonl", "documents.csv"):
+            assert (tmp_path / "serial/latest" / name).read_bytes() == (tmp_path / "remote/latest" / name).read_bytes()
+    finally:
+        for process in reversed(cluster):
+            process.terminate()
+            process.wait(30)
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""The tables of the evidence base. Predictions (replaced by each run) and curations (a curator's decisions,
+"""The tables of the evidence base. Predictions (made each run's own; a row's ``run_id`` is the run that last wrote
+it, as a re-run writes only what changed) and curations (a curator's decisions,
 only ever added to) are kept apart, so a re-run can never overwrite what a person decided."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The evidence base: each run's predictions, replaced whole in one transaction, and the curators' decisions,
+"""The evidence base: each run's predictions, made the run's in one transaction, and the curators' decisions,
 only ever added to. The case table that leaves pecrs is the predictions overlaid with the decisions."""
 
 from __future__ import annotations
