@@ -22,6 +22,9 @@ def configure_prefect() -> None:
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "PREFECT_LOGGING_TO_API_ENABLED": "false",
+        # a one-off run's ephemeral API server is stopped as the run ends, at times while it is still recording the
+        # last task events; it then prints tracebacks about its own throwaway database, not about the run
+        "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
@@ -41,7 +44,8 @@ def prefect_server(startup_timeout: float = 180.0):
         port = probe.getsockname()[1]
     log = open(settings().data_dir / "prefect" / "server.log", "ab")
     server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+                              stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"})  # this one's log is kept
     url = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + startup_timeout
