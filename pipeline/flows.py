@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.prefect_setup import configure_prefect
 
@@ -20,13 +20,14 @@ from prefect.utilities.annotations import quote  # noqa: E402
 from pipeline import stages  # noqa: E402
 from pipeline.config import settings  # noqa: E402
 from pipeline.corpus import CorpusEntry, corpus_entries  # noqa: E402
-from pipeline.eutils import EutilsClient, EutilsConfig, EutilsError  # noqa: E402
-from pipeline.fetch import FetchSummary, fetch_new  # noqa: E402
 from pipeline.outputs import EvidenceSpool, publish_latest, read_evidence, run_digest, write_run  # noqa: E402
 from pipeline.report import render_report  # noqa: E402
 from pipeline.report_html import render_summary  # noqa: E402
 from pipeline.store import open_store  # noqa: E402
 from pipeline.work_cache import WorkCache  # noqa: E402
+
+if TYPE_CHECKING:  # the fetching code loads only for a run that fetches
+    from pipeline.fetch import FetchSummary
 
 BATCH_SIZE = 25  # files per task: memory stays flat, and a batch is the unit spread over Dask workers
 
@@ -46,6 +47,9 @@ class RunSummary:
 @task(name="fetch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
 def fetch_task(corpus: Path, query: str, since: date | None = None, full: bool = False, email: str | None = None,
                progress: Any = None) -> FetchSummary:
+    from pipeline.eutils import EutilsClient, EutilsConfig
+    from pipeline.fetch import fetch_new
+
     with EutilsClient(EutilsConfig.from_env(email=email)) as client:
         return fetch_new(Path(corpus), client, query, since=since, full=full, progress=progress)
 
@@ -121,6 +125,8 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
 
     fetched = None
     if fetch:
+        from pipeline.eutils import EutilsError
+
         started = time.perf_counter()
         try:
             fetched = fetch_task(Path(corpus), query, email=email)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipeline.fetch import Progress as FetchProgress
 
+class FetchProgressBar:
+    """pipeline.fetch.Progress drawn as rich bars (the protocol is duck-typed, so a run that does not fetch never
+    loads the fetching code)."""
 
-class FetchProgressBar(FetchProgress):
     def __init__(self, console: Console):
         self._bars = Progress(TextColumn("{task.description:24s}"), BarColumn(), MofNCompleteColumn(),
                               TimeElapsedColumn(), console=console, transient=False)
