@@ -166,11 +166,8 @@ def runs(limit: int = typer.Option(20, help="How many of the latest runs.")) -> 
 
     from pipeline.store import open_store
 
-    store = open_store()
-    try:
+    with open_store() as store:
         recorded = store.runs(limit)
-    finally:
-        store.close()
     table = Table("run", "started (UTC)", "finished (UTC)", "documents", "cases", "micro F1")
     for run in recorded:
         scores = json.loads(run.scores) if run.scores else None
@@ -282,9 +279,8 @@ def doctor() -> None:
     try:
         from pipeline.store import open_store
 
-        store = open_store()
-        views, run = store.cases(), store.latest_run()
-        store.close()
+        with open_store() as store:
+            views, run = store.cases(), store.latest_run()
         console.print(f"store: {store.url}; {len(views)} cases, {sum(v.curated for v in views)} curated cells, "
                       f"{sum(v.flagged for v in views)} flagged; latest run {run.run_id if run else 'none'}", highlight=False)
     except Exception as exc:  # a diagnosis reports, it does not crash

@@ -26,13 +26,11 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _decide(case_id: str, field: str, action: str, by: str, value: str = "", why: str = "", doc: str = "") -> None:
-    store = open_store()
     try:
-        decision = store.decide(case_id, field, action, by, value=value, why=why, doc_id=doc)
+        with open_store() as store:
+            decision = store.decide(case_id, field, action, by, value=value, why=why, doc_id=doc)
     except CurationError as exc:
         _fail(str(exc))
-    finally:
-        store.close()
     shown = f" = {decision.value!r}" if decision.field else ""
     console.print(f"{decision.action}: {case_id} {field}{shown} by {decision.by} at {decision.at:%Y-%m-%d %H:%M} UTC",
                   highlight=False)
@@ -74,13 +72,11 @@ def remove_case(case_id: str, by: str = typer.Option(..., "--by"), why: str = ty
 def undo(case_id: str, field: str = typer.Argument("", help="The field; leave out for the case itself."),
          by: str = typer.Option(..., "--by")) -> None:
     """Withdraw the last standing decision on a cell: the one before it, or the prediction, shows again."""
-    store = open_store()
     try:
-        decision = store.undo(case_id, field, by)
+        with open_store() as store:
+            decision = store.undo(case_id, field, by)
     except CurationError as exc:
         _fail(str(exc))
-    finally:
-        store.close()
     console.print(f"withdrawn: {decision.action} of {case_id} {field} by {decision.by}", highlight=False)
 
 
@@ -88,11 +84,8 @@ def undo(case_id: str, field: str = typer.Argument("", help="The field; leave ou
 def list_cases(field: Optional[str] = typer.Option(None, "--field", help="Show this field's value and source."),
                flagged: bool = typer.Option(False, "--flagged", help="Only cases with cells to review.")) -> None:
     """The cases, with how many cells are curated and flagged."""
-    store = open_store()
-    try:
+    with open_store() as store:
         views = store.cases()
-    finally:
-        store.close()
     table = Table("case", "document", "label", "curated", "flagged", *([field, "source"] if field else []))
     for view in views:
         if flagged and not view.flagged:
@@ -107,13 +100,11 @@ def list_cases(field: Optional[str] = typer.Option(None, "--field", help="Show t
 @curate_app.command()
 def show(case_id: str) -> None:
     """Every field of a case: value, source, flag, and the evidence quote."""
-    store = open_store()
     try:
-        view = store.case(case_id)
+        with open_store() as store:
+            view = store.case(case_id)
     except CurationError as exc:
         _fail(str(exc))
-    finally:
-        store.close()
     console.print(f"[bold]{view.case_id}[/bold] {view.doc_id} {view.identity.get('patient_label', '')}", highlight=False)
     table = Table("field", "value", "source", "flag", "evidence")
     for name, cell in view.cells.items():
@@ -125,11 +116,8 @@ def show(case_id: str) -> None:
 @curate_app.command()
 def history(case_id: str) -> None:
     """Every decision taken on a case, withdrawn ones included."""
-    store = open_store()
-    try:
+    with open_store() as store:
         decisions = store.history(case_id)
-    finally:
-        store.close()
     for d in decisions:
         withdrawn = f" (withdrawn by {d.withdrawn_by} {d.withdrawn_at:%Y-%m-%d %H:%M})" if d.withdrawn_at else ""
         console.print(f"{d.at:%Y-%m-%d %H:%M} {d.by}: {d.action} {d.field} {d.value!r} (was {d.predicted_value!r}) "
@@ -139,22 +127,16 @@ def history(case_id: str) -> None:
 @curate_app.command("export")
 def export_curations(file: Path = typer.Argument(..., help="CSV, or Parquet when the name ends in .parquet.")) -> None:
     """The curations, one row per curated cell."""
-    store = open_store()
-    try:
+    with open_store() as store:
         rows = store.curations()
-    finally:
-        store.close()
     _write_table(file, rows, CURATION_COLUMNS)
     console.print(f"{len(rows)} curated cells written to {file}", highlight=False)
 
 
 def export_table(file: Path) -> None:
     """`pecrs export FILE`: the final case table, predictions overlaid with curations."""
-    store = open_store()
-    try:
+    with open_store() as store:
         rows = store.table()
-    finally:
-        store.close()
     _write_table(file, rows, export_columns())
     console.print(f"{len(rows)} cases written to {file}", highlight=False)
 

@@ -65,23 +65,17 @@ def pecrs_fetch(corpus: Path, query: str, since: date | None = None, full: bool 
 def store_task(run_id: str, started_at: datetime, corpus: str, documents: list[dict], rows: list[dict],
                evidence_path: Path, evidence_sha256: str, scores: dict | None) -> str:
     """Record the run; returns what it changed in the stored predictions, in words."""
-    store = open_store()
-    try:
+    with open_store() as store:
         return str(store.record_run(run_id, started_at, corpus, documents, rows, read_evidence(evidence_path), scores,
                                     digest=run_digest(documents, rows, evidence_sha256)))
-    finally:
-        store.close()
 
 
 @task(name="summary", cache_policy=NO_CACHE)
 def summary_task(run_dir: Path, run_id: str, scores: dict | None, evidence_sha256: str, cache: WorkCache | None) -> bool:
     """report.html and summary.json over the final case table: this run's predictions with the curations.
     Returns whether the pages came from the cache (nothing they show has changed since they were rendered)."""
-    store = open_store()
-    try:
+    with open_store() as store:
         rows = store.table()
-    finally:
-        store.close()
     evidence = run_dir / "evidence.jsonl"
     key = cache.summary_key(rows, evidence_sha256, scores) if cache is not None else None
     pages = cache.get(key) if cache is not None else None

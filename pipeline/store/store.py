@@ -121,6 +121,12 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # -- runs --------------------------------------------------------------------------------------
     def record_run(self, run_id: str, started_at: datetime, corpus: str, documents: list[dict], cases: list[dict],
                    evidence: Iterable[dict], scores: dict | None, digest: str | None = None) -> "RunChanges":

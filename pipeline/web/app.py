@@ -170,8 +170,5 @@ def serve(host: str = "127.0.0.1", port: int = 8765, store_url: str | None = Non
     """Run the web page with uvicorn until interrupted (on this machine only, unless told another host)."""
     import uvicorn
 
-    store = open_store(store_url)
-    try:
+    with open_store(store_url) as store:
         uvicorn.run(create_app(store), host=host, port=port, log_level="info")
-    finally:
-        store.close()
