@@ -155,6 +155,16 @@ def test_cases_added_and_removed_by_a_curator(store):
     store.decide("smith2024-1", "", "remove-case", "Ben", why="PE before CAR-T")
     record(store, "run-2")
     assert [r["case_id"] for r in store.table()] == ["smith2024-2"]
+    def seen(view):
+        return (view.case_id, view.identity, view.predicted, view.added, view.removed,
+                {name: (cell.value, cell.source, cell.flagged, cell.evidence) for name, cell in view.cells.items()})
+
+    views = store.cases()  # one case read alone is the same as in the list of all
+    assert [seen(store.case(v.case_id)) for v in views] == [seen(v) for v in views] and len(views) == 2
+    with pytest.raises(CurationError, match="no case"):
+        store.case("smith2024-9")
+    with pytest.raises(CurationError, match="already exists"):
+        store.decide("smith2024-2", "", "add-case", "Ana", doc_id="doi:10.5555/s.1")
 
 
 def test_exports_csv_and_parquet(store, tmp_path, monkeypatch):

@@ -212,23 +212,28 @@ class Store:
             return self._views(session)
 
     def case(self, case_id: str) -> CaseView:
-        views = {v.case_id: v for v in self.cases()}
-        if case_id not in views:
+        with self.sessions() as session:
+            views = self._views(session, case_id)  # this case's rows only: a page per case stays fast
+        if not views:
             raise CurationError(f"no case {case_id!r}")
-        return views[case_id]
+        return views[0]
 
     def document(self, doc_id: str) -> models.Document | None:
         with self.sessions() as session:
             return session.get(models.Document, doc_id)
 
-    def _views(self, session: Session) -> list[CaseView]:
-        cases = {c.case_id: c for c in session.scalars(select(models.Case))}
+    def _views(self, session: Session, only: str | None = None) -> list[CaseView]:
+        """Every case, or the case ``only`` (none if there is no such case)."""
+        def of_case(query, model):
+            return query.where(model.case_id == only) if only is not None else query
+
+        cases = {c.case_id: c for c in session.scalars(of_case(select(models.Case), models.Case))}
         predictions: dict[str, dict[str, tuple[str, str]]] = {}
         query = select(models.Prediction.case_id, models.Prediction.field, models.Prediction.value,
                        models.Prediction.evidence)
-        for case_id, name, value, evidence_json in session.execute(query):  # plain rows: 20 per case add up
-            predictions.setdefault(case_id, {})[name] = (value, evidence_json)
-        decisions = _current_decisions(session)
+        for case_id, name, value, evidence_json in session.execute(of_case(query, models.Prediction)):
+            predictions.setdefault(case_id, {})[name] = (value, evidence_json)  # plain rows: 20 per case add up
+        decisions = _current_decisions(session, only)
         added = {d.case_id: d for (case_id, name), d in decisions.items() if name == "" and d.action == "add-case"}
         removed = {case_id for (case_id, name), d in decisions.items() if name == "" and d.action == "remove-case"}
         views = []
@@ -305,13 +310,14 @@ class Store:
         return decision
 
     def _decide_case(self, case_id: str, action: str, by: str, why: str, doc_id: str) -> models.Curation:
-        known = {v.case_id: v for v in self.cases()}
+        with self.sessions() as session:
+            known = self._views(session, case_id)
         if action == "add-case":
-            if case_id in known and not known[case_id].removed:
+            if known and not known[0].removed:
                 raise CurationError(f"case {case_id!r} already exists")
             if not doc_id:
                 raise CurationError("add-case needs the document the case comes from (--doc)")
-        elif case_id not in known:
+        elif not known:
             raise CurationError(f"no case {case_id!r}")
         decision = models.Curation(case_id=case_id, field="", action=action, value="", by=by, at=_now(), why=why,
                                    doc_id=doc_id, predicted_evidence="{}")
@@ -389,10 +395,12 @@ class _Lookahead:
         return taken
 
 
-def _current_decisions(session: Session) -> dict[tuple[str, str], models.Curation]:
-    """The standing decision of each cell: the latest one not withdrawn."""
+def _current_decisions(session: Session, case_id: str | None = None) -> dict[tuple[str, str], models.Curation]:
+    """The standing decision of each cell (of every case, or of ``case_id``): the latest one not withdrawn."""
     current: dict[tuple[str, str], models.Curation] = {}
     query = select(models.Curation).where(models.Curation.withdrawn_at.is_(None)).order_by(models.Curation.id)
+    if case_id is not None:
+        query = query.where(models.Curation.case_id == case_id)
     for decision in session.scalars(query):
         current[(decision.case_id, decision.field)] = decision
     return current
