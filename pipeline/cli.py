@@ -62,8 +62,12 @@ def run(
         _readable_file(gold, "gold table")
     if fetch_first:
         _eutils_config(email)
-    from pipeline.flows import with_workers
+    from pipeline.flows import files_to_process, with_workers
 
+    if workers > 1 and not dask_address and not fetch_first and files_to_process(corpus, all_patients) == 0:
+        # a local cluster costs its workers' start (each loads the pipeline), for nothing when all is cached
+        say_progress(f"nothing new to parse or extract: no Dask cluster is started for {workers} workers")
+        workers = 1
     run_flow = with_workers(workers, dask_address)
     summary = run_flow(corpus=corpus, gold=gold, out=out, all_patients=all_patients,
                        progress=say_progress,

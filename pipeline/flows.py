@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
@@ -100,6 +101,12 @@ def score_task(gold: Path, predicted: Path, evidence) -> dict:
     return evaluate(gold, predicted, evidence)
 
 
+def _compact(row: dict) -> dict:
+    """A case row with its keys and short values interned: the run holds every row until the end, and each came
+    unpickled with its own copies of the same 40 column names."""
+    return {sys.intern(k): sys.intern(v) if isinstance(v, str) and len(v) <= 40 else v for k, v in row.items()}
+
+
 def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
 
@@ -143,16 +150,18 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
         nonlocal reused
         for outcome in map(case_ids.unique, batch_outcomes):
             results.extend(outcome.results)
-            rows.extend(outcome.rows)
+            rows.extend(map(_compact, outcome.rows))
             spool.write(outcome.evidence)
             reused += outcome.cached
 
     try:
         if parallel:  # the flow's task runner (Dask) spreads the batches
-            futures = process_batch_task.map(batches, unmapped(Path(corpus)), unmapped(all_patients), unmapped(cache))
-            for number, future in enumerate(futures, start=1):
+            futures = list(process_batch_task.map(batches, unmapped(Path(corpus)), unmapped(all_patients),
+                                                  unmapped(cache)))
+            for number in range(len(futures)):
+                future, futures[number] = futures[number], None  # a batch kept is let go, here and on its worker
                 keep(future.result())
-                say(f"  batch {number}/{len(batches)} done")
+                say(f"  batch {number + 1}/{len(batches)} done")
         else:
             for number, batch in enumerate(batches, start=1):
                 keep(process_batch_task(batch, Path(corpus), all_patients, cache))
@@ -192,6 +201,15 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
     publish_latest(run_dir, Path(out) / "latest")
     timings["publish"] = time.perf_counter() - started
     return RunSummary(run_id, run_dir, documents, failed, len(rows), scores, timings, fetched)
+
+
+def files_to_process(corpus: Path, all_patients: bool = False) -> int:
+    """How many of the corpus files a run would parse and extract: those without a cached outcome."""
+    cache = WorkCache(settings().data_dir / "cache")
+    try:
+        return sum(not cache.has_extraction(entry.path, all_patients) for entry in corpus_entries(Path(corpus)))
+    finally:
+        cache.close()
 
 
 def with_workers(workers: int = 1, dask_address: str | None = None):

@@ -71,11 +71,21 @@ def read_evidence(path: Path):
             yield json.loads(line)
 
 
+def rows_sha256(*parts) -> str:
+    """SHA-256 of lists of JSON-able items and of plain values, fed item by item (a large case table is never
+    one string in memory)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        for item in part if isinstance(part, list) else [part]:
+            digest.update(json.dumps(item, sort_keys=True, ensure_ascii=False, default=str).encode())
+            digest.update(b"\n")
+        digest.update(b"\x1e")  # between parts
+    return digest.hexdigest()
+
+
 def run_digest(documents: list[dict], cases: list[dict], evidence_sha256: str) -> str:
     """What a run predicted, in one hash: its documents, its case table and its evidence."""
-    digest = hashlib.sha256(json.dumps([documents, cases], sort_keys=True, ensure_ascii=False, default=str).encode())
-    digest.update(evidence_sha256.encode())
-    return digest.hexdigest()
+    return rows_sha256(documents, cases, evidence_sha256)
 
 
 def write_run(run_dir: Path, cases: list[dict], evidence: list[dict] | None, documents, scores: dict | None,

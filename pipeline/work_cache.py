@@ -11,13 +11,13 @@ makes every entry atomic and safe to share between processes, e.g. Dask workers.
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import lru_cache
 from pathlib import Path
 
 import diskcache
 
 from pipeline.config import PROJECT_ROOT
+from pipeline.outputs import rows_sha256
 
 PARSER_SOURCES = ("pipeline/parsing", "pipeline/builder.py", "pipeline/segment.py", "pipeline/model.py",
                   "pipeline/sections.py", "pipeline/ids.py", "pipeline/config.py")
@@ -100,8 +100,14 @@ class WorkCache:
     @staticmethod
     def summary_key(rows: list[dict], evidence_sha: str, scores: dict | None) -> str:
         """The evidence summary's pages show the case table, its evidence and the scores, and nothing else."""
-        shown = hashlib.sha256(json.dumps([rows, evidence_sha, scores], sort_keys=True, default=str).encode())
-        return f"summary/{report_fingerprint()}/{shown.hexdigest()}"
+        return f"summary/{report_fingerprint()}/{rows_sha256(rows, evidence_sha, scores)}"
+
+    def has_extraction(self, path: Path, all_patients: bool) -> bool:
+        """Whether the file's outcome is cached for the current code (an unreadable file counts as not)."""
+        try:
+            return self.extraction_key(file_sha256(path), all_patients) in self.cache
+        except OSError:
+            return False
 
     def get(self, key: str):
         value = self.cache.get(key)

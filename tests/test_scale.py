@@ -81,9 +81,10 @@ def test_a_no_op_re_run_into_a_new_folder_reuses_every_stage(small_corpus, tmp_p
     env = isolated_env(tmp_path, "again")
     first = run_cli(small_corpus, tmp_path / "first", env)
     assert first.returncode == 0, first.stderr[-2000:]
-    again = run_cli(small_corpus, tmp_path / "again", env)
+    again = run_cli(small_corpus, tmp_path / "again", env, "--workers", "2")
     assert again.returncode == 0, again.stderr[-2000:]
     said = " ".join(again.stdout.split())  # rich wraps long lines
+    assert "nothing new to parse or extract: no Dask cluster is started" in said
     assert f"{len(SMALL)} of {len(SMALL)} files unchanged and reused" in said
     assert "store: predictions unchanged" in said and "over the curated case table, unchanged" in said
     before, after = tmp_path / "first/latest", tmp_path / "again/latest"

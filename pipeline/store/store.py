@@ -11,20 +11,21 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, delete, event, insert, select, tuple_, update
+from sqlalchemy import create_engine, delete, event, insert, literal, select, tuple_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.schema import COLUMNS, FIELD_BY_NAME, IDENTITY_COLUMNS, SCORED_FIELDS, InvalidValue, normalize_cell
+from pipeline.schema import COLUMNS, FIELD_BY_NAME, SCORED_FIELDS, InvalidValue, normalize_cell
 from pipeline.store import models
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CELL_ACTIONS = ("accept", "correct", "reject")
+CASES_PER_WRITE = 500
 CASE_ACTIONS = ("add-case", "remove-case")
 
 
@@ -160,42 +161,51 @@ class Store:
         changes.documents = len(wanted_documents)
 
         stored_cases = {row[0]: tuple(row[1:]) for row in connection.execute(select(*_CASE_COLUMNS))}
-        stored_cells = {(case_id, name): _digest(value, evidence_json) for case_id, name, value, evidence_json
-                        in connection.execute(select(models.Prediction.case_id, models.Prediction.field,
-                                                     models.Prediction.value, models.Prediction.evidence))}
-        wanted_cases, wanted_cells, seen_cells = [], [], set()
-        for row in cases:
-            case_id = row["case_id"]
-            values = tuple(row.get(c.key, "") or "" for c in _CASE_COLUMNS[1:-1]) + (True,)
-            if stored_cases.get(case_id) != values:
-                wanted_cases.append({"case_id": case_id, "run_id": run_id,
-                                     **dict(zip((c.key for c in _CASE_COLUMNS[1:]), values))})
-                changes.cases_new += case_id not in stored_cases or not stored_cases[case_id][-1]
-            by_field = {}
-            for line in lines.take_while(lambda line: line["case_id"] == case_id):
-                by_field.setdefault(line["field"], line)
-            for name in SCORED_FIELDS:
-                value = row.get(name, "") or ""
-                if not value:
-                    continue
-                seen_cells.add((case_id, name))
-                evidence_json = json.dumps(_evidence_of(by_field.get(name, {})))
-                if stored_cells.get((case_id, name)) != _digest(value, evidence_json):
-                    wanted_cells.append({"case_id": case_id, "field": name, "value": value,
-                                         "evidence": evidence_json, "run_id": run_id})
-        gone_cells = [key for key in stored_cells if key not in seen_cells]
-        for chunk in _chunks(gone_cells + [(c["case_id"], c["field"]) for c in wanted_cells]):
-            connection.execute(delete(models.Prediction).where(
-                tuple_(models.Prediction.case_id, models.Prediction.field).in_(chunk)))
-        if wanted_cells:
-            connection.execute(insert(models.Prediction), wanted_cells)
-        changes.cells_written, changes.cells_removed = len(wanted_cells), len(gone_cells)
+        found: set[str] = set()
+        # case by case in chunks, so that memory holds one chunk of predictions, not the whole store
+        for chunk in _chunks(cases, CASES_PER_WRITE):
+            ids = [row["case_id"] for row in chunk]
+            found.update(ids)
+            stored_cells = {(case_id, name): _digest(value, evidence_json) for case_id, name, value, evidence_json
+                            in connection.execute(select(models.Prediction.case_id, models.Prediction.field,
+                                                         models.Prediction.value, models.Prediction.evidence)
+                                                  .where(models.Prediction.case_id.in_(ids)))}
+            wanted_cases, wanted_cells, seen_cells = [], [], set()
+            for row in chunk:
+                case_id = row["case_id"]
+                values = tuple(row.get(c.key, "") or "" for c in _CASE_COLUMNS[1:-1]) + (True,)
+                if stored_cases.get(case_id) != values:
+                    wanted_cases.append({"case_id": case_id, "run_id": run_id,
+                                         **dict(zip((c.key for c in _CASE_COLUMNS[1:]), values))})
+                    changes.cases_new += case_id not in stored_cases or not stored_cases[case_id][-1]
+                by_field = {}
+                for line in lines.take_while(lambda line: line["case_id"] == case_id):
+                    by_field.setdefault(line["field"], line)
+                for name in SCORED_FIELDS:
+                    value = row.get(name, "") or ""
+                    if not value:
+                        continue
+                    seen_cells.add((case_id, name))
+                    evidence_json = json.dumps(_evidence_of(by_field.get(name, {})))
+                    if stored_cells.get((case_id, name)) != _digest(value, evidence_json):
+                        wanted_cells.append({"case_id": case_id, "field": name, "value": value,
+                                             "evidence": evidence_json, "run_id": run_id})
+            gone_cells = [key for key in stored_cells if key not in seen_cells]
+            stale = gone_cells + [(c["case_id"], c["field"]) for c in wanted_cells if (c["case_id"], c["field"]) in stored_cells]
+            for keys in _chunks(stale):
+                connection.execute(delete(models.Prediction).where(
+                    tuple_(models.Prediction.case_id, models.Prediction.field).in_(keys)))
+            if wanted_cells:
+                connection.execute(insert(models.Prediction), wanted_cells)
+            _replace(connection, models.Case, models.Case.case_id, wanted_cases)
+            changes.cells_written += len(wanted_cells)
+            changes.cells_removed += len(gone_cells)
 
-        _replace(connection, models.Case, models.Case.case_id, wanted_cases)
-        found = {row["case_id"] for row in cases}
         dropped = [case_id for case_id, values in stored_cases.items() if values[-1] and case_id not in found]
-        for chunk in _chunks(dropped):
-            connection.execute(update(models.Case).where(models.Case.case_id.in_(chunk)).values(in_latest_run=False))
+        for ids in _chunks(dropped):
+            connection.execute(update(models.Case).where(models.Case.case_id.in_(ids)).values(in_latest_run=False))
+            gone = connection.execute(delete(models.Prediction).where(models.Prediction.case_id.in_(ids)))
+            changes.cells_removed += gone.rowcount
         changes.cases_dropped = len(dropped)
 
     def runs(self, limit: int = 20) -> list[models.Run]:
@@ -222,46 +232,56 @@ class Store:
         with self.sessions() as session:
             return session.get(models.Document, doc_id)
 
-    def _views(self, session: Session, only: str | None = None) -> list[CaseView]:
+    def _views(self, session: Session, only: str | None = None, evidence: bool = True) -> list[CaseView]:
         """Every case, or the case ``only`` (none if there is no such case)."""
-        def of_case(query, model):
-            return query.where(model.case_id == only) if only is not None else query
+        return list(self._iter_views(session, only, evidence))
 
-        cases = {c.case_id: c for c in session.scalars(of_case(select(models.Case), models.Case))}
-        predictions: dict[str, dict[str, tuple[str, str]]] = {}
-        query = select(models.Prediction.case_id, models.Prediction.field, models.Prediction.value,
-                       models.Prediction.evidence)
-        for case_id, name, value, evidence_json in session.execute(of_case(query, models.Prediction)):
-            predictions.setdefault(case_id, {})[name] = (value, evidence_json)  # plain rows: 20 per case add up
+    def _iter_views(self, session: Session, only: str | None = None, evidence: bool = True) -> Iterator[CaseView]:
+        """The cases one by one, their predictions read a chunk of cases at a time (memory holds one chunk, not
+        the store). Without ``evidence``, only decided cells carry theirs (a flag compares it)."""
+        cases_query = select(*_CASE_COLUMNS)
+        if only is not None:
+            cases_query = cases_query.where(models.Case.case_id == only)
+        cases = {row[0]: row for row in session.execute(cases_query)}
         decisions = _current_decisions(session, only)
         added = {d.case_id: d for (case_id, name), d in decisions.items() if name == "" and d.action == "add-case"}
         removed = {case_id for (case_id, name), d in decisions.items() if name == "" and d.action == "remove-case"}
-        views = []
-        for case_id in sorted(set(cases) | set(added)):
-            case = cases.get(case_id)
-            cells = {}
-            for name in SCORED_FIELDS:
-                value, evidence_json = predictions.get(case_id, {}).get(name, ("", "{}"))
-                cells[name] = Cell(name, value, evidence_json, decisions.get((case_id, name)))
-            identity = {k: getattr(case, k, "") if case else "" for k in IDENTITY_COLUMNS if k != "case_id"}
-            if case is None:
-                identity["doc_id"] = added[case_id].doc_id
-            views.append(CaseView(case_id, identity["doc_id"], identity, cells,
-                                  predicted=bool(case and case.in_latest_run), added=case_id in added,
-                                  removed=case_id in removed))
-        return views
+        columns = (models.Prediction.case_id, models.Prediction.field, models.Prediction.value,
+                   models.Prediction.evidence if evidence else literal("{}"))
+        for ids in _chunks(sorted(set(cases) | set(added)), CASES_PER_WRITE):
+            predictions: dict[tuple[str, str], tuple[str, str]] = {
+                (case_id, name): (value, evidence_json) for case_id, name, value, evidence_json
+                in session.execute(select(*columns).where(models.Prediction.case_id.in_(ids)))}
+            if not evidence:
+                decided = [key for key in predictions if key in decisions]
+                for keys in _chunks(decided):
+                    for case_id, name, value, evidence_json in session.execute(
+                            select(*columns[:3], models.Prediction.evidence)
+                            .where(tuple_(models.Prediction.case_id, models.Prediction.field).in_(keys))):
+                        predictions[(case_id, name)] = (value, evidence_json)
+            for case_id in ids:
+                case = cases.get(case_id)
+                cells = {name: Cell(name, *predictions.get((case_id, name), ("", "{}")), decisions.get((case_id, name)))
+                         for name in SCORED_FIELDS}
+                identity = dict(zip((c.key for c in _CASE_COLUMNS[1:-1]), case[1:-1])) if case else \
+                    {c.key: "" for c in _CASE_COLUMNS[1:-1]}
+                if case is None:
+                    identity["doc_id"] = added[case_id].doc_id
+                yield CaseView(case_id, identity["doc_id"], identity, cells, predicted=bool(case and case[-1]),
+                               added=case_id in added, removed=case_id in removed)
 
     def table(self) -> list[dict]:
         """The final case table: SCHEMA.md's columns, then which cells a curator decided and which are flagged."""
         rows = []
-        for view in self.cases():
-            if view.removed or not (view.predicted or view.added or view.curated):
-                continue
-            row = {"case_id": view.case_id, **view.identity}
-            row.update({name: cell.value for name, cell in view.cells.items()})
-            row["curated_fields"] = ";".join(n for n, c in view.cells.items() if c.source == "curator")
-            row["flagged_fields"] = ";".join(n for n, c in view.cells.items() if c.flagged)
-            rows.append(row)
+        with self.sessions() as session:
+            for view in self._iter_views(session, evidence=False):
+                if view.removed or not (view.predicted or view.added or view.curated):
+                    continue
+                row = {"case_id": view.case_id, **view.identity}
+                row.update({name: cell.value for name, cell in view.cells.items()})
+                row["curated_fields"] = ";".join(n for n, c in view.cells.items() if c.source == "curator")
+                row["flagged_fields"] = ";".join(n for n, c in view.cells.items() if c.flagged)
+                rows.append(row)
         return rows
 
     def history(self, case_id: str) -> list[models.Curation]:
