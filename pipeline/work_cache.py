@@ -22,8 +22,8 @@ from pipeline.outputs import rows_sha256
 PARSER_SOURCES = ("pipeline/parsing", "pipeline/builder.py", "pipeline/segment.py", "pipeline/model.py",
                   "pipeline/sections.py", "pipeline/ids.py", "pipeline/config.py")
 EXTRACTOR_SOURCES = ("extractors", "pipeline/stages.py", "pipeline/schema.py", "pipeline/ids.py")
-REPORT_SOURCES = ("pipeline/report_html.py", "pipeline/summary.py", "pipeline/templates", "pipeline/web/app.py",
-                  "pipeline/schema.py")
+REPORT_SOURCES = ("pipeline/report_html.py", "pipeline/figures.py", "pipeline/evidence_view.py", "pipeline/summary.py",
+                  "pipeline/templates", "pipeline/schema.py")
 SIZE_LIMIT = 20 * 1024**3  # diskcache evicts the least recently used entries beyond this
 
 
