@@ -39,6 +39,7 @@ class Settings:
     max_file_bytes: int
     pdf_max_pages: int
     pubmed_query: str
+    batch_size: int  # files per parse-and-extract task: memory stays flat; the unit spread over Dask workers
 
 
 @lru_cache(maxsize=1)
@@ -51,4 +52,5 @@ def settings() -> Settings:
         max_file_bytes=int(os.environ.get("PECRS_MAX_FILE_BYTES", 50 * 1024 * 1024)),
         pdf_max_pages=int(os.environ.get("PECRS_PDF_MAX_PAGES", 500)),
         pubmed_query=os.environ.get("PECRS_QUERY", DEFAULT_QUERY),
+        batch_size=int(os.environ.get("PECRS_BATCH_SIZE", 25)),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -29,9 +30,6 @@ from pipeline.work_cache import WorkCache  # noqa: E402
 
 if TYPE_CHECKING:  # the fetching code loads only for a run that fetches
     from pipeline.fetch import FetchSummary
-
-BATCH_SIZE = 25  # files per task: memory stays flat, and a batch is the unit spread over Dask workers
-
 
 @dataclass
 class RunSummary:
@@ -139,7 +137,8 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
 
     started = time.perf_counter()
     entries = corpus_entries(Path(corpus))
-    batches = [entries[i:i + BATCH_SIZE] for i in range(0, len(entries), BATCH_SIZE)]
+    size = settings().batch_size
+    batches = [entries[i:i + size] for i in range(0, len(entries), size)]
     cache = WorkCache(settings().data_dir / "cache") if use_cache else None
     say(f"parse and extract: {len(entries)} files from {corpus} in {len(batches)} batches")
     results, rows, reused = [], [], 0
@@ -154,18 +153,22 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
             spool.write(outcome.evidence)
             reused += outcome.cached
 
+    # A batch whose every file is cached is read here: as a task it would cost more in Prefect's bookkeeping
+    # than the reading itself, and a re-run with nothing new is mostly such batches.
+    new_work = [cache is None or not all(cache.has_extraction(entry.path, all_patients) for entry in batch)
+                for batch in batches]
     try:
-        if parallel:  # the flow's task runner (Dask) spreads the batches
-            futures = list(process_batch_task.map(batches, unmapped(Path(corpus)), unmapped(all_patients),
-                                                  unmapped(cache)))
-            for number in range(len(futures)):
-                future, futures[number] = futures[number], None  # a batch kept is let go, here and on its worker
-                keep(future.result())
-                say(f"  batch {number + 1}/{len(batches)} done")
-        else:
-            for number, batch in enumerate(batches, start=1):
+        if parallel and any(new_work):  # the flow's task runner (Dask) spreads the batches with new work
+            futures = deque(process_batch_task.map([b for b, new in zip(batches, new_work) if new],
+                                                   unmapped(Path(corpus)), unmapped(all_patients), unmapped(cache)))
+        for number, (batch, new) in enumerate(zip(batches, new_work), start=1):
+            if not new:
+                keep(stages.process_batch(batch, Path(corpus), all_patients, cache))
+            elif parallel:
+                keep(futures.popleft().result())  # a batch kept is let go, here and on its worker
+            else:
                 keep(process_batch_task(batch, Path(corpus), all_patients, cache))
-                say(f"  batch {number}/{len(batches)} done")
+            say(f"  batch {number}/{len(batches)} done{'' if new else ' (cached)'}")
         spool.commit()
     except BaseException:
         spool.discard()

@@ -99,12 +99,27 @@ def test_a_no_op_re_run_into_a_new_folder_reuses_every_stage(small_corpus, tmp_p
 
 @pytest.mark.slow
 def test_dask_workers_give_the_serial_outputs_byte_for_byte(small_corpus, tmp_path):
-    serial = run_cli(small_corpus, tmp_path / "serial", isolated_env(tmp_path, "serial"))
-    assert serial.returncode == 0, serial.stderr[-2000:]
-    parallel = run_cli(small_corpus, tmp_path / "dask", isolated_env(tmp_path, "dask"), "--workers", "2")
-    assert parallel.returncode == 0, parallel.stderr[-2000:]
-    for name in ("cases.csv", "evidence.jsonl", "documents.csv"):
-        assert (tmp_path / "serial/latest" / name).read_bytes() == (tmp_path / "dask/latest" / name).read_bytes(), name
+    """Batches of two files: three batches over two workers; then, with one document edited, a re-run in which
+    the batch with new work goes to Dask and the cached ones are read by the flow, in corpus order."""
+    serial_env, dask_env = (isolated_env(tmp_path, name) | {"PECRS_BATCH_SIZE": "2"} for name in ("serial", "dask"))
+
+    def same_outputs(serial_out: str, dask_out: str) -> str:
+        serial = run_cli(small_corpus, tmp_path / serial_out, serial_env)
+        assert serial.returncode == 0, serial.stderr[-2000:]
+        parallel = run_cli(small_corpus, tmp_path / dask_out, dask_env, "--workers", "2")
+        assert parallel.returncode == 0, parallel.stderr[-2000:]
+        for name in ("cases.csv", "evidence.jsonl", "documents.csv"):
+            assert (tmp_path / serial_out / "latest" / name).read_bytes() == \
+                (tmp_path / dask_out / "latest" / name).read_bytes(), name
+        return " ".join(parallel.stdout.split())
+
+    said = same_outputs("serial", "dask")
+    assert "in 3 batches" in said and "(cached)" not in said
+    edited = small_corpus / "docs" / "bauer2021_noPE.txt"  # third in corpus order: the second batch
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n\nA closing remark added by an editor.\n", encoding="utf-8")
+    said = same_outputs("serial-again", "dask-again")
+    assert said.count("done (cached)") == 2 and "batch 1/3 done (cached)" in said and "batch 3/3 done (cached)" in said
+    assert f"{len(SMALL) - 1} of {len(SMALL)} files unchanged and reused" in said
 
 
 @pytest.mark.slow

@@ -1,0 +1,75 @@
+"""The cache keys' fingerprints: they must cover every module that shapes a cached result, or an edit to that
+module would be served the old result from the cache."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import pipeline.work_cache as work_cache
+from pipeline.work_cache import EXTRACTOR_SOURCES, PARSER_SOURCES, REPORT_SOURCES
+
+ROOT = Path(__file__).resolve().parent.parent
+# loaded along the way but shaping no cached result: files and folders, the cache itself, the corpus listing
+NOT_SHAPING = {"pipeline/__init__.py", "pipeline/atomic.py", "pipeline/outputs.py", "pipeline/work_cache.py",
+               "pipeline/corpus.py", "pipeline/ncbi_cache.py"}
+
+PARSE_AND_EXTRACT = """
+from pathlib import Path
+from pipeline import stages
+from pipeline.corpus import corpus_entries
+stages.process_batch(corpus_entries(Path("corpus")), Path("corpus"))
+"""
+DRAW_PAGES = """
+from pipeline.report_html import render_summary
+import pipeline.figures
+"""
+
+
+def modules_loaded(code: str) -> set[str]:
+    """The project's source files that ``code`` loads, in a fresh interpreter."""
+    probe = code + "\nimport sys, json\nprint(json.dumps([getattr(m, '__file__', None) for m in list(sys.modules.values())]))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    files = (Path(f) for f in json.loads(done.stdout.splitlines()[-1]) if f)
+    return {str(f.relative_to(ROOT)) for f in files if f.is_relative_to(ROOT) and ".venv" not in f.parts}
+
+
+def covered(relative: str, sources: tuple[str, ...]) -> bool:
+    return any(relative == s or relative.startswith(s.rstrip("/") + "/") for s in sources)
+
+
+def test_every_fingerprinted_source_exists():
+    for source in {*PARSER_SOURCES, *EXTRACTOR_SOURCES, *REPORT_SOURCES}:
+        assert (ROOT / source).exists(), source
+
+
+@pytest.mark.parametrize("code, sources", [(PARSE_AND_EXTRACT, PARSER_SOURCES + EXTRACTOR_SOURCES),
+                                           (DRAW_PAGES, REPORT_SOURCES)], ids=["parse and extract", "report pages"])
+def test_the_fingerprints_cover_every_module_that_shapes_a_cached_result(code, sources):
+    loaded = modules_loaded(code)
+    assert any(f.startswith(("pipeline/", "extractors/")) for f in loaded)
+    assert sorted(f for f in loaded - NOT_SHAPING if not covered(f, sources)) == []
+
+
+def test_editing_a_module_that_draws_the_pages_changes_their_cache_key(tmp_path, monkeypatch):
+    for source in REPORT_SOURCES:
+        copied = tmp_path / source
+        copied.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if (ROOT / source).is_dir() else shutil.copy)(ROOT / source, copied)
+    monkeypatch.setattr(work_cache, "PROJECT_ROOT", tmp_path)
+    rows = [{"case_id": "a-1", "crs_grade": "4"}]
+
+    def key() -> str:
+        work_cache.report_fingerprint.cache_clear()
+        return work_cache.WorkCache.summary_key(rows, "evidence-sha", None)
+
+    before = key()
+    assert key() == before
+    figures = tmp_path / "pipeline/figures.py"
+    figures.write_text(figures.read_text(encoding="utf-8") + "\n# a figure redrawn\n", encoding="utf-8")
+    assert key() != before
+    work_cache.report_fingerprint.cache_clear()  # the real fingerprint again for the tests that follow
