@@ -31,6 +31,7 @@ from pipeline.work_cache import WorkCache  # noqa: E402
 if TYPE_CHECKING:  # the fetching code loads only for a run that fetches
     from pipeline.fetch import FetchSummary
 
+
 @dataclass
 class RunSummary:
     run_id: str
@@ -219,8 +220,13 @@ def with_workers(workers: int = 1, dask_address: str | None = None):
     """pecrs_run on a Dask cluster: a local one of ``workers`` processes, or the scheduler at ``dask_address``."""
     if workers <= 1 and not dask_address:
         return pecrs_run
+    import dask
     from prefect_dask import DaskTaskRunner
 
+    # A worker's statistical profiler keeps its last 1,000 one-second call trees, twice over: on spaCy's deep
+    # stacks that is hundreds of MB per worker by the end of a long run, and nothing here reads them (no
+    # dashboard). The local cluster's workers inherit this configuration.
+    dask.config.set({"distributed.worker.profile.enabled": False})
     runner = DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(
         cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
     return pecrs_run.with_options(task_runner=runner)

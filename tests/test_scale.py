@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 
 import pytest
@@ -164,10 +164,12 @@ def test_runs_killed_at_random_points_resume_to_the_uninterrupted_outputs(small_
     for _ in range(3):
         process = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", "--corpus", str(small_corpus),
                                     "--out", str(tmp_path / "killed"), "--no-score"], cwd=ROOT, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         time.sleep(chance.uniform(2.0, 25.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
+        with suppress(ProcessLookupError):  # Prefect's ephemeral API server outlives the run it served
+            os.killpg(process.pid, signal.SIGKILL)
         store = Store(env["PECRS_DATABASE_URL"])
         try:  # no half-written run: a recorded run holds all its cases
             for run in store.runs():

@@ -285,3 +285,21 @@ def test_a_store_made_before_run_digests_is_upgraded_with_its_data(tmp_path):
         assert [r.run_id for r in store.runs()] == ["new-run", "old-run"]
     finally:
         store.close()
+
+
+def test_the_schema_revision_a_store_is_opened_at_is_alembics_newest(tmp_path):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, text
+
+    from pipeline.store.store import MIGRATIONS, SCHEMA_REVISION
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    Store(url).close()
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_REVISION
+    engine.dispose()

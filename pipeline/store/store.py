@@ -13,9 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, delete, event, insert, literal, select, tuple_, update
+from sqlalchemy import create_engine, delete, event, insert, inspect, literal, select, text, tuple_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +22,8 @@ from pipeline.schema import COLUMNS, FIELD_BY_NAME, SCORED_FIELDS, InvalidValue,
 from pipeline.store import models
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The newest migration's revision: a store already there opens without loading Alembic (0.6 s of every run)
+SCHEMA_REVISION = "0002"
 CELL_ACTIONS = ("accept", "correct", "reject")
 CASES_PER_WRITE = 500
 CASE_ACTIONS = ("add-case", "remove-case")
@@ -104,6 +104,11 @@ class Store:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def _migrate(self) -> None:
+        if self._revision() == SCHEMA_REVISION:
+            return
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         for attempt in range(5):
@@ -118,6 +123,13 @@ class Store:
                 if attempt == 4:
                     raise
                 time.sleep(0.5 * (attempt + 1))
+
+    def _revision(self) -> str | None:
+        """The schema revision Alembic recorded in the database; None for a new one."""
+        with self.engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def close(self) -> None:
         self.engine.dispose()
