@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install bench clean browser
+.PHONY: run test install bench clean browser bytecode
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (pecrs needs Python 3.11)"; exit 2; }
@@ -13,9 +13,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
+# pip compiles what it installs, but not an editable project; where PYTHONDONTWRITEBYTECODE is set, every run
+# would compile pecrs's modules again (0.3-0.6 s of each run's start). Up-to-date files are skipped.
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q pipeline extractors bench >/dev/null
+
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) bytecode
 	$(BIN)/pecrs run
 
 test: $(STAMP) browser

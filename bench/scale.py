@@ -78,6 +78,9 @@ def main() -> None:
     parser.add_argument("--prefect-server", action="store_true",
                         help="Run against one Prefect server started for the benchmark, not an ephemeral one per run.")
     args = parser.parse_args()
+    # as `make run` does: bytecode for the project's modules, which an editable install does not compile
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "pipeline", "extractors"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
     if args.prefect_server:
         os.environ.pop("PREFECT_API_URL", None)
     with prefect_server() if args.prefect_server else nullcontext():

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from pipeline import __version__
-from pipeline.config import settings
+from pipeline.config import ConfigError, settings
 from pipeline.cli_curate import curate_app, export_table, gold_app
 from pipeline.progress import FetchProgressBar, say_progress
 
@@ -305,7 +305,11 @@ def doctor() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ConfigError as exc:
+        errors.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -10,6 +10,19 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class ConfigError(ValueError):
+    """A PECRS_* variable holds a value pecrs cannot use."""
+
+
+def _env_count(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigError(f"{name}={value!r}: expected a whole number of at least 1")
+    return int(value)
+
+
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser() if value else default
@@ -49,8 +62,8 @@ def settings() -> Settings:
         gold_path=_env_path("PECRS_GOLD", PROJECT_ROOT / "gold" / "cases.csv"),
         outputs_dir=_env_path("PECRS_OUTPUTS", PROJECT_ROOT / "outputs"),
         data_dir=_env_path("PECRS_DATA", PROJECT_ROOT / ".pecrs"),
-        max_file_bytes=int(os.environ.get("PECRS_MAX_FILE_BYTES", 50 * 1024 * 1024)),
-        pdf_max_pages=int(os.environ.get("PECRS_PDF_MAX_PAGES", 500)),
+        max_file_bytes=_env_count("PECRS_MAX_FILE_BYTES", 50 * 1024 * 1024),
+        pdf_max_pages=_env_count("PECRS_PDF_MAX_PAGES", 500),
         pubmed_query=os.environ.get("PECRS_QUERY", DEFAULT_QUERY),
-        batch_size=int(os.environ.get("PECRS_BATCH_SIZE", 25)),
+        batch_size=_env_count("PECRS_BATCH_SIZE", 25),
     )

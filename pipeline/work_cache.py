@@ -16,7 +16,7 @@ from pathlib import Path
 
 import diskcache
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import PROJECT_ROOT, settings
 from pipeline.outputs import rows_sha256
 
 PARSER_SOURCES = ("pipeline/parsing", "pipeline/builder.py", "pipeline/segment.py", "pipeline/model.py",
@@ -43,7 +43,9 @@ def _hash_tree(paths: tuple[str, ...], extra: str = "") -> str:
 def parser_fingerprint() -> str:
     from importlib.metadata import version
 
-    return _hash_tree(PARSER_SOURCES, f"pysbd {version('pysbd')} pdfplumber {version('pdfplumber')} lxml {version('lxml')}")
+    # a PDF parsed under another page limit is another parse; the size limit only refuses files, never cached
+    return _hash_tree(PARSER_SOURCES, f"pysbd {version('pysbd')} pdfplumber {version('pdfplumber')} lxml {version('lxml')} "
+                                      f"pdf pages {settings().pdf_max_pages}")
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,12 @@ def test_bad_option_exits_2_without_traceback():
     result = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--corpus", "/nonexistent/folder"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2 and "Traceback" not in result.stderr and "/nonexistent/folder" in result.stderr
+
+
+def test_a_setting_that_is_not_a_count_is_a_one_line_error_naming_it(tmp_path):
+    env = {**os.environ, "PECRS_BATCH_SIZE": "0", "PECRS_DATA": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--out", str(tmp_path / "out"), "--no-score"],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert done.returncode == 2
+    assert "PECRS_BATCH_SIZE='0'" in done.stderr and "at least 1" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()

@@ -172,3 +172,23 @@ def test_text_that_starts_with_its_case_has_no_title():
         "A 52-year-old man presented with fever.", "He had received CAR-T cells two days before.",
         "Plasma exchange was started on day 3."]
     assert document.section_at(0).kind == "other"
+
+
+@pytest.mark.shared
+def test_the_pdf_page_limit_is_the_configured_one_and_part_of_the_parse_cache_key(shared, monkeypatch):
+    from pipeline.config import settings
+    from pipeline.work_cache import parser_fingerprint
+
+    pdf = shared / "data/pdf/federal-register-2020-17221.pdf"  # 15 pages
+    whole, default_key = parse_file(pdf)[0].text, parser_fingerprint()
+    monkeypatch.setenv("PECRS_PDF_MAX_PAGES", "2")
+    settings.cache_clear()
+    parser_fingerprint.cache_clear()
+    try:
+        first_pages = parse_file(pdf)[0].text
+        assert 0 < len(first_pages) < len(whole) / 3 and whole.startswith(first_pages[:200])
+        assert parser_fingerprint() != default_key
+    finally:
+        monkeypatch.delenv("PECRS_PDF_MAX_PAGES")
+        settings.cache_clear()
+        parser_fingerprint.cache_clear()

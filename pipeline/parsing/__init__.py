@@ -71,7 +71,7 @@ def parse_file(path: str | Path) -> list[Document]:
     with open(path, "rb") as handle:
         head = handle.read(8)
     if head.lstrip().startswith(b"%PDF"):
-        return parse_pdf(str(path), name)
+        return parse_pdf(str(path), name, max_pages=settings().pdf_max_pages)
     try:
         data = path.read_bytes()
     except OSError as exc:
