@@ -18,9 +18,13 @@ def _env_count(name: str, default: int) -> int:
     value = os.environ.get(name)
     if not value:
         return default
-    if not value.strip().isdigit() or int(value) < 1:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
         raise ConfigError(f"{name}={value!r}: expected a whole number of at least 1")
-    return int(value)
+    return number
 
 
 def _env_path(name: str, default: Path) -> Path:

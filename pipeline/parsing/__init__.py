@@ -8,7 +8,6 @@ from pipeline.config import settings
 from pipeline.model import Document
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.jats import parse_jats
-from pipeline.parsing.pdf import parse_pdf
 from pipeline.parsing.plaintext import parse_text
 from pipeline.parsing.pubmed import parse_pubmed
 from pipeline.parsing.safexml import local_name, parse_xml
@@ -71,6 +70,8 @@ def parse_file(path: str | Path) -> list[Document]:
     with open(path, "rb") as handle:
         head = handle.read(8)
     if head.lstrip().startswith(b"%PDF"):
+        from pipeline.parsing.pdf import parse_pdf  # pdfplumber (0.25 s to load) only when there is a PDF
+
         return parse_pdf(str(path), name, max_pages=settings().pdf_max_pages)
     try:
         data = path.read_bytes()
