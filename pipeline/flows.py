@@ -220,13 +220,16 @@ def with_workers(workers: int = 1, dask_address: str | None = None):
     """pecrs_run on a Dask cluster: a local one of ``workers`` processes, or the scheduler at ``dask_address``."""
     if workers <= 1 and not dask_address:
         return pecrs_run
-    import dask
     from prefect_dask import DaskTaskRunner
+
+    if dask_address:  # that cluster's workers have their own configuration (see the README)
+        return pecrs_run.with_options(task_runner=DaskTaskRunner(address=dask_address))
+    import dask
 
     # A worker's statistical profiler keeps its last 1,000 one-second call trees, twice over: on spaCy's deep
     # stacks that is hundreds of MB per worker by the end of a long run, and nothing here reads them (no
     # dashboard). The local cluster's workers inherit this configuration.
     dask.config.set({"distributed.worker.profile.enabled": False})
-    runner = DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(
+    runner = DaskTaskRunner(
         cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
     return pecrs_run.with_options(task_runner=runner)
