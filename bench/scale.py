@@ -70,6 +70,13 @@ def timed_run(corpus: Path, out: Path, data: Path, workers: int) -> dict:
             "summary_seconds": stages["summary"], "peak_mb": peak / 2**20}
 
 
+def wait_until_idle(busy_percent: float = 10.0, patience: float = 60.0) -> None:
+    """Until the machine's CPUs are below ``busy_percent`` over a second, or ``patience`` seconds have gone."""
+    deadline = time.monotonic() + patience
+    while psutil.cpu_percent(interval=1.0) >= busy_percent and time.monotonic() < deadline:
+        pass
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
@@ -100,6 +107,7 @@ def measure(args) -> None:
             for n in workers:
                 data = base / f"data-{size}-{n}"
                 shutil.rmtree(data, ignore_errors=True)
+                wait_until_idle()
                 figures = timed_run(corpus, base / f"out-{size}-{n}", data, n)
                 results[(size, n)] = figures
                 print(f"{size:6d} documents, {n} worker(s): {figures['seconds']:7.1f} s wall, parse+extract "
@@ -108,12 +116,16 @@ def measure(args) -> None:
                       flush=True)
         for size in sizes:
             for n in workers:
-                # a no-op is short and a single one is at the mercy of the machine: the median of three
-                runs = sorted((timed_run(base / f"corpus-{size}", base / f"out-{size}-{n}-again", base / f"data-{size}-{n}", n)
-                               for _ in range(3)), key=lambda r: r["seconds"])
-                again, full = runs[1], results[(size, n)]
-                print(f"no-op re-run of {size} documents, {n} worker(s), median of 3 ({runs[0]['seconds']:.1f}-"
-                      f"{runs[2]['seconds']:.1f} s): {again['seconds']:.1f} s wall "
+                # a no-op is short and a single one is at the mercy of the machine: the median of five, each
+                # started when the machine is idle (a Prefect server records the last run's events for seconds)
+                runs = []
+                for _ in range(5):
+                    wait_until_idle()
+                    runs.append(timed_run(base / f"corpus-{size}", base / f"out-{size}-{n}-again", base / f"data-{size}-{n}", n))
+                runs.sort(key=lambda r: r["seconds"])
+                again, full = runs[2], results[(size, n)]
+                print(f"no-op re-run of {size} documents, {n} worker(s), median of 5 ({runs[0]['seconds']:.1f}-"
+                      f"{runs[-1]['seconds']:.1f} s): {again['seconds']:.1f} s wall "
                       f"({again['seconds'] / full['seconds']:.1%} of the full run); parse+extract "
                       f"{again['flow_seconds']:.1f} s, store {again['store_seconds']:.1f} s, summary "
                       f"{again['summary_seconds']:.1f} s; peak RSS {again['peak_mb']:.0f} MB", flush=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.ncbi_cache import NcbiCache
@@ -18,6 +19,7 @@ class CorpusEntry:
     format: str = ""
     origin: str = ""
     description: str = ""
+    sha256: str | None = None  # of the file's bytes, once read (see with_content_hash); "" when unreadable
 
 
 def corpus_entries(corpus_dir: Path) -> list[CorpusEntry]:
@@ -26,17 +28,50 @@ def corpus_entries(corpus_dir: Path) -> list[CorpusEntry]:
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"{corpus_dir}: corpus folder not found")
+    real = _RealPaths()
     entries: list[CorpusEntry] = []
     listed: set[Path] = set()
     manifest = corpus_dir / MANIFEST
     if manifest.exists():
         with open(manifest, newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                path = (corpus_dir / row["file"]).resolve()
+                path = real(corpus_dir / row["file"])
                 listed.add(path)
                 entries.append(CorpusEntry(path, row.get("format", ""), row.get("origin", ""), row.get("description", "")))
     for path in sorted(corpus_dir.rglob("*")):
-        if path.is_file() and path.suffix.lower() in SUFFIXES and path.resolve() not in listed and "cache" not in path.parts:
-            entries.append(CorpusEntry(path.resolve()))
-    entries.extend(CorpusEntry(path.resolve(), origin="fetched") for path in NcbiCache(corpus_dir).documents())
+        if path.suffix.lower() in SUFFIXES and "cache" not in path.parts and path.is_file() and real(path) not in listed:
+            entries.append(CorpusEntry(real(path)))
+    entries.extend(CorpusEntry(real(path), origin="fetched") for path in NcbiCache(corpus_dir).documents())
     return entries
+
+
+class _RealPaths:
+    """Path.resolve() for many files of a few folders: each folder is resolved once, and a file only when it
+    is itself a link (a corpus of 10,000 files would otherwise cost a lookup per folder level per file)."""
+
+    def __init__(self):
+        self._folders: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        if path.name in ("", ".", "..") or path.is_symlink():
+            return path.resolve()
+        folder = self._folders.get(path.parent)
+        if folder is None:
+            folder = self._folders[path.parent] = path.parent.resolve()
+        return folder / path.name
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def with_content_hash(entry: CorpusEntry) -> CorpusEntry:
+    """The entry with the SHA-256 of its file's bytes as they are now ("" for a file that cannot be read)."""
+    try:
+        return replace(entry, sha256=file_sha256(entry.path))
+    except OSError:
+        return replace(entry, sha256="")

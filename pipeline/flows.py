@@ -21,10 +21,9 @@ from prefect.utilities.annotations import quote  # noqa: E402
 
 from pipeline import stages  # noqa: E402
 from pipeline.config import settings  # noqa: E402
-from pipeline.corpus import CorpusEntry, corpus_entries  # noqa: E402
+from pipeline.corpus import CorpusEntry, corpus_entries, with_content_hash  # noqa: E402
 from pipeline.outputs import EvidenceSpool, publish_latest, read_evidence, run_digest, write_run  # noqa: E402
 from pipeline.report import render_report  # noqa: E402
-from pipeline.report_html import render_summary  # noqa: E402
 from pipeline.store import open_store  # noqa: E402
 from pipeline.work_cache import WorkCache  # noqa: E402
 
@@ -75,15 +74,16 @@ def summary_task(run_dir: Path, run_id: str, scores: dict | None, evidence_sha25
     """report.html and summary.json over the final case table: this run's predictions with the curations.
     Returns whether the pages came from the cache (nothing they show has changed since they were rendered)."""
     with open_store() as store:
-        rows = store.table()
-    evidence = run_dir / "evidence.jsonl"
-    key = cache.summary_key(rows, evidence_sha256, scores) if cache is not None else None
-    pages = cache.get(key) if cache is not None else None
-    reused = pages is not None
-    if not reused:
-        pages = render_summary(rows, read_evidence(evidence), scores)
-        if cache is not None:
-            cache.put(key, pages)
+        version = store.table_version()
+        key = cache.summary_key(version, evidence_sha256, scores) if cache is not None and version else None
+        pages = cache.get(key) if key else None
+        reused = pages is not None
+        if not reused:
+            from pipeline.report_html import render_summary  # the template engine loads only to render
+
+            pages = render_summary(store.table(), read_evidence(run_dir / "evidence.jsonl"), scores)
+            if key:
+                cache.put(key, pages)
     pages.write(run_dir, run_id)
     return reused
 
@@ -137,10 +137,12 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
         timings["fetch"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    cache = WorkCache(settings().data_dir / "cache") if use_cache else None
     entries = corpus_entries(Path(corpus))
+    if cache is not None:  # each file is read once for its hash, here; the hash travels with its entry
+        entries = list(map(with_content_hash, entries))
     size = settings().batch_size
     batches = [entries[i:i + size] for i in range(0, len(entries), size)]
-    cache = WorkCache(settings().data_dir / "cache") if use_cache else None
     say(f"parse and extract: {len(entries)} files from {corpus} in {len(batches)} batches")
     results, rows, reused = [], [], 0
     spool = EvidenceSpool(run_dir)
@@ -151,12 +153,12 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
         for outcome in map(case_ids.unique, batch_outcomes):
             results.extend(outcome.results)
             rows.extend(map(_compact, outcome.rows))
-            spool.write(outcome.evidence)
+            spool.write(outcome.evidence_text)
             reused += outcome.cached
 
     # A batch whose every file is cached is read here: as a task it would cost more in Prefect's bookkeeping
     # than the reading itself, and a re-run with nothing new is mostly such batches.
-    new_work = [cache is None or not all(cache.has_extraction(entry.path, all_patients) for entry in batch)
+    new_work = [cache is None or not all(cache.is_extracted(entry, all_patients) for entry in batch)
                 for batch in batches]
     try:
         if parallel and any(new_work):  # the flow's task runner (Dask) spreads the batches with new work
@@ -180,16 +182,16 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
     say(f"parse and extract: {documents} documents, {failed} failed, {len(rows)} patients; {reused} of "
         f"{len(entries)} files unchanged and reused ({timings['parse+extract']:.1f} s)")
 
-    started = time.perf_counter()
-    write_run(run_dir, rows, None, results, None, "")
-    timings["write"] = time.perf_counter() - started
     scores = None
     if gold is not None:
         started = time.perf_counter()
+        write_run(run_dir, rows, results, None, "")  # the scorer reads cases.csv; the report follows the scores
         scores = score_task(Path(gold), run_dir / "cases.csv", spool.lines())
         timings["score"] = time.perf_counter() - started
         say(f"score: micro F1 {scores['micro']['f1']:.3f} ({timings['score']:.1f} s)")
-    write_run(run_dir, rows, None, results, scores, render_report(run_id, results, rows, scores, timings))
+    started = time.perf_counter()
+    write_run(run_dir, rows, results, scores, render_report(run_id, results, rows, scores, timings))
+    timings["write"] = time.perf_counter() - started
     started = time.perf_counter()
     # quote(): Prefect would otherwise walk every value of these large lists looking for futures
     changed = store_task(run_id, run_started, str(corpus), quote([asdict(r) for r in results if r.doc_id]), quote(rows),
@@ -211,7 +213,8 @@ def files_to_process(corpus: Path, all_patients: bool = False) -> int:
     """How many of the corpus files a run would parse and extract: those without a cached outcome."""
     cache = WorkCache(settings().data_dir / "cache")
     try:
-        return sum(not cache.has_extraction(entry.path, all_patients) for entry in corpus_entries(Path(corpus)))
+        return sum(not cache.is_extracted(with_content_hash(entry), all_patients)
+                   for entry in corpus_entries(Path(corpus)))
     finally:
         cache.close()
 

@@ -38,11 +38,10 @@ class EvidenceSpool:
         self._out = os.fdopen(handle, "w", encoding="utf-8", newline="")
         self._sha256 = hashlib.sha256()
 
-    def write(self, lines) -> None:
-        for line in lines:
-            text = json.dumps(line, ensure_ascii=False) + "\n"
-            self._out.write(text)
-            self._sha256.update(text.encode("utf-8"))
+    def write(self, text: str) -> None:
+        """Append evidence lines, as stages.evidence_jsonl gives them."""
+        self._out.write(text)
+        self._sha256.update(text.encode("utf-8"))
 
     @property
     def sha256(self) -> str:
@@ -88,13 +87,10 @@ def run_digest(documents: list[dict], cases: list[dict], evidence_sha256: str) -
     return rows_sha256(documents, cases, evidence_sha256)
 
 
-def write_run(run_dir: Path, cases: list[dict], evidence: list[dict] | None, documents, scores: dict | None,
-              report: str) -> None:
-    """The run's files; ``evidence`` None when an EvidenceSpool has written it already."""
+def write_run(run_dir: Path, cases: list[dict], documents, scores: dict | None, report: str) -> None:
+    """The run's files but evidence.jsonl, which an EvidenceSpool writes."""
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "cases.csv", csv_text(cases, COLUMNS))
-    if evidence is not None:
-        atomic_write_text(run_dir / "evidence.jsonl", "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in evidence))
     atomic_write_text(run_dir / "documents.csv", csv_text([asdict(d) for d in documents], DOCUMENT_COLUMNS))
     if scores is not None:
         atomic_write_text(run_dir / "scores.json", json.dumps(scores, indent=2, ensure_ascii=False) + "\n")

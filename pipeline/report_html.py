@@ -6,15 +6,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
-from markupsafe import escape
 
-from pipeline.atomic import atomic_write_text
 from pipeline.schema import SCORED_FIELDS
 from pipeline.evidence_view import evidence_context
+from pipeline.summary_pages import RUN_ID_SLOT, SummaryPages
 from pipeline.summary import NOT_STATED, cell, summarize
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -126,22 +124,6 @@ def _render(summary: dict, rows: list[dict], evidence: Iterable[dict], scores: d
 def render_report_html(rows: list[dict], evidence: Iterable[dict], scores: dict | None, run_id: str) -> str:
     """The page for a case table, its evidence lines and (if the run was scored) scores.json."""
     return _render(summarize(rows), rows, evidence, scores, run_id)
-
-
-# the pages are rendered with this in place of the run id, which is set in when they are written: pages that show
-# the same cases, evidence and scores are the same whichever run wrote them, so they can be rendered once
-RUN_ID_SLOT = "@@pecrs-run-id@@"
-
-
-@dataclass(frozen=True)
-class SummaryPages:
-    summary_json: str
-    report_html: str  # with RUN_ID_SLOT for the run id
-
-    def write(self, run_dir: Path, run_id: str) -> None:
-        """summary.json and report.html in ``run_dir``, each written whole or not at all."""
-        atomic_write_text(Path(run_dir) / "summary.json", self.summary_json)
-        atomic_write_text(Path(run_dir) / "report.html", self.report_html.replace(RUN_ID_SLOT, escape(run_id)))
 
 
 def render_summary(rows: list[dict], evidence: Iterable[dict], scores: dict | None) -> SummaryPages:

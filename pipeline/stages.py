@@ -5,14 +5,14 @@ The Prefect flow (pipeline.flows) wraps these as tasks; tests call them directly
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline.corpus import CorpusEntry
+from pipeline.corpus import CorpusEntry, with_content_hash
 from pipeline.model import Document
 from pipeline.parsing import ParseError, parse_file
 from pipeline.schema import COLUMNS, SCORED_FIELDS
-from pipeline.work_cache import file_sha256
 
 
 @dataclass
@@ -103,7 +103,7 @@ def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path,
     by_doc = {id(e.document): e for e in extractions}
     for item in parsed:
         name = _relative(item.path, corpus_dir)
-        digest = (hashes or {}).get(item.path) or _content_hash(item.path)
+        digest = (hashes or {}).get(item.path) or with_content_hash(CorpusEntry(Path(item.path))).sha256
         if item.error:
             results.append(DocumentResult("", name, "", "", "failed", item.error, content_hash=digest))
             continue
@@ -119,40 +119,75 @@ def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path,
     return results
 
 
-def _content_hash(path: str) -> str:
-    try:
-        return file_sha256(Path(path))
-    except OSError:
-        return ""
-
-
 def _relative(path: str, root: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path(root).resolve()))
-    except ValueError:
-        return str(path)
+    """The file's path in the corpus folder. The corpus listing's paths are resolved, and a batch resolves its
+    folder once: mostly no file system lookup at all."""
+    for candidate, folder in ((Path(path), Path(root)), (Path(path).resolve(), Path(root).resolve())):
+        try:
+            return str(candidate.relative_to(folder))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def evidence_jsonl(lines: list[dict]) -> str:
+    """Evidence lines as evidence.jsonl text. A file's evidence is serialised once, when it is extracted, and
+    cached so: a re-run writes the text as it is. (JSON escapes newlines within strings: "\\n" ends lines.)"""
+    return "".join(_EVIDENCE_ENCODER.encode(line) + "\n" for line in lines)
+
+
+def parse_evidence_jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.split("\n") if line]
+
+
+def _rename_case_ids(text: str, renames: dict[str, str]) -> str:
+    """The evidence lines with their cases renamed. evidence_line puts the case id first, so a line is renamed
+    by its opening; a line that does not open so is parsed and written again."""
+    openings = {_case_opening(old): _case_opening(new) for old, new in renames.items() if old != new}
+    lines = []
+    for line in text.split("\n")[:-1]:
+        opening = line[:line.find(",") + 1]
+        if opening in openings:
+            lines.append(openings[opening] + line[len(opening):])
+        else:
+            item = json.loads(line)
+            item["case_id"] = renames.get(item["case_id"], item["case_id"])
+            lines.append(_EVIDENCE_ENCODER.encode(item))
+    return "".join(line + "\n" for line in lines)
+
+
+def _case_opening(case_id: str) -> str:
+    return '{"case_id": ' + _EVIDENCE_ENCODER.encode(case_id) + ","
+
+
+_EVIDENCE_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 
 @dataclass
 class FileOutcome:
-    """All a run keeps of one input file: its documents.csv rows, case rows and evidence lines."""
+    """All a run keeps of one input file: its documents.csv rows, case rows and evidence.jsonl lines."""
     results: list[DocumentResult]
     rows: list[dict]
-    evidence: list[dict]
+    evidence_text: str
     cached: bool = False
+
+    @property
+    def evidence(self) -> list[dict]:
+        return parse_evidence_jsonl(self.evidence_text)
 
 
 def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = False, cache=None) -> FileOutcome:
     """Parse and extract one file, reusing the cached parse and outcome of identical content and code.
     Outcomes with a failure are not cached: the next run tries again."""
-    sha = _content_hash(str(entry.path))
+    sha = (entry if entry.sha256 is not None else with_content_hash(entry)).sha256
     outcome_key = cache.extraction_key(sha, all_patients) if cache is not None and sha else None
     if outcome_key:
         cached = cache.get(outcome_key)
         if cached is not None:
-            results = [DocumentResult(**{**r.__dict__, "file": _relative(str(entry.path), corpus_dir)}) for r in cached.results]
-            return FileOutcome(results, cached.rows, cached.evidence, cached=True)
+            file = _relative(str(entry.path), corpus_dir)
+            return FileOutcome([replace(r, file=file) for r in cached.results], cached.rows, cached.evidence_text,
+                               cached=True)
     parsed = cache.get(cache.parse_key(sha)) if outcome_key else None
     if parsed is None:
         parsed = parse_entry(entry)
@@ -161,13 +196,15 @@ def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = Fals
     parsed.path = str(entry.path)
     extractions = [extract(document) for document in parsed.documents]
     rows, evidence = case_rows(extractions, all_patients)
-    outcome = FileOutcome(document_results([parsed], extractions, corpus_dir, {parsed.path: sha}), rows, evidence)
+    outcome = FileOutcome(document_results([parsed], extractions, corpus_dir, {parsed.path: sha}), rows,
+                          evidence_jsonl(evidence))
     if outcome_key and not any(r.status == "failed" for r in outcome.results):
         cache.put(outcome_key, outcome)
     return outcome
 
 
 def process_batch(entries: list[CorpusEntry], corpus_dir: Path, all_patients: bool = False, cache=None) -> list[FileOutcome]:
+    corpus_dir = Path(corpus_dir).resolve()
     return [process_file(entry, corpus_dir, all_patients, cache) for entry in entries]
 
 
@@ -188,8 +225,7 @@ class CaseIdRegistry:
         if all(old == new for old, new in renames.items()):
             return outcome
         rows = [{**row, "case_id": renames[row["case_id"]]} for row in outcome.rows]
-        evidence = [{**line, "case_id": renames.get(line["case_id"], line["case_id"])} for line in outcome.evidence]
-        return FileOutcome(outcome.results, rows, evidence, outcome.cached)
+        return FileOutcome(outcome.results, rows, _rename_case_ids(outcome.evidence_text, renames), outcome.cached)
 
     def _unique(self, source: str, case_id: str) -> str:
         key = (source, case_id)

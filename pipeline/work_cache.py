@@ -17,13 +17,14 @@ from pathlib import Path
 import diskcache
 
 from pipeline.config import PROJECT_ROOT, settings
+from pipeline.corpus import CorpusEntry
 from pipeline.outputs import rows_sha256
 
 PARSER_SOURCES = ("pipeline/parsing", "pipeline/builder.py", "pipeline/segment.py", "pipeline/model.py",
                   "pipeline/sections.py", "pipeline/ids.py", "pipeline/config.py")
 EXTRACTOR_SOURCES = ("extractors", "pipeline/stages.py", "pipeline/schema.py", "pipeline/ids.py")
-REPORT_SOURCES = ("pipeline/report_html.py", "pipeline/figures.py", "pipeline/evidence_view.py", "pipeline/summary.py",
-                  "pipeline/templates", "pipeline/schema.py")
+REPORT_SOURCES = ("pipeline/report_html.py", "pipeline/summary_pages.py", "pipeline/figures.py", "pipeline/evidence_view.py",
+                  "pipeline/summary.py", "pipeline/templates", "pipeline/schema.py", "pipeline/store")
 SIZE_LIMIT = 20 * 1024**3  # diskcache evicts the least recently used entries beyond this
 
 
@@ -65,14 +66,6 @@ def report_fingerprint() -> str:
     return _hash_tree(REPORT_SOURCES, f"matplotlib {version('matplotlib')} jinja2 {version('jinja2')} scipy {version('scipy')}")
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class WorkCache:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -100,16 +93,15 @@ class WorkCache:
         return f"extract/{parser_fingerprint()}/{extractor_fingerprint()}/{int(all_patients)}/{sha}"
 
     @staticmethod
-    def summary_key(rows: list[dict], evidence_sha: str, scores: dict | None) -> str:
-        """The evidence summary's pages show the case table, its evidence and the scores, and nothing else."""
-        return f"summary/{report_fingerprint()}/{rows_sha256(rows, evidence_sha, scores)}"
+    def summary_key(table_version: str, evidence_sha: str, scores: dict | None) -> str:
+        """The evidence summary's pages show the case table (named by Store.table_version), its evidence and the
+        scores, and nothing else."""
+        return f"summary/{report_fingerprint()}/{rows_sha256([table_version], evidence_sha, scores)}"
 
-    def has_extraction(self, path: Path, all_patients: bool) -> bool:
-        """Whether the file's outcome is cached for the current code (an unreadable file counts as not)."""
-        try:
-            return self.extraction_key(file_sha256(path), all_patients) in self.cache
-        except OSError:
-            return False
+    def is_extracted(self, entry: CorpusEntry, all_patients: bool) -> bool:
+        """Whether the outcome of the entry's content (see corpus.with_content_hash) is cached for the current
+        code; an unreadable file's is not."""
+        return bool(entry.sha256) and self.extraction_key(entry.sha256, all_patients) in self.cache
 
     def get(self, key: str):
         value = self.cache.get(key)

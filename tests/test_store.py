@@ -111,6 +111,32 @@ def test_a_run_with_the_latest_runs_digest_leaves_the_predictions_unread(store):
     assert back.cells_written == 1 and row_of(store, "smith2024-1")["il6_pre"] == "5230"
 
 
+def test_the_table_version_changes_whenever_the_table_does(store):
+    """The summary pages are cached under table_version(): two states with one version must have one table."""
+    states = []
+
+    def recorded(run_id: str, digest: str | None, **kwargs) -> None:
+        documents, cases, evidence = a_run(**kwargs)
+        store.record_run(run_id, datetime.now(timezone.utc), "corpus", documents, cases, evidence, None, digest=digest)
+
+    def note() -> None:
+        states.append((store.table_version(), store.table()))
+
+    recorded("run-2", "d1"); note()
+    recorded("run-3", "d1"); note()
+    store.decide("smith2024-1", "sex", "correct", "Ana", value="M", why="he"); note()
+    store.decide("smith2024-1", "crs_grade", "accept", "Ana"); note()
+    store.undo("smith2024-1", "sex", "Ana"); note()
+    recorded("run-4", "d2", il6_pre="6100"); note()
+    store.decide("smith2024-1", "", "remove-case", "Ben", why="a duplicate"); note()
+    assert states[0][0] == states[1][0] and None not in {version for version, _ in states}
+    for version, table in states:
+        assert all(other == table for again, other in states if again == version)
+    assert len({version for version, _ in states}) == len(states) - 1
+    recorded("run-5", None)
+    assert store.table_version() is None  # a run without a digest: the table has no name, it is read
+
+
 def test_undo_goes_back_one_decision_at_a_time(store):
     store.decide("smith2024-1", "sex", "correct", "Ana", value="M", why="he")
     store.decide("smith2024-1", "sex", "reject", "Ben", why="not stated")

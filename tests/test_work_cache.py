@@ -25,6 +25,7 @@ stages.process_batch(corpus_entries(Path("corpus")), Path("corpus"))
 """
 DRAW_PAGES = """
 from pipeline.report_html import render_summary
+from pipeline.store import open_store
 import pipeline.figures
 """
 
@@ -61,11 +62,10 @@ def test_editing_a_module_that_draws_the_pages_changes_their_cache_key(tmp_path,
         copied.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if (ROOT / source).is_dir() else shutil.copy)(ROOT / source, copied)
     monkeypatch.setattr(work_cache, "PROJECT_ROOT", tmp_path)
-    rows = [{"case_id": "a-1", "crs_grade": "4"}]
 
     def key() -> str:
         work_cache.report_fingerprint.cache_clear()
-        return work_cache.WorkCache.summary_key(rows, "evidence-sha", None)
+        return work_cache.WorkCache.summary_key("0002/run-digest/0/None/0", "evidence-sha", None)
 
     before = key()
     assert key() == before

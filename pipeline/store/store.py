@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from sqlalchemy import create_engine, delete, event, insert, inspect, literal, select, text, tuple_, update
+from sqlalchemy import create_engine, delete, event, func, insert, inspect, literal, select, text, tuple_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -227,6 +227,18 @@ class Store:
     def latest_run(self) -> models.Run | None:
         with self.sessions() as session:
             return session.scalars(select(models.Run).order_by(models.Run.finished_at.desc()).limit(1)).first()
+
+    def table_version(self) -> str | None:
+        """A value that changes whenever table() may: the predictions are the latest run's (a run writes its own
+        or finds them equal to the stored ones), named by its digest, and the curation log only grows (an undo
+        stamps the decision it withdraws). None when the latest run recorded no digest."""
+        with self.sessions() as session:
+            digest = session.scalars(select(models.Run.digest).order_by(models.Run.finished_at.desc()).limit(1)).first()
+            if not digest:
+                return None
+            decisions, last, withdrawn = session.execute(select(
+                func.count(), func.max(models.Curation.id), func.count(models.Curation.withdrawn_at))).one()
+        return f"{SCHEMA_REVISION}/{digest}/{decisions}/{last}/{withdrawn}"
 
     # -- reading -----------------------------------------------------------------------------------
     def cases(self) -> list[CaseView]:
