@@ -46,7 +46,7 @@ def build_corpus(folder: Path, size: int) -> None:
 def timed_run(corpus: Path, out: Path, data: Path, workers: int) -> dict:
     env = {**os.environ, "PECRS_DATA": str(data), "PECRS_DATABASE_URL": f"sqlite:///{data / 'pecrs.db'}",
            "COLUMNS": "300"}  # rich wraps at the terminal's width; the timing line is read back in one piece
-    command = [sys.executable, "-m", "pipeline.cli", "run", "--corpus", str(corpus), "--out", str(out), "--no-score",
+    command = [sys.executable, "-m", "pipeline", "run", "--corpus", str(corpus), "--out", str(out), "--no-score",
                "--workers", str(workers)]
     started = time.perf_counter()
     process = psutil.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from pipeline import __version__
 from pipeline.config import ConfigError, settings
+from pipeline.long_lived import long_lived_imports
 from pipeline.cli_curate import curate_app, export_table, gold_app
 from pipeline.progress import FetchProgressBar, say_progress
 
@@ -62,7 +63,8 @@ def run(
         _readable_file(gold, "gold table")
     if fetch_first:
         _eutils_config(email)
-    from pipeline.flows import files_to_process, with_workers
+    with long_lived_imports():
+        from pipeline.flows import files_to_process, with_workers
 
     if workers > 1 and not dask_address and not fetch_first and files_to_process(corpus, all_patients) == 0:
         # a local cluster costs its workers' start (each loads the pipeline), for nothing when all is cached
@@ -109,7 +111,8 @@ def fetch(
         fail(f"{corpus}: corpus folder is not a folder")
     config = _eutils_config(email)
     from pipeline.eutils import EutilsError
-    from pipeline.flows import pecrs_fetch
+    with long_lived_imports():
+        from pipeline.flows import pecrs_fetch
 
     with FetchProgressBar(console) as progress:
         try:
@@ -152,7 +155,8 @@ def serve_schedule(
 
     schedule = f"every {interval} s" if interval else f"cron {cron!r}"
     with prefect_server() as api:
-        from pipeline.flows import pecrs_run
+        with long_lived_imports():
+            from pipeline.flows import pecrs_run
 
         console.print(f"serving pecrs-run/{name} ({schedule}) on the Prefect server at {api}; Ctrl+C stops", highlight=False)
         try:
@@ -187,7 +191,8 @@ def serve_ui(
     database: Optional[str] = typer.Option(None, "--database", help="Store URL (default: $PECRS_DATABASE_URL or the data folder's pecrs.db)."),
 ) -> None:
     """The curators' web page: cases with their evidence, accept/correct/reject with a reason, undo, history, scores."""
-    from pipeline.web import serve
+    with long_lived_imports():
+        from pipeline.web import serve
 
     console.print(f"pecrs curation page on http://{host}:{port}/  (Ctrl+C to stop)", highlight=False)
     serve(host=host, port=port, store_url=database)

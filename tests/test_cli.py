@@ -49,15 +49,34 @@ def test_parse_json_prints_the_document_model():
 
 
 def test_bad_option_exits_2_without_traceback():
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--corpus", "/nonexistent/folder"],
+    result = subprocess.run([sys.executable, "-m", "pipeline", "run", "--corpus", "/nonexistent/folder"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2 and "Traceback" not in result.stderr and "/nonexistent/folder" in result.stderr
 
 
 def test_a_setting_that_is_not_a_count_is_a_one_line_error_naming_it(tmp_path):
     env = {**os.environ, "PECRS_BATCH_SIZE": "0", "PECRS_DATA": str(tmp_path / "data")}
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--out", str(tmp_path / "out"), "--no-score"],
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--out", str(tmp_path / "out"), "--no-score"],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     assert done.returncode == 2
     assert "PECRS_BATCH_SIZE='0'" in done.stderr and "at least 1" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_only_the_command_line_process_loads_the_frameworks_frozen():
+    probe = """
+import gc
+from pipeline import long_lived
+with long_lived.long_lived_imports():
+    import json
+print(gc.get_freeze_count(), gc.isenabled())
+long_lived.for_this_process()
+with long_lived.long_lived_imports():
+    import pipeline.flows
+print(gc.get_freeze_count(), gc.isenabled())
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    host, cli = (line.split() for line in done.stdout.splitlines()[-2:])
+    assert host == ["0", "True"]  # a host's collector is left as it is
+    assert int(cli[0]) > 50_000 and cli[1] == "True"  # Prefect and the rest frozen, the collector back on

@@ -230,10 +230,10 @@ def test_pecrs_fetch_command(tmp_path):
     fake = FakeNcbi.generated(30)
     with EutilsServer(fake) as url:
         env = {**os.environ, "PECRS_EUTILS_URL": url, "NCBI_EMAIL": EMAIL}
-        shown = subprocess.run([sys.executable, "-m", "pipeline.cli", "fetch", "--show-query"], capture_output=True,
+        shown = subprocess.run([sys.executable, "-m", "pipeline", "fetch", "--show-query"], capture_output=True,
                                text=True, cwd=ROOT, env=env)
         assert shown.returncode == 0 and '"Plasma Exchange"[Mesh]' in shown.stdout
-        result = subprocess.run([sys.executable, "-m", "pipeline.cli", "fetch", "--corpus", str(tmp_path)],
+        result = subprocess.run([sys.executable, "-m", "pipeline", "fetch", "--corpus", str(tmp_path)],
                                 capture_output=True, text=True, cwd=ROOT, env=env)
     assert result.returncode == 0, result.stderr
     assert "30 new" in result.stdout and len(stored(tmp_path, "pubmed")) == 30

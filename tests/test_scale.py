@@ -67,7 +67,7 @@ def test_a_new_extractor_configuration_redoes_extraction_but_not_parsing(small_c
 
 
 def run_cli(corpus: Path, out: Path, env: dict, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--corpus", str(corpus), "--out", str(out),
+    return subprocess.run([sys.executable, "-m", "pipeline", "run", "--corpus", str(corpus), "--out", str(out),
                            "--no-score", *extra], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
 
 
@@ -162,7 +162,7 @@ def test_runs_killed_at_random_points_resume_to_the_uninterrupted_outputs(small_
     env = isolated_env(tmp_path, "killed")
     chance = random.Random(20261125)
     for _ in range(3):
-        process = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", "--corpus", str(small_corpus),
+        process = subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--corpus", str(small_corpus),
                                     "--out", str(tmp_path / "killed"), "--no-score"], cwd=ROOT, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         time.sleep(chance.uniform(2.0, 25.0))
@@ -187,7 +187,7 @@ def test_the_flow_runs_on_a_prefect_schedule_and_its_run_is_recorded(small_corpu
     env = isolated_env(tmp_path, "served")
     env.pop("PREFECT_API_URL", None)
     # a session of its own, so that the Prefect server it starts is stopped with it
-    server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--interval", "5", "--no-fetch",
+    server = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", "--interval", "5", "--no-fetch",
                                "--corpus", str(small_corpus), "--out", str(tmp_path / "served")],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
