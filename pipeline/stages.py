@@ -191,6 +191,10 @@ def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = Fals
     parsed = cache.get(cache.parse_key(sha)) if outcome_key else None
     if parsed is None:
         parsed = parse_entry(entry)
+        # the hash was taken when the corpus was listed: a file edited since is parsed as it is now, and that
+        # parse must not be cached under the old content's hash
+        if outcome_key and (now := with_content_hash(entry).sha256) != sha:
+            sha, outcome_key = now, None
         if outcome_key and not parsed.error:
             cache.put(cache.parse_key(sha), ParsedFile(parsed.path, parsed.documents))
     parsed.path = str(entry.path)

@@ -66,6 +66,21 @@ def test_a_new_extractor_configuration_redoes_extraction_but_not_parsing(small_c
     assert len(parsed) == len(SMALL)
 
 
+def test_a_file_edited_after_the_listing_is_not_cached_under_its_old_content(small_corpus, tmp_path):
+    from pipeline.corpus import with_content_hash
+
+    cache = WorkCache(tmp_path / "cache")
+    listed = [with_content_hash(entry) for entry in corpus_entries(small_corpus)]  # as the flow lists them
+    edited = small_corpus / "docs" / "authorea2023.txt"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n\nAn editor's line, added mid-run.\n", encoding="utf-8")
+    done = stages.process_batch(listed, small_corpus, cache=cache)
+    stale = next(entry for entry in listed if entry.path.name == "authorea2023.txt")
+    assert not cache.is_extracted(stale, False) and cache.is_extracted(with_content_hash(stale), False) is False
+    assert [o.results[0].content_hash for o in done if o.results[0].file.endswith("authorea2023.txt")] == \
+        [with_content_hash(stale).sha256]
+    assert all(cache.is_extracted(entry, False) for entry in listed if entry is not stale)
+
+
 def run_cli(corpus: Path, out: Path, env: dict, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pipeline", "run", "--corpus", str(corpus), "--out", str(out),
                            "--no-score", *extra], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
