@@ -234,10 +234,20 @@ class CaseIdRegistry:
     def _unique(self, source: str, case_id: str) -> str:
         key = (source, case_id)
         if key not in self._renamed:
-            candidate, letter = case_id, ord("b")
+            candidate, letter = case_id, 2  # the first article is "a", unwritten
             stem, _, number = case_id.rpartition("-")
             while self._owner.setdefault(candidate, source) != source:
-                candidate = f"{stem}{chr(letter)}-{number}" if stem else f"{case_id}{chr(letter)}"
+                candidate = f"{stem}{_letters(letter)}-{number}" if stem else f"{case_id}{_letters(letter)}"
                 letter += 1
             self._renamed[key] = candidate
         return self._renamed[key]
+
+
+def _letters(number: int) -> str:
+    """1 a, 2 b, ... 26 z, 27 aa, 28 ab, ...: a large corpus has more than 26 articles of a Wang or a Zhang in one
+    year, and a suffix must stay a letter (after "z" came "{", "|", and soon control characters)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters

@@ -1,5 +1,6 @@
 """The stages the flow runs, on a small corpus with bad files among good ones."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -75,3 +76,13 @@ def test_renaming_a_case_rewrites_its_evidence_lines_and_only_theirs():
                                                {"case_id": "li2020-10", "doc_id": "doi:b"}], evidence_jsonl(lines)))
     assert [line["case_id"] for line in renamed.evidence] == ["li2020b-1", "li2020-10", "li2020b-1"]
     assert renamed.evidence[0]["quote"] == lines[0]["quote"] and renamed.evidence_text.count("\n") == 3
+
+
+def test_case_id_suffixes_stay_letters_past_z():
+    from pipeline.stages import CaseIdRegistry, FileOutcome
+
+    registry = CaseIdRegistry()
+    ids = [registry.unique(FileOutcome([], [{"case_id": "zhang2021-1", "doc_id": f"doi:{n}"}], "")).rows[0]["case_id"]
+           for n in range(60)]
+    assert len(set(ids)) == 60 and all(re.fullmatch(r"zhang2021[a-z]*-1", i) for i in ids)
+    assert ids[:2] == ["zhang2021-1", "zhang2021b-1"] and ids[25:28] == ["zhang2021z-1", "zhang2021aa-1", "zhang2021ab-1"]
