@@ -69,9 +69,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def with_content_hash(entry: CorpusEntry) -> CorpusEntry:
-    """The entry with the SHA-256 of its file's bytes as they are now ("" for a file that cannot be read)."""
+def content_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes as they are now; "" for a file that cannot be read."""
     try:
-        return replace(entry, sha256=file_sha256(entry.path))
+        return file_sha256(path)
     except OSError:
-        return replace(entry, sha256="")
+        return ""
+
+
+def with_content_hash(entry: CorpusEntry) -> CorpusEntry:
+    return replace(entry, sha256=content_sha256(entry.path))

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline.corpus import CorpusEntry, with_content_hash
+from pipeline.corpus import CorpusEntry, content_sha256
 from pipeline.model import Document
 from pipeline.parsing import ParseError, parse_file
 from pipeline.schema import COLUMNS, SCORED_FIELDS
@@ -103,7 +103,7 @@ def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path,
     by_doc = {id(e.document): e for e in extractions}
     for item in parsed:
         name = _relative(item.path, corpus_dir)
-        digest = (hashes or {}).get(item.path) or with_content_hash(CorpusEntry(Path(item.path))).sha256
+        digest = (hashes or {}).get(item.path) or content_sha256(Path(item.path))
         if item.error:
             results.append(DocumentResult("", name, "", "", "failed", item.error, content_hash=digest))
             continue
@@ -180,7 +180,7 @@ class FileOutcome:
 def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = False, cache=None) -> FileOutcome:
     """Parse and extract one file, reusing the cached parse and outcome of identical content and code.
     Outcomes with a failure are not cached: the next run tries again."""
-    sha = (entry if entry.sha256 is not None else with_content_hash(entry)).sha256
+    sha = entry.sha256 if entry.sha256 is not None else content_sha256(entry.path)
     outcome_key = cache.extraction_key(sha, all_patients) if cache is not None and sha else None
     if outcome_key:
         cached = cache.get(outcome_key)
@@ -193,7 +193,7 @@ def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = Fals
         parsed = parse_entry(entry)
         # the hash was taken when the corpus was listed: a file edited since is parsed as it is now, and that
         # parse must not be cached under the old content's hash
-        if outcome_key and (now := with_content_hash(entry).sha256) != sha:
+        if outcome_key and (now := content_sha256(entry.path)) != sha:
             sha, outcome_key = now, None
         if outcome_key and not parsed.error:
             cache.put(cache.parse_key(sha), ParsedFile(parsed.path, parsed.documents))

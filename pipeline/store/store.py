@@ -150,7 +150,7 @@ class Store:
         says the predictions are the same as that run's: they are left as they are, unread."""
         changes = RunChanges()
         with self.sessions.begin() as session:
-            latest = session.scalars(select(models.Run).order_by(models.Run.finished_at.desc()).limit(1)).first()
+            latest = _latest_run(session)
             if digest is None or latest is None or latest.digest != digest:
                 self._replace_predictions(session, run_id, documents, cases, _Lookahead(iter(evidence)), changes)
             session.add(models.Run(run_id=run_id, started_at=started_at, finished_at=_now(), corpus=corpus,
@@ -226,14 +226,15 @@ class Store:
 
     def latest_run(self) -> models.Run | None:
         with self.sessions() as session:
-            return session.scalars(select(models.Run).order_by(models.Run.finished_at.desc()).limit(1)).first()
+            return _latest_run(session)
 
     def table_version(self) -> str | None:
         """A value that changes whenever table() may: the predictions are the latest run's (a run writes its own
         or finds them equal to the stored ones), named by its digest, and the curation log only grows (an undo
         stamps the decision it withdraws). None when the latest run recorded no digest."""
         with self.sessions() as session:
-            digest = session.scalars(select(models.Run.digest).order_by(models.Run.finished_at.desc()).limit(1)).first()
+            latest = _latest_run(session)
+            digest = latest.digest if latest is not None else None
             if not digest:
                 return None
             decisions, last, withdrawn = session.execute(select(
@@ -437,6 +438,10 @@ class _Lookahead:
             taken.append(self._next)
             self._next = next(self._items, self._END)
         return taken
+
+
+def _latest_run(session: Session) -> models.Run | None:
+    return session.scalars(select(models.Run).order_by(models.Run.finished_at.desc()).limit(1)).first()
 
 
 def _current_decisions(session: Session, case_id: str | None = None) -> dict[tuple[str, str], models.Curation]:
