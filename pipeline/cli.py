@@ -52,6 +52,7 @@ def run(
     email: Optional[str] = typer.Option(None, help="Contact address sent to NCBI (default: $NCBI_EMAIL)."),
     workers: int = typer.Option(1, min=1, help="Parse and extract in parallel on a local Dask cluster of N processes."),
     dask_address: Optional[str] = typer.Option(None, help="Use an existing Dask scheduler, e.g. tcp://host:8786."),
+    no_store: bool = typer.Option(False, "--no-store", help="A trial run: write the outputs, but do not record the run in the store (no curation applies)."),
 ) -> None:
     """Parse, extract and score the corpus; write cases, evidence, documents, scores and a report."""
     corpus = corpus or settings().corpus_dir
@@ -63,18 +64,26 @@ def run(
         _readable_file(gold, "gold table")
     if fetch_first:
         _eutils_config(email)
+    from pipeline.corpus import corpus_entries
+
+    if not fetch_first and not corpus_entries(corpus):
+        fail(f"{corpus}: no documents found in the corpus folder; nothing was run or stored")
     with long_lived_imports():
-        from pipeline.flows import files_to_process, with_workers
+        from pipeline.flows import RunRefused, files_to_process, with_workers
+        from pipeline.run_folder import OutputsBusy
 
     if workers > 1 and not dask_address and not fetch_first and files_to_process(corpus, all_patients) == 0:
         # a local cluster costs its workers' start (each loads the pipeline), for nothing when all is cached
         say_progress(f"nothing new to parse or extract: no Dask cluster is started for {workers} workers")
         workers = 1
     run_flow = with_workers(workers, dask_address)
-    summary = run_flow(corpus=corpus, gold=gold, out=out, all_patients=all_patients,
-                       progress=say_progress,
-                       fetch=fetch_first, query=settings().pubmed_query, email=email,
-                       parallel=workers > 1 or bool(dask_address))
+    try:
+        summary = run_flow(corpus=corpus, gold=gold, out=out, all_patients=all_patients,
+                           progress=say_progress,
+                           fetch=fetch_first, query=settings().pubmed_query, email=email,
+                           parallel=workers > 1 or bool(dask_address), record=not no_store)
+    except (RunRefused, OutputsBusy) as exc:
+        fail(str(exc))
     console.print(f"\n[bold]pecrs run {summary.run_id}[/bold]")
     console.print(f"documents: {summary.documents} ({summary.failed} files failed); patients: {summary.patients}")
     if summary.scores:
@@ -171,16 +180,18 @@ def serve_schedule(
 def runs(limit: int = typer.Option(20, help="How many of the latest runs.")) -> None:
     """The runs recorded in the store: when, how many documents and cases, and their scores."""
     from rich.table import Table
+    from rich.text import Text
 
     from pipeline.store import open_store
 
     with open_store() as store:
         recorded = store.runs(limit)
-    table = Table("run", "started (UTC)", "finished (UTC)", "documents", "cases", "micro F1")
+    table = Table("run", "started (UTC)", "finished (UTC)", "corpus", "outputs", "documents", "cases", "micro F1")
     for run in recorded:
         scores = json.loads(run.scores) if run.scores else None
         table.add_row(run.run_id, f"{run.started_at:%Y-%m-%d %H:%M:%S}", f"{run.finished_at:%Y-%m-%d %H:%M:%S}",
-                      str(run.documents), str(run.cases), f"{scores['micro']['f1']:.3f}" if scores else "-")
+                      Text(run.corpus), Text(run.out_dir or "-"), str(run.documents), str(run.cases),
+                      f"{scores['micro']['f1']:.3f}" if scores else "-")
     console.print(table)
 
 

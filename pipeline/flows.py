@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from collections import deque
@@ -22,8 +23,10 @@ from prefect.utilities.annotations import quote  # noqa: E402
 from pipeline import stages  # noqa: E402
 from pipeline.config import settings  # noqa: E402
 from pipeline.corpus import CorpusEntry, corpus_entries, with_content_hash  # noqa: E402
-from pipeline.outputs import EvidenceSpool, publish_latest, read_evidence, run_digest, write_run  # noqa: E402
-from pipeline.report import render_report  # noqa: E402
+from pipeline.collect import RunCollector  # noqa: E402
+from pipeline.outputs import EvidenceSpool, read_evidence, run_digest, write_predictions, write_scores  # noqa: E402
+from pipeline.run_folder import (PREDICTED_CASES, PREDICTED_EVIDENCE, RunFolder, acquire, finish,  # noqa: E402
+                                 outputs_lock, recover, write_meta)
 from pipeline.store import open_store  # noqa: E402
 from pipeline.work_cache import WorkCache  # noqa: E402
 
@@ -60,32 +63,26 @@ def pecrs_fetch(corpus: Path, query: str, since: date | None = None, full: bool 
     return fetch_task(corpus, query, since, full, email, progress)
 
 
+class RunRefused(ValueError):
+    """A run that would record nothing true: it found no documents (an empty or mistaken corpus folder)."""
+
+
 @task(name="store", cache_policy=NO_CACHE)
-def store_task(run_id: str, started_at: datetime, corpus: str, documents: list[dict], rows: list[dict],
-               evidence_path: Path, evidence_sha256: str, scores: dict | None) -> str:
-    """Record the run; returns what it changed in the stored predictions, in words."""
+def store_task(run_id: str, started_at: datetime, corpus: str, out_dir: str, documents: list[dict], rows: list[dict],
+               evidence_path: Path, digest: str, scores: dict | None) -> str:
+    """Record the run; returns what it changed in the stored predictions of its corpus, in words."""
     with open_store() as store:
         return str(store.record_run(run_id, started_at, corpus, documents, rows, read_evidence(evidence_path), scores,
-                                    digest=run_digest(documents, rows, evidence_sha256)))
+                                    digest=digest, out_dir=out_dir))
 
 
-@task(name="summary", cache_policy=NO_CACHE)
-def summary_task(run_dir: Path, run_id: str, scores: dict | None, evidence_sha256: str, cache: WorkCache | None) -> bool:
-    """report.html and summary.json over the final case table: this run's predictions with the curations.
-    Returns whether the pages came from the cache (nothing they show has changed since they were rendered)."""
+@task(name="finish", cache_policy=NO_CACHE)
+def finish_task(folder: RunFolder, record: bool, cache: WorkCache | None):
+    """The final table (the predictions with the curations) and its pages; the folder renamed and published."""
+    if not record:
+        return finish(folder, None, cache)
     with open_store() as store:
-        version = store.table_version()
-        key = cache.summary_key(version, evidence_sha256, scores) if cache is not None and version else None
-        pages = cache.get(key) if key else None
-        reused = pages is not None
-        if not reused:
-            from pipeline.report_html import render_summary  # the template engine loads only to render
-
-            pages = render_summary(store.table(), read_evidence(run_dir / "evidence.jsonl"), scores)
-            if key:
-                cache.put(key, pages)
-    pages.write(run_dir, run_id)
-    return reused
+        return finish(folder, store, cache)
 
 
 @task(name="parse and extract", cache_policy=NO_CACHE)
@@ -113,15 +110,34 @@ def new_run_id() -> str:
 @flow(name="pecrs-run", log_prints=False)
 def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = False,
               progress: Any = None, fetch: bool = False, query: str = "", email: str | None = None,
-              parallel: bool = False, use_cache: bool = True) -> RunSummary:
+              parallel: bool = False, use_cache: bool = True, record: bool = True) -> RunSummary:
     """The main job. ``parallel`` maps the batches over the flow's task runner (see ``with_workers``).
     ``progress`` is a Callable[[str], None], typed Any: a deployment's run validates the parameters with a
-    pydantic model, which cannot resolve that annotation."""
+    pydantic model, which cannot resolve that annotation. ``record`` False keeps the run out of the store (a
+    trial run: its outputs are its predictions, uncurated)."""
     say = progress or (lambda message: None)
+    corpus, out = Path(corpus).resolve(), Path(out).resolve()
+    lock = outputs_lock(out)
+    acquire(lock, out)
+    try:
+        return _run(corpus, gold, out, all_patients, say, fetch, query, email, parallel, use_cache, record)
+    finally:
+        lock.release()
+
+
+def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, say, fetch: bool, query: str,
+         email: str | None, parallel: bool, use_cache: bool, record: bool) -> RunSummary:
     timings: dict[str, float] = {}
-    run_id = new_run_id()
-    run_dir = Path(out) / run_id
+    folder = RunFolder(out, new_run_id())
+    run_id, staging = folder.run_id, folder.staging
     run_started = datetime.now(timezone.utc)
+    if record:
+        with open_store() as store:
+            recovered = recover(out, store)
+    else:
+        recovered = recover(out, None)
+    for line in recovered:
+        say(f"recovery: {line}")
 
     fetched = None
     if fetch:
@@ -129,7 +145,7 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
 
         started = time.perf_counter()
         try:
-            fetched = fetch_task(Path(corpus), query, email=email)
+            fetched = fetch_task(corpus, query, email=email)
             say(f"fetch: {fetched.new} new records, {fetched.full_texts} full texts, {len(fetched.failures)} batches "
                 f"failed ({fetched.requests} requests)")
         except EutilsError as exc:  # the run goes on with what the cache already holds
@@ -138,75 +154,80 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
 
     started = time.perf_counter()
     cache = WorkCache(settings().data_dir / "cache") if use_cache else None
-    entries = corpus_entries(Path(corpus))
+    entries = corpus_entries(corpus)
+    if not entries:
+        raise RunRefused(f"{corpus}: no documents found in the corpus folder; nothing was run or stored")
     if cache is not None:  # each file is read once for its hash, here; the hash travels with its entry
         entries = list(map(with_content_hash, entries))
     size = settings().batch_size
     batches = [entries[i:i + size] for i in range(0, len(entries), size)]
     say(f"parse and extract: {len(entries)} files from {corpus} in {len(batches)} batches")
-    results, rows, reused = [], [], 0
-    spool = EvidenceSpool(run_dir)
-    case_ids = stages.CaseIdRegistry()
-
-    def keep(batch_outcomes) -> None:  # only the small parts stay in memory; evidence goes to disk
-        nonlocal reused
-        for outcome in map(case_ids.unique, batch_outcomes):
-            results.extend(outcome.results)
-            rows.extend(map(_compact, outcome.rows))
-            spool.write(outcome.evidence_text)
-            reused += outcome.cached
-
+    spool = EvidenceSpool(staging / PREDICTED_EVIDENCE)
     # A batch whose every file is cached is read here: as a task it would cost more in Prefect's bookkeeping
     # than the reading itself, and a re-run with nothing new is mostly such batches.
     new_work = [cache is None or not all(cache.is_extracted(entry, all_patients) for entry in batch)
                 for batch in batches]
     try:
-        if parallel and any(new_work):  # the flow's task runner (Dask) spreads the batches with new work
-            futures = deque(process_batch_task.map([b for b, new in zip(batches, new_work) if new],
-                                                   unmapped(Path(corpus)), unmapped(all_patients), unmapped(cache)))
-        for number, (batch, new) in enumerate(zip(batches, new_work), start=1):
-            if not new:
-                keep(stages.process_batch(batch, Path(corpus), all_patients, cache))
-            elif parallel:
-                keep(futures.popleft().result())  # a batch kept is let go, here and on its worker
-            else:
-                keep(process_batch_task(batch, Path(corpus), all_patients, cache))
-            say(f"  batch {number}/{len(batches)} done{'' if new else ' (cached)'}")
+        with RunCollector(staging) as collector:
+            if parallel and any(new_work):  # the flow's task runner (Dask) spreads the batches with new work
+                futures = deque(process_batch_task.map([b for b, new in zip(batches, new_work) if new],
+                                                       unmapped(corpus), unmapped(all_patients), unmapped(cache)))
+            for number, (batch, new) in enumerate(zip(batches, new_work), start=1):
+                if not new:
+                    outcomes = stages.process_batch(batch, corpus, all_patients, cache)
+                elif parallel:
+                    outcomes = futures.popleft().result()  # a batch kept is let go, here and on its worker
+                else:
+                    outcomes = process_batch_task(batch, corpus, all_patients, cache)
+                for outcome in outcomes:  # only the small parts stay in memory; evidence goes to disk
+                    collector.add(outcome)
+                say(f"  batch {number}/{len(batches)} done{'' if new else ' (cached)'}")
+            results, rows, reused = collector.finish(spool, _compact)
         spool.commit()
     except BaseException:
         spool.discard()
+        shutil.rmtree(staging, ignore_errors=True)
         raise
-    documents = sum(1 for r in results if r.doc_id)
+    documents = sum(1 for r in results if r.doc_id and r.status != "duplicate")
     failed = sum(1 for r in results if r.status == "failed")
+    duplicates = sum(1 for r in results if r.status == "duplicate")
     timings["parse+extract"] = time.perf_counter() - started
-    say(f"parse and extract: {documents} documents, {failed} failed, {len(rows)} patients; {reused} of "
-        f"{len(entries)} files unchanged and reused ({timings['parse+extract']:.1f} s)")
+    say(f"parse and extract: {documents} documents, {failed} failed, {duplicates} duplicates, {len(rows)} patients; "
+        f"{reused} of {len(entries)} files unchanged and reused ({timings['parse+extract']:.1f} s)")
+    if not documents:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise RunRefused(f"{corpus}: none of its {len(entries)} files could be read as a document (see the reasons "
+                         f"with --no-store); nothing was stored")
 
+    write_predictions(staging, rows, results)
     scores = None
     if gold is not None:
         started = time.perf_counter()
-        write_run(run_dir, rows, results, None, "")  # the scorer reads cases.csv; the report follows the scores
-        scores = score_task(Path(gold), run_dir / "cases.csv", spool.lines())
+        scores = score_task(Path(gold), staging / PREDICTED_CASES, spool.lines())
+        scores["predicted"] = PREDICTED_CASES  # the run folder's own file, wherever the folder is
+        write_scores(staging, scores)
         timings["score"] = time.perf_counter() - started
         say(f"score: micro F1 {scores['micro']['f1']:.3f} ({timings['score']:.1f} s)")
+    stored_documents = [asdict(r) for r in results if r.doc_id and r.status != "duplicate"]
+    digest = run_digest(stored_documents, rows, spool.sha256)
+    write_meta(staging, {"run_id": run_id, "corpus": str(corpus), "started_at": run_started.isoformat(),
+                         "recorded": record, "digest": digest, "evidence_sha256": spool.sha256, "timings": timings})
+    if record:
+        started = time.perf_counter()
+        # quote(): Prefect would otherwise walk every value of these large lists looking for futures
+        changed = store_task(run_id, run_started, str(corpus), str(out), quote(stored_documents), quote(rows),
+                             spool.path, digest, scores)
+        timings["store"] = time.perf_counter() - started
+        say(f"store: {changed}; curations kept ({timings['store']:.1f} s)")
+    else:
+        say("store: not recorded (--no-store)")
     started = time.perf_counter()
-    write_run(run_dir, rows, results, scores, render_report(run_id, results, rows, scores, timings))
-    timings["write"] = time.perf_counter() - started
-    started = time.perf_counter()
-    # quote(): Prefect would otherwise walk every value of these large lists looking for futures
-    changed = store_task(run_id, run_started, str(corpus), quote([asdict(r) for r in results if r.doc_id]), quote(rows),
-                         spool.path, spool.sha256, scores)
-    timings["store"] = time.perf_counter() - started
-    say(f"store: {changed}; curations kept ({timings['store']:.1f} s)")
-    started = time.perf_counter()
-    reused_pages = summary_task(run_dir, run_id, scores, spool.sha256, cache)
-    timings["summary"] = time.perf_counter() - started
-    say(f"summary: report.html and summary.json over the curated case table{', unchanged' if reused_pages else ''} "
-        f"({timings['summary']:.1f} s)")
-    started = time.perf_counter()
-    publish_latest(run_dir, Path(out) / "latest")
-    timings["publish"] = time.perf_counter() - started
-    return RunSummary(run_id, run_dir, documents, failed, len(rows), scores, timings, fetched)
+    finished = finish_task(folder, record, cache)
+    timings["finish"] = time.perf_counter() - started
+    say(f"outputs: cases.csv, evidence.jsonl, report.html and summary.json over the final table "
+        f"({finished.cases} patients{', with the curations' if record else ', uncurated'})"
+        f"{', pages unchanged' if finished.summary_reused else ''} ({timings['finish']:.1f} s)")
+    return RunSummary(run_id, finished.run_dir, documents, failed, len(rows), scores, timings, fetched)
 
 
 def files_to_process(corpus: Path, all_patients: bool = False) -> int:

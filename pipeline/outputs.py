@@ -15,7 +15,8 @@ from pathlib import Path
 from pipeline.atomic import atomic_write_text
 from pipeline.schema import COLUMNS
 
-DOCUMENT_COLUMNS = ["doc_id", "file", "format", "title", "status", "reason", "patients_found", "patients_in_scope"]
+DOCUMENT_COLUMNS = ["doc_id", "file", "format", "title", "status", "reason", "patients_found", "patients_in_scope",
+                    "duplicate_of"]
 
 
 def csv_text(rows: list[dict], columns: list[str]) -> str:
@@ -27,13 +28,13 @@ def csv_text(rows: list[dict], columns: list[str]) -> str:
 
 
 class EvidenceSpool:
-    """evidence.jsonl written batch by batch (a run's evidence is its largest output; it never sits in memory
+    """An evidence file written batch by batch (a run's evidence is its largest output; it never sits in memory
     whole), to a temporary file renamed into place by ``commit``."""
 
-    def __init__(self, run_dir: Path):
-        run_dir.mkdir(parents=True, exist_ok=True)
-        self.path = run_dir / "evidence.jsonl"
-        handle, temporary = tempfile.mkstemp(dir=run_dir, prefix=".evidence.", suffix=".tmp")
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
         self._temporary = Path(temporary)
         self._out = os.fdopen(handle, "w", encoding="utf-8", newline="")
         self._sha256 = hashlib.sha256()
@@ -87,17 +88,18 @@ def run_digest(documents: list[dict], cases: list[dict], evidence_sha256: str) -
     return rows_sha256(documents, cases, evidence_sha256)
 
 
-def write_run(run_dir: Path, cases: list[dict], documents, scores: dict | None, report: str) -> None:
-    """The run's files but evidence.jsonl, which an EvidenceSpool writes."""
+def write_predictions(run_dir: Path, cases: list[dict], documents) -> None:
+    """The machine's case table (predicted_cases.csv) and documents.csv; an EvidenceSpool writes the evidence."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "cases.csv", csv_text(cases, COLUMNS))
+    atomic_write_text(run_dir / "predicted_cases.csv", csv_text(cases, COLUMNS))
     atomic_write_text(run_dir / "documents.csv", csv_text([asdict(d) for d in documents], DOCUMENT_COLUMNS))
-    if scores is not None:
-        atomic_write_text(run_dir / "scores.json", json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
-    atomic_write_text(run_dir / "report.md", report)
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def write_scores(run_dir: Path, scores: dict) -> None:
+    atomic_write_text(run_dir / "scores.json", json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
+
+
+def link_or_copy(source: Path, target: Path) -> None:
     """A hard link where the file system allows one (a run's files are replaced by rename, never edited in
     place, so sharing them is safe and the 100 MB evidence of a large run is not copied), a copy otherwise."""
     try:
@@ -111,7 +113,7 @@ def publish_latest(run_dir: Path, latest: Path) -> None:
     staging = Path(tempfile.mkdtemp(dir=latest.parent, prefix=".latest."))
     try:
         for item in run_dir.iterdir():
-            _link_or_copy(item, staging / item.name)
+            link_or_copy(item, staging / item.name)
         (staging / "RUN").write_text(run_dir.name + "\n", encoding="utf-8")
         if latest.is_symlink() or latest.is_file():
             latest.unlink()

@@ -9,18 +9,25 @@ def _pct(value: float) -> str:
     return f"{value:.3f}"
 
 
-def render_report(run_id: str, documents, cases: list[dict], scores: dict | None, timings: dict[str, float]) -> str:
+def render_report(run_id: str, documents, cases: list[dict], scores: dict | None, timings: dict[str, float],
+                  final_cases: int | None = None, recorded: bool = True) -> str:
+    """``cases`` are the machine's (predicted_cases.csv, which the scores are of); ``final_cases`` counts the rows
+    of cases.csv, the predictions with the curations."""
     status = Counter(d.status for d in documents)
+    final = len(cases) if final_cases is None else final_cases
+    curation = ("with the curators' decisions in the store" if recorded
+                else "not recorded in the store (--no-store), so no curation applies")
     lines = [f"# pecrs run {run_id}", "",
              f"Documents: {len(documents)} ({', '.join(f'{k} {v}' for k, v in sorted(status.items()))}); "
-             f"patients in cases.csv: {len(cases)}.", ""]
+             f"patients predicted: {len(cases)} (predicted_cases.csv); in the final table: {final} (cases.csv, "
+             f"{curation}).", ""]
     if timings:
         lines += ["Stage timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()), ""]
     if scores:
         micro, macro, cases_counts = scores["micro"], scores["macro"], scores["cases"]
         lit = scores["review_literature"]
         lines += [
-            "## Scores against the gold table", "",
+            "## Scores of the predictions (predicted_cases.csv) against the gold table", "",
             f"- micro: P {_pct(micro['precision'])}, R {_pct(micro['recall'])}, F1 {_pct(micro['f1'])} "
             f"(tp {micro['tp']}, fp {micro['fp']}, fn {micro['fn']})",
             f"- macro over {macro['fields_scored']} fields: P {_pct(macro['precision'])}, R {_pct(macro['recall'])}, F1 {_pct(macro['f1'])}",

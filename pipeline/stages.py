@@ -29,11 +29,15 @@ class DocumentResult:
     file: str
     format: str
     title: str
-    status: str  # relevant | related-no-pe | irrelevant | failed
+    status: str  # relevant | related-no-pe | irrelevant | failed | duplicate
     reason: str
     patients_found: int = 0
     patients_in_scope: int = 0
     content_hash: str = ""  # sha256 of the file's bytes
+    duplicate_of: str = ""  # the file of the same article read instead (status duplicate)
+    pmid: str = ""  # the article's identifiers, which tell one article in several files
+    pmcid: str = ""
+    doi: str = ""
 
 
 def parse_entry(entry: CorpusEntry) -> ParsedFile:
@@ -111,11 +115,14 @@ def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path,
             extraction = by_doc.get(id(document))
             if extraction is None:
                 results.append(DocumentResult(document.doc_id, name, document.format, document.title, "failed",
-                                              "extraction did not complete", content_hash=digest))
+                                              "extraction did not complete", content_hash=digest,
+                                              pmid=document.pmid or "", pmcid=document.pmcid or "",
+                                              doi=document.doi or ""))
                 continue
             results.append(DocumentResult(
                 document.doc_id, name, document.format, document.title, extraction.status, extraction.reason,
-                len(extraction.cases), sum(c.in_scope for c in extraction.cases), digest))
+                len(extraction.cases), sum(c.in_scope for c in extraction.cases), digest,
+                pmid=document.pmid or "", pmcid=document.pmcid or "", doi=document.doi or ""))
     return results
 
 
@@ -181,14 +188,15 @@ def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = Fals
     """Parse and extract one file, reusing the cached parse and outcome of identical content and code.
     Outcomes with a failure are not cached: the next run tries again."""
     sha = entry.sha256 if entry.sha256 is not None else content_sha256(entry.path)
-    outcome_key = cache.extraction_key(sha, all_patients) if cache is not None and sha else None
+    name = entry.path.name  # a document's id and its cases' ids may come from its file's name
+    outcome_key = cache.extraction_key(sha, all_patients, name) if cache is not None and sha else None
     if outcome_key:
         cached = cache.get(outcome_key)
         if cached is not None:
             file = _relative(str(entry.path), corpus_dir)
             return FileOutcome([replace(r, file=file) for r in cached.results], cached.rows, cached.evidence_text,
                                cached=True)
-    parsed = cache.get(cache.parse_key(sha)) if outcome_key else None
+    parsed = cache.get(cache.parse_key(sha, name)) if outcome_key else None
     if parsed is None:
         parsed = parse_entry(entry)
         # the hash was taken when the corpus was listed: a file edited since is parsed as it is now, and that
@@ -196,7 +204,7 @@ def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = Fals
         if outcome_key and (now := content_sha256(entry.path)) != sha:
             sha, outcome_key = now, None
         if outcome_key and not parsed.error:
-            cache.put(cache.parse_key(sha), ParsedFile(parsed.path, parsed.documents))
+            cache.put(cache.parse_key(sha, name), ParsedFile(parsed.path, parsed.documents))
     parsed.path = str(entry.path)
     extractions = [extract(document) for document in parsed.documents]
     rows, evidence = case_rows(extractions, all_patients)

@@ -84,13 +84,15 @@ class WorkCache:
     def __setstate__(self, state: dict) -> None:
         self.__init__(state["folder"])
 
+    # Keys hold the file's name as well as its content: a document without a DOI or PMID is named after its file,
+    # so two files of the same bytes must not share one parse (nor its doc_id).
     @staticmethod
-    def parse_key(sha: str) -> str:
-        return f"parse/{parser_fingerprint()}/{sha}"
+    def parse_key(sha: str, name: str) -> str:
+        return f"parse/{parser_fingerprint()}/{sha}/{name}"
 
     @staticmethod
-    def extraction_key(sha: str, all_patients: bool) -> str:
-        return f"extract/{parser_fingerprint()}/{extractor_fingerprint()}/{int(all_patients)}/{sha}"
+    def extraction_key(sha: str, all_patients: bool, name: str) -> str:
+        return f"extract/{parser_fingerprint()}/{extractor_fingerprint()}/{int(all_patients)}/{sha}/{name}"
 
     @staticmethod
     def summary_key(table_version: str, evidence_sha: str, scores: dict | None) -> str:
@@ -101,7 +103,7 @@ class WorkCache:
     def is_extracted(self, entry: CorpusEntry, all_patients: bool) -> bool:
         """Whether the outcome of the entry's content (see corpus.with_content_hash) is cached for the current
         code; an unreadable file's is not."""
-        return bool(entry.sha256) and self.extraction_key(entry.sha256, all_patients) in self.cache
+        return bool(entry.sha256) and self.extraction_key(entry.sha256, all_patients, entry.path.name) in self.cache
 
     def get(self, key: str):
         value = self.cache.get(key)

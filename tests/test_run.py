@@ -23,13 +23,14 @@ def run_dir(tmp_path_factory):
 
 def test_latest_holds_every_output(run_dir):
     latest = run_dir / "latest"
-    for name in ("cases.csv", "evidence.jsonl", "documents.csv", "scores.json", "report.md", "report.html", "summary.json"):
+    for name in ("cases.csv", "evidence.jsonl", "predicted_cases.csv", "predicted_evidence.jsonl", "documents.csv",
+                 "scores.json", "report.md", "report.html", "summary.json", "run.json"):
         assert (latest / name).stat().st_size > 0, name
 
 
 def test_every_evidence_span_quotes_its_document(run_dir, corpus_documents):
     texts = {d.doc_id: d.text for d in corpus_documents}
-    lines = [json.loads(line) for line in (run_dir / "latest/evidence.jsonl").read_text().splitlines()]
+    lines = [json.loads(line) for line in (run_dir / "latest/predicted_evidence.jsonl").read_text().splitlines()]
     assert len(lines) > 100
     for line in lines:
         assert texts[line["doc_id"]][line["start"]:line["end"]] == line["quote"], line
@@ -49,7 +50,7 @@ def test_every_filled_cell_has_evidence(run_dir):
 
 def test_scores_json_agrees_with_pecrs_score(run_dir):
     scores = json.loads((run_dir / "latest/scores.json").read_text())
-    again = score_files(ROOT / "gold/cases.csv", run_dir / "latest/cases.csv").as_dict()
+    again = score_files(ROOT / "gold/cases.csv", run_dir / "latest/predicted_cases.csv").as_dict()
     assert scores["micro"] == again["micro"] and scores["fields"] == again["fields"] and scores["cases"] == again["cases"]
     assert scores["review_literature"]["review_cases"] == 19 and scores["review_literature"]["in_gold"] == 2
     for error in scores["errors"]:
@@ -88,9 +89,11 @@ def test_a_curator_correction_survives_a_re_run_of_the_pipeline(run_dir, tmp_pat
     assert runner.invoke(app, ["export", str(tmp_path / "final.csv")]).exit_code == 0
     final = {r["case_id"]: r for r in csv.DictReader(open(tmp_path / "final.csv", encoding="utf-8"))}
     assert final[case_id]["crs_grade"] == wrong and final[case_id]["curated_fields"] == "crs_grade"
-    # the machine's own output is untouched by curation
+    # the run's case table is the final one; the machine's own is kept beside it, untouched by curation
     again = {r["case_id"]: r for r in csv.DictReader(open(tmp_path / "again/latest/cases.csv", encoding="utf-8"))}
-    assert again[case_id]["crs_grade"] == predicted[case_id]["crs_grade"]
+    assert again[case_id]["crs_grade"] == wrong and again[case_id]["curated_fields"] == "crs_grade"
+    machine = {r["case_id"]: r for r in csv.DictReader(open(tmp_path / "again/latest/predicted_cases.csv", encoding="utf-8"))}
+    assert machine[case_id]["crs_grade"] == predicted[case_id]["crs_grade"]
     result = runner.invoke(app, ["curate", "undo", case_id, "crs_grade", "--by", "Test Curator"])
     assert result.exit_code == 0
 

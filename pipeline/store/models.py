@@ -19,7 +19,8 @@ class Run(Base):
     run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    corpus: Mapped[str] = mapped_column(Text, default="")
+    corpus: Mapped[str] = mapped_column(Text, default="")  # the corpus folder, resolved
+    out_dir: Mapped[str] = mapped_column(Text, default="")  # where the run wrote its outputs
     documents: Mapped[int] = mapped_column(Integer, default=0)
     cases: Mapped[int] = mapped_column(Integer, default=0)
     scores: Mapped[str | None] = mapped_column(Text, nullable=True)  # scores.json of the run, if scored
@@ -36,6 +37,7 @@ class Document(Base):
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(20), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
+    corpus: Mapped[str] = mapped_column(Text, default="")
     run_id: Mapped[str] = mapped_column(String(40))
 
 
@@ -50,6 +52,8 @@ class Case(Base):
     doi: Mapped[str] = mapped_column(String(200), default="")
     patient_label: Mapped[str] = mapped_column(String(100), default="")
     in_latest_run: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the corpus whose run found it last: a run over another corpus leaves it as it is
+    corpus: Mapped[str] = mapped_column(Text, default="", index=True)
     run_id: Mapped[str] = mapped_column(String(40))
 
 

@@ -23,7 +23,7 @@ from pipeline.store import models
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision: a store already there opens without loading Alembic (0.6 s of every run)
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 CELL_ACTIONS = ("accept", "correct", "reject")
 CASES_PER_WRITE = 500
 CASE_ACTIONS = ("add-case", "remove-case")
@@ -142,37 +142,42 @@ class Store:
 
     # -- runs --------------------------------------------------------------------------------------
     def record_run(self, run_id: str, started_at: datetime, corpus: str, documents: list[dict], cases: list[dict],
-                   evidence: Iterable[dict], scores: dict | None, digest: str | None = None) -> "RunChanges":
-        """Make the predictions this run's, in one transaction: a run killed before the commit leaves the store
-        exactly as it was. Only what differs from the stored predictions is written, so an unchanged corpus
-        costs a read of the tables. ``evidence`` may be a stream (read once, case by case): its lines come in the
-        order of ``cases``, each case's together, as a run writes them. A ``digest`` equal to the latest run's
-        says the predictions are the same as that run's: they are left as they are, unread."""
+                   evidence: Iterable[dict], scores: dict | None, digest: str | None = None,
+                   out_dir: str = "") -> "RunChanges":
+        """Make the predictions of ``corpus`` this run's, in one transaction: a run killed before the commit
+        leaves the store exactly as it was. The cases of other corpora are left as they are: a run over another
+        folder does not erase them. Only what differs from the stored predictions is written, so an unchanged
+        corpus costs a read of the tables. ``evidence`` may be a stream (read once, case by case): its lines come
+        in the order of ``cases``, each case's together, as a run writes them. A ``digest`` equal to the latest
+        run's, of the same corpus, says the predictions are the same as that run's: they are left as they are,
+        unread."""
         changes = RunChanges()
         with self.sessions.begin() as session:
             latest = _latest_run(session)
-            if digest is None or latest is None or latest.digest != digest:
-                self._replace_predictions(session, run_id, documents, cases, _Lookahead(iter(evidence)), changes)
+            if digest is None or latest is None or latest.digest != digest or latest.corpus != corpus:
+                self._replace_predictions(session, run_id, corpus, documents, cases, _Lookahead(iter(evidence)),
+                                          changes)
             session.add(models.Run(run_id=run_id, started_at=started_at, finished_at=_now(), corpus=corpus,
-                                   documents=len(documents), cases=len(cases), digest=digest,
+                                   out_dir=out_dir, documents=len(documents), cases=len(cases), digest=digest,
                                    scores=json.dumps(scores) if scores is not None else None))
         return changes
 
     @staticmethod
-    def _replace_predictions(session: Session, run_id: str, documents: list[dict], cases: list[dict],
+    def _replace_predictions(session: Session, run_id: str, corpus: str, documents: list[dict], cases: list[dict],
                              lines: "_Lookahead", changes: "RunChanges") -> None:
         connection = session.connection()
         stored_documents = {row[0]: tuple(row[1:]) for row in connection.execute(select(*_DOCUMENT_COLUMNS))}
         wanted_documents = []
         for document in documents:
-            values = tuple(document.get(c.key, "") or "" for c in _DOCUMENT_COLUMNS[1:])
+            values = tuple(document.get(c.key, "") or "" for c in _DOCUMENT_COLUMNS[1:-1]) + (corpus,)
             if stored_documents.get(document["doc_id"]) != values:
                 wanted_documents.append({"doc_id": document["doc_id"], "run_id": run_id,
                                          **dict(zip((c.key for c in _DOCUMENT_COLUMNS[1:]), values))})
         _replace(connection, models.Document, models.Document.doc_id, wanted_documents)
         changes.documents = len(wanted_documents)
 
-        stored_cases = {row[0]: tuple(row[1:]) for row in connection.execute(select(*_CASE_COLUMNS))}
+        # every stored case, each with its corpus last: a case this run finds may have been another corpus's
+        stored_cases = {row[0]: tuple(row[1:]) for row in connection.execute(select(*_CASE_COLUMNS, models.Case.corpus))}
         found: set[str] = set()
         # case by case in chunks, so that memory holds one chunk of predictions, not the whole store
         for chunk in _chunks(cases, CASES_PER_WRITE):
@@ -185,11 +190,12 @@ class Store:
             wanted_cases, wanted_cells, seen_cells = [], [], set()
             for row in chunk:
                 case_id = row["case_id"]
-                values = tuple(row.get(c.key, "") or "" for c in _CASE_COLUMNS[1:-1]) + (True,)
+                values = tuple(row.get(c.key, "") or "" for c in _CASE_COLUMNS[1:-1]) + (True, corpus)
                 if stored_cases.get(case_id) != values:
-                    wanted_cases.append({"case_id": case_id, "run_id": run_id,
+                    wanted_cases.append({"case_id": case_id, "run_id": run_id, "corpus": corpus,
                                          **dict(zip((c.key for c in _CASE_COLUMNS[1:]), values))})
-                    changes.cases_new += case_id not in stored_cases or not stored_cases[case_id][-1]
+                    was = stored_cases.get(case_id)
+                    changes.cases_new += was is None or not was[-2] or was[-1] != corpus
                 by_field = {}
                 for line in lines.take_while(lambda line: line["case_id"] == case_id):
                     by_field.setdefault(line["field"], line)
@@ -213,7 +219,8 @@ class Store:
             changes.cells_written += len(wanted_cells)
             changes.cells_removed += len(gone_cells)
 
-        dropped = [case_id for case_id, values in stored_cases.items() if values[-1] and case_id not in found]
+        dropped = [case_id for case_id, values in stored_cases.items()
+                   if values[-2] and values[-1] == corpus and case_id not in found]
         for ids in _chunks(dropped):
             connection.execute(update(models.Case).where(models.Case.case_id.in_(ids)).values(in_latest_run=False))
             gone = connection.execute(delete(models.Prediction).where(models.Prediction.case_id.in_(ids)))
@@ -224,9 +231,10 @@ class Store:
         with self.sessions() as session:
             return list(session.scalars(select(models.Run).order_by(models.Run.finished_at.desc()).limit(limit)))
 
-    def latest_run(self) -> models.Run | None:
+    def latest_run(self, out_dir: str | None = None) -> models.Run | None:
+        """The latest run, or the latest that wrote into the outputs folder ``out_dir``."""
         with self.sessions() as session:
-            return _latest_run(session)
+            return _latest_run(session, out_dir)
 
     def table_version(self) -> str | None:
         """A value that changes whenever table() may: the predictions are the latest run's (a run writes its own
@@ -237,9 +245,19 @@ class Store:
             digest = latest.digest if latest is not None else None
             if not digest:
                 return None
+        return f"{SCHEMA_REVISION}/{latest.corpus}/{digest}/{self.curation_state()}"
+
+    def curation_state(self) -> str:
+        """A value that changes with every decision taken or withdrawn (the curation log only grows, and an undo
+        stamps the decision it withdraws)."""
+        with self.sessions() as session:
             decisions, last, withdrawn = session.execute(select(
                 func.count(), func.max(models.Curation.id), func.count(models.Curation.withdrawn_at))).one()
-        return f"{SCHEMA_REVISION}/{digest}/{decisions}/{last}/{withdrawn}"
+        return f"{decisions}/{last}/{withdrawn}"
+
+    def run(self, run_id: str) -> models.Run | None:
+        with self.sessions() as session:
+            return session.get(models.Run, run_id)
 
     # -- reading -----------------------------------------------------------------------------------
     def cases(self) -> list[CaseView]:
@@ -261,15 +279,22 @@ class Store:
         """Every case, or the case ``only`` (none if there is no such case)."""
         return list(self._iter_views(session, only, evidence))
 
-    def _iter_views(self, session: Session, only: str | None = None, evidence: bool = True) -> Iterator[CaseView]:
+    def _iter_views(self, session: Session, only: str | None = None, evidence: bool = True,
+                    corpus: str | None = None) -> Iterator[CaseView]:
         """The cases one by one, their predictions read a chunk of cases at a time (memory holds one chunk, not
-        the store). Without ``evidence``, only decided cells carry theirs (a flag compares it)."""
+        the store). Without ``evidence``, only decided cells carry theirs (a flag compares it). With ``corpus``,
+        the cases of that corpus and those a curator added from its documents."""
         cases_query = select(*_CASE_COLUMNS)
         if only is not None:
             cases_query = cases_query.where(models.Case.case_id == only)
+        if corpus is not None:
+            cases_query = cases_query.where(models.Case.corpus == corpus)
         cases = {row[0]: row for row in session.execute(cases_query)}
         decisions = _current_decisions(session, only)
         added = {d.case_id: d for (case_id, name), d in decisions.items() if name == "" and d.action == "add-case"}
+        if corpus is not None:
+            own = set(session.scalars(select(models.Document.doc_id).where(models.Document.corpus == corpus)))
+            added = {case_id: d for case_id, d in added.items() if case_id in cases or d.doc_id in own}
         removed = {case_id for (case_id, name), d in decisions.items() if name == "" and d.action == "remove-case"}
         columns = (models.Prediction.case_id, models.Prediction.field, models.Prediction.value,
                    models.Prediction.evidence if evidence else literal("{}"))
@@ -295,11 +320,12 @@ class Store:
                 yield CaseView(case_id, identity["doc_id"], identity, cells, predicted=bool(case and case[-1]),
                                added=case_id in added, removed=case_id in removed)
 
-    def table(self) -> list[dict]:
-        """The final case table: SCHEMA.md's columns, then which cells a curator decided and which are flagged."""
+    def table(self, corpus: str | None = None) -> list[dict]:
+        """The final case table (of every corpus, or of ``corpus``): SCHEMA.md's columns, then which cells a curator
+        decided and which are flagged."""
         rows = []
         with self.sessions() as session:
-            for view in self._iter_views(session, evidence=False):
+            for view in self._iter_views(session, evidence=False, corpus=corpus):
                 if view.removed or not (view.predicted or view.added or view.curated):
                     continue
                 row = {"case_id": view.case_id, **view.identity}
@@ -313,6 +339,11 @@ class Store:
         with self.sessions() as session:
             return list(session.scalars(select(models.Curation).where(models.Curation.case_id == case_id)
                                         .order_by(models.Curation.id)))
+
+    def decisions(self) -> dict[tuple[str, str], models.Curation]:
+        """The standing decision of every cell, by (case_id, field); field "" for a case-level one."""
+        with self.sessions() as session:
+            return _current_decisions(session)
 
     def curations(self) -> list[dict]:
         """Every curated cell's current decision, for export."""
@@ -400,7 +431,8 @@ class RunChanges:
 
 
 _DOCUMENT_COLUMNS = (models.Document.doc_id, models.Document.file, models.Document.format, models.Document.title,
-                     models.Document.content_hash, models.Document.status, models.Document.reason)
+                     models.Document.content_hash, models.Document.status, models.Document.reason,
+                     models.Document.corpus)
 _CASE_COLUMNS = (models.Case.case_id, models.Case.doc_id, models.Case.pmid, models.Case.pmcid, models.Case.doi,
                  models.Case.patient_label, models.Case.in_latest_run)
 
@@ -440,8 +472,11 @@ class _Lookahead:
         return taken
 
 
-def _latest_run(session: Session) -> models.Run | None:
-    return session.scalars(select(models.Run).order_by(models.Run.finished_at.desc()).limit(1)).first()
+def _latest_run(session: Session, out_dir: str | None = None) -> models.Run | None:
+    query = select(models.Run).order_by(models.Run.finished_at.desc()).limit(1)
+    if out_dir is not None:
+        query = query.where(models.Run.out_dir == out_dir)
+    return session.scalars(query).first()
 
 
 def _current_decisions(session: Session, case_id: str | None = None) -> dict[tuple[str, str], models.Curation]:
