@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
-from pipeline import __version__
+from pipeline import __version__, terminal
 from pipeline.config import ConfigError, settings
 from pipeline.long_lived import long_lived_imports
 from pipeline.cli_curate import curate_app, export_table, gold_app
@@ -19,8 +18,8 @@ from pipeline.progress import FetchProgressBar, say_progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="pecrs: plasma exchange for CRS after CAR-T, mined from the literature.")
-console = Console()
-errors = Console(stderr=True)
+console = terminal.console()
+errors = terminal.console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> None:

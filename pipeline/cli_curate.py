@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from pipeline import terminal
 from pipeline.store import CurationError, export_columns, open_store
 
 curate_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Correct, accept or reject extracted values.")
 gold_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The gold case table.")
-console = Console()
-errors = Console(stderr=True)
+console = terminal.console()
+errors = terminal.console(stderr=True)
 
 CURATION_COLUMNS = ["case_id", "field", "predicted_value", "curated_value", "action", "by", "at", "why"]
 
