@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from pipeline import __version__, terminal
 from pipeline.config import ConfigError, settings
@@ -22,8 +23,12 @@ console = terminal.console()
 errors = terminal.console(stderr=True)
 
 
+def say_error(message: str) -> None:
+    errors.print(f"[red]error:[/red] {escape(message)}", highlight=False)  # a path may hold [brackets]
+
+
 def fail(message: str, code: int = 2) -> None:
-    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    say_error(message)
     raise typer.Exit(code)
 
 
@@ -62,6 +67,7 @@ def run(
         _readable_file(gold, "gold table")
     if fetch_first:
         _eutils_config(email)
+    _check_inputs(corpus, gold)
     with long_lived_imports():
         from pipeline.flows import files_to_process, with_workers
 
@@ -81,6 +87,26 @@ def run(
         console.print(f"micro P {micro['precision']:.3f}  R {micro['recall']:.3f}  F1 {micro['f1']:.3f}  "
                       f"(cases tp {summary.scores['cases']['tp']}, fp {summary.scores['cases']['fp']}, fn {summary.scores['cases']['fn']})")
     console.print(f"outputs: {summary.run_dir} and {Path(out) / 'latest'}")
+
+
+def _check_inputs(corpus: Path, gold: Path | None) -> None:
+    """What would stop a run half-way, told before parsing starts: a manifest without its columns, a gold table
+    that is not a case table, a store that cannot be opened."""
+    from pipeline.corpus import ManifestError, check_manifest
+    from pipeline.store import open_store
+
+    try:
+        check_manifest(corpus)
+    except ManifestError as exc:
+        fail(str(exc))
+    if gold is not None:
+        from pipeline.scoring import normalized_rows, read_case_table
+
+        try:
+            normalized_rows(read_case_table(gold), str(gold))
+        except (ValueError, UnicodeDecodeError) as exc:
+            fail(str(exc))
+    open_store().close()
 
 
 def _eutils_config(email: str | None):
@@ -173,7 +199,7 @@ def runs(limit: int = typer.Option(20, help="How many of the latest runs.")) -> 
 
     from pipeline.store import open_store
 
-    with open_store() as store:
+    with open_store(verify=True) as store:  # a listing that looks fine must not come from a damaged store
         recorded = store.runs(limit)
     table = Table("run", "started (UTC)", "finished (UTC)", "documents", "cases", "micro F1")
     for run in recorded:
@@ -309,10 +335,17 @@ def doctor() -> None:
 
 
 def main() -> None:
+    from sqlalchemy.exc import DatabaseError
+
+    from pipeline.store import StoreError, database_url, store_failure
+
     try:
         app()
-    except ConfigError as exc:
-        errors.print(f"[red]error:[/red] {exc}", highlight=False)
+    except (ConfigError, StoreError) as exc:
+        say_error(str(exc))
+        raise SystemExit(2) from None
+    except DatabaseError as exc:  # a store damaged where opening it did not look
+        say_error(str(store_failure(database_url(settings().data_dir), exc)))
         raise SystemExit(2) from None
 
 
