@@ -23,6 +23,18 @@ console = terminal.console()
 errors = terminal.console(stderr=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"pecrs {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="Print pecrs's version and stop.")) -> None:
+    """pecrs: plasma exchange for CRS after CAR-T, mined from the literature."""
+
+
 def say_error(message: str) -> None:
     errors.print(f"[red]error:[/red] {escape(message)}", highlight=False)  # a path may hold [brackets]
 
