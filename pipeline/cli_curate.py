@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline import terminal
@@ -172,7 +173,9 @@ def gold_import(file: Path = typer.Argument(..., help="A table typed from a revi
     try:
         rows = import_table(file, mapping)
     except GoldImportError as exc:
-        _fail(str(exc))
+        for problem in exc.problems[:-1]:
+            errors.print(f"[red]error:[/red] {escape(problem)}", highlight=False)
+        _fail(escape(exc.problems[-1]))
     text = csv_text(rows, COLUMNS)
     if out is None:
         sys.stdout.write(text)
