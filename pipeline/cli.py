@@ -236,7 +236,7 @@ def serve_ui(
 
 
 @app.command("export")
-def export(file: Path = typer.Argument(..., help="CSV, or Parquet when the name ends in .parquet.")) -> None:
+def export(file: Path = typer.Argument(..., help="The format its suffix names: .csv, .json, .parquet or .xlsx.")) -> None:
     """The final case table (SCHEMA.md's columns): the latest predictions overlaid with the curations."""
     export_table(file)
 
