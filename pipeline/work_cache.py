@@ -11,6 +11,7 @@ makes every entry atomic and safe to share between processes, e.g. Dask workers.
 from __future__ import annotations
 
 import hashlib
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -104,7 +105,15 @@ class WorkCache:
         return bool(entry.sha256) and self.extraction_key(entry.sha256, all_patients) in self.cache
 
     def get(self, key: str):
-        value = self.cache.get(key)
+        """The cached value, or None. A damaged entry (its pickle unreadable) is a miss: it is told once, on
+        stderr, and removed, so that the work is done again and cached anew."""
+        try:
+            value = self.cache.get(key)
+        except Exception as exc:  # unpickling garbage fails in many ways: UnpicklingError, EOFError, ValueError...
+            print(f"warning: {self.folder}: cache entry {key} is damaged ({type(exc).__name__}: {exc}); "
+                  "it is computed again", file=sys.stderr)
+            self.cache.delete(key)
+            value = None
         if value is None:
             self.misses += 1
         else:
