@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import tomllib
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -330,15 +331,18 @@ def test_output_files_follow_the_umask(tmp_path, umask, file_mode, folder_mode):
 
 # -- item 16: small consistency faults ----------------------------------------------------------------------------
 def test_the_outcomes_legend_has_one_colour_per_outcome(monkeypatch):
-    from matplotlib.colors import to_hex
-
-    import pipeline.figures as figures
     from pipeline.summary import summarize
 
     rows = [{"case_id": "p1", "doc_id": "doi:10.5555/x.1", "crs_grade": "4", "outcome": "alive", "crs_resolved": "yes",
              "crs_onset_day": "1", "pe_start_day": "3"}]
-    monkeypatch.setattr(figures, "_data_uri", lambda figure: figure)
-    figure = figures.figure_outcomes(summarize(rows))
+    with warnings.catch_warnings():  # matplotlib's pyparsing noise, as figures.draw_figures silences it
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from matplotlib.colors import to_hex
+
+        import pipeline.figures as figures
+
+        monkeypatch.setattr(figures, "_data_uri", lambda figure: figure)
+        figure = figures.figure_outcomes(summarize(rows))
     for axes in figure.axes:
         legend = axes.get_legend()
         colours = {text.get_text(): to_hex(handle.get_facecolor())
