@@ -14,7 +14,7 @@ from rich.markup import escape
 from pipeline import __version__, terminal
 from pipeline.config import ConfigError, settings
 from pipeline.long_lived import long_lived_imports
-from pipeline.cli_curate import curate_app, export_table, gold_app
+from pipeline.cli_curate import EXPORT_HELP, curate_app, export_table, gold_app
 from pipeline.progress import FetchProgressBar, say_progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -116,7 +116,7 @@ def _check_inputs(corpus: Path, gold: Path | None) -> None:
 
         try:
             normalized_rows(read_case_table(gold), str(gold))
-        except (ValueError, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # a bad column or value, or a file pandas cannot read
             fail(str(exc))
     open_store().close()
 
@@ -236,7 +236,7 @@ def serve_ui(
 
 
 @app.command("export")
-def export(file: Path = typer.Argument(..., help="The format its suffix names: .csv, .json, .parquet or .xlsx.")) -> None:
+def export(file: Path = typer.Argument(..., help=EXPORT_HELP)) -> None:
     """The final case table (SCHEMA.md's columns): the latest predictions overlaid with the curations."""
     export_table(file)
 
