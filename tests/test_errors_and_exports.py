@@ -78,6 +78,23 @@ def test_a_damaged_cache_entry_is_a_miss_reported_once(tmp_path, capsys):
     cache.close()
 
 
+def test_a_cache_whose_database_is_damaged_is_set_aside_and_started_anew(tmp_path, capsys):
+    from pipeline.work_cache import WorkCache
+
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    (folder / "cache.db").write_bytes(os.urandom(20_000))
+    cache = WorkCache(folder)
+    assert cache.get("small") is None
+    [report] = capsys.readouterr().err.strip().splitlines()
+    assert report.startswith(f"warning: {folder}: ") and "damaged" in report
+    [aside] = [p for p in tmp_path.iterdir() if p.name.startswith("cache.damaged")]
+    assert (aside / "cache.db").stat().st_size == 20_000 and aside.name in report
+    cache.put("small", {"rows": [1]})
+    assert cache.get("small") == {"rows": [1]} and capsys.readouterr().err == ""
+    cache.close()
+
+
 def test_a_file_whose_cached_outcome_is_damaged_is_parsed_and_extracted_again(tmp_path, capsys):
     from pipeline.corpus import CorpusEntry, with_content_hash
     from pipeline.stages import process_file
