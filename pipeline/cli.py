@@ -9,22 +9,38 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 
-from pipeline import __version__
+from pipeline import __version__, terminal
 from pipeline.config import ConfigError, settings
 from pipeline.long_lived import long_lived_imports
-from pipeline.cli_curate import curate_app, export_table, gold_app
+from pipeline.cli_curate import EXPORT_HELP, curate_app, export_table, gold_app
 from pipeline.progress import FetchProgressBar, say_progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="pecrs: plasma exchange for CRS after CAR-T, mined from the literature.")
-console = Console()
-errors = Console(stderr=True)
+console = terminal.console()
+errors = terminal.console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"pecrs {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="Print pecrs's version and stop.")) -> None:
+    """pecrs: plasma exchange for CRS after CAR-T, mined from the literature."""
+
+
+def say_error(message: str) -> None:
+    errors.print(f"[red]error:[/red] {escape(message)}", highlight=False)  # a path may hold [brackets]
 
 
 def fail(message: str, code: int = 2) -> None:
-    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    say_error(message)
     raise typer.Exit(code)
 
 
@@ -64,6 +80,7 @@ def run(
         _readable_file(gold, "gold table")
     if fetch_first:
         _eutils_config(email)
+    _check_inputs(corpus, gold, store=not no_store)
     from pipeline.corpus import corpus_entries
 
     if not fetch_first and not corpus_entries(corpus):
@@ -91,6 +108,27 @@ def run(
         console.print(f"micro P {micro['precision']:.3f}  R {micro['recall']:.3f}  F1 {micro['f1']:.3f}  "
                       f"(cases tp {summary.scores['cases']['tp']}, fp {summary.scores['cases']['fp']}, fn {summary.scores['cases']['fn']})")
     console.print(f"outputs: {summary.run_dir} and {Path(out) / 'latest'}")
+
+
+def _check_inputs(corpus: Path, gold: Path | None, store: bool = True) -> None:
+    """What would stop a run half-way, told before parsing starts: a manifest without its columns, a gold table
+    that is not a case table, a store that cannot be opened."""
+    from pipeline.corpus import ManifestError, check_manifest
+    from pipeline.store import open_store
+
+    try:
+        check_manifest(corpus)
+    except ManifestError as exc:
+        fail(str(exc))
+    if gold is not None:
+        from pipeline.scoring import normalized_rows, read_case_table
+
+        try:
+            normalized_rows(read_case_table(gold), str(gold))
+        except ValueError as exc:  # a bad column or value, or a file pandas cannot read
+            fail(str(exc))
+    if store:
+        open_store().close()
 
 
 def _eutils_config(email: str | None):
@@ -184,7 +222,7 @@ def runs(limit: int = typer.Option(20, help="How many of the latest runs.")) -> 
 
     from pipeline.store import open_store
 
-    with open_store() as store:
+    with open_store(verify=True) as store:  # a listing that looks fine must not come from a damaged store
         recorded = store.runs(limit)
     table = Table("run", "started (UTC)", "finished (UTC)", "corpus", "outputs", "documents", "cases", "micro F1")
     for run in recorded:
@@ -210,7 +248,7 @@ def serve_ui(
 
 
 @app.command("export")
-def export(file: Path = typer.Argument(..., help="CSV, or Parquet when the name ends in .parquet.")) -> None:
+def export(file: Path = typer.Argument(..., help=EXPORT_HELP)) -> None:
     """The final case table (SCHEMA.md's columns): the latest predictions overlaid with the curations."""
     export_table(file)
 
@@ -321,10 +359,17 @@ def doctor() -> None:
 
 
 def main() -> None:
+    from sqlalchemy.exc import DatabaseError
+
+    from pipeline.store import StoreError, database_url, store_failure
+
     try:
         app()
-    except ConfigError as exc:
-        errors.print(f"[red]error:[/red] {exc}", highlight=False)
+    except (ConfigError, StoreError) as exc:
+        say_error(str(exc))
+        raise SystemExit(2) from None
+    except DatabaseError as exc:  # a store damaged where opening it did not look
+        say_error(str(store_failure(database_url(settings().data_dir), exc)))
         raise SystemExit(2) from None
 
 

@@ -7,15 +7,16 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from pipeline import terminal
 from pipeline.store import CurationError, export_columns, open_store
 
 curate_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Correct, accept or reject extracted values.")
 gold_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The gold case table.")
-console = Console()
-errors = Console(stderr=True)
+console = terminal.console()
+errors = terminal.console(stderr=True)
 
 CURATION_COLUMNS = ["case_id", "field", "predicted_value", "curated_value", "action", "by", "at", "why"]
 
@@ -124,37 +125,42 @@ def history(case_id: str) -> None:
                       f"- {d.why}{withdrawn}", highlight=False, markup=False)
 
 
+EXPORT_HELP = "The format its suffix names: .csv, .json, .parquet or .xlsx."
+
+
 @curate_app.command("export")
-def export_curations(file: Path = typer.Argument(..., help="CSV, or Parquet when the name ends in .parquet.")) -> None:
+def export_curations(file: Path = typer.Argument(..., help=EXPORT_HELP)) -> None:
     """The curations, one row per curated cell."""
+    from pipeline.exports import write_table
+
+    _export_format(file)
     with open_store() as store:
         rows = store.curations()
-    _write_table(file, rows, CURATION_COLUMNS)
+    write_table(file, rows, CURATION_COLUMNS)
     console.print(f"{len(rows)} curated cells written to {file}", highlight=False)
 
 
 def export_table(file: Path) -> None:
     """`pecrs export FILE`: the final case table, predictions overlaid with curations."""
+    from pipeline.exports import write_table
+    from pipeline.schema import COLUMNS
+
+    _export_format(file)
     with open_store() as store:
         rows = store.table()
-    _write_table(file, rows, export_columns())
+    columns = export_columns()
+    # the columns after SCHEMA.md's (curated_fields, flagged_fields) list field names
+    write_table(file, rows, columns, lists=tuple(c for c in columns if c not in COLUMNS))
     console.print(f"{len(rows)} cases written to {file}", highlight=False)
 
 
-def _write_table(file: Path, rows: list[dict], columns: list[str]) -> None:
-    import pandas as pd
+def _export_format(file: Path) -> None:
+    from pipeline.exports import ExportFormatError, export_format
 
-    from pipeline.atomic import atomic_write_bytes
-    from pipeline.outputs import csv_text
-
-    if file.suffix.lower() == ".parquet":
-        import io
-
-        buffer = io.BytesIO()
-        pd.DataFrame(rows, columns=columns).astype(str).to_parquet(buffer, index=False)
-        atomic_write_bytes(file, buffer.getvalue())
-    else:
-        atomic_write_bytes(file, csv_text(rows, columns).encode("utf-8"))
+    try:
+        export_format(file)
+    except ExportFormatError as exc:
+        _fail(escape(str(exc)))
 
 
 @gold_app.command("import")
@@ -172,7 +178,9 @@ def gold_import(file: Path = typer.Argument(..., help="A table typed from a revi
     try:
         rows = import_table(file, mapping)
     except GoldImportError as exc:
-        _fail(str(exc))
+        for problem in exc.problems[:-1]:
+            errors.print(f"[red]error:[/red] {escape(problem)}", highlight=False)
+        _fail(escape(exc.problems[-1]))
     text = csv_text(rows, COLUMNS)
     if out is None:
         sys.stdout.write(text)

@@ -13,6 +13,28 @@ MANIFEST = "manifest.csv"
 SUFFIXES = {".xml", ".nxml", ".txt", ".pdf"}
 
 
+class ManifestError(ValueError):
+    """A manifest pecrs cannot read: no header, or no 'file' column."""
+
+
+def check_manifest(corpus_dir: Path) -> None:
+    """ManifestError naming the manifest when its header has no 'file' column; a folder without one is fine."""
+    manifest = Path(corpus_dir) / MANIFEST
+    if not manifest.is_file():
+        return
+    try:
+        with open(manifest, newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{manifest}: unreadable ({exc})") from None
+    if not header:
+        raise ManifestError(f"{manifest}: empty; a manifest starts with a header line naming its columns (file, "
+                            "format, origin, description)")
+    if "file" not in header:
+        raise ManifestError(f"{manifest}: no 'file' column (columns: {', '.join(header)}); a manifest lists each "
+                            "document's path in a column named 'file'")
+
+
 @dataclass(frozen=True)
 class CorpusEntry:
     path: Path
@@ -32,6 +54,7 @@ def corpus_entries(corpus_dir: Path) -> list[CorpusEntry]:
     entries: list[CorpusEntry] = []
     listed: set[Path] = set()
     manifest = corpus_dir / MANIFEST
+    check_manifest(corpus_dir)
     if manifest.exists():
         with open(manifest, newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from pipeline.schema import FIELD_BY_NAME
-from pipeline.scoring import normalized_rows, read_case_table, score_rows
+from pipeline.scoring import document_key, normalized_rows, read_case_table, score_rows
 
 REVIEW_LITERATURE_CASES = 19
 LITERATURE_SOURCE = "review-literature"
@@ -36,8 +36,8 @@ def evaluate(gold_path: Path, predicted_path: Path, evidence: list[dict]) -> dic
         error["evidence"] = [{k: line[k] for k in ("quote", "start", "end", "section", "extractor")} for line in lines]
     literature = set(literature_case_ids(gold_path))
     gold_lit = [row for row in gold if row["case_id"] in literature]
-    docs = {row["doc_id"] for row in gold_lit}
-    pred_lit = [row for row in predicted if row["doc_id"] in docs]
+    docs = {document_key(row) for row in gold_lit}  # as the scorer matches documents
+    pred_lit = [row for row in predicted if document_key(row) in docs]
     lit_report = score_rows(gold_lit, pred_lit)
     scores["review_literature"] = {
         "review_cases": REVIEW_LITERATURE_CASES, "in_gold": len(gold_lit), "case_ids": sorted(literature),

@@ -15,6 +15,7 @@ with warnings.catch_warnings():  # matplotlib 3.9 calls pyparsing names that pyp
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
 DPI = 110
 BLUE, RED, GREY, GREEN = "#2b6cb0", "#c53030", "#718096", "#2f855a"
@@ -145,9 +146,9 @@ def figure_outcomes(summary: dict) -> str:
         axes.set_ylim(0, 115)
         axes.set_ylabel("% of patients with it reported")
         axes.set_title(title, fontsize=9)
-        axes.bar([], [], color=GREEN, label="alive")
-        axes.bar([], [], color=BLUE, label="CRS resolved")
-        axes.legend(fontsize=7, frameon=False, loc="upper right", ncols=2)
+        # swatches of their own: an empty bar's legend entry takes the colour cycle's first, blue for both
+        axes.legend(handles=[Patch(color=GREEN, label="alive"), Patch(color=BLUE, label="CRS resolved")],
+                    fontsize=7, frameon=False, loc="upper right", ncols=2)
     figure.tight_layout()
     return _data_uri(figure)
 

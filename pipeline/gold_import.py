@@ -13,8 +13,8 @@ which SCHEMA.md field(s) it fills and how::
       IL-6 before/after (pg/ml): {fields: [il6_pre, il6_post], split: "/", unit: "pg/mL"}
       Outcome:   {field: outcome, values: {Survived: alive, Died: died}}
 
-Every value is then validated by SCHEMA.md's rules (pipeline.schema.normalize_cell), as a curation is; a bad
-one stops the import with the row, the column and the allowed values named.
+Every value is then validated by SCHEMA.md's rules (pipeline.schema.normalize_cell), as a curation is; bad
+ones stop the import, each told with its line, its column and the allowed values.
 """
 
 from __future__ import annotations
@@ -35,7 +35,11 @@ MARKER_UNITS = {"il6": "pg/mL", "ifng": "pg/mL", "il10": "pg/mL", "ferritin": "n
 
 
 class GoldImportError(ValueError):
-    pass
+    """What stops an import: one problem, or every bad cell of the table (``problems``, one line each)."""
+
+    def __init__(self, *problems: str):
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
 
 
 def load_mapping(path: Path) -> dict:
@@ -51,7 +55,29 @@ def load_mapping(path: Path) -> dict:
         for name in names:
             if name not in FIELD_BY_NAME and name not in IDENTITY_COLUMNS:
                 raise GoldImportError(f"{path}: column {column!r} maps to unknown field {name!r}")
+            if spec.get("unit") and _marker(name):
+                _check_unit(path, column, str(spec["unit"]), MARKER_UNITS[_marker(name)])
     return mapping
+
+
+def _marker(name: str) -> str | None:
+    """The marker a field holds (il6_pre: il6), None for a field that is not a marker's."""
+    marker = name.rsplit("_", 1)[0]
+    return marker if marker in MARKER_UNITS else None
+
+
+def _check_unit(path: Path, column: str, unit: str, target: str) -> None:
+    import pint
+
+    from extractors.quantities import Quantity, normalize_unit
+
+    try:
+        Quantity(1.0, normalize_unit(unit), 0, 0).to(target)
+    except pint.DimensionalityError:
+        raise GoldImportError(f"{path}: column {column!r}: unit {unit!r} does not convert to {target}") from None
+    except Exception:  # pint's parser fails in many ways on what is not a unit (undefined names, bad syntax)
+        raise GoldImportError(f"{path}: column {column!r}: unit {unit!r} is not a unit pecrs knows "
+                              f"(the field is stored in {target})") from None
 
 
 def import_table(table: Path, mapping_path: Path) -> list[dict]:
@@ -64,13 +90,15 @@ def import_table(table: Path, mapping_path: Path) -> list[dict]:
     if absent:
         raise GoldImportError(f"{table}: no column {', '.join(map(repr, absent))} (columns: {', '.join(frame.columns)})")
     missing = {m.strip().lower() for m in mapping.get("missing", ["NA", "N/A", "NR", "-", "—", ""])}
-    rows, per_document = [], Counter()
+    rows, per_document, problems = [], Counter(), []
     for number, record in enumerate(frame.to_dict("records"), start=2):  # line 1 is the header
         row = {column: "" for column in COLUMNS}
         for column, spec in mapping["columns"].items():
-            for name, raw in _cells(record[column], spec, missing):
-                where = f"{table} line {number}, column {column!r}"
-                row[name] = _value(name, raw, spec, where)
+            try:  # every bad cell is told, not the first only
+                for name, raw in _cells(record[column], spec, missing):
+                    row[name] = _value(name, raw, spec)
+            except GoldImportError as exc:
+                problems.append(f"{table} line {number}, column {column!r}: {exc}")
         row["doc_id"] = row["doc_id"] or make_doc_id(doi=row["doi"] or None, pmid=row["pmid"] or None,
                                                      source_file=f"{Path(table).name}#{number}")
         per_document[row["doc_id"]] += 1
@@ -78,6 +106,8 @@ def import_table(table: Path, mapping_path: Path) -> list[dict]:
             template = mapping.get("case_id", "{doc_key}-{n}")
             row["case_id"] = template.format(doc_key=_doc_key(row["doc_id"]), n=per_document[row["doc_id"]])
         rows.append(row)
+    if problems:
+        raise GoldImportError(*problems)
     duplicates = [case for case, n in Counter(r["case_id"] for r in rows).items() if n > 1]
     if duplicates:
         raise GoldImportError(f"{table}: case_id repeated: {', '.join(duplicates)}")
@@ -95,7 +125,7 @@ def _cells(text: str, spec: dict, missing: set[str]) -> list[tuple[str, str]]:
     return [(name, "" if part.lower() in missing else part) for name, part in zip(names, parts)]
 
 
-def _value(name: str, raw: str, spec: dict, where: str) -> str:
+def _value(name: str, raw: str, spec: dict) -> str:
     if not raw:
         return ""
     values = {str(k).lower(): str(v) for k, v in (spec.get("values") or {}).items()}
@@ -103,23 +133,23 @@ def _value(name: str, raw: str, spec: dict, where: str) -> str:
     if spec.get("roman") and text.upper() in ROMAN_NUMERALS:
         text = ROMAN_NUMERALS[text.upper()]
     text = re.sub(r"^[<>≤≥~]\s*", "", text)  # "> 5,000": the bound is the value
-    if spec.get("unit") and name.rsplit("_", 1)[0] in MARKER_UNITS:
-        text = _converted(text, spec["unit"], MARKER_UNITS[name.rsplit("_", 1)[0]], where)
+    if spec.get("unit") and _marker(name):
+        text = _converted(text, spec["unit"], MARKER_UNITS[_marker(name)])
     if name in IDENTITY_COLUMNS:
         return text
     try:
         return normalize_cell(name, text)
     except InvalidValue as exc:
-        raise GoldImportError(f"{where}: {exc}") from None
+        raise GoldImportError(str(exc)) from None
 
 
-def _converted(text: str, unit: str, target: str, where: str) -> str:
+def _converted(text: str, unit: str, target: str) -> str:
     from extractors.quantities import Quantity, normalize_unit
 
     try:
         number = float(text.replace(",", ""))
     except ValueError:
-        raise GoldImportError(f"{where}: not a number: {text!r}") from None
+        raise GoldImportError(f"not a number: {text!r}") from None
     return f"{Quantity(number, normalize_unit(unit), 0, 0).to(target):g}"
 
 

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from pipeline.atomic import atomic_write_text
+from pipeline.atomic import atomic_write_text, file_mode, folder_mode
 from pipeline.schema import COLUMNS
 
 DOCUMENT_COLUMNS = ["doc_id", "file", "format", "title", "status", "reason", "patients_found", "patients_in_scope",
@@ -36,6 +36,7 @@ class EvidenceSpool:
         self.path = path
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
         self._temporary = Path(temporary)
+        os.fchmod(handle, file_mode())
         self._out = os.fdopen(handle, "w", encoding="utf-8", newline="")
         self._sha256 = hashlib.sha256()
 
@@ -112,6 +113,7 @@ def publish_latest(run_dir: Path, latest: Path) -> None:
     """Replace ``latest`` with a copy of ``run_dir``; readers see the old or the new, never a mix."""
     staging = Path(tempfile.mkdtemp(dir=latest.parent, prefix=".latest."))
     try:
+        staging.chmod(folder_mode())
         for item in run_dir.iterdir():
             link_or_copy(item, staging / item.name)
         (staging / "RUN").write_text(run_dir.name + "\n", encoding="utf-8")

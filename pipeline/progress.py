@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pipeline import terminal
+
 
 class FetchProgressBar:
     """pipeline.fetch.Progress drawn as rich bars (the protocol is duck-typed, so a run that does not fetch never
@@ -30,7 +32,7 @@ class FetchProgressBar:
             self._bars.advance(self._task, count)
 
 
-_console = Console()
+_console = terminal.console()
 
 
 def say_progress(message: str) -> None:

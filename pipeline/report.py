@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from pipeline.scoring import DECIMALS
+
 
 def _pct(value: float) -> str:
-    return f"{value:.3f}"
+    """A score as scores.json holds it (already rounded there), every decimal written."""
+    return f"{value:.{DECIMALS}f}"
 
 
 def render_report(run_id: str, documents, cases: list[dict], scores: dict | None, timings: dict[str, float],

@@ -6,13 +6,22 @@ then by age and sex. Fields are compared after normalisation; list fields elemen
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline.schema import COLUMNS, FIELD_BY_NAME, SCORED_FIELDS, InvalidValue, cells_equal, list_items, normalize_cell
+
+if TYPE_CHECKING:  # pandas loads only to read a table: report.md's writer imports this module too
+    import pandas as pd
+
+DECIMALS = 3  # scores are rounded here, once: scores.json holds them so, and every page shows them as held
+
+
+def rounded(value: float) -> float:
+    return round(value, DECIMALS)
 
 
 @dataclass
@@ -35,8 +44,8 @@ class Counts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict:
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": round(self.precision, 4),
-                "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
+        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": rounded(self.precision),
+                "recall": rounded(self.recall), "f1": rounded(self.f1)}
 
 
 @dataclass
@@ -72,9 +81,9 @@ class ScoreReport:
     def macro(self) -> dict:
         scored = [c for c in self.fields.values() if c.tp + c.fp + c.fn]
         n = len(scored) or 1
-        return {"precision": round(sum(c.precision for c in scored) / n, 4),
-                "recall": round(sum(c.recall for c in scored) / n, 4),
-                "f1": round(sum(c.f1 for c in scored) / n, 4), "fields_scored": len(scored)}
+        return {"precision": rounded(sum(c.precision for c in scored) / n),
+                "recall": rounded(sum(c.recall for c in scored) / n),
+                "f1": rounded(sum(c.f1 for c in scored) / n), "fields_scored": len(scored)}
 
     def as_dict(self) -> dict:
         return {"micro": self.micro.as_dict(), "macro": self.macro(), "cases": self.cases.as_dict(),
@@ -83,14 +92,30 @@ class ScoreReport:
                 "errors": [e.as_dict() for e in self.errors]}
 
 
+def check_case_table_header(path) -> None:
+    """ValueError naming the file when its header is not a case table's: empty, unknown columns, or no case_id
+    and doc_id. It reads the first line only, so a run can check its gold table before parsing starts."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), None)
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
+    if not header or not any(column.strip() for column in header):
+        raise ValueError(f"{path}: empty file; a case table starts with a header line of SCHEMA.md's columns")
+    unknown = [c for c in header if c not in COLUMNS]
+    if unknown:
+        raise ValueError(f"{path}: unknown columns {', '.join(map(repr, unknown))}; a case table has SCHEMA.md's "
+                         "columns (case_id, doc_id, ...)")
+    if "case_id" not in header or "doc_id" not in header:
+        raise ValueError(f"{path}: a case table needs case_id and doc_id columns")
+
+
 def read_case_table(path) -> pd.DataFrame:
     """Read a case table as text; unknown columns are an error, missing scored columns count as blank."""
+    import pandas as pd
+
+    check_case_table_header(path)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    unknown = [c for c in frame.columns if c not in COLUMNS]
-    if unknown:
-        raise ValueError(f"{path}: unknown columns {', '.join(unknown)}")
-    if "case_id" not in frame.columns or "doc_id" not in frame.columns:
-        raise ValueError(f"{path}: a case table needs case_id and doc_id columns")
     for column in COLUMNS:
         if column not in frame.columns:
             frame[column] = ""
@@ -189,7 +214,7 @@ def _compare(report: ScoreReport, name: str, gold: dict | None, pred: dict | Non
     g = gold[name] if gold else ""
     p = pred[name] if pred else ""
     counts = report.fields[name]
-    doc = document_key(gold or pred)
+    doc = (gold or pred)["doc_id"]  # as written: documents are matched by document_key, case aside
     ids = (gold["case_id"] if gold else None, pred["case_id"] if pred else None)
     if FIELD_BY_NAME[name].kind == "list":
         g_items, p_items = set(list_items(g)), set(list_items(p))

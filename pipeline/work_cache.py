@@ -11,6 +11,10 @@ makes every entry atomic and safe to share between processes, e.g. Dask workers.
 from __future__ import annotations
 
 import hashlib
+import os
+import sqlite3
+import sys
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -75,8 +79,25 @@ class WorkCache:
     @property
     def cache(self) -> diskcache.Cache:
         if self._cache is None:  # opened lazily: a WorkCache travels to Dask workers unopened
-            self._cache = diskcache.Cache(str(self.folder), size_limit=SIZE_LIMIT)
+            self._cache = self._open()
         return self._cache
+
+    def _open(self) -> diskcache.Cache:
+        try:
+            return diskcache.Cache(str(self.folder), size_limit=SIZE_LIMIT)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):  # locked, unreachable: not damage
+                raise
+            # the cache holds only what can be computed again: a damaged one is set aside (for a look) and
+            # a new one started
+            aside = self.folder.with_name(f"{self.folder.name}.damaged-{datetime.now():%Y%m%dT%H%M%S}")
+            try:
+                os.replace(self.folder, aside)
+            except OSError:  # another process of the run set it aside first
+                pass
+            print(f"warning: {self.folder}: the cache is damaged ({exc}); set aside as {aside.name}, and a new "
+                  "one started", file=sys.stderr)
+            return diskcache.Cache(str(self.folder), size_limit=SIZE_LIMIT)
 
     def __getstate__(self) -> dict:
         return {"folder": self.folder}
@@ -106,7 +127,19 @@ class WorkCache:
         return bool(entry.sha256) and self.extraction_key(entry.sha256, all_patients, entry.path.name) in self.cache
 
     def get(self, key: str):
-        value = self.cache.get(key)
+        """The cached value, or None. A damaged entry (its pickle unreadable) is a miss: it is told once, on
+        stderr, and removed, so that the work is done again and cached anew."""
+        cache = self.cache
+        try:
+            value = cache.get(key)
+        except Exception as exc:  # unpickling garbage fails in many ways: UnpicklingError, EOFError, ValueError...
+            print(f"warning: {self.folder}: cache entry {key} is damaged ({type(exc).__name__}: {exc}); "
+                  "it is computed again", file=sys.stderr)
+            try:
+                cache.delete(key)
+            except sqlite3.Error:  # the damage is in the database's own pages: the entry stays a miss
+                pass
+            value = None
         if value is None:
             self.misses += 1
         else:

@@ -33,6 +33,10 @@ class CurationError(ValueError):
     """A decision that cannot be taken: unknown case or field, a value the schema refuses, no name given."""
 
 
+class StoreError(RuntimeError):
+    """The store cannot be used: a damaged file, a missing database driver, a server that refuses."""
+
+
 def database_url(data_dir: Path) -> str:
     return os.environ.get("PECRS_DATABASE_URL") or f"sqlite:///{Path(data_dir) / 'pecrs.db'}"
 
