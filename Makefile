@@ -3,15 +3,31 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
+UV     := uv==0.13.8
+NEED_PYTHON = command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (pecrs needs Python 3.11)"; exit 2; }
 
-.PHONY: run test install bench clean browser bytecode
+.PHONY: run test install lock bench clean browser bytecode
 
-$(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (pecrs needs Python 3.11)"; exit 2; }
+# Everything comes from the lock, hashes checked, pip, setuptools and wheel included: the first install brings the
+# venv's own (setuptools 65.5 from ensurepip, below the fix for CVE-2025-47273) to the locked ones, and pecrs is
+# then built with those, without build isolation, so nothing unhashed is downloaded.
+$(STAMP): pyproject.toml $(LOCK)
+	@$(NEED_PYTHON)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Resolves pyproject.toml (all extras) and requirements-venv.in again for Python 3.11 on Linux x86_64, the machines'
+# and CI's, keeping the current pins where they still fit; uv runs from a scratch venv, never the project's.
+lock:
+	@$(NEED_PYTHON)
+	@tool=$$(mktemp -d) && trap 'rm -rf "$$tool"' EXIT \
+	  && $(PYTHON) -m venv "$$tool" && "$$tool/bin/python" -m pip install --quiet $(UV) \
+	  && "$$tool/bin/uv" pip compile --quiet pyproject.toml requirements-venv.in --all-extras --generate-hashes \
+	     --python-version 3.11 --python-platform x86_64-manylinux_2_28 --custom-compile-command 'make lock' \
+	     $(LOCK_ARGS) -o $(LOCK)
 
 # pip compiles what it installs, but not an editable project; where PYTHONDONTWRITEBYTECODE is set, every run
 # would compile pecrs's modules again (0.3-0.6 s of each run's start). Up-to-date files are skipped.
