@@ -16,16 +16,12 @@ from pipeline.config import ConfigError, settings
 from pipeline.long_lived import long_lived_imports
 from pipeline.cli_curate import curate_app, export_table, gold_app
 from pipeline.progress import FetchProgressBar, say_progress
+from pipeline.terminal import fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="pecrs: plasma exchange for CRS after CAR-T, mined from the literature.")
 console = Console()
 errors = Console(stderr=True)
-
-
-def fail(message: str, code: int = 2) -> None:
-    errors.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
 def _readable_file(path: Path, what: str) -> Path:
@@ -186,16 +182,30 @@ def runs(limit: int = typer.Option(20, help="How many of the latest runs.")) -> 
 
 @app.command("serve-ui")
 def serve_ui(
-    host: str = typer.Option("127.0.0.1", help="Address to listen on (default: this machine only)."),
-    port: int = typer.Option(8765, help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (default: this machine only; another needs --expose)."),
+    port: int = typer.Option(8765, help="Port to listen on (0: one the system picks)."),
+    expose: bool = typer.Option(False, "--expose", help="Allow a --host other machines can reach. The page has no login: "
+                                                        "whoever reaches the port can read and curate."),
+    allow_host: list[str] = typer.Option([], "--allow-host", help="Also answer requests addressed to this host name "
+                                                                 "(e.g. a proxy's); repeatable."),
     database: Optional[str] = typer.Option(None, "--database", help="Store URL (default: $PECRS_DATABASE_URL or the data folder's pecrs.db)."),
 ) -> None:
     """The curators' web page: cases with their evidence, accept/correct/reject with a reason, undo, history, scores."""
     with long_lived_imports():
+        from pipeline.store import open_store
         from pipeline.web import serve
+        from pipeline.web.server import ServeError, check_database, listen
 
-    console.print(f"pecrs curation page on http://{host}:{port}/  (Ctrl+C to stop)", highlight=False)
-    serve(host=host, port=port, store_url=database)
+    try:
+        check_database(database)
+        listener = listen(host, port, expose, allow_host)
+    except ServeError as exc:
+        fail(str(exc))
+    with listener.sock, open_store(database) as store:
+        console.print(f"pecrs curation page on {listener.url}  (Ctrl+C to stop)", highlight=False, markup=False)
+        if listener.exposed:
+            errors.print(f"warning: {listener.warning()}", highlight=False, markup=False)
+        serve(listener, store)
 
 
 @app.command("export")

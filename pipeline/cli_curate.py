@@ -9,20 +9,17 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from pipeline.schema import SCORED_FIELDS
 from pipeline.store import CurationError, export_columns, open_store
+from pipeline.terminal import errors, fail, say, text
 
 curate_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Correct, accept or reject extracted values.")
 gold_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The gold case table.")
 console = Console()
-errors = Console(stderr=True)
 
 CURATION_COLUMNS = ["case_id", "field", "predicted_value", "curated_value", "action", "by", "at", "why"]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    errors.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
 def _decide(case_id: str, field: str, action: str, by: str, value: str = "", why: str = "", doc: str = "") -> None:
@@ -30,10 +27,9 @@ def _decide(case_id: str, field: str, action: str, by: str, value: str = "", why
         with open_store() as store:
             decision = store.decide(case_id, field, action, by, value=value, why=why, doc_id=doc)
     except CurationError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     shown = f" = {decision.value!r}" if decision.field else ""
-    console.print(f"{decision.action}: {case_id} {field}{shown} by {decision.by} at {decision.at:%Y-%m-%d %H:%M} UTC",
-                  highlight=False)
+    say(console, f"{decision.action}: {case_id} {field}{shown} by {decision.by} at {decision.at:%Y-%m-%d %H:%M} UTC")
 
 
 @curate_app.command("set")
@@ -76,14 +72,16 @@ def undo(case_id: str, field: str = typer.Argument("", help="The field; leave ou
         with open_store() as store:
             decision = store.undo(case_id, field, by)
     except CurationError as exc:
-        _fail(str(exc))
-    console.print(f"withdrawn: {decision.action} of {case_id} {field} by {decision.by}", highlight=False)
+        fail(str(exc))
+    say(console, f"withdrawn: {decision.action} of {case_id} {field} by {decision.by}")
 
 
 @curate_app.command("list")
 def list_cases(field: Optional[str] = typer.Option(None, "--field", help="Show this field's value and source."),
                flagged: bool = typer.Option(False, "--flagged", help="Only cases with cells to review.")) -> None:
     """The cases, with how many cells are curated and flagged."""
+    if field is not None and field not in SCORED_FIELDS:
+        fail(f"--field {field!r}: unknown field; fields: {', '.join(SCORED_FIELDS)}")
     with open_store() as store:
         views = store.cases()
     table = Table("case", "document", "label", "curated", "flagged", *([field, "source"] if field else []))
@@ -91,9 +89,9 @@ def list_cases(field: Optional[str] = typer.Option(None, "--field", help="Show t
         if flagged and not view.flagged:
             continue
         status = " (removed)" if view.removed else " (added)" if view.added else "" if view.predicted else " (not in latest run)"
-        extra = [view.cells[field].value, view.cells[field].source] if field and field in view.cells else []
-        table.add_row(view.case_id + status, view.doc_id, view.identity.get("patient_label", ""), str(view.curated),
-                      str(view.flagged), *extra)
+        extra = [view.cells[field].value, view.cells[field].source] if field else []
+        table.add_row(*(text(cell) for cell in (view.case_id + status, view.doc_id, view.identity.get("patient_label", ""),
+                                                view.curated, view.flagged, *extra)))
     console.print(table)
 
 
@@ -104,41 +102,58 @@ def show(case_id: str) -> None:
         with open_store() as store:
             view = store.case(case_id)
     except CurationError as exc:
-        _fail(str(exc))
-    console.print(f"[bold]{view.case_id}[/bold] {view.doc_id} {view.identity.get('patient_label', '')}", highlight=False)
+        fail(str(exc))
+    console.print(Text.assemble(text(view.case_id, "bold"), " ", text(view.doc_id), " ",
+                                text(view.identity.get("patient_label", ""))), highlight=False, soft_wrap=True)
     table = Table("field", "value", "source", "flag", "evidence")
     for name, cell in view.cells.items():
         if cell.value or cell.predicted or cell.decision:
-            table.add_row(name, cell.value, cell.source, "review" if cell.flagged else "", cell.evidence.get("quote", ""))
+            table.add_row(*(text(column) for column in (name, cell.value, cell.source, "review" if cell.flagged else "",
+                                                        cell.evidence.get("quote", ""))))
     console.print(table)
 
 
 @curate_app.command()
 def history(case_id: str) -> None:
     """Every decision taken on a case, withdrawn ones included."""
-    with open_store() as store:
-        decisions = store.history(case_id)
+    try:
+        with open_store() as store:
+            decisions = store.history(case_id)
+            if not decisions:
+                store.case(case_id)  # an unknown case is an error, not an empty history
+    except CurationError as exc:
+        fail(str(exc))
     for d in decisions:
         withdrawn = f" (withdrawn by {d.withdrawn_by} {d.withdrawn_at:%Y-%m-%d %H:%M})" if d.withdrawn_at else ""
-        console.print(f"{d.at:%Y-%m-%d %H:%M} {d.by}: {d.action} {d.field} {d.value!r} (was {d.predicted_value!r}) "
-                      f"- {d.why}{withdrawn}", highlight=False, markup=False)
+        say(console, f"{d.at:%Y-%m-%d %H:%M} {d.by}: {d.action} {d.field} {d.value!r} (was {d.predicted_value!r}) "
+                     f"- {d.why}{withdrawn}")
 
 
 @curate_app.command("export")
 def export_curations(file: Path = typer.Argument(..., help="CSV, or Parquet when the name ends in .parquet.")) -> None:
     """The curations, one row per curated cell."""
+    _check_folder(file)
     with open_store() as store:
         rows = store.curations()
     _write_table(file, rows, CURATION_COLUMNS)
-    console.print(f"{len(rows)} curated cells written to {file}", highlight=False)
+    say(console, f"{len(rows)} curated cells written to {file}")
 
 
 def export_table(file: Path) -> None:
     """`pecrs export FILE`: the final case table, predictions overlaid with curations."""
+    _check_folder(file)
     with open_store() as store:
         rows = store.table()
     _write_table(file, rows, export_columns())
-    console.print(f"{len(rows)} cases written to {file}", highlight=False)
+    say(console, f"{len(rows)} cases written to {file}")
+
+
+def _check_folder(file: Path) -> None:
+    """The file is written into a folder that exists: a mistyped path is refused, not made."""
+    if not file.parent.is_dir():
+        fail(f"{file.parent}: folder not found")
+    if file.is_dir():
+        fail(f"{file}: is a folder, not a file to write")
 
 
 def _write_table(file: Path, rows: list[dict], columns: list[str]) -> None:
@@ -168,11 +183,11 @@ def gold_import(file: Path = typer.Argument(..., help="A table typed from a revi
 
     for path, what in ((file, "review table"), (mapping, "mapping file")):
         if not path.is_file():
-            _fail(f"{path}: {what} not found")
+            fail(f"{path}: {what} not found")
     try:
         rows = import_table(file, mapping)
     except GoldImportError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     text = csv_text(rows, COLUMNS)
     if out is None:
         sys.stdout.write(text)
@@ -180,4 +195,4 @@ def gold_import(file: Path = typer.Argument(..., help="A table typed from a revi
         from pipeline.atomic import atomic_write_text
 
         atomic_write_text(out, text)
-        errors.print(f"{len(rows)} gold rows written to {out}", highlight=False)
+        say(errors, f"{len(rows)} gold rows written to {out}")
