@@ -90,8 +90,9 @@ def list_cases(field: Optional[str] = typer.Option(None, "--field", help="Show t
             continue
         status = " (removed)" if view.removed else " (added)" if view.added else "" if view.predicted else " (not in latest run)"
         extra = [view.cells[field].value, view.cells[field].source] if field else []
-        table.add_row(*(text(cell) for cell in (view.case_id + status, view.doc_id, view.identity.get("patient_label", ""),
-                                                view.curated, view.flagged, *extra)))
+        cells = (view.case_id + status, view.doc_id, view.identity.get("patient_label", ""), view.curated, view.flagged,
+                 *extra)
+        table.add_row(*map(text, cells))
     console.print(table)
 
 
@@ -108,8 +109,8 @@ def show(case_id: str) -> None:
     table = Table("field", "value", "source", "flag", "evidence")
     for name, cell in view.cells.items():
         if cell.value or cell.predicted or cell.decision:
-            table.add_row(*(text(column) for column in (name, cell.value, cell.source, "review" if cell.flagged else "",
-                                                        cell.evidence.get("quote", ""))))
+            columns = (name, cell.value, cell.source, "review" if cell.flagged else "", cell.evidence.get("quote", ""))
+            table.add_row(*map(text, columns))
     console.print(table)
 
 
