@@ -99,6 +99,7 @@ def test_export_into_a_folder_that_does_not_exist_is_refused(store, tmp_path, co
     target = tmp_path / "missing" / "sub" / "final.csv"
     one_line_error(runner.invoke(app, [*command, str(target)]), str(target.parent), "not found")
     assert not (tmp_path / "missing").exists()
+    one_line_error(runner.invoke(app, [*command, str(tmp_path)]), str(tmp_path), "is a folder")
     written = runner.invoke(app, [*command, str(tmp_path / "final.csv")])
     assert written.exit_code == 0 and (tmp_path / "final.csv").is_file()
 
