@@ -21,7 +21,7 @@ from starlette.templating import Jinja2Templates
 from pipeline.config import settings
 from pipeline.evidence_view import evidence_context
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS
-from pipeline.store import CurationError, Store, open_store
+from pipeline.store import CurationError, Store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")  # as a browser on this machine writes them in the Host header
