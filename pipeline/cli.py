@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 
 from pipeline import __version__, terminal
 from pipeline.config import ConfigError, settings
 from pipeline.long_lived import long_lived_imports
 from pipeline.cli_curate import EXPORT_HELP, curate_app, export_table, gold_app
 from pipeline.progress import FetchProgressBar, say_progress
+from pipeline.terminal import fail, say_error
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="pecrs: plasma exchange for CRS after CAR-T, mined from the literature.")
@@ -33,15 +33,6 @@ def _version(value: bool) -> None:
 def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                           help="Print pecrs's version and stop.")) -> None:
     """pecrs: plasma exchange for CRS after CAR-T, mined from the literature."""
-
-
-def say_error(message: str) -> None:
-    errors.print(f"[red]error:[/red] {escape(message)}", highlight=False)  # a path may hold [brackets]
-
-
-def fail(message: str, code: int = 2) -> None:
-    say_error(message)
-    raise typer.Exit(code)
 
 
 def _readable_file(path: Path, what: str) -> Path:
@@ -171,7 +162,7 @@ def fetch(
                   f"{summary.failed} failed; {summary.full_texts} full texts, {summary.not_open_access} not Open Access; "
                   f"{summary.requests} requests ({summary.retries} retries) in {summary.seconds:.1f} s", highlight=False)
     for failure in summary.failures:
-        errors.print(f"[yellow]failed:[/yellow] {failure}", highlight=False)
+        errors.print(terminal.text(f"failed: {failure}", "yellow"), highlight=False)
     if summary.failures:
         raise typer.Exit(1)
 
@@ -235,16 +226,30 @@ def runs(limit: int = typer.Option(20, help="How many of the latest runs.")) -> 
 
 @app.command("serve-ui")
 def serve_ui(
-    host: str = typer.Option("127.0.0.1", help="Address to listen on (default: this machine only)."),
-    port: int = typer.Option(8765, help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (default: this machine only; another needs --expose)."),
+    port: int = typer.Option(8765, help="Port to listen on (0: one the system picks)."),
+    expose: bool = typer.Option(False, "--expose", help="Allow a --host other machines can reach. The page has no login: "
+                                                        "whoever reaches the port can read and curate."),
+    allow_host: list[str] = typer.Option([], "--allow-host", help="Also answer requests addressed to this host name "
+                                                                 "(e.g. a proxy's); repeatable."),
     database: Optional[str] = typer.Option(None, "--database", help="Store URL (default: $PECRS_DATABASE_URL or the data folder's pecrs.db)."),
 ) -> None:
     """The curators' web page: cases with their evidence, accept/correct/reject with a reason, undo, history, scores."""
     with long_lived_imports():
+        from pipeline.store import open_store
         from pipeline.web import serve
+        from pipeline.web.server import ServeError, check_database, listen
 
-    console.print(f"pecrs curation page on http://{host}:{port}/  (Ctrl+C to stop)", highlight=False)
-    serve(host=host, port=port, store_url=database)
+    try:
+        check_database(database)
+        listener = listen(host, port, expose, allow_host)
+    except ServeError as exc:
+        fail(str(exc))
+    with listener.sock, open_store(database) as store:
+        console.print(f"pecrs curation page on {listener.url}  (Ctrl+C to stop)", highlight=False, markup=False)
+        if listener.exposed:
+            errors.print(f"warning: {listener.warning()}", highlight=False, markup=False)
+        serve(listener, store)
 
 
 @app.command("export")
@@ -263,7 +268,7 @@ def parse(file: Path = typer.Argument(..., help="A PubMed XML, JATS XML, PDF or 
     try:
         documents = parse_file(file)
     except ParseError as exc:
-        errors.print(f"[red]error:[/red] {exc.path}: {exc.reason}", highlight=False)
+        say_error(f"{exc.path}: {exc.reason}")
         raise typer.Exit(1)
     if as_json:
         payload = [d.model_dump() for d in documents]

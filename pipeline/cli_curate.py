@@ -7,23 +7,19 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from pipeline import terminal
+from pipeline.schema import SCORED_FIELDS
 from pipeline.store import CurationError, export_columns, open_store
+from pipeline.terminal import errors, fail, say, say_error, text
 
 curate_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Correct, accept or reject extracted values.")
 gold_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The gold case table.")
 console = terminal.console()
-errors = terminal.console(stderr=True)
 
 CURATION_COLUMNS = ["case_id", "field", "predicted_value", "curated_value", "action", "by", "at", "why"]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    errors.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
 def _decide(case_id: str, field: str, action: str, by: str, value: str = "", why: str = "", doc: str = "") -> None:
@@ -31,10 +27,9 @@ def _decide(case_id: str, field: str, action: str, by: str, value: str = "", why
         with open_store() as store:
             decision = store.decide(case_id, field, action, by, value=value, why=why, doc_id=doc)
     except CurationError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     shown = f" = {decision.value!r}" if decision.field else ""
-    console.print(f"{decision.action}: {case_id} {field}{shown} by {decision.by} at {decision.at:%Y-%m-%d %H:%M} UTC",
-                  highlight=False)
+    say(console, f"{decision.action}: {case_id} {field}{shown} by {decision.by} at {decision.at:%Y-%m-%d %H:%M} UTC")
 
 
 @curate_app.command("set")
@@ -77,14 +72,16 @@ def undo(case_id: str, field: str = typer.Argument("", help="The field; leave ou
         with open_store() as store:
             decision = store.undo(case_id, field, by)
     except CurationError as exc:
-        _fail(str(exc))
-    console.print(f"withdrawn: {decision.action} of {case_id} {field} by {decision.by}", highlight=False)
+        fail(str(exc))
+    say(console, f"withdrawn: {decision.action} of {case_id} {field} by {decision.by}")
 
 
 @curate_app.command("list")
 def list_cases(field: Optional[str] = typer.Option(None, "--field", help="Show this field's value and source."),
                flagged: bool = typer.Option(False, "--flagged", help="Only cases with cells to review.")) -> None:
     """The cases, with how many cells are curated and flagged."""
+    if field is not None and field not in SCORED_FIELDS:
+        fail(f"--field {field!r}: unknown field; fields: {', '.join(SCORED_FIELDS)}")
     with open_store() as store:
         views = store.cases()
     table = Table("case", "document", "label", "curated", "flagged", *([field, "source"] if field else []))
@@ -92,9 +89,10 @@ def list_cases(field: Optional[str] = typer.Option(None, "--field", help="Show t
         if flagged and not view.flagged:
             continue
         status = " (removed)" if view.removed else " (added)" if view.added else "" if view.predicted else " (not in latest run)"
-        extra = [view.cells[field].value, view.cells[field].source] if field and field in view.cells else []
-        table.add_row(view.case_id + status, view.doc_id, view.identity.get("patient_label", ""), str(view.curated),
-                      str(view.flagged), *extra)
+        extra = [view.cells[field].value, view.cells[field].source] if field else []
+        cells = (view.case_id + status, view.doc_id, view.identity.get("patient_label", ""), view.curated, view.flagged,
+                 *extra)
+        table.add_row(*map(text, cells))
     console.print(table)
 
 
@@ -105,24 +103,31 @@ def show(case_id: str) -> None:
         with open_store() as store:
             view = store.case(case_id)
     except CurationError as exc:
-        _fail(str(exc))
-    console.print(f"[bold]{view.case_id}[/bold] {view.doc_id} {view.identity.get('patient_label', '')}", highlight=False)
+        fail(str(exc))
+    console.print(Text.assemble(text(view.case_id, "bold"), " ", text(view.doc_id), " ",
+                                text(view.identity.get("patient_label", ""))), highlight=False, soft_wrap=True)
     table = Table("field", "value", "source", "flag", "evidence")
     for name, cell in view.cells.items():
         if cell.value or cell.predicted or cell.decision:
-            table.add_row(name, cell.value, cell.source, "review" if cell.flagged else "", cell.evidence.get("quote", ""))
+            columns = (name, cell.value, cell.source, "review" if cell.flagged else "", cell.evidence.get("quote", ""))
+            table.add_row(*map(text, columns))
     console.print(table)
 
 
 @curate_app.command()
 def history(case_id: str) -> None:
     """Every decision taken on a case, withdrawn ones included."""
-    with open_store() as store:
-        decisions = store.history(case_id)
+    try:
+        with open_store() as store:
+            decisions = store.history(case_id)
+            if not decisions:
+                store.case(case_id)  # an unknown case is an error, not an empty history
+    except CurationError as exc:
+        fail(str(exc))
     for d in decisions:
         withdrawn = f" (withdrawn by {d.withdrawn_by} {d.withdrawn_at:%Y-%m-%d %H:%M})" if d.withdrawn_at else ""
-        console.print(f"{d.at:%Y-%m-%d %H:%M} {d.by}: {d.action} {d.field} {d.value!r} (was {d.predicted_value!r}) "
-                      f"- {d.why}{withdrawn}", highlight=False, markup=False)
+        say(console, f"{d.at:%Y-%m-%d %H:%M} {d.by}: {d.action} {d.field} {d.value!r} (was {d.predicted_value!r}) "
+                     f"- {d.why}{withdrawn}")
 
 
 EXPORT_HELP = "The format its suffix names: .csv, .json, .parquet or .xlsx."
@@ -133,11 +138,12 @@ def export_curations(file: Path = typer.Argument(..., help=EXPORT_HELP)) -> None
     """The curations, one row per curated cell."""
     from pipeline.exports import write_table
 
+    _check_folder(file)
     _export_format(file)
     with open_store() as store:
         rows = store.curations()
     write_table(file, rows, CURATION_COLUMNS)
-    console.print(f"{len(rows)} curated cells written to {file}", highlight=False)
+    say(console, f"{len(rows)} curated cells written to {file}")
 
 
 def export_table(file: Path) -> None:
@@ -145,13 +151,22 @@ def export_table(file: Path) -> None:
     from pipeline.exports import write_table
     from pipeline.schema import COLUMNS
 
+    _check_folder(file)
     _export_format(file)
     with open_store() as store:
         rows = store.table()
     columns = export_columns()
     # the columns after SCHEMA.md's (curated_fields, flagged_fields) list field names
     write_table(file, rows, columns, lists=tuple(c for c in columns if c not in COLUMNS))
-    console.print(f"{len(rows)} cases written to {file}", highlight=False)
+    say(console, f"{len(rows)} cases written to {file}")
+
+
+def _check_folder(file: Path) -> None:
+    """The file is written into a folder that exists: a mistyped path is refused, not made."""
+    if not file.parent.is_dir():
+        fail(f"{file.parent}: folder not found")
+    if file.is_dir():
+        fail(f"{file}: is a folder, not a file to write")
 
 
 def _export_format(file: Path) -> None:
@@ -160,7 +175,7 @@ def _export_format(file: Path) -> None:
     try:
         export_format(file)
     except ExportFormatError as exc:
-        _fail(escape(str(exc)))
+        fail(str(exc))
 
 
 @gold_app.command("import")
@@ -174,13 +189,13 @@ def gold_import(file: Path = typer.Argument(..., help="A table typed from a revi
 
     for path, what in ((file, "review table"), (mapping, "mapping file")):
         if not path.is_file():
-            _fail(f"{path}: {what} not found")
+            fail(f"{path}: {what} not found")
     try:
         rows = import_table(file, mapping)
     except GoldImportError as exc:
         for problem in exc.problems[:-1]:
-            errors.print(f"[red]error:[/red] {escape(problem)}", highlight=False)
-        _fail(escape(exc.problems[-1]))
+            say_error(problem)
+        fail(exc.problems[-1])
     text = csv_text(rows, COLUMNS)
     if out is None:
         sys.stdout.write(text)
@@ -188,4 +203,4 @@ def gold_import(file: Path = typer.Argument(..., help="A table typed from a revi
         from pipeline.atomic import atomic_write_text
 
         atomic_write_text(out, text)
-        errors.print(f"{len(rows)} gold rows written to {out}", highlight=False)
+        say(errors, f"{len(rows)} gold rows written to {out}")

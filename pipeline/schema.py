@@ -66,14 +66,14 @@ class InvalidValue(ValueError):
     pass
 
 
-def _number(text: str) -> float:
+def _number(field: str, text: str) -> float:
     cleaned = text.replace(",", "").replace("\u2009", "").strip()
     try:
         value = float(cleaned)
     except ValueError:
-        raise InvalidValue(f"not a number: {text!r}") from None
+        raise InvalidValue(f"{field} must be a number, got {text!r}") from None
     if math.isnan(value) or math.isinf(value):
-        raise InvalidValue(f"not a finite number: {text!r}")
+        raise InvalidValue(f"{field} must be a finite number, got {text!r}")
     return value
 
 
@@ -94,7 +94,7 @@ def normalize_cell(field: str, raw) -> str:
     if spec.kind == "integer" and text.upper() in ROMAN_NUMERALS:  # grades are often written "IV"
         text = ROMAN_NUMERALS[text.upper()]
     if spec.kind in ("number", "integer"):
-        value = _number(text)
+        value = _number(field, text)
         if spec.kind == "integer" and not value.is_integer():
             raise InvalidValue(f"{field} must be a whole number, got {text!r}")
         if spec.minimum is not None and value < spec.minimum or spec.maximum is not None and value > spec.maximum:

@@ -62,7 +62,7 @@ def store(tmp_path):
 
 @pytest.fixture
 def client(store):
-    with TestClient(create_app(store, secret_key="test")) as client:
+    with TestClient(create_app(store, secret_key="test"), base_url="http://127.0.0.1") as client:
         yield client
 
 
@@ -98,7 +98,7 @@ def test_post_without_a_valid_token_is_refused(client, store):
         assert response.status_code == 403 and "security token" in response.text
     assert client.post("/cases/web-1/undo", data={"field": "sex"}).status_code == 403
     assert store.history("web-1") == []
-    fresh = TestClient(create_app(store, secret_key="test"))  # another browser: its own session, its own token
+    fresh = TestClient(create_app(store, secret_key="test"), base_url="http://127.0.0.1")  # another browser: its own session, its own token
     assert fresh.post("/cases/web-1/decide", data={"csrf": csrf, "field": "sex", "action": "accept"}).status_code == 403
 
 
@@ -162,6 +162,82 @@ def test_undo_history_and_flags_after_a_rerun(client, store):
     assert '<tr id="crs_grade" class="flagged">' in page and "badge flag" in page
 
 
+def _enter_in(page: str, field: str, **typed: str) -> dict:
+    """What a browser posts when Enter is pressed in a field's form: its inputs, as typed, and the name and value of
+    the form's first submit button (HTML's implicit submission)."""
+    row = re.search(rf'<tr id="{field}".*?</tr>', page, re.S).group()
+    form = re.search(r'<form class="cell".*?</form>', row, re.S).group()
+    data = {html.unescape(name): html.unescape(value)
+            for name, value in re.findall(r'<input [^>]*name="([^"]+)" value="([^"]*)"', form)}
+    button = re.search(r'<button type="submit" name="([^"]+)" value="([^"]+)"', form)
+    return {**data, **typed, button.group(1): button.group(2)}
+
+
+def test_enter_after_typing_a_correction_never_accepts_the_machines_value(client, store):
+    named(client)
+    typed = _enter_in(client.get("/cases/web-1").text, "crs_grade", value="3")
+    refused = client.post("/cases/web-1/decide", data=typed)
+    assert refused.status_code == 400 and store.history("web-1") == []
+    assert "a correction needs a reason" in html.unescape(refused.text)
+    assert re.search(r'name="value" value="3"', refused.text)  # what the curator typed is kept
+    saved = client.post("/cases/web-1/decide", data={**_enter_in(refused.text, "crs_grade"), "why": "Table 2"},
+                        follow_redirects=False)
+    assert saved.status_code == 303
+    [decision] = store.history("web-1")
+    assert (decision.action, decision.value, decision.predicted_value, decision.why) == ("correct", "3", "4", "Table 2")
+
+
+def test_accept_of_a_changed_value_is_refused(client, store):
+    csrf = named(client)
+    refused = client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "crs_grade", "action": "accept",
+                                                       "value": "3", "why": ""})
+    assert refused.status_code == 400 and store.history("web-1") == []
+    assert "you changed the value to '3'" in html.unescape(refused.text) and 'value="3"' in refused.text
+    kept = client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "crs_grade", "action": "accept",
+                                                    "value": "4"}, follow_redirects=False)
+    assert kept.status_code == 303 and [d.action for d in store.history("web-1")] == ["accept"]
+
+
+def test_a_correction_without_a_reason_is_refused(client, store):
+    csrf = named(client)
+    for why in ("", "   "):
+        refused = client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "crs_grade", "action": "correct",
+                                                           "value": "3", "why": why})
+        assert refused.status_code == 400 and "a correction needs a reason" in html.unescape(refused.text)
+    assert store.history("web-1") == []
+
+
+def test_only_the_hosts_it_serves_are_answered(store):
+    app = create_app(store, secret_key="test")
+    for host in ("127.0.0.1", "localhost:8765", "[::1]:8765", "127.0.0.1:8765"):
+        assert TestClient(app, base_url=f"http://{host}").get("/").status_code == 200
+    # a page of another name that resolves to this machine (DNS rebinding) gets no page, no session, no decision
+    rebound = TestClient(app, base_url="http://evil.example:8765")
+    response = rebound.get("/")
+    assert response.status_code == 400 and "set-cookie" not in response.headers and "web-1" not in response.text
+    assert rebound.post("/cases/web-1/decide", data={"field": "sex", "action": "accept"}).status_code == 400
+    proxied = create_app(store, secret_key="test", allowed_hosts=["curation.lab.example"])
+    assert TestClient(proxied, base_url="https://curation.lab.example").get("/").status_code == 200
+    assert TestClient(proxied, base_url="http://evil.example").get("/").status_code == 400
+    assert store.history("web-1") == []
+
+
+def test_a_case_id_with_a_slash_opens_and_is_curated(client, store):
+    store.decide("smith/2021-1", "", "add-case", "Ana", why="missed", doc_id=DOC)
+    index = client.get("/").text
+    assert 'href="/cases/smith%2F2021-1"' in index
+    page = client.get("/cases/smith%2F2021-1")
+    assert page.status_code == 200 and "<h1>smith/2021-1" in page.text
+    csrf = named(client)
+    decided = client.post("/cases/smith%2F2021-1/decide", data={"csrf": csrf, "field": "sex", "action": "correct",
+                                                                "value": "F", "why": "stated"}, follow_redirects=False)
+    assert decided.status_code == 303 and decided.headers["location"] == "/cases/smith%2F2021-1#sex"
+    assert client.post("/cases/smith%2F2021-1/undo", data={"csrf": csrf, "field": "sex"},
+                       follow_redirects=False).status_code == 303
+    assert [(d.action, d.withdrawn_by) for d in store.history("smith/2021-1")] == [("add-case", ""),
+                                                                                    ("correct", "Ana")]
+
+
 def _screenshot(page, path: Path) -> None:
     page.screenshot(path=str(path), full_page=True)
     data = path.read_bytes()
@@ -215,6 +291,33 @@ def test_browser_correction_survives_a_rerun(store, tmp_path):
     [curation] = store.curations()
     assert (curation["by"], curation["why"], curation["curated_value"], curation["predicted_value"]) == \
         ("Ana Curator", "Table 2 gives grade 3", "3", "4")
+
+
+@pytest.mark.browser
+def test_browser_enter_in_a_changed_value_does_not_accept_it(store):
+    sync_playwright = require_browser()
+    with serving(create_app(store)) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            page.fill("#name-form input[name=name]", "Ana")
+            page.click("#name-form button")
+            page.goto(url + "/cases/web-1")
+            page.locator("tr#crs_grade input[name=value]").fill("3")
+            page.locator("tr#crs_grade input[name=value]").press("Enter")
+            page.wait_for_selector("#error")
+            assert "a correction needs a reason" in page.locator("#error").inner_text()
+            assert page.locator("tr#crs_grade input[name=value]").input_value() == "3"
+            assert store.history("web-1") == []
+            page.locator("tr#crs_grade input[name=why]").fill("Table 2 gives grade 3")
+            page.locator("tr#crs_grade input[name=why]").press("Enter")
+            page.wait_for_url("**/cases/web-1#crs_grade")
+            assert page.locator("tr#crs_grade .value strong").inner_text() == "3"
+        finally:
+            browser.close()
+    [decision] = store.history("web-1")
+    assert (decision.action, decision.value, decision.why) == ("correct", "3", "Table 2 gives grade 3")
 
 
 def test_the_latest_report_is_served_with_its_own_policy(client, store, tmp_path, monkeypatch):

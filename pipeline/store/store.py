@@ -377,6 +377,8 @@ class Store:
                 raise CurationError(str(exc)) from None
             if not value:
                 raise CurationError(f"{field}: a correction needs a value (reject says the cell is blank)")
+            if not why:
+                raise CurationError(f"{field}: a correction needs a reason (why the machine's value is wrong)")
         elif action == "accept":
             if not cell.predicted:
                 raise CurationError(f"{case_id} {field}: nothing predicted to accept")

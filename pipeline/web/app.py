@@ -1,5 +1,6 @@
 """The curators' web page: server-rendered forms over the store. Every POST carries the session's CSRF token;
-the curator's name is asked once and kept in the (signed) session cookie."""
+the curator's name is asked once and kept in the (signed) session cookie. Only requests addressed to a host the
+page serves are answered (a page of another name resolving here, DNS rebinding, gets nothing)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.templating import Jinja2Templates
 
 from pipeline.config import settings
 from pipeline.evidence_view import evidence_context
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS
-from pipeline.store import CurationError, Store, open_store
+from pipeline.store import CurationError, Store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")  # as a browser on this machine writes them in the Host header
 # no scripts, no frames, forms only back to this server: an escaping slip still cannot run code
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
@@ -59,9 +62,18 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
-def create_app(store: Store, secret_key: str | None = None) -> FastAPI:
+def _check_unchanged(store: Store, case_id: str, field: str, value: str) -> None:
+    """An accept confirms the value the page showed: one the curator typed over is refused, never dropped."""
+    cell = store.case(case_id).cells.get(field)
+    if cell is not None and value.strip() != cell.value:
+        raise CurationError(f"you changed the value to {value.strip()!r}: correct it, with a reason, to keep it "
+                            f"(accept keeps the machine's {cell.predicted!r})")
+
+
+def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[str] | None = None) -> FastAPI:
     """The web page over ``store``. The session cookie is signed with ``secret_key`` (default $PECRS_UI_SECRET,
-    else a fresh key per process: the curator then gives their name again after a restart)."""
+    else a fresh key per process: the curator then gives their name again after a restart). Requests must be
+    addressed to one of ``allowed_hosts`` (default: this machine's loopback names)."""
     app = FastAPI(title="pecrs curation", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=secret_key or os.environ.get("PECRS_UI_SECRET")
                        or secrets.token_urlsafe(32), session_cookie="pecrs_session", same_site="lax")
@@ -115,24 +127,26 @@ def create_app(store: Store, secret_key: str | None = None) -> FastAPI:
         request.session["curator"] = name
         return RedirectResponse(_safe_next(next), status_code=303)
 
-    @app.get("/cases/{case_id}", response_class=HTMLResponse)
+    @app.get("/cases/{case_id:path}", response_class=HTMLResponse)
     def show_case(request: Request, case_id: str) -> HTMLResponse:
         return case_page(request, case_id)
 
-    @app.post("/cases/{case_id}/decide", dependencies=[Depends(checked)])
-    def decide(request: Request, case_id: str, field: str = Form(""), action: str = Form(""), value: str = Form(""),
-               why: str = Form("")) -> Response:
+    @app.post("/cases/{case_id:path}/decide", dependencies=[Depends(checked)])
+    def decide(request: Request, case_id: str, field: str = Form(""), action: str = Form(""),
+               value: str | None = Form(None), why: str = Form("")) -> Response:
         curator = request.session.get("curator", "")
         if not curator:
             return RedirectResponse("/?next=" + quote(case_url(case_id)), status_code=303)
         try:
-            store.decide(case_id, field, action, curator, value=value, why=why)
+            if action == "accept" and value is not None:
+                _check_unchanged(store, case_id, field, value)
+            store.decide(case_id, field, action, curator, value=value or "", why=why)
         except CurationError as exc:
             return case_page(request, case_id, 400, error=str(exc), error_field=field,
-                             attempt={"value": value, "why": why})
+                             attempt={"value": value or "", "why": why})
         return RedirectResponse(f"{case_url(case_id)}#{quote(field)}", status_code=303)
 
-    @app.post("/cases/{case_id}/undo", dependencies=[Depends(checked)])
+    @app.post("/cases/{case_id:path}/undo", dependencies=[Depends(checked)])
     def undo(request: Request, case_id: str, field: str = Form("")) -> Response:
         curator = request.session.get("curator", "")
         if not curator:
@@ -163,12 +177,7 @@ def create_app(store: Store, secret_key: str | None = None) -> FastAPI:
             raise HTTPException(404, "No evidence summary yet: the latest run has no report.html (run `pecrs run`).")
         return HTMLResponse(path.read_text(encoding="utf-8"), headers={"Content-Security-Policy": REPORT_POLICY})
 
+    # added last, so outermost: a request to another host is refused before it gets a session
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts or LOCAL_HOSTS), www_redirect=False)
     return app
 
-
-def serve(host: str = "127.0.0.1", port: int = 8765, store_url: str | None = None) -> None:
-    """Run the web page with uvicorn until interrupted (on this machine only, unless told another host)."""
-    import uvicorn
-
-    with open_store(store_url) as store:
-        uvicorn.run(create_app(store), host=host, port=port, log_level="info")
