@@ -15,8 +15,8 @@ search's paging ends at the count its first page announced, at a page that bring
 from __future__ import annotations
 
 import io
+import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable
@@ -119,13 +119,15 @@ def ncbi_date(day: date) -> str:
 
 
 class EutilsClient:
-    def __init__(self, config: EutilsConfig, transport: httpx.BaseTransport | None = None):
+    def __init__(self, config: EutilsConfig):
         if config.is_ncbi and not config.email:
             raise EutilsError("NCBI asks every client for a contact address: set NCBI_EMAIL (or pass --email)")
         self.config = config
         self.limiter = shared_limiter(config.base_url, config.requests_per_second)
         self.log = RequestLog()
-        self._http = httpx.Client(timeout=min(config.timeout, config.deadline), transport=transport,
+        # a connection per request, as Bio.Entrez's urllib makes: its deadline can shut it down (see _Deadline)
+        self._http = httpx.Client(timeout=min(config.timeout, config.deadline),
+                                  limits=httpx.Limits(max_keepalive_connections=0),
                                   headers={"User-Agent": f"{config.tool} (mailto:{config.email or 'unknown'})"})
 
     def close(self) -> None:
@@ -169,23 +171,28 @@ class EutilsClient:
         url = f"{self.config.base_url.rstrip('/')}/{utility}.fcgi"
         self.limiter.try_acquire("eutils")
         self.log.counts[utility] = self.log.counts.get(utility, 0) + 1
-        deadline = time.monotonic() + self.config.deadline
-        try:
-            with (self._http.stream("POST", url, data=params) if post else
-                  self._http.stream("GET", url, params=params)) as response:
-                if response.status_code == 429 or response.status_code >= 500:
-                    raise TransientError(f"HTTP {response.status_code}", _retry_after(response))
-                if response.status_code >= 400:
-                    excerpt = next(response.iter_text(), "")[:200].strip()
-                    raise EutilsError(f"{utility}: HTTP {response.status_code} ({excerpt})")
-                body = self._read_body(utility, response, deadline)
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"timed out ({type(exc).__name__})") from None
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise TransientError(f"connection failed ({type(exc).__name__}: {exc})") from None
+        sent = {"data": params} if post else {"params": params}
+        late = TransientError(f"no whole answer within {self.config.deadline:g} s")
+        with _Deadline(self.config.deadline) as deadline:
+            try:
+                with self._http.stream("POST" if post else "GET", url, extensions=deadline.extensions,
+                                       **sent) as response:
+                    if response.status_code == 429 or response.status_code >= 500:
+                        raise TransientError(f"HTTP {response.status_code}", _retry_after(response))
+                    if response.status_code >= 400:
+                        excerpt = next(response.iter_text(), "")[:200].strip()
+                        raise EutilsError(f"{utility}: HTTP {response.status_code} ({excerpt})")
+                    body = self._read_body(utility, response)
+            except httpx.TimeoutException as exc:
+                raise late if deadline.passed else TransientError(f"timed out ({type(exc).__name__})") from None
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                raise late if deadline.passed else TransientError(
+                    f"connection failed ({type(exc).__name__}: {exc})") from None
+            if deadline.passed:  # a body that ends with its connection may seem whole when it was cut
+                raise late
         return _checked_body(utility, body)
 
-    def _read_body(self, utility: str, response: httpx.Response, deadline: float) -> bytes:
+    def _read_body(self, utility: str, response: httpx.Response) -> bytes:
         """The whole body, read in chunks as they come; leaving the stream unread closes its connection."""
         limit = self.config.max_response_bytes
         announced = response.headers.get("Content-Length", "")
@@ -196,8 +203,6 @@ class EutilsClient:
             if body.tell() + len(chunk) > limit:
                 raise EutilsError(f"{utility}: answer over the limit of {limit:,} bytes; refused as it arrived")
             body.write(chunk)
-            if time.monotonic() > deadline:
-                raise TransientError(f"no whole answer within {self.config.deadline:g} s")
         return body.getvalue()
 
     # -- the utilities -----------------------------------------------------------------------------
@@ -255,6 +260,45 @@ class EutilsClient:
             for source in sources:
                 links.setdefault(source, []).extend(targets)
         return links
+
+
+class _Deadline:
+    """Ends a request at its deadline whatever it waits for (connection, headers, body): its connection is shut
+    down under it. httpx's timeouts bound each read, and a server can send a byte just within each, for ever."""
+
+    def __init__(self, seconds: float):
+        self.passed = False
+        self.extensions = {"trace": self._trace}  # httpx's trace hook tells of each connection as it is made
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
+
+    def _trace(self, event: str, info: dict) -> None:
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            with self._lock:
+                self._socket = info["return_value"].get_extra_info("socket")
+                if self.passed:
+                    self._shut()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.passed = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self._socket is not None:
+            try:  # socket.socket's own shutdown, also for TLS: the reading thread gets end-of-file
+                socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
+            except OSError:  # closed already
+                pass
 
 
 def _retry_after(response: httpx.Response) -> float | None:

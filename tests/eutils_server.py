@@ -28,6 +28,9 @@ class Record:
     xml: bytes = b""  # a real recorded PubmedArticle, served as it is
 
 
+RAW = -1  # an answer's status: its body is the whole answer, status line and headers included
+
+
 @dataclass
 class Faults:
     """Every n-th request (counted from 1 over all utilities) fails this way; 0 is never."""
@@ -59,9 +62,11 @@ class FakeNcbi:
     pmc_articles: dict[str, bytes] = field(default_factory=dict)  # real recorded PMC articles by PMCID
     canned: dict[str, bytes] = field(default_factory=dict)  # term -> a recorded esearch answer
     broken_ids: set[str] = field(default_factory=set)  # an efetch that asks for any of these always fails (500)
-    # an efetch that asks for any of these is answered a byte every ``drip_seconds``, for as long as it is read
+    # an efetch that asks for any of these is answered a byte every ``drip_seconds``, for as long as it is read:
+    # its body, or with ``drip_head`` the whole answer from its status line on (and headers without end)
     dripping_ids: set[str] = field(default_factory=set)
     drip_seconds: float = 0.05
+    drip_head: bool = False
     padding: int = 0  # bytes of whitespace after each efetch answer's document, sent without a Content-Length
     endless_search: int = 0  # esearch announces this Count and answers every page with the first page's ids
     log: list[LoggedRequest] = field(default_factory=list)
@@ -132,6 +137,9 @@ class FakeNcbi:
         if faults.truncated and n % faults.truncated == 0:
             body = body[: len(body) // 2]
         if self.dripping_ids & asked:
+            if self.drip_head:
+                head = b"HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n" + b"X-Padding: %s\r\n" % (b"x" * 80) * 1000
+                return RAW, {}, self._dripped(head + b"\r\n" + body)
             return 200, {"Content-Type": "text/xml"}, self._dripped(body)
         if self.padding and utility == "efetch":
             return 200, {"Content-Type": "text/xml"}, _padded(body, self.padding)
@@ -311,19 +319,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(2)
             return
         try:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            if isinstance(body, bytes):
-                self.send_header("Content-Length", str(len(body)))
-                body = [body]
-            else:  # streamed: the body ends when the connection closes
+            if status == RAW:  # the answer as it is, status line and headers included
                 self.close_connection = True
-            self.end_headers()
-            for chunk in body:
+            else:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                if isinstance(body, bytes):
+                    self.send_header("Content-Length", str(len(body)))
+                else:  # streamed: the body ends when the connection closes
+                    self.close_connection = True
+                self.end_headers()
+            for chunk in [body] if isinstance(body, bytes) else body:
                 self.wfile.write(chunk)
                 entry.sent += len(chunk)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout or size test)
+        except OSError:  # the client gave up (a timeout, deadline or size test)
             pass
 
     def do_GET(self) -> None:  # noqa: N802

@@ -289,8 +289,9 @@ def test_search_ids_come_in_pages(tmp_path):
     assert [r.params.get("usehistory") for r in fake.log] == [["y"], None, None] and result.webenv == "MCID_00000001"
 
 
-def test_an_answer_that_drips_fails_its_batch_at_the_deadline(tmp_path):
-    fake = FakeNcbi.generated(450)
+@pytest.mark.parametrize("drip_head", [False, True], ids=["body", "status line and headers"])
+def test_an_answer_that_drips_fails_its_batch_at_the_deadline(tmp_path, drip_head):
+    fake = FakeNcbi.generated(450, drip_head=drip_head)
     # the second of three batches is answered a byte at a time, each byte well within the read timeout
     fake.dripping_ids = {fake.records[300].pmid}
     with EutilsServer(fake) as url:
