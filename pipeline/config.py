@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -70,4 +71,39 @@ def settings() -> Settings:
         pdf_max_pages=_env_count("PECRS_PDF_MAX_PAGES", 500),
         pubmed_query=os.environ.get("PECRS_QUERY", DEFAULT_QUERY),
         batch_size=_env_count("PECRS_BATCH_SIZE", 25),
+    )
+
+
+# -- NCBI E-utilities: the defaults of pipeline.eutils.EutilsConfig, and their PECRS_EUTILS_* variables ------------
+EUTILS_TIMEOUT = 60.0  # seconds one read of an answer may wait
+EUTILS_DEADLINE = 120.0  # seconds one request may take in all, however its answer trickles in
+EUTILS_ATTEMPTS = 6
+EUTILS_BACKOFF = 1.0  # seconds the first retry waits at most; each further one up to twice as long
+EUTILS_MAX_BYTES = 200 * 1024 * 1024  # the largest answer read; a longer one is refused as it arrives
+EUTILS_MAX_IDS = 100_000  # the most ids one search collects
+
+
+def _env_seconds(name: str, default: float, zero: bool = False) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 0 or (number == 0 and not zero):
+        raise ConfigError(f"{name}={value!r}: expected a number of seconds{' (0 or more)' if zero else ' above 0'}")
+    return number
+
+
+def eutils_env() -> dict:
+    """EutilsConfig's fields as the environment sets them; a value that is not a usable number is a ConfigError."""
+    text = {"base_url": "PECRS_EUTILS_URL", "email": "NCBI_EMAIL", "api_key": "NCBI_API_KEY"}
+    return {field: os.environ[name] for field, name in text.items() if os.environ.get(name)} | dict(
+        timeout=_env_seconds("PECRS_EUTILS_TIMEOUT", EUTILS_TIMEOUT),
+        deadline=_env_seconds("PECRS_EUTILS_DEADLINE", EUTILS_DEADLINE),
+        attempts=_env_count("PECRS_EUTILS_ATTEMPTS", EUTILS_ATTEMPTS),
+        backoff_seconds=_env_seconds("PECRS_EUTILS_BACKOFF", EUTILS_BACKOFF, zero=True),
+        max_response_bytes=_env_count("PECRS_EUTILS_MAX_BYTES", EUTILS_MAX_BYTES),
+        max_search_ids=_env_count("PECRS_EUTILS_MAX_IDS", EUTILS_MAX_IDS),
     )

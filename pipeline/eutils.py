@@ -7,12 +7,15 @@ NCBI's published ones (https://www.ncbi.nlm.nih.gov/books/NBK25497/):
 - POST rather than GET when a request carries a long list of ids;
 - 200 OK is no proof of success: the body can be an ``<ERROR>`` document, an HTML page or cut short.
 Failures that may pass (429 with its Retry-After, 5xx, timeouts, broken connections, bad bodies) are
-retried with exponential backoff and jitter (tenacity), a bounded number of times.
+retried with exponential backoff and jitter (tenacity), a bounded number of times. A server is not trusted to
+end what it starts: each request has a deadline and a size limit, both applied as its answer streams in, and a
+search's paging ends at the count its first page announced, at a page that brings nothing new, or at a cap.
 """
 
 from __future__ import annotations
 
-import os
+import io
+import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +26,8 @@ from lxml import etree
 from pyrate_limiter import Duration, Limiter, Rate
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from pipeline.config import (EUTILS_ATTEMPTS, EUTILS_BACKOFF, EUTILS_DEADLINE, EUTILS_MAX_BYTES, EUTILS_MAX_IDS,
+                             EUTILS_TIMEOUT, eutils_env)
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.safexml import local_name, parse_xml
 
@@ -32,7 +37,6 @@ REQUESTS_PER_SECOND = 3
 REQUESTS_PER_SECOND_WITH_KEY = 10
 WINDOW_MARGIN_MS = 150
 POST_ABOVE_IDS = 50  # NCBI: "use POST for more than about 200 UIDs"; a URL of 50 ids is already long
-MAX_RESPONSE_BYTES = 200 * 1024 * 1024
 
 
 class EutilsError(Exception):
@@ -53,23 +57,18 @@ class EutilsConfig:
     email: str = ""
     api_key: str = ""
     tool: str = TOOL
-    timeout: float = 60.0
-    attempts: int = 6
-    backoff_seconds: float = 1.0  # the first retry waits up to this; each further one up to twice as long
+    timeout: float = EUTILS_TIMEOUT  # per read
+    deadline: float = EUTILS_DEADLINE  # per request, in all
+    attempts: int = EUTILS_ATTEMPTS
+    backoff_seconds: float = EUTILS_BACKOFF
     backoff_max_seconds: float = 60.0
+    max_response_bytes: int = EUTILS_MAX_BYTES
+    max_search_ids: int = EUTILS_MAX_IDS
 
     @classmethod
     def from_env(cls, **overrides) -> "EutilsConfig":
-        values = dict(
-            base_url=os.environ.get("PECRS_EUTILS_URL", NCBI_URL),
-            email=os.environ.get("NCBI_EMAIL", ""),
-            api_key=os.environ.get("NCBI_API_KEY", ""),
-            timeout=float(os.environ.get("PECRS_EUTILS_TIMEOUT", 60)),
-            attempts=int(os.environ.get("PECRS_EUTILS_ATTEMPTS", 6)),
-            backoff_seconds=float(os.environ.get("PECRS_EUTILS_BACKOFF", 1.0)),
-        )
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        """The settings of pipeline.config's PECRS_EUTILS_* variables (a bad one raises its ConfigError)."""
+        return cls(**eutils_env() | {k: v for k, v in overrides.items() if v is not None})
 
     @property
     def is_ncbi(self) -> bool:
@@ -97,10 +96,11 @@ def shared_limiter(base_url: str, per_second: int) -> Limiter:
 
 @dataclass
 class SearchResult:
-    count: int
+    count: int  # as the first page announced it
     ids: list[str]
     webenv: str = ""
     query_key: str = ""
+    problem: str = ""  # why ``ids`` may be short of what the search matched; "" when they are all there
 
 
 @dataclass
@@ -119,13 +119,15 @@ def ncbi_date(day: date) -> str:
 
 
 class EutilsClient:
-    def __init__(self, config: EutilsConfig, transport: httpx.BaseTransport | None = None):
+    def __init__(self, config: EutilsConfig):
         if config.is_ncbi and not config.email:
             raise EutilsError("NCBI asks every client for a contact address: set NCBI_EMAIL (or pass --email)")
         self.config = config
         self.limiter = shared_limiter(config.base_url, config.requests_per_second)
         self.log = RequestLog()
-        self._http = httpx.Client(timeout=config.timeout, transport=transport,
+        # a connection per request, as Bio.Entrez's urllib makes: its deadline can shut it down (see _Deadline)
+        self._http = httpx.Client(timeout=min(config.timeout, config.deadline),
+                                  limits=httpx.Limits(max_keepalive_connections=0),
                                   headers={"User-Agent": f"{config.tool} (mailto:{config.email or 'unknown'})"})
 
     def close(self) -> None:
@@ -169,39 +171,73 @@ class EutilsClient:
         url = f"{self.config.base_url.rstrip('/')}/{utility}.fcgi"
         self.limiter.try_acquire("eutils")
         self.log.counts[utility] = self.log.counts.get(utility, 0) + 1
-        try:
-            response = self._http.post(url, data=params) if post else self._http.get(url, params=params)
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"timed out ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            raise TransientError(f"connection failed ({type(exc).__name__}: {exc})") from None
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TransientError(f"HTTP {response.status_code}", _retry_after(response))
-        if response.status_code >= 400:
-            raise EutilsError(f"{utility}: HTTP {response.status_code} ({response.text[:200].strip()})")
-        return _checked_body(utility, response.content)
+        sent = {"data": params} if post else {"params": params}
+        late = TransientError(f"no whole answer within {self.config.deadline:g} s")
+        with _Deadline(self.config.deadline) as deadline:
+            try:
+                with self._http.stream("POST" if post else "GET", url, extensions=deadline.extensions,
+                                       **sent) as response:
+                    if response.status_code == 429 or response.status_code >= 500:
+                        raise TransientError(f"HTTP {response.status_code}", _retry_after(response))
+                    if response.status_code >= 400:
+                        excerpt = next(response.iter_text(), "")[:200].strip()
+                        raise EutilsError(f"{utility}: HTTP {response.status_code} ({excerpt})")
+                    body = self._read_body(utility, response)
+            except httpx.TimeoutException as exc:
+                raise late if deadline.passed else TransientError(f"timed out ({type(exc).__name__})") from None
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                raise late if deadline.passed else TransientError(
+                    f"connection failed ({type(exc).__name__}: {exc})") from None
+            if deadline.passed:  # a body that ends with its connection may seem whole when it was cut
+                raise late
+        return _checked_body(utility, body)
+
+    def _read_body(self, utility: str, response: httpx.Response) -> bytes:
+        """The whole body, read in chunks as they come; leaving the stream unread closes its connection."""
+        limit = self.config.max_response_bytes
+        announced = response.headers.get("Content-Length", "")
+        if announced.isdigit() and int(announced) > limit:
+            raise EutilsError(f"{utility}: answer of {int(announced):,} bytes is over the limit of {limit:,} bytes")
+        body = io.BytesIO()  # its getvalue() hands over its buffer: the body is held once
+        for chunk in response.iter_bytes():
+            if body.tell() + len(chunk) > limit:
+                raise EutilsError(f"{utility}: answer over the limit of {limit:,} bytes; refused as it arrived")
+            body.write(chunk)
+        return body.getvalue()
 
     # -- the utilities -----------------------------------------------------------------------------
     def esearch(self, db: str, term: str, mindate: date | None = None, maxdate: date | None = None,
                 datetype: str = "edat", retmax: int = 10000, usehistory: bool = True) -> SearchResult:
-        """Every matching id (in pages of ``retmax``; PubMed serves the first 10,000) and the history-server
-        handles of the search (from its first page)."""
-        ids: list[str] = []
-        result = SearchResult(0, ids)
+        """Every matching id, each once (in pages of ``retmax``; PubMed serves the first 10,000), and the
+        history-server handles of the search (from its first page). Paging ends at the count the first page
+        announced, at ``max_search_ids``, or at a page with no id not already received (then ``problem`` says so)."""
+        cap = self.config.max_search_ids
+        seen: dict[str, None] = {}  # the ids in order, each once
+        result = SearchResult(0, [])
+        retstart = 0
         while True:
-            first_page = not ids
             root = self.request("esearch", {
-                "db": db, "term": term, "usehistory": "y" if usehistory and first_page else None, "retmax": retmax,
-                "retstart": len(ids) or None, "datetype": datetype if (mindate or maxdate) else None,
+                "db": db, "term": term, "usehistory": "y" if usehistory and not retstart else None, "retmax": retmax,
+                "retstart": retstart or None, "datetype": datetype if (mindate or maxdate) else None,
                 "mindate": ncbi_date(mindate) if mindate else None,
                 "maxdate": ncbi_date(maxdate or date.today()) if mindate else None})
-            result.count = int(root.findtext("Count") or 0)
-            result.webenv = result.webenv or (root.findtext("WebEnv") or "")
-            result.query_key = result.query_key or (root.findtext("QueryKey") or "")
+            if not retstart:
+                result.count = _count(root)
+                result.webenv, result.query_key = root.findtext("WebEnv") or "", root.findtext("QueryKey") or ""
             page = [i.text.strip() for i in root.iterfind("IdList/Id") if i.text]
-            ids.extend(page)
-            if not page or len(ids) >= result.count:
-                return result
+            before = len(seen)
+            seen.update(dict.fromkeys(page))
+            retstart += retmax
+            wanted = min(result.count, cap)
+            if len(seen) >= wanted or retstart >= wanted or len(seen) == before:
+                break
+        result.ids = list(seen)[:cap]
+        if len(result.ids) < wanted:
+            why = "a page repeated ids already received" if page and len(seen) == before else "the server stopped"
+            result.problem = f"{why} at {len(result.ids):,} of the {result.count:,} ids announced"
+        elif result.count > cap:
+            result.problem = f"{result.count:,} records matched; only the first {cap:,} were taken (PECRS_EUTILS_MAX_IDS)"
+        return result
 
     def efetch(self, db: str, ids: Iterable[str] = (), webenv: str = "", query_key: str = "",
                retstart: int = 0, retmax: int = 200) -> etree._Element:
@@ -226,6 +262,45 @@ class EutilsClient:
         return links
 
 
+class _Deadline:
+    """Ends a request at its deadline whatever it waits for (connection, headers, body): its connection is shut
+    down under it. httpx's timeouts bound each read, and a server can send a byte just within each, for ever."""
+
+    def __init__(self, seconds: float):
+        self.passed = False
+        self.extensions = {"trace": self._trace}  # httpx's trace hook tells of each connection as it is made
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
+
+    def _trace(self, event: str, info: dict) -> None:
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            with self._lock:
+                self._socket = info["return_value"].get_extra_info("socket")
+                if self.passed:
+                    self._shut()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.passed = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self._socket is not None:
+            try:  # socket.socket's own shutdown, also for TLS: the reading thread gets end-of-file
+                socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
+            except OSError:  # closed already
+                pass
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After", "")
     try:
@@ -234,10 +309,15 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def _count(root: etree._Element) -> int:
+    value = (root.findtext("Count") or "0").strip()
+    if not value.isdigit():
+        raise EutilsError(f"esearch: Count {value[:40]!r} is not a number")
+    return int(value)
+
+
 def _checked_body(utility: str, body: bytes) -> etree._Element:
     """The parsed XML of a 200 answer, or TransientError when it is not a whole E-utilities document."""
-    if len(body) > MAX_RESPONSE_BYTES:
-        raise EutilsError(f"{utility}: answer of {len(body):,} bytes is over the limit")
     head = body[:512].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")):
         raise TransientError("an HTML page instead of XML")

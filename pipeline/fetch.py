@@ -21,7 +21,7 @@ from typing import Iterable
 from lxml import etree
 
 from pipeline.eutils import EutilsClient, EutilsError, SearchResult
-from pipeline.ncbi_cache import FetchState, NcbiCache
+from pipeline.ncbi_cache import PMCID, PMID, FetchState, NcbiCache
 from pipeline.parsing.safexml import local_name
 
 PUBMED_BATCH = 200
@@ -73,10 +73,16 @@ def fetch_new(corpus_dir: Path, client: EutilsClient, query: str, since: date | 
     search = client.esearch("pubmed", query, mindate=first_day, maxdate=today if first_day else None)
     progress.advance()
     summary.found = search.count
+    if search.problem:
+        summary.failures.append(f"PubMed search: {search.problem}")
     if state.query != query:
         state.query, state.linked = query, []
     stored_before = cache.stored_pmids()
-    hits = list(dict.fromkeys(search.ids))
+    hits = [pmid for pmid in search.ids if PMID.fullmatch(pmid)]
+    if len(hits) < len(search.ids):  # an id that cannot be a PMID fails its record, not the fetch
+        bad = sorted(set(search.ids) - set(hits))
+        summary.failed += len(bad)
+        summary.failures.append(f"PubMed search: {_not_ids('PMID', [repr(i[:40]) for i in bad])}")
     for pmid in hits:
         state.pmcids.setdefault(pmid, "")
     summary.skipped = sum(1 for pmid in hits if pmid in stored_before)
@@ -86,7 +92,8 @@ def fetch_new(corpus_dir: Path, client: EutilsClient, query: str, since: date | 
     _link_full_texts(client, cache, state, summary, progress)
     _fetch_full_texts(client, cache, state, stored_before, summary, progress)
 
-    state.last_entry_date = today.isoformat()
+    if not search.problem:  # a search cut short is searched again, from the same date
+        state.last_entry_date = today.isoformat()
     cache.save_state(state)
     summary.requests, summary.retries = client.log.total, client.log.retries
     summary.seconds = time.perf_counter() - started
@@ -99,6 +106,12 @@ def _first_entry_date(state: FetchState, query: str, since: date | None, full: b
     if full or state.query != query or not state.last_entry_date:
         return None  # a new or changed query is searched in full
     return date.fromisoformat(state.last_entry_date) - timedelta(days=OVERLAP_DAYS)
+
+
+def _not_ids(kind: str, shown: list[str]) -> str:
+    listed = ", ".join(shown[:10]) + (" ..." if len(shown) > 10 else "")
+    many = len(shown) > 1
+    return f"{len(shown)} {'ids that are' if many else 'id that is'} not {kind + 's' if many else 'a ' + kind}: {listed}"
 
 
 def _batches(items: list, size: int) -> Iterable[list]:
@@ -151,8 +164,9 @@ def _pmcid_of_record(record: etree._Element) -> str:
 
 
 def normalise_pmcid(value: str) -> str:
-    digits = value.strip().upper().removeprefix("PMC")
-    return f"PMC{digits}" if digits.isdigit() else ""
+    """``PMC`` and its digits, or "" for a value that cannot be a PMCID."""
+    pmcid = "PMC" + value.strip().upper().removeprefix("PMC")
+    return pmcid if PMCID.fullmatch(pmcid) else ""
 
 
 def _link_full_texts(client: EutilsClient, cache: NcbiCache, state: FetchState, summary: FetchSummary,
@@ -161,6 +175,7 @@ def _link_full_texts(client: EutilsClient, cache: NcbiCache, state: FetchState, 
     linked = set(state.linked)
     lacking = [pmid for pmid, pmcid in state.pmcids.items() if not pmcid and pmid in stored and pmid not in linked]
     progress.stage("link records to PMC", len(lacking))
+    bad: list[str] = []
     for batch in _batches(lacking, LINK_BATCH):
         try:
             links = client.elink("pubmed", "pmc", batch, "pubmed_pmc")
@@ -169,11 +184,15 @@ def _link_full_texts(client: EutilsClient, cache: NcbiCache, state: FetchState, 
             progress.advance(len(batch))
             continue
         for pmid in batch:
-            targets = [normalise_pmcid(t) for t in links.get(pmid, [])]
-            state.pmcids[pmid] = next((t for t in targets if t), "")
+            targets = links.get(pmid, [])
+            state.pmcids[pmid] = next(filter(None, map(normalise_pmcid, targets)), "")
+            if targets and not state.pmcids[pmid]:
+                bad.append(f"{targets[0][:40]!r} for PMID {pmid}")
             state.linked.append(pmid)
         cache.save_state(state)
         progress.advance(len(batch))
+    if bad:
+        summary.failures.append(f"PMC links: {_not_ids('PMCID', bad)}")
 
 
 def _fetch_full_texts(client: EutilsClient, cache: NcbiCache, state: FetchState, stored_before: set[str],

@@ -23,8 +23,9 @@ from pipeline.atomic import atomic_write_bytes, atomic_write_json
 
 CACHE_DIR = Path("cache") / "ncbi"
 STATE_VERSION = 1
-PMID = re.compile(r"^\d{1,9}$")
-PMCID = re.compile(r"^PMC\d{1,9}$")
+# what an id must be to name a file here (fullmatch them: ASCII digits only, no trailing newline)
+PMID = re.compile(r"[0-9]{1,9}")
+PMCID = re.compile(r"PMC[0-9]{1,9}")
 
 
 class CacheError(Exception):
@@ -58,8 +59,12 @@ class NcbiCache:
         try:
             raw = json.loads(self.state_path.read_text(encoding="utf-8"))
             known = {k: v for k, v in raw.items() if k in FetchState.__dataclass_fields__}
-            return FetchState(**known)
-        except (ValueError, TypeError) as exc:
+            state = FetchState(**known)
+            # ids that cannot be ids (written by a version that did not check what the server sent) are let go
+            state.pmcids = {pmid: pmcid if PMCID.fullmatch(pmcid) else "" for pmid, pmcid in state.pmcids.items()
+                            if PMID.fullmatch(pmid)}
+            return state
+        except (ValueError, TypeError, AttributeError) as exc:
             raise CacheError(f"{self.state_path}: unreadable fetch state ({exc}); move it aside to start afresh") from None
 
     def save_state(self, state: FetchState) -> None:
@@ -67,12 +72,12 @@ class NcbiCache:
 
     # -- records -------------------------------------------------------------------------------------
     def pubmed_path(self, pmid: str) -> Path:
-        if not PMID.match(pmid):
+        if not PMID.fullmatch(pmid):
             raise CacheError(f"not a PMID: {pmid!r}")
         return self.pubmed_dir / f"{pmid}.xml"
 
     def pmc_path(self, pmcid: str) -> Path:
-        if not PMCID.match(pmcid):
+        if not PMCID.fullmatch(pmcid):
             raise CacheError(f"not a PMCID: {pmcid!r}")
         return self.pmc_dir / f"{pmcid}.xml"
 

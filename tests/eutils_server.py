@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import parse_qs, urlparse
 
 from lxml import etree
@@ -25,6 +26,9 @@ class Record:
     pmcid_in_record: bool = True  # False: only elink knows the PMC copy
     open_access: bool = True
     xml: bytes = b""  # a real recorded PubmedArticle, served as it is
+
+
+RAW = -1  # an answer's status: its body is the whole answer, status line and headers included
 
 
 @dataclass
@@ -47,6 +51,8 @@ class LoggedRequest:
     utility: str
     params: dict[str, list[str]]
     status: int = 200
+    sent: int = 0  # bytes of the answer's body written
+    done: threading.Event = field(default_factory=threading.Event)  # set once the answer is written or given up
 
 
 @dataclass
@@ -56,11 +62,19 @@ class FakeNcbi:
     pmc_articles: dict[str, bytes] = field(default_factory=dict)  # real recorded PMC articles by PMCID
     canned: dict[str, bytes] = field(default_factory=dict)  # term -> a recorded esearch answer
     broken_ids: set[str] = field(default_factory=set)  # an efetch that asks for any of these always fails (500)
+    # an efetch that asks for any of these is answered a byte every ``drip_seconds``, for as long as it is read:
+    # its body, or with ``drip_head`` the whole answer from its status line on (and headers without end)
+    dripping_ids: set[str] = field(default_factory=set)
+    drip_seconds: float = 0.05
+    drip_head: bool = False
+    padding: int = 0  # bytes of whitespace after each efetch answer's document, sent without a Content-Length
+    endless_search: int = 0  # esearch announces this Count and answers every page with the first page's ids
     log: list[LoggedRequest] = field(default_factory=list)
 
     def __post_init__(self):
         self._lock = threading.Lock()
         self._histories: dict[str, list[str]] = {}
+        self.stopped = threading.Event()  # the server is shutting down: dripping answers end
 
     # -- generated data ------------------------------------------------------------------------------
     @classmethod
@@ -86,12 +100,17 @@ class FakeNcbi:
         return [r.pmid for r in new]
 
     # -- serving -------------------------------------------------------------------------------------
-    def answer(self, method: str, path: str, params: dict[str, list[str]]) -> tuple[int, dict, bytes]:
+    def answer(self, method: str, path: str, params: dict[str, list[str]]) -> tuple[LoggedRequest, int, dict, bytes | Iterator[bytes]]:
+        """The request's log entry, and the answer's status, headers and body (bytes, or chunks to stream)."""
         utility = path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".fcgi")
         with self._lock:
             entry = LoggedRequest(time.monotonic(), method, utility, params)
             self.log.append(entry)
             n = len(self.log)
+        return (entry, *self._answer(entry, n))
+
+    def _answer(self, entry: LoggedRequest, n: int) -> tuple[int, dict, bytes | Iterator[bytes]]:
+        utility, params = entry.utility, entry.params
         faults = self.faults
         if faults.timeout and n % faults.timeout == 0:
             time.sleep(faults.timeout_seconds)
@@ -106,7 +125,8 @@ class FakeNcbi:
             return 500, {}, b"<html><body>Internal Server Error</body></html>"
         if faults.html and n % faults.html == 0:
             return 200, {"Content-Type": "text/html"}, b"<!DOCTYPE html><html><body>Service unavailable</body></html>"
-        if utility == "efetch" and self.broken_ids & set(self._efetch_ids(params) or ()):
+        asked = set(self._efetch_ids(params) or ()) if utility == "efetch" else set()
+        if self.broken_ids & asked:
             entry.status = 500
             return 500, {}, b"<html><body>Internal Server Error</body></html>"
         handler = {"esearch": self.esearch, "efetch": self.efetch, "elink": self.elink}.get(utility)
@@ -116,12 +136,27 @@ class FakeNcbi:
         body = handler(params)
         if faults.truncated and n % faults.truncated == 0:
             body = body[: len(body) // 2]
+        if self.dripping_ids & asked:
+            if self.drip_head:
+                head = b"HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n" + b"X-Padding: %s\r\n" % (b"x" * 80) * 1000
+                return RAW, {}, self._dripped(head + b"\r\n" + body)
+            return 200, {"Content-Type": "text/xml"}, self._dripped(body)
+        if self.padding and utility == "efetch":
+            return 200, {"Content-Type": "text/xml"}, _padded(body, self.padding)
         return 200, {"Content-Type": "text/xml"}, body
+
+    def _dripped(self, body: bytes) -> Iterator[bytes]:
+        for at in range(len(body)):
+            if self.stopped.wait(self.drip_seconds):
+                return
+            yield body[at:at + 1]
 
     def esearch(self, params) -> bytes:
         term = _one(params, "term")
         if term in self.canned:
             return self.canned[term]
+        if self.endless_search:
+            params = {**params, "retstart": ["0"]}
         mindate, maxdate = _day(_one(params, "mindate")), _day(_one(params, "maxdate"))
         with self._lock:
             hits = [r for r in self.records if (mindate is None or r.entered >= mindate) and (maxdate is None or r.entered <= maxdate)]
@@ -129,7 +164,7 @@ class FakeNcbi:
         ids = [r.pmid for r in hits]
         retstart, retmax = int(_one(params, "retstart") or 0), int(_one(params, "retmax") or 20)
         root = etree.Element("eSearchResult")
-        etree.SubElement(root, "Count").text = str(len(ids))
+        etree.SubElement(root, "Count").text = str(self.endless_search or len(ids))
         etree.SubElement(root, "RetMax").text = str(min(retmax, max(0, len(ids) - retstart)))
         etree.SubElement(root, "RetStart").text = str(retstart)
         if _one(params, "usehistory") == "y":
@@ -232,6 +267,13 @@ def _document(root) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
+def _padded(body: bytes, size: int) -> Iterator[bytes]:
+    yield body
+    chunk = b" " * (1 << 16)
+    for start in range(0, size, len(chunk)):
+        yield chunk[:size - start]
+
+
 def _generated_pubmed(record: Record) -> bytes:
     pmc = f'<ArticleId IdType="pmc">{record.pmcid}</ArticleId>' if record.pmcid and record.pmcid_in_record else ""
     day = record.entered
@@ -265,19 +307,33 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeNcbi
 
     def _serve(self, method: str, params: dict[str, list[str]]) -> None:
-        status, headers, body = self.server.fake.answer(method, urlparse(self.path).path, params)
+        entry, status, headers, body = self.server.fake.answer(method, urlparse(self.path).path, params)
+        try:
+            self._write(entry, status, headers, body)
+        finally:
+            entry.done.set()
+
+    def _write(self, entry: LoggedRequest, status: int, headers: dict, body: bytes | Iterator[bytes]) -> None:
         if status == 0:  # a reset: drop the connection unanswered
             self.close_connection = True
             self.connection.shutdown(2)
             return
         try:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+            if status == RAW:  # the answer as it is, status line and headers included
+                self.close_connection = True
+            else:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                if isinstance(body, bytes):
+                    self.send_header("Content-Length", str(len(body)))
+                else:  # streamed: the body ends when the connection closes
+                    self.close_connection = True
+                self.end_headers()
+            for chunk in [body] if isinstance(body, bytes) else body:
+                self.wfile.write(chunk)
+                entry.sent += len(chunk)
+        except OSError:  # the client gave up (a timeout, deadline or size test)
             pass
 
     def do_GET(self) -> None:  # noqa: N802
@@ -311,6 +367,7 @@ class EutilsServer:
         return self.url
 
     def __exit__(self, *exc) -> None:
+        self.fake.stopped.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

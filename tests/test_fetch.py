@@ -1,10 +1,12 @@
 """Fetching from an E-utilities server on 127.0.0.1: request counts and parameters, the rate limit,
 faults, kills, and incremental runs."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from eutils_server import EutilsServer, FakeNcbi, Faults, real_records
+from eutils_server import EutilsServer, FakeNcbi, Faults, Record, real_records
 from pipeline.eutils import EutilsClient, EutilsConfig, EutilsError
 from pipeline.fetch import NOT_OPEN_ACCESS_RUNS, fetch_new
 from pipeline.ncbi_cache import NcbiCache
@@ -28,9 +30,31 @@ def client(url: str, **overrides) -> EutilsClient:
     return EutilsClient(EutilsConfig(**settings))
 
 
+CLIENT_SETTINGS = ("timeout", "attempts", "api_key", "deadline", "max_response_bytes", "max_search_ids")
+
+
 def fetch(corpus: Path, url: str, **kwargs):
-    with client(url, **{k: kwargs.pop(k) for k in list(kwargs) if k in ("timeout", "attempts", "api_key")}) as eutils:
+    with client(url, **{k: kwargs.pop(k) for k in list(kwargs) if k in CLIENT_SETTINGS}) as eutils:
         return fetch_new(corpus, eutils, "plasma exchange AND CAR-T", **kwargs)
+
+
+def ends(work, safety_seconds: float = 120.0):
+    """``work()``'s result; fails the test if it is still running after ``safety_seconds`` (a net, not a measure)."""
+    outcome = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:  # handed to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(safety_seconds)
+    assert not thread.is_alive(), f"still running after {safety_seconds:g} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def stored(corpus: Path, kind: str) -> dict[str, Path]:
@@ -263,3 +287,115 @@ def test_search_ids_come_in_pages(tmp_path):
     assert result.count == 20 and sorted(result.ids) == sorted(r.pmid for r in fake.records)
     assert [r.params.get("retstart") for r in fake.log] == [None, ["7"], ["14"]]
     assert [r.params.get("usehistory") for r in fake.log] == [["y"], None, None] and result.webenv == "MCID_00000001"
+
+
+@pytest.mark.parametrize("drip_head", [False, True], ids=["body", "status line and headers"])
+def test_an_answer_that_drips_fails_its_batch_at_the_deadline(tmp_path, drip_head):
+    fake = FakeNcbi.generated(450, drip_head=drip_head)
+    # the second of three batches is answered a byte at a time, each byte well within the read timeout
+    fake.dripping_ids = {fake.records[300].pmid}
+    with EutilsServer(fake) as url:
+        summary = ends(lambda: fetch(tmp_path, url, attempts=2, deadline=3.0, timeout=5.0))
+    assert summary.failed == 200 and len(summary.failures) == 1
+    assert "PubMed records" in summary.failures[0] and "no whole answer within 3 s (after 2 attempts)" in summary.failures[0]
+    assert len(stored(tmp_path, "pubmed")) == 250
+
+
+def test_an_oversized_answer_is_refused_as_it_streams(tmp_path):
+    limit, offered = 1024 * 1024, 200 * 1024 * 1024
+    fake = FakeNcbi.generated(5, padding=offered)  # no Content-Length: only the bytes read show the size
+    with EutilsServer(fake) as url, client(url, max_response_bytes=limit) as eutils:
+        with pytest.raises(EutilsError) as error:
+            ends(lambda: eutils.efetch("pubmed", [fake.records[0].pmid]))
+        (answer,) = fake.log  # refused, not retried
+        assert answer.done.wait(60)
+    # what the server wrote before the client hung up: the limit, and what socket buffers took in meanwhile
+    assert answer.sent < offered // 4
+    assert f"over the limit of {limit:,} bytes" in str(error.value)
+
+
+def test_a_search_whose_pages_repeat_ends_and_is_reported(tmp_path):
+    fake = FakeNcbi.generated(20, endless_search=10**9)  # every page is the first, under a Count of a billion
+    with EutilsServer(fake) as url:
+        with client(url) as eutils:
+            result = ends(lambda: eutils.esearch("pubmed", "x", retmax=7))
+        assert len(result.ids) == len(set(result.ids)) == 7 and len(fake.log) == 2
+        assert "repeated" in result.problem and "1,000,000,000" in result.problem
+        fake.log.clear()
+        summary = ends(lambda: fetch(tmp_path, url))
+    # what the search gave is fetched; the search is reported, and searched again in full by the next run
+    assert summary.new == 20 and len(stored(tmp_path, "pubmed")) == 20
+    assert len(summary.failures) == 1 and summary.failures[0].startswith("PubMed search:")
+    assert NcbiCache(tmp_path).load_state().last_entry_date == ""
+
+
+def test_a_search_stops_at_the_most_ids_a_fetch_takes(tmp_path):
+    fake = FakeNcbi.generated(50)
+    with EutilsServer(fake) as url, client(url, max_search_ids=20) as eutils:
+        result = eutils.esearch("pubmed", "x", retmax=7)
+    assert len(result.ids) == 20 and len(fake.log) == 3 and "only the first 20" in result.problem
+
+
+def test_ids_that_are_not_pmids_fail_only_their_records(tmp_path):
+    fake = FakeNcbi.generated(30)
+    fake.records += [Record("12ab", date(2024, 1, 1)), Record("../../etc", date(2024, 1, 2)),
+                     Record("30000100", date(2024, 1, 3), pmcid="PMC1234567890123")]
+    with EutilsServer(fake) as url:
+        summary = ends(lambda: fetch(tmp_path, url))
+    assert summary.new == 31 and summary.failed == 2 and len(stored(tmp_path, "pubmed")) == 31
+    assert summary.failures == ["PubMed search: 2 ids that are not PMIDs: '../../etc', '12ab'",
+                                "PMC links: 1 id that is not a PMCID: '1234567890123' for PMID 30000100"]
+    state = NcbiCache(tmp_path).load_state()
+    assert "12ab" not in state.pmcids and state.pmcids["30000100"] == ""
+    cache_root = NcbiCache(tmp_path).root
+    assert all(cache_root in path.parents for path in tmp_path.rglob("*") if path.is_file())
+
+
+def test_a_fetch_state_with_ids_that_are_not_ids_loses_them(tmp_path):
+    cache = NcbiCache(tmp_path)
+    cache.root.mkdir(parents=True)
+    cache.state_path.write_text(json.dumps({"query": "q", "pmcids": {"../x": "", "\u0663": "", "123": "PMC../y", "456": "PMC7"}}))
+    assert cache.load_state().pmcids == {"123": "", "456": "PMC7"}
+
+
+def test_a_bad_id_in_pecrs_fetch_fails_its_record_without_a_traceback(tmp_path):
+    fake = FakeNcbi.generated(5)
+    fake.records.append(Record("../../etc", date(2024, 1, 1)))
+    with EutilsServer(fake) as url:
+        env = {**os.environ, "PECRS_EUTILS_URL": url, "NCBI_EMAIL": EMAIL, "COLUMNS": "200"}
+        result = subprocess.run([sys.executable, "-m", "pipeline", "fetch", "--corpus", str(tmp_path)],
+                                capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "5 new" in result.stdout and "failed: PubMed search: 1 id that is not a PMID: '../../etc'" in result.stderr
+    assert len([r for r in fake.log if r.utility == "esearch"]) == 1  # not tried again by Prefect
+
+
+@pytest.mark.parametrize("name, value", [("PECRS_EUTILS_TIMEOUT", "soon"), ("PECRS_EUTILS_ATTEMPTS", "2.5")])
+def test_eutils_settings_that_are_not_numbers_are_one_line_errors(tmp_path, name, value):
+    env = {**os.environ, "PECRS_EUTILS_URL": "http://127.0.0.1:9/", name: value, "COLUMNS": "200"}
+    result = subprocess.run([sys.executable, "-m", "pipeline", "fetch", "--corpus", str(tmp_path)],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: {name}={value!r}: expected ")
+
+
+@pytest.mark.parametrize("name, value", [
+    ("PECRS_EUTILS_TIMEOUT", "0"), ("PECRS_EUTILS_DEADLINE", "-1"), ("PECRS_EUTILS_DEADLINE", "inf"),
+    ("PECRS_EUTILS_BACKOFF", "nan"), ("PECRS_EUTILS_ATTEMPTS", "0"), ("PECRS_EUTILS_MAX_BYTES", "200MB"),
+    ("PECRS_EUTILS_MAX_IDS", "many")])
+def test_eutils_settings_out_of_range_name_the_setting(monkeypatch, name, value):
+    from pipeline.config import ConfigError
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as error:
+        EutilsConfig.from_env()
+    assert str(error.value).startswith(f"{name}={value!r}: expected ")
+
+
+def test_eutils_settings_from_the_environment(monkeypatch):
+    for name, value in {"PECRS_EUTILS_TIMEOUT": "7.5", "PECRS_EUTILS_DEADLINE": "30", "PECRS_EUTILS_ATTEMPTS": "2",
+                        "PECRS_EUTILS_BACKOFF": "0", "PECRS_EUTILS_MAX_BYTES": "1000", "PECRS_EUTILS_MAX_IDS": "500"}.items():
+        monkeypatch.setenv(name, value)
+    config = EutilsConfig.from_env(email=EMAIL)
+    assert (config.timeout, config.deadline, config.attempts, config.backoff_seconds, config.max_response_bytes,
+            config.max_search_ids, config.email) == (7.5, 30.0, 2, 0.0, 1000, 500, EMAIL)
