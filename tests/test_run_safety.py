@@ -261,3 +261,21 @@ def test_a_run_killed_before_the_store_leaves_nothing_after_the_next_start(tmp_p
         recover(out, store)
     assert sorted(p.name for p in out.iterdir()) == sorted([".pecrs.lock", first.run_id, "latest"])
     assert (out / "latest/RUN").read_text().strip() == first.run_id
+
+
+def test_a_pubmed_record_takes_its_own_ids_not_those_of_the_articles_it_cites(tmp_path):
+    from pipeline.parsing import parse_file
+
+    def record(pmid: str) -> str:
+        return (f"<PubmedArticle><MedlineCitation><PMID>{pmid}</PMID><Article><ArticleTitle>Record {pmid}"
+                f"</ArticleTitle></Article></MedlineCitation><PubmedData><ArticleIdList><ArticleId IdType=\"pubmed\">"
+                f"{pmid}</ArticleId></ArticleIdList><ReferenceList><Reference><Citation>A cited article.</Citation>"
+                f"<ArticleIdList><ArticleId IdType=\"pmc\">PMC1</ArticleId><ArticleId IdType=\"doi\">10.1/cited"
+                f"</ArticleId></ArticleIdList></Reference></ReferenceList></PubmedData></PubmedArticle>")
+
+    path = tmp_path / "records.xml"
+    path.write_text(f"<PubmedArticleSet>{record('11')}{record('12')}</PubmedArticleSet>", encoding="utf-8")
+    documents = parse_file(path)
+    assert [(d.pmid, d.pmcid, d.doi) for d in documents] == [("11", None, None), ("12", None, None)]
+    results = [result(d.doc_id, "records.xml", d.format, "h", pmid=d.pmid) for d in documents]
+    assert duplicate_winners([results]) == {}

@@ -37,7 +37,8 @@ def _authors(record) -> list[str]:
 
 def _article_ids(record) -> dict[str, str]:
     ids: dict[str, str] = {}
-    for article_id in record.iterfind(".//ArticleIdList/ArticleId"):
+    # the record's own identifiers only: its reference list holds the cited articles' (a cited PMC id is not its)
+    for article_id in record.xpath("(PubmedData | PubmedBookData | BookDocument)/ArticleIdList/ArticleId"):
         kind = (article_id.get("IdType") or "").lower()
         value = (article_id.text or "").strip()
         if kind and value and kind not in ids:
