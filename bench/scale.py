@@ -65,9 +65,9 @@ def timed_run(corpus: Path, out: Path, data: Path, workers: int) -> dict:
     if process.returncode != 0:
         sys.exit(f"pecrs run failed ({process.returncode}):\n{text[-3000:]}")
     stages = {name: float(m.group(1)) if (m := re.search(rf"• {name}: .*?\((\d+(?:\.\d+)?) s\)", text)) else float("nan")
-              for name in ("parse and extract", "store", "summary")}
+              for name in ("parse and extract", "store", "outputs")}
     return {"seconds": seconds, "flow_seconds": stages["parse and extract"], "store_seconds": stages["store"],
-            "summary_seconds": stages["summary"], "peak_mb": peak / 2**20}
+            "outputs_seconds": stages["outputs"], "peak_mb": peak / 2**20}
 
 
 def wait_until_idle(busy_percent: float = 10.0, patience: float = 60.0) -> None:
@@ -127,8 +127,8 @@ def measure(args) -> None:
                 print(f"no-op re-run of {size} documents, {n} worker(s), median of 5 ({runs[0]['seconds']:.1f}-"
                       f"{runs[-1]['seconds']:.1f} s): {again['seconds']:.1f} s wall "
                       f"({again['seconds'] / full['seconds']:.1%} of the full run); parse+extract "
-                      f"{again['flow_seconds']:.1f} s, store {again['store_seconds']:.1f} s, summary "
-                      f"{again['summary_seconds']:.1f} s; peak RSS {again['peak_mb']:.0f} MB", flush=True)
+                      f"{again['flow_seconds']:.1f} s, store {again['store_seconds']:.1f} s, outputs "
+                      f"{again['outputs_seconds']:.1f} s; peak RSS {again['peak_mb']:.0f} MB", flush=True)
         if 1000 in sizes and 10000 in sizes:
             for n in workers:
                 small, large = results[(1000, n)], results[(10000, n)]

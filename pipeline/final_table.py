@@ -4,6 +4,7 @@ machine's own are kept beside them as predicted_cases.csv and predicted_evidence
 
 from __future__ import annotations
 
+from datetime import timezone
 from typing import Iterable, Iterator
 
 CURATION_COLUMNS = ("curated_fields", "flagged_fields")
@@ -55,4 +56,5 @@ def _curator_line(row: dict, decision, predicted_value: str) -> dict:
 
 
 def _curation(decision) -> dict:
-    return {"action": decision.action, "by": decision.by, "at": decision.at.isoformat(), "why": decision.why}
+    at = decision.at if decision.at.tzinfo else decision.at.replace(tzinfo=timezone.utc)  # SQLite keeps no zone
+    return {"action": decision.action, "by": decision.by, "at": at.isoformat(), "why": decision.why}

@@ -28,6 +28,7 @@ from pipeline.atomic import atomic_write_text
 from pipeline.final_table import final_evidence, in_run_order, uncurated
 from pipeline.outputs import EvidenceSpool, csv_text, link_or_copy, publish_latest, read_evidence
 from pipeline.report import render_report
+from pipeline.store import export_columns
 
 PREDICTED_CASES = "predicted_cases.csv"
 PREDICTED_EVIDENCE = "predicted_evidence.jsonl"
@@ -79,8 +80,6 @@ def finish(folder: RunFolder, store=None, cache=None, publish: bool = True) -> "
     documents = _read_csv(staging / "documents.csv")
     scores_path = staging / "scores.json"
     scores = json.loads(scores_path.read_text(encoding="utf-8")) if scores_path.exists() else None
-    from pipeline.store.store import export_columns
-
     if store is None:
         table, decisions, curation_state = uncurated(predicted), {}, "not recorded"
     else:
