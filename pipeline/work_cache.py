@@ -100,8 +100,8 @@ class WorkCache:
 
     def is_extracted(self, entry: CorpusEntry, all_patients: bool) -> bool:
         """Whether the outcome of the entry's content (see corpus.with_content_hash) is cached for the current
-        code; an unreadable file's is not."""
-        return bool(entry.sha256) and self.extraction_key(entry.sha256, all_patients) in self.cache
+        code; an unreadable file's is not. A file refused or skipped by the corpus listing is no work."""
+        return bool(entry.status) or bool(entry.sha256) and self.extraction_key(entry.sha256, all_patients) in self.cache
 
     def get(self, key: str):
         value = self.cache.get(key)
