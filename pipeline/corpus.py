@@ -65,6 +65,7 @@ def corpus_entries(corpus_dir: Path) -> list[CorpusEntry]:
             continue
         if not entry.status and path.suffix.lower() not in SUFFIXES:
             entry = _unread(entry.path, "skipped", f"not a document pecrs reads ({path.suffix.lower() or 'no suffix'})")
+        listed.add(entry.path)  # a link to a file of the corpus is that file
         entries.append(entry)
     entries.extend(replace(files.entry(path), origin="fetched") for path in NcbiCache(corpus_dir).documents())
     return entries

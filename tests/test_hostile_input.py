@@ -215,3 +215,13 @@ def test_a_pdf_is_read_in_a_daemonic_process_as_dask_workers_are(tmp_path):
         assert queue.get(timeout=300) == ["Plasma exchange for CAR-T cytokine release syndrome"]
     finally:
         worker.join(timeout=60)
+
+
+def test_a_link_to_a_file_or_folder_of_the_corpus_is_that_file_listed_once(tmp_path):
+    docs = tmp_path / "corpus" / "docs"
+    (docs / "real").mkdir(parents=True)
+    (docs / "real" / "report.txt").write_text("Case report\n\nA 45-year-old woman received CAR-T cells.\n")
+    (docs / "alias.txt").symlink_to(docs / "real" / "report.txt")
+    (docs / "folder").symlink_to(docs / "real")
+    assert [(entry.path, entry.status) for entry in corpus_entries(tmp_path / "corpus")] == [
+        (docs / "real" / "report.txt", "")]
