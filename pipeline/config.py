@@ -56,6 +56,8 @@ class Settings:
     data_dir: Path
     max_file_bytes: int
     pdf_max_pages: int
+    pdf_max_mb: int  # memory of the process that reads one PDF: bounds what its streams inflate to
+    pdf_max_seconds: int  # CPU time of that process
     pubmed_query: str
     batch_size: int  # files per parse-and-extract task: memory stays flat; the unit spread over Dask workers
 
@@ -69,6 +71,8 @@ def settings() -> Settings:
         data_dir=_env_path("PECRS_DATA", PROJECT_ROOT / ".pecrs"),
         max_file_bytes=_env_count("PECRS_MAX_FILE_BYTES", 50 * 1024 * 1024),
         pdf_max_pages=_env_count("PECRS_PDF_MAX_PAGES", 500),
+        pdf_max_mb=_env_count("PECRS_PDF_MAX_MB", 1024),
+        pdf_max_seconds=_env_count("PECRS_PDF_MAX_SECONDS", 120),
         pubmed_query=os.environ.get("PECRS_QUERY", DEFAULT_QUERY),
         batch_size=_env_count("PECRS_BATCH_SIZE", 25),
     )

@@ -20,6 +20,7 @@ class ParsedFile:
     path: str
     documents: list[Document] = field(default_factory=list)
     error: str = ""
+    status: str = ""  # of a file not opened (refused or skipped, see CorpusEntry); error says why
 
 
 @dataclass
@@ -29,7 +30,7 @@ class DocumentResult:
     file: str
     format: str
     title: str
-    status: str  # relevant | related-no-pe | irrelevant | failed | duplicate
+    status: str  # relevant | related-no-pe | irrelevant | failed | skipped | duplicate
     reason: str
     patients_found: int = 0
     patients_in_scope: int = 0
@@ -41,6 +42,8 @@ class DocumentResult:
 
 
 def parse_entry(entry: CorpusEntry) -> ParsedFile:
+    if entry.status:  # refused or skipped when the corpus was listed: never opened
+        return ParsedFile(str(entry.path), error=entry.reason, status=entry.status)
     try:
         return ParsedFile(str(entry.path), parse_file(entry.path))
     except ParseError as exc:
@@ -107,6 +110,9 @@ def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path,
     by_doc = {id(e.document): e for e in extractions}
     for item in parsed:
         name = _relative(item.path, corpus_dir)
+        if item.status:
+            results.append(DocumentResult("", name, "", "", item.status, item.error))
+            continue
         digest = (hashes or {}).get(item.path) or content_sha256(Path(item.path))
         if item.error:
             results.append(DocumentResult("", name, "", "", "failed", item.error, content_hash=digest))

@@ -123,8 +123,9 @@ class WorkCache:
 
     def is_extracted(self, entry: CorpusEntry, all_patients: bool) -> bool:
         """Whether the outcome of the entry's content (see corpus.with_content_hash) is cached for the current
-        code; an unreadable file's is not."""
-        return bool(entry.sha256) and self.extraction_key(entry.sha256, all_patients, entry.path.name) in self.cache
+        code; an unreadable file's is not. A file refused or skipped by the corpus listing is no work."""
+        return bool(entry.status) or bool(entry.sha256) and \
+            self.extraction_key(entry.sha256, all_patients, entry.path.name) in self.cache
 
     def get(self, key: str):
         """The cached value, or None. A damaged entry (its pickle unreadable) is a miss: it is told once, on

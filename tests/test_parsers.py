@@ -192,3 +192,32 @@ def test_the_pdf_page_limit_is_the_configured_one_and_part_of_the_parse_cache_ke
         monkeypatch.delenv("PECRS_PDF_MAX_PAGES")
         settings.cache_clear()
         parser_fingerprint.cache_clear()
+
+
+@pytest.mark.parametrize("data, kind", [
+    pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64), "PNG image", id="png"),
+    pytest.param(b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(64), "JPEG image", id="jpeg"),
+    pytest.param(b"GIF89a\x01\x00\x01\x00" + bytes(64), "GIF image", id="gif"),
+    pytest.param(b"PK\x03\x04\x14\x00\x06\x00" + bytes(64), "ZIP archive, e.g. .docx or .xlsx", id="docx"),
+    pytest.param(bytes(4096), "NUL bytes", id="nul"),
+    pytest.param(bytes(3), "NUL bytes", id="three-nul"),
+    pytest.param(bytes(range(1, 9)) * 64, "control characters", id="controls"),
+])
+def test_binary_content_is_no_document_whatever_the_file_is_called(tmp_path, data, kind):
+    path = tmp_path / "article.pdf"
+    path.write_bytes(data)
+    with pytest.raises(ParseError) as error:
+        parse_file(path)
+    assert error.value.reason == f"binary content ({kind}), not a document"
+
+
+def test_text_that_opens_with_a_less_than_sign_is_text_and_markup_is_xml():
+    text = "<3 months after CAR-T infusion, a 60-year-old man developed grade 3 CRS.\n\nHe recovered after tocilizumab."
+    [document] = parse_bytes(text.encode(), "note.txt")
+    assert document.format == "text" and "He recovered after tocilizumab." in document.text
+    assert document.title == "<3 months after CAR-T infusion, a 60-year-old man developed grade 3 CRS."
+    assert detect_format(b"< 5 years old") == detect_format(b"<0.5 mg/kg") == detect_format(b"<<note>>") == "text"
+    assert detect_format(b"<article article-type='case-report'>") == detect_format(b"<!-- c --><a/>") == "xml"
+    with pytest.raises(ParseError) as error:  # a truncated download is still broken XML, not text
+        parse_bytes(b"<PubmedArticleSet><PubmedArticle><MedlineCitation>", "efetch.xml")
+    assert error.value.reason.startswith("malformed XML")

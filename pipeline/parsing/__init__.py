@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pipeline.config import settings
 from pipeline.model import Document
 from pipeline.parsing.errors import ParseError
+from pipeline.parsing.files import NotARegularFile, open_regular
 from pipeline.parsing.jats import parse_jats
+from pipeline.parsing.pdf import parse_pdf
 from pipeline.parsing.plaintext import parse_text
 from pipeline.parsing.pubmed import parse_pubmed
 from pipeline.parsing.safexml import local_name, parse_xml
+from pipeline.parsing.sniff import detect_format, sniff
 
 __all__ = ["ParseError", "detect_format", "parse_file", "parse_bytes"]
 
@@ -18,20 +22,12 @@ PUBMED_ROOTS = {"PubmedArticleSet", "PubmedArticle", "PubmedBookArticle"}
 JATS_ROOTS = {"article", "pmc-articleset"}
 
 
-def detect_format(data: bytes) -> str:
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"%PDF"):
-        return "pdf"
-    lowered = head[:1024].lower()
-    if lowered.startswith((b"<!doctype html", b"<html")) or b"<html" in lowered[:300]:
-        return "html"
-    if head.startswith(b"<"):
-        return "xml"
-    return "text"
-
-
 def parse_bytes(data: bytes, source_file: str) -> list[Document]:
-    kind = detect_format(data)
+    kind, binary = sniff(data)
+    if kind == "pdf":
+        return parse_pdf(data, source_file)
+    if kind == "binary":
+        raise ParseError(source_file, f"binary content ({binary}), not a document")
     if kind == "html":
         raise ParseError(source_file, "not an NCBI XML response (an HTML page)")
     if kind == "xml":
@@ -60,21 +56,17 @@ def parse_bytes(data: bytes, source_file: str) -> list[Document]:
 
 def parse_file(path: str | Path) -> list[Document]:
     path = Path(path)
-    name = path.name
+    limit = settings().max_file_bytes
     try:
-        size = path.stat().st_size
+        with open_regular(path) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(limit + 1) if size <= limit else b""
+            if len(data) > limit:  # it grew since
+                size = os.fstat(handle.fileno()).st_size
+    except NotARegularFile as exc:
+        raise ParseError(str(path), str(exc)) from None
     except OSError as exc:
         raise ParseError(str(path), f"cannot read file ({exc.strerror})") from None
-    if size > settings().max_file_bytes:
-        raise ParseError(str(path), f"file is {size:,} bytes, over the limit of {settings().max_file_bytes:,}")
-    with open(path, "rb") as handle:
-        head = handle.read(8)
-    if head.lstrip().startswith(b"%PDF"):
-        from pipeline.parsing.pdf import parse_pdf  # pdfplumber (0.25 s to load) only when there is a PDF
-
-        return parse_pdf(str(path), name, max_pages=settings().pdf_max_pages)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ParseError(str(path), f"cannot read file ({exc.strerror})") from None
-    return parse_bytes(data, name)
+    if size > limit or len(data) > limit:
+        raise ParseError(str(path), f"file is {size:,} bytes, over the limit of {limit:,}")
+    return parse_bytes(data, path.name)

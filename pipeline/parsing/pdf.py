@@ -1,126 +1,45 @@
-"""PDFs (pdfplumber) into a Document.
+"""PDFs into a Document.
 
-Reading order: each page is cut into horizontal bands; a band whose lines cross a vertical gutter is
-read as full width, the others column by column. Tables found by pdfplumber become cell grids and
-their words leave the text flow. Running headers, footers and page numbers are dropped, words broken
-at line ends are joined, ligatures are normalised (by the builder).
+pdfplumber reads the PDF in a process of its own (pipeline.parsing.pdf_reader) under limits of memory and CPU
+time: what a PDF inflates to stays within that process's memory, a decompression bomb or an endless page fails
+alone, and the run goes on. Dask's workers are daemonic processes, which multiprocessing may not start children
+from; a plain subprocess they may. From the reader's lines in reading order and its tables, running headers,
+footers and page numbers are dropped, words broken at line ends are joined, ligatures are normalised (by the
+builder).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import signal
 import statistics
+import subprocess
+import sys
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
 
-import pdfplumber
-from pdfminer.pdfdocument import PDFPasswordIncorrect
-from pdfminer.pdfparser import PDFSyntaxError
-
+from pipeline.config import settings
 from pipeline.model import Document
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.plaintext import blocks_to_document
 
 MARGIN_SHARE = 0.07  # top and bottom share of a page where running heads and page numbers live
-MIN_GUTTER = 7.0  # points of empty width between two columns
+READER = Path(__file__).with_name("pdf_reader.py")
+WALL_FACTOR = 4  # a reader not done after this many times its CPU time limit is stopped (e.g. on a swapping machine)
 
 
-@dataclass
-class Line:
+class Line(NamedTuple):
     top: float
     bottom: float
-    x0: float
-    x1: float
-    words: list[dict] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return " ".join(w["text"] for w in sorted(self.words, key=lambda w: w["x0"]))
+    text: str
 
 
-@dataclass
-class PageContent:
+class PageContent(NamedTuple):
     lines: list[Line]
     tables: list[list[list[str | None]]]
     height: float
-
-
-def _lines(words: list[dict]) -> list[Line]:
-    lines: list[Line] = []
-    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
-        for line in lines:
-            if abs(line.top - word["top"]) <= 2.5 and word["x0"] >= line.x0 - 1:
-                gap = word["x0"] - line.x1
-                if gap < 0.9 * max(word.get("size", 10), 6):
-                    line.words.append(word)
-                    line.x1 = max(line.x1, word["x1"])
-                    line.bottom = max(line.bottom, word["bottom"])
-                    break
-        else:
-            lines.append(Line(word["top"], word["bottom"], word["x0"], word["x1"], [word]))
-    return sorted(lines, key=lambda l: (l.top, l.x0))
-
-
-def _gutters(lines: list[Line], width: float) -> list[float]:
-    """x positions of vertical gaps that (almost) no line crosses, between 20 % and 80 % of the width;
-    a title or a rule spanning the columns may cross them."""
-    if len(lines) < 4:
-        return []
-    allowed = max(1, int(len(lines) * 0.02))
-    covered = [0] * (int(width) + 2)
-    for line in lines:
-        for x in range(max(0, int(line.x0)), min(len(covered), int(line.x1) + 1)):
-            covered[x] += 1
-    gutters, start = [], None
-    for x in range(int(width * 0.2), int(width * 0.8)):
-        if covered[x] <= allowed:
-            start = x if start is None else start
-        elif start is not None:
-            if x - start >= MIN_GUTTER:
-                gutters.append((start + x) / 2)
-            start = None
-    return gutters
-
-
-def _reading_order(lines: list[Line], width: float) -> list[Line]:
-    """Lines in reading order: full-width bands as they come, column bands column by column."""
-    gutters = _gutters(lines, width)
-    if not gutters:
-        return lines
-    edges = [0.0, *gutters, width + 1]
-    spanning = [any(l.x0 < g < l.x1 for g in gutters) for l in lines]
-    ordered: list[Line] = []
-    band: list[Line] = []
-
-    def flush() -> None:
-        for left, right in zip(edges, edges[1:]):
-            ordered.extend(l for l in band if left <= (l.x0 + l.x1) / 2 < right)
-        band.clear()
-
-    for line, spans in zip(lines, spanning):
-        if spans:
-            flush()
-            ordered.append(line)
-        else:
-            band.append(line)
-    flush()
-    return ordered
-
-
-def _page_content(page) -> PageContent:
-    tables = page.find_tables()
-    boxes = [t.bbox for t in tables]
-
-    def outside(word: dict) -> bool:
-        return not any(b[0] - 1 <= word["x0"] and word["x1"] <= b[2] + 1 and b[1] - 1 <= word["top"] and word["bottom"] <= b[3] + 1
-                       for b in boxes)
-
-    words = [w for w in page.extract_words(extra_attrs=["size"], keep_blank_chars=False) if outside(w)]
-    lines = _reading_order(_lines(words), float(page.width))
-    grids = [t.extract() for t in tables]
-    return PageContent(lines, [g for g in grids if g and len(g) >= 2], float(page.height))
 
 
 def _is_running_text(line: Line, height: float, repeated: set[str]) -> bool:
@@ -162,26 +81,43 @@ def _join(lines: list[str]) -> str:
     return text
 
 
-def _read(path: str, max_pages: int) -> list[PageContent]:
-    with pdfplumber.open(path) as pdf:
-        return [_page_content(page) for page in pdf.pages[:max_pages]]
-
-
-def parse_pdf(path: str, source_file: str, max_pages: int = 500, timeout: float = 120.0) -> list[Document]:
-    executor = ThreadPoolExecutor(max_workers=1)
+def _read(data: bytes, source_file: str) -> list[PageContent]:
+    """The PDF's pages as the reader process gives them, or ParseError saying which limit it reached."""
+    config = settings()
+    command = [sys.executable, "-P", str(READER), str(config.pdf_max_pages), str(config.pdf_max_mb),
+               str(config.pdf_max_seconds), str(config.max_file_bytes)]
+    wall = WALL_FACTOR * config.pdf_max_seconds
+    reader = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        pages = executor.submit(_read, path, max_pages).result(timeout=timeout)
-    except FutureTimeout:
-        raise ParseError(source_file, f"PDF took longer than {timeout:g} s to read") from None
-    except Exception as exc:  # pdfminer raises many unrelated types on broken files; pdfplumber wraps them
-        cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc.__context__ or exc
-        if isinstance(cause, PDFPasswordIncorrect) or isinstance(exc, PDFPasswordIncorrect):
-            raise ParseError(source_file, "PDF is password-protected") from None
-        if isinstance(cause, PDFSyntaxError):
-            raise ParseError(source_file, f"malformed PDF ({cause})") from None
-        raise ParseError(source_file, f"unreadable PDF ({type(cause).__name__}: {cause})") from None
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+        out, err = reader.communicate(data, timeout=wall)
+    except subprocess.TimeoutExpired:
+        reader.kill()
+        reader.communicate()
+        raise ParseError(source_file, f"PDF took longer than {wall} s to read") from None
+    except BaseException:
+        reader.kill()
+        reader.wait()
+        raise
+    if reader.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        raise ParseError(source_file, f"PDF needs more than the CPU time limit of {config.pdf_max_seconds} s "
+                                      f"(PECRS_PDF_MAX_SECONDS)")
+    try:
+        result = json.loads(out)
+    except ValueError:
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise ParseError(source_file, f"PDF reader failed (exit status {reader.returncode}"
+                                      f"{': ' + lines[-1] if lines else ''})") from None
+    if result.get("limit") == "memory":
+        raise ParseError(source_file, f"PDF needs more than the memory limit of {config.pdf_max_mb} MB (PECRS_PDF_MAX_MB)")
+    if result.get("limit") == "text":
+        raise ParseError(source_file, f"PDF text is over the limit of {config.max_file_bytes:,} bytes (PECRS_MAX_FILE_BYTES)")
+    if "reason" in result:
+        raise ParseError(source_file, result["reason"])
+    return [PageContent([Line(*line) for line in page["lines"]], page["tables"], page["height"]) for page in result["pages"]]
+
+
+def parse_pdf(data: bytes, source_file: str) -> list[Document]:
+    pages = _read(data, source_file)
     if not pages:
         raise ParseError(source_file, "PDF has no pages")
     margins = Counter(_shape(l.text) for p in pages for l in p.lines
