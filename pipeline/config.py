@@ -71,7 +71,7 @@ def settings() -> Settings:
         data_dir=_env_path("PECRS_DATA", PROJECT_ROOT / ".pecrs"),
         max_file_bytes=_env_count("PECRS_MAX_FILE_BYTES", 50 * 1024 * 1024),
         pdf_max_pages=_env_count("PECRS_PDF_MAX_PAGES", 500),
-        pdf_max_mb=_env_count("PECRS_PDF_MAX_MB", 1024),
+        pdf_max_mb=_env_count("PECRS_PDF_MAX_MB", 384),
         pdf_max_seconds=_env_count("PECRS_PDF_MAX_SECONDS", 120),
         pubmed_query=os.environ.get("PECRS_QUERY", DEFAULT_QUERY),
         batch_size=_env_count("PECRS_BATCH_SIZE", 25),
