@@ -12,14 +12,12 @@ import argparse
 import csv
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 import zlib
 from pathlib import Path
 
-import psutil
+from measure import run_measured  # bench/measure.py
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = ["pereira2021.xml", "xiao2019.jats.xml", "authorea2023.txt"]
@@ -79,22 +77,12 @@ def main() -> None:
     env = {**os.environ, "PECRS_DATA": str(data), "PECRS_DATABASE_URL": f"sqlite:///{data / 'pecrs.db'}"}
     command = [sys.executable, "-m", "pipeline", "run", "--corpus", str(corpus), "--out", str(folder / "out"),
                "--no-score"]
-    started = time.perf_counter()
-    process = psutil.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak = 0
-    while process.poll() is None:
-        try:
-            tree = [process] + process.children(recursive=True)
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
-    output = process.stdout.read()
-    seconds = time.perf_counter() - started
-    print(f"exit code {process.returncode}; {seconds:.1f} s; peak RSS of the process tree {peak / 2**20:.0f} MB")
+    measured = run_measured(command, ROOT, env, every=0.2)
+    print(f"exit code {measured.returncode}; {measured.seconds:.1f} s; peak RSS of the process tree "
+          f"{measured.peak_bytes / 2**20:.0f} MB")
     documents = folder / "out/latest/documents.csv"
     if not documents.exists():
-        print(output[-3000:])
+        print(measured.output[-3000:])
         sys.exit(1)
     with open(documents, newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):

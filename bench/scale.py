@@ -26,6 +26,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from measure import run_measured  # noqa: E402  (bench/measure.py)
 from pipeline.prefect_setup import prefect_server  # noqa: E402
 DOI = re.compile(rb"10\.\d{4,9}/[A-Za-z0-9.\-_/]+?(?=[\s<\"',;)]|$)")
 
@@ -48,26 +49,14 @@ def timed_run(corpus: Path, out: Path, data: Path, workers: int) -> dict:
            "COLUMNS": "300"}  # rich wraps at the terminal's width; the timing line is read back in one piece
     command = [sys.executable, "-m", "pipeline", "run", "--corpus", str(corpus), "--out", str(out), "--no-score",
                "--workers", str(workers)]
-    started = time.perf_counter()
-    process = psutil.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak = 0
-    output: list[str] = []
-    while process.poll() is None:
-        try:
-            tree = [process] + process.children(recursive=True)
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.5)
-    output.append(process.stdout.read())
-    seconds = time.perf_counter() - started
-    text = "".join(output)
-    if process.returncode != 0:
-        sys.exit(f"pecrs run failed ({process.returncode}):\n{text[-3000:]}")
+    measured = run_measured(command, ROOT, env)
+    seconds, text = measured.seconds, measured.output
+    if measured.returncode != 0:
+        sys.exit(f"pecrs run failed ({measured.returncode}):\n{text[-3000:]}")
     stages = {name: float(m.group(1)) if (m := re.search(rf"• {name}: .*?\((\d+(?:\.\d+)?) s\)", text)) else float("nan")
               for name in ("parse and extract", "store", "outputs")}
     return {"seconds": seconds, "flow_seconds": stages["parse and extract"], "store_seconds": stages["store"],
-            "outputs_seconds": stages["outputs"], "peak_mb": peak / 2**20}
+            "outputs_seconds": stages["outputs"], "peak_mb": measured.peak_bytes / 2**20}
 
 
 def wait_until_idle(busy_percent: float = 10.0, patience: float = 60.0) -> None:

@@ -204,26 +204,31 @@ def test_after_curation_every_output_shows_the_curated_table(tmp_path, store_url
 
 # -- 5. killed between the store and the outputs ---------------------------------------------------------------------
 
+class Killed(BaseException):
+    """The process dying at a step of the run."""
+
+
+def run_killed_at(step: str, corpus: Path, out: Path, monkeypatch) -> None:
+    """A run that dies as ``step`` (a task of pipeline.flows) starts."""
+    import pipeline.flows as flows
+
+    def die(*args, **kwargs):
+        raise Killed()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(getattr(flows, step), "fn", die)
+        with pytest.raises(Killed):
+            run(corpus, out)
+
+
 @pytest.mark.slow
 def test_a_run_killed_after_the_store_is_finished_and_published_by_the_next_start(tmp_path, store_url, monkeypatch):
-    import pipeline.flows as flows
     from pipeline.run_folder import recover
 
     corpus = make_corpus(tmp_path / "corpus", "pereira2021.xml")
     out = tmp_path / "out"
     first = run(corpus, out)
-
-    class Killed(BaseException):
-        pass
-
-    def killed(*args, **kwargs):
-        raise Killed()
-
-    monkeypatch.setattr(flows.finish_task, "fn", killed)  # the process dies right after the store's commit
-    with pytest.raises(Killed):
-        run(corpus, out)
-    monkeypatch.undo()
-    monkeypatch.setenv("PECRS_DATABASE_URL", store_url)
+    run_killed_at("finish_task", corpus, out, monkeypatch)  # right after the store's commit
     with Store(store_url) as store:
         killed_run = store.latest_run().run_id
         assert killed_run != first.run_id and (out / "latest/RUN").read_text().strip() == first.run_id
@@ -237,23 +242,12 @@ def test_a_run_killed_after_the_store_is_finished_and_published_by_the_next_star
 
 @pytest.mark.slow
 def test_a_run_killed_before_the_store_leaves_nothing_after_the_next_start(tmp_path, store_url, monkeypatch):
-    import pipeline.flows as flows
     from pipeline.run_folder import recover
 
     corpus = make_corpus(tmp_path / "corpus", "pereira2021.xml")
     out = tmp_path / "out"
     first = run(corpus, out)
-
-    class Killed(BaseException):
-        pass
-
-    def killed(*args, **kwargs):
-        raise Killed()
-
-    monkeypatch.setattr(flows.store_task, "fn", killed)
-    with pytest.raises(Killed):
-        run(corpus, out)
-    monkeypatch.undo()
+    run_killed_at("store_task", corpus, out, monkeypatch)
     assert [p for p in out.iterdir() if p.name.endswith(".partial")]  # what the killed run left
     (out / ".latest.old.12345").mkdir()  # and a publishing leftover
     with Store(store_url) as store:
