@@ -32,7 +32,7 @@ def check_manifest(corpus_dir: Path) -> None:
     if not manifest.is_file():
         return
     try:
-        with open(manifest, newline="", encoding="utf-8") as handle:
+        with open(manifest, newline="", encoding="utf-8-sig") as handle:  # a spreadsheet saves a BOM first
             header = next(csv.reader(handle), None)
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{manifest}: unreadable ({exc})") from None
@@ -72,8 +72,11 @@ def corpus_entries(corpus_dir: Path) -> list[CorpusEntry]:
     manifest = corpus_dir / MANIFEST
     check_manifest(corpus_dir)
     if manifest.exists():
-        with open(manifest, newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
+        with open(manifest, newline="", encoding="utf-8-sig") as handle:
+            for line, row in enumerate(csv.DictReader(handle), start=2):
+                if not (row.get("file") or "").strip():
+                    entries.append(_unread(manifest, "failed", f"line {line} of the manifest names no file"))
+                    continue
                 entry = files.entry(corpus_dir / row["file"])
                 if entry.reason == _MISSING:
                     entry = replace(entry, reason=f"{_MISSING} (listed in the manifest)")

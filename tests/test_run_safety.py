@@ -273,3 +273,13 @@ def test_a_pubmed_record_takes_its_own_ids_not_those_of_the_articles_it_cites(tm
     assert [(d.pmid, d.pmcid, d.doi) for d in documents] == [("11", None, None), ("12", None, None)]
     results = [result(d.doc_id, "records.xml", d.format, "h", pmid=d.pmid) for d in documents]
     assert duplicate_winners([results]) == {}
+
+
+def test_a_manifest_saved_by_a_spreadsheet_and_a_row_without_a_file_are_read(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus", "pereira2021.xml")
+    (corpus / "manifest.csv").write_bytes("\ufefffile,format\ndocs/pereira2021.xml,pubmed-xml\n,text\nshort\n"
+                                          .encode("utf-8"))
+    entries = corpus_entries(corpus)
+    assert [(e.path.name, e.format, e.status) for e in entries][0] == ("pereira2021.xml", "pubmed-xml", "")
+    assert [e.reason for e in entries if e.status] == ["line 3 of the manifest names no file",
+                                                     "not found (listed in the manifest)"]
