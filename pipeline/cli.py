@@ -189,6 +189,7 @@ def serve_schedule(
         fail(f"{corpus}: corpus folder not found")
     if fetch_first:
         _eutils_config(None)
+    _check_inputs(corpus, gold if gold.exists() else None)
     from pipeline.prefect_setup import prefect_server
 
     schedule = f"every {interval} s" if interval else f"cron {cron!r}"

@@ -190,6 +190,8 @@ def gold_import(file: Path = typer.Argument(..., help="A table typed from a revi
     for path, what in ((file, "review table"), (mapping, "mapping file")):
         if not path.is_file():
             fail(f"{path}: {what} not found")
+    if out is not None:
+        _check_folder(out)
     try:
         rows = import_table(file, mapping)
     except GoldImportError as exc:

@@ -160,3 +160,19 @@ def test_serve_ui_answers_its_own_address_and_refuses_other_hosts(tmp_path):
     finally:
         server.terminate()
         server.wait(60)
+
+
+def test_gold_import_into_a_folder_that_does_not_exist_is_refused(tmp_path):
+    target = tmp_path / "missing" / "gold.csv"
+    result = runner.invoke(app, ["gold", "import", str(ROOT / "tests/data/review_table.csv"), "--mapping",
+                                 str(ROOT / "tests/data/review_mapping.yaml"), "--out", str(target)])
+    one_line_error(result, str(target.parent), "not found")
+    assert not target.parent.exists()
+
+
+def test_serve_checks_the_corpus_manifest_before_it_serves(store, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "manifest.csv").write_text("path,format\ndocs/a.txt,text\n", encoding="utf-8")
+    result = runner.invoke(app, ["serve", "--no-fetch", "--corpus", str(corpus), "--out", str(tmp_path / "out")])
+    one_line_error(result, str(corpus / "manifest.csv"), "'file'")
