@@ -283,3 +283,14 @@ def test_a_manifest_saved_by_a_spreadsheet_and_a_row_without_a_file_are_read(tmp
     assert [(e.path.name, e.format, e.status) for e in entries][0] == ("pereira2021.xml", "pubmed-xml", "")
     assert [e.reason for e in entries if e.status] == ["line 3 of the manifest names no file",
                                                      "not found (listed in the manifest)"]
+
+
+def test_a_second_run_into_the_same_outputs_folder_is_refused_while_one_writes(tmp_path, store_url):
+    from pipeline.run_folder import OutputsBusy, outputs_lock
+
+    corpus = make_corpus(tmp_path / "corpus", "pereira2021.xml")
+    with outputs_lock(tmp_path / "out"):  # a run writing there
+        with pytest.raises(OutputsBusy, match="another pecrs run"):
+            run(corpus, tmp_path / "out")
+    with Store(store_url) as store:
+        assert store.runs() == []
