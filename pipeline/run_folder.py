@@ -72,7 +72,7 @@ def write_meta(staging: Path, meta: dict) -> None:
 
 
 def finish(folder: RunFolder, store=None, cache=None, publish: bool = True) -> "Finished":
-    """Steps 3: the final table over the partial folder's predictions, then the folder renamed into place and
+    """Step 3: the final table over the partial folder's predictions, then the folder renamed into place and
     published. ``store`` is None for a run kept out of the store (its final table is its predictions)."""
     staging = folder.staging
     meta = json.loads((staging / RUN_META).read_text(encoding="utf-8"))
