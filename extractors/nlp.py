@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from functools import lru_cache
+from pathlib import Path
 
 import spacy
 from spacy.language import Language
@@ -29,73 +30,8 @@ warnings.filterwarnings("ignore", message=r".*\[W036\].*")
 CONCEPTS = "concepts"
 QUANTITIES = "quantities"
 
-# ConText rules: medspaCy's defaults plus what case reports say about treatments.
-CONTEXT_RULES = [
-    {"literal": "considered", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
-    {"literal": "considered resolved", "category": "PSEUDO", "direction": "PSEUDO"},
-    {"literal": "was considered resolved", "category": "PSEUDO", "direction": "PSEUDO"},
-    {"literal": "considered to have resolved", "category": "PSEUDO", "direction": "PSEUDO"},
-    {"literal": "was considered", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
-    {"literal": "not given", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "not administered", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "not performed", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "not needed", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "not required", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "was not started", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "never", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
-    {"literal": "without", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
-    {"literal": "cancelled", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "canceled", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "criteria were not met", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "was ruled out", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "planned", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
-    {"literal": "was discussed", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
-    {"literal": "were discussed", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
-    {"literal": "would", "category": "HYPOTHETICAL", "direction": "FORWARD"},
-    {"literal": "might", "category": "HYPOTHETICAL", "direction": "FORWARD"},
-    {"literal": "discussed in advance", "category": "HYPOTHETICAL", "direction": "FORWARD"},
-    {"literal": "suspected", "category": "POSSIBLE_EXISTENCE", "direction": "BIDIRECTIONAL"},
-    {"literal": "prior to", "category": "HISTORICAL", "direction": "FORWARD"},
-    {"literal": "earlier", "category": "HISTORICAL", "direction": "FORWARD"},
-    {"literal": "previous", "category": "HISTORICAL", "direction": "FORWARD"},
-    {"literal": "not retained", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "not fulfilled", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "were not fulfilled", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "not confirmed", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "neither", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
-    {"literal": "options", "category": "HYPOTHETICAL", "direction": "FORWARD"},
-    {"literal": "alternatives", "category": "HYPOTHETICAL", "direction": "FORWARD"},
-    {"literal": "could be", "category": "HYPOTHETICAL", "direction": "FORWARD"},
-    {"literal": "may be", "category": "HYPOTHETICAL", "direction": "FORWARD"},
-    {"literal": "if needed", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
-    {"literal": "on standby", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
-    {"literal": "was kept available", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
-    {"literal": "obtained but", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
-    {"literal": "requested", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
-    {"literal": "was requested", "category": "HYPOTHETICAL", "direction": "BACKWARD"},
-    {"literal": "withdrawn", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "could be considered", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
-    {"literal": "future", "category": "HYPOTHETICAL", "direction": "BIDIRECTIONAL"},
-    {"literal": "unavailable", "category": "NEGATED_EXISTENCE", "direction": "BIDIRECTIONAL"},
-    {"literal": "not available", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "deferred", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "postponed", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "withheld", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "not obtained", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "not necessary", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "not used", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "in preference to", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
-    {"literal": "rather than", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
-    {"literal": "instead of", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
-    {"literal": "was not used", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "was not necessary", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "no reason to", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
-    {"literal": "no need for", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"},
-    {"literal": "question of", "category": "POSSIBLE_EXISTENCE", "direction": "FORWARD"},
-    {"literal": "raised the question of", "category": "POSSIBLE_EXISTENCE", "direction": "FORWARD"},
-    {"literal": "not diagnosed", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-    {"literal": "was not made", "category": "NEGATED_EXISTENCE", "direction": "BACKWARD"},
-]
+# ConText rules: medspaCy's defaults plus what case reports say about treatments, as data in medspaCy's own format
+CONTEXT_RULES = Path(__file__).resolve().parent / "lexicons" / "context_rules.json"
 # NegEx-style window: a cue governs at most this many tokens ("could not be reduced, TPE was performed")
 CONTEXT_MAX_SCOPE = 8
 
@@ -141,7 +77,7 @@ def build_nlp() -> Language:
         context = nlp.get_pipe("medspacy_context")
         from medspacy.context import ConTextRule
 
-        context.add([ConTextRule(r["literal"], r["category"], direction=r["direction"]) for r in CONTEXT_RULES])
+        context.add(ConTextRule.from_json(CONTEXT_RULES))
         assert isinstance(context, ConText)
         nlp.add_pipe("pecrs_patients")
     return nlp

@@ -226,3 +226,16 @@ def test_sessions_counted_from_again_and_one_exchange_and_doses_not_from_a_day()
         "although restaging at day +30 had shown complete response."))
     assert (second.values["pe_sessions"], second.values["pe_start_day"]) == ("1", "7")
     assert second.values["outcome"] == "died"
+
+
+@pytest.mark.parametrize("boundary", ["; ", ", but ", ", whereas ", ", although "])
+def test_a_context_cue_ends_at_a_clause_boundary(boundary):
+    from extractors.evidence import concepts_in, is_affirmed, sentences
+    from extractors.nlp import process
+
+    document = parse_bytes((HEADER + f"Siltuximab was considered{boundary}tocilizumab was given twice.").encode(),
+                           "case.txt")[0]
+    doc = process(document)
+    drugs = {span.text.lower(): is_affirmed(span) for sentence in sentences(doc)
+             for span in concepts_in(sentence, ("TOCILIZUMAB", "DRUG"))}
+    assert drugs == {"siltuximab": False, "tocilizumab": True}
