@@ -160,6 +160,8 @@ def recover(out: Path, store) -> list[str]:
     for partial in sorted(out.glob(".*.partial")):
         run_id = partial.name[1:-len(".partial")]
         if store.run(run_id) is not None and (partial / RUN_META).exists():
+            for cut_short in partial.glob(".*.tmp"):  # a write the kill interrupted, redone by finish
+                cut_short.unlink(missing_ok=True)
             finish(RunFolder(out, run_id), store, publish=False)
             done.append(f"finished run {run_id}, recorded in the store but killed before its outputs were written")
         else:

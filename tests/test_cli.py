@@ -1,9 +1,11 @@
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+from typer.main import get_command_name
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -12,11 +14,61 @@ ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
 
+def app_commands(typer_app) -> dict[str, dict]:
+    """The commands registered on a Typer app, by the name the command line uses: each group with its own."""
+    commands = {}
+    for command in typer_app.registered_commands:
+        commands[command.name or get_command_name(command.callback.__name__)] = {}
+    for group in typer_app.registered_groups:
+        commands[group.name] = app_commands(group.typer_instance)
+    return commands
+
+
+def help_commands(output: str) -> list[str]:
+    """The command names listed in the Commands panel of a --help page."""
+    panel = output[output.index("─ Commands "):]
+    panel = panel[:panel.index("╰")]
+    return re.findall(r"^│ (\S+)\s", panel, flags=re.MULTILINE)
+
+
+def readme_commands() -> dict[str, set[str]]:
+    """The commands README's command-line block names, each group's subcommands with it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("## The command line"):]
+    block = block[block.index("```") + 3:]
+    block = block[:block.index("```")]
+    named = {}
+    for line in block.splitlines():
+        words = line.split()
+        if not words or words[0] != "pecrs" or words[1].startswith("-"):
+            continue
+        named.setdefault(words[1], set())
+        if len(words) > 2 and re.fullmatch(r"[a-z-]+(\|[a-z-]+)*", words[2]) and words[1] in ("curate", "gold"):
+            named[words[1]] |= set(words[2].split("|"))
+    return named
+
+
 def test_help_lists_every_command():
+    commands = app_commands(app)
+    assert len(commands) >= 11  # run, serve, runs, fetch, curate, export, gold, serve-ui, parse, score, doctor
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("run", "parse", "score", "doctor"):
-        assert command in result.output
+    assert sorted(help_commands(result.output)) == sorted(commands)
+    for name, subcommands in commands.items():
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        if subcommands:
+            assert sorted(help_commands(result.output)) == sorted(subcommands), name
+        for subcommand in subcommands:
+            result = runner.invoke(app, [name, subcommand, "--help"])
+            assert result.exit_code == 0, (name, subcommand, result.output)
+
+
+def test_readme_names_the_commands_the_app_has():
+    commands = app_commands(app)
+    assert set(readme_commands()) == set(commands)
+    for group in ("curate", "gold"):
+        assert readme_commands()[group] == set(commands[group]), group
 
 
 def test_missing_file_is_a_one_line_error_with_exit_2(tmp_path):

@@ -21,11 +21,51 @@ def run_dir(tmp_path_factory):
     return out
 
 
+def read_csv(path: Path) -> tuple[list[str], list[dict]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 def test_latest_holds_every_output(run_dir):
+    """Each output of the published run parses, and the files agree with one another and with the corpus."""
+    from pipeline.schema import COLUMNS
+    from pipeline.store import export_columns
+
     latest = run_dir / "latest"
-    for name in ("cases.csv", "evidence.jsonl", "predicted_cases.csv", "predicted_evidence.jsonl", "documents.csv",
-                 "scores.json", "report.md", "report.html", "summary.json", "run.json"):
-        assert (latest / name).stat().st_size > 0, name
+    run_id = json.loads((latest / "run.json").read_text(encoding="utf-8"))["run_id"]
+    assert run_id and (latest / "RUN").read_text(encoding="utf-8").strip() == run_id
+
+    header, cases = read_csv(latest / "cases.csv")
+    assert header == export_columns()
+    summary = json.loads((latest / "summary.json").read_text(encoding="utf-8"))
+    assert len(cases) == summary["patients"] > 0
+    assert [row["case_id"] for row in cases] == summary["case_ids"]
+    case_ids = {row["case_id"] for row in cases}
+    assert len(case_ids) == len(cases)
+
+    header, predicted = read_csv(latest / "predicted_cases.csv")
+    assert header == COLUMNS and predicted
+
+    _, documents = read_csv(latest / "documents.csv")
+    _, manifest = read_csv(ROOT / "corpus/manifest.csv")
+    assert sorted(row["file"] for row in documents) == sorted(row["file"] for row in manifest)
+
+    scores = json.loads((latest / "scores.json").read_text(encoding="utf-8"))
+    assert {"micro", "macro", "fields"} <= set(scores) and scores["fields"]
+    assert 0 <= scores["micro"]["f1"] <= 1 and 0 <= scores["macro"]["f1"] <= 1
+
+    assert (latest / "report.md").read_text(encoding="utf-8").splitlines()[0] == f"# pecrs run {run_id}"
+    assert run_id in (latest / "report.html").read_text(encoding="utf-8")
+
+    evidence = read_jsonl(latest / "evidence.jsonl")
+    assert evidence and {line["case_id"] for line in evidence} <= case_ids
+    predicted_evidence = read_jsonl(latest / "predicted_evidence.jsonl")
+    assert predicted_evidence and {line["case_id"] for line in predicted_evidence} <= {r["case_id"] for r in predicted}
 
 
 def test_every_evidence_span_quotes_its_document(run_dir, corpus_documents):

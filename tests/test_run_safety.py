@@ -233,11 +233,13 @@ def test_a_run_killed_after_the_store_is_finished_and_published_by_the_next_star
         killed_run = store.latest_run().run_id
         assert killed_run != first.run_id and (out / "latest/RUN").read_text().strip() == first.run_id
         assert (out / f".{killed_run}.partial").is_dir()
+        (out / f".{killed_run}.partial/.cases.csv.cut.tmp").write_text("case_id,do")  # a write the kill cut short
         done = recover(out, store)
     assert any(f"finished run {killed_run}" in line for line in done)
     assert (out / "latest/RUN").read_text().strip() == killed_run
     assert {"cases.csv", "evidence.jsonl", "report.html", "summary.json"} <= {p.name for p in (out / killed_run).iterdir()}
     assert not [p for p in out.iterdir() if p.name.endswith(".partial") or p.name.startswith(".latest.")]
+    assert not list((out / killed_run).glob("*.tmp"))
 
 
 @pytest.mark.slow

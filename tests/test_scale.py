@@ -171,33 +171,94 @@ def test_an_existing_dask_scheduler_runs_the_batches(small_corpus, tmp_path):
             process.wait(30)
 
 
+def start_run(corpus: Path, out: Path, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--corpus", str(corpus), "--out", str(out),
+                             "--no-score"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def kill_run(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    with suppress(ProcessLookupError):  # Prefect's ephemeral API server outlives the run it served
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def recorded(database: Path, run_id: str) -> bool:
+    """Whether the store holds the run, read as another process would while the run writes."""
+    if not database.exists():
+        return False
+    try:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1)) as connection:
+            return connection.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None
+    except sqlite3.Error:  # the store being created or migrated
+        return False
+
+
+def kill_once_recorded(corpus: Path, out: Path, env: dict) -> str | None:
+    """Starts a run and kills it once the store has recorded it but before it is published: waits for its partial
+    folder's predicted_cases.csv (step 1 written), then for its row in the store. The id of the run killed
+    recorded but unpublished, or None when the run ended before the kill could land."""
+    database = Path(env["PECRS_DATABASE_URL"].removeprefix("sqlite:///"))
+    process = start_run(corpus, out, env)
+    try:
+        while process.poll() is None:
+            partial = next((p for p in out.glob(".*.partial") if (p / "predicted_cases.csv").exists()), None)
+            if partial is not None:
+                break
+            time.sleep(0.05)
+        else:
+            return None
+        run_id = partial.name[1:-len(".partial")]
+        while process.poll() is None and not recorded(database, run_id):
+            time.sleep(0.005)
+        kill_run(process)
+        return run_id if recorded(database, run_id) and partial.is_dir() else None
+    finally:
+        if process.poll() is None:
+            kill_run(process)
+
+
+def check_recovery(out: Path, env: dict) -> tuple[int, list[str]]:
+    """The checks after a kill: a recorded run holds all its cases, and the next start finishes or removes what
+    the killed run left, publishing the store's latest run. Returns the number of runs checked and what recovery
+    did."""
+    with Store(env["PECRS_DATABASE_URL"]) as store:
+        runs = store.runs()
+        for run in runs:  # no half-written run: a recorded run holds all its cases
+            assert run.cases == sum(1 for v in store.cases() if v.predicted)
+        done = recover(out, store)
+        latest = store.latest_run(out_dir=str(out.resolve()))
+    if latest is not None:
+        assert (out / "latest/RUN").read_text().strip() == latest.run_id
+    left = [p.name for p in out.rglob("*") if p.name.endswith((".partial", ".tmp")) or p.name.startswith(".latest.")]
+    assert left == []
+    return len(runs), done
+
+
 @pytest.mark.slow
 def test_runs_killed_at_random_points_resume_to_the_uninterrupted_outputs(small_corpus, tmp_path):
     reference = run_cli(small_corpus, tmp_path / "reference", isolated_env(tmp_path, "reference"))
     assert reference.returncode == 0, reference.stderr[-2000:]
     env = isolated_env(tmp_path, "killed")
+    out = tmp_path / "killed"
     chance = random.Random(20261125)
+    tested = False  # whether a kill left a partial folder while the store held a run, for the checks to meet
     for _ in range(3):
-        process = subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--corpus", str(small_corpus),
-                                    "--out", str(tmp_path / "killed"), "--no-score"], cwd=ROOT, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        process = start_run(small_corpus, out, env)
         time.sleep(chance.uniform(2.0, 25.0))
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        with suppress(ProcessLookupError):  # Prefect's ephemeral API server outlives the run it served
-            os.killpg(process.pid, signal.SIGKILL)
-        out = tmp_path / "killed"
-        with Store(env["PECRS_DATABASE_URL"]) as store:
-            # no half-written run: a recorded run holds all its cases
-            for run in store.runs():
-                assert run.cases == sum(1 for v in store.cases() if v.predicted)
-            # the next start finishes or removes what the killed run left: the store's latest run is published
-            recover(out, store)
-            latest = store.latest_run(out_dir=str(out.resolve()))
-        if latest is not None:
-            assert (out / "latest/RUN").read_text().strip() == latest.run_id
-        left = [p.name for p in out.rglob("*") if p.name.endswith((".partial", ".tmp")) or p.name.startswith(".latest.")]
-        assert left == []
+        kill_run(process)
+        partial = any(out.glob(".*.partial"))
+        runs, _ = check_recovery(out, env)
+        tested |= partial and runs > 0
+    if not tested:
+        # the random kills missed: kill one run between its record in the store and its publication
+        run_id = next(filter(None, (kill_once_recorded(small_corpus, out, env) for _ in range(3))), None)
+        assert run_id is not None, "no run could be killed between its record and its publication"
+        runs, done = check_recovery(out, env)
+        assert runs >= 1
+        assert f"finished run {run_id}, recorded in the store but killed before its outputs were written" in done
+        assert f"published run {run_id} as latest" in done
     final = run_cli(small_corpus, tmp_path / "killed", env)
     assert final.returncode == 0, final.stderr[-2000:]
     for name in ("cases.csv", "evidence.jsonl", "documents.csv"):
