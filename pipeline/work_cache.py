@@ -28,7 +28,8 @@ PARSER_SOURCES = ("pipeline/parsing", "pipeline/builder.py", "pipeline/segment.p
                   "pipeline/sections.py", "pipeline/ids.py", "pipeline/config.py")
 EXTRACTOR_SOURCES = ("extractors", "pipeline/stages.py", "pipeline/schema.py", "pipeline/ids.py")
 REPORT_SOURCES = ("pipeline/report_html.py", "pipeline/summary_pages.py", "pipeline/figures.py", "pipeline/evidence_view.py",
-                  "pipeline/summary.py", "pipeline/templates", "pipeline/schema.py", "pipeline/store")
+                  "pipeline/summary.py", "pipeline/templates", "pipeline/schema.py", "pipeline/store",
+                  "pipeline/final_table.py", "pipeline/run_folder.py")
 SIZE_LIMIT = 20 * 1024**3  # diskcache evicts the least recently used entries beyond this
 
 

@@ -27,6 +27,7 @@ DRAW_PAGES = """
 from pipeline.report_html import render_summary
 from pipeline.store import open_store
 import pipeline.figures
+import pipeline.final_table  # the evidence the pages quote
 """
 
 
