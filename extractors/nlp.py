@@ -30,7 +30,9 @@ warnings.filterwarnings("ignore", message=r".*\[W036\].*")
 CONCEPTS = "concepts"
 QUANTITIES = "quantities"
 
-# ConText rules: medspaCy's defaults plus what case reports say about treatments, as data in medspaCy's own format
+# ConText rules: medspaCy's defaults plus what case reports say about treatments, as data in medspaCy's own format.
+# Its TERMINATE rules carry "max_scope": 1: medspaCy (1.3) cuts a cue's scope at a terminator only when their scopes
+# overlap by its tuple_overlaps, which misses a cue's scope lying wholly inside a terminator's wider one.
 CONTEXT_RULES = Path(__file__).resolve().parent / "lexicons" / "context_rules.json"
 # NegEx-style window: a cue governs at most this many tokens ("could not be reduced, TPE was performed")
 CONTEXT_MAX_SCOPE = 8

@@ -271,3 +271,22 @@ def test_every_lexicon_id_is_a_value_of_the_field_its_label_fills():
             assert vocabulary and value in vocabulary, (entry, LEXICON_FIELDS[label], vocabulary)
             checked += 1
     assert checked >= 200, checked
+
+
+@pytest.mark.parametrize("sentence, given", [
+    ("Siltuximab was not given.", None),
+    ("Anakinra was not administered because of a shortage.", None),
+    ("Anakinra had not been given before the exchange.", None),
+    ("Anakinra was given on day 5.", "anakinra"),
+])
+def test_a_drug_said_not_to_have_been_given_is_not_a_co_treatment(sentence, given):
+    case = only_case(HEADER + "A 40-year-old man with DLBCL received axicabtagene ciloleucel and developed grade 4 CRS "
+                     "on day 2. Plasma exchange was performed on day 4. " + sentence)
+    assert case.values.get("other_drugs") == given
+
+
+def test_a_negation_after_a_semicolon_does_not_reach_back_across_it():
+    case = only_case(HEADER + "A 40-year-old man with DLBCL received axicabtagene ciloleucel and developed grade 4 CRS "
+                     "on day 2. Two rounds of plasmapheresis were carried out on days 4 and 5 against fresh frozen "
+                     "plasma; a planned third round was not needed.")
+    assert case.values.get("pe_replacement") == "FFP" and case.values.get("pe_sessions") == "2"
