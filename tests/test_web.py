@@ -337,3 +337,21 @@ def test_the_latest_report_is_served_with_its_own_policy(client, store, tmp_path
         assert "img-src 'self'" in client.get("/").headers["content-security-policy"]
     finally:
         settings.cache_clear()
+
+
+def test_the_report_of_a_run_into_another_outputs_folder_is_served(tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    from fastapi.testclient import TestClient
+
+    from pipeline.store import Store
+    from pipeline.web import create_app
+
+    out = tmp_path / "elsewhere"
+    (out / "r1").mkdir(parents=True)
+    (out / "r1" / "report.html").write_text("<h1>Summary of r1</h1>", encoding="utf-8")
+    with Store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        store.record_run("r1", datetime.now(timezone.utc), str(tmp_path / "corpus"), [], [], [], None, digest="d",
+                         out_dir=str(out))
+        served = TestClient(create_app(store, secret_key="k"), base_url="http://127.0.0.1").get("/report")
+    assert served.status_code == 200 and "Summary of r1" in served.text

@@ -170,9 +170,11 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
 
     @app.get("/report", response_class=HTMLResponse)
     def report() -> HTMLResponse:
-        """The latest run's evidence summary, as pecrs run wrote it to outputs/<run_id>/report.html."""
+        """The latest run's evidence summary, as pecrs run wrote it to <its outputs folder>/<run_id>/report.html
+        (runs recorded before the store kept their outputs folder wrote to the default one)."""
         run = store.latest_run()
-        path = settings().outputs_dir / run.run_id / "report.html" if run is not None else None
+        out = Path(run.out_dir) if run is not None and run.out_dir else settings().outputs_dir
+        path = out / run.run_id / "report.html" if run is not None else None
         if path is None or not path.is_file():
             raise HTTPException(404, "No evidence summary yet: the latest run has no report.html (run `pecrs run`).")
         return HTMLResponse(path.read_text(encoding="utf-8"), headers={"Content-Security-Policy": REPORT_POLICY})
