@@ -23,7 +23,10 @@ DAY = re.compile(
     r"\b(?:(?:post-?infusion\s+)?days?|d)\s?(?P<sign>[+\-−]?)\s?(?P<n>\d{1,3})\b"
     r"(?!\s+(?:of|in)\s+(?:admission|hospitali[sz]ation|ICU|(?:the\s+)?illness|(?:the\s+)?stay))"
     r"|\bon\s+the\s+(?P<ord>" + "|".join(ORDINALS) + r")\s+day\b"
-    r"|\b(?P<ord2>" + "|".join(ORDINALS) + r")\s+day\s+(?:after|post|following)\b",
+    r"|\b(?P<ord2>" + "|".join(ORDINALS) + r")\s+day\s+(?:after|post|following)\b"
+    # "30 h after infusion", "at 96 hours post CAR-T": terse reports count hours; day = completed days
+    r"|\b(?P<hours>\d{1,4})\s*(?:h|hrs?|hours?)\s+(?:after|post|following)\s+(?:the\s+)?"
+    r"(?:(?:CAR[\s\-‐]?T(?:[\s\-‐]?cells?)?|cell|product)\s+)?(?:infusion|CAR[\s\-‐]?T)\b",
     re.IGNORECASE,
 )
 
@@ -44,6 +47,8 @@ def grade_value(text: str) -> int | None:
 
 
 def day_value(match: re.Match) -> int:
+    if match.group("hours") is not None:
+        return int(match.group("hours")) // 24
     if match.group("n") is not None:
         value = int(match.group("n"))
         return -value if match.group("sign") in ("-", "−", "–") else value

@@ -291,3 +291,21 @@ def test_a_negation_after_a_semicolon_does_not_reach_back_across_it():
                      "on day 2. Two rounds of plasmapheresis were carried out on days 4 and 5 against fresh frozen "
                      "plasma; a planned third round was not needed.")
     assert case.values.get("pe_replacement") == "FFP" and case.values.get("pe_sessions") == "2"
+
+
+def test_a_terse_abstract_with_an_abbreviated_age_and_hours_after_infusion():
+    case = only_case(HEADER + "Case: 58-y woman with DLBCL given axicabtagene ciloleucel. CRS began 30 h after "
+                     "infusion and reached grade 3 (ASTCT). Plasma exchange was performed on day 4 and day 5.")
+    assert (case.values.get("age_years"), case.values.get("sex"), case.values.get("crs_onset_day")) == ("58", "F", "1")
+
+
+@pytest.mark.parametrize("text, days", [
+    ("CRS began 30 h after infusion", [1]),
+    ("fever 12 h after the CAR-T cell infusion", [0]),
+    ("at 96 hours post CAR-T", [4]),
+    ("tocilizumab at 32 h and 58 h", []),  # hours not counted from the infusion are no day
+])
+def test_hours_after_the_infusion_are_completed_days(text, days):
+    from extractors.values import find_days
+
+    assert [day for day, _, _ in find_days(text)] == days

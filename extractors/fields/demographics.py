@@ -12,7 +12,7 @@ AGE = re.compile(
     r"\b(?P<n>\d{1,3}(?:\.\d)?)[\s\-‐‑–—]*(?P<unit>years?|yrs?|y|months?|mo|weeks?|wk)s?[\s\-‐‑–—]*old\b"
     r"|\b(?:aged?|age of|age:)\s*(?P<n2>\d{1,3})(?:\s*(?P<unit2>years?|months?))?\b"
     r"|\b(?P<n3>\d{1,3})[\s-]?(?:yo|y/o|y\.o\.)\b"
-    r"|\b(?P<n4>\d{1,3})\s*(?:-|–)?\s*(?:year|yr)s?\s*(?:old)?\s*(?:male|female|man|woman|boy|girl|patient)\b"
+    r"|\b(?P<n4>\d{1,3})\s*(?:-|–)?\s*(?:year|yr|y)s?\s*(?:old)?\s*(?:male|female|man|woman|boy|girl|patient)\b"
     r"|\b(?P<n5>\d{1,3})\s*(?:y|yrs?|years?)?\s*/\s*(?P<sex>[MF])\b"
     r"|\b(?P<n6>\d{1,3})\s+(?P<unit6>years?|months?)\s+of\s+age\b"
     r"|\bage\s*(?:/\s*(?:sex|gender))?\s*(?:\([^)]*\))?\s*[:=]\s*(?P<n8>\d{1,3}(?:\.\d)?)\b"
