@@ -309,3 +309,18 @@ def test_hours_after_the_infusion_are_completed_days(text, days):
     from extractors.values import find_days
 
     assert [day for day, _, _ in find_days(text)] == days
+
+
+@pytest.mark.parametrize("sentence", [
+    "It was not necessary to give corticosteroids nor to do plasmapheresis.",
+    "The apheresis service was consulted for plasma exchange.",
+    "A single plasma exchange was booked for the next morning.",
+    "A plasma exchange was scheduled for day 5.",
+])
+def test_an_exchange_only_planned_or_said_unnecessary_is_not_affirmed(sentence):
+    from extractors.evidence import concepts_in, is_affirmed, sentences
+    from extractors.nlp import process
+
+    doc = process(parse_bytes((HEADER + sentence).encode(), "case.txt")[0])
+    exchanges = concepts_in(sentences(doc)[-1], "PE")  # the sentence's, not the title's
+    assert exchanges and not any(is_affirmed(span) for span in exchanges)
