@@ -210,7 +210,6 @@ def serve_schedule(
 def runs(limit: int = typer.Option(20, help="How many of the latest runs.")) -> None:
     """The runs recorded in the store: when, how many documents and cases, and their scores."""
     from rich.table import Table
-    from rich.text import Text
 
     from pipeline.store import open_store
 
@@ -220,7 +219,7 @@ def runs(limit: int = typer.Option(20, help="How many of the latest runs.")) -> 
     for run in recorded:
         scores = json.loads(run.scores) if run.scores else None
         table.add_row(run.run_id, f"{run.started_at:%Y-%m-%d %H:%M:%S}", f"{run.finished_at:%Y-%m-%d %H:%M:%S}",
-                      Text(run.corpus), Text(run.out_dir or "-"), str(run.documents), str(run.cases),
+                      terminal.text(run.corpus), terminal.text(run.out_dir or "-"), str(run.documents), str(run.cases),
                       f"{scores['micro']['f1']:.3f}" if scores else "-")
     console.print(table)
 

@@ -188,7 +188,8 @@ def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, say, fe
         spool.discard()
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    documents = sum(1 for r in results if r.doc_id and r.status != "duplicate")
+    read = [r for r in results if r.doc_id and r.status != "duplicate"]  # the documents read, one per article
+    documents = len(read)
     failed = sum(1 for r in results if r.status == "failed")
     duplicates = sum(1 for r in results if r.status == "duplicate")
     timings["parse+extract"] = time.perf_counter() - started
@@ -208,7 +209,7 @@ def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, say, fe
         write_scores(staging, scores)
         timings["score"] = time.perf_counter() - started
         say(f"score: micro F1 {scores['micro']['f1']:.3f} ({timings['score']:.1f} s)")
-    stored_documents = [asdict(r) for r in results if r.doc_id and r.status != "duplicate"]
+    stored_documents = [asdict(r) for r in read]
     digest = run_digest(stored_documents, rows, spool.sha256)
     write_meta(staging, {"run_id": run_id, "corpus": str(corpus), "started_at": run_started.isoformat(),
                          "recorded": record, "digest": digest, "evidence_sha256": spool.sha256, "timings": timings})

@@ -81,11 +81,12 @@ def finish(folder: RunFolder, store=None, cache=None, publish: bool = True) -> "
     scores_path = staging / "scores.json"
     scores = json.loads(scores_path.read_text(encoding="utf-8")) if scores_path.exists() else None
     if store is None:
-        table, decisions, curation_state = uncurated(predicted), {}, "not recorded"
+        # its table is its predictions, named by its digest
+        table, decisions, version = uncurated(predicted), {}, f"not recorded/{meta['digest']}"
     else:
         decisions = store.decisions()
         table = in_run_order(store.table(corpus=meta["corpus"]), predicted)
-        curation_state = store.curation_state()
+        version = store.table_version(meta["corpus"])
     atomic_write_text(staging / "cases.csv", csv_text(table, export_columns()))
     in_table = {row["case_id"] for row in table}
     if len(table) == len(predicted) and not any(case_id in in_table for case_id, _ in decisions):
@@ -98,8 +99,7 @@ def finish(folder: RunFolder, store=None, cache=None, publish: bool = True) -> "
     report = render_report(folder.run_id, [SimpleNamespace(**d) for d in documents], predicted, scores,
                            meta.get("timings", {}), final_cases=len(table), recorded=store is not None)
     atomic_write_text(staging / "report.md", report)
-    reused = _write_summary(staging, folder.run_id, table, scores, cache, meta.get("digest", ""), curation_state,
-                            evidence_sha256)
+    reused = _write_summary(staging, folder.run_id, table, scores, cache, version, evidence_sha256)
     os.replace(staging, folder.final)
     if publish:
         publish_latest(folder.final, folder.out / "latest")
@@ -125,12 +125,11 @@ def _write_final_evidence(staging: Path, table: list[dict], decisions: dict) -> 
     return spool.sha256
 
 
-def _write_summary(run_dir: Path, run_id: str, table: list[dict], scores: dict | None, cache, digest: str,
-                   curation_state: str, evidence_sha256: str) -> bool:
+def _write_summary(run_dir: Path, run_id: str, table: list[dict], scores: dict | None, cache,
+                   table_version: str | None, evidence_sha256: str) -> bool:
     """report.html and summary.json; from the cache when the same table, evidence and scores were drawn before.
     Returns whether they came from the cache."""
-    key = cache.summary_key(f"{digest}/{curation_state}", evidence_sha256, scores) if cache is not None and digest \
-        else None
+    key = cache.summary_key(table_version, evidence_sha256, scores) if cache is not None and table_version else None
     pages = cache.get(key) if key else None
     reused = pages is not None
     if not reused:

@@ -122,14 +122,16 @@ def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path,
             if extraction is None:
                 results.append(DocumentResult(document.doc_id, name, document.format, document.title, "failed",
                                               "extraction did not complete", content_hash=digest,
-                                              pmid=document.pmid or "", pmcid=document.pmcid or "",
-                                              doi=document.doi or ""))
+                                              **_identifiers(document)))
                 continue
             results.append(DocumentResult(
                 document.doc_id, name, document.format, document.title, extraction.status, extraction.reason,
-                len(extraction.cases), sum(c.in_scope for c in extraction.cases), digest,
-                pmid=document.pmid or "", pmcid=document.pmcid or "", doi=document.doi or ""))
+                len(extraction.cases), sum(c.in_scope for c in extraction.cases), digest, **_identifiers(document)))
     return results
+
+
+def _identifiers(document: Document) -> dict[str, str]:
+    return {"pmid": document.pmid or "", "pmcid": document.pmcid or "", "doi": document.doi or ""}
 
 
 def _relative(path: str, root: Path) -> str:

@@ -240,24 +240,17 @@ class Store:
         with self.sessions() as session:
             return _latest_run(session, out_dir)
 
-    def table_version(self) -> str | None:
-        """A value that changes whenever table() may: the predictions are the latest run's (a run writes its own
-        or finds them equal to the stored ones), named by its digest, and the curation log only grows (an undo
-        stamps the decision it withdraws). None when the latest run recorded no digest."""
+    def table_version(self, corpus: str | None = None) -> str | None:
+        """A value that changes whenever table(corpus) may: the predictions are the latest run's of the corpus (a
+        run writes its own or finds them equal to the stored ones), named by its digest, and the curation log only
+        grows (an undo stamps the decision it withdraws). None when that run recorded no digest."""
         with self.sessions() as session:
-            latest = _latest_run(session)
-            digest = latest.digest if latest is not None else None
-            if not digest:
+            latest = _latest_run(session, corpus=corpus)
+            if latest is None or not latest.digest:
                 return None
-        return f"{SCHEMA_REVISION}/{latest.corpus}/{digest}/{self.curation_state()}"
-
-    def curation_state(self) -> str:
-        """A value that changes with every decision taken or withdrawn (the curation log only grows, and an undo
-        stamps the decision it withdraws)."""
-        with self.sessions() as session:
             decisions, last, withdrawn = session.execute(select(
                 func.count(), func.max(models.Curation.id), func.count(models.Curation.withdrawn_at))).one()
-        return f"{decisions}/{last}/{withdrawn}"
+        return f"{SCHEMA_REVISION}/{latest.corpus}/{latest.digest}/{decisions}/{last}/{withdrawn}"
 
     def run(self, run_id: str) -> models.Run | None:
         with self.sessions() as session:
@@ -478,10 +471,12 @@ class _Lookahead:
         return taken
 
 
-def _latest_run(session: Session, out_dir: str | None = None) -> models.Run | None:
+def _latest_run(session: Session, out_dir: str | None = None, corpus: str | None = None) -> models.Run | None:
     query = select(models.Run).order_by(models.Run.finished_at.desc()).limit(1)
     if out_dir is not None:
         query = query.where(models.Run.out_dir == out_dir)
+    if corpus is not None:
+        query = query.where(models.Run.corpus == corpus)
     return session.scalars(query).first()
 
 
