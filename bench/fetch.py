@@ -17,8 +17,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from eutils_server import EutilsServer, FakeNcbi, Faults  # noqa: E402
 
-from pipeline.eutils import EutilsClient, EutilsConfig  # noqa: E402
-from pipeline.fetch import fetch_new  # noqa: E402
+from pipeline.fetch.eutils import EutilsClient, EutilsConfig  # noqa: E402
+from pipeline.fetch.updates import fetch_new  # noqa: E402
 
 
 def one_run(label: str, fake: FakeNcbi, url: str, corpus: Path) -> None:

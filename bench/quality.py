@@ -15,12 +15,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import stages  # noqa: E402
-from pipeline.atomic import atomic_write_text  # noqa: E402
-from pipeline.corpus import corpus_entries  # noqa: E402
-from pipeline.outputs import csv_text  # noqa: E402
+from pipeline.run import stages  # noqa: E402
+from pipeline.outputs.atomic import atomic_write_text  # noqa: E402
+from pipeline.run.corpus import corpus_entries  # noqa: E402
+from pipeline.outputs.writer import csv_text  # noqa: E402
 from pipeline.schema import COLUMNS  # noqa: E402
-from pipeline.scoring import score_files  # noqa: E402
+from pipeline.scoring.scoring import score_files  # noqa: E402
 
 
 def main() -> None:

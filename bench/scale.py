@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from measure import run_measured  # noqa: E402  (bench/measure.py)
-from pipeline.prefect_setup import prefect_server  # noqa: E402
+from pipeline.run.prefect_setup import prefect_server  # noqa: E402
 DOI = re.compile(rb"10\.\d{4,9}/[A-Za-z0-9.\-_/]+?(?=[\s<\"',;)]|$)")
 
 

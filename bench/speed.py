@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 
 from extractors.cases import extract_document  # noqa: E402
 from extractors.nlp import build_nlp  # noqa: E402
-from pipeline.corpus import corpus_entries  # noqa: E402
+from pipeline.run.corpus import corpus_entries  # noqa: E402
 from pipeline.parsing import parse_file  # noqa: E402
 
 

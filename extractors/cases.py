@@ -15,8 +15,8 @@ from extractors.nlp import process
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind
 from extractors.tables import TablePatient, lab_course
 from extractors.values import INFUSION_DATE, find_dates
-from pipeline.ids import make_case_id
-from pipeline.model import Document
+from pipeline.document.ids import make_case_id
+from pipeline.document.model import Document
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS, InvalidValue, normalize_cell
 
 LIST_FIELDS = {name for name in SCORED_FIELDS if FIELD_BY_NAME[name].kind == "list"}

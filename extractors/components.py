@@ -9,7 +9,7 @@ from spacy.util import filter_spans
 
 from extractors.lexicon import concept_of
 from extractors.quantities import find_quantities
-from pipeline.segment import split_sentences
+from pipeline.document.sentences import split_sentences
 
 # "DEX, dexamethasone; MP, methylprednisolone" or "TPE = therapeutic plasma exchange" (table footnotes)
 GLOSSARY_ENTRY = re.compile(r"(?:^|[;.]\s*|\n)([A-Z][A-Za-z0-9\-]{1,9})\s*(?:,|:|=)\s*([a-zA-Z][a-zA-Z\- ]{3,60}?)(?=\s*(?:;|\.|$|\n))")
@@ -71,7 +71,7 @@ SENTENCE_STARTS = ("pecrs", "sentence_starts")
 @Language.component("pecrs_sentences")
 def pecrs_sentences(doc: Doc) -> Doc:
     """Sentence boundaries: the document model's when the caller put them in ``doc.user_data``, else pysbd
-    block by block (blocks are separated by blank lines) as pipeline.segment makes them."""
+    block by block (blocks are separated by blank lines) as pipeline.document.sentences makes them."""
     starts = doc.user_data.get(SENTENCE_STARTS)
     if starts is None:
         starts = {start for block in re.finditer(r"\S(?:.|\n(?!\s*\n))*", doc.text)
@@ -134,7 +134,7 @@ for _name in ("patient_segments", "patient_rows"):
 
 def plain_document(text: str):
     """The layout of a text given without its Document: one case section, no tables."""
-    from pipeline.model import Document, Section
+    from pipeline.document.model import Document, Section
 
     return Document(doc_id="text", source_file="", format="text", text=text,
                     sections=[Section(id="s1", title="", kind="case", start=0, end=len(text))])

@@ -10,7 +10,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-LEXICON_DIR = Path(__file__).parent / "lexicons"
+LEXICON_DIR = Path(__file__).parent / "resources"
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,7 @@ from extractors import components  # noqa: F401  (registers the pecrs factories)
 from extractors.components import DOCUMENT, SENTENCE_STARTS
 from extractors.lexicon import lexicon_patterns
 from extractors.trained_model import trained_model_name
-from pipeline.model import Document
+from pipeline.document.model import Document
 
 log = logging.getLogger(__name__)
 # scispaCy's AbbreviationDetector matches with an empty global matcher on every document; spaCy warns each time.
@@ -33,7 +33,7 @@ QUANTITIES = "quantities"
 # ConText rules: medspaCy's defaults plus what case reports say about treatments, as data in medspaCy's own format.
 # Its TERMINATE rules carry "max_scope": 1: medspaCy (1.3) cuts a cue's scope at a terminator only when their scopes
 # overlap by its tuple_overlaps, which misses a cue's scope lying wholly inside a terminator's wider one.
-CONTEXT_RULES = Path(__file__).resolve().parent / "lexicons" / "context_rules.json"
+CONTEXT_RULES = Path(__file__).resolve().parent / "resources" / "context_rules.json"
 # NegEx-style window: a cue governs at most this many tokens ("could not be reduced, TPE was performed")
 CONTEXT_MAX_SCOPE = 8
 

@@ -14,7 +14,7 @@ from spacy.tokens import Doc, Span
 
 from extractors.evidence import sentences
 from extractors.values import ORDINALS
-from pipeline.model import Document
+from pipeline.document.model import Document
 
 PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
 DOCUMENT_ZONES = PATIENT_ZONES | {"methods"}

@@ -12,7 +12,7 @@ from extractors.fields.disease import PRODUCT_TARGET
 from extractors.fields.labs import TARGET_UNITS
 from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number
 from extractors.values import grade_value
-from pipeline.model import Document, Table, TableCell
+from pipeline.document.model import Document, Table, TableCell
 
 # Header patterns (lower case) to the field they hold; the first match wins. Rules as data.
 HEADER_RULES: list[tuple[str, str]] = [

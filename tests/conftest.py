@@ -32,7 +32,7 @@ def nlp():
 
 @pytest.fixture(scope="session")
 def corpus_documents():
-    from pipeline.corpus import corpus_entries
+    from pipeline.run.corpus import corpus_entries
     from pipeline.parsing import parse_file
 
     return [d for entry in corpus_entries(ROOT / "corpus") for d in parse_file(entry.path)]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.main import get_command_name
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from pipeline.cli.app import app
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -118,13 +118,13 @@ def test_a_setting_that_is_not_a_count_is_a_one_line_error_naming_it(tmp_path):
 def test_only_the_command_line_process_loads_the_frameworks_frozen():
     probe = """
 import gc
-from pipeline import long_lived
+from pipeline.cli import long_lived
 with long_lived.long_lived_imports():
     import json
 print(gc.get_freeze_count(), gc.isenabled())
 long_lived.for_this_process()
 with long_lived.long_lived_imports():
-    import pipeline.flows
+    import pipeline.run.flows
 print(gc.get_freeze_count(), gc.isenabled())
 """
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=300)

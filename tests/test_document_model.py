@@ -1,4 +1,4 @@
-from pipeline.builder import DocumentBuilder
+from pipeline.document.builder import DocumentBuilder
 
 
 def test_builder_offsets_round_trip():

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import __version__, cli
+from pipeline import __version__
+from pipeline.cli import app as cli
 from pipeline.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +63,7 @@ def damage_every_entry(folder: Path) -> None:
 
 
 def test_a_damaged_cache_entry_is_a_miss_reported_once(tmp_path, capsys):
-    from pipeline.work_cache import WorkCache
+    from pipeline.run.work_cache import WorkCache
 
     cache = WorkCache(tmp_path / "cache")
     cache.put("small", {"rows": [1, 2, 3]})
@@ -79,7 +80,7 @@ def test_a_damaged_cache_entry_is_a_miss_reported_once(tmp_path, capsys):
 
 
 def test_a_cache_whose_database_is_damaged_is_set_aside_and_started_anew(tmp_path, capsys):
-    from pipeline.work_cache import WorkCache
+    from pipeline.run.work_cache import WorkCache
 
     folder = tmp_path / "cache"
     folder.mkdir()
@@ -96,9 +97,9 @@ def test_a_cache_whose_database_is_damaged_is_set_aside_and_started_anew(tmp_pat
 
 
 def test_a_file_whose_cached_outcome_is_damaged_is_parsed_and_extracted_again(tmp_path, capsys):
-    from pipeline.corpus import CorpusEntry, with_content_hash
-    from pipeline.stages import process_file
-    from pipeline.work_cache import WorkCache
+    from pipeline.run.corpus import CorpusEntry, with_content_hash
+    from pipeline.run.stages import process_file
+    from pipeline.run.work_cache import WorkCache
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -315,8 +316,8 @@ def test_curate_export_writes_the_format_its_suffix_names(tmp_path, stored):
 WRITE_OUTPUTS = """
 import sys
 from pathlib import Path
-from pipeline.atomic import atomic_write_text
-from pipeline.outputs import EvidenceSpool, publish_latest
+from pipeline.outputs.atomic import atomic_write_text
+from pipeline.outputs.writer import EvidenceSpool, publish_latest
 out = Path(sys.argv[1])
 run = out / "run-1"
 atomic_write_text(run / "cases.csv", "case_id\\n")
@@ -339,7 +340,7 @@ def test_output_files_follow_the_umask(tmp_path, umask, file_mode, folder_mode):
 
 # -- item 16: small consistency faults ----------------------------------------------------------------------------
 def test_the_outcomes_legend_has_one_colour_per_outcome(monkeypatch):
-    from pipeline.summary import summarize
+    from pipeline.report.summary import summarize
 
     rows = [{"case_id": "p1", "doc_id": "doi:10.5555/x.1", "crs_grade": "4", "outcome": "alive", "crs_resolved": "yes",
              "crs_onset_day": "1", "pe_start_day": "3"}]
@@ -347,7 +348,7 @@ def test_the_outcomes_legend_has_one_colour_per_outcome(monkeypatch):
         warnings.simplefilter("ignore", DeprecationWarning)
         from matplotlib.colors import to_hex
 
-        import pipeline.figures as figures
+        import pipeline.report.figures as figures
 
         monkeypatch.setattr(figures, "_data_uri", lambda figure: figure)
         figure = figures.figure_outcomes(summarize(rows))
@@ -359,8 +360,8 @@ def test_the_outcomes_legend_has_one_colour_per_outcome(monkeypatch):
 
 
 def test_report_md_shows_the_scores_as_scores_json_holds_them():
-    from pipeline.report import render_report
-    from pipeline.scoring import ScoreReport
+    from pipeline.report.markdown import render_report
+    from pipeline.scoring.scoring import ScoreReport
 
     report = ScoreReport()
     report.fields["sex"].tp, report.fields["sex"].fp = 60, 7  # precision 0.89552...
@@ -373,7 +374,7 @@ def test_report_md_shows_the_scores_as_scores_json_holds_them():
 
 
 def test_scores_keep_a_file_doc_id_as_written():
-    from pipeline.scoring import score_rows
+    from pipeline.scoring.scoring import score_rows
     from pipeline.schema import COLUMNS
 
     def row(doc_id: str, grade: str) -> dict:

@@ -15,9 +15,9 @@ import pytest
 from lxml import etree
 
 from eutils_server import EutilsServer, FakeNcbi, Faults, Record, real_records
-from pipeline.eutils import EutilsClient, EutilsConfig, EutilsError
-from pipeline.fetch import NOT_OPEN_ACCESS_RUNS, fetch_new
-from pipeline.ncbi_cache import NcbiCache
+from pipeline.fetch.eutils import EutilsClient, EutilsConfig, EutilsError
+from pipeline.fetch.updates import NOT_OPEN_ACCESS_RUNS, fetch_new
+from pipeline.fetch.ncbi_cache import NcbiCache
 from pipeline.parsing import parse_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,8 +193,8 @@ def test_a_killed_fetch_leaves_whole_files_and_resumes(tmp_path):
     with EutilsServer(fake) as url:
         script = (
             "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
-            "from pipeline.eutils import EutilsClient, EutilsConfig\n"
-            "from pipeline.fetch import fetch_new\n"
+            "from pipeline.fetch.eutils import EutilsClient, EutilsConfig\n"
+            "from pipeline.fetch.updates import fetch_new\n"
             f"fetch_new(sys.argv[3], EutilsClient(EutilsConfig(base_url={url!r}, email={EMAIL!r})), 'q')\n")
         process = subprocess.Popen([sys.executable, "-c", script, str(ROOT), str(ROOT / "tests"), str(tmp_path)])
         pubmed = NcbiCache(tmp_path).pubmed_dir
@@ -290,7 +290,7 @@ def test_pecrs_fetch_command(tmp_path):
 def test_a_run_can_start_with_a_fetch(tmp_path, monkeypatch):
     import csv
 
-    from pipeline.flows import pecrs_run
+    from pipeline.run.flows import pecrs_run
 
     fake = FakeNcbi.generated(12)
     with EutilsServer(fake) as url:
@@ -408,7 +408,7 @@ def test_eutils_settings_that_are_not_numbers_are_one_line_errors(tmp_path, name
     ("PECRS_EUTILS_BACKOFF", "nan"), ("PECRS_EUTILS_ATTEMPTS", "0"), ("PECRS_EUTILS_MAX_BYTES", "200MB"),
     ("PECRS_EUTILS_MAX_IDS", "many")])
 def test_eutils_settings_out_of_range_name_the_setting(monkeypatch, name, value):
-    from pipeline.config import ConfigError
+    from pipeline.settings import ConfigError
 
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as error:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import stages
-from pipeline.config import settings
-from pipeline.corpus import corpus_entries, with_content_hash
+from pipeline.run import stages
+from pipeline.settings import settings
+from pipeline.run.corpus import corpus_entries, with_content_hash
 from pipeline.parsing import ParseError, parse_file
-from pipeline.work_cache import WorkCache
+from pipeline.run.work_cache import WorkCache
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "TOP SECRET: the launch codes are 0000"

@@ -87,7 +87,7 @@ def test_bad_pdfs_give_a_clear_error(shared, name, reason):
 
 
 def test_files_over_the_size_limit_are_refused_unread(tmp_path, monkeypatch):
-    from pipeline.config import settings
+    from pipeline.settings import settings
 
     big = tmp_path / "big.xml"
     big.write_bytes(b"<article>" + b" " * 2048 + b"</article>")
@@ -176,8 +176,8 @@ def test_text_that_starts_with_its_case_has_no_title():
 
 @pytest.mark.shared
 def test_the_pdf_page_limit_is_the_configured_one_and_part_of_the_parse_cache_key(shared, monkeypatch):
-    from pipeline.config import settings
-    from pipeline.work_cache import parser_fingerprint
+    from pipeline.settings import settings
+    from pipeline.run.work_cache import parser_fingerprint
 
     pdf = shared / "data/pdf/federal-register-2020-17221.pdf"  # 15 pages
     whole, default_key = parse_file(pdf)[0].text, parser_fingerprint()

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.scoring import score_files
+from pipeline.scoring.scoring import score_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    from pipeline.flows import pecrs_run
+    from pipeline.run.flows import pecrs_run
 
     out = tmp_path_factory.mktemp("outputs")
     summary = pecrs_run(corpus=ROOT / "corpus", gold=ROOT / "gold/cases.csv", out=out)
@@ -110,8 +110,8 @@ def test_documents_csv_reports_every_input(run_dir):
 def test_a_curator_correction_survives_a_re_run_of_the_pipeline(run_dir, tmp_path):
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
-    from pipeline.flows import pecrs_run
+    from pipeline.cli.app import app
+    from pipeline.run.flows import pecrs_run
     from pipeline.store import open_store
 
     runner = CliRunner()
@@ -143,8 +143,8 @@ def test_a_correction_made_on_the_page_survives_a_re_run_of_the_pipeline(run_dir
     from browser import CHROMIUM, CHROMIUM_ARGS, require_browser, serving
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
-    from pipeline.flows import pecrs_run
+    from pipeline.cli.app import app
+    from pipeline.run.flows import pecrs_run
     from pipeline.store import open_store
     from pipeline.web import create_app
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import stages
-from pipeline.collect import duplicate_winners
-from pipeline.corpus import corpus_entries
-from pipeline.stages import DocumentResult
+from pipeline.run import stages
+from pipeline.run.collect import duplicate_winners
+from pipeline.run.corpus import corpus_entries
+from pipeline.run.stages import DocumentResult
 from pipeline.store import Store
-from pipeline.work_cache import WorkCache
+from pipeline.run.work_cache import WorkCache
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "corpus/docs"
@@ -48,7 +48,7 @@ def store_url(tmp_path, monkeypatch) -> str:
 
 
 def run(corpus: Path, out: Path, **options):
-    from pipeline.flows import pecrs_run
+    from pipeline.run.flows import pecrs_run
 
     return pecrs_run(corpus=corpus, gold=None, out=out, **options)
 
@@ -159,7 +159,7 @@ def test_a_run_over_another_corpus_keeps_the_first_corpus_cases(tmp_path, store_
 def test_runs_lists_each_runs_corpus_and_outputs(tmp_path, store_url):
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
+    from pipeline.cli.app import app
     from datetime import datetime, timezone
 
     with Store(store_url) as store:
@@ -209,8 +209,8 @@ class Killed(BaseException):
 
 
 def run_killed_at(step: str, corpus: Path, out: Path, monkeypatch) -> None:
-    """A run that dies as ``step`` (a task of pipeline.flows) starts."""
-    import pipeline.flows as flows
+    """A run that dies as ``step`` (a task of pipeline.run.flows) starts."""
+    import pipeline.run.flows as flows
 
     def die(*args, **kwargs):
         raise Killed()
@@ -223,7 +223,7 @@ def run_killed_at(step: str, corpus: Path, out: Path, monkeypatch) -> None:
 
 @pytest.mark.slow
 def test_a_run_killed_after_the_store_is_finished_and_published_by_the_next_start(tmp_path, store_url, monkeypatch):
-    from pipeline.run_folder import recover
+    from pipeline.run.run_folder import recover
 
     corpus = make_corpus(tmp_path / "corpus", "pereira2021.xml")
     out = tmp_path / "out"
@@ -244,7 +244,7 @@ def test_a_run_killed_after_the_store_is_finished_and_published_by_the_next_star
 
 @pytest.mark.slow
 def test_a_run_killed_before_the_store_leaves_nothing_after_the_next_start(tmp_path, store_url, monkeypatch):
-    from pipeline.run_folder import recover
+    from pipeline.run.run_folder import recover
 
     corpus = make_corpus(tmp_path / "corpus", "pereira2021.xml")
     out = tmp_path / "out"
@@ -288,7 +288,7 @@ def test_a_manifest_saved_by_a_spreadsheet_and_a_row_without_a_file_are_read(tmp
 
 
 def test_a_second_run_into_the_same_outputs_folder_is_refused_while_one_writes(tmp_path, store_url):
-    from pipeline.run_folder import OutputsBusy, outputs_lock
+    from pipeline.run.run_folder import OutputsBusy, outputs_lock
 
     corpus = make_corpus(tmp_path / "corpus", "pereira2021.xml")
     with outputs_lock(tmp_path / "out"):  # a run writing there

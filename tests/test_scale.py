@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import stages
-from pipeline.corpus import corpus_entries
-from pipeline.run_folder import recover
+from pipeline.run import stages
+from pipeline.run.corpus import corpus_entries
+from pipeline.run.run_folder import recover
 from pipeline.store import Store
-from pipeline.work_cache import WorkCache
+from pipeline.run.work_cache import WorkCache
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["adeyemi2024_labs.jats.xml", "pereira2021.xml", "authorea2023.txt", "bauer2021_noPE.txt", "xiao2019.jats.xml"]
@@ -54,7 +54,7 @@ def test_an_unchanged_corpus_is_reused_and_a_changed_document_redone(small_corpu
 def test_a_new_extractor_configuration_redoes_extraction_but_not_parsing(small_corpus, tmp_path, monkeypatch):
     cache = WorkCache(tmp_path / "cache")
     outcomes(small_corpus, cache)
-    import pipeline.work_cache as work_cache
+    import pipeline.run.work_cache as work_cache
 
     monkeypatch.setattr(work_cache, "extractor_fingerprint", lambda: "edited-lexicon")
     parsed = []
@@ -68,7 +68,7 @@ def test_a_new_extractor_configuration_redoes_extraction_but_not_parsing(small_c
 
 
 def test_a_file_edited_after_the_listing_is_not_cached_under_its_old_content(small_corpus, tmp_path):
-    from pipeline.corpus import with_content_hash
+    from pipeline.run.corpus import with_content_hash
 
     cache = WorkCache(tmp_path / "cache")
     listed = [with_content_hash(entry) for entry in corpus_entries(small_corpus)]  # as the flow lists them

@@ -1,7 +1,7 @@
 import pytest
 
 from pipeline.schema import COLUMNS, InvalidValue, normalize_cell
-from pipeline.scoring import align, label_key, score_rows
+from pipeline.scoring.scoring import align, label_key, score_rows
 
 
 def row(case_id, doc="doi:10.5555/x", **values):

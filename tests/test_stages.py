@@ -4,8 +4,8 @@ import re
 import shutil
 from pathlib import Path
 
-from pipeline import stages
-from pipeline.corpus import corpus_entries
+from pipeline.run import stages
+from pipeline.run.corpus import corpus_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +48,7 @@ def test_all_patients_writes_every_patient_with_zero_sessions_where_no_exchange(
 
 
 def test_case_ids_stay_unique_across_articles_of_one_author_and_year():
-    from pipeline.stages import CaseIdRegistry, FileOutcome, evidence_jsonl
+    from pipeline.run.stages import CaseIdRegistry, FileOutcome, evidence_jsonl
 
     def outcome(doc_id: str, *case_ids: str) -> FileOutcome:
         return FileOutcome([], [{"case_id": c, "doc_id": doc_id} for c in case_ids],
@@ -65,7 +65,7 @@ def test_case_ids_stay_unique_across_articles_of_one_author_and_year():
 
 
 def test_renaming_a_case_rewrites_its_evidence_lines_and_only_theirs():
-    from pipeline.stages import CaseIdRegistry, FileOutcome, evidence_jsonl
+    from pipeline.run.stages import CaseIdRegistry, FileOutcome, evidence_jsonl
 
     lines = [{"case_id": "li2020-1", "field": "sex", "quote": "a \u2028 separator, kept"},
              {"case_id": "li2020-10", "field": "age"},
@@ -79,7 +79,7 @@ def test_renaming_a_case_rewrites_its_evidence_lines_and_only_theirs():
 
 
 def test_case_id_suffixes_stay_letters_past_z():
-    from pipeline.stages import CaseIdRegistry, FileOutcome
+    from pipeline.run.stages import CaseIdRegistry, FileOutcome
 
     registry = CaseIdRegistry()
     ids = [registry.unique(FileOutcome([], [{"case_id": "zhang2021-1", "doc_id": f"doi:{n}"}], "")).rows[0]["case_id"]

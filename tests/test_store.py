@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.gold_import import GoldImportError, import_table
-from pipeline.outputs import csv_text
+from pipeline.cli.app import app
+from pipeline.scoring.gold_import import GoldImportError, import_table
+from pipeline.outputs.writer import csv_text
 from pipeline.schema import COLUMNS
-from pipeline.scoring import score_files
+from pipeline.scoring.scoring import score_files
 from pipeline.store import CurationError, Store
 
 ROOT = Path(__file__).resolve().parent.parent

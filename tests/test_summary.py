@@ -9,8 +9,8 @@ import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from scipy.stats import wilcoxon
 
-from pipeline.report_html import anchor, render_report_html, write_summary
-from pipeline.summary import (
+from pipeline.report.html import anchor, render_report_html, write_summary
+from pipeline.report.summary import (
     delay_bin,
     paired_values,
     percent_change,

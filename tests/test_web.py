@@ -321,7 +321,7 @@ def test_browser_enter_in_a_changed_value_does_not_accept_it(store):
 
 
 def test_the_latest_report_is_served_with_its_own_policy(client, store, tmp_path, monkeypatch):
-    from pipeline.config import settings
+    from pipeline.settings import settings
 
     monkeypatch.setenv("PECRS_OUTPUTS", str(tmp_path / "outputs"))
     settings.cache_clear()

@@ -9,25 +9,25 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.work_cache as work_cache
-from pipeline.work_cache import EXTRACTOR_SOURCES, PARSER_SOURCES, REPORT_SOURCES
+import pipeline.run.work_cache as work_cache
+from pipeline.run.work_cache import EXTRACTOR_SOURCES, PARSER_SOURCES, REPORT_SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
 # loaded along the way but shaping no cached result: files and folders, the cache itself, the corpus listing
-NOT_SHAPING = {"pipeline/__init__.py", "pipeline/atomic.py", "pipeline/outputs.py", "pipeline/work_cache.py",
-               "pipeline/corpus.py", "pipeline/ncbi_cache.py"}
+NOT_SHAPING = {"pipeline/__init__.py", "pipeline/outputs/__init__.py", "pipeline/outputs/atomic.py",
+               "pipeline/outputs/writer.py", "pipeline/fetch/__init__.py", "pipeline/fetch/ncbi_cache.py"}
 
 PARSE_AND_EXTRACT = """
 from pathlib import Path
-from pipeline import stages
-from pipeline.corpus import corpus_entries
+from pipeline.run import stages
+from pipeline.run.corpus import corpus_entries
 stages.process_batch(corpus_entries(Path("corpus")), Path("corpus"))
 """
 DRAW_PAGES = """
-from pipeline.report_html import render_summary
+from pipeline.report.html import render_summary
 from pipeline.store import open_store
-import pipeline.figures
-import pipeline.final_table  # the evidence the pages quote
+import pipeline.report.figures
+import pipeline.outputs.final_table  # the evidence the pages quote
 """
 
 
@@ -70,7 +70,7 @@ def test_editing_a_module_that_draws_the_pages_changes_their_cache_key(tmp_path,
 
     before = key()
     assert key() == before
-    figures = tmp_path / "pipeline/figures.py"
+    figures = tmp_path / "pipeline/report/figures.py"
     figures.write_text(figures.read_text(encoding="utf-8") + "\n# a figure redrawn\n", encoding="utf-8")
     assert key() != before
     work_cache.report_fingerprint.cache_clear()  # the real fingerprint again for the tests that follow

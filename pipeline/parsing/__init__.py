@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.config import settings
-from pipeline.model import Document
+from pipeline.settings import settings
+from pipeline.document.model import Document
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.files import NotARegularFile, open_regular
 from pipeline.parsing.jats import parse_jats

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.builder import DocumentBuilder, clean_inline
-from pipeline.ids import make_doc_id
-from pipeline.model import Document
+from pipeline.document.builder import DocumentBuilder, clean_inline
+from pipeline.document.ids import make_doc_id
+from pipeline.document.model import Document
 from pipeline.parsing.safexml import local_name
 from pipeline.parsing.tables import table_rows
 from pipeline.parsing.xmltext import inline_text

@@ -20,8 +20,8 @@ from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
-from pipeline.config import settings
-from pipeline.model import Document
+from pipeline.settings import settings
+from pipeline.document.model import Document
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.plaintext import blocks_to_document
 

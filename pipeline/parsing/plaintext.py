@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from pipeline.builder import DocumentBuilder, clean_inline
-from pipeline.ids import DOI_PATTERN, make_doc_id
-from pipeline.model import Document
+from pipeline.document.builder import DocumentBuilder, clean_inline
+from pipeline.document.ids import DOI_PATTERN, make_doc_id
+from pipeline.document.model import Document
 
 _HEADING_WORDS = re.compile(
     r"^(?:\d+(?:\.\d+)*\.?\s+)?(abstract|summary|background|introduction|case (?:presentation|report|description|\d+)|"

@@ -14,7 +14,7 @@ def open_store(url: str | None = None, verify: bool = False) -> Store:
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
-    from pipeline.config import settings
+    from pipeline.settings import settings
 
     url = url or database_url(settings().data_dir)
     try:

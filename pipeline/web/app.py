@@ -18,8 +18,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.templating import Jinja2Templates
 
-from pipeline.config import settings
-from pipeline.evidence_view import evidence_context
+from pipeline.settings import settings
+from pipeline.outputs.evidence_view import evidence_context
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS
 from pipeline.store import CurationError, Store
 

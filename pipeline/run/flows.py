@@ -1,5 +1,5 @@
 """The jobs as Prefect flows: fetch (PubMed and PMC), and the main run (fetch ->) parse -> extract -> score
--> write. Thin: the work is in pipeline.fetch and pipeline.stages."""
+-> write. Thin: the work is in pipeline.fetch.updates and pipeline.run.stages."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.prefect_setup import configure_prefect
+from pipeline.run.prefect_setup import configure_prefect
 
 configure_prefect()
 
@@ -20,18 +20,18 @@ from prefect import flow, task, unmapped  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
-from pipeline import stages  # noqa: E402
-from pipeline.config import settings  # noqa: E402
-from pipeline.corpus import CorpusEntry, corpus_entries, with_content_hash  # noqa: E402
-from pipeline.collect import RunCollector  # noqa: E402
-from pipeline.outputs import EvidenceSpool, read_evidence, run_digest, write_predictions, write_scores  # noqa: E402
-from pipeline.run_folder import (PREDICTED_CASES, PREDICTED_EVIDENCE, RunFolder, acquire, finish,  # noqa: E402
+from pipeline.run import stages  # noqa: E402
+from pipeline.settings import settings  # noqa: E402
+from pipeline.run.corpus import CorpusEntry, corpus_entries, with_content_hash  # noqa: E402
+from pipeline.run.collect import RunCollector  # noqa: E402
+from pipeline.outputs.writer import EvidenceSpool, read_evidence, run_digest, write_predictions, write_scores  # noqa: E402
+from pipeline.run.run_folder import (PREDICTED_CASES, PREDICTED_EVIDENCE, RunFolder, acquire, finish,  # noqa: E402
                                  outputs_lock, recover, write_meta)
 from pipeline.store import open_store  # noqa: E402
-from pipeline.work_cache import WorkCache  # noqa: E402
+from pipeline.run.work_cache import WorkCache  # noqa: E402
 
 if TYPE_CHECKING:  # the fetching code loads only for a run that fetches
-    from pipeline.fetch import FetchSummary
+    from pipeline.fetch.updates import FetchSummary
 
 
 @dataclass
@@ -49,8 +49,8 @@ class RunSummary:
 @task(name="fetch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
 def fetch_task(corpus: Path, query: str, since: date | None = None, full: bool = False, email: str | None = None,
                progress: Any = None) -> FetchSummary:
-    from pipeline.eutils import EutilsClient, EutilsConfig
-    from pipeline.fetch import fetch_new
+    from pipeline.fetch.eutils import EutilsClient, EutilsConfig
+    from pipeline.fetch.updates import fetch_new
 
     with EutilsClient(EutilsConfig.from_env(email=email)) as client:
         return fetch_new(Path(corpus), client, query, since=since, full=full, progress=progress)
@@ -92,7 +92,7 @@ def process_batch_task(entries: list[CorpusEntry], corpus: Path, all_patients: b
 
 @task(name="score", cache_policy=NO_CACHE)
 def score_task(gold: Path, predicted: Path, evidence) -> dict:
-    from pipeline.evaluation import evaluate  # pandas loads only for a scored run
+    from pipeline.scoring.evaluation import evaluate  # pandas loads only for a scored run
 
     return evaluate(gold, predicted, evidence)
 
@@ -141,7 +141,7 @@ def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, say, fe
 
     fetched = None
     if fetch:
-        from pipeline.eutils import EutilsError
+        from pipeline.fetch.eutils import EutilsError
 
         started = time.perf_counter()
         try:

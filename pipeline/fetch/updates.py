@@ -20,8 +20,8 @@ from typing import Iterable
 
 from lxml import etree
 
-from pipeline.eutils import EutilsClient, EutilsError, SearchResult
-from pipeline.ncbi_cache import PMCID, PMID, FetchState, NcbiCache
+from pipeline.fetch.eutils import EutilsClient, EutilsError, SearchResult
+from pipeline.fetch.ncbi_cache import PMCID, PMID, FetchState, NcbiCache
 from pipeline.parsing.safexml import local_name
 
 PUBMED_BATCH = 200

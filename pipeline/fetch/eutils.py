@@ -26,7 +26,7 @@ from lxml import etree
 from pyrate_limiter import Duration, Limiter, Rate
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from pipeline.config import (EUTILS_ATTEMPTS, EUTILS_BACKOFF, EUTILS_DEADLINE, EUTILS_MAX_BYTES, EUTILS_MAX_IDS,
+from pipeline.settings import (EUTILS_ATTEMPTS, EUTILS_BACKOFF, EUTILS_DEADLINE, EUTILS_MAX_BYTES, EUTILS_MAX_IDS,
                              EUTILS_TIMEOUT, eutils_env)
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.safexml import local_name, parse_xml
@@ -67,7 +67,7 @@ class EutilsConfig:
 
     @classmethod
     def from_env(cls, **overrides) -> "EutilsConfig":
-        """The settings of pipeline.config's PECRS_EUTILS_* variables (a bad one raises its ConfigError)."""
+        """The settings of pipeline.settings's PECRS_EUTILS_* variables (a bad one raises its ConfigError)."""
         return cls(**eutils_env() | {k: v for k, v in overrides.items() if v is not None})
 
     @property

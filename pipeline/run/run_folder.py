@@ -24,10 +24,10 @@ from types import SimpleNamespace
 
 from filelock import FileLock, Timeout
 
-from pipeline.atomic import atomic_write_text
-from pipeline.final_table import final_evidence, in_run_order, uncurated
-from pipeline.outputs import EvidenceSpool, csv_text, link_or_copy, publish_latest, read_evidence
-from pipeline.report import render_report
+from pipeline.outputs.atomic import atomic_write_text
+from pipeline.outputs.final_table import final_evidence, in_run_order, uncurated
+from pipeline.outputs.writer import EvidenceSpool, csv_text, link_or_copy, publish_latest, read_evidence
+from pipeline.report.markdown import render_report
 from pipeline.store import export_columns
 
 PREDICTED_CASES = "predicted_cases.csv"
@@ -133,7 +133,7 @@ def _write_summary(run_dir: Path, run_id: str, table: list[dict], scores: dict |
     pages = cache.get(key) if key else None
     reused = pages is not None
     if not reused:
-        from pipeline.report_html import render_summary  # the template engine loads only to render
+        from pipeline.report.html import render_summary  # the template engine loads only to render
 
         pages = render_summary(table, read_evidence(run_dir / "evidence.jsonl"), scores)
         if key:

@@ -11,9 +11,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader
 
 from pipeline.schema import SCORED_FIELDS
-from pipeline.evidence_view import evidence_context
-from pipeline.summary_pages import RUN_ID_SLOT, SummaryPages
-from pipeline.summary import NOT_STATED, cell, summarize
+from pipeline.outputs.evidence_view import evidence_context
+from pipeline.report.summary_pages import RUN_ID_SLOT, SummaryPages
+from pipeline.report.summary import NOT_STATED, cell, summarize
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LABELS = {
@@ -110,7 +110,7 @@ def _environment() -> Environment:
 
 def _render(summary: dict, rows: list[dict], evidence: Iterable[dict], scores: dict | None, run_id: str) -> str:
     case_ids = {cell(r, "case_id") for r in rows}
-    from pipeline.figures import draw_figures  # matplotlib loads only when a page is drawn
+    from pipeline.report.figures import draw_figures  # matplotlib loads only when a page is drawn
 
     figures = draw_figures(summary if rows else None, scores)
     return _environment().get_template("report.html").render(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from pipeline.atomic import atomic_write_bytes, atomic_write_json
+from pipeline.outputs.atomic import atomic_write_bytes, atomic_write_json
 
 CACHE_DIR = Path("cache") / "ncbi"
 STATE_VERSION = 1

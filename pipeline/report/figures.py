@@ -8,7 +8,7 @@ import io
 import warnings
 
 from pipeline.schema import SCORED_FIELDS
-from pipeline.summary import MARKERS
+from pipeline.report.summary import MARKERS
 
 with warnings.catch_warnings():  # matplotlib 3.9 calls pyparsing names that pyparsing 3.3 deprecates: noise
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 
-from pipeline.config import settings
+from pipeline.settings import settings
 
 
 def configure_prefect() -> None:

@@ -1,6 +1,6 @@
 """The pipeline's stages as plain functions: parse, extract, tabulate, score.
 
-The Prefect flow (pipeline.flows) wraps these as tasks; tests call them directly.
+The Prefect flow (pipeline.run.flows) wraps these as tasks; tests call them directly.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline.corpus import CorpusEntry, content_sha256
-from pipeline.model import Document
+from pipeline.run.corpus import CorpusEntry, content_sha256
+from pipeline.document.model import Document
 from pipeline.parsing import ParseError, parse_file
 from pipeline.schema import COLUMNS, SCORED_FIELDS
 

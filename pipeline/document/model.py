@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from pipeline.segment import split_sentences
+from pipeline.document.sentences import split_sentences
 
 SectionKind = Literal[
     "title", "abstract", "introduction", "methods", "case", "results", "discussion",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pipeline.scoring import DECIMALS
+from pipeline.scoring.scoring import DECIMALS
 
 
 def _pct(value: float) -> str:

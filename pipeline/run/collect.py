@@ -16,9 +16,9 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline.ids import normalize_doi
-from pipeline.outputs import EvidenceSpool
-from pipeline.stages import CaseIdRegistry, DocumentResult, FileOutcome, parse_evidence_jsonl, evidence_jsonl
+from pipeline.document.ids import normalize_doi
+from pipeline.outputs.writer import EvidenceSpool
+from pipeline.run.stages import CaseIdRegistry, DocumentResult, FileOutcome, parse_evidence_jsonl, evidence_jsonl
 
 # the document read when an article comes in several formats: structured full text, then a PDF's full text, then
 # plain text (mostly full text pasted from an article), then the PubMed record (title and abstract only)

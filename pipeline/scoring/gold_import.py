@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from pipeline.ids import make_doc_id
+from pipeline.document.ids import make_doc_id
 from pipeline.schema import COLUMNS, FIELD_BY_NAME, IDENTITY_COLUMNS, ROMAN_NUMERALS, InvalidValue, normalize_cell
 
 # the unit each marker is stored in (SCHEMA.md)

@@ -14,7 +14,7 @@ import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline.ncbi_cache import NcbiCache
+from pipeline.fetch.ncbi_cache import NcbiCache
 from pipeline.parsing.files import file_kind, open_regular
 
 MANIFEST = "manifest.csv"

@@ -78,7 +78,7 @@ def settings() -> Settings:
     )
 
 
-# -- NCBI E-utilities: the defaults of pipeline.eutils.EutilsConfig, and their PECRS_EUTILS_* variables ------------
+# -- NCBI E-utilities: the defaults of pipeline.fetch.eutils.EutilsConfig, and their PECRS_EUTILS_* variables ------------
 EUTILS_TIMEOUT = 60.0  # seconds one read of an answer may wait
 EUTILS_DEADLINE = 120.0  # seconds one request may take in all, however its answer trickles in
 EUTILS_ATTEMPTS = 6

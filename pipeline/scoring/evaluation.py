@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from pipeline.schema import FIELD_BY_NAME
-from pipeline.scoring import document_key, normalized_rows, read_case_table, score_rows
+from pipeline.scoring.scoring import document_key, normalized_rows, read_case_table, score_rows
 
 REVIEW_LITERATURE_CASES = 19
 LITERATURE_SOURCE = "review-literature"

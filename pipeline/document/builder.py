@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pipeline.model import Document, Paragraph, Section, Table, TableCell
-from pipeline.sections import classify_section
+from pipeline.document.model import Document, Paragraph, Section, Table, TableCell
+from pipeline.document.sections import classify_section
 
 BLOCK_SEPARATOR = "\n\n"
 CELL_SEPARATOR = " | "

@@ -1,5 +1,5 @@
 """The evidence summary's two pages as rendered, ready to be written into a run's folder. Apart from the
-renderer (pipeline.report_html) so that a run which finds them in the cache loads no template engine."""
+renderer (pipeline.report.html) so that a run which finds them in the cache loads no template engine."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from pipeline.atomic import atomic_write_text
+from pipeline.outputs.atomic import atomic_write_text
 
 # the pages are rendered with this in place of the run id, which is set in when they are written: pages that show
 # the same cases, evidence and scores are the same whichever run wrote them, so they can be rendered once

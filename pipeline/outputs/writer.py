@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from pipeline.atomic import atomic_write_text, file_mode, folder_mode
+from pipeline.outputs.atomic import atomic_write_text, file_mode, folder_mode
 from pipeline.schema import COLUMNS
 
 DOCUMENT_COLUMNS = ["doc_id", "file", "format", "title", "status", "reason", "patients_found", "patients_in_scope",

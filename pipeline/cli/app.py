@@ -10,12 +10,13 @@ from typing import Optional
 
 import typer
 
-from pipeline import __version__, terminal
-from pipeline.config import ConfigError, settings
-from pipeline.long_lived import long_lived_imports
-from pipeline.cli_curate import EXPORT_HELP, curate_app, export_table, gold_app
-from pipeline.progress import FetchProgressBar, say_progress
-from pipeline.terminal import fail, say_error
+from pipeline import __version__
+from pipeline.cli import terminal
+from pipeline.settings import ConfigError, settings
+from pipeline.cli.long_lived import long_lived_imports
+from pipeline.cli.curate import EXPORT_HELP, curate_app, export_table, gold_app
+from pipeline.cli.progress import FetchProgressBar, say_progress
+from pipeline.cli.terminal import fail, say_error
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="pecrs: plasma exchange for CRS after CAR-T, mined from the literature.")
@@ -72,13 +73,13 @@ def run(
     if fetch_first:
         _eutils_config(email)
     _check_inputs(corpus, gold, store=not no_store)
-    from pipeline.corpus import corpus_entries
+    from pipeline.run.corpus import corpus_entries
 
     if not fetch_first and not corpus_entries(corpus):
         fail(f"{corpus}: no documents found in the corpus folder; nothing was run or stored")
     with long_lived_imports():
-        from pipeline.flows import RunRefused, files_to_process, with_workers
-        from pipeline.run_folder import OutputsBusy
+        from pipeline.run.flows import RunRefused, files_to_process, with_workers
+        from pipeline.run.run_folder import OutputsBusy
 
     if workers > 1 and not dask_address and not fetch_first and files_to_process(corpus, all_patients) == 0:
         # a local cluster costs its workers' start (each loads the pipeline), for nothing when all is cached
@@ -104,7 +105,7 @@ def run(
 def _check_inputs(corpus: Path, gold: Path | None, store: bool = True) -> None:
     """What would stop a run half-way, told before parsing starts: a manifest without its columns, a gold table
     that is not a case table, a store that cannot be opened."""
-    from pipeline.corpus import ManifestError, check_manifest
+    from pipeline.run.corpus import ManifestError, check_manifest
     from pipeline.store import open_store
 
     try:
@@ -112,7 +113,7 @@ def _check_inputs(corpus: Path, gold: Path | None, store: bool = True) -> None:
     except ManifestError as exc:
         fail(str(exc))
     if gold is not None:
-        from pipeline.scoring import normalized_rows, read_case_table
+        from pipeline.scoring.scoring import normalized_rows, read_case_table
 
         try:
             normalized_rows(read_case_table(gold), str(gold))
@@ -123,7 +124,7 @@ def _check_inputs(corpus: Path, gold: Path | None, store: bool = True) -> None:
 
 
 def _eutils_config(email: str | None):
-    from pipeline.eutils import EutilsConfig
+    from pipeline.fetch.eutils import EutilsConfig
 
     config = EutilsConfig.from_env(email=email)
     if config.is_ncbi and not config.email:
@@ -148,9 +149,9 @@ def fetch(
     if corpus.exists() and not corpus.is_dir():
         fail(f"{corpus}: corpus folder is not a folder")
     config = _eutils_config(email)
-    from pipeline.eutils import EutilsError
+    from pipeline.fetch.eutils import EutilsError
     with long_lived_imports():
-        from pipeline.flows import pecrs_fetch
+        from pipeline.run.flows import pecrs_fetch
 
     with FetchProgressBar(console) as progress:
         try:
@@ -190,12 +191,12 @@ def serve_schedule(
     if fetch_first:
         _eutils_config(None)
     _check_inputs(corpus, gold if gold.exists() else None)
-    from pipeline.prefect_setup import prefect_server
+    from pipeline.run.prefect_setup import prefect_server
 
     schedule = f"every {interval} s" if interval else f"cron {cron!r}"
     with prefect_server() as api:
         with long_lived_imports():
-            from pipeline.flows import pecrs_run
+            from pipeline.run.flows import pecrs_run
 
         console.print(f"serving pecrs-run/{name} ({schedule}) on the Prefect server at {api}; Ctrl+C stops", highlight=False)
         try:
@@ -288,7 +289,7 @@ def score(gold: Path = typer.Argument(..., help="Gold case table (CSV)."),
           predicted: Path = typer.Argument(..., help="Predicted case table (CSV)."),
           as_json: bool = typer.Option(False, "--json", help="Print the full score report as JSON.")) -> None:
     """Score a predicted case table against a gold one (SCHEMA.md's matching rules)."""
-    from pipeline.scoring import score_files
+    from pipeline.scoring.scoring import score_files
 
     _readable_file(gold, "gold table")
     _readable_file(predicted, "predicted table")
@@ -349,7 +350,7 @@ def doctor() -> None:
     except Exception as exc:  # a diagnosis reports, it does not crash
         console.print(f"store: [red]cannot open[/red] ({type(exc).__name__}: {exc})")
     try:
-        from pipeline.prefect_setup import configure_prefect
+        from pipeline.run.prefect_setup import configure_prefect
 
         configure_prefect()
         from prefect import flow

@@ -10,10 +10,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from pipeline import terminal
+from pipeline.cli import terminal
 from pipeline.schema import SCORED_FIELDS
 from pipeline.store import CurationError, export_columns, open_store
-from pipeline.terminal import errors, fail, say, say_error, text
+from pipeline.cli.terminal import errors, fail, say, say_error, text
 
 curate_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Correct, accept or reject extracted values.")
 gold_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The gold case table.")
@@ -136,7 +136,7 @@ EXPORT_HELP = "The format its suffix names: .csv, .json, .parquet or .xlsx."
 @curate_app.command("export")
 def export_curations(file: Path = typer.Argument(..., help=EXPORT_HELP)) -> None:
     """The curations, one row per curated cell."""
-    from pipeline.exports import write_table
+    from pipeline.outputs.exports import write_table
 
     _check_folder(file)
     _export_format(file)
@@ -148,7 +148,7 @@ def export_curations(file: Path = typer.Argument(..., help=EXPORT_HELP)) -> None
 
 def export_table(file: Path) -> None:
     """`pecrs export FILE`: the final case table, predictions overlaid with curations."""
-    from pipeline.exports import write_table
+    from pipeline.outputs.exports import write_table
     from pipeline.schema import COLUMNS
 
     _check_folder(file)
@@ -170,7 +170,7 @@ def _check_folder(file: Path) -> None:
 
 
 def _export_format(file: Path) -> None:
-    from pipeline.exports import ExportFormatError, export_format
+    from pipeline.outputs.exports import ExportFormatError, export_format
 
     try:
         export_format(file)
@@ -183,8 +183,8 @@ def gold_import(file: Path = typer.Argument(..., help="A table typed from a revi
                 mapping: Path = typer.Option(..., "--mapping", help="The mapping file (YAML or JSON)."),
                 out: Optional[Path] = typer.Option(None, "--out", help="Gold table to write (default: print to stdout).")) -> None:
     """Turn a review's table into gold rows in SCHEMA.md's columns, every value validated."""
-    from pipeline.gold_import import GoldImportError, import_table
-    from pipeline.outputs import csv_text
+    from pipeline.scoring.gold_import import GoldImportError, import_table
+    from pipeline.outputs.writer import csv_text
     from pipeline.schema import COLUMNS
 
     for path, what in ((file, "review table"), (mapping, "mapping file")):
@@ -202,7 +202,7 @@ def gold_import(file: Path = typer.Argument(..., help="A table typed from a revi
     if out is None:
         sys.stdout.write(text)
     else:
-        from pipeline.atomic import atomic_write_text
+        from pipeline.outputs.atomic import atomic_write_text
 
         atomic_write_text(out, text)
         say(errors, f"{len(rows)} gold rows written to {out}")

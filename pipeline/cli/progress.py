@@ -5,11 +5,11 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipeline import terminal
+from pipeline.cli import terminal
 
 
 class FetchProgressBar:
-    """pipeline.fetch.Progress drawn as rich bars (the protocol is duck-typed, so a run that does not fetch never
+    """pipeline.fetch.updates.Progress drawn as rich bars (the protocol is duck-typed, so a run that does not fetch never
     loads the fetching code)."""
 
     def __init__(self, console: Console):

@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from pipeline.atomic import atomic_write_bytes
+from pipeline.outputs.atomic import atomic_write_bytes
 from pipeline.schema import FIELD_BY_NAME, list_items
 
 FORMATS = {".csv": "CSV", ".json": "JSON", ".parquet": "Parquet", ".xlsx": "Excel"}
@@ -54,7 +54,7 @@ def write_table(path: Path, rows: list[dict], columns: list[str], lists: tuple[s
     fields that hold ';'-separated lists."""
     suffix = export_format(path)
     if suffix == ".csv":
-        from pipeline.outputs import csv_text
+        from pipeline.outputs.writer import csv_text
 
         atomic_write_bytes(path, csv_text(rows, columns).encode("utf-8"))
         return
