@@ -17,9 +17,11 @@ from extractors.tables import TablePatient, lab_course
 from extractors.values import INFUSION_DATE, find_dates
 from pipeline.document.ids import make_case_id
 from pipeline.document.model import Document
-from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS, InvalidValue, normalize_cell
+from pipeline.schema import FIELD_BY_NAME, GROUP_STATEMENT_FIELDS, SCORED_FIELDS, InvalidValue, normalize_cell
 
 LIST_FIELDS = {name for name in SCORED_FIELDS if FIELD_BY_NAME[name].kind == "list"}
+# What a statement about the whole group ("both patients", "all six") may fill in for each patient.
+GROUP_FIELDS = GROUP_STATEMENT_FIELDS
 
 
 @dataclass
@@ -34,12 +36,25 @@ class Case:
     scope_reason: str = ""
 
 
+@dataclass(frozen=True)
+class RefusedValue:
+    """A value read from the document that the registry refused: kept out of the case, and reported."""
+    patient: int  # the case's number in the article
+    field: str
+    value: str
+    reason: str
+    start: int  # the evidence's span in the document's text
+    end: int
+    extractor: str
+
+
 @dataclass
 class DocumentExtraction:
     document: Document
     cases: list[Case]
     status: str  # relevant | related-no-pe | irrelevant
     reason: str
+    refused: list[RefusedValue] = field(default_factory=list)
 
 
 def _is_review(document: Document) -> bool:
@@ -89,11 +104,6 @@ def _merge(primary: dict[str, list[Finding]], fallback: dict[str, list[Finding]]
             continue
         merged[name] = found
     return merged
-
-
-# What a statement about the whole group ("both patients", "all six") may fill in for each patient.
-GROUP_FIELDS = {"diagnosis", "car_t_target", "car_t_product", "hlh", "icans_grade", "crs_resolved", "pe_replacement",
-                "corticosteroids", "other_drugs"}
 
 
 def _patient_findings(document: Document, segment: PatientSegment) -> dict[str, list[Finding]]:
@@ -159,7 +169,16 @@ def _case_stem(document: Document) -> str:
     return re.sub(r"\d.*$", "", Path(document.source_file).stem) or Path(document.source_file).stem
 
 
-def _finalise(case: Case, findings: dict[str, list[Finding]]) -> None:
+def _refusal(case: Case, finding: Finding, reason: str) -> RefusedValue:
+    return RefusedValue(case.number, finding.field, finding.value, reason, finding.start, finding.end, finding.extractor)
+
+
+def _finalise(case: Case, findings: dict[str, list[Finding]]) -> list[RefusedValue]:
+    """The case's values and evidence from its findings, each value checked by the registry. What it refuses
+    (a value out of bounds or vocabulary, a field it does not know) is returned, not kept; in a list only the
+    refused item is left out."""
+    refused = [_refusal(case, item, f"{name!r} is no field of the case table")
+               for name, items in findings.items() if name not in FIELD_BY_NAME for item in items]
     for name in SCORED_FIELDS:
         items = findings.get(name, [])
         if not items:
@@ -167,18 +186,28 @@ def _finalise(case: Case, findings: dict[str, list[Finding]]) -> None:
         if name in LIST_FIELDS:
             kept, seen = [], set()
             for item in items:
-                if item.value not in seen:
-                    seen.add(item.value)
-                    kept.append(item)
+                if item.value in seen:
+                    continue
+                seen.add(item.value)
+                try:
+                    normalize_cell(name, item.value)
+                except InvalidValue as exc:
+                    refused.append(_refusal(case, item, str(exc)))
+                    continue
+                kept.append(item)
+            if not kept:
+                continue
             raw = ";".join(i.value for i in kept)
         else:
             kept = items[:1]
             raw = kept[0].value
         try:
             case.values[name] = normalize_cell(name, raw)
-        except InvalidValue:
+        except InvalidValue as exc:
+            refused.append(_refusal(case, kept[0], str(exc)))
             continue
         case.evidence[name] = kept
+    return refused
 
 
 def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row: TablePatient | None,
@@ -236,6 +265,7 @@ def extract_document(document: Document) -> DocumentExtraction:
     context = [s for s in sentences(doc) if section_kind(document, s.start_char) in PATIENT_ZONES and not about_other_patients(s)]
     stem = _case_stem(document)
     cases: list[Case] = []
+    refused: list[RefusedValue] = []
     for number in numbers:
         segment, row = segments.get(number), rows.get(number)
         doc.user_data[INFUSION_DATE] = _infusion_date(segment.sentences, document) if segment else None
@@ -245,8 +275,8 @@ def extract_document(document: Document) -> DocumentExtraction:
         label = (row.label if row else "") or (segment.label if segment else "")
         case = Case(make_case_id(stem, document.year, number), number, label if len(numbers) > 1 else "")
         _resolve_same_as_previous(findings, cases)
-        _finalise(case, findings)
+        refused += _finalise(case, findings)
         _decide_scope(case, segment, row, context if len(segments) > 1 else [])
         cases.append(case)
     status, reason = _document_status(cases, context)
-    return DocumentExtraction(document, cases, status, reason)
+    return DocumentExtraction(document, cases, status, reason, refused)

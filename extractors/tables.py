@@ -9,10 +9,10 @@ from spacy.tokens import Doc
 
 from extractors.evidence import Finding
 from extractors.fields.disease import PRODUCT_TARGET
-from extractors.fields.labs import TARGET_UNITS
 from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number
 from extractors.values import grade_value
 from pipeline.document.model import Document, Table, TableCell
+from pipeline.schema import FIELD_BY_NAME, MARKER_UNITS as TARGET_UNITS
 
 # Header patterns (lower case) to the field they hold; the first match wins. Rules as data.
 HEADER_RULES: list[tuple[str, str]] = [
@@ -164,10 +164,10 @@ def _read_cell(doc: Doc, key: str, header: str, cell: TableCell) -> list[Finding
             return []
         unit = "L" if re.search(r"\(\s*l\s*\)|\bliters?\b|\blitres?\b", header, re.IGNORECASE) else "mL"
         ml = value * 1000 if unit == "L" else value
-        return [_finding(key, f"{ml:g}", cell, "volume")] if 300 <= ml <= 15000 else []
+        return [_finding(key, f"{ml:g}", cell, "volume")] if FIELD_BY_NAME[key].admits(ml) else []
     if key == "pe_plasma_volumes":
         value = _number(text)
-        return [_finding(key, f"{value:g}", cell, "plasma_volumes")] if value and value <= 3 else []
+        return [_finding(key, f"{value:g}", cell, "plasma_volumes")] if value and FIELD_BY_NAME[key].admits(value) else []
     if key == "pe_replacement":
         fluids = {s.id_ for s in _concepts(doc, cell, ("FLUID",))}
         fluids |= {"albumin"} if re.search(r"albumin", text, re.IGNORECASE) else set()

@@ -7,6 +7,9 @@ import re
 from spacy.tokens import Span
 
 from extractors.evidence import Finding
+from pipeline.schema import FIELD_BY_NAME
+
+AGE_YEARS = FIELD_BY_NAME["age_years"]
 
 AGE = re.compile(
     r"\b(?P<n>\d{1,3}(?:\.\d)?)[\s\-‐‑–—]*(?P<unit>years?|yrs?|y|months?|mo|weeks?|wk)s?[\s\-‐‑–—]*old\b"
@@ -38,7 +41,7 @@ def age(sentences: list[Span]) -> list[Finding]:
             number = next(match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8") if match.group(g))
             unit = match.group("unit") or match.group("unit2") or match.group("unit6") or match.group("unit7")
             years = _age_years(number, unit)
-            if 0 < years <= 110:
+            if AGE_YEARS.admits(years):
                 start = sentence.start_char + match.start()
                 return [Finding("age_years", f"{years:g}", start, sentence.start_char + match.end(), "demographics.age")]
     return []

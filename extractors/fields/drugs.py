@@ -8,6 +8,9 @@ from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in, is_affirmed, negated
 from extractors.values import COUNT, ORDINALS, count_value, find_days
+from pipeline.schema import FIELD_BY_NAME
+
+TOCILIZUMAB_DOSES = FIELD_BY_NAME["tocilizumab_doses"]  # its bounds tell a count of doses from other numbers
 
 # "two doses of", "3 further doses of"; not the day in "on day +4 despite two doses of"
 DOSES_BEFORE = re.compile(rf"(?<![+\-−])\b(?<!day )(?P<n>{COUNT})\s+(?:(?!{COUNT}\b)[a-z]+\s+){{0,2}}"
@@ -51,7 +54,7 @@ def tocilizumab(sentences: list[Span]) -> list[Finding]:
             clause = re.split(r"[;]|\.\s", after)[0]
             if REPEATED.search(clause):
                 candidates.append(max(2, len(find_days(clause))))
-            candidates = [c for c in candidates if c and 0 < c <= 20]
+            candidates = [c for c in candidates if c and TOCILIZUMAB_DOSES.admits(c)]
             if candidates and (best is None or max(candidates) > int(best.value)):
                 best = Finding("tocilizumab_doses", str(max(candidates)), span.start_char, span.end_char, "drugs.tocilizumab")
     # "the third dose was withheld" says nothing of the doses given: 0 only when no dose is told of

@@ -1,4 +1,4 @@
-"""Cytokines and markers before and after plasma exchange, in the schema's units.
+"""Cytokines and markers before and after plasma exchange, in the registry's units.
 
 pre = the last value before the first exchange (the peak when only a peak is given);
 post = the value nearest after the last exchange.
@@ -14,8 +14,9 @@ from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.values import days_in
 from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number
+from pipeline.schema import MARKER_BY_ID, MARKER_UNITS
 
-TARGET_UNITS = {"il6": "pg/mL", "ifng": "pg/mL", "il10": "pg/mL", "ferritin": "ng/mL", "crp": "mg/L"}
+TARGET_UNITS = MARKER_UNITS  # a marker's values are converted to the unit the registry stores it in
 # between the two values of "from X to Y": "on day +2", "on admission", "(peak)", "immediately before the first exchange"
 _WHEN = r"(?:\s*(?:on|at|by)\s+(?:day|d)\s*[+\-−]?\d{1,3}|\s*(?:on|at)\s+admission|\s*\([^)]{0,30}\)|(?:\s+[a-z]+){1,7}?)?"
 _SECOND = rf"(?:(?:>|≥|above|over)\s*)?(?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)"
@@ -118,8 +119,8 @@ class _Timeline:
             table[marker] = (rank, finding)
 
     def place(self, marker: str, value: float, sentence: Span, start: int, end: int, extractor: str) -> None:
-        pre = Finding(f"{marker}_pre", f"{value:g}", start, end, extractor)
-        post = Finding(f"{marker}_post", f"{value:g}", start, end, extractor)
+        pre = Finding(MARKER_BY_ID[marker].pre, f"{value:g}", start, end, extractor)
+        post = Finding(MARKER_BY_ID[marker].post, f"{value:g}", start, end, extractor)
         text = sentence.text
         local = text[max(0, end - sentence.start_char - 90): end - sentence.start_char + 30]
         day = _day_of(sentence, end)
@@ -159,8 +160,9 @@ def markers(sentences: list[Span]) -> list[Finding]:
                 # "rose from 2,850 to 18,600": the later value is the later measurement, before or after
                 timeline.place(marker, second, sentence, start, end, "labs.rise")
                 continue
-            timeline.offer(marker, "pre", (2, 0, start), Finding(f"{marker}_pre", f"{first:g}", start, end, "labs.from_to"))
-            timeline.offer(marker, "post", (-2, 0, start), Finding(f"{marker}_post", f"{second:g}", start, end, "labs.from_to"))
+            fields = MARKER_BY_ID[marker]
+            timeline.offer(marker, "pre", (2, 0, start), Finding(fields.pre, f"{first:g}", start, end, "labs.from_to"))
+            timeline.offer(marker, "post", (-2, 0, start), Finding(fields.post, f"{second:g}", start, end, "labs.from_to"))
         for marker, quantity, span in _marker_quantities(sentence):
             if any(a <= quantity.start < b for a, b in covered):
                 continue

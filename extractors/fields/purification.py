@@ -8,6 +8,11 @@ from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in, is_affirmed, quantities_in, sentence_of
 from extractors.values import COUNT, ORDINALS, count_value, days_in, find_days
+from pipeline.schema import FIELD_BY_NAME
+
+# the registry's plausibility bounds decide which numbers can be these fields' values
+PE_SESSIONS, PE_VOLUME, PLASMA_VOLUMES_FIELD = (FIELD_BY_NAME[name] for name in
+                                                ("pe_sessions", "pe_volume_ml", "pe_plasma_volumes"))
 
 SESSION_NOUN = (r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|exchanges?|times|"
                 r"(?:therapeutic\s+)?plasma[- ]exchanges?(?!\s+(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?))|"
@@ -124,7 +129,7 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
             raw = next(match.group(g) for g in ("n", "x", "days", "daily") if match.group(g))
             value = count_value(raw)
             # a count negated in its own clause ("a third session was cancelled") does not count
-            if value and 0 < value <= 30 and not _negated_clause(text, match.end()):
+            if value and PE_SESSIONS.admits(value) and not _negated_clause(text, match.end()):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
                 if best is None or candidate[0] > best[0]:
                     best = candidate
@@ -194,8 +199,8 @@ def _volumes(pe_sentences: list[Span]) -> list[Finding]:
         if not any(f.field == "pe_volume_ml" for f in findings):
             for quantity in quantities_in(sentence):
                 if quantity.unit in ("mL", "L"):
-                    ml = quantity.to("mL")
-                    if 300 <= ml <= 15000:
+                    ml = quantity.to(PE_VOLUME.unit)
+                    if PE_VOLUME.admits(ml):
                         findings.append(Finding("pe_volume_ml", f"{ml:g}", quantity.start, quantity.end, "purification.pe_volume"))
                         break
         if not any(f.field == "pe_plasma_volumes" for f in findings):
@@ -204,7 +209,7 @@ def _volumes(pe_sentences: list[Span]) -> list[Finding]:
                     continue
                 raw = match.group("n").lower()
                 value = WORD_FRACTIONS.get(raw) or float(raw)
-                if 0.5 <= value <= 3:
+                if PLASMA_VOLUMES_FIELD.admits(value):
                     findings.append(Finding("pe_plasma_volumes", f"{value:g}", sentence.start_char + match.start(),
                                             sentence.start_char + match.end(), "purification.plasma_volumes"))
                     break

@@ -8,12 +8,14 @@ from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed, negated, sentence_of
 from extractors.values import GRADE, days_in, grade_value
+from pipeline.schema import FIELD_BY_NAME
 
 GRADE_MENTION = re.compile(rf"\b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})(?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?"
                            rf"|\b(?P<g3>{GRADE})\s*grade\b", re.IGNORECASE)
 SYNDROMES = ("CRS", "ICANS", "HLH")
 NEURO_WORDS = re.compile(r"\b(ICE|encephalopath\w*|neuro\w*|seizure\w*|aphasia|confusion|CAPD|delirium)\b", re.IGNORECASE)
 MAX_DISTANCE = 45
+CRS_GRADE = FIELD_BY_NAME["crs_grade"]
 ONSET_CUE = re.compile(r"\b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)|\bfrom(?=\s+(?:day|d)\s?[+]?\d)", re.IGNORECASE)
 FEVER = re.compile(r"\b(fever|febrile|pyrexia)\b", re.IGNORECASE)
 NOT_MET = re.compile(r"\b(not (?:been )?met|not (?:be )?fulfil\w*|not satisf\w*|ruled out|excluded|did not meet|not retained|not confirmed|"
@@ -51,7 +53,7 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
 
 
 def crs_grade(sentences: list[Span]) -> list[Finding]:
-    grades = [g for g in _graded(sentences) if g[0] == "CRS" and 1 <= g[1] <= 5]
+    grades = [g for g in _graded(sentences) if g[0] == "CRS" and CRS_GRADE.admits(g[1])]
     if not grades:
         return []
     best = max(grades, key=lambda g: g[1])

@@ -94,7 +94,8 @@ def run(
     except (RunRefused, OutputsBusy) as exc:
         fail(str(exc))
     console.print(f"\n[bold]pecrs run {summary.run_id}[/bold]")
-    console.print(f"documents: {summary.documents} ({summary.failed} files failed); patients: {summary.patients}")
+    console.print(f"documents: {summary.documents} ({summary.failed} files failed); patients: {summary.patients}; "
+                  f"values refused: {summary.refused}{' (see warnings in documents.csv)' if summary.refused else ''}")
     if summary.scores:
         micro = summary.scores["micro"]
         console.print(f"micro P {micro['precision']:.3f}  R {micro['recall']:.3f}  F1 {micro['f1']:.3f}  "

@@ -16,7 +16,8 @@ from pipeline.outputs.atomic import atomic_write_text, file_mode, folder_mode
 from pipeline.schema import COLUMNS
 
 DOCUMENT_COLUMNS = ["doc_id", "file", "format", "title", "status", "reason", "patients_found", "patients_in_scope",
-                    "duplicate_of"]
+                    "duplicate_of", "warnings"]
+WARNING_SEPARATOR = " | "
 
 
 def csv_text(rows: list[dict], columns: list[str]) -> str:
@@ -93,7 +94,12 @@ def write_predictions(run_dir: Path, cases: list[dict], documents) -> None:
     """The machine's case table (predicted_cases.csv) and documents.csv; an EvidenceSpool writes the evidence."""
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "predicted_cases.csv", csv_text(cases, COLUMNS))
-    atomic_write_text(run_dir / "documents.csv", csv_text([asdict(d) for d in documents], DOCUMENT_COLUMNS))
+    atomic_write_text(run_dir / "documents.csv", csv_text([document_row(d) for d in documents], DOCUMENT_COLUMNS))
+
+
+def document_row(result) -> dict:
+    """A DocumentResult as a documents.csv row: its warnings in one cell."""
+    return {**asdict(result), "warnings": WARNING_SEPARATOR.join(result.warnings)}
 
 
 def write_scores(run_dir: Path, scores: dict) -> None:

@@ -10,33 +10,36 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
 
-from pipeline.schema import SCORED_FIELDS
+from pipeline.schema import FIELD_BY_NAME, FIELDS, GROUPS, MARKER_BY_ID, SCORED_FIELDS
 from pipeline.outputs.evidence_view import evidence_context
 from pipeline.report.summary_pages import RUN_ID_SLOT, SummaryPages
-from pipeline.report.summary import NOT_STATED, cell, summarize
+from pipeline.report.summary import CATEGORY_FIELDS, LIST_FIELDS, NOT_STATED, NUMBER_FIELDS, cell, summarize
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-LABELS = {
-    "age_years": "Age (years)", "sex": "Sex", "diagnosis": "Diagnosis", "car_t_target": "CAR-T target",
-    "car_t_product": "CAR-T product", "crs_grade": "CRS grade", "crs_grading": "CRS grading system",
-    "icans_grade": "ICANS grade", "hlh": "HLH", "crs_onset_day": "CRS onset (day after infusion)",
-    "pe_start_day": "First PE (day after infusion)", "pe_sessions": "PE sessions", "pe_volume_ml": "PE volume (mL)",
-    "pe_plasma_volumes": "Plasma volumes exchanged", "pe_replacement": "Replacement fluid",
-    "other_purification": "Other blood purification", "tocilizumab_doses": "Tocilizumab doses",
-    "corticosteroids": "Corticosteroids", "other_drugs": "Other drugs", "crs_resolved": "CRS resolved",
-    "outcome": "Outcome", "response": "Response of the disease",
-    "days_from_crs_onset_to_pe": "Days from CRS onset to first PE",
-}
-COHORT_GROUPS = [
-    ("Patients", ["sex", "diagnosis", "car_t_target", "car_t_product"], ["age_years"]),
-    ("Toxicity", ["crs_grade", "crs_grading", "icans_grade", "hlh"], ["crs_onset_day"]),
-    ("Plasma exchange", ["pe_replacement", "other_purification"],
-     ["pe_start_day", "days_from_crs_onset_to_pe", "pe_sessions", "pe_volume_ml", "pe_plasma_volumes"]),
-    ("Other treatment", ["corticosteroids", "other_drugs"], ["tocilizumab_doses"]),
-    ("Outcomes", ["crs_resolved", "outcome", "response"], []),
-]
+# figures the summary works out from several fields, each shown after the field named
+DERIVED_NUMBERS = {"pe_start_day": "days_from_crs_onset_to_pe"}
+LABELS = {f.name: f.label for f in FIELDS} | {"days_from_crs_onset_to_pe": "Days from CRS onset to first PE"}
 CASE_TABLE = ["age_years", "sex", "diagnosis", "car_t_product", "crs_grade", "icans_grade", "pe_start_day",
               "pe_sessions", "tocilizumab_doses", "crs_resolved", "outcome"]
+CASE_TABLE_MARKERS = [MARKER_BY_ID[m] for m in ("il6", "ferritin", "crp")]
+
+
+def cohort_groups() -> list[tuple[str, list[str], list[str]]]:
+    """(heading, fields counted value by value, numeric fields) for each registry group with cohort fields."""
+    groups = []
+    for group in GROUPS:
+        counted = [name for name in SCORED_FIELDS if FIELD_BY_NAME[name].group == group.id
+                   and name in CATEGORY_FIELDS + LIST_FIELDS]
+        numbers = []
+        for name in NUMBER_FIELDS:
+            if FIELD_BY_NAME[name].group == group.id:
+                numbers += [name] + ([DERIVED_NUMBERS[name]] if name in DERIVED_NUMBERS else [])
+        if counted or numbers:
+            groups.append((group.label, counted, numbers))
+    return groups
+
+
+COHORT_GROUPS = cohort_groups()
 
 
 def anchor(case_id: str) -> str:
@@ -118,7 +121,8 @@ def _render(summary: dict, rows: list[dict], evidence: Iterable[dict], scores: d
         errors=_errors(scores, case_ids),
         cases=_case_entries(rows, _evidence_by_case(evidence, {cell(r, "case_id") for r in rows[:EVIDENCE_CASES]})),
         evidence_cases=EVIDENCE_CASES,
-        labels=LABELS, cohort_groups=COHORT_GROUPS, case_columns=CASE_TABLE, not_stated=NOT_STATED)
+        labels=LABELS, cohort_groups=COHORT_GROUPS, case_columns=CASE_TABLE, case_markers=CASE_TABLE_MARKERS,
+        not_stated=NOT_STATED)
 
 
 def render_report_html(rows: list[dict], evidence: Iterable[dict], scores: dict | None, run_id: str) -> str:

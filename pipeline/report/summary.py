@@ -9,19 +9,16 @@ import re
 
 import numpy as np
 
-MARKERS = {  # key: (label, unit)
-    "il6": ("IL-6", "pg/mL"),
-    "ifng": ("IFN-γ", "pg/mL"),
-    "il10": ("IL-10", "pg/mL"),
-    "ferritin": ("Ferritin", "ng/mL"),
-    "crp": ("CRP", "mg/L"),
-}
+from pipeline.schema import FIELDS
+from pipeline.schema import MARKERS as REGISTRY_MARKERS
+
+MARKERS = {m.id: (m.label, m.unit) for m in REGISTRY_MARKERS}  # key: (label, unit); summarised as before/after pairs
 MIN_PAIRS_FOR_TEST = 5
-CATEGORY_FIELDS = ["sex", "diagnosis", "car_t_target", "car_t_product", "crs_grade", "crs_grading", "icans_grade",
-                   "hlh", "pe_replacement", "crs_resolved", "outcome", "response"]
-LIST_FIELDS = ["other_purification", "corticosteroids", "other_drugs"]
-NUMBER_FIELDS = ["age_years", "crs_onset_day", "pe_start_day", "pe_sessions", "pe_volume_ml", "pe_plasma_volumes",
-                 "tocilizumab_doses"]
+# the cohort's fields (a marker's are in MARKERS), in column order: counted value by value, or as numbers
+_COHORT = [f for f in FIELDS if f.marker is None]
+CATEGORY_FIELDS = [f.name for f in _COHORT if f.kind == "category" or f.tally]
+LIST_FIELDS = [f.name for f in _COHORT if f.kind == "list"]
+NUMBER_FIELDS = [f.name for f in _COHORT if f.kind in ("number", "integer") and not f.tally]
 # days from CRS onset to the first exchange: (lowest, highest, label); None = open
 DELAY_BINS = [(None, -1, "before onset"), (0, 1, "0–1 d"), (2, 3, "2–3 d"), (4, 5, "4–5 d"), (6, None, "≥ 6 d")]
 NOT_STATED = "not stated"

@@ -44,6 +44,7 @@ class RunSummary:
     scores: dict | None
     timings: dict[str, float]
     fetched: FetchSummary | None = None
+    refused: int = 0  # values the field registry refused (documents.csv's warnings)
 
 
 @task(name="fetch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
@@ -192,9 +193,11 @@ def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, say, fe
     documents = len(read)
     failed = sum(1 for r in results if r.status == "failed")
     duplicates = sum(1 for r in results if r.status == "duplicate")
+    refused = sum(len(r.warnings) for r in read)
     timings["parse+extract"] = time.perf_counter() - started
-    say(f"parse and extract: {documents} documents, {failed} failed, {duplicates} duplicates, {len(rows)} patients; "
-        f"{reused} of {len(entries)} files unchanged and reused ({timings['parse+extract']:.1f} s)")
+    say(f"parse and extract: {documents} documents, {failed} failed, {duplicates} duplicates, {len(rows)} patients, "
+        f"{refused} values refused; {reused} of {len(entries)} files unchanged and reused "
+        f"({timings['parse+extract']:.1f} s)")
     if not documents:
         shutil.rmtree(staging, ignore_errors=True)
         raise RunRefused(f"{corpus}: none of its {len(entries)} files could be read as a document (see the reasons "
@@ -228,7 +231,7 @@ def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, say, fe
     say(f"outputs: cases.csv, evidence.jsonl, report.html and summary.json over the final table "
         f"({finished.cases} patients{', with the curations' if record else ', uncurated'})"
         f"{', pages unchanged' if finished.summary_reused else ''} ({timings['finish']:.1f} s)")
-    return RunSummary(run_id, finished.run_dir, documents, failed, len(rows), scores, timings, fetched)
+    return RunSummary(run_id, finished.run_dir, documents, failed, len(rows), scores, timings, fetched, refused)
 
 
 def files_to_process(corpus: Path, all_patients: bool = False) -> int:

@@ -39,6 +39,7 @@ class DocumentResult:
     pmid: str = ""  # the article's identifiers, which tell one article in several files
     pmcid: str = ""
     doi: str = ""
+    warnings: list[str] = field(default_factory=list)  # values the field registry refused, one line each
 
 
 def parse_entry(entry: CorpusEntry) -> ParsedFile:
@@ -126,8 +127,16 @@ def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path,
                 continue
             results.append(DocumentResult(
                 document.doc_id, name, document.format, document.title, extraction.status, extraction.reason,
-                len(extraction.cases), sum(c.in_scope for c in extraction.cases), digest, **_identifiers(document)))
+                len(extraction.cases), sum(c.in_scope for c in extraction.cases), digest, **_identifiers(document),
+                warnings=[refusal_warning(document, refused) for refused in extraction.refused]))
     return results
+
+
+def refusal_warning(document: Document, refused) -> str:
+    """One line of documents.csv's warnings: whose value, why it was refused, and where it was read."""
+    quote = " ".join(document.quote(refused.start, refused.end).split())
+    return (f"patient {refused.patient}: {refused.reason} (read by {refused.extractor} at characters "
+            f"{refused.start}-{refused.end}: {quote[:80]!r})")
 
 
 def _identifiers(document: Document) -> dict[str, str]:

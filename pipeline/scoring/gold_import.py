@@ -28,10 +28,8 @@ import pandas as pd
 import yaml
 
 from pipeline.document.ids import make_doc_id
-from pipeline.schema import COLUMNS, FIELD_BY_NAME, IDENTITY_COLUMNS, ROMAN_NUMERALS, InvalidValue, normalize_cell
-
-# the unit each marker is stored in (SCHEMA.md)
-MARKER_UNITS = {"il6": "pg/mL", "ifng": "pg/mL", "il10": "pg/mL", "ferritin": "ng/mL", "crp": "mg/L"}
+from pipeline.schema import (COLUMNS, FIELD_BY_NAME, IDENTITY_COLUMNS, MARKER_UNITS, ROMAN_NUMERALS, InvalidValue,
+                             normalize_cell)
 
 
 class GoldImportError(ValueError):
@@ -62,8 +60,8 @@ def load_mapping(path: Path) -> dict:
 
 def _marker(name: str) -> str | None:
     """The marker a field holds (il6_pre: il6), None for a field that is not a marker's."""
-    marker = name.rsplit("_", 1)[0]
-    return marker if marker in MARKER_UNITS else None
+    field = FIELD_BY_NAME.get(name)
+    return field.marker if field is not None else None
 
 
 def _check_unit(path: Path, column: str, unit: str, target: str) -> None:
