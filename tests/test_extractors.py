@@ -241,34 +241,35 @@ def test_a_context_cue_ends_at_a_clause_boundary(boundary):
     assert drugs == {"siltuximab": False, "tocilizumab": True}
 
 
-# Which case-table field each lexicon label fills (extractors/fields/*.py and extractors/tables.py read the labels):
-# an entry's id is the value written, so it must be in that field's vocabulary. MARKER ids name the
-# <marker>_pre/_post fields instead. STEROID's "corticosteroids" is the class word, which fills no value itself
-# (drugs.py and tables.py skip it; "no steroids" becomes "none").
-LEXICON_FIELDS = {"DIAGNOSIS": "diagnosis", "CART_TARGET": "car_t_target", "CART_PRODUCT": "car_t_product",
-                  "INVESTIGATIONAL": "car_t_product", "GRADING": "crs_grading", "PURIFICATION": "other_purification",
-                  "STEROID": "corticosteroids", "FLUID": "pe_replacement", "RESPONSE": "response"}
+# Which case-table field each lexicon label fills is the registry's (pipeline/schema/fields.toml, "lexicon"):
+# an entry's id is the value written, so it must be in that field's vocabulary, or for an open list be written
+# as its cells are (lower case). MARKER ids name the <marker>_pre/_post fields instead. STEROID's
+# "corticosteroids" is the class word, which fills no value itself (drugs.py and tables.py skip it; "no steroids"
+# becomes "none").
 LEXICON_IDS_FILLING_NO_VALUE = {("STEROID", "corticosteroids")}
-# Labels whose ids fill no field with a vocabulary: concepts (CAR-T, PE, the syndromes), laboratory analytes,
-# tocilizumab (a count of doses), other drugs (a free list) and lymphodepletion (not a treatment of CRS).
-LEXICON_LABELS_WITHOUT_VOCABULARY = {"CART", "PE", "CRS", "ICANS", "HLH", "LAB", "TOCILIZUMAB", "DRUG", "LYMPHODEPLETION"}
+# Labels whose ids fill no field: concepts (CAR-T, PE, the syndromes), laboratory analytes, tocilizumab (a count
+# of doses) and lymphodepletion (not a treatment of CRS).
+LEXICON_LABELS_WITHOUT_FIELD = {"CART", "PE", "CRS", "ICANS", "HLH", "LAB", "TOCILIZUMAB", "LYMPHODEPLETION"}
 
 
 def test_every_lexicon_id_is_a_value_of_the_field_its_label_fills():
     from extractors.lexicon import lexicon_entries
-    from pipeline.schema import FIELD_BY_NAME
+    from pipeline.schema import FIELDS, MARKER_BY_ID
 
+    lexicon_fields = {label: field for field in FIELDS if field.marker is None for label in field.lexicon}
     entries = lexicon_entries()
     labels = {entry["label"] for entry in entries}
-    assert labels == set(LEXICON_FIELDS) | {"MARKER"} | LEXICON_LABELS_WITHOUT_VOCABULARY, labels
+    assert labels == set(lexicon_fields) | {"MARKER"} | LEXICON_LABELS_WITHOUT_FIELD, labels
+    assert {entry["id"] for entry in entries if entry["label"] == "MARKER"} == set(MARKER_BY_ID)
     checked = 0
     for entry in entries:
         label, value = entry["label"], entry["id"]
-        if label == "MARKER":
-            assert f"{value}_pre" in FIELD_BY_NAME and f"{value}_post" in FIELD_BY_NAME, entry
-        elif label in LEXICON_FIELDS and (label, value) not in LEXICON_IDS_FILLING_NO_VALUE:
-            vocabulary = FIELD_BY_NAME[LEXICON_FIELDS[label]].vocabulary
-            assert vocabulary and value in vocabulary, (entry, LEXICON_FIELDS[label], vocabulary)
+        if label in lexicon_fields and (label, value) not in LEXICON_IDS_FILLING_NO_VALUE:
+            field = lexicon_fields[label]
+            if field.vocabulary:
+                assert value in field.vocabulary, (entry, field.name, field.vocabulary)
+            else:
+                assert field.kind == "list" and value == value.lower() and ";" not in value, (entry, field.name)
             checked += 1
     assert checked >= 200, checked
 
