@@ -2,7 +2,9 @@
 other description of the fields derived from it; SCHEMA.md generated from it; refused values reported."""
 
 import csv
+import shutil
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from pipeline.schema import (COLUMNS, FIELD_BY_NAME, FIELDS, GROUPS, KINDS, MARK
                              RegistryError, normalize_cell)
 from pipeline.schema.registry import FIELDS_FILE, load_registry, parse_registry
 
+ROOT = Path(__file__).resolve().parent.parent
 COHORT_FIELDS = [f.name for f in FIELDS if f.marker is None]
 
 
@@ -164,11 +167,35 @@ def test_every_problem_of_a_registry_is_told_at_once():
     assert "'age_years'" in str(error.value) and "'diagnosis'" in str(error.value)
 
 
+def test_editing_the_registry_changes_the_cache_keys_of_extraction_and_pages(tmp_path, monkeypatch):
+    from pipeline.run import work_cache
+
+    for source in {*work_cache.EXTRACTOR_SOURCES, *work_cache.REPORT_SOURCES}:
+        copied = tmp_path / source
+        copied.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if (ROOT / source).is_dir() else shutil.copy)(ROOT / source, copied)
+    monkeypatch.setattr(work_cache, "PROJECT_ROOT", tmp_path)
+
+    def keys() -> tuple[str, str]:
+        work_cache.extractor_fingerprint.cache_clear()
+        work_cache.report_fingerprint.cache_clear()
+        return work_cache.extractor_fingerprint(), work_cache.report_fingerprint()
+
+    before = keys()
+    registry = tmp_path / "pipeline/schema/fields.toml"
+    registry.write_text(registry.read_text(encoding="utf-8").replace("maximum = 20\n", "maximum = 25\n"), encoding="utf-8")
+    after = keys()
+    work_cache.extractor_fingerprint.cache_clear()
+    work_cache.report_fingerprint.cache_clear()
+    assert after[0] != before[0] and after[1] != before[1]
+
+
 # -- SCHEMA.md ---------------------------------------------------------------------------------------------------
 def test_the_committed_schema_md_is_the_one_the_registry_gives():
     from pipeline.schema.document import SCHEMA_FILE, schema_markdown
 
-    assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_markdown(), \
+    assert SCHEMA_FILE == ROOT / "SCHEMA.md"
+    assert (ROOT / "SCHEMA.md").read_text(encoding="utf-8") == schema_markdown(), \
         "SCHEMA.md is out of date: run python -m pipeline.schema"
 
 
