@@ -41,7 +41,8 @@ def test_a_tab_separated_table_under_its_caption_with_notes_in_and_below_its_blo
         "Day\tIL-6 (pg/mL)\tFerritin (µg/L)\n"
         "+2\t865\t2,880\n"
         "+4\t\t18,900\n"
-        "a Sampled before the exchange of that day.\n\n"
+        "a Sampled before the exchange\n"
+        "of that day.\n\n"
         "NA, not available; TPE, therapeutic plasma exchange.\n\n"
         "Ferritin fell by more than 80%.")
     [table] = document.tables
@@ -84,14 +85,16 @@ ALIGNED = (
     "+2                 865      2,880    6.8\n"
     "+4               3,960     18,900   15.2\n"
     "+5                                  21.7\n"
-    "* Drawn at 06:00.\n\n"
+    "* Drawn at 06:00.  NA, not done.\n\n"
     "CRP peaked on day +5.")
 
 
 def test_columns_aligned_with_spaces_and_a_rule_under_the_header():
+    """The note under the table has two spaces in it too: the run is read without it."""
     document = parse(ALIGNED)
     [table] = document.tables
-    assert (table.label, table.caption, table.footnotes) == ("Table 3", "Laboratory values by day", ["* Drawn at 06:00."])
+    assert (table.label, table.caption, table.footnotes) == ("Table 3", "Laboratory values by day",
+                                                             ["* Drawn at 06:00. NA, not done."])
     assert rows_of(table) == [["Day", "IL-6 pre (pg/mL)", "Ferritin", "CRP"], ["+2", "865", "2,880", "6.8"],
                               ["+4", "3,960", "18,900", "15.2"], ["+5", None, None, "21.7"]]
     assert table.header_rows == 1
@@ -117,11 +120,13 @@ def test_a_group_heading_over_two_aligned_columns_spans_them():
 
 
 @pytest.mark.parametrize("prose", [
-    # a tab inside a sentence, and lines indented with a tab
+    # a tab inside a sentence, tabs in two lines, and lines indented with a tab
     "She had fever\t(39.4 °C) on day 2 and was given tocilizumab.\nPlasma exchange followed on day 4.",
+    "She was febrile\ton day 1\nand hypotensive\ton day 2.",
     "\tShe was admitted on day 3.\n\tOn day 4 she was intubated.\n\tTPE was started on day 5.",
     # numbers spaced out in a sentence, on one line and on several
     "IL-6 was   5,000   pg/mL on day 3 and   210   pg/mL after the exchange.\nShe recovered.",
+    "On day 3 IL-6 was  5,000 pg/mL and rising\nOn day 4 CRP was   19.6 mg/dL and falling",
     "Day 3:  IL-6  5,000 pg/mL, ferritin  9,800 ng/mL and the first exchange\n"
     "was done the same evening; after three  sessions IL-6 was 210 pg/mL\n"
     "and ferritin  3,100 ng/mL, and she was  extubated on day 9 of her stay.",
@@ -130,6 +135,14 @@ def test_a_group_heading_over_two_aligned_columns_spans_them():
     "dexamethasone on day 3.  Plasma exchange followed on day 4,\n"
     "with two further sessions.  IL-6 fell from 5,000 to 210 pg/mL\n"
     "and ferritin from 9,800 to 3,100 ng/mL.  She recovered fully.",
+    # two spaces after each full stop that line up, or nearly
+    "Day 1: fever.  Tocilizumab given.\nDay 2: worse.  Dexamethasone given.\nDay 3: better.  Plasma exchange done.",
+    "CRS began on day one.  She was then given tocilizumab twice and dexamethasone at a high dose.\n"
+    "It was of grade three.  On day four a first plasma exchange was done through a femoral line.\n"
+    "It was severe at once.  Two more sessions followed on the next two days and she recovered well.",
+    # lists set out in columns
+    "1.  Fever\n2.  Hypotension\n3.  Hypoxia",
+    "Age:        45 years\nSex:        female\nDiagnosis:  DLBCL",
     # a running head with a pipe, and a rule under a line of prose
     "Clinical Note | Critical Care Nephrology\nA 60-year-old man received CAR-T cells | and TPE.",
 ])
@@ -137,6 +150,15 @@ def test_prose_is_never_a_table(prose):
     document = parse(prose + "\n\nDiscussion\n\nOthers have reported this.")
     assert document.tables == []
     assert not any(p.kind == "table-row" for p in document.paragraphs)
+
+
+def test_a_pdf_table_given_as_rows_of_cell_texts_keeps_its_header_row():
+    from pipeline.parsing.plaintext import blocks_to_document
+
+    [document] = blocks_to_document(["A title", "Some text.", [["Day", "IL-6"], ["3", None], ["5", "210"]]], "x.pdf", "pdf")
+    [table] = document.tables
+    assert rows_of(table) == [["Day", "IL-6"], ["3", None], ["5", "210"]] and table.header_rows == 1
+    assert_cells_quote_the_text(document)
 
 
 def test_a_sentence_about_a_table_is_no_caption():
