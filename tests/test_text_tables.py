@@ -47,7 +47,8 @@ def test_a_tab_separated_table_under_its_caption_with_notes_in_and_below_its_blo
         "Ferritin fell by more than 80%.")
     [table] = document.tables
     assert (table.label, table.caption) == ("Table 1", "Serial markers (ferritin in µg/L)")
-    assert rows_of(table) == [["Day", "IL-6 (pg/mL)", "Ferritin (µg/L)"], ["+2", "865", "2,880"], ["+4", None, "18,900"]]
+    assert rows_of(table) == [["Day", "IL-6 (pg/mL)", "Ferritin (µg/L)"], ["+2", "865", "2,880"],
+                              ["+4", None, "18,900"]]
     assert table.header_rows == 1
     assert table.footnotes == ["a Sampled before the exchange of that day.",
                                "NA, not available; TPE, therapeutic plasma exchange."]
@@ -155,7 +156,8 @@ def test_prose_is_never_a_table(prose):
 def test_a_pdf_table_given_as_rows_of_cell_texts_keeps_its_header_row():
     from pipeline.parsing.plaintext import blocks_to_document
 
-    [document] = blocks_to_document(["A title", "Some text.", [["Day", "IL-6"], ["3", None], ["5", "210"]]], "x.pdf", "pdf")
+    rows = [["Day", "IL-6"], ["3", None], ["5", "210"]]
+    [document] = blocks_to_document(["A title", "Some text.", rows], "x.pdf", "pdf")
     [table] = document.tables
     assert rows_of(table) == [["Day", "IL-6"], ["3", None], ["5", "210"]] and table.header_rows == 1
     assert_cells_quote_the_text(document)
@@ -195,7 +197,8 @@ def test_a_column_per_patient_table_in_a_text_document_gives_each_patient_its_va
     document = parse(TWO_PATIENTS.format(table=LAYOUTS[layout]))
     extraction = extract_document(document)
     values = {case.number: case.values for case in extraction.cases}
-    assert {n: {k: v.get(k) for k in ("il6_pre", "il6_post", "ferritin_pre", "crp_pre")} for n, v in values.items()} == {
+    fields = ("il6_pre", "il6_post", "ferritin_pre", "crp_pre")
+    assert {n: {k: v.get(k) for k in fields} for n, v in values.items()} == {
         1: {"il6_pre": "5420", "il6_post": "380", "ferritin_pre": "11900", "crp_pre": "196"},
         2: {"il6_pre": "3870", "il6_post": "1120", "ferritin_pre": "62400", "crp_pre": "273"}}
     first = next(case for case in extraction.cases if case.number == 1)

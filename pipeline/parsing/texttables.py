@@ -101,8 +101,6 @@ def _tab_tables(lines: list[str], free: list[bool]) -> list[tuple[int, int, Grid
 _CHUNK = re.compile(r"\S+(?: \S+)*")  # words one space apart; two spaces or more part columns
 _RULE = re.compile(r"^\s*[-=+:─━═]*[-=─━═]{3,}[-=+:─━═ ]*$")
 GUTTER = 2  # the least blank between two columns, on every line
-
-
 Chunks = list[tuple[int, int, str]]  # a line's pieces of text with their x ranges; None for a rule line
 
 
@@ -125,6 +123,11 @@ def _columns(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+def _nearest(columns: list[tuple[int, int]], start: int, end: int) -> int:
+    """The column nearest a piece of text that lies in a gap (a header set off from its column)."""
+    return min(range(len(columns)), key=lambda c: min(abs(columns[c][0] - end), abs(start - columns[c][1])))
 
 
 def _read_aligned(lines: list[Chunks | None]) -> Grid | None:
@@ -156,9 +159,8 @@ def _read_aligned(lines: list[Chunks | None]) -> Grid | None:
         placed: dict[int, tuple[str, int]] = {}
         taken: set[int] = set()
         for start, end, text in row:
-            cols = [c for c, (left, right) in enumerate(columns) if start < right and left < end]
-            if not cols:
-                cols = [min(range(len(columns)), key=lambda c: min(abs(columns[c][0] - end), abs(start - columns[c][1])))]
+            cols = [c for c, (left, right) in enumerate(columns) if start < right and left < end] or \
+                [_nearest(columns, start, end)]
             if taken & set(cols) or len(cols) > 1 and r >= header_rows - 1:
                 return None
             taken.update(cols)
@@ -222,15 +224,17 @@ def _plausible(rows: list[list[str]]) -> bool:
 
 # -- captions, notes and the blocks of a text ------------------------------------------------------------------------
 CAPTION = re.compile(
-    r"^\s*(?:#{1,6}\s+)?[*_]{0,3}(?P<label>(?:Supplementa(?:l|ry) )?(?:Table|TABLE)\s+(?:S?\d{1,3}[A-Za-z]?|[IVX]{1,5}))"
-    r"[*_]{0,3}(?:\s*[.:|—–-]+\s*|\s+(?=[A-Z(\[])|\s*$)(?P<caption>.*)$")
+    r"^\s*(?:#{1,6}\s+)?[*_]{0,3}"
+    r"(?P<label>(?:Supplementa(?:l|ry) )?(?:Table|TABLE)\s+(?:S?\d{1,3}[A-Za-z]?|[IVX]{1,5}))[*_]{0,3}"
+    r"(?:\s*[.:|—–-]+\s*|\s+(?=[A-Z(\[])|\s*$)(?P<caption>.*)$")
 FOOTNOTE = re.compile(
-    r"^\s*(?:[†‡§¶‖]|(?!\*\*[^*]+\*\*\s*$)\*{1,3}\s*[^\s*]"  # symbol marks: †, ‡, *P < 0.05 (not a **bold line**)
+    r"^\s*(?:[†‡§¶‖]|(?!\*\*[^*]+\*\*\s*$)\*{1,3}\s*[^\s*]"  # †, ‡, *P < 0.05 (not a **bold line**)
     r"|[a-h](?:[),.:]|\s+(?=[A-Z0-9(<>≥≤]))"  # a letter: "a Sampled after ...", "b, below the limit"
     r"|[(\[](?:[a-h]|\d{1,2}|\*)[)\]]"  # (a), [1]
     r"|[\u00b9\u00b2\u00b3\u2070-\u209f\u1d2c-\u1dbf]"  # superscript marks
     r"|(?:Abbreviations?|Notes?|Key|Legend|Sources?|Footnotes?)\s*[:.]"
-    r"|[A-Z][\w\-]*[A-Z0-9][\w\-]*\s*[,=:]\s*[^;]{1,80};\s*[A-Z][\w\-]*[A-Z0-9][\w\-]*\s*[,=:])")  # "NA, not available; CR, ..."
+    # abbreviations: "NA, not available; CR, complete response"
+    r"|[A-Z][\w\-]*[A-Z0-9][\w\-]*\s*[,=:]\s*[^;]{1,80};\s*[A-Z][\w\-]*[A-Z0-9][\w\-]*\s*[,=:])")
 
 
 def _caption_start(lines: list[str]) -> int | None:
