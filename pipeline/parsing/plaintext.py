@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from pipeline.document.builder import DocumentBuilder, clean_inline
 from pipeline.document.ids import DOI_PATTERN, make_doc_id
 from pipeline.document.model import Document
+from pipeline.parsing.texttables import TextTable, cell_grid, find_tables
 
 _HEADING_WORDS = re.compile(
     r"^(?:\d+(?:\.\d+)*\.?\s+)?(abstract|summary|background|introduction|case (?:presentation|report|description|\d+)|"
@@ -70,22 +70,8 @@ _MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s+")
 
 def parse_text(text: str, source_file: str, format_name: str = "text") -> list[Document]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return blocks_to_document([b for b in re.split(r"\n\s*\n", text) if b.strip()], source_file, format_name)
-
-
-def _tab_table(lines: list[str]) -> list[list[str]] | None:
-    """Lines of tab-separated cells with one column count: a table typed as text."""
-    if len(lines) < 2 or not all("\t" in line for line in lines):
-        return None
-    rows = [[cell.strip() for cell in line.strip().split("\t")] for line in lines]
-    widths = Counter(len(row) for row in rows)
-    if len(widths) > 1 and widths.most_common(1)[0][1] < len(rows) * 0.8:
-        return None
-    return rows
-
-
-def _grid(rows: list[list[str | None]]) -> list[list[dict]]:
-    return [[{"text": cell or "", "is_header": r == 0, "col": c} for c, cell in enumerate(row)] for r, row in enumerate(rows)]
+    blocks = [b for b in re.split(r"\n\s*\n", text) if b.strip()]
+    return blocks_to_document(find_tables(blocks), source_file, format_name)
 
 
 def _looks_like_title(block: str) -> bool:
@@ -95,7 +81,7 @@ def _looks_like_title(block: str) -> bool:
 
 
 def blocks_to_document(blocks: list, source_file: str, format_name: str = "text") -> list[Document]:
-    """Paragraph blocks (strings, lines kept) and tables (rows of cells) into a Document."""
+    """Paragraph blocks (strings, lines kept) and tables (TextTables, or rows of cell texts) into a Document."""
     texts = [b for b in blocks if isinstance(b, str)]
     head = "\n".join(texts[:8])
     doi_match = DOI_PATTERN.search("\n".join(texts)[:5000])
@@ -115,7 +101,8 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
     first_text = True
     for block in blocks:
         if not isinstance(block, str):
-            builder.add_table(_grid(block))
+            table = block if isinstance(block, TextTable) else TextTable(cell_grid(block))
+            builder.add_table(table.rows, label=table.label, caption=table.caption, footnotes=table.footnotes)
             continue
         lines = [line for line in block.split("\n") if line.strip()]
         if first_text:
@@ -135,10 +122,7 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
             lines = lines[1:]
         if not lines:
             continue
-        table = _tab_table(lines)
-        if table:
-            builder.add_table(_grid(table))
-        elif len(lines) >= 2 and all(_BULLET.match(line) for line in lines):
+        if len(lines) >= 2 and all(_BULLET.match(line) for line in lines):
             for line in lines:
                 builder.add_block(_BULLET.sub("", line), "list-item")
         else:

@@ -1,0 +1,206 @@
+"""Tables typed in plain text (tabs, Markdown pipes, columns aligned with spaces) become the document's tables."""
+
+import pytest
+
+from extractors.cases import extract_document
+from pipeline.parsing import parse_bytes
+
+FRONT = "Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\nCase presentation\n\n"
+
+
+def parse(text: str):
+    return parse_bytes((FRONT + text).encode(), "case.txt")[0]
+
+
+def rows_of(table) -> list[list[str | None]]:
+    return [[cell.text if cell else None for cell in row] for row in table.grid()]
+
+
+def assert_cells_quote_the_text(document) -> None:
+    for table in document.tables:
+        for cell in table.cells:
+            assert document.text[cell.start:cell.end] == cell.text
+            assert document.cell_at(cell.start) == (table, cell)
+
+
+def assert_table_text_is_no_prose(document) -> None:
+    """Rows, caption and notes are blocks of their own: no prose paragraph or sentence reaches into the table."""
+    for table in document.tables:
+        for paragraph in document.paragraphs:
+            if paragraph.kind in ("paragraph", "list-item"):
+                assert paragraph.end <= table.start or paragraph.start >= table.end
+        for sentence in document.sentences:
+            inside = table.start <= sentence.start < table.end
+            assert not inside or document.paragraph_at(sentence.start).kind == "table-row"
+
+
+def test_a_tab_separated_table_under_its_caption_with_notes_in_and_below_its_block():
+    document = parse(
+        "The markers are given in Table 1.\n\n"
+        "Table 1. Serial markers (ferritin in µg/L)\n"
+        "Day\tIL-6 (pg/mL)\tFerritin (µg/L)\n"
+        "+2\t865\t2,880\n"
+        "+4\t\t18,900\n"
+        "a Sampled before the exchange\n"
+        "of that day.\n\n"
+        "NA, not available; TPE, therapeutic plasma exchange.\n\n"
+        "Ferritin fell by more than 80%.")
+    [table] = document.tables
+    assert (table.label, table.caption) == ("Table 1", "Serial markers (ferritin in µg/L)")
+    assert rows_of(table) == [["Day", "IL-6 (pg/mL)", "Ferritin (µg/L)"], ["+2", "865", "2,880"],
+                              ["+4", None, "18,900"]]
+    assert table.header_rows == 1
+    assert table.footnotes == ["a Sampled before the exchange of that day.",
+                               "NA, not available; TPE, therapeutic plasma exchange."]
+    kinds = {document.quote(p.start, p.end): p.kind for p in document.paragraphs}
+    assert kinds["Table 1 Serial markers (ferritin in µg/L)"] == "caption"
+    assert kinds["a Sampled before the exchange of that day."] == "footnote"
+    assert kinds["The markers are given in Table 1."] == kinds["Ferritin fell by more than 80%."] == "paragraph"
+    assert_cells_quote_the_text(document)
+    assert_table_text_is_no_prose(document)
+
+
+def test_a_markdown_table_with_its_caption_in_the_block_above():
+    document = parse(
+        "Laboratory values were drawn daily.\n"
+        "**Table 2:** Patients treated\n\n"
+        "| Patient | Age | Product |\n"
+        "|:--------|----:|---------|\n"
+        "| **Pt 1** | 45 | axi-cel \\| tisa-cel |\n"
+        "| Pt 2 | 60 |\n"
+        "Abbreviations: Pt, patient.\n")
+    [table] = document.tables
+    assert (table.label, table.caption) == ("Table 2", "Patients treated")
+    assert rows_of(table) == [["Patient", "Age", "Product"], ["Pt 1", "45", "axi-cel | tisa-cel"], ["Pt 2", "60", None]]
+    assert table.footnotes == ["Abbreviations: Pt, patient."]
+    assert "Laboratory values were drawn daily." in document.text
+    assert "**" not in document.text and "|:-" not in document.text
+    assert_cells_quote_the_text(document)
+    assert_table_text_is_no_prose(document)
+
+
+ALIGNED = (
+    "Table 3: Laboratory values by day\n"
+    "Day   IL-6 pre (pg/mL)   Ferritin    CRP\n"
+    "----  ----------------   --------   ----\n"
+    "+2                 865      2,880    6.8\n"
+    "+4               3,960     18,900   15.2\n"
+    "+5                                  21.7\n"
+    "* Drawn at 06:00.  NA, not done.\n\n"
+    "CRP peaked on day +5.")
+
+
+def test_columns_aligned_with_spaces_and_a_rule_under_the_header():
+    """The note under the table has two spaces in it too: the run is read without it."""
+    document = parse(ALIGNED)
+    [table] = document.tables
+    assert (table.label, table.caption, table.footnotes) == ("Table 3", "Laboratory values by day",
+                                                             ["* Drawn at 06:00. NA, not done."])
+    assert rows_of(table) == [["Day", "IL-6 pre (pg/mL)", "Ferritin", "CRP"], ["+2", "865", "2,880", "6.8"],
+                              ["+4", "3,960", "18,900", "15.2"], ["+5", None, None, "21.7"]]
+    assert table.header_rows == 1
+    assert_cells_quote_the_text(document)
+    assert_table_text_is_no_prose(document)
+
+
+def test_a_group_heading_over_two_aligned_columns_spans_them():
+    document = parse(
+        "        IL-6 (pg/mL)    Ferritin (ng/mL)\n"
+        "Day     pre     post    pre       post\n"
+        "======  ======  ======  ========  ======\n"
+        "3       5,000   210     9,800     3,100\n"
+        "4       4,100   190     8,700     2,900\n")
+    [table] = document.tables
+    grid = table.grid()
+    assert table.header_rows == 2
+    assert grid[0][1] is grid[0][2] and grid[0][1].text == "IL-6 (pg/mL)" and grid[0][1].colspan == 2
+    assert grid[0][3] is grid[0][4] and grid[0][3].text == "Ferritin (ng/mL)"
+    assert rows_of(table)[1:] == [["Day", "pre", "post", "pre", "post"], ["3", "5,000", "210", "9,800", "3,100"],
+                                  ["4", "4,100", "190", "8,700", "2,900"]]
+    assert_cells_quote_the_text(document)
+
+
+@pytest.mark.parametrize("prose", [
+    # a tab inside a sentence, tabs in two lines, and lines indented with a tab
+    "She had fever\t(39.4 °C) on day 2 and was given tocilizumab.\nPlasma exchange followed on day 4.",
+    "She was febrile\ton day 1\nand hypotensive\ton day 2.",
+    "\tShe was admitted on day 3.\n\tOn day 4 she was intubated.\n\tTPE was started on day 5.",
+    # numbers spaced out in a sentence, on one line and on several
+    "IL-6 was   5,000   pg/mL on day 3 and   210   pg/mL after the exchange.\nShe recovered.",
+    "On day 3 IL-6 was  5,000 pg/mL and rising\nOn day 4 CRP was   19.6 mg/dL and falling",
+    "Day 3:  IL-6  5,000 pg/mL, ferritin  9,800 ng/mL and the first exchange\n"
+    "was done the same evening; after three  sessions IL-6 was 210 pg/mL\n"
+    "and ferritin  3,100 ng/mL, and she was  extubated on day 9 of her stay.",
+    # typewritten prose, two spaces after each full stop
+    "CRS began on day 1.  She was given tocilizumab on day 2 and\n"
+    "dexamethasone on day 3.  Plasma exchange followed on day 4,\n"
+    "with two further sessions.  IL-6 fell from 5,000 to 210 pg/mL\n"
+    "and ferritin from 9,800 to 3,100 ng/mL.  She recovered fully.",
+    # two spaces after each full stop that line up, or nearly
+    "Day 1: fever.  Tocilizumab given.\nDay 2: worse.  Dexamethasone given.\nDay 3: better.  Plasma exchange done.",
+    "CRS began on day one.  She was then given tocilizumab twice and dexamethasone at a high dose.\n"
+    "It was of grade three.  On day four a first plasma exchange was done through a femoral line.\n"
+    "It was severe at once.  Two more sessions followed on the next two days and she recovered well.",
+    # lists set out in columns
+    "1.  Fever\n2.  Hypotension\n3.  Hypoxia",
+    "Age:        45 years\nSex:        female\nDiagnosis:  DLBCL",
+    # a running head with a pipe, and a rule under a line of prose
+    "Clinical Note | Critical Care Nephrology\nA 60-year-old man received CAR-T cells | and TPE.",
+])
+def test_prose_is_never_a_table(prose):
+    document = parse(prose + "\n\nDiscussion\n\nOthers have reported this.")
+    assert document.tables == []
+    assert not any(p.kind == "table-row" for p in document.paragraphs)
+
+
+def test_a_pdf_table_given_as_rows_of_cell_texts_keeps_its_header_row():
+    from pipeline.parsing.plaintext import blocks_to_document
+
+    rows = [["Day", "IL-6"], ["3", None], ["5", "210"]]
+    [document] = blocks_to_document(["A title", "Some text.", rows], "x.pdf", "pdf")
+    [table] = document.tables
+    assert rows_of(table) == [["Day", "IL-6"], ["3", None], ["5", "210"]] and table.header_rows == 1
+    assert_cells_quote_the_text(document)
+
+
+def test_a_sentence_about_a_table_is_no_caption():
+    document = parse("Table 1 shows the markers.\n\nDay\tIL-6\tCRP\n3\t5,000\t19.6\n5\t210\t5.1")
+    [table] = document.tables
+    assert (table.label, table.caption) == ("", "")
+    assert any(document.quote(p.start, p.end) == "Table 1 shows the markers." and p.kind == "paragraph"
+               for p in document.paragraphs)
+
+
+TWO_PATIENTS = (
+    "Patient 1, a 45-year-old woman with diffuse large B-cell lymphoma, received axicabtagene ciloleucel and "
+    "developed grade 3 CRS on day 2. She underwent two sessions of therapeutic plasma exchange (TPE) from day 4.\n\n"
+    "Patient 2, a 60-year-old man with multiple myeloma, received ciltacabtagene autoleucel and developed grade 4 "
+    "CRS on day 3. He underwent three sessions of TPE from day 5.\n\n"
+    "Laboratory data\n\n"
+    "{table}\n\n"
+    "Discussion\n\n"
+    "Both patients recovered.")
+MARKERS = [("Marker", "Patient 1", "Patient 2"), ("IL-6 pre-TPE (pg/mL)", "5,420", "3,870"),
+           ("IL-6 post-TPE (pg/mL)", "380", "1,120"), ("Ferritin pre-TPE (ng/mL)", "11,900", "62,400"),
+           ("CRP pre-TPE (mg/dL)", "19.6", "27.3")]
+LAYOUTS = {
+    "tabs": "Table 1. Inflammatory markers around TPE\n" + "\n".join("\t".join(row) for row in MARKERS),
+    "pipes": "Table 1. Inflammatory markers around TPE\n\n" + "\n".join(
+        f"| {' | '.join(row)} |" + ("\n|---|---|---|" if r == 0 else "") for r, row in enumerate(MARKERS)),
+    "spaces": "Table 1. Inflammatory markers around TPE\n" + "\n".join(
+        f"{row[0]:<26}{row[1]:>9}{row[2]:>12}" for row in MARKERS),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_a_column_per_patient_table_in_a_text_document_gives_each_patient_its_values(layout):
+    document = parse(TWO_PATIENTS.format(table=LAYOUTS[layout]))
+    extraction = extract_document(document)
+    values = {case.number: case.values for case in extraction.cases}
+    fields = ("il6_pre", "il6_post", "ferritin_pre", "crp_pre")
+    assert {n: {k: v.get(k) for k in fields} for n, v in values.items()} == {
+        1: {"il6_pre": "5420", "il6_post": "380", "ferritin_pre": "11900", "crp_pre": "196"},
+        2: {"il6_pre": "3870", "il6_post": "1120", "ferritin_pre": "62400", "crp_pre": "273"}}
+    first = next(case for case in extraction.cases if case.number == 1)
+    [finding] = first.evidence["il6_pre"]
+    assert document.text[finding.start:finding.end] == "5,420"
