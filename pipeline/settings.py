@@ -1,36 +1,55 @@
-"""Settings in one place; each can be overridden by a PECRS_* environment variable."""
+"""Settings in one place: every PECRS_* environment variable, and NCBI's two, with its type, default and bounds.
+
+``settings()`` reads them once per process (tests call ``settings.cache_clear()`` after changing one); a value
+that is not usable is a ConfigError with one line per bad variable, naming it, its value and what it must be.
+An empty variable counts as unset.
+"""
 
 from __future__ import annotations
 
-import math
-import os
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, HttpUrl, StringConstraints, TypeAdapter, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ConfigError(ValueError):
-    """A PECRS_* variable holds a value pecrs cannot use."""
+    """Environment variables that hold values pecrs cannot use: ``problems``, one line each."""
+
+    def __init__(self, *problems: str):
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
 
 
-def _env_count(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise ConfigError(f"{name}={value!r}: expected a whole number of at least 1")
-    return number
+class Expected:
+    """What a variable of a type must hold, as its error says it: `expected <what>`."""
+
+    def __init__(self, what: str):
+        self.what = what
 
 
-def _env_path(name: str, default: Path) -> Path:
-    value = os.environ.get(name)
-    return Path(value).expanduser() if value else default
+def _http_url(value: str) -> str:
+    TypeAdapter(HttpUrl).validate_python(value)
+    return value  # as written: pydantic's form of a URL may differ from it (a slash added)
+
+
+Count = Annotated[int, Field(ge=1), Expected("a whole number of at least 1")]
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False), Expected("a number of seconds above 0")]
+SecondsOrNone = Annotated[float, Field(ge=0, allow_inf_nan=False), Expected("a number of seconds (0 or more)")]
+Folder = Annotated[Path, AfterValidator(Path.expanduser), Expected("a path")]
+Search = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), Expected("a PubMed search, not blank")]
+WebAddress = Annotated[str, AfterValidator(_http_url), Expected("an http:// or https:// URL")]
+# None: the variable is unset
+EmailAddress = Annotated[str | None, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$"), Expected("an e-mail address")]
+# SQLAlchemy reads the rest of the URL when the store opens (pipeline.store.store_failure says what is wrong then)
+DatabaseUrl = Annotated[str | None, StringConstraints(pattern=r"^[A-Za-z][\w+]*://"),
+                        Expected("a database URL, dialect[+driver]://... (sqlite:///path/pecrs.db, "
+                                 "postgresql+psycopg://user@host/db)")]
+Secret = Annotated[str | None, Expected("text")]
 
 
 # The PubMed search for the topic: exchange x toxicity x CAR-T, MeSH where it exists, title/abstract words and
@@ -47,38 +66,8 @@ DEFAULT_QUERY = (
     'OR Tecartus OR Breyanzi OR Abecma OR Carvykti OR Aucatzyl)'
 )
 
-
-@dataclass(frozen=True)
-class Settings:
-    corpus_dir: Path
-    gold_path: Path
-    outputs_dir: Path
-    data_dir: Path
-    max_file_bytes: int
-    pdf_max_pages: int
-    pdf_max_mb: int  # memory of the process that reads one PDF: bounds what its streams inflate to
-    pdf_max_seconds: int  # CPU time of that process
-    pubmed_query: str
-    batch_size: int  # files per parse-and-extract task: memory stays flat; the unit spread over Dask workers
-
-
-@lru_cache(maxsize=1)
-def settings() -> Settings:
-    return Settings(
-        corpus_dir=_env_path("PECRS_CORPUS", PROJECT_ROOT / "corpus"),
-        gold_path=_env_path("PECRS_GOLD", PROJECT_ROOT / "gold" / "cases.csv"),
-        outputs_dir=_env_path("PECRS_OUTPUTS", PROJECT_ROOT / "outputs"),
-        data_dir=_env_path("PECRS_DATA", PROJECT_ROOT / ".pecrs"),
-        max_file_bytes=_env_count("PECRS_MAX_FILE_BYTES", 50 * 1024 * 1024),
-        pdf_max_pages=_env_count("PECRS_PDF_MAX_PAGES", 500),
-        pdf_max_mb=_env_count("PECRS_PDF_MAX_MB", 384),
-        pdf_max_seconds=_env_count("PECRS_PDF_MAX_SECONDS", 120),
-        pubmed_query=os.environ.get("PECRS_QUERY", DEFAULT_QUERY),
-        batch_size=_env_count("PECRS_BATCH_SIZE", 25),
-    )
-
-
-# -- NCBI E-utilities: the defaults of pipeline.fetch.eutils.EutilsConfig, and their PECRS_EUTILS_* variables ------------
+# -- NCBI E-utilities: also the defaults of pipeline.fetch.eutils.EutilsConfig ----------------------------------------
+EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 EUTILS_TIMEOUT = 60.0  # seconds one read of an answer may wait
 EUTILS_DEADLINE = 120.0  # seconds one request may take in all, however its answer trickles in
 EUTILS_ATTEMPTS = 6
@@ -87,27 +76,58 @@ EUTILS_MAX_BYTES = 200 * 1024 * 1024  # the largest answer read; a longer one is
 EUTILS_MAX_IDS = 100_000  # the most ids one search collects
 
 
-def _env_seconds(name: str, default: float, zero: bool = False) -> float:
-    value = os.environ.get(name)
-    if not value:
-        return default
+def _variable(default, name: str, secret: bool = False):
+    """A field read from the environment variable ``name``; a ``secret`` one is never printed, not even in errors."""
+    return Field(default, validation_alias=name, repr=not secret)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, frozen=True)
+
+    corpus_dir: Folder = _variable(PROJECT_ROOT / "corpus", "PECRS_CORPUS")
+    gold_path: Folder = _variable(PROJECT_ROOT / "gold" / "cases.csv", "PECRS_GOLD")
+    outputs_dir: Folder = _variable(PROJECT_ROOT / "outputs", "PECRS_OUTPUTS")
+    data_dir: Folder = _variable(PROJECT_ROOT / ".pecrs", "PECRS_DATA")  # caches, Prefect's state, the SQLite store
+    max_file_bytes: Count = _variable(50 * 1024 * 1024, "PECRS_MAX_FILE_BYTES")
+    pdf_max_pages: Count = _variable(500, "PECRS_PDF_MAX_PAGES")
+    pdf_max_mb: Count = _variable(384, "PECRS_PDF_MAX_MB")  # memory of the process that reads one PDF: bounds what its streams inflate to
+    pdf_max_seconds: Count = _variable(120, "PECRS_PDF_MAX_SECONDS")  # CPU time of that process
+    batch_size: Count = _variable(25, "PECRS_BATCH_SIZE")  # files per parse-and-extract task: memory stays flat; the unit spread over Dask workers
+    pubmed_query: Search = _variable(DEFAULT_QUERY, "PECRS_QUERY")
+    eutils_url: WebAddress = _variable(EUTILS_URL, "PECRS_EUTILS_URL")
+    eutils_timeout: Seconds = _variable(EUTILS_TIMEOUT, "PECRS_EUTILS_TIMEOUT")
+    eutils_deadline: Seconds = _variable(EUTILS_DEADLINE, "PECRS_EUTILS_DEADLINE")
+    eutils_attempts: Count = _variable(EUTILS_ATTEMPTS, "PECRS_EUTILS_ATTEMPTS")
+    eutils_backoff: SecondsOrNone = _variable(EUTILS_BACKOFF, "PECRS_EUTILS_BACKOFF")
+    eutils_max_bytes: Count = _variable(EUTILS_MAX_BYTES, "PECRS_EUTILS_MAX_BYTES")
+    eutils_max_ids: Count = _variable(EUTILS_MAX_IDS, "PECRS_EUTILS_MAX_IDS")
+    ncbi_email: EmailAddress = _variable(None, "NCBI_EMAIL")
+    ncbi_api_key: Secret = _variable(None, "NCBI_API_KEY", secret=True)
+    database_url: DatabaseUrl = _variable(None, "PECRS_DATABASE_URL", secret=True)  # a password may be in it
+    ui_secret: Secret = _variable(None, "PECRS_UI_SECRET", secret=True)  # signs the web page's session cookie
+
+    @property
+    def store_url(self) -> str:
+        """The store's SQLAlchemy URL: PECRS_DATABASE_URL, else the data folder's SQLite file."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'pecrs.db'}"
+
+
+def variable_names() -> list[str]:
+    """Every environment variable the settings read, in the order of their fields."""
+    return [field.validation_alias for field in Settings.model_fields.values()]
+
+
+def _problem(error: dict) -> str:
+    """One line for one bad variable: its name, its value (unless it is a secret) and what it must be."""
+    name = error["loc"][0]
+    field = next(field for field in Settings.model_fields.values() if field.validation_alias == name)
+    expected = next(item.what for item in field.metadata if isinstance(item, Expected))
+    return f"{name}={error['input']!r}: expected {expected}" if field.repr else f"{name}: expected {expected}"
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
     try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number) or number < 0 or (number == 0 and not zero):
-        raise ConfigError(f"{name}={value!r}: expected a number of seconds{' (0 or more)' if zero else ' above 0'}")
-    return number
-
-
-def eutils_env() -> dict:
-    """EutilsConfig's fields as the environment sets them; a value that is not a usable number is a ConfigError."""
-    text = {"base_url": "PECRS_EUTILS_URL", "email": "NCBI_EMAIL", "api_key": "NCBI_API_KEY"}
-    return {field: os.environ[name] for field, name in text.items() if os.environ.get(name)} | dict(
-        timeout=_env_seconds("PECRS_EUTILS_TIMEOUT", EUTILS_TIMEOUT),
-        deadline=_env_seconds("PECRS_EUTILS_DEADLINE", EUTILS_DEADLINE),
-        attempts=_env_count("PECRS_EUTILS_ATTEMPTS", EUTILS_ATTEMPTS),
-        backoff_seconds=_env_seconds("PECRS_EUTILS_BACKOFF", EUTILS_BACKOFF, zero=True),
-        max_response_bytes=_env_count("PECRS_EUTILS_MAX_BYTES", EUTILS_MAX_BYTES),
-        max_search_ids=_env_count("PECRS_EUTILS_MAX_IDS", EUTILS_MAX_IDS),
-    )
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(*dict.fromkeys(_problem(error) for error in exc.errors())) from None

@@ -13,6 +13,17 @@ if "PECRS_DATABASE_URL" not in os.environ:
     os.environ["PECRS_DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='pecrs-test-')}/pecrs.db"
 
 
+@pytest.fixture(autouse=True)
+def settings_as_the_test_sets_them():
+    """settings() reads the environment once per process; a test's monkeypatch.setenv("PECRS_...") is read by the
+    first settings() of that test."""
+    from pipeline.settings import settings
+
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     """../shared, the read-only real data; a missing folder fails under PECRS_REQUIRE_SHARED=1."""

@@ -291,10 +291,12 @@ def test_a_run_can_start_with_a_fetch(tmp_path, monkeypatch):
     import csv
 
     from pipeline.run.flows import pecrs_run
+    from pipeline.settings import settings
 
     fake = FakeNcbi.generated(12)
     with EutilsServer(fake) as url:
         monkeypatch.setenv("PECRS_EUTILS_URL", url)
+        settings.cache_clear()  # importing the flows read the settings (the Prefect folder) before this variable
         summary = pecrs_run(corpus=tmp_path / "corpus", gold=None, out=tmp_path / "out", fetch=True,
                             query="plasma exchange", email=EMAIL)
     assert summary.fetched.new == 12 and summary.fetched.full_texts == 3
@@ -412,7 +414,7 @@ def test_eutils_settings_out_of_range_name_the_setting(monkeypatch, name, value)
 
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as error:
-        EutilsConfig.from_env()
+        EutilsConfig.from_settings()
     assert str(error.value).startswith(f"{name}={value!r}: expected ")
 
 
@@ -420,6 +422,6 @@ def test_eutils_settings_from_the_environment(monkeypatch):
     for name, value in {"PECRS_EUTILS_TIMEOUT": "7.5", "PECRS_EUTILS_DEADLINE": "30", "PECRS_EUTILS_ATTEMPTS": "2",
                         "PECRS_EUTILS_BACKOFF": "0", "PECRS_EUTILS_MAX_BYTES": "1000", "PECRS_EUTILS_MAX_IDS": "500"}.items():
         monkeypatch.setenv(name, value)
-    config = EutilsConfig.from_env(email=EMAIL)
+    config = EutilsConfig.from_settings(email=EMAIL)
     assert (config.timeout, config.deadline, config.attempts, config.backoff_seconds, config.max_response_bytes,
             config.max_search_ids, config.email) == (7.5, 30.0, 2, 0.0, 1000, 500, EMAIL)

@@ -127,7 +127,7 @@ def _check_inputs(corpus: Path, gold: Path | None, store: bool = True) -> None:
 def _eutils_config(email: str | None):
     from pipeline.fetch.eutils import EutilsConfig
 
-    config = EutilsConfig.from_env(email=email)
+    config = EutilsConfig.from_settings(email=email)
     if config.is_ncbi and not config.email:
         fail("NCBI asks every client for a contact address: set NCBI_EMAIL or pass --email")
     return config
@@ -368,15 +368,16 @@ def doctor() -> None:
 def main() -> None:
     from sqlalchemy.exc import DatabaseError
 
-    from pipeline.store import StoreError, database_url, store_failure
+    from pipeline.store import StoreError, store_failure
 
     try:
         app()
     except (ConfigError, StoreError) as exc:
-        say_error(str(exc))
+        for line in str(exc).splitlines():  # a ConfigError has one per bad variable
+            say_error(line)
         raise SystemExit(2) from None
     except DatabaseError as exc:  # a store damaged where opening it did not look
-        say_error(str(store_failure(database_url(settings().data_dir), exc)))
+        say_error(str(store_failure(settings().store_url, exc)))
         raise SystemExit(2) from None
 
 

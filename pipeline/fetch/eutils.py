@@ -27,11 +27,10 @@ from pyrate_limiter import Duration, Limiter, Rate
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from pipeline.settings import (EUTILS_ATTEMPTS, EUTILS_BACKOFF, EUTILS_DEADLINE, EUTILS_MAX_BYTES, EUTILS_MAX_IDS,
-                             EUTILS_TIMEOUT, eutils_env)
+                               EUTILS_TIMEOUT, EUTILS_URL, settings)
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.safexml import local_name, parse_xml
 
-NCBI_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 TOOL = "pecrs"
 REQUESTS_PER_SECOND = 3
 REQUESTS_PER_SECOND_WITH_KEY = 10
@@ -53,7 +52,7 @@ class TransientError(Exception):
 
 @dataclass(frozen=True)
 class EutilsConfig:
-    base_url: str = NCBI_URL
+    base_url: str = EUTILS_URL
     email: str = ""
     api_key: str = ""
     tool: str = TOOL
@@ -66,9 +65,15 @@ class EutilsConfig:
     max_search_ids: int = EUTILS_MAX_IDS
 
     @classmethod
-    def from_env(cls, **overrides) -> "EutilsConfig":
-        """The settings of pipeline.settings's PECRS_EUTILS_* variables (a bad one raises its ConfigError)."""
-        return cls(**eutils_env() | {k: v for k, v in overrides.items() if v is not None})
+    def from_settings(cls, **overrides) -> "EutilsConfig":
+        """As settings() has it from PECRS_EUTILS_*, NCBI_EMAIL and NCBI_API_KEY (a bad one raises its ConfigError),
+        with the ``overrides`` that are not None."""
+        s = settings()
+        configured = dict(base_url=s.eutils_url, email=s.ncbi_email or "", api_key=s.ncbi_api_key or "",
+                          timeout=s.eutils_timeout, deadline=s.eutils_deadline, attempts=s.eutils_attempts,
+                          backoff_seconds=s.eutils_backoff, max_response_bytes=s.eutils_max_bytes,
+                          max_search_ids=s.eutils_max_ids)
+        return cls(**configured | {k: v for k, v in overrides.items() if v is not None})
 
     @property
     def is_ncbi(self) -> bool:

@@ -53,7 +53,7 @@ def fetch_task(corpus: Path, query: str, since: date | None = None, full: bool =
     from pipeline.fetch.eutils import EutilsClient, EutilsConfig
     from pipeline.fetch.updates import fetch_new
 
-    with EutilsClient(EutilsConfig.from_env(email=email)) as client:
+    with EutilsClient(EutilsConfig.from_settings(email=email)) as client:
         return fetch_new(Path(corpus), client, query, since=since, full=full, progress=progress)
 
 

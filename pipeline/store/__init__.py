@@ -1,10 +1,9 @@
 """The evidence base (SQLite by default, PostgreSQL when PECRS_DATABASE_URL names one), through SQLAlchemy 2
 with Alembic migrations."""
 
-from pipeline.store.store import CaseView, Cell, CurationError, Store, StoreError, database_url, export_columns
+from pipeline.store.store import CaseView, Cell, CurationError, Store, StoreError, export_columns
 
-__all__ = ["CaseView", "Cell", "CurationError", "Store", "StoreError", "database_url", "export_columns", "open_store",
-           "store_failure"]
+__all__ = ["CaseView", "Cell", "CurationError", "Store", "StoreError", "export_columns", "open_store", "store_failure"]
 
 
 def open_store(url: str | None = None, verify: bool = False) -> Store:
@@ -16,7 +15,7 @@ def open_store(url: str | None = None, verify: bool = False) -> Store:
 
     from pipeline.settings import settings
 
-    url = url or database_url(settings().data_dir)
+    url = url or settings().store_url
     try:
         store = Store(url)
     except (ImportError, SQLAlchemyError, OSError) as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,10 +34,6 @@ class CurationError(ValueError):
 
 class StoreError(RuntimeError):
     """The store cannot be used: a damaged file, a missing database driver, a server that refuses."""
-
-
-def database_url(data_dir: Path) -> str:
-    return os.environ.get("PECRS_DATABASE_URL") or f"sqlite:///{Path(data_dir) / 'pecrs.db'}"
 
 
 def _now() -> datetime:

@@ -5,7 +5,6 @@ page serves are answered (a page of another name resolving here, DNS rebinding, 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import quote
@@ -75,7 +74,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
     else a fresh key per process: the curator then gives their name again after a restart). Requests must be
     addressed to one of ``allowed_hosts`` (default: this machine's loopback names)."""
     app = FastAPI(title="pecrs curation", docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(SessionMiddleware, secret_key=secret_key or os.environ.get("PECRS_UI_SECRET")
+    app.add_middleware(SessionMiddleware, secret_key=secret_key or settings().ui_secret
                        or secrets.token_urlsafe(32), session_cookie="pecrs_session", same_site="lax")
     templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True))
     templates.env.filters["case_url"] = case_url
