@@ -1,4 +1,4 @@
-"""Small registered spaCy components, one job each."""
+"""Small registered spaCy components, one job each; their settings are in extractors/config.cfg."""
 
 
 import re
@@ -25,7 +25,7 @@ def _long_form_concept(doc: Doc, spans_key: str, start: int, end: int, text: str
     return None
 
 
-@Language.factory("pecrs_abbreviation_concepts", default_config={"spans_key": "concepts"})
+@Language.factory("pecrs_abbreviation_concepts")
 def make_abbreviation_concepts(nlp: Language, name: str, spans_key: str):
     def abbreviation_concepts(doc: Doc) -> Doc:
         """Every use of a defined short form ("TPE", "PE", "TCZ") gets its long form's concept."""
@@ -54,7 +54,7 @@ def make_abbreviation_concepts(nlp: Language, name: str, spans_key: str):
     return abbreviation_concepts
 
 
-@Language.factory("pecrs_prune_concepts", default_config={"spans_key": "concepts"})
+@Language.factory("pecrs_prune_concepts")
 def make_prune_concepts(nlp: Language, name: str, spans_key: str):
     def prune_concepts(doc: Doc) -> Doc:
         """Keep the longest of overlapping concept spans ("B-cell acute lymphoblastic leukemia" over "ALL")."""
@@ -68,7 +68,7 @@ def make_prune_concepts(nlp: Language, name: str, spans_key: str):
 SENTENCE_STARTS = ("pecrs", "sentence_starts")
 
 
-@Language.component("pecrs_sentences")
+@Language.component("pecrs_sentences", assigns=["token.is_sent_start"])
 def pecrs_sentences(doc: Doc) -> Doc:
     """Sentence boundaries: the document model's when the caller put them in ``doc.user_data``, else pysbd
     block by block (blocks are separated by blank lines) as pipeline.document.sentences makes them."""
@@ -87,7 +87,7 @@ def pecrs_sentences(doc: Doc) -> Doc:
 OTHER_EXCHANGES = re.compile(r"(gas|red[- ]cell|rbc|erythrocyte|blood|whole[- ]blood|ion|cation|anion|air|heat|information)\s*$", re.IGNORECASE)
 
 
-@Language.factory("pecrs_exchange_coreference", default_config={"spans_key": "concepts"})
+@Language.factory("pecrs_exchange_coreference")
 def make_exchange_coreference(nlp: Language, name: str, spans_key: str):
     def exchange_coreference(doc: Doc) -> Doc:
         spans = list(doc.spans[spans_key])
@@ -107,7 +107,7 @@ if not Span.has_extension("quantity"):
     Span.set_extension("quantity", default=None)
 
 
-@Language.factory("pecrs_quantities", default_config={"spans_key": "quantities"})
+@Language.factory("pecrs_quantities")
 def make_quantities(nlp: Language, name: str, spans_key: str):
     def quantities(doc: Doc) -> Doc:
         """Numbers with units ("5,230 pg/mL", "> 5,000 pg/mL", "3.1 liters"), each span carrying its pint-ready

@@ -10,13 +10,14 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-LEXICON_DIR = Path(__file__).parent / "resources"
+# the pipeline's resource files: one lexicon per vocabulary (*.jsonl) and the ConText rules
+RESOURCES = Path(__file__).parent / "resources"
 
 
 @lru_cache(maxsize=1)
 def lexicon_entries() -> tuple[dict, ...]:
     entries = []
-    for path in sorted(LEXICON_DIR.glob("*.jsonl")):
+    for path in sorted(RESOURCES.glob("*.jsonl")):
         with open(path, encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
                 if line.strip():

@@ -1,9 +1,9 @@
-"""The spaCy/scispaCy pipeline, configured in one place.
+"""The spaCy/scispaCy pipeline, built from extractors/config.cfg (its components, their settings, the tokenizer and
+the step that loads the resource files are all there).
 
-A trained scispaCy model is used when one is installed; otherwise a blank English pipeline
-with scispaCy's tokenizer. Then: pysbd sentences (pecrs_sentences), AbbreviationDetector, lexicon concepts
-(SpanRuler), concepts for abbreviations defined in the text and for a bare "exchange", quantities with units,
-medspaCy's ConText, and patient segmentation (pecrs_patients).
+Without a trained scispaCy model the cfg is the whole pipeline: a blank English pipeline with scispaCy's tokenizer,
+made by spaCy from the cfg and initialized. When one is installed (extractors/trained_model.py tells), the model is
+the base and the cfg's components are added to it. Either way ``nlp.config`` shows the pipeline.
 """
 
 from __future__ import annotations
@@ -14,12 +14,16 @@ from functools import lru_cache
 from pathlib import Path
 
 import spacy
+from spacy import util
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.ty import InitializableComponent
+from spacy.util import registry
+from thinc.api import Config
 
-from extractors import components  # noqa: F401  (registers the pecrs factories)
+from extractors import components, config_functions  # noqa: F401  (register the factories and functions the cfg names)
 from extractors.components import DOCUMENT, SENTENCE_STARTS
-from extractors.lexicon import lexicon_patterns
+from extractors.lexicon import RESOURCES
 from extractors.trained_model import trained_model_name
 from pipeline.document.model import Document
 
@@ -27,62 +31,75 @@ log = logging.getLogger(__name__)
 # scispaCy's AbbreviationDetector matches with an empty global matcher on every document; spaCy warns each time.
 warnings.filterwarnings("ignore", message=r".*\[W036\].*")
 
-CONCEPTS = "concepts"
-QUANTITIES = "quantities"
-
-# ConText rules: medspaCy's defaults plus what case reports say about treatments, as data in medspaCy's own format.
-# Its TERMINATE rules carry "max_scope": 1: medspaCy (1.3) cuts a cue's scope at a terminator only when their scopes
-# overlap by its tuple_overlaps, which misses a cue's scope lying wholly inside a terminator's wider one.
-CONTEXT_RULES = Path(__file__).resolve().parent / "resources" / "context_rules.json"
-# NegEx-style window: a cue governs at most this many tokens ("could not be reduced, TPE was performed")
-CONTEXT_MAX_SCOPE = 8
+CONFIG = Path(__file__).resolve().parent / "config.cfg"
 
 
-def _base_pipeline() -> Language:
+def load_pipeline_config(path: Path = CONFIG) -> Config:
+    """The cfg at ``path``, its ``paths.resources`` set to the resource files' folder (uninterpolated, as spaCy
+    keeps a config)."""
+    return util.load_config(path, overrides={"paths.resources": str(RESOURCES)}, interpolate=False)
+
+
+def _trained_model() -> Language | None:
     name = trained_model_name()
-    if name:
-        try:
-            nlp = spacy.load(name, exclude=["ner"])
-            log.info("using trained model %s", name)
-            return nlp
-        except Exception as exc:  # a placeholder package or a broken install is not a model
-            log.warning("installed %s could not be loaded (%s); using the blank pipeline", name, exc)
-    from scispacy.custom_tokenizer import combined_rule_tokenizer
-
-    nlp = spacy.blank("en")
-    nlp.tokenizer = combined_rule_tokenizer(nlp)
+    if not name:
+        return None
+    try:
+        nlp = spacy.load(name, exclude=["ner"])
+    except Exception as exc:  # a placeholder package or a broken install is not a model
+        log.warning("installed %s could not be loaded (%s); using the blank pipeline", name, exc)
+        return None
+    log.info("using trained model %s", name)
     return nlp
+
+
+def _sets_sentence_starts(factory: str) -> bool:
+    return "token.is_sent_start" in Language.get_factory_meta(factory).assigns
+
+
+def _add_to_trained_model(nlp: Language, config: Config) -> Language:
+    """The cfg's components added to a trained model. Those that set sentence starts go before the model's own
+    components (its parser keeps the boundaries they set), the others after them. They are initialized as the cfg's
+    [initialize] says, but component by component: ``nlp.initialize()`` would reset the model's trained weights."""
+    model_components = list(nlp.pipe_names)
+    settings = config.interpolate()
+    for name in config["nlp"]["pipeline"]:
+        component_config = dict(settings["components"][name])
+        factory = component_config.pop("factory")
+        place = {"before": model_components[0]} if model_components and _sets_sentence_starts(factory) else {}
+        nlp.add_pipe(factory, name=name, config=component_config, **place)
+    initialize = settings["initialize"]
+    component_settings = registry.resolve(initialize.get("components", {}))
+    for name in config["nlp"]["pipeline"]:
+        component = nlp.get_pipe(name)
+        if isinstance(component, InitializableComponent):
+            component.initialize(lambda: [], nlp=nlp, **component_settings.get(name, {}))
+    after_init = registry.resolve({"after_init": initialize.get("after_init")})["after_init"]
+    if after_init is not None:
+        after_init(nlp)
+    nlp.config = nlp.config.merge(Config({"paths": config["paths"], "initialize": config["initialize"]}))
+    return nlp
+
+
+def build_pipeline(config: Config) -> Language:
+    """The pipeline the cfg describes, on a trained model when one is installed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        # the factories of scispaCy's and medspaCy's components are registered when their modules are imported
+        import medspacy.context  # noqa: F401
+        import scispacy.abbreviation  # noqa: F401
+
+        model = _trained_model()
+        if model is not None:
+            return _add_to_trained_model(model, config)
+        nlp = util.load_model_from_config(config, auto_fill=True, validate=True)
+        nlp.initialize()
+        return nlp
 
 
 @lru_cache(maxsize=1)
 def build_nlp() -> Language:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        nlp = _base_pipeline()
-        # pysbd sentences, block by block, the same as the document model's (scispaCy's pysbd_sentencizer
-        # re-aligns pysbd's spans to tokens and splits "on day 3. She ..." after "day")
-        nlp.add_pipe("pecrs_sentences", first=True)
-        from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
-
-        nlp.add_pipe("abbreviation_detector")
-        ruler = nlp.add_pipe("span_ruler", name="pecrs_concepts",
-                             config={"spans_key": CONCEPTS, "phrase_matcher_attr": "LOWER", "overwrite": False})
-        ruler.add_patterns(lexicon_patterns(nlp))
-        nlp.add_pipe("pecrs_abbreviation_concepts", config={"spans_key": CONCEPTS})
-        nlp.add_pipe("pecrs_exchange_coreference", config={"spans_key": CONCEPTS})
-        nlp.add_pipe("pecrs_prune_concepts", config={"spans_key": CONCEPTS})
-        nlp.add_pipe("pecrs_quantities", config={"spans_key": QUANTITIES})
-        from medspacy.context import ConText
-
-        nlp.add_pipe("medspacy_context", config={"input_span_type": "group", "span_group_name": CONCEPTS,
-                                                 "rules": "default", "max_scope": CONTEXT_MAX_SCOPE})
-        context = nlp.get_pipe("medspacy_context")
-        from medspacy.context import ConTextRule
-
-        context.add(ConTextRule.from_json(CONTEXT_RULES))
-        assert isinstance(context, ConText)
-        nlp.add_pipe("pecrs_patients")
-    return nlp
+    return build_pipeline(load_pipeline_config())
 
 
 def process(document: Document) -> Doc:

@@ -57,11 +57,15 @@ def test_the_fingerprints_cover_every_module_that_shapes_a_cached_result(code, s
     assert sorted(f for f in loaded - NOT_SHAPING if not covered(f, sources)) == []
 
 
-def test_editing_a_module_that_draws_the_pages_changes_their_cache_key(tmp_path, monkeypatch):
-    for source in REPORT_SOURCES:
-        copied = tmp_path / source
+def copy_sources(sources: tuple[str, ...], root: Path) -> None:
+    for source in sources:
+        copied = root / source
         copied.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if (ROOT / source).is_dir() else shutil.copy)(ROOT / source, copied)
+
+
+def test_editing_a_module_that_draws_the_pages_changes_their_cache_key(tmp_path, monkeypatch):
+    copy_sources(REPORT_SOURCES, tmp_path)
     monkeypatch.setattr(work_cache, "PROJECT_ROOT", tmp_path)
 
     def key() -> str:
@@ -74,3 +78,20 @@ def test_editing_a_module_that_draws_the_pages_changes_their_cache_key(tmp_path,
     figures.write_text(figures.read_text(encoding="utf-8") + "\n# a figure redrawn\n", encoding="utf-8")
     assert key() != before
     work_cache.report_fingerprint.cache_clear()  # the real fingerprint again for the tests that follow
+
+
+def test_editing_the_spacy_pipelines_config_changes_the_extraction_fingerprint(tmp_path, monkeypatch):
+    copy_sources(EXTRACTOR_SOURCES, tmp_path)
+    monkeypatch.setattr(work_cache, "PROJECT_ROOT", tmp_path)
+
+    def fingerprint() -> str:
+        work_cache.extractor_fingerprint.cache_clear()
+        return work_cache.extractor_fingerprint()
+
+    before = fingerprint()
+    config = tmp_path / "extractors/config.cfg"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("max_scope = 8", "max_scope = 9"), encoding="utf-8")
+    assert config.read_text(encoding="utf-8") != text
+    assert fingerprint() != before
+    work_cache.extractor_fingerprint.cache_clear()  # the real fingerprint again for the tests that follow

@@ -30,6 +30,8 @@ from pipeline.outputs.writer import rows_sha256
 PARSER_SOURCES = ("pipeline/parsing", "pipeline/document", "pipeline/settings.py")
 EXTRACTOR_SOURCES = ("extractors", "pipeline/schema", "pipeline/document", "pipeline/run")
 REPORT_SOURCES = ("pipeline/report", "pipeline/outputs", "pipeline/store", "pipeline/schema")
+# the kinds of file in those folders that shape a result: code, data, the spaCy pipeline's config, page templates
+SHAPING_SUFFIXES = (".py", ".jsonl", ".json", ".toml", ".cfg", ".html")
 SIZE_LIMIT = 20 * 1024**3  # diskcache evicts the least recently used entries beyond this
 
 
@@ -37,7 +39,7 @@ def _hash_tree(paths: tuple[str, ...], extra: str = "") -> str:
     digest = hashlib.sha256(extra.encode())
     for relative in paths:
         root = PROJECT_ROOT / relative
-        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".jsonl", ".json", ".html", ".toml")) \
+        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in SHAPING_SUFFIXES) \
             if root.is_dir() else [root]
         for path in files:
             digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
