@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass
 
 from spacy.tokens import Span
@@ -19,40 +18,32 @@ class Finding:
     weak: bool = False  # a lower bound or an inference that a plainer statement elsewhere should beat
 
 
-# "..., could not be reduced, TPE was performed": a clause of its own asserts the concept
-OWN_AFFIRMATION = re.compile(r"^\W*(?:\([^)]*\)\s*)?(?:was|were|had been|has been|is)\s+(?:then\s+|therefore\s+|promptly\s+)?"
-                             r"(?:performed|given|started|initiated|administered|commenced|undertaken|carried out|done|"
-                             r"instituted|begun|repeated|continued|added|applied)\b", re.IGNORECASE)
+def _modifiers_by_sentence(doc) -> dict[int, list]:
+    """The document's ConText modifiers (medspaCy's context graph), by the start of the sentence holding each cue."""
+    def build():
+        by_sentence: dict[int, list] = {}
+        for modifier in doc._.context_graph.modifiers:
+            by_sentence.setdefault(sentence_of(doc[modifier.modifier_span[0]]).start, []).append(modifier)
+        return by_sentence
+    return _cached(doc, ("pecrs", "context_modifiers", len(doc)), build)
 
 
-# "Plasma exchange after CAR-T: none", "ICANS: no"
-NONE_VALUE = re.compile(r"^[^:;.\n]{0,30}:\s*(?:none|no|nil|not (?:done|performed|given|observed|sent)|absent|n/?a)\b", re.IGNORECASE)
-
-
-def _applies(span: Span, modifier) -> bool:
-    # a cue does not reach across a clause boundary ("; but however whereas although"): TERMINATE rules of
-    # context_rules.json end its scope there
-    return sentence_of(span.doc[modifier.modifier_span[0]]) == sentence_of(span)
+def context_modifiers(span: Span) -> list:
+    """The ConText modifiers that govern ``span``, by ConText's own test (``ConTextModifier.modifies``: the span lies
+    in the cue's scope and its label is among the rule's allowed types). Any span can be asked about, not only the
+    concepts ConText was given: a count of sessions or a word for death, labelled with the type its rules allow.
+    A cue governs only its own sentence: ConText's scope is a window of tokens (nlp.CONTEXT_MAX_SCOPE) that would
+    otherwise run on into the next sentence; TERMINATE rules of context_rules.json end it at a clause boundary."""
+    return [m for m in _modifiers_by_sentence(span.doc).get(sentence_of(span).start, ()) if m.modifies(span)]
 
 
 def flagged(span: Span, *categories: str) -> bool:
-    """Whether a ConText modifier of one of ``categories`` governs ``span`` within its clause."""
-    return any(m.category in categories and _applies(span, m) for m in span._.modifiers)
+    """Whether a ConText modifier of one of ``categories`` governs ``span``."""
+    return any(m.category in categories for m in context_modifiers(span))
 
 
 def negated(span: Span) -> bool:
-    sentence = sentence_of(span)
-    if NONE_VALUE.match(span.doc.text[span.end_char:sentence.end_char]):
-        return True
-    cues = [m for m in span._.modifiers if m.category == "NEGATED_EXISTENCE" and _applies(span, m)]
-    if not cues:
-        return False
-    # the cue sits in an earlier clause and the concept's own clause affirms it
-    before = span.doc.text[sentence.start_char:span.start_char]
-    after = span.doc.text[span.end_char:sentence.end_char]
-    last_comma = sentence.start_char + before.rfind(",")
-    in_earlier_clause = "," in before and all(span.doc[m.modifier_span[1] - 1].idx < last_comma for m in cues)
-    return not (in_earlier_clause and OWN_AFFIRMATION.match(after))
+    return flagged(span, "NEGATED_EXISTENCE")
 
 
 def hypothetical(span: Span) -> bool:
@@ -65,8 +56,14 @@ CONDITIONS = {"CRS", "ICANS", "HLH", "DIAGNOSIS"}
 def is_affirmed(span: Span) -> bool:
     """Not negated, hypothetical, uncertain, historical or (for a condition) a relative's (medspaCy ConText).
     A treatment near "family" ("with the consent of family members, PE was performed") is still the patient's."""
-    categories = ("HYPOTHETICAL", "POSSIBLE_EXISTENCE", "HISTORICAL") + (("FAMILY",) if span.label_ in CONDITIONS else ())
-    return not (negated(span) or flagged(span, *categories))
+    categories = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "POSSIBLE_EXISTENCE", "HISTORICAL") + (
+        ("FAMILY",) if span.label_ in CONDITIONS else ())
+    return not flagged(span, *categories)
+
+
+def target(sentence: Span, start: int, end: int, label: str) -> Span:
+    """The tokens of ``sentence`` covering its characters ``start:end``, as a span ConText can be asked about."""
+    return sentence.char_span(start, end, label=label, alignment_mode="expand")
 
 
 def _cached(doc, key: tuple, build):
