@@ -28,13 +28,23 @@ def _modifiers_by_sentence(doc) -> dict[int, list]:
     return _cached(doc, ("pecrs", "context_modifiers", len(doc)), build)
 
 
+def _governs(modifier, span: Span) -> bool:
+    if modifier.rule.metadata and modifier.rule.metadata.get("scope") == "sentence":
+        # a statement on a diagnosis ("HLH was suspected because of the ferritin, but the criteria were not met")
+        # speaks of the sentence's mentions across the clause boundaries that end other cues
+        cue_start, cue_end = modifier.modifier_span
+        return modifier.allows(span.label_.upper()) and (span.end <= cue_start or span.start >= cue_end)
+    return modifier.modifies(span)
+
+
 def context_modifiers(span: Span) -> list:
     """The ConText modifiers that govern ``span``, by ConText's own test (``ConTextModifier.modifies``: the span lies
     in the cue's scope and its label is among the rule's allowed types). Any span can be asked about, not only the
     concepts ConText was given: a count of sessions or a word for death, labelled with the type its rules allow.
     A cue governs only its own sentence: ConText's scope is a window of tokens (nlp.CONTEXT_MAX_SCOPE) that would
-    otherwise run on into the next sentence; TERMINATE rules of context_rules.json end it at a clause boundary."""
-    return [m for m in _modifiers_by_sentence(span.doc).get(sentence_of(span).start, ()) if m.modifies(span)]
+    otherwise run on into the next sentence; TERMINATE rules of context_rules.json end it at a clause boundary.
+    A rule whose metadata says {"scope": "sentence"} governs its whole sentence."""
+    return [m for m in _modifiers_by_sentence(span.doc).get(sentence_of(span).start, ()) if _governs(m, span)]
 
 
 def flagged(span: Span, *categories: str) -> bool:
