@@ -6,14 +6,18 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed
+from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed, negated, target
 
 DIED = re.compile(r"\b(died|death|passed away|succumbed|expired|deceased|was declared dead|fatal outcome|lost (?:his|her) life)\b", re.IGNORECASE)
-NOT_DIED = re.compile(r"\b(risk of death|cause of death in|no death|without death|leading cause|mortality rate|deaths? (?:occur|were reported) in)\b", re.IGNORECASE)
+# death spoken of in general ("the risk of death", "a leading cause"), not the patient's; "no death" is ConText's
+DEATH_IN_GENERAL = re.compile(r"\b(risk of death|cause of death in|leading cause|mortality rate|deaths? (?:occur|were reported) in)\b", re.IGNORECASE)
 ALIVE = re.compile(r"\b(discharged|alive|survived|survives|is doing well|remains? (?:well|in (?:complete )?remission)|recovered fully|full recovery|"
                    r"was transferred (?:back )?to the (?:ward|general ward)|left the hospital|returned home|went home)\b", re.IGNORECASE)
 RESOLVED = re.compile(r"\b(resolv\w*|resolution|subsided|abated|brought under control|controlled|recover\w*|normali[sz]\w*|disappeared|defervesc\w*|afebrile)\b", re.IGNORECASE)
 UNRESOLVED = re.compile(r"\b(never resolved|did not resolve|failed to resolve|persist\w*|refractory (?:CRS|cytokine) until death|died (?:of|from) (?:refractory )?(?:CRS|cytokine))\b", re.IGNORECASE)
+# ConText target types of the words for death and for resolution (context_rules.json may name them in allowed_types)
+DEATH = "DEATH"
+RESOLUTION = "RESOLUTION"
 RESPONSE_RANK = {"CR": 4, "PR": 3, "SD": 2, "PD": 1}
 RESPONSE_CONTEXT = re.compile(r"\b(outcome|status|achiev|attain|show|demonstrat|confirm|reveal|assess|evaluat|marrow|PET|MRD|remain|response|remission|day \+?\d|month|follow-up|restag|was in|in (?:complete|partial))", re.IGNORECASE)
 # "on day +28 the marrow showed complete remission", "at three months he was in partial response"
@@ -27,7 +31,7 @@ def outcome(sentences: list[Span]) -> list[Finding]:
     for sentence in sentences:
         text = sentence.text
         died = DIED.search(text)
-        if died and not NOT_DIED.search(text) and not re.search(r"\b(no|not|without|never)\b[^.]{0,20}" + re.escape(died.group(0)), text, re.IGNORECASE):
+        if died and not DEATH_IN_GENERAL.search(text) and not negated(target(sentence, died.start(), died.end(), DEATH)):
             return [Finding("outcome", "died", sentence.start_char + died.start(), sentence.start_char + died.end(), "outcome.died")]
         match = ALIVE.search(text)
         if match and alive is None:
@@ -58,9 +62,11 @@ def crs_resolved(sentences: list[Span]) -> list[Finding]:
         crs = [s for s in concepts_in(sentence, "CRS") if not hypothetical(s)]
         if not crs:
             continue
+        # "never resolved", "persisted" are the value no, read as such; a word for resolution that ConText negates
+        # ("not resolved", "never fully resolved") is no evidence of yes
         cues = [("no", m) for m in UNRESOLVED.finditer(sentence.text)]
         cues += [("yes", m) for m in RESOLVED.finditer(sentence.text)
-                 if not re.search(r"\b(not|no|never|without|failed)\b[^.]{0,25}$", sentence.text[:m.start()], re.IGNORECASE)]
+                 if not negated(target(sentence, m.start(), m.end(), RESOLUTION))]
         if not cues:
             continue
         # the cue nearest a CRS mention speaks of CRS ("CRS resolved by day 11, but ICANS persisted")
