@@ -6,7 +6,7 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed, quantities_in, sentence_of
+from extractors.evidence import Finding, concepts_in, flagged, is_affirmed, quantities_in, sentence_of, target
 from extractors.values import COUNT, ORDINALS, count_value, days_in, find_days
 
 SESSION_NOUN = (r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|exchanges?|times|"
@@ -123,8 +123,7 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
         for match in SESSIONS.finditer(text):
             raw = next(match.group(g) for g in ("n", "x", "days", "daily") if match.group(g))
             value = count_value(raw)
-            # a count negated in its own clause ("a third session was cancelled") does not count
-            if value and 0 < value <= 30 and not _negated_clause(text, match.end()):
+            if value and 0 < value <= 30 and not _not_held(sentence, match):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
                 if best is None or candidate[0] > best[0]:
                     best = candidate
@@ -137,7 +136,7 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
     for sentence in pe_sentences:
         for match in ORDINAL_SESSION.finditer(sentence.text):
             value = ORDINALS[match.group("o").lower()]
-            if value >= 2 and not _negated_clause(sentence.text, match.end()):
+            if value >= 2 and not _not_held(sentence, match):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
                 if best is None or candidate[0] > best[0]:
                     best = candidate
@@ -168,10 +167,14 @@ def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
     return []
 
 
-def _negated_clause(text: str, position: int) -> bool:
-    clause = re.split(r"[;,.]| but | and ", text[position:], maxsplit=1)[0]
-    return bool(re.search(r"\b(cancel+ed|not (?:performed|done|given|carried out|needed|required|realized)|omitted|withheld|"
-                          r"planned|programmed|scheduled|intended|prescribed)\b", clause, re.IGNORECASE))
+# ConText target type of a count of sessions (context_rules.json may name it in allowed_types)
+SESSION_COUNT = "PE_SESSIONS"
+
+
+def _not_held(sentence: Span, match: re.Match) -> bool:
+    """A count ConText finds negated or only planned ("a third session was cancelled", "a sixth session was planned")."""
+    count = target(sentence, match.start(), match.end(), SESSION_COUNT)
+    return flagged(count, "NEGATED_EXISTENCE", "HYPOTHETICAL")
 
 
 def _start_day(pe_sentences: list[Span], mentions: list[Span]) -> list[Finding]:
