@@ -12,17 +12,17 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
+from extractors.cues import NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
 from extractors.evidence import sentences
-from extractors.values import ORDINALS
+from extractors.values import ORDINALS, ROMAN_NUMERALS
 from pipeline.document.model import Document
 
 PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
 DOCUMENT_ZONES = PATIENT_ZONES | {"methods"}
-LABEL = re.compile(r"^\s*(?:(?:in|for)\s+)?(?P<word>patient|case|pt\.?|subject)\s*(?:no\.?\s*|#)?(?P<n>\d{1,2}|[ivx]{1,4}|(?-i:[A-H]))\b(?!\s*(?:%|patients|cases|mg|years|y\b))",
+LABEL = re.compile(rf"^\s*(?:(?:in|for)\s+)?(?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b(?!\s*(?:%|patients|cases|mg|years|y\b))",
                    re.IGNORECASE)
 ORDINAL_LABEL = re.compile(r"^\s*(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)"
                            r"(?:\s+(?:patient|case)\b|,?\s+(?:an?|was an?)\s+\d{1,3}[- ](?:year|month))", re.IGNORECASE)
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
 PATIENT_WORDS = re.compile(
     r"\b(\d{1,3}(?:\.\d)?[- ](?:year|month|week)s?[- ]old|aged? \d|(?:wo)?man\b|male\b|female\b|boy\b|girl\b|"
     r"(?:our|the|a|this) patient\b|gentleman|lady|infant|toddler|child\b|adolescent)",
@@ -48,7 +48,8 @@ def about_other_patients(sentence: Span) -> bool:
     return bool(LITERATURE.search(text)) and not FIRST_PERSON.search(text) and not GRADING_STATEMENT.search(text)
 
 
-# "Both patients received axi-cel", "Neither patient met HLH criteria", "CRS resolved in all six TPE-treated patients"
+# "Both patients received axi-cel", "Neither patient met HLH criteria", "CRS resolved in all six TPE-treated patients":
+# which patients a statement is about ("neither", "none of" are quantifiers here; what they deny is ConText's to read)
 GROUP_STATEMENT = re.compile(
     r"\b(both|all|each|every|neither|none of (?:the|our|these)|the two)\b(?:\s+[\w-]+){0,3}?\s+(patients?|cases?|of them|children|adults)\b"
     r"|^\s*(both|neither|all)\b", re.IGNORECASE)
@@ -74,7 +75,7 @@ def label_number(match: re.Match) -> int:
         return int(token)
     if len(token) == 1 and token.isupper() and token not in "IVX":
         return ord(token) - ord("A") + 1
-    return _ROMAN.get(token.lower(), 0)
+    return ROMAN_NUMERALS.get(token.lower(), 0)
 
 
 def label_text(match: re.Match) -> str:

@@ -13,9 +13,21 @@ ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
     "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "fourteenth": 14, "twentieth": 20,
 }
-ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+# Roman numerals as case reports write them in patients' labels ("Case VII") and grades ("grade IV")
+ROMAN_NUMERALS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+MAX_GRADE = 5
+
+
+def roman_alternation(maximum: int = max(ROMAN_NUMERALS.values()), upper: bool = False) -> str:
+    """The numerals up to ``maximum`` as a regular-expression alternation, longest first ("III" before "I")."""
+    numerals = sorted((r for r, n in ROMAN_NUMERALS.items() if n <= maximum), key=len, reverse=True)
+    return "|".join(r.upper() if upper else r for r in numerals)
+
+
 COUNT = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|once|twice|thrice)"
-GRADE = r"(?:[1-5]|I{1,3}|IV|V)(?![\w])"
+# a grade: "3", "III", "IV" (matched case-insensitively by the rules that use it)
+ROMAN_GRADE = roman_alternation(MAX_GRADE, upper=True)
+GRADE = rf"(?:[1-5]|{ROMAN_GRADE})(?![\w])"
 # "day +5", "D+5", "d5", "day 5", "on the fifth day", "day −1"
 DAY = re.compile(
     # not "hospital day 9" or "day 12 of admission": those count from admission, not from the infusion
@@ -40,10 +52,8 @@ def count_value(text: str) -> int | None:
 
 def grade_value(text: str) -> int | None:
     text = text.strip()
-    if text.isdigit():
-        value = int(text)
-        return value if 0 <= value <= 5 else None
-    return ROMAN.get(text.lower())
+    value = int(text) if text.isdigit() else ROMAN_NUMERALS.get(text.lower())
+    return value if value is not None and 0 <= value <= MAX_GRADE else None
 
 
 def day_value(match: re.Match) -> int:

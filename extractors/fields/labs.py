@@ -10,6 +10,7 @@ import re
 
 from spacy.tokens import Span
 
+from extractors.cues import EXCHANGE_NAME
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.values import days_in
@@ -26,8 +27,8 @@ FROM_TO = re.compile(
     rf"|(?<=[:\s(])(?P<bound2>(?:>|≥)\s*)?(?P<a2>{NUMBER_PATTERN})\s*(?P<unit_a2>[^\s\d,;→]*?)\s*(?:→|->)\s*"
     rf"(?:(?:>|≥)\s*)?(?P<b2>{NUMBER_PATTERN})\s*(?P<unit2>[^\s,;)]+)", re.IGNORECASE)
 RISING = re.compile(r"\b(rose|rising|increased|increasing|climbed|climbing|peaked|went up|jumped|escalated)\b", re.IGNORECASE)
-PRE_CUE = re.compile(r"\b(before|prior to|pre-?(?:TPE|PE|exchange|procedure)|peak(?:ed|ing)?|maximum|rose|increased|elevated|reached)\b", re.IGNORECASE)
-POST_CUE = re.compile(r"\b(after|following|post-?(?:TPE|PE|exchange|procedure)|fell|decreased|dropped|declined|reduced|normali[sz]ed)\b", re.IGNORECASE)
+PRE_CUE = re.compile(rf"\b(before|prior to|pre-?(?:{EXCHANGE_NAME}|exchange|procedure)|peak(?:ed|ing)?|maximum|rose|increased|elevated|reached)\b", re.IGNORECASE)
+POST_CUE = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure)|fell|decreased|dropped|declined|reduced|normali[sz]ed)\b", re.IGNORECASE)
 
 
 def _marker_before(analytes: list[Span], position: int) -> Span | None:
@@ -74,12 +75,12 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
     return results
 
 
-EXCHANGE_WORD = r"(?:TPE|PE|PLEX|PEX|exchanges?|plasmapheresis|procedures?|sessions?|apheresis)"
+EXCHANGE_WORD = rf"(?:{EXCHANGE_NAME}|exchanges?|procedures?|sessions?)"
 EXCHANGE = re.compile(EXCHANGE_WORD, re.IGNORECASE)
 SENTENCE_PRE = re.compile(rf"^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:before|prior to|ahead of)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}", re.IGNORECASE)
 SENTENCE_POST = re.compile(rf"^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:after|following|post-?)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}", re.IGNORECASE)
-BEFORE_NEARBY = re.compile(r"\b(before|prior to|directly before|pre-?(?:TPE|PE|exchange|procedure))\b", re.IGNORECASE)
-AFTER_NEARBY = re.compile(r"\b(after|following|post-?(?:TPE|PE|exchange|procedure))\b", re.IGNORECASE)
+BEFORE_NEARBY = re.compile(rf"\b(before|prior to|directly before|pre-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
+AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
 
 

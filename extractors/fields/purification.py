@@ -6,21 +6,26 @@ import re
 
 from spacy.tokens import Span
 
+from extractors.cues import EXCHANGE_NAME, EXCHANGE_SHORT_FORMS
 from extractors.evidence import Finding, concepts_in, flagged, is_affirmed, quantities_in, sentence_of, target
 from extractors.values import COUNT, ORDINALS, count_value, days_in, find_days
 
-SESSION_NOUN = (r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|exchanges?|times|"
-                r"(?:therapeutic\s+)?plasma[- ]exchanges?(?!\s+(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?))|"
-                r"plasmaphereses|plasmapheresis(?!\s+(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?)))")
+# what counts exchanges: "three sessions", "two rounds", "four cycles"
+COUNTED = r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?)"
+SESSION_NOUN = (rf"(?:{COUNTED}|exchanges?|times|"
+                rf"(?:therapeutic\s+)?plasma[- ]exchanges?(?!\s+{COUNTED})|"
+                rf"plasmaphereses|plasmapheresis(?!\s+{COUNTED}))")
+# right after a name of the exchange: "TPE ×3", "PLEX x 2"
+AFTER_EXCHANGE_SHORT_FORM = "|".join(rf"(?<=\b{short})" for short in EXCHANGE_SHORT_FORMS)
 SESSIONS = re.compile(
     rf"(?<![\d.])\b(?:a total of\s+|total(?:ly)? of\s+|overall\s+)?(?P<n>{COUNT})\s+(?:consecutive\s+|daily\s+|further\s+|more\s+)?"
-    rf"(?:(?:TPE|PE|PLEX|plasma[- ]exchange|plasmapheresis|apheresis)\s+)?{SESSION_NOUN}\b"
-    rf"|(?:(?<=TPE)|(?<=PLEX)|(?<=\bPE)|(?<=:))\s*(?:×|x\s?)(?P<x>\d{{1,2}})\b"
+    rf"(?:{EXCHANGE_NAME}\s+)?{SESSION_NOUN}\b"
+    rf"|(?:{AFTER_EXCHANGE_SHORT_FORM}|(?<=:))\s*(?:×|x\s?)(?P<x>\d{{1,2}})\b"
     rf"|\b(?P<days>{COUNT})\s+consecutive\s+days\b"
     rf"|\bdaily\s+for\s+(?P<daily>{COUNT})\s+days\b",
     re.IGNORECASE,
 )
-ORDINAL_SESSION = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:(?:TPE|PE|PLEX|plasma[- ]exchange)\s+)?(?:session|procedure|exchange|round|course|TPE|PE|PLEX)\b", re.IGNORECASE)
+ORDINAL_SESSION = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:{EXCHANGE_NAME}\s+)?(?:session|procedure|exchange|round|course|{EXCHANGE_NAME})\b", re.IGNORECASE)
 START_CUE = re.compile(r"\b(start|initiat|began|begin|commenc|first|perform|underw|receiv|given|undergo|institut|on day|day)|\bD\s?[+]?\d|^[^:]{0,40}:", re.IGNORECASE)
 PLASMA_VOLUMES = re.compile(r"\b(?P<n>\d(?:\.\d+)?|one and a half|one|two)\s*(?:-|–)?\s*(?:(?:times|×|x)\s*(?:(?:the|her|his|their|its)\s+)?)?(?:estimated\s+)?(?:total\s+)?(?:plasma volumes?|PV|TPV)\b", re.IGNORECASE)
 RANGE_BEFORE = re.compile(r"(?:\d(?:\.\d+)?|one)\s*(?:-|–|to)\s*$", re.IGNORECASE)

@@ -1,0 +1,21 @@
+"""Words the rules look for in raw text (counts, table headers, captions, notes), each spelled once as a
+regular-expression alternation; every expression that needs one is built from it.
+
+The lexicon (resources/*.jsonl) names the same things as concepts for spaCy; these fragments serve the rules that
+read text around a value rather than concept spans. Use them case-insensitively.
+"""
+
+from extractors.values import roman_alternation
+
+# Plasma exchange by name: "TPE", "PLEX", "PEX", "PE", "plasma exchange(s)", "plasma-exchange", "plasmapheresis",
+# "plasmaphereses", "apheresis"
+EXCHANGE_NAME = r"(?:TPE|PLEX|PEX|PE|plasma[- ]exchanges?|plasmaphereses|plasmapheresis|apheresis)"
+# Its short forms, for rules that need a fixed-width look-behind ("TPE ×3", "PLEX x2")
+EXCHANGE_SHORT_FORMS = ("TPE", "PLEX", "PEX", "PE")
+
+# The word of a patient's label: "Patient 2", "Case II", "Pt. 3", "Pt 4", "Subject 5"
+PATIENT_WORD = r"(?:patient|case|pt\.?|subject)"
+# A number sign before a label's number: "Patient No. 3", "Case #2"
+NUMBER_SIGN = r"(?:no\.?|#)"
+# A label's number: "2", "II", "vii", "B" (a capital letter from A to H, whatever the case-insensitivity around it)
+PATIENT_NUMBER = rf"(?:\d{{1,2}}|{roman_alternation()}|(?-i:[A-H]))"
