@@ -16,8 +16,8 @@ ALIVE = re.compile(r"\b(discharged|alive|survived|survives|is doing well|remains
 RESOLVED = re.compile(r"\b(resolv\w*|resolution|subsided|abated|brought under control|controlled|recover\w*|normali[sz]\w*|disappeared|defervesc\w*|afebrile)\b", re.IGNORECASE)
 UNRESOLVED = re.compile(r"\b(never resolved|did not resolve|failed to resolve|persist\w*|refractory (?:CRS|cytokine) until death|died (?:of|from) (?:refractory )?(?:CRS|cytokine))\b", re.IGNORECASE)
 # ConText target types of the words for death and for resolution (context_rules.json may name them in allowed_types)
-DEATH = "DEATH"
-RESOLUTION = "RESOLUTION"
+DEATH_TARGET = "DEATH"
+RESOLUTION_TARGET = "RESOLUTION"
 RESPONSE_RANK = {"CR": 4, "PR": 3, "SD": 2, "PD": 1}
 RESPONSE_CONTEXT = re.compile(r"\b(outcome|status|achiev|attain|show|demonstrat|confirm|reveal|assess|evaluat|marrow|PET|MRD|remain|response|remission|day \+?\d|month|follow-up|restag|was in|in (?:complete|partial))", re.IGNORECASE)
 # "on day +28 the marrow showed complete remission", "at three months he was in partial response"
@@ -31,7 +31,7 @@ def outcome(sentences: list[Span]) -> list[Finding]:
     for sentence in sentences:
         text = sentence.text
         died = DIED.search(text)
-        if died and not DEATH_IN_GENERAL.search(text) and not negated(target(sentence, died.start(), died.end(), DEATH)):
+        if died and not DEATH_IN_GENERAL.search(text) and not negated(target(sentence, died.start(), died.end(), DEATH_TARGET)):
             return [Finding("outcome", "died", sentence.start_char + died.start(), sentence.start_char + died.end(), "outcome.died")]
         match = ALIVE.search(text)
         if match and alive is None:
@@ -66,7 +66,7 @@ def crs_resolved(sentences: list[Span]) -> list[Finding]:
         # ("not resolved", "never fully resolved") is no evidence of yes
         cues = [("no", m) for m in UNRESOLVED.finditer(sentence.text)]
         cues += [("yes", m) for m in RESOLVED.finditer(sentence.text)
-                 if not negated(target(sentence, m.start(), m.end(), RESOLUTION))]
+                 if not negated(target(sentence, m.start(), m.end(), RESOLUTION_TARGET))]
         if not cues:
             continue
         # the cue nearest a CRS mention speaks of CRS ("CRS resolved by day 11, but ICANS persisted")

@@ -173,12 +173,12 @@ def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
 
 
 # ConText target type of a count of sessions (context_rules.json may name it in allowed_types)
-SESSION_COUNT = "PE_SESSIONS"
+SESSION_COUNT_TARGET = "PE_SESSIONS"
 
 
 def _not_held(sentence: Span, match: re.Match) -> bool:
     """A count ConText finds negated or only planned ("a third session was cancelled", "a sixth session was planned")."""
-    count = target(sentence, match.start(), match.end(), SESSION_COUNT)
+    count = target(sentence, match.start(), match.end(), SESSION_COUNT_TARGET)
     return flagged(count, "NEGATED_EXISTENCE", "HYPOTHETICAL")
 
 

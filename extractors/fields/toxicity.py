@@ -16,6 +16,8 @@ NEURO_WORDS = re.compile(r"\b(ICE|encephalopath\w*|neuro\w*|seizure\w*|aphasia|c
 MAX_DISTANCE = 45
 ONSET_CUE = re.compile(r"\b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)|\bfrom(?=\s+(?:day|d)\s?[+]?\d)", re.IGNORECASE)
 FEVER = re.compile(r"\b(fever|febrile|pyrexia)\b", re.IGNORECASE)
+# ConText target type of a fever word (context_rules.json may name it in allowed_types)
+FEVER_TARGET = "FEVER"
 
 
 def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
@@ -118,7 +120,7 @@ def _fever_onset(sentences: list[Span]) -> list[Finding]:
     for sentence in sentences:
         fever = FEVER.search(sentence.text)
         if not fever or not ONSET_CUE.search(sentence.text.replace(fever.group(0), "")) or \
-                FEVER_COURSE.search(sentence.text) or negated(target(sentence, fever.start(), fever.end(), "FEVER")):
+                FEVER_COURSE.search(sentence.text) or negated(target(sentence, fever.start(), fever.end(), FEVER_TARGET)):
             continue
         days = [d for d in days_in(sentence) if d[0] >= 0]
         if not any(day == 0 for day, _, _ in days):  # "on the evening of the infusion" where no "day 0" numbers it
