@@ -19,6 +19,7 @@ AGE = re.compile(
     r"|\b(?:man|woman|boy|girl|male|female|patient|gentleman|lady)\s+(?:of|aged)\s+(?P<n7>\d{1,3})\s*(?P<unit7>years?|months?)?\b",
     re.IGNORECASE,
 )
+SEX_LETTER = re.compile(r"\b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b|\b(?:sex|gender)\s*:\s*(?:\d{1,3}\s*(?:y|yrs?|years?)?[,/ ]\s*)?([MF])\b", re.IGNORECASE)
 SEX_NOUN = re.compile(r"\b(?:(?P<m>man|male|boy|gentleman)|(?P<f>woman|female|girl|lady))\b", re.IGNORECASE)
 
 
@@ -47,7 +48,7 @@ def age(sentences: list[Span]) -> list[Finding]:
 def sex(sentences: list[Span]) -> list[Finding]:
     """The first sex noun ("woman", "boy", "34/M"); failing that, the pronouns' majority."""
     for sentence in sentences:
-        slash = re.search(r"\b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b|\b(?:sex|gender)\s*:\s*(?:\d{1,3}\s*(?:y|yrs?|years?)?[,/ ]\s*)?([MF])\b", sentence.text, re.IGNORECASE)
+        slash = SEX_LETTER.search(sentence.text)
         noun = SEX_NOUN.search(sentence.text)
         candidates = [m for m in (slash, noun) if m]
         if candidates:
