@@ -16,6 +16,6 @@ EXCHANGE_SHORT_FORMS = ("TPE", "PLEX", "PEX", "PE")
 # The word of a patient's label: "Patient 2", "Case II", "Pt. 3", "Pt 4", "Subject 5"
 PATIENT_WORD = r"(?:patient|case|pt\.?|subject)"
 # A number sign before a label's number: "Patient No. 3", "Case #2"
-NUMBER_SIGN = r"(?:no\.?|#)"
+NUMBER_SIGN = r"(?:no\.?|\#)"  # "#" escaped: the fragment may sit in a verbose expression
 # A label's number: "2", "II", "vii", "B" (a capital letter from A to H, whatever the case-insensitivity around it)
 PATIENT_NUMBER = rf"(?:\d{{1,2}}|{roman_alternation()}|(?-i:[A-H]))"

@@ -16,8 +16,12 @@ from extractors.table_rules import cell_value, header_field, is_missing, patient
 from extractors.values import ROMAN_GRADE, grade_value
 from pipeline.document.model import Document, Table, TableCell
 
-PAIR = re.compile(r"^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)\s*(?:/|→|->|to)\s*"
-                  r"(?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)$", re.IGNORECASE)
+# a cell holding two values, before and after: "6,840/512", "> 5,000 → 1 020", "12.4 to NA"
+PAIR = re.compile(r"""
+    ^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)   # "> 5,000", "NA"
+    \s*(?:/|→|->|to)\s*                                                # "/", "→", "to"
+    (?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)$
+    """, re.IGNORECASE | re.VERBOSE)
 UNIT_IN_HEADER = re.compile(r"\(([^)]*?(?:/|mL|ml|L\b)[^)]*)\)")
 # a grade in a cell: "3", "IV" (capitals only: a lower-case "i" or "v" in a cell is no grade)
 CELL_GRADE = re.compile(rf"\b([0-5]|{ROMAN_GRADE})\b")
@@ -241,7 +245,11 @@ def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
 
 
 # -- laboratory courses: one axis days, the other markers ------------------------------------------------
-DAY_HEADER = re.compile(r"^(?:(?:post-?infusion\s+)?day|d)\s*(?P<n>[+\-−]?\s*\d{1,3})\b|^(?P<s>[+\-−])\s*(?P<m>\d{1,3})$", re.IGNORECASE)
+DAY_HEADER = re.compile(r"""
+    ^(?:(?:post-?infusion\s+)?day|d)\s*(?P<n>[+\-−]?\s*\d{1,3})\b   # "Day +4", "D7", "Post-infusion day 3"
+  | ^(?P<s>[+\-−])\s*(?P<m>\d{1,3})$                               # "+4", "−1"
+    """, re.IGNORECASE | re.VERBOSE)
+# a footnote dating values on exchange days after the procedure: "values on TPE days were drawn after the exchange"
 AFTER_EXCHANGE_NOTE = re.compile(rf"\bafter\b.{{0,60}}\b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)", re.IGNORECASE)
 
 
@@ -259,11 +267,16 @@ def _marker_of(doc: Doc, cell: TableCell) -> str | None:
 
 
 # "Laboratory course of patient 2", "Case B: cytokines by day"
-CAPTION_PATIENT = re.compile(rf"\b(?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b(?!\s*(?:%|mg))",
-                             re.IGNORECASE)
+CAPTION_PATIENT = re.compile(rf"""
+    \b(?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b   # "patient 2", "Case #II", "Pt. B"
+    (?!\s*(?:%|mg))                                                              # not "case 2 %"
+    """, re.IGNORECASE | re.VERBOSE)
 # the column of a long table naming each row's patient: "Patient", "Case", "Pt.", "No.", "#", "ID"
 PATIENT_HEADER = re.compile(rf"^(?:{PATIENT_WORD}s?|{NUMBER_SIGN}|id)$", re.IGNORECASE)
-DAY_COLUMN_HEADER = re.compile(r"^(?:day|days?\s+(?:after|post)[- ]?(?:infusion|car[- ]?t)|time\s*point|timepoint)\b", re.IGNORECASE)
+# the day column of a long table: "Day", "Days after infusion", "Days post CAR-T", "Time point"
+DAY_COLUMN_HEADER = re.compile(r"""
+    ^(?:day | days?\s+(?:after|post)[-\ ]?(?:infusion|car[-\ ]?t) | time\s*point | timepoint)\b
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def _caption_patient(table: Table) -> int | None:

@@ -9,12 +9,21 @@ from spacy.tokens import Span
 from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed, negated, sentence_of, target
 from extractors.values import GRADE, days_in, grade_value
 
-GRADE_MENTION = re.compile(rf"\b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})(?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?"
-                           rf"|\b(?P<g3>{GRADE})\s*grade\b", re.IGNORECASE)
+GRADE_MENTION = re.compile(rf"""
+    \b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})  # "grade IV", "graded 3", "G2", "grade: 3"
+    (?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?                                   # "grade 3-4", "grade 2 to 3"
+  | \b(?P<g3>{GRADE})\s*grade\b                                              # "a 3 grade"
+    """, re.IGNORECASE | re.VERBOSE)
 SYNDROMES = ("CRS", "ICANS", "HLH")
-NEURO_WORDS = re.compile(r"\b(ICE|encephalopath\w*|neuro\w*|seizure\w*|aphasia|confusion|CAPD|delirium)\b", re.IGNORECASE)
+# words of a neurological grade: "ICE score", "encephalopathy", "seizures"
+NEURO_WORDS = re.compile(r"""\b(
+    ICE|encephalopath\w*|neuro\w*|seizure\w*|aphasia|confusion|CAPD|delirium
+    )\b""", re.IGNORECASE | re.VERBOSE)
 MAX_DISTANCE = 45
-ONSET_CUE = re.compile(r"\b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)|\bfrom(?=\s+(?:day|d)\s?[+]?\d)", re.IGNORECASE)
+ONSET_CUE = re.compile(r"""
+    \b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)  # "developed CRS", "onset of"
+  | \bfrom(?=\s+(?:day|d)\s?[+]?\d)                                                     # "CRS from day 2"
+    """, re.IGNORECASE | re.VERBOSE)
 FEVER = re.compile(r"\b(fever|febrile|pyrexia)\b", re.IGNORECASE)
 # ConText target type of a fever word (context_rules.json may name it in allowed_types)
 FEVER_TARGET = "FEVER"
@@ -85,8 +94,10 @@ def hlh(sentences: list[Span]) -> list[Finding]:
 
 ONSET_WINDOW = 60
 # day 0: "on the day of infusion", "the same day", "within a few hours", "on the evening of the infusion itself"
-DAY_OF_INFUSION = re.compile(r"\b((?:day|evening|night|morning) of (?:the )?infusion|same day|within (?:a few|\d{1,2}) hours)\b",
-                             re.IGNORECASE)
+DAY_OF_INFUSION = re.compile(r"""\b(
+    (?:day|evening|night|morning)\ of\ (?:the\ )?infusion    # "on the evening of the infusion"
+  | same\ day | within\ (?:a\ few|\d{1,2})\ hours             # "the same day", "within 6 hours"
+    )\b""", re.IGNORECASE | re.VERBOSE)
 
 
 def crs_onset(sentences: list[Span]) -> list[Finding]:
