@@ -8,7 +8,8 @@ from pathlib import Path
 
 from spacy.tokens import Doc, Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed, sentence_of, sentences
+from extractors.assertion import is_affirmed
+from extractors.evidence import Finding, concepts_in, sentence_of, sentences
 from extractors.fields import RULES
 from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, pe_mentions
 from extractors.nlp import process

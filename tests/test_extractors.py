@@ -230,7 +230,8 @@ def test_sessions_counted_from_again_and_one_exchange_and_doses_not_from_a_day()
 
 @pytest.mark.parametrize("boundary", ["; ", ", but ", ", whereas ", ", although "])
 def test_a_context_cue_ends_at_a_clause_boundary(boundary):
-    from extractors.evidence import concepts_in, is_affirmed, sentences
+    from extractors.assertion import is_affirmed
+    from extractors.evidence import concepts_in, sentences
     from extractors.nlp import process
 
     document = parse_bytes((HEADER + f"Siltuximab was considered{boundary}tocilizumab was given twice.").encode(),
@@ -318,7 +319,8 @@ def test_hours_after_the_infusion_are_completed_days(text, days):
     "A plasma exchange was scheduled for day 5.",
 ])
 def test_an_exchange_only_planned_or_said_unnecessary_is_not_affirmed(sentence):
-    from extractors.evidence import concepts_in, is_affirmed, sentences
+    from extractors.assertion import is_affirmed
+    from extractors.evidence import concepts_in, sentences
     from extractors.nlp import process
 
     doc = process(parse_bytes((HEADER + sentence).encode(), "case.txt")[0])
@@ -331,7 +333,8 @@ CASE_START = HEADER + "A 40-year-old man with DLBCL received axicabtagene cilole
 
 
 def _exchange_affirmed(text: str) -> list[bool]:
-    from extractors.evidence import concepts_in, is_affirmed, sentences
+    from extractors.assertion import is_affirmed
+    from extractors.evidence import concepts_in, sentences
     from extractors.nlp import process
 
     doc = process(parse_bytes((HEADER + text).encode(), "case.txt")[0])

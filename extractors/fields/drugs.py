@@ -6,7 +6,8 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed, negated
+from extractors.assertion import is_affirmed, negated
+from extractors.evidence import Finding, concepts_in
 from extractors.values import COUNT, ORDINALS, count_value, find_days
 
 # "two doses of", "3 further doses of"; not the day in "on day +4 despite two doses of"

@@ -6,7 +6,8 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed, negated, target
+from extractors.assertion import hypothetical, is_affirmed, negated, target
+from extractors.evidence import Finding, concepts_in
 
 DIED = re.compile(r"""\b(
     died|death|passed\ away|succumbed|expired|deceased     # "he died on day 27", "she passed away"

@@ -7,7 +7,8 @@ import re
 from spacy.tokens import Span
 
 from extractors.cues import EXCHANGE_NAME, EXCHANGE_SHORT_FORMS
-from extractors.evidence import Finding, concepts_in, flagged, is_affirmed, quantities_in, sentence_of, target
+from extractors.assertion import flagged, is_affirmed, target
+from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
 from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, days_in, find_days
 
 # what counts exchanges: "three sessions", "two rounds", "four cycles"

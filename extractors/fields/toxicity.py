@@ -6,7 +6,8 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed, negated, sentence_of, target
+from extractors.assertion import hypothetical, is_affirmed, negated, target
+from extractors.evidence import Finding, concepts_in, sentence_of
 from extractors.values import GRADE, days_in, grade_value
 
 GRADE_MENTION = re.compile(rf"""
