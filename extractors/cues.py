@@ -7,11 +7,12 @@ read text around a value rather than concept spans. Use them case-insensitively.
 
 from extractors.values import roman_alternation
 
-# Plasma exchange by name: "TPE", "PLEX", "PEX", "PE", "plasma exchange(s)", "plasma-exchange", "plasmapheresis",
-# "plasmaphereses", "apheresis"
-EXCHANGE_NAME = r"(?:TPE|PLEX|PEX|PE|plasma[- ]exchanges?|plasmaphereses|plasmapheresis|apheresis)"
-# Its short forms, for rules that need a fixed-width look-behind ("TPE ×3", "PLEX x2")
+# Plasma exchange's short forms ("TPE ×3", "PLEX x2"; a tuple for rules that need fixed-width look-behinds)
 EXCHANGE_SHORT_FORMS = ("TPE", "PLEX", "PEX", "PE")
+# Its long names, which also count it: "plasma exchange(s)", "plasma-exchange", "plasmapheresis", "plasmaphereses"
+EXCHANGE_LONG_NAME = r"(?:plasma[- ]exchanges?|plasmaphereses|plasmapheresis)"
+# Plasma exchange by any name: "TPE", "PE", "plasma exchange", "plasmapheresis", "apheresis"
+EXCHANGE_NAME = rf"(?:{'|'.join(EXCHANGE_SHORT_FORMS)}|{EXCHANGE_LONG_NAME}|apheresis)"
 
 # The word of a patient's label: "Patient 2", "Case II", "Pt. 3", "Pt 4", "Subject 5"
 PATIENT_WORD = r"(?:patient|case|pt\.?|subject)"

@@ -26,10 +26,10 @@ LABEL = re.compile(rf"""
     (?!\s*(?:%|patients|cases|mg|years|y\b))   # not "case 2 %", "patient 12 years old"
     """, re.IGNORECASE | re.VERBOSE)
 # "The second patient ...", "The third, a 45-year-old man, ..."
-ORDINAL_LABEL = re.compile(r"""
+ORDINAL_LABEL = re.compile(rf"""
     ^\s*(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)
-    (?:\s+(?:patient|case)\b                                        # "the second patient"
-      | ,?\s+(?:an?|was\ an?)\s+\d{1,3}[-\ ](?:year|month))         # "the third, a 45-year-old"
+    (?:\s+{PATIENT_WORD}\b                                          # "the second patient"
+      | ,?\s+(?:an?|was\ an?)\s+\d{{1,3}}[-\ ](?:year|month))         # "the third, a 45-year-old"
     """, re.IGNORECASE | re.VERBOSE)
 # Words telling of a patient of one's own
 PATIENT_WORDS = re.compile(r"""\b(

@@ -6,16 +6,16 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.cues import EXCHANGE_NAME, EXCHANGE_SHORT_FORMS
+from extractors.cues import EXCHANGE_LONG_NAME, EXCHANGE_NAME, EXCHANGE_SHORT_FORMS
 from extractors.assertion import flagged, is_affirmed, target
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
 from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, days_in, find_days
 
 # what counts exchanges: "three sessions", "two rounds", "four cycles"
 COUNTED = r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?)"
-SESSION_NOUN = (rf"(?:{COUNTED}|exchanges?|times|"
-                rf"(?:therapeutic\s+)?plasma[- ]exchanges?(?!\s+{COUNTED})|"
-                rf"plasmaphereses|plasmapheresis(?!\s+{COUNTED}))")
+# what is counted: "sessions", "times", "(therapeutic) plasma exchanges" (but not "plasma exchange sessions": there the
+# sessions are counted)
+SESSION_NOUN = rf"(?:{COUNTED}|exchanges?|times|(?:therapeutic\s+)?{EXCHANGE_LONG_NAME}(?!\s+{COUNTED}))"
 # right after a name of the exchange: "TPE ×3", "PLEX x 2"
 AFTER_EXCHANGE_SHORT_FORM = "|".join(rf"(?<=\b{short})" for short in EXCHANGE_SHORT_FORMS)
 SESSIONS = re.compile(rf"""
