@@ -1,6 +1,9 @@
 """What medspaCy's ConText says of a span: negated, hypothetical, uncertain, historical, a relative's.
 
 The rules are data (resources/context_rules.json, loaded in nlp.py); this module only reads their modifiers.
+Rules' cues compete: medspaCy (1.3) keeps the longest of overlapping matches and, of equal ones, the first found
+(token patterns, then phrases, then regular expressions). A rule meant to displace one of medspaCy's defaults
+("resolved", "declined") is therefore a token pattern or a longer match.
 """
 
 from __future__ import annotations
