@@ -36,8 +36,8 @@ def context_modifiers(span: Span) -> list:
     """The ConText modifiers that govern ``span``, by ConText's own test (``ConTextModifier.modifies``: the span lies
     in the cue's scope and its label is among the rule's allowed types). Any span can be asked about, not only the
     concepts ConText was given: a count of sessions or a word for death, labelled with the type its rules allow.
-    A cue governs only its own sentence: ConText's scope is a window of tokens (nlp.CONTEXT_MAX_SCOPE) that would
-    otherwise run on into the next sentence; TERMINATE rules of context_rules.json end it at a clause boundary.
+    A cue governs only its own sentence: ConText's scope is a window of tokens (its max_scope) that would otherwise
+    run on into the next sentence; TERMINATE rules of context_rules.json end it at a clause boundary.
     A rule whose metadata says {"scope": "sentence"} governs its whole sentence."""
     return [m for m in _modifiers_by_sentence(span.doc).get(sentence_of(span).start, ()) if _governs(m, span)]
 

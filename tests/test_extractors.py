@@ -1,7 +1,11 @@
 """Each extractor rule on short texts written for the purpose, with the exact values expected."""
 
+import json
+from pathlib import Path
+
 import pytest
 
+import extractors
 from extractors.cases import extract_document
 from pipeline.parsing import parse_bytes
 
@@ -383,11 +387,10 @@ def test_a_count_of_sessions_negated_or_planned_does_not_count(sentence, session
     assert only_case(CASE_START + sentence).values.get("pe_sessions") == sessions
 
 
+CONTEXT_RULES = Path(extractors.__file__).parent / "resources" / "context_rules.json"
+
+
 def _context_rules() -> list[dict]:
-    import json
-
-    from extractors.nlp import CONTEXT_RULES
-
     return json.loads(CONTEXT_RULES.read_text(encoding="utf-8"))["context_rules"]
 
 
@@ -398,7 +401,6 @@ def test_context_rules_load_and_name_known_target_types():
     from extractors.fields.purification import SESSION_COUNT_TARGET
     from extractors.fields.toxicity import FEVER_TARGET
     from extractors.lexicon import lexicon_entries
-    from extractors.nlp import CONTEXT_RULES
 
     types = {entry["label"] for entry in lexicon_entries()} | {DEATH_TARGET, RESOLUTION_TARGET, SESSION_COUNT_TARGET,
                                                                FEVER_TARGET}
