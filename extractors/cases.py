@@ -8,7 +8,8 @@ from pathlib import Path
 
 from spacy.tokens import Doc, Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed, sentence_of, sentences
+from extractors.assertion import is_affirmed
+from extractors.evidence import Finding, concepts_in, sentence_of, sentences
 from extractors.fields import RULES
 from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, pe_mentions
 from extractors.nlp import process
@@ -127,7 +128,11 @@ def _resolve_same_as_previous(findings: dict[str, list[Finding]], previous: list
                 findings[name] = [replace(items[0], value=earlier.values[name])]
 
 
-COHORT = re.compile(r"\b\d{1,4}\s+(?:\w+\s+){0,2}(?:patients|participants|subjects|recipients|adults|children)\b", re.IGNORECASE)
+# "24 patients", "12 consecutive adult recipients"
+COHORT = re.compile(r"""
+    \b\d{1,4}\s+(?:\w+\s+){0,2}
+    (?:patients|participants|subjects|recipients|adults|children)\b
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def _cohort_of_cart_patients(sentences: list[Span]) -> bool:
@@ -148,8 +153,11 @@ def _infusion_date(sentences: list[Span], document: Document):
     return None
 
 
-RECEIPT_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|after|following|post|enrolled|underwent|"
-                         r"day\s*\+?\d)\b", re.IGNORECASE)
+RECEIPT_CUE = re.compile(r"""\b(
+    infus\w*|received|administered|given|treated\ with|underwent|enrolled  # "cells were infused", "treated with axi-cel"
+  | after|following|post                                                # "CRS after CAR-T"
+  | day\s*\+?\d                                                         # "on day +3"
+    )\b""", re.IGNORECASE | re.VERBOSE)
 
 
 def _received_cart(sentences: list[Span]) -> bool:

@@ -12,7 +12,12 @@ from extractors.quantities import find_quantities
 from pipeline.document.sentences import split_sentences
 
 # "DEX, dexamethasone; MP, methylprednisolone" or "TPE = therapeutic plasma exchange" (table footnotes)
-GLOSSARY_ENTRY = re.compile(r"(?:^|[;.]\s*|\n)([A-Z][A-Za-z0-9\-]{1,9})\s*(?:,|:|=)\s*([a-zA-Z][a-zA-Z\- ]{3,60}?)(?=\s*(?:;|\.|$|\n))")
+GLOSSARY_ENTRY = re.compile(r"""
+    (?:^|[;.]\s*|\n)                          # the start of an entry
+    ([A-Z][A-Za-z0-9\-]{1,9})\s*(?:,|:|=)\s*  # the short form: "DEX," "TPE ="
+    ([a-zA-Z][a-zA-Z\-\ ]{3,60}?)             # the long form: "therapeutic plasma exchange"
+    (?=\s*(?:;|\.|$|\n))                      # up to the entry's end
+    """, re.VERBOSE)
 
 
 def _long_form_concept(doc: Doc, spans_key: str, start: int, end: int, text: str) -> Span | None:
@@ -84,7 +89,10 @@ def pecrs_sentences(doc: Doc) -> Doc:
 
 # "A first exchange was carried out on day +3": once the article has named plasma exchange, a bare
 # "exchange" is that procedure, unless it is another kind ("gas exchange", "red cell exchange").
-OTHER_EXCHANGES = re.compile(r"(gas|red[- ]cell|rbc|erythrocyte|blood|whole[- ]blood|ion|cation|anion|air|heat|information)\s*$", re.IGNORECASE)
+OTHER_EXCHANGES = re.compile(r"""
+    (gas|red[-\ ]cell|rbc|erythrocyte|blood|whole[-\ ]blood  # "gas exchange", "red cell exchange"
+    |ion|cation|anion|air|heat|information                   # "ion exchange", "information exchange"
+    )\s*$""", re.IGNORECASE | re.VERBOSE)
 
 
 @Language.factory("pecrs_exchange_coreference")

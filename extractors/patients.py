@@ -12,31 +12,44 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
+from extractors.cues import NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
 from extractors.evidence import sentences
-from extractors.values import ORDINALS
+from extractors.values import ORDINALS, ROMAN_NUMERALS
 from pipeline.document.model import Document
 
 PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
 DOCUMENT_ZONES = PATIENT_ZONES | {"methods"}
-LABEL = re.compile(r"^\s*(?:(?:in|for)\s+)?(?P<word>patient|case|pt\.?|subject)\s*(?:no\.?\s*|#)?(?P<n>\d{1,2}|[ivx]{1,4}|(?-i:[A-H]))\b(?!\s*(?:%|patients|cases|mg|years|y\b))",
-                   re.IGNORECASE)
-ORDINAL_LABEL = re.compile(r"^\s*(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)"
-                           r"(?:\s+(?:patient|case)\b|,?\s+(?:an?|was an?)\s+\d{1,3}[- ](?:year|month))", re.IGNORECASE)
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
-PATIENT_WORDS = re.compile(
-    r"\b(\d{1,3}(?:\.\d)?[- ](?:year|month|week)s?[- ]old|aged? \d|(?:wo)?man\b|male\b|female\b|boy\b|girl\b|"
-    r"(?:our|the|a|this) patient\b|gentleman|lady|infant|toddler|child\b|adolescent)",
-    re.IGNORECASE,
-)
+# A sentence or heading opening with a patient's label: "Patient 2", "In case II", "Pt. #3", "Patient B"
+LABEL = re.compile(rf"""
+    ^\s*(?:(?:in|for)\s+)?
+    (?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b
+    (?!\s*(?:%|patients|cases|mg|years|y\b))   # not "case 2 %", "patient 12 years old"
+    """, re.IGNORECASE | re.VERBOSE)
+# "The second patient ...", "The third, a 45-year-old man, ..."
+ORDINAL_LABEL = re.compile(rf"""
+    ^\s*(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)
+    (?:\s+{PATIENT_WORD}\b                                          # "the second patient"
+      | ,?\s+(?:an?|was\ an?)\s+\d{{1,3}}[-\ ](?:year|month))         # "the third, a 45-year-old"
+    """, re.IGNORECASE | re.VERBOSE)
+# Words telling of a patient of one's own
+PATIENT_WORDS = re.compile(r"""\b(
+    \d{1,3}(?:\.\d)?[-\ ](?:year|month|week)s?[-\ ]old | aged?\ \d           # "34-year-old", "aged 7"
+  | (?:wo)?man\b | male\b | female\b | boy\b | girl\b                       # "a man", "female"
+  | (?:our|the|a|this)\ patient\b                                          # "our patient"
+  | gentleman | lady | infant | toddler | child\b | adolescent
+    )""", re.IGNORECASE | re.VERBOSE)
 
 
 # Sentences about other people's patients ("Liu and colleagues treated a 10-year-old boy ..."), unless
 # the authors speak of their own ("we", "our").
-LITERATURE = re.compile(
-    r"\b(et al\b|and colleagues|and co-workers|(?:a|one|another|the) (?:preprint|report|series|study|group|case report)s? "
-    r"(?:described|reported|documented|showed|found)|(?:have|has|had) (?:been )?(?:described|reported|published)|"
-    r"previously (?:described|reported|published)|in the literature|published (?:cases?|reports?)|reported (?:by|in)\b)",
-    re.IGNORECASE)
+LITERATURE = re.compile(r"""\b(
+    et\ al\b | and\ colleagues | and\ co-workers                                       # "Liu et al.", "Xiao and colleagues"
+  | (?:a|one|another|the)\ (?:preprint|report|series|study|group|case\ report)s?\      # "a case report described"
+    (?:described|reported|documented|showed|found)
+  | (?:have|has|had)\ (?:been\ )?(?:described|reported|published)                     # "have been reported"
+  | previously\ (?:described|reported|published)                                       # "previously described"
+  | in\ the\ literature | published\ (?:cases?|reports?) | reported\ (?:by|in)\b        # "reported by Smith"
+    )""", re.IGNORECASE | re.VERBOSE)
 FIRST_PERSON = re.compile(r"\b(we|our|us)\b", re.IGNORECASE)
 
 
@@ -48,10 +61,13 @@ def about_other_patients(sentence: Span) -> bool:
     return bool(LITERATURE.search(text)) and not FIRST_PERSON.search(text) and not GRADING_STATEMENT.search(text)
 
 
-# "Both patients received axi-cel", "Neither patient met HLH criteria", "CRS resolved in all six TPE-treated patients"
-GROUP_STATEMENT = re.compile(
-    r"\b(both|all|each|every|neither|none of (?:the|our|these)|the two)\b(?:\s+[\w-]+){0,3}?\s+(patients?|cases?|of them|children|adults)\b"
-    r"|^\s*(both|neither|all)\b", re.IGNORECASE)
+# "Both patients received axi-cel", "Neither patient met HLH criteria", "CRS resolved in all six TPE-treated patients":
+# which patients a statement is about ("neither", "none of" are quantifiers here; what they deny is ConText's to read)
+GROUP_STATEMENT = re.compile(r"""
+    \b(both|all|each|every|neither|none\ of\ (?:the|our|these)|the\ two)\b   # "both", "none of the"
+    (?:\s+[\w-]+){0,3}?\s+(patients?|cases?|of\ them|children|adults)\b      # "... TPE-treated patients"
+  | ^\s*(both|neither|all)\b                                                 # "Both recovered."
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 @dataclass
@@ -74,7 +90,7 @@ def label_number(match: re.Match) -> int:
         return int(token)
     if len(token) == 1 and token.isupper() and token not in "IVX":
         return ord(token) - ord("A") + 1
-    return _ROMAN.get(token.lower(), 0)
+    return ROMAN_NUMERALS.get(token.lower(), 0)
 
 
 def label_text(match: re.Match) -> str:

@@ -29,11 +29,14 @@ for _mass, _pint_mass in _MASSES.items():
         UNIT_SPELLINGS[f"{_mass} per {_volume}"] = f"{_pint_mass}/{_pint_volume}"
 _UNIT_ALTERNATION = "|".join(sorted((re.escape(u) for u in UNIT_SPELLINGS), key=len, reverse=True))
 NUMBER_PATTERN = r"\d{1,3}(?:[,\u2009\u202f ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_BOUND = r"(?:[<>≥≤]=?|(?:more|greater|higher) than|above|over|exceeding|in excess of|beyond|up to)\s*"
-QUANTITY = re.compile(
-    rf"(?P<bound>{_BOUND})?(?P<number>{NUMBER_PATTERN})\s?(?P<unit>{_UNIT_ALTERNATION})(?![A-Za-z0-9/])",
-    re.IGNORECASE,
-)
+# "> ", "≥", "more than ", "in excess of ", "up to "
+_BOUND = r"(?:[<>≥≤]=?|(?:more|greater|higher)\ than|above|over|exceeding|in\ excess\ of|beyond|up\ to)\s*"
+QUANTITY = re.compile(rf"""
+    (?P<bound>{_BOUND})?                   # "> ", "above "
+    (?P<number>{NUMBER_PATTERN})\s?        # "5,000", "1 234", "12.5"
+    (?P<unit>{_UNIT_ALTERNATION})          # "pg/mL", "mg per deciliter", "L"
+    (?![A-Za-z0-9/])                       # a whole unit: not the "m" of "mmol"
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 @lru_cache(maxsize=1)

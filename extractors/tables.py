@@ -7,58 +7,24 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
+from extractors.cues import EXCHANGE_NAME, NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
 from extractors.evidence import Finding
 from extractors.fields.disease import PRODUCT_TARGET
 from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number
-from extractors.values import grade_value
+from extractors.table_rules import cell_value, header_field, is_missing, patient_number
+from extractors.values import ROMAN_GRADE, grade_value
 from pipeline.document.model import Document, Table, TableCell
 from pipeline.schema import FIELD_BY_NAME, MARKER_UNITS as TARGET_UNITS
 
-# Header patterns (lower case) to the field they hold; the first match wins. Rules as data.
-HEADER_RULES: list[tuple[str, str]] = [
-    ("patient", r"^(patient|pt\.?|case|no\.?|#|id|subject)s?\b"),
-    ("age_sex", r"\bage\b.*\b(sex|gender)\b|\b(sex|gender)\b.*\bage\b"),
-    ("age_years", r"\bage\b"),
-    ("sex", r"\b(sex|gender)\b"),
-    ("crs_onset_day", r"\bcrs\b.*\bonset\b|\bonset\b.*\bcrs\b"),
-    ("crs_grade", r"\bcrs\b.*\bgrade\b|\bgrade\b.*\bcrs\b|^crs$"),
-    ("icans_grade", r"\b(icans|neurotox\w*)\b"),
-    ("hlh", r"\b(hlh|mas|iec-hs|hemophagocyt\w*)\b"),
-    ("pe_start_day", r"\b(day|start)\b.*\b(tpe|pe|plex|exchange|plasmapheresis)\b|\b(tpe|pe|plex|exchange)\b.*\b(day|start)\b"),
-    ("pe_sessions", r"\b(tpe|pe|plex|plasma exchange|plasmapheresis)\b.*\b(sessions?|number|n|times|procedures|cycles)\b|\b(sessions?|no\.)\b.*\b(tpe|pe|plex|exchange)"),
-    ("pe_plasma_volumes", r"\bplasma volumes?\b|\bpv\b"),
-    ("pe_volume_ml", r"\bvolume\b"),
-    ("pe_replacement", r"\b(replacement|fluid)\b"),
-    ("other_purification", r"\b(other|additional)\b.*\b(purification|extracorporeal|blood purification)\b|\bcrrt\b"),
-    ("il6", r"\b(il-?6|interleukin-?6)\b"),
-    ("ifng", r"\b(ifn-?γ|ifn-?gamma|ifng|interferon)\b"),
-    ("il10", r"\b(il-?10|interleukin-?10)\b"),
-    ("ferritin", r"\bferritin\b"),
-    ("crp", r"\b(crp|c-reactive protein)\b"),
-    ("tocilizumab_doses", r"\b(tocilizumab|tcz)\b"),
-    ("corticosteroids", r"\b(steroids?|corticosteroids?|glucocorticoids?)\b"),
-    ("other_drugs", r"\b(other|additional)\b.*\b(drugs?|therap\w*|agents?|immunosuppress\w*)\b"),
-    ("car_t_product", r"\b(car-?t|product|construct)\b"),
-    ("car_t_target", r"\btarget\b"),
-    ("diagnosis", r"\b(diagnosis|disease|malignancy|underlying|histology)\b"),
-    ("response", r"\bresponse\b"),
-    ("outcome", r"\b(outcome|status|survival)\b"),
-    ("crs_resolved", r"\b(crs resolution|resolved)\b"),
-]
-_COMPILED = [(name, re.compile(pattern)) for name, pattern in HEADER_RULES]
-PATIENT_CELL = re.compile(r"^(?:(?:patient|pt\.?|case|p|#|no\.?)\s*)?(?P<n>\d{1,2})\b", re.IGNORECASE)
-MISSING = re.compile(r"^(?:na|n/a|nr|ne|nd|—|–|-|n\.a\.|not (?:available|done|reported|assessed)|unknown)$", re.IGNORECASE)
-PAIR = re.compile(r"^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)\s*(?:/|→|->|to)\s*"
-                  r"(?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)$", re.IGNORECASE)
+# a cell holding two values, before and after: "6,840/512", "> 5,000 → 1 020", "12.4 to NA"
+PAIR = re.compile(r"""
+    ^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)   # "> 5,000", "NA"
+    \s*(?:/|→|->|to)\s*                                                # "/", "→", "to"
+    (?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)$
+    """, re.IGNORECASE | re.VERBOSE)
 UNIT_IN_HEADER = re.compile(r"\(([^)]*?(?:/|mL|ml|L\b)[^)]*)\)")
-
-
-# Cell wordings of the category fields, first match wins. Rules as data.
-CATEGORY_CELLS: dict[str, list[tuple[str, str]]] = {
-    "hlh": [("yes", r"^(yes|y|present|\+)"), ("no", r"^(no|n|absent|none|−|-)$")],
-    "outcome": [("died", r"\b(died|dead|death|deceased|expired)\b"), ("alive", r"\b(alive|survived|discharged|living)\b")],
-    "crs_resolved": [("yes", r"^(yes|y|resolved)"), ("no", r"^(no|n|unresolved|persist)")],
-}
+# a grade in a cell: "3", "IV" (capitals only: a lower-case "i" or "v" in a cell is no grade)
+CELL_GRADE = re.compile(rf"\b([0-5]|{ROMAN_GRADE})\b")
 
 
 @dataclass
@@ -66,14 +32,6 @@ class TablePatient:
     number: int
     label: str
     findings: list[Finding] = field(default_factory=list)
-
-
-def header_field(text: str) -> str | None:
-    lowered = text.lower()
-    for name, pattern in _COMPILED:
-        if pattern.search(lowered):
-            return name
-    return None
 
 
 def _columns(table: Table) -> dict[int, tuple[str, str]]:
@@ -99,7 +57,7 @@ def is_patient_table(table: Table) -> bool:
     columns = _columns(table)
     keys = {key for key, _ in columns.values()}
     body = [c for c in table.cells if c.col == 0 and not c.is_header and c.row >= max(table.header_rows, 1)]
-    labelled = sum(1 for c in body if PATIENT_CELL.match(c.text))
+    labelled = sum(1 for c in body if patient_number(c.text) is not None)
     return bool(body) and labelled >= max(1, 0.8 * len(body)) and (
         ("patient" in keys) and len(keys & {"age_years", "age_sex", "sex", "crs_grade", "pe_sessions", "outcome",
                                             "diagnosis", "car_t_product", "tocilizumab_doses", "corticosteroids"}) >= 1)
@@ -120,7 +78,7 @@ def _number(text: str) -> float | None:
 
 def _read_cell(doc: Doc, key: str, header: str, cell: TableCell) -> list[Finding]:
     text = cell.text.strip()
-    if MISSING.match(text):
+    if is_missing(text):
         return []
     if key == "age_sex":
         match = re.match(r"^(\d{1,3}(?:\.\d)?)\s*(y|yrs?|mo|m(?=\s*/))?\s*[/,\s]\s*([MF])\b", text, re.IGNORECASE)
@@ -141,21 +99,16 @@ def _read_cell(doc: Doc, key: str, header: str, cell: TableCell) -> list[Finding
             return []
         return [_finding("sex", "M" if match.group(1).lower() in ("m", "male", "man", "boy") else "F", cell, "sex")]
     if key in ("crs_grade", "icans_grade"):
-        match = re.search(r"\b([0-5]|I{1,3}|IV|V)\b", text)
+        match = CELL_GRADE.search(text)
         grade = grade_value(match.group(1)) if match else None
-        if grade is None and key == "icans_grade" and re.match(r"^(no|none|absent)$", text, re.IGNORECASE):
-            grade = 0
+        if grade is None and key == "icans_grade" and cell_value(key, text) is not None:
+            grade = int(cell_value(key, text))
         return [_finding(key, str(grade), cell, "grade")] if grade is not None and (grade >= 1 or key == "icans_grade") else []
-    if key in CATEGORY_CELLS:
-        for value, pattern in CATEGORY_CELLS[key]:
-            if re.search(pattern, text, re.IGNORECASE):
-                return [_finding(key, value, cell, key)]
-        return []
     if key in ("pe_sessions", "tocilizumab_doses", "crs_onset_day", "pe_start_day"):
         match = re.match(r"^[+]?(-?\d{1,3})\b", text.replace("D", "").replace("day", "").strip())
         if not match:
-            if key == "tocilizumab_doses" and re.match(r"^(no|none)$", text, re.IGNORECASE):
-                return [_finding(key, "0", cell, "count")]
+            if key == "tocilizumab_doses" and cell_value(key, text) is not None:
+                return [_finding(key, cell_value(key, text), cell, "count")]
             return []
         return [_finding(key, str(int(match.group(1))), cell, "count")]
     if key == "pe_volume_ml":
@@ -179,8 +132,8 @@ def _read_cell(doc: Doc, key: str, header: str, cell: TableCell) -> list[Finding
         return _marker_pair(key, header, cell)
     if key == "corticosteroids":
         found = sorted({s.id_ for s in _concepts(doc, cell, ("STEROID",)) if s.id_ != "corticosteroids"})
-        if not found and re.match(r"^(no|none)$", text, re.IGNORECASE):
-            found = ["none"]
+        if not found and cell_value(key, text) is not None:
+            found = [cell_value(key, text)]
         return [_finding(key, value, cell, "steroids") for value in found]
     if key == "other_drugs":
         return [_finding(key, v, cell, "drugs") for v in sorted({s.id_ for s in _concepts(doc, cell, ("DRUG",))})]
@@ -208,7 +161,9 @@ def _read_cell(doc: Doc, key: str, header: str, cell: TableCell) -> list[Finding
         match = re.match(r"^(CR|PR|SD|PD)\b", text)
         value = spans[0].id_ if spans else (match.group(1) if match else None)
         return [_finding(key, value, cell, "response")] if value else []
-    return []
+    # a column read by its wording alone (hlh, outcome, crs_resolved)
+    value = cell_value(key, text)
+    return [_finding(key, value, cell, key)] if value is not None else []
 
 
 def _marker_pair(marker: str, header: str, cell: TableCell) -> list[Finding]:
@@ -228,7 +183,7 @@ def _marker_pair(marker: str, header: str, cell: TableCell) -> list[Finding]:
     findings = []
     for name, raw in values:
         number = _number(raw)
-        if number is None or MISSING.match(raw.strip()):
+        if number is None or is_missing(raw.strip()):
             continue
         try:
             value = Quantity(number, unit, 0, 0).to(target)
@@ -238,13 +193,11 @@ def _marker_pair(marker: str, header: str, cell: TableCell) -> list[Finding]:
     return findings
 
 
-def _patient_number(text: str) -> int | None:
-    match = PATIENT_CELL.match(text or "")
-    return int(match.group("n")) if match else None
+LABEL_CELL = re.compile(rf"^{PATIENT_WORD}", re.IGNORECASE)
 
 
 def _label(text: str, number: int) -> str:
-    return text if re.match(r"^(patient|case|pt)", text, re.IGNORECASE) else f"Patient {number}"
+    return text if LABEL_CELL.match(text) else f"Patient {number}"
 
 
 def is_transposed_patient_table(table: Table) -> bool:
@@ -253,7 +206,7 @@ def is_transposed_patient_table(table: Table) -> bool:
     if len(grid) < 3 or table.n_cols < 3:
         return False
     header = [cell for cell in grid[0][1:] if cell is not None]
-    numbered = [c for c in header if _patient_number(c.text) is not None and re.match(r"^\D", c.text)]
+    numbered = [c for c in header if patient_number(c.text) is not None and re.match(r"^\D", c.text)]
     keyed = [row[0] for row in grid[1:] if row[0] is not None and header_field(row[0].text)]
     return len(numbered) >= 2 and len(numbered) >= 0.8 * len(header) and len(keyed) >= 3
 
@@ -266,7 +219,7 @@ def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
             columns = _columns(table)
             for r in range(max(table.header_rows, 1), table.n_rows):
                 row = grid[r]
-                number = _patient_number(row[0].text) if row[0] is not None else None
+                number = patient_number(row[0].text) if row[0] is not None else None
                 if number is None:
                     continue
                 patient = patients.setdefault(number, TablePatient(number, _label(row[0].text, number)))
@@ -278,7 +231,7 @@ def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
         elif is_transposed_patient_table(table):
             for col in range(1, table.n_cols):
                 head = grid[0][col]
-                number = _patient_number(head.text) if head is not None else None
+                number = patient_number(head.text) if head is not None else None
                 if number is None:
                     continue
                 patient = patients.setdefault(number, TablePatient(number, _label(head.text, number)))
@@ -292,8 +245,12 @@ def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
 
 
 # -- laboratory courses: one axis days, the other markers ------------------------------------------------
-DAY_HEADER = re.compile(r"^(?:(?:post-?infusion\s+)?day|d)\s*(?P<n>[+\-−]?\s*\d{1,3})\b|^(?P<s>[+\-−])\s*(?P<m>\d{1,3})$", re.IGNORECASE)
-AFTER_EXCHANGE_NOTE = re.compile(r"\bafter\b.{0,60}\b(exchange|TPE|PLEX|apheresis|session|procedure)", re.IGNORECASE)
+DAY_HEADER = re.compile(r"""
+    ^(?:(?:post-?infusion\s+)?day|d)\s*(?P<n>[+\-−]?\s*\d{1,3})\b   # "Day +4", "D7", "Post-infusion day 3"
+  | ^(?P<s>[+\-−])\s*(?P<m>\d{1,3})$                               # "+4", "−1"
+    """, re.IGNORECASE | re.VERBOSE)
+# a footnote dating values on exchange days after the procedure: "values on TPE days were drawn after the exchange"
+AFTER_EXCHANGE_NOTE = re.compile(rf"\bafter\b.{{0,60}}\b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)", re.IGNORECASE)
 
 
 def _day_of(text: str) -> int | None:
@@ -310,10 +267,16 @@ def _marker_of(doc: Doc, cell: TableCell) -> str | None:
 
 
 # "Laboratory course of patient 2", "Case B: cytokines by day"
-CAPTION_PATIENT = re.compile(r"\b(?P<word>patient|case|pt\.?)\s*(?:no\.?\s*|#)?(?P<n>\d{1,2}|[IVX]{1,4}|(?-i:[A-H]))\b(?!\s*(?:%|mg))",
-                             re.IGNORECASE)
-PATIENT_HEADER = re.compile(r"^(?:patients?|case|pt\.?|no\.?|#|id)$", re.IGNORECASE)
-DAY_COLUMN_HEADER = re.compile(r"^(?:day|days?\s+(?:after|post)[- ]?(?:infusion|car[- ]?t)|time\s*point|timepoint)\b", re.IGNORECASE)
+CAPTION_PATIENT = re.compile(rf"""
+    \b(?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b   # "patient 2", "Case #II", "Pt. B"
+    (?!\s*(?:%|mg))                                                              # not "case 2 %"
+    """, re.IGNORECASE | re.VERBOSE)
+# the column of a long table naming each row's patient: "Patient", "Case", "Pt.", "No.", "#", "ID"
+PATIENT_HEADER = re.compile(rf"^(?:{PATIENT_WORD}s?|{NUMBER_SIGN}|id)$", re.IGNORECASE)
+# the day column of a long table: "Day", "Days after infusion", "Days post CAR-T", "Time point"
+DAY_COLUMN_HEADER = re.compile(r"""
+    ^(?:day | days?\s+(?:after|post)[-\ ]?(?:infusion|car[-\ ]?t) | time\s*point | timepoint)\b
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def _caption_patient(table: Table) -> int | None:
@@ -357,7 +320,7 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
                     continue
                 day, cell = chosen
                 number = _number(cell.text)
-                if number is None or MISSING.match(cell.text) or re.match(r"^\s*[<≤]", cell.text):
+                if number is None or is_missing(cell.text) or re.match(r"^\s*[<≤]", cell.text):
                     continue
                 try:
                     value = Quantity(number, unit, 0, 0).to(TARGET_UNITS[marker])
@@ -378,7 +341,7 @@ def _long_series(doc: Doc, grid, patient: int) -> list[tuple[str, str, list[tupl
     rows = []
     for row in grid[1:]:
         who, when = row[patient_col], row[day_col]
-        if who is None or when is None or _patient_number(who.text) != patient:
+        if who is None or when is None or patient_number(who.text) != patient:
             continue
         day = _day_of(when.text)
         if day is None and re.fullmatch(r"\s*[+\-−]?\d{1,3}\s*", when.text):

@@ -13,22 +13,33 @@ ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
     "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "fourteenth": 14, "twentieth": 20,
 }
-ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+# Roman numerals as case reports write them in patients' labels ("Case VII") and grades ("grade IV")
+ROMAN_NUMERALS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+MAX_GRADE = 5
+
+
+def roman_alternation(maximum: int = max(ROMAN_NUMERALS.values()), upper: bool = False) -> str:
+    """The numerals up to ``maximum`` as a regular-expression alternation, longest first ("III" before "I")."""
+    numerals = sorted((r for r, n in ROMAN_NUMERALS.items() if n <= maximum), key=len, reverse=True)
+    return "|".join(r.upper() if upper else r for r in numerals)
+
+
 COUNT = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|once|twice|thrice)"
-GRADE = r"(?:[1-5]|I{1,3}|IV|V)(?![\w])"
-# "day +5", "D+5", "d5", "day 5", "on the fifth day", "day −1"
-DAY = re.compile(
+# a grade: "3", "III", "IV" (matched case-insensitively by the rules that use it)
+ROMAN_GRADE = roman_alternation(MAX_GRADE, upper=True)
+GRADE = rf"(?:[1-5]|{ROMAN_GRADE})(?![\w])"
+ORDINAL = "|".join(ORDINALS)  # "first|second|...": an ordinal word
+DAY = re.compile(rf"""
     # not "hospital day 9" or "day 12 of admission": those count from admission, not from the infusion
-    r"(?<!hospital )(?<!ICU )(?<!illness )(?<!admission )(?<!treatment )(?<!study )"
-    r"\b(?:(?:post-?infusion\s+)?days?|d)\s?(?P<sign>[+\-−]?)\s?(?P<n>\d{1,3})\b"
-    r"(?!\s+(?:of|in)\s+(?:admission|hospitali[sz]ation|ICU|(?:the\s+)?illness|(?:the\s+)?stay))"
-    r"|\bon\s+the\s+(?P<ord>" + "|".join(ORDINALS) + r")\s+day\b"
-    r"|\b(?P<ord2>" + "|".join(ORDINALS) + r")\s+day\s+(?:after|post|following)\b"
+    (?<!hospital\ )(?<!ICU\ )(?<!illness\ )(?<!admission\ )(?<!treatment\ )(?<!study\ )
+    \b(?:(?:post-?infusion\s+)?days?|d)\s?(?P<sign>[+\-−]?)\s?(?P<n>\d{{1,3}})\b      # "day +5", "D+5", "d5", "day −1"
+    (?!\s+(?:of|in)\s+(?:admission|hospitali[sz]ation|ICU|(?:the\s+)?illness|(?:the\s+)?stay))
+  | \bon\s+the\s+(?P<ord>{ORDINAL})\s+day\b                                          # "on the fifth day"
+  | \b(?P<ord2>{ORDINAL})\s+day\s+(?:after|post|following)\b                          # "the third day after infusion"
     # "30 h after infusion", "at 96 hours post CAR-T": terse reports count hours; day = completed days
-    r"|\b(?P<hours>\d{1,4})\s*(?:h|hrs?|hours?)\s+(?:after|post|following)\s+(?:the\s+)?"
-    r"(?:(?:CAR[\s\-‐]?T(?:[\s\-‐]?cells?)?|cell|product)\s+)?(?:infusion|CAR[\s\-‐]?T)\b",
-    re.IGNORECASE,
-)
+  | \b(?P<hours>\d{{1,4}})\s*(?:h|hrs?|hours?)\s+(?:after|post|following)\s+(?:the\s+)?
+    (?:(?:CAR[\s\-‐]?T(?:[\s\-‐]?cells?)?|cell|product)\s+)?(?:infusion|CAR[\s\-‐]?T)\b
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def count_value(text: str) -> int | None:
@@ -40,10 +51,8 @@ def count_value(text: str) -> int | None:
 
 def grade_value(text: str) -> int | None:
     text = text.strip()
-    if text.isdigit():
-        value = int(text)
-        return value if 0 <= value <= 5 else None
-    return ROMAN.get(text.lower())
+    value = int(text) if text.isdigit() else ROMAN_NUMERALS.get(text.lower())
+    return value if value is not None and 0 <= value <= MAX_GRADE else None
 
 
 def day_value(match: re.Match) -> int:
@@ -56,8 +65,11 @@ def day_value(match: re.Match) -> int:
 
 
 # the rest of a list after "days +5": ", +6 and +7"
-DAY_LIST_TAIL = re.compile(r"\s*(?:,|and|&|to|–|-)\s*(?:D|days?\s*)?(?P<sign>[+\-−]?)(?P<n>\d{1,3})\b"
-                           r"(?![.,]\d)(?!\s*(?:mg|g|mL|L|%|h|hours|times|doses))")
+DAY_LIST_TAIL = re.compile(r"""
+    \s*(?:,|and|&|to|–|-)\s*                     # ", " "and" "to"
+    (?:D|days?\s*)?(?P<sign>[+\-−]?)(?P<n>\d{1,3})\b  # "+6", "D7", "day 8"
+    (?![.,]\d)(?!\s*(?:mg|g|mL|L|%|h|hours|times|doses))  # not "6.5" or "6 mg": no day
+    """, re.VERBOSE)
 
 
 def find_days(text: str) -> list[tuple[int, int, int]]:
@@ -77,13 +89,13 @@ def find_days(text: str) -> list[tuple[int, int, int]]:
 
 
 MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+# "Jan", "January", "Sept.", "june"
 _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-DATE = re.compile(
-    rf"\b(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m1>{_MONTH})(?:,?\s+(?P<y1>(?:19|20)\d{{2}}))?\b"
-    rf"|\b(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y2>(?:19|20)\d{{2}}))?\b"
-    rf"|\b(?P<y3>(?:19|20)\d{{2}})-(?P<m3>\d{{2}})-(?P<d3>\d{{2}})\b",
-    re.IGNORECASE,
-)
+DATE = re.compile(rf"""
+    \b(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m1>{_MONTH})(?:,?\s+(?P<y1>(?:19|20)\d{{2}}))?\b    # "12 March 2020", "3rd May"
+  | \b(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y2>(?:19|20)\d{{2}}))?\b  # "March 12, 2020", "May 3"
+  | \b(?P<y3>(?:19|20)\d{{2}})-(?P<m3>\d{{2}})-(?P<d3>\d{{2}})\b                                # "2020-03-12"
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def find_dates(text: str, default_year: int | None = None) -> list[tuple[date, int, int]]:

@@ -1,7 +1,11 @@
 """Each extractor rule on short texts written for the purpose, with the exact values expected."""
 
+import json
+from pathlib import Path
+
 import pytest
 
+import extractors
 from extractors.cases import extract_document
 from pipeline.parsing import parse_bytes
 
@@ -230,7 +234,8 @@ def test_sessions_counted_from_again_and_one_exchange_and_doses_not_from_a_day()
 
 @pytest.mark.parametrize("boundary", ["; ", ", but ", ", whereas ", ", although "])
 def test_a_context_cue_ends_at_a_clause_boundary(boundary):
-    from extractors.evidence import concepts_in, is_affirmed, sentences
+    from extractors.assertion import is_affirmed
+    from extractors.evidence import concepts_in, sentences
     from extractors.nlp import process
 
     document = parse_bytes((HEADER + f"Siltuximab was considered{boundary}tocilizumab was given twice.").encode(),
@@ -319,9 +324,139 @@ def test_hours_after_the_infusion_are_completed_days(text, days):
     "A plasma exchange was scheduled for day 5.",
 ])
 def test_an_exchange_only_planned_or_said_unnecessary_is_not_affirmed(sentence):
-    from extractors.evidence import concepts_in, is_affirmed, sentences
+    from extractors.assertion import is_affirmed
+    from extractors.evidence import concepts_in, sentences
     from extractors.nlp import process
 
     doc = process(parse_bytes((HEADER + sentence).encode(), "case.txt")[0])
     exchanges = concepts_in(sentences(doc)[-1], "PE")  # the sentence's, not the title's
     assert exchanges and not any(is_affirmed(span) for span in exchanges)
+
+
+# -- negation is medspaCy's ConText alone (rules in extractors/resources/context_rules.json) -------------------------
+CASE_START = HEADER + "A 40-year-old man with DLBCL received axicabtagene ciloleucel and developed grade 4 CRS. "
+
+
+def _exchange_affirmed(text: str) -> list[bool]:
+    from extractors.assertion import is_affirmed
+    from extractors.evidence import concepts_in, sentences
+    from extractors.nlp import process
+
+    doc = process(parse_bytes((HEADER + text).encode(), "case.txt")[0])
+    return [is_affirmed(span) for span in concepts_in(sentences(doc)[-1], "PE")]
+
+
+@pytest.mark.parametrize("text, affirmed", [
+    ("Plasma exchange was not performed.", [False]),
+    ("Plasma exchange after CAR-T: nil", [False]),  # a heading and a word for nothing
+    ("Because vasopressor support could not be reduced, TPE was performed on day 5.", [True]),  # its own clause affirms it
+    ("Because he was afebrile, the third exchange that had been scheduled for that day was cancelled.", [False]),
+])
+def test_an_exchange_is_negated_or_affirmed_by_context_rules(text, affirmed):
+    assert _exchange_affirmed(text) == affirmed
+
+
+@pytest.mark.parametrize("sentence, field, value", [
+    ("There was no HLH.", "hlh", "no"),
+    # a statement on the HLH criteria speaks of the sentence's mention across the clause boundary
+    ("HLH was suspected because of the ferritin of 15,600 µg/L, but the criteria were not met.", "hlh", "no"),
+    ("HLH was diagnosed on day 6.", "hlh", "yes"),
+    ("Tocilizumab was not given.", "tocilizumab_doses", "0"),
+    ("Tocilizumab was given twice.", "tocilizumab_doses", "2"),
+    ("His CRS never resolved, and he died of multiorgan failure on day 16.", "outcome", "died"),
+    ("There was no death in this patient.", "outcome", None),
+    ("The CRS never fully resolved.", "crs_resolved", None),
+    ("Not needed — CRS resolved on day +6.", "crs_resolved", "yes"),
+    ("Norepinephrine could be stopped on day 8 and the CRS was regarded as resolved on day 9.", "crs_resolved", "yes"),
+    ("Fever developed on day 1.", "crs_onset_day", "1"),
+    ("No fever developed on day 1.", "crs_onset_day", None),
+    ("Her fever began on the evening of the infusion itself, and by day +2 she required norepinephrine.",
+     "crs_onset_day", "0"),
+])
+def test_a_value_read_through_context(sentence, field, value):
+    assert only_case(CASE_START + sentence).values.get(field) == value
+
+
+@pytest.mark.parametrize("sentence, sessions", [
+    ("Plasma exchange was performed on day 4 and day 5; a third session was cancelled.", "2"),
+    ("Plasma exchange was started on day 4. A total of three sessions was programmed, but the third session was "
+     "cancelled because of catheter thrombosis, so he received only two sessions.", "2"),
+    ("TPE (indication: ICANS, not CRS): x3, D7, D8, D9, 1.5 plasma volumes each", "3"),  # "not" ends with its heading
+    ("Plasma exchange was started on day 4. IL-6 declined from 3,410 to 260 pg/mL after two procedures.", "2"),
+])
+def test_a_count_of_sessions_negated_or_planned_does_not_count(sentence, sessions):
+    assert only_case(CASE_START + sentence).values.get("pe_sessions") == sessions
+
+
+CONTEXT_RULES = Path(extractors.__file__).parent / "resources" / "context_rules.json"
+
+
+def _context_rules() -> list[dict]:
+    return json.loads(CONTEXT_RULES.read_text(encoding="utf-8"))["context_rules"]
+
+
+def test_context_rules_load_and_name_known_target_types():
+    from medspacy.context import ConTextRule
+
+    from extractors.fields.outcome import DEATH_TARGET, RESOLUTION_TARGET
+    from extractors.fields.purification import SESSION_COUNT_TARGET
+    from extractors.fields.toxicity import FEVER_TARGET
+    from extractors.lexicon import lexicon_entries
+
+    types = {entry["label"] for entry in lexicon_entries()} | {DEATH_TARGET, RESOLUTION_TARGET, SESSION_COUNT_TARGET,
+                                                               FEVER_TARGET}
+    rules = _context_rules()
+    assert len(ConTextRule.from_json(CONTEXT_RULES)) == len(rules)
+    for rule in rules:
+        assert set(rule.get("allowed_types", ())) <= types, rule
+        # medspaCy 1.3 cuts a cue's scope at a terminator only when their scopes overlap (tuple_overlaps), which
+        # misses a cue's scope lying wholly inside a wider terminator's
+        assert rule["direction"] != "TERMINATE" or rule.get("max_scope") == 1, rule
+        assert rule.get("metadata", {}).get("scope", "sentence") == "sentence", rule
+
+
+# -- table rules as data (extractors/resources/tables/) ---------------------------------------------------------------
+# Keys of the header rules that are no schema field: the patient column, a joint age/sex column, and the markers
+# (a marker's column fills <marker>_pre and <marker>_post)
+HEADER_PSEUDO_KEYS = {"patient", "age_sex"}
+# Keys of the cell wordings that are no schema field: any column's "no value", and the patient column
+CELL_PSEUDO_KEYS = {"any", "patient"}
+
+
+def test_every_table_header_example_names_its_own_field():
+    from extractors.fields.labs import TARGET_UNITS
+    from extractors.table_rules import header_field, header_rules
+    from pipeline.schema import FIELD_BY_NAME
+
+    rules = header_rules()
+    assert len(rules) >= 25
+    for rule in rules:
+        assert rule.field in FIELD_BY_NAME or rule.field in HEADER_PSEUDO_KEYS | set(TARGET_UNITS), rule
+        assert header_field(rule.example) == rule.field, rule
+
+
+def test_every_cell_wording_example_reads_as_its_own_value():
+    from extractors.table_rules import cell_rules, cell_value, is_missing, patient_number
+    from pipeline.schema import FIELD_BY_NAME, InvalidValue, normalize_cell
+
+    for rule in cell_rules():
+        if rule.field == "any":
+            assert is_missing(rule.example), rule
+        elif rule.field == "patient":
+            assert patient_number(rule.example) == int(rule.value), rule
+        else:
+            assert rule.field in FIELD_BY_NAME, rule
+            assert cell_value(rule.field, rule.example) == rule.value, rule
+            try:
+                normalize_cell(rule.field, rule.value)
+            except InvalidValue:
+                pytest.fail(f"{rule}: {rule.value!r} is no value of {rule.field}")
+    assert {r.field for r in cell_rules()} - CELL_PSEUDO_KEYS >= {"hlh", "outcome", "crs_resolved"}
+
+
+@pytest.mark.parametrize("text, number", [("Pt 3", 3), ("#12", 12), ("Case 2", 2), ("4", 4), ("Subject 5", 5),
+                                          ("Day 3", None), ("IL-6", None)])
+def test_a_row_names_its_patient(text, number):
+    from extractors.table_rules import patient_number
+
+    assert patient_number(text) == number

@@ -11,17 +11,20 @@ from pipeline.schema import FIELD_BY_NAME
 
 AGE_YEARS = FIELD_BY_NAME["age_years"]
 
-AGE = re.compile(
-    r"\b(?P<n>\d{1,3}(?:\.\d)?)[\s\-‐‑–—]*(?P<unit>years?|yrs?|y|months?|mo|weeks?|wk)s?[\s\-‐‑–—]*old\b"
-    r"|\b(?:aged?|age of|age:)\s*(?P<n2>\d{1,3})(?:\s*(?P<unit2>years?|months?))?\b"
-    r"|\b(?P<n3>\d{1,3})[\s-]?(?:yo|y/o|y\.o\.)\b"
-    r"|\b(?P<n4>\d{1,3})\s*(?:-|–)?\s*(?:year|yr|y)s?\s*(?:old)?\s*(?:male|female|man|woman|boy|girl|patient)\b"
-    r"|\b(?P<n5>\d{1,3})\s*(?:y|yrs?|years?)?\s*/\s*(?P<sex>[MF])\b"
-    r"|\b(?P<n6>\d{1,3})\s+(?P<unit6>years?|months?)\s+of\s+age\b"
-    r"|\bage\s*(?:/\s*(?:sex|gender))?\s*(?:\([^)]*\))?\s*[:=]\s*(?P<n8>\d{1,3}(?:\.\d)?)\b"
-    r"|\b(?:man|woman|boy|girl|male|female|patient|gentleman|lady)\s+(?:of|aged)\s+(?P<n7>\d{1,3})\s*(?P<unit7>years?|months?)?\b",
-    re.IGNORECASE,
-)
+AGE = re.compile(r"""
+    \b(?P<n>\d{1,3}(?:\.\d)?)[\s\-‐‑–—]*(?P<unit>years?|yrs?|y|months?|mo|weeks?|wk)s?[\s\-‐‑–—]*old\b  # "34-year-old", "30-month-old"
+  | \b(?:aged?|age\ of|age:)\s*(?P<n2>\d{1,3})(?:\s*(?P<unit2>years?|months?))?\b                       # "aged 7", "age of 58 years"
+  | \b(?P<n3>\d{1,3})[\s-]?(?:yo|y/o|y\.o\.)\b                                                         # "34 yo", "34-y/o"
+  | \b(?P<n4>\d{1,3})\s*(?:-|–)?\s*(?:year|yr|y)s?\s*(?:old)?\s*(?:male|female|man|woman|boy|girl|patient)\b  # "58-y woman"
+  | \b(?P<n5>\d{1,3})\s*(?:y|yrs?|years?)?\s*/\s*(?P<sex>[MF])\b                                        # "19/F", "66 y/M"
+  | \b(?P<n6>\d{1,3})\s+(?P<unit6>years?|months?)\s+of\s+age\b                                          # "7 years of age"
+  | \bage\s*(?:/\s*(?:sex|gender))?\s*(?:\([^)]*\))?\s*[:=]\s*(?P<n8>\d{1,3}(?:\.\d)?)\b                # "Age (y): 61", "Age/sex: 61"
+  | \b(?:man|woman|boy|girl|male|female|patient|gentleman|lady)\s+(?:of|aged)\s+(?P<n7>\d{1,3})\s*(?P<unit7>years?|months?)?\b  # "a man of 64"
+    """, re.IGNORECASE | re.VERBOSE)
+SEX_LETTER = re.compile(r"""
+    \b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b                          # "34/M", "19 y/F"
+  | \b(?:sex|gender)\s*:\s*(?:\d{1,3}\s*(?:y|yrs?|years?)?[,/\ ]\s*)?([MF])\b  # "Sex: F", "Age/gender: 61, M"
+    """, re.IGNORECASE | re.VERBOSE)
 SEX_NOUN = re.compile(r"\b(?:(?P<m>man|male|boy|gentleman)|(?P<f>woman|female|girl|lady))\b", re.IGNORECASE)
 
 
@@ -50,7 +53,7 @@ def age(sentences: list[Span]) -> list[Finding]:
 def sex(sentences: list[Span]) -> list[Finding]:
     """The first sex noun ("woman", "boy", "34/M"); failing that, the pronouns' majority."""
     for sentence in sentences:
-        slash = re.search(r"\b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b|\b(?:sex|gender)\s*:\s*(?:\d{1,3}\s*(?:y|yrs?|years?)?[,/ ]\s*)?([MF])\b", sentence.text, re.IGNORECASE)
+        slash = SEX_LETTER.search(sentence.text)
         noun = SEX_NOUN.search(sentence.text)
         candidates = [m for m in (slash, noun) if m]
         if candidates:

@@ -6,21 +6,36 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed, negated
+from extractors.assertion import is_affirmed, negated
+from extractors.evidence import Finding, concepts_in
 from extractors.values import COUNT, ORDINALS, count_value, find_days
 from pipeline.schema import FIELD_BY_NAME
 
 TOCILIZUMAB_DOSES = FIELD_BY_NAME["tocilizumab_doses"]  # its bounds tell a count of doses from other numbers
 
 # "two doses of", "3 further doses of"; not the day in "on day +4 despite two doses of"
-DOSES_BEFORE = re.compile(rf"(?<![+\-−])\b(?<!day )(?P<n>{COUNT})\s+(?:(?!{COUNT}\b)[a-z]+\s+){{0,2}}"
-                          rf"(?:doses?|administrations?|infusions?|injections?)\s+(?:of\s+)?$", re.IGNORECASE)
+DOSES_BEFORE = re.compile(rf"""
+    (?<![+\-−])\b(?<!day\ )(?P<n>{COUNT})\s+      # "two", "3"; not "+4" or "day 4"
+    (?:(?!{COUNT}\b)[a-z]+\s+){{0,2}}             # "further", "more"
+    (?:doses?|administrations?|infusions?|injections?)\s+(?:of\s+)?$
+    """, re.IGNORECASE | re.VERBOSE)
+# "8 mg/kg", "400 mg iv"
 DOSE = r"(?:\d+(?:\.\d+)?\s*(?:mg/kg|mg/m2|mg/m²|mg|g)\b\s*(?:(?:iv|i\.v\.|intravenously)\s*)?)"
-DOSES_AFTER = re.compile(rf"^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?{DOSE}?(?:(?:×|x)\s?(?P<x>\d{{1,2}})\b|(?P<n>{COUNT})\s+(?:doses|administrations|infusions)\b|"
-                         rf"(?:was\s+)?(?:given|administered|repeated)?\s*(?P<adv>once|twice|thrice|(?P<times>{COUNT})\s+times)\b)", re.IGNORECASE)
+# right after the drug's name: "(TCZ) 8 mg/kg twice", "×3", "two doses", "was repeated three times"
+DOSES_AFTER = re.compile(rf"""
+    ^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?{DOSE}?
+    (?:(?:×|x)\s?(?P<x>\d{{1,2}})\b                                # "×3", "x 2"
+      | (?P<n>{COUNT})\s+(?:doses|administrations|infusions)\b     # "two doses"
+      | (?:was\s+)?(?:given|administered|repeated)?\s*
+        (?P<adv>once|twice|thrice|(?P<times>{COUNT})\s+times)\b    # "twice", "was given three times"
+    )""", re.IGNORECASE | re.VERBOSE)
 ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:dose|administration|infusion)\b", re.IGNORECASE)
 DAY_LIST = re.compile(r"\bdays?\s*\+?\d{1,3}(?:\s*(?:,|and|&)\s*\+?\d{1,3})+", re.IGNORECASE)
-REPEATED = re.compile(r"\b(given|administered)\b[^;]{0,60}\band (?:was |then )?(?:repeated|re-?dosed|given again)\b", re.IGNORECASE)
+# "given on day 3 and repeated on day 4", "administered ... and then given again"
+REPEATED = re.compile(r"""
+    \b(given|administered)\b[^;]{0,60}
+    \band\ (?:was\ |then\ )?(?:repeated|re-?dosed|given\ again)\b
+    """, re.IGNORECASE | re.VERBOSE)
 LYMPHODEPLETION = re.compile(r"\b(lymphodeplet|lympho-deplet|conditioning|fludarabine|bridging)", re.IGNORECASE)
 
 

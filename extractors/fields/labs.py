@@ -10,6 +10,7 @@ import re
 
 from spacy.tokens import Span
 
+from extractors.cues import EXCHANGE_NAME
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.values import days_in
@@ -20,15 +21,25 @@ TARGET_UNITS = MARKER_UNITS  # a marker's values are converted to the unit the r
 # between the two values of "from X to Y": "on day +2", "on admission", "(peak)", "immediately before the first exchange"
 _WHEN = r"(?:\s*(?:on|at|by)\s+(?:day|d)\s*[+\-−]?\d{1,3}|\s*(?:on|at)\s+admission|\s*\([^)]{0,30}\)|(?:\s+[a-z]+){1,7}?)?"
 _SECOND = rf"(?:(?:>|≥|above|over)\s*)?(?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)"
-FROM_TO = re.compile(
-    rf"\bfrom\s+(?P<bound>(?:>|≥|above|over)\s*)?(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;→]*?){_WHEN}\s*"
-    rf"(?:to|down to|up to)\s+{_SECOND}"
+FROM_TO = re.compile(rf"""
+    # "IL-6 fell from 5,230 to 210 pg/mL", "from > 5,000 pg/mL on day +2 down to 1,020"
+    \bfrom\s+(?P<bound>(?:>|≥|above|over)\s*)?(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;→]*?){_WHEN}\s*
+    (?:to|down\ to|up\ to)\s+{_SECOND}
     # "2 310 → 410 pg/mL", "5,230 -> 210"
-    rf"|(?<=[:\s(])(?P<bound2>(?:>|≥)\s*)?(?P<a2>{NUMBER_PATTERN})\s*(?P<unit_a2>[^\s\d,;→]*?)\s*(?:→|->)\s*"
-    rf"(?:(?:>|≥)\s*)?(?P<b2>{NUMBER_PATTERN})\s*(?P<unit2>[^\s,;)]+)", re.IGNORECASE)
-RISING = re.compile(r"\b(rose|rising|increased|increasing|climbed|climbing|peaked|went up|jumped|escalated)\b", re.IGNORECASE)
-PRE_CUE = re.compile(r"\b(before|prior to|pre-?(?:TPE|PE|exchange|procedure)|peak(?:ed|ing)?|maximum|rose|increased|elevated|reached)\b", re.IGNORECASE)
-POST_CUE = re.compile(r"\b(after|following|post-?(?:TPE|PE|exchange|procedure)|fell|decreased|dropped|declined|reduced|normali[sz]ed)\b", re.IGNORECASE)
+  | (?<=[:\s(])(?P<bound2>(?:>|≥)\s*)?(?P<a2>{NUMBER_PATTERN})\s*(?P<unit_a2>[^\s\d,;→]*?)\s*(?:→|->)\s*
+    (?:(?:>|≥)\s*)?(?P<b2>{NUMBER_PATTERN})\s*(?P<unit2>[^\s,;)]+)
+    """, re.IGNORECASE | re.VERBOSE)
+RISING = re.compile(r"""\b(
+    rose|rising|increased|increasing|climbed|climbing|peaked|went\ up|jumped|escalated   # "ferritin rose from"
+    )\b""", re.IGNORECASE | re.VERBOSE)
+PRE_CUE = re.compile(rf"""\b(
+    before|prior\ to|pre-?(?:{EXCHANGE_NAME}|exchange|procedure)     # "before the first TPE", "pre-exchange"
+  | peak(?:ed|ing)?|maximum|rose|increased|elevated|reached          # "peaked at"
+    )\b""", re.IGNORECASE | re.VERBOSE)
+POST_CUE = re.compile(rf"""\b(
+    after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure)          # "after the third session", "post-TPE"
+  | fell|decreased|dropped|declined|reduced|normali[sz]ed                 # "fell to"
+    )\b""", re.IGNORECASE | re.VERBOSE)
 
 
 def _marker_before(analytes: list[Span], position: int) -> Span | None:
@@ -75,12 +86,19 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
     return results
 
 
-EXCHANGE_WORD = r"(?:TPE|PE|PLEX|PEX|exchanges?|plasmapheresis|procedures?|sessions?|apheresis)"
+EXCHANGE_WORD = rf"(?:{EXCHANGE_NAME}|exchanges?|procedures?|sessions?)"
 EXCHANGE = re.compile(EXCHANGE_WORD, re.IGNORECASE)
-SENTENCE_PRE = re.compile(rf"^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:before|prior to|ahead of)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}", re.IGNORECASE)
-SENTENCE_POST = re.compile(rf"^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:after|following|post-?)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}", re.IGNORECASE)
-BEFORE_NEARBY = re.compile(r"\b(before|prior to|directly before|pre-?(?:TPE|PE|exchange|procedure))\b", re.IGNORECASE)
-AFTER_NEARBY = re.compile(r"\b(after|following|post-?(?:TPE|PE|exchange|procedure))\b", re.IGNORECASE)
+# a sentence opening on the time of its values: "Before the first exchange, IL-6 was ...", "On day 5, after TPE, ..."
+SENTENCE_PRE = re.compile(rf"""
+    ^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:before|prior\ to|ahead\ of)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}
+    """, re.IGNORECASE | re.VERBOSE)
+SENTENCE_POST = re.compile(rf"""
+    ^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:after|following|post-?)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}
+    """, re.IGNORECASE | re.VERBOSE)
+BEFORE_NEARBY = re.compile(rf"""\b(
+    before|prior\ to|directly\ before|pre-?(?:{EXCHANGE_NAME}|exchange|procedure)   # "directly before", "pre-TPE"
+    )\b""", re.IGNORECASE | re.VERBOSE)
+AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
 
 

@@ -6,20 +6,56 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed
+from extractors.assertion import hypothetical, is_affirmed, negated, target
+from extractors.evidence import Finding, concepts_in
 
-DIED = re.compile(r"\b(died|death|passed away|succumbed|expired|deceased|was declared dead|fatal outcome|lost (?:his|her) life)\b", re.IGNORECASE)
-NOT_DIED = re.compile(r"\b(risk of death|cause of death in|no death|without death|leading cause|mortality rate|deaths? (?:occur|were reported) in)\b", re.IGNORECASE)
-ALIVE = re.compile(r"\b(discharged|alive|survived|survives|is doing well|remains? (?:well|in (?:complete )?remission)|recovered fully|full recovery|"
-                   r"was transferred (?:back )?to the (?:ward|general ward)|left the hospital|returned home|went home)\b", re.IGNORECASE)
-RESOLVED = re.compile(r"\b(resolv\w*|resolution|subsided|abated|brought under control|controlled|recover\w*|normali[sz]\w*|disappeared|defervesc\w*|afebrile)\b", re.IGNORECASE)
-UNRESOLVED = re.compile(r"\b(never resolved|did not resolve|failed to resolve|persist\w*|refractory (?:CRS|cytokine) until death|died (?:of|from) (?:refractory )?(?:CRS|cytokine))\b", re.IGNORECASE)
+DIED = re.compile(r"""\b(
+    died|death|passed\ away|succumbed|expired|deceased     # "he died on day 27", "she passed away"
+  | was\ declared\ dead|fatal\ outcome                      # "a fatal outcome"
+  | lost\ (?:his|her)\ life
+    )\b""", re.IGNORECASE | re.VERBOSE)
+# death spoken of in general ("the risk of death", "a leading cause"), not the patient's; "no death" is ConText's
+DEATH_IN_GENERAL = re.compile(r"""\b(
+    risk\ of\ death|cause\ of\ death\ in|leading\ cause|mortality\ rate    # "the leading cause of death in"
+  | deaths?\ (?:occur|were\ reported)\ in                                 # "deaths were reported in 3%"
+    )\b""", re.IGNORECASE | re.VERBOSE)
+ALIVE = re.compile(r"""\b(
+    discharged|alive|survived|survives|is\ doing\ well                                 # "discharged on day 30"
+  | remains?\ (?:well|in\ (?:complete\ )?remission)|recovered\ fully|full\ recovery   # "remains in complete remission"
+  | was\ transferred\ (?:back\ )?to\ the\ (?:ward|general\ ward)                      # "was transferred back to the ward"
+  | left\ the\ hospital|returned\ home|went\ home
+    )\b""", re.IGNORECASE | re.VERBOSE)
+RESOLVED = re.compile(r"""\b(
+    resolv\w*|resolution|subsided|abated|brought\ under\ control|controlled     # "CRS resolved", "brought under control"
+  | recover\w*|normali[sz]\w*|disappeared|defervesc\w*|afebrile               # "she defervesced", "afebrile by day 6"
+    )\b""", re.IGNORECASE | re.VERBOSE)
+# the value no, read as such: "CRS never resolved", "persisted", "died of refractory CRS"
+UNRESOLVED = re.compile(r"""\b(
+    never\ resolved|did\ not\ resolve|failed\ to\ resolve|persist\w*
+  | refractory\ (?:CRS|cytokine)\ until\ death                          # "refractory CRS until death"
+  | died\ (?:of|from)\ (?:refractory\ )?(?:CRS|cytokine)                # "died of refractory cytokine release syndrome"
+    )\b""", re.IGNORECASE | re.VERBOSE)
+# ConText target types of the words for death and for resolution (context_rules.json may name them in allowed_types)
+DEATH_TARGET = "DEATH"
+RESOLUTION_TARGET = "RESOLUTION"
 RESPONSE_RANK = {"CR": 4, "PR": 3, "SD": 2, "PD": 1}
-RESPONSE_CONTEXT = re.compile(r"\b(outcome|status|achiev|attain|show|demonstrat|confirm|reveal|assess|evaluat|marrow|PET|MRD|remain|response|remission|day \+?\d|month|follow-up|restag|was in|in (?:complete|partial))", re.IGNORECASE)
+# a sentence telling of a response's assessment: "achieved", "the marrow showed", "at the 1-month follow-up"
+RESPONSE_CONTEXT = re.compile(r"""\b(
+    outcome|status|achiev|attain|show|demonstrat|confirm|reveal|assess|evaluat    # "achieved complete remission"
+  | marrow|PET|MRD|remain|response|remission|restag                              # "PET showed", "MRD-negative"
+  | day\ \+?\d|month|follow-up|was\ in|in\ (?:complete|partial)                  # "on day 28", "was in partial response"
+    )""", re.IGNORECASE | re.VERBOSE)
 # "on day +28 the marrow showed complete remission", "at three months he was in partial response"
-FOLLOW_UP_TIME = re.compile(r"\b(?:at|after|by|on)\s+(?:the\s+)?(?:\w+[- ])?(?:months?|weeks?|years?)\b|\bfollow-up\b|\bday\s*\+?\d{2,3}\b",
-                            re.IGNORECASE)
-PRE_TREATMENT = re.compile(r"\b(prior|previous|before|after (?:induction|transplant|chemotherapy|salvage)|relapsed after|first remission|second remission|CR1|CR2)\b", re.IGNORECASE)
+FOLLOW_UP_TIME = re.compile(r"""
+    \b(?:at|after|by|on)\s+(?:the\s+)?(?:\w+[-\ ])?(?:months?|weeks?|years?)\b   # "at three months", "after 6 weeks"
+  | \bfollow-up\b
+  | \bday\s*\+?\d{2,3}\b                                                         # "day +28"
+    """, re.IGNORECASE | re.VERBOSE)
+# a response before the CAR-T cells: "after induction", "in second remission", "CR2"
+PRE_TREATMENT = re.compile(r"""\b(
+    prior|previous|before|after\ (?:induction|transplant|chemotherapy|salvage)|relapsed\ after
+  | first\ remission|second\ remission|CR1|CR2
+    )\b""", re.IGNORECASE | re.VERBOSE)
 
 
 def outcome(sentences: list[Span]) -> list[Finding]:
@@ -27,7 +63,7 @@ def outcome(sentences: list[Span]) -> list[Finding]:
     for sentence in sentences:
         text = sentence.text
         died = DIED.search(text)
-        if died and not NOT_DIED.search(text) and not re.search(r"\b(no|not|without|never)\b[^.]{0,20}" + re.escape(died.group(0)), text, re.IGNORECASE):
+        if died and not DEATH_IN_GENERAL.search(text) and not negated(target(sentence, died.start(), died.end(), DEATH_TARGET)):
             return [Finding("outcome", "died", sentence.start_char + died.start(), sentence.start_char + died.end(), "outcome.died")]
         match = ALIVE.search(text)
         if match and alive is None:
@@ -58,9 +94,11 @@ def crs_resolved(sentences: list[Span]) -> list[Finding]:
         crs = [s for s in concepts_in(sentence, "CRS") if not hypothetical(s)]
         if not crs:
             continue
+        # "never resolved", "persisted" are the value no, read as such; a word for resolution that ConText negates
+        # ("not resolved", "never fully resolved") is no evidence of yes
         cues = [("no", m) for m in UNRESOLVED.finditer(sentence.text)]
         cues += [("yes", m) for m in RESOLVED.finditer(sentence.text)
-                 if not re.search(r"\b(not|no|never|without|failed)\b[^.]{0,25}$", sentence.text[:m.start()], re.IGNORECASE)]
+                 if not negated(target(sentence, m.start(), m.end(), RESOLUTION_TARGET))]
         if not cues:
             continue
         # the cue nearest a CRS mention speaks of CRS ("CRS resolved by day 11, but ICANS persisted")

@@ -6,33 +6,56 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, is_affirmed, quantities_in, sentence_of
-from extractors.values import COUNT, ORDINALS, count_value, days_in, find_days
+from extractors.cues import EXCHANGE_LONG_NAME, EXCHANGE_NAME, EXCHANGE_SHORT_FORMS
+from extractors.assertion import flagged, is_affirmed, target
+from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
+from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, days_in, find_days
 from pipeline.schema import FIELD_BY_NAME
 
 # the registry's plausibility bounds decide which numbers can be these fields' values
 PE_SESSIONS, PE_VOLUME, PLASMA_VOLUMES_FIELD = (FIELD_BY_NAME[name] for name in
                                                 ("pe_sessions", "pe_volume_ml", "pe_plasma_volumes"))
 
-SESSION_NOUN = (r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|exchanges?|times|"
-                r"(?:therapeutic\s+)?plasma[- ]exchanges?(?!\s+(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?))|"
-                r"plasmaphereses|plasmapheresis(?!\s+(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?)))")
-SESSIONS = re.compile(
-    rf"(?<![\d.])\b(?:a total of\s+|total(?:ly)? of\s+|overall\s+)?(?P<n>{COUNT})\s+(?:consecutive\s+|daily\s+|further\s+|more\s+)?"
-    rf"(?:(?:TPE|PE|PLEX|plasma[- ]exchange|plasmapheresis|apheresis)\s+)?{SESSION_NOUN}\b"
-    rf"|(?:(?<=TPE)|(?<=PLEX)|(?<=\bPE)|(?<=:))\s*(?:×|x\s?)(?P<x>\d{{1,2}})\b"
-    rf"|\b(?P<days>{COUNT})\s+consecutive\s+days\b"
-    rf"|\bdaily\s+for\s+(?P<daily>{COUNT})\s+days\b",
-    re.IGNORECASE,
-)
-ORDINAL_SESSION = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:(?:TPE|PE|PLEX|plasma[- ]exchange)\s+)?(?:session|procedure|exchange|round|course|TPE|PE|PLEX)\b", re.IGNORECASE)
-START_CUE = re.compile(r"\b(start|initiat|began|begin|commenc|first|perform|underw|receiv|given|undergo|institut|on day|day)|\bD\s?[+]?\d|^[^:]{0,40}:", re.IGNORECASE)
-PLASMA_VOLUMES = re.compile(r"\b(?P<n>\d(?:\.\d+)?|one and a half|one|two)\s*(?:-|–)?\s*(?:(?:times|×|x)\s*(?:(?:the|her|his|their|its)\s+)?)?(?:estimated\s+)?(?:total\s+)?(?:plasma volumes?|PV|TPV)\b", re.IGNORECASE)
+# what counts exchanges: "three sessions", "two rounds", "four cycles"
+COUNTED = r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?)"
+# what is counted: "sessions", "times", "(therapeutic) plasma exchanges" (but not "plasma exchange sessions": there the
+# sessions are counted)
+SESSION_NOUN = rf"(?:{COUNTED}|exchanges?|times|(?:therapeutic\s+)?{EXCHANGE_LONG_NAME}(?!\s+{COUNTED}))"
+# right after a name of the exchange: "TPE ×3", "PLEX x 2"
+AFTER_EXCHANGE_SHORT_FORM = "|".join(rf"(?<=\b{short})" for short in EXCHANGE_SHORT_FORMS)
+SESSIONS = re.compile(rf"""
+    (?<![\d.])\b(?:a\ total\ of\s+|total(?:ly)?\ of\s+|overall\s+)?(?P<n>{COUNT})\s+   # "a total of three", "4"
+    (?:consecutive\s+|daily\s+|further\s+|more\s+)?(?:{EXCHANGE_NAME}\s+)?{SESSION_NOUN}\b  # "daily TPE sessions"
+  | (?:{AFTER_EXCHANGE_SHORT_FORM}|(?<=:))\s*(?:×|x\s?)(?P<x>\d{{1,2}})\b             # "TPE ×3", "PLEX: x 2"
+  | \b(?P<days>{COUNT})\s+consecutive\s+days\b                                       # "on three consecutive days"
+  | \bdaily\s+for\s+(?P<daily>{COUNT})\s+days\b                                      # "daily for five days"
+    """, re.IGNORECASE | re.VERBOSE)
+# "the second session", "after the third TPE", "a fourth plasma exchange procedure"
+ORDINAL_SESSION = re.compile(rf"""
+    \b(?P<o>{ORDINAL})\s+(?:{EXCHANGE_NAME}\s+)?(?:session|procedure|exchange|round|course|{EXCHANGE_NAME})\b
+    """, re.IGNORECASE | re.VERBOSE)
+# a sentence that tells when the exchanges began
+START_CUE = re.compile(r"""
+    \b(start|initiat|began|begin|commenc|first|perform|underw|receiv|given|undergo|institut|on\ day|day)  # "was started on"
+  | \bD\s?[+]?\d                                                                                     # "D+5"
+  | ^[^:]{0,40}:                                                                                     # "TPE: D5-D7"
+    """, re.IGNORECASE | re.VERBOSE)
+PLASMA_VOLUMES = re.compile(r"""
+    \b(?P<n>\d(?:\.\d+)?|one\ and\ a\ half|one|two)\s*(?:-|–)?\s*      # "1.5", "one and a half"
+    (?:(?:times|×|x)\s*(?:(?:the|her|his|their|its)\s+)?)?              # "times her"
+    (?:estimated\s+)?(?:total\s+)?(?:plasma\ volumes?|PV|TPV)\b         # "estimated plasma volume", "TPV"
+    """, re.IGNORECASE | re.VERBOSE)
 RANGE_BEFORE = re.compile(r"(?:\d(?:\.\d+)?|one)\s*(?:-|–|to)\s*$", re.IGNORECASE)
 REPLACEMENT_CUE = re.compile(r"\b(replac|substitut|exchanged (?:for|with)|using|with\b|fluid)", re.IGNORECASE)
-BEFORE_CART = re.compile(r"\b(before|prior to|preceding|ahead of)\b[^.;]{0,60}\b(CAR|infusion|lymphodeplet|leukapheresis)", re.IGNORECASE)
-OTHER_INDICATION = re.compile(r"\b(hyperviscosity|thrombotic thrombocytopenic|TTP\b|myasthenia|Guillain|antibody-mediated rejection|"
-                              r"hypertriglyceridemi|cryoglobulin|desensiti|anti-HLA|Goodpasture|ANCA|neuromyelitis|paraprotein)", re.IGNORECASE)
+# an exchange before the cells: "plasmapheresis before leukapheresis", "prior to CAR-T infusion"
+BEFORE_CART = re.compile(r"""
+    \b(before|prior\ to|preceding|ahead\ of)\b[^.;]{0,60}\b(CAR|infusion|lymphodeplet|leukapheresis)
+    """, re.IGNORECASE | re.VERBOSE)
+# an exchange for another disease: "for hyperviscosity", "TTP", "anti-HLA desensitisation"
+OTHER_INDICATION = re.compile(r"""\b(
+    hyperviscosity|thrombotic\ thrombocytopenic|TTP\b|myasthenia|Guillain|antibody-mediated\ rejection
+  | hypertriglyceridemi|cryoglobulin|desensiti|anti-HLA|Goodpasture|ANCA|neuromyelitis|paraprotein
+    )""", re.IGNORECASE | re.VERBOSE)
 WORD_FRACTIONS = {"one and a half": 1.5, "one": 1.0, "two": 2.0}
 
 
@@ -40,10 +63,15 @@ WORD_FRACTIONS = {"one and a half": 1.5, "one": 1.0, "two": 2.0}
 CELLS_AFTER_PE = re.compile(r"\b(infus\w*|administered|given|received)\b[^.;]{0,60}\bafter\b[^.;]*$", re.IGNORECASE)
 # A received exchange is told as an event ("was performed", "underwent", "three sessions", "on day 5"),
 # not as a general statement ("plasma exchange removes cytokines", "... is needed").
-EVENT = re.compile(r"\b(was|were|had|has been|have been|underwent|undergone|received|performed|started|initiated|given|"
-                   r"completed|commenced|began|begun|applied|instituted|undertaken|carried out|done|added|followed|"
-                   r"processed|exchanged|removed|replaced|repeated|"
-                   r"sessions?|procedures?|rounds?|courses?|cycles?|runs?|day|D\s?[+]?\d)\b|[×x]\s?\d|^[^:]{1,40}:", re.IGNORECASE)
+EVENT = re.compile(r"""
+    \b(was|were|had|has\ been|have\ been|underwent|undergone|received|performed|started|initiated|given   # "was performed"
+      | completed|commenced|began|begun|applied|instituted|undertaken|carried\ out|done|added|followed
+      | processed|exchanged|removed|replaced|repeated                                                     # "2.8 L exchanged"
+      | sessions?|procedures?|rounds?|courses?|cycles?|runs?|day|D\s?[+]?\d                               # "three sessions", "D5"
+    )\b
+  | [×x]\s?\d                                                                                           # "×3"
+  | ^[^:]{1,40}:                                                                                        # "TPE: x3"
+    """, re.IGNORECASE | re.VERBOSE)
 INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|reinfus\w*)\b", re.IGNORECASE)
 
 
@@ -90,7 +118,10 @@ def _pe_mentions(sentences: list[Span]) -> list[Span]:
     return mentions
 
 
-CONTINUATION = re.compile(r"\b(sessions?|exchanges?|exchanged|replace\w*|plasma volumes?|procedures?|apheresis)\b", re.IGNORECASE)
+# a next sentence going on about the exchange: "He completed four daily sessions", "2,800 mL were exchanged"
+CONTINUATION = re.compile(r"""\b(
+    sessions?|exchanges?|exchanged|replace\w*|plasma\ volumes?|procedures?|apheresis
+    )\b""", re.IGNORECASE | re.VERBOSE)
 
 
 def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
@@ -128,8 +159,7 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
         for match in SESSIONS.finditer(text):
             raw = next(match.group(g) for g in ("n", "x", "days", "daily") if match.group(g))
             value = count_value(raw)
-            # a count negated in its own clause ("a third session was cancelled") does not count
-            if value and PE_SESSIONS.admits(value) and not _negated_clause(text, match.end()):
+            if value and PE_SESSIONS.admits(value) and not _not_held(sentence, match):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
                 if best is None or candidate[0] > best[0]:
                     best = candidate
@@ -142,7 +172,7 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
     for sentence in pe_sentences:
         for match in ORDINAL_SESSION.finditer(sentence.text):
             value = ORDINALS[match.group("o").lower()]
-            if value >= 2 and not _negated_clause(sentence.text, match.end()):
+            if value >= 2 and not _not_held(sentence, match):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
                 if best is None or candidate[0] > best[0]:
                     best = candidate
@@ -152,8 +182,12 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
 
 
 # "on days 3, 4 and 5", "on day +5 and day +6", "on day 4 and a second on day 5"
-DAY_SERIES = re.compile(r"\bdays?\s*[+]?\d{1,3}(?:\s*(?:,|and|&)\s*(?:again\s+|once more\s+)?(?:(?:a|the)\s+(?:second|third|fourth|fifth)\s+(?:\w+\s+)?on\s+|on\s+)?"
-                        r"(?:day\s*)?[+]?\d{1,3})+", re.IGNORECASE)
+DAY_SERIES = re.compile(r"""
+    \bdays?\s*[+]?\d{1,3}                                             # "days 3", "day +5"
+    (?:\s*(?:,|and|&)\s*(?:again\s+|once\ more\s+)?                   # ", " "and again"
+       (?:(?:a|the)\s+(?:second|third|fourth|fifth)\s+(?:\w+\s+)?on\s+|on\s+)?  # "a second on", "on"
+       (?:day\s*)?[+]?\d{1,3}                                         # "4", "day +6"
+    )+""", re.IGNORECASE | re.VERBOSE)
 
 
 def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
@@ -173,10 +207,14 @@ def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
     return []
 
 
-def _negated_clause(text: str, position: int) -> bool:
-    clause = re.split(r"[;,.]| but | and ", text[position:], maxsplit=1)[0]
-    return bool(re.search(r"\b(cancel+ed|not (?:performed|done|given|carried out|needed|required|realized)|omitted|withheld|"
-                          r"planned|programmed|scheduled|intended|prescribed)\b", clause, re.IGNORECASE))
+# ConText target type of a count of sessions (context_rules.json may name it in allowed_types)
+SESSION_COUNT_TARGET = "PE_SESSIONS"
+
+
+def _not_held(sentence: Span, match: re.Match) -> bool:
+    """A count ConText finds negated or only planned ("a third session was cancelled", "a sixth session was planned")."""
+    count = target(sentence, match.start(), match.end(), SESSION_COUNT_TARGET)
+    return flagged(count, "NEGATED_EXISTENCE", "HYPOTHETICAL")
 
 
 def _start_day(pe_sentences: list[Span], mentions: list[Span]) -> list[Finding]:
@@ -217,7 +255,10 @@ def _volumes(pe_sentences: list[Span]) -> list[Finding]:
 
 
 SAME_AS_PREVIOUS = "=previous"
-SAME_FLUID = re.compile(r"\b(same|identical|similar)\s+(replacement|fluid|scheme|regimen|protocol|settings)\b", re.IGNORECASE)
+# "the same replacement scheme", "identical settings": the previous patient's fluid
+SAME_FLUID = re.compile(r"""
+    \b(same|identical|similar)\s+(replacement|fluid|scheme|regimen|protocol|settings)\b
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def _replacement(pe_sentences: list[Span]) -> list[Finding]:

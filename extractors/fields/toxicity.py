@@ -6,20 +6,30 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in, hypothetical, is_affirmed, negated, sentence_of
+from extractors.assertion import hypothetical, is_affirmed, negated, target
+from extractors.evidence import Finding, concepts_in, sentence_of
 from extractors.values import GRADE, days_in, grade_value
 from pipeline.schema import FIELD_BY_NAME
 
-GRADE_MENTION = re.compile(rf"\b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})(?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?"
-                           rf"|\b(?P<g3>{GRADE})\s*grade\b", re.IGNORECASE)
+GRADE_MENTION = re.compile(rf"""
+    \b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})  # "grade IV", "graded 3", "G2", "grade: 3"
+    (?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?                                   # "grade 3-4", "grade 2 to 3"
+  | \b(?P<g3>{GRADE})\s*grade\b                                              # "a 3 grade"
+    """, re.IGNORECASE | re.VERBOSE)
 SYNDROMES = ("CRS", "ICANS", "HLH")
-NEURO_WORDS = re.compile(r"\b(ICE|encephalopath\w*|neuro\w*|seizure\w*|aphasia|confusion|CAPD|delirium)\b", re.IGNORECASE)
+# words of a neurological grade: "ICE score", "encephalopathy", "seizures"
+NEURO_WORDS = re.compile(r"""\b(
+    ICE|encephalopath\w*|neuro\w*|seizure\w*|aphasia|confusion|CAPD|delirium
+    )\b""", re.IGNORECASE | re.VERBOSE)
 MAX_DISTANCE = 45
 CRS_GRADE = FIELD_BY_NAME["crs_grade"]
-ONSET_CUE = re.compile(r"\b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)|\bfrom(?=\s+(?:day|d)\s?[+]?\d)", re.IGNORECASE)
+ONSET_CUE = re.compile(r"""
+    \b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)  # "developed CRS", "onset of"
+  | \bfrom(?=\s+(?:day|d)\s?[+]?\d)                                                     # "CRS from day 2"
+    """, re.IGNORECASE | re.VERBOSE)
 FEVER = re.compile(r"\b(fever|febrile|pyrexia)\b", re.IGNORECASE)
-NOT_MET = re.compile(r"\b(not (?:been )?met|not (?:be )?fulfil\w*|not satisf\w*|ruled out|excluded|did not meet|not retained|not confirmed|"
-                     r"neither\b[^.]{0,40}\bfulfil\w*|no evidence of|without|not established|not supported|not made|not diagnosed)\b", re.IGNORECASE)
+# ConText target type of a fever word (context_rules.json may name it in allowed_types)
+FEVER_TARGET = "FEVER"
 
 
 def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
@@ -73,18 +83,24 @@ def icans(sentences: list[Span]) -> list[Finding]:
 
 
 def hlh(sentences: list[Span]) -> list[Finding]:
-    """The account's last word on HLH: "raised the question of IEC-HS ... the diagnosis was not made" is no."""
+    """The account's last word on HLH: "raised the question of IEC-HS ... the diagnosis was not made" is no.
+    A negated mention is the value no (ConText; its rules on HLH criteria govern the whole sentence)."""
     verdict = None
     for sentence in sentences:
         for span in concepts_in(sentence, "HLH"):
-            if is_affirmed(span) and not NOT_MET.search(sentence.text):
+            if is_affirmed(span):
                 verdict = Finding("hlh", "yes", span.start_char, span.end_char, "toxicity.hlh")
-            elif negated(span) or NOT_MET.search(sentence.text):
+            elif negated(span):
                 verdict = Finding("hlh", "no", sentence.start_char, sentence.end_char, "toxicity.hlh_absent")
     return [verdict] if verdict else []
 
 
 ONSET_WINDOW = 60
+# day 0: "on the day of infusion", "the same day", "within a few hours", "on the evening of the infusion itself"
+DAY_OF_INFUSION = re.compile(r"""\b(
+    (?:day|evening|night|morning)\ of\ (?:the\ )?infusion    # "on the evening of the infusion"
+  | same\ day | within\ (?:a\ few|\d{1,2})\ hours             # "the same day", "within 6 hours"
+    )\b""", re.IGNORECASE | re.VERBOSE)
 
 
 def crs_onset(sentences: list[Span]) -> list[Finding]:
@@ -101,11 +117,16 @@ def crs_onset(sentences: list[Span]) -> list[Finding]:
             day, start, end = min(days, key=lambda d: abs(d[1] - cue))
             return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "toxicity.crs_onset")]
-        if re.search(r"\b(day of (?:the )?infusion|same day|within (?:a few|\d{1,2}) hours)\b", sentence.text, re.IGNORECASE):
+        if DAY_OF_INFUSION.search(sentence.text):
             cue = cues[0]
             return [Finding("crs_onset_day", "0", sentence.start_char + cue.start(), sentence.start_char + cue.end(),
                             "toxicity.crs_onset_day0")]
     return _fever_onset(sentences)
+
+
+# A sentence telling of the fever's course ("afebrile by day 5", "fever persisted", "fever recurred") dates no onset;
+# a fever said to be absent ("no fever", "without fever") is ConText's reading, not these words'.
+FEVER_COURSE = re.compile(r"\b(afebrile|resolv|subsid|recur|persist)", re.IGNORECASE)
 
 
 def _fever_onset(sentences: list[Span]) -> list[Finding]:
@@ -113,9 +134,11 @@ def _fever_onset(sentences: list[Span]) -> list[Finding]:
     for sentence in sentences:
         fever = FEVER.search(sentence.text)
         if not fever or not ONSET_CUE.search(sentence.text.replace(fever.group(0), "")) or \
-                re.search(r"\b(no|without|afebrile|resolv|subsid|recur|persist)", sentence.text, re.IGNORECASE):
+                FEVER_COURSE.search(sentence.text) or negated(target(sentence, fever.start(), fever.end(), FEVER_TARGET)):
             continue
         days = [d for d in days_in(sentence) if d[0] >= 0]
+        if not any(day == 0 for day, _, _ in days):  # "on the evening of the infusion" where no "day 0" numbers it
+            days += [(0, m.start(), m.end()) for m in DAY_OF_INFUSION.finditer(sentence.text)]
         if days:
             day, start, end = min(days, key=lambda d: abs(d[1] - fever.start()))
             return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
