@@ -1,7 +1,10 @@
-"""Lexicons (one JSONL file per vocabulary) into SpanRuler patterns.
+"""Lexicons (one JSONL file per vocabulary) into SpanRuler patterns, and the attributes their lines carry.
 
-Short all-capital forms ("TPE", "MM", "CR") match case-sensitively on the token text so that
-"mm" or "Cr" never count; everything else matches on lower case.
+A line is {"label", "id", "pattern"} and may add attributes:
+- "case_sensitive": true matches the pattern in its exact case only, on the tokens' text: abbreviations that are
+  other words or units in another case ("HAS" for human albumin solution but not "has", "CR" but not "Cr",
+  "MM" but not "mm"). Every other line matches on lower case.
+- "target": the antigen a CAR-T product's cells recognise (CART_PRODUCT lines), a value of car_t_target.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from pathlib import Path
 
 # the pipeline's resource files: one lexicon per vocabulary (*.jsonl) and the ConText rules
 RESOURCES = Path(__file__).parent / "resources"
+KEYS = {"label", "id", "pattern"}
+ATTRIBUTES = {"case_sensitive", "target"}
 
 
 @lru_cache(maxsize=1)
@@ -25,20 +30,18 @@ def lexicon_entries() -> tuple[dict, ...]:
                         entry = json.loads(line)
                     except json.JSONDecodeError as exc:
                         raise ValueError(f"{path.name}:{number}: {exc}") from None
+                    if not KEYS <= set(entry) <= KEYS | ATTRIBUTES:
+                        raise ValueError(f"{path.name}:{number}: a line has {', '.join(sorted(KEYS))} and may have "
+                                         f"{', '.join(sorted(ATTRIBUTES))}; this one has {', '.join(sorted(entry))}")
                     entries.append(entry)
     return tuple(entries)
-
-
-def _case_sensitive(pattern: str) -> bool:
-    letters = [c for c in pattern if c.isalpha()]
-    return len(pattern) <= 6 and sum(c.isupper() for c in letters) >= max(2, len(letters) - 1)
 
 
 def lexicon_patterns(nlp) -> list[dict]:
     patterns = []
     for entry in lexicon_entries():
         text = entry["pattern"]
-        if _case_sensitive(text):
+        if entry.get("case_sensitive"):
             tokens = [{"ORTH": token.text} for token in nlp.make_doc(text)]
             patterns.append({"label": entry["label"], "id": entry["id"], "pattern": tokens})
         else:
@@ -53,3 +56,17 @@ def concept_of(text: str) -> tuple[str, str] | None:
         if entry["pattern"].lower() == lowered:
             return entry["label"], entry["id"]
     return None
+
+
+@lru_cache(maxsize=None)
+def concept_attribute(label: str, attribute: str) -> dict[str, str]:
+    """Concept id -> the value its ``label`` lines give ``attribute``: CART_PRODUCT's "target" gives
+    {"tisagenlecleucel": "CD19", ...}. The lines of one concept must agree."""
+    values: dict[str, str] = {}
+    for entry in lexicon_entries():
+        if entry["label"] == label and attribute in entry:
+            concept, value = entry["id"], entry[attribute]
+            if values.setdefault(concept, value) != value:
+                raise ValueError(f"lexicon: the {label} lines of {concept!r} give {attribute} both "
+                                 f"{values[concept]!r} and {value!r}")
+    return values

@@ -9,7 +9,7 @@ from spacy.tokens import Doc
 
 from extractors.cues import EXCHANGE_NAME, NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
 from extractors.evidence import Finding
-from extractors.fields.disease import PRODUCT_TARGET
+from extractors.fields.disease import product_target
 from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number
 from extractors.table_rules import cell_value, header_field, is_missing, patient_number
 from extractors.values import ROMAN_GRADE, grade_value
@@ -146,7 +146,7 @@ def _read_cell(doc: Doc, key: str, header: str, cell: TableCell) -> list[Finding
         if products:
             found.append(_finding("car_t_product", products[0].id_, cell, "product"))
             if not targets:
-                found.append(_finding("car_t_target", PRODUCT_TARGET[products[0].id_], cell, "product_target"))
+                found.append(_finding("car_t_target", product_target(products[0].id_), cell, "product_target"))
         elif targets and (re.search(r"investigational|trial|in-house|academic", text, re.IGNORECASE)
                           or any(s.label_ == "INVESTIGATIONAL" for s in doc.spans["concepts"])):
             found.append(_finding("car_t_product", "investigational", cell, "product"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in
+from extractors.lexicon import concept_attribute
 
-PRODUCT_TARGET = {
-    "tisagenlecleucel": "CD19", "axicabtagene ciloleucel": "CD19", "brexucabtagene autoleucel": "CD19",
-    "lisocabtagene maraleucel": "CD19", "relmacabtagene autoleucel": "CD19",
-    "idecabtagene vicleucel": "BCMA", "ciltacabtagene autoleucel": "BCMA", "equecabtagene autoleucel": "BCMA",
-}
+
+def product_target(product: str) -> str:
+    """The antigen an approved product's cells recognise: the "target" of its lexicon lines."""
+    return concept_attribute("CART_PRODUCT", "target")[product]
 
 
 def diagnosis(sentences: list[Span]) -> list[Finding]:
@@ -43,7 +43,7 @@ def car_t(sentences: list[Span]) -> list[Finding]:
         p = products[0]
         findings.append(Finding("car_t_product", p.id_, p.start_char, p.end_char, "disease.car_t_product"))
         if not targets:
-            findings.append(Finding("car_t_target", PRODUCT_TARGET[p.id_], p.start_char, p.end_char, "disease.product_target"))
+            findings.append(Finding("car_t_target", product_target(p.id_), p.start_char, p.end_char, "disease.product_target"))
     elif investigational and targets:
         i = investigational[0]
         findings.append(Finding("car_t_product", "investigational", i.start_char, i.end_char, "disease.investigational"))
