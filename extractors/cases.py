@@ -11,11 +11,12 @@ from spacy.tokens import Doc, Span
 from extractors.assertion import is_affirmed
 from extractors.evidence import Finding, concepts_in, sentence_of, sentences
 from extractors.fields import RULES
+from extractors.fields.inputs import PatientContext
 from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, pe_mentions
 from extractors.nlp import process
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind
 from extractors.tables import TablePatient, lab_course
-from extractors.values import INFUSION_DATE, find_dates
+from extractors.values import find_dates
 from pipeline.document.ids import make_case_id
 from pipeline.document.model import Document
 from pipeline.schema import FIELD_BY_NAME, GROUP_STATEMENT_FIELDS, SCORED_FIELDS, InvalidValue, normalize_cell
@@ -89,10 +90,10 @@ def _grading(doc: Doc, document: Document) -> Finding | None:
     return Finding("crs_grading", span.id_, span.start_char, span.end_char, "toxicity.crs_grading")
 
 
-def _run_rules(sentences: list[Span]) -> dict[str, list[Finding]]:
+def _run_rules(sentences: list[Span], patient: PatientContext) -> dict[str, list[Finding]]:
     found: dict[str, list[Finding]] = {}
     for rule in RULES:
-        for finding in rule(sentences):
+        for finding in rule(sentences, patient):
             found.setdefault(finding.field, []).append(finding)
     return found
 
@@ -107,13 +108,13 @@ def _merge(primary: dict[str, list[Finding]], fallback: dict[str, list[Finding]]
     return merged
 
 
-def _patient_findings(document: Document, segment: PatientSegment) -> dict[str, list[Finding]]:
+def _patient_findings(document: Document, segment: PatientSegment, patient: PatientContext) -> dict[str, list[Finding]]:
     """The body's account wins over the abstract's; the abstract fills what the body leaves blank;
     statements about all the patients fill what is still blank."""
     body = [s for s in segment.sentences if section_kind(document, s.start_char) not in ("abstract", "title")]
     summary = [s for s in segment.sentences if section_kind(document, s.start_char) in ("abstract", "title")]
-    own = _merge(_run_rules(body), _run_rules(summary))
-    group = {name: found for name, found in _run_rules(segment.shared).items() if name in GROUP_FIELDS}
+    own = _merge(_run_rules(body, patient), _run_rules(summary, patient))
+    group = {name: found for name, found in _run_rules(segment.shared, patient).items() if name in GROUP_FIELDS}
     return _merge(own, group)
 
 
@@ -219,15 +220,15 @@ def _finalise(case: Case, findings: dict[str, list[Finding]]) -> list[RefusedVal
 
 
 def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row: TablePatient | None,
-              single: bool) -> dict[str, list[Finding]]:
+              patient: PatientContext, single: bool) -> dict[str, list[Finding]]:
     """A table row's cells win over prose; a lab course by day fills what prose leaves."""
-    prose = _patient_findings(document, segment) if segment else {}
+    prose = _patient_findings(document, segment, patient) if segment else {}
     table: dict[str, list[Finding]] = {}
     for finding in row.findings if row else []:
         table.setdefault(finding.field, []).append(finding)
     findings = _merge(table, prose)
     if segment and row is None:
-        course = lab_course(doc, document, exchange_days(segment.sentences), segment.number, single)
+        course = lab_course(doc, document, exchange_days(segment.sentences, patient), segment.number, single)
         findings = _merge(findings, {f.field: [f] for f in course})
     return findings
 
@@ -276,8 +277,8 @@ def extract_document(document: Document) -> DocumentExtraction:
     refused: list[RefusedValue] = []
     for number in numbers:
         segment, row = segments.get(number), rows.get(number)
-        doc.user_data[INFUSION_DATE] = _infusion_date(segment.sentences, document) if segment else None
-        findings = _findings(doc, document, segment, row, single=len(segments) == 1)
+        patient = PatientContext(infusion_date=_infusion_date(segment.sentences, document) if segment else None)
+        findings = _findings(doc, document, segment, row, patient, single=len(segments) == 1)
         if grading and "crs_grade" in findings:
             findings["crs_grading"] = [grading]
         label = (row.label if row else "") or (segment.label if segment else "")

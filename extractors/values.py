@@ -118,16 +118,11 @@ def find_dates(text: str, default_year: int | None = None) -> list[tuple[date, i
     return found
 
 
-INFUSION_DATE = "infusion_date"
-
-
-def days_in(sentence) -> list[tuple[int, int, int]]:
-    """Day references of a spaCy sentence, calendar dates included when the infusion date is known
-    (set on ``doc.user_data`` by the case assembly)."""
+def days_in(sentence, infusion_date: date | None) -> list[tuple[int, int, int]]:
+    """Day references of a spaCy sentence, calendar dates counted from ``infusion_date`` (day 0) when it is known."""
     found = find_days(sentence.text)
-    infused = sentence.doc.user_data.get(INFUSION_DATE)
-    if infused is not None:
-        for value, start, end in find_dates(sentence.text, infused.year):
+    if infusion_date is not None:
+        for value, start, end in find_dates(sentence.text, infusion_date.year):
             if not any(s <= start < e for _, s, e in found):
-                found.append(((value - infused).days, start, end))
+                found.append(((value - infusion_date).days, start, end))
     return sorted(found, key=lambda d: d[1])

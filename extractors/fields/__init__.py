@@ -1,6 +1,7 @@
 """Field rules: each module reads one group of case-table fields from a patient's sentences.
 
-A rule is a function ``(sentences) -> list[Finding]``; ``RULES`` lists them in the order they run.
+A rule is a function ``(sentences, patient) -> list[Finding]`` (``patient`` a PatientContext, what the case assembly
+knows of the patient beforehand); ``RULES`` lists them in the order they run.
 """
 
 from extractors.fields import demographics, disease, drugs, labs, outcome, purification, toxicity

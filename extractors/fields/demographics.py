@@ -7,6 +7,7 @@ import re
 from spacy.tokens import Span
 
 from extractors.evidence import Finding
+from extractors.fields.inputs import PatientContext
 from pipeline.schema import FIELD_BY_NAME
 
 AGE_YEARS = FIELD_BY_NAME["age_years"]
@@ -38,7 +39,7 @@ def _age_years(number: str, unit: str | None) -> float:
     return value
 
 
-def age(sentences: list[Span]) -> list[Finding]:
+def age(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     for sentence in sentences:
         for match in AGE.finditer(sentence.text):
             number = next(match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8") if match.group(g))
@@ -50,7 +51,7 @@ def age(sentences: list[Span]) -> list[Finding]:
     return []
 
 
-def sex(sentences: list[Span]) -> list[Finding]:
+def sex(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """The first sex noun ("woman", "boy", "34/M"); failing that, the pronouns' majority."""
     for sentence in sentences:
         slash = SEX_LETTER.search(sentence.text)

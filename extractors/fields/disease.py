@@ -5,6 +5,7 @@ from __future__ import annotations
 from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in
+from extractors.fields.inputs import PatientContext
 from extractors.lexicon import concept_attribute
 
 
@@ -13,7 +14,7 @@ def product_target(product: str) -> str:
     return concept_attribute("CART_PRODUCT", "target")[product]
 
 
-def diagnosis(sentences: list[Span]) -> list[Finding]:
+def diagnosis(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """The first malignancy named about the patient; a specific name wins over a generic one."""
     found = []
     for sentence in sentences:
@@ -22,7 +23,7 @@ def diagnosis(sentences: list[Span]) -> list[Finding]:
     return found[:1]
 
 
-def car_t(sentences: list[Span]) -> list[Finding]:
+def car_t(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """Target and product: an approved product implies its target; otherwise a named antigen and
     an investigational cue ("clinical trial", "investigational") give an investigational product."""
     products, targets, investigational = [], [], []

@@ -8,6 +8,7 @@ from spacy.tokens import Span
 
 from extractors.assertion import is_affirmed, negated
 from extractors.evidence import Finding, concepts_in
+from extractors.fields.inputs import PatientContext
 from extractors.values import COUNT, ORDINALS, count_value, find_days
 from pipeline.schema import FIELD_BY_NAME
 
@@ -39,7 +40,7 @@ REPEATED = re.compile(r"""
 LYMPHODEPLETION = re.compile(r"\b(lymphodeplet|lympho-deplet|conditioning|fludarabine|bridging)", re.IGNORECASE)
 
 
-def tocilizumab(sentences: list[Span]) -> list[Finding]:
+def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     best = None
     none_given = None
     affirmed = False
@@ -76,7 +77,7 @@ def tocilizumab(sentences: list[Span]) -> list[Finding]:
     return [best] if best else ([none_given] if none_given and not affirmed else [])
 
 
-def corticosteroids(sentences: list[Span]) -> list[Finding]:
+def corticosteroids(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     found: dict[str, Finding] = {}
     none = None
     for sentence in sentences:
@@ -92,7 +93,7 @@ def corticosteroids(sentences: list[Span]) -> list[Finding]:
     return [none] if none else []
 
 
-def other_drugs(sentences: list[Span]) -> list[Finding]:
+def other_drugs(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     found: dict[str, Finding] = {}
     for sentence in sentences:
         for span in concepts_in(sentence, "DRUG"):

@@ -7,11 +7,13 @@ post = the value nearest after the last exchange.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from spacy.tokens import Span
 
 from extractors.cues import EXCHANGE_NAME
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
+from extractors.fields.inputs import PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.values import days_in
 from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number
@@ -102,10 +104,10 @@ AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchang
 DAY_WINDOW = 30
 
 
-def _day_of(sentence: Span, position: int) -> int | None:
+def _day_of(sentence: Span, position: int, infusion_date: date | None) -> int | None:
     """The day a value was measured: a day named right after it ("412 pg/mL on day +1") or heading its
     sentence ("On day +10, IL-6 was 38 pg/mL")."""
-    days = days_in(sentence)
+    days = days_in(sentence, infusion_date)
     offset = position - sentence.start_char
     after = [d for d in days if 0 <= d[1] - offset <= DAY_WINDOW]
     if after:
@@ -120,11 +122,12 @@ class _Timeline:
     """Pre and post candidates per marker: by measurement day against the exchange days when both are
     known, otherwise by what the sentence says ("before the first TPE", "fell ... after") and by order."""
 
-    def __init__(self, sentences: list[Span]):
+    def __init__(self, sentences: list[Span], patient: PatientContext):
         mentions = pe_mentions(sentences)
         self.first_pe = min((sentence_of(s).start_char for s in mentions), default=None)
         self.last_pe = max((sentence_of(s).start_char for s in mentions), default=None)
-        days = exchange_days(sentences)
+        days = exchange_days(sentences, patient)
+        self.infusion_date = patient.infusion_date
         self.pe_days = (min(days), max(days)) if days else None
         self.pre: dict[str, tuple[tuple, Finding]] = {}
         self.post: dict[str, tuple[tuple, Finding]] = {}
@@ -141,7 +144,7 @@ class _Timeline:
         post = Finding(MARKER_BY_ID[marker].post, f"{value:g}", start, end, extractor)
         text = sentence.text
         local = text[max(0, end - sentence.start_char - 90): end - sentence.start_char + 30]
-        day = _day_of(sentence, end)
+        day = _day_of(sentence, end, self.infusion_date)
         if day is not None and self.pe_days is not None:
             first, last = self.pe_days
             if day < first or day == first and BEFORE_NEARBY.search(local):
@@ -168,8 +171,8 @@ class _Timeline:
         return [f for _, f in self.pre.values()] + [f for _, f in self.post.values()]
 
 
-def markers(sentences: list[Span]) -> list[Finding]:
-    timeline = _Timeline(sentences)
+def markers(sentences: list[Span], patient: PatientContext) -> list[Finding]:
+    timeline = _Timeline(sentences, patient)
     for sentence in sentences:
         covered = []
         for marker, first, second, start, end, rising in _from_to(sentence):

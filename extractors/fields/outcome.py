@@ -8,6 +8,7 @@ from spacy.tokens import Span
 
 from extractors.assertion import hypothetical, is_affirmed, negated, target
 from extractors.evidence import Finding, concepts_in
+from extractors.fields.inputs import PatientContext
 
 DIED = re.compile(r"""\b(
     died|death|passed\ away|succumbed|expired|deceased     # "he died on day 27", "she passed away"
@@ -58,7 +59,7 @@ PRE_TREATMENT = re.compile(r"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
-def outcome(sentences: list[Span]) -> list[Finding]:
+def outcome(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     alive = None
     for sentence in sentences:
         text = sentence.text
@@ -70,13 +71,13 @@ def outcome(sentences: list[Span]) -> list[Finding]:
             alive = Finding("outcome", "alive", sentence.start_char + match.start(), sentence.start_char + match.end(), "outcome.alive")
     if alive is None:
         # a response assessed at a follow-up visit: the patient was alive then
-        assessed = response([s for s in sentences if FOLLOW_UP_TIME.search(s.text)])
+        assessed = response([s for s in sentences if FOLLOW_UP_TIME.search(s.text)], patient)
         if assessed:
             alive = Finding("outcome", "alive", assessed[0].start, assessed[0].end, "outcome.alive_at_assessment")
     return [alive] if alive else []
 
 
-def response(sentences: list[Span]) -> list[Finding]:
+def response(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     best = None
     for sentence in sentences:
         if PRE_TREATMENT.search(sentence.text):
@@ -89,7 +90,7 @@ def response(sentences: list[Span]) -> list[Finding]:
     return [best] if best else []
 
 
-def crs_resolved(sentences: list[Span]) -> list[Finding]:
+def crs_resolved(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     for sentence in sentences:
         crs = [s for s in concepts_in(sentence, "CRS") if not hypothetical(s)]
         if not crs:

@@ -9,6 +9,7 @@ from spacy.tokens import Span
 from extractors.cues import EXCHANGE_LONG_NAME, EXCHANGE_NAME, EXCHANGE_SHORT_FORMS
 from extractors.assertion import flagged, is_affirmed, target
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
+from extractors.fields.inputs import PatientContext
 from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, days_in, find_days
 from pipeline.schema import FIELD_BY_NAME
 
@@ -139,14 +140,14 @@ def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
     return sorted(chosen, key=lambda s: s.start_char)
 
 
-def plasma_exchange(sentences: list[Span]) -> list[Finding]:
+def plasma_exchange(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     mentions = pe_mentions(sentences)
     if not mentions:
         return []
     pe_sentences = pe_context(sentences, mentions)
     findings = []
     findings += _sessions(pe_sentences)
-    findings += _start_day(pe_sentences, mentions)
+    findings += _start_day(pe_sentences, mentions, patient)
     findings += _volumes(pe_sentences)
     findings += _replacement(pe_sentences)
     return findings
@@ -217,11 +218,11 @@ def _not_held(sentence: Span, match: re.Match) -> bool:
     return flagged(count, "NEGATED_EXISTENCE", "HYPOTHETICAL")
 
 
-def _start_day(pe_sentences: list[Span], mentions: list[Span]) -> list[Finding]:
+def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientContext) -> list[Finding]:
     for sentence in pe_sentences:
         if not START_CUE.search(sentence.text):
             continue
-        days = days_in(sentence)
+        days = days_in(sentence, patient.infusion_date)
         if days:
             in_sentence = [m for m in mentions if sentence_of(m) == sentence]
             anchor = in_sentence[0].start_char - sentence.start_char if in_sentence else 0
@@ -286,7 +287,7 @@ def _replacement(pe_sentences: list[Span]) -> list[Finding]:
                     "purification.pe_replacement")]
 
 
-def other_purification(sentences: list[Span]) -> list[Finding]:
+def other_purification(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     findings = {}
     for sentence in sentences:
         for span in concepts_in(sentence, "PURIFICATION"):
@@ -300,7 +301,7 @@ DAILY = re.compile(r"\b(consecutive days|daily|once a day|every day|each day|on 
 OWN_DAY_DISTANCE = 40
 
 
-def exchange_days(sentences: list[Span]) -> list[int]:
+def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
     """Days after infusion on which exchanges took place: a start day and a daily count give the run
     ("from day 4, once daily for three consecutive days" is days 4-6); otherwise the days named next to
     an exchange mention, or in the sentence that goes on about it."""
@@ -308,7 +309,7 @@ def exchange_days(sentences: list[Span]) -> list[int]:
     if not mentions:
         return []
     context = pe_context(sentences, mentions)
-    found = {f.field: f for f in plasma_exchange(sentences)}
+    found = {f.field: f for f in plasma_exchange(sentences, patient)}
     if "pe_start_day" in found and "pe_sessions" in found and any(DAILY.search(s.text) for s in context):
         start, count = int(found["pe_start_day"].value), int(found["pe_sessions"].value)
         return list(range(start, start + count))
@@ -320,7 +321,7 @@ def exchange_days(sentences: list[Span]) -> list[int]:
         for series in DAY_SERIES.finditer(sentence.text):
             if any(lo <= series.start() <= hi for lo, hi in near):
                 near.append((series.start(), series.end()))
-        for day, start, _ in days_in(sentence):
+        for day, start, _ in days_in(sentence, patient.infusion_date):
             if day >= 0 and any(lo <= start <= hi for lo, hi in near):
                 days.add(day)
     if not days and "pe_start_day" in found and found.get("pe_sessions", found["pe_start_day"]).value == "1":

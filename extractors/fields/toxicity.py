@@ -8,6 +8,7 @@ from spacy.tokens import Span
 
 from extractors.assertion import hypothetical, is_affirmed, negated, target
 from extractors.evidence import Finding, concepts_in, sentence_of
+from extractors.fields.inputs import PatientContext
 from extractors.values import GRADE, days_in, grade_value
 from pipeline.schema import FIELD_BY_NAME
 
@@ -62,7 +63,7 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
     return graded
 
 
-def crs_grade(sentences: list[Span]) -> list[Finding]:
+def crs_grade(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     grades = [g for g in _graded(sentences) if g[0] == "CRS" and CRS_GRADE.admits(g[1])]
     if not grades:
         return []
@@ -70,7 +71,7 @@ def crs_grade(sentences: list[Span]) -> list[Finding]:
     return [Finding("crs_grade", str(best[1]), best[2], best[3], "toxicity.crs_grade")]
 
 
-def icans(sentences: list[Span]) -> list[Finding]:
+def icans(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     grades = [g for g in _graded(sentences) if g[0] == "ICANS"]
     if grades:
         best = max(grades, key=lambda g: g[1])
@@ -82,7 +83,7 @@ def icans(sentences: list[Span]) -> list[Finding]:
     return []
 
 
-def hlh(sentences: list[Span]) -> list[Finding]:
+def hlh(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """The account's last word on HLH: "raised the question of IEC-HS ... the diagnosis was not made" is no.
     A negated mention is the value no (ConText; its rules on HLH criteria govern the whole sentence)."""
     verdict = None
@@ -103,7 +104,7 @@ DAY_OF_INFUSION = re.compile(r"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
-def crs_onset(sentences: list[Span]) -> list[Finding]:
+def crs_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """The day CRS (or its first fever) began: an onset cue close to a CRS mention, and the nearest day."""
     for sentence in sentences:
         crs = [s for s in concepts_in(sentence, "CRS") if is_affirmed(s)]
@@ -111,7 +112,7 @@ def crs_onset(sentences: list[Span]) -> list[Finding]:
                 if any(abs((c.start_char - sentence.start_char) - m.start()) <= ONSET_WINDOW for c in crs)]
         if not crs or not cues or re.search(r"\b(resolv|subsid|abat)", sentence.text, re.IGNORECASE):
             continue
-        days = days_in(sentence)
+        days = days_in(sentence, patient.infusion_date)
         if days:
             cue = cues[0].start()
             day, start, end = min(days, key=lambda d: abs(d[1] - cue))
@@ -121,7 +122,7 @@ def crs_onset(sentences: list[Span]) -> list[Finding]:
             cue = cues[0]
             return [Finding("crs_onset_day", "0", sentence.start_char + cue.start(), sentence.start_char + cue.end(),
                             "toxicity.crs_onset_day0")]
-    return _fever_onset(sentences)
+    return _fever_onset(sentences, patient)
 
 
 # A sentence telling of the fever's course ("afebrile by day 5", "fever persisted", "fever recurred") dates no onset;
@@ -129,14 +130,14 @@ def crs_onset(sentences: list[Span]) -> list[Finding]:
 FEVER_COURSE = re.compile(r"\b(afebrile|resolv|subsid|recur|persist)", re.IGNORECASE)
 
 
-def _fever_onset(sentences: list[Span]) -> list[Finding]:
+def _fever_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """Fever is the first sign of CRS: when no sentence dates CRS itself, the day fever began."""
     for sentence in sentences:
         fever = FEVER.search(sentence.text)
         if not fever or not ONSET_CUE.search(sentence.text.replace(fever.group(0), "")) or \
                 FEVER_COURSE.search(sentence.text) or negated(target(sentence, fever.start(), fever.end(), FEVER_TARGET)):
             continue
-        days = [d for d in days_in(sentence) if d[0] >= 0]
+        days = [d for d in days_in(sentence, patient.infusion_date) if d[0] >= 0]
         if not any(day == 0 for day, _, _ in days):  # "on the evening of the infusion" where no "day 0" numbers it
             days += [(0, m.start(), m.end()) for m in DAY_OF_INFUSION.finditer(sentence.text)]
         if days:
