@@ -50,10 +50,12 @@ def lexicon_patterns(nlp) -> list[dict]:
 
 
 def concept_of(text: str) -> tuple[str, str] | None:
-    """(label, id) of the lexicon entry spelled exactly ``text`` (case-insensitive), if any."""
-    lowered = text.lower().strip()
+    """(label, id) of the lexicon entry spelled exactly ``text``: in its own case for a case-sensitive line, in any
+    case otherwise."""
+    text = text.strip()
     for entry in lexicon_entries():
-        if entry["pattern"].lower() == lowered:
+        pattern = entry["pattern"]
+        if pattern == text if entry.get("case_sensitive") else pattern.lower() == text.lower():
             return entry["label"], entry["id"]
     return None
 

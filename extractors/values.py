@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from extractors.quantities import NUMBER_PATTERN, parse_number
+
 WORD_NUMBERS = {
     "one": 1, "single": 1, "once": 1, "two": 2, "twice": 2, "both": 2, "three": 3, "thrice": 3, "four": 4,
     "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
@@ -126,3 +128,9 @@ def days_in(sentence, infusion_date: date | None) -> list[tuple[int, int, int]]:
             if not any(s <= start < e for _, s, e in found):
                 found.append(((value - infusion_date).days, start, end))
     return sorted(found, key=lambda d: d[1])
+
+
+def number_in(text: str) -> float | None:
+    """The first number written in ``text``: "5,230", "1 234", "12.5"."""
+    match = re.search(NUMBER_PATTERN, text)
+    return parse_number(match.group(0)) if match else None

@@ -249,8 +249,8 @@ def test_a_context_cue_ends_at_a_clause_boundary(boundary):
 # Which case-table field each lexicon label fills is the registry's (pipeline/schema/fields.toml, "lexicon"):
 # an entry's id is the value written, so it must be in that field's vocabulary, or for an open list be written
 # as its cells are (lower case). MARKER ids name the <marker>_pre/_post fields instead. STEROID's
-# "corticosteroids" is the class word, which fills no value itself (drugs.py and tables.py skip it; "no steroids"
-# becomes "none").
+# "corticosteroids" is the class word, which fills no value itself (drugs.py skips it in sentences and cells; "no
+# steroids" becomes "none").
 LEXICON_IDS_FILLING_NO_VALUE = {("STEROID", "corticosteroids")}
 # Labels whose ids fill no field: concepts (CAR-T, PE, the syndromes), laboratory analytes, tocilizumab (a count
 # of doses) and lymphodepletion (not a treatment of CRS).

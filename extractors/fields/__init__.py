@@ -1,17 +1,71 @@
-"""Field rules: each module reads one group of case-table fields from a patient's sentences.
+"""Field readers: each module reads one group of case-table fields, from a patient's sentences (its prose rules) and
+from a table cell (its cell readers), through the same value functions: the lexicon's concepts for vocabularies, the
+registry's Field.admits for bounds, extractors/quantities.py and the registry's unit for units.
 
-A rule is a function ``(sentences, patient) -> list[Finding]`` (``patient`` a PatientContext, what the case assembly
-knows of the patient beforehand); ``RULES`` lists them in the order they run.
+A prose rule is ``rule(sentences, patient) -> list[Finding]`` (``patient`` a PatientContext, what the case assembly
+knows of the patient beforehand); a cell reader is ``reader(cell) -> list[Finding]`` (``cell`` a Cell). This module
+registers both: ``RULES`` with the fields each rule reads, in the order they run, and ``CELL_READERS`` by what a
+column's header names.
 """
 
-from extractors.fields import demographics, disease, drugs, labs, outcome, purification, toxicity
+from __future__ import annotations
 
-RULES = [
-    demographics.age, demographics.sex,
-    disease.diagnosis, disease.car_t,
-    toxicity.crs_grade, toxicity.crs_onset, toxicity.icans, toxicity.hlh,
-    purification.plasma_exchange, purification.other_purification,
-    labs.markers,
-    drugs.tocilizumab, drugs.corticosteroids, drugs.other_drugs,
-    outcome.outcome, outcome.response, outcome.crs_resolved,
-]
+from typing import Callable
+
+from spacy.tokens import Doc, Span
+
+from extractors.evidence import Finding
+from extractors.fields import demographics, disease, drugs, labs, outcome, purification, toxicity
+from extractors.fields.inputs import Cell, PatientContext
+from extractors.table_rules import is_missing
+from pipeline.document.model import TableCell
+from pipeline.schema import MARKERS
+
+ProseRule = Callable[[list[Span], PatientContext], list[Finding]]
+CellReader = Callable[[Cell], list[Finding]]
+
+MARKER_FIELDS = tuple(name for marker in MARKERS for name in (marker.pre, marker.post))
+
+RULES: dict[ProseRule, tuple[str, ...]] = {
+    demographics.age: ("age_years",), demographics.sex: ("sex",),
+    disease.diagnosis: ("diagnosis",), disease.car_t: ("car_t_product", "car_t_target"),
+    toxicity.crs_grade: ("crs_grade",), toxicity.crs_onset: ("crs_onset_day",), toxicity.icans: ("icans_grade",),
+    toxicity.hlh: ("hlh",),
+    purification.plasma_exchange: ("pe_sessions", "pe_start_day", "pe_volume_ml", "pe_plasma_volumes", "pe_replacement"),
+    purification.other_purification: ("other_purification",),
+    labs.markers: MARKER_FIELDS,
+    drugs.tocilizumab: ("tocilizumab_doses",), drugs.corticosteroids: ("corticosteroids",),
+    drugs.other_drugs: ("other_drugs",),
+    outcome.outcome: ("outcome",), outcome.response: ("response",), outcome.crs_resolved: ("crs_resolved",),
+}
+
+# By the key a header names (extractors/resources/tables/headers.jsonl): a field; a marker, whose column gives its
+# _pre and _post values; or age_sex, a joint column of both.
+CELL_READERS: dict[str, CellReader] = {
+    "age_years": demographics.age_cell, "sex": demographics.sex_cell, "age_sex": demographics.age_sex_cell,
+    "diagnosis": disease.diagnosis_cell, "car_t_product": disease.car_t_cell, "car_t_target": disease.car_t_cell,
+    "crs_grade": toxicity.grade_cell, "icans_grade": toxicity.grade_cell, "hlh": toxicity.hlh_cell,
+    "crs_onset_day": toxicity.onset_cell,
+    "pe_sessions": purification.sessions_cell, "pe_start_day": purification.start_day_cell,
+    "pe_volume_ml": purification.volume_cell, "pe_plasma_volumes": purification.plasma_volumes_cell,
+    "pe_replacement": purification.replacement_cell, "other_purification": purification.other_purification_cell,
+    **{marker.id: labs.marker_cell for marker in MARKERS},
+    "tocilizumab_doses": drugs.tocilizumab_cell, "corticosteroids": drugs.corticosteroids_cell,
+    "other_drugs": drugs.other_drugs_cell,
+    "outcome": outcome.outcome_cell, "response": outcome.response_cell, "crs_resolved": outcome.crs_resolved_cell,
+}
+
+# Fields read only one way, and why.
+READ_ONE_WAY = {
+    "crs_grading": "per article: the system the article grades CRS by, read once from its text for all its patients "
+                   "(cases._grading), neither from one patient's sentences nor from a cell",
+}
+
+
+def read_cell(key: str, header: str, cell: TableCell, doc: Doc) -> list[Finding]:
+    """What a cell says of the field (or marker, or joint column) ``key`` its ``header`` names; a cell reporting
+    no value ("NA", "—") says nothing, whatever its column."""
+    text = cell.text.strip()
+    if is_missing(text):
+        return []
+    return CELL_READERS[key](Cell(key, header, text, cell.start, cell.end, doc))

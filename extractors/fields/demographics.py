@@ -7,7 +7,7 @@ import re
 from spacy.tokens import Span
 
 from extractors.evidence import Finding
-from extractors.fields.inputs import PatientContext
+from extractors.fields.inputs import Cell, PatientContext
 from pipeline.schema import FIELD_BY_NAME
 
 AGE_YEARS = FIELD_BY_NAME["age_years"]
@@ -26,10 +26,22 @@ SEX_LETTER = re.compile(r"""
     \b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b                          # "34/M", "19 y/F"
   | \b(?:sex|gender)\s*:\s*(?:\d{1,3}\s*(?:y|yrs?|years?)?[,/\ ]\s*)?([MF])\b  # "Sex: F", "Age/gender: 61, M"
     """, re.IGNORECASE | re.VERBOSE)
-SEX_NOUN = re.compile(r"\b(?:(?P<m>man|male|boy|gentleman)|(?P<f>woman|female|girl|lady))\b", re.IGNORECASE)
+MALE_WORDS = ("man", "male", "boy", "gentleman")
+FEMALE_WORDS = ("woman", "female", "girl", "lady")
+SEX_NOUN = re.compile(rf"\b(?:{'|'.join(MALE_WORDS)}|{'|'.join(FEMALE_WORDS)})\b", re.IGNORECASE)
 
 
-def _age_years(number: str, unit: str | None) -> float:
+def sex_of(word: str) -> str | None:
+    """M or F for a sex letter or noun: "F", "male", "Boy"."""
+    word = word.lower()
+    if word == "m" or word in MALE_WORDS:
+        return "M"
+    if word == "f" or word in FEMALE_WORDS:
+        return "F"
+    return None
+
+
+def _age_years(number: str | float, unit: str | None) -> float:
     value = float(number)
     unit = (unit or "year").lower()
     if unit.startswith("mo"):
@@ -61,10 +73,10 @@ def sex(sentences: list[Span], patient: PatientContext) -> list[Finding]:
             first = min(candidates, key=lambda m: m.start())
             if first is slash:
                 group = 1 if slash.group(1) else 2
-                value = slash.group(group).upper()
+                value = sex_of(slash.group(group))
                 start, end = slash.start(group), slash.end(group)
             else:
-                value = "M" if noun.group("m") else "F"
+                value = sex_of(noun.group(0))
                 start, end = noun.start(), noun.end()
             return [Finding("sex", value, sentence.start_char + start, sentence.start_char + end, "demographics.sex")]
     pronouns = []
@@ -78,3 +90,37 @@ def sex(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     if len(female) >= 2 and len(female) >= 3 * len(male):
         return [Finding("sex", "F", female[0][1], female[0][2], "demographics.sex_pronouns")]
     return []
+
+
+# cells of an age, a sex, or both: "54", "30 mo", "female", "19/F", "66 y/M"
+SEX_CELL = re.compile(rf"^(m|f|{'|'.join(MALE_WORDS + FEMALE_WORDS)})\b", re.IGNORECASE)
+AGE_SEX_CELL = re.compile(r"^(\d{1,3}(?:\.\d)?)\s*(y|yrs?|mo|m(?=\s*/))?\s*[/,\s]\s*([MF])\b", re.IGNORECASE)
+MONTHS = re.compile(r"\bmo(nths?)?\b", re.IGNORECASE)
+YEARS = re.compile(r"\by(ears?)?\b", re.IGNORECASE)
+
+
+def _age_finding(cell: Cell, years: float) -> list[Finding]:
+    return [cell.finding("age_years", f"{years:g}", "age")] if AGE_YEARS.admits(years) else []
+
+
+def age_cell(cell: Cell) -> list[Finding]:
+    """An age column, in years unless the cell or a header without years says months."""
+    number = cell.number()
+    if number is None:
+        return []
+    in_months = MONTHS.search(f"{cell.text} {cell.header}") and not YEARS.search(cell.header)
+    return _age_finding(cell, _age_years(number, "months" if in_months else None))
+
+
+def sex_cell(cell: Cell) -> list[Finding]:
+    match = SEX_CELL.match(cell.text)
+    return [cell.finding("sex", sex_of(match.group(1)), "sex")] if match else []
+
+
+def age_sex_cell(cell: Cell) -> list[Finding]:
+    """A joint column: "19/F", "30 mo/M"."""
+    match = AGE_SEX_CELL.match(cell.text)
+    if not match:
+        return []
+    return _age_finding(cell, _age_years(match.group(1), match.group(2))) + \
+        [cell.finding("sex", sex_of(match.group(3)), "sex")]

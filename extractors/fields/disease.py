@@ -5,13 +5,36 @@ from __future__ import annotations
 from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in
-from extractors.fields.inputs import PatientContext
+from extractors.fields.inputs import Cell, PatientContext
 from extractors.lexicon import concept_attribute
 
 
 def product_target(product: str) -> str:
     """The antigen an approved product's cells recognise: the "target" of its lexicon lines."""
     return concept_attribute("CART_PRODUCT", "target")[product]
+
+
+def car_t_values(product: str | None, target: str | None, investigational: bool) -> list[tuple[str, str, str]]:
+    """(field, value, reading) for a product and a target named, and whether the cells are said to be
+    investigational. An approved product implies its target unless a target is named; a named target with an
+    investigational cue is an investigational product. The reading tells what gives the value: "product",
+    "product_target" (the product's target), "investigational" or "target"."""
+    values = []
+    if product:
+        values.append(("car_t_product", product, "product"))
+        if not target:
+            values.append(("car_t_target", product_target(product), "product_target"))
+    elif investigational and target:
+        values.append(("car_t_product", "investigational", "investigational"))
+    if target:
+        values.append(("car_t_target", target, "target"))
+    return values
+
+
+# the extractor names of the readings, from sentences and from a cell
+PROSE_HOW = {"product": "car_t_product", "product_target": "product_target", "investigational": "investigational",
+             "target": "car_t_target"}
+CELL_HOW = {"product": "product", "product_target": "product_target", "investigational": "product", "target": "target"}
 
 
 def diagnosis(sentences: list[Span], patient: PatientContext) -> list[Finding]:
@@ -39,16 +62,26 @@ def car_t(sentences: list[Span], patient: PatientContext) -> list[Finding]:
                 targets.append(span)
             elif span.label_ == "INVESTIGATIONAL" and has_cart:
                 investigational.append(span)
+    told_by = {"product": products, "product_target": products, "investigational": investigational, "target": targets}
     findings = []
-    if products:
-        p = products[0]
-        findings.append(Finding("car_t_product", p.id_, p.start_char, p.end_char, "disease.car_t_product"))
-        if not targets:
-            findings.append(Finding("car_t_target", product_target(p.id_), p.start_char, p.end_char, "disease.product_target"))
-    elif investigational and targets:
-        i = investigational[0]
-        findings.append(Finding("car_t_product", "investigational", i.start_char, i.end_char, "disease.investigational"))
-    if targets:
-        t = targets[0]
-        findings.append(Finding("car_t_target", t.id_, t.start_char, t.end_char, "disease.car_t_target"))
+    for field, value, reading in car_t_values(products[0].id_ if products else None,
+                                              targets[0].id_ if targets else None, bool(investigational)):
+        span = told_by[reading][0]
+        findings.append(Finding(field, value, span.start_char, span.end_char, f"disease.{PROSE_HOW[reading]}"))
     return findings
+
+
+def diagnosis_cell(cell: Cell) -> list[Finding]:
+    spans = cell.concepts("DIAGNOSIS")
+    return [cell.finding("diagnosis", spans[0].id_, "diagnosis")] if spans else []
+
+
+def car_t_cell(cell: Cell) -> list[Finding]:
+    """A product or target column: the cell's product and target; a target with an investigational wording in the
+    cell ("CD19 CAR (academic)") or an investigational cue anywhere in the article is an investigational product."""
+    products, targets = cell.concepts("CART_PRODUCT"), cell.concepts("CART_TARGET")
+    investigational = cell.wording("car_t_product") == "investigational" or \
+        any(span.label_ == "INVESTIGATIONAL" for span in cell.doc.spans["concepts"])
+    return [cell.finding(field, value, CELL_HOW[reading])
+            for field, value, reading in car_t_values(products[0].id_ if products else None,
+                                                      targets[0].id_ if targets else None, investigational)]

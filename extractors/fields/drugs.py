@@ -8,11 +8,13 @@ from spacy.tokens import Span
 
 from extractors.assertion import is_affirmed, negated
 from extractors.evidence import Finding, concepts_in
-from extractors.fields.inputs import PatientContext
+from extractors.fields.inputs import Cell, PatientContext
 from extractors.values import COUNT, ORDINALS, count_value, find_days
 from pipeline.schema import FIELD_BY_NAME
 
 TOCILIZUMAB_DOSES = FIELD_BY_NAME["tocilizumab_doses"]  # its bounds tell a count of doses from other numbers
+# the STEROID concept of the class word ("corticosteroids", "steroids"): it names no drug, though "no steroids" is none
+STEROID_CLASS = "corticosteroids"
 
 # "two doses of", "3 further doses of"; not the day in "on day +4 despite two doses of"
 DOSES_BEFORE = re.compile(rf"""
@@ -82,7 +84,7 @@ def corticosteroids(sentences: list[Span], patient: PatientContext) -> list[Find
     none = None
     for sentence in sentences:
         for span in concepts_in(sentence, "STEROID"):
-            if span.id_ == "corticosteroids":
+            if span.id_ == STEROID_CLASS:
                 if negated(span) and none is None:
                     none = Finding("corticosteroids", "none", sentence.start_char, sentence.end_char, "drugs.steroids_none")
                 continue
@@ -103,3 +105,25 @@ def other_drugs(sentences: list[Span], patient: PatientContext) -> list[Finding]
                 continue
             found[span.id_] = Finding("other_drugs", span.id_, span.start_char, span.end_char, "drugs.other_drugs")
     return list(found.values())
+
+
+# -- table cells --------------------------------------------------------------------------------------------------
+def tocilizumab_cell(cell: Cell) -> list[Finding]:
+    """A tocilizumab column: the doses, "2"; a wording ("none" is 0 doses)."""
+    doses = cell.integer()
+    if doses is None and cell.wording() is not None:
+        doses = int(cell.wording())
+    return [cell.finding("tocilizumab_doses", str(doses), "count")] \
+        if doses is not None and TOCILIZUMAB_DOSES.admits(doses) else []
+
+
+def corticosteroids_cell(cell: Cell) -> list[Finding]:
+    """A corticosteroids column: the drugs it names ("DEX, MP" where a footnote spells them out); "no" is none."""
+    found = sorted({span.id_ for span in cell.concepts("STEROID") if span.id_ != STEROID_CLASS})
+    if not found and cell.wording() is not None:
+        found = [cell.wording()]
+    return [cell.finding("corticosteroids", value, "steroids") for value in found]
+
+
+def other_drugs_cell(cell: Cell) -> list[Finding]:
+    return [cell.finding("other_drugs", value, "drugs") for value in sorted({span.id_ for span in cell.concepts("DRUG")})]

@@ -13,9 +13,10 @@ from spacy.tokens import Span
 
 from extractors.cues import EXCHANGE_NAME
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
-from extractors.fields.inputs import PatientContext
+from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
-from extractors.values import days_in
+from extractors.table_rules import is_missing
+from extractors.values import days_in, number_in
 from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number
 from pipeline.schema import MARKER_BY_ID, MARKER_UNITS
 
@@ -44,6 +45,16 @@ POST_CUE = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
+def marker_value(number: float, unit: str | None, marker: str) -> float | None:
+    """``number`` in ``unit`` (as written; None when it is in the registry's unit already) as a value of ``marker``
+    in the registry's unit; None when the unit is none of the marker's."""
+    target = TARGET_UNITS[marker]
+    try:
+        return Quantity(number, target if unit is None else normalize_unit(unit), 0, 0).to(target)
+    except Exception:  # pint raises assorted errors (undefined names, dimensions, syntax) on text that is no unit
+        return None
+
+
 def _marker_before(analytes: list[Span], position: int) -> Span | None:
     """The analyte named last before ``position``, if it is one of our markers."""
     before = [a for a in analytes if a.end_char <= position]
@@ -61,8 +72,7 @@ def _marker_quantities(sentence: Span) -> list[tuple[str, Quantity, Span]]:
         marker = _marker_before(analytes, quantity.start)
         if marker is None:
             continue
-        target = TARGET_UNITS[marker.id_]
-        if quantity.convertible_to(target):
+        if marker_value(quantity.value, quantity.unit, marker.id_) is not None:
             pairs.append((marker.id_, quantity, marker))
     return pairs
 
@@ -76,12 +86,10 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
         marker = _marker_before(analytes, start)
         if marker is None:
             continue
-        unit = normalize_unit((match.group("unit") or match.group("unit2")).rstrip(".,;)"))
-        target = TARGET_UNITS[marker.id_]
-        try:
-            pre = Quantity(parse_number(match.group("a") or match.group("a2")), unit, 0, 0).to(target)
-            post = Quantity(parse_number(match.group("b") or match.group("b2")), unit, 0, 0).to(target)
-        except Exception:
+        unit = (match.group("unit") or match.group("unit2")).rstrip(".,;)")
+        pre = marker_value(parse_number(match.group("a") or match.group("a2")), unit, marker.id_)
+        post = marker_value(parse_number(match.group("b") or match.group("b2")), unit, marker.id_)
+        if pre is None or post is None:
             continue
         rising = bool(RISING.search(sentence.text[marker.end_char - sentence.start_char:match.start()]))
         results.append((marker.id_, pre, post, marker.start_char, sentence.start_char + match.end(), rising))
@@ -187,5 +195,37 @@ def markers(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         for marker, quantity, span in _marker_quantities(sentence):
             if any(a <= quantity.start < b for a, b in covered):
                 continue
-            timeline.place(marker, quantity.to(TARGET_UNITS[marker]), sentence, span.start_char, quantity.end, "labs.value")
+            timeline.place(marker, marker_value(quantity.value, quantity.unit, marker), sentence, span.start_char,
+                           quantity.end, "labs.value")
     return timeline.findings()
+
+
+# -- table cells --------------------------------------------------------------------------------------------------
+# a cell holding two values, before and after: "6,840/512", "> 5,000 → 1 020", "12.4 to NA"
+PAIR = re.compile(r"""
+    ^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)   # "> 5,000", "NA"
+    \s*(?:/|→|->|to)\s*                                                # "/", "→", "to"
+    (?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)$
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def marker_cell(cell: Cell) -> list[Finding]:
+    """A marker's column: its pre and post values when the header pairs them ("IL-6 pre/post (pg/mL)": "6,840/512"),
+    else the one value the header says it holds ("CRP post-TPE", "Ferritin, peak"), in the header's unit."""
+    marker, header = MARKER_BY_ID[cell.key], cell.header.lower()
+    pair = PAIR.match(cell.text)
+    values: list[tuple[str, str]] = []
+    if pair and ("/" in header or "→" in header or ("pre" in header and "post" in header)
+                 or ("before" in header and "after" in header)):
+        values = [(marker.pre, pair.group("a")), (marker.post, pair.group("b"))]
+    elif re.search(r"\b(post|after)\b", header):
+        values = [(marker.post, cell.text.replace(" ", ""))]
+    elif re.search(r"\b(pre|before|peak|baseline)\b", header):
+        values = [(marker.pre, cell.text.replace(" ", ""))]
+    findings = []
+    for name, raw in values:
+        number = number_in(raw)
+        value = marker_value(number, cell.unit, marker.id) if number is not None and not is_missing(raw.strip()) else None
+        if value is not None:
+            findings.append(cell.finding(name, f"{value:g}", "marker"))
+    return findings

@@ -8,7 +8,7 @@ from spacy.tokens import Span
 
 from extractors.assertion import hypothetical, is_affirmed, negated, target
 from extractors.evidence import Finding, concepts_in
-from extractors.fields.inputs import PatientContext
+from extractors.fields.inputs import Cell, PatientContext
 
 DIED = re.compile(r"""\b(
     died|death|passed\ away|succumbed|expired|deceased     # "he died on day 27", "she passed away"
@@ -107,3 +107,19 @@ def crs_resolved(sentences: list[Span], patient: PatientContext) -> list[Finding
         return [Finding("crs_resolved", value, sentence.start_char + match.start(), sentence.start_char + match.end(),
                         f"outcome.crs_{'resolved' if value == 'yes' else 'unresolved'}")]
     return []
+
+
+# -- table cells --------------------------------------------------------------------------------------------------
+def outcome_cell(cell: Cell) -> list[Finding]:
+    """An outcome column's wording: "Alive (11 mo)", "Died d+41 (sepsis)"."""
+    return cell.wording_findings()
+
+
+def crs_resolved_cell(cell: Cell) -> list[Finding]:
+    """A CRS resolution column's wording: "Resolved", "Not resolved"."""
+    return cell.wording_findings()
+
+
+def response_cell(cell: Cell) -> list[Finding]:
+    spans = cell.concepts("RESPONSE")
+    return [cell.finding("response", spans[0].id_, "response")] if spans else []

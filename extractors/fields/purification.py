@@ -9,7 +9,8 @@ from spacy.tokens import Span
 from extractors.cues import EXCHANGE_LONG_NAME, EXCHANGE_NAME, EXCHANGE_SHORT_FORMS
 from extractors.assertion import flagged, is_affirmed, target
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
-from extractors.fields.inputs import PatientContext
+from extractors.fields.inputs import Cell, PatientContext
+from extractors.quantities import Quantity, find_quantities
 from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, days_in, find_days
 from pipeline.schema import FIELD_BY_NAME
 
@@ -232,23 +233,35 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
     return []
 
 
+def exchange_volume(quantity: Quantity) -> float | None:
+    """A quantity as the volume of one exchange, in the registry's unit; None when it is no volume or out of bounds."""
+    if quantity.unit not in ("mL", "L"):
+        return None
+    ml = quantity.to(PE_VOLUME.unit)
+    return ml if PE_VOLUME.admits(ml) else None
+
+
+def plasma_volumes(number: str) -> float | None:
+    """How many plasma volumes a session exchanged, from the number written ("1.5", "one and a half")."""
+    value = WORD_FRACTIONS.get(number.lower()) or float(number)
+    return value if PLASMA_VOLUMES_FIELD.admits(value) else None
+
+
 def _volumes(pe_sentences: list[Span]) -> list[Finding]:
     findings = []
     for sentence in pe_sentences:
         if not any(f.field == "pe_volume_ml" for f in findings):
             for quantity in quantities_in(sentence):
-                if quantity.unit in ("mL", "L"):
-                    ml = quantity.to(PE_VOLUME.unit)
-                    if PE_VOLUME.admits(ml):
-                        findings.append(Finding("pe_volume_ml", f"{ml:g}", quantity.start, quantity.end, "purification.pe_volume"))
-                        break
+                ml = exchange_volume(quantity)
+                if ml is not None:
+                    findings.append(Finding("pe_volume_ml", f"{ml:g}", quantity.start, quantity.end, "purification.pe_volume"))
+                    break
         if not any(f.field == "pe_plasma_volumes" for f in findings):
             for match in PLASMA_VOLUMES.finditer(sentence.text):
                 if RANGE_BEFORE.search(sentence.text[:match.start()]):
                     continue
-                raw = match.group("n").lower()
-                value = WORD_FRACTIONS.get(raw) or float(raw)
-                if PLASMA_VOLUMES_FIELD.admits(value):
+                value = plasma_volumes(match.group("n"))
+                if value is not None:
                     findings.append(Finding("pe_plasma_volumes", f"{value:g}", sentence.start_char + match.start(),
                                             sentence.start_char + match.end(), "purification.plasma_volumes"))
                     break
@@ -260,6 +273,11 @@ SAME_AS_PREVIOUS = "=previous"
 SAME_FLUID = re.compile(r"""
     \b(same|identical|similar)\s+(replacement|fluid|scheme|regimen|protocol|settings)\b
     """, re.IGNORECASE | re.VERBOSE)
+
+
+def replacement_value(fluids: set[str]) -> str:
+    """The replacement fluid of the exchanges given one or both fluids (the FLUID concepts): "FFP+albumin"."""
+    return "FFP+albumin" if len(fluids) > 1 else next(iter(fluids))
 
 
 def _replacement(pe_sentences: list[Span]) -> list[Finding]:
@@ -281,7 +299,7 @@ def _replacement(pe_sentences: list[Span]) -> list[Finding]:
                 return [Finding("pe_replacement", SAME_AS_PREVIOUS, sentence.start_char + same.start(),
                                 sentence.start_char + same.end(), "purification.pe_replacement_same")]
         return []
-    value = "FFP+albumin" if len(fluids) == 2 else next(iter(fluids))
+    value = replacement_value(set(fluids))
     spans = sorted(fluids.values(), key=lambda s: s.start_char)
     return [Finding("pe_replacement", value, spans[0].start_char, spans[-1].end_char if sentence_of(spans[-1]) == sentence_of(spans[0]) else spans[0].end_char,
                     "purification.pe_replacement")]
@@ -327,3 +345,56 @@ def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
     if not days and "pe_start_day" in found and found.get("pe_sessions", found["pe_start_day"]).value == "1":
         days.add(int(found["pe_start_day"].value))  # one session, told apart from its day
     return sorted(days)
+
+
+# -- table cells --------------------------------------------------------------------------------------------------
+# a header giving volumes in litres: "TPE volume (L)", "Volume exchanged, litres"
+LITRES_HEADER = re.compile(r"\(\s*l\s*\)|\bliters?\b|\blitres?\b", re.IGNORECASE)
+
+
+def sessions_cell(cell: Cell) -> list[Finding]:
+    count = cell.integer()
+    return [cell.finding("pe_sessions", str(count), "count")] if count is not None and PE_SESSIONS.admits(count) else []
+
+
+def start_day_cell(cell: Cell) -> list[Finding]:
+    day = cell.integer()
+    return [cell.finding("pe_start_day", str(day), "count")] if day is not None else []
+
+
+def volume_cell(cell: Cell) -> list[Finding]:
+    """A volume column: the unit the cell writes, else the header's (mL or litres); a cell in plasma volumes
+    ("1.5 PV") gives those instead."""
+    if PLASMA_VOLUMES.search(cell.text):
+        return plasma_volumes_cell(cell)
+    written = find_quantities(cell.text, cell.start)
+    number = cell.number()
+    if written:
+        quantity = written[0]
+    elif number is not None:
+        quantity = Quantity(number, "L" if LITRES_HEADER.search(cell.header) else PE_VOLUME.unit, cell.start, cell.end)
+    else:
+        return []
+    ml = exchange_volume(quantity)
+    return [cell.finding("pe_volume_ml", f"{ml:g}", "volume")] if ml is not None else []
+
+
+def plasma_volumes_cell(cell: Cell) -> list[Finding]:
+    """A plasma volumes column ("1.5", "1.0 PV"), or a volume column's cell in plasma volumes."""
+    match = PLASMA_VOLUMES.search(cell.text)
+    number = cell.number()
+    if match:
+        value = plasma_volumes(match.group("n"))
+    else:
+        value = number if number is not None and PLASMA_VOLUMES_FIELD.admits(number) else None
+    return [cell.finding("pe_plasma_volumes", f"{value:g}", "plasma_volumes")] if value is not None else []
+
+
+def replacement_cell(cell: Cell) -> list[Finding]:
+    fluids = {span.id_ for span in cell.concepts("FLUID")}
+    return [cell.finding("pe_replacement", replacement_value(fluids), "replacement")] if fluids else []
+
+
+def other_purification_cell(cell: Cell) -> list[Finding]:
+    return [cell.finding("other_purification", value, "purification")
+            for value in sorted({span.id_ for span in cell.concepts("PURIFICATION")})]

@@ -8,8 +8,8 @@ from spacy.tokens import Span
 
 from extractors.assertion import hypothetical, is_affirmed, negated, target
 from extractors.evidence import Finding, concepts_in, sentence_of
-from extractors.fields.inputs import PatientContext
-from extractors.values import GRADE, days_in, grade_value
+from extractors.fields.inputs import Cell, PatientContext
+from extractors.values import GRADE, ROMAN_GRADE, days_in, grade_value
 from pipeline.schema import FIELD_BY_NAME
 
 GRADE_MENTION = re.compile(rf"""
@@ -145,3 +145,28 @@ def _fever_onset(sentences: list[Span], patient: PatientContext) -> list[Finding
             return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "toxicity.fever_onset")]
     return []
+
+
+# -- table cells --------------------------------------------------------------------------------------------------
+# a grade in a cell: "3", "IV" (capitals only: a lower-case "i" or "v" in a cell is no grade)
+CELL_GRADE = re.compile(rf"\b([0-5]|{ROMAN_GRADE})\b")
+
+
+def grade_cell(cell: Cell) -> list[Finding]:
+    """A CRS or ICANS grade column: "3", "IV", or a wording ("none" under ICANS is grade 0)."""
+    match = CELL_GRADE.search(cell.text)
+    grade = grade_value(match.group(1)) if match else None
+    if grade is None and cell.wording() is not None:
+        grade = int(cell.wording())
+    return [cell.finding(cell.key, str(grade), "grade")] if grade is not None and FIELD_BY_NAME[cell.key].admits(grade) else []
+
+
+def hlh_cell(cell: Cell) -> list[Finding]:
+    """An HLH column's wording: "present", "absent"."""
+    return cell.wording_findings()
+
+
+def onset_cell(cell: Cell) -> list[Finding]:
+    """A CRS onset column: the day, "2", "D+3"."""
+    day = cell.integer()
+    return [cell.finding("crs_onset_day", str(day), "count")] if day is not None else []
