@@ -24,7 +24,11 @@ def sentences_of(text: str):
 
 
 def values(findings) -> dict[str, str]:
-    return {finding.field: finding.value for finding in findings}
+    """Field -> value, a list's values joined as in the case table."""
+    found: dict[str, list[str]] = {}
+    for finding in findings:
+        found.setdefault(finding.field, []).append(finding.value)
+    return {field: ";".join(items) for field, items in found.items()}
 
 
 # -- the patient's context is an argument of the rules ------------------------------------------------------------
@@ -44,3 +48,188 @@ def test_each_patient_of_an_article_counts_dates_from_their_own_infusion():
         "She developed grade 4 CRS on 13 April 2021. TPE was initiated on 17 April 2021.\n\n"))
     assert [(c.values.get("crs_onset_day"), c.values.get("pe_start_day")) for c in extraction.cases] == [
         ("2", "4"), ("3", "7")]
+
+
+# -- every field is read from prose and from cells, registered in one place --------------------------------------
+def test_every_scored_field_has_a_prose_reader_and_a_cell_reader_or_says_why_not():
+    from extractors.fields import CELL_READERS, READ_ONE_WAY, RULES
+    from pipeline.schema import MARKER_BY_ID, SCORED_FIELDS
+
+    by_prose = {name for fields in RULES.values() for name in fields}
+    by_cell = {key for key in CELL_READERS if key in SCORED_FIELDS} | {
+        name for key in CELL_READERS if key in MARKER_BY_ID for name in (MARKER_BY_ID[key].pre, MARKER_BY_ID[key].post)}
+    assert by_prose <= set(SCORED_FIELDS) and by_cell <= set(SCORED_FIELDS)
+    for name in SCORED_FIELDS:
+        if name in READ_ONE_WAY:
+            assert READ_ONE_WAY[name].strip() and not {name} & by_prose & by_cell, name
+        else:
+            assert name in by_prose and name in by_cell, name
+    assert "crs_grading" in READ_ONE_WAY
+
+
+def test_every_column_a_header_can_name_has_a_cell_reader():
+    from extractors.fields import CELL_READERS
+    from extractors.table_rules import PATIENT, header_rules
+
+    assert {rule.field for rule in header_rules()} - {PATIENT} == set(CELL_READERS)
+
+
+RICH_ACCOUNT = (
+    "A 34-year-old woman with relapsed diffuse large B-cell lymphoma received axicabtagene ciloleucel (Yescarta). "
+    "On day +1 she developed fever, and cytokine release syndrome (CRS) progressed to grade IV (ASTCT) on day 3. "
+    "She received tocilizumab (TCZ) 8 mg/kg twice, dexamethasone and anakinra. IL-6 was 7.9 ng/mL and CRP 21.5 mg/dL. "
+    "Therapeutic plasma exchange (TPE) was started on day 4. She underwent three sessions of TPE, each exchanging "
+    "1.5 plasma volumes (2,800 mL) with 5% albumin. After the third TPE, IL-6 fell to 0.26 ng/mL and CRP to 3.8 mg/dL. "
+    "HLH was not diagnosed. She also had CRRT. There was no ICANS. CRS resolved on day 9 and she was discharged in "
+    "complete remission.")
+
+
+def test_each_prose_rule_gives_only_the_fields_it_is_registered_with():
+    from extractors.fields import RULES
+
+    account = sentences_of(RICH_ACCOUNT)
+    given = set()
+    for rule, fields in RULES.items():
+        found = {finding.field for finding in rule(account, NO_CONTEXT)}
+        assert found <= set(fields), (rule.__name__, found - set(fields))
+        given |= found
+    assert len(given) >= 20, given
+
+
+# -- cells ---------------------------------------------------------------------------------------------------------
+def read(header: str, text: str) -> dict[str, str]:
+    """What a cell reads under ``header`` (as a column's header names its key), the cell's text its own document."""
+    from extractors.fields import read_cell
+    from extractors.nlp import build_nlp
+    from extractors.table_rules import header_field
+    from pipeline.document.model import TableCell
+
+    key = header_field(header)
+    assert key is not None, header
+    return values(read_cell(key, header, TableCell(row=1, col=1, text=text, start=0, end=len(text)), build_nlp()(text)))
+
+
+@pytest.mark.parametrize("header, text, expected", [
+    ("Age (years)", "54", {"age_years": "54"}),
+    ("Age", "30 mo", {"age_years": "2.5"}),
+    ("Age (months)", "30", {"age_years": "2.5"}),
+    ("Age (years)", "130", {}),  # beyond the registry's bounds, as in prose
+    ("Sex", "Female", {"sex": "F"}),
+    ("Sex", "M", {"sex": "M"}),
+    ("Age (y)/Sex", "19/F", {"age_years": "19", "sex": "F"}),
+    ("Age/sex", "30 mo/M", {"age_years": "2.5", "sex": "M"}),
+])
+def test_demographic_cells(header, text, expected):
+    assert read(header, text) == expected
+
+
+@pytest.mark.parametrize("header, text, expected", [
+    ("Diagnosis", "DLBCL", {"diagnosis": "DLBCL"}),
+    ("Product", "Kymriah", {"car_t_product": "tisagenlecleucel", "car_t_target": "CD19"}),
+    ("CAR-T product", "Cilta-cel", {"car_t_product": "ciltacabtagene autoleucel", "car_t_target": "BCMA"}),
+    ("CAR-T product", "CD19 CAR (academic)", {"car_t_product": "investigational", "car_t_target": "CD19"}),
+    ("Target antigen", "CD22", {"car_t_target": "CD22"}),
+])
+def test_disease_and_product_cells(header, text, expected):
+    assert read(header, text) == expected
+
+
+@pytest.mark.parametrize("header, text, expected", [
+    ("CRS grade", "IV", {"crs_grade": "4"}),
+    ("CRS grade", "3", {"crs_grade": "3"}),
+    ("CRS grade", "0", {}),  # CRS grades start at 1
+    ("ICANS (max)", "None", {"icans_grade": "0"}),
+    ("ICANS grade", "0", {"icans_grade": "0"}),
+    ("HLH/MAS", "absent", {"hlh": "no"}),
+    ("CRS onset (day)", "D+3", {"crs_onset_day": "3"}),
+    ("CRS onset (day)", "—", {}),
+])
+def test_toxicity_cells(header, text, expected):
+    assert read(header, text) == expected
+
+
+@pytest.mark.parametrize("header, text, expected", [
+    ("TPE sessions (n)", "3", {"pe_sessions": "3"}),
+    ("TPE sessions (n)", "0", {"pe_sessions": "0"}),
+    ("TPE sessions (n)", "45", {}),  # beyond the registry's bounds, as in prose
+    ("Day of first TPE", "5", {"pe_start_day": "5"}),
+    ("TPE volume (L)", "2.8", {"pe_volume_ml": "2800"}),
+    ("Exchange volume per session (mL)", "2,100", {"pe_volume_ml": "2100"}),
+    ("Volume exchanged (mL)", "3.2 L", {"pe_volume_ml": "3200"}),  # the unit the cell writes
+    ("Volume per TPE", "1.5 PV", {"pe_plasma_volumes": "1.5"}),  # plasma volumes, not millilitres
+    ("Plasma volumes per session", "1.0", {"pe_plasma_volumes": "1"}),
+    ("Replacement fluid", "5% HAS", {"pe_replacement": "albumin"}),
+    ("Replacement fluid", "FFP + 5% albumin", {"pe_replacement": "FFP+albumin"}),
+    ("Replacement fluid", "Albumin/FFP (1:1)", {"pe_replacement": "FFP+albumin"}),  # "Albumin/FFP" is one token
+    ("Other extracorporeal therapy", "CRRT", {"other_purification": "crrt"}),
+])
+def test_plasma_exchange_cells(header, text, expected):
+    assert read(header, text) == expected
+
+
+@pytest.mark.parametrize("header, text, expected", [
+    ("IL-6 pre/post (pg/mL)", "6,840/512", {"il6_pre": "6840", "il6_post": "512"}),
+    ("IL-6 before → after (ng/mL)", "7.9 → 0.26", {"il6_pre": "7900", "il6_post": "260"}),
+    ("IL-6 pre/post (pg/mL)", "8,120/NA", {"il6_pre": "8120"}),
+    ("CRP pre-TPE (mg/dL)", "21.5", {"crp_pre": "215"}),
+    ("Ferritin post-TPE (µg/L)", "4,450", {"ferritin_post": "4450"}),
+    ("Ferritin, peak (ng/mL)", "27 600", {"ferritin_pre": "27600"}),
+])
+def test_marker_cells_in_the_registry_units(header, text, expected):
+    assert read(header, text) == expected
+
+
+def test_one_marker_conversion():
+    from extractors.fields.labs import marker_value
+
+    assert marker_value(7.9, "ng/mL", "il6") == pytest.approx(7900)
+    assert marker_value(21.5, "mg/dL", "crp") == pytest.approx(215)
+    assert marker_value(4450, "µg/L", "ferritin") == pytest.approx(4450)
+    assert marker_value(512, None, "il6") == 512  # already in the registry's unit
+    assert marker_value(3, "mL", "crp") is None and marker_value(3, "(peak)", "il6") is None
+
+
+@pytest.mark.parametrize("header, text, expected", [
+    ("Tocilizumab doses", "2", {"tocilizumab_doses": "2"}),
+    ("Tocilizumab doses", "none", {"tocilizumab_doses": "0"}),
+    ("Tocilizumab doses", "25", {}),  # beyond the registry's bounds, as in prose
+    ("Corticosteroids", "dexamethasone, methylprednisolone", {"corticosteroids": "dexamethasone;methylprednisolone"}),
+    ("Corticosteroids", "Dexamethasone/methylprednisolone", {"corticosteroids": "dexamethasone;methylprednisolone"}),
+    ("Corticosteroids", "no", {"corticosteroids": "none"}),
+    ("Other drugs", "Anakinra", {"other_drugs": "anakinra"}),
+])
+def test_co_treatment_cells(header, text, expected):
+    assert read(header, text) == expected
+
+
+@pytest.mark.parametrize("header, text, expected", [
+    ("Outcome", "Died d+41 (sepsis)", {"outcome": "died"}),
+    ("Outcome", "Alive (11 mo)", {"outcome": "alive"}),
+    ("Best response", "CR (MRD−)", {"response": "CR"}),
+    ("Best response", "NE", {}),
+    ("CRS resolved", "Not resolved", {"crs_resolved": "no"}),
+])
+def test_outcome_cells(header, text, expected):
+    assert read(header, text) == expected
+
+
+# -- a cell and a sentence saying the same thing give the same value -----------------------------------------------
+@pytest.mark.parametrize("sentence, header, cell", [
+    ("A 19-year-old woman received Kymriah for B-ALL.", "Age (y)/Sex", "19/F"),
+    ("A 30-month-old boy with B-ALL received CAR-T cells.", "Age/sex", "30 mo/M"),
+    ("She received tisa-cel for B-ALL.", "Product", "Kymriah"),
+    ("She received axi-cel and developed grade IV CRS on day 2.", "CRS grade", "IV"),
+    ("Plasma exchange was performed on day 4 with 5% HAS as the replacement fluid.", "Replacement", "5% HAS"),
+    ("Plasma exchange was performed on day 4; 2.8 L were exchanged.", "TPE volume (L)", "2.8"),
+    ("Plasma exchange was performed on day 4, exchanging 1.5 plasma volumes.", "Volume per TPE", "1.5 PV"),
+    ("IL-6 fell from 6,840 to 512 pg/mL after plasma exchange.", "IL-6 pre/post (pg/mL)", "6,840/512"),
+    ("CRP fell from 21.5 to 3.8 mg/dL after plasma exchange.", "CRP pre/post (mg/L)", "215/38"),
+    ("She received tocilizumab twice.", "Tocilizumab (doses)", "2"),
+])
+def test_a_cell_and_a_sentence_saying_the_same_give_the_same_value(sentence, header, cell):
+    from extractors.fields import RULES
+
+    from_cell = read(header, cell)
+    account = sentences_of(sentence)
+    from_prose = values(f for rule in RULES for f in rule(account, NO_CONTEXT) if f.field in from_cell)
+    assert from_cell and from_prose == from_cell

@@ -92,6 +92,7 @@ def sex(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     return []
 
 
+# -- table cells --------------------------------------------------------------------------------------------------
 # cells of an age, a sex, or both: "54", "30 mo", "female", "19/F", "66 y/M"
 SEX_CELL = re.compile(rf"^(m|f|{'|'.join(MALE_WORDS + FEMALE_WORDS)})\b", re.IGNORECASE)
 AGE_SEX_CELL = re.compile(r"^(\d{1,3}(?:\.\d)?)\s*(y|yrs?|mo|m(?=\s*/))?\s*[/,\s]\s*([MF])\b", re.IGNORECASE)

@@ -71,6 +71,7 @@ def car_t(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     return findings
 
 
+# -- table cells --------------------------------------------------------------------------------------------------
 def diagnosis_cell(cell: Cell) -> list[Finding]:
     spans = cell.concepts("DIAGNOSIS")
     return [cell.finding("diagnosis", spans[0].id_, "diagnosis")] if spans else []

@@ -126,4 +126,5 @@ def corticosteroids_cell(cell: Cell) -> list[Finding]:
 
 
 def other_drugs_cell(cell: Cell) -> list[Finding]:
-    return [cell.finding("other_drugs", value, "drugs") for value in sorted({span.id_ for span in cell.concepts("DRUG")})]
+    return [cell.finding("other_drugs", value, "drugs")
+            for value in sorted({span.id_ for span in cell.concepts("DRUG")})]

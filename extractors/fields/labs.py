@@ -225,7 +225,9 @@ def marker_cell(cell: Cell) -> list[Finding]:
     findings = []
     for name, raw in values:
         number = number_in(raw)
-        value = marker_value(number, cell.unit, marker.id) if number is not None and not is_missing(raw.strip()) else None
+        if number is None or is_missing(raw.strip()):
+            continue
+        value = marker_value(number, cell.unit, marker.id)
         if value is not None:
             findings.append(cell.finding(name, f"{value:g}", "marker"))
     return findings

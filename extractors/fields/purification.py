@@ -241,9 +241,9 @@ def exchange_volume(quantity: Quantity) -> float | None:
     return ml if PE_VOLUME.admits(ml) else None
 
 
-def plasma_volumes(number: str) -> float | None:
-    """How many plasma volumes a session exchanged, from the number written ("1.5", "one and a half")."""
-    value = WORD_FRACTIONS.get(number.lower()) or float(number)
+def plasma_volumes(number: str | float) -> float | None:
+    """How many plasma volumes a session exchanged, from the number as written ("1.5", "one and a half") or read."""
+    value = WORD_FRACTIONS.get(number.lower()) or float(number) if isinstance(number, str) else number
     return value if PLASMA_VOLUMES_FIELD.admits(value) else None
 
 
@@ -354,7 +354,8 @@ LITRES_HEADER = re.compile(r"\(\s*l\s*\)|\bliters?\b|\blitres?\b", re.IGNORECASE
 
 def sessions_cell(cell: Cell) -> list[Finding]:
     count = cell.integer()
-    return [cell.finding("pe_sessions", str(count), "count")] if count is not None and PE_SESSIONS.admits(count) else []
+    admitted = count is not None and PE_SESSIONS.admits(count)
+    return [cell.finding("pe_sessions", str(count), "count")] if admitted else []
 
 
 def start_day_cell(cell: Cell) -> list[Finding]:
@@ -382,11 +383,8 @@ def volume_cell(cell: Cell) -> list[Finding]:
 def plasma_volumes_cell(cell: Cell) -> list[Finding]:
     """A plasma volumes column ("1.5", "1.0 PV"), or a volume column's cell in plasma volumes."""
     match = PLASMA_VOLUMES.search(cell.text)
-    number = cell.number()
-    if match:
-        value = plasma_volumes(match.group("n"))
-    else:
-        value = number if number is not None and PLASMA_VOLUMES_FIELD.admits(number) else None
+    number = match.group("n") if match else cell.number()
+    value = plasma_volumes(number) if number is not None else None
     return [cell.finding("pe_plasma_volumes", f"{value:g}", "plasma_volumes")] if value is not None else []
 
 

@@ -158,7 +158,8 @@ def grade_cell(cell: Cell) -> list[Finding]:
     grade = grade_value(match.group(1)) if match else None
     if grade is None and cell.wording() is not None:
         grade = int(cell.wording())
-    return [cell.finding(cell.key, str(grade), "grade")] if grade is not None and FIELD_BY_NAME[cell.key].admits(grade) else []
+    admitted = grade is not None and FIELD_BY_NAME[cell.key].admits(grade)
+    return [cell.finding(cell.key, str(grade), "grade")] if admitted else []
 
 
 def hlh_cell(cell: Cell) -> list[Finding]:
