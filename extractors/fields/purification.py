@@ -70,8 +70,12 @@ EVENT = re.compile(r"""
       | sessions?|procedures?|rounds?|courses?|cycles?|runs?|day|D\s?[+]?\d                               # "three sessions", "D5"
     )\b
   | [×x]\s?\d                                                                                           # "×3"
+  | \b(?:twice|thrice|(?:\d{1,2}|one|two|three|four|five|six|seven|eight)\s+times)\b                       # "for two times"
   | ^[^:]{1,40}:                                                                                        # "TPE: x3"
     """, re.IGNORECASE | re.VERBOSE)
+# the exchange as what came before an outcome: "After plasma exchange, her fever subsided", "following two TPE sessions"
+AFTER_THE_EXCHANGE = re.compile(r"\b(?:after|following)\s+(?:(?:the|a|her|his|their|two|three|four|\d{1,2})\s+)?(?:\w+\s+)?$",
+                                re.IGNORECASE)
 INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|reinfus\w*)\b", re.IGNORECASE)
 
 
@@ -107,7 +111,9 @@ def _pe_mentions(sentences: list[Span]) -> list[Span]:
         for span in concepts_in(sentence, "PE"):
             if not is_affirmed(span):
                 continue
-            if BEFORE_CART.search(sentence.text) or OTHER_INDICATION.search(sentence.text) or not EVENT.search(sentence.text):
+            told_as_event = EVENT.search(sentence.text) or AFTER_THE_EXCHANGE.search(
+                sentence.doc.text[sentence.start_char:span.start_char])
+            if BEFORE_CART.search(sentence.text) or OTHER_INDICATION.search(sentence.text) or not told_as_event:
                 continue
             if CELLS_AFTER_PE.search(sentence.doc.text[sentence.start_char:span.start_char]):
                 continue
