@@ -139,8 +139,17 @@ class _Timeline:
     def place(self, marker: str, value: float, sentence: Span, start: int, end: int, extractor: str) -> None:
         pre = Finding(MARKER_BY_ID[marker].pre, f"{value:g}", start, end, extractor)
         post = Finding(MARKER_BY_ID[marker].post, f"{value:g}", start, end, extractor)
-        text = sentence.text
-        local = text[max(0, end - sentence.start_char - 90): end - sentence.start_char + 30]
+        # the value's own clause, where it tells its time ("Before TPE, CRP was 25,6 mg/dL; after the second TPE it
+        # was 4,1 mg/dL"); else the sentence's frame ("Before the first PE, IL-6 was ...; the ferritin was ...")
+        text, at = sentence.text, end - sentence.start_char
+        clause_start = text.rfind(";", 0, at) + 1
+        clause_end = text.find(";", at) if ";" in text[at:] else len(text)
+        clause = text[clause_start:clause_end]
+        if SENTENCE_PRE.search(clause) or SENTENCE_POST.search(clause):
+            text = clause
+        else:
+            clause_start, clause_end = 0, len(text)
+        local = text[max(0, at - clause_start - 90): at - clause_start + 30]
         day = _day_of(sentence, end)
         if day is not None and self.pe_days is not None:
             first, last = self.pe_days
