@@ -100,6 +100,12 @@ BEFORE_NEARBY = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
+# right after a value, its time against the exchanges: "before plasma exchange", "after two sessions", "post-TPE"
+VALUE_THEN_TIME = re.compile(rf"""
+    \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
+    (?:(?P<before>before|prior\ to|pre-?)|(?:after|following|post-?))   # "before", "post-"
+    \s*(?:the\s+)?(?:(?:first|last|final|second|third|\w+)\s+)?{EXCHANGE_WORD}\b  # "the first TPE", "two sessions"
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def _day_of(sentence: Span, position: int) -> int | None:
@@ -161,7 +167,14 @@ class _Timeline:
                 return
             if first <= day <= last:
                 return  # between exchanges: neither before the first nor after the last
-        if SENTENCE_PRE.search(text) or BEFORE_NEARBY.search(local) and EXCHANGE.search(local):
+        # a time told right after the value wins over the sentence's frame: "15 200 µg/L before plasma exchange and
+        # 6 100 µg/L after two sessions"
+        told = VALUE_THEN_TIME.match(sentence.text, at)
+        if told and told.group("before"):
+            self.offer(marker, "pre", (0, 0, start), pre)
+        elif told:
+            self.offer(marker, "post", (0, 0, -start), post)
+        elif SENTENCE_PRE.search(text) or BEFORE_NEARBY.search(local) and EXCHANGE.search(local):
             self.offer(marker, "pre", (0, 0, start), pre)
         elif SENTENCE_POST.search(text) or POST_CUE.search(local) and (
                 self.first_pe is not None and sentence.start_char >= self.first_pe or EXCHANGE.search(local)):
