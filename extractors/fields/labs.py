@@ -65,6 +65,29 @@ def _marker_quantities(sentence: Span) -> list[tuple[str, Quantity, Span]]:
     return pairs
 
 
+# a value told of a marker named in the sentence before: "Before the first exchange his IL-6 was 3,450 pg/mL. ...
+# The next morning it had fallen to 210 pg/mL."
+ANAPHOR_REACH = 2  # sentences between the antecedent and "it", chains of "it" not counted
+ANAPHOR = re.compile(r"\b(?:it|this|the\ (?:level|value|concentration)|levels)\b", re.IGNORECASE | re.VERBOSE)
+
+
+def _anaphoric_quantities(sentence: Span, antecedent: Span | None) -> list[tuple[str, Quantity, int]]:
+    """(marker, quantity, anaphor start) when ``sentence`` names no analyte, refers back with "it" or "the level",
+    and the sentence before named exactly one analyte, one of our markers, in a unit the value converts to."""
+    if antecedent is None or concepts_in(sentence, ("MARKER", "LAB")):
+        return []
+    named = {(a.label_, a.id_) for a in concepts_in(antecedent, ("MARKER", "LAB"))}
+    if len(named) != 1 or next(iter(named))[0] != "MARKER":
+        return []
+    marker = next(iter(named))[1]
+    pairs = []
+    for quantity in quantities_in(sentence):
+        anaphors = [m for m in ANAPHOR.finditer(sentence.text) if sentence.start_char + m.end() <= quantity.start]
+        if anaphors and quantity.convertible_to(TARGET_UNITS[marker]):
+            pairs.append((marker, quantity, sentence.start_char + anaphors[-1].start()))
+    return pairs
+
+
 def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
     """(marker, first, second, start, end, rising) for "IL-6 fell from 5,230 to 210 pg/mL"."""
     results = []
@@ -192,7 +215,15 @@ class _Timeline:
 
 def markers(sentences: list[Span]) -> list[Finding]:
     timeline = _Timeline(sentences)
+    antecedent, since = None, 0  # the last sentence naming an analyte, and how many sentences ago
     for sentence in sentences:
+        referring = _anaphoric_quantities(sentence, antecedent if since <= ANAPHOR_REACH else None)
+        for marker, quantity, start in referring:
+            timeline.place(marker, quantity.to(TARGET_UNITS[marker]), sentence, start, quantity.end, "labs.anaphor")
+        if concepts_in(sentence, ("MARKER", "LAB")):
+            antecedent, since = sentence, 1
+        elif not referring:  # a chain of "it was ..." keeps its antecedent ("it had come down to ...; it was ...")
+            since += 1
         covered = []
         for marker, first, second, start, end, rising in _from_to(sentence):
             covered.append((start, end))
