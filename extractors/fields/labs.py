@@ -123,6 +123,8 @@ BEFORE_NEARBY = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
+# "after the last exchange", "after the third and final procedure"
+AFTER_THE_LAST = re.compile(rf"\b(?:after|following)\s+the\s+(?:\w+\s+and\s+)?(?:last|final)\s+{EXCHANGE_WORD}\b", re.IGNORECASE)
 # right after a value, its time against the exchanges: "before plasma exchange", "after two sessions", "post-TPE"
 VALUE_THEN_TIME = re.compile(rf"""
     \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
@@ -139,6 +141,11 @@ def _day_of(sentence: Span, position: int) -> int | None:
     after = [d for d in days if 0 <= d[1] - offset <= DAY_WINDOW]
     if after:
         return after[0][0]
+    # a day told just before the value in its own clause: "...; after the third procedure on day +7 it was 205 pg/mL"
+    clause_start = max(sentence.text.rfind(";", 0, offset), sentence.text.rfind(",", 0, offset)) + 1
+    own = [d for d in days if clause_start <= d[1] < offset and offset - d[1] <= DAY_WINDOW]
+    if own:
+        return own[-1][0]
     leading = [d for d in days if d[1] < 25 and d[1] < offset]
     if leading and all(d[1] < offset for d in days):
         return leading[0][0]
@@ -180,6 +187,8 @@ class _Timeline:
             clause_start, clause_end = 0, len(text)
         local = text[max(0, at - clause_start - 90): at - clause_start + 30]
         day = _day_of(sentence, end)
+        if day is None and self.pe_days is not None and AFTER_THE_LAST.search(local):
+            day = self.pe_days[1]  # "after the third and last procedure it was 205 pg/mL": the day of the last one
         if day is not None and self.pe_days is not None:
             first, last = self.pe_days
             if day < first or day == first and BEFORE_NEARBY.search(local):

@@ -130,6 +130,9 @@ CONTINUATION = re.compile(r"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
+CONTINUATION_REACH = 4
+
+
 def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
     """Sentences naming the exchange, and the sentence after each when it goes on about it
     ("TPE was started on day 5. He completed four daily sessions of 2,800 mL.")."""
@@ -138,10 +141,13 @@ def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
         sentence = sentence_of(span)
         if sentence not in chosen:
             chosen.append(sentence)
-        following = [s for s in sentences if s.start_char >= sentence.end_char][:1]
-        if following and following[0] not in chosen and CONTINUATION.search(following[0].text) \
-                and not concepts_in(following[0], "PURIFICATION"):
-            chosen.append(following[0])
+        # "TPE was started on day +6. Each session exchanged one plasma volume. Sessions were performed on day +6
+        # and day +7.": the sentences that go on about it, one after the other
+        for following in [s for s in sentences if s.start_char >= sentence.end_char][:CONTINUATION_REACH]:
+            if not CONTINUATION.search(following.text) or concepts_in(following, "PURIFICATION"):
+                break
+            if following not in chosen:
+                chosen.append(following)
     return sorted(chosen, key=lambda s: s.start_char)
 
 
