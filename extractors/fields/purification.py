@@ -25,10 +25,13 @@ SESSION_NOUN = rf"(?:{COUNTED}|exchanges?|times|(?:therapeutic\s+)?{EXCHANGE_LON
 AFTER_EXCHANGE_SHORT_FORM = "|".join(rf"(?<=\b{short})" for short in EXCHANGE_SHORT_FORMS)
 SESSIONS = re.compile(rf"""
     (?<![\d.])\b(?:a\ total\ of\s+|total(?:ly)?\ of\s+|overall\s+)?(?P<n>{COUNT})\s+   # "a total of three", "4"
-    (?:consecutive\s+|daily\s+|further\s+|more\s+)?(?:{EXCHANGE_NAME}\s+)?{SESSION_NOUN}\b  # "daily TPE sessions"
+    (?:consecutive\s+|daily\s+|further\s+|more\s+)?
+    (?:(?:\d(?:\.\d+)?\s*(?:x|×|-)?\s*|single[-\ ]|one[-\ ])?(?:plasma[-\ ]volumes?|PV|TPV)\s+)?  # "1.5x plasma volume"
+    (?:{EXCHANGE_NAME}\s+)?{SESSION_NOUN}\b                                           # "daily TPE sessions"
   | (?:{AFTER_EXCHANGE_SHORT_FORM}|(?<=:))\s*(?:×|x\s?)(?P<x>\d{{1,2}})\b             # "TPE ×3", "PLEX: x 2"
   | \b(?P<days>{COUNT})\s+consecutive\s+days\b                                       # "on three consecutive days"
   | \bdaily\s+for\s+(?P<daily>{COUNT})\s+days\b                                      # "daily for five days"
+  | \b(?P<adverb>twice|thrice)\b                                                    # "was performed ..., twice"
     """, re.IGNORECASE | re.VERBOSE)
 # "the second session", "after the third TPE", "a fourth plasma exchange procedure"
 ORDINAL_SESSION = re.compile(rf"""
@@ -169,7 +172,7 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
     for sentence in pe_sentences:
         text = sentence.text
         for match in SESSIONS.finditer(text):
-            raw = next(match.group(g) for g in ("n", "x", "days", "daily") if match.group(g))
+            raw = next(match.group(g) for g in ("n", "x", "days", "daily", "adverb") if match.group(g))
             value = count_value(raw)
             if value and PE_SESSIONS.admits(value) and not _not_held(sentence, match):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
@@ -195,10 +198,10 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
 
 # "on days 3, 4 and 5", "on day +5 and day +6", "on day 4 and a second on day 5"
 DAY_SERIES = re.compile(r"""
-    \bdays?\s*[+]?\d{1,3}                                             # "days 3", "day +5"
+    \b(?:days?|D)\s*[+]?\d{1,3}                                       # "days 3", "day +5", "D4"
     (?:\s*(?:,|and|&)\s*(?:again\s+|once\ more\s+)?                   # ", " "and again"
        (?:(?:a|the)\s+(?:second|third|fourth|fifth)\s+(?:\w+\s+)?on\s+|on\s+)?  # "a second on", "on"
-       (?:day\s*)?[+]?\d{1,3}                                         # "4", "day +6"
+       (?:day\s*|D\s*)?[+]?\d{1,3}                                   # "4", "day +6", "D5"
     )+""", re.IGNORECASE | re.VERBOSE)
 
 
