@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 
 from extractors.cues import NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
-from extractors.evidence import sentences
+from extractors.evidence import concepts_in, sentences
 from extractors.values import ORDINALS, ROMAN_NUMERALS
 from pipeline.document.model import Document
 
@@ -58,7 +58,11 @@ GRADING_STATEMENT = re.compile(r"\b(according to|criteria of|graded|grading|scal
 
 def about_other_patients(sentence: Span) -> bool:
     text = sentence.text
-    return bool(LITERATURE.search(text)) and not FIRST_PERSON.search(text) and not GRADING_STATEMENT.search(text)
+    # a grading system cited by its authors ("grade 4 CRS (Lee et al., 2014)") names a scale, not their patients
+    systems = [(s.start_char - sentence.start_char, s.end_char - sentence.start_char)
+               for s in concepts_in(sentence, "GRADING")]
+    cited = [m for m in LITERATURE.finditer(text) if not any(a <= m.start() < b for a, b in systems)]
+    return bool(cited) and not FIRST_PERSON.search(text) and not GRADING_STATEMENT.search(text)
 
 
 # "Both patients received axi-cel", "Neither patient met HLH criteria", "CRS resolved in all six TPE-treated patients":

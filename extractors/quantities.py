@@ -28,7 +28,10 @@ for _mass, _pint_mass in _MASSES.items():
     for _volume, _pint_volume in _VOLUMES.items():
         UNIT_SPELLINGS[f"{_mass} per {_volume}"] = f"{_pint_mass}/{_pint_volume}"
 _UNIT_ALTERNATION = "|".join(sorted((re.escape(u) for u in UNIT_SPELLINGS), key=len, reverse=True))
-NUMBER_PATTERN = r"\d{1,3}(?:[,\u2009\u202f ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# "5,000", "1 234", "12.5", and a decimal comma ("25,6 mg/dL", "1,25"): a comma before one or two digits is no
+# thousands separator (those group three)
+NUMBER_PATTERN = r"\d{1,3}(?:[,\u2009\u202f ]\d{3})+(?:\.\d+)?(?!,?\d)|\d+,\d{1,2}(?!\d)|\d+(?:\.\d+)?"
+DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
 # "> ", "≥", "more than ", "in excess of ", "up to "
 _BOUND = r"(?:[<>≥≤]=?|(?:more|greater|higher)\ than|above|over|exceeding|in\ excess\ of|beyond|up\ to)\s*"
 QUANTITY = re.compile(rf"""
@@ -68,6 +71,9 @@ class Quantity:
 
 
 def parse_number(text: str) -> float:
+    text = text.strip()
+    if DECIMAL_COMMA.match(text):
+        return float(text.replace(",", "."))
     return float(re.sub(r"[,\u2009\u202f ]", "", text))
 
 

@@ -117,6 +117,21 @@ DAY_HEADER = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 # a footnote dating values on exchange days after the procedure: "values on TPE days were drawn after the exchange"
 AFTER_EXCHANGE_NOTE = re.compile(rf"\bafter\b.{{0,60}}\b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)", re.IGNORECASE)
+# "Samples were drawn at 06:00, i.e. before any plasma exchange performed on that day"
+BEFORE_EXCHANGE_NOTE = re.compile(rf"\bbefore\b.{{0,60}}\b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)", re.IGNORECASE)
+
+
+def _notes_on(document: Document, table: Table) -> list[str]:
+    """What the article says of a table's samples: its footnotes, and the sentences that cite it by its label
+    ("Table 1 shows the markers.") with the sentence after each."""
+    notes = list(table.footnotes)
+    if not table.label:
+        return notes
+    sentences = document.sentences
+    for i, sentence in enumerate(sentences):
+        if table.label in document.quote(sentence.start, sentence.end):
+            notes += [document.quote(s.start, s.end) for s in sentences[i:i + 2]]
+    return notes
 
 
 def _day_of(text: str) -> int | None:
@@ -168,14 +183,16 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
         owner = _caption_patient(table)
         if owner is not None and owner != patient:
             continue
-        after_on_pe_days = any(AFTER_EXCHANGE_NOTE.search(note) for note in table.footnotes)
+        notes = _notes_on(document, table)
+        after_on_pe_days = any(AFTER_EXCHANGE_NOTE.search(note) for note in notes)
+        before_on_pe_days = not after_on_pe_days and any(BEFORE_EXCHANGE_NOTE.search(note) for note in notes)
         series = _long_series(doc, grid, patient)
         if series is None:
             if owner is None and not single:
                 continue
             series = _series(doc, grid)
         for marker, unit, points in series:
-            before = [p for p in points if p[0] < first]
+            before = [p for p in points if p[0] < first or before_on_pe_days and p[0] == first]
             if after_on_pe_days:
                 after = [p for p in points if p[0] == last] or [p for p in points if p[0] > last]
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from spacy.tokens import Span
+from text_to_num import text2num
 
 from extractors.evidence import Finding
 from extractors.fields.inputs import Cell, PatientContext
@@ -21,6 +22,7 @@ AGE = re.compile(r"""
   | \b(?P<n6>\d{1,3})\s+(?P<unit6>years?|months?)\s+of\s+age\b                                          # "7 years of age"
   | \bage\s*(?:/\s*(?:sex|gender))?\s*(?:\([^)]*\))?\s*[:=]\s*(?P<n8>\d{1,3}(?:\.\d)?)\b                # "Age (y): 61", "Age/sex: 61"
   | \b(?:man|woman|boy|girl|male|female|patient|gentleman|lady)\s+(?:of|aged)\s+(?P<n7>\d{1,3})\s*(?P<unit7>years?|months?)?\b  # "a man of 64"
+  | \b(?P<words>[a-z]+(?:-[a-z]+)?)[\s\-‐‑–—]+(?P<unit9>years?|months?)[\s\-‐‑–—]+old\b        # "forty-two-year-old"
     """, re.IGNORECASE | re.VERBOSE)
 SEX_LETTER = re.compile(r"""
     \b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b                          # "34/M", "19 y/F"
@@ -41,6 +43,14 @@ def sex_of(word: str) -> str | None:
     return None
 
 
+def _number_in_words(words: str) -> str | None:
+    """"forty-two" -> "42", "seven" -> "7"; None for words that are no number ("a", "ten-day")."""
+    try:
+        return str(text2num(words.lower().replace("-", " "), "en"))
+    except ValueError:
+        return None
+
+
 def _age_years(number: str | float, unit: str | None) -> float:
     value = float(number)
     unit = (unit or "year").lower()
@@ -54,8 +64,13 @@ def _age_years(number: str | float, unit: str | None) -> float:
 def age(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     for sentence in sentences:
         for match in AGE.finditer(sentence.text):
-            number = next(match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8") if match.group(g))
-            unit = match.group("unit") or match.group("unit2") or match.group("unit6") or match.group("unit7")
+            number = next((match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8") if match.group(g)), None)
+            if number is None:
+                number = _number_in_words(match.group("words"))
+                if number is None:
+                    continue
+            unit = match.group("unit") or match.group("unit2") or match.group("unit6") or match.group("unit7") \
+                or match.group("unit9")
             years = _age_years(number, unit)
             if AGE_YEARS.admits(years):
                 start = sentence.start_char + match.start()

@@ -77,6 +77,29 @@ def _marker_quantities(sentence: Span) -> list[tuple[str, Quantity, Span]]:
     return pairs
 
 
+# a value told of a marker named in the sentence before: "Before the first exchange his IL-6 was 3,450 pg/mL. ...
+# The next morning it had fallen to 210 pg/mL."
+ANAPHOR_REACH = 2  # sentences between the antecedent and "it", chains of "it" not counted
+ANAPHOR = re.compile(r"\b(?:it|this|the\ (?:level|value|concentration)|levels)\b", re.IGNORECASE | re.VERBOSE)
+
+
+def _anaphoric_quantities(sentence: Span, antecedent: Span | None) -> list[tuple[str, Quantity, int]]:
+    """(marker, quantity, anaphor start) when ``sentence`` names no analyte, refers back with "it" or "the level",
+    and the sentence before named exactly one analyte, one of our markers, in a unit the value converts to."""
+    if antecedent is None or concepts_in(sentence, ("MARKER", "LAB")):
+        return []
+    named = {(a.label_, a.id_) for a in concepts_in(antecedent, ("MARKER", "LAB"))}
+    if len(named) != 1 or next(iter(named))[0] != "MARKER":
+        return []
+    marker = next(iter(named))[1]
+    pairs = []
+    for quantity in quantities_in(sentence):
+        anaphors = [m for m in ANAPHOR.finditer(sentence.text) if sentence.start_char + m.end() <= quantity.start]
+        if anaphors and quantity.convertible_to(TARGET_UNITS[marker]):
+            pairs.append((marker, quantity, sentence.start_char + anaphors[-1].start()))
+    return pairs
+
+
 def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
     """(marker, first, second, start, end, rising) for "IL-6 fell from 5,230 to 210 pg/mL"."""
     results = []
@@ -110,6 +133,14 @@ BEFORE_NEARBY = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
+# "after the last exchange", "after the third and final procedure"
+AFTER_THE_LAST = re.compile(rf"\b(?:after|following)\s+the\s+(?:\w+\s+and\s+)?(?:last|final)\s+{EXCHANGE_WORD}\b", re.IGNORECASE)
+# right after a value, its time against the exchanges: "before plasma exchange", "after two sessions", "post-TPE"
+VALUE_THEN_TIME = re.compile(rf"""
+    \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
+    (?:(?P<before>before|prior\ to|pre-?)|(?:after|following|post-?))   # "before", "post-"
+    \s*(?:the\s+)?(?:(?:first|last|final|second|third|\w+)\s+)?{EXCHANGE_WORD}\b  # "the first TPE", "two sessions"
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def _day_of(sentence: Span, position: int, infusion_date: date | None) -> int | None:
@@ -120,6 +151,11 @@ def _day_of(sentence: Span, position: int, infusion_date: date | None) -> int | 
     after = [d for d in days if 0 <= d[1] - offset <= DAY_WINDOW]
     if after:
         return after[0][0]
+    # a day told just before the value in its own clause: "...; after the third procedure on day +7 it was 205 pg/mL"
+    clause_start = max(sentence.text.rfind(";", 0, offset), sentence.text.rfind(",", 0, offset)) + 1
+    own = [d for d in days if clause_start <= d[1] < offset and offset - d[1] <= DAY_WINDOW]
+    if own:
+        return own[-1][0]
     leading = [d for d in days if d[1] < 25 and d[1] < offset]
     if leading and all(d[1] < offset for d in days):
         return leading[0][0]
@@ -150,9 +186,20 @@ class _Timeline:
     def place(self, marker: str, value: float, sentence: Span, start: int, end: int, extractor: str) -> None:
         pre = Finding(MARKER_BY_ID[marker].pre, f"{value:g}", start, end, extractor)
         post = Finding(MARKER_BY_ID[marker].post, f"{value:g}", start, end, extractor)
-        text = sentence.text
-        local = text[max(0, end - sentence.start_char - 90): end - sentence.start_char + 30]
+        # the value's own clause, where it tells its time ("Before TPE, CRP was 25,6 mg/dL; after the second TPE it
+        # was 4,1 mg/dL"); else the sentence's frame ("Before the first PE, IL-6 was ...; the ferritin was ...")
+        text, at = sentence.text, end - sentence.start_char
+        clause_start = text.rfind(";", 0, at) + 1
+        clause_end = text.find(";", at) if ";" in text[at:] else len(text)
+        clause = text[clause_start:clause_end]
+        if SENTENCE_PRE.search(clause) or SENTENCE_POST.search(clause):
+            text = clause
+        else:
+            clause_start, clause_end = 0, len(text)
+        local = text[max(0, at - clause_start - 90): at - clause_start + 30]
         day = _day_of(sentence, end, self.infusion_date)
+        if day is None and self.pe_days is not None and AFTER_THE_LAST.search(local):
+            day = self.pe_days[1]  # "after the third and last procedure it was 205 pg/mL": the day of the last one
         if day is not None and self.pe_days is not None:
             first, last = self.pe_days
             if day < first or day == first and BEFORE_NEARBY.search(local):
@@ -163,7 +210,14 @@ class _Timeline:
                 return
             if first <= day <= last:
                 return  # between exchanges: neither before the first nor after the last
-        if SENTENCE_PRE.search(text) or BEFORE_NEARBY.search(local) and EXCHANGE.search(local):
+        # a time told right after the value wins over the sentence's frame: "15 200 µg/L before plasma exchange and
+        # 6 100 µg/L after two sessions"
+        told = VALUE_THEN_TIME.match(sentence.text, at)
+        if told and told.group("before"):
+            self.offer(marker, "pre", (0, 0, start), pre)
+        elif told:
+            self.offer(marker, "post", (0, 0, -start), post)
+        elif SENTENCE_PRE.search(text) or BEFORE_NEARBY.search(local) and EXCHANGE.search(local):
             self.offer(marker, "pre", (0, 0, start), pre)
         elif SENTENCE_POST.search(text) or POST_CUE.search(local) and (
                 self.first_pe is not None and sentence.start_char >= self.first_pe or EXCHANGE.search(local)):
@@ -181,7 +235,15 @@ class _Timeline:
 
 def markers(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     timeline = _Timeline(sentences, patient)
+    antecedent, since = None, 0  # the last sentence naming an analyte, and how many sentences ago
     for sentence in sentences:
+        referring = _anaphoric_quantities(sentence, antecedent if since <= ANAPHOR_REACH else None)
+        for marker, quantity, start in referring:
+            timeline.place(marker, quantity.to(TARGET_UNITS[marker]), sentence, start, quantity.end, "labs.anaphor")
+        if concepts_in(sentence, ("MARKER", "LAB")):
+            antecedent, since = sentence, 1
+        elif not referring:  # a chain of "it was ..." keeps its antecedent ("it had come down to ...; it was ...")
+            since += 1
         covered = []
         for marker, first, second, start, end, rising in _from_to(sentence):
             covered.append((start, end))

@@ -27,10 +27,13 @@ SESSION_NOUN = rf"(?:{COUNTED}|exchanges?|times|(?:therapeutic\s+)?{EXCHANGE_LON
 AFTER_EXCHANGE_SHORT_FORM = "|".join(rf"(?<=\b{short})" for short in EXCHANGE_SHORT_FORMS)
 SESSIONS = re.compile(rf"""
     (?<![\d.])\b(?:a\ total\ of\s+|total(?:ly)?\ of\s+|overall\s+)?(?P<n>{COUNT})\s+   # "a total of three", "4"
-    (?:consecutive\s+|daily\s+|further\s+|more\s+)?(?:{EXCHANGE_NAME}\s+)?{SESSION_NOUN}\b  # "daily TPE sessions"
+    (?:consecutive\s+|daily\s+|further\s+|more\s+)?
+    (?:(?:\d(?:\.\d+)?\s*(?:x|×|-)?\s*|single[-\ ]|one[-\ ])?(?:plasma[-\ ]volumes?|PV|TPV)\s+)?  # "1.5x plasma volume"
+    (?:{EXCHANGE_NAME}\s+)?{SESSION_NOUN}\b                                           # "daily TPE sessions"
   | (?:{AFTER_EXCHANGE_SHORT_FORM}|(?<=:))\s*(?:×|x\s?)(?P<x>\d{{1,2}})\b             # "TPE ×3", "PLEX: x 2"
   | \b(?P<days>{COUNT})\s+consecutive\s+days\b                                       # "on three consecutive days"
   | \bdaily\s+for\s+(?P<daily>{COUNT})\s+days\b                                      # "daily for five days"
+  | \b(?P<adverb>twice|thrice)\b                                                    # "was performed ..., twice"
     """, re.IGNORECASE | re.VERBOSE)
 # "the second session", "after the third TPE", "a fourth plasma exchange procedure"
 ORDINAL_SESSION = re.compile(rf"""
@@ -72,8 +75,12 @@ EVENT = re.compile(r"""
       | sessions?|procedures?|rounds?|courses?|cycles?|runs?|day|D\s?[+]?\d                               # "three sessions", "D5"
     )\b
   | [×x]\s?\d                                                                                           # "×3"
+  | \b(?:twice|thrice|(?:\d{1,2}|one|two|three|four|five|six|seven|eight)\s+times)\b                       # "for two times"
   | ^[^:]{1,40}:                                                                                        # "TPE: x3"
     """, re.IGNORECASE | re.VERBOSE)
+# the exchange as what came before an outcome: "After plasma exchange, her fever subsided", "following two TPE sessions"
+AFTER_THE_EXCHANGE = re.compile(r"\b(?:after|following)\s+(?:(?:the|a|her|his|their|two|three|four|\d{1,2})\s+)?(?:\w+\s+)?$",
+                                re.IGNORECASE)
 INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|reinfus\w*)\b", re.IGNORECASE)
 
 
@@ -109,7 +116,9 @@ def _pe_mentions(sentences: list[Span]) -> list[Span]:
         for span in concepts_in(sentence, "PE"):
             if not is_affirmed(span):
                 continue
-            if BEFORE_CART.search(sentence.text) or OTHER_INDICATION.search(sentence.text) or not EVENT.search(sentence.text):
+            told_as_event = EVENT.search(sentence.text) or AFTER_THE_EXCHANGE.search(
+                sentence.doc.text[sentence.start_char:span.start_char])
+            if BEFORE_CART.search(sentence.text) or OTHER_INDICATION.search(sentence.text) or not told_as_event:
                 continue
             if CELLS_AFTER_PE.search(sentence.doc.text[sentence.start_char:span.start_char]):
                 continue
@@ -126,6 +135,9 @@ CONTINUATION = re.compile(r"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
+CONTINUATION_REACH = 4
+
+
 def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
     """Sentences naming the exchange, and the sentence after each when it goes on about it
     ("TPE was started on day 5. He completed four daily sessions of 2,800 mL.")."""
@@ -134,10 +146,13 @@ def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
         sentence = sentence_of(span)
         if sentence not in chosen:
             chosen.append(sentence)
-        following = [s for s in sentences if s.start_char >= sentence.end_char][:1]
-        if following and following[0] not in chosen and CONTINUATION.search(following[0].text) \
-                and not concepts_in(following[0], "PURIFICATION"):
-            chosen.append(following[0])
+        # "TPE was started on day +6. Each session exchanged one plasma volume. Sessions were performed on day +6
+        # and day +7.": the sentences that go on about it, one after the other
+        for following in [s for s in sentences if s.start_char >= sentence.end_char][:CONTINUATION_REACH]:
+            if not CONTINUATION.search(following.text) or concepts_in(following, "PURIFICATION"):
+                break
+            if following not in chosen:
+                chosen.append(following)
     return sorted(chosen, key=lambda s: s.start_char)
 
 
@@ -159,7 +174,7 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
     for sentence in pe_sentences:
         text = sentence.text
         for match in SESSIONS.finditer(text):
-            raw = next(match.group(g) for g in ("n", "x", "days", "daily") if match.group(g))
+            raw = next(match.group(g) for g in ("n", "x", "days", "daily", "adverb") if match.group(g))
             value = count_value(raw)
             if value and PE_SESSIONS.admits(value) and not _not_held(sentence, match):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
@@ -185,10 +200,10 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
 
 # "on days 3, 4 and 5", "on day +5 and day +6", "on day 4 and a second on day 5"
 DAY_SERIES = re.compile(r"""
-    \bdays?\s*[+]?\d{1,3}                                             # "days 3", "day +5"
+    \b(?:days?|D)\s*[+]?\d{1,3}                                       # "days 3", "day +5", "D4"
     (?:\s*(?:,|and|&)\s*(?:again\s+|once\ more\s+)?                   # ", " "and again"
        (?:(?:a|the)\s+(?:second|third|fourth|fifth)\s+(?:\w+\s+)?on\s+|on\s+)?  # "a second on", "on"
-       (?:day\s*)?[+]?\d{1,3}                                         # "4", "day +6"
+       (?:day\s*|D\s*)?[+]?\d{1,3}                                   # "4", "day +6", "D5"
     )+""", re.IGNORECASE | re.VERBOSE)
 
 

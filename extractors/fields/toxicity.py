@@ -38,14 +38,14 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
     graded = []
     for sentence in sentences:
         syndromes = [s for s in concepts_in(sentence, SYNDROMES)]
-        if not syndromes:
-            # "her worst stage was graded 3 on the ASTCT consensus scale": a grade told against a CRS
-            # grading system, with no neurological words around, is a CRS grade
-            systems = concepts_in(sentence, "GRADING")
-            if systems and not NEURO_WORDS.search(sentence.text):
-                syndromes = [Span(sentence.doc, s.start, s.end, label="CRS") for s in systems]
-            else:
-                continue
+        # "her worst stage was graded 3 on the ASTCT consensus scale", "CRS was graded by the ASTCT criteria; he
+        # reached grade 3": a grade told against a CRS grading system, in a sentence that names no other syndrome
+        # and no neurological words, is a CRS grade
+        scales = []
+        if all(s.label_ == "CRS" for s in syndromes) and not NEURO_WORDS.search(sentence.text):
+            scales = [Span(sentence.doc, s.start, s.end, label="CRS") for s in concepts_in(sentence, "GRADING")]
+        if not syndromes and not scales:
+            continue
         for match in GRADE_MENTION.finditer(sentence.text):
             start, end = sentence.start_char + match.start(), sentence.start_char + match.end()
             grades = [grade_value(g) for g in (match.group("g"), match.group("g2"), match.group("g3")) if g]
@@ -56,7 +56,13 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
             def distance(span: Span) -> int:
                 return span.start_char - end if span.start_char >= end else (start - span.end_char if span.end_char <= start else 0)
 
-            nearest = min(syndromes, key=lambda s: (abs(distance(s)), s.start_char < start))
+            # the syndrome named nearest, else the scale (the syndrome's own mention is the better evidence)
+            nearest = None
+            for anchors in (syndromes, scales):
+                if anchors:
+                    nearest = min(anchors, key=lambda s: (abs(distance(s)), s.start_char < start))
+                    if abs(distance(nearest)) <= MAX_DISTANCE:
+                        break
             if abs(distance(nearest)) <= MAX_DISTANCE and not hypothetical(nearest):
                 lo, hi = min(start, nearest.start_char), max(end, nearest.end_char)
                 graded.append((nearest.label_, max(grades), lo, hi))
