@@ -15,7 +15,7 @@ from extractors.fields.inputs import PatientContext
 from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, pe_mentions
 from extractors.nlp import process
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind
-from extractors.tables import TablePatient, lab_course
+from extractors.tables import TablePatient, before_after_tables, lab_course
 from extractors.values import find_dates
 from pipeline.document.ids import make_case_id
 from pipeline.document.model import Document
@@ -229,6 +229,8 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
     findings = _merge(table, prose)
     if segment and row is None:
         course = lab_course(doc, document, exchange_days(segment.sentences, patient), segment.number, single)
+        course += [f for f in before_after_tables(doc, document, segment.number, single)
+                   if f.field not in {c.field for c in course}]
         findings = _merge(findings, {f.field: [f] for f in course})
     return findings
 

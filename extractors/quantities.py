@@ -24,9 +24,17 @@ UNIT_SPELLINGS: dict[str, str] = {
 _MASSES = {"pg": "pg", "ng": "ng", "µg": "ug", "μg": "ug", "ug": "ug", "mcg": "ug", "mg": "mg", "g": "g"}
 _VOLUMES = {"milliliter": "mL", "millilitre": "mL", "liter": "L", "litre": "L", "deciliter": "dL", "decilitre": "dL",
             "kilogram": "kg"}
+# "micrograms/l", "nanograms per millilitre": masses spelled out
+_MASS_WORDS = {"picogram": "pg", "nanogram": "ng", "microgram": "ug", "milligram": "mg", "gram": "g"}
+_VOLUME_ABBREVIATIONS = {"ml": "mL", "l": "L", "dl": "dL"}
 for _mass, _pint_mass in _MASSES.items():
     for _volume, _pint_volume in _VOLUMES.items():
         UNIT_SPELLINGS[f"{_mass} per {_volume}"] = f"{_pint_mass}/{_pint_volume}"
+for _word, _pint_mass in _MASS_WORDS.items():
+    for _plural in (_word, _word + "s"):
+        for _volume, _pint_volume in (_VOLUMES | _VOLUME_ABBREVIATIONS).items():
+            if _pint_volume != "kg":
+                UNIT_SPELLINGS[f"{_plural}/{_volume}"] = UNIT_SPELLINGS[f"{_plural} per {_volume}"] = f"{_pint_mass}/{_pint_volume}"
 _UNIT_ALTERNATION = "|".join(sorted((re.escape(u) for u in UNIT_SPELLINGS), key=len, reverse=True))
 # "5,000", "1 234", "12.5", and a decimal comma ("25,6 mg/dL", "1,25"): a comma before one or two digits is no
 # thousands separator (those group three)

@@ -261,3 +261,67 @@ def _series(doc: Doc, grid) -> list[tuple[str, str | None, list[tuple[int, Table
                           if day_rows.get(r) is not None and grid[r][c] is not None]
                 series.append((marker, header_unit(cell.text), sorted(points, key=lambda p: p[0])))
     return series
+
+
+# -- tables of markers before and after the exchanges -----------------------------------------------------------
+# a row or column heading that places its values against the exchanges: "Before PE (day 5)", "After the third TPE",
+# "Pre-PLEX", "Post-exchange"
+TIME_HEADER = re.compile(rf"""
+    ^\s*(?:(?P<pre>before|pre-?|prior\ to)|(?P<post>after|post-?|following))
+    \s*(?:the\s+)?(?:\w+\s+){{0,2}}?(?:{EXCHANGE_NAME}|exchanges?|sessions?|procedures?)\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def _time_of(cell: TableCell | None) -> str | None:
+    match = TIME_HEADER.match(cell.text) if cell is not None else None
+    return None if match is None else ("pre" if match.group("pre") else "post")
+
+
+def _before_after_series(doc: Doc, grid) -> list[tuple[str, str | None, dict[str, TableCell]]]:
+    """(marker, unit, {"pre": cell, "post": cell}) from rows headed before/after the exchange and columns headed by
+    markers, or the other way round. The first "before" heading is before the first exchange, the last "after"
+    heading after the last one."""
+    header = grid[0]
+    series = []
+    row_times = {r: _time_of(row[0]) for r, row in enumerate(grid) if r > 0}
+    column_times = {c: _time_of(cell) for c, cell in enumerate(header) if c > 0}
+    if any(row_times.values()):
+        for c, cell in enumerate(header):
+            marker = _marker_of(doc, cell) if cell is not None and c > 0 else None
+            if marker:
+                cells = [(row_times[r], grid[r][c]) for r in range(1, len(grid)) if row_times.get(r) and grid[r][c]]
+                series.append((marker, header_unit(cell.text), _pre_post(cells)))
+    elif any(column_times.values()):
+        for row in grid[1:]:
+            marker = _marker_of(doc, row[0]) if row[0] is not None else None
+            if marker:
+                cells = [(column_times[c], row[c]) for c in range(1, len(row)) if column_times.get(c) and row[c]]
+                series.append((marker, header_unit(row[0].text), _pre_post(cells)))
+    return series
+
+
+def _pre_post(cells: list[tuple[str, TableCell]]) -> dict[str, TableCell]:
+    pre = [cell for time, cell in cells if time == "pre"]
+    post = [cell for time, cell in cells if time == "post"]
+    return {**({"pre": pre[0]} if pre else {}), **({"post": post[-1]} if post else {})}
+
+
+def before_after_tables(doc: Doc, document: Document, patient: int = 1, single: bool = True) -> list[Finding]:
+    """Marker values from tables set out as before and after the exchanges ("Before PE (day 5) | 15,600 | 9,870").
+    A table whose caption names a patient gives only that patient's values; any other belongs to a lone patient."""
+    findings: dict[str, Finding] = {}
+    for table in document.tables:
+        grid = table.grid()
+        owner = _caption_patient(table)
+        if len(grid) < 2 or owner is not None and owner != patient or owner is None and not single:
+            continue
+        for marker, unit, cells in _before_after_series(doc, grid):
+            for when, cell in cells.items():
+                name = f"{marker}_{when}"
+                number = number_in(cell.text)
+                if name in findings or number is None or is_missing(cell.text) or re.match(r"^\s*[<≤]", cell.text):
+                    continue
+                value = marker_value(number, unit, marker)
+                if value is not None:
+                    findings[name] = Finding(name, f"{value:g}", cell.start, cell.end, f"{CELL_EXTRACTOR}.before_after")
+    return list(findings.values())

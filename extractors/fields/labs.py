@@ -32,6 +32,15 @@ FROM_TO = re.compile(rf"""
   | (?<=[:\s(])(?P<bound2>(?:>|≥)\s*)?(?P<a2>{NUMBER_PATTERN})\s*(?P<unit_a2>[^\s\d,;→]*?)\s*(?:→|->)\s*
     (?:(?:>|≥)\s*)?(?P<b2>{NUMBER_PATTERN})\s*(?P<unit2>[^\s,;)]+)
     """, re.IGNORECASE | re.VERBOSE)
+# two values of one marker, in the order a sentence's frame gives: "interleukin-6 4 850 and 290 ng/l"
+PAIRED = re.compile(rf"""
+    (?<![\d.,])(?P<a>{NUMBER_PATTERN})\s*(?:[^\s\d,;]*?)\s*(?:and|vs\.?|versus)\s+
+    (?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)
+    """, re.IGNORECASE | re.VERBOSE)
+# the frame of such pairs: "before the first exchange (day +5) and on the morning after the third (day +8) were:",
+# "before and after plasma exchange"
+BEFORE_THEN_AFTER = re.compile(r"\b(?:before|prior\ to|pre-?)\b.{0,80}?\band\b.{0,60}?\b(?:after|following|post-?)\b",
+                               re.IGNORECASE | re.VERBOSE)
 RISING = re.compile(r"""\b(
     rose|rising|increased|increasing|climbed|climbing|peaked|went\ up|jumped|escalated   # "ferritin rose from"
     )\b""", re.IGNORECASE | re.VERBOSE)
@@ -98,6 +107,29 @@ def _anaphoric_quantities(sentence: Span, antecedent: Span | None) -> list[tuple
         if anaphors and quantity.convertible_to(TARGET_UNITS[marker]):
             pairs.append((marker, quantity, sentence.start_char + anaphors[-1].start()))
     return pairs
+
+
+def _paired(sentence: Span) -> list[tuple[str, float, float, int, int, bool]]:
+    """(marker, before, after, start, end, False) for "Markers before the first exchange and after the third were:
+    interleukin-6 4 850 and 290 ng/l; ferritin 14 200 and 3 150 micrograms/l"."""
+    frame = BEFORE_THEN_AFTER.search(sentence.text)
+    if frame is None:
+        return []
+    results = []
+    analytes = sorted(concepts_in(sentence, ("MARKER", "LAB")), key=lambda s: s.start_char)
+    for match in PAIRED.finditer(sentence.text, frame.end()):
+        start = sentence.start_char + match.start()
+        marker = _marker_before(analytes, start)
+        named = [a for a in analytes if a.end_char <= start]
+        # "IL-6 and IL-10 were 450 and 120 pg/mL": two markers with two values each is no pair of one marker's
+        if marker is None or len(named) >= 2 and named[-1].start_char - named[-2].end_char <= 6:
+            continue
+        unit = match.group("unit").rstrip(".,;)")
+        before = marker_value(parse_number(match.group("a")), unit, marker.id_)
+        after = marker_value(parse_number(match.group("b")), unit, marker.id_)
+        if before is not None and after is not None:
+            results.append((marker.id_, before, after, marker.start_char, sentence.start_char + match.end(), False))
+    return results
 
 
 def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
@@ -245,7 +277,7 @@ def markers(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         elif not referring:  # a chain of "it was ..." keeps its antecedent ("it had come down to ...; it was ...")
             since += 1
         covered = []
-        for marker, first, second, start, end, rising in _from_to(sentence):
+        for marker, first, second, start, end, rising in _from_to(sentence) + _paired(sentence):
             covered.append((start, end))
             if rising:
                 # "rose from 2,850 to 18,600": the later value is the later measurement, before or after
