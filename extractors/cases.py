@@ -16,7 +16,7 @@ from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, excha
 from extractors.nlp import process
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind
 from extractors.tables import TablePatient, before_after_tables, lab_course
-from extractors.values import find_dates
+from extractors.values import counts_hours_from_infusion, find_dates
 from pipeline.document.ids import make_case_id
 from pipeline.document.model import Document
 from pipeline.schema import FIELD_BY_NAME, GROUP_STATEMENT_FIELDS, SCORED_FIELDS, InvalidValue, normalize_cell
@@ -279,7 +279,8 @@ def extract_document(document: Document) -> DocumentExtraction:
     refused: list[RefusedValue] = []
     for number in numbers:
         segment, row = segments.get(number), rows.get(number)
-        patient = PatientContext(infusion_date=_infusion_date(segment.sentences, document) if segment else None)
+        patient = PatientContext(infusion_date=_infusion_date(segment.sentences, document) if segment else None,
+                                 hours_from_infusion=bool(segment) and counts_hours_from_infusion(segment.sentences))
         findings = _findings(doc, document, segment, row, patient, single=len(segments) == 1)
         if grading and "crs_grade" in findings:
             findings["crs_grading"] = [grading]

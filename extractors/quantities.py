@@ -44,7 +44,7 @@ DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
 _BOUND = r"(?:[<>≥≤]=?|(?:more|greater|higher)\ than|above|over|exceeding|in\ excess\ of|beyond|up\ to)\s*"
 QUANTITY = re.compile(rf"""
     (?P<bound>{_BOUND})?                   # "> ", "above "
-    (?P<number>{NUMBER_PATTERN})\s?        # "5,000", "1 234", "12.5"
+    (?<![\w\-‐.,])(?P<number>{NUMBER_PATTERN})\s?  # "5,000", "1 234", "12.5"; not the "6" of "IL-6 420"
     (?P<unit>{_UNIT_ALTERNATION})          # "pg/mL", "mg per deciliter", "L"
     (?![A-Za-z0-9/])                       # a whole unit: not the "m" of "mmol"
     """, re.IGNORECASE | re.VERBOSE)

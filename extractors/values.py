@@ -120,9 +120,27 @@ def find_dates(text: str, default_year: int | None = None) -> list[tuple[date, i
     return found
 
 
-def days_in(sentence, infusion_date: date | None) -> list[tuple[int, int, int]]:
-    """Day references of a spaCy sentence, calendar dates counted from ``infusion_date`` (day 0) when it is known."""
+# an hour mark, in an account that counts hours from the infusion ("CRS began 30 h after infusion ... TPE was started at
+# 96 h"); not a duration ("for 48 h", "every 6 hours", "within 24 h")
+HOUR_MARK = re.compile(r"""
+    (?<!every\ )\b(?:at|by|from|until|till)\s+(?P<hours>\d{1,4})\s*(?:h|hrs?|hours)\b   # "at 96 h", "by 168 h"
+    (?!\s+(?:after|post|following|later|apart))                                        # not "at 30 h after ..."
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def counts_hours_from_infusion(sentences) -> bool:
+    """Whether an account dates its events in hours after the infusion ("CRS began 30 h after infusion")."""
+    return any(match.group("hours") for sentence in sentences for match in DAY.finditer(sentence.text))
+
+
+def days_in(sentence, infusion_date: date | None, hours_from_infusion: bool = False) -> list[tuple[int, int, int]]:
+    """Day references of a spaCy sentence, calendar dates counted from ``infusion_date`` (day 0) when it is known,
+    and bare hour marks ("at 96 h") as completed days when the account counts hours from the infusion."""
     found = find_days(sentence.text)
+    if hours_from_infusion:
+        for match in HOUR_MARK.finditer(sentence.text):
+            if not any(s <= match.start("hours") < e for _, s, e in found):
+                found.append((int(match.group("hours")) // 24, match.start(), match.end()))
     if infusion_date is not None:
         for value, start, end in find_dates(sentence.text, infusion_date.year):
             if not any(s <= start < e for _, s, e in found):

@@ -34,6 +34,11 @@ DOSES_AFTER = re.compile(rf"""
     )""", re.IGNORECASE | re.VERBOSE)
 ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:dose|administration|infusion)\b", re.IGNORECASE)
 DAY_LIST = re.compile(r"\bdays?\s*\+?\d{1,3}(?:\s*(?:,|and|&)\s*\+?\d{1,3})+", re.IGNORECASE)
+# a dose given at times listed right after the drug: "TCZ 8 mg/kg at 32 h and 58 h", "at 10:00 and 22:00" not read
+TIME_LIST = re.compile(rf"""
+    ^\W{{0,3}}{DOSE}?\s*(?:at|on)\s+
+    (?P<marks>\d{{1,3}}\s*(?:h|hrs?|hours)\b(?:\s*(?:,|and|&)\s*\d{{1,3}}\s*(?:h|hrs?|hours)\b)+)   # "32 h and 58 h"
+    """, re.IGNORECASE | re.VERBOSE)
 # "given on day 3 and repeated on day 4", "administered ... and then given again"
 REPEATED = re.compile(r"""
     \b(given|administered)\b[^;]{0,60}
@@ -69,6 +74,9 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
             days = DAY_LIST.search(after)
             if days:
                 candidates.append(len(re.findall(r"\d{1,3}", days.group(0))))
+            times = TIME_LIST.search(after)
+            if times:
+                candidates.append(len(re.findall(r"\d{1,3}", times.group("marks"))))
             clause = re.split(r"[;]|\.\s", after)[0]
             if REPEATED.search(clause):
                 candidates.append(max(2, len(find_days(clause))))

@@ -19,6 +19,7 @@ from extractors.values import number_in
 class PatientContext:
     """What the case assembly knows of a patient before the rules read its sentences."""
     infusion_date: date | None = None  # the CAR-T infusion's calendar date (day 0), when the account gives one
+    hours_from_infusion: bool = False  # the account dates events in hours after the infusion ("at 96 h")
 
 
 # a unit in a header's brackets: "IL-6 (pg/mL)", "TPE volume (L)"

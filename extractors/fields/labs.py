@@ -34,7 +34,7 @@ FROM_TO = re.compile(rf"""
     """, re.IGNORECASE | re.VERBOSE)
 # two values of one marker, in the order a sentence's frame gives: "interleukin-6 4 850 and 290 ng/l"
 PAIRED = re.compile(rf"""
-    (?<![\d.,])(?P<a>{NUMBER_PATTERN})\s*(?:[^\s\d,;]*?)\s*(?:and|vs\.?|versus)\s+
+    (?<![\w\-‐.,])(?P<a>{NUMBER_PATTERN})\s*(?:[^\s\d,;]*?)\s*(?:and|vs\.?|versus)\s+
     (?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)
     """, re.IGNORECASE | re.VERBOSE)
 # the frame of such pairs: "before the first exchange (day +5) and on the morning after the third (day +8) were:",
@@ -46,7 +46,7 @@ RISING = re.compile(r"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 PRE_CUE = re.compile(rf"""\b(
     before|prior\ to|pre-?(?:{EXCHANGE_NAME}|exchange|procedure)     # "before the first TPE", "pre-exchange"
-  | peak(?:ed|ing)?|maximum|rose|increased|elevated|reached          # "peaked at"
+  | peak(?:ed|ing)?|maximum|rose|rising|increased|elevated|reached   # "peaked at", "rising markers"
     )\b""", re.IGNORECASE | re.VERBOSE)
 POST_CUE = re.compile(rf"""\b(
     after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure)          # "after the third session", "post-TPE"
@@ -165,6 +165,7 @@ BEFORE_NEARBY = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
+SHARED_DAY = re.compile(r"\(\s*(?:all|each|both)\b[^)]{0,40}\)", re.IGNORECASE)
 # "after the last exchange", "after the third and final procedure"
 AFTER_THE_LAST = re.compile(rf"\b(?:after|following)\s+the\s+(?:\w+\s+and\s+)?(?:last|final)\s+{EXCHANGE_WORD}\b", re.IGNORECASE)
 # right after a value, its time against the exchanges: "before plasma exchange", "after two sessions", "post-TPE"
@@ -175,10 +176,10 @@ VALUE_THEN_TIME = re.compile(rf"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
-def _day_of(sentence: Span, position: int, infusion_date: date | None) -> int | None:
+def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | None:
     """The day a value was measured: a day named right after it ("412 pg/mL on day +1") or heading its
     sentence ("On day +10, IL-6 was 38 pg/mL")."""
-    days = days_in(sentence, infusion_date)
+    days = days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
     offset = position - sentence.start_char
     after = [d for d in days if 0 <= d[1] - offset <= DAY_WINDOW]
     if after:
@@ -191,6 +192,11 @@ def _day_of(sentence: Span, position: int, infusion_date: date | None) -> int | 
     leading = [d for d in days if d[1] < 25 and d[1] < offset]
     if leading and all(d[1] < offset for d in days):
         return leading[0][0]
+    # a day said once for a list of values after it: "IL-6 3,650 ng/L, ferritin 7,900 µg/L (all at 94 h)"
+    for shared in SHARED_DAY.finditer(sentence.text, offset):
+        within = [d for d in days if shared.start() <= d[1] < shared.end()]
+        if within:
+            return within[0][0]
     return None
 
 
@@ -203,7 +209,7 @@ class _Timeline:
         self.first_pe = min((sentence_of(s).start_char for s in mentions), default=None)
         self.last_pe = max((sentence_of(s).start_char for s in mentions), default=None)
         days = exchange_days(sentences, patient)
-        self.infusion_date = patient.infusion_date
+        self.patient = patient
         self.pe_days = (min(days), max(days)) if days else None
         self.pre: dict[str, tuple[tuple, Finding]] = {}
         self.post: dict[str, tuple[tuple, Finding]] = {}
@@ -229,7 +235,7 @@ class _Timeline:
         else:
             clause_start, clause_end = 0, len(text)
         local = text[max(0, at - clause_start - 90): at - clause_start + 30]
-        day = _day_of(sentence, end, self.infusion_date)
+        day = _day_of(sentence, end, self.patient)
         if day is None and self.pe_days is not None and AFTER_THE_LAST.search(local):
             day = self.pe_days[1]  # "after the third and last procedure it was 205 pg/mL": the day of the last one
         if day is not None and self.pe_days is not None:

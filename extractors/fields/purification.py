@@ -238,7 +238,7 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
     for sentence in pe_sentences:
         if not START_CUE.search(sentence.text):
             continue
-        days = days_in(sentence, patient.infusion_date)
+        days = days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
         if days:
             in_sentence = [m for m in mentions if sentence_of(m) == sentence]
             anchor = in_sentence[0].start_char - sentence.start_char if in_sentence else 0
@@ -354,7 +354,7 @@ def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
         for series in DAY_SERIES.finditer(sentence.text):
             if any(lo <= series.start() <= hi for lo, hi in near):
                 near.append((series.start(), series.end()))
-        for day, start, _ in days_in(sentence, patient.infusion_date):
+        for day, start, _ in days_in(sentence, patient.infusion_date, patient.hours_from_infusion):
             if day >= 0 and any(lo <= start <= hi for lo, hi in near):
                 days.add(day)
     if not days and "pe_start_day" in found and found.get("pe_sessions", found["pe_start_day"]).value == "1":

@@ -118,7 +118,7 @@ def crs_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
                 if any(abs((c.start_char - sentence.start_char) - m.start()) <= ONSET_WINDOW for c in crs)]
         if not crs or not cues or re.search(r"\b(resolv|subsid|abat)", sentence.text, re.IGNORECASE):
             continue
-        days = days_in(sentence, patient.infusion_date)
+        days = days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
         if days:
             cue = cues[0].start()
             day, start, end = min(days, key=lambda d: abs(d[1] - cue))
@@ -143,7 +143,7 @@ def _fever_onset(sentences: list[Span], patient: PatientContext) -> list[Finding
         if not fever or not ONSET_CUE.search(sentence.text.replace(fever.group(0), "")) or \
                 FEVER_COURSE.search(sentence.text) or negated(target(sentence, fever.start(), fever.end(), FEVER_TARGET)):
             continue
-        days = [d for d in days_in(sentence, patient.infusion_date) if d[0] >= 0]
+        days = [d for d in days_in(sentence, patient.infusion_date, patient.hours_from_infusion) if d[0] >= 0]
         if not any(day == 0 for day, _, _ in days):  # "on the evening of the infusion" where no "day 0" numbers it
             days += [(0, m.start(), m.end()) for m in DAY_OF_INFUSION.finditer(sentence.text)]
         if days:
