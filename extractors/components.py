@@ -8,7 +8,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from extractors.lexicon import concept_of
-from extractors.quantities import find_quantities
+from extractors.quantities import find_quantities, writes_decimal_comma
 from pipeline.document.sentences import split_sentences
 
 # "DEX, dexamethasone; MP, methylprednisolone" or "TPE = therapeutic plasma exchange" (table footnotes)
@@ -113,6 +113,8 @@ def make_exchange_coreference(nlp: Language, name: str, spans_key: str):
 
 if not Span.has_extension("quantity"):
     Span.set_extension("quantity", default=None)
+if not Doc.has_extension("decimal_comma"):  # the document writes "5,1 mg/dL" and groups thousands with a dot
+    Doc.set_extension("decimal_comma", default=False)
 
 
 @Language.factory("pecrs_quantities")
@@ -121,7 +123,8 @@ def make_quantities(nlp: Language, name: str, spans_key: str):
         """Numbers with units ("5,230 pg/mL", "> 5,000 pg/mL", "3.1 liters"), each span carrying its pint-ready
         Quantity in ``span._.quantity``."""
         spans = []
-        for quantity in find_quantities(doc.text):
+        doc._.decimal_comma = writes_decimal_comma(doc.text)
+        for quantity in find_quantities(doc.text, decimal_comma=doc._.decimal_comma):
             span = doc.char_span(quantity.start, quantity.end, alignment_mode="expand")
             if span is not None:
                 span._.quantity = quantity

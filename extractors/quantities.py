@@ -78,8 +78,23 @@ class Quantity:
             return False
 
 
-def parse_number(text: str) -> float:
+# a document's own way of writing numbers: a decimal comma with a unit ("5,1 mg/dL") and no decimal point with one
+_COMMA_DECIMAL = re.compile(rf"\b\d+,\d{{1,2}}\s?(?:{_UNIT_ALTERNATION})(?![A-Za-z0-9/])", re.IGNORECASE)
+_POINT_DECIMAL = re.compile(rf"\b\d+\.\d{{1,2}}\s?(?:{_UNIT_ALTERNATION})(?![A-Za-z0-9/])", re.IGNORECASE)
+DOT_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
+
+
+def writes_decimal_comma(text: str) -> bool:
+    """Whether a document writes decimals with a comma ("5,1 mg/dL") and never with a point: then a dot groups
+    thousands ("18.500 ng/mL" is 18,500), as in Spanish, German or Italian."""
+    return bool(_COMMA_DECIMAL.search(text)) and not _POINT_DECIMAL.search(text)
+
+
+def parse_number(text: str, decimal_comma: bool = False) -> float:
+    """"5,000" -> 5000, "1 234" -> 1234, "25,6" -> 25.6; with ``decimal_comma`` (the document's way), "18.500" -> 18500."""
     text = text.strip()
+    if decimal_comma and DOT_THOUSANDS.match(text):
+        return float(text.replace(".", "").replace(",", "."))
     if DECIMAL_COMMA.match(text):
         return float(text.replace(",", "."))
     return float(re.sub(r"[,\u2009\u202f ]", "", text))
@@ -89,11 +104,11 @@ def normalize_unit(spelling: str) -> str:
     return UNIT_SPELLINGS.get(spelling.lower().replace("μ", "µ"), spelling)
 
 
-def find_quantities(text: str, offset: int = 0) -> list[Quantity]:
+def find_quantities(text: str, offset: int = 0, decimal_comma: bool = False) -> list[Quantity]:
     found = []
     for match in QUANTITY.finditer(text):
         found.append(Quantity(
-            value=parse_number(match.group("number")), unit=normalize_unit(match.group("unit")),
+            value=parse_number(match.group("number"), decimal_comma), unit=normalize_unit(match.group("unit")),
             start=offset + match.start(), end=offset + match.end(), bound=(match.group("bound") or "").strip(),
         ))
     return found

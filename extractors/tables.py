@@ -201,7 +201,7 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
                 if chosen is None or name in findings:
                     continue
                 day, cell = chosen
-                number = number_in(cell.text)
+                number = number_in(cell.text, doc._.decimal_comma)
                 if number is None or is_missing(cell.text) or re.match(r"^\s*[<≤]", cell.text):
                     continue
                 value = marker_value(number, unit, marker)
@@ -318,7 +318,7 @@ def before_after_tables(doc: Doc, document: Document, patient: int = 1, single: 
         for marker, unit, cells in _before_after_series(doc, grid):
             for when, cell in cells.items():
                 name = f"{marker}_{when}"
-                number = number_in(cell.text)
+                number = number_in(cell.text, doc._.decimal_comma)
                 if name in findings or number is None or is_missing(cell.text) or re.match(r"^\s*[<≤]", cell.text):
                     continue
                 value = marker_value(number, unit, marker)

@@ -148,7 +148,8 @@ def days_in(sentence, infusion_date: date | None, hours_from_infusion: bool = Fa
     return sorted(found, key=lambda d: d[1])
 
 
-def number_in(text: str) -> float | None:
-    """The first number written in ``text``: "5,230", "1 234", "12.5"."""
+def number_in(text: str, decimal_comma: bool = False) -> float | None:
+    """The first number written in ``text``: "5,230", "1 234", "12.5" ("18.500" is 18,500 in a document that writes
+    decimal commas)."""
     match = re.search(NUMBER_PATTERN, text)
-    return parse_number(match.group(0)) if match else None
+    return parse_number(match.group(0), decimal_comma) if match else None

@@ -73,7 +73,7 @@ class Cell:
         return sorted(found, key=lambda s: s.start_char)
 
     def number(self) -> float | None:
-        return number_in(self.text)
+        return number_in(self.text, self.doc._.decimal_comma)
 
     def integer(self) -> int | None:
         match = CELL_INTEGER.match(self.text.replace("D", "").replace("day", "").strip())

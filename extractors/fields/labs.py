@@ -125,8 +125,8 @@ def _paired(sentence: Span) -> list[tuple[str, float, float, int, int, bool]]:
         if marker is None or len(named) >= 2 and named[-1].start_char - named[-2].end_char <= 6:
             continue
         unit = match.group("unit").rstrip(".,;)")
-        before = marker_value(parse_number(match.group("a")), unit, marker.id_)
-        after = marker_value(parse_number(match.group("b")), unit, marker.id_)
+        before = marker_value(parse_number(match.group("a"), sentence.doc._.decimal_comma), unit, marker.id_)
+        after = marker_value(parse_number(match.group("b"), sentence.doc._.decimal_comma), unit, marker.id_)
         if before is not None and after is not None:
             results.append((marker.id_, before, after, marker.start_char, sentence.start_char + match.end(), False))
     return results
@@ -142,8 +142,8 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
         if marker is None:
             continue
         unit = (match.group("unit") or match.group("unit2")).rstrip(".,;)")
-        pre = marker_value(parse_number(match.group("a") or match.group("a2")), unit, marker.id_)
-        post = marker_value(parse_number(match.group("b") or match.group("b2")), unit, marker.id_)
+        pre = marker_value(parse_number(match.group("a") or match.group("a2"), sentence.doc._.decimal_comma), unit, marker.id_)
+        post = marker_value(parse_number(match.group("b") or match.group("b2"), sentence.doc._.decimal_comma), unit, marker.id_)
         if pre is None or post is None:
             continue
         rising = bool(RISING.search(sentence.text[marker.end_char - sentence.start_char:match.start()]))
@@ -324,7 +324,7 @@ def marker_cell(cell: Cell) -> list[Finding]:
         values = [(marker.pre, cell.text.replace(" ", ""))]
     findings = []
     for name, raw in values:
-        number = number_in(raw)
+        number = number_in(raw, cell.doc._.decimal_comma)
         if number is None or is_missing(raw.strip()):
             continue
         value = marker_value(number, cell.unit, marker.id)

@@ -19,7 +19,7 @@ PE_SESSIONS, PE_VOLUME, PLASMA_VOLUMES_FIELD = (FIELD_BY_NAME[name] for name in
                                                 ("pe_sessions", "pe_volume_ml", "pe_plasma_volumes"))
 
 # what counts exchanges: "three sessions", "two rounds", "four cycles"
-COUNTED = r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?)"
+COUNTED = r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|occasions?)"
 # what is counted: "sessions", "times", "(therapeutic) plasma exchanges" (but not "plasma exchange sessions": there the
 # sessions are counted)
 SESSION_NOUN = rf"(?:{COUNTED}|exchanges?|times|(?:therapeutic\s+)?{EXCHANGE_LONG_NAME}(?!\s+{COUNTED}))"
