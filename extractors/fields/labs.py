@@ -16,7 +16,7 @@ from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.table_rules import is_missing
-from extractors.values import days_in, number_in
+from extractors.values import ORDINAL, days_in, number_in
 from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number
 from pipeline.schema import MARKER_BY_ID, MARKER_UNITS
 
@@ -154,11 +154,13 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
 EXCHANGE_WORD = rf"(?:{EXCHANGE_NAME}|exchanges?|procedures?|sessions?)"
 EXCHANGE = re.compile(EXCHANGE_WORD, re.IGNORECASE)
 # a sentence opening on the time of its values: "Before the first exchange, IL-6 was ...", "On day 5, after TPE, ..."
+# an exchange named, or left out after its ordinal: "after the second TPE", "after the third,"
+_AN_EXCHANGE = rf"(?:[^,;]{{0,40}}\b{EXCHANGE_WORD}|\s+the\s+(?:{ORDINAL}|last|final)\b)"
 SENTENCE_PRE = re.compile(rf"""
-    ^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:before|prior\ to|ahead\ of)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}
+    ^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:before|prior\ to|ahead\ of)\b{_AN_EXCHANGE}
     """, re.IGNORECASE | re.VERBOSE)
 SENTENCE_POST = re.compile(rf"""
-    ^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:after|following|post-?)\b[^,;]{{0,40}}\b{EXCHANGE_WORD}
+    ^\W*(?:[\w,()+-]+\s+){{0,8}}?(?:after|following|post-?)\b{_AN_EXCHANGE}
     """, re.IGNORECASE | re.VERBOSE)
 BEFORE_NEARBY = re.compile(rf"""\b(
     before|prior\ to|directly\ before|pre-?(?:{EXCHANGE_NAME}|exchange|procedure)   # "directly before", "pre-TPE"
