@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from text_to_num import text2num
+
 from extractors.quantities import NUMBER_PATTERN, parse_number
 
 WORD_NUMBERS = {
@@ -31,11 +33,17 @@ COUNT = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twe
 ROMAN_GRADE = roman_alternation(MAX_GRADE, upper=True)
 GRADE = rf"(?:[1-5]|{ROMAN_GRADE})(?![\w])"
 ORDINAL = "|".join(ORDINALS)  # "first|second|...": an ordinal word
+# a day's number in words, up to a month: "day two", "days five, six, seven and nine", "day twenty-one"
+_UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+DAY_WORD = "|".join(sorted({*_UNITS, *_TEENS, "twenty", "thirty", *(f"twenty-{u}" for u in _UNITS), "thirty-one"},
+                           key=len, reverse=True))
 DAY = re.compile(rf"""
     # not "hospital day 9" or "day 12 of admission": those count from admission, not from the infusion
     (?<!hospital\ )(?<!ICU\ )(?<!illness\ )(?<!admission\ )(?<!treatment\ )(?<!study\ )
     \b(?:(?:post-?infusion\s+)?days?|d)\s?(?P<sign>[+\-−]?)\s?(?P<n>\d{{1,3}})\b      # "day +5", "D+5", "d5", "day −1"
     (?!\s+(?:of|in)\s+(?:admission|hospitali[sz]ation|ICU|(?:the\s+)?illness|(?:the\s+)?stay))
+  | \bdays?\s+(?P<word>{DAY_WORD})\b(?!-)                                            # "day two", "days five"
   | \bon\s+the\s+(?P<ord>{ORDINAL})\s+day\b                                          # "on the fifth day"
   | \b(?P<ord2>{ORDINAL})\s+day\s+(?:after|post|following)\b                          # "the third day after infusion"
     # "30 h after infusion", "at 96 hours post CAR-T": terse reports count hours; day = completed days
@@ -63,13 +71,16 @@ def day_value(match: re.Match) -> int:
     if match.group("n") is not None:
         value = int(match.group("n"))
         return -value if match.group("sign") in ("-", "−", "–") else value
+    if match.group("word") is not None:
+        return text2num(match.group("word").lower().replace("-", " "), "en")
     return ORDINALS[(match.group("ord") or match.group("ord2")).lower()]
 
 
 # the rest of a list after "days +5": ", +6 and +7"
-DAY_LIST_TAIL = re.compile(r"""
+DAY_LIST_TAIL = re.compile(rf"""
     \s*(?:,|and|&|to|–|-)\s*                     # ", " "and" "to"
-    (?:D|days?\s*)?(?P<sign>[+\-−]?)(?P<n>\d{1,3})\b  # "+6", "D7", "day 8"
+    (?:(?:D|days?\s*)?(?P<sign>[+\-−]?)(?P<n>\d{{1,3}})\b  # "+6", "D7", "day 8"
+      | (?:days?\s+)?(?P<word>{DAY_WORD})\b(?!-))  # ", six, seven and nine"
     (?![.,]\d)(?!\s*(?:mg|g|mL|L|%|h|hours|times|doses))  # not "6.5" or "6 mg": no day
     """, re.VERBOSE)
 
@@ -79,13 +90,18 @@ def find_days(text: str) -> list[tuple[int, int, int]]:
     matches = list(DAY.finditer(text))
     found = [(day_value(m), m.start(), m.end()) for m in matches]
     for match in matches:
-        position = match.end() if match.group("n") is not None else None
+        position = match.end() if match.group("n") is not None or match.group("word") is not None else None
         while position is not None:
             tail = DAY_LIST_TAIL.match(text, position)
-            if not tail or any(m.start() <= tail.start("n") < m.end() for m in matches):
+            number = ("n" if tail.group("n") else "word") if tail else None
+            if not tail or any(m.start() <= tail.start(number) < m.end() for m in matches):
                 break
-            value = int(tail.group("n"))
-            found.append((-value if tail.group("sign") in ("-", "−") else value, tail.start("n"), tail.end()))
+            if number == "n":
+                value = int(tail.group("n"))
+                value = -value if tail.group("sign") in ("-", "−") else value
+            else:
+                value = text2num(tail.group("word").lower().replace("-", " "), "en")
+            found.append((value, tail.start(number), tail.end()))
             position = tail.end()
     return sorted(found, key=lambda d: d[1])
 

@@ -27,7 +27,7 @@ ALIVE = re.compile(r"""\b(
   | left\ the\ hospital|returned\ home|went\ home
     )\b""", re.IGNORECASE | re.VERBOSE)
 RESOLVED = re.compile(r"""\b(
-    resolv\w*|resolution|subsided|abated|brought\ under\ control|controlled     # "CRS resolved", "brought under control"
+    resolv\w*|resolution|subsided|abated|settled|brought\ under\ control|controlled  # "CRS resolved", "settled"
   | recover\w*|normali[sz]\w*|disappeared|defervesc\w*|afebrile               # "she defervesced", "afebrile by day 6"
     )\b""", re.IGNORECASE | re.VERBOSE)
 # the value no, read as such: "CRS never resolved", "persisted", "died of refractory CRS"

@@ -30,7 +30,7 @@ SESSIONS = re.compile(rf"""
     (?:consecutive\s+|daily\s+|further\s+|more\s+)?
     (?:(?:\d(?:\.\d+)?\s*(?:x|×|-)?\s*|single[-\ ]|one[-\ ])?(?:plasma[-\ ]volumes?|PV|TPV)\s+)?  # "1.5x plasma volume"
     (?:{EXCHANGE_NAME}\s+)?{SESSION_NOUN}\b                                           # "daily TPE sessions"
-  | (?:{AFTER_EXCHANGE_SHORT_FORM}|(?<=:))\s*(?:×|x\s?)(?P<x>\d{{1,2}})\b             # "TPE ×3", "PLEX: x 2"
+  | (?:{AFTER_EXCHANGE_SHORT_FORM}|(?<=:))\)?\s*(?:×|x\s?)(?P<x>\d{{1,2}})\b         # "TPE ×3", "PLEX: x 2", "(PLEX) x 4"
   | \b(?P<days>{COUNT})\s+consecutive\s+days\b                                       # "on three consecutive days"
   | \bdaily\s+for\s+(?P<daily>{COUNT})\s+days\b                                      # "daily for five days"
   | \b(?P<adverb>twice|thrice)\b                                                    # "was performed ..., twice"
