@@ -9,7 +9,7 @@ from pathlib import Path
 from spacy.tokens import Doc, Span
 
 from extractors.assertion import is_affirmed
-from extractors.evidence import Finding, concepts_in, sentence_of, sentences
+from extractors.evidence import Finding, concepts, concepts_in, sentence_of, sentences
 from extractors.fields import RULES
 from extractors.fields.inputs import PatientContext
 from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, pe_mentions
@@ -73,7 +73,7 @@ def _grading(doc: Doc, document: Document) -> Finding | None:
     """The system the article grades its CRS by: named in its own text (methods, cases, abstract, or an
     introduction sentence about grading), in a sentence about CRS when several systems are named."""
     candidates: list[Span] = []
-    for span in doc.spans["concepts"]:
+    for span in concepts(doc):
         if span.label_ != "GRADING":
             continue
         kind = section_kind(document, span.start_char)

@@ -64,6 +64,7 @@ def make_prune_concepts(nlp: Language, name: str, spans_key: str):
     def prune_concepts(doc: Doc) -> Doc:
         """Keep the longest of overlapping concept spans ("B-cell acute lymphoblastic leukemia" over "ALL")."""
         doc.spans[spans_key] = sorted(filter_spans(doc.spans[spans_key]), key=lambda s: s.start)
+        doc._.concepts_key = spans_key
         return doc
 
     return prune_concepts
@@ -113,6 +114,11 @@ def make_exchange_coreference(nlp: Language, name: str, spans_key: str):
 
 if not Span.has_extension("quantity"):
     Span.set_extension("quantity", default=None)
+# the span groups the pipeline wrote its concepts and quantities into: config.cfg names them, the components that
+# write them say so on the Doc, and readers downstream follow the Doc rather than spell the names again
+for _name in ("concepts_key", "quantities_key"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
 if not Doc.has_extension("decimal_comma"):  # the document writes "5,1 mg/dL" and groups thousands with a dot
     Doc.set_extension("decimal_comma", default=False)
 
@@ -130,6 +136,7 @@ def make_quantities(nlp: Language, name: str, spans_key: str):
                 span._.quantity = quantity
                 spans.append(span)
         doc.spans[spans_key] = spans
+        doc._.quantities_key = spans_key
         return doc
 
     return quantities

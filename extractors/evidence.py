@@ -50,12 +50,17 @@ def _spans_in(sentence: Span, spans_key: str) -> list[Span]:
     return [span for span in window if span.end <= sentence.end]
 
 
-def quantities_in(sentence: Span, spans_key: str = "quantities"):
+def quantities_in(sentence: Span):
     """The Quantity of every number with a unit inside ``sentence`` (from the pecrs_quantities component)."""
-    return [span._.quantity for span in _spans_in(sentence, spans_key)]
+    return [span._.quantity for span in _spans_in(sentence, sentence.doc._.quantities_key)]
 
 
-def concepts_in(sentence: Span, labels: str | tuple[str, ...], spans_key: str = "concepts") -> list[Span]:
+def concepts(doc) -> list[Span]:
+    """The document's concept spans (the lexicon's, the abbreviations', the exchange's coreferences)."""
+    return list(doc.spans[doc._.concepts_key])
+
+
+def concepts_in(sentence: Span, labels: str | tuple[str, ...]) -> list[Span]:
     """Concept spans of ``labels`` inside ``sentence``."""
     labels = (labels,) if isinstance(labels, str) else labels
-    return [span for span in _spans_in(sentence, spans_key) if span.label_ in labels]
+    return [span for span in _spans_in(sentence, sentence.doc._.concepts_key) if span.label_ in labels]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts_in
+from extractors.evidence import Finding, concepts, concepts_in
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.lexicon import concept_attribute
 
@@ -82,7 +82,7 @@ def car_t_cell(cell: Cell) -> list[Finding]:
     cell ("CD19 CAR (academic)") or an investigational cue anywhere in the article is an investigational product."""
     products, targets = cell.concepts("CART_PRODUCT"), cell.concepts("CART_TARGET")
     investigational = cell.wording("car_t_product") == "investigational" or \
-        any(span.label_ == "INVESTIGATIONAL" for span in cell.doc.spans["concepts"])
+        any(span.label_ == "INVESTIGATIONAL" for span in concepts(cell.doc))
     return [cell.finding(field, value, CELL_HOW[reading])
             for field, value, reading in car_t_values(products[0].id_ if products else None,
                                                       targets[0].id_ if targets else None, investigational)]

@@ -9,7 +9,7 @@ from datetime import date
 
 from spacy.tokens import Doc, Span
 
-from extractors.evidence import Finding
+from extractors.evidence import Finding, concepts
 from extractors.lexicon import concept_of
 from extractors.table_rules import cell_value
 from extractors.values import number_in
@@ -60,7 +60,7 @@ class Cell:
         """The lexicon's concepts of ``labels`` within the cell, in order: its concept spans, and each item of a list
         that no span covers when the lexicon spells it (the tokenizer leaves "Albumin/FFP" one token)."""
         labels = (labels,) if isinstance(labels, str) else labels
-        spans = [s for s in self.doc.spans["concepts"] if s.start_char >= self.start and s.end_char <= self.end]
+        spans = [s for s in concepts(self.doc) if s.start_char >= self.start and s.end_char <= self.end]
         found = [s for s in spans if s.label_ in labels]
         for item in CELL_ITEM.finditer(self.text):
             start, end = self.start + item.start(), self.start + item.end()
