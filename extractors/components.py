@@ -105,6 +105,7 @@ def make_exchange_coreference(nlp: Language, name: str, spans_key: str):
         covered = {t.i for s in spans for t in s}
         added = [Span(doc, t.i, t.i + 1, label="PE", span_id="pe") for t in doc
                  if t.lower_ in ("exchange", "exchanges") and t.i not in covered
+                 and not (t.i > 0 and doc[t.i - 1].lower_ == "to")  # "the decision to exchange": a verb
                  and not OTHER_EXCHANGES.search(doc.text[max(0, t.idx - 20):t.idx])]
         doc.spans[spans_key] = spans + added
         return doc
