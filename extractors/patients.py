@@ -21,7 +21,7 @@ PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
 DOCUMENT_ZONES = PATIENT_ZONES | {"methods"}
 # A sentence or heading opening with a patient's label: "Patient 2", "In case II", "Pt. #3", "Patient B"
 LABEL = re.compile(rf"""
-    ^\s*(?:(?:in|for)\s+)?
+    ^[\s*_]*(?:(?:in|for)\s+)?                                     # "**Patient A** was" (Markdown emphasis)
     (?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b
     (?!\s*(?:%|patients|cases|mg|years|y\b))   # not "case 2 %", "patient 12 years old"
     """, re.IGNORECASE | re.VERBOSE)

@@ -90,6 +90,11 @@ def is_missing(text: str) -> bool:
 
 
 def patient_number(text: str) -> int | None:
-    """The patient a row's first cell names: "Pt 3", "#12", "Case 2", "4"."""
+    """The patient a row's first cell names: "Pt 3", "#12", "Case 2", "4", "Patient B" (2)."""
     found = _match(PATIENT, text or "")
-    return int(found[1].group("n")) if found else None
+    if found is None:
+        return None
+    match = found[1]
+    if "letter" in match.re.groupindex and match.group("letter"):
+        return ord(match.group("letter")) - ord("A") + 1
+    return int(match.group("n"))
