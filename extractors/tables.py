@@ -116,15 +116,17 @@ DAY_HEADER = re.compile(r"""
   | ^(?P<s>[+\-−])\s*(?P<m>\d{1,3})$                               # "+4", "−1"
     """, re.IGNORECASE | re.VERBOSE)
 # a footnote dating values on exchange days after the procedure: "values on TPE days were drawn after the exchange"
-AFTER_EXCHANGE_NOTE = re.compile(rf"\bafter\b.{{0,60}}\b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)", re.IGNORECASE)
+AFTER_EXCHANGE_NOTE = re.compile(rf"\bafter\b(?:(?!\bbefore\b).){{0,60}}\b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)",
+                                 re.IGNORECASE)
 # "Samples were drawn at 06:00, i.e. before any plasma exchange performed on that day"
-BEFORE_EXCHANGE_NOTE = re.compile(rf"\bbefore\b.{{0,60}}\b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)", re.IGNORECASE)
+BEFORE_EXCHANGE_NOTE = re.compile(rf"\bbefore\b(?:(?!\bafter\b).){{0,60}}\b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)",
+                                  re.IGNORECASE)
 
 
 def _notes_on(document: Document, table: Table) -> list[str]:
-    """What the article says of a table's samples: its footnotes, and the sentences that cite it by its label
-    ("Table 1 shows the markers.") with the sentence after each."""
-    notes = list(table.footnotes)
+    """What the article says of a table's samples: its caption and footnotes, and the sentences that cite it by its
+    label ("Table 1 shows the markers.") with the sentence after each."""
+    notes = [table.caption, *table.footnotes]
     if not table.label:
         return notes
     sentences = document.sentences

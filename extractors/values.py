@@ -47,7 +47,8 @@ DAY = re.compile(rf"""
   | \bon\s+the\s+(?P<ord>{ORDINAL})\s+day\b                                          # "on the fifth day"
   | \b(?P<ord2>{ORDINAL})\s+day\s+(?:after|post|following)\b                          # "the third day after infusion"
     # "30 h after infusion", "at 96 hours post CAR-T": terse reports count hours; day = completed days
-  | \b(?P<hours>\d{{1,4}})\s*(?:h|hrs?|hours?)\s+(?:after|post|following)\s+(?:the\s+)?
+  | \b(?:(?P<hours>\d{{1,4}})\s*(?:h|hrs?|hours?)|(?P<hour_words>[a-z]+(?:-[a-z]+)?)\s+hours?)   # "30 h", "Seventy-two hours"
+    \s+(?:after|post|following)\s+(?:the\s+)?
     (?:(?:CAR[\s\-‐]?T(?:[\s\-‐]?cells?)?|cell|product)\s+)?(?:infusion|CAR[\s\-‐]?T)\b
     """, re.IGNORECASE | re.VERBOSE)
 
@@ -65,14 +66,25 @@ def grade_value(text: str) -> int | None:
     return value if value is not None and 0 <= value <= MAX_GRADE else None
 
 
-def day_value(match: re.Match) -> int:
+def number_in_words(words: str) -> int | None:
+    """"seventy-two" -> 72, "five" -> 5; None for words that are no number."""
+    try:
+        return text2num(words.lower().replace("-", " "), "en")
+    except ValueError:
+        return None
+
+
+def day_value(match: re.Match) -> int | None:
     if match.group("hours") is not None:
         return int(match.group("hours")) // 24
+    if match.group("hour_words") is not None:
+        hours = number_in_words(match.group("hour_words"))
+        return None if hours is None else hours // 24
     if match.group("n") is not None:
         value = int(match.group("n"))
         return -value if match.group("sign") in ("-", "−", "–") else value
     if match.group("word") is not None:
-        return text2num(match.group("word").lower().replace("-", " "), "en")
+        return number_in_words(match.group("word"))
     return ORDINALS[(match.group("ord") or match.group("ord2")).lower()]
 
 
@@ -87,7 +99,7 @@ DAY_LIST_TAIL = re.compile(rf"""
 
 def find_days(text: str) -> list[tuple[int, int, int]]:
     """(day, start, end) for every day reference in ``text`` ("days +5, +6 and +7" gives three)."""
-    matches = list(DAY.finditer(text))
+    matches = [m for m in DAY.finditer(text) if day_value(m) is not None]
     found = [(day_value(m), m.start(), m.end()) for m in matches]
     for match in matches:
         position = match.end() if match.group("n") is not None or match.group("word") is not None else None
@@ -100,7 +112,7 @@ def find_days(text: str) -> list[tuple[int, int, int]]:
                 value = int(tail.group("n"))
                 value = -value if tail.group("sign") in ("-", "−") else value
             else:
-                value = text2num(tail.group("word").lower().replace("-", " "), "en")
+                value = number_in_words(tail.group("word"))
             found.append((value, tail.start(number), tail.end()))
             position = tail.end()
     return sorted(found, key=lambda d: d[1])
@@ -146,7 +158,8 @@ HOUR_MARK = re.compile(r"""
 
 def counts_hours_from_infusion(sentences) -> bool:
     """Whether an account dates its events in hours after the infusion ("CRS began 30 h after infusion")."""
-    return any(match.group("hours") for sentence in sentences for match in DAY.finditer(sentence.text))
+    return any(match.group("hours") or match.group("hour_words") and day_value(match) is not None
+               for sentence in sentences for match in DAY.finditer(sentence.text))
 
 
 def days_in(sentence, infusion_date: date | None, hours_from_infusion: bool = False) -> list[tuple[int, int, int]]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from spacy.tokens import Span
-from text_to_num import text2num
 
 from extractors.evidence import Finding
+from extractors.values import number_in_words
 from extractors.fields.inputs import Cell, PatientContext
 from pipeline.schema import FIELD_BY_NAME
 
@@ -43,14 +43,6 @@ def sex_of(word: str) -> str | None:
     return None
 
 
-def _number_in_words(words: str) -> str | None:
-    """"forty-two" -> "42", "seven" -> "7"; None for words that are no number ("a", "ten-day")."""
-    try:
-        return str(text2num(words.lower().replace("-", " "), "en"))
-    except ValueError:
-        return None
-
-
 def _age_years(number: str | float, unit: str | None) -> float:
     value = float(number)
     unit = (unit or "year").lower()
@@ -66,9 +58,10 @@ def age(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         for match in AGE.finditer(sentence.text):
             number = next((match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8") if match.group(g)), None)
             if number is None:
-                number = _number_in_words(match.group("words"))
-                if number is None:
+                in_words = number_in_words(match.group("words"))
+                if in_words is None:
                     continue
+                number = str(in_words)
             unit = match.group("unit") or match.group("unit2") or match.group("unit6") or match.group("unit7") \
                 or match.group("unit9")
             years = _age_years(number, unit)

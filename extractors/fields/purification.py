@@ -149,7 +149,11 @@ def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
         # "TPE was started on day +6. Each session exchanged one plasma volume. Sessions were performed on day +6
         # and day +7.": the sentences that go on about it, one after the other
         for following in [s for s in sentences if s.start_char >= sentence.end_char][:CONTINUATION_REACH]:
-            if not CONTINUATION.search(following.text) or concepts_in(following, "PURIFICATION"):
+            going_on = CONTINUATION.search(following.text)
+            # a sentence about another purification ("He also went onto CVVHDF ...") ends the run, unless the
+            # exchange comes first in it ("Each processed 1.5 plasma volumes ... while CVVH was paused")
+            other = concepts_in(following, "PURIFICATION")
+            if not going_on or other and other[0].start_char - following.start_char < going_on.start():
                 break
             if following not in chosen:
                 chosen.append(following)
