@@ -34,6 +34,8 @@ DOSES_AFTER = re.compile(rf"""
     )""", re.IGNORECASE | re.VERBOSE)
 ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:dose|administration|infusion)\b", re.IGNORECASE)
 DAY_LIST = re.compile(r"\bdays?\s*\+?\d{1,3}(?:\s*(?:,|and|&)\s*\+?\d{1,3})+", re.IGNORECASE)
+# the count the account settles on: "for a total of three", "three doses in total"
+TOTAL = re.compile(rf"\b(?:a\ total\ of|in\ all|altogether)\s+(?P<n>{COUNT})\b(?!\s*(?:mg|g|mL|L|%))", re.IGNORECASE | re.VERBOSE)
 # a dose given at times listed right after the drug: "TCZ 8 mg/kg at 32 h and 58 h", "at 10:00 and 22:00" not read
 TIME_LIST = re.compile(rf"""
     ^\W{{0,3}}{DOSE}?\s*(?:at|on)\s+
@@ -80,6 +82,9 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
             clause = re.split(r"[;]|\.\s", after)[0]
             if REPEATED.search(clause):
                 candidates.append(max(2, len(find_days(clause))))
+            total = TOTAL.search(after)
+            if total:  # "Two further doses were given on day +4, for a total of three; no fourth dose was given"
+                candidates = [count_value(total.group("n"))]
             candidates = [c for c in candidates if c and TOCILIZUMAB_DOSES.admits(c)]
             if candidates and (best is None or max(candidates) > int(best.value)):
                 best = Finding("tocilizumab_doses", str(max(candidates)), span.start_char, span.end_char, "drugs.tocilizumab")

@@ -28,7 +28,7 @@ ONSET_CUE = re.compile(r"""
     \b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)  # "developed CRS", "onset of"
   | \bfrom(?=\s+(?:day|d)\s?[+]?\d)                                                     # "CRS from day 2"
     """, re.IGNORECASE | re.VERBOSE)
-FEVER = re.compile(r"\b(fever|febrile|pyrexia)\b", re.IGNORECASE)
+FEVER = re.compile(r"\b(fever|febrile|pyrexia|temperature\ (?:of|to)\ (?:3[89]|4[0-2]))\b", re.IGNORECASE | re.VERBOSE)
 # ConText target type of a fever word (context_rules.json may name it in allowed_types)
 FEVER_TARGET = "FEVER"
 
