@@ -69,6 +69,19 @@ def _is_review(document: Document) -> bool:
 GRADING_CUE = re.compile(r"\b(grad\w*|criteria|according to|per|scale|classification|consensus)\b", re.IGNORECASE)
 
 
+def _graded_syndrome(system: Span) -> str | None:
+    """The syndrome a grading system is named for: the one named nearest it in its sentence ("CRS was graded on the
+    Penn scale; neurotoxicity with the ASTCT ICANS scale": Penn for CRS, ASTCT for ICANS)."""
+    syndromes = concepts_in(sentence_of(system), ("CRS", "ICANS"))
+    if not syndromes:
+        return None
+
+    def distance(span: Span) -> int:
+        return max(span.start_char - system.end_char, system.start_char - span.end_char, 0)
+
+    return min(syndromes, key=distance).label_
+
+
 def _grading(doc: Doc, document: Document) -> Finding | None:
     """The system the article grades its CRS by: named in its own text (methods, cases, abstract, or an
     introduction sentence about grading), in a sentence about CRS when several systems are named."""
@@ -81,7 +94,7 @@ def _grading(doc: Doc, document: Document) -> Finding | None:
             candidates.append(span)
     systems = {span.id_ for span in candidates}
     if len(systems) > 1:
-        about_crs = [s for s in candidates if concepts_in(sentence_of(s), "CRS") and not concepts_in(sentence_of(s), "ICANS")]
+        about_crs = [s for s in candidates if _graded_syndrome(s) == "CRS"]
         systems = {span.id_ for span in about_crs}
         candidates = about_crs
     if len(systems) != 1:
