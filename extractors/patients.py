@@ -14,7 +14,7 @@ from spacy.tokens import Doc, Span
 
 from extractors.cues import NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
 from extractors.evidence import concepts_in, sentences
-from extractors.values import ORDINALS, ROMAN_NUMERALS
+from extractors.values import COUNT, ORDINALS, ROMAN_NUMERALS, count_value
 from pipeline.document.model import Document
 
 PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
@@ -72,6 +72,18 @@ GROUP_STATEMENT = re.compile(r"""
     (?:\s+[\w-]+){0,3}?\s+(patients?|cases?|of\ them|children|adults)\b      # "... TPE-treated patients"
   | ^\s*(both|neither|all)\b                                                 # "Both recovered."
     """, re.IGNORECASE | re.VERBOSE)
+
+
+# "Two patients with relapsed B-ALL received ...", "three consecutive cases": a statement about as many patients as the
+# article labels is about all of them
+COUNTED_GROUP = re.compile(rf"""
+    \b(?P<n>{COUNT})\s+(?:[\w/-]+\s+){{0,2}}?(?:patients|cases|children|adults)\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def _counts(text: str) -> int | None:
+    match = COUNTED_GROUP.search(text)
+    return count_value(match.group("n")) if match else None
 
 
 @dataclass
@@ -158,7 +170,7 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         else:
             unlabelled.append(sentence)
     if len(labelled) >= 2:
-        group = [s for s in unlabelled if GROUP_STATEMENT.search(s.text)]
+        group = [s for s in unlabelled if GROUP_STATEMENT.search(s.text) or _counts(s.text) == len(labelled)]
         for segment in labelled.values():
             segment.shared = group + [s for s in segment.sentences if GROUP_STATEMENT.search(s.text) and s not in group]
         return [labelled[n] for n in sorted(labelled)]

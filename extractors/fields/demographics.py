@@ -22,6 +22,7 @@ AGE = re.compile(r"""
   | \b(?P<n6>\d{1,3})\s+(?P<unit6>years?|months?)\s+of\s+age\b                                          # "7 years of age"
   | \bage\s*(?:/\s*(?:sex|gender))?\s*(?:\([^)]*\))?\s*[:=]\s*(?P<n8>\d{1,3}(?:\.\d)?)\b                # "Age (y): 61", "Age/sex: 61"
   | \b(?:man|woman|boy|girl|male|female|patient|gentleman|lady)\s+(?:of|aged)\s+(?P<n7>\d{1,3})\s*(?P<unit7>years?|months?)?\b  # "a man of 64"
+  | \b(?:male|female|man|woman|boy|girl)\s*,\s*(?P<n10>\d{1,3})\s*(?P<unit10>y|yrs?|years?|months?|mo)\b     # "male, 27 y"
   | \b(?P<words>[a-z]+(?:-[a-z]+)?)[\s\-‐‑–—]+(?P<unit9>years?|months?)[\s\-‐‑–—]+old\b        # "forty-two-year-old"
     """, re.IGNORECASE | re.VERBOSE)
 SEX_LETTER = re.compile(r"""
@@ -56,14 +57,14 @@ def _age_years(number: str | float, unit: str | None) -> float:
 def age(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     for sentence in sentences:
         for match in AGE.finditer(sentence.text):
-            number = next((match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8") if match.group(g)), None)
+            number = next((match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n10") if match.group(g)), None)
             if number is None:
                 in_words = number_in_words(match.group("words"))
                 if in_words is None:
                     continue
                 number = str(in_words)
             unit = match.group("unit") or match.group("unit2") or match.group("unit6") or match.group("unit7") \
-                or match.group("unit9")
+                or match.group("unit9") or match.group("unit10")
             years = _age_years(number, unit)
             if AGE_YEARS.admits(years):
                 start = sentence.start_char + match.start()
