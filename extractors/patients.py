@@ -50,7 +50,11 @@ LITERATURE = re.compile(r"""\b(
   | previously\ (?:described|reported|published)                                       # "previously described"
   | in\ the\ literature | published\ (?:cases?|reports?) | reported\ (?:by|in)\b        # "reported by Smith"
     )""", re.IGNORECASE | re.VERBOSE)
-FIRST_PERSON = re.compile(r"\b(we|our|us)\b", re.IGNORECASE)
+# the authors speaking of their own patients; not as readers of another's report ("We read with interest the letter
+# from Harcourt and colleagues describing a 72-year-old man")
+FIRST_PERSON = re.compile(r"""
+    \b(?:our|us|we(?!\s+(?:have\s+)?(?:read|noted?|agree|thank|congratulate|welcome|enjoyed)\b))\b
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 GRADING_STATEMENT = re.compile(r"\b(according to|criteria of|graded|grading|scale)\b", re.IGNORECASE)
