@@ -46,7 +46,7 @@ START_CUE = re.compile(r"""
   | ^[^:]{0,40}:                                                                                     # "TPE: D5-D7"
     """, re.IGNORECASE | re.VERBOSE)
 PLASMA_VOLUMES = re.compile(r"""
-    \b(?P<n>\d(?:\.\d+)?|one\ and\ a\ half|one|two)\s*(?:-|–)?\s*      # "1.5", "one and a half"
+    \b(?P<n>\d(?:\.\d+)?|one\ and\ a\ half|one|two|single)\s*(?:-|–)?\s*  # "1.5", "one and a half", "single"
     (?:(?:times|×|x)\s*(?:(?:the|her|his|their|its)\s+)?)?              # "times her"
     (?:estimated\s+)?(?:total\s+)?(?:plasma\ volumes?|PV|TPV)\b         # "estimated plasma volume", "TPV"
     """, re.IGNORECASE | re.VERBOSE)
@@ -61,7 +61,7 @@ OTHER_INDICATION = re.compile(r"""\b(
     hyperviscosity|thrombotic\ thrombocytopenic|TTP\b|myasthenia|Guillain|antibody-mediated\ rejection
   | hypertriglyceridemi|cryoglobulin|desensiti|anti-HLA|Goodpasture|ANCA|neuromyelitis|paraprotein
     )""", re.IGNORECASE | re.VERBOSE)
-WORD_FRACTIONS = {"one and a half": 1.5, "one": 1.0, "two": 2.0}
+WORD_FRACTIONS = {"one and a half": 1.5, "one": 1.0, "two": 2.0, "single": 1.0}
 
 
 # "the cells were infused 41 days after the last plasmapheresis": the exchange came first

@@ -25,7 +25,7 @@ NEURO_WORDS = re.compile(r"""\b(
 MAX_DISTANCE = 45
 CRS_GRADE = FIELD_BY_NAME["crs_grade"]
 ONSET_CUE = re.compile(r"""
-    \b(develop|onset|occur|start|began|begin|present|appear|emerg|fever|febrile|manifest)  # "developed CRS", "onset of"
+    \b(develop|onset|occur|start|began|begin|bec[oa]me|present|appear|emerg|fever|febrile|manifest)  # "developed CRS", "onset of"
   | \bfrom(?=\s+(?:day|d)\s?[+]?\d)                                                     # "CRS from day 2"
     """, re.IGNORECASE | re.VERBOSE)
 FEVER = re.compile(r"\b(fever|febrile|pyrexia|temperature\ (?:of|to)\ (?:3[89]|4[0-2]))\b", re.IGNORECASE | re.VERBOSE)
