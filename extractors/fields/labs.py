@@ -93,16 +93,20 @@ ANAPHOR = re.compile(r"\b(?:it|this|the\ (?:level|value|concentration)|levels)\b
 
 
 def _anaphoric_quantities(sentence: Span, antecedent: Span | None) -> list[tuple[str, Quantity, int]]:
-    """(marker, quantity, anaphor start) when ``sentence`` names no analyte, refers back with "it" or "the level",
-    and the sentence before named exactly one analyte, one of our markers, in a unit the value converts to."""
-    if antecedent is None or concepts_in(sentence, ("MARKER", "LAB")):
+    """(marker, quantity, anaphor start) for a value that refers back with "it" or "the level" and follows no analyte
+    of its own sentence, when the sentence before named exactly one analyte, one of our markers, in a unit the value
+    converts to ("The morning after the second it was 4 350 µg/L, and her CRP had fallen ...")."""
+    if antecedent is None:
         return []
+    named_here = concepts_in(sentence, ("MARKER", "LAB"))
     named = {(a.label_, a.id_) for a in concepts_in(antecedent, ("MARKER", "LAB"))}
     if len(named) != 1 or next(iter(named))[0] != "MARKER":
         return []
     marker = next(iter(named))[1]
     pairs = []
     for quantity in quantities_in(sentence):
+        if any(a.start_char < quantity.start for a in named_here):
+            continue  # a value after an analyte named in its own sentence is that analyte's
         anaphors = [m for m in ANAPHOR.finditer(sentence.text) if sentence.start_char + m.end() <= quantity.start]
         if anaphors and quantity.convertible_to(TARGET_UNITS[marker]):
             pairs.append((marker, quantity, sentence.start_char + anaphors[-1].start()))
