@@ -460,3 +460,14 @@ def test_a_row_names_its_patient(text, number):
     from extractors.table_rules import patient_number
 
     assert patient_number(text) == number
+
+
+def test_a_statement_about_as_many_patients_as_the_article_labels_is_about_each_of_them():
+    extraction = extract(
+        "Plasma exchange for CRS after bispecific CAR-T cells: two cases\n\nAna Silva, Tom Berg\n\nAbstract\n\n"
+        "Two patients with relapsed B-ALL received investigational CD19/CD22 bispecific CAR-T cells. "
+        "Case 1, male, 31 y. Grade 4 CRS on D3; PE on D4 and D5. Case 2, female, 16 y. Grade 3 CRS on D2; PE on D3.")
+    values = [{k: case.values.get(k) for k in ("age_years", "sex", "diagnosis", "car_t_target")}
+              for case in extraction.cases]
+    assert values == [{"age_years": "31", "sex": "M", "diagnosis": "B-ALL", "car_t_target": "CD19/CD22"},
+                      {"age_years": "16", "sex": "F", "diagnosis": "B-ALL", "car_t_target": "CD19/CD22"}]
