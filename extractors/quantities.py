@@ -35,6 +35,10 @@ for _word, _pint_mass in _MASS_WORDS.items():
         for _volume, _pint_volume in (_VOLUMES | _VOLUME_ABBREVIATIONS).items():
             if _pint_volume != "kg":
                 UNIT_SPELLINGS[f"{_plural}/{_volume}"] = UNIT_SPELLINGS[f"{_plural} per {_volume}"] = f"{_pint_mass}/{_pint_volume}"
+# a volume per exchange: "2000 ml/session", "3 L per procedure"
+for _volume, _pint_volume in (("ml", "mL"), ("l", "L")):
+    for _per in ("session", "procedure", "exchange", "run"):
+        UNIT_SPELLINGS[f"{_volume}/{_per}"] = UNIT_SPELLINGS[f"{_volume} per {_per}"] = _pint_volume
 _UNIT_ALTERNATION = "|".join(sorted((re.escape(u) for u in UNIT_SPELLINGS), key=len, reverse=True))
 # "5,000", "1 234", "12.5", and a decimal comma ("25,6 mg/dL", "1,25"): a comma before one or two digits is no
 # thousands separator (those group three)

@@ -218,9 +218,12 @@ def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
             continue
         for clause in re.finditer(r"[^;]+", sentence.text):
             text = clause.group(0)
-            if not re.search(r"\b(performed|done|carried out|given|undertaken|received|underwent)\b", text, re.I):
-                continue
             series = DAY_SERIES.search(text)
+            # "performed on days 3, 4 and 5"; or, tersely, the exchange's name and its days: "PE on D3 and D4"
+            terse = series and any(0 <= series.start() - (m.end_char - sentence.start_char - clause.start()) <= 4
+                                   for m in concepts_in(sentence, "PE"))
+            if not terse and not re.search(r"\b(performed|done|carried out|given|undertaken|received|underwent)\b", text, re.I):
+                continue
             days = {d for d, _, _ in find_days(series.group(0))} | {int(n) for n in re.findall(r"\d{1,3}", series.group(0))} if series else set()
             if len(days) >= 2:
                 start = sentence.start_char + clause.start() + series.start()
