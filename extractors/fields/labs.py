@@ -42,7 +42,7 @@ PAIRED = re.compile(rf"""
 BEFORE_THEN_AFTER = re.compile(r"\b(?:before|prior\ to|pre-?)\b.{0,80}?\band\b.{0,60}?\b(?:after|following|post-?)\b",
                                re.IGNORECASE | re.VERBOSE)
 RISING = re.compile(r"""\b(
-    rose|rising|increased|increasing|climbed|climbing|peaked|went\ up|jumped|escalated   # "ferritin rose from"
+    rose|risen|rising|increased|increasing|climbed|climbing|peaked|went\ up|jumped|escalated   # "ferritin rose from"
     )\b""", re.IGNORECASE | re.VERBOSE)
 PRE_CUE = re.compile(rf"""\b(
     before|prior\ to|pre-?(?:{EXCHANGE_NAME}|exchange|procedure)     # "before the first TPE", "pre-exchange"
