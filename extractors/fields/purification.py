@@ -60,6 +60,7 @@ BEFORE_CART = re.compile(r"""
 OTHER_INDICATION = re.compile(r"""\b(
     hyperviscosity|thrombotic\ thrombocytopenic|TTP\b|myasthenia|Guillain|antibody-mediated\ rejection
   | hypertriglyceridemi|cryoglobulin|desensiti|anti-HLA|Goodpasture|ANCA|neuromyelitis|paraprotein
+  | thrombotic\ microangiopathy|TMA\b
     )""", re.IGNORECASE | re.VERBOSE)
 WORD_FRACTIONS = {"one and a half": 1.5, "one": 1.0, "two": 2.0, "single": 1.0}
 
