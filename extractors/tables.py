@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc
 
 from extractors.cues import EXCHANGE_NAME, NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
-from extractors.evidence import Finding
+from extractors.evidence import Finding, concepts
 from extractors.fields import read_cell
 from extractors.fields.inputs import CELL_EXTRACTOR, header_unit
 from extractors.fields.labs import marker_value
 from extractors.table_rules import header_field, is_missing, patient_number
 from extractors.values import number_in
 from pipeline.document.model import Document, Table, TableCell
+from pipeline.schema import MARKER_BY_ID
 
 
 @dataclass
@@ -26,13 +27,24 @@ class TablePatient:
     findings: list[Finding] = field(default_factory=list)
 
 
+def _header_rows(table: Table) -> int:
+    """The table's header rows, with the rows under them that go on heading the columns: an empty first cell and no
+    number ("Patient | IL-6 (pg/ml) | ..." over " | before/after | ...")."""
+    grid = table.grid()
+    rows = max(table.header_rows, 1)
+    while rows < len(grid) - 1 and (grid[rows][0] is None or not grid[rows][0].text.strip()) \
+            and not any(cell is not None and re.search(r"\d", cell.text) for cell in grid[rows]):
+        rows += 1
+    return rows
+
+
 def _columns(table: Table) -> dict[int, tuple[str, str]]:
     """Column index -> (field key, header text), from the header rows."""
     grid = table.grid()
     columns = {}
     for col in range(table.n_cols):
         texts = []
-        for r in range(max(table.header_rows, 1)):
+        for r in range(_header_rows(table)):
             cell = grid[r][col] if r < len(grid) else None
             if cell is not None and cell.text not in texts:
                 texts.append(cell.text)
@@ -48,15 +60,19 @@ def is_patient_table(table: Table) -> bool:
         return False
     columns = _columns(table)
     keys = {key for key, _ in columns.values()}
-    body = [c for c in table.cells if c.col == 0 and not c.is_header and c.row >= max(table.header_rows, 1)]
+    grid = table.grid()
+    if any(cell is not None and DAY_COLUMN_HEADER.match(cell.text.strip()) for cell in grid[0]):
+        return False  # one row per patient and day: a laboratory course (lab_course), not one row per patient
+    body = [c for c in table.cells if c.col == 0 and not c.is_header and c.row >= _header_rows(table)]
     labelled = sum(1 for c in body if patient_number(c.text) is not None)
     return bool(body) and labelled >= max(1, 0.8 * len(body)) and (
-        ("patient" in keys) and len(keys & {"age_years", "age_sex", "sex", "crs_grade", "pe_sessions", "outcome",
-                                            "diagnosis", "car_t_product", "tocilizumab_doses", "corticosteroids"}) >= 1)
+        ("patient" in keys) and len(keys & ({"age_years", "age_sex", "sex", "crs_grade", "pe_sessions", "outcome",
+                                             "diagnosis", "car_t_product", "tocilizumab_doses", "corticosteroids"}
+                                            | set(MARKER_BY_ID))) >= 1)
 
 
 def _concepts(doc: Doc, cell: TableCell, labels: tuple[str, ...]):
-    return [s for s in doc.spans["concepts"] if s.label_ in labels and s.start_char >= cell.start and s.end_char <= cell.end]
+    return [s for s in concepts(doc) if s.label_ in labels and s.start_char >= cell.start and s.end_char <= cell.end]
 
 
 LABEL_CELL = re.compile(rf"^{PATIENT_WORD}", re.IGNORECASE)
@@ -83,7 +99,7 @@ def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
         grid = table.grid()
         if is_patient_table(table):
             columns = _columns(table)
-            for r in range(max(table.header_rows, 1), table.n_rows):
+            for r in range(_header_rows(table), table.n_rows):
                 row = grid[r]
                 number = patient_number(row[0].text) if row[0] is not None else None
                 if number is None:

@@ -243,6 +243,11 @@ def _not_held(sentence: Span, match: re.Match) -> bool:
     return flagged(count, "NEGATED_EXISTENCE", "HYPOTHETICAL")
 
 
+# a verb of doing before the days it was done on: "performed on days 9, 10 and 11", "started on day +5"
+DONE_ON = re.compile(r"\b(?:performed|started|initiated|begun|began|commenced|done|carried\ out|undertaken)\s+(?:on\s+)?",
+                     re.IGNORECASE | re.VERBOSE)
+
+
 def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientContext) -> list[Finding]:
     for sentence in pe_sentences:
         if not START_CUE.search(sentence.text):
@@ -251,7 +256,10 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
         if days:
             in_sentence = [m for m in mentions if sentence_of(m) == sentence]
             anchor = in_sentence[0].start_char - sentence.start_char if in_sentence else 0
-            day, start, end = min(days, key=lambda d: abs(d[1] - anchor))
+            # the days the exchange was done on, where the sentence says so, before days it was asked for:
+            # "TPE was requested on day 8 and performed on days 9, 10 and 11"
+            done = [d for d in days if any(d[1] - m.end() <= 12 and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))]
+            day, start, end = done[0] if done else min(days, key=lambda d: abs(d[1] - anchor))
             return [Finding("pe_start_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "purification.pe_start_day")]
     return []
