@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Check this blind set's gold against its documents.
+"""Check a blind set's gold against its documents.
 
-Run from anywhere: `python3 check_evidence.py`. It reads the files beside it and exits non-zero on any problem.
+Run from anywhere: `python3 gold/blind/check_evidence.py gold/blind/set-g3` (sets g3 and g4, which have a manifest.csv).
+It reads the set's files and exits non-zero on any problem.
 
 EVIDENCE.md is read as sections headed `## <case_id or note> — docs/<file>`. Checked:
 - every text in double quotes occurs in that section's document (whitespace runs compared as one space; an XML
@@ -19,7 +20,7 @@ import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else Path.cwd()
 HEADING = re.compile(r"^## (?P<title>.+?) — (?P<doc>docs/\S+)\s*$")
 QUOTE = re.compile(r'"([^"]+)"')
 BOLD = re.compile(r"\*\*(.+?)\*\*")
