@@ -64,7 +64,7 @@ def extract(document: Document):
 
 
 def case_rows(extractions, all_patients: bool = False) -> tuple[list[dict], list[dict]]:
-    """Rows of cases.csv and lines of evidence.jsonl."""
+    """Rows of cases.csv and lines of evidence.jsonl: the cases' findings, spans on their Doc, become records here."""
     rows, evidence = [], []
     for extraction in extractions:
         document = extraction.document
@@ -77,27 +77,27 @@ def case_rows(extractions, all_patients: bool = False) -> tuple[list[dict], list
             for name in SCORED_FIELDS:
                 row[name] = case.values.get(name, "")
             rows.append(row)
-            for name, findings in case.evidence.items():
-                for finding in findings:
-                    evidence.append(evidence_line(document, case.case_id, name, finding))
+            evidence.extend(evidence_line(document, case.case_id, finding) for finding in case.findings)
     return rows, evidence
 
 
-def evidence_line(document: Document, case_id: str, name: str, finding) -> dict:
-    section = document.section_at(finding.start)
+def evidence_line(document: Document, case_id: str, finding) -> dict:
+    """A finding (a span made by extractors.finding_spans) as a line of evidence.jsonl. Its section, table cell and
+    sentence are the Document's, whose ids the line gives; its characters are the finding's own, not its tokens'."""
+    start, end = finding._.quote_start, finding._.quote_end
+    section = document.section_at(start)
     line = {
-        "case_id": case_id, "field": name, "value": finding.value, "doc_id": document.doc_id,
+        "case_id": case_id, "field": finding._.field, "value": finding._.value, "doc_id": document.doc_id,
         "section": section.title if section else "", "section_kind": section.kind if section else "",
-        "start": finding.start, "end": finding.end, "quote": document.quote(finding.start, finding.end),
-        "extractor": finding.extractor,
+        "start": start, "end": end, "quote": document.quote(start, end), "extractor": finding._.extractor,
     }
-    cell = document.cell_at(finding.start)
+    cell = document.cell_at(start)
     if cell is not None:
         table, table_cell = cell
         line["table"] = {"id": table.id, "label": table.label, "row": table_cell.row, "col": table_cell.col,
                          "cell": table_cell.text}
     else:
-        sentence = document.sentence_at(finding.start)
+        sentence = document.sentence_at(start)
         if sentence is not None:
             line["sentence"] = {"id": sentence.id, "start": sentence.start, "end": sentence.end,
                                 "text": document.quote(sentence.start, sentence.end)}
@@ -134,9 +134,10 @@ def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path,
 
 def refusal_warning(document: Document, refused) -> str:
     """One line of documents.csv's warnings: whose value, why it was refused, and where it was read."""
-    quote = " ".join(document.quote(refused.start, refused.end).split())
-    return (f"patient {refused.patient}: {refused.reason} (read by {refused.extractor} at characters "
-            f"{refused.start}-{refused.end}: {quote[:80]!r})")
+    start, end = refused.finding._.quote_start, refused.finding._.quote_end
+    quote = " ".join(document.quote(start, end).split())
+    return (f"patient {refused.patient}: {refused.reason} (read by {refused.finding._.extractor} at characters "
+            f"{start}-{end}: {quote[:80]!r})")
 
 
 def _identifiers(document: Document) -> dict[str, str]:
