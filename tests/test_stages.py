@@ -87,3 +87,20 @@ def test_case_id_suffixes_stay_letters_past_z():
            for n in range(60)]
     assert len(set(ids)) == 60 and all(re.fullmatch(r"zhang2021[a-z]*-1", i) for i in ids)
     assert ids[:2] == ["zhang2021-1", "zhang2021b-1"] and ids[25:28] == ["zhang2021z-1", "zhang2021aa-1", "zhang2021ab-1"]
+
+
+def test_evidence_records_become_one_json_line_each_where_the_run_writes_them(tmp_path):
+    import hashlib
+
+    from pipeline.outputs.writer import EvidenceSpool, read_evidence
+
+    lines = [{"case_id": "li2020-1", "quote": "a \u2028 separator, a\nnewline and caf\u00e9, kept"},
+             {"case_id": "li2020-2", "field": "sex"}]
+    spool = EvidenceSpool(tmp_path / "evidence.jsonl")
+    spool.write(iter(lines))  # an iterable, written as it comes
+    spool.commit()
+    data = (tmp_path / "evidence.jsonl").read_bytes()
+    assert data.count(b"\n") == len(lines)  # the newline within the quote is escaped
+    assert "caf\u00e9".encode() in data and "\u2028".encode() in data  # non-ASCII characters as they are
+    assert list(read_evidence(tmp_path / "evidence.jsonl")) == lines
+    assert spool.sha256 == hashlib.sha256(data).hexdigest()
