@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Iterable
 
 from spacy.tokens import Doc, Span
 
 from extractors.assertion import is_affirmed
 from extractors.evidence import Finding, concepts, concepts_in, sentence_of, sentences
+from extractors.finding_spans import finding_span, patient_findings_key
 from extractors.fields import RULES
 from extractors.fields.inputs import PatientContext
 from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, pe_mentions
@@ -26,28 +28,48 @@ LIST_FIELDS = {name for name in SCORED_FIELDS if FIELD_BY_NAME[name].kind == "li
 GROUP_FIELDS = GROUP_STATEMENT_FIELDS
 
 
+# A case's findings by field: spans on the Doc (extractors.finding_spans), the first of a field's the one that counts
+Findings = dict[str, list[Span]]
+
+
 @dataclass
 class Case:
     case_id: str
     number: int
     label: str
+    doc: Doc  # the article's, whose span group patient_findings_key(number) holds the case's evidence
     values: dict[str, str] = field(default_factory=dict)
-    evidence: dict[str, list[Finding]] = field(default_factory=dict)
     in_scope: bool = False
     received_cart: bool = False
     scope_reason: str = ""
+
+    @property
+    def findings(self) -> list[Span]:
+        """The spans its values were read from, field by field."""
+        key = patient_findings_key(self.number)
+        return list(self.doc.spans[key]) if key in self.doc.spans else []
+
+    @property
+    def evidence(self) -> Findings:
+        by_field: Findings = {}
+        for span in self.findings:
+            by_field.setdefault(span._.field, []).append(span)
+        return by_field
+
+    def keep_evidence(self, evidence: Findings) -> None:
+        self.doc.spans[patient_findings_key(self.number)] = [span for spans in evidence.values() for span in spans]
+
+    def cite(self, name: str, spans: list[Span]) -> None:
+        """``spans`` the evidence of ``name``'s value, in the place of the evidence it had."""
+        self.keep_evidence({**self.evidence, name: spans})
 
 
 @dataclass(frozen=True)
 class RefusedValue:
     """A value read from the document that the registry refused: kept out of the case, and reported."""
     patient: int  # the case's number in the article
-    field: str
-    value: str
+    finding: Span
     reason: str
-    start: int  # the evidence's span in the document's text
-    end: int
-    extractor: str
 
 
 @dataclass
@@ -82,7 +104,7 @@ def _graded_syndrome(system: Span) -> str | None:
     return min(syndromes, key=distance).label_
 
 
-def _grading(doc: Doc, document: Document) -> Finding | None:
+def _grading(doc: Doc, document: Document) -> Span | None:
     """The system the article grades its CRS by: named in its own text (methods, cases, abstract, or an
     introduction sentence about grading), in a sentence about CRS when several systems are named."""
     candidates: list[Span] = []
@@ -100,46 +122,50 @@ def _grading(doc: Doc, document: Document) -> Finding | None:
     if len(systems) != 1:
         return None
     span = candidates[0]
-    return Finding("crs_grading", span.id_, span.start_char, span.end_char, "toxicity.crs_grading")
+    return finding_span(doc, Finding("crs_grading", span.id_, span.start_char, span.end_char, "toxicity.crs_grading"))
 
 
-def _run_rules(sentences: list[Span], patient: PatientContext) -> dict[str, list[Finding]]:
-    found: dict[str, list[Finding]] = {}
-    for rule in RULES:
-        for finding in rule(sentences, patient):
-            found.setdefault(finding.field, []).append(finding)
-    return found
+def _on_doc(doc: Doc, found: Iterable[Finding]) -> Findings:
+    """What readers found, as spans on the Doc, by field in the order found."""
+    spans: Findings = {}
+    for finding in found:
+        spans.setdefault(finding.field, []).append(finding_span(doc, finding))
+    return spans
 
 
-def _merge(primary: dict[str, list[Finding]], fallback: dict[str, list[Finding]]) -> dict[str, list[Finding]]:
+def _run_rules(doc: Doc, sentences: list[Span], patient: PatientContext) -> Findings:
+    return _on_doc(doc, (finding for rule in RULES for finding in rule(sentences, patient)))
+
+
+def _merge(primary: Findings, fallback: Findings) -> Findings:
     """``primary`` wins field by field, unless its finding is weak and the fallback's is not."""
     merged = dict(fallback)
     for name, found in primary.items():
-        if name in merged and found and found[0].weak and not merged[name][0].weak:
+        if name in merged and found and found[0]._.weak and not merged[name][0]._.weak:
             continue
         merged[name] = found
     return merged
 
 
-def _patient_findings(document: Document, segment: PatientSegment, patient: PatientContext) -> dict[str, list[Finding]]:
+def _patient_findings(doc: Doc, document: Document, segment: PatientSegment, patient: PatientContext) -> Findings:
     """The body's account wins over the abstract's; the abstract fills what the body leaves blank;
     statements about all the patients fill what is still blank."""
     body = [s for s in segment.sentences if section_kind(document, s.start_char) not in ("abstract", "title")]
     summary = [s for s in segment.sentences if section_kind(document, s.start_char) in ("abstract", "title")]
-    own = _merge(_run_rules(body, patient), _run_rules(summary, patient))
-    group = {name: found for name, found in _run_rules(segment.shared, patient).items() if name in GROUP_FIELDS}
+    own = _merge(_run_rules(doc, body, patient), _run_rules(doc, summary, patient))
+    group = {name: found for name, found in _run_rules(doc, segment.shared, patient).items() if name in GROUP_FIELDS}
     return _merge(own, group)
 
 
-def _resolve_same_as_previous(findings: dict[str, list[Finding]], previous: list[Case]) -> None:
+def _resolve_same_as_previous(findings: Findings, previous: list[Case]) -> None:
     """"the same replacement scheme" takes the previous patient's value; the phrase is the evidence."""
     for name, items in list(findings.items()):
-        if items and items[0].value == SAME_AS_PREVIOUS:
+        if items and items[0]._.value == SAME_AS_PREVIOUS:
             earlier = next((c for c in reversed(previous) if name in c.values), None)
             if earlier is None:
                 del findings[name]
             else:
-                findings[name] = [replace(items[0], value=earlier.values[name])]
+                findings[name] = [finding_span(items[0].doc, replace(items[0]._.finding, value=earlier.values[name]))]
 
 
 # "24 patients", "12 consecutive adult recipients"
@@ -191,16 +217,13 @@ def _case_stem(document: Document) -> str:
     return re.sub(r"\d.*$", "", Path(document.source_file).stem) or Path(document.source_file).stem
 
 
-def _refusal(case: Case, finding: Finding, reason: str) -> RefusedValue:
-    return RefusedValue(case.number, finding.field, finding.value, reason, finding.start, finding.end, finding.extractor)
-
-
-def _finalise(case: Case, findings: dict[str, list[Finding]]) -> list[RefusedValue]:
+def _finalise(case: Case, findings: Findings) -> list[RefusedValue]:
     """The case's values and evidence from its findings, each value checked by the registry. What it refuses
     (a value out of bounds or vocabulary, a field it does not know) is returned, not kept; in a list only the
     refused item is left out."""
-    refused = [_refusal(case, item, f"{name!r} is no field of the case table")
+    refused = [RefusedValue(case.number, item, f"{name!r} is no field of the case table")
                for name, items in findings.items() if name not in FIELD_BY_NAME for item in items]
+    evidence: Findings = {}
     for name in SCORED_FIELDS:
         items = findings.get(name, [])
         if not items:
@@ -208,43 +231,41 @@ def _finalise(case: Case, findings: dict[str, list[Finding]]) -> list[RefusedVal
         if name in LIST_FIELDS:
             kept, seen = [], set()
             for item in items:
-                if item.value in seen:
+                if item._.value in seen:
                     continue
-                seen.add(item.value)
+                seen.add(item._.value)
                 try:
-                    normalize_cell(name, item.value)
+                    normalize_cell(name, item._.value)
                 except InvalidValue as exc:
-                    refused.append(_refusal(case, item, str(exc)))
+                    refused.append(RefusedValue(case.number, item, str(exc)))
                     continue
                 kept.append(item)
             if not kept:
                 continue
-            raw = ";".join(i.value for i in kept)
+            raw = ";".join(i._.value for i in kept)
         else:
             kept = items[:1]
-            raw = kept[0].value
+            raw = kept[0]._.value
         try:
             case.values[name] = normalize_cell(name, raw)
         except InvalidValue as exc:
-            refused.append(_refusal(case, kept[0], str(exc)))
+            refused.append(RefusedValue(case.number, kept[0], str(exc)))
             continue
-        case.evidence[name] = kept
+        evidence[name] = kept
+    case.keep_evidence(evidence)
     return refused
 
 
 def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row: TablePatient | None,
-              patient: PatientContext, single: bool) -> dict[str, list[Finding]]:
+              patient: PatientContext, single: bool) -> Findings:
     """A table row's cells win over prose; a lab course by day fills what prose leaves."""
-    prose = _patient_findings(document, segment, patient) if segment else {}
-    table: dict[str, list[Finding]] = {}
-    for finding in row.findings if row else []:
-        table.setdefault(finding.field, []).append(finding)
-    findings = _merge(table, prose)
+    prose = _patient_findings(doc, document, segment, patient) if segment else {}
+    findings = _merge(_on_doc(doc, row.findings if row else []), prose)
     if segment and row is None:
         course = lab_course(doc, document, exchange_days(segment.sentences, patient), segment.number, single)
         course += [f for f in before_after_tables(doc, document, segment.number, single)
                    if f.field not in {c.field for c in course}]
-        findings = _merge(findings, {f.field: [f] for f in course})
+        findings = _merge(findings, {f.field: [finding_span(doc, f)] for f in course})
     return findings
 
 
@@ -255,11 +276,13 @@ def _decide_scope(case: Case, segment: PatientSegment | None, row: TablePatient 
         received_pe = False
     if not received_pe:
         case.values["pe_sessions"] = "0"
-        if "pe_sessions" not in case.evidence or case.evidence["pe_sessions"][0].value != "0":
+        cited = case.evidence.get("pe_sessions")
+        if not cited or cited[0]._.value != "0":
             # absence has no words of its own: the evidence is the patient's description, which tells of no exchange
             first = segment.sentences[0] if segment else None
-            case.evidence["pe_sessions"] = [Finding("pe_sessions", "0", first.start_char, first.end_char,
-                                                    "cases.no_plasma_exchange_described")] if first else []
+            described = Finding("pe_sessions", "0", first.start_char, first.end_char,
+                                "cases.no_plasma_exchange_described") if first else None
+            case.cite("pe_sessions", [finding_span(case.doc, described)] if described else [])
     case.received_cart = row is not None or bool(segment and _received_cart(segment.sentences + segment.shared)) \
         or _received_cart(context)
     case.in_scope = received_pe and case.received_cart
@@ -298,7 +321,7 @@ def extract_document(document: Document) -> DocumentExtraction:
         if grading and "crs_grade" in findings:
             findings["crs_grading"] = [grading]
         label = (row.label if row else "") or (segment.label if segment else "")
-        case = Case(make_case_id(stem, document.year, number), number, label if len(numbers) > 1 else "")
+        case = Case(make_case_id(stem, document.year, number), number, label if len(numbers) > 1 else "", doc)
         _resolve_same_as_previous(findings, cases)
         refused += _finalise(case, findings)
         _decide_scope(case, segment, row, context if len(segments) > 1 else [])

@@ -40,19 +40,20 @@ def sentence_of(span) -> Span:
     return sents[bisect.bisect_right(starts, index) - 1]
 
 
-def _spans_in(sentence: Span, spans_key: str) -> list[Span]:
-    """Spans of the group ``spans_key`` inside ``sentence``, from a per-document index sorted by position."""
-    doc = sentence.doc
+def spans_within(window: Span, spans_key: str) -> list[Span]:
+    """Spans of the group ``spans_key`` inside ``window`` (a sentence, a finding), from a per-document index sorted
+    by position."""
+    doc = window.doc
     group = doc.spans[spans_key]
     ordered = cached(doc, ("pecrs", spans_key, len(group)), lambda: sorted(group, key=lambda s: (s.start, s.end)))
     starts = cached(doc, ("pecrs", spans_key, "starts", len(group)), lambda: [s.start for s in ordered])
-    window = ordered[bisect.bisect_left(starts, sentence.start):bisect.bisect_left(starts, sentence.end)]
-    return [span for span in window if span.end <= sentence.end]
+    candidates = ordered[bisect.bisect_left(starts, window.start):bisect.bisect_left(starts, window.end)]
+    return [span for span in candidates if span.end <= window.end]
 
 
 def quantities_in(sentence: Span):
     """The Quantity of every number with a unit inside ``sentence`` (from the pecrs_quantities component)."""
-    return [span._.quantity for span in _spans_in(sentence, sentence.doc._.quantities_key)]
+    return [span._.quantity for span in spans_within(sentence, sentence.doc._.quantities_key)]
 
 
 def concepts(doc) -> list[Span]:
@@ -63,4 +64,4 @@ def concepts(doc) -> list[Span]:
 def concepts_in(sentence: Span, labels: str | tuple[str, ...]) -> list[Span]:
     """Concept spans of ``labels`` inside ``sentence``."""
     labels = (labels,) if isinstance(labels, str) else labels
-    return [span for span in _spans_in(sentence, sentence.doc._.concepts_key) if span.label_ in labels]
+    return [span for span in spans_within(sentence, sentence.doc._.concepts_key) if span.label_ in labels]

@@ -114,7 +114,7 @@ def test_a_file_whose_cached_outcome_is_damaged_is_parsed_and_extracted_again(tm
     damage_every_entry(tmp_path / "cache")
     capsys.readouterr()
     again = process_file(entry, corpus, cache=cache)
-    assert not again.cached and again.rows == first.rows and again.evidence_text == first.evidence_text
+    assert not again.cached and again.rows == first.rows and again.evidence == first.evidence
     reports = capsys.readouterr().err.strip().splitlines()
     assert reports and all(line.startswith("warning: ") and "damaged" in line for line in reports)
     assert process_file(entry, corpus, cache=cache).cached and capsys.readouterr().err == ""
@@ -322,7 +322,7 @@ out = Path(sys.argv[1])
 run = out / "run-1"
 atomic_write_text(run / "cases.csv", "case_id\\n")
 spool = EvidenceSpool(run / "evidence.jsonl")
-spool.write("{}\\n")
+spool.write([{}])
 spool.commit()
 publish_latest(run, out / "latest")
 """

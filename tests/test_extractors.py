@@ -108,7 +108,7 @@ def test_a_table_with_a_row_per_patient():
     assert second.values["pe_sessions"] == "0" and second.values["il6_pre"] == "5000" and "il6_post" not in second.values
     for name, findings in first.evidence.items():
         for finding in findings:
-            assert document.cell_at(finding.start) is not None or name == "crs_grading"
+            assert document.cell_at(finding._.quote_start) is not None or name == "crs_grading"
 
 
 LAB_TABLE = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>

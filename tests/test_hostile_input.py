@@ -143,7 +143,7 @@ def test_a_hostile_corpus_gives_every_file_its_row_and_opens_nothing_outside_it(
         assert (file, results[file].status, results[file].reason if reason else "") == (file, status, reason)
     assert results["docs/less-than.txt"].status != "failed" and results["docs/less-than.txt"].format == "text"
     assert set(results) == set(expected) | {"docs/less-than.txt"}  # hidden files are not listed
-    written = json.dumps([([vars(r) for r in o.results], o.rows, o.evidence_text) for o in outcomes])
+    written = json.dumps([([vars(r) for r in o.results], o.rows, o.evidence) for o in outcomes])
     assert "launch codes" not in written and "root:" not in written
 
 

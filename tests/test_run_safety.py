@@ -106,6 +106,24 @@ def test_duplicate_files_are_listed_and_the_run_is_recorded(tmp_path, store_url)
         assert len(store.runs()) == 1 and store.document("doi:10.1158/1078-0432.ccr-18-1379").file == "docs/xiao2019.jats.xml"
 
 
+@pytest.mark.slow
+def test_two_articles_of_one_author_and_year_have_distinct_case_ids_in_cases_and_evidence(tmp_path, store_url):
+    corpus = make_corpus(tmp_path / "corpus", "pereira2021.xml")
+    # another article of Pereira's in 2021: its own PMID and DOI, the same first author and year
+    text = (DOCS / "pereira2021.xml").read_text(encoding="utf-8")
+    (corpus / "docs/pereira_second.xml").write_text(
+        text.replace("99000201", "99000299").replace("pecrs.2021.0201", "pecrs.2021.0299"), encoding="utf-8")
+    run(corpus, tmp_path / "out")
+    latest = tmp_path / "out/latest"
+    case_of = {row["case_id"]: row["doc_id"] for row in read_csv(latest / "cases.csv")}
+    assert sorted(case_of) == ["pereira2021-1", "pereira2021b-1"] and len(set(case_of.values())) == 2
+    for name in ("evidence.jsonl", "predicted_evidence.jsonl"):
+        evidence = read_jsonl(latest / name)
+        assert {line["case_id"] for line in evidence} == set(case_of), name
+        assert all(case_of[line["case_id"]] == line["doc_id"] for line in evidence), name
+        assert all(next(iter(line)) == "case_id" for line in evidence), name  # as the lines were first written
+
+
 # -- 2. an empty or another corpus ---------------------------------------------------------------------------------
 
 def pecrs(*args: str, env: dict) -> subprocess.CompletedProcess:

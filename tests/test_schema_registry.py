@@ -7,9 +7,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import spacy
 
 from extractors.cases import Case, _finalise
 from extractors.evidence import Finding
+from extractors.finding_spans import finding_span
 from pipeline.schema import (COLUMNS, FIELD_BY_NAME, FIELDS, GROUPS, KINDS, MARKER_UNITS, MARKERS, REGISTRY,
                              RegistryError, normalize_cell)
 from pipeline.schema.registry import FIELDS_FILE, load_registry, parse_registry
@@ -222,12 +224,15 @@ def test_the_entry_point_writes_and_checks_the_file(tmp_path, capsys):
 
 
 # -- a refused value is reported, never dropped silently ---------------------------------------------------------
-def finding(field: str, value: str, start: int = 10) -> Finding:
-    return Finding(field, value, start, start + 5, "test.rule")
+DOC = spacy.blank("en")("word " * 20)
+
+
+def finding(field: str, value: str, start: int = 10):
+    return finding_span(DOC, Finding(field, value, start, start + 5, "test.rule"))
 
 
 def test_finalise_reports_each_refused_value_and_keeps_the_rest():
-    case = Case("silva2024-1", 1, "")
+    case = Case("silva2024-1", 1, "", DOC)
     refused = _finalise(case, {
         "pe_plasma_volumes": [finding("pe_plasma_volumes", "6", 40)],
         "corticosteroids": [finding("corticosteroids", "dexamethasone", 50), finding("corticosteroids", "aspirin", 60)],
@@ -235,14 +240,15 @@ def test_finalise_reports_each_refused_value_and_keeps_the_rest():
         "favourite_colour": [finding("favourite_colour", "blue", 80)],
     })
     assert case.values == {"corticosteroids": "dexamethasone", "crs_grade": "3"}
-    assert [f.value for f in case.evidence["corticosteroids"]] == ["dexamethasone"]
-    by_field = {r.field: r for r in refused}
+    assert [f._.value for f in case.evidence["corticosteroids"]] == ["dexamethasone"]
+    by_field = {r.finding._.field: r.finding._.finding for r in refused}
     assert set(by_field) == {"pe_plasma_volumes", "corticosteroids", "favourite_colour"}
     assert (by_field["pe_plasma_volumes"].value, by_field["pe_plasma_volumes"].start) == ("6", 40)
-    assert "pe_plasma_volumes must be between 0.5 and 3" in by_field["pe_plasma_volumes"].reason
-    assert by_field["corticosteroids"].value == "aspirin" and "aspirin" in by_field["corticosteroids"].reason
-    assert "no field of the case table" in by_field["favourite_colour"].reason
-    assert all(r.patient == 1 and r.extractor == "test.rule" for r in refused)
+    reasons = {r.finding._.field: r.reason for r in refused}
+    assert "pe_plasma_volumes must be between 0.5 and 3" in reasons["pe_plasma_volumes"]
+    assert by_field["corticosteroids"].value == "aspirin" and "aspirin" in reasons["corticosteroids"]
+    assert "no field of the case table" in reasons["favourite_colour"]
+    assert all(r.patient == 1 and r.finding._.extractor == "test.rule" for r in refused)
 
 
 def patient_table(onset_day: str) -> bytes:
@@ -271,8 +277,8 @@ def test_a_refused_table_value_reaches_documents_csv(tmp_path):
     document = parse_bytes(patient_table(too_late), "t.xml")[0]
     extraction = extract_document(document)
     [refused] = extraction.refused
-    assert (refused.patient, refused.field, refused.value) == (1, "crs_onset_day", too_late)
-    assert document.quote(refused.start, refused.end) == too_late  # the table cell it was read from
+    assert (refused.patient, refused.finding._.field, refused.finding._.value) == (1, "crs_onset_day", too_late)
+    assert document.quote(refused.finding._.quote_start, refused.finding._.quote_end) == too_late  # its table cell
 
     (result,) = document_results([ParsedFile(str(tmp_path / "t.xml"), [document])], [extraction], tmp_path, {})
     assert len(result.warnings) == 1 and result.warnings[0].startswith("patient 1: crs_onset_day must be between")

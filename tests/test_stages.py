@@ -48,11 +48,11 @@ def test_all_patients_writes_every_patient_with_zero_sessions_where_no_exchange(
 
 
 def test_case_ids_stay_unique_across_articles_of_one_author_and_year():
-    from pipeline.run.stages import CaseIdRegistry, FileOutcome, evidence_jsonl
+    from pipeline.run.stages import CaseIdRegistry, FileOutcome
 
     def outcome(doc_id: str, *case_ids: str) -> FileOutcome:
         return FileOutcome([], [{"case_id": c, "doc_id": doc_id} for c in case_ids],
-                           evidence_jsonl([{"case_id": c, "field": "sex"} for c in case_ids]))
+                           [{"case_id": c, "field": "sex"} for c in case_ids])
 
     registry = CaseIdRegistry()
     first = registry.unique(outcome("doi:a", "wang2021-1", "wang2021-2"))
@@ -64,25 +64,43 @@ def test_case_ids_stay_unique_across_articles_of_one_author_and_year():
     assert [r["case_id"] for r in third.rows] == ["wang2021c-1"] and [r["case_id"] for r in again.rows] == ["wang2021b-1"]
 
 
-def test_renaming_a_case_rewrites_its_evidence_lines_and_only_theirs():
-    from pipeline.run.stages import CaseIdRegistry, FileOutcome, evidence_jsonl
+def test_renaming_a_case_renames_its_evidence_lines_and_only_theirs():
+    from pipeline.run.stages import CaseIdRegistry, FileOutcome
 
     lines = [{"case_id": "li2020-1", "field": "sex", "quote": "a \u2028 separator, kept"},
              {"case_id": "li2020-10", "field": "age"},
-             {"field": "outcome", "case_id": "li2020-1"}]  # not in evidence_line's order: parsed and written again
+             {"field": "outcome", "case_id": "li2020-1"}]
     registry = CaseIdRegistry()
-    registry.unique(FileOutcome([], [{"case_id": "li2020-1", "doc_id": "doi:a"}], ""))
+    registry.unique(FileOutcome([], [{"case_id": "li2020-1", "doc_id": "doi:a"}], []))
     renamed = registry.unique(FileOutcome([], [{"case_id": "li2020-1", "doc_id": "doi:b"},
-                                               {"case_id": "li2020-10", "doc_id": "doi:b"}], evidence_jsonl(lines)))
+                                               {"case_id": "li2020-10", "doc_id": "doi:b"}], lines))
     assert [line["case_id"] for line in renamed.evidence] == ["li2020b-1", "li2020-10", "li2020b-1"]
-    assert renamed.evidence[0]["quote"] == lines[0]["quote"] and renamed.evidence_text.count("\n") == 3
+    assert [list(line) for line in renamed.evidence] == [list(line) for line in lines]  # each key in its place
+    assert renamed.evidence[0]["quote"] == lines[0]["quote"] and lines[0]["case_id"] == "li2020-1"  # a copy
 
 
 def test_case_id_suffixes_stay_letters_past_z():
     from pipeline.run.stages import CaseIdRegistry, FileOutcome
 
     registry = CaseIdRegistry()
-    ids = [registry.unique(FileOutcome([], [{"case_id": "zhang2021-1", "doc_id": f"doi:{n}"}], "")).rows[0]["case_id"]
+    ids = [registry.unique(FileOutcome([], [{"case_id": "zhang2021-1", "doc_id": f"doi:{n}"}], [])).rows[0]["case_id"]
            for n in range(60)]
     assert len(set(ids)) == 60 and all(re.fullmatch(r"zhang2021[a-z]*-1", i) for i in ids)
     assert ids[:2] == ["zhang2021-1", "zhang2021b-1"] and ids[25:28] == ["zhang2021z-1", "zhang2021aa-1", "zhang2021ab-1"]
+
+
+def test_evidence_records_become_one_json_line_each_where_the_run_writes_them(tmp_path):
+    import hashlib
+
+    from pipeline.outputs.writer import EvidenceSpool, read_evidence
+
+    lines = [{"case_id": "li2020-1", "quote": "a \u2028 separator, a\nnewline and caf\u00e9, kept"},
+             {"case_id": "li2020-2", "field": "sex"}]
+    spool = EvidenceSpool(tmp_path / "evidence.jsonl")
+    spool.write(iter(lines))  # an iterable, written as it comes
+    spool.commit()
+    data = (tmp_path / "evidence.jsonl").read_bytes()
+    assert data.count(b"\n") == len(lines)  # the newline within the quote is escaped
+    assert "caf\u00e9".encode() in data and "\u2028".encode() in data  # non-ASCII characters as they are
+    assert list(read_evidence(tmp_path / "evidence.jsonl")) == lines
+    assert spool.sha256 == hashlib.sha256(data).hexdigest()

@@ -203,4 +203,4 @@ def test_a_column_per_patient_table_in_a_text_document_gives_each_patient_its_va
         2: {"il6_pre": "3870", "il6_post": "1120", "ferritin_pre": "62400", "crp_pre": "273"}}
     first = next(case for case in extraction.cases if case.number == 1)
     [finding] = first.evidence["il6_pre"]
-    assert document.text[finding.start:finding.end] == "5,420"
+    assert document.text[finding._.quote_start:finding._.quote_end] == "5,420"

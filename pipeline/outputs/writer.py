@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import Iterable
 
 from pipeline.outputs.atomic import atomic_write_text, file_mode, folder_mode
 from pipeline.schema import COLUMNS
@@ -28,9 +29,19 @@ def csv_text(rows: list[dict], columns: list[str]) -> str:
     return buffer.getvalue()
 
 
+def jsonl_line(line: dict) -> str:
+    """An evidence line as a line of evidence.jsonl: one JSON object, non-ASCII characters as they are (JSON escapes
+    the newlines within strings)."""
+    return _LINE_ENCODER.encode(line) + "\n"
+
+
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 class EvidenceSpool:
     """An evidence file written batch by batch (a run's evidence is its largest output; it never sits in memory
-    whole), to a temporary file renamed into place by ``commit``."""
+    whole), to a temporary file renamed into place by ``commit``. Evidence is kept as records up to here: this is
+    where it becomes text."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,10 +52,12 @@ class EvidenceSpool:
         self._out = os.fdopen(handle, "w", encoding="utf-8", newline="")
         self._sha256 = hashlib.sha256()
 
-    def write(self, text: str) -> None:
-        """Append evidence lines, as stages.evidence_jsonl gives them."""
-        self._out.write(text)
-        self._sha256.update(text.encode("utf-8"))
+    def write(self, lines: Iterable[dict]) -> None:
+        """Append evidence lines (an iterable: they need not be in memory all at once)."""
+        for line in lines:
+            text = jsonl_line(line)
+            self._out.write(text)
+            self._sha256.update(text.encode("utf-8"))
 
     @property
     def sha256(self) -> str:

@@ -12,13 +12,14 @@ memory) and made into the table at the end.
 from __future__ import annotations
 
 import os
+import pickle
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.document.ids import normalize_doi
 from pipeline.outputs.writer import EvidenceSpool
-from pipeline.run.stages import CaseIdRegistry, DocumentResult, FileOutcome, parse_evidence_jsonl, evidence_jsonl
+from pipeline.run.stages import CaseIdRegistry, DocumentResult, FileOutcome
 
 # the document read when an article comes in several formats: structured full text, then a PDF's full text, then
 # plain text (mostly full text pasted from an article), then the PubMed record (title and abstract only)
@@ -29,7 +30,7 @@ FORMAT_PRECEDENCE = ("jats-xml", "pdf", "text", "pubmed-xml")
 class _Gathered:
     results: list[DocumentResult]
     rows: list[dict]
-    offset: int  # of the outcome's evidence text in the scratch file, in bytes
+    offset: int  # of the outcome's evidence lines, pickled, in the scratch file, in bytes
     length: int
     cached: bool
 
@@ -45,7 +46,7 @@ class RunCollector:
         self._gathered: list[_Gathered] = []
 
     def add(self, outcome: FileOutcome) -> None:
-        data = outcome.evidence_text.encode("utf-8")
+        data = pickle.dumps(outcome.evidence, protocol=pickle.HIGHEST_PROTOCOL)
         self._gathered.append(_Gathered(outcome.results, outcome.rows, self._scratch.tell(), len(data), outcome.cached))
         self._scratch.write(data)
 
@@ -62,15 +63,15 @@ class RunCollector:
             outcome_results = [_as_duplicate(r, winners[(number, index)]) if (number, index) in winners else r
                                for index, r in enumerate(gathered.results)]
             self._scratch.seek(gathered.offset)
-            text = self._scratch.read(gathered.length).decode("utf-8")
+            evidence = pickle.loads(self._scratch.read(gathered.length))
             outcome_rows = gathered.rows
             if dropped:
                 outcome_rows = [row for row in outcome_rows if row["doc_id"] not in dropped]
-                text = evidence_jsonl([line for line in parse_evidence_jsonl(text) if line["doc_id"] not in dropped])
-            outcome = case_ids.unique(FileOutcome(outcome_results, outcome_rows, text, gathered.cached))
+                evidence = [line for line in evidence if line["doc_id"] not in dropped]
+            outcome = case_ids.unique(FileOutcome(outcome_results, outcome_rows, evidence, gathered.cached))
             results.extend(outcome.results)
             rows.extend(map(keep_row, outcome.rows))
-            spool.write(outcome.evidence_text)
+            spool.write(outcome.evidence)
             reused += gathered.cached
         return results, rows, reused
 

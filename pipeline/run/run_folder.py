@@ -116,8 +116,7 @@ class Finished:
 def _write_final_evidence(staging: Path, table: list[dict], decisions: dict) -> str:
     spool = EvidenceSpool(staging / "evidence.jsonl")
     try:
-        for line in final_evidence(read_evidence(staging / PREDICTED_EVIDENCE), table, decisions):
-            spool.write(json.dumps(line, ensure_ascii=False) + "\n")
+        spool.write(final_evidence(read_evidence(staging / PREDICTED_EVIDENCE), table, decisions))
         spool.commit()
     except BaseException:
         spool.discard()

@@ -5,7 +5,6 @@ The Prefect flow (pipeline.run.flows) wraps these as tasks; tests call them dire
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -64,7 +63,7 @@ def extract(document: Document):
 
 
 def case_rows(extractions, all_patients: bool = False) -> tuple[list[dict], list[dict]]:
-    """Rows of cases.csv and lines of evidence.jsonl."""
+    """Rows of cases.csv and lines of evidence.jsonl: the cases' findings, spans on their Doc, become records here."""
     rows, evidence = [], []
     for extraction in extractions:
         document = extraction.document
@@ -77,27 +76,27 @@ def case_rows(extractions, all_patients: bool = False) -> tuple[list[dict], list
             for name in SCORED_FIELDS:
                 row[name] = case.values.get(name, "")
             rows.append(row)
-            for name, findings in case.evidence.items():
-                for finding in findings:
-                    evidence.append(evidence_line(document, case.case_id, name, finding))
+            evidence.extend(evidence_line(document, case.case_id, finding) for finding in case.findings)
     return rows, evidence
 
 
-def evidence_line(document: Document, case_id: str, name: str, finding) -> dict:
-    section = document.section_at(finding.start)
+def evidence_line(document: Document, case_id: str, finding) -> dict:
+    """A finding (a span made by extractors.finding_spans) as a line of evidence.jsonl. Its section, table cell and
+    sentence are the Document's, whose ids the line gives; its characters are the finding's own, not its tokens'."""
+    start, end = finding._.quote_start, finding._.quote_end
+    section = document.section_at(start)
     line = {
-        "case_id": case_id, "field": name, "value": finding.value, "doc_id": document.doc_id,
+        "case_id": case_id, "field": finding._.field, "value": finding._.value, "doc_id": document.doc_id,
         "section": section.title if section else "", "section_kind": section.kind if section else "",
-        "start": finding.start, "end": finding.end, "quote": document.quote(finding.start, finding.end),
-        "extractor": finding.extractor,
+        "start": start, "end": end, "quote": document.quote(start, end), "extractor": finding._.extractor,
     }
-    cell = document.cell_at(finding.start)
+    cell = document.cell_at(start)
     if cell is not None:
         table, table_cell = cell
         line["table"] = {"id": table.id, "label": table.label, "row": table_cell.row, "col": table_cell.col,
                          "cell": table_cell.text}
     else:
-        sentence = document.sentence_at(finding.start)
+        sentence = document.sentence_at(start)
         if sentence is not None:
             line["sentence"] = {"id": sentence.id, "start": sentence.start, "end": sentence.end,
                                 "text": document.quote(sentence.start, sentence.end)}
@@ -134,9 +133,10 @@ def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path,
 
 def refusal_warning(document: Document, refused) -> str:
     """One line of documents.csv's warnings: whose value, why it was refused, and where it was read."""
-    quote = " ".join(document.quote(refused.start, refused.end).split())
-    return (f"patient {refused.patient}: {refused.reason} (read by {refused.extractor} at characters "
-            f"{refused.start}-{refused.end}: {quote[:80]!r})")
+    start, end = refused.finding._.quote_start, refused.finding._.quote_end
+    quote = " ".join(document.quote(start, end).split())
+    return (f"patient {refused.patient}: {refused.reason} (read by {refused.finding._.extractor} at characters "
+            f"{start}-{end}: {quote[:80]!r})")
 
 
 def _identifiers(document: Document) -> dict[str, str]:
@@ -154,51 +154,14 @@ def _relative(path: str, root: Path) -> str:
     return str(path)
 
 
-def evidence_jsonl(lines: list[dict]) -> str:
-    """Evidence lines as evidence.jsonl text. A file's evidence is serialised once, when it is extracted, and
-    cached so: a re-run writes the text as it is. (JSON escapes newlines within strings: "\\n" ends lines.)"""
-    return "".join(_EVIDENCE_ENCODER.encode(line) + "\n" for line in lines)
-
-
-def parse_evidence_jsonl(text: str) -> list[dict]:
-    return [json.loads(line) for line in text.split("\n") if line]
-
-
-def _rename_case_ids(text: str, renames: dict[str, str]) -> str:
-    """The evidence lines with their cases renamed. evidence_line puts the case id first, so a line is renamed
-    by its opening; a line that does not open so is parsed and written again."""
-    openings = {_case_opening(old): _case_opening(new) for old, new in renames.items() if old != new}
-    lines = []
-    for line in text.split("\n")[:-1]:
-        opening = line[:line.find(",") + 1]
-        if opening in openings:
-            lines.append(openings[opening] + line[len(opening):])
-        else:
-            item = json.loads(line)
-            item["case_id"] = renames.get(item["case_id"], item["case_id"])
-            lines.append(_EVIDENCE_ENCODER.encode(item))
-    return "".join(line + "\n" for line in lines)
-
-
-def _case_opening(case_id: str) -> str:
-    return '{"case_id": ' + _EVIDENCE_ENCODER.encode(case_id) + ","
-
-
-_EVIDENCE_ENCODER = json.JSONEncoder(ensure_ascii=False)
-
-
-
 @dataclass
 class FileOutcome:
-    """All a run keeps of one input file: its documents.csv rows, case rows and evidence.jsonl lines."""
+    """All a run keeps of one input file: its documents.csv rows, case rows and evidence.jsonl lines (as records:
+    pipeline.outputs.writer serialises them where the run writes its evidence)."""
     results: list[DocumentResult]
     rows: list[dict]
-    evidence_text: str
+    evidence: list[dict]
     cached: bool = False
-
-    @property
-    def evidence(self) -> list[dict]:
-        return parse_evidence_jsonl(self.evidence_text)
 
 
 def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = False, cache=None) -> FileOutcome:
@@ -211,7 +174,7 @@ def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = Fals
         cached = cache.get(outcome_key)
         if cached is not None:
             file = _relative(str(entry.path), corpus_dir)
-            return FileOutcome([replace(r, file=file) for r in cached.results], cached.rows, cached.evidence_text,
+            return FileOutcome([replace(r, file=file) for r in cached.results], cached.rows, cached.evidence,
                                cached=True)
     parsed = cache.get(cache.parse_key(sha, name)) if outcome_key else None
     if parsed is None:
@@ -225,8 +188,7 @@ def process_file(entry: CorpusEntry, corpus_dir: Path, all_patients: bool = Fals
     parsed.path = str(entry.path)
     extractions = [extract(document) for document in parsed.documents]
     rows, evidence = case_rows(extractions, all_patients)
-    outcome = FileOutcome(document_results([parsed], extractions, corpus_dir, {parsed.path: sha}), rows,
-                          evidence_jsonl(evidence))
+    outcome = FileOutcome(document_results([parsed], extractions, corpus_dir, {parsed.path: sha}), rows, evidence)
     if outcome_key and not any(r.status == "failed" for r in outcome.results):
         cache.put(outcome_key, outcome)
     return outcome
@@ -253,8 +215,8 @@ class CaseIdRegistry:
             renames[row["case_id"]] = self._unique(f"{row['doc_id']}|{file}", row["case_id"])
         if all(old == new for old, new in renames.items()):
             return outcome
-        rows = [{**row, "case_id": renames[row["case_id"]]} for row in outcome.rows]
-        return FileOutcome(outcome.results, rows, _rename_case_ids(outcome.evidence_text, renames), outcome.cached)
+        return FileOutcome(outcome.results, _renamed(outcome.rows, renames), _renamed(outcome.evidence, renames),
+                           outcome.cached)
 
     def _unique(self, source: str, case_id: str) -> str:
         key = (source, case_id)
@@ -266,6 +228,11 @@ class CaseIdRegistry:
                 letter += 1
             self._renamed[key] = candidate
         return self._renamed[key]
+
+
+def _renamed(records: list[dict], renames: dict[str, str]) -> list[dict]:
+    """Case rows or evidence lines with their cases renamed, each key in its place."""
+    return [{**record, "case_id": renames.get(record["case_id"], record["case_id"])} for record in records]
 
 
 def _letters(number: int) -> str:
