@@ -51,6 +51,7 @@ class Case:
 
     @property
     def evidence(self) -> Findings:
+        """Its findings by field."""
         by_field: Findings = {}
         for span in self.findings:
             by_field.setdefault(span._.field, []).append(span)

@@ -10,6 +10,8 @@ from spacy.tokens import Span
 
 @dataclass(frozen=True)
 class Finding:
+    """What a field reader found, as it says it; the case assembly puts it on the Doc as a span
+    (extractors.finding_spans), which the case's evidence is."""
     field: str
     value: str
     start: int
