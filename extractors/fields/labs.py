@@ -7,7 +7,6 @@ post = the value nearest after the last exchange.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from spacy.tokens import Span
 
