@@ -233,3 +233,12 @@ def test_a_cell_and_a_sentence_saying_the_same_give_the_same_value(sentence, hea
     account = sentences_of(sentence)
     from_prose = values(f for rule in RULES for f in rule(account, NO_CONTEXT) if f.field in from_cell)
     assert from_cell and from_prose == from_cell
+
+
+@pytest.mark.parametrize("header, text, expected", [
+    ("Volume per procedure, L (plasma volumes)", "3.6 (1.0)", {"pe_volume_ml": "3600", "pe_plasma_volumes": "1"}),
+    ("Volume per procedure, mL (plasma volumes)", "2700 (1.5)", {"pe_volume_ml": "2700", "pe_plasma_volumes": "1.5"}),
+    ("Plasma volumes per session", "1.5 (x2)", {"pe_plasma_volumes": "1.5"}),  # no volume named: plasma volumes only
+])
+def test_a_column_of_volume_and_plasma_volumes_gives_both(header, text, expected):
+    assert read(header, text) == expected

@@ -381,7 +381,7 @@ def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
 
 # -- table cells --------------------------------------------------------------------------------------------------
 # a header giving volumes in litres: "TPE volume (L)", "Volume exchanged, litres"
-LITRES_HEADER = re.compile(r"\(\s*l\s*\)|\bliters?\b|\blitres?\b", re.IGNORECASE)
+LITRES_HEADER = re.compile(r"\(\s*l\s*\)|\bliters?\b|\blitres?\b|(?-i:(?<![\w/-])L\b)", re.IGNORECASE)
 
 
 def sessions_cell(cell: Cell) -> list[Finding]:
@@ -412,8 +412,22 @@ def volume_cell(cell: Cell) -> list[Finding]:
     return [cell.finding("pe_volume_ml", f"{ml:g}", "volume")] if ml is not None else []
 
 
+# a cell giving a volume and, in brackets, the plasma volumes it was ("3.6 (1.0)" under "Volume per procedure, L
+# (plasma volumes)")
+VOLUME_AND_PLASMA_VOLUMES = re.compile(r"^\s*(?P<volume>\d+(?:[.,]\d+)?)\s*\(\s*(?P<pv>\d(?:[.,]\d+)?)\s*(?:PV)?\s*\)\s*$",
+                                       re.IGNORECASE)
+
+
 def plasma_volumes_cell(cell: Cell) -> list[Finding]:
-    """A plasma volumes column ("1.5", "1.0 PV"), or a volume column's cell in plasma volumes."""
+    """A plasma volumes column ("1.5", "1.0 PV"), or a volume column's cell in plasma volumes; a column of both
+    ("Volume per procedure, L (plasma volumes)": "3.6 (1.0)") gives both."""
+    both = VOLUME_AND_PLASMA_VOLUMES.match(cell.text)
+    if both and re.search(r"\bvolume\b", cell.header, re.IGNORECASE):
+        unit = "L" if LITRES_HEADER.search(cell.header) else PE_VOLUME.unit
+        ml = exchange_volume(Quantity(float(both.group("volume").replace(",", ".")), unit, cell.start, cell.end))
+        value = plasma_volumes(both.group("pv").replace(",", "."))
+        return ([cell.finding("pe_volume_ml", f"{ml:g}", "volume")] if ml is not None else []) + \
+            ([cell.finding("pe_plasma_volumes", f"{value:g}", "plasma_volumes")] if value is not None else [])
     match = PLASMA_VOLUMES.search(cell.text)
     number = match.group("n") if match else cell.number()
     value = plasma_volumes(number) if number is not None else None
