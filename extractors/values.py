@@ -44,7 +44,7 @@ DAY = re.compile(rf"""
     \b(?:(?:post-?infusion\s+)?days?|d)\s?(?P<sign>[+\-−]?)\s?(?P<n>\d{{1,3}})\b      # "day +5", "D+5", "d5", "day −1"
     (?!\s+(?:of|in)\s+(?:admission|hospitali[sz]ation|ICU|(?:the\s+)?illness|(?:the\s+)?stay))
   | \bdays?\s+(?P<word>{DAY_WORD})\b(?!-)                                            # "day two", "days five"
-  | \bon\s+the\s+(?P<ord>{ORDINAL})\s+day\b                                          # "on the fifth day"
+  | \bon\s+the\s+(?P<ord>{ORDINAL})\s+(?:and\s+(?:the\s+)?(?:{ORDINAL})\s+)?days?\b   # "on the fifth (and the sixth) day(s)"
   | \b(?P<ord2>{ORDINAL})\s+day\s+(?:after|post|following)\b                          # "the third day after infusion"
     # "30 h after infusion", "at 96 hours post CAR-T": terse reports count hours; day = completed days
   | \b(?:(?P<hours>\d{{1,4}})\s*(?:h|hrs?|hours?)|(?P<hour_words>[a-z]+(?:-[a-z]+)?)\s+hours?)   # "30 h", "Seventy-two hours"

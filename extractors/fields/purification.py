@@ -77,7 +77,7 @@ EVENT = re.compile(r"""
     )\b
   | [×x]\s?\d                                                                                           # "×3"
   | \b(?:twice|thrice|(?:\d{1,2}|one|two|three|four|five|six|seven|eight)\s+times)\b                       # "for two times"
-  | \bdecided\ to\ (?:initiate|start|begin|perform|institute|proceed\ (?:to|with))\b                      # "the team decided to initiate"
+  | \bdecided\ (?:on|to\ (?:initiate|start|begin|perform|institute|proceed\ (?:to|with)))\b            # "decided to initiate", "decided on"
   | ^[^:]{1,40}:                                                                                        # "TPE: x3"
     """, re.IGNORECASE | re.VERBOSE)
 # the exchange as what came before an outcome: "After plasma exchange, her fever subsided", "following two TPE sessions"
