@@ -132,11 +132,15 @@ DAY_HEADER = re.compile(r"""
   | ^(?P<s>[+\-−])\s*(?P<m>\d{1,3})$                               # "+4", "−1"
     """, re.IGNORECASE | re.VERBOSE)
 # a footnote dating values on exchange days after the procedure: "values on TPE days were drawn after the exchange"
-AFTER_EXCHANGE_NOTE = re.compile(rf"\bafter\b(?:(?!\bbefore\b).){{0,60}}\b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)",
-                                 re.IGNORECASE)
+AFTER_EXCHANGE_NOTE = re.compile(rf"""
+    \bafter\b(?:(?!\bbefore\b).){{0,60}}                       # "after", with no "before" on the way
+    \b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)        # "... the exchange", "... that day's session"
+    """, re.IGNORECASE | re.VERBOSE)
 # "Samples were drawn at 06:00, i.e. before any plasma exchange performed on that day"
-BEFORE_EXCHANGE_NOTE = re.compile(rf"\bbefore\b(?:(?!\bafter\b).){{0,60}}\b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)",
-                                  re.IGNORECASE)
+BEFORE_EXCHANGE_NOTE = re.compile(rf"""
+    \bbefore\b(?:(?!\bafter\b).){{0,60}}                        # "before", with no "after" on the way
+    \b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)        # "... any procedure on that day"
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def _notes_on(document: Document, table: Table) -> list[str]:

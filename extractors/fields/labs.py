@@ -38,8 +38,10 @@ PAIRED = re.compile(rf"""
     """, re.IGNORECASE | re.VERBOSE)
 # the frame of such pairs: "before the first exchange (day +5) and on the morning after the third (day +8) were:",
 # "before and after plasma exchange"
-BEFORE_THEN_AFTER = re.compile(r"\b(?:before|prior\ to|pre-?)\b.{0,80}?\band\b.{0,60}?\b(?:after|following|post-?)\b",
-                               re.IGNORECASE | re.VERBOSE)
+BEFORE_THEN_AFTER = re.compile(r"""
+    \b(?:before|prior\ to|pre-?)\b.{0,80}?       # "before the first exchange (day +5)"
+    \band\b.{0,60}?\b(?:after|following|post-?)\b  # "and on the morning after the third"
+    """, re.IGNORECASE | re.VERBOSE)
 RISING = re.compile(r"""\b(
     rose|risen|rising|increased|increasing|climbed|climbing|peaked|went\ up|jumped|escalated   # "ferritin rose from"
     )\b""", re.IGNORECASE | re.VERBOSE)
@@ -172,7 +174,10 @@ AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchang
 DAY_WINDOW = 30
 SHARED_DAY = re.compile(r"\(\s*(?:all|each|both)\b[^)]{0,40}\)", re.IGNORECASE)
 # "after the last exchange", "after the third and final procedure"
-AFTER_THE_LAST = re.compile(rf"\b(?:after|following)\s+the\s+(?:\w+\s+and\s+)?(?:last|final)\s+{EXCHANGE_WORD}\b", re.IGNORECASE)
+AFTER_THE_LAST = re.compile(rf"""
+    \b(?:after|following)\s+the\s+(?:\w+\s+and\s+)?   # "after the", "after the third and"
+    (?:last|final)\s+{EXCHANGE_WORD}\b                  # "last procedure", "final TPE"
+    """, re.IGNORECASE | re.VERBOSE)
 # right after a value, its time against the exchanges: "before plasma exchange", "after two sessions", "post-TPE"
 VALUE_THEN_TIME = re.compile(rf"""
     \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"

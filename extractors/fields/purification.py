@@ -81,8 +81,11 @@ EVENT = re.compile(r"""
   | ^[^:]{1,40}:                                                                                        # "TPE: x3"
     """, re.IGNORECASE | re.VERBOSE)
 # the exchange as what came before an outcome: "After plasma exchange, her fever subsided", "following two TPE sessions"
-AFTER_THE_EXCHANGE = re.compile(r"\b(?:after|following)\s+(?:(?:the|a|her|his|their|two|three|four|\d{1,2})\s+)?(?:\w+\s+)?$",
-                                re.IGNORECASE)
+AFTER_THE_EXCHANGE = re.compile(r"""
+    \b(?:after|following)\s+                                    # "After", "following"
+    (?:(?:the|a|her|his|their|two|three|four|\d{1,2})\s+)?      # "the", "two"
+    (?:\w+\s+)?$                                                # "daily": then the exchange's name
+    """, re.IGNORECASE | re.VERBOSE)
 INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|reinfus\w*)\b", re.IGNORECASE)
 
 
@@ -244,8 +247,10 @@ def _not_held(sentence: Span, match: re.Match) -> bool:
 
 
 # a verb of doing before the days it was done on: "performed on days 9, 10 and 11", "started on day +5"
-DONE_ON = re.compile(r"\b(?:performed|started|initiated|begun|began|commenced|done|carried\ out|undertaken)\s+(?:on\s+)?",
-                     re.IGNORECASE | re.VERBOSE)
+DONE_ON = re.compile(r"""
+    \b(?:performed|started|initiated|begun|began|commenced|done|carried\ out|undertaken)   # "performed"
+    \s+(?:on\s+)?                                                                        # "on"
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientContext) -> list[Finding]:
