@@ -41,10 +41,11 @@ def _header_rows(table: Table) -> int:
 def _columns(table: Table) -> dict[int, tuple[str, str]]:
     """Column index -> (field key, header text), from the header rows."""
     grid = table.grid()
+    header_rows = _header_rows(table)
     columns = {}
     for col in range(table.n_cols):
         texts = []
-        for r in range(_header_rows(table)):
+        for r in range(header_rows):
             cell = grid[r][col] if r < len(grid) else None
             if cell is not None and cell.text not in texts:
                 texts.append(cell.text)
@@ -222,14 +223,20 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
             for name, chosen in ((f"{marker}_pre", before[-1] if before else None), (f"{marker}_post", after[0] if after else None)):
                 if chosen is None or name in findings:
                     continue
-                day, cell = chosen
-                number = number_in(cell.text, doc._.decimal_comma)
-                if number is None or is_missing(cell.text) or re.match(r"^\s*[<≤]", cell.text):
-                    continue
-                value = marker_value(number, unit, marker)
-                if value is not None:
-                    findings[name] = Finding(name, f"{value:g}", cell.start, cell.end, f"{CELL_EXTRACTOR}.lab_course")
+                found = _marker_cell(doc, name, marker, unit, chosen[1], "lab_course")
+                if found is not None:
+                    findings[name] = found
     return list(findings.values())
+
+
+def _marker_cell(doc: Doc, name: str, marker: str, unit: str | None, cell: TableCell, how: str) -> Finding | None:
+    """The value of field ``name`` a marker's cell gives in the registry's unit; none for a missing value or a
+    bound below ("<10")."""
+    number = number_in(cell.text, doc._.decimal_comma)
+    if number is None or is_missing(cell.text) or re.match(r"^\s*[<≤]", cell.text):
+        return None
+    value = marker_value(number, unit, marker)
+    return None if value is None else Finding(name, f"{value:g}", cell.start, cell.end, f"{CELL_EXTRACTOR}.{how}")
 
 
 def _long_series(doc: Doc, grid, patient: int) -> list[tuple[str, str | None, list[tuple[int, TableCell]]]] | None:
@@ -340,10 +347,7 @@ def before_after_tables(doc: Doc, document: Document, patient: int = 1, single: 
         for marker, unit, cells in _before_after_series(doc, grid):
             for when, cell in cells.items():
                 name = f"{marker}_{when}"
-                number = number_in(cell.text, doc._.decimal_comma)
-                if name in findings or number is None or is_missing(cell.text) or re.match(r"^\s*[<≤]", cell.text):
-                    continue
-                value = marker_value(number, unit, marker)
-                if value is not None:
-                    findings[name] = Finding(name, f"{value:g}", cell.start, cell.end, f"{CELL_EXTRACTOR}.before_after")
+                found = None if name in findings else _marker_cell(doc, name, marker, unit, cell, "before_after")
+                if found is not None:
+                    findings[name] = found
     return list(findings.values())
