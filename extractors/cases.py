@@ -10,7 +10,7 @@ from typing import Iterable
 from spacy.tokens import Doc, Span
 
 from extractors.assertion import is_affirmed
-from extractors.evidence import Finding, concepts, concepts_in, sentence_of, sentences
+from extractors.evidence import Finding, concepts, concepts_in, gap, sentence_of, sentences
 from extractors.finding_spans import finding_span, patient_findings_key
 from extractors.fields import RULES
 from extractors.fields.inputs import PatientContext
@@ -98,11 +98,7 @@ def _graded_syndrome(system: Span) -> str | None:
     syndromes = concepts_in(sentence_of(system), ("CRS", "ICANS"))
     if not syndromes:
         return None
-
-    def distance(span: Span) -> int:
-        return max(span.start_char - system.end_char, system.start_char - span.end_char, 0)
-
-    return min(syndromes, key=distance).label_
+    return min(syndromes, key=lambda span: gap(system.start_char, system.end_char, span)).label_
 
 
 def _grading(doc: Doc, document: Document) -> Span | None:

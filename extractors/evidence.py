@@ -33,6 +33,11 @@ def sentences(doc) -> list[Span]:
     return cached(doc, ("pecrs", "sentences", len(doc)), lambda: list(doc.sents))
 
 
+def gap(start: int, end: int, span: Span) -> int:
+    """Characters between the text ``start:end`` and ``span``; 0 when they overlap."""
+    return max(span.start_char - end, start - span.end_char, 0)
+
+
 def sentence_of(span) -> Span:
     """The sentence holding ``span`` (a Span or Token), by bisection over the cached sentences."""
     doc = span.doc

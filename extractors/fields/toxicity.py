@@ -7,7 +7,7 @@ import re
 from spacy.tokens import Span
 
 from extractors.assertion import hypothetical, is_affirmed, negated, target
-from extractors.evidence import Finding, concepts_in, sentence_of
+from extractors.evidence import Finding, concepts_in, gap, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.values import GRADE, ROMAN_GRADE, days_in, grade_value
 from pipeline.schema import FIELD_BY_NAME
@@ -53,17 +53,14 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
             if not grades:
                 continue
 
-            def distance(span: Span) -> int:
-                return span.start_char - end if span.start_char >= end else (start - span.end_char if span.end_char <= start else 0)
-
             # the syndrome named nearest, else the scale (the syndrome's own mention is the better evidence)
             nearest = None
             for anchors in (syndromes, scales):
                 if anchors:
-                    nearest = min(anchors, key=lambda s: (abs(distance(s)), s.start_char < start))
-                    if abs(distance(nearest)) <= MAX_DISTANCE:
+                    nearest = min(anchors, key=lambda s: (gap(start, end, s), s.start_char < start))
+                    if gap(start, end, nearest) <= MAX_DISTANCE:
                         break
-            if abs(distance(nearest)) <= MAX_DISTANCE and not hypothetical(nearest):
+            if gap(start, end, nearest) <= MAX_DISTANCE and not hypothetical(nearest):
                 lo, hi = min(start, nearest.start_char), max(end, nearest.end_char)
                 graded.append((nearest.label_, max(grades), lo, hi))
     return graded
