@@ -33,11 +33,30 @@ FEVER = re.compile(r"\b(fever|febrile|pyrexia|temperature\ (?:of|to)\ (?:3[89]|4
 FEVER_TARGET = "FEVER"
 
 
+# a clause break a grade is not carried across: "CRS onset D+2, max G3; no ICANS"
+CLAUSE_BREAK = re.compile(r";")
+
+
+def same_clause(offset: int, span: Span) -> bool:
+    """Whether no clause break stands between the document's character ``offset`` and ``span``."""
+    lo, hi = sorted((offset, span.start_char))
+    return not CLAUSE_BREAK.search(span.doc.text[lo:hi])
+
+
+def takes_grade(syndrome: Span, start: int, end: int) -> bool:
+    """Whether the syndrome may take the grade at the document's characters ``start:end``: not across a clause
+    break, and not a syndrome said to be absent ("max G3; no ICANS") unless the grade is written against it
+    ("ICANS grade 3", which a negation cue elsewhere in the sentence may reach)."""
+    if not same_clause(start, syndrome):
+        return False
+    return gap(start, end, syndrome) <= 1 or not negated(syndrome)
+
+
 def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
     """(syndrome, grade, start, end) for each "grade N" attached to the nearest syndrome mention."""
     graded = []
     for sentence in sentences:
-        syndromes = [s for s in concepts_in(sentence, SYNDROMES)]
+        syndromes = concepts_in(sentence, SYNDROMES)
         # "her worst stage was graded 3 on the ASTCT consensus scale", "CRS was graded by the ASTCT criteria; he
         # reached grade 3": a grade told against a CRS grading system, in a sentence that names no other syndrome
         # and no neurological words, is a CRS grade
@@ -55,12 +74,12 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
 
             # the syndrome named nearest, else the scale (the syndrome's own mention is the better evidence)
             nearest = None
-            for anchors in (syndromes, scales):
+            for anchors in ([s for s in syndromes if takes_grade(s, start, end)], scales):
                 if anchors:
                     nearest = min(anchors, key=lambda s: (gap(start, end, s), s.start_char < start))
                     if gap(start, end, nearest) <= MAX_DISTANCE:
                         break
-            if gap(start, end, nearest) <= MAX_DISTANCE and not hypothetical(nearest):
+            if nearest is not None and gap(start, end, nearest) <= MAX_DISTANCE and not hypothetical(nearest):
                 lo, hi = min(start, nearest.start_char), max(end, nearest.end_char)
                 graded.append((nearest.label_, max(grades), lo, hi))
     return graded
