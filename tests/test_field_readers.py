@@ -105,6 +105,9 @@ def test_crs_resolution_words(text, expected):
      {"car_t_product": "lisocabtagene maraleucel", "car_t_target": "CD19"}),
     ("He received axicabtagene ciloleucel, a CD19-directed product. Plasma exchange was performed on day 4.",
      {"car_t_product": "axicabtagene ciloleucel", "car_t_target": "CD19"}),
+    # alternatives in one sentence are no sequence: the first named stands, as for one product
+    ("He was one of the adults given axicabtagene ciloleucel or lisocabtagene maraleucel at our centre. Plasma "
+     "exchange was performed on day 4.", {"car_t_product": "axicabtagene ciloleucel", "car_t_target": "CD19"}),
 ])
 def test_the_product_is_the_one_infused_last_before_the_exchange(text, expected):
     assert read_prose(disease.car_t, text) == expected

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts, concepts_in
+from extractors.evidence import Finding, concepts, concepts_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import pe_mentions
 from extractors.lexicon import concept_attribute
@@ -80,16 +82,29 @@ def _the_product_infused_last(products: list[Span], targets: list[Span], exchang
     its own. The exchange followed the later infusion, so the product named last before the exchange is told of
     (else the last named) stands, with its target; the mentions of the other are left out."""
     own_targets = {product_target(p.id_) for p in products}
-    named = [(p.start, "product", p.id_) for p in products] + \
-            [(t.start, "target", t.id_) for t in targets if products and t.id_ not in own_targets]
-    if len({(kind, value) for _, kind, value in named}) < 2:
+    named = sorted([(p, "product") for p in products] +
+                   [(t, "target") for t in targets if products and t.id_ not in own_targets], key=lambda n: n[0].start)
+    if len({(kind, span.id_) for span, kind in named}) < 2 or _alternatives(named):
         return products, targets
     first_exchange = min((e.start for e in exchanges), default=None)
-    before = [n for n in named if first_exchange is None or n[0] < first_exchange] or named
-    _, kind, value = max(before)
+    before = [n for n in named if first_exchange is None or n[0].start < first_exchange] or named
+    span, kind = before[-1]
+    value = span.id_
     if kind == "target":
         return [], [t for t in targets if t.id_ == value]
     return [p for p in products if p.id_ == value], [t for t in targets if t.id_ == product_target(value)]
+
+
+# products named as alternatives: "adults who received axi-cel or liso-cel"
+ALTERNATIVE = re.compile(r"\bor\b|/")
+
+
+def _alternatives(named: list[tuple[Span, str]]) -> bool:
+    """Whether the products are named once each, in one sentence, as alternatives rather than one after the other."""
+    spans = [span for span, _ in named]
+    first, last = spans[0], spans[-1]
+    return len(spans) == 2 and sentence_of(first) == sentence_of(last) and \
+        bool(ALTERNATIVE.search(first.doc.text[first.end_char:last.start_char]))
 
 
 # -- table cells --------------------------------------------------------------------------------------------------
