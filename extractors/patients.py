@@ -74,8 +74,25 @@ def about_other_patients(sentence: Span) -> bool:
 GROUP_STATEMENT = re.compile(r"""
     \b(both|all|each|every|neither|none\ of\ (?:the|our|these)|the\ two)\b   # "both", "none of the"
     (?:\s+[\w-]+){0,3}?\s+(patients?|cases?|of\ them|children|adults)\b      # "... TPE-treated patients"
+  | \bno\s+(?:other\s+)?(?:patients?|cases?)\b                               # "no patient except Patient 2"
   | ^\s*(both|neither|all)\b                                                 # "Both recovered."
     """, re.IGNORECASE | re.VERBOSE)
+
+
+# "None of the patients other than Patient 2 met criteria for IEC-HS", "all except case 3": a group statement about the
+# patients but the one it names
+EXCEPTION = re.compile(rf"""
+    \b(?:other\s+than|except(?:\s+for)?|apart\s+from|besides|save\s+for|with\s+the\s+exception\s+of)\s+
+    (?:the\s+)?(?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def excepted_patient(sentence: Span) -> int | None:
+    """The number of the patient a group statement leaves out ("all but Patient 2"), if it leaves one out."""
+    if not GROUP_STATEMENT.search(sentence.text):
+        return None
+    match = EXCEPTION.search(sentence.text)
+    return label_number(match) or None if match else None
 
 
 # "Two patients with relapsed B-ALL received ...", "three consecutive cases": a statement about as many patients as the
@@ -96,6 +113,24 @@ class PatientSegment:
     label: str = ""
     sentences: list[Span] = field(default_factory=list)
     shared: list[Span] = field(default_factory=list)
+    excepting: list[Span] = field(default_factory=list)  # statements about all the patients but another one
+
+
+def _share_statements_with_an_exception(labelled: dict[int, PatientSegment], unlabelled: list[Span]) -> None:
+    """A group statement leaving one patient out ("None of the patients other than Patient 2 met criteria for
+    IEC-HS"), wherever it stands, is about every other patient and not the one it names: it leaves the account it
+    stands in and is shared with the others."""
+    for sentence in unlabelled + [s for segment in labelled.values() for s in segment.sentences]:
+        number = excepted_patient(sentence)
+        if number is None or number not in labelled:
+            continue
+        for segment in labelled.values():
+            if sentence in segment.sentences:
+                segment.sentences.remove(sentence)
+            if segment.number != number:
+                segment.excepting.append(sentence)
+        if sentence in unlabelled:
+            unlabelled.remove(sentence)
 
 
 def section_kind(document: Document, offset: int) -> str:
@@ -174,9 +209,11 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         else:
             unlabelled.append(sentence)
     if len(labelled) >= 2:
+        _share_statements_with_an_exception(labelled, unlabelled)
         group = [s for s in unlabelled if GROUP_STATEMENT.search(s.text) or _counts(s.text) == len(labelled)]
         for segment in labelled.values():
             segment.shared = group + [s for s in segment.sentences if GROUP_STATEMENT.search(s.text) and s not in group]
+            segment.shared += [s for s in segment.excepting if s not in segment.shared]
         return [labelled[n] for n in sorted(labelled)]
     single = PatientSegment(1)
     single.sentences = sorted(unlabelled + [s for seg in labelled.values() for s in seg.sentences], key=lambda s: s.start)

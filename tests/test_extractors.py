@@ -188,6 +188,23 @@ def test_patient_segmentation_component_on_a_bare_text():
     assert doc._.patient_rows == []
 
 
+THREE_PATIENTS = (
+    "Patient 1\n\nA 30-year-old man with B-ALL received tisagenlecleucel and had grade 3 CRS. He underwent two plasma "
+    "exchanges.\n\nPatient 2\n\nA 45-year-old woman with DLBCL received axicabtagene ciloleucel and had grade 4 CRS; on "
+    "day 4 she met the criteria for IEC-HS. She underwent three plasma exchanges.\n\nPatient 3\n\nA 52-year-old man "
+    "with DLBCL received axicabtagene ciloleucel and had grade 3 CRS. He underwent one plasma exchange.\n\n{}\n\n")
+
+
+@pytest.mark.parametrize("statement", [
+    "None of the patients other than Patient 2 met criteria for IEC-HS.",
+    "No patient except Patient 2 fulfilled the criteria for HLH.",
+    "None of the patients, apart from patient 2, developed HLH.",
+])
+def test_a_group_statement_with_an_exception_is_about_the_other_patients(statement):
+    cases = extract(HEADER + THREE_PATIENTS.format(statement)).cases
+    assert [case.values.get("hlh", "") for case in cases] == ["no", "yes", "no"]
+
+
 def test_patient_segmentation_component_reads_table_rows():
     from extractors.nlp import process
 

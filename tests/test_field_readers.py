@@ -7,7 +7,7 @@ import pytest
 
 from extractors.cases import extract_document
 from extractors.evidence import sentences
-from extractors.fields import toxicity
+from extractors.fields import disease, drugs, outcome, toxicity
 from extractors.fields.inputs import PatientContext
 from extractors.nlp import process
 from pipeline.parsing import parse_bytes
@@ -48,6 +48,69 @@ def test_each_patient_of_an_article_counts_dates_from_their_own_infusion():
         "She developed grade 4 CRS on 13 April 2021. TPE was initiated on 17 April 2021.\n\n"))
     assert [(c.values.get("crs_onset_day"), c.values.get("pe_start_day")) for c in extraction.cases] == [
         ("2", "4"), ("3", "7")]
+
+
+# -- prose rules on the phrasings they must tell apart --------------------------------------------------------------
+def read_prose(rule, text: str) -> dict[str, str]:
+    return values(rule(sentences_of(text), NO_CONTEXT))
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a grade is not carried across ";" nor to a syndrome said to be absent
+    ("CRS onset D+2, max G3; no ICANS.", {"crs_grade": "3", "icans_grade": "0"}),
+    ("His CRS began on day 2 and reached grade 3 on day 4; ICANS followed on day 6.", {"crs_grade": "3"}),
+    # a grade written against its syndrome holds though a negation cue elsewhere in the sentence reaches it
+    ("ICE score was 2 on day ten, with no seizures on EEG, so ICANS grade 3.", {"icans_grade": "3"}),
+])
+def test_a_grade_attaches_to_the_syndrome_of_its_clause(text, expected):
+    assert {**read_prose(toxicity.crs_grade, text), **read_prose(toxicity.icans, text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("She received axi-cel. CRS G2 from D+1, resolved after a single dose.", {"crs_onset_day": "1"}),
+    ("She received axi-cel. CRS: G1, onset D1, resolved D4.", {"crs_onset_day": "1"}),
+    ("She received axi-cel. On day +1 she became febrile, and on day +3 she needed vasopressors.",
+     {"crs_onset_day": "1"}),
+    # days of the end of fever or CRS date no onset
+    ("She received axi-cel. The fever settled on day +8, and the CRS had resolved by day +9.", {}),
+    ("She received axi-cel. From day +7 she was free of fever and the CRS was regarded as resolved.", {}),
+])
+def test_an_onset_day_is_the_day_of_an_onset_clause(text, expected):
+    assert read_prose(toxicity.crs_onset, text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("She received a third dose of tocilizumab on day 4 and a fourth on day 5 (four doses in all).", "4"),
+    ("CRS resolved after a single TCZ dose.", "1"),
+    ("She received tocilizumab in two occasions and methylprednisolone.", "2"),
+    ("Tocilizumab 8 mg/kg was given on day +1, for a total of three.", "3"),
+])
+def test_tocilizumab_doses(text, expected):
+    assert read_prose(drugs.tocilizumab, text) == {"tocilizumab_doses": expected}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("He died of multiorgan failure on D+12 with CRS unresolved.", "no"),
+    ("CRS was relieved on D+8.", "yes"),
+])
+def test_crs_resolution_words(text, expected):
+    assert read_prose(outcome.crs_resolved, text) == {"crs_resolved": expected}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("He was treated with axicabtagene ciloleucel in 2020. After relapse he was included in a phase I study of an "
+     "autologous CD22-directed CAR-T cell product. Plasma exchange was performed on day 4.",
+     {"car_t_product": "investigational", "car_t_target": "CD22"}),
+    ("He relapsed after tisagenlecleucel and received lisocabtagene maraleucel. Plasma exchange was performed on day 4.",
+     {"car_t_product": "lisocabtagene maraleucel", "car_t_target": "CD19"}),
+    ("He received axicabtagene ciloleucel, a CD19-directed product. Plasma exchange was performed on day 4.",
+     {"car_t_product": "axicabtagene ciloleucel", "car_t_target": "CD19"}),
+    # alternatives in one sentence are no sequence: the first named stands, as for one product
+    ("He was one of the adults given axicabtagene ciloleucel or lisocabtagene maraleucel at our centre. Plasma "
+     "exchange was performed on day 4.", {"car_t_product": "axicabtagene ciloleucel", "car_t_target": "CD19"}),
+])
+def test_the_product_is_the_one_infused_last_before_the_exchange(text, expected):
+    assert read_prose(disease.car_t, text) == expected
 
 
 # -- every field is read from prose and from cells, registered in one place --------------------------------------

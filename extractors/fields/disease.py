@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from spacy.tokens import Span
 
-from extractors.evidence import Finding, concepts, concepts_in
+from extractors.evidence import Finding, concepts, concepts_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
+from extractors.fields.purification import pe_mentions
 from extractors.lexicon import concept_attribute
 
 
@@ -62,6 +65,7 @@ def car_t(sentences: list[Span], patient: PatientContext) -> list[Finding]:
                 targets.append(span)
             elif span.label_ == "INVESTIGATIONAL" and has_cart:
                 investigational.append(span)
+    products, targets = _the_product_infused_last(products, targets, pe_mentions(sentences))
     told_by = {"product": products, "product_target": products, "investigational": investigational, "target": targets}
     findings = []
     for field, value, reading in car_t_values(products[0].id_ if products else None,
@@ -69,6 +73,38 @@ def car_t(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         span = told_by[reading][0]
         findings.append(Finding(field, value, span.start_char, span.end_char, f"disease.{PROSE_HOW[reading]}"))
     return findings
+
+
+def _the_product_infused_last(products: list[Span], targets: list[Span], exchanges: list[Span]
+                              ) -> tuple[list[Span], list[Span]]:
+    """A patient given CAR-T cells twice ("treated with axi-cel ... then included in a phase I study of a
+    CD22-directed product"): the account names two products, two approved ones or an approved one and a target not
+    its own. The exchange followed the later infusion, so the product named last before the exchange is told of
+    (else the last named) stands, with its target; the mentions of the other are left out."""
+    own_targets = {product_target(p.id_) for p in products}
+    named = sorted([(p, "product") for p in products] +
+                   [(t, "target") for t in targets if products and t.id_ not in own_targets], key=lambda n: n[0].start)
+    if len({(kind, span.id_) for span, kind in named}) < 2 or _alternatives(named):
+        return products, targets
+    first_exchange = min((e.start for e in exchanges), default=None)
+    before = [n for n in named if first_exchange is None or n[0].start < first_exchange] or named
+    span, kind = before[-1]
+    value = span.id_
+    if kind == "target":
+        return [], [t for t in targets if t.id_ == value]
+    return [p for p in products if p.id_ == value], [t for t in targets if t.id_ == product_target(value)]
+
+
+# products named as alternatives: "adults who received axi-cel or liso-cel"
+ALTERNATIVE = re.compile(r"\bor\b|/")
+
+
+def _alternatives(named: list[tuple[Span, str]]) -> bool:
+    """Whether the products are named once each, in one sentence, as alternatives rather than one after the other."""
+    spans = [span for span, _ in named]
+    first, last = spans[0], spans[-1]
+    return len(spans) == 2 and sentence_of(first) == sentence_of(last) and \
+        bool(ALTERNATIVE.search(first.doc.text[first.end_char:last.start_char]))
 
 
 # -- table cells --------------------------------------------------------------------------------------------------

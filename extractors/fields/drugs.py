@@ -31,11 +31,19 @@ DOSES_AFTER = re.compile(rf"""
       | (?P<n>{COUNT})\s+(?:doses|administrations|infusions)\b     # "two doses"
       | (?:was\s+)?(?:given|administered|repeated)?\s*
         (?P<adv>once|twice|thrice|(?P<times>{COUNT})\s+times)\b    # "twice", "was given three times"
+      | (?:was\s+)?(?:given\s+|administered\s+)?(?:on|in)\s+
+        (?P<occasions>{COUNT})\s+(?:separate\s+|different\s+)?occasions\b   # "in two occasions"
     )""", re.IGNORECASE | re.VERBOSE)
+# a count before the drug's name and the dose noun after it: "a single TCZ dose", "two tocilizumab doses"
+COUNT_BEFORE = re.compile(rf"(?<![+\-−])\b(?<!day\ )(?P<n>{COUNT})\s+$", re.IGNORECASE)
+DOSE_NOUN_AFTER = re.compile(r"^\s*(?:doses?|administrations?|injections?)\b", re.IGNORECASE)
 ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:dose|administration|infusion)\b", re.IGNORECASE)
 DAY_LIST = re.compile(r"\bdays?\s*\+?\d{1,3}(?:\s*(?:,|and|&)\s*\+?\d{1,3})+", re.IGNORECASE)
 # the count the account settles on: "for a total of three", "three doses in total"
-TOTAL = re.compile(rf"\b(?:a\ total\ of|in\ all|altogether)\s+(?P<n>{COUNT})\b(?!\s*(?:mg|g|mL|L|%))", re.IGNORECASE | re.VERBOSE)
+TOTAL = re.compile(rf"""
+    \b(?:a\ total\ of|in\ all|altogether)\s+(?P<n>{COUNT})\b(?!\s*(?:mg|g|mL|L|%))    # "for a total of three"
+  | \b(?P<m>{COUNT})\s+(?:doses\s+)?(?:in\ all|in\ total|altogether)\b              # "(four doses in all)"
+    """, re.IGNORECASE | re.VERBOSE)
 # a dose given at times listed right after the drug: "TCZ 8 mg/kg at 32 h and 58 h", "at 10:00 and 22:00" not read
 TIME_LIST = re.compile(rf"""
     ^\W{{0,3}}{DOSE}?\s*(?:at|on)\s+
@@ -69,8 +77,12 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
                 candidates.append(count_value(match.group("n")))
             match = DOSES_AFTER.search(after)
             if match:
-                raw = match.group("x") or match.group("n") or match.group("times") or match.group("adv")
+                raw = match.group("x") or match.group("n") or match.group("times") or match.group("adv") or \
+                    match.group("occasions")
                 candidates.append(count_value(raw))
+            match = COUNT_BEFORE.search(before)
+            if match and DOSE_NOUN_AFTER.match(after):
+                candidates.append(count_value(match.group("n")))
             for match in ORDINAL_DOSE.finditer(text):
                 candidates.append(ORDINALS[match.group("o").lower()])
             days = DAY_LIST.search(after)
@@ -84,7 +96,7 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
                 candidates.append(max(2, len(find_days(clause))))
             total = TOTAL.search(after)
             if total:  # "Two further doses were given on day +4, for a total of three; no fourth dose was given"
-                candidates = [count_value(total.group("n"))]
+                candidates = [count_value(total.group("n") or total.group("m"))]
             candidates = [c for c in candidates if c and TOCILIZUMAB_DOSES.admits(c)]
             if candidates and (best is None or max(candidates) > int(best.value)):
                 best = Finding("tocilizumab_doses", str(max(candidates)), span.start_char, span.end_char, "drugs.tocilizumab")

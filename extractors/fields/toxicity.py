@@ -26,18 +26,43 @@ MAX_DISTANCE = 45
 CRS_GRADE = FIELD_BY_NAME["crs_grade"]
 ONSET_CUE = re.compile(r"""
     \b(develop|onset|occur|start|began|begin|bec[oa]me|present|appear|emerg|fever|febrile|manifest)  # "developed CRS", "onset of"
+  | \b(spik|diagnos)\w*                                                  # "spiked a fever", "CRS was diagnosed"
+  | \b(?:initiat|debut)\w*\s+with\b                                     # "she initiated with fever"
   | \bfrom(?=\s+(?:day|d)\s?[+]?\d)                                                     # "CRS from day 2"
     """, re.IGNORECASE | re.VERBOSE)
+# words of the end of CRS or fever: a day after them ("resolved by day 6") dates no onset
+END_CUE = re.compile(r"\b(resolv|subsid|abat|settl|afebrile|apyrexi|defervesc|disappear|free\ of)", re.IGNORECASE)
+# a clause break a day is not carried across: "febrile on day +1, and on day +3 he needed vasopressors"
+DAY_CLAUSE_BREAK = re.compile(r";|,\s+(?:and|but|then|while|whereas)\b", re.IGNORECASE)
 FEVER = re.compile(r"\b(fever|febrile|pyrexia|temperature\ (?:of|to)\ (?:3[89]|4[0-2]))\b", re.IGNORECASE | re.VERBOSE)
 # ConText target type of a fever word (context_rules.json may name it in allowed_types)
 FEVER_TARGET = "FEVER"
+
+
+# a clause break a grade is not carried across: "CRS onset D+2, max G3; no ICANS"
+CLAUSE_BREAK = re.compile(r";")
+
+
+def same_clause(offset: int, span: Span) -> bool:
+    """Whether no clause break stands between the document's character ``offset`` and ``span``."""
+    lo, hi = sorted((offset, span.start_char))
+    return not CLAUSE_BREAK.search(span.doc.text[lo:hi])
+
+
+def takes_grade(syndrome: Span, start: int, end: int) -> bool:
+    """Whether the syndrome may take the grade at the document's characters ``start:end``: not across a clause
+    break, and not a syndrome said to be absent ("max G3; no ICANS") unless the grade is written against it
+    ("ICANS grade 3", which a negation cue elsewhere in the sentence may reach)."""
+    if not same_clause(start, syndrome):
+        return False
+    return gap(start, end, syndrome) <= 1 or not negated(syndrome)
 
 
 def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
     """(syndrome, grade, start, end) for each "grade N" attached to the nearest syndrome mention."""
     graded = []
     for sentence in sentences:
-        syndromes = [s for s in concepts_in(sentence, SYNDROMES)]
+        syndromes = concepts_in(sentence, SYNDROMES)
         # "her worst stage was graded 3 on the ASTCT consensus scale", "CRS was graded by the ASTCT criteria; he
         # reached grade 3": a grade told against a CRS grading system, in a sentence that names no other syndrome
         # and no neurological words, is a CRS grade
@@ -55,12 +80,12 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
 
             # the syndrome named nearest, else the scale (the syndrome's own mention is the better evidence)
             nearest = None
-            for anchors in (syndromes, scales):
+            for anchors in ([s for s in syndromes if takes_grade(s, start, end)], scales):
                 if anchors:
                     nearest = min(anchors, key=lambda s: (gap(start, end, s), s.start_char < start))
                     if gap(start, end, nearest) <= MAX_DISTANCE:
                         break
-            if gap(start, end, nearest) <= MAX_DISTANCE and not hypothetical(nearest):
+            if nearest is not None and gap(start, end, nearest) <= MAX_DISTANCE and not hypothetical(nearest):
                 lo, hi = min(start, nearest.start_char), max(end, nearest.end_char)
                 graded.append((nearest.label_, max(grades), lo, hi))
     return graded
@@ -113,19 +138,42 @@ def crs_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         crs = [s for s in concepts_in(sentence, "CRS") if is_affirmed(s)]
         cues = [m for m in ONSET_CUE.finditer(sentence.text)
                 if any(abs((c.start_char - sentence.start_char) - m.start()) <= ONSET_WINDOW for c in crs)]
-        if not crs or not cues or re.search(r"\b(resolv|subsid|abat)", sentence.text, re.IGNORECASE):
+        if not crs or not cues:
             continue
-        days = days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
+        days = _onset_days(sentence.text, days_in(sentence, patient.infusion_date, patient.hours_from_infusion))
         if days:
-            cue = cues[0].start()
-            day, start, end = min(days, key=lambda d: abs(d[1] - cue))
+            day, start, end = _nearest_day(sentence.text, days, cues[0].start())
             return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "toxicity.crs_onset")]
-        if DAY_OF_INFUSION.search(sentence.text):
+        if DAY_OF_INFUSION.search(sentence.text) and not END_CUE.search(sentence.text):
             cue = cues[0]
             return [Finding("crs_onset_day", "0", sentence.start_char + cue.start(), sentence.start_char + cue.end(),
                             "toxicity.crs_onset_day0")]
     return _fever_onset(sentences, patient)
+
+
+def _onset_days(text: str, days: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The days of a sentence that date an onset. In a sentence that also tells of an end ("CRS G2 from D+1,
+    resolved after one dose"), only a day in a clause of its own with an onset word ("from", "onset", "developed"; a
+    fever word alone may be the fever ending) and no word of an end."""
+    if not END_CUE.search(text):
+        return days
+    kept = []
+    for clause in re.finditer(r"[^,;]+", text):
+        words = clause.group(0)
+        if END_CUE.search(words) or not any(not FEVER.fullmatch(m.group(0)) for m in ONSET_CUE.finditer(words)):
+            continue
+        kept += [d for d in days if clause.start() <= d[1] < clause.end()]
+    return kept
+
+
+def _nearest_day(text: str, days: list[tuple[int, int, int]], position: int) -> tuple[int, int, int]:
+    """Of ``days``, the one nearest ``position`` in its clause, else in the sentence."""
+    def same_clause(day: tuple[int, int, int]) -> bool:
+        lo, hi = sorted((day[1], position))
+        return not DAY_CLAUSE_BREAK.search(text[lo:hi])
+    candidates = [d for d in days if same_clause(d)] or days
+    return min(candidates, key=lambda d: abs(d[1] - position))
 
 
 # A sentence telling of the fever's course ("afebrile by day 5", "fever persisted", "fever recurred") dates no onset;
@@ -144,7 +192,7 @@ def _fever_onset(sentences: list[Span], patient: PatientContext) -> list[Finding
         if not any(day == 0 for day, _, _ in days):  # "on the evening of the infusion" where no "day 0" numbers it
             days += [(0, m.start(), m.end()) for m in DAY_OF_INFUSION.finditer(sentence.text)]
         if days:
-            day, start, end = min(days, key=lambda d: abs(d[1] - fever.start()))
+            day, start, end = _nearest_day(sentence.text, days, fever.start())
             return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "toxicity.fever_onset")]
     return []
