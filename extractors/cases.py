@@ -211,7 +211,9 @@ def _case_stem(document: Document) -> str:
     surname = document.first_author_surname()
     if surname:
         return surname
-    return re.sub(r"\d.*$", "", Path(document.source_file).stem) or Path(document.source_file).stem
+    # a file named like "g1_echeverria2021" or "heldD_peds2020": its first word of three or more letters
+    words = re.findall(r"[^\W\d_]{3,}", Path(document.source_file).stem)
+    return words[0] if words else Path(document.source_file).stem
 
 
 def _finalise(case: Case, findings: Findings) -> list[RefusedValue]:
