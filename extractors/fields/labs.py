@@ -178,12 +178,24 @@ AFTER_THE_LAST = re.compile(rf"""
     \b(?:after|following)\s+the\s+(?:\w+\s+and\s+)?   # "after the", "after the third and"
     (?:last|final)\s+{EXCHANGE_WORD}\b                  # "last procedure", "final TPE"
     """, re.IGNORECASE | re.VERBOSE)
-# right after a value, its time against the exchanges: "before plasma exchange", "after two sessions", "post-TPE"
+# right after a value, its time against the exchanges: "before plasma exchange", "after two sessions", "post-TPE",
+# "on the morning after the last procedure"; or a bare "before"/"after" that a sentence naming an exchange sets
+# against it: "27.5 mg/dL before, 6.2 mg/dL after the exchanges"
 VALUE_THEN_TIME = re.compile(rf"""
     \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
+    (?:(?:on\s+|in\s+)?the\s+(?:(?:next|following|same)\s+)?(?:morning|evening|afternoon|night|day)\s+)?  # "on the morning"
     (?:(?P<before>before|prior\ to|pre-?)|(?:after|following|post-?))   # "before", "post-"
-    \s*(?:the\s+)?(?:(?:first|last|final|second|third|\w+)\s+)?{EXCHANGE_WORD}\b  # "the first TPE", "two sessions"
+    (?:\s*(?:the\s+)?(?:(?:first|last|final|second|third|\w+)\s+)?{EXCHANGE_WORD}\b  # "the first TPE", "two sessions"
+      | (?P<bare>(?<=[a-z])(?=\s*(?:[,;.)]|and\b|$))))                # "before," "after."
     """, re.IGNORECASE | re.VERBOSE)
+
+
+def _told_time(sentence: Span, at: int) -> str | None:
+    """"pre" or "post" when the words right after the value at ``at`` (in the sentence's text) tell its time."""
+    told = VALUE_THEN_TIME.match(sentence.text, at)
+    if told is None or told.group("bare") is not None and not EXCHANGE.search(sentence.text):
+        return None
+    return "pre" if told.group("before") else "post"
 
 
 def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | None:
@@ -260,10 +272,10 @@ class _Timeline:
                 return  # between exchanges: neither before the first nor after the last
         # a time told right after the value wins over the sentence's frame: "15 200 µg/L before plasma exchange and
         # 6 100 µg/L after two sessions"
-        told = VALUE_THEN_TIME.match(sentence.text, at)
-        if told and told.group("before"):
+        told = _told_time(sentence, at)
+        if told == "pre":
             self.offer(marker, "pre", (0, 0, start), pre)
-        elif told:
+        elif told == "post":
             self.offer(marker, "post", (0, 0, -start), post)
         elif SENTENCE_PRE.search(text) or BEFORE_NEARBY.search(local) and EXCHANGE.search(local):
             self.offer(marker, "pre", (0, 0, start), pre)
