@@ -189,6 +189,48 @@ def test_one_marker_conversion():
     assert marker_value(3, "mL", "crp") is None and marker_value(3, "(peak)", "il6") is None
 
 
+def _parallel(text: str) -> tuple[list[tuple[str, float]], int]:
+    from extractors.fields.labs import _parallel_lists
+
+    listed, covered = _parallel_lists(sentences_of(text)[0])
+    return [(marker, value) for marker, value, _, _ in listed], len(covered)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a list of analytes, then as many values, in order; a unit written once serves the list
+    ("IL-6, IL-10 and ferritin were 5,600 pg/mL, 240 pg/mL and 9,100 ng/mL.",
+     [("il6", 5600), ("il10", 240), ("ferritin", 9100)]),
+    ("IFN-γ and IL-6 measured 1,250 and 7,800 pg/mL.", [("ifng", 1250), ("il6", 7800)]),
+    # an analyte that is no marker keeps its place in the order
+    ("IL-6, LDH and CRP were 3,100 pg/mL, 900 U/L and 150 mg/L.", [("il6", 3100), ("crp", 150)]),
+    # a clause naming none takes, in order, the analytes named before it
+    ("IL-6 was 900 pg/mL and CRP 80 mg/L; afterwards they were 100 pg/mL and 10 mg/L respectively.",
+     [("il6", 100), ("crp", 10)]),
+])
+def test_parallel_lists_pair_analytes_and_values_by_order(text, expected):
+    assert _parallel(text)[0] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "IL-6, IL-10 and ferritin were 5,600 pg/mL and 9,100 ng/mL.",  # a value short
+    "IL-6 and ferritin were 5,600 mL and 9,100 ng/mL.",  # a value in no unit of its marker
+    "IL-6 was 900 pg/mL and CRP 80 mg/L; afterwards they were 100 pg/mL, 20 pg/mL and 10 mg/L respectively.",
+])
+def test_lists_that_do_not_pair_give_nothing_and_keep_their_values_from_other_rules(text):
+    assert _parallel(text) == ([], 1)
+
+
+def test_a_value_told_its_time_right_after_it():
+    from extractors.fields.labs import _told_time
+
+    sentence = sentences_of("IL-6 3,150 pg/mL before, 420 pg/mL after the second TPE.")[0]
+    assert [_told_time(sentence, at) for at in (16, 34)] == ["pre", "post"]
+    no_exchange = sentences_of("IL-6 3,150 pg/mL before, 420 pg/mL after.")[0]  # a bare time needs an exchange named
+    assert _told_time(no_exchange, 16) is None
+    morning = sentences_of("It reached 6,150 ng/mL on the morning after the last procedure.")[0]
+    assert _told_time(morning, 22) == "post"
+
+
 @pytest.mark.parametrize("header, text, expected", [
     ("Tocilizumab doses", "2", {"tocilizumab_doses": "2"}),
     ("Tocilizumab doses", "none", {"tocilizumab_doses": "0"}),

@@ -158,6 +158,117 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
 
 EXCHANGE_WORD = rf"(?:{EXCHANGE_NAME}|exchanges?|procedures?|sessions?)"
 EXCHANGE = re.compile(EXCHANGE_WORD, re.IGNORECASE)
+
+
+# -- parallel lists: "IL-6, IFN-γ and IL-10 were 4210, 862 and 318 pg/ml"; "...; after it they decreased to 356 pg/ml,
+# 95.6 pg/ml, 41.2 pg/ml and 2480 ng/ml respectively" --------------------------------------------------------------
+LIST_JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+)?|and\s+|&\s*|/\s*)$", re.IGNORECASE)  # ", ", " and ", ", and "
+# a number before a listed value that shares its unit: "4210, " and "862 and " of "4210, 862 and 318 pg/ml"
+SHARED_UNIT_NUMBER = re.compile(rf"""
+    (?<![\w\-‐.,+])(?<!day\ )(?<!days\ )({NUMBER_PATTERN})   # not a day's number ("day 5 and", "D+5,")
+    \s*(?:,\s*(?:and\s+)?|\s+and\s+)$
+    """, re.IGNORECASE | re.VERBOSE)
+RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
+# a clause whose values belong to the markers named before it: "they decreased to", "these fell to", "both were"
+PLURAL_ANAPHOR = re.compile(r"\b(?:they|these|those|them|both|all\ (?:three|four|of\ them))\b", re.IGNORECASE)
+# a clause opening on its time against a treatment: "Before treatment, ...", "after the second treatment they ..."
+CLAUSE_TIME = re.compile(rf"""
+    \W*(?:(?:and|but|while|whereas)\s+)?(?:(?P<pre>before|prior\ to)|after|following)\s+
+    (?:the\s+)?(?:(?:{ORDINAL}|last|final)\s+)?(?:{EXCHANGE_WORD}|treatments?|therap(?:y|ies))\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def _contrast_time(sentence: Span, position: int) -> str | None:
+    """The time of the clause holding ``position`` in a sentence that sets a clause before a treatment against one
+    after it ("Before treatment, IL-6 was ...; after the second treatment it was ..."); None in any other sentence."""
+    times = {}
+    for start, end in _clauses(sentence):
+        time = CLAUSE_TIME.match(sentence.doc.text, start, end)
+        if time is not None:
+            times[(start, end)] = "pre" if time.group("pre") else "post"
+    if set(times.values()) != {"pre", "post"}:
+        return None
+    return next((when for (start, end), when in times.items() if start <= position <= end), None)
+
+
+def _listed_values(sentence: Span, start: int, end: int) -> list[Quantity]:
+    """The values between ``start`` and ``end`` in order, each number of a list that writes its unit once
+    ("4210, 862 and 318 pg/ml") given that unit."""
+    values = []
+    for quantity in quantities_in(sentence):
+        if not start <= quantity.start < end:
+            continue
+        shared, at = [], quantity.start
+        while (number := SHARED_UNIT_NUMBER.search(sentence.doc.text, max(start, at - 40), at)) is not None:
+            value = parse_number(number.group(1), sentence.doc._.decimal_comma)
+            shared.insert(0, Quantity(value, quantity.unit, number.start(1), number.end(1)))
+            at = number.start(1)
+        values += shared + [quantity]
+    return values
+
+
+def _clauses(sentence: Span) -> list[tuple[int, int]]:
+    """(start, end) of the sentence's clauses, the parts between semicolons, in document offsets."""
+    bounds, at = [], sentence.start_char
+    for part in sentence.text.split(";"):
+        bounds.append((at, at + len(part)))
+        at += len(part) + 1
+    return bounds
+
+
+def _aligned(markers: list[Span], values: list[Quantity]) -> list[tuple[str, float, Span, Quantity]] | None:
+    """(marker, value in its unit, marker span, quantity) pairing the n-th analyte with the n-th value; None when the
+    counts differ or a value is in no unit of its analyte (the lists are not parallel). Other analytes (LAB) keep
+    their place in the order and give nothing."""
+    if len(markers) != len(values):
+        return None
+    pairs = []
+    for analyte, quantity in zip(markers, values):
+        if analyte.label_ != "MARKER":
+            continue
+        value = marker_value(quantity.value, quantity.unit, analyte.id_)
+        if value is None:
+            return None
+        pairs.append((analyte.id_, value, analyte, quantity))
+    return pairs
+
+
+def _parallel_lists(sentence: Span) -> tuple[list[tuple[str, float, Span, Quantity]], list[tuple[int, int]]]:
+    """Values paired with analytes by order, and the spans of text read this way, good pairs or none: a list of
+    analytes followed by as many values ("serum IL-6, IFN-γ and IL-10 were 4210 pg/ml, 862 pg/ml and 318 pg/ml"), and
+    a clause naming no analyte whose values go, in order, to those the sentence named before ("...; after the second
+    treatment they decreased to 356 pg/ml, ... and 2480 ng/ml respectively"). When the counts differ nothing is read
+    from the list."""
+    analytes = sorted(concepts_in(sentence, ("MARKER", "LAB")), key=lambda s: s.start_char)
+    text = sentence.doc.text
+    found, covered, named_before = [], [], []
+    for start, end in _clauses(sentence):
+        own = [a for a in analytes if start <= a.start_char < end]
+        if not own:
+            values = _listed_values(sentence, start, end)
+            ordered = list({a.id_: a for a in reversed(named_before)}.values())[::-1]  # first mention of each
+            if len(values) >= 2 and len(ordered) >= 2 and (
+                    RESPECTIVELY.search(sentence.text) or PLURAL_ANAPHOR.search(text, start, end)):
+                pairs = _aligned(ordered, values)
+                found += pairs or []
+                covered.append((values[0].start, values[-1].end))
+        i = 0
+        while i < len(own):
+            j = i  # own[i..j] is a list of analytes named one after the other
+            while j + 1 < len(own) and LIST_JOIN.match(text[own[j].end_char:own[j + 1].start_char]):
+                j += 1
+            if j > i:
+                listed = own[i:j + 1]
+                stop = own[j + 1].start_char if j + 1 < len(own) else end
+                values = _listed_values(sentence, listed[-1].end_char, stop)
+                if values:
+                    pairs = _aligned(listed, values)
+                    found += pairs or []
+                    covered.append((values[0].start, values[-1].end))
+            i = j + 1
+        named_before += own
+    return found, covered
+
 # a sentence opening on the time of its values: "Before the first exchange, IL-6 was ...", "On day 5, after TPE, ..."
 # an exchange named, or left out after its ordinal: "after the second TPE", "after the third,"
 _AN_EXCHANGE = rf"(?:[^,;]{{0,40}}\b{EXCHANGE_WORD}|\s+the\s+(?:{ORDINAL}|last|final)\b)"
@@ -272,7 +383,7 @@ class _Timeline:
                 return  # between exchanges: neither before the first nor after the last
         # a time told right after the value wins over the sentence's frame: "15 200 µg/L before plasma exchange and
         # 6 100 µg/L after two sessions"
-        told = _told_time(sentence, at)
+        told = _told_time(sentence, at) or _contrast_time(sentence, end)
         if told == "pre":
             self.offer(marker, "pre", (0, 0, start), pre)
         elif told == "post":
@@ -304,8 +415,12 @@ def markers(sentences: list[Span], patient: PatientContext) -> list[Finding]:
             antecedent, since = sentence, 1
         elif not referring:  # a chain of "it was ..." keeps its antecedent ("it had come down to ...; it was ...")
             since += 1
-        covered = []
+        listed, covered = _parallel_lists(sentence)
+        for marker, value, analyte, quantity in listed:
+            timeline.place(marker, value, sentence, analyte.start_char, quantity.end, "labs.list")
         for marker, first, second, start, end, rising in _from_to(sentence) + _paired(sentence):
+            if any(a < end <= b for a, b in covered):
+                continue  # "41.2 pg/ml and 2480 ng/ml" of a longer list is no pair of one marker's
             covered.append((start, end))
             if rising:
                 # "rose from 2,850 to 18,600": the later value is the later measurement, before or after
