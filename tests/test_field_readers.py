@@ -187,6 +187,34 @@ def test_one_marker_conversion():
     assert marker_value(4450, "µg/L", "ferritin") == pytest.approx(4450)
     assert marker_value(512, None, "il6") == 512  # already in the registry's unit
     assert marker_value(3, "mL", "crp") is None and marker_value(3, "(peak)", "il6") is None
+    assert marker_value(46080, "pmol/L", "ferritin") == pytest.approx(20507, rel=1e-3)  # 2.247 pmol/L to 1 µg/L
+    assert marker_value(100, "pmol/L", "il6") is None  # a marker with no molar mass is not read in moles
+
+
+def test_every_sample_time_wording_example_reads_as_its_own_time():
+    from extractors.table_rules import sample_time, time_rules
+
+    for rule in time_rules():
+        assert sample_time(rule.example)[0] == rule.value, rule
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("D+5 sampled before the first exchange", ("pre", 0)),
+    ("Day 4 (pre-TPE)", ("pre", 0)),
+    ("drawn between the first and second sessions", ("between", 0)),
+    ("before TPE 3", ("between", 0)),
+    ("after first TPE", ("post", 1)),
+    ("on the morning after the second exchange", ("post", 2)),
+    ("post PLEX 2", ("post", 2)),
+    ("after the last procedure", ("post", 1000)),
+    ("post-PEX", ("post", 999)),
+    ("tocilizumab given", None),
+    ("fever onset", None),
+])
+def test_when_a_sample_was_drawn_against_the_exchanges(text, expected):
+    from extractors.table_rules import sample_time
+
+    assert sample_time(text) == expected
 
 
 def _parallel(text: str) -> tuple[list[tuple[str, float]], int]:

@@ -16,7 +16,7 @@ from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.table_rules import is_missing
 from extractors.values import ORDINAL, days_in, number_in
-from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number
+from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number, units
 from pipeline.schema import MARKER_BY_ID, MARKER_UNITS
 
 TARGET_UNITS = MARKER_UNITS  # a marker's values are converted to the unit the registry stores it in
@@ -55,12 +55,20 @@ POST_CUE = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
+# grams per mole of the markers some laboratories report in moles: ferritin in pmol/L, 2.247 pmol/L to 1 µg/L
+MOLAR_MASSES = {"ferritin": 1e6 / 2.247}
+SUBSTANCE_CONCENTRATION = "[substance] / [length] ** 3"
+
+
 def marker_value(number: float, unit: str | None, marker: str) -> float | None:
     """``number`` in ``unit`` (as written; None when it is in the registry's unit already) as a value of ``marker``
     in the registry's unit; None when the unit is none of the marker's."""
     target = TARGET_UNITS[marker]
     try:
-        return Quantity(number, target if unit is None else normalize_unit(unit), 0, 0).to(target)
+        value = units().Quantity(number, target if unit is None else normalize_unit(unit))
+        if marker in MOLAR_MASSES and value.check(SUBSTANCE_CONCENTRATION):
+            value = value * units().Quantity(MOLAR_MASSES[marker], "g/mol")
+        return float(value.to(target).magnitude)
     except Exception:  # pint raises assorted errors (undefined names, dimensions, syntax) on text that is no unit
         return None
 
