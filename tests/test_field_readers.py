@@ -1,6 +1,7 @@
 """The field readers of extractors/fields/ on short texts and on table cells: each field group's prose rule and cell
 reader, the same value from a sentence and from a cell, and the patient context the rules are given."""
 
+import re
 from datetime import date
 
 import pytest
@@ -220,8 +221,34 @@ def test_when_a_sample_was_drawn_against_the_exchanges(text, expected):
 def _parallel(text: str) -> tuple[list[tuple[str, float]], int]:
     from extractors.fields.labs import _parallel_lists
 
-    listed, covered = _parallel_lists(sentences_of(text)[0])
+    listed, ranges, covered = _parallel_lists(sentences_of(text)[0])
+    assert not ranges
     return [(marker, value) for marker, value, _, _ in listed], len(covered)
+
+
+def test_a_list_of_analytes_with_values_from_and_to_gives_each_its_range():
+    from extractors.fields.labs import _parallel_lists
+
+    text = "IL-6 and ferritin fell from 4,210 pg/mL and 5,630 ng/mL to 356 pg/mL and 2,480 ng/mL, respectively."
+    listed, ranges, covered = _parallel_lists(sentences_of(text)[0])
+    assert listed == [] and len(covered) == 1
+    assert [(marker, first, second, rising) for marker, first, second, _, _, rising in ranges] == [
+        ("il6", 4210, 356, False), ("ferritin", 5630, 2480, False)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Before treatment, IL-6 was 900 pg/mL; after the second treatment it was 90 pg/mL.", ["pre", "post"]),
+    ("Prior to the first session IL-6 was 900 pg/mL; following the last session it was 90 pg/mL.", ["pre", "post"]),
+    # a treatment that is named is no exchange
+    ("Before treatment with tocilizumab, IL-6 was 900 pg/mL; after treatment it was 2,000 pg/mL.", [None, None]),
+    ("Before treatment, IL-6 was 900 pg/mL and it was 90 pg/mL later.", [None, None]),  # no clause after
+])
+def test_a_sentence_setting_a_clause_before_against_one_after(text, expected):
+    from extractors.fields.labs import _contrast_time
+
+    sentence = sentences_of(text)[0]
+    values = [m.end() for m in re.finditer(r"pg/mL", sentence.text)]
+    assert [_contrast_time(sentence, sentence.start_char + at) for at in values] == expected
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -177,13 +177,18 @@ SHARED_UNIT_NUMBER = re.compile(rf"""
     \s*(?:,\s*(?:and\s+)?|\s+and\s+)$
     """, re.IGNORECASE | re.VERBOSE)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
+# between a list's values before and after: "from 4210 pg/mL and 5630 ng/mL to 356 pg/mL and 2480 ng/mL"
+LIST_TO = re.compile(r"^\s*,?\s*(?:(?:down|up)\s+)?(?:to|→|->)\s*$", re.IGNORECASE)
 # a clause whose values belong to the markers named before it: "they decreased to", "these fell to", "both were"
 PLURAL_ANAPHOR = re.compile(r"\b(?:they|these|those|them|both|all\ (?:three|four|of\ them))\b", re.IGNORECASE)
-# a clause opening on its time against a treatment: "Before treatment, ...", "after the second treatment they ..."
+# a clause opening on its time against the exchange or a treatment not named otherwise: "Before treatment, ...",
+# "after the second treatment they ..." (not "after treatment with tocilizumab")
 CLAUSE_TIME = re.compile(rf"""
     \W*(?:(?:and|but|while|whereas)\s+)?(?:(?P<pre>before|prior\ to)|after|following)\s+
-    (?:the\s+)?(?:(?:{ORDINAL}|last|final)\s+)?(?:{EXCHANGE_WORD}|treatments?|therap(?:y|ies))\b
-    """, re.IGNORECASE | re.VERBOSE)
+    (?:the\s+)?(?:(?:{ORDINAL}|last|final)\s+)?
+    (?:{EXCHANGE_WORD}\b
+      | (?:treatments?|therap(?:y|ies))\b(?!\s+(?:with|of|by|using)\s+(?!(?:the\s+)?(?:plasma|{EXCHANGE_WORD})))
+    )""", re.IGNORECASE | re.VERBOSE)
 
 
 def _contrast_time(sentence: Span, position: int) -> str | None:
@@ -241,15 +246,30 @@ def _aligned(markers: list[Span], values: list[Quantity]) -> list[tuple[str, flo
     return pairs
 
 
-def _parallel_lists(sentence: Span) -> tuple[list[tuple[str, float, Span, Quantity]], list[tuple[int, int]]]:
-    """Values paired with analytes by order, and the spans of text read this way, good pairs or none: a list of
-    analytes followed by as many values ("serum IL-6, IFN-γ and IL-10 were 4210 pg/ml, 862 pg/ml and 318 pg/ml"), and
-    a clause naming no analyte whose values go, in order, to those the sentence named before ("...; after the second
-    treatment they decreased to 356 pg/ml, ... and 2480 ng/ml respectively"). When the counts differ nothing is read
-    from the list."""
+def _list_ranges(sentence: Span, listed: list[Span], values: list[Quantity]) -> list[tuple] | None:
+    """(marker, first, second, start, end, rising) for a list of analytes followed by their values from and to ("IL-6
+    and ferritin fell from 4210 pg/mL and 5630 ng/mL to 356 pg/mL and 2480 ng/mL"); None when the values are not
+    twice as many as the analytes, with "to" between the halves, each half in the analytes' units."""
+    n, text = len(listed), sentence.doc.text
+    if len(values) != 2 * n or not LIST_TO.match(text[values[n - 1].end:values[n].start]):
+        return None
+    firsts, seconds = _aligned(listed, values[:n]), _aligned(listed, values[n:])
+    if firsts is None or seconds is None:
+        return None
+    rising = bool(RISING.search(text, listed[-1].end_char, values[0].start))
+    return [(marker, first, second, analyte.start_char, after.end, rising)
+            for (marker, first, analyte, _), (_, second, _, after) in zip(firsts, seconds)]
+
+
+def _parallel_lists(sentence: Span) -> tuple[list[tuple[str, float, Span, Quantity]], list[tuple], list[tuple[int, int]]]:
+    """Values paired with analytes by order, ranges of values so paired (as _from_to gives them), and the spans of
+    text read this way, good pairs or none: a list of analytes followed by as many values ("serum IL-6, IFN-γ and
+    IL-10 were 4210 pg/ml, 862 pg/ml and 318 pg/ml") or twice as many from and to, and a clause naming no analyte
+    whose values go, in order, to those the sentence named before ("...; after the second treatment they decreased to
+    356 pg/ml, ... and 2480 ng/ml respectively"). When the counts differ nothing is read from the list."""
     analytes = sorted(concepts_in(sentence, ("MARKER", "LAB")), key=lambda s: s.start_char)
     text = sentence.doc.text
-    found, covered, named_before = [], [], []
+    found, ranges, covered, named_before = [], [], [], []
     for start, end in _clauses(sentence):
         own = [a for a in analytes if start <= a.start_char < end]
         if not own:
@@ -270,12 +290,14 @@ def _parallel_lists(sentence: Span) -> tuple[list[tuple[str, float, Span, Quanti
                 stop = own[j + 1].start_char if j + 1 < len(own) else end
                 values = _listed_values(sentence, listed[-1].end_char, stop)
                 if values:
-                    pairs = _aligned(listed, values)
-                    found += pairs or []
+                    from_to = _list_ranges(sentence, listed, values)
+                    if from_to is None:
+                        found += _aligned(listed, values) or []
+                    ranges += from_to or []
                     covered.append((values[0].start, values[-1].end))
             i = j + 1
         named_before += own
-    return found, covered
+    return found, ranges, covered
 
 # a sentence opening on the time of its values: "Before the first exchange, IL-6 was ...", "On day 5, after TPE, ..."
 # an exchange named, or left out after its ordinal: "after the second TPE", "after the third,"
@@ -423,12 +445,12 @@ def markers(sentences: list[Span], patient: PatientContext) -> list[Finding]:
             antecedent, since = sentence, 1
         elif not referring:  # a chain of "it was ..." keeps its antecedent ("it had come down to ...; it was ...")
             since += 1
-        listed, covered = _parallel_lists(sentence)
+        listed, ranges, covered = _parallel_lists(sentence)
         for marker, value, analyte, quantity in listed:
             timeline.place(marker, value, sentence, analyte.start_char, quantity.end, "labs.list")
-        for marker, first, second, start, end, rising in _from_to(sentence) + _paired(sentence):
-            if any(a < end <= b for a, b in covered):
-                continue  # "41.2 pg/ml and 2480 ng/ml" of a longer list is no pair of one marker's
+        # "41.2 pg/ml and 2480 ng/ml" of a longer list is no pair of one marker's
+        own_ranges = [r for r in _from_to(sentence) + _paired(sentence) if not any(a < r[4] <= b for a, b in covered)]
+        for marker, first, second, start, end, rising in ranges + own_ranges:
             covered.append((start, end))
             if rising:
                 # "rose from 2,850 to 18,600": the later value is the later measurement, before or after
