@@ -6,8 +6,9 @@ field that a cell matches gives its value. Field "any" marks a cell that reports
 "patient" reads a row's patient number from group ``n``. times.jsonl: when a table's samples were drawn against the
 exchanges, from a day's heading, a row's event cell or a note ("D+5 (pre-PEX)", "morning after TPE 2"), in the format
 of cells.jsonl with field "sample_time" and value "pre", "between" or "post"; a "post" wording names the exchange it
-follows in group ``ordinal`` ("second", "last") or ``number`` ("TPE 2"). Patterns match case-insensitively and may name the shared
-cue words in braces: {exchange}, {patient}, {number_sign} (extractors/cues.py).
+follows in group ``ordinal`` ("second", "last") or ``number`` ("TPE 2"). Patterns match case-insensitively and may
+name the shared cue words in braces: {exchange}, {patient}, {number_sign} (extractors/cues.py), {ordinal}
+(extractors/values.py).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from extractors.cues import EXCHANGE_NAME, NUMBER_SIGN, PATIENT_WORD
-from extractors.values import ORDINALS
+from extractors.values import ORDINAL, ORDINALS
 
 RULES_DIR = Path(__file__).parent / "resources" / "tables"
-CUE_WORDS = {"exchange": EXCHANGE_NAME, "patient": PATIENT_WORD, "number_sign": NUMBER_SIGN}
+CUE_WORDS = {"exchange": EXCHANGE_NAME, "patient": PATIENT_WORD, "number_sign": NUMBER_SIGN, "ordinal": ORDINAL}
 ANY_FIELD = "any"
 PATIENT = "patient"
 AFTER_THE_LAST = 1000  # the rank of "after the last exchange" among the exchanges a sample follows

@@ -364,7 +364,8 @@ def _series(doc: Doc, grid, heading_rows: int = 1) -> list[tuple[str, str | None
             if marker:
                 points = [(day_rows[r], grid[r][c]) for r in range(1, len(grid))
                           if day_rows.get(r) is not None and grid[r][c] is not None]
-                heading = " ".join(dict.fromkeys(grid[r][c].text for r in range(heading_rows) if grid[r][c] is not None))
+                headings = (grid[r][c].text for r in range(heading_rows) if grid[r][c] is not None)
+                heading = " ".join(dict.fromkeys(headings))
                 series.append((marker, header_unit(heading), sorted(points, key=lambda p: p[0])))
     return series
 

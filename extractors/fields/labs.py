@@ -229,7 +229,10 @@ def _clauses(sentence: Span) -> list[tuple[int, int]]:
     return bounds
 
 
-def _aligned(markers: list[Span], values: list[Quantity]) -> list[tuple[str, float, Span, Quantity]] | None:
+Listed = tuple[str, float, Span, Quantity]  # (marker, value in its unit, the analyte's span, the value as written)
+
+
+def _aligned(markers: list[Span], values: list[Quantity]) -> list[Listed] | None:
     """(marker, value in its unit, marker span, quantity) pairing the n-th analyte with the n-th value; None when the
     counts differ or a value is in no unit of its analyte (the lists are not parallel). Other analytes (LAB) keep
     their place in the order and give nothing."""
@@ -261,7 +264,7 @@ def _list_ranges(sentence: Span, listed: list[Span], values: list[Quantity]) -> 
             for (marker, first, analyte, _), (_, second, _, after) in zip(firsts, seconds)]
 
 
-def _parallel_lists(sentence: Span) -> tuple[list[tuple[str, float, Span, Quantity]], list[tuple], list[tuple[int, int]]]:
+def _parallel_lists(sentence: Span) -> tuple[list[Listed], list[tuple], list[tuple[int, int]]]:
     """Values paired with analytes by order, ranges of values so paired (as _from_to gives them), and the spans of
     text read this way, good pairs or none: a list of analytes followed by as many values ("serum IL-6, IFN-γ and
     IL-10 were 4210 pg/ml, 862 pg/ml and 318 pg/ml") or twice as many from and to, and a clause naming no analyte
@@ -324,7 +327,8 @@ AFTER_THE_LAST = re.compile(rf"""
 # against it: "27.5 mg/dL before, 6.2 mg/dL after the exchanges"
 VALUE_THEN_TIME = re.compile(rf"""
     \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
-    (?:(?:on\s+|in\s+)?the\s+(?:(?:next|following|same)\s+)?(?:morning|evening|afternoon|night|day)\s+)?  # "on the morning"
+    (?:(?:on\s+|in\s+)?the\s+(?:(?:next|following|same)\s+)?   # "on the morning", "the next day"
+       (?:morning|evening|afternoon|night|day)\s+)?
     (?:(?P<before>before|prior\ to|pre-?)|(?:after|following|post-?))   # "before", "post-"
     (?:\s*(?:the\s+)?(?:(?:first|last|final|second|third|\w+)\s+)?{EXCHANGE_WORD}\b  # "the first TPE", "two sessions"
       | (?P<bare>(?<=[a-z])(?=\s*(?:[,;.)]|and\b|$))))                # "before," "after."
