@@ -232,14 +232,14 @@ def _clauses(sentence: Span) -> list[tuple[int, int]]:
 Listed = tuple[str, float, Span, Quantity]  # (marker, value in its unit, the analyte's span, the value as written)
 
 
-def _aligned(markers: list[Span], values: list[Quantity]) -> list[Listed] | None:
+def _aligned(analytes: list[Span], values: list[Quantity]) -> list[Listed] | None:
     """(marker, value in its unit, marker span, quantity) pairing the n-th analyte with the n-th value; None when the
     counts differ or a value is in no unit of its analyte (the lists are not parallel). Other analytes (LAB) keep
     their place in the order and give nothing."""
-    if len(markers) != len(values):
+    if len(analytes) != len(values):
         return None
     pairs = []
-    for analyte, quantity in zip(markers, values):
+    for analyte, quantity in zip(analytes, values):
         if analyte.label_ != "MARKER":
             continue
         value = marker_value(quantity.value, quantity.unit, analyte.id_)
