@@ -18,7 +18,7 @@ UNIT_SPELLINGS: dict[str, str] = {
     "mcg/l": "ug/L", "µg/ml": "ug/mL", "μg/ml": "ug/mL", "ug/ml": "ug/mL", "mg/dl": "mg/dL", "mg/l": "mg/L",
     "g/l": "g/L", "mg/ml": "mg/mL", "pg/l": "pg/L", "ml": "mL", "l": "L", "litres": "L", "liters": "L",
     "litre": "L", "liter": "L", "ml/kg": "mL/kg", "iu/ml": "IU/mL", "u/l": "U/L", "iu/l": "IU/L",
-    "mg/kg": "mg/kg", "mg": "mg", "g": "g", "mg/m2": "mg/m^2", "mg/m²": "mg/m^2",
+    "mg/kg": "mg/kg", "mg": "mg", "g": "g", "mg/m2": "mg/m^2", "mg/m²": "mg/m^2", "pmol/l": "pmol/L",
 }
 # "ng per milliliter", "mg per deciliter", "mg per kilogram": units spelled out (NEJM style)
 _MASSES = {"pg": "pg", "ng": "ng", "µg": "ug", "μg": "ug", "ug": "ug", "mcg": "ug", "mg": "mg", "g": "g"}

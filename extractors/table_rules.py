@@ -3,8 +3,12 @@
 headers.jsonl: one rule a line, {"field", "pattern", "example"}; the first rule whose pattern a header matches names
 its field. cells.jsonl: one wording a line, {"field", "value", "pattern", "example", "note"}; the first wording of a
 field that a cell matches gives its value. Field "any" marks a cell that reports no value whatever its column; field
-"patient" reads a row's patient number from group ``n``. Patterns match case-insensitively and may name the shared
-cue words in braces: {exchange}, {patient}, {number_sign} (extractors/cues.py).
+"patient" reads a row's patient number from group ``n``. times.jsonl: when a table's samples were drawn against the
+exchanges, from a day's heading, a row's event cell or a note ("D+5 (pre-PEX)", "morning after TPE 2"), in the format
+of cells.jsonl with field "sample_time" and value "pre", "between" or "post"; a "post" wording names the exchange it
+follows in group ``ordinal`` ("second", "last") or ``number`` ("TPE 2"). Patterns match case-insensitively and may
+name the shared cue words in braces: {exchange}, {patient}, {number_sign} (extractors/cues.py), {ordinal}
+(extractors/values.py).
 """
 
 from __future__ import annotations
@@ -16,11 +20,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from extractors.cues import EXCHANGE_NAME, NUMBER_SIGN, PATIENT_WORD
+from extractors.values import ORDINAL, ORDINALS
 
 RULES_DIR = Path(__file__).parent / "resources" / "tables"
-CUE_WORDS = {"exchange": EXCHANGE_NAME, "patient": PATIENT_WORD, "number_sign": NUMBER_SIGN}
+CUE_WORDS = {"exchange": EXCHANGE_NAME, "patient": PATIENT_WORD, "number_sign": NUMBER_SIGN, "ordinal": ORDINAL}
 ANY_FIELD = "any"
 PATIENT = "patient"
+AFTER_THE_LAST = 1000  # the rank of "after the last exchange" among the exchanges a sample follows
+AFTER_ALL = 999  # the rank of "after the exchanges", "post-PEX": after them, the last one not named
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,30 @@ def header_rules() -> tuple[Rule, ...]:
 @lru_cache(maxsize=1)
 def cell_rules() -> tuple[Rule, ...]:
     return _read("cells.jsonl")
+
+
+@lru_cache(maxsize=1)
+def time_rules() -> tuple[Rule, ...]:
+    return _read("times.jsonl")
+
+
+def sample_time(text: str) -> tuple[str, int] | None:
+    """When a sample was drawn against the exchanges, as (time, rank): ("pre", 0) for "before the first TPE",
+    ("between", 0) for "between the two exchanges", ("post", n) for "after the n-th exchange" ("morning after TPE 2"),
+    with AFTER_THE_LAST for "after the last" and AFTER_ALL for "post-PEX"; None when the text says no time."""
+    for rule in time_rules():
+        match = rule.pattern.search(text)
+        if match is None:
+            continue
+        if rule.value != "post":
+            return rule.value, 0
+        named = (match.group("ordinal") or match.group("number") or "").lower()
+        if named in ("last", "final"):
+            return "post", AFTER_THE_LAST
+        if named:
+            return "post", ORDINALS.get(named) or int(re.match(r"\d+", named).group())
+        return "post", AFTER_ALL
+    return None
 
 
 def header_field(text: str) -> str | None:

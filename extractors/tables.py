@@ -14,7 +14,7 @@ from extractors.evidence import Finding, concepts
 from extractors.fields import read_cell
 from extractors.fields.inputs import CELL_EXTRACTOR, header_unit
 from extractors.fields.labs import marker_value
-from extractors.table_rules import header_field, is_missing, patient_number
+from extractors.table_rules import AFTER_ALL, header_field, is_missing, patient_number, sample_time
 from extractors.values import number_in
 from pipeline.document.model import Document, Table, TableCell
 from pipeline.schema import MARKER_BY_ID
@@ -144,6 +144,80 @@ BEFORE_EXCHANGE_NOTE = re.compile(rf"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+# a day a note on a table's samples names: "D+5 sampled before the first exchange", "Day 7: after the second TPE"
+NOTE_DAY = re.compile(r"\b(?:day|d)\s*(?P<n>[+\-−]?\s*\d{1,3})\b", re.IGNORECASE)
+NOTE_PARTS = re.compile(r";|(?<=[.:])\s+")  # a note's statements: "D+5 sampled before ...; D+6 sampled between ..."
+
+
+def _paragraph_after(document: Document, table: Table) -> list[str]:
+    """The sentences of the paragraph right after a table, where a text document leaves notes that carry no mark."""
+    after = [s for s in document.sentences if s.start >= table.end]
+    if not after:
+        return []
+    first = min(after, key=lambda s: s.start)
+    return [document.quote(s.start, s.end) for s in after if s.paragraph_id == first.paragraph_id]
+
+
+def _day_statements(notes: list[str], days: set[int]) -> tuple[dict[int, tuple[str, int]], list[str]]:
+    """When the samples of single days were drawn, from the notes' statements naming one of the table's days and a
+    time ("D+7 sampled on the morning after the second exchange" -> {7: ("post", 2)}), and the notes' other
+    statements."""
+    times, others = {}, []
+    for note in notes:
+        for part in NOTE_PARTS.split(note):
+            named = {int(m.group("n").replace(" ", "").replace("−", "-")) for m in NOTE_DAY.finditer(part)} & days
+            time = sample_time(part) if len(named) == 1 else None
+            if time is None:
+                others.append(part)
+            else:
+                times.setdefault(named.pop(), time)
+    return times, others
+
+
+def _heading_times(grid) -> dict[int, tuple[str, int]]:
+    """When each day's samples were drawn, as a day's heading or its row says: "D+5 (pre-PEX)", "D7 | morning after
+    TPE 2 | 310 | ..."."""
+    times = {}
+    for cell in grid[0]:
+        day = _day_of(cell.text) if cell is not None else None
+        time = sample_time(cell.text) if day is not None else None
+        if time is not None:
+            times.setdefault(day, time)
+    for row in grid[1:]:
+        day = _day_of(row[0].text) if row[0] is not None else None
+        time = sample_time(" | ".join(c.text for c in row if c is not None)) if day is not None else None
+        if time is not None:
+            times.setdefault(day, time)
+    return times
+
+
+def _pre_post_points(points, times: dict[int, tuple[str, int]], pe_days: list[int], before_on_pe_days: bool,
+                     after_on_pe_days: bool) -> tuple[tuple | None, tuple | None]:
+    """The (day, cell) before the first exchange and the first after the last: the days the table's headings and notes
+    say so of, else by the days of the exchanges among the days they say nothing of. Of the days said to follow an
+    exchange, those after the latest one named count ("after TPE 2" over "after TPE 1")."""
+    def said(time: str) -> list:
+        return [p for p in points if times.get(p[0], ("",))[0] == time]
+
+    unsaid = [p for p in points if p[0] not in times]
+    first, last = (min(pe_days), max(pe_days)) if pe_days else (None, None)
+    pre = said("pre")[-1:]
+    if not pre and first is not None:
+        pre = [p for p in unsaid if p[0] < first or before_on_pe_days and p[0] == first][-1:]
+    post = said("post")
+    if post:
+        latest = max(times[p[0]][1] for p in post)
+        post = [p for p in post if times[p[0]][1] == latest]
+        if latest == AFTER_ALL and last is not None:  # "post-PEX" on several days: the first after the last exchange
+            post = [p for p in post if p[0] >= last] or post
+    elif last is not None:
+        if after_on_pe_days:
+            post = [p for p in unsaid if p[0] == last] or [p for p in unsaid if p[0] > last]
+        else:
+            post = [p for p in unsaid if p[0] > last]
+    return (pre[0] if pre else None), (post[0] if post else None)
+
+
 def _notes_on(document: Document, table: Table) -> list[str]:
     """What the article says of a table's samples: its caption and footnotes, and the sentences that cite it by its
     label ("Table 1 shows the markers.") with the sentence after each."""
@@ -195,9 +269,6 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
     """Pre and post values from tables of markers by day, given the days of the exchanges. A table whose
     caption names a patient, or whose rows carry a patient column, gives only that patient's values; any
     other lab table belongs to the article's lone patient."""
-    if not pe_days:
-        return []
-    first, last = min(pe_days), max(pe_days)
     findings: dict[str, Finding] = {}
     for table in document.tables:
         grid = table.grid()
@@ -206,21 +277,25 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
         owner = _caption_patient(table)
         if owner is not None and owner != patient:
             continue
-        notes = _notes_on(document, table)
-        after_on_pe_days = any(AFTER_EXCHANGE_NOTE.search(note) for note in notes)
-        before_on_pe_days = not after_on_pe_days and any(BEFORE_EXCHANGE_NOTE.search(note) for note in notes)
         series = _long_series(doc, grid, patient)
         if series is None:
             if owner is None and not single:
                 continue
-            series = _series(doc, grid)
+            series = _series(doc, grid, _header_rows(table))
+            times = _heading_times(grid)
+        else:
+            times = {}
+        days = {day for _, _, points in series for day, _ in points}
+        said, notes = _day_statements(_notes_on(document, table), days)
+        said_below, _ = _day_statements(_paragraph_after(document, table), days)  # only a day's statement, there
+        times = {**said_below, **said, **times}
+        if not pe_days and not times:
+            continue
+        after_on_pe_days = any(AFTER_EXCHANGE_NOTE.search(note) for note in notes)
+        before_on_pe_days = not after_on_pe_days and any(BEFORE_EXCHANGE_NOTE.search(note) for note in notes)
         for marker, unit, points in series:
-            before = [p for p in points if p[0] < first or before_on_pe_days and p[0] == first]
-            if after_on_pe_days:
-                after = [p for p in points if p[0] == last] or [p for p in points if p[0] > last]
-            else:
-                after = [p for p in points if p[0] > last]
-            for name, chosen in ((f"{marker}_pre", before[-1] if before else None), (f"{marker}_post", after[0] if after else None)):
+            before, after = _pre_post_points(points, times, pe_days, before_on_pe_days, after_on_pe_days)
+            for name, chosen in ((f"{marker}_pre", before), (f"{marker}_post", after)):
                 if chosen is None or name in findings:
                     continue
                 found = _marker_cell(doc, name, marker, unit, chosen[1], "lab_course")
@@ -266,8 +341,9 @@ def _long_series(doc: Doc, grid, patient: int) -> list[tuple[str, str | None, li
     return series
 
 
-def _series(doc: Doc, grid) -> list[tuple[str, str | None, list[tuple[int, TableCell]]]]:
-    """(marker, unit as the header writes it or None, [(day, cell)]) for days across the header row or down the first column."""
+def _series(doc: Doc, grid, heading_rows: int = 1) -> list[tuple[str, str | None, list[tuple[int, TableCell]]]]:
+    """(marker, unit as the header writes it or None, [(day, cell)]) for days across the header row or down the first
+    column; a column's unit may stand in a heading row under its marker ("Ferritin" over "(pmol/L)")."""
     header = grid[0]
     series = []
     day_columns = {c: _day_of(cell.text) for c, cell in enumerate(header) if cell is not None}
@@ -288,7 +364,9 @@ def _series(doc: Doc, grid) -> list[tuple[str, str | None, list[tuple[int, Table
             if marker:
                 points = [(day_rows[r], grid[r][c]) for r in range(1, len(grid))
                           if day_rows.get(r) is not None and grid[r][c] is not None]
-                series.append((marker, header_unit(cell.text), sorted(points, key=lambda p: p[0])))
+                headings = (grid[r][c].text for r in range(heading_rows) if grid[r][c] is not None)
+                heading = " ".join(dict.fromkeys(headings))
+                series.append((marker, header_unit(heading), sorted(points, key=lambda p: p[0])))
     return series
 
 

@@ -1,6 +1,7 @@
 """The field readers of extractors/fields/ on short texts and on table cells: each field group's prose rule and cell
 reader, the same value from a sentence and from a cell, and the patient context the rules are given."""
 
+import re
 from datetime import date
 
 import pytest
@@ -250,6 +251,102 @@ def test_one_marker_conversion():
     assert marker_value(4450, "µg/L", "ferritin") == pytest.approx(4450)
     assert marker_value(512, None, "il6") == 512  # already in the registry's unit
     assert marker_value(3, "mL", "crp") is None and marker_value(3, "(peak)", "il6") is None
+    assert marker_value(46080, "pmol/L", "ferritin") == pytest.approx(20507, rel=1e-3)  # 2.247 pmol/L to 1 µg/L
+    assert marker_value(100, "pmol/L", "il6") is None  # a marker with no molar mass is not read in moles
+
+
+def test_every_sample_time_wording_example_reads_as_its_own_time():
+    from extractors.table_rules import sample_time, time_rules
+
+    for rule in time_rules():
+        assert sample_time(rule.example)[0] == rule.value, rule
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("D+5 sampled before the first exchange", ("pre", 0)),
+    ("Day 4 (pre-TPE)", ("pre", 0)),
+    ("drawn between the first and second sessions", ("between", 0)),
+    ("before TPE 3", ("between", 0)),
+    ("after first TPE", ("post", 1)),
+    ("on the morning after the second exchange", ("post", 2)),
+    ("post PLEX 2", ("post", 2)),
+    ("after the last procedure", ("post", 1000)),
+    ("post-PEX", ("post", 999)),
+    ("tocilizumab given", None),
+    ("fever onset", None),
+])
+def test_when_a_sample_was_drawn_against_the_exchanges(text, expected):
+    from extractors.table_rules import sample_time
+
+    assert sample_time(text) == expected
+
+
+def _parallel(text: str) -> tuple[list[tuple[str, float]], int]:
+    from extractors.fields.labs import _parallel_lists
+
+    listed, ranges, covered = _parallel_lists(sentences_of(text)[0])
+    assert not ranges
+    return [(marker, value) for marker, value, _, _ in listed], len(covered)
+
+
+def test_a_list_of_analytes_with_values_from_and_to_gives_each_its_range():
+    from extractors.fields.labs import _parallel_lists
+
+    text = "IL-6 and ferritin fell from 4,210 pg/mL and 5,630 ng/mL to 356 pg/mL and 2,480 ng/mL, respectively."
+    listed, ranges, covered = _parallel_lists(sentences_of(text)[0])
+    assert listed == [] and len(covered) == 1
+    assert [(marker, first, second, rising) for marker, first, second, _, _, rising in ranges] == [
+        ("il6", 4210, 356, False), ("ferritin", 5630, 2480, False)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Before treatment, IL-6 was 900 pg/mL; after the second treatment it was 90 pg/mL.", ["pre", "post"]),
+    ("Prior to the first session IL-6 was 900 pg/mL; following the last session it was 90 pg/mL.", ["pre", "post"]),
+    # a treatment that is named is no exchange
+    ("Before treatment with tocilizumab, IL-6 was 900 pg/mL; after treatment it was 2,000 pg/mL.", [None, None]),
+    ("Before treatment, IL-6 was 900 pg/mL and it was 90 pg/mL later.", [None, None]),  # no clause after
+])
+def test_a_sentence_setting_a_clause_before_against_one_after(text, expected):
+    from extractors.fields.labs import _contrast_time
+
+    sentence = sentences_of(text)[0]
+    values = [m.end() for m in re.finditer(r"pg/mL", sentence.text)]
+    assert [_contrast_time(sentence, sentence.start_char + at) for at in values] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a list of analytes, then as many values, in order; a unit written once serves the list
+    ("IL-6, IL-10 and ferritin were 5,600 pg/mL, 240 pg/mL and 9,100 ng/mL.",
+     [("il6", 5600), ("il10", 240), ("ferritin", 9100)]),
+    ("IFN-γ and IL-6 measured 1,250 and 7,800 pg/mL.", [("ifng", 1250), ("il6", 7800)]),
+    # an analyte that is no marker keeps its place in the order
+    ("IL-6, LDH and CRP were 3,100 pg/mL, 900 U/L and 150 mg/L.", [("il6", 3100), ("crp", 150)]),
+    # a clause naming none takes, in order, the analytes named before it
+    ("IL-6 was 900 pg/mL and CRP 80 mg/L; afterwards they were 100 pg/mL and 10 mg/L respectively.",
+     [("il6", 100), ("crp", 10)]),
+])
+def test_parallel_lists_pair_analytes_and_values_by_order(text, expected):
+    assert _parallel(text)[0] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "IL-6, IL-10 and ferritin were 5,600 pg/mL and 9,100 ng/mL.",  # a value short
+    "IL-6 and ferritin were 5,600 mL and 9,100 ng/mL.",  # a value in no unit of its marker
+    "IL-6 was 900 pg/mL and CRP 80 mg/L; afterwards they were 100 pg/mL, 20 pg/mL and 10 mg/L respectively.",
+])
+def test_lists_that_do_not_pair_give_nothing_and_keep_their_values_from_other_rules(text):
+    assert _parallel(text) == ([], 1)
+
+
+def test_a_value_told_its_time_right_after_it():
+    from extractors.fields.labs import _told_time
+
+    sentence = sentences_of("IL-6 3,150 pg/mL before, 420 pg/mL after the second TPE.")[0]
+    assert [_told_time(sentence, at) for at in (16, 34)] == ["pre", "post"]
+    no_exchange = sentences_of("IL-6 3,150 pg/mL before, 420 pg/mL after.")[0]  # a bare time needs an exchange named
+    assert _told_time(no_exchange, 16) is None
+    morning = sentences_of("It reached 6,150 ng/mL on the morning after the last procedure.")[0]
+    assert _told_time(morning, 22) == "post"
 
 
 @pytest.mark.parametrize("header, text, expected", [

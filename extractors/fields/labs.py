@@ -16,7 +16,7 @@ from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.table_rules import is_missing
 from extractors.values import ORDINAL, days_in, number_in
-from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number
+from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number, units
 from pipeline.schema import MARKER_BY_ID, MARKER_UNITS
 
 TARGET_UNITS = MARKER_UNITS  # a marker's values are converted to the unit the registry stores it in
@@ -55,12 +55,20 @@ POST_CUE = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
+# grams per mole of the markers some laboratories report in moles: ferritin in pmol/L, 2.247 pmol/L to 1 µg/L
+MOLAR_MASSES = {"ferritin": 1e6 / 2.247}
+SUBSTANCE_CONCENTRATION = "[substance] / [length] ** 3"
+
+
 def marker_value(number: float, unit: str | None, marker: str) -> float | None:
     """``number`` in ``unit`` (as written; None when it is in the registry's unit already) as a value of ``marker``
     in the registry's unit; None when the unit is none of the marker's."""
     target = TARGET_UNITS[marker]
     try:
-        return Quantity(number, target if unit is None else normalize_unit(unit), 0, 0).to(target)
+        value = units().Quantity(number, target if unit is None else normalize_unit(unit))
+        if marker in MOLAR_MASSES and value.check(SUBSTANCE_CONCENTRATION):
+            value = value * units().Quantity(MOLAR_MASSES[marker], "g/mol")
+        return float(value.to(target).magnitude)
     except Exception:  # pint raises assorted errors (undefined names, dimensions, syntax) on text that is no unit
         return None
 
@@ -158,6 +166,142 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
 
 EXCHANGE_WORD = rf"(?:{EXCHANGE_NAME}|exchanges?|procedures?|sessions?)"
 EXCHANGE = re.compile(EXCHANGE_WORD, re.IGNORECASE)
+
+
+# -- parallel lists: "IL-6, IFN-γ and IL-10 were 4210, 862 and 318 pg/ml"; "...; after it they decreased to 356 pg/ml,
+# 95.6 pg/ml, 41.2 pg/ml and 2480 ng/ml respectively" --------------------------------------------------------------
+LIST_JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+)?|and\s+|&\s*|/\s*)$", re.IGNORECASE)  # ", ", " and ", ", and "
+# a number before a listed value that shares its unit: "4210, " and "862 and " of "4210, 862 and 318 pg/ml"
+SHARED_UNIT_NUMBER = re.compile(rf"""
+    (?<![\w\-‐.,+])(?<!day\ )(?<!days\ )({NUMBER_PATTERN})   # not a day's number ("day 5 and", "D+5,")
+    \s*(?:,\s*(?:and\s+)?|\s+and\s+)$
+    """, re.IGNORECASE | re.VERBOSE)
+RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
+# between a list's values before and after: "from 4210 pg/mL and 5630 ng/mL to 356 pg/mL and 2480 ng/mL"
+LIST_TO = re.compile(r"^\s*,?\s*(?:(?:down|up)\s+)?(?:to|→|->)\s*$", re.IGNORECASE)
+# a clause whose values belong to the markers named before it: "they decreased to", "these fell to", "both were"
+PLURAL_ANAPHOR = re.compile(r"\b(?:they|these|those|them|both|all\ (?:three|four|of\ them))\b", re.IGNORECASE)
+# a clause opening on its time against the exchange or a treatment not named otherwise: "Before treatment, ...",
+# "after the second treatment they ..." (not "after treatment with tocilizumab")
+CLAUSE_TIME = re.compile(rf"""
+    \W*(?:(?:and|but|while|whereas)\s+)?(?:(?P<pre>before|prior\ to)|after|following)\s+
+    (?:the\s+)?(?:(?:{ORDINAL}|last|final)\s+)?
+    (?:{EXCHANGE_WORD}\b
+      | (?:treatments?|therap(?:y|ies))\b(?!\s+(?:with|of|by|using)\s+(?!(?:the\s+)?(?:plasma|{EXCHANGE_WORD})))
+    )""", re.IGNORECASE | re.VERBOSE)
+
+
+def _contrast_time(sentence: Span, position: int) -> str | None:
+    """The time of the clause holding ``position`` in a sentence that sets a clause before a treatment against one
+    after it ("Before treatment, IL-6 was ...; after the second treatment it was ..."); None in any other sentence."""
+    times = {}
+    for start, end in _clauses(sentence):
+        time = CLAUSE_TIME.match(sentence.doc.text, start, end)
+        if time is not None:
+            times[(start, end)] = "pre" if time.group("pre") else "post"
+    if set(times.values()) != {"pre", "post"}:
+        return None
+    return next((when for (start, end), when in times.items() if start <= position <= end), None)
+
+
+def _listed_values(sentence: Span, start: int, end: int) -> list[Quantity]:
+    """The values between ``start`` and ``end`` in order, each number of a list that writes its unit once
+    ("4210, 862 and 318 pg/ml") given that unit."""
+    values = []
+    for quantity in quantities_in(sentence):
+        if not start <= quantity.start < end:
+            continue
+        shared, at = [], quantity.start
+        while (number := SHARED_UNIT_NUMBER.search(sentence.doc.text, max(start, at - 40), at)) is not None:
+            value = parse_number(number.group(1), sentence.doc._.decimal_comma)
+            shared.insert(0, Quantity(value, quantity.unit, number.start(1), number.end(1)))
+            at = number.start(1)
+        values += shared + [quantity]
+    return values
+
+
+def _clauses(sentence: Span) -> list[tuple[int, int]]:
+    """(start, end) of the sentence's clauses, the parts between semicolons, in document offsets."""
+    bounds, at = [], sentence.start_char
+    for part in sentence.text.split(";"):
+        bounds.append((at, at + len(part)))
+        at += len(part) + 1
+    return bounds
+
+
+Listed = tuple[str, float, Span, Quantity]  # (marker, value in its unit, the analyte's span, the value as written)
+
+
+def _aligned(analytes: list[Span], values: list[Quantity]) -> list[Listed] | None:
+    """(marker, value in its unit, marker span, quantity) pairing the n-th analyte with the n-th value; None when the
+    counts differ or a value is in no unit of its analyte (the lists are not parallel). Other analytes (LAB) keep
+    their place in the order and give nothing."""
+    if len(analytes) != len(values):
+        return None
+    pairs = []
+    for analyte, quantity in zip(analytes, values):
+        if analyte.label_ != "MARKER":
+            continue
+        value = marker_value(quantity.value, quantity.unit, analyte.id_)
+        if value is None:
+            return None
+        pairs.append((analyte.id_, value, analyte, quantity))
+    return pairs
+
+
+def _list_ranges(sentence: Span, listed: list[Span], values: list[Quantity]) -> list[tuple] | None:
+    """(marker, first, second, start, end, rising) for a list of analytes followed by their values from and to ("IL-6
+    and ferritin fell from 4210 pg/mL and 5630 ng/mL to 356 pg/mL and 2480 ng/mL"); None when the values are not
+    twice as many as the analytes, with "to" between the halves, each half in the analytes' units."""
+    n, text = len(listed), sentence.doc.text
+    if len(values) != 2 * n or not LIST_TO.match(text[values[n - 1].end:values[n].start]):
+        return None
+    firsts, seconds = _aligned(listed, values[:n]), _aligned(listed, values[n:])
+    if firsts is None or seconds is None:
+        return None
+    rising = bool(RISING.search(text, listed[-1].end_char, values[0].start))
+    return [(marker, first, second, analyte.start_char, after.end, rising)
+            for (marker, first, analyte, _), (_, second, _, after) in zip(firsts, seconds)]
+
+
+def _parallel_lists(sentence: Span) -> tuple[list[Listed], list[tuple], list[tuple[int, int]]]:
+    """Values paired with analytes by order, ranges of values so paired (as _from_to gives them), and the spans of
+    text read this way, good pairs or none: a list of analytes followed by as many values ("serum IL-6, IFN-γ and
+    IL-10 were 4210 pg/ml, 862 pg/ml and 318 pg/ml") or twice as many from and to, and a clause naming no analyte
+    whose values go, in order, to those the sentence named before ("...; after the second treatment they decreased to
+    356 pg/ml, ... and 2480 ng/ml respectively"). When the counts differ nothing is read from the list."""
+    analytes = sorted(concepts_in(sentence, ("MARKER", "LAB")), key=lambda s: s.start_char)
+    text = sentence.doc.text
+    found, ranges, covered, named_before = [], [], [], []
+    for start, end in _clauses(sentence):
+        own = [a for a in analytes if start <= a.start_char < end]
+        if not own:
+            values = _listed_values(sentence, start, end)
+            ordered = list({a.id_: a for a in reversed(named_before)}.values())[::-1]  # first mention of each
+            if len(values) >= 2 and len(ordered) >= 2 and (
+                    RESPECTIVELY.search(sentence.text) or PLURAL_ANAPHOR.search(text, start, end)):
+                pairs = _aligned(ordered, values)
+                found += pairs or []
+                covered.append((values[0].start, values[-1].end))
+        i = 0
+        while i < len(own):
+            j = i  # own[i..j] is a list of analytes named one after the other
+            while j + 1 < len(own) and LIST_JOIN.match(text[own[j].end_char:own[j + 1].start_char]):
+                j += 1
+            if j > i:
+                listed = own[i:j + 1]
+                stop = own[j + 1].start_char if j + 1 < len(own) else end
+                values = _listed_values(sentence, listed[-1].end_char, stop)
+                if values:
+                    from_to = _list_ranges(sentence, listed, values)
+                    if from_to is None:
+                        found += _aligned(listed, values) or []
+                    ranges += from_to or []
+                    covered.append((values[0].start, values[-1].end))
+            i = j + 1
+        named_before += own
+    return found, ranges, covered
+
 # a sentence opening on the time of its values: "Before the first exchange, IL-6 was ...", "On day 5, after TPE, ..."
 # an exchange named, or left out after its ordinal: "after the second TPE", "after the third,"
 _AN_EXCHANGE = rf"(?:[^,;]{{0,40}}\b{EXCHANGE_WORD}|\s+the\s+(?:{ORDINAL}|last|final)\b)"
@@ -178,12 +322,25 @@ AFTER_THE_LAST = re.compile(rf"""
     \b(?:after|following)\s+the\s+(?:\w+\s+and\s+)?   # "after the", "after the third and"
     (?:last|final)\s+{EXCHANGE_WORD}\b                  # "last procedure", "final TPE"
     """, re.IGNORECASE | re.VERBOSE)
-# right after a value, its time against the exchanges: "before plasma exchange", "after two sessions", "post-TPE"
+# right after a value, its time against the exchanges: "before plasma exchange", "after two sessions", "post-TPE",
+# "on the morning after the last procedure"; or a bare "before"/"after" that a sentence naming an exchange sets
+# against it: "27.5 mg/dL before, 6.2 mg/dL after the exchanges"
 VALUE_THEN_TIME = re.compile(rf"""
     \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
+    (?:(?:on\s+|in\s+)?the\s+(?:(?:next|following|same)\s+)?   # "on the morning", "the next day"
+       (?:morning|evening|afternoon|night|day)\s+)?
     (?:(?P<before>before|prior\ to|pre-?)|(?:after|following|post-?))   # "before", "post-"
-    \s*(?:the\s+)?(?:(?:first|last|final|second|third|\w+)\s+)?{EXCHANGE_WORD}\b  # "the first TPE", "two sessions"
+    (?:\s*(?:the\s+)?(?:(?:first|last|final|second|third|\w+)\s+)?{EXCHANGE_WORD}\b  # "the first TPE", "two sessions"
+      | (?P<bare>(?<=[a-z])(?=\s*(?:[,;.)]|and\b|$))))                # "before," "after."
     """, re.IGNORECASE | re.VERBOSE)
+
+
+def _told_time(sentence: Span, at: int) -> str | None:
+    """"pre" or "post" when the words right after the value at ``at`` (in the sentence's text) tell its time."""
+    told = VALUE_THEN_TIME.match(sentence.text, at)
+    if told is None or told.group("bare") is not None and not EXCHANGE.search(sentence.text):
+        return None
+    return "pre" if told.group("before") else "post"
 
 
 def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | None:
@@ -260,10 +417,10 @@ class _Timeline:
                 return  # between exchanges: neither before the first nor after the last
         # a time told right after the value wins over the sentence's frame: "15 200 µg/L before plasma exchange and
         # 6 100 µg/L after two sessions"
-        told = VALUE_THEN_TIME.match(sentence.text, at)
-        if told and told.group("before"):
+        told = _told_time(sentence, at) or _contrast_time(sentence, end)
+        if told == "pre":
             self.offer(marker, "pre", (0, 0, start), pre)
-        elif told:
+        elif told == "post":
             self.offer(marker, "post", (0, 0, -start), post)
         elif SENTENCE_PRE.search(text) or BEFORE_NEARBY.search(local) and EXCHANGE.search(local):
             self.offer(marker, "pre", (0, 0, start), pre)
@@ -292,8 +449,12 @@ def markers(sentences: list[Span], patient: PatientContext) -> list[Finding]:
             antecedent, since = sentence, 1
         elif not referring:  # a chain of "it was ..." keeps its antecedent ("it had come down to ...; it was ...")
             since += 1
-        covered = []
-        for marker, first, second, start, end, rising in _from_to(sentence) + _paired(sentence):
+        listed, ranges, covered = _parallel_lists(sentence)
+        for marker, value, analyte, quantity in listed:
+            timeline.place(marker, value, sentence, analyte.start_char, quantity.end, "labs.list")
+        # "41.2 pg/ml and 2480 ng/ml" of a longer list is no pair of one marker's
+        own_ranges = [r for r in _from_to(sentence) + _paired(sentence) if not any(a < r[4] <= b for a, b in covered)]
+        for marker, first, second, start, end, rising in ranges + own_ranges:
             covered.append((start, end))
             if rising:
                 # "rose from 2,850 to 18,600": the later value is the later measurement, before or after
