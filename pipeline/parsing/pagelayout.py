@@ -1,0 +1,281 @@
+"""Plain text laid out like a printed page, as a PDF copied to text gives it: page furniture (rules, running heads
+and footers, page numbers) where one page meets the next, two columns flattened side by side (each line holding the
+left column's line, spaces, then the right column's line), and words broken at line ends with a hyphen.
+
+``read_in_order`` gives such a text back in reading order: furniture dropped, each two-column block read down its
+left column, then down its right. A text with none of these comes back unchanged. ``join_lines`` joins the lines of
+a paragraph, mending the words broken at their ends.
+
+Two columns are told from a text table by their prose: on most lines each side is one run of several words (no gap
+of two spaces inside it) and goes on with a sentence begun on the line above (it does not open with a capital),
+where a table's cells are short, several to a side, and open with capitals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+# -- page furniture ------------------------------------------------------------------------------------------------
+PAGE_BREAK = "\f"
+_RULE = re.compile(r"^[ \t]*(?:[-=_]{3,}|\f)[ \t]*$")  # "-----", "=====", "_____" or a form feed
+_PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?[-–]?\s*\d{1,4}\s*[-–]?(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
+MIN_HEAD_LETTERS = 4  # a running head repeats its words; "D1  100" repeated is a table's rows, not a head
+
+
+def _shape(line: str) -> str:
+    """A running head's letters: the page numbers, volume and year that change from page to page left out."""
+    return re.sub(r"[^a-z]", "", line.lower())
+
+
+def _runs(lines: list[str]) -> list[tuple[int, int]]:
+    """Runs [start, end) of lines that are not blank."""
+    runs, start = [], None
+    for i, line in enumerate([*lines, ""]):
+        if line.strip() and start is None:
+            start = i
+        elif not line.strip() and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
+
+
+def _page_bands(lines: list[str]) -> list[tuple[int, int]]:
+    """Runs of lines holding a rule, a page break or a bare page number: where one page may meet the next."""
+    return [(start, end) for start, end in _runs(lines)
+            if any(_RULE.match(line) or _PAGE_NUMBER.match(line) for line in lines[start:end])]
+
+
+def _furniture_lines(lines: list[str]) -> set[int]:
+    """The lines of page furniture: rules, bare page numbers, and the heads and footers that repeat (their letters
+    the same) in two page bands or more. A band's lines between two rules go only when all of them are furniture,
+    and a rule only when it touches no line that stays, so a ruled table keeps its rules."""
+    bands = _page_bands(lines)
+    seen: Counter[str] = Counter()
+    for start, end in bands:
+        seen.update({_shape(line) for line in lines[start:end] if not _RULE.match(line)})
+    repeated = {shape for shape, n in seen.items() if n >= 2 and len(shape) >= MIN_HEAD_LETTERS}
+
+    def is_furniture(line: str) -> bool:
+        return bool(_PAGE_NUMBER.match(line)) or _shape(line) in repeated
+
+    dropped: set[int] = set()
+    for start, end in bands:
+        segments: list[list[int]] = [[]]  # the band's lines between its rules
+        for i in range(start, end):
+            if _RULE.match(lines[i]):
+                segments.append([])
+            else:
+                segments[-1].append(i)
+        kept = [bool(segment) and not all(is_furniture(lines[i]) for i in segment) for segment in segments]
+        dropped.update(i for segment, keep in zip(segments, kept) if not keep for i in segment)
+        rule = 0
+        for i in range(start, end):
+            if _RULE.match(lines[i]):
+                rule += 1
+                if not (kept[rule - 1] or kept[rule]):
+                    dropped.add(i)
+    return dropped
+
+
+# -- two columns side by side --------------------------------------------------------------------------------------
+MIN_COLUMN_WIDTH = 15
+MIN_ROWS = 3  # lines with text in both columns
+MIN_BOTH_SHARE = 0.5  # of a block's lines
+MIN_WORDS = 3  # words on a column's line, on average
+MIN_RUN_SHARE = 0.8  # a column's lines that are one run of words
+MIN_GOING_ON_SHARE = 0.4  # a column's lines after its first that do not open with a capital
+MIN_WIDE_GUTTER_SHARE = 0.5  # lines whose columns are two spaces apart or more (a full left line may touch it)
+MAX_SPANNING = 2  # one-column lines (a title, a caption) at the top or the bottom of a block
+
+
+@dataclass
+class Piece:
+    """Lines read in order; ``flows`` when a sentence may run on into it from the piece before or out of it into
+    the next (a column, or text across a page break)."""
+    lines: list[str]
+    flows: bool = False
+
+
+def _sides(line: str, at: int) -> tuple[str, str]:
+    return line[:at].strip(), line[at:].strip()
+
+
+def _fits(line: str, at: int) -> bool:
+    """The line leaves the gutter at ``at`` blank: no word runs across it."""
+    return len(line) <= at or line[at] == " "
+
+
+def _gutter(lines: list[str]) -> int | None:
+    """The character column that most lines leave blank with text on both sides."""
+    width = max(len(line) for line in lines)
+    best, best_count = None, 0
+    for at in range(MIN_COLUMN_WIDTH, width - MIN_COLUMN_WIDTH):
+        count = sum(1 for line in lines if _fits(line, at) and all(_sides(line, at)))
+        if count > best_count:
+            best, best_count = at, count
+    return best
+
+
+def _spanning_ends(lines: list[str], at: int) -> tuple[int, int] | None:
+    """How many lines at the top and at the bottom run across the gutter; None when one in the middle does."""
+    crossing = [not _fits(line, at) for line in lines]
+    top = next((i for i, c in enumerate(crossing) if not c), len(lines))
+    bottom = next((i for i, c in enumerate(reversed(crossing)) if not c), len(lines))
+    if top > MAX_SPANNING or bottom > MAX_SPANNING or any(crossing[top:len(lines) - bottom]):
+        return None
+    return top, bottom
+
+
+def _reads_as_prose(column: list[str]) -> bool:
+    """A column of running text: lines of several words in one run, most of them going on from the line above."""
+    lines = [line for line in column if line]
+    if len(lines) < 2:
+        return False
+    one_run = sum(1 for line in lines if "  " not in line)
+    words = sum(len(line.split()) for line in lines)
+    going_on = sum(1 for line in lines[1:] if not line[0].isupper())
+    return (one_run >= MIN_RUN_SHARE * len(lines) and words >= MIN_WORDS * len(lines)
+            and going_on >= MIN_GOING_ON_SHARE * (len(lines) - 1))
+
+
+def _two_columns(lines: list[str]) -> list[Piece] | None:
+    """A block of lines as its one-column lines and its left and right columns, in reading order; None when the
+    block is not two columns of prose."""
+    if len(lines) < MIN_ROWS or any("\t" in line or line.lstrip().startswith("|") for line in lines):
+        return None
+    at = _gutter(lines)
+    if at is None:
+        return None
+    ends = _spanning_ends(lines, at)
+    if ends is None:
+        return None
+    top, bottom = ends
+    body = lines[top:len(lines) - bottom]
+    both = [line for line in body if all(_sides(line, at))]
+    if len(both) < MIN_ROWS or len(both) < MIN_BOTH_SHARE * len(body):
+        return None
+    if sum(1 for line in both if line[at - 1] == " ") < MIN_WIDE_GUTTER_SHARE * len(both):
+        return None
+    left = [_sides(line, at)[0] for line in body]
+    right = [_sides(line, at)[1] for line in body]
+    if not (_reads_as_prose([_sides(line, at)[0] for line in both]) and _reads_as_prose([_sides(line, at)[1] for line in both])):
+        return None
+    pieces = [Piece([line], flows=True) for line in lines[:top]]
+    pieces += [Piece(column, flows=True) for column in (left, right)]
+    pieces += [Piece([line], flows=True) for line in lines[len(lines) - bottom:]]
+    return pieces
+
+
+# -- reading order ---------------------------------------------------------------------------------------------------
+_SENTENCE_END = re.compile(r"[.!?:]['\"’”)\]]*$")
+
+
+def _runs_on(before: list[str], after: list[str]) -> bool:
+    """A sentence goes on from the last line of ``before`` to the first of ``after``."""
+    last = next((line for line in reversed(before) if line.strip()), "")
+    first = next((line for line in after if line.strip()), "")
+    return bool(last) and bool(first) and not _SENTENCE_END.search(last.rstrip()) and first.lstrip()[0].islower()
+
+
+def _paragraph_lines(lines: list[str]) -> list[str]:
+    """A column's lines with one blank line for each run of blank lines, none at either end."""
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def read_in_order(text: str) -> str:
+    """``text`` with its page furniture dropped and its two-column blocks read column by column; unchanged when it
+    has neither."""
+    lines = text.replace(PAGE_BREAK, f"\n{PAGE_BREAK}\n").split("\n") if PAGE_BREAK in text else text.split("\n")
+    dropped = _furniture_lines(lines)
+    pieces: list[Piece] = []
+    changed = bool(dropped)
+    previous_end = 0
+    for start, end in _runs([("" if i in dropped else line) for i, line in enumerate(lines)]):
+        across_page = any(i in dropped for i in range(previous_end, start))
+        previous_end = end
+        block = [line.rstrip() for line in lines[start:end]]
+        columns = _two_columns(block)
+        changed = changed or columns is not None
+        block_pieces = columns or [Piece(block)]
+        if across_page:
+            block_pieces[0].flows = True
+            if pieces:
+                pieces[-1].flows = True
+        pieces.extend(block_pieces)
+    if not changed:
+        return text
+    out: list[str] = []
+    before: Piece | None = None
+    for piece in pieces:
+        lines_of_piece = _paragraph_lines(piece.lines) if piece.flows else piece.lines
+        if not lines_of_piece:
+            continue
+        if before is not None:
+            joined = (piece.flows or before.flows) and _runs_on(before.lines, lines_of_piece)
+            out.append("\n" if joined else "\n\n")
+        out.append("\n".join(lines_of_piece))
+        before = Piece(lines_of_piece, piece.flows)
+    return "".join(out) + "\n"
+
+
+# -- words broken at line ends ---------------------------------------------------------------------------------------
+# Where a line ends in "word-" and the next opens in lower case, the hyphen may be the line's (leukae- + mia) or the
+# word's own (disease- + negative). The document's other words decide first: the joined word, or the hyphenated one,
+# written elsewhere in it. Otherwise these prefixes and second parts, hyphenated by custom, keep their hyphen; every
+# other break is joined. A capital or a digit before the hyphen (B- + cell, IL- + 6), a compound's later part
+# (twenty-four- + hour) and a second part in capitals or digits (anti- + CD19) keep it too.
+HYPHENATED_PREFIXES = frozenset({"anti", "non", "self", "post", "semi", "well"})
+HYPHENATED_SECOND_PARTS = frozenset({
+    "negative", "positive", "related", "induced", "associated", "mediated", "dependent", "independent", "refractory",
+    "free", "based", "specific", "directed", "targeted", "derived", "resistant", "naive", "transmitted", "limiting",
+    "threatening", "matched", "term", "grade", "dose"})
+MIN_COMPOUND_FIRST_PART = 4  # "un-" + "related" is a break inside "unrelated"; "disease-" + "free" is a compound
+MAX_WORD = 100  # characters looked back for a broken word
+SUSPENDED_BEFORE = frozenset({"and", "or", "to", "nor"})  # "pre- and post-infusion"
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_BROKEN_END = re.compile(r"(?:^|(?<=[\s(\[/]))(?P<word>(?:[^\W_]+-)*(?P<part>[^\W_]+))-$")
+_NEXT_WORD = re.compile(r"^(?P<word>[^\W_]+)")
+
+
+def vocabulary(text: str) -> set[str]:
+    """The words of a text, lower-cased, hyphenated words whole and in their parts."""
+    words = {word.lower() for word in _WORD.findall(text)}
+    return words | {part for word in words if "-" in word for part in word.split("-")}
+
+
+def _keeps_hyphen(before: str, part: str, after: str, known: set[str]) -> bool:
+    """Whether ``before`` (its last part ``part``) broken at a line end with a hyphen before ``after`` is one
+    hyphenated word rather than one word."""
+    if before != part or not part[-1].islower() or not after[0].islower():
+        return True
+    joined, hyphenated = f"{part}{after}".lower(), f"{part}-{after}".lower()
+    if joined in known:
+        return False
+    if hyphenated in known:
+        return True
+    return part.lower() in HYPHENATED_PREFIXES or (
+        after.lower() in HYPHENATED_SECOND_PARTS and len(part) >= MIN_COMPOUND_FIRST_PART)
+
+
+def join_lines(lines: list[str], known: set[str] = frozenset()) -> str:
+    """A paragraph's lines as one line: joined with a space, or with nothing where a word is broken across them."""
+    text = ""
+    for line in (line.strip() for line in lines):
+        if not line:
+            continue
+        broken = _BROKEN_END.search(text[-MAX_WORD:])
+        following = _NEXT_WORD.match(line)
+        if broken and following and following.group("word").lower() not in SUSPENDED_BEFORE:
+            keep = _keeps_hyphen(broken.group("word"), broken.group("part"), following.group("word"), known)
+            text = (text if keep else text[:-1]) + line
+        else:
+            text = f"{text} {line}" if text else line
+    return text
