@@ -48,13 +48,11 @@ def _page_bands(lines: list[str]) -> list[tuple[int, int]]:
 
 
 def _furniture_lines(lines: list[str]) -> set[int]:
-    """The lines of page furniture: rules, bare page numbers, and the heads and footers that repeat (their letters
-    the same) in two page bands or more. A band's lines between two rules go only when all of them are furniture,
+    """The lines of page furniture: rules, bare page numbers, and the heads and footers whose letters are those of
+    another line (the running head of another page, or the journal's line on the first page). A band's lines between two rules go only when all of them are furniture,
     and a rule only when it touches no line that stays, so a ruled table keeps its rules."""
     bands = _page_bands(lines)
-    seen: Counter[str] = Counter()
-    for start, end in bands:
-        seen.update({_shape(line) for line in lines[start:end] if not _RULE.match(line)})
+    seen = Counter(_shape(line) for line in lines if line.strip())
     repeated = {shape for shape, n in seen.items() if n >= 2 and len(shape) >= MIN_HEAD_LETTERS}
 
     def is_furniture(line: str) -> bool:
@@ -81,8 +79,9 @@ def _furniture_lines(lines: list[str]) -> set[int]:
 
 # -- two columns side by side --------------------------------------------------------------------------------------
 MIN_COLUMN_WIDTH = 15
-MIN_ROWS = 3  # lines with text in both columns
-MIN_BOTH_SHARE = 0.5  # of a block's lines
+MIN_ROWS = 3  # lines with text in the right column, starting just after the gutter
+MIN_RIGHT_SHARE = 0.5  # of a block's lines
+MIN_BOTH_ROWS = 2  # lines with text in both columns
 MIN_WORDS = 3  # words on a column's line, on average
 MIN_RUN_SHARE = 0.8  # a column's lines that are one run of words
 MIN_GOING_ON_SHARE = 0.4  # a column's lines after its first that do not open with a capital
@@ -107,13 +106,19 @@ def _fits(line: str, at: int) -> bool:
     return len(line) <= at or line[at] == " "
 
 
+def _opens_column(line: str, at: int) -> bool:
+    """Text starts right after the gutter at ``at``: the line has a right column's line (and maybe a left one)."""
+    return len(line) > at + 1 and line[at] == " " and line[at + 1] != " "
+
+
 def _gutter(lines: list[str]) -> int | None:
-    """The character column that most lines leave blank with text on both sides."""
+    """The character column just before the right column: the one after which most lines start text two spaces
+    or more after their left column's text (one space parts the words of a line)."""
     width = max(len(line) for line in lines)
     best, best_count = None, 0
     for at in range(MIN_COLUMN_WIDTH, width - MIN_COLUMN_WIDTH):
-        count = sum(1 for line in lines if _fits(line, at) and all(_sides(line, at)))
-        if count > best_count:
+        count = sum(1 for line in lines if _opens_column(line, at) and line[at - 1] == " " and line[:at].strip())
+        if count and count >= best_count:
             best, best_count = at, count
     return best
 
@@ -153,14 +158,15 @@ def _two_columns(lines: list[str]) -> list[Piece] | None:
         return None
     top, bottom = ends
     body = lines[top:len(lines) - bottom]
-    both = [line for line in body if all(_sides(line, at))]
-    if len(both) < MIN_ROWS or len(both) < MIN_BOTH_SHARE * len(body):
+    opening = [line for line in body if _opens_column(line, at)]
+    both = [line for line in opening if line[:at].strip()]
+    if len(opening) < MIN_ROWS or len(opening) < MIN_RIGHT_SHARE * len(body) or len(both) < MIN_BOTH_ROWS:
         return None
     if sum(1 for line in both if line[at - 1] == " ") < MIN_WIDE_GUTTER_SHARE * len(both):
         return None
     left = [_sides(line, at)[0] for line in body]
     right = [_sides(line, at)[1] for line in body]
-    if not (_reads_as_prose([_sides(line, at)[0] for line in both]) and _reads_as_prose([_sides(line, at)[1] for line in both])):
+    if not (_reads_as_prose(left) and _reads_as_prose(right)):
         return None
     pieces = [Piece([line], flows=True) for line in lines[:top]]
     pieces += [Piece(column, flows=True) for column in (left, right)]

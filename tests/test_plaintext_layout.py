@@ -1,0 +1,191 @@
+"""Plain text laid out like a printed page (pipeline.parsing.pagelayout): page furniture, two columns flattened side
+by side, words broken at line ends; and the title and byline of a plain text past its journal's front matter."""
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.parsing import parse_bytes
+from pipeline.parsing.pagelayout import join_lines, read_in_order, vocabulary
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def side_by_side(left: list[str], right: list[str], gap: int = 3) -> str:
+    """Two columns flattened as a PDF copied to text gives them: each line the left line, spaces, the right line."""
+    width = max(len(line) for line in left) + gap
+    left += [""] * (len(right) - len(left))
+    right += [""] * (len(left) - len(right))
+    return "\n".join((a.ljust(width) + b).rstrip() for a, b in zip(left, right))
+
+
+RULES = "-" * 70, "=" * 70
+
+
+def page_break(number: int) -> list[str]:
+    return ["", RULES[0], f"{number}" + " " * 40 + "Cell Ther Case Rep 2023; 5(1)", RULES[1],
+            "OKAFOR ET AL." + " " * 30 + "PLASMA EXCHANGE AFTER LISO-CEL", ""]
+
+
+PAGE_ONE = side_by_side(
+    ["CASE PRESENTATION", "", "A 44-year-old man with diffuse large", "B-cell lymphoma in second relapse",
+     "received lisocabtagene maraleucel.", "On day 3 he had fever and low blood", "pressure, and cytokine release syn-",
+     "drome of grade 3 was diagnosed. He"],
+    ["was given tocilizumab twice without", "effect. Plasma exchange with 5% al-",
+     "bumin began on day 5 and was re-", "peated daily for three sessions.", "", "His interleukin-6 fell from 3,200",
+     "pg/mL to 140 pg/mL, and he was well", "at his review on day 30, with the"])
+PAGE_TWO = side_by_side(
+    ["lymphoma in complete remission.", "", "DISCUSSION", "", "Plasma exchange clears circulating",
+     "cytokines, and our patient improved", "within a day of the first session."],
+    ["The timing suggests a real effect,", "although tocilizumab may have", "begun to act by then. A trial of",
+     "exchange in refractory CRS would", "settle the question."])
+FLATTENED = "\n".join([
+    "Cell Ther Case Rep 2023; 5(1): 12-14", "DOI: 10.5555/layout.1", "",
+    "Plasma exchange for cytokine release syndrome", "after lisocabtagene maraleucel", "",
+    "Tomas J. Okafor(1), Lena Brandt(2),", "Priya Ramesh(1)", "",
+    "(1) Department of Haematology; (2) Apheresis Unit", "",
+    PAGE_ONE, *page_break(12), PAGE_TWO, *page_break(13), "Conflict of interest: none declared.", "",
+])
+
+
+def parse(text: str):
+    return parse_bytes(text.encode(), "case.txt")[0]
+
+
+def test_a_flattened_two_column_page_is_read_column_by_column():
+    document = parse(FLATTENED)
+    paragraphs = [document.text[p.start:p.end] for p in document.paragraphs]
+    assert ("A 44-year-old man with diffuse large B-cell lymphoma in second relapse received lisocabtagene "
+            "maraleucel. On day 3 he had fever and low blood pressure, and cytokine release syndrome of grade 3 was "
+            "diagnosed. He was given tocilizumab twice without effect. Plasma exchange with 5% albumin began on day 5 "
+            "and was repeated daily for three sessions.") in paragraphs
+    # the right column's sentence runs on over the page break into the next page's left column
+    assert ("His interleukin-6 fell from 3,200 pg/mL to 140 pg/mL, and he was well at his review on day 30, with the "
+            "lymphoma in complete remission.") in paragraphs
+    assert [s.title for s in document.sections if s.title] == ["CASE PRESENTATION", "DISCUSSION"]
+    assert "OKAFOR ET AL" not in document.text and "-----" not in document.text and "=====" not in document.text
+    assert "13" not in document.text.split()
+
+
+def test_every_offset_of_a_reordered_document_is_into_its_own_text():
+    document = parse(FLATTENED)
+    for paragraph in document.paragraphs:
+        assert document.text[paragraph.start:paragraph.end].strip() == document.text[paragraph.start:paragraph.end]
+    sentence = next(s for s in document.sentences if "Plasma exchange with 5% albumin" in document.quote(s.start, s.end))
+    assert document.quote(sentence.start, sentence.end).startswith("Plasma exchange with 5% albumin began on day 5")
+
+
+def test_the_title_and_byline_are_found_past_the_journal_line():
+    document = parse(FLATTENED)
+    assert document.title == "Plasma exchange for cytokine release syndrome after lisocabtagene maraleucel"
+    assert document.authors == ["Okafor, Tomas J.", "Brandt, Lena", "Ramesh, Priya"]
+
+
+ONE_COLUMN = """Plasma exchange after CAR-T cells
+
+Ana Silva, Tom Berg
+
+Case presentation
+
+A 50-year-old woman with follicular lymphoma received axicabtagene ciloleucel.  Grade 3
+cytokine release syndrome began on day 2.  She was given tocilizumab and then  three
+plasma exchanges with albumin.  Her ferritin fell from 9,000 to 2,000 ng/mL.
+"""
+ALIGNED_TABLE = """Table 1. Treatment by day
+
+Day of illness          Treatment given on the day
+Day 1 after infusion    Paracetamol and fluids only
+Day 3 after infusion    Tocilizumab 8 mg/kg once
+Day 5 after infusion    First plasma exchange session
+"""
+RULED_TABLE = """Table 2. Markers
+
+----------------------------------------
+Day      IL-6 (pg/mL)      CRP (mg/L)
+----------------------------------------
+D1       120               40
+D3       2,400             180
+----------------------------------------
+"""
+
+
+@pytest.mark.parametrize("text", [ONE_COLUMN, ALIGNED_TABLE, RULED_TABLE], ids=["one column", "aligned", "ruled"])
+def test_a_text_without_columns_or_page_furniture_is_unchanged(text):
+    assert read_in_order(text) == text
+
+
+@pytest.mark.parametrize("path", sorted([*ROOT.glob("corpus/docs/*.txt"), *ROOT.glob("gold/blind/set-g[1-4]/docs/*.txt")]),
+                         ids=lambda path: path.name)
+def test_the_corpus_one_column_texts_are_unchanged(path):
+    text = path.read_text(encoding="utf-8")
+    assert read_in_order(text) == text
+
+
+def test_an_aligned_table_between_two_column_blocks_keeps_its_table():
+    text = "\n\n".join([PAGE_ONE, ALIGNED_TABLE, PAGE_TWO])
+    document = parse(text)
+    [table] = document.tables
+    assert table.label == "Table 1"
+    assert [c.text for c in table.cells if c.row == 2] == ["Day 3 after infusion", "Tocilizumab 8 mg/kg once"]
+    assert "was given tocilizumab twice without effect." in document.text
+
+
+def test_running_heads_repeated_on_the_pages_and_page_numbers_are_dropped():
+    text = "\n".join(["The first page ends here.", "", "=" * 40, "J Case Rep 2020; 1: 3", "- 3 -", "=" * 40, "",
+                      "The second page ends here.", "", "=" * 40, "J Case Rep 2020; 1: 4", "- 4 -", "=" * 40, "",
+                      "The third page.", "\f", "5", "", "The fourth page."])
+    assert read_in_order(text).split("\n\n") == ["The first page ends here.", "The second page ends here.",
+                                                 "The third page.", "The fourth page.\n"]
+
+
+def test_a_ruled_table_keeps_its_rules_and_header():
+    document = parse(RULED_TABLE)
+    [table] = document.tables
+    assert [c.text for c in table.cells if c.is_header] == ["Day", "IL-6 (pg/mL)", "CRP (mg/L)"]
+
+
+@pytest.mark.parametrize("lines, joined", [
+    (["acute leukae-", "mia"], "acute leukaemia"),  # a break inside a word
+    (["relapsed B-", "cell lymphoma"], "relapsed B-cell lymphoma"),  # a capital before the hyphen
+    (["her IL-", "6 level"], "her IL-6 level"),
+    (["anti-", "CD19 cells"], "anti-CD19 cells"),
+    (["scarce anti-", "cytokine drugs"], "scarce anti-cytokine drugs"),  # a prefix written with its hyphen
+    (["disease-", "free survival"], "disease-free survival"),  # a second part written with its hyphen
+    (["an un-", "related event"], "an unrelated event"),  # too short a first part for a compound
+    (["the same twenty-four-", "hour period"], "the same twenty-four-hour period"),  # a compound's later part
+    (["pre-", "and post-exchange"], "pre- and post-exchange"),  # a hyphen left hanging
+    (["the dose -", "then"], "the dose - then"),  # a dash
+])
+def test_words_broken_at_line_ends(lines, joined):
+    assert join_lines(lines) == joined
+
+
+def test_the_documents_own_words_decide_a_broken_word():
+    known = vocabulary("The antibody was given. A disease-negative marrow.")
+    assert join_lines(["an anti-", "body"], known) == "an antibody"
+    assert join_lines(["minimal residual disease-", "negative"], known) == "minimal residual disease-negative"
+    assert join_lines(["minimal residual disease-", "negative"]) == "minimal residual disease-negative"
+
+
+@pytest.mark.parametrize("front, byline, surname", [
+    ("Transfus Pract 2022; 14(2): 88-90\nCorrespondence\nDOI: 10.5555/x.1", "Fiona Pemberton, Rajesh Sandhu and "
+     "Gareth Llewellyn", "Pemberton"),
+    ("SHORT COMMUNICATION", "Imogen C. Hargreaves(1), Rhodri Pughe(2),\nSaoirse Kinsella(1)", "Hargreaves"),
+    ("Journal of Apheresis Notes (invented journal)\n2024; 6: e0117", "Kevin T. Brannigan, MD(1); Alicia M. Fuentes, "
+     "MD(2)", "Brannigan"),
+    ("J Blood Purif 2024, 19(3): 211-216", "LIANG Xiaoyu(1), FENG Jianguo(2), WU Shasha(1)", "Liang"),
+    ("https://doi.org/10.5555/x.2", "Marcus D. Pruitt, MD (PGY-3, Internal Medicine); Janelle Okoro, DO (PGY-2)",
+     "Pruitt"),
+])
+def test_the_first_author_is_read_past_affiliation_marks_degrees_and_notes(front, byline, surname):
+    document = parse(f"{front}\n\nPlasma exchange after CAR-T cells\n\n{byline}\n\n(1) Department of Haematology\n\n"
+                     "Case\n\nA 40-year-old man received CAR-T cells.")
+    assert document.title == "Plasma exchange after CAR-T cells"
+    assert document.first_author_surname() == surname
+
+
+def test_a_letters_salutation_is_no_byline():
+    document = parse("Haematol Lett 2023; 31(2): 145-147\n\nPlasma exchange when tocilizumab is scarce\n\n"
+                     "Dear Editor,\n\nA 24-year-old man received tisagenlecleucel.")
+    assert document.title == "Plasma exchange when tocilizumab is scarce"
+    assert document.authors == []
