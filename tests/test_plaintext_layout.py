@@ -189,3 +189,16 @@ def test_a_letters_salutation_is_no_byline():
                      "Dear Editor,\n\nA 24-year-old man received tisagenlecleucel.")
     assert document.title == "Plasma exchange when tocilizumab is scarce"
     assert document.authors == []
+
+
+def test_a_pdf_mends_its_broken_words_by_the_same_rule():
+    import zlib
+
+    from test_hostile_input import pdf
+
+    lines = ["A woman with B-cell acute leukae-", "mia relapsed. Her B-", "cell count and IL-", "6 level rose; anti-",
+             "cytokine drugs were scarce."]
+    content = "BT /F1 12 Tf 14 TL 72 720 Td " + " ".join(f"({line}) '" for line in lines) + " ET"
+    document = parse_bytes(pdf(zlib.compress(content.encode())), "case.pdf")[0]
+    assert ("A woman with B-cell acute leukaemia relapsed. Her B-cell count and IL-6 level rose; anti-cytokine drugs "
+            "were scarce.") in document.text
