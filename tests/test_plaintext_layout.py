@@ -202,3 +202,23 @@ def test_a_pdf_mends_its_broken_words_by_the_same_rule():
     document = parse_bytes(pdf(zlib.compress(content.encode())), "case.pdf")[0]
     assert ("A woman with B-cell acute leukaemia relapsed. Her B-cell count and IL-6 level rose; anti-cytokine drugs "
             "were scarce.") in document.text
+
+
+def test_a_right_column_line_set_a_little_to_the_left_is_still_the_right_columns():
+    lines = side_by_side(["A 47-year-old woman with mantle", "cell lymphoma was given brexu-", "cabtagene autoleucel and on day",
+                          "2 developed grade 3 cytokine"],
+                         ["release syndrome. Plasma exchange", "with albumin was started on day 4", "and repeated once. She was well",
+                          "at three months."], gap=4).split("\n")
+    lines[1] = lines[1][:33] + lines[1][34:]  # this line's right column one character to the left
+    text = read_in_order("\n".join(lines))
+    assert join_lines(text.split("\n")) == (
+        "A 47-year-old woman with mantle cell lymphoma was given brexucabtagene autoleucel and on day 2 developed "
+        "grade 3 cytokine release syndrome. Plasma exchange with albumin was started on day 4 and repeated once. "
+        "She was well at three months.")
+
+
+def test_a_row_of_units_under_the_header_belongs_to_the_header():
+    document = parse("Table 1. Markers\n\nDay    IL-6       CRP\n       (pg/mL)    (mg/L)\nD1     120        40\n"
+                     "D3     2,400      180\n")
+    [table] = document.tables
+    assert [c.text for c in table.cells if c.is_header] == ["Day", "IL-6", "CRP", "(pg/mL)", "(mg/L)"]

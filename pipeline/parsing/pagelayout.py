@@ -86,6 +86,7 @@ MIN_WORDS = 3  # words on a column's line, on average
 MIN_RUN_SHARE = 0.8  # a column's lines that are one run of words
 MIN_GOING_ON_SHARE = 0.4  # a column's lines after its first that do not open with a capital
 MIN_WIDE_GUTTER_SHARE = 0.5  # lines whose columns are two spaces apart or more (a full left line may touch it)
+MAX_JITTER = 2  # characters a right column's line may start left of the others
 MAX_SPANNING = 2  # one-column lines (a title, a caption) at the top or the bottom of a block
 
 
@@ -97,13 +98,20 @@ class Piece:
     flows: bool = False
 
 
-def _sides(line: str, at: int) -> tuple[str, str]:
-    return line[:at].strip(), line[at:].strip()
+def _split_at(line: str, at: int) -> int | None:
+    """Where ``line`` parts into its two columns: at the gutter ``at`` when the line leaves it blank, else at a gap
+    of two spaces or more just left of it (a right column's line set a little to the left, as a PDF copied to text
+    may give it); None when a word runs across the gutter."""
+    if len(line) <= at or line[at] == " ":
+        return at
+    for start in range(at - 1, at - 1 - MAX_JITTER, -1):
+        if line[start - 1:start + 1] == "  ":
+            return start
+    return None
 
 
-def _fits(line: str, at: int) -> bool:
-    """The line leaves the gutter at ``at`` blank: no word runs across it."""
-    return len(line) <= at or line[at] == " "
+def _sides(line: str, at: int | None) -> tuple[str, str]:
+    return (line.strip(), "") if at is None else (line[:at].strip(), line[at:].strip())
 
 
 def _opens_column(line: str, at: int) -> bool:
@@ -123,12 +131,12 @@ def _gutter(lines: list[str]) -> int | None:
     return best
 
 
-def _spanning_ends(lines: list[str], at: int) -> tuple[int, int] | None:
+def _spanning_ends(splits: list[int | None]) -> tuple[int, int] | None:
     """How many lines at the top and at the bottom run across the gutter; None when one in the middle does."""
-    crossing = [not _fits(line, at) for line in lines]
-    top = next((i for i, c in enumerate(crossing) if not c), len(lines))
-    bottom = next((i for i, c in enumerate(reversed(crossing)) if not c), len(lines))
-    if top > MAX_SPANNING or bottom > MAX_SPANNING or any(crossing[top:len(lines) - bottom]):
+    crossing = [at is None for at in splits]
+    top = next((i for i, c in enumerate(crossing) if not c), len(crossing))
+    bottom = next((i for i, c in enumerate(reversed(crossing)) if not c), len(crossing))
+    if top > MAX_SPANNING or bottom > MAX_SPANNING or any(crossing[top:len(crossing) - bottom]):
         return None
     return top, bottom
 
@@ -153,19 +161,21 @@ def _two_columns(lines: list[str]) -> list[Piece] | None:
     at = _gutter(lines)
     if at is None:
         return None
-    ends = _spanning_ends(lines, at)
+    splits = [_split_at(line, at) for line in lines]
+    ends = _spanning_ends(splits)
     if ends is None:
         return None
     top, bottom = ends
     body = lines[top:len(lines) - bottom]
+    sides = [_sides(line, split) for line, split in zip(body, splits[top:len(lines) - bottom])]
     opening = [line for line in body if _opens_column(line, at)]
     both = [line for line in opening if line[:at].strip()]
     if len(opening) < MIN_ROWS or len(opening) < MIN_RIGHT_SHARE * len(body) or len(both) < MIN_BOTH_ROWS:
         return None
     if sum(1 for line in both if line[at - 1] == " ") < MIN_WIDE_GUTTER_SHARE * len(both):
         return None
-    left = [_sides(line, at)[0] for line in body]
-    right = [_sides(line, at)[1] for line in body]
+    left = [left for left, _ in sides]
+    right = [right for _, right in sides]
     if not (_reads_as_prose(left) and _reads_as_prose(right)):
         return None
     pieces = [Piece([line], flows=True) for line in lines[:top]]
