@@ -222,3 +222,18 @@ def test_a_row_of_units_under_the_header_belongs_to_the_header():
                      "D3     2,400      180\n")
     [table] = document.tables
     assert [c.text for c in table.cells if c.is_header] == ["Day", "IL-6", "CRP", "(pg/mL)", "(mg/L)"]
+
+
+def test_headings_underlined_with_rules_stay_however_often_they_recur():
+    text = "Case 1\n------\n\nA man of 50 years.\n\nCase 2\n------\n\nA woman of 40 years.\n"
+    assert read_in_order(text) == text
+
+
+def test_a_footer_above_a_page_break_and_a_head_below_it_are_dropped():
+    text = "The first page ends.\nJ Case Rep 2020; 1: 3\n\fJ Case Rep 2020; 1: 4\nThe second page.\n"
+    assert read_in_order(text).split() == "The first page ends. The second page.".split()
+
+
+def test_a_heading_under_a_rule_is_no_running_head():
+    text = "A first case.\n\n------\nCase 1\n\nA man of 50 years.\n\n------\nCase 2\n\nA woman of 40 years.\n"
+    assert "Case 1" in read_in_order(text) and "Case 2" in read_in_order(text)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 PAGE_BREAK = "\f"
 _RULE = re.compile(r"^[ \t]*(?:[-=_]{3,}|\f)[ \t]*$")  # "-----", "=====", "_____" or a form feed
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?[-–]?\s*\d{1,4}\s*[-–]?(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
-MIN_HEAD_LETTERS = 4  # a running head repeats its words; "D1  100" repeated is a table's rows, not a head
+MIN_HEAD_LETTERS = 6  # a running head repeats its words; "D1  100" or "Case 2" repeated is no head
 
 
 def _shape(line: str) -> str:
@@ -30,12 +30,13 @@ def _shape(line: str) -> str:
 
 
 def _runs(lines: list[str]) -> list[tuple[int, int]]:
-    """Runs [start, end) of lines that are not blank."""
+    """Runs [start, end) of lines that are not blank (a page break is no blank line)."""
     runs, start = [], None
     for i, line in enumerate([*lines, ""]):
-        if line.strip() and start is None:
+        blank = not line.strip() and PAGE_BREAK not in line
+        if not blank and start is None:
             start = i
-        elif not line.strip() and start is not None:
+        elif blank and start is not None:
             runs.append((start, i))
             start = None
     return runs
@@ -49,31 +50,35 @@ def _page_bands(lines: list[str]) -> list[tuple[int, int]]:
 
 def _furniture_lines(lines: list[str]) -> set[int]:
     """The lines of page furniture: rules, bare page numbers, and the heads and footers whose letters are those of
-    another line (the running head of another page, or the journal's line on the first page). A band's lines between two rules go only when all of them are furniture,
-    and a rule only when it touches no line that stays, so a ruled table keeps its rules."""
-    bands = _page_bands(lines)
+    another line (the running head of another page, or the journal's line on the first page).
+
+    Heads and footers go when they stand next to a rule: below it, or above a page break (a line above a rule of
+    dashes is a heading underlined); a band without rules goes when all of it is furniture. A rule goes when no line
+    that stays touches it, so a ruled table keeps its rules."""
     seen = Counter(_shape(line) for line in lines if line.strip())
     repeated = {shape for shape, n in seen.items() if n >= 2 and len(shape) >= MIN_HEAD_LETTERS}
 
-    def is_furniture(line: str) -> bool:
-        return bool(_PAGE_NUMBER.match(line)) or _shape(line) in repeated
+    def is_furniture(i: int) -> bool:
+        return not _RULE.match(lines[i]) and (bool(_PAGE_NUMBER.match(lines[i])) or _shape(lines[i]) in repeated)
 
     dropped: set[int] = set()
-    for start, end in bands:
-        segments: list[list[int]] = [[]]  # the band's lines between its rules
-        for i in range(start, end):
-            if _RULE.match(lines[i]):
-                segments.append([])
-            else:
-                segments[-1].append(i)
-        kept = [bool(segment) and not all(is_furniture(lines[i]) for i in segment) for segment in segments]
-        dropped.update(i for segment, keep in zip(segments, kept) if not keep for i in segment)
-        rule = 0
-        for i in range(start, end):
-            if _RULE.match(lines[i]):
-                rule += 1
-                if not (kept[rule - 1] or kept[rule]):
-                    dropped.add(i)
+    for start, end in _page_bands(lines):
+        rules = [i for i in range(start, end) if _RULE.match(lines[i])]
+        if not rules and all(is_furniture(i) for i in range(start, end)):
+            dropped.update(range(start, end))
+        for rule in rules:
+            below = rule + 1
+            while below < end and is_furniture(below):
+                dropped.add(below)
+                below += 1
+            above = rule - 1
+            while PAGE_BREAK in lines[rule] and above >= start and is_furniture(above):
+                dropped.add(above)
+                above -= 1
+        for rule in rules:
+            neighbours = [i for i in (rule - 1, rule + 1) if start <= i < end and not _RULE.match(lines[i])]
+            if all(i in dropped for i in neighbours):
+                dropped.add(rule)
     return dropped
 
 
@@ -209,7 +214,7 @@ def _paragraph_lines(lines: list[str]) -> list[str]:
 def read_in_order(text: str) -> str:
     """``text`` with its page furniture dropped and its two-column blocks read column by column; unchanged when it
     has neither."""
-    lines = text.replace(PAGE_BREAK, f"\n{PAGE_BREAK}\n").split("\n") if PAGE_BREAK in text else text.split("\n")
+    lines = re.sub(r"\n?\f\n?", "\n\f\n", text).split("\n") if PAGE_BREAK in text else text.split("\n")
     dropped = _furniture_lines(lines)
     pieces: list[Piece] = []
     changed = bool(dropped)
