@@ -84,6 +84,8 @@ def _furniture_lines(lines: list[str]) -> set[int]:
 
 # -- two columns side by side --------------------------------------------------------------------------------------
 MIN_COLUMN_WIDTH = 15
+MAX_PAGE_WIDTH = 250  # characters on a line of a page; a longer line is a paragraph on one line
+MAX_PAGE_LINES = 200  # lines of a block between blank lines on a page
 MIN_ROWS = 3  # lines with text in the right column, starting just after the gutter
 MIN_RIGHT_SHARE = 0.5  # of a block's lines
 MIN_BOTH_ROWS = 2  # lines with text in both columns
@@ -115,8 +117,8 @@ def _split_at(line: str, at: int) -> int | None:
     return None
 
 
-def _sides(line: str, at: int | None) -> tuple[str, str]:
-    return (line.strip(), "") if at is None else (line[:at].strip(), line[at:].strip())
+def _sides(line: str, at: int) -> tuple[str, str]:
+    return line[:at].strip(), line[at:].strip()
 
 
 def _opens_column(line: str, at: int) -> bool:
@@ -161,7 +163,8 @@ def _reads_as_prose(column: list[str]) -> bool:
 def _two_columns(lines: list[str]) -> list[Piece] | None:
     """A block of lines as its one-column lines and its left and right columns, in reading order; None when the
     block is not two columns of prose."""
-    if len(lines) < MIN_ROWS or any("\t" in line or line.lstrip().startswith("|") for line in lines):
+    if not MIN_ROWS <= len(lines) <= MAX_PAGE_LINES or any(
+            len(line) > MAX_PAGE_WIDTH or "\t" in line or line.lstrip().startswith("|") for line in lines):
         return None
     at = _gutter(lines)
     if at is None:
