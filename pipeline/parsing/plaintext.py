@@ -1,4 +1,6 @@
-"""Plain text into a Document: blank-line paragraphs, heading lines recognised as sections."""
+"""Plain text into a Document: blank-line paragraphs, heading lines recognised as sections. A text laid out like a
+printed page (columns side by side, page furniture) is first read in order (pipeline.parsing.pagelayout); the title
+and byline are read past the journal's front matter (citation, DOI, article type)."""
 
 from __future__ import annotations
 
