@@ -302,6 +302,9 @@ def test_every_lexicon_id_is_a_value_of_the_field_its_label_fills():
     ("Anakinra had not been given before the exchange.", None),
     ("Anakinra was given on day 5.", "anakinra"),
     ("He has not received anakinra.", None),  # active voice: the cue looks forward
+    ("Anakinra and siltuximab are not stocked in our pharmacy.", None),  # not to be had
+    ("Siltuximab was not available at the weekend.", None),
+    ("Anakinra could not be obtained in time.", None),
 ])
 def test_a_drug_said_not_to_have_been_given_is_not_a_co_treatment(sentence, given):
     case = only_case(HEADER + "A 40-year-old man with DLBCL received axicabtagene ciloleucel and developed grade 4 CRS "

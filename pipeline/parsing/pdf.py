@@ -23,6 +23,7 @@ from typing import NamedTuple
 from pipeline.settings import settings
 from pipeline.document.model import Document
 from pipeline.parsing.errors import ParseError
+from pipeline.parsing.pagelayout import join_lines, vocabulary
 from pipeline.parsing.plaintext import blocks_to_document
 
 MARGIN_SHARE = 0.07  # top and bottom share of a page where running heads and page numbers live
@@ -54,7 +55,7 @@ def _shape(text: str) -> str:
     return re.sub(r"\d+", "#", text.strip().lower())
 
 
-def _paragraphs(lines: list[Line]) -> list[str]:
+def _paragraphs(lines: list[Line], known: set[str]) -> list[str]:
     """Lines into paragraphs at vertical gaps clearly larger than the usual line spacing."""
     if not lines:
         return []
@@ -64,21 +65,11 @@ def _paragraphs(lines: list[Line]) -> list[str]:
     for previous, line in zip(lines, lines[1:]):
         gap = line.top - previous.bottom
         if gap > max(usual * 1.8, usual + 3) or gap < -5:
-            paragraphs.append(_join(current))
+            paragraphs.append(join_lines(current, known))
             current = []
         current.append(line.text)
-    paragraphs.append(_join(current))
+    paragraphs.append(join_lines(current, known))
     return [p for p in paragraphs if p.strip()]
-
-
-def _join(lines: list[str]) -> str:
-    text = ""
-    for line in lines:
-        if text.endswith("-") and line[:1].islower() and re.search(r"[a-z]-$", text):
-            text = text[:-1] + line  # "exam-" + "ple"
-        else:
-            text = f"{text} {line}" if text else line
-    return text
 
 
 def _read(data: bytes, source_file: str) -> list[PageContent]:
@@ -124,9 +115,10 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
                       if l.top < p.height * MARGIN_SHARE or l.bottom > p.height * (1 - MARGIN_SHARE))
     repeated = {shape for shape, n in margins.items() if n >= 2 and len(pages) >= 2}
     blocks: list[str | list[list[str | None]]] = []
+    known = vocabulary("\n".join(line.text for page in pages for line in page.lines))
     for page in pages:
         kept = [l for l in page.lines if not _is_running_text(l, page.height, repeated)]
-        blocks.extend(_paragraphs(kept))
+        blocks.extend(_paragraphs(kept, known))
         blocks.extend(page.tables)
     if not any(isinstance(b, str) and b.strip() for b in blocks) and not any(isinstance(b, list) for b in blocks):
         raise ParseError(source_file, "PDF has no extractable text (a scanned image needs OCR first)")

@@ -1,4 +1,6 @@
-"""Plain text into a Document: blank-line paragraphs, heading lines recognised as sections."""
+"""Plain text into a Document: blank-line paragraphs, heading lines recognised as sections. A text laid out like a
+printed page (columns side by side, page furniture) is first read in order (pipeline.parsing.pagelayout); the title
+and byline are read past the journal's front matter (citation, DOI, article type)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import re
 from pipeline.document.builder import DocumentBuilder, clean_inline
 from pipeline.document.ids import DOI_PATTERN, make_doc_id
 from pipeline.document.model import Document
+from pipeline.parsing.pagelayout import join_lines, read_in_order, vocabulary
 from pipeline.parsing.texttables import TextTable, cell_grid, find_tables
 
 _HEADING_WORDS = re.compile(
@@ -45,23 +48,80 @@ _NAME = re.compile(rf"^(?:{_WORD}\.?\s+){{1,3}}{_WORD}\*?\d*$|^{_WORD}\s+[{_UPPE
 _DEGREE = re.compile(r"(?:M\.?D\.?|Ph\.?D\.?|MBBS|M\.?B\.?|Ch\.?B\.?|FRCP\w*|MSc|M\.?Sc\.?|RN|PharmD|DO|MPH|BSc)", re.IGNORECASE)
 
 
-def _byline(block: str) -> list[str]:
-    """Author names when ``block`` reads like a byline ("Ana Silva, Tom Berg" or "Silva A, Berg T")."""
-    if len(block) > 400 or any(ch in block for ch in ".:;") and not re.search(r"\b[A-Z]\.", block):
+_AFFILIATION_MARK = re.compile(r"\([^()]*\)|(?<=[^\W\d_])\d+(?:,\d+)*|[*†‡§¶\u00b9\u00b2\u00b3\u2070-\u2079]")
+_SALUTATION = re.compile(r"^\s*(?:dear\b|to the editors?\b|sirs?\b|madam\b)", re.IGNORECASE)  # a letter's opening
+_ET_AL = re.compile(r"\bet\s+al\.?", re.IGNORECASE)
+MIN_SURNAME_IN_CAPITALS = 4  # "LIANG Xiaoyu": a surname set in capitals; "JM Smith": initials
+
+
+def _byline_lines(lines: list[str]) -> list[str]:
+    """The first line, and the lines after it while a line ends on a comma or an "and" (a byline wrapped)."""
+    taken = lines[:1]
+    for line in lines[1:]:
+        if not re.search(r"(?:,|;|\band|&)\s*$", taken[-1]):
+            break
+        taken.append(line)
+    return taken
+
+
+def _surname_first(names: list[list[str]]) -> bool:
+    """The byline sets its surnames first in capitals ("LIANG Xiaoyu, WU Shasha")."""
+    return any(len(words[0]) >= MIN_SURNAME_IN_CAPITALS and words[0].isupper() and not words[-1].isupper()
+               for words in names)
+
+
+def _byline(lines: list[str]) -> list[str]:
+    """Author names when ``lines`` read like a byline ("Ana Silva(1), Tom Berg(2)", "Silva A, Berg T" or
+    "SILVA Ana"), affiliation marks, notes in brackets and degrees left out."""
+    block = _ET_AL.sub("", _AFFILIATION_MARK.sub("", " ".join(_byline_lines(lines))))
+    if _SALUTATION.match(block) or len(block) > 400 or any(ch in block for ch in ".:;") and not re.search(r"\b[A-Z]\.", block):
         return []
-    parts = [p.strip() for p in re.split(r",|\band\b|&", block.replace("\n", " "))
-             if p.strip() and p.strip().lower() not in ("et al.", "et al") and not _DEGREE.fullmatch(p.strip())]
+    parts = [p.strip() for p in re.split(r",|;|\band\b|&", block) if p.strip() and not _DEGREE.fullmatch(p.strip())]
     names = [p for p in parts if _NAME.match(p)]
     if not names or len(names) < len(parts) * 0.6:
         return []
+    split_names = [name.split() for name in names]
+    surname_first = _surname_first(split_names)
     authors = []
-    for name in names:
-        words = name.rstrip("*0123456789").split()
-        if len(words) == 2 and words[1].isupper() and len(words[1]) <= 3:
+    for words in split_names:
+        if surname_first and words[0].isupper():
+            authors.append(f"{words[0].title()}, {' '.join(words[1:])}")
+        elif len(words) == 2 and words[1].isupper() and len(words[1]) <= 3:
             authors.append(f"{words[0]}, {words[1]}")
         else:
             authors.append(f"{words[-1]}, {' '.join(words[:-1])}")
     return authors
+
+
+# Front matter before the title: the journal's citation ("2024; 9(2): 88-93", "2023;15(3):201-204", "(2022) 4,"),
+# a DOI or link, the article type ("CASE REPORT", "Clinical Note | Nephrology")
+_CITATION = re.compile(r"\b(?:19|20)\d\d\)?\s*[;,:]\s*\(?[eS]?\d|\b\d+\s*\(\d+\)\s*:?\s*[eS]?\d")
+_DOI_OR_LINK = re.compile(r"\bdoi\b|\b10\.\d{4,9}/|https?://|\bwww\.", re.IGNORECASE)
+_ARTICLE_TYPE = re.compile(
+    r"^(?:case reports?|short (?:communication|report)|brief (?:communication|report)|letters?(?: to the editor)?|"
+    r"correspondence|clinical (?:notes?|letters?|images?)|research letters?|original (?:article|research)|"
+    r"editorial|review(?: article)?|images? in \w+)\b[^.]{0,60}$", re.IGNORECASE)
+MAX_FRONT_BLOCKS = 4  # blocks of front matter looked past for the title
+
+
+def _is_front_matter(block: str) -> bool:
+    """A block of the journal's front matter; the journal's name may stand with its citation."""
+    lines = [line.strip() for line in block.split("\n") if line.strip()]
+    return any(_CITATION.search(line) or _DOI_OR_LINK.search(line) for line in lines) or all(
+        _ARTICLE_TYPE.match(line) for line in lines)
+
+
+def _title_and_authors(texts: list[str]) -> tuple[str, list[str]]:
+    """The first block past the front matter, when it reads as a title, and the byline in the block after it."""
+    for i, block in enumerate(texts[:MAX_FRONT_BLOCKS]):
+        if _is_front_matter(block):
+            continue
+        if not _looks_like_title(block):
+            return "", []
+        title = join_lines(_MARKDOWN_HEADING.sub("", block).split("\n"))
+        byline = texts[i + 1].strip().split("\n") if i + 1 < len(texts) else []
+        return title, _byline(byline)
+    return "", []
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•–·]|\d{1,2}[.)])\s+")
@@ -69,7 +129,7 @@ _MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s+")
 
 
 def parse_text(text: str, source_file: str, format_name: str = "text") -> list[Document]:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = read_in_order(text.replace("\r\n", "\n").replace("\r", "\n"))
     blocks = [b for b in re.split(r"\n\s*\n", text) if b.strip()]
     return blocks_to_document(find_tables(blocks), source_file, format_name)
 
@@ -87,18 +147,19 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
     doi_match = DOI_PATTERN.search("\n".join(texts)[:5000])
     pmid_match = _PMID.search(head)
     has_title = bool(texts) and _looks_like_title(texts[0])
-    title = clean_inline(texts[0]) if has_title else ""
+    title, authors = _title_and_authors(texts)
     year = _YEAR.search(head)
     builder = DocumentBuilder(
         doc_id=make_doc_id(doi=doi_match.group(1) if doi_match else None,
                            pmid=pmid_match.group(1) if pmid_match else None, source_file=source_file),
         source_file=source_file, format=format_name, doi=doi_match.group(1).lower() if doi_match else None,
         pmid=pmid_match.group(1) if pmid_match else None, title=title[:500], year=int(year.group(1)) if year else None,
-        authors=_byline(texts[1].split("\n")[0]) if len(texts) > 1 else [],
+        authors=authors,
     )
     builder.open_section("", "title")
     in_front = True
     first_text = True
+    known = vocabulary("\n".join(texts))
     for block in blocks:
         if not isinstance(block, str):
             table = block if isinstance(block, TextTable) else TextTable(cell_grid(block))
@@ -126,5 +187,5 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
             for line in lines:
                 builder.add_block(_BULLET.sub("", line), "list-item")
         else:
-            builder.add_block(" ".join(lines))
+            builder.add_block(join_lines(lines, known))
     return [builder.build()]

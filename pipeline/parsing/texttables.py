@@ -130,10 +130,19 @@ def _nearest(columns: list[tuple[int, int]], start: int, end: int) -> int:
     return min(range(len(columns)), key=lambda c: min(abs(columns[c][0] - end), abs(start - columns[c][1])))
 
 
+_UNIT_CELL = re.compile(r"^[(\[][^()\[\]]{1,20}[)\]]$")  # "(pg/mL)", "[mg/L]"
+
+
+def _is_units_row(row: Chunks) -> bool:
+    """A row of units in brackets under the header's names: the header's second line."""
+    return all(_UNIT_CELL.match(text) for _, _, text in row)
+
+
 def _read_aligned(lines: list[Chunks | None]) -> Grid | None:
     """Columns are where the body rows' text lies; every row must put each piece of text in a column of its own.
 
-    The header is the first row, or the rows above a rule line (``-----  ----``) under one to three rows; only in
+    The header is the first row (with the row of units in brackets under it, if any), or the rows above a rule
+    line (``-----  ----``) under one to three rows; only in
     such a header of several rows may a cell span columns (a group heading over its columns)."""
     if not all(line is None or len(line) >= 2 for line in (lines[0], lines[-1])):
         return None
@@ -148,6 +157,8 @@ def _read_aligned(lines: list[Chunks | None]) -> Grid | None:
         else:
             above += 1
     rows = [line for line in lines if line is not None]
+    while not ruled and header_rows < len(rows) - 1 and _is_units_row(rows[header_rows]):
+        header_rows += 1
     body = [row for row in rows[header_rows:] if len(row) >= 2]
     if len(rows[0]) < 2 or len(body) < (1 if ruled else 2):
         return None
