@@ -11,7 +11,7 @@ from extractors.assertion import flagged, is_affirmed, target
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.quantities import Quantity, find_quantities
-from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, days_in, find_days
+from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, day_series, days_in
 from pipeline.schema import FIELD_BY_NAME
 
 # the registry's plausibility bounds decide which numbers can be these fields' values
@@ -86,7 +86,9 @@ AFTER_THE_EXCHANGE = re.compile(r"""
     (?:(?:the|a|her|his|their|two|three|four|\d{1,2})\s+)?      # "the", "two"
     (?:\w+\s+)?$                                                # "daily": then the exchange's name
     """, re.IGNORECASE | re.VERBOSE)
-INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|reinfus\w*)\b", re.IGNORECASE)
+# "the cells were infused", "treated with axi-cel", "treated in 2020 with axi-cel"
+INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated(?:\s+\w+){0,3}?\s+with|reinfus\w*)\b",
+                          re.IGNORECASE)
 
 
 CAR_T_LABELS = ("CART", "CART_PRODUCT", "CART_TARGET")
@@ -207,15 +209,6 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
     return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions_ordinal", weak=True)]
 
 
-# "on days 3, 4 and 5", "on day +5 and day +6", "on day 4 and a second on day 5"
-DAY_SERIES = re.compile(r"""
-    \b(?:days?|D)\s*[+]?\d{1,3}                                       # "days 3", "day +5", "D4"
-    (?:\s*(?:,|and|&)\s*(?:again\s+|once\ more\s+)?                   # ", " "and again"
-       (?:(?:a|the)\s+(?:second|third|fourth|fifth)\s+(?:\w+\s+)?on\s+|on\s+)?  # "a second on", "on"
-       (?:day\s*|D\s*)?[+]?\d{1,3}                                   # "4", "day +6", "D5"
-    )+""", re.IGNORECASE | re.VERBOSE)
-
-
 def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
     """"performed on day +5 and day +6" or "on days 3, 4 and 5": one session a day named."""
     for sentence in pe_sentences:
@@ -223,16 +216,17 @@ def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
             continue
         for clause in re.finditer(r"[^;]+", sentence.text):
             text = clause.group(0)
-            series = DAY_SERIES.search(text)
+            series = day_series(text)
+            if not series:
+                continue
+            days, start, end = series[0]
             # "performed on days 3, 4 and 5"; or, tersely, the exchange's name and its days: "PE on D3 and D4"
-            terse = series and any(0 <= series.start() - (m.end_char - sentence.start_char - clause.start()) <= 4
-                                   for m in concepts_in(sentence, "PE"))
+            terse = any(0 <= start - (m.end_char - sentence.start_char - clause.start()) <= 4
+                        for m in concepts_in(sentence, "PE"))
             if not terse and not re.search(r"\b(performed|done|carried out|given|undertaken|received|underwent)\b", text, re.I):
                 continue
-            days = {d for d, _, _ in find_days(series.group(0))} | {int(n) for n in re.findall(r"\d{1,3}", series.group(0))} if series else set()
-            if len(days) >= 2:
-                start = sentence.start_char + clause.start() + series.start()
-                return [Finding("pe_sessions", str(len(days)), start, start + len(series.group(0)), "purification.pe_session_days")]
+            offset = sentence.start_char + clause.start()
+            return [Finding("pe_sessions", str(len(days)), offset + start, offset + end, "purification.pe_session_days")]
     return []
 
 
@@ -264,10 +258,18 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
             # the days the exchange was done on, where the sentence says so, before days it was asked for:
             # "TPE was requested on day 8 and performed on days 9, 10 and 11"
             done = [d for d in days if any(d[1] - m.end() <= 12 and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))]
-            day, start, end = done[0] if done else min(days, key=lambda d: abs(d[1] - anchor))
+            day, start, end = _first_of_its_list(sentence.text, done[0] if done else min(days, key=lambda d: abs(d[1] - anchor)))
             return [Finding("pe_start_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "purification.pe_start_day")]
     return []
+
+
+def _first_of_its_list(text: str, day: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A day as the start of the exchanges: the first of the list it is in ("On D+4 and D+5 ... was performed": 4)."""
+    for days, start, end in day_series(text):
+        if start <= day[1] < end and days[0] != day[0]:
+            return days[0], start, end
+    return day
 
 
 def exchange_volume(quantity: Quantity) -> float | None:
@@ -373,9 +375,9 @@ def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
         anchors = [m.start_char - sentence.start_char for m in mentions if sentence_of(m) == sentence]
         near = [(0, len(sentence.text))] if not anchors else [(a - OWN_DAY_DISTANCE, a + OWN_DAY_DISTANCE) for a in anchors]
         # "performed on day +5 and again on day +6": a series that starts near the mention is all its days
-        for series in DAY_SERIES.finditer(sentence.text):
-            if any(lo <= series.start() <= hi for lo, hi in near):
-                near.append((series.start(), series.end()))
+        for _, start, end in day_series(sentence.text):
+            if any(lo <= start <= hi for lo, hi in near):
+                near.append((start, end))
         for day, start, _ in days_in(sentence, patient.infusion_date, patient.hours_from_infusion):
             if day >= 0 and any(lo <= start <= hi for lo, hi in near):
                 days.add(day)
