@@ -334,6 +334,19 @@ def test_hours_after_the_infusion_are_completed_days(text, days):
     assert [day for day, _, _ in find_days(text)] == days
 
 
+@pytest.mark.parametrize("text, lists", [
+    ("TPE on D+5 and D+6, 1.0 plasma volume each", [[5, 6]]),
+    ("on days 9, 10 and 11, 2 PV per session", [[9, 10, 11]]),
+    ("on day +5 and again on +6", [[5, 6]]),
+    ("on day 4 and a second on day 5", [[4, 5]]),
+    ("on day 4, 3.5 L", []),  # one day and a volume: no list
+])
+def test_a_list_of_days_ends_where_a_number_is_no_day(text, lists):
+    from extractors.values import day_series
+
+    assert [days for days, _, _ in day_series(text)] == lists
+
+
 @pytest.mark.parametrize("sentence", [
     "It was not necessary to give corticosteroids nor to do plasmapheresis.",
     "The apheresis service was consulted for plasma exchange.",

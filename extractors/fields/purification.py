@@ -145,6 +145,12 @@ CONTINUATION = re.compile(r"""\b(
 CONTINUATION_REACH = 4
 
 
+def _new_paragraph(before: Span, after: Span) -> bool:
+    """Whether a blank line (a paragraph's or a heading's end) comes between two sentences."""
+    between = before.doc.text[before.start_char + len(before.text.rstrip()):after.start_char]
+    return bool(re.search(r"\n[^\S\n]*\n", between))
+
+
 def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
     """Sentences naming the exchange, and the sentence after each when it goes on about it
     ("TPE was started on day 5. He completed four daily sessions of 2,800 mL.")."""
@@ -155,14 +161,19 @@ def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
             chosen.append(sentence)
         # "TPE was started on day +6. Each session exchanged one plasma volume. Sessions were performed on day +6
         # and day +7.": the sentences that go on about it, one after the other
+        previous = sentence
         for following in [s for s in sentences if s.start_char >= sentence.end_char][:CONTINUATION_REACH]:
             going_on = CONTINUATION.search(following.text)
             # a sentence about another purification ("He also went onto CVVHDF ...") ends the run, unless the
             # exchange comes first in it ("Each processed 1.5 plasma volumes ... while CVVH was paused")
             other = concepts_in(following, "PURIFICATION")
-            if not going_on or other and other[0].start_char - following.start_char < going_on.start():
+            if other and (not going_on or other[0].start_char - following.start_char < going_on.start()):
                 break
-            if following not in chosen:
+            # within the paragraph a sentence about something else ("A catheter was placed.") is passed over
+            if not going_on and _new_paragraph(previous, following):
+                break
+            previous = following
+            if going_on and following not in chosen:
                 chosen.append(following)
     return sorted(chosen, key=lambda s: s.start_char)
 
