@@ -136,6 +136,21 @@ def _pe_mentions(sentences: list[Span]) -> list[Span]:
     return mentions
 
 
+# a further session, not the exchange as a whole: "a second TPE was not done", "no further plasma exchange"
+FURTHER = re.compile(rf"\b(?:{ORDINAL}|further|another|additional|more|repeat\w*|last|final)\s+(?:\w+\s+)?$",
+                     re.IGNORECASE)
+
+
+def exchange_denied(sentences: list[Span]) -> bool:
+    """The account says the exchange was not done at all ("no TPE was performed at any point", "the exchange was
+    cancelled before it started", "no patient underwent TPE"): a negated mention of the exchange, not of a further one."""
+    for sentence in sentences:
+        for span in concepts_in(sentence, "PE"):
+            if flagged(span, "NEGATED_EXISTENCE") and not FURTHER.search(sentence.doc.text[sentence.start_char:span.start_char]):
+                return True
+    return False
+
+
 # a next sentence going on about the exchange: "He completed four daily sessions", "2,800 mL were exchanged"
 CONTINUATION = re.compile(r"""\b(
     sessions?|exchanges?|exchanged|replace\w*|plasma\ volumes?|procedures?|apheresis
