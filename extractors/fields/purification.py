@@ -77,7 +77,8 @@ EVENT = re.compile(r"""
     )\b
   | [×x]\s?\d                                                                                           # "×3"
   | \b(?:twice|thrice|(?:\d{1,2}|one|two|three|four|five|six|seven|eight)\s+times)\b                       # "for two times"
-  | \bdecided\ (?:on|to\ (?:initiate|start|begin|perform|institute|proceed\ (?:to|with)))\b            # "decided to initiate", "decided on"
+  | \b(?:decided|agreed|opted|elected)\ (?:on|for|to\ (?:initiate|start|begin|perform|institute|attempt|try   # "decided to initiate",
+      | proceed\ (?:to|with)))\b                                                                        # "agreed to attempt"
   | ^[^:]{1,40}:                                                                                        # "TPE: x3"
     """, re.IGNORECASE | re.VERBOSE)
 # the exchange as what came before an outcome: "After plasma exchange, her fever subsided", "following two TPE sessions"
@@ -153,7 +154,7 @@ def exchange_denied(sentences: list[Span]) -> bool:
 
 # a next sentence going on about the exchange: "He completed four daily sessions", "2,800 mL were exchanged"
 CONTINUATION = re.compile(r"""\b(
-    sessions?|exchanges?|exchanged|replace\w*|plasma\ volumes?|procedures?|apheresis
+    sessions?|runs?|exchanges?|exchanged|replace\w*|plasma\ volumes?|procedures?|apheresis
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
@@ -219,10 +220,15 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
                     best = candidate
     if best is not None:
         return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions")]
-    from_days = _sessions_from_days(pe_sentences)
-    if from_days:
-        return from_days
-    # "after the second exchange": at least two; a lower bound that a stated total elsewhere beats
+    # a list of days may leave out a session an ordinal tells of ("Sessions were performed on day +6 and day +7. ...
+    # the third and final session was performed on day +9"): the larger bound
+    lower_bounds = _sessions_from_days(pe_sentences) + _sessions_from_ordinals(pe_sentences)
+    return [max(lower_bounds, key=lambda finding: int(finding.value))] if lower_bounds else []
+
+
+def _sessions_from_ordinals(pe_sentences: list[Span]) -> list[Finding]:
+    """"after the second exchange": at least two; a lower bound that a stated total elsewhere beats."""
+    best = None
     for sentence in pe_sentences:
         for match in ORDINAL_SESSION.finditer(sentence.text):
             value = ORDINALS[match.group("o").lower()]
@@ -235,24 +241,34 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
     return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions_ordinal", weak=True)]
 
 
+# the sessions named just before their days: "The first session was performed on day 5 and the second on day 6"
+SESSIONS_BEFORE_DAYS = re.compile(rf"\b{COUNTED}\b", re.IGNORECASE)
+SESSIONS_BEFORE_DAYS_REACH = 40
+
+
 def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
-    """"performed on day +5 and day +6" or "on days 3, 4 and 5": one session a day named."""
+    """"performed on day +5 and day +6" or "on days 3, 4 and 5": one session a day named; in a sentence going on
+    about the exchange, the sessions named just before their days ("The first session was run on day 5 and the second
+    on day 6")."""
     for sentence in pe_sentences:
-        if not concepts_in(sentence, "PE"):
-            continue
+        named = bool(concepts_in(sentence, "PE"))
         for clause in re.finditer(r"[^;]+", sentence.text):
             text = clause.group(0)
             series = day_series(text)
             if not series:
                 continue
             days, start, end = series[0]
+            if not named and not SESSIONS_BEFORE_DAYS.search(text[max(0, start - SESSIONS_BEFORE_DAYS_REACH):start]):
+                continue
             # "performed on days 3, 4 and 5"; or, tersely, the exchange's name and its days: "PE on D3 and D4"
             terse = any(0 <= start - (m.end_char - sentence.start_char - clause.start()) <= 4
                         for m in concepts_in(sentence, "PE"))
-            if not terse and not re.search(r"\b(performed|done|carried out|given|undertaken|received|underwent)\b", text, re.I):
+            if not terse and not re.search(r"\b(performed|done|carried out|given|undertaken|received|underwent|took place)\b", text, re.I):
                 continue
             offset = sentence.start_char + clause.start()
-            return [Finding("pe_sessions", str(len(days)), offset + start, offset + end, "purification.pe_session_days")]
+            # a list in a sentence that does not name the exchange is the weaker reading
+            return [Finding("pe_sessions", str(len(days)), offset + start, offset + end, "purification.pe_session_days",
+                            weak=not named)]
     return []
 
 
