@@ -47,8 +47,8 @@ START_CUE = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 PLASMA_VOLUMES = re.compile(r"""
     \b(?P<n>\d(?:\.\d+)?|one\ and\ a\ half|one|two|single)\s*(?:-|–)?\s*  # "1.5", "one and a half", "single"
-    (?:(?:times|×|x)\s*(?:(?:the|her|his|their|its)\s+)?)?              # "times her"
-    (?:estimated\s+)?(?:total\s+)?(?:plasma\ volumes?|PV|TPV)\b         # "estimated plasma volume", "TPV"
+    (?:(?:times|×|x|fold)\s*(?:of\s+)?(?:(?:the|her|his|their|its)\s+)?)?   # "times her", "times of the", "1.3-fold"
+    (?:estimated\s+)?(?:circulating\s+)?(?:total\s+)?(?:plasma\ volumes?|PV|TPV)\b   # "estimated circulating plasma volume"
     """, re.IGNORECASE | re.VERBOSE)
 RANGE_BEFORE = re.compile(r"(?:\d(?:\.\d+)?|one)\s*(?:-|–|to)\s*$", re.IGNORECASE)
 REPLACEMENT_CUE = re.compile(r"\b(replac|substitut|exchanged (?:for|with)|using|with\b|fluid)", re.IGNORECASE)
