@@ -89,7 +89,7 @@ def day_value(match: re.Match) -> int | None:
 
 
 # what follows a number that is no day in a list of days: "6.5", "6 mg", ", 1.0 plasma volume each", "1 PV"
-NOT_A_DAY_AFTER = r"(?![.,]\d)(?!\s*(?:mg|g|mL|L|%|h|hours|times|doses|plasma|PV|TPV))"
+NOT_A_DAY_AFTER = r"(?![.,]\d)(?!\s*(?:%|(?:mg|g|mL|L|h|hours|times|doses|plasma|PV|TPV)\b))"
 # the rest of a list after "days +5": ", +6 and +7"
 DAY_LIST_TAIL = re.compile(rf"""
     \s*(?:,|and|&|to|–|-)\s*                     # ", " "and" "to"

@@ -380,6 +380,7 @@ def test_hours_after_the_infusion_are_completed_days(text, days):
     ("on day +5 and again on +6", [[5, 6]]),
     ("on day 4 and a second on day 5", [[4, 5]]),
     ("on day 4, 3.5 L", []),  # one day and a volume: no list
+    ("on days 4 and 5 he improved", [[4, 5]]),  # a word after the last day is no unit
 ])
 def test_a_list_of_days_ends_where_a_number_is_no_day(text, lists):
     from extractors.values import day_series
