@@ -109,6 +109,8 @@ def test_an_exchange_asked_for_and_cancelled_with_none_done_is_out_of_scope(text
     ("A second TPE was not performed.", False),  # a further exchange, not the exchange
     ("No further plasma exchange was needed.", False),
     ("TPE was performed on day 5.", False),
+    ("No patient underwent TPE.", True),
+    ("No complications occurred during the TPE.", False),  # the cue denies something else
 ])
 def test_an_exchange_denied_as_a_whole(text, denied):
     from extractors.evidence import sentences

@@ -7,7 +7,7 @@ import re
 from spacy.tokens import Span
 
 from extractors.cues import EXCHANGE_LONG_NAME, EXCHANGE_NAME, EXCHANGE_SHORT_FORMS
-from extractors.assertion import flagged, is_affirmed, target
+from extractors.assertion import context_modifiers, flagged, is_affirmed, target
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.quantities import Quantity, find_quantities
@@ -142,12 +142,25 @@ FURTHER = re.compile(rf"\b(?:{ORDINAL}|further|another|additional|more|repeat\w*
                      re.IGNORECASE)
 
 
+# how many words may stand between a denying cue and the exchange it denies ("no patient underwent TPE"); a cue
+# further off denies something else ("no complications occurred during the TPE")
+DENIAL_REACH = 2
+
+
+def _denied(span: Span) -> bool:
+    """Whether a negation governing ``span`` is about the exchange itself: a cue after it ("TPE was cancelled",
+    "was not performed") or right before it ("no TPE", "without plasma exchange", "none of the patients underwent")."""
+    return any(m.category == "NEGATED_EXISTENCE" and (m.modifier_span[0] >= span.end or
+                                                      span.start - m.modifier_span[1] <= DENIAL_REACH)
+               for m in context_modifiers(span))
+
+
 def exchange_denied(sentences: list[Span]) -> bool:
     """The account says the exchange was not done at all ("no TPE was performed at any point", "the exchange was
-    cancelled before it started", "no patient underwent TPE"): a negated mention of the exchange, not of a further one."""
+    cancelled before it started", "no patient underwent TPE"): a denied mention of the exchange, not of a further one."""
     for sentence in sentences:
         for span in concepts_in(sentence, "PE"):
-            if flagged(span, "NEGATED_EXISTENCE") and not FURTHER.search(sentence.doc.text[sentence.start_char:span.start_char]):
+            if _denied(span) and not FURTHER.search(sentence.doc.text[sentence.start_char:span.start_char]):
                 return True
     return False
 
