@@ -48,7 +48,8 @@ START_CUE = re.compile(r"""
 PLASMA_VOLUMES = re.compile(r"""
     \b(?P<n>\d(?:\.\d+)?|one\ and\ a\ half|one|two|single)\s*(?:-|–)?\s*  # "1.5", "one and a half", "single"
     (?:(?:times|×|x|fold)\s*(?:of\s+)?(?:(?:the|her|his|their|its)\s+)?)?   # "times her", "times of the", "1.3-fold"
-    (?:estimated\s+)?(?:circulating\s+)?(?:total\s+)?(?:plasma\ volumes?|PV|TPV)\b   # "estimated circulating plasma volume"
+    (?:estimated\s+)?(?:circulating\s+)?(?:total\s+)?                  # "estimated circulating"
+    (?:plasma\ volumes?|PV|TPV)\b                                        # "plasma volume", "TPV"
     """, re.IGNORECASE | re.VERBOSE)
 RANGE_BEFORE = re.compile(r"(?:\d(?:\.\d+)?|one)\s*(?:-|–|to)\s*$", re.IGNORECASE)
 REPLACEMENT_CUE = re.compile(r"\b(replac|substitut|exchanged (?:for|with)|using|with\b|fluid)", re.IGNORECASE)
@@ -77,8 +78,8 @@ EVENT = re.compile(r"""
     )\b
   | [×x]\s?\d                                                                                           # "×3"
   | \b(?:twice|thrice|(?:\d{1,2}|one|two|three|four|five|six|seven|eight)\s+times)\b                       # "for two times"
-  | \b(?:decided|agreed|opted|elected)\ (?:on|for|to\ (?:initiate|start|begin|perform|institute|attempt|try   # "decided to initiate",
-      | proceed\ (?:to|with)))\b                                                                        # "agreed to attempt"
+  | \b(?:decided|agreed|opted|elected)\ (?:on|for|to\ (?:initiate|start|begin|perform|institute   # "decided to initiate"
+      | attempt|try|proceed\ (?:to|with)))\b                                                  # "agreed to attempt"
   | ^[^:]{1,40}:                                                                                        # "TPE: x3"
     """, re.IGNORECASE | re.VERBOSE)
 # the exchange as what came before an outcome: "After plasma exchange, her fever subsided", "following two TPE sessions"
@@ -254,6 +255,8 @@ def _sessions_from_ordinals(pe_sentences: list[Span]) -> list[Finding]:
     return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions_ordinal", weak=True)]
 
 
+# a verb telling that sessions took place: "performed on days 3, 4 and 5"
+DONE = re.compile(r"\b(performed|done|carried out|given|undertaken|received|underwent|took place)\b", re.IGNORECASE)
 # the sessions named just before their days: "The first session was performed on day 5 and the second on day 6"
 SESSIONS_BEFORE_DAYS = re.compile(rf"\b{COUNTED}\b", re.IGNORECASE)
 SESSIONS_BEFORE_DAYS_REACH = 40
@@ -276,7 +279,7 @@ def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
             # "performed on days 3, 4 and 5"; or, tersely, the exchange's name and its days: "PE on D3 and D4"
             terse = any(0 <= start - (m.end_char - sentence.start_char - clause.start()) <= 4
                         for m in concepts_in(sentence, "PE"))
-            if not terse and not re.search(r"\b(performed|done|carried out|given|undertaken|received|underwent|took place)\b", text, re.I):
+            if not terse and not DONE.search(text):
                 continue
             offset = sentence.start_char + clause.start()
             # a list in a sentence that does not name the exchange is the weaker reading
@@ -313,7 +316,8 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
             # the days the exchange was done on, where the sentence says so, before days it was asked for:
             # "TPE was requested on day 8 and performed on days 9, 10 and 11"
             done = [d for d in days if any(d[1] - m.end() <= 12 and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))]
-            day, start, end = _first_of_its_list(sentence.text, done[0] if done else min(days, key=lambda d: abs(d[1] - anchor)))
+            nearest = done[0] if done else min(days, key=lambda d: abs(d[1] - anchor))
+            day, start, end = _first_of_its_list(sentence.text, nearest)
             return [Finding("pe_start_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "purification.pe_start_day")]
     return []
