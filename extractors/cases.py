@@ -14,7 +14,8 @@ from extractors.evidence import Finding, concepts, concepts_in, gap, sentence_of
 from extractors.finding_spans import finding_span, patient_findings_key
 from extractors.fields import RULES
 from extractors.fields.inputs import PatientContext
-from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, pe_mentions
+from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, exchange_denied, \
+    pe_mentions, plasma_exchange
 from extractors.nlp import process
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind
 from extractors.tables import TablePatient, before_after_tables, lab_course
@@ -268,9 +269,23 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
     return findings
 
 
+def _exchange_facts(case: Case) -> bool:
+    """Whether the case has any fact of an exchange: a count, a day, a volume or a fluid."""
+    values = {name: case.values.get(name, "") for name in RULES[plasma_exchange]}
+    return any(value and not (name == "pe_sessions" and value == "0") for name, value in values.items())
+
+
+def _told_of_exchange(case: Case, segment: PatientSegment | None) -> bool:
+    """The patient's account tells of an exchange given, and does not say, without any fact of one, that none was
+    ("... a single-volume exchange was booked ...; no TPE was performed at any point")."""
+    if not segment or not pe_mentions(segment.sentences):
+        return False
+    return _exchange_facts(case) or not exchange_denied(segment.sentences)
+
+
 def _decide_scope(case: Case, segment: PatientSegment | None, row: TablePatient | None, context: list[Span]) -> None:
     """In scope: CAR-T cells given, then plasma exchange. pe_sessions is 0 where no exchange was given."""
-    received_pe = bool(segment and pe_mentions(segment.sentences)) or int(case.values.get("pe_sessions", "0") or 0) > 0
+    received_pe = _told_of_exchange(case, segment) or int(case.values.get("pe_sessions", "0") or 0) > 0
     if row is not None and case.values.get("pe_sessions") == "0":
         received_pe = False
     if not received_pe:

@@ -88,13 +88,22 @@ def day_value(match: re.Match) -> int | None:
     return ORDINALS[(match.group("ord") or match.group("ord2")).lower()]
 
 
+# what follows a number that is no day in a list of days: "6.5", "6 mg", ", 1.0 plasma volume each", "1 PV"
+NOT_A_DAY_AFTER = r"(?![.,]\d)(?!\s*(?:%|(?:mg|g|mL|L|h|hours|times|doses|plasma|PV|TPV)\b))"
 # the rest of a list after "days +5": ", +6 and +7"
 DAY_LIST_TAIL = re.compile(rf"""
     \s*(?:,|and|&|to|–|-)\s*                     # ", " "and" "to"
     (?:(?:D|days?\s*)?(?P<sign>[+\-−]?)(?P<n>\d{{1,3}})\b  # "+6", "D7", "day 8"
       | (?:days?\s+)?(?P<word>{DAY_WORD})\b(?!-))  # ", six, seven and nine"
-    (?![.,]\d)(?!\s*(?:mg|g|mL|L|%|h|hours|times|doses))  # not "6.5" or "6 mg": no day
+    {NOT_A_DAY_AFTER}
     """, re.VERBOSE)
+# a list of days something was done on: "on days 3, 4 and 5", "on day +5 and day +6", "on day 4 and a second on day 5"
+DAY_SERIES = re.compile(rf"""
+    \b(?:days?|D)\s*[+]?\d{{1,3}}                                     # "days 3", "day +5", "D4"
+    (?:\s*(?:,|and|&)\s*(?:again\s+|once\ more\s+)?                 # ", " "and again"
+       (?:(?:a|the)\s+(?:second|third|fourth|fifth)\s+(?:\w+\s+)?on\s+|on\s+)?  # "a second on", "on"
+       (?:day\s*|D\s*)?[+]?\d{{1,3}}\b{NOT_A_DAY_AFTER}                 # "4", "day +6", "D5"
+    )+""", re.IGNORECASE | re.VERBOSE)
 
 
 def find_days(text: str) -> list[tuple[int, int, int]]:
@@ -116,6 +125,18 @@ def find_days(text: str) -> list[tuple[int, int, int]]:
             found.append((value, tail.start(number), tail.end()))
             position = tail.end()
     return sorted(found, key=lambda d: d[1])
+
+
+def day_series(text: str) -> list[tuple[list[int], int, int]]:
+    """(days, start, end) for every list of two or more days in ``text``, its days in ascending order."""
+    found = []
+    for series in DAY_SERIES.finditer(text):
+        days = {d for d, _, _ in find_days(series.group(0))}
+        # "day +5 and again on +6": a bare number the day readers leave is a day of the list too
+        days |= {int(n) for n in re.findall(r"\d{1,3}", series.group(0))}
+        if len(days) >= 2:
+            found.append((sorted(days), series.start(), series.end()))
+    return found
 
 
 MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}

@@ -85,6 +85,48 @@ def test_plasma_exchange_before_car_t_is_out_of_scope():
     assert extraction.status == "related-no-pe" and not extraction.cases[0].in_scope
 
 
+@pytest.mark.parametrize("text", [
+    # asked for and cancelled, the account saying none was done; a general remark on the exchange after it
+    "A 47-year-old woman with DLBCL received lisocabtagene maraleucel and had grade 3 CRS on day 2. Plasmapheresis "
+    "was ordered on day 3, but it was cancelled once she improved; no plasma exchange was done at any time. In such "
+    "patients, plasma exchange is a procedure to keep at hand.",
+    "A 39-year-old man with B-ALL was given tisagenlecleucel; grade 4 CRS followed on day 1. The apheresis team set up "
+    "a plasma exchange for the next morning, and the exchange was cancelled before it began. Keeping TPE ready should "
+    "be part of the procedure for such patients.",
+    # a cohort reported as a group: one exchange asked for and called off, none done
+    "Of 58 recipients of CD19 CAR-T cells, 12 had grade 3 or 4 CRS (median age 57 years). TPE was ordered for one of "
+    "them on day 4 but was cancelled; none of the patients underwent TPE.",
+])
+def test_an_exchange_asked_for_and_cancelled_with_none_done_is_out_of_scope(text):
+    extraction = extract(HEADER + text)
+    assert extraction.status == "related-no-pe" and not any(case.in_scope for case in extraction.cases)
+    assert all(case.values.get("age_years") != "57" for case in extraction.cases)  # a group's median is no patient's
+
+
+@pytest.mark.parametrize("text, denied", [
+    ("No TPE was performed at any point.", True),
+    ("The plasma exchange was cancelled before it started.", True),
+    ("A second TPE was not performed.", False),  # a further exchange, not the exchange
+    ("No further plasma exchange was needed.", False),
+    ("TPE was performed on day 5.", False),
+    ("No patient underwent TPE.", True),
+    ("No complications occurred during the TPE.", False),  # the cue denies something else
+])
+def test_an_exchange_denied_as_a_whole(text, denied):
+    from extractors.evidence import sentences
+    from extractors.fields.purification import exchange_denied
+    from extractors.nlp import process
+
+    doc = process(parse_bytes((HEADER + text).encode(), "case.txt")[0])
+    assert exchange_denied(sentences(doc)[-1:]) == denied
+
+
+def test_a_further_exchange_cancelled_leaves_the_done_ones_in_scope():
+    case = only_case(HEADER + "A 55-year-old man with myeloma received ciltacabtagene autoleucel and had grade 3 CRS. "
+                     "TPE was performed on day 6; a second TPE was ordered but was cancelled, as he improved.")
+    assert case.in_scope and case.values["pe_start_day"] == "6"
+
+
 PATIENT_TABLE = b"""<article article-type="research-article"><front><article-meta><article-id pub-id-type="doi">10.5555/t.2</article-id>
 <title-group><article-title>Plasma exchange for CRS: a series</article-title></title-group>
 <contrib-group><contrib contrib-type="author"><name><surname>Okoro</surname><given-names>A</given-names></name></contrib></contrib-group>
@@ -335,6 +377,20 @@ def test_hours_after_the_infusion_are_completed_days(text, days):
     from extractors.values import find_days
 
     assert [day for day, _, _ in find_days(text)] == days
+
+
+@pytest.mark.parametrize("text, lists", [
+    ("TPE on D+5 and D+6, 1.0 plasma volume each", [[5, 6]]),
+    ("on days 9, 10 and 11, 2 PV per session", [[9, 10, 11]]),
+    ("on day +5 and again on +6", [[5, 6]]),
+    ("on day 4 and a second on day 5", [[4, 5]]),
+    ("on day 4, 3.5 L", []),  # one day and a volume: no list
+    ("on days 4 and 5 he improved", [[4, 5]]),  # a word after the last day is no unit
+])
+def test_a_list_of_days_ends_where_a_number_is_no_day(text, lists):
+    from extractors.values import day_series
+
+    assert [days for days, _, _ in day_series(text)] == lists
 
 
 @pytest.mark.parametrize("sentence", [

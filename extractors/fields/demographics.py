@@ -29,6 +29,8 @@ SEX_LETTER = re.compile(r"""
     \b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b                          # "34/M", "19 y/F"
   | \b(?:sex|gender)\s*:\s*(?:\d{1,3}\s*(?:y|yrs?|years?)?[,/\ ]\s*)?([MF])\b  # "Sex: F", "Age/gender: 61, M"
     """, re.IGNORECASE | re.VERBOSE)
+# an age of a group, not of a patient: "median age 61 years", "mean (SD) age 54"
+GROUP_AGE = re.compile(r"\b(?:median|mean|average)(?:\s*\([^)]*\))?\s*$", re.IGNORECASE)
 MALE_WORDS = ("man", "male", "boy", "gentleman")
 FEMALE_WORDS = ("woman", "female", "girl", "lady")
 SEX_NOUN = re.compile(rf"\b(?:{'|'.join(MALE_WORDS)}|{'|'.join(FEMALE_WORDS)})\b", re.IGNORECASE)
@@ -57,6 +59,8 @@ def _age_years(number: str | float, unit: str | None) -> float:
 def age(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     for sentence in sentences:
         for match in AGE.finditer(sentence.text):
+            if GROUP_AGE.search(sentence.text[:match.start()]):
+                continue
             number = next((match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n10") if match.group(g)), None)
             if number is None:
                 in_words = number_in_words(match.group("words"))

@@ -7,11 +7,11 @@ import re
 from spacy.tokens import Span
 
 from extractors.cues import EXCHANGE_LONG_NAME, EXCHANGE_NAME, EXCHANGE_SHORT_FORMS
-from extractors.assertion import flagged, is_affirmed, target
+from extractors.assertion import context_modifiers, flagged, is_affirmed, target
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.quantities import Quantity, find_quantities
-from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, days_in, find_days
+from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, day_series, days_in
 from pipeline.schema import FIELD_BY_NAME
 
 # the registry's plausibility bounds decide which numbers can be these fields' values
@@ -47,8 +47,9 @@ START_CUE = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 PLASMA_VOLUMES = re.compile(r"""
     \b(?P<n>\d(?:\.\d+)?|one\ and\ a\ half|one|two|single)\s*(?:-|–)?\s*  # "1.5", "one and a half", "single"
-    (?:(?:times|×|x)\s*(?:(?:the|her|his|their|its)\s+)?)?              # "times her"
-    (?:estimated\s+)?(?:total\s+)?(?:plasma\ volumes?|PV|TPV)\b         # "estimated plasma volume", "TPV"
+    (?:(?:times|×|x|fold)\s*(?:of\s+)?(?:(?:the|her|his|their|its)\s+)?)?   # "times her", "times of the", "1.3-fold"
+    (?:estimated\s+)?(?:circulating\s+)?(?:total\s+)?                  # "estimated circulating"
+    (?:plasma\ volumes?|PV|TPV)\b                                        # "plasma volume", "TPV"
     """, re.IGNORECASE | re.VERBOSE)
 RANGE_BEFORE = re.compile(r"(?:\d(?:\.\d+)?|one)\s*(?:-|–|to)\s*$", re.IGNORECASE)
 REPLACEMENT_CUE = re.compile(r"\b(replac|substitut|exchanged (?:for|with)|using|with\b|fluid)", re.IGNORECASE)
@@ -77,7 +78,8 @@ EVENT = re.compile(r"""
     )\b
   | [×x]\s?\d                                                                                           # "×3"
   | \b(?:twice|thrice|(?:\d{1,2}|one|two|three|four|five|six|seven|eight)\s+times)\b                       # "for two times"
-  | \bdecided\ (?:on|to\ (?:initiate|start|begin|perform|institute|proceed\ (?:to|with)))\b            # "decided to initiate", "decided on"
+  | \b(?:decided|agreed|opted|elected)\ (?:on|for|to\ (?:initiate|start|begin|perform|institute   # "decided to initiate"
+      | attempt|try|proceed\ (?:to|with)))\b                                                  # "agreed to attempt"
   | ^[^:]{1,40}:                                                                                        # "TPE: x3"
     """, re.IGNORECASE | re.VERBOSE)
 # the exchange as what came before an outcome: "After plasma exchange, her fever subsided", "following two TPE sessions"
@@ -86,7 +88,9 @@ AFTER_THE_EXCHANGE = re.compile(r"""
     (?:(?:the|a|her|his|their|two|three|four|\d{1,2})\s+)?      # "the", "two"
     (?:\w+\s+)?$                                                # "daily": then the exchange's name
     """, re.IGNORECASE | re.VERBOSE)
-INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated with|reinfus\w*)\b", re.IGNORECASE)
+# "the cells were infused", "treated with axi-cel", "treated in 2020 with axi-cel"
+INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated(?:\s+\w+){0,3}?\s+with|reinfus\w*)\b",
+                          re.IGNORECASE)
 
 
 CAR_T_LABELS = ("CART", "CART_PRODUCT", "CART_TARGET")
@@ -134,13 +138,47 @@ def _pe_mentions(sentences: list[Span]) -> list[Span]:
     return mentions
 
 
+# a further session, not the exchange as a whole: "a second TPE was not done", "no further plasma exchange"
+FURTHER = re.compile(rf"\b(?:{ORDINAL}|further|another|additional|more|repeat\w*|last|final)\s+(?:\w+\s+)?$",
+                     re.IGNORECASE)
+
+
+# how many words may stand between a denying cue and the exchange it denies ("no patient underwent TPE"); a cue
+# further off denies something else ("no complications occurred during the TPE")
+DENIAL_REACH = 2
+
+
+def _denied(span: Span) -> bool:
+    """Whether a negation governing ``span`` is about the exchange itself: a cue after it ("TPE was cancelled",
+    "was not performed") or right before it ("no TPE", "without plasma exchange", "none of the patients underwent")."""
+    return any(m.category == "NEGATED_EXISTENCE" and (m.modifier_span[0] >= span.end or
+                                                      span.start - m.modifier_span[1] <= DENIAL_REACH)
+               for m in context_modifiers(span))
+
+
+def exchange_denied(sentences: list[Span]) -> bool:
+    """The account says the exchange was not done at all ("no TPE was performed at any point", "the exchange was
+    cancelled before it started", "no patient underwent TPE"): a denied mention of the exchange, not of a further one."""
+    for sentence in sentences:
+        for span in concepts_in(sentence, "PE"):
+            if _denied(span) and not FURTHER.search(sentence.doc.text[sentence.start_char:span.start_char]):
+                return True
+    return False
+
+
 # a next sentence going on about the exchange: "He completed four daily sessions", "2,800 mL were exchanged"
 CONTINUATION = re.compile(r"""\b(
-    sessions?|exchanges?|exchanged|replace\w*|plasma\ volumes?|procedures?|apheresis
+    sessions?|runs?|exchanges?|exchanged|replace\w*|plasma\ volumes?|procedures?|apheresis
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
 CONTINUATION_REACH = 4
+
+
+def _new_paragraph(before: Span, after: Span) -> bool:
+    """Whether a blank line (a paragraph's or a heading's end) comes between two sentences."""
+    between = before.doc.text[before.start_char + len(before.text.rstrip()):after.start_char]
+    return bool(re.search(r"\n[^\S\n]*\n", between))
 
 
 def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
@@ -153,14 +191,19 @@ def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
             chosen.append(sentence)
         # "TPE was started on day +6. Each session exchanged one plasma volume. Sessions were performed on day +6
         # and day +7.": the sentences that go on about it, one after the other
+        previous = sentence
         for following in [s for s in sentences if s.start_char >= sentence.end_char][:CONTINUATION_REACH]:
             going_on = CONTINUATION.search(following.text)
             # a sentence about another purification ("He also went onto CVVHDF ...") ends the run, unless the
             # exchange comes first in it ("Each processed 1.5 plasma volumes ... while CVVH was paused")
             other = concepts_in(following, "PURIFICATION")
-            if not going_on or other and other[0].start_char - following.start_char < going_on.start():
+            if other and (not going_on or other[0].start_char - following.start_char < going_on.start()):
                 break
-            if following not in chosen:
+            # within the paragraph a sentence about something else ("A catheter was placed.") is passed over
+            if not going_on and _new_paragraph(previous, following):
+                break
+            previous = following
+            if going_on and following not in chosen:
                 chosen.append(following)
     return sorted(chosen, key=lambda s: s.start_char)
 
@@ -191,10 +234,15 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
                     best = candidate
     if best is not None:
         return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions")]
-    from_days = _sessions_from_days(pe_sentences)
-    if from_days:
-        return from_days
-    # "after the second exchange": at least two; a lower bound that a stated total elsewhere beats
+    # a list of days may leave out a session an ordinal tells of ("Sessions were performed on day +6 and day +7. ...
+    # the third and final session was performed on day +9"): the larger bound
+    lower_bounds = _sessions_from_days(pe_sentences) + _sessions_from_ordinals(pe_sentences)
+    return [max(lower_bounds, key=lambda finding: int(finding.value))] if lower_bounds else []
+
+
+def _sessions_from_ordinals(pe_sentences: list[Span]) -> list[Finding]:
+    """"after the second exchange": at least two; a lower bound that a stated total elsewhere beats."""
+    best = None
     for sentence in pe_sentences:
         for match in ORDINAL_SESSION.finditer(sentence.text):
             value = ORDINALS[match.group("o").lower()]
@@ -207,32 +255,36 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
     return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions_ordinal", weak=True)]
 
 
-# "on days 3, 4 and 5", "on day +5 and day +6", "on day 4 and a second on day 5"
-DAY_SERIES = re.compile(r"""
-    \b(?:days?|D)\s*[+]?\d{1,3}                                       # "days 3", "day +5", "D4"
-    (?:\s*(?:,|and|&)\s*(?:again\s+|once\ more\s+)?                   # ", " "and again"
-       (?:(?:a|the)\s+(?:second|third|fourth|fifth)\s+(?:\w+\s+)?on\s+|on\s+)?  # "a second on", "on"
-       (?:day\s*|D\s*)?[+]?\d{1,3}                                   # "4", "day +6", "D5"
-    )+""", re.IGNORECASE | re.VERBOSE)
+# a verb telling that sessions took place: "performed on days 3, 4 and 5"
+DONE = re.compile(r"\b(performed|done|carried out|given|undertaken|received|underwent|took place)\b", re.IGNORECASE)
+# the sessions named just before their days: "The first session was performed on day 5 and the second on day 6"
+SESSIONS_BEFORE_DAYS = re.compile(rf"\b{COUNTED}\b", re.IGNORECASE)
+SESSIONS_BEFORE_DAYS_REACH = 40
 
 
 def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
-    """"performed on day +5 and day +6" or "on days 3, 4 and 5": one session a day named."""
+    """"performed on day +5 and day +6" or "on days 3, 4 and 5": one session a day named; in a sentence going on
+    about the exchange, the sessions named just before their days ("The first session was run on day 5 and the second
+    on day 6")."""
     for sentence in pe_sentences:
-        if not concepts_in(sentence, "PE"):
-            continue
+        named = bool(concepts_in(sentence, "PE"))
         for clause in re.finditer(r"[^;]+", sentence.text):
             text = clause.group(0)
-            series = DAY_SERIES.search(text)
-            # "performed on days 3, 4 and 5"; or, tersely, the exchange's name and its days: "PE on D3 and D4"
-            terse = series and any(0 <= series.start() - (m.end_char - sentence.start_char - clause.start()) <= 4
-                                   for m in concepts_in(sentence, "PE"))
-            if not terse and not re.search(r"\b(performed|done|carried out|given|undertaken|received|underwent)\b", text, re.I):
+            series = day_series(text)
+            if not series:
                 continue
-            days = {d for d, _, _ in find_days(series.group(0))} | {int(n) for n in re.findall(r"\d{1,3}", series.group(0))} if series else set()
-            if len(days) >= 2:
-                start = sentence.start_char + clause.start() + series.start()
-                return [Finding("pe_sessions", str(len(days)), start, start + len(series.group(0)), "purification.pe_session_days")]
+            days, start, end = series[0]
+            if not named and not SESSIONS_BEFORE_DAYS.search(text[max(0, start - SESSIONS_BEFORE_DAYS_REACH):start]):
+                continue
+            # "performed on days 3, 4 and 5"; or, tersely, the exchange's name and its days: "PE on D3 and D4"
+            terse = any(0 <= start - (m.end_char - sentence.start_char - clause.start()) <= 4
+                        for m in concepts_in(sentence, "PE"))
+            if not terse and not DONE.search(text):
+                continue
+            offset = sentence.start_char + clause.start()
+            # a list in a sentence that does not name the exchange is the weaker reading
+            return [Finding("pe_sessions", str(len(days)), offset + start, offset + end, "purification.pe_session_days",
+                            weak=not named)]
     return []
 
 
@@ -264,10 +316,19 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
             # the days the exchange was done on, where the sentence says so, before days it was asked for:
             # "TPE was requested on day 8 and performed on days 9, 10 and 11"
             done = [d for d in days if any(d[1] - m.end() <= 12 and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))]
-            day, start, end = done[0] if done else min(days, key=lambda d: abs(d[1] - anchor))
+            nearest = done[0] if done else min(days, key=lambda d: abs(d[1] - anchor))
+            day, start, end = _first_of_its_list(sentence.text, nearest)
             return [Finding("pe_start_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "purification.pe_start_day")]
     return []
+
+
+def _first_of_its_list(text: str, day: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A day as the start of the exchanges: the first of the list it is in ("On D+4 and D+5 ... was performed": 4)."""
+    for days, start, end in day_series(text):
+        if start <= day[1] < end and days[0] != day[0]:
+            return days[0], start, end
+    return day
 
 
 def exchange_volume(quantity: Quantity) -> float | None:
@@ -373,9 +434,9 @@ def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
         anchors = [m.start_char - sentence.start_char for m in mentions if sentence_of(m) == sentence]
         near = [(0, len(sentence.text))] if not anchors else [(a - OWN_DAY_DISTANCE, a + OWN_DAY_DISTANCE) for a in anchors]
         # "performed on day +5 and again on day +6": a series that starts near the mention is all its days
-        for series in DAY_SERIES.finditer(sentence.text):
-            if any(lo <= series.start() <= hi for lo, hi in near):
-                near.append((series.start(), series.end()))
+        for _, start, end in day_series(sentence.text):
+            if any(lo <= start <= hi for lo, hi in near):
+                near.append((start, end))
         for day, start, _ in days_in(sentence, patient.infusion_date, patient.hours_from_infusion):
             if day >= 0 and any(lo <= start <= hi for lo, hi in near):
                 days.add(day)
