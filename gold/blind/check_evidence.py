@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check a blind set's gold against its documents.
 
-Run from anywhere: `python3 gold/blind/check_evidence.py gold/blind/set-g3` (sets g3 and g4, which have a manifest.csv).
+Run from anywhere on a sealed set: `python3 gold/blind/check_evidence.py gold/blind/set-g6`.
 It reads the set's files and exits non-zero on any problem.
 
 EVIDENCE.md is read as sections headed `## <case_id or note> — docs/<file>`. Checked:
