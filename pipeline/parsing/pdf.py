@@ -3,9 +3,10 @@
 pdfplumber reads the PDF in a process of its own (pipeline.parsing.pdf_reader) under limits of memory and CPU
 time: what a PDF inflates to stays within that process's memory, a decompression bomb or an endless page fails
 alone, and the run goes on. Dask's workers are daemonic processes, which multiprocessing may not start children
-from; a plain subprocess they may. From the reader's lines in reading order and its tables, running headers,
-footers and page numbers are dropped, words broken at line ends are joined, ligatures are normalised (by the
-builder).
+from; a plain subprocess they may. From the reader's words (font, size, position) the page layout is read
+(pipeline.parsing.pdf_layout: furniture dropped, column bands in reading order, paragraphs), the front matter
+(pdf_front: title, byline, DOI, year, abstract) and the headings (pdf_headings) from typography; the tables the
+reader cut out of each page's text follow that page's text.
 """
 
 from __future__ import annotations
@@ -13,63 +14,33 @@ from __future__ import annotations
 import json
 import re
 import signal
-import statistics
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
-from pipeline.settings import settings
+from pipeline.document.builder import DocumentBuilder
+from pipeline.document.ids import make_doc_id
 from pipeline.document.model import Document
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.pagelayout import join_lines, vocabulary
-from pipeline.parsing.plaintext import blocks_to_document
+from pipeline.parsing.pdf_front import front_matter
+from pipeline.parsing.pdf_headings import BodyStyle, heading, run_in_heading
+from pipeline.parsing.pdf_layout import SIZE_STEP, Block, Line, Word, blocks, furniture, line_numbers, reading_order, segments
+from pipeline.parsing.texttables import cell_grid
+from pipeline.settings import settings
 
-MARGIN_SHARE = 0.07  # top and bottom share of a page where running heads and page numbers live
 READER = Path(__file__).with_name("pdf_reader.py")
 WALL_FACTOR = 4  # a reader not done after this many times its CPU time limit is stopped (e.g. on a swapping machine)
+_SENTENCE_END = re.compile(r"[.!?:]['\"’”)\]]*$")
 
 
-class Line(NamedTuple):
-    top: float
-    bottom: float
-    text: str
-
-
-class PageContent(NamedTuple):
-    lines: list[Line]
-    tables: list[list[list[str | None]]]
+class Page(NamedTuple):
+    words: list[Word]
+    tables: list[dict]  # {"bbox": [x0, top, x1, bottom], "rows": [[cell text]], "caption": str}
+    width: float
     height: float
-
-
-def _is_running_text(line: Line, height: float, repeated: set[str]) -> bool:
-    in_margin = line.top < height * MARGIN_SHARE or line.bottom > height * (1 - MARGIN_SHARE)
-    if not in_margin:
-        return False
-    text = line.text.strip()
-    return bool(re.fullmatch(r"(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?", text, re.IGNORECASE)) or _shape(text) in repeated
-
-
-def _shape(text: str) -> str:
-    return re.sub(r"\d+", "#", text.strip().lower())
-
-
-def _paragraphs(lines: list[Line], known: set[str]) -> list[str]:
-    """Lines into paragraphs at vertical gaps clearly larger than the usual line spacing."""
-    if not lines:
-        return []
-    gaps = [b.top - a.bottom for a, b in zip(lines, lines[1:]) if 0 <= b.top - a.bottom < 30]
-    usual = statistics.median(gaps) if gaps else 2.0
-    paragraphs, current = [], [lines[0].text]
-    for previous, line in zip(lines, lines[1:]):
-        gap = line.top - previous.bottom
-        if gap > max(usual * 1.8, usual + 3) or gap < -5:
-            paragraphs.append(join_lines(current, known))
-            current = []
-        current.append(line.text)
-    paragraphs.append(join_lines(current, known))
-    return [p for p in paragraphs if p.strip()]
 
 
 def _read(data: bytes, source_file: str) -> list[PageContent]:
@@ -104,22 +75,111 @@ def _read(data: bytes, source_file: str) -> list[PageContent]:
         raise ParseError(source_file, f"PDF text is over the limit of {config.max_file_bytes:,} bytes (PECRS_MAX_FILE_BYTES)")
     if "reason" in result:
         raise ParseError(source_file, result["reason"])
-    return [PageContent([Line(*line) for line in page["lines"]], page["tables"], page["height"]) for page in result["pages"]]
+    return [Page([Word(*word[:5], page["fonts"][word[5]], word[6]) for word in page["words"]], page["tables"],
+                 page["width"], page["height"]) for page in result["pages"]]
+
+
+def _body_style(pages: list[Page]) -> BodyStyle:
+    """The size and weight most of the text is set in."""
+    sizes, bold = Counter(), Counter()
+    for page in pages:
+        for word in page.words:
+            sizes[round(word.size, 1)] += len(word.text)
+            bold[word.bold] += len(word.text)
+    return BodyStyle(sizes.most_common(1)[0][0] if sizes else 10.0, bold[True] > bold[False])
+
+
+def _page_blocks(pages: list[Page], body: BodyStyle) -> list[Block]:
+    """Every page's blocks in reading order, page furniture and line numbers left out."""
+    lines = [segments(page.words, number) for number, page in enumerate(pages)]
+    dropped = furniture(lines, [page.height for page in pages])
+    found: list[Block] = []
+    for page_lines, drop in zip(lines, dropped):
+        drop = drop | line_numbers(page_lines)
+        kept = [line for i, line in enumerate(page_lines) if i not in drop]
+        for column in reading_order(kept, body.size):
+            found.extend(blocks(column))
+    return found
+
+
+def _goes_on(before: Block, after: Block) -> bool:
+    """A paragraph broken by a column or page: no sentence end before, a lower-case word after, one style."""
+    last, first = before.lines[-1].text.rstrip(), after.lines[0].text.lstrip()
+    return (bool(last) and bool(first) and not _SENTENCE_END.search(last) and (first[0].islower() or last.endswith("-"))
+            and abs(before.size - after.size) <= SIZE_STEP and before.bold == after.bold)
+
+
+def _joined(found: list[Block], is_heading) -> list[Block]:
+    merged: list[Block] = []
+    for block in found:
+        if merged and not is_heading(merged[-1]) and not is_heading(block) and _goes_on(merged[-1], block):
+            merged[-1] = Block(merged[-1].lines + block.lines)
+        else:
+            merged.append(block)
+    return merged
 
 
 def parse_pdf(data: bytes, source_file: str) -> list[Document]:
     pages = _read(data, source_file)
     if not pages:
         raise ParseError(source_file, "PDF has no pages")
-    margins = Counter(_shape(l.text) for p in pages for l in p.lines
-                      if l.top < p.height * MARGIN_SHARE or l.bottom > p.height * (1 - MARGIN_SHARE))
-    repeated = {shape for shape, n in margins.items() if n >= 2 and len(pages) >= 2}
-    blocks: list[str | list[list[str | None]]] = []
-    known = vocabulary("\n".join(line.text for page in pages for line in page.lines))
-    for page in pages:
-        kept = [l for l in page.lines if not _is_running_text(l, page.height, repeated)]
-        blocks.extend(_paragraphs(kept, known))
-        blocks.extend(page.tables)
-    if not any(isinstance(b, str) and b.strip() for b in blocks) and not any(isinstance(b, list) for b in blocks):
+    if not any(page.words for page in pages) and not any(page.tables for page in pages):
         raise ParseError(source_file, "PDF has no extractable text (a scanned image needs OCR first)")
-    return blocks_to_document(blocks, source_file, format_name="pdf")
+    body = _body_style(pages)
+
+    def is_heading(block: Block) -> bool:
+        return heading(block, body) is not None
+
+    found = _joined(_page_blocks(pages, body), is_heading)
+    known = vocabulary("\n".join(text for block in found for text in block.texts))
+    front = front_matter(found, pages[0].height, is_heading)
+    builder = DocumentBuilder(
+        doc_id=make_doc_id(doi=front.doi, pmid=None, source_file=source_file), source_file=source_file,
+        format="pdf", doi=front.doi, title=front.title[:500], year=front.year, authors=list(front.authors))
+    builder.open_section("", "title")
+    if front.title:
+        builder.add_block(front.title, "title")
+    abstract = range(*front.abstract) if front.abstract else range(0)
+    front_end = abstract.stop if front.abstract else max(front.title_blocks, default=-1) + 1  # no headings before
+    in_body = False
+    tables_done = 0  # pages whose tables are in
+    for i, block in enumerate(found):
+        while tables_done < block.page:
+            _add_tables(builder, pages[tables_done])
+            tables_done += 1
+        if i in front.title_blocks:
+            continue
+        if i == abstract.start:
+            builder.close_section()
+            builder.open_section(front.abstract_label.capitalize() or "Abstract", "abstract")
+        if i in abstract:
+            text = join_lines(block.texts, known)
+            label = re.match(r"(?i)\s*(abstract|summary)\b\W*", text)
+            builder.add_block(text[label.end():] if label and i == abstract.start else text)
+            if i == abstract.stop - 1:
+                builder.close_section()
+                builder.open_section("")
+                in_body = True
+            continue
+        title = heading(block, body) if in_body or i >= front_end else None
+        if title is not None:
+            builder.close_section()
+            builder.open_section(title.rstrip(":"))
+            in_body = True
+            continue
+        run_in = run_in_heading(block, body) if in_body else None
+        text = join_lines(block.texts, known)
+        if run_in and len(text) > len(run_in):
+            builder.close_section()
+            builder.open_section(run_in.rstrip(".:"))
+            text = text[len(run_in):].strip()
+        builder.add_block(text)
+    for page in pages[tables_done:]:
+        _add_tables(builder, page)
+    return [builder.build()]
+
+
+def _add_tables(builder: DocumentBuilder, page: Page) -> None:
+    """The page's tables, each after the page's text (the reader cut their regions out of it)."""
+    for table in page.tables:
+        builder.add_table(cell_grid(table["rows"]), caption=table.get("caption", ""))

@@ -1,0 +1,127 @@
+"""Front matter of a PDF article from typography: the title is the largest text near the top of the first page
+that is not a banner, a running head or a label; the byline follows it; the abstract is the first block of prose
+after the title group, labelled or not, and runs to keywords, a heading or a change of type size."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.document.ids import DOI_PATTERN
+from pipeline.parsing.pdf_layout import SIZE_STEP, Block
+from pipeline.parsing.plaintext import _byline
+
+TITLE_ZONE = 0.6  # of the first page's height: where the title starts
+MIN_TITLE_LETTERS = 12
+MIN_ABSTRACT_CHARS = 200
+_LABEL = re.compile(
+    r"^(?:open access|case reports?|case study|research(?: article)?|(?:original|review) (?:article|research)|"
+    r"study protocol|methodology|article|review|letter|short (?:report|communication)|brief report|"
+    r"research (?:note|letter)|editorial|commentary|perspective|opinion|hypothesis|correspondence)\W*$",
+    re.IGNORECASE)
+_NOT_TITLE = re.compile(r"\bdoi\b|10\.\d{4,9}/|https?://|www\.|©|copyright|\bvol(?:ume)?\.?\s*\d|\bissn\b|"
+                        r"\breceived\b|\baccepted\b|\bpublished\b|@", re.IGNORECASE)
+_NOT_ABSTRACT = re.compile(r"©|copyright|\blicen[cs]e|creative commons|correspond|\breceived\b|\baccepted\b|"
+                           r"academic editor|\bedited by\b|e-?mail|@|\baffiliation", re.IGNORECASE)
+_ABSTRACT_LABEL = re.compile(r"^\s*(abstract|summary)\b\W*", re.IGNORECASE)
+_KEYWORDS = re.compile(r"^\s*(?:key\s*words?|index terms|abbreviations)\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
+_COPYRIGHT_YEAR = re.compile(r"©\s*(?:copyright\s*)?((?:19|20)\d\d)|copyright\s*(?:©\s*)?((?:19|20)\d\d)", re.IGNORECASE)
+
+
+@dataclass
+class FrontMatter:
+    title: str = ""
+    title_blocks: tuple[int, ...] = ()
+    authors: tuple[str, ...] = ()
+    doi: str | None = None
+    year: int | None = None
+    abstract_label: str = ""
+    abstract: tuple[int, int] | None = None  # blocks [start, end)
+
+
+def _text(block: Block) -> str:
+    return " ".join(block.texts).strip()
+
+
+def _title_candidate(block: Block, height: float) -> bool:
+    text = _text(block)
+    return (block.page == 0 and block.top < TITLE_ZONE * height
+            and sum(ch.isalpha() for ch in text) >= MIN_TITLE_LETTERS and len(text.split()) >= 2
+            and not _LABEL.match(text) and not _NOT_TITLE.search(text) and len(text) <= 400)
+
+
+def _title(blocks: list[Block], height: float) -> tuple[int, ...]:
+    """Indexes of the title's blocks: the largest type among the candidates, with the blocks that go on in it."""
+    candidates = [i for i, b in enumerate(blocks) if _title_candidate(b, height)]
+    if not candidates:
+        return ()
+    largest = max(blocks[i].size for i in candidates)
+    first = next(i for i in candidates if blocks[i].size >= largest - SIZE_STEP)
+    taken = [first]
+    for i in range(first + 1, min(len(blocks), first + 4)):
+        block = blocks[i]
+        if block.page != 0 or abs(block.size - blocks[first].size) > SIZE_STEP or block.top < blocks[taken[-1]].top:
+            break
+        taken.append(i)
+    return tuple(taken)
+
+
+def _year(blocks: list[Block]) -> int | None:
+    first_page = "\n".join(_text(b) for b in blocks if b.page == 0)
+    found = _COPYRIGHT_YEAR.search(first_page) or _YEAR.search(first_page)
+    return int(next(g for g in found.groups() if g)) if found else None
+
+
+def _abstract(blocks: list[Block], after: int, is_heading) -> tuple[str, tuple[int, int] | None]:
+    """The abstract's label and its blocks: from an "Abstract" label, or else from the first block of prose
+    after the title, to keywords, a heading, another type size or the next page."""
+    window = [i for i in range(after, len(blocks)) if blocks[i].page <= 1][:40]
+    start, label = None, ""
+    for i in window:
+        found = _ABSTRACT_LABEL.match(_text(blocks[i]))
+        if found:
+            label = found.group(1)
+            rest = _text(blocks[i])[found.end():]
+            start = i if len(rest) > 3 else i + 1
+            break
+    if start is None:
+        for i in window:
+            text = _text(blocks[i])
+            if is_heading(blocks[i]):
+                return "", None
+            if len(text) >= MIN_ABSTRACT_CHARS and re.search(r"[.!?]\s+[A-Z]|[.!?]$", text) and not _NOT_ABSTRACT.search(text):
+                start = i
+                break
+    if start is None or start >= len(blocks):
+        return label, None
+    end = start + 1
+    size = blocks[start].size
+    while end < len(blocks):
+        block = blocks[end]
+        text = _text(block)
+        if (block.page != blocks[start].page or is_heading(block) or _KEYWORDS.match(text)
+                or abs(block.size - size) > SIZE_STEP or _NOT_ABSTRACT.search(text)):
+            break
+        end += 1
+    return label, (start, end)
+
+
+def front_matter(blocks: list[Block], first_page_height: float, is_heading) -> FrontMatter:
+    """Title, byline, DOI, year and abstract from the blocks of the first pages in reading order;
+    ``is_heading(block)`` tells a section heading."""
+    front = FrontMatter()
+    front.title_blocks = _title(blocks, first_page_height)
+    if front.title_blocks:
+        front.title = " ".join(_text(blocks[i]) for i in front.title_blocks)
+        after = front.title_blocks[-1] + 1
+        if after < len(blocks) and blocks[after].page == 0:
+            front.authors = tuple(_byline(blocks[after].texts))
+    else:
+        after = 0
+    first_pages = "\n".join(_text(b) for b in blocks if b.page <= 1)
+    doi = DOI_PATTERN.search(first_pages)
+    front.doi = doi.group(1).lower() if doi else None
+    front.year = _year(blocks)
+    front.abstract_label, front.abstract = _abstract(blocks, after, is_heading)
+    return front
