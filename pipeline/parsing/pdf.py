@@ -27,7 +27,7 @@ from pipeline.parsing.errors import ParseError
 from pipeline.parsing.pagelayout import join_lines, vocabulary
 from pipeline.parsing.pdf_front import front_matter
 from pipeline.parsing.pdf_headings import BodyStyle, heading, run_in_heading
-from pipeline.parsing.pdf_layout import SIZE_STEP, Block, Line, Word, blocks, furniture, line_numbers, reading_order, segments
+from pipeline.parsing.pdf_layout import SIZE_STEP, Block, Word, blocks, family, furniture, line_numbers, reading_order, segments
 from pipeline.parsing.texttables import cell_grid
 from pipeline.settings import settings
 
@@ -81,12 +81,14 @@ def _read(data: bytes, source_file: str) -> list[PageContent]:
 
 def _body_style(pages: list[Page]) -> BodyStyle:
     """The size and weight most of the text is set in."""
-    sizes, bold = Counter(), Counter()
+    sizes, bold, fonts = Counter(), Counter(), Counter()
     for page in pages:
         for word in page.words:
             sizes[round(word.size, 1)] += len(word.text)
             bold[word.bold] += len(word.text)
-    return BodyStyle(sizes.most_common(1)[0][0] if sizes else 10.0, bold[True] > bold[False])
+            fonts[family(word.font)] += len(word.text)
+    return BodyStyle(sizes.most_common(1)[0][0] if sizes else 10.0, bold[True] > bold[False],
+                     fonts.most_common(1)[0][0] if fonts else "")
 
 
 def _page_blocks(pages: list[Page], body: BodyStyle) -> list[Block]:
@@ -139,7 +141,7 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
     builder.open_section("", "title")
     if front.title:
         builder.add_block(front.title, "title")
-    abstract = range(*front.abstract) if front.abstract else range(0)
+    abstract = range(*front.abstract) if front.abstract else range(-1, -1)
     front_end = abstract.stop if front.abstract else max(front.title_blocks, default=-1) + 1  # no headings before
     in_body = False
     tables_done = 0  # pages whose tables are in

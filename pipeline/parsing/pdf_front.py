@@ -14,6 +14,7 @@ from pipeline.parsing.plaintext import _byline
 TITLE_ZONE = 0.6  # of the first page's height: where the title starts
 MIN_TITLE_LETTERS = 12
 MIN_ABSTRACT_CHARS = 200
+MAX_CAPITALISED_SHARE = 0.35  # of a block's words: more are names and places (affiliations, a byline)
 _LABEL = re.compile(
     r"^(?:open access|case reports?|case study|research(?: article)?|(?:original|review) (?:article|research)|"
     r"study protocol|methodology|article|review|letter|short (?:report|communication)|brief report|"
@@ -24,6 +25,8 @@ _NOT_TITLE = re.compile(r"\bdoi\b|10\.\d{4,9}/|https?://|www\.|©|copyright|\bvo
 _NOT_ABSTRACT = re.compile(r"©|copyright|\blicen[cs]e|creative commons|correspond|\breceived\b|\baccepted\b|"
                            r"academic editor|\bedited by\b|e-?mail|@|\baffiliation", re.IGNORECASE)
 _ABSTRACT_LABEL = re.compile(r"^\s*(abstract|summary)\b\W*", re.IGNORECASE)
+_SECTION = re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:introduction|background|case|methods?|materials|results?|"
+                      r"discussion|conclusions?)\b", re.IGNORECASE)
 _KEYWORDS = re.compile(r"^\s*(?:key\s*words?|index terms|abbreviations)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _COPYRIGHT_YEAR = re.compile(r"©\s*(?:copyright\s*)?((?:19|20)\d\d)|copyright\s*(?:©\s*)?((?:19|20)\d\d)", re.IGNORECASE)
@@ -73,6 +76,14 @@ def _year(blocks: list[Block]) -> int | None:
     return int(next(g for g in found.groups() if g)) if found else None
 
 
+def _prose(text: str) -> bool:
+    """Running sentences, not an address list: long, ending a sentence, few capitalised words."""
+    words = text.split()
+    capitalised = sum(w[0].isupper() for w in words)
+    return (len(text) >= MIN_ABSTRACT_CHARS and bool(re.search(r"[.!?]['\"’”)]?$", text))
+            and capitalised <= MAX_CAPITALISED_SHARE * len(words) and not _NOT_ABSTRACT.search(text))
+
+
 def _abstract(blocks: list[Block], after: int, is_heading) -> tuple[str, tuple[int, int] | None]:
     """The abstract's label and its blocks: from an "Abstract" label, or else from the first block of prose
     after the title, to keywords, a heading, another type size or the next page."""
@@ -87,10 +98,9 @@ def _abstract(blocks: list[Block], after: int, is_heading) -> tuple[str, tuple[i
             break
     if start is None:
         for i in window:
-            text = _text(blocks[i])
-            if is_heading(blocks[i]):
+            if is_heading(blocks[i]) and _SECTION.match(_text(blocks[i])):
                 return "", None
-            if len(text) >= MIN_ABSTRACT_CHARS and re.search(r"[.!?]\s+[A-Z]|[.!?]$", text) and not _NOT_ABSTRACT.search(text):
+            if _prose(_text(blocks[i])):
                 start = i
                 break
     if start is None or start >= len(blocks):

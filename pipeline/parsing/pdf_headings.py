@@ -1,6 +1,6 @@
-"""Section headings of a PDF from typography: a short block set larger than the body text or in bold (where the
-body is not), or numbered ("1. Introduction", "2.1.") and set apart from the body's style; a run-in heading is
-the bold opening of a paragraph ("Case 1. A 45-year-old man ...")."""
+"""Section headings of a PDF from typography: a short block set larger than the body text, in bold (where the
+body is not) or in a font of its own, or numbered ("1. Introduction", "2.1.") and set apart from the body's
+style; a run-in heading is the bold or italic opening of a paragraph ("Case 1. A 45-year-old man ...")."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pipeline.parsing.pdf_layout import SIZE_STEP, Block
 MAX_HEADING_CHARS = 150
 MAX_HEADING_LINES = 3
 MAX_RUN_IN_WORDS = 8
+OWN_FONT_SMALLER = 1.0  # points: a heading in a font of its own may be set this much smaller than the body
 _NUMBERED = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.|[A-H]\.)\s+\S")
 _FLOAT_LABEL = re.compile(r"^(?:fig(?:ure)?|table|scheme|box|panel|supplementa\w+)\s*\.?\s*[\dA-Z]", re.IGNORECASE)
 _NOT_A_HEADING = re.compile(r"[,;]$|^\W|\bet al\b|@|https?:|\bdoi\b|©", re.IGNORECASE)
@@ -20,6 +21,7 @@ _NOT_A_HEADING = re.compile(r"[,;]$|^\W|\bet al\b|@|https?:|\bdoi\b|©", re.IGNO
 class BodyStyle(NamedTuple):
     size: float
     bold: bool
+    font: str = ""
 
 
 def heading(block: Block, body: BodyStyle) -> str | None:
@@ -32,7 +34,9 @@ def heading(block: Block, body: BodyStyle) -> str | None:
     if not text or len(text) > MAX_HEADING_CHARS or letters < 3 or _NOT_A_HEADING.search(text) or _FLOAT_LABEL.match(text):
         return None
     larger = block.size > body.size + SIZE_STEP
-    bolder = block.bold and not body.bold
+    bolder = block.bold and not body.bold or (
+        len(block.lines) <= 2 and body.font and block.font != body.font and not block.italic
+        and block.size >= body.size - OWN_FONT_SMALLER and not text.endswith("."))
     if block.size < body.size - 2 * SIZE_STEP and not bolder:
         return None  # small print: a caption's label, a footnote
     numbered = bool(_NUMBERED.match(text))
@@ -49,9 +53,9 @@ def run_in_heading(block: Block, body: BodyStyle) -> str | None:
     """The bold words a body paragraph opens with, as a heading ("Case 1.", "Case presentation:")."""
     if body.bold or abs(block.size - body.size) > SIZE_STEP:
         return None
-    prefix = block.lines[0].bold_prefix().strip()
+    prefix = block.lines[0].styled_prefix().strip()
     words = prefix.split()
-    if not words or len(words) > MAX_RUN_IN_WORDS or _FLOAT_LABEL.match(prefix) or not prefix[0].isupper():
+    if not words or len(words) > MAX_RUN_IN_WORDS or _FLOAT_LABEL.match(prefix) or not prefix[0].isupper() and not _NUMBERED.match(prefix):
         return None
     if not re.search(r"[.:]$", prefix) and not _NUMBERED.match(prefix):
         return None

@@ -104,14 +104,27 @@ class Line:
     def text(self) -> str:
         return line_text(self.words)
 
-    def bold_prefix(self) -> str:
-        """The text of the bold words the line opens with, when it goes on in another weight."""
-        taken = []
+    @cached_property
+    def font(self) -> str:
+        """The font most of the line's characters are set in, without its subset tag."""
+        fonts = Counter()
         for word in self.words:
-            if not word.bold:
+            fonts[family(word.font)] += len(word.text)
+        return fonts.most_common(1)[0][0]
+
+    def styled_prefix(self) -> str:
+        """The text of the bold or italic words the line opens with, when it goes on in another style."""
+        taken = []
+        for word in sorted(self.words, key=lambda w: w.x0):
+            if not (word.bold or word.italic) or taken and (word.bold, word.italic) != (taken[0].bold, taken[0].italic):
                 break
             taken.append(word)
         return line_text(taken) if taken and len(taken) < len(self.words) else ""
+
+
+def family(font: str) -> str:
+    """A font's name without the subset tag ("ABCDEF+")."""
+    return font.split("+", 1)[-1]
 
 
 def line_text(words: list[Word]) -> str:
@@ -341,6 +354,13 @@ class Block:
     @property
     def top(self) -> float:
         return self.lines[0].top
+
+    @property
+    def font(self) -> str:
+        fonts = Counter()
+        for line in self.lines:
+            fonts[line.font] += len(line.text)
+        return fonts.most_common(1)[0][0]
 
     @property
     def texts(self) -> list[str]:
