@@ -22,8 +22,8 @@ _LABEL = re.compile(
     re.IGNORECASE)
 _NOT_TITLE = re.compile(r"\bdoi\b|10\.\d{4,9}/|https?://|www\.|©|copyright|\bvol(?:ume)?\.?\s*\d|\bissn\b|"
                         r"\breceived\b|\baccepted\b|\bpublished\b|@", re.IGNORECASE)
-_NOT_ABSTRACT = re.compile(r"©|copyright|\blicen[cs]e|creative commons|correspond|\breceived\b|\baccepted\b|"
-                           r"academic editor|\bedited by\b|e-?mail|@|\baffiliation", re.IGNORECASE)
+_NOT_ABSTRACT = re.compile(r"©|\b[Cc]opyright\b|\blicen[cs]e\b|Creative Commons|\b[Cc]orrespond|\bReceived\b|"
+                           r"\bAccepted\b|Academic Editor|\bEdited by\b|\b[Ee]-?mail\b|@|\bAffiliations?\b")
 _ABSTRACT_LABEL = re.compile(r"^\s*(abstract|summary)\b\W*", re.IGNORECASE)
 _SECTION = re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:introduction|background|case|methods?|materials|results?|"
                       r"discussion|conclusions?)\b", re.IGNORECASE)
