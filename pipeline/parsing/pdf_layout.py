@@ -33,7 +33,7 @@ _BOLD = re.compile(r"bold|black|heavy|semibold|demi|[.,+-](?:b|bd|bi|bdit)$|-b[a
 _ITALIC = re.compile(r"italic|oblique|[-.,](?:it|i|bi|bdit)$|-[a-z]*it$", re.IGNORECASE)
 _CITATION_MARK = re.compile(r"[\d,–—−\-*†‡§¶]+")
 _UNIT_BEFORE = re.compile(r"(?:^|[/\s(])(?:m|cm|mm|µm|μm|dm|km|ft|in)$|\d$|[×x]10$")
-_BARE_NUMBER = re.compile(r"(?:page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(?:\s*(?:of|/)\s*\d{1,4})?", re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"(?:page\s*)?[-–]?\s*\d{1,5}\s*[-–]?(?:\s*(?:of|/)\s*\d{1,5})?", re.IGNORECASE)
 _SPACING_ACCENT = {"\u00a8": "\u0308", "\u00b4": "\u0301", "`": "\u0300", "\u02c6": "\u0302", "\u02dc": "\u0303",
                    "\u00b8": "\u0327", "\u02da": "\u030a", "\u02c7": "\u030c"}
 _ACCENT_AFTER_LETTER = re.compile("([^\\W\\d_])([\u00a8\u00b4\u02c6\u02dc\u00b8\u02da\u02c7])")

@@ -56,7 +56,8 @@ def _page(page, find_tables) -> dict:
     words = []
     for word in page.extract_words(x_tolerance_ratio=WORD_GAP, y_tolerance_ratio=LINE_DRIFT,
                                    extra_attrs=["size", "fontname"], keep_blank_chars=False):
-        if not word["upright"] or any(_inside(word, box) for box in boxes):
+        off_page = word["x1"] < 0 or word["bottom"] < 0 or word["x0"] > page.width or word["top"] > page.height
+        if off_page or not word["upright"] or any(_inside(word, box) for box in boxes):
             continue
         font = fonts.setdefault(word["fontname"], len(fonts))
         words.append([round(word["x0"], 2), round(word["top"], 2), round(word["x1"], 2), round(word["bottom"], 2),
