@@ -25,6 +25,7 @@ MIN_COLUMN_LINES = 3  # lines on each side of a gutter, the right side's startin
 MAX_CROSSING_SHARE = 0.08  # of the narrow lines: a few (an affiliation, a short header line) may cross a gutter
 SUPERSCRIPT_SIZE = 0.85  # of the line's font size: a smaller word raised above the line is a superscript
 SUPERSCRIPT_RAISE = 0.15  # of the line's font size: how far a superscript's foot is above the line's
+MAX_LINE_PITCH = 1.6  # of the font size: a wider pitch between lines is no line spacing a journal sets
 PARAGRAPH_GAP = 0.45  # of the font size: extra space between two lines that parts paragraphs
 INDENT = 0.6  # of the font size: a first line set in this far opens a paragraph
 SIZE_STEP = 0.4  # points: lines whose sizes differ more are set in different styles
@@ -240,13 +241,20 @@ def line_numbers(lines: list[Line]) -> set[int]:
 # -- columns and bands -------------------------------------------------------------------------------------------
 
 def gutters(lines: list[Line], body_size: float) -> list[tuple[float, float]]:
-    """Empty vertical strips between columns, found among the narrow lines; a strip needs lines on both sides,
-    those on its right starting at one edge."""
+    """Empty vertical strips between columns, found among the narrow lines in the body's size (a table or a
+    figure's labels in smaller type may cross them), or else among all narrow lines (a page of references)."""
     if len(lines) < 2 * MIN_COLUMN_LINES:
         return []
     left, right = min(l.x0 for l in lines), max(l.x1 for l in lines)
+    narrow = [l for l in lines if l.x1 - l.x0 <= NARROW_SHARE * (right - left)]
+    in_body_size = [l for l in narrow if l.size >= body_size - SIZE_STEP]
+    return _strips(in_body_size, left, right, body_size) or _strips(narrow, left, right, body_size)
+
+
+def _strips(narrow: list[Line], left: float, right: float, body_size: float) -> list[tuple[float, float]]:
+    """Strips no more than a few of ``narrow`` cross, with lines on both sides, those on the right starting at
+    one edge."""
     width = right - left
-    narrow = [l for l in lines if l.x1 - l.x0 <= NARROW_SHARE * width]
     if len(narrow) < 2 * MIN_COLUMN_LINES:
         return []
     allowed = max(1, int(len(narrow) * MAX_CROSSING_SHARE))
@@ -377,7 +385,7 @@ def blocks(column: list[Line]) -> list[Block]:
     if not column:
         return []
     pitches = Counter(round(b.top - a.top, 0) for a, b in zip(column, column[1:])
-                      if _same_style(a, b) and 0 < b.top - a.top < 3 * a.size)
+                      if _same_style(a, b) and 0 < b.top - a.top <= MAX_LINE_PITCH * a.size)
     usual = pitches.most_common(1)[0][0] if pitches else column[0].size * 1.2
     left = Counter(round(l.x0) for l in column).most_common(1)[0][0]
     right = max(l.x1 for l in column)
