@@ -33,6 +33,8 @@ from pipeline.settings import settings
 
 READER = Path(__file__).with_name("pdf_reader.py")
 WALL_FACTOR = 4  # a reader not done after this many times its CPU time limit is stopped (e.g. on a swapping machine)
+MAX_HELD_FLOATS = 60  # blocks of tables and figures a paragraph is followed across
+_CAPTION = re.compile(r"^\s*(?:fig(?:ure)?|table|scheme|box)\s*\.?\s*[A-Z]?\d+[.:]?(?:\s|$)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?:]['\"’”)\]]*$")
 
 
@@ -111,13 +113,29 @@ def _goes_on(before: Block, after: Block) -> bool:
             and abs(before.size - after.size) <= SIZE_STEP and before.bold == after.bold)
 
 
-def _joined(found: list[Block], is_heading) -> list[Block]:
+def _is_float(block: Block, body: BodyStyle) -> bool:
+    """A table's or figure's text, a caption or a footnote: set smaller than the body, or opening on a label."""
+    return block.size < body.size - SIZE_STEP or bool(_CAPTION.match(block.lines[0].text))
+
+
+def _joined(found: list[Block], body: BodyStyle, is_heading) -> list[Block]:
+    """Paragraphs broken by a column or a page made whole again; the floats (tables, figures, captions,
+    footnotes) standing between the two parts follow the paragraph."""
     merged: list[Block] = []
+    held: list[Block] = []  # floats met while the last paragraph is open
     for block in found:
-        if merged and not is_heading(merged[-1]) and not is_heading(block) and _goes_on(merged[-1], block):
-            merged[-1] = Block(merged[-1].lines + block.lines)
-        else:
-            merged.append(block)
+        last = merged[-1] if merged else None
+        is_open = last is not None and not is_heading(last) and not _SENTENCE_END.search(last.lines[-1].text.rstrip())
+        if is_open and _is_float(block, body) and not _is_float(last, body) and len(held) < MAX_HELD_FLOATS:
+            held.append(block)
+            continue
+        if last is not None and not is_heading(block) and not is_heading(last) and _goes_on(last, block):
+            merged[-1] = Block(last.lines + block.lines)
+            continue
+        merged.extend(held)
+        held.clear()
+        merged.append(block)
+    merged.extend(held)
     return merged
 
 
@@ -132,7 +150,7 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
     def is_heading(block: Block) -> bool:
         return heading(block, body) is not None
 
-    found = _joined(_page_blocks(pages, body), is_heading)
+    found = _joined(_page_blocks(pages, body), body, is_heading)
     known = vocabulary("\n".join(text for block in found for text in block.texts))
     front = front_matter(found, pages[0].height, is_heading)
     builder = DocumentBuilder(
