@@ -102,7 +102,7 @@ def _page_blocks(pages: list[Page], body: BodyStyle) -> list[Block]:
         drop = drop | line_numbers(page_lines)
         kept = [line for i, line in enumerate(page_lines) if i not in drop]
         for column in reading_order(kept, body.size):
-            found.extend(blocks(column))
+            found.extend(blocks(column, body.size))
     return found
 
 

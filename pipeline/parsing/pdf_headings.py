@@ -35,7 +35,7 @@ def heading(block: Block, body: BodyStyle) -> str | None:
         return None
     larger = block.size > body.size + SIZE_STEP
     bolder = block.bold and not body.bold or (
-        len(block.lines) <= 2 and body.font and block.font != body.font and not block.italic
+        len(block.lines) <= 2 and body.font and block.font != body.font
         and block.size >= body.size - OWN_FONT_SMALLER and not text.endswith("."))
     if block.size < body.size - 2 * SIZE_STEP and not bolder:
         return None  # small print: a caption's label, a footnote

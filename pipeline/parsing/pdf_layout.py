@@ -188,7 +188,7 @@ def segments(words: list[Word], page: int = 0) -> list[Line]:
         row.sort(key=lambda w: w.x0)
         current = [row[0]]
         for word in row[1:]:
-            if word.x0 - current[-1].x1 > SEGMENT_GAP * max(word.size, current[-1].size):
+            if word.x0 - current[-1].x1 > SEGMENT_GAP * min(word.size, current[-1].size):
                 pieces.append(Line(current, page))
                 current = []
             current.append(word)
@@ -379,9 +379,10 @@ def _same_style(a: Line, b: Line) -> bool:
     return abs(a.size - b.size) <= SIZE_STEP and a.bold == b.bold
 
 
-def blocks(column: list[Line]) -> list[Block]:
+def blocks(column: list[Line], body_size: float) -> list[Block]:
     """A column's lines cut into paragraphs: at a change of size or weight, at a wider space than the column's
-    usual line pitch, at an indented first line, after a short line that ends a sentence."""
+    usual line pitch, at an indented first line, after a short line that ends a sentence or is set in bold or
+    larger type (a heading above a subheading)."""
     if not column:
         return []
     pitches = Counter(round(b.top - a.top, 0) for a, b in zip(column, column[1:])
@@ -397,7 +398,8 @@ def blocks(column: list[Line]) -> list[Block]:
                  or pitch > max(usual, size * 1.05) + PARAGRAPH_GAP * size or pitch < 0
                  or (line.x0 > left + INDENT * size and abs(previous.x0 - left) <= INDENT * size
                      and line.x0 - left < 4 * size)
-                 or (previous.x1 < right - 3 * size and re.search(r"[.!?:]['\"’”)]?$", previous.text)))
+                 or (previous.x1 < right - 3 * size and (
+                     re.search(r"[.!?:]['\"’”)]?$", previous.text) or previous.bold or previous.size > body_size + SIZE_STEP)))
         if opens:
             found.append(Block([line]))
         else:
