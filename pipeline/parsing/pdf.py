@@ -126,11 +126,11 @@ def _joined(found: list[Block], body: BodyStyle, is_heading) -> list[Block]:
     for block in found:
         last = merged[-1] if merged else None
         is_open = last is not None and not is_heading(last) and not _SENTENCE_END.search(last.lines[-1].text.rstrip())
+        if is_open and not is_heading(block) and _goes_on(last, block):
+            merged[-1] = Block(last.lines + block.lines)
+            continue
         if is_open and _is_float(block, body) and not _is_float(last, body) and len(held) < MAX_HELD_FLOATS:
             held.append(block)
-            continue
-        if last is not None and not is_heading(block) and not is_heading(last) and _goes_on(last, block):
-            merged[-1] = Block(last.lines + block.lines)
             continue
         merged.extend(held)
         held.clear()

@@ -80,7 +80,7 @@ def _prose(text: str) -> bool:
     """Running sentences, not an address list: long, ending a sentence, few capitalised words."""
     words = text.split()
     capitalised = sum(w[0].isupper() for w in words)
-    return (len(text) >= MIN_ABSTRACT_CHARS and bool(re.search(r"[.!?]['\"’”)]?$", text))
+    return (len(text) >= MIN_ABSTRACT_CHARS and bool(re.search(r"[.!?]['\"’”)]?(?:$|\s+[A-Z])", text))
             and capitalised <= MAX_CAPITALISED_SHARE * len(words) and not _NOT_ABSTRACT.search(text))
 
 
