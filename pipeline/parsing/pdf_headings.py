@@ -12,6 +12,7 @@ from pipeline.parsing.pdf_layout import SIZE_STEP, Block
 MAX_HEADING_CHARS = 150
 MAX_HEADING_LINES = 3
 MAX_RUN_IN_WORDS = 8
+MAX_OWN_FONT_WORDS = 16  # a heading told by its font alone is short and has no punctuation
 OWN_FONT_SMALLER = 1.0  # points: a heading in a font of its own may be set this much smaller than the body
 _NUMBERED = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.|[A-H]\.)\s+\S")
 _FLOAT_LABEL = re.compile(r"^(?:fig(?:ure)?|table|scheme|box|panel|supplementa\w+)\s*\.?\s*[\dA-Z]", re.IGNORECASE)
@@ -35,8 +36,8 @@ def heading(block: Block, body: BodyStyle) -> str | None:
         return None
     larger = block.size > body.size + SIZE_STEP
     bolder = block.bold and not body.bold or (
-        len(block.lines) <= 2 and body.font and block.font != body.font
-        and block.size >= body.size - OWN_FONT_SMALLER and not text.endswith("."))
+        len(block.lines) <= 2 and body.font and block.font != body.font and block.size >= body.size - OWN_FONT_SMALLER
+        and len(text.split()) <= MAX_OWN_FONT_WORDS and not re.search(r"[.;,]|:.*:|\d{5}", text))
     if block.size < body.size - 2 * SIZE_STEP and not bolder:
         return None  # small print: a caption's label, a footnote
     numbered = bool(_NUMBERED.match(text))

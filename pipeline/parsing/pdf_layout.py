@@ -381,8 +381,8 @@ def _same_style(a: Line, b: Line) -> bool:
 
 def blocks(column: list[Line], body_size: float) -> list[Block]:
     """A column's lines cut into paragraphs: at a change of size or weight, at a wider space than the column's
-    usual line pitch, at an indented first line, after a short line that ends a sentence or is set in bold or
-    larger type (a heading above a subheading)."""
+    usual line pitch, at an indented first line, after a short line that ends a sentence, is set in bold or
+    larger type or in another font than the next (a heading above a subheading)."""
     if not column:
         return []
     pitches = Counter(round(b.top - a.top, 0) for a, b in zip(column, column[1:])
@@ -399,7 +399,8 @@ def blocks(column: list[Line], body_size: float) -> list[Block]:
                  or (line.x0 > left + INDENT * size and abs(previous.x0 - left) <= INDENT * size
                      and line.x0 - left < 4 * size)
                  or (previous.x1 < right - 3 * size and (
-                     re.search(r"[.!?:]['\"’”)]?$", previous.text) or previous.bold or previous.size > body_size + SIZE_STEP)))
+                     re.search(r"[.!?:]['\"’”)]?$", previous.text) or previous.bold or previous.size > body_size + SIZE_STEP
+                     or previous.font != line.font)))
         if opens:
             found.append(Block([line]))
         else:
