@@ -159,27 +159,51 @@ def _figure(value: float | None) -> str:
 
 def print_tables(rows: list[dict], overall: dict, by_family: dict[str, dict]) -> None:
     n = overall["articles"]
-    print(f"\n{n} articles, {overall['pages']} pages; macro over articles (a metric without gold leaves the article out)")
+    print(f"\n{n} articles, {overall['pages']} pages; macro over articles "
+          f"(an article whose gold lacks what a metric compares is left out of it)")
     print(f"{'metric':34s}{'plain pdfplumber':>18s}{'pecrs':>18s}")
     plain, pecrs = overall["pdfplumber"], overall["pecrs"]
     print(f"{'title similarity / exact titles':34s}"
           + "".join(f"{_figure(f['title'])} / {int(f['exact_titles'])} of {n}".rjust(18) for f in (plain, pecrs)))
     for metric in ("abstract", "body", "headings", "cells", "words"):
         counted = sum(row["pecrs"]["scores"][metric] is not None for row in rows)
-        label = LABELS[metric] + (f" ({counted})" if counted != n else "")
+        label = LABELS[metric] + (f" ({counted} articles)" if counted != n else "")
         print(f"{label:34s}{_figure(plain[metric]):>18s}{_figure(pecrs[metric]):>18s}")
-    print(f"{'pages per second (wall clock)':34s}{plain['pages_per_second']:>18.2f}{pecrs['pages_per_second']:>18.2f}")
-    print(f"{'pages per CPU second':34s}{plain['pages_per_cpu_second']:>18.2f}{pecrs['pages_per_cpu_second']:>18.2f}")
+    for key, label in (("pages_per_second", "pages per second (wall clock)"),
+                       ("pages_per_cpu_second", "pages per CPU second")):
+        print(f"{label:34s}{plain[key]:>18.2f}{pecrs[key]:>18.2f}")
     print("\nper source family, plain pdfplumber / pecrs")
-    shown = ("title", "title_exact", "abstract", "body", "headings", "cells", "words")
-    print(f"{'family':10s}{'n':>3s}" + "".join(f"{LABELS[m].split(' (')[0][:13]:>15s}" for m in shown))
+    print(f"{'family':10s}{'n':>3s}" + "".join(f"{m:>12s}" for m in METRICS))
     for family, figures in by_family.items():
-        cells = "".join(f"{_short(figures['pdfplumber'][m])}/{_short(figures['pecrs'][m])}".rjust(15) for m in shown)
+        cells = "".join(f"{_short(figures['pdfplumber'][m])}/{_short(figures['pecrs'][m])}".rjust(12) for m in METRICS)
         print(f"{family:10s}{figures['articles']:>3d}{cells}")
 
 
 def _short(value: float | None) -> str:
     return "  - " if value is None else f"{value:.2f}"
+
+
+def measure(folder: Path, family: str) -> dict:
+    """One article read by both parsers and scored against its gold."""
+    gold = read_gold(folder)
+    pdf = folder / "article.pdf"
+    (plain, pages), plain_seconds, plain_cpu = timed(read_with_pdfplumber, pdf)
+    pecrs, pecrs_seconds, pecrs_cpu = timed(read_with_pecrs, pdf)
+    row = {"article": folder.name, "family": family, "pages": pages,
+           "gold": {"title": gold.title, "abstract_chars": len(gold.abstract), "paragraphs": len(gold.paragraphs),
+                    "headings": len(gold.headings), "tables": gold.tables, "cells": len(gold.cells)}}
+    for name, reading, seconds, cpu in (("pdfplumber", plain, plain_seconds, plain_cpu),
+                                        ("pecrs", pecrs, pecrs_seconds, pecrs_cpu)):
+        row[name] = {"scores": score(gold, reading), "seconds": seconds, "cpu_seconds": cpu, "title": reading.title}
+    return row
+
+
+def progress(index: int, total: int, row: dict) -> str:
+    plain, pecrs = row["pdfplumber"], row["pecrs"]
+    figures = "  ".join(f"{m} {_short(plain['scores'][m])}/{_short(pecrs['scores'][m])}" for m in METRICS
+                        if m != "title_exact")
+    return (f"[{index:2d}/{total}] {row['article']:30s} {row['pages']:2d} p "
+            f"{plain['seconds']:4.1f}/{pecrs['seconds']:4.1f} s  {figures}")
 
 
 def main() -> None:
@@ -189,35 +213,22 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args()
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # warnings on colour operators and the like
-    args.pairs = args.pairs or default_pairs()
-    folders = sorted(f for f in args.pairs.glob("*") if (f / "article.pdf").is_file() and (f / "gold.xml").is_file())
+    pairs = args.pairs or default_pairs()
+    folders = sorted(f for f in pairs.glob("*") if (f / "article.pdf").is_file() and (f / "gold.xml").is_file())
     if args.only:
         wanted = {n.strip() for n in args.only.split(",")}
         folders = [f for f in folders if f.name.split("_")[0] in wanted]
     if not folders:
-        sys.exit(f"no NN_name/{{article.pdf,gold.xml}} pairs under {args.pairs}")
-    family_of = families(args.pairs / "MANIFEST.md")
+        sys.exit(f"no NN_name/{{article.pdf,gold.xml}} pairs under {pairs}")
+    family_of = families(pairs / "MANIFEST.md")
+    print("per article: plain pdfplumber / pecrs")
     rows = []
     for index, folder in enumerate(folders, 1):
-        gold = read_gold(folder)
-        pdf = folder / "article.pdf"
-        (plain, pages), plain_seconds, plain_cpu = timed(read_with_pdfplumber, pdf)
-        pecrs, pecrs_seconds, pecrs_cpu = timed(read_with_pecrs, pdf)
-        row = {"article": folder.name, "family": family_of.get(folder.name[:2], "other"), "pages": pages,
-               "gold": {"title": gold.title, "abstract_chars": len(gold.abstract), "paragraphs": len(gold.paragraphs),
-                        "headings": len(gold.headings), "tables": gold.tables, "cells": len(gold.cells)}}
-        for name, reading, seconds, cpu in (("pdfplumber", plain, plain_seconds, plain_cpu),
-                                            ("pecrs", pecrs, pecrs_seconds, pecrs_cpu)):
-            row[name] = {"scores": score(gold, reading), "seconds": seconds, "cpu_seconds": cpu, "title": reading.title}
-        rows.append(row)
-        s, p = row["pdfplumber"]["scores"], row["pecrs"]["scores"]
-        print(f"[{index:2d}/{len(folders)}] {folder.name:32s} {pages:2d} p {plain_seconds:4.1f}/{pecrs_seconds:4.1f} s  "
-              + "  ".join(f"{m[:5]} {_short(s[m])}/{_short(p[m])}" for m in ("title", "abstract", "body", "headings", "cells", "words")),
-              flush=True)
+        rows.append(measure(folder, family_of.get(folder.name[:2], "other")))
+        print(progress(index, len(folders), rows[-1]), flush=True)
     overall = summary(rows)
-    by_family = {}
-    for family in dict.fromkeys(row["family"] for row in rows):
-        by_family[family] = summary([row for row in rows if row["family"] == family])
+    by_family = {family: summary([row for row in rows if row["family"] == family])
+                 for family in dict.fromkeys(row["family"] for row in rows)}
     print_tables(rows, overall, by_family)
     if args.json:
         args.json.write_text(json.dumps({"overall": overall, "families": by_family, "articles": rows}, indent=1))

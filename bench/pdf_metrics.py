@@ -267,19 +267,27 @@ def _paragraphs(body, outside: frozenset[str]) -> list[str]:
     return [t for t in texts if sum(ch.isalnum() for ch in t) >= MIN_PARAGRAPH_ALNUM]
 
 
+def _section_titles(body, title: str) -> list[str]:
+    """The titles (elements named ``title``) of every section (``sec``) of ``body``, empty ones left out."""
+    if body is None:
+        return []
+    texts = [text_of(t) for sec in _all(body, "sec") for t in sec if local_name(t) == title]
+    return [t for t in texts if t]
+
+
 def read_jats(root) -> Gold:
     meta = _first(root, "front", "article-meta")
     title = _first(meta, "title-group", "article-title") if meta is not None else None
     abstracts = [a for a in _all(meta, "abstract") if not a.get("abstract-type")] if meta is not None else []
     body = _first(root, "body")
     outside = frozenset({"table-wrap", "fig", "caption", "supplementary-material"})
-    headings = [text_of(t) for sec in _all(body, "sec") for t in sec if local_name(t) == "title"] if body is not None else []
+    headings = _section_titles(body, "title")
     wraps = _all(root, "table-wrap")
     return Gold(
         title=text_of(title),
         abstract=" ".join(text_of(a) for a in abstracts[:1]),
         paragraphs=_paragraphs(body, outside),
-        headings=[h for h in headings if h],
+        headings=headings,
         cells=[text_of(c) for w in wraps for c in w.iter() if local_name(c) in ("td", "th")],
         tables=len(wraps),
     )
@@ -288,13 +296,13 @@ def read_jats(root) -> Gold:
 def read_bmc(root) -> Gold:
     body = _first(root, "bdy")
     outside = frozenset({"st", "table", "fig", "caption", "title", "suppl"})
-    headings = [text_of(st) for sec in _all(body, "sec") for st in sec if local_name(st) == "st"] if body is not None else []
+    headings = _section_titles(body, "st")
     tables = _all(root, "table")
     return Gold(
         title=text_of(_first(root, "fm", "bibl", "title")),
         abstract=text_of(_first(root, "fm", "abs")),
         paragraphs=_paragraphs(body, outside),
-        headings=[h for h in headings if h],
+        headings=headings,
         cells=[text_of(e) for t in tables for e in t.iter() if local_name(e) == "entry"],
         tables=len(tables),
     )
@@ -304,13 +312,13 @@ def read_tei(root, header=None) -> Gold:
     """GROBID training TEI: ``<head>`` and ``<p>`` in the full text, title and abstract in the header file."""
     text = _first(root, "text")
     abstract = [d for d in _all(header, "div") if d.get("type") == "abstract"] if header is not None else []
-    figures = _all(root, "figure")
+    tables = [f for f in _all(root, "figure") if f.get("type") == "table"]
+    heads = [text_of(e) for e in _all(text, "head") if not _inside(e, {"figure"}, text)] if text is not None else []
     return Gold(
         title=text_of(_first(header, "titlePart")) if header is not None else "",
         abstract=text_of(abstract[0]) if abstract else "",
         paragraphs=_paragraphs(text, frozenset({"figure", "note"})),
-        headings=[h for h in (text_of(e) for e in _all(text, "head") if not _inside(e, {"figure"}, text)) if h]
-        if text is not None else [],
-        cells=[text_of(c) for f in figures if f.get("type") == "table" for c in f.iter() if local_name(c) == "cell"],
-        tables=sum(f.get("type") == "table" for f in figures),
+        headings=[h for h in heads if h],
+        cells=[text_of(c) for t in tables for c in t.iter() if local_name(c) == "cell"],
+        tables=len(tables),
     )
