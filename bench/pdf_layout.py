@@ -167,7 +167,7 @@ def print_tables(rows: list[dict], overall: dict, by_family: dict[str, dict]) ->
           + "".join(f"{_figure(f['title'])} / {int(f['exact_titles'])} of {n}".rjust(18) for f in (plain, pecrs)))
     for metric in ("abstract", "body", "headings", "cells", "words"):
         counted = sum(row["pecrs"]["scores"][metric] is not None for row in rows)
-        label = LABELS[metric] + (f" ({counted} articles)" if counted != n else "")
+        label = LABELS[metric] + (f" ({counted} of {n})" if counted != n else "")
         print(f"{label:34s}{_figure(plain[metric]):>18s}{_figure(pecrs[metric]):>18s}")
     for key, label in (("pages_per_second", "pages per second (wall clock)"),
                        ("pages_per_cpu_second", "pages per CPU second")):

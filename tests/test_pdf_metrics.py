@@ -1,5 +1,7 @@
 """The PDF layout benchmark's metrics and gold readers (bench/pdf_metrics.py) on tiny invented strings and XML."""
 
+import re
+
 import pytest
 
 from bench.pdf_metrics import (
@@ -162,3 +164,46 @@ def test_gold_with_entities_is_refused(tmp_path):
 
     with pytest.raises(ParseError):
         _pair(tmp_path, '<?xml version="1.0"?><!DOCTYPE art [<!ENTITY x "boom">]><art>&x;</art>')
+
+
+MANIFEST = """| NN | source: path | journal (publisher), year | type | PMCID / DOI | pages | layout | gold |
+|---|---|---|---|---|---|---|---|
+| 01 | ami: `x` | Case Reports (Hindawi), 2016 | case report | PMC1 | 4 | H, 1 table | JATS; yes / 1 / 2 / 3 / 1 |
+| 02 | norma: `y` | Frontiers in Psychology, 2015 | review | - | 10 | Fr | NLM; yes / 1 / 2 / 3 / 0 |
+| 03 | grobid: PDF `z` | CLEF 2008 | paper | - | 5 | single column, 1 table | TEI |
+"""
+
+
+def test_families_come_from_the_manifest_layout_column(tmp_path):
+    from bench.pdf_layout import families
+
+    (tmp_path / "MANIFEST.md").write_text(MANIFEST)
+    assert families(tmp_path / "MANIFEST.md") == {"01": "Hindawi", "02": "Frontiers", "03": "GROBID"}
+    assert families(tmp_path / "missing.md") == {}
+
+
+def test_plain_abstract_runs_from_its_label_or_the_title_to_the_introduction():
+    from bench.pdf_layout import plain_abstract
+
+    labelled = ["Journal banner", "A title", "Abstract: We report a case.", "It was rare.", "Keywords: CRS",
+                "More text"]
+    assert plain_abstract(labelled) == "We report a case.\nIt was rare."
+    unlabelled = ["A title", "We report a case.", "1. Introduction", "Body text"]
+    assert plain_abstract(unlabelled) == "We report a case."
+    structured = ["Title", "Abstract", "Background: CRS is common.", "Background", "Body"]
+    assert plain_abstract(structured) == "Background: CRS is common."
+
+
+@pytest.mark.shared
+def test_real_gold_agrees_with_the_manifest_counts(shared):
+    """Abstract characters, headings and tables as MANIFEST.md counts them; paragraphs at least as many (a
+    paragraph holding a figure or table counts here without it, where the manifest's count left it out)."""
+    pairs = shared / "data" / "pdf-real"
+    rows = re.findall(r"^\| (\d\d) \|.*\| [^|]*; yes / (\d+) / (\d+) / (\d+) / (\d+) \|$",
+                      (pairs / "MANIFEST.md").read_text(), re.MULTILINE)
+    assert len(rows) == 24  # 25, the GROBID TEI, is described in words
+    for number, abstract, paragraphs, headings, tables in rows:
+        gold = read_gold(next(pairs.glob(f"{number}_*")))
+        assert gold.title, number
+        assert (len(gold.abstract), len(gold.headings), gold.tables) == (int(abstract), int(headings), int(tables)), number
+        assert len(gold.paragraphs) >= int(paragraphs), number
