@@ -217,7 +217,8 @@ def read_gold(folder: Path) -> Gold:
 
 
 def text_of(element, leaving: frozenset[str] = frozenset()) -> str:
-    """The text of ``element``, whitespace collapsed, without what lies in elements named in ``leaving``."""
+    """The text of ``element``, whitespace collapsed, without what lies in elements named in ``leaving``: the XML's
+    own text, not pecrs' reading of it (pipeline.parsing.xmltext drops footnote marks and marks superscripts)."""
     return collapse("".join(_pieces(element, leaving))) if element is not None else ""
 
 
