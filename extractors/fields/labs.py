@@ -316,6 +316,8 @@ BEFORE_NEARBY = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
+LEADING_DAY_REACH = 25  # how far into its sentence a day may stand and still head it
+CLAUSE_COMMA = re.compile(r",(?=\s)")
 SHARED_DAY = re.compile(r"\(\s*(?:all|each|both)\b[^)]{0,40}\)", re.IGNORECASE)
 # "after the last exchange", "after the third and final procedure"
 AFTER_THE_LAST = re.compile(rf"""
@@ -326,21 +328,24 @@ AFTER_THE_LAST = re.compile(rf"""
 # "on the morning after the last procedure"; or a bare "before"/"after" that a sentence naming an exchange sets
 # against it: "27.5 mg/dL before, 6.2 mg/dL after the exchanges"
 VALUE_THEN_TIME = re.compile(rf"""
-    \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
+    \s*(?P<arrival>(?:on|at)\s+(?:(?:ICU|hospital)\s+)?(?:admission|presentation|baseline)\b)  # "on admission": before
+  | \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
     (?:(?:on\s+|in\s+)?the\s+(?:(?:next|following|same)\s+)?   # "on the morning", "the next day"
        (?:morning|evening|afternoon|night|day)\s+)?
     (?:(?P<before>before|prior\ to|pre-?)|(?:after|following|post-?))   # "before", "post-"
     (?:\s*(?:the\s+)?(?:(?:first|last|final|second|third|\w+)\s+)?{EXCHANGE_WORD}\b  # "the first TPE", "two sessions"
-      | (?P<bare>(?<=[a-z])(?=\s*(?:[,;.)]|and\b|$))))                # "before," "after."
-    """, re.IGNORECASE | re.VERBOSE)
+      | (?P<bare>(?<=[a-z])(?=\s*(?:[,;.)]|and\b|$)))                 # "before," "after."
+      | \s+the\s+(?:{ORDINAL}|last|final)(?P<elided>(?=\s*(?:[,;.)]|and\b|$)))  # "after the third." (exchange left out)
+    )""", re.IGNORECASE | re.VERBOSE)
 
 
 def _told_time(sentence: Span, at: int) -> str | None:
     """"pre" or "post" when the words right after the value at ``at`` (in the sentence's text) tell its time."""
     told = VALUE_THEN_TIME.match(sentence.text, at)
-    if told is None or told.group("bare") is not None and not EXCHANGE.search(sentence.text):
+    elliptic = told is not None and (told.group("bare") is not None or told.group("elided") is not None)
+    if told is None or elliptic and not EXCHANGE.search(sentence.text):
         return None
-    return "pre" if told.group("before") else "post"
+    return "pre" if told.group("before") or told.group("arrival") else "post"
 
 
 def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | None:
@@ -352,13 +357,17 @@ def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | Non
     if after:
         return after[0][0]
     # a day told just before the value in its own clause: "...; after the third procedure on day +7 it was 205 pg/mL"
-    clause_start = max(sentence.text.rfind(";", 0, offset), sentence.text.rfind(",", 0, offset)) + 1
+    # (a comma of a clause is followed by a space; the comma of "3,110 ng/mL" is not)
+    clause_start = max([sentence.text.rfind(";", 0, offset),
+                        *(m.start() for m in CLAUSE_COMMA.finditer(sentence.text, 0, offset))]) + 1
     own = [d for d in days if clause_start <= d[1] < offset and offset - d[1] <= DAY_WINDOW]
     if own:
         return own[-1][0]
-    leading = [d for d in days if d[1] < 25 and d[1] < offset]
-    if leading and all(d[1] < offset for d in days):
-        return leading[0][0]
+    # a day heading the sentence, no other day told between it and the value: "On D+7 IL-6 was 380 pg/mL, ferritin
+    # 3,110 ng/mL ...; vasopressors stopped D+9"
+    before = [d for d in days if d[1] < offset]
+    if before and all(d[1] < LEADING_DAY_REACH for d in before):
+        return before[0][0]
     # a day said once for a list of values after it: "IL-6 3,650 ng/L, ferritin 7,900 µg/L (all at 94 h)"
     for shared in SHARED_DAY.finditer(sentence.text, offset):
         within = [d for d in days if shared.start() <= d[1] < shared.end()]
@@ -412,6 +421,11 @@ class _Timeline:
                 return
             if day > last or day == last and AFTER_NEARBY.search(local):
                 self.offer(marker, "post", (-1, day, start), post)
+                return
+            if day == first and not AFTER_NEARBY.search(local):
+                # "CRP was 286 mg/L on day +6", the day the exchanges began: drawn before the first, unless a value
+                # told as before it says otherwise
+                self.offer(marker, "pre", (-1, day, start), pre)
                 return
             if first <= day <= last:
                 return  # between exchanges: neither before the first nor after the last
