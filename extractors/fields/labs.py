@@ -316,6 +316,11 @@ BEFORE_NEARBY = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
+# a value told as the ceiling of the whole course: "did not exceed", "never rose above", "remained below"
+CEILING = re.compile(r"""
+    \b(?:did\s+not|does\s+not|never|at\s+no\s+(?:time|point))\s+(?:\w+\s+)?(?:exceed|r[io]se?\s+above|went\s+above|go\s+above)
+  | \b(?:remained|stayed|was\s+always)\s+(?:below|under)\b
+    """, re.IGNORECASE | re.VERBOSE)
 LEADING_DAY_REACH = 25  # how far into its sentence a day may stand and still head it
 CLAUSE_COMMA = re.compile(r",(?=\s)")
 SHARED_DAY = re.compile(r"\(\s*(?:all|each|both)\b[^)]{0,40}\)", re.IGNORECASE)
@@ -411,6 +416,10 @@ class _Timeline:
         else:
             clause_start, clause_end = 0, len(text)
         local = text[max(0, at - clause_start - 90): at - clause_start + 30]
+        if CEILING.search(sentence.doc.text, start, end):
+            # "ferritin did not exceed 2 880 µg/L": the course's peak, whenever told; any value dated before wins
+            self.offer(marker, "pre", (-2, 0, start), pre)
+            return
         day = _day_of(sentence, end, self.patient)
         if day is None and self.pe_days is not None and AFTER_THE_LAST.search(local):
             day = self.pe_days[1]  # "after the third and last procedure it was 205 pg/mL": the day of the last one
