@@ -379,6 +379,17 @@ def test_hours_after_the_infusion_are_completed_days(text, days):
     assert [day for day, _, _ in find_days(text)] == days
 
 
+@pytest.mark.parametrize("text, days", [
+    ("commenced on day +6 and repeated on day +7, two sessions in all", [6, 7]),  # a count, not day two
+    ("on days +5 and +6, two procedures in total", [5, 6]),
+    ("on days five, six and seven", [5, 6, 7]),  # a list in words goes on in words
+])
+def test_a_list_of_days_goes_on_in_its_own_way_of_writing_them(text, days):
+    from extractors.values import find_days
+
+    assert [day for day, _, _ in find_days(text)] == days
+
+
 @pytest.mark.parametrize("text, lists", [
     ("TPE on D+5 and D+6, 1.0 plasma volume each", [[5, 6]]),
     ("on days 9, 10 and 11, 2 PV per session", [[9, 10, 11]]),
