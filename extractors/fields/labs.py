@@ -433,9 +433,9 @@ class _Timeline:
             if day > last or day == last and AFTER_NEARBY.search(local):
                 self.offer(marker, "post", (-1, day, start), post)
                 return
-            if day == first and not AFTER_NEARBY.search(local):
+            if day == first and not POST_CUE.search(local):
                 # "CRP was 286 mg/L on day +6", the day the exchanges began: drawn before the first, unless a value
-                # told as before it says otherwise
+                # told as before it says otherwise; not a value told as after it or as fallen ("fell to ... on day 5")
                 self.offer(marker, "pre", (-1, day, start), pre)
                 return
             if first <= day <= last:
