@@ -33,7 +33,8 @@ SIZE_STEP = 0.4  # points: lines whose sizes differ more are set in different st
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi|[.,+-](?:b|bd|bi|bdit)$|-b[a-z]*it$", re.IGNORECASE)
 _ITALIC = re.compile(r"italic|oblique|[-.,](?:it|i|bi|bdit)$|-[a-z]*it$", re.IGNORECASE)
 _CITATION_MARK = re.compile(r"[\d,–—−\-*†‡§¶]+")
-_UNIT_BEFORE = re.compile(r"(?:^|[/\s(])(?:m|cm|mm|µm|μm|dm|km|ft|in)$|\d$|[×x]10$")
+# a superscript after these is a power (m², R², 10⁹), not a citation mark
+_UNIT_BEFORE = re.compile(r"(?:^|[/\s(])(?:[^\W\d_]|cm|mm|µm|μm|dm|km|ft|in)$|\d$")
 _BARE_NUMBER = re.compile(r"(?:page\s*)?[-–]?\s*\d{1,5}\s*[-–]?(?:\s*(?:of|/)\s*\d{1,5})?", re.IGNORECASE)
 _SPACING_ACCENT = {"\u00a8": "\u0308", "\u00b4": "\u0301", "`": "\u0300", "\u02c6": "\u0302", "\u02dc": "\u0303",
                    "\u00b8": "\u0327", "\u02da": "\u030a", "\u02c7": "\u030c"}
