@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline.document.ids import DOI_PATTERN
-from pipeline.parsing.pdf_layout import SIZE_STEP, Block
+from pipeline.parsing.pdf_layout import SIZE_STEP, Block, line_text
 from pipeline.parsing.plaintext import _byline
 
 TITLE_ZONE = 0.6  # of the first page's height: where the title starts
@@ -70,6 +70,15 @@ def _title(blocks: list[Block], height: float) -> tuple[int, ...]:
     return tuple(taken)
 
 
+def _title_text(title: list[Block]) -> str:
+    """The title's lines; of a title set in bold, only its bold words (a version note may follow it in the
+    same size)."""
+    lines = [line for block in title for line in block.lines]
+    if not title[0].bold:
+        return " ".join(line.text for line in lines).strip()
+    return " ".join(line_text([w for w in line.words if w.bold]) for line in lines).strip()
+
+
 def _year(blocks: list[Block]) -> int | None:
     first_page = "\n".join(_text(b) for b in blocks if b.page == 0)
     found = _COPYRIGHT_YEAR.search(first_page) or _YEAR.search(first_page)
@@ -123,7 +132,7 @@ def front_matter(blocks: list[Block], first_page_height: float, is_heading) -> F
     front = FrontMatter()
     front.title_blocks = _title(blocks, first_page_height)
     if front.title_blocks:
-        front.title = " ".join(_text(blocks[i]) for i in front.title_blocks)
+        front.title = _title_text([blocks[i] for i in front.title_blocks])
         after = front.title_blocks[-1] + 1
         if after < len(blocks) and blocks[after].page == 0:
             front.authors = tuple(_byline(blocks[after].texts))
