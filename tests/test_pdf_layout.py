@@ -162,3 +162,20 @@ def test_a_real_hindawi_case_report(shared):
             in document.text[case.start:case.end])
     abstract = next(s for s in document.sections if s.kind == "abstract")
     assert document.text[abstract.start:abstract.end].rstrip().endswith("with no device-related adverse effects observed.")
+
+
+def test_run_in_bold_case_headings_open_case_sections():
+    def paragraph(y: float, label: str, lines: list[str]) -> str:
+        first = f"BT /{BOLD} 10 Tf 72 {y} Td ({label}) Tj /{REGULAR} 10 Tf ( {lines[0]}) Tj ET\n"
+        return first + "".join(text(72, y - 12 * (i + 1), line) for i, line in enumerate(lines[1:]))
+
+    page = (text(72, 700, "Two Patients Treated with Plasma Exchange", 16, BOLD)
+            + paragraph(640, "Case 1.", ["A 60-year-old woman developed a cytokine release syndrome on day 3",
+                                         "after CAR-T cells and received five sessions of plasma exchange."])
+            + paragraph(590, "Case 2.", ["A 45-year-old man developed a cytokine release syndrome on day 5",
+                                         "and improved after three sessions of plasma exchange."]))
+    document = parse_pdf(pdf([page]), "two.pdf")[0]
+    cases = [s for s in document.sections if s.title.startswith("Case")]
+    assert [s.title for s in cases] == ["Case 1", "Case 2"]
+    assert all(s.kind == "case" for s in cases)
+    assert document.text[cases[1].start:cases[1].end].endswith("improved after three sessions of plasma exchange.")

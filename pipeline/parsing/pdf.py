@@ -152,7 +152,7 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
 
     found = _joined(_page_blocks(pages, body), body, is_heading)
     known = vocabulary("\n".join(text for block in found for text in block.texts))
-    front = front_matter(found, pages[0].height, is_heading)
+    front = front_matter(found, pages[0].height, is_heading, lambda block: run_in_heading(block, body))
     builder = DocumentBuilder(
         doc_id=make_doc_id(doi=front.doi, pmid=None, source_file=source_file), source_file=source_file,
         format="pdf", doi=front.doi, title=front.title[:500], year=front.year, authors=list(front.authors))
@@ -187,7 +187,7 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
             builder.open_section(title.rstrip(":"))
             in_body = True
             continue
-        run_in = run_in_heading(block, body) if in_body else None
+        run_in = run_in_heading(block, body) if in_body or i >= front_end else None
         text = join_lines(block.texts, known)
         if run_in and len(text) > len(run_in):
             builder.close_section()

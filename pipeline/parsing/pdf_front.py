@@ -27,6 +27,10 @@ _NOT_ABSTRACT = re.compile(r"©|\b[Cc]opyright\b|\blicen[cs]e\b|Creative Commons
 _ABSTRACT_LABEL = re.compile(r"^\s*(abstract|summary)\b\W*", re.IGNORECASE)
 _SECTION = re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:introduction|background|case|methods?|materials|results?|"
                       r"discussion|conclusions?)\b", re.IGNORECASE)
+_ABSTRACT_PART = re.compile(r"^(?:abstract|summary|background|objectives?|aims?|purpose|introduction|context|"
+                            r"methods?|materials|design|setting|participants|interventions?|results?|findings|"
+                            r"conclusions?|interpretation|case (?:presentation|report|description|summary))\b",
+                            re.IGNORECASE)
 _KEYWORDS = re.compile(r"^\s*(?:key\s*words?|index terms|abbreviations)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _COPYRIGHT_YEAR = re.compile(r"©\s*(?:copyright\s*)?((?:19|20)\d\d)|copyright\s*(?:©\s*)?((?:19|20)\d\d)", re.IGNORECASE)
@@ -93,7 +97,13 @@ def _prose(text: str) -> bool:
             and capitalised <= MAX_CAPITALISED_SHARE * len(words) and not _NOT_ABSTRACT.search(text))
 
 
-def _abstract(blocks: list[Block], after: int, is_heading) -> tuple[str, tuple[int, int] | None]:
+def _opens_body(block: Block, run_in) -> bool:
+    """The block opens on a run-in heading that is no part of a structured abstract ("Case 1.")."""
+    label = run_in(block)
+    return bool(label) and not _ABSTRACT_PART.match(label)
+
+
+def _abstract(blocks: list[Block], after: int, is_heading, run_in) -> tuple[str, tuple[int, int] | None]:
     """The abstract's label and its blocks: from an "Abstract" label, or else from the first block of prose
     after the title, to keywords, a heading, another type size or the next page."""
     window = [i for i in range(after, len(blocks)) if blocks[i].page <= 1][:40]
@@ -107,7 +117,7 @@ def _abstract(blocks: list[Block], after: int, is_heading) -> tuple[str, tuple[i
             break
     if start is None:
         for i in window:
-            if is_heading(blocks[i]) and _SECTION.match(_text(blocks[i])):
+            if is_heading(blocks[i]) and _SECTION.match(_text(blocks[i])) or _opens_body(blocks[i], run_in):
                 return "", None
             if _prose(_text(blocks[i])):
                 start = i
@@ -119,16 +129,16 @@ def _abstract(blocks: list[Block], after: int, is_heading) -> tuple[str, tuple[i
     while end < len(blocks):
         block = blocks[end]
         text = _text(block)
-        if (block.page != blocks[start].page or is_heading(block) or _KEYWORDS.match(text)
+        if (block.page != blocks[start].page or is_heading(block) or _KEYWORDS.match(text) or _opens_body(block, run_in)
                 or abs(block.size - size) > SIZE_STEP or _NOT_ABSTRACT.search(text)):
             break
         end += 1
     return label, (start, end)
 
 
-def front_matter(blocks: list[Block], first_page_height: float, is_heading) -> FrontMatter:
+def front_matter(blocks: list[Block], first_page_height: float, is_heading, run_in) -> FrontMatter:
     """Title, byline, DOI, year and abstract from the blocks of the first pages in reading order;
-    ``is_heading(block)`` tells a section heading."""
+    ``is_heading(block)`` tells a section heading, ``run_in(block)`` the run-in heading a block opens with."""
     front = FrontMatter()
     front.title_blocks = _title(blocks, first_page_height)
     if front.title_blocks:
@@ -142,5 +152,5 @@ def front_matter(blocks: list[Block], first_page_height: float, is_heading) -> F
     doi = DOI_PATTERN.search(first_pages)
     front.doi = doi.group(1).lower() if doi else None
     front.year = _year(blocks)
-    front.abstract_label, front.abstract = _abstract(blocks, after, is_heading)
+    front.abstract_label, front.abstract = _abstract(blocks, after, is_heading, run_in)
     return front
