@@ -14,6 +14,7 @@ from pipeline.parsing.plaintext import _byline
 TITLE_ZONE = 0.6  # of the first page's height: where the title starts
 MIN_TITLE_LETTERS = 12
 MIN_ABSTRACT_CHARS = 200
+CITED_DOI_REACH = 300  # characters around "Cite this article" searched for the article's DOI
 MAX_CAPITALISED_SHARE = 0.35  # of a block's words: more are names and places (affiliations, a byline)
 _LABEL = re.compile(
     r"^(?:open access|case reports?|case study|research(?: article)?|(?:original|review) (?:article|research)|"
@@ -32,6 +33,7 @@ _ABSTRACT_PART = re.compile(r"^(?:abstract|summary|background|objectives?|aims?|
                             r"conclusions?|interpretation|case (?:presentation|report|description|summary))\b",
                             re.IGNORECASE)
 _KEYWORDS = re.compile(r"^\s*(?:key\s*words?|index terms|abbreviations)\b", re.IGNORECASE)
+_LINK = re.compile(r"\b10\.\d{4,9}/\S+|https?://\S+|www\.\S+", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _COPYRIGHT_YEAR = re.compile(r"©\s*(?:copyright\s*)?((?:19|20)\d\d)|copyright\s*(?:©\s*)?((?:19|20)\d\d)", re.IGNORECASE)
 
@@ -83,10 +85,28 @@ def _title_text(title: list[Block]) -> str:
     return " ".join(line_text([w for w in line.words if w.bold]) for line in lines).strip()
 
 
+def _doi(blocks: list[Block]) -> str | None:
+    """The first DOI of the first page, or else the one by "Cite this article" (BMC prints it at the end), or
+    else the first of the second page."""
+    found = DOI_PATTERN.search("\n".join(_text(b) for b in blocks if b.page == 0))
+    if not found:
+        text = "\n".join(_text(b) for b in blocks)
+        cited = re.search(r"cite this article", text, re.IGNORECASE)
+        found = cited and DOI_PATTERN.search(text, max(0, cited.start() - CITED_DOI_REACH), cited.end() + CITED_DOI_REACH)
+    if not found:
+        found = DOI_PATTERN.search("\n".join(_text(b) for b in blocks if b.page == 1))
+    return found.group(1).lower() if found else None
+
+
 def _year(blocks: list[Block]) -> int | None:
-    first_page = "\n".join(_text(b) for b in blocks if b.page == 0)
-    found = _COPYRIGHT_YEAR.search(first_page) or _YEAR.search(first_page)
-    return int(next(g for g in found.groups() if g)) if found else None
+    """The copyright year of the first page, or else its latest year (received, accepted, published; the
+    works it cites are older); years inside DOIs and links do not count."""
+    first_page = _LINK.sub(" ", "\n".join(_text(b) for b in blocks if b.page == 0))
+    found = _COPYRIGHT_YEAR.search(first_page)
+    if found:
+        return int(next(g for g in found.groups() if g))
+    years = [int(y) for y in _YEAR.findall(first_page)]
+    return max(years) if years else None
 
 
 def _prose(text: str) -> bool:
@@ -113,7 +133,7 @@ def _abstract(blocks: list[Block], after: int, is_heading, run_in) -> tuple[str,
         if found:
             label = found.group(1)
             rest = _text(blocks[i])[found.end():]
-            start = i if len(rest) > 3 else i + 1
+            start = i  # the label is left out of the text where the section opens
             break
     if start is None:
         for i in window:
@@ -144,13 +164,11 @@ def front_matter(blocks: list[Block], first_page_height: float, is_heading, run_
     if front.title_blocks:
         front.title = _title_text([blocks[i] for i in front.title_blocks])
         after = front.title_blocks[-1] + 1
-        if after < len(blocks) and blocks[after].page == 0:
-            front.authors = tuple(_byline(blocks[after].texts))
+        byline = [line for block in blocks[after:after + 2] if block.page == 0 for line in block.texts]
+        front.authors = tuple(_byline(byline))
     else:
         after = 0
-    first_pages = "\n".join(_text(b) for b in blocks if b.page <= 1)
-    doi = DOI_PATTERN.search(first_pages)
-    front.doi = doi.group(1).lower() if doi else None
+    front.doi = _doi(blocks)
     front.year = _year(blocks)
     front.abstract_label, front.abstract = _abstract(blocks, after, is_heading, run_in)
     return front

@@ -146,7 +146,8 @@ def line_text(words: list[Word]) -> str:
         superscript = small and word.bottom < foot - SUPERSCRIPT_RAISE * size
         before = "".join(parts).rstrip()
         if superscript and _CITATION_MARK.fullmatch(word.text) and before and not _UNIT_BEFORE.search(before):
-            continue  # a citation or affiliation mark; the next word's space is measured from the word before
+            previous = word  # a citation or affiliation mark, left out; the next word's space is measured from it
+            continue
         gap = word.x0 - previous.x1 if previous is not None else 0.0
         if previous is not None and gap > WORD_GAP * min(word.size, previous.size) * (1.5 if small else 1.0):
             parts.append(" ")
