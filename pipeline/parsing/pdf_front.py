@@ -145,7 +145,10 @@ def _abstract(blocks: list[Block], after: int, is_heading, run_in) -> tuple[str,
     if start is None or start >= len(blocks):
         return label, None
     end = start + 1
-    size = blocks[start].size
+    label_only = label and len(_ABSTRACT_LABEL.sub("", _text(blocks[start]))) <= 3
+    if label_only and end < len(blocks):
+        end += 1  # the label's block may be set larger than the text
+    size = blocks[end - 1].size
     while end < len(blocks):
         block = blocks[end]
         text = _text(block)

@@ -1,23 +1,28 @@
 """Page layout of a PDF from its words' positions and fonts: lines, page furniture, column bands, reading order
 and text blocks.
 
-A page is cut into vertical bands: a line that crosses the page's gutter (a title, an abstract, a full-width
-caption) is a band of its own, the lines between two such lines are a band of columns, read column by column.
-Gutters are found among the narrow lines only, so that a one-column header above two columns hides no gutter.
-Running heads, page numbers and footers are lines in the page's top or bottom margin that repeat across pages
-(numbers aside) or are a bare number; line numbers are bare numbers left of or right of the text.
+A page is cut into vertical bands: lines that cross the page's gutter (a title, an abstract, a full-width
+caption) make one-column bands, the lines between them a band of columns, read column by column. Gutters are
+found among the narrow lines in the body's type size, so that neither a one-column header above two columns nor
+a full-width table in small type hides them. Running heads, page numbers and footers are lines in the page's
+top or bottom margin that come back on other pages (numbers aside) or are a bare number; line numbers are bare
+numbers left or right of all the text. Words are the reader's (pipeline.parsing.pdf_reader); a line puts a space
+between two of them where the gap says so, so that a word set in two fonts stays one word.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
+from pipeline.parsing.pdf_reader import WORD_GAP
+
 SEGMENT_GAP = 1.0  # of the font size: a wider gap on a line parts two columns' pieces of it
-WORD_GAP = 0.12  # of the font size: a wider gap is a space (as the reader's word finder)
+SMALL_WORD_GAP = 1.5  # times WORD_GAP before a sub- or superscript kept (set closer or looser than the line)
 MARGIN_SHARE = 0.09  # top and bottom share of a page where running heads, page numbers and footers live
 NARROW_SHARE = 0.55  # of the text's width: a line this narrow or narrower may sit in a column
 GUTTER_WIDTH = 0.8  # of the body font size: the least empty width between two columns
@@ -52,11 +57,11 @@ class Word(NamedTuple):
 
     @property
     def bold(self) -> bool:
-        return bool(_BOLD.search(self.font.split("+")[-1]))
+        return bool(_BOLD.search(family(self.font)))
 
     @property
     def italic(self) -> bool:
-        return bool(_ITALIC.search(self.font.split("+")[-1]))
+        return bool(_ITALIC.search(family(self.font)))
 
 
 @dataclass
@@ -149,14 +154,12 @@ def line_text(words: list[Word]) -> str:
             previous = word  # a citation or affiliation mark, left out; the next word's space is measured from it
             continue
         gap = word.x0 - previous.x1 if previous is not None else 0.0
-        if previous is not None and gap > WORD_GAP * min(word.size, previous.size) * (1.5 if small else 1.0):
+        if previous is not None and gap > WORD_GAP * min(word.size, previous.size) * (SMALL_WORD_GAP if small else 1.0):
             parts.append(" ")
         parts.append(word.text)
         previous = word
     text = "".join(parts)
-    if _ACCENT_AFTER_LETTER.search(text):
-        import unicodedata
-
+    if _ACCENT_AFTER_LETTER.search(text):  # "Tra¨ger": a spacing accent set after its letter
         text = unicodedata.normalize("NFC", _ACCENT_AFTER_LETTER.sub(
             lambda m: m.group(1) + _SPACING_ACCENT[m.group(2)], text))
     return text
@@ -394,17 +397,21 @@ def blocks(column: list[Line], body_size: float) -> list[Block]:
     right = max(l.x1 for l in column)
     found = [Block([column[0]])]
     for previous, line in zip(column, column[1:]):
-        pitch = line.top - previous.top
-        size = min(line.size, previous.size)
-        opens = (not _same_style(previous, line)
-                 or pitch > max(usual, size * 1.05) + PARAGRAPH_GAP * size or pitch < 0
-                 or (line.x0 > left + INDENT * size and abs(previous.x0 - left) <= INDENT * size
-                     and line.x0 - left < 4 * size)
-                 or (previous.x1 < right - 3 * size and (
-                     re.search(r"[.!?:]['\"’”)]?$", previous.text) or previous.bold or previous.size > body_size + SIZE_STEP
-                     or previous.font != line.font)))
-        if opens:
+        if _opens_paragraph(previous, line, usual, left, right, body_size):
             found.append(Block([line]))
         else:
             found[-1].lines.append(line)
     return found
+
+
+def _opens_paragraph(previous: Line, line: Line, usual: float, left: float, right: float, body_size: float) -> bool:
+    size = min(line.size, previous.size)
+    pitch = line.top - previous.top
+    if not _same_style(previous, line) or pitch < 0 or pitch > max(usual, size * 1.05) + PARAGRAPH_GAP * size:
+        return True
+    indented = left + INDENT * size < line.x0 < left + 4 * size and abs(previous.x0 - left) <= INDENT * size
+    if indented:
+        return True
+    short = previous.x1 < right - 3 * size
+    return short and bool(re.search(r"[.!?:]['\"’”)]?$", previous.text) or previous.bold
+                          or previous.size > body_size + SIZE_STEP or previous.font != line.font)
