@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from pipeline.parsing.pdf_reader import WORD_GAP
 
+ROWS_LOOKED_BACK = 8  # rows a word may join: those of the other columns at its height
 SEGMENT_GAP = 1.0  # of the font size: a wider gap on a line parts two columns' pieces of it
 SMALL_WORD_GAP = 1.5  # times WORD_GAP before a sub- or superscript kept (set closer or looser than the line)
 MARGIN_SHARE = 0.09  # top and bottom share of a page where running heads, page numbers and footers live
@@ -168,21 +169,22 @@ def line_text(words: list[Word]) -> str:
 # -- lines and their pieces --------------------------------------------------------------------------------------
 
 def _rows(words: list[Word]) -> list[list[Word]]:
-    """Words grouped by baseline: a word joins a row its middle falls within (superscripts included)."""
+    """Words grouped by baseline: a word joins a row whose box overlaps half its height or the row's (a
+    superscript does); the row's box is its largest word's, so that no row grows over the next line."""
     rows: list[list[Word]] = []
-    spans: list[list[float]] = []  # top, bottom of each row's words of full size
+    boxes: list[Word] = []  # each row's largest word
     for word in sorted(words, key=lambda w: (w.top, w.x0)):
-        middle = (word.top + word.bottom) / 2
-        for i in range(len(rows) - 1, max(-1, len(rows) - 8), -1):
-            top, bottom = spans[i]
-            if top <= middle <= bottom or (word.top <= (top + bottom) / 2 <= word.bottom):
+        for i in range(len(rows) - 1, max(-1, len(rows) - ROWS_LOOKED_BACK), -1):
+            box = boxes[i]
+            overlap = min(box.bottom, word.bottom) - max(box.top, word.top)
+            if overlap >= 0.5 * min(box.bottom - box.top, word.bottom - word.top):
                 rows[i].append(word)
-                if word.size >= rows[i][0].size * SUPERSCRIPT_SIZE:
-                    spans[i] = [min(top, word.top), max(bottom, word.bottom)]
+                if word.size > box.size:
+                    boxes[i] = word
                 break
         else:
             rows.append([word])
-            spans.append([word.top, word.bottom])
+            boxes.append(word)
     return rows
 
 
