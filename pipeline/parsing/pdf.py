@@ -28,7 +28,6 @@ from pipeline.parsing.pagelayout import join_lines, vocabulary
 from pipeline.parsing.pdf_front import front_matter
 from pipeline.parsing.pdf_headings import BodyStyle, heading, run_in_heading
 from pipeline.parsing.pdf_layout import SIZE_STEP, Block, Word, blocks, family, furniture, line_numbers, reading_order, segments
-from pipeline.parsing.texttables import cell_grid
 from pipeline.settings import settings
 
 READER = Path(__file__).with_name("pdf_reader.py")
@@ -40,7 +39,7 @@ _SENTENCE_END = re.compile(r"[.!?:]['\"’”)\]]*$")
 
 class Page(NamedTuple):
     words: list[Word]
-    tables: list[dict]  # {"bbox": [x0, top, x1, bottom], "rows": [[cell text]], "caption": str}
+    tables: list[dict]  # {"bbox", "caption_bbox", "label", "caption", "rows": [[{"text", "col", ...}]]}
     width: float
     height: float
 
@@ -202,4 +201,4 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
 def _add_tables(builder: DocumentBuilder, page: Page) -> None:
     """The page's tables, each after the page's text (the reader cut their regions out of it)."""
     for table in page.tables:
-        builder.add_table(cell_grid(table["rows"]), caption=table.get("caption", ""))
+        builder.add_table(table["rows"], label=table.get("label") or "", caption=table.get("caption") or "")

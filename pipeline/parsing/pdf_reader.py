@@ -8,8 +8,9 @@ set words a fifth of an em apart or closer, kerning stays within a twentieth); a
 ends a word, so that a superscript or a bold run-in heading stays a word of its own. Ligatures are spelled out
 by pdfplumber.
 
-Tables: each page's table regions (bounding boxes) leave the text flow, their rows of cells are sent apart.
-``pdf_tables.py`` beside this file, where present, finds them; otherwise pdfplumber's ruled-table finder.
+Tables: each page's table regions (bounding boxes, the caption's too) leave the text flow, their rows of cells
+are sent apart. ``pdf_tables.py`` beside this file, where present, finds them; otherwise pdfplumber's ruled-table
+finder.
 """
 
 from __future__ import annotations
@@ -28,19 +29,25 @@ MARGIN = 1.0  # points a word may stick out of a table's box and still be the ta
 
 
 def _table_finder():
-    """pdf_tables.find_tables(page) -> [{"bbox", "rows", "caption", ...}], loaded by path (this process
-    imports no pecrs package), or None where the module is absent."""
+    """pdf_tables.page_tables(page) -> [{"bbox", "caption_bbox", "label", "caption", "rows"}], loaded by path
+    (this process imports no pecrs package), or None where the module is absent."""
     path = Path(__file__).with_name("pdf_tables.py")
     if not path.exists():
         return None
     spec = importlib.util.spec_from_file_location("pecrs_pdf_tables", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return getattr(module, "find_tables", None)
+    return getattr(module, "page_tables", None)
 
 
 def _ruled_tables(page) -> list[dict]:
-    return [{"bbox": list(t.bbox), "rows": t.extract(), "caption": ""} for t in page.find_tables()]
+    """pdfplumber's ruled tables in pdf_tables' shape: rows of cells {"text", "col", "colspan", "is_header"}."""
+    found = []
+    for table in page.find_tables():
+        rows = [[{"text": text or "", "col": c, "colspan": 1, "is_header": r == 0} for c, text in enumerate(row)]
+                for r, row in enumerate(table.extract())]
+        found.append({"bbox": list(table.bbox), "caption_bbox": None, "label": "", "caption": "", "rows": rows})
+    return found
 
 
 def _inside(word: dict, box) -> bool:
@@ -50,8 +57,9 @@ def _inside(word: dict, box) -> bool:
 
 
 def _page(page, find_tables) -> dict:
+    """The page's words outside its tables (and their captions), with font and size, and its tables."""
     tables = [t for t in (find_tables or _ruled_tables)(page) if t.get("rows") and len(t["rows"]) >= 2]
-    boxes = [t["bbox"] for t in tables]
+    boxes = [box for t in tables for box in (t["bbox"], t.get("caption_bbox")) if box]
     fonts: dict[str, int] = {}
     words = []
     for word in page.extract_words(x_tolerance_ratio=WORD_GAP, y_tolerance_ratio=LINE_DRIFT,
@@ -78,7 +86,7 @@ def _causes(exc: BaseException):
 
 def _text_bytes(pages: list[dict]) -> int:
     return sum(len(word[6].encode()) + 1 for page in pages for word in page["words"]) + sum(
-        len(str(cell or "").encode()) for page in pages for table in page["tables"] for row in table["rows"]
+        len(cell["text"].encode()) for page in pages for table in page["tables"] for row in table["rows"]
         for cell in row)
 
 
