@@ -106,9 +106,11 @@ def _page_blocks(pages: list[Page], body: BodyStyle) -> list[Block]:
 
 
 def _goes_on(before: Block, after: Block) -> bool:
-    """A paragraph broken by a column or page: no sentence end before, a lower-case word after, one style."""
+    """A paragraph broken by a column or page: no sentence end before, a lower-case word after (or a comma,
+    semicolon or hyphen before), one style."""
     last, first = before.lines[-1].text.rstrip(), after.lines[0].text.lstrip()
-    return (bool(last) and bool(first) and not _SENTENCE_END.search(last) and (first[0].islower() or last.endswith("-"))
+    return (bool(last) and bool(first) and not _SENTENCE_END.search(last)
+            and (first[0].islower() or last.endswith((",", ";", "-")))
             and abs(before.size - after.size) <= SIZE_STEP and before.bold == after.bold)
 
 

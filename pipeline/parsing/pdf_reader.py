@@ -36,6 +36,7 @@ def _table_finder():
         return None
     spec = importlib.util.spec_from_file_location("pecrs_pdf_tables", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return getattr(module, "page_tables", None)
 
