@@ -179,3 +179,26 @@ def test_run_in_bold_case_headings_open_case_sections():
     assert [s.title for s in cases] == ["Case 1", "Case 2"]
     assert all(s.kind == "case" for s in cases)
     assert document.text[cases[1].start:cases[1].end].endswith("improved after three sessions of plasma exchange.")
+
+
+def test_labelled_abstract_runs_to_the_keywords_and_a_ruled_table_leaves_the_text():
+    grid = "".join(f"72 {y} m 372 {y} l S\n" for y in (600, 585, 570, 555)) + "".join(
+        f"{x} 600 m {x} 555 l S\n" for x in (72, 222, 372))
+    cells = [("Day", "Ferritin"), ("1", "2400"), ("5", "800")]
+    table = "".join(text(76 + 150 * c, 589 - 15 * r, cell, 9) for r, row in enumerate(cells) for c, cell in enumerate(row))
+    page = (text(72, 740, "Plasma Exchange in a Child with Cytokine Storm", 16, BOLD)
+            + text(72, 712, "Abstract", 12, BOLD)
+            + text(72, 696, "A child with leukaemia received CAR-T cells and developed a severe cytokine storm.", 9)
+            + text(72, 685, "Plasma exchange on day four brought her fever and ferritin down within two days.", 9)
+            + text(72, 668, "Keywords: plasma exchange; cytokine release syndrome; children", 9)
+            + text(72, 640, "Her ferritin fell after the exchange, as the table shows.", 10)
+            + grid + table)
+    document = parse_pdf(pdf([page]), "child.pdf")[0]
+    abstract = next(s for s in document.sections if s.kind == "abstract")
+    text_of_abstract = document.text[abstract.start:abstract.end]
+    assert abstract.title == "Abstract"
+    assert text_of_abstract.startswith("Abstract\n\nA child with leukaemia")
+    assert text_of_abstract.rstrip().endswith("within two days.")
+    assert [[c.text for c in t.cells] for t in document.tables] == [["Day", "Ferritin", "1", "2400", "5", "800"]]
+    flowing = [document.text[p.start:p.end] for p in document.paragraphs if p.kind != "table-row"]
+    assert not any("2400" in paragraph for paragraph in flowing)

@@ -37,7 +37,7 @@ def heading(block: Block, body: BodyStyle) -> str | None:
     larger = block.size > body.size + SIZE_STEP
     bolder = block.bold and not body.bold or (
         len(block.lines) <= 2 and body.font and block.font != body.font and block.size >= body.size - OWN_FONT_SMALLER
-        and len(text.split()) <= MAX_OWN_FONT_WORDS and not re.search(r"[.;,]|:.*:|\d{5}", text))
+        and len(text.split()) <= MAX_OWN_FONT_WORDS and not re.search(r"[.;,?!]|:.*:|\d{5}", text))
     if block.size < body.size - 2 * SIZE_STEP and not bolder:
         return None  # small print: a caption's label, a footnote
     numbered = bool(_NUMBERED.match(text))
