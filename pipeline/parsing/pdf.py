@@ -111,12 +111,14 @@ def _goes_on(before: Block, after: Block) -> bool:
     last, first = before.lines[-1].text.rstrip(), after.lines[0].text.lstrip()
     return (bool(last) and bool(first) and not _SENTENCE_END.search(last)
             and (first[0].islower() or last.endswith((",", ";", "-")))
-            and abs(before.size - after.size) <= SIZE_STEP and before.bold == after.bold)
+            and abs(before.lines[-1].size - after.lines[0].size) <= SIZE_STEP
+            and before.lines[-1].bold == after.lines[0].bold)
 
 
 def _is_float(block: Block, body: BodyStyle) -> bool:
     """A table's or figure's text, a caption or a footnote: set smaller than the body, or opening on a label."""
-    return block.size < body.size - SIZE_STEP or bool(_CAPTION.match(block.lines[0].text))
+    first = block.lines[0]
+    return first.size < body.size - SIZE_STEP or bool(_CAPTION.match(first.text))
 
 
 def _joined(found: list[Block], body: BodyStyle, is_heading) -> list[Block]:
@@ -128,7 +130,7 @@ def _joined(found: list[Block], body: BodyStyle, is_heading) -> list[Block]:
         last = merged[-1] if merged else None
         is_open = last is not None and not is_heading(last) and not _SENTENCE_END.search(last.lines[-1].text.rstrip())
         if is_open and not is_heading(block) and _goes_on(last, block):
-            merged[-1] = Block(last.lines + block.lines)
+            last.lines.extend(block.lines)  # in place: a paragraph over many columns costs no copies
             continue
         if is_open and _is_float(block, body) and not _is_float(last, body) and len(held) < MAX_HELD_FLOATS:
             held.append(block)
