@@ -11,6 +11,7 @@ reader cut out of each page's text follow that page's text.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import signal
@@ -165,11 +166,10 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
     abstract = range(*front.abstract) if front.abstract else range(-1, -1)
     front_end = abstract.stop if front.abstract else max(front.title_blocks, default=-1) + 1  # no headings before
     in_body = False
-    tables_done = 0  # pages whose tables are in
+    tables_before = _table_places(found, len(pages), is_heading)
     for i, block in enumerate(found):
-        while tables_done < block.page:
-            _add_tables(builder, pages[tables_done])
-            tables_done += 1
+        for number in tables_before.get(i, ()):
+            _add_tables(builder, pages[number])
         if i in front.title_blocks:
             continue
         if i == abstract.start:
@@ -197,9 +197,24 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
             builder.open_section(run_in.rstrip(".:"))
             text = text[len(run_in):].strip()
         builder.add_block(text)
-    for page in pages[tables_done:]:
-        _add_tables(builder, page)
+    for number in tables_before.get(len(found), ()):
+        _add_tables(builder, pages[number])
     return [builder.build()]
+
+
+def _table_places(found: list[Block], n_pages: int, is_heading) -> dict[int, list[int]]:
+    """Where each page's tables go, as {block index: page numbers}: after the page's text, or before its last
+    paragraph when that one runs on to the next page."""
+    places: dict[int, list[int]] = {}
+    first_pages = [block.page for block in found]  # in page order
+    for number in range(n_pages):
+        after = bisect.bisect_right(first_pages, number)
+        last = found[after - 1] if after else None
+        if last is not None and last.page == number and not is_heading(last) and (
+                not _SENTENCE_END.search(last.lines[-1].text.rstrip()) or last.lines[-1].page > number):
+            after -= 1
+        places.setdefault(after, []).append(number)
+    return places
 
 
 def _add_tables(builder: DocumentBuilder, page: Page) -> None:

@@ -58,6 +58,7 @@ def run_in_heading(block: Block, body: BodyStyle) -> str | None:
     words = prefix.split()
     if not words or len(words) > MAX_RUN_IN_WORDS or _FLOAT_LABEL.match(prefix) or not prefix[0].isupper() and not _NUMBERED.match(prefix):
         return None
-    if not re.search(r"[.:]$", prefix) and not _NUMBERED.match(prefix):
-        return None
+    bold = block.lines[0].words[0].bold
+    if not (re.search(r"[.:]$" if bold else r"\.$", prefix) or _NUMBERED.match(prefix)):
+        return None  # an italic label ending on a colon ("Answer:") is an example's, not a section's
     return prefix
