@@ -5,8 +5,8 @@ time: what a PDF inflates to stays within that process's memory, a decompression
 alone, and the run goes on. Dask's workers are daemonic processes, which multiprocessing may not start children
 from; a plain subprocess they may. From the reader's words (font, size, position) the page layout is read
 (pipeline.parsing.pdf_layout: furniture dropped, column bands in reading order, paragraphs), the front matter
-(pdf_front: title, byline, DOI, year, abstract) and the headings (pdf_headings) from typography; the tables the
-reader cut out of each page's text follow that page's text.
+(pdf_front: title, byline, DOI, year, abstract) and the headings (pdf_headings) from typography. The tables the
+reader cut out of each page's text follow that text, or come before its last paragraph when it runs on.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pipeline.document.ids import make_doc_id
 from pipeline.document.model import Document
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.pagelayout import join_lines, vocabulary
-from pipeline.parsing.pdf_front import front_matter
+from pipeline.parsing.pdf_front import FrontMatter, abstract_label_end, front_matter
 from pipeline.parsing.pdf_headings import BodyStyle, heading, run_in_heading
 from pipeline.parsing.pdf_layout import SIZE_STEP, Block, Word, blocks, family, furniture, line_numbers, reading_order, segments
 from pipeline.settings import settings
@@ -155,43 +155,46 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
         return heading(block, body) is not None
 
     found = _joined(_page_blocks(pages, body), body, is_heading)
-    known = vocabulary("\n".join(text for block in found for text in block.texts))
     front = front_matter(found, pages[0].height, is_heading, lambda block: run_in_heading(block, body))
     builder = DocumentBuilder(
         doc_id=make_doc_id(doi=front.doi, pmid=None, source_file=source_file), source_file=source_file,
         format="pdf", doi=front.doi, title=front.title[:500], year=front.year, authors=list(front.authors))
+    _fill(builder, found, front, body, pages)
+    return [builder.build()]
+
+
+def _fill(builder: DocumentBuilder, found: list[Block], front: FrontMatter, body: BodyStyle, pages: list[Page]) -> None:
+    """The title section (the title, then the rest of the front matter), the abstract, then the body's sections
+    as the headings open them; each page's tables where _table_places puts them."""
+    known = vocabulary("\n".join(text for block in found for text in block.texts))
+    abstract = range(*front.abstract) if front.abstract else range(-1, -1)
+    body_start = abstract.stop if front.abstract else max(front.title_blocks, default=-1) + 1  # no headings before
+    tables_before = _table_places(found, len(pages), lambda block: heading(block, body) is not None)
     builder.open_section("", "title")
     if front.title:
         builder.add_block(front.title, "title")
-    abstract = range(*front.abstract) if front.abstract else range(-1, -1)
-    front_end = abstract.stop if front.abstract else max(front.title_blocks, default=-1) + 1  # no headings before
-    in_body = False
-    tables_before = _table_places(found, len(pages), is_heading)
     for i, block in enumerate(found):
         for number in tables_before.get(i, ()):
             _add_tables(builder, pages[number])
         if i in front.title_blocks:
             continue
+        text = join_lines(block.texts, known)
         if i == abstract.start:
             builder.close_section()
             builder.open_section(front.abstract_label.capitalize() or "Abstract", "abstract")
+            text = text[abstract_label_end(text):]
         if i in abstract:
-            text = join_lines(block.texts, known)
-            label = re.match(r"(?i)\s*(abstract|summary)\b\W*", text)
-            builder.add_block(text[label.end():] if label and i == abstract.start else text)
+            builder.add_block(text)
             if i == abstract.stop - 1:
                 builder.close_section()
                 builder.open_section("")
-                in_body = True
             continue
-        title = heading(block, body) if in_body or i >= front_end else None
+        title = heading(block, body) if i >= body_start else None
+        run_in = run_in_heading(block, body) if i >= body_start and title is None else None
         if title is not None:
             builder.close_section()
             builder.open_section(title.rstrip(":"))
-            in_body = True
             continue
-        run_in = run_in_heading(block, body) if in_body or i >= front_end else None
-        text = join_lines(block.texts, known)
         if run_in and len(text) > len(run_in):
             builder.close_section()
             builder.open_section(run_in.rstrip(".:"))
@@ -199,7 +202,6 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
         builder.add_block(text)
     for number in tables_before.get(len(found), ()):
         _add_tables(builder, pages[number])
-    return [builder.build()]
 
 
 def _table_places(found: list[Block], n_pages: int, is_heading) -> dict[int, list[int]]:

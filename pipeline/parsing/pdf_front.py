@@ -123,6 +123,12 @@ def _opens_body(block: Block, run_in) -> bool:
     return bool(label) and not _ABSTRACT_PART.match(label)
 
 
+def abstract_label_end(text: str) -> int:
+    """Where the text after an "Abstract"/"Summary" label it opens with starts (0 without the label)."""
+    found = _ABSTRACT_LABEL.match(text)
+    return found.end() if found else 0
+
+
 def _abstract(blocks: list[Block], after: int, is_heading, run_in) -> tuple[str, tuple[int, int] | None]:
     """The abstract's label and its blocks: from an "Abstract" label, or else from the first block of prose
     after the title, to keywords, a heading, another type size or the next page."""
