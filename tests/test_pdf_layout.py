@@ -202,3 +202,15 @@ def test_labelled_abstract_runs_to_the_keywords_and_a_ruled_table_leaves_the_tex
     assert [[c.text for c in t.cells] for t in document.tables] == [["Day", "Ferritin", "1", "2400", "5", "800"]]
     flowing = [document.text[p.start:p.end] for p in document.paragraphs if p.kind != "table-row"]
     assert not any("2400" in paragraph for paragraph in flowing)
+
+
+def test_line_numbers_of_a_manuscript_are_dropped():
+    sentence = ["A man of sixty received CAR-T cells for lymphoma and on the", "second day he developed fever,",
+                "hypotension and hypoxia, a cytokine release syndrome of grade", "three that did not settle on tocilizumab."]
+    ops = [text(72, 740, "Plasma Exchange for a Refractory Cytokine Release Syndrome", 16, BOLD)]
+    for i in range(12):
+        ops.append(text(40, 700 - 14 * i, str(i + 1), 8))
+        ops.append(text(72, 700 - 14 * i, sentence[i % 4], 10))
+    document = parse_pdf(pdf(["".join(ops)]), "manuscript.pdf")[0]
+    assert "received CAR-T cells for lymphoma and on the second day he developed fever, hypotension" in document.text
+    assert not any(ch.isdigit() for ch in document.text)
