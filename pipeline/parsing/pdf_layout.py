@@ -155,8 +155,10 @@ def line_text(words: list[Word]) -> str:
             previous = word  # a citation or affiliation mark, left out; the next word's space is measured from it
             continue
         gap = word.x0 - previous.x1 if previous is not None else 0.0
-        if previous is not None and gap > WORD_GAP * min(word.size, previous.size) * (SMALL_WORD_GAP if small else 1.0):
-            parts.append(" ")
+        opening_mark = previous is not None and len(parts) == 1 and previous.size < size * SUPERSCRIPT_SIZE
+        if previous is not None and (opening_mark or gap > WORD_GAP * min(word.size, previous.size) * (
+                SMALL_WORD_GAP if small else 1.0)):
+            parts.append(" ")  # an affiliation's opening mark stands apart: "2 Clinic for ..."
         parts.append(word.text)
         previous = word
     text = "".join(parts)
