@@ -115,7 +115,11 @@ def _documents_and_rows(path: Path):
 
 def roundtrip(files: list[Path], folder: Path) -> list[Roundtrip]:
     """Each JATS file rendered into ``folder`` and read both ways."""
-    rendered = render_jats(files, folder)
+    return read_both(render_jats(files, folder))
+
+
+def read_both(rendered: dict[Path, list[Path]]) -> list[Roundtrip]:
+    """Each JATS file and the PDFs rendered from it (render_jats) read by pecrs, their case rows compared."""
     results = []
     for path, pdfs in rendered.items():
         xml_documents, xml_rows, error = _documents_and_rows(path)

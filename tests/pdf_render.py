@@ -42,6 +42,9 @@ class Look:
     narrow_tables_in_column: bool  # a table of up to three columns kept in the text's column, as some journals do
 
 
+PAGE_WIDTH_MM = {"A4": 210.0, "Letter": 215.9}
+
+
 def look_for(name: str) -> Look:
     """The same look for the same name, different looks across names."""
     pick = random.Random(hashlib.sha256(name.encode()).digest())
@@ -201,8 +204,10 @@ class _Body:
     def table(self, wrap, target) -> None:
         """Across both columns (column-span: all) or, narrow, in the column: caption above, the table, its notes
         below."""
-        narrow = self.look.narrow_tables_in_column and _column_count(wrap) <= 3
-        block = _add(target, "div", class_="table-block narrow" if narrow else "table-block")
+        columns = _column_count(wrap)
+        width = ("narrow" if self.look.narrow_tables_in_column and columns <= 3 else
+                 "very-wide" if columns >= 12 else "wide" if columns >= 8 else "")
+        block = _add(target, "div", class_=f"table-block {width}".strip())
         label = _children(wrap, "label")
         caption = _first(wrap, "caption")
         head = _add(block, "p", class_="caption")
@@ -364,7 +369,7 @@ def _css(look: Look, journal: str, head: str) -> str:
   @bottom-center {{ font: 8pt "{look.heading_font}"; }} }}
 @page :first {{ @top-left {{ content: none; }} @top-right {{ content: none; }} }}
 html {{ font: {look.size_pt}pt/{look.line_height} "{look.body_font}"; color: #000; }}
-body {{ margin: 0; }}
+body {{ margin: 0; width: {PAGE_WIDTH_MM[look.page] - 2 * look.margin_mm:.1f}mm; }}
 header {{ margin-bottom: 5mm; }}
 .banner {{ display: flex; justify-content: space-between; border-bottom: 1.2pt solid #1b4f8a;
   font: 8pt "{look.heading_font}"; color: #1b4f8a; padding-bottom: 1mm; margin-bottom: 4mm; }}
@@ -386,6 +391,10 @@ h3 {{ font-size: {look.size_pt * 1.1:.1f}pt; }}
 h4, h5 {{ font-size: {look.size_pt:.1f}pt; font-style: italic; }}
 .table-block {{ column-span: all; margin: 3mm 0 4mm; break-inside: avoid; font-size: {look.size_pt * 0.85:.1f}pt; }}
 .table-block.narrow {{ column-span: none; }}
+.table-block.wide {{ font-size: {min(look.size_pt * 0.8, 7):.1f}pt; }}
+.table-block.very-wide {{ font-size: 6pt; }}
+.table-block.wide td, .table-block.wide th, .table-block.very-wide td, .table-block.very-wide th {{
+  padding: 0.4mm 0.8mm; }}
 .table-block table {{ width: 100%; border-collapse: collapse; border-top: 1pt solid #000;
   border-bottom: 1pt solid #000; }}
 .table-block thead tr {{ border-bottom: 0.6pt solid #000; }}
@@ -398,6 +407,7 @@ th {{ font-weight: bold; }}
 .note, .references {{ font-size: {look.size_pt * 0.85:.1f}pt; }}
 .references {{ padding-left: 1.5em; }}
 .sc {{ font-variant: small-caps; }}
+.squeezed td, .squeezed th {{ overflow-wrap: anywhere; }}
 """
 
 
@@ -433,6 +443,22 @@ def articles(path: Path) -> list:
 
 # --- HTML to PDF ------------------------------------------------------------------------------------------------
 
+# A table wider than its column or page is set smaller, as a compositor would, down to 5 px (Chromium would
+# otherwise shrink the whole page to fit); one wider still may break its words anywhere. The body has the page's
+# text width (see _css), so the screen layout measured here is the printed one.
+FIT_TABLES = """() => {
+  for (const block of document.querySelectorAll('.table-block')) {
+    const table = block.querySelector('table');
+    if (!table) continue;
+    let size = parseFloat(getComputedStyle(table).fontSize);
+    while (table.offsetWidth > block.clientWidth + 0.5 && size > 5) {
+      size -= 0.25;
+      table.style.fontSize = size + 'px';
+    }
+    if (table.offsetWidth > block.clientWidth + 0.5) table.classList.add('squeezed');
+  }
+}"""
+
 def print_pdfs(pages: list[tuple[str, Path]]) -> None:
     """Each (HTML, PDF path) printed by one Chromium, driven by Playwright."""
     from playwright.sync_api import sync_playwright
@@ -443,6 +469,7 @@ def print_pdfs(pages: list[tuple[str, Path]]) -> None:
             page = browser.new_page()
             for html, out in pages:
                 page.set_content(html, wait_until="load")
+                page.evaluate(FIT_TABLES)
                 page.pdf(path=str(out), prefer_css_page_size=True, print_background=True)
         finally:
             browser.close()
