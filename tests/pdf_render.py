@@ -40,6 +40,7 @@ class Look:
     heading_caps: bool  # top-level headings in capitals
     numbers_at_top: bool  # page numbers in the top outer corner rather than centred at the foot
     narrow_tables_in_column: bool  # a table of up to three columns kept in the text's column, as some journals do
+    numbered_headings: bool  # "2. Case presentation", "2.1. Case 1", as Hindawi and others number them
 
 
 PAGE_WIDTH_MM = {"A4": 210.0, "Letter": 215.9}
@@ -55,7 +56,7 @@ def look_for(name: str) -> Look:
         line_height=pick.choice((1.2, 1.3, 1.4)), column_gap_mm=pick.choice((4, 5, 6.5, 8)),
         justify=pick.random() < 0.6, abstract_label=pick.choice(("Abstract", "ABSTRACT", "Summary", "")),
         ruled_tables=pick.random() < 0.3, heading_caps=pick.random() < 0.3, numbers_at_top=pick.random() < 0.4,
-        narrow_tables_in_column=pick.random() < 0.5,
+        narrow_tables_in_column=pick.random() < 0.5, numbered_headings=pick.random() < 0.3,
     )
 
 
@@ -134,10 +135,13 @@ def _inline(source, target, skip=frozenset()) -> None:
 
 
 class _Body:
-    """The article's blocks in the order of the XML, as HTML."""
+    """The article's blocks in the order of the XML, as HTML; ``numbered``: sections without a label of their own
+    are numbered."""
 
-    def __init__(self, look: Look):
+    def __init__(self, look: Look, numbered: bool = False):
         self.look = look
+        self.numbered = numbered
+        self.numbers: list[int] = []
 
     def blocks(self, source, target, depth: int) -> None:
         for child in source:
@@ -177,15 +181,25 @@ class _Body:
         heading = " ".join(x for x in (_text(label[0]) if label else "", _text(title[0]) if title else "") if x)
         if not heading and local_name(source) == "ack":
             heading = "Acknowledgements"
+        number = self.number(depth) if heading and not label and local_name(source) == "sec" else ""
         if heading:
             element = _add(target, f"h{min(depth + 2, 5)}")
-            if label:
-                _add(element, "span", _text(label[0]) + " ", class_="label")
+            if label or number:
+                _add(element, "span", (_text(label[0]) if label else number) + " ", class_="label")
             if title:
                 _inline(title[0], element)
             elif not label:
                 element.text = heading
         self.blocks(source, target, depth + 1)
+
+    def number(self, depth: int) -> str:
+        """"2." for the second section, "2.1." for its first subsection; "" when sections are not numbered."""
+        if not self.numbered:
+            return ""
+        del self.numbers[depth + 1:]
+        self.numbers.extend([0] * (depth + 1 - len(self.numbers)))
+        self.numbers[depth] += 1
+        return ".".join(map(str, self.numbers)) + "."
 
     def paragraph(self, source, target, depth: int) -> None:
         _inline(source, _add(target, "p"))
@@ -424,7 +438,7 @@ def article_html(article, look: Look) -> str:
     main = _add(page, "main")
     for part in article:
         if local_name(part) in ("body", "back", "floats-group"):
-            _Body(look).blocks(part, main, 0)
+            _Body(look, numbered=look.numbered_headings and local_name(part) == "body").blocks(part, main, 0)
     return "<!DOCTYPE html>\n" + etree.tostring(html, method="html", encoding="unicode")
 
 
