@@ -4,8 +4,13 @@ tests/test_pdf_roundtrip.py); never used at run time.
 A page is laid out as most journals lay out a case report: a one-column header (journal banner, article type,
 title, authors, affiliations, DOI, abstract, keywords), then the body in two CSS columns, headings and paragraphs in
 the order of the XML, tables across both columns with their captions and notes, references, a running head and page
-numbers in the @page margin boxes. The look (page size, fonts, sizes, column gap, alignment, table rules, the
-abstract's label) varies with the document's name, so that what reads these PDFs is not tuned to one template.
+numbers in the @page margin boxes. The look (page size, margins, fonts, sizes, line spacing, column gap, alignment,
+table rules, narrow tables in a column or across, the abstract's label, headings in capitals or numbered, where the
+page number sits) varies with the document's name, so that what reads these PDFs is not tuned to one template.
+
+Words are not hyphenated at line ends: this Chromium has no hyphenation dictionary offline, and given soft hyphens
+it writes a space into the PDF's text at each of them, broken there or not ("con ti nuous"), which no publisher's
+PDF does.
 """
 
 from __future__ import annotations
@@ -83,7 +88,7 @@ def _column_count(wrap) -> int:
         span = cell.get("colspan") or ""
         return int(span) if span.isdigit() else 1
 
-    rows = [row for row in wrap.iter() if local_name(row) == "tr"]
+    rows = _all(wrap, "tr")
     return max((sum(width(c) for c in row if local_name(c) in ("td", "th")) for row in rows), default=0)
 
 
@@ -91,10 +96,13 @@ def _children(element, *names):
     return [child for child in element if local_name(child) in names]
 
 
+def _all(element, *names) -> list:
+    """The elements named one of ``names`` in document order, ``element`` itself included; none for no element."""
+    return [] if element is None else [e for e in element.iter() if local_name(e) in names]
+
+
 def _first(element, *names):
-    if element is None:
-        return None
-    return next((e for e in element.iter() if local_name(e) in names), None)
+    return next(iter(_all(element, *names)), None)
 
 
 def _text(element) -> str:
@@ -160,7 +168,7 @@ class _Body:
                 self.figure(child, target)
             elif name in ("boxed-text", "disp-quote", "statement", "def-list", "speech", "verse-group"):
                 box = _add(target, "div", class_="box")
-                for title in _children(child, "title"):
+                for title in _children(child, "title") + [t for c in _children(child, "caption") for t in c]:
                     _inline(title, _add(box, "h4"))
                 if _children(child, "p", "sec", "list"):
                     self.blocks(child, box, depth + 1)
@@ -169,7 +177,7 @@ class _Body:
             elif name == "ref-list":
                 self.references(child, target)
             elif name == "fn-group":
-                for fn in (e for e in child.iter() if local_name(e) == "fn"):
+                for fn in _all(child, "fn"):
                     for p in _children(fn, "p") or [fn]:
                         _inline(p, _add(target, "p", class_="note"))
             elif name in ("disp-formula", "preformat", "supplementary-material"):
@@ -231,12 +239,11 @@ class _Body:
             for part in caption:
                 _inline(part, head)
                 _append_text(head, " ")
-        for table in (t for t in wrap.iter() if local_name(t) == "table"):
+        for table in _all(wrap, "table")[:1]:
             self.cells(table, _add(block, "table"))
-            break
         foot = _first(wrap, "table-wrap-foot")
         if foot is not None:
-            notes = [e for e in foot.iter() if local_name(e) == "fn"] or [foot]
+            notes = _all(foot, "fn") or [foot]
             for note in notes:
                 element = _add(block, "p", class_="table-note")
                 note_label = _children(note, "label")
@@ -287,9 +294,13 @@ class _Body:
                 _inline(mixed if mixed is not None else ref, item)
 
 
+def _authors(meta) -> list:
+    return [c for c in _all(meta, "contrib") if c.get("contrib-type", "author") == "author"]
+
+
 def _front(article, page):
-    """The one-column header: banner, article type, title, authors with affiliation marks, affiliations, DOI, dates,
-    abstract and keywords."""
+    """The one-column header: banner (journal, year, volume, pages), article type, title, authors with affiliation
+    marks, affiliations, correspondence, DOI."""
     meta = _first(article, "article-meta")
     journal = _text(_first(article, "journal-title"))
     header = _add(page, "header")
@@ -307,8 +318,7 @@ def _front(article, page):
     if title is not None:
         _inline(title, _add(header, "h1"))
     authors = _add(header, "div", class_="authors")
-    contributors = [c for c in (meta.iter() if meta is not None else []) if local_name(c) == "contrib"
-                    and c.get("contrib-type", "author") == "author"]
+    contributors = _authors(meta)
     for index, contrib in enumerate(contributors):
         given, surname, collab = (_first(contrib, n) for n in ("given-names", "surname", "collab"))
         name = " ".join(_text(x) for x in (given, surname) if x is not None) or _text(collab)
@@ -316,13 +326,13 @@ def _front(article, page):
         marks = [_text(x) for x in _children(contrib, "xref") if x.get("ref-type") == "aff" and _text(x)]
         if marks:
             _add(authors, "sup", ",".join(marks))
-    for aff in (a for a in (meta.iter() if meta is not None else []) if local_name(a) == "aff"):
+    for aff in _all(meta, "aff"):
         element = _add(header, "div", class_="affiliation")
         label = _children(aff, "label")
         if label:
             _add(element, "sup", _text(label[0]))
         _inline(aff, element)
-    for corresp in (c for c in (meta.iter() if meta is not None else []) if local_name(c) == "corresp"):
+    for corresp in _all(meta, "corresp"):
         _inline(corresp, _add(header, "div", class_="affiliation"))
     doi = next((_text(i) for i in _children(meta, "article-id") if i.get("pub-id-type") == "doi"), "") \
         if meta is not None else ""
@@ -333,8 +343,8 @@ def _front(article, page):
 
 def _abstracts(article, header, look: Look) -> None:
     meta = _first(article, "article-meta")
-    for abstract in (a for a in (meta.iter() if meta is not None else []) if local_name(a) == "abstract"
-                     and a.get("abstract-type") not in ("teaser", "toc")):
+    for abstract in (a for a in _all(meta, "abstract", "trans-abstract")
+                     if a.get("abstract-type") not in ("teaser", "toc")):
         box = _add(header, "section", class_="abstract")
         title = _children(abstract, "title")
         label = _text(title[0]) if title else look.abstract_label
@@ -350,7 +360,7 @@ def _abstracts(article, header, look: Look) -> None:
                 _inline(p, element)
         for p in _children(abstract, "p") or ([] if sections else [abstract]):
             _inline(p, _add(box, "p"))
-    keywords = [_text(k) for k in (meta.iter() if meta is not None else []) if local_name(k) == "kwd"]
+    keywords = [_text(k) for k in _all(meta, "kwd")]
     if keywords:
         line = _add(header, "p", class_="keywords")
         _add(line, "b", "Keywords: ")
@@ -359,8 +369,7 @@ def _abstracts(article, header, look: Look) -> None:
 
 def running_head(article) -> str:
     """"Kowalczyk et al." or the one author's surname, as the running head names the article."""
-    surnames = [_text(s) for s in article.iter() if local_name(s) == "surname"
-                and any(local_name(a) == "contrib-group" for a in s.iterancestors())]
+    surnames = [_text(_first(c, "surname", "collab")) for c in _authors(_first(article, "article-meta"))]
     if not surnames:
         return ""
     return surnames[0] + (" et al." if len(surnames) > 2 else f" and {surnames[1]}" if len(surnames) == 2 else "")
@@ -451,7 +460,7 @@ def articles(path: Path) -> list:
     if local_name(root) == "article":
         return [root]
     if local_name(root) == "pmc-articleset":
-        return [a for a in root.iter() if local_name(a) == "article"]
+        return _all(root, "article")
     return []
 
 
@@ -472,6 +481,7 @@ FIT_TABLES = """() => {
     if (table.offsetWidth > block.clientWidth + 0.5) table.classList.add('squeezed');
   }
 }"""
+
 
 def print_pdfs(pages: list[tuple[str, Path]]) -> None:
     """Each (HTML, PDF path) printed by one Chromium, driven by Playwright."""

@@ -67,7 +67,7 @@ def test_every_article_is_typeset_in_two_columns_at_its_size_with_all_its_words(
             want = _tokens(document.text)
             missing = want - _tokens(" ".join(w["text"] for _, page_words in words for w in page_words))
             kept = 1 - sum(missing.values()) / sum(want.values())
-            assert kept >= MIN_WORDS_KEPT, f"{pdf.name}: {kept:.3f} of the words kept; missing {missing.most_common(10)}"
+            assert kept >= MIN_WORDS_KEPT, f"{pdf.name}: {kept:.3f} of the words; missing {missing.most_common(10)}"
 
 
 def _lines_in_second_column(width: float, words: list[dict], size: float) -> int:
