@@ -28,8 +28,8 @@ from pdf_roundtrip import jats_files, read_both, report, share  # noqa: E402  (b
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ISSUE_SHARE = 0.97  # #17's bar, with every patient found
-FLOOR_SHARE = 0.45  # today's parser: 0.472
-FLOOR_PATIENTS = 28  # today's parser: 28 of the XML's 40 patients matched
+FLOOR_SHARE = 0.45  # today's parser: 0.472 (0.436-0.472 across the renderer's versions)
+FLOOR_PATIENTS = 27  # today's parser: 28 of the XML's 40 patients matched; one of slack for another Chromium's layout
 MIN_WORDS_KEPT = 0.98  # the renderer's own check; the XML parser's headings ("Back matter") are not printed
 MM = 72 / 25.4
 GUTTER = 8  # points: the narrowest column gap of the looks is 4 mm, 11 points
@@ -89,7 +89,8 @@ def test_case_rows_read_from_the_pdfs_are_those_read_from_the_xml(rendered):
     """Every PDF is read; the share of the XML's filled cells that the PDF reproduces and the patients matched
     stay at or above today's floors (the issue's bar, ISSUE_SHARE with every patient, once the parser lands)."""
     results = read_both(rendered)
-    summary = report(results, cells=False)
+    summary = (report(results, cells=False) + f"\nfloors: {FLOOR_SHARE} of filled cells, {FLOOR_PATIENTS} patients; "
+               f"#17's bar: {ISSUE_SHARE} of filled cells, every patient")
     assert not [r.name for r in results if r.error], summary
     assert sum(r.xml_patients for r in results) >= 35, "the XML articles' patients were not read: " + summary
     assert share(results) >= FLOOR_SHARE, summary
