@@ -247,6 +247,30 @@ def test_a_group_statement_with_an_exception_is_about_the_other_patients(stateme
     assert [case.values.get("hlh", "") for case in cases] == ["no", "yes", "no"]
 
 
+@pytest.mark.parametrize("statement, expected", [
+    ("Neither of the other patients fulfilled criteria for HLH.", ["no", "yes", "no"]),  # patient 2's own account wins
+    ("Patient 2 fulfilled the HLH-2004 criteria; the remaining patients did not.", ["no", "yes", "no"]),
+    ("Patients 1 and 3 never met the criteria for IEC-HS.", ["no", "yes", "no"]),
+    ("None of patients 1 and 3 met criteria for carHLH.", ["no", "yes", "no"]),
+])
+def test_a_statement_on_some_of_the_patients_is_about_those_it_names(statement, expected):
+    cases = extract(HEADER + THREE_PATIENTS.format(statement)).cases
+    assert [case.values.get("hlh", "") for case in cases] == expected
+
+
+def test_a_group_statement_told_in_the_last_account_is_about_every_patient():
+    text = THREE_PATIENTS.replace("; on day 4 she met the criteria for IEC-HS", "")
+    cases = extract(HEADER + text.format("No patient fulfilled the criteria for haemophagocytic lymphohistiocytosis.")).cases
+    assert [case.values.get("hlh", "") for case in cases] == ["no", "no", "no"]
+
+
+def test_a_statement_naming_several_patients_ends_the_account_of_one():
+    cases = extract(HEADER + THREE_PATIENTS.format("Patients 1 and 2 met criteria for IEC-HS. Two more plasma "
+                                                   "exchanges were performed.")).cases
+    assert [case.values.get("hlh", "") for case in cases] == ["yes", "yes", ""]
+    assert cases[2].values.get("pe_sessions") == "1"
+
+
 def test_patient_segmentation_component_reads_table_rows():
     from extractors.nlp import process
 
