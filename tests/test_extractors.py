@@ -535,6 +535,16 @@ def test_every_table_header_example_names_its_own_field():
         assert header_field(rule.example) == rule.field, rule
 
 
+@pytest.mark.parametrize("header, field", [
+    ("CRS (max)", "crs_grade"), ("Peak CRS", "crs_grade"), ("CRS grade", "crs_grade"), ("CRS", "crs_grade"),
+    ("CRS onset (day)", "crs_onset_day"), ("CRS resolved", "crs_resolved"),
+])
+def test_a_crs_column_of_its_worst_grade_is_the_grade(header, field):
+    from extractors.table_rules import header_field
+
+    assert header_field(header) == field
+
+
 def test_every_cell_wording_example_reads_as_its_own_value():
     from extractors.table_rules import cell_rules, cell_value, is_missing, patient_number
     from pipeline.schema import FIELD_BY_NAME, InvalidValue, normalize_cell

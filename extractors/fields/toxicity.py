@@ -71,16 +71,21 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
             scales = [Span(sentence.doc, s.start, s.end, label="CRS") for s in concepts_in(sentence, "GRADING")]
         if not syndromes and not scales:
             continue
-        for match in GRADE_MENTION.finditer(sentence.text):
-            start, end = sentence.start_char + match.start(), sentence.start_char + match.end()
+        mentions = [(sentence.start_char + m.start(), sentence.start_char + m.end(), m)
+                    for m in GRADE_MENTION.finditer(sentence.text)]
+        for start, end, match in mentions:
             grades = [grade_value(g) for g in (match.group("g"), match.group("g2"), match.group("g3")) if g]
             grades = [g for g in grades if g is not None]
             if not grades:
                 continue
 
+            # "CRS ... became grade 4 on day 4, with grade 3 ICANS": a syndrome written against a grade of its own
+            # takes no other
+            free = [s for s in syndromes
+                    if not any(gap(a, b, s) <= 1 for a, b, _ in mentions if (a, b) != (start, end))]
             # the syndrome named nearest, else the scale (the syndrome's own mention is the better evidence)
             nearest = None
-            for anchors in ([s for s in syndromes if takes_grade(s, start, end)], scales):
+            for anchors in ([s for s in free if takes_grade(s, start, end)], scales):
                 if anchors:
                     nearest = min(anchors, key=lambda s: (gap(start, end, s), s.start_char < start))
                     if gap(start, end, nearest) <= MAX_DISTANCE:
