@@ -109,11 +109,28 @@ def icans(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     if grades:
         best = max(grades, key=lambda g: g[1])
         return [Finding("icans_grade", str(best[1]), best[2], best[3], "toxicity.icans_grade")]
-    mentions = [s for sentence in sentences for s in concepts_in(sentence, "ICANS")]
+    mentions = [s for sentence in sentences if not _names_a_scale(sentence)
+                for s in concepts_in(sentence, "ICANS") if not _names_a_score(s)]
     if mentions and all(negated(s) for s in mentions):
         s = mentions[0]
         return [Finding("icans_grade", "0", sentence_of(s).start_char, sentence_of(s).end_char, "toxicity.icans_absent")]
     return []
+
+
+# "immune effector cell-associated encephalopathy (ICE) score was 10": the score's name, not the syndrome
+SCORE_AFTER = re.compile(r"^\s*(?:\(ICE\)\s*)?(?:score|assessment)\b", re.IGNORECASE)
+# "CRS and neurotoxicity were graded using the ASTCT consensus": the method, no word on whether it occurred
+GRADED_BY = re.compile(r"\b(?:were|was|are|is)\s+(?:graded|assessed|scored)\s+(?:using|by|according|per|with)\b",
+                       re.IGNORECASE)
+
+
+def _names_a_score(mention: Span) -> bool:
+    return bool(SCORE_AFTER.match(mention.doc.text[mention.end_char:mention.end_char + 20]))
+
+
+def _names_a_scale(sentence: Span) -> bool:
+    """A sentence on how toxicities were graded, with no grade of its own."""
+    return bool(GRADED_BY.search(sentence.text)) and not GRADE_MENTION.search(sentence.text)
 
 
 def hlh(sentences: list[Span], patient: PatientContext) -> list[Finding]:
