@@ -7,7 +7,7 @@ import re
 from spacy.tokens import Span
 
 from extractors.assertion import is_affirmed, negated, target
-from extractors.evidence import Finding, concepts_in
+from extractors.evidence import Finding, concepts_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.values import COUNT, ORDINALS, count_value, find_days
 from pipeline.schema import FIELD_BY_NAME
@@ -57,6 +57,24 @@ REPEATED = re.compile(r"""
     \band\ (?:was\ |then\ )?(?:repeated|re-?dosed|given\ again|again\b)
     """, re.IGNORECASE | re.VERBOSE)
 LYMPHODEPLETION = re.compile(r"\b(lymphodeplet|lympho-deplet|conditioning|fludarabine|bridging)", re.IGNORECASE)
+# a drug of the bridging regimen: "Bridging consisted of vincristine and dexamethasone", "dexamethasone as bridging"
+BRIDGING = re.compile(r"""
+    \bbridging\s+(?:therapy|chemotherapy|treatment|regimen|consisted|comprised|included|was|with)\b
+  | \b(?:as|for)\s+bridging\b
+    """, re.IGNORECASE | re.VERBOSE)
+# a drug given for something other than the toxicity, told right after it: "IVIG (0.5 g/kg) for hypogammaglobulinaemia"
+OTHER_INDICATION = re.compile(r"""
+    ^(?:[^.;]|\.(?=\d)){0,60}?\bfor\s+(?:(?:the|her|his|a)\s+)?(?:     # "(IVIG, 0.5 g/kg) for", within the sentence
+      hypogammaglobulin\w* | (?:antimicrobial\ |antifungal\ |antiviral\ |seizure\ |PJP\ |PCP\ )?prophyla\w*
+      | (?:bacterial\ |fungal\ |viral\ )?infections? | sepsis | pneumonia | nausea | emesis | adrenal\ insufficiency
+    )\b""", re.IGNORECASE | re.VERBOSE)
+
+
+def _given_for_something_else(span: Span) -> bool:
+    """Whether ``span``'s drug is told as given for another indication (IVIG for hypogammaglobulinaemia) or as part
+    of the bridging regimen."""
+    after = span.doc.text[span.end_char:span.end_char + 120]  # not the sentence's end: "0.5 g/kg" may split it
+    return bool(OTHER_INDICATION.search(after) or BRIDGING.search(sentence_of(span).text))
 
 
 def _ordinal_doses(sentence: Span) -> list[int]:
@@ -132,7 +150,7 @@ def corticosteroids(sentences: list[Span], patient: PatientContext) -> list[Find
                 if negated(span) and none is None:
                     none = Finding("corticosteroids", "none", sentence.start_char, sentence.end_char, "drugs.steroids_none")
                 continue
-            if is_affirmed(span) and span.id_ not in found:
+            if is_affirmed(span) and span.id_ not in found and not _given_for_something_else(span):
                 found[span.id_] = Finding("corticosteroids", span.id_, span.start_char, span.end_char, "drugs.corticosteroids")
     if found:
         return list(found.values())
@@ -143,7 +161,7 @@ def other_drugs(sentences: list[Span], patient: PatientContext) -> list[Finding]
     found: dict[str, Finding] = {}
     for sentence in sentences:
         for span in concepts_in(sentence, "DRUG"):
-            if not is_affirmed(span) or span.id_ in found:
+            if not is_affirmed(span) or span.id_ in found or _given_for_something_else(span):
                 continue
             if span.id_ == "cyclophosphamide" and LYMPHODEPLETION.search(sentence.text):
                 continue
