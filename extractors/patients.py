@@ -242,10 +242,17 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         segment.label = segment.label or label
         return segment
 
+    methods_group: list[Span] = []
     for sentence in sentences(doc):
         start = sentence.start_char
         kind = section_kind(document, start)
-        if kind not in PATIENT_ZONES or is_table_text(document, start) or about_other_patients(sentence):
+        if is_table_text(document, start) or about_other_patients(sentence):
+            continue
+        if kind == "methods" and GROUP_STATEMENT.search(sentence.text):
+            # "All patients were treated on a phase II study of an in-house CD19 product": the methods of a series
+            # tell of its patients as a group
+            methods_group.append(sentence)
+        if kind not in PATIENT_ZONES:
             continue
         section = document.section_at(start)
         if section is not current_section:
@@ -269,7 +276,7 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         # a statement about the whole group, in an account of one patient ("Neither patient met HLH criteria" after
         # the second patient's course) or outside any, is about each
         told = unlabelled + [s for segment in labelled.values() for s in segment.sentences]
-        group = [s for s in unlabelled if _counts(s.text) == len(labelled)] + \
+        group = methods_group + [s for s in unlabelled if _counts(s.text) == len(labelled)] + \
             sorted((s for s in told if GROUP_STATEMENT.search(s.text) and not named_patients(s)), key=lambda s: s.start)
         for segment in labelled.values():
             segment.shared = group + [s for s in segment.excepting + segment.named if s not in group]

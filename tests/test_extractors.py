@@ -271,6 +271,16 @@ def test_a_statement_naming_several_patients_ends_the_account_of_one():
     assert cases[2].values.get("pe_sessions") == "1"
 
 
+def test_a_group_statement_of_the_methods_is_about_each_patient_of_a_series():
+    methods = ("Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\nDOI: 10.5555/test.1\n\nMethods\n\n"
+               "Every patient was infused with an investigational CD19 CAR-T product made in our own laboratory.\n\n"
+               "Case presentation\n\n")
+    text = THREE_PATIENTS.replace("received tisagenlecleucel", "received the cells").replace(
+        "received axicabtagene ciloleucel", "received the cells")
+    cases = extract(methods + text.format("")).cases
+    assert [case.values.get("car_t_product", "") for case in cases] == ["investigational"] * 3
+
+
 def test_patient_segmentation_component_reads_table_rows():
     from extractors.nlp import process
 
