@@ -57,6 +57,14 @@ FIRST_PERSON = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+# the authors as readers of the literature, not as carers of their own patient: "the only previous report that we could
+# find in the literature", "to our knowledge"
+READING_THE_LITERATURE = re.compile(r"""
+    \b(?:that\s+|which\s+)?we\s+(?:could\s+|were\s+able\s+to\s+|have\s+)?(?:find|found|identif\w*|locate\w*|searched)\b
+  | \bwe\s+are\s+aware\s+of\b | \bto\s+(?:the\s+best\s+of\s+)?our\s+knowledge\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
 GRADING_STATEMENT = re.compile(r"\b(according to|criteria of|graded|grading|scale)\b", re.IGNORECASE)
 
 
@@ -66,7 +74,8 @@ def about_other_patients(sentence: Span) -> bool:
     systems = [(s.start_char - sentence.start_char, s.end_char - sentence.start_char)
                for s in concepts_in(sentence, "GRADING")]
     cited = [m for m in LITERATURE.finditer(text) if not any(a <= m.start() < b for a, b in systems)]
-    return bool(cited) and not FIRST_PERSON.search(text) and not GRADING_STATEMENT.search(text)
+    return bool(cited) and not FIRST_PERSON.search(READING_THE_LITERATURE.sub(" ", text)) and \
+        not GRADING_STATEMENT.search(text)
 
 
 # "Both patients received axi-cel", "Neither patient met HLH criteria", "CRS resolved in all six TPE-treated patients":
