@@ -252,6 +252,7 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         return segment
 
     methods_group: list[Span] = []
+    methods_named: list[Span] = []
     for sentence in sentences(doc):
         start = sentence.start_char
         kind = section_kind(document, start)
@@ -261,6 +262,9 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
             # "All patients were treated on a phase II study of an in-house CD19 product": the methods of a series
             # tell of its patients as a group
             methods_group.append(sentence)
+        elif kind == "methods" and (named_patients(sentence) or _sentence_label(sentence)):
+            # "Patients 1, 2 and 4 had B-ALL ...", "Patient 3 had myeloma and received eque-cel": or some of them
+            methods_named.append(sentence)
         if kind not in PATIENT_ZONES:
             continue
         section = document.section_at(start)
@@ -282,6 +286,11 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
     if len(labelled) >= 2:
         _share_statements_with_an_exception(labelled, unlabelled)
         _share_statements_naming_patients(labelled, unlabelled)
+        for sentence in methods_named:
+            label = _sentence_label(sentence)
+            for number in named_patients(sentence) or {label[0]}:
+                if number in labelled:
+                    labelled[number].named.append(sentence)
         # a statement about the whole group, in an account of one patient ("Neither patient met HLH criteria" after
         # the second patient's course) or outside any, is about each
         told = unlabelled + [s for segment in labelled.values() for s in segment.sentences]
