@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import re
 
 from spacy.tokens import Span
@@ -117,8 +119,12 @@ def car_t_cell(cell: Cell) -> list[Finding]:
     """A product or target column: the cell's product and target; a target with an investigational wording in the
     cell ("CD19 CAR (academic)") or an investigational cue anywhere in the article is an investigational product."""
     products, targets = cell.concepts("CART_PRODUCT"), cell.concepts("CART_TARGET")
-    investigational = cell.wording("car_t_product") == "investigational" or \
-        any(span.label_ == "INVESTIGATIONAL" for span in concepts(cell.doc))
-    return [cell.finding(field, value, CELL_HOW[reading])
-            for field, value, reading in car_t_values(products[0].id_ if products else None,
-                                                      targets[0].id_ if targets else None, investigational)]
+    told_in_cell = cell.wording("car_t_product") == "investigational"
+    investigational = told_in_cell or any(span.label_ == "INVESTIGATIONAL" for span in concepts(cell.doc))
+    findings = [cell.finding(field, value, CELL_HOW[reading])
+                for field, value, reading in car_t_values(products[0].id_ if products else None,
+                                                          targets[0].id_ if targets else None, investigational)]
+    # an investigational product inferred from a cue elsewhere in the article yields to a product the prose names
+    # ("Patient 3 ... received equecabtagene autoleucel" under a "BCMA" cell)
+    return [replace(f, weak=True) if f.field == "car_t_product" and f.value == "investigational" and not told_in_cell
+            else f for f in findings]
