@@ -37,6 +37,7 @@ PATIENT_WORDS = re.compile(r"""\b(
   | (?:wo)?man\b | male\b | female\b | boy\b | girl\b                       # "a man", "female"
   | (?:our|the|a|this)\ patient\b                                          # "our patient"
   | gentleman | lady | infant | toddler | child\b | adolescent
+  | \d{1,3}\s*/\s*[MF]\b | \d{1,3}(?-i:[MF])\b                                 # "34/M", "52F"
     )""", re.IGNORECASE | re.VERBOSE)
 
 
@@ -85,6 +86,7 @@ GROUP_STATEMENT = re.compile(r"""
     (?:\s+[\w-]+){0,3}?\s+(patients?|cases?|of\ them|children|adults)\b      # "... TPE-treated patients"
   | \bno\s+(?:other\s+)?(?:patients?|cases?)\b                               # "no patient except Patient 2"
   | ^\s*(both|neither|all)\b                                                 # "Both recovered."
+  | \b(?:and|but|of\ whom)\s+(both|neither)\s+(?:are|were|had|have|recovered|survived|died|remain\w*)\b  # "and both are alive"
     """, re.IGNORECASE | re.VERBOSE)
 
 
@@ -149,6 +151,27 @@ def _counts(text: str) -> int | None:
     return count_value(match.group("n")) if match else None
 
 
+# "(P1, 34M, B-ALL, academic CAR-T; P2, 58F, DLBCL, axi-cel)": a sentence that tells of several patients in turn,
+# each in a clause opening with the patient's label and a comma or colon
+CLAUSE_LABEL = re.compile(rf"""
+    (?:^|[(;])\s*(?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\s*[,:]
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def labelled_clauses(sentence: Span) -> list[tuple[int, str, Span]]:
+    """The clauses of a sentence about two or more patients in turn, each with its patient's number and label; the
+    words before the first label are returned as a clause of number 0."""
+    matches = [m for m in CLAUSE_LABEL.finditer(sentence.text) if label_number(m)]
+    if len({label_number(m) for m in matches}) < 2:
+        return []
+    doc, base = sentence.doc, sentence.start_char
+    bounds = [m.start("word") for m in matches] + [len(sentence.text)]
+    clauses = [(0, "", 0, bounds[0])] if sentence.text[:bounds[0]].strip() else []
+    clauses += [(label_number(m), label_text(m), start, end) for m, start, end in zip(matches, bounds, bounds[1:])]
+    return [(number, label, doc.char_span(base + start, base + end, alignment_mode="expand"))
+            for number, label, start, end in clauses]
+
+
 @dataclass
 class PatientSegment:
     number: int
@@ -210,7 +233,7 @@ def number_of(token: str) -> int:
 
 def label_text(match: re.Match) -> str:
     word = match.group("word").rstrip(".").capitalize()
-    return f"{'Patient' if word in ('Pt', 'Subject') else word} {match.group('n')}"
+    return f"{'Patient' if word in ('P', 'Pt', 'Subject') else word} {match.group('n')}"
 
 
 def _sentence_label(sentence: Span) -> tuple[int, str] | None:
@@ -272,6 +295,17 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
             current_section = section
             heading = _labelled_section(document, section)
             current = patient(*heading) if heading else None
+        clauses = labelled_clauses(sentence)
+        if clauses:
+            for number, label, clause in clauses:
+                if number:
+                    patient(number, label).sentences.append(clause)
+                elif current is not None:
+                    current.sentences.append(clause)
+                else:
+                    unlabelled.append(clause)
+            current = None  # what follows a sentence about several patients is about none of them in particular
+            continue
         found = _sentence_label(sentence)
         if found:
             current = patient(*found)

@@ -650,3 +650,23 @@ def test_without_a_byline_the_case_id_comes_from_the_file_names_first_word(name,
     text = "A 40-year-old man with DLBCL received axicabtagene ciloleucel, had grade 3 CRS and underwent plasma exchange."
     cases = extract(text, name).cases
     assert [case.case_id for case in cases] == [f"{stem}-1"]
+
+
+def test_a_terse_abstract_telling_each_patient_in_a_labelled_clause():
+    """"(P1, 61F, MM, in-house CAR-T; P2, 47M, MM, cilta-cel)": one sentence tells of two patients, a clause each; the
+    products counted over the cohort ("n=9") are no patient's, and "both survived" is said of each."""
+    text = HEADER + (
+        "Results: Of 14 patients treated with BCMA-directed cells (in-house product, n=9; cilta-cel, n=5), 3 had grade 4 "
+        "CRS, of whom 2 received plasmapheresis and both survived with CRS resolved (P1, 61F, MM, in-house CAR-T; "
+        "P2, 47M, MM, cilta-cel). P1: CRS onset D+2, max G4; TCZ x2; PLEX x2 (D+4, D+5), FFP; PR at D+60. "
+        "P2: CRS onset D+1, max G4; TCZ x1; PLEX x3 (D+3 to D+5), albumin; sCR at D+90.")
+    cases = extract(text).cases
+    assert [case.label for case in cases] == ["Patient 1", "Patient 2"]
+    first, second = (case.values for case in cases)
+    assert {k: first.get(k) for k in ("age_years", "sex", "car_t_product", "car_t_target", "outcome", "crs_resolved",
+                                      "response", "pe_sessions")} == {
+        "age_years": "61", "sex": "F", "car_t_product": "investigational", "car_t_target": "BCMA", "outcome": "alive",
+        "crs_resolved": "yes", "response": "PR", "pe_sessions": "2"}
+    assert {k: second.get(k) for k in ("age_years", "sex", "car_t_product", "outcome", "response", "pe_sessions")} == {
+        "age_years": "47", "sex": "M", "car_t_product": "ciltacabtagene autoleucel", "outcome": "alive",
+        "response": "CR", "pe_sessions": "3"}

@@ -51,6 +51,10 @@ def diagnosis(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     return found[:1]
 
 
+# a product counted over a cohort, not given to the patient: "(academic product, n=21; axi-cel, n=6)"
+COHORT_COUNT = re.compile(r"\s*[,(]?\s*n\s*=\s*\d")
+
+
 def car_t(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """Target and product: an approved product implies its target; otherwise a named antigen and
     an investigational cue ("clinical trial", "investigational") give an investigational product."""
@@ -61,6 +65,8 @@ def car_t(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         has_cart = any(s.label_ in ("CART", "CART_PRODUCT") for s in spans) or "car" in sentence.text.lower()
         cart_seen = cart_seen or has_cart
         for span in spans:
+            if COHORT_COUNT.match(span.doc.text, span.end_char):
+                continue
             if span.label_ == "CART_PRODUCT":
                 products.append(span)
             elif span.label_ == "CART_TARGET" and has_cart:
