@@ -35,7 +35,7 @@ END_CUE = re.compile(r"\b(resolv|subsid|abat|settl|afebrile|apyrexi|defervesc|di
 # a clause break a day or a grading system is not carried across: "febrile on day +1, and on day +3 he needed
 # vasopressors"; "CRS was graded by Lee et al. (2014), and neurotoxicity by the ASTCT consensus"
 CLAUSE_BREAK_WORDS = re.compile(r";|,\s+(?:and|but|then|while|whereas)\b", re.IGNORECASE)
-FEVER = re.compile(r"\b(fever|febrile|pyrexia|temperature\ (?:of|to)\ (?:3[89]|4[0-2]))\b", re.IGNORECASE | re.VERBOSE)
+FEVER = re.compile(r"\b(fever|febrile|(?:hyper)?pyrexia|temperature\ (?:of|to)\ (?:3[89]|4[0-2]))\b", re.IGNORECASE | re.VERBOSE)
 # ConText target type of a fever word (context_rules.json may name it in allowed_types)
 FEVER_TARGET = "FEVER"
 
