@@ -296,6 +296,7 @@ def test_a_group_statement_told_in_the_last_account_is_about_every_patient():
     "None of the three patients treated with plasma exchange fulfilled the HLH-2004 criteria.",
     "None of our 3 patients met the criteria for IEC-HS.",
     "None of these three patients developed haemophagocytic lymphohistiocytosis.",
+    "None of the three TPE-treated patients fulfilled criteria for HLH.",
 ])
 def test_a_group_statement_counting_the_patients_denies_it_of_each(statement):
     text = THREE_PATIENTS.replace("; on day 4 she met the criteria for IEC-HS", "")
