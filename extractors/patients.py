@@ -50,6 +50,8 @@ LITERATURE = re.compile(r"""\b(
   | (?:have|has|had)\ (?:been\ )?(?:described|reported|published)                     # "have been reported"
   | previously\ (?:described|reported|published)                                       # "previously described"
   | in\ the\ literature | published\ (?:cases?|reports?) | reported\ (?:by|in)\b        # "reported by Smith"
+  | in\ (?:most|many|several|some|other|previous|earlier)\ (?:published\ )?(?:case\ )?   # "(2.5 to 4 L in most
+    (?:reports|series|studies|publications)                                            #  case reports)"
     )""", re.IGNORECASE | re.VERBOSE)
 # the authors speaking of their own patients; not as readers of another's report ("We read with interest the letter
 # from Harcourt and colleagues describing a 72-year-old man"); as searchers of the literature, see below

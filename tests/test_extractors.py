@@ -292,6 +292,18 @@ def test_a_group_statement_told_in_the_last_account_is_about_every_patient():
     assert [case.values.get("hlh", "") for case in cases] == ["no", "no", "no"]
 
 
+@pytest.mark.parametrize("statement", [
+    "None of the three patients treated with plasma exchange fulfilled the HLH-2004 criteria.",
+    "None of our 3 patients met the criteria for IEC-HS.",
+    "None of these three patients developed haemophagocytic lymphohistiocytosis.",
+    "None of the three TPE-treated patients fulfilled criteria for HLH.",
+])
+def test_a_group_statement_counting_the_patients_denies_it_of_each(statement):
+    text = THREE_PATIENTS.replace("; on day 4 she met the criteria for IEC-HS", "")
+    cases = extract(HEADER + text.format(statement)).cases
+    assert [case.values.get("hlh", "") for case in cases] == ["no", "no", "no"]
+
+
 def test_a_statement_naming_several_patients_ends_the_account_of_one():
     cases = extract(HEADER + THREE_PATIENTS.format("Patients 1 and 2 met criteria for IEC-HS. Two more plasma "
                                                    "exchanges were performed.")).cases
