@@ -311,25 +311,23 @@ def test_a_statement_naming_several_patients_ends_the_account_of_one():
     assert cases[2].values.get("pe_sessions") == "1"
 
 
-def test_a_group_statement_of_the_methods_is_about_each_patient_of_a_series():
-    methods = ("Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\nDOI: 10.5555/test.1\n\nMethods\n\n"
-               "Every patient was infused with an investigational CD19 CAR-T product made in our own laboratory.\n\n"
-               "Case presentation\n\n")
+def products_after_methods(methods: str) -> list[str]:
+    """The products of the three patients when only the Methods name them."""
+    header = "Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\nDOI: 10.5555/test.1\n\nMethods\n\n"
     text = THREE_PATIENTS.replace("received tisagenlecleucel", "received the cells").replace(
         "received axicabtagene ciloleucel", "received the cells")
-    cases = extract(methods + text.format("")).cases
-    assert [case.values.get("car_t_product", "") for case in cases] == ["investigational"] * 3
+    cases = extract(header + methods + "\n\nCase presentation\n\n" + text.format("")).cases
+    return [case.values.get("car_t_product", "") for case in cases]
+
+
+def test_a_group_statement_of_the_methods_is_about_each_patient_of_a_series():
+    methods = "Every patient was infused with an investigational CD19 CAR-T product made in our own laboratory."
+    assert products_after_methods(methods) == ["investigational"] * 3
 
 
 def test_a_statement_of_the_methods_naming_some_patients_is_about_those():
-    methods = ("Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\nDOI: 10.5555/test.1\n\nMethods\n\n"
-               "Patients 1 and 3 received CD19 CAR-T cells in a phase I trial. Patient 2 received ciltacabtagene "
-               "autoleucel.\n\nCase presentation\n\n")
-    text = THREE_PATIENTS.replace("received tisagenlecleucel", "received the cells").replace(
-        "received axicabtagene ciloleucel", "received the cells")
-    cases = extract(methods + text.format("")).cases
-    assert [case.values.get("car_t_product", "") for case in cases] == [
-        "investigational", "ciltacabtagene autoleucel", "investigational"]
+    methods = "Patients 1 and 3 received CD19 CAR-T cells in a phase I trial. Patient 2 received ciltacabtagene autoleucel."
+    assert products_after_methods(methods) == ["investigational", "ciltacabtagene autoleucel", "investigational"]
 
 
 def test_patient_segmentation_component_reads_table_rows():
