@@ -14,6 +14,7 @@ from extractors.evidence import Finding, concepts, concepts_in, gap, sentence_of
 from extractors.finding_spans import finding_span, patient_findings_key
 from extractors.fields import RULES
 from extractors.fields.inputs import PatientContext
+from extractors.fields.toxicity import CLAUSE_BREAK_WORDS
 from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, exchange_denied, \
     pe_mentions, plasma_exchange
 from extractors.nlp import process
@@ -94,12 +95,19 @@ GRADING_CUE = re.compile(r"\b(grad\w*|criteria|according to|per|scale|classifica
 
 
 def _graded_syndrome(system: Span) -> str | None:
-    """The syndrome a grading system is named for: the one named nearest it in its sentence ("CRS was graded on the
-    Penn scale; neurotoxicity with the ASTCT ICANS scale": Penn for CRS, ASTCT for ICANS)."""
+    """The syndrome a grading system is named for: the one named nearest it in its clause, else in its sentence ("CRS
+    was graded on the Penn scale; neurotoxicity with the ASTCT ICANS scale": Penn for CRS, ASTCT for ICANS; "CRS was
+    graded by Lee et al. (2014), and neurotoxicity by ...": Lee 2014 for CRS, though "neurotoxicity" stands nearer)."""
     syndromes = concepts_in(sentence_of(system), ("CRS", "ICANS"))
     if not syndromes:
         return None
-    return min(syndromes, key=lambda span: gap(system.start_char, system.end_char, span)).label_
+    text = system.doc.text
+
+    def same_clause(span: Span) -> bool:
+        lo, hi = sorted((span.start_char, system.start_char))
+        return not CLAUSE_BREAK_WORDS.search(text[lo:hi])
+    candidates = [s for s in syndromes if same_clause(s)] or syndromes
+    return min(candidates, key=lambda span: gap(system.start_char, system.end_char, span)).label_
 
 
 def _grading(doc: Doc, document: Document) -> Span | None:
@@ -147,11 +155,16 @@ def _merge(primary: Findings, fallback: Findings) -> Findings:
 
 def _patient_findings(doc: Doc, document: Document, segment: PatientSegment, patient: PatientContext) -> Findings:
     """The body's account wins over the abstract's; the abstract fills what the body leaves blank;
-    statements about all the patients fill what is still blank."""
+    statements about all the patients fill what is still blank. They are read together with the patient's own
+    account, as a reader would: "CD19-directed cells" said of the group and "academic CAR-T" said of the patient
+    make an investigational CD19 product."""
     body = [s for s in segment.sentences if section_kind(document, s.start_char) not in ("abstract", "title")]
     summary = [s for s in segment.sentences if section_kind(document, s.start_char) in ("abstract", "title")]
     own = _merge(_run_rules(doc, body, patient), _run_rules(doc, summary, patient))
-    group = {name: found for name, found in _run_rules(doc, segment.shared, patient).items() if name in GROUP_FIELDS}
+    if not segment.shared:
+        return own
+    together = sorted({(s.start, s.end): s for s in segment.shared + segment.sentences}.values(), key=lambda s: s.start)
+    group = {name: found for name, found in _run_rules(doc, together, patient).items() if name in GROUP_FIELDS}
     return _merge(own, group)
 
 

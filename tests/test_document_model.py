@@ -1,4 +1,7 @@
+import pytest
+
 from pipeline.document.builder import DocumentBuilder
+from pipeline.document.ids import make_case_id
 
 
 def test_builder_offsets_round_trip():
@@ -31,3 +34,10 @@ def test_every_offset_in_the_corpus_round_trips(corpus_documents):
                 assert text[cell.start:cell.end] == cell.text, (document.doc_id, cell)
         for section in document.sections:
             assert text[section.start:section.start + len(section.title)] == section.title or not section.title
+
+
+@pytest.mark.parametrize("surname, stem", [("Yılmaz", "yilmaz"), ("Wójcik", "wojcik"), ("Echeverría", "echeverria"),
+                                           ("Łukasiewicz", "lukasiewicz"), ("O'Dwyer", "odwyer"), ("Ørsted", "orsted")])
+def test_a_case_id_spells_a_surname_in_ascii_letters(surname, stem):
+    """Letters that Unicode does not decompose (the dotless ı, ł, ø) are transliterated, not dropped."""
+    assert make_case_id(surname, 2023, 1) == f"{stem}2023-1"

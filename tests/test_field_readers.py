@@ -338,6 +338,46 @@ def test_lists_that_do_not_pair_give_nothing_and_keep_their_values_from_other_ru
     assert _parallel(text) == ([], 1)
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("Ferritin was 3 960 µg/L before the plasmapheresis; the following morning it was 2 410 µg/L.", [False, True]),
+    ("IL-6 was 900 pg/mL before the exchange, and 24 hours later it was 90 pg/mL.", [False, True]),
+    # no value told before the exchange in a clause before it
+    ("IL-6 was 900 pg/mL on admission; the following morning it was 1,200 pg/mL.", [False, False]),
+    ("IL-6 was 900 pg/mL before the exchange and 90 pg/mL the following morning.", [False, False]),  # no clause
+])
+def test_a_clause_opening_on_a_later_time_after_one_before_the_exchange(text, expected):
+    from extractors.fields.labs import _later_clause
+
+    sentence = sentences_of(text)[0]
+    values = [m.end() for m in re.finditer(r"[µp]g/[mL]L?", sentence.text)]
+    assert [_later_clause(sentence, sentence.start_char + at) for at in values] == expected
+
+
+def test_a_day_in_the_next_clause_is_not_the_value_s_own():
+    from extractors.fields.labs import _day_of
+
+    patient = PatientContext()
+    own = sentences_of("IL-6 had fallen to 2 960 ng/L on the morning of day 7.")[0]
+    assert _day_of(own, own.start_char + own.text.index("ng/L") + 4, patient) == 7
+    next_clause = sentences_of("It had fallen to 2 960 ng/L, and on the morning of day 7 it was 640 ng/L.")[0]
+    assert _day_of(next_clause, next_clause.start_char + next_clause.text.index("ng/L") + 4, patient) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Three sessions were performed on days 4, 5 and 6.", [4, 5, 6]),
+    # a session planned and not held, and a laboratory value's day, are no exchange's days
+    ("Two sessions were performed on days 4 and 5. A third session was planned for day 6 but was cancelled.", [4, 5]),
+    ("TPE was performed on days 4 and 5. The CRP was 286 mg/L before the first exchange and 71 mg/L on day 7.", [4, 5]),
+    ("The session planned for day 8 was postponed, and the third and final session was performed on day 9.", [9]),
+])
+def test_exchange_days_are_the_days_exchanges_were_held(text, expected):
+    from extractors.fields.purification import exchange_days
+
+    patient = PatientContext()
+    account = "A 40-year-old man received axicabtagene ciloleucel and had grade 4 CRS. Plasma exchange was started. "
+    assert exchange_days(sentences_of(account + text), patient) == expected
+
+
 def test_a_value_told_its_time_right_after_it():
     from extractors.fields.labs import _told_time
 

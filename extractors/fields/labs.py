@@ -7,6 +7,7 @@ post = the value nearest after the last exchange.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from spacy.tokens import Span
 
@@ -193,6 +194,30 @@ CLAUSE_TIME = re.compile(rf"""
     )""", re.IGNORECASE | re.VERBOSE)
 
 
+# a clause opening on a time later than the one before it: "the following morning", "the day after", "36 hours later"
+LATER_CLAUSE = re.compile(r"""
+    \W*(?:(?:and|but|while|whereas)\s+)?(?:(?:by|on|in)\s+)?(?:
+        the\s+(?:following|next)\s+(?:morning|day|evening|afternoon)
+      | the\s+(?:morning|day)\s+after\b
+      | (?:\d{1,2}|one|two|three|twelve|twenty-four|forty-eight)\s+(?:hours?|days?)\s+later
+    )""", re.IGNORECASE | re.VERBOSE)
+# a clause telling the time of its value against the exchanges: "3 960 µg/L before the plasmapheresis"
+BEFORE_EXCHANGE = re.compile(rf"\b(?:before|prior\ to|ahead\ of)\s+(?:the\s+)?(?:(?:{ORDINAL})\s+)?{EXCHANGE_WORD}\b",
+                             re.IGNORECASE)
+
+
+def _later_clause(sentence: Span, position: int) -> bool:
+    """Whether the value at ``position`` stands in a clause that opens on a later time than a clause before it told
+    as before the exchange ("Ferritin was 3 960 µg/L before the plasmapheresis; the following morning it was 2 410
+    µg/L", "... before the exchange, and the day after it was ..."): after it."""
+    text, offset = sentence.text, position - sentence.start_char
+    bounds = [m for m in NEXT_CLAUSE.finditer(text, 0, offset)]
+    if not bounds:
+        return False
+    opening = bounds[-1]
+    return bool(LATER_CLAUSE.match(text, opening.end(), offset)) and bool(BEFORE_EXCHANGE.search(text, 0, opening.start()))
+
+
 def _contrast_time(sentence: Span, position: int) -> str | None:
     """The time of the clause holding ``position`` in a sentence that sets a clause before a treatment against one
     after it ("Before treatment, IL-6 was ...; after the second treatment it was ..."); None in any other sentence."""
@@ -325,6 +350,9 @@ CEILING = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 LEADING_DAY_REACH = 25  # how far into its sentence a day may stand and still head it
 CLAUSE_COMMA = re.compile(r",(?=\s)")
+# a clause of its own after a value, whose day is not the value's: "it had fallen to 2 960 ng/L, and on the morning
+# of day 7, after the third session, it was 640 ng/L"
+NEXT_CLAUSE = re.compile(r";|,\s+(?:and|but|while|whereas|then)\b", re.IGNORECASE)
 SHARED_DAY = re.compile(r"\(\s*(?:all|each|both)\b[^)]{0,40}\)", re.IGNORECASE)
 # "after the last exchange", "after the third and final procedure"
 AFTER_THE_LAST = re.compile(rf"""
@@ -360,7 +388,7 @@ def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | Non
     sentence ("On day +10, IL-6 was 38 pg/mL")."""
     days = days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
     offset = position - sentence.start_char
-    after = [d for d in days if 0 <= d[1] - offset <= DAY_WINDOW]
+    after = [d for d in days if 0 <= d[1] - offset <= DAY_WINDOW and not NEXT_CLAUSE.search(sentence.text, offset, d[1])]
     if after:
         return after[0][0]
     # a day told just before the value in its own clause: "...; after the third procedure on day +7 it was 205 pg/mL"
@@ -442,7 +470,7 @@ class _Timeline:
                 return  # between exchanges: neither before the first nor after the last
         # a time told right after the value wins over the sentence's frame: "15 200 µg/L before plasma exchange and
         # 6 100 µg/L after two sessions"
-        told = _told_time(sentence, at) or _contrast_time(sentence, end)
+        told = _told_time(sentence, at) or _contrast_time(sentence, end) or ("post" if _later_clause(sentence, end) else None)
         if told == "pre":
             self.offer(marker, "pre", (0, 0, start), pre)
         elif told == "post":
@@ -452,10 +480,11 @@ class _Timeline:
         elif SENTENCE_POST.search(text) or POST_CUE.search(local) and (
                 self.first_pe is not None and sentence.start_char >= self.first_pe or EXCHANGE.search(local)):
             self.offer(marker, "post", (0, 0, -start), post)
+        # told only where its sentence stands in the account: a table of the course by day knows better
         elif self.first_pe is None or sentence.start_char <= self.first_pe:
-            self.offer(marker, "pre", (0, 0, start), pre)
+            self.offer(marker, "pre", (0, 0, start), replace(pre, weak=True))
         elif self.last_pe is not None and sentence.start_char > self.last_pe:
-            self.offer(marker, "post", (0, 0, start), post)
+            self.offer(marker, "post", (0, 0, start), replace(post, weak=True))
         elif PRE_CUE.search(local):
             self.offer(marker, "pre", (0, 0, start), pre)
 

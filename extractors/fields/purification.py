@@ -298,6 +298,20 @@ def _not_held(sentence: Span, match: re.Match) -> bool:
     return flagged(count, "NEGATED_EXISTENCE", "HYPOTHETICAL")
 
 
+def _sessions_not_held(sentence: Span) -> list[tuple[int, int, bool]]:
+    """(start, end) in ``sentence``'s text of each mention of a session, marked whether it was held: a session
+    cancelled or only planned ("a fourth session was scheduled for day 7 but was cancelled") was not."""
+    return [(m.start(), m.end(), not flagged(target(sentence, m.start(), m.end(), SESSION_COUNT_TARGET),
+                                             "NEGATED_EXISTENCE", "HYPOTHETICAL"))
+            for m in CONTINUATION.finditer(sentence.text)]
+
+
+def _day_of_session_not_held(sessions: list[tuple[int, int, bool]], day_start: int) -> bool:
+    """Whether the session named last before a day (at ``day_start``) was one not held."""
+    before = [held for start, _, held in sessions if start < day_start]
+    return bool(before) and not before[-1]
+
+
 # a verb of doing before the days it was done on: "performed on days 9, 10 and 11", "started on day +5"
 DONE_ON = re.compile(r"""
     \b(?:performed|started|initiated|begun|began|commenced|done|carried\ out|undertaken)   # "performed"
@@ -417,6 +431,23 @@ DAILY = re.compile(r"\b(consecutive days|daily|once a day|every day|each day|on 
 OWN_DAY_DISTANCE = 40
 
 
+# between a concentration and the day it was measured on: "71 mg/L on day 7", "6 900 ng/mL on the morning of day 7"
+MEASURED_ON = re.compile(r"\s*(?:on|at|by)\s+(?:the\s+(?:morning|evening|afternoon|night)\s+of\s+)?", re.IGNORECASE)
+CONCENTRATIONS = ("g/L", "mol/L")
+
+
+def _measurement_days(sentence: Span) -> set[int]:
+    """Where in ``sentence`` (offsets in its text) a day stands that dates a concentration told right before it: the
+    day of a laboratory value, not of an exchange ("C-reactive protein was 286 mg/L before the first exchange and
+    71 mg/L on day 7")."""
+    starts = set()
+    for quantity in quantities_in(sentence):
+        told_on = MEASURED_ON.match(sentence.doc.text, quantity.end)
+        if told_on and any(quantity.convertible_to(unit) for unit in CONCENTRATIONS):
+            starts.add(told_on.end() - sentence.start_char)
+    return starts
+
+
 def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
     """Days after infusion on which exchanges took place: a start day and a daily count give the run
     ("from day 4, once daily for three consecutive days" is days 4-6); otherwise the days named next to
@@ -432,13 +463,17 @@ def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
     days = set()
     for sentence in context:
         anchors = [m.start_char - sentence.start_char for m in mentions if sentence_of(m) == sentence]
+        # "A fourth session was scheduled for day 7 but was cancelled": no exchange that day
+        sessions = [] if anchors else _sessions_not_held(sentence)
         near = [(0, len(sentence.text))] if not anchors else [(a - OWN_DAY_DISTANCE, a + OWN_DAY_DISTANCE) for a in anchors]
         # "performed on day +5 and again on day +6": a series that starts near the mention is all its days
         for _, start, end in day_series(sentence.text):
             if any(lo <= start <= hi for lo, hi in near):
                 near.append((start, end))
+        measured = _measurement_days(sentence)
         for day, start, _ in days_in(sentence, patient.infusion_date, patient.hours_from_infusion):
-            if day >= 0 and any(lo <= start <= hi for lo, hi in near):
+            if day >= 0 and any(lo <= start <= hi for lo, hi in near) and start not in measured \
+                    and not _day_of_session_not_held(sessions, start):
                 days.add(day)
     if not days and "pe_start_day" in found and found.get("pe_sessions", found["pe_start_day"]).value == "1":
         days.add(int(found["pe_start_day"].value))  # one session, told apart from its day

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
+
+from anyascii import anyascii
 
 DOI_PATTERN = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;:)\]])", re.IGNORECASE)
 
@@ -24,8 +25,8 @@ def make_doc_id(doi: str | None = None, pmid: str | None = None, source_file: st
 
 
 def ascii_slug(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]", "", folded.lower())
+    """Lower-case ASCII letters and digits: "Yılmaz" -> "yilmaz", "Wójcik" -> "wojcik", "Ørsted" -> "orsted"."""
+    return re.sub(r"[^a-z0-9]", "", anyascii(text).lower())
 
 
 def make_case_id(first_author: str, year: int | None, patient_number: int, fallback: str = "") -> str:
