@@ -214,3 +214,19 @@ def test_line_numbers_of_a_manuscript_are_dropped():
     document = parse_pdf(pdf(["".join(ops)]), "manuscript.pdf")[0]
     assert "received CAR-T cells for lymphoma and on the second day he developed fever, hypotension" in document.text
     assert not any(ch.isdigit() for ch in document.text)
+
+
+def test_numbered_subheadings_nest_under_their_heading():
+    page = (text(72, 740, "Plasma Exchange after CAR-T Cells: A Case Report", 16, BOLD)
+            + text(72, 700, "2. Case Presentation", 11, BOLD)
+            + text(72, 684, "A woman of fifty developed a cytokine release syndrome after CAR-T cells.", 10)
+            + text(72, 660, "2.1. Treatment", 11, BOLD)
+            + text(72, 644, "She received tocilizumab and then five sessions of plasma exchange.", 10)
+            + text(72, 620, "3. Discussion", 11, BOLD)
+            + text(72, 604, "Plasma exchange may help where tocilizumab fails.", 10))
+    document = parse_pdf(pdf([page]), "nested.pdf")[0]
+    by_title = {s.title: s for s in document.sections}
+    case, treatment, discussion = by_title["2. Case Presentation"], by_title["2.1. Treatment"], by_title["3. Discussion"]
+    assert treatment.parent_id == case.id and treatment.kind == "case"
+    assert discussion.level == case.level and discussion.parent_id is None
+    assert "five sessions of plasma exchange" in document.text[case.start:case.end]

@@ -27,7 +27,7 @@ from pipeline.document.model import Document
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.pagelayout import join_lines, vocabulary
 from pipeline.parsing.pdf_front import FrontMatter, abstract_label_end, front_matter
-from pipeline.parsing.pdf_headings import BodyStyle, heading, run_in_heading
+from pipeline.parsing.pdf_headings import BodyStyle, Levels, heading, run_in_heading
 from pipeline.parsing.pdf_layout import SIZE_STEP, Block, Word, blocks, family, furniture, line_numbers, reading_order, segments
 from pipeline.settings import settings
 
@@ -165,11 +165,22 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
 
 def _fill(builder: DocumentBuilder, found: list[Block], front: FrontMatter, body: BodyStyle, pages: list[Page]) -> None:
     """The title section (the title, then the rest of the front matter), the abstract, then the body's sections
-    as the headings open them; each page's tables where _table_places puts them."""
+    as the headings open them, nested by their levels; each page's tables where _table_places puts them."""
     known = vocabulary("\n".join(text for block in found for text in block.texts))
     abstract = range(*front.abstract) if front.abstract else range(-1, -1)
     body_start = abstract.stop if front.abstract else max(front.title_blocks, default=-1) + 1  # no headings before
     tables_before = _table_places(found, len(pages), lambda block: heading(block, body) is not None)
+    levels = Levels([b for i, b in enumerate(found) if i >= body_start and heading(b, body) is not None])
+    depth = 1  # sections open: the title's, the abstract's or the body's, then the headings'
+
+    def open_at(level: int, title: str) -> None:
+        nonlocal depth
+        while depth >= level:
+            builder.close_section()
+            depth -= 1
+        builder.open_section(title)
+        depth += 1
+
     builder.open_section("", "title")
     if front.title:
         builder.add_block(front.title, "title")
@@ -182,6 +193,7 @@ def _fill(builder: DocumentBuilder, found: list[Block], front: FrontMatter, body
         if i == abstract.start:
             builder.close_section()
             builder.open_section(front.abstract_label.capitalize() or "Abstract", "abstract")
+            depth = 1
             text = text[abstract_label_end(text):]
         if i in abstract:
             builder.add_block(text)
@@ -192,12 +204,10 @@ def _fill(builder: DocumentBuilder, found: list[Block], front: FrontMatter, body
         title = heading(block, body) if i >= body_start else None
         run_in = run_in_heading(block, body) if i >= body_start and title is None else None
         if title is not None:
-            builder.close_section()
-            builder.open_section(title.rstrip(":"))
+            open_at(levels.of(block, title), title.rstrip(":"))
             continue
         if run_in and len(text) > len(run_in):
-            builder.close_section()
-            builder.open_section(run_in.rstrip(".:"))
+            open_at(levels.run_in(run_in), run_in.rstrip(".:"))
             text = text[len(run_in):].strip()
         builder.add_block(text)
     for number in tables_before.get(len(found), ()):

@@ -1,6 +1,8 @@
 """Section headings of a PDF from typography: a short block set larger than the body text, in bold (where the
 body is not) or in a font of its own, or numbered ("1. Introduction", "2.1.") and set apart from the body's
-style; a run-in heading is the bold or italic opening of a paragraph ("Case 1. A 45-year-old man ...")."""
+style; a run-in heading is the bold or italic opening of a paragraph ("Case 1. A 45-year-old man ...").
+Levels come from numbering ("2.1." is under "2.") or else from type: larger over smaller, bold over not, a
+standalone heading over a run-in one."""
 
 from __future__ import annotations
 
@@ -62,3 +64,27 @@ def run_in_heading(block: Block, body: BodyStyle) -> str | None:
     if not (re.search(r"[.:]$" if bold else r"\.$", prefix) or _NUMBERED.match(prefix)):
         return None  # an italic label ending on a colon ("Answer:") is an example's, not a section's
     return prefix
+
+
+MAX_LEVEL = 3
+
+
+class Levels:
+    """The level of each heading: its numbering's depth, or else its type's rank among the document's heading
+    types (larger first, then bold), a run-in heading one below the lowest standalone one."""
+
+    def __init__(self, headings: list[Block]):
+        styles = {(round(b.size / SIZE_STEP), b.bold) for b in headings if not _NUMBERED.match(" ".join(b.texts))}
+        self._rank = {style: i + 1 for i, style in enumerate(sorted(styles, reverse=True))}
+
+    def of(self, block: Block, text: str) -> int:
+        numbered = re.match(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s", text)
+        if numbered:
+            return min(MAX_LEVEL, numbered.group(1).count(".") + 1)
+        return min(MAX_LEVEL, self._rank.get((round(block.size / SIZE_STEP), block.bold), 1))
+
+    def run_in(self, text: str) -> int:
+        numbered = re.match(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s", text)
+        if numbered:
+            return min(MAX_LEVEL, numbered.group(1).count(".") + 1)
+        return min(MAX_LEVEL, max(self._rank.values(), default=0) + 1)
