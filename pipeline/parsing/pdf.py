@@ -28,7 +28,8 @@ from pipeline.parsing.errors import ParseError
 from pipeline.parsing.pagelayout import join_lines, vocabulary
 from pipeline.parsing.pdf_front import FrontMatter, abstract_label_end, front_matter
 from pipeline.parsing.pdf_headings import BodyStyle, Levels, heading, run_in_heading
-from pipeline.parsing.pdf_layout import SIZE_STEP, Block, Word, blocks, family, furniture, line_numbers, reading_order, segments
+from pipeline.parsing.pdf_layout import (SIZE_STEP, Block, Word, blocks, family, furniture, line_numbers, reading_order,
+                                         segments)
 from pipeline.settings import settings
 
 READER = Path(__file__).with_name("pdf_reader.py")

@@ -12,8 +12,8 @@ from pipeline.parsing.pdf_layout import SIZE_STEP, Block, line_text
 from pipeline.parsing.plaintext import _byline
 
 TITLE_ZONE = 0.6  # of the first page's height: where the title starts
-MIN_TITLE_LETTERS = 12
-MIN_ABSTRACT_CHARS = 200
+MIN_TITLE_LETTERS = 12  # a journal's logo or an article type has fewer
+MIN_ABSTRACT_CHARS = 200  # an unlabelled abstract is a paragraph, not a line
 CITED_DOI_REACH = 300  # characters around "Cite this article" searched for the article's DOI
 MAX_CAPITALISED_SHARE = 0.35  # of a block's words: more are names and places (affiliations, a byline)
 _LABEL = re.compile(
@@ -35,7 +35,8 @@ _ABSTRACT_PART = re.compile(r"^(?:abstract|summary|background|objectives?|aims?|
 _KEYWORDS = re.compile(r"^\s*(?:key\s*words?|index terms|abbreviations)\b", re.IGNORECASE)
 _LINK = re.compile(r"\b10\.\d{4,9}/\S+|https?://\S+|www\.\S+", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
-_COPYRIGHT_YEAR = re.compile(r"©\s*(?:copyright\s*)?((?:19|20)\d\d)|copyright\s*(?:©\s*)?((?:19|20)\d\d)", re.IGNORECASE)
+_COPYRIGHT_YEAR = re.compile(r"©\s*(?:copyright\s*)?((?:19|20)\d\d)|copyright\s*(?:©\s*)?((?:19|20)\d\d)",
+                             re.IGNORECASE)
 
 
 @dataclass
@@ -92,7 +93,8 @@ def _doi(blocks: list[Block]) -> str | None:
     if not found:
         text = "\n".join(_text(b) for b in blocks)
         cited = re.search(r"cite this article", text, re.IGNORECASE)
-        found = cited and DOI_PATTERN.search(text, max(0, cited.start() - CITED_DOI_REACH), cited.end() + CITED_DOI_REACH)
+        if cited:
+            found = DOI_PATTERN.search(text, max(0, cited.start() - CITED_DOI_REACH), cited.end() + CITED_DOI_REACH)
     if not found:
         found = DOI_PATTERN.search("\n".join(_text(b) for b in blocks if b.page == 1))
     return found.group(1).lower() if found else None
@@ -138,7 +140,6 @@ def _abstract(blocks: list[Block], after: int, is_heading, run_in) -> tuple[str,
         found = _ABSTRACT_LABEL.match(_text(blocks[i]))
         if found:
             label = found.group(1)
-            rest = _text(blocks[i])[found.end():]
             start = i  # the label is left out of the text where the section opens
             break
     if start is None:

@@ -13,6 +13,7 @@ from pipeline.parsing.pdf_layout import SIZE_STEP, Block
 
 MAX_HEADING_CHARS = 150
 MAX_HEADING_LINES = 3
+MAX_HEADING_WORDS = 14
 MAX_RUN_IN_WORDS = 8
 MAX_OWN_FONT_WORDS = 16  # a heading told by its font alone is short and has no punctuation
 OWN_FONT_SMALLER = 1.0  # points: a heading in a font of its own may be set this much smaller than the body
@@ -34,22 +35,29 @@ def heading(block: Block, body: BodyStyle) -> str | None:
         return None
     text = " ".join(block.texts).strip()
     letters = sum(ch.isalpha() for ch in text)
-    if not text or len(text) > MAX_HEADING_CHARS or letters < 3 or _NOT_A_HEADING.search(text) or _FLOAT_LABEL.match(text):
+    if (not text or len(text) > MAX_HEADING_CHARS or letters < 3 or _NOT_A_HEADING.search(text)
+            or _FLOAT_LABEL.match(text)):
         return None
-    larger = block.size > body.size + SIZE_STEP
-    bolder = block.bold and not body.bold or (
-        len(block.lines) <= 2 and body.font and block.font != body.font and block.size >= body.size - OWN_FONT_SMALLER
-        and len(text.split()) <= MAX_OWN_FONT_WORDS and not re.search(r"[.;,?!]|:.*:|\d{5}", text))
-    if block.size < body.size - 2 * SIZE_STEP and not bolder:
+    apart = block.size > body.size + SIZE_STEP or block.bold and not body.bold or _in_own_font(block, body, text)
+    if block.size < body.size - 2 * SIZE_STEP and not apart:
         return None  # small print: a caption's label, a footnote
     numbered = bool(_NUMBERED.match(text))
-    if numbered and (larger or bolder or block.italic) and not text.endswith(".") or numbered and re.fullmatch(
-            r"[\d.]+\s+[^.]{1,80}\.", text) and (larger or bolder):
+    if numbered and not text.endswith(".") and (apart or block.italic):
         return text
-    if (larger or bolder) and len(text.split()) <= 14 and not re.search(r"[.!?]\s+[A-Z]", text) and (
+    if numbered and apart and re.fullmatch(r"[\d.]+\s+[^.]{1,80}\.", text):
+        return text  # "2. Methods."
+    if apart and len(text.split()) <= MAX_HEADING_WORDS and not re.search(r"[.!?]\s+[A-Z]", text) and (
             text[0].isupper() or text[0].isdigit()):
         return text
     return None
+
+
+def _in_own_font(block: Block, body: BodyStyle, text: str) -> bool:
+    """A short line or two in a font the body is not set in, at about the body's size, without a sentence's
+    punctuation (BMC's subheadings)."""
+    return (len(block.lines) <= 2 and bool(body.font) and block.font != body.font
+            and block.size >= body.size - OWN_FONT_SMALLER and len(text.split()) <= MAX_OWN_FONT_WORDS
+            and not re.search(r"[.;,?!]|:.*:|\d{5}", text))
 
 
 def run_in_heading(block: Block, body: BodyStyle) -> str | None:
@@ -58,7 +66,8 @@ def run_in_heading(block: Block, body: BodyStyle) -> str | None:
         return None
     prefix = block.lines[0].styled_prefix().strip()
     words = prefix.split()
-    if not words or len(words) > MAX_RUN_IN_WORDS or _FLOAT_LABEL.match(prefix) or not prefix[0].isupper() and not _NUMBERED.match(prefix):
+    if (not words or len(words) > MAX_RUN_IN_WORDS or _FLOAT_LABEL.match(prefix)
+            or not prefix[0].isupper() and not _NUMBERED.match(prefix)):
         return None
     bold = block.lines[0].words[0].bold
     if not (re.search(r"[.:]$" if bold else r"\.$", prefix) or _NUMBERED.match(prefix)):
