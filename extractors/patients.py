@@ -37,7 +37,7 @@ PATIENT_WORDS = re.compile(r"""\b(
   | (?:wo)?man\b | male\b | female\b | boy\b | girl\b                       # "a man", "female"
   | (?:our|the|a|this)\ patient\b                                          # "our patient"
   | gentleman | lady | infant | toddler | child\b | adolescent
-  | \d{1,3}\s*/\s*[MF]\b | \d{1,3}(?-i:[MF])\b                                 # "34/M", "52F"
+  | \d{1,3}\s*/\s*[MF]\b | \d{1,3}(?-i:[MF])\b | \d{1,3}\s(?-i:[MF])(?=\s*[,;])  # "34/M", "52F", "66 M,"
     )""", re.IGNORECASE | re.VERBOSE)
 
 
@@ -253,12 +253,27 @@ def is_table_text(document: Document, offset: int) -> bool:
     return paragraph is not None and paragraph.kind in ("table-row", "caption", "footnote")
 
 
+# A heading's own word before the label it goes on to: "RESULTS: Pt A", "Case presentation - Patient 2"
+HEADING_LEAD = re.compile(r"^[^:\-–—]{1,30}?\s*(?::|\s[-–—])\s*")
+
+
+def _title_label(title: str) -> re.Match | None:
+    """The label a section's title opens with, or goes on to after its heading word and a colon or a dash."""
+    if len(title) > 40:
+        return None
+    for text in (title, HEADING_LEAD.sub("", title, count=1)):
+        match = LABEL.match(text)
+        if match and label_number(match):
+            return match
+    return None
+
+
 def _labelled_section(document: Document, section) -> tuple[int, str] | None:
-    """The label of the nearest enclosing section titled "Patient N" / "Case N", if any."""
+    """The label of the nearest enclosing section titled "Patient N" / "Case N" / "Results: Pt N", if any."""
     by_id = {s.id: s for s in document.sections}
     while section is not None:
-        match = LABEL.match(section.title)
-        if match and label_number(match) and len(section.title) <= 40:
+        match = _title_label(section.title)
+        if match:
             return label_number(match), label_text(match)
         section = by_id.get(section.parent_id) if section.parent_id else None
     return None
