@@ -49,7 +49,7 @@ LITERATURE = re.compile(r"""\b(
     (?:described|reported|documented|showed|found)
   | (?:have|has|had)\ (?:been\ )?(?:described|reported|published)                     # "have been reported"
   | previously\ (?:described|reported|published)                                       # "previously described"
-  | in\ the\ literature | published\ (?:cases?|reports?) | reported\ (?:by|in)\b        # "reported by Smith"
+  | (?:in|from)\ the\ literature | published\ (?:cases?|reports?) | reported\ (?:by|in)\b  # "reported by Smith"
   | in\ (?:most|many|several|some|other|previous|earlier)\ (?:published\ )?(?:case\ )?   # "(2.5 to 4 L in most
     (?:reports|series|studies|publications)                                            #  case reports)"
     )""", re.IGNORECASE | re.VERBOSE)
@@ -68,11 +68,28 @@ READING_THE_LITERATURE = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+# The authors' patient of an earlier article, recalled in a new one (a reply, a follow-up report): "our first patient
+# [1]", "our previous patient", "the patient we had reported", "in our earlier letter"; the new patient is told as
+# "since then we treated ...". A first or index patient is an earlier article's only when cited, as a series may
+# call its own patient 1 "our first patient".
+CITATION_MARK = r"(?:\[\d+(?:\s*[,–-]\s*\d+)*\]|\(\d+\)|(?<=\w)[¹²³⁴⁵⁶⁷⁸⁹⁰]+)"
+EARLIER_REPORT = re.compile(rf"""
+    \bour\s+(?:previous(?:ly\s+reported)?|earlier|prior|original)\s+(?:patient|case)\b          # "our previous patient"
+  | \bour\s+(?:first|index)\s+(?:patient|case)\s*{CITATION_MARK}                              # "our first patient [1]"
+  | \b(?:patient|case)\s+(?:whom\s+|that\s+)?we\s+(?:had\s+|have\s+)?(?:previously\s+|already\s+)?   # "the patient we
+    (?:reported|described|presented|published)\b                                                 #  had reported"
+  | \bour\s+(?:previous|earlier|prior|first|original|last)\s+                                   # "in our earlier letter"
+    (?:letter|article|report|paper|publication|communication|case\s+report)\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
 GRADING_STATEMENT = re.compile(r"\b(according to|criteria of|graded|grading|scale)\b", re.IGNORECASE)
 
 
 def about_other_patients(sentence: Span) -> bool:
     text = sentence.text
+    if EARLIER_REPORT.search(text):
+        return True
     # a grading system cited by its authors ("grade 4 CRS (Lee et al., 2014)") names a scale, not their patients
     systems = [(s.start_char - sentence.start_char, s.end_char - sentence.start_char)
                for s in concepts_in(sentence, "GRADING")]

@@ -275,6 +275,21 @@ def test_a_heading_of_results_and_a_number_is_no_label():
     assert _title_label("Results: Patient 2 of the series, treated at our centre in 2021 and 2022") is None
 
 
+@pytest.mark.parametrize("text, earlier", [
+    ("Our first patient [1] remains in remission two years on.", True),
+    ("Our previous patient had required five sessions.", True),
+    ("The patient we had reported in 2021 died of relapse.", True),
+    ("As described in our earlier letter, she responded within a day.", True),
+    ("Our first patient was a 45-year-old man with DLBCL.", False),  # patient 1 of the article itself
+    ("We describe a patient who received axi-cel.", False),
+])
+def test_the_authors_patient_of_an_earlier_article_is_not_of_this_one(text, earlier):
+    from extractors.nlp import build_nlp
+    from extractors.patients import about_other_patients
+
+    assert about_other_patients(next(build_nlp()(text).sents)) is earlier
+
+
 THREE_PATIENTS = (
     "Patient 1\n\nA 30-year-old man with B-ALL received tisagenlecleucel and had grade 3 CRS. He underwent two plasma "
     "exchanges.\n\nPatient 2\n\nA 45-year-old woman with DLBCL received axicabtagene ciloleucel and had grade 4 CRS; on "
