@@ -37,7 +37,7 @@ PATIENT_WORDS = re.compile(r"""\b(
   | (?:wo)?man\b | male\b | female\b | boy\b | girl\b                       # "a man", "female"
   | (?:our|the|a|this)\ patient\b                                          # "our patient"
   | gentleman | lady | infant | toddler | child\b | adolescent
-  | \d{1,3}\s*/\s*[MF]\b | \d{1,3}(?-i:[MF])\b                                 # "34/M", "52F"
+  | \d{1,3}\s*/\s*[MF]\b | \d{1,3}(?-i:[MF])\b | \d{1,3}\s(?-i:[MF])(?=\s*[,;])  # "34/M", "52F", "66 M,"
     )""", re.IGNORECASE | re.VERBOSE)
 
 
@@ -49,7 +49,7 @@ LITERATURE = re.compile(r"""\b(
     (?:described|reported|documented|showed|found)
   | (?:have|has|had)\ (?:been\ )?(?:described|reported|published)                     # "have been reported"
   | previously\ (?:described|reported|published)                                       # "previously described"
-  | in\ the\ literature | published\ (?:cases?|reports?) | reported\ (?:by|in)\b        # "reported by Smith"
+  | (?:in|from)\ the\ literature | published\ (?:cases?|reports?) | reported\ (?:by|in)\b  # "reported by Smith"
   | in\ (?:most|many|several|some|other|previous|earlier)\ (?:published\ )?(?:case\ )?   # "(2.5 to 4 L in most
     (?:reports|series|studies|publications)                                            #  case reports)"
     )""", re.IGNORECASE | re.VERBOSE)
@@ -68,11 +68,28 @@ READING_THE_LITERATURE = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+# The authors' patient of an earlier article, recalled in a new one (a reply, a follow-up report): "our first patient
+# [1]", "our previous patient", "the patient we had reported", "in our earlier letter"; the new patient is told as
+# "since then we treated ...". A first or index patient is an earlier article's only when cited, as a series may
+# call its own patient 1 "our first patient".
+CITATION_MARK = r"(?:\[\d+(?:\s*[,–-]\s*\d+)*\]|\(\d+\)|(?<=\w)[¹²³⁴⁵⁶⁷⁸⁹⁰]+)"
+EARLIER_REPORT = re.compile(rf"""
+    \bour\s+(?:previous(?:ly\s+reported)?|earlier|prior|original)\s+(?:patient|case)\b          # "our previous patient"
+  | \bour\s+(?:first|index)\s+(?:patient|case)\s*{CITATION_MARK}                              # "our first patient [1]"
+  | \b(?:patient|case)\s+(?:whom\s+|that\s+)?we\s+(?:had\s+|have\s+)?(?:previously\s+|already\s+)?   # "the patient we
+    (?:reported|described|presented|published)\b                                                 #  had reported"
+  | \bour\s+(?:previous|earlier|prior|first|original|last)\s+                                   # "in our earlier letter"
+    (?:letter|article|report|paper|publication|communication|case\s+report)\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
 GRADING_STATEMENT = re.compile(r"\b(according to|criteria of|graded|grading|scale)\b", re.IGNORECASE)
 
 
 def about_other_patients(sentence: Span) -> bool:
     text = sentence.text
+    if EARLIER_REPORT.search(text):
+        return True
     # a grading system cited by its authors ("grade 4 CRS (Lee et al., 2014)") names a scale, not their patients
     systems = [(s.start_char - sentence.start_char, s.end_char - sentence.start_char)
                for s in concepts_in(sentence, "GRADING")]
@@ -253,12 +270,27 @@ def is_table_text(document: Document, offset: int) -> bool:
     return paragraph is not None and paragraph.kind in ("table-row", "caption", "footnote")
 
 
+# A heading's own word before the label it goes on to: "RESULTS: Pt A", "Case presentation - Patient 2"
+HEADING_LEAD = re.compile(r"^[^:\-–—]{1,30}?\s*(?::|\s[-–—])\s*")
+
+
+def _title_label(title: str) -> re.Match | None:
+    """The label a section's title opens with, or goes on to after its heading word and a colon or a dash."""
+    if len(title) > 40:
+        return None
+    for text in (title, HEADING_LEAD.sub("", title, count=1)):
+        match = LABEL.match(text)
+        if match and label_number(match):
+            return match
+    return None
+
+
 def _labelled_section(document: Document, section) -> tuple[int, str] | None:
-    """The label of the nearest enclosing section titled "Patient N" / "Case N", if any."""
+    """The label of the nearest enclosing section titled "Patient N" / "Case N" / "Results: Pt N", if any."""
     by_id = {s.id: s for s in document.sections}
     while section is not None:
-        match = LABEL.match(section.title)
-        if match and label_number(match) and len(section.title) <= 40:
+        match = _title_label(section.title)
+        if match:
             return label_number(match), label_text(match)
         section = by_id.get(section.parent_id) if section.parent_id else None
     return None

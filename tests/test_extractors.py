@@ -258,6 +258,38 @@ def test_patient_segmentation_component_on_a_bare_text():
     assert doc._.patient_rows == []
 
 
+@pytest.mark.parametrize("heading", ["RESULTS: Pt {}", "Case presentation - Patient {}", "Clinical course – Case {}"])
+def test_a_label_after_a_headings_colon_or_dash_opens_the_patients_account(heading):
+    extraction = extract(
+        "Plasma exchange after CAR-T: two patients\n\nAna Silva, Tom Berg\n\n"
+        f"{heading.format('A')}\n\n- 62 M, DLBCL; axicabtagene ciloleucel.\n- Grade 3 CRS on D+2; TPE x2 from D+4.\n\n"
+        f"{heading.format('B')}\n\n- 55 F, myeloma; ciltacabtagene autoleucel.\n- Grade 4 CRS on D+6; TPE x3 from D+8.\n")
+    assert [(c.values.get("age_years"), c.values.get("sex"), c.values.get("pe_sessions")) for c in extraction.cases] == [
+        ("62", "M", "2"), ("55", "F", "3")]
+
+
+def test_a_heading_of_results_and_a_number_is_no_label():
+    from extractors.patients import _title_label
+
+    assert _title_label("RESULTS: 2 patients") is None
+    assert _title_label("Results: Patient 2 of the series, treated at our centre in 2021 and 2022") is None
+
+
+@pytest.mark.parametrize("text, earlier", [
+    ("Our first patient [1] remains in remission two years on.", True),
+    ("Our previous patient had required five sessions.", True),
+    ("The patient we had reported in 2021 died of relapse.", True),
+    ("As described in our earlier letter, she responded within a day.", True),
+    ("Our first patient was a 45-year-old man with DLBCL.", False),  # patient 1 of the article itself
+    ("We describe a patient who received axi-cel.", False),
+])
+def test_the_authors_patient_of_an_earlier_article_is_not_of_this_one(text, earlier):
+    from extractors.nlp import build_nlp
+    from extractors.patients import about_other_patients
+
+    assert about_other_patients(next(build_nlp()(text).sents)) is earlier
+
+
 THREE_PATIENTS = (
     "Patient 1\n\nA 30-year-old man with B-ALL received tisagenlecleucel and had grade 3 CRS. He underwent two plasma "
     "exchanges.\n\nPatient 2\n\nA 45-year-old woman with DLBCL received axicabtagene ciloleucel and had grade 4 CRS; on "

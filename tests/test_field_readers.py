@@ -62,6 +62,11 @@ def read_prose(rule, text: str) -> dict[str, str]:
     ("His CRS began on day 2 and reached grade 3 on day 4; ICANS followed on day 6.", {"crs_grade": "3"}),
     # a grade written against its syndrome holds though a negation cue elsewhere in the sentence reaches it
     ("ICE score was 2 on day ten, with no seizures on EEG, so ICANS grade 3.", {"icans_grade": "3"}),
+    # a bare grade in a terse note's later clause grades the one syndrome the sentence opens with
+    ("CRS from D+2 (fever 39.0 °C); G3 on D+4 (hypotension).", {"crs_grade": "3"}),
+    ("CRS on day 1; grade 2 by day 3.", {"crs_grade": "2"}),
+    ("CRS on day 1; grade 3 anaemia needed transfusion.", {}),  # a grade of something else
+    ("No CRS; G2 on D+5.", {}),
 ])
 def test_a_grade_attaches_to_the_syndrome_of_its_clause(text, expected):
     assert {**read_prose(toxicity.crs_grade, text), **read_prose(toxicity.icans, text)} == expected

@@ -59,7 +59,7 @@ BEFORE_CART = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 # an exchange for another disease: "for hyperviscosity", "TTP", "anti-HLA desensitisation"
 OTHER_INDICATION = re.compile(r"""\b(
-    hyperviscosity|thrombotic\ thrombocytopenic|TTP\b|myasthenia|Guillain|antibody-mediated\ rejection
+    hyperviscosity|thrombotic\ thrombocytopenic|[aic]?TTP\b|myasthenia|Guillain|antibody-mediated\ rejection
   | hypertriglyceridemi|cryoglobulin|desensiti|anti-HLA|Goodpasture|ANCA|neuromyelitis|paraprotein
   | thrombotic\ microangiopathy|TMA\b
     )""", re.IGNORECASE | re.VERBOSE)
@@ -118,7 +118,17 @@ def pe_mentions(sentences: list[Span]) -> list[Span]:
     return doc.user_data[key]
 
 
+def for_another_disease(sentences: list[Span]) -> bool:
+    """The account gives the exchange's indication once as another disease ("The TTP was treated with daily plasma
+    exchange") and its procedure's sentences do not repeat it; no exchange of it is tied to a toxicity of the cells."""
+    tied = [(bool(OTHER_INDICATION.search(s.text)), bool(concepts_in(s, ("CRS", "ICANS", "HLH"))))
+            for s in sentences if any(is_affirmed(span) for span in concepts_in(s, "PE"))]
+    return any(other and not toxicity for other, toxicity in tied) and not any(toxicity for _, toxicity in tied)
+
+
 def _pe_mentions(sentences: list[Span]) -> list[Span]:
+    if for_another_disease(sentences):
+        return []
     mentions = []
     infused_at = infusion_start(sentences)
     for sentence in sentences:

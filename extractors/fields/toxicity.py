@@ -86,7 +86,7 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
                     if not any(gap(a, b, s) <= 1 for a, b, _ in mentions if (a, b) != (start, end))]
             # the syndrome named nearest, else the scale (the syndrome's own mention is the better evidence)
             nearest = None
-            for anchors in ([s for s in free if takes_grade(s, start, end)], scales):
+            for anchors in ([s for s in free if takes_grade(s, start, end)], scales, _sole_syndrome(free, start, end)):
                 if anchors:
                     nearest = min(anchors, key=lambda s: (gap(start, end, s), s.start_char < start))
                     if gap(start, end, nearest) <= MAX_DISTANCE:
@@ -95,6 +95,22 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
                 lo, hi = min(start, nearest.start_char), max(end, nearest.end_char)
                 graded.append((nearest.label_, max(grades), lo, hi))
     return graded
+
+
+# what may follow a grade that grades nothing named after it: "G3 on D+3", "grade 3 (hypotension)", "max G3."; not
+# "grade 3 anaemia"
+BARE_GRADE_END = re.compile(r"^\s*(?:$|[.,;(]|(?:on|at|by|from|within|after|until)\b|d\s?\+)", re.IGNORECASE)
+
+
+def _sole_syndrome(syndromes: list[Span], start: int, end: int) -> list[Span]:
+    """A bare grade in a later clause of a terse note ("CRS from D+1 (fever); G3 on D+3") grades the one syndrome
+    the sentence opens with, if it names no other and does not deny it."""
+    before = [s for s in syndromes if s.end_char <= start]
+    if len({s.label_ for s in syndromes}) != 1 or not before or any(negated(s) for s in syndromes):
+        return []
+    if not BARE_GRADE_END.match(before[0].doc.text[end:end + 20]):
+        return []
+    return before[:1]
 
 
 def crs_grade(sentences: list[Span], patient: PatientContext) -> list[Finding]:
