@@ -1,112 +1,78 @@
-"""The PDF reader process: pdfplumber on one PDF under limits of memory and CPU time, its pages' lines in reading
-order and its tables out as JSON. pipeline.parsing.pdf runs it as ``python -P pdf_reader.py`` and writes the PDF
-to its standard input; it imports nothing of pecrs, so that it starts in a tenth of a second.
+"""The PDF reader process: pdfplumber on one PDF under limits of memory and CPU time, its pages' words (with
+their font and position) and tables out as JSON. pipeline.parsing.pdf runs it as ``python -P pdf_reader.py``
+and writes the PDF to its standard input; it imports nothing of pecrs' packages, so that it starts in a tenth
+of a second. Layout (columns, reading order, headings) is the parent's work (pipeline.parsing.pdf_layout).
 
-Reading order: each page is cut into horizontal bands; a band whose lines cross a vertical gutter is
-read as full width, the others column by column. Tables found by pdfplumber become cell grids and
-their words leave the text flow.
+Words: a gap between two characters starts a new word when it is wider than WORD_GAP of the font size (journals
+set words a fifth of an em apart or closer, kerning stays within a twentieth); a change of font or size also
+ends a word, so that a superscript or a bold run-in heading stays a word of its own. Ligatures are spelled out
+by pdfplumber.
+
+Tables: each page's table regions (bounding boxes, the caption's too) leave the text flow, their rows of cells
+are sent apart. ``pdf_tables.py`` beside this file, where present, finds them; otherwise pdfplumber's ruled-table
+finder.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import logging
 import resource
 import sys
-from dataclasses import dataclass, field
+from pathlib import Path
 
-MIN_GUTTER = 7.0  # points of empty width between two columns
-
-
-@dataclass
-class Line:
-    top: float
-    bottom: float
-    x0: float
-    x1: float
-    words: list[dict] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return " ".join(w["text"] for w in sorted(self.words, key=lambda w: w["x0"]))
+WORD_GAP = 0.12  # of the font size: a wider gap between characters is a space
+LINE_DRIFT = 0.3  # of the font size: characters further up or down belong to another line
+MARGIN = 1.0  # points a word may stick out of a table's box and still be the table's
 
 
-def _lines(words: list[dict]) -> list[Line]:
-    lines: list[Line] = []
-    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
-        for line in lines:
-            if abs(line.top - word["top"]) <= 2.5 and word["x0"] >= line.x0 - 1:
-                gap = word["x0"] - line.x1
-                if gap < 0.9 * max(word.get("size", 10), 6):
-                    line.words.append(word)
-                    line.x1 = max(line.x1, word["x1"])
-                    line.bottom = max(line.bottom, word["bottom"])
-                    break
-        else:
-            lines.append(Line(word["top"], word["bottom"], word["x0"], word["x1"], [word]))
-    return sorted(lines, key=lambda l: (l.top, l.x0))
+def _table_finder():
+    """pdf_tables.page_tables(page) -> [{"bbox", "caption_bbox", "label", "caption", "rows"}], loaded by path
+    (this process imports no pecrs package), or None where the module is absent."""
+    path = Path(__file__).with_name("pdf_tables.py")
+    if not path.exists():
+        return None
+    spec = importlib.util.spec_from_file_location("pecrs_pdf_tables", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return getattr(module, "page_tables", None)
 
 
-def _gutters(lines: list[Line], width: float) -> list[float]:
-    """x positions of vertical gaps that (almost) no line crosses, between 20 % and 80 % of the width;
-    a title or a rule spanning the columns may cross them."""
-    if len(lines) < 4:
-        return []
-    allowed = max(1, int(len(lines) * 0.02))
-    covered = [0] * (int(width) + 2)
-    for line in lines:
-        for x in range(max(0, int(line.x0)), min(len(covered), int(line.x1) + 1)):
-            covered[x] += 1
-    gutters, start = [], None
-    for x in range(int(width * 0.2), int(width * 0.8)):
-        if covered[x] <= allowed:
-            start = x if start is None else start
-        elif start is not None:
-            if x - start >= MIN_GUTTER:
-                gutters.append((start + x) / 2)
-            start = None
-    return gutters
+def _ruled_tables(page) -> list[dict]:
+    """pdfplumber's ruled tables in pdf_tables' shape: rows of cells {"text", "col", "colspan", "is_header"}."""
+    found = []
+    for table in page.find_tables():
+        rows = [[{"text": text or "", "col": c, "colspan": 1, "is_header": r == 0} for c, text in enumerate(row)]
+                for r, row in enumerate(table.extract())]
+        found.append({"bbox": list(table.bbox), "caption_bbox": None, "label": "", "caption": "", "rows": rows})
+    return found
 
 
-def _reading_order(lines: list[Line], width: float) -> list[Line]:
-    """Lines in reading order: full-width bands as they come, column bands column by column."""
-    gutters = _gutters(lines, width)
-    if not gutters:
-        return lines
-    edges = [0.0, *gutters, width + 1]
-    spanning = [any(l.x0 < g < l.x1 for g in gutters) for l in lines]
-    ordered: list[Line] = []
-    band: list[Line] = []
-
-    def flush() -> None:
-        for left, right in zip(edges, edges[1:]):
-            ordered.extend(l for l in band if left <= (l.x0 + l.x1) / 2 < right)
-        band.clear()
-
-    for line, spans in zip(lines, spanning):
-        if spans:
-            flush()
-            ordered.append(line)
-        else:
-            band.append(line)
-    flush()
-    return ordered
+def _inside(word: dict, box) -> bool:
+    x0, top, x1, bottom = box
+    return (x0 - MARGIN <= word["x0"] and word["x1"] <= x1 + MARGIN
+            and top - MARGIN <= word["top"] and word["bottom"] <= bottom + MARGIN)
 
 
-def _page(page) -> dict:
-    tables = page.find_tables()
-    boxes = [t.bbox for t in tables]
-
-    def outside(word: dict) -> bool:
-        return not any(b[0] - 1 <= word["x0"] and word["x1"] <= b[2] + 1 and b[1] - 1 <= word["top"] and word["bottom"] <= b[3] + 1
-                       for b in boxes)
-
-    words = [w for w in page.extract_words(extra_attrs=["size"], keep_blank_chars=False) if outside(w)]
-    lines = _reading_order(_lines(words), float(page.width))
-    grids = [t.extract() for t in tables]
-    return {"height": float(page.height), "lines": [[l.top, l.bottom, l.text] for l in lines],
-            "tables": [g for g in grids if g and len(g) >= 2]}
+def _page(page, find_tables) -> dict:
+    """The page's words outside its tables (and their captions), with font and size, and its tables."""
+    tables = [t for t in (find_tables or _ruled_tables)(page) if t.get("rows") and len(t["rows"]) >= 2]
+    boxes = [box for t in tables for box in (t["bbox"], t.get("caption_bbox")) if box]
+    fonts: dict[str, int] = {}
+    words = []
+    for word in page.extract_words(x_tolerance_ratio=WORD_GAP, y_tolerance_ratio=LINE_DRIFT,
+                                   extra_attrs=["size", "fontname"], keep_blank_chars=False):
+        off_page = word["x1"] < 0 or word["bottom"] < 0 or word["x0"] > page.width or word["top"] > page.height
+        if off_page or not word["upright"] or any(_inside(word, box) for box in boxes):
+            continue
+        font = fonts.setdefault(word["fontname"], len(fonts))
+        words.append([round(word["x0"], 2), round(word["top"], 2), round(word["x1"], 2), round(word["bottom"], 2),
+                      round(word["size"], 2), font, word["text"]])
+    return {"width": float(page.width), "height": float(page.height), "fonts": list(fonts), "words": words,
+            "tables": tables}
 
 
 def _causes(exc: BaseException):
@@ -119,18 +85,27 @@ def _causes(exc: BaseException):
         exc = wrapped or exc.__cause__ or exc.__context__
 
 
+def _text_bytes(pages: list[dict]) -> int:
+    return sum(len(word[6].encode()) + 1 for page in pages for word in page["words"]) + sum(
+        len(cell["text"].encode()) for page in pages for table in page["tables"] for row in table["rows"]
+        for cell in row)
+
+
 def read(data: bytes, max_pages: int, max_text_bytes: int) -> dict:
     """{"pages": [...]}, or {"limit": "memory" | "text"}, or {"reason": why the PDF cannot be read}."""
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
     from pdfminer.pdfparser import PDFSyntaxError
 
+    find_tables = _table_finder()
     try:
         pages = []
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             for page in pdf.pages[:max_pages]:
-                pages.append(_page(page))
+                pages.append(_page(page, find_tables))
                 page.close()  # its characters and layout are not needed again
+                if _text_bytes(pages[-1:]) > max_text_bytes:
+                    return {"limit": "text"}
     except Exception as exc:  # pdfminer raises many unrelated types on broken files; pdfplumber wraps them
         causes = list(_causes(exc))
         if any(isinstance(c, MemoryError) for c in causes):
@@ -141,9 +116,7 @@ def read(data: bytes, max_pages: int, max_text_bytes: int) -> dict:
         if isinstance(cause, PDFSyntaxError):
             return {"reason": f"malformed PDF ({cause})"}
         return {"reason": f"unreadable PDF ({type(cause).__name__}: {cause})"}
-    text_bytes = sum(len(line[2].encode()) for page in pages for line in page["lines"]) + sum(
-        len((cell or "").encode()) for page in pages for table in page["tables"] for row in table for cell in row)
-    if text_bytes > max_text_bytes:
+    if _text_bytes(pages) > max_text_bytes:
         return {"limit": "text"}
     return {"pages": pages}
 

@@ -1,0 +1,232 @@
+"""PDF layout: columns under a one-column header, running heads, headings by weight and numbering, the title by
+size, spaces from gaps, words broken at line ends, superscript citation marks. The PDFs are written here, with
+PDF operators and the standard fonts (whose widths pdfminer knows)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.parsing.pdf import parse_pdf
+
+REGULAR, BOLD = "F1", "F2"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def text(x: float, y: float, words: str, size: float = 10, font: str = REGULAR, tight: bool = False,
+         superscript: str = "") -> str:
+    """Operators that draw ``words`` at (x, y); ``tight`` sets them apart by a gap of a fifth of an em and no
+    space character, as some journals do; ``superscript`` follows in a smaller size, raised."""
+    if tight:
+        shown = " -200 ".join(f"({_escape(w)})" for w in words.split())
+        drawn = f"[{shown}] TJ"
+    else:
+        drawn = f"({_escape(words)}) Tj"
+    raised = f" /{font} {size * 0.6} Tf {size * 0.4} Ts ({superscript}) Tj 0 Ts" if superscript else ""
+    return f"BT /{font} {size} Tf {x} {y} Td {drawn}{raised} ET\n"
+
+
+def pdf(pages: list[str]) -> bytes:
+    """A PDF of ``pages`` (each a content stream), 612 x 792 points, Helvetica as F1 and Helvetica-Bold as F2."""
+    fonts = (b"/Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> "
+             b"/F2 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >> >>")
+    n = len(pages)
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode()]
+    for i, content in enumerate(pages):
+        stream = content.encode("latin-1")
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
+                       f"/Resources << ".encode() + fonts + b" >> >>")
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+LEFT = ["A 52-year-old man with lymphoma received", "CAR-T cells and developed a severe", "cytokine release syndrome on day two.",
+        "His treat-", "ment began with tocilizumab, as is well", "known and widely practised in such cases.",
+        "The fever did not settle within a day", "and his blood pressure kept falling."]
+RIGHT = ["Plasma exchange was started on day", "three and repeated daily for five days.", "The treatment was well tolerated and",
+         "his ferritin fell by half within a week.", "He left the intensive care unit on day", "nine and went home two weeks later.",
+         "No further exchange was needed during", "the months of his follow-up visits."]
+ABSTRACT = ["We report a man who received plasma exchange for a cytokine release syndrome after CAR-T cell therapy.",
+            "The exchange was started on day three after tocilizumab and steroids had failed to settle his fever,",
+            "and his condition improved within days of the first session; he was discharged two weeks later."]
+
+
+def _furniture(page: int) -> str:
+    return text(72, 770, "Journal of Invented Case Reports 2026, 4:12", 8) + text(300, 30, str(page), 8)
+
+
+def _page_one() -> str:
+    ops = [_furniture(1),
+           text(72, 700, "Plasma Exchange for Cytokine Release", 18, BOLD),
+           text(72, 678, "Syndrome after CAR-T Cell Therapy", 18, BOLD),
+           text(72, 650, "Ana Silva, Tom Berg and Eva Holm", 11),
+           text(72, 632, "Department of Haematology, Central Hospital, Lisbon, Portugal", 8)]
+    ops += [text(72, 605 - 12 * i, line, 9) for i, line in enumerate(ABSTRACT)]
+    ops.append(text(72, 540, "1. Introduction", 11, BOLD))
+    y = 522
+    for i, line in enumerate(LEFT):
+        citation = "12" if line.startswith("known") else ""
+        ops.append(text(72, y - 12 * i, line, 10, tight=True, superscript=citation))
+    ops.append(text(320, 540, "2. Case Presentation", 11, BOLD))
+    ops += [text(320, y - 12 * i, line, 10) for i, line in enumerate(RIGHT)]
+    return "".join(ops)
+
+
+def _page_two() -> str:
+    ops = [_furniture(2), text(72, 700, "3. Discussion", 11, BOLD)]
+    ops += [text(72, 682 - 12 * i, line, 10) for i, line in enumerate(
+        ["Plasma exchange removes cytokines and", "may help where tocilizumab fails. Trials", "are needed to weigh it."])]
+    ops += [text(320, 682 - 12 * i, line, 10) for i, line in enumerate(
+        ["Other centres have reported similar", "courses in adults and in children with", "leukaemia after CAR-T cells."])]
+    return "".join(ops)
+
+
+@pytest.fixture(scope="module")
+def document():
+    return parse_pdf(pdf([_page_one(), _page_two()]), "case.pdf")[0]
+
+
+def test_title_is_the_largest_type_near_the_top_lines_joined(document):
+    assert document.title == "Plasma Exchange for Cytokine Release Syndrome after CAR-T Cell Therapy"
+    assert document.first_author_surname() == "Silva"
+
+
+def test_abstract_unlabelled_is_the_prose_after_the_title_group(document):
+    abstract = [s for s in document.sections if s.kind == "abstract"]
+    assert len(abstract) == 1
+    text = document.text[abstract[0].start:abstract[0].end]
+    assert "We report a man who received plasma exchange" in text
+    assert "discharged two weeks later." in text
+    assert "Introduction" not in text and "Haematology" not in text
+
+
+def test_columns_are_read_one_after_the_other_below_a_one_column_header(document):
+    text = document.text
+    left = "His treatment began with tocilizumab"
+    right = "Plasma exchange was started on day three and repeated daily for five days."
+    assert left in text and right in text
+    assert text.index("A 52-year-old man with lymphoma received CAR-T cells") < text.index(left) < text.index(right)
+    assert text.index("and his blood pressure kept falling.") < text.index(right)
+
+
+def test_running_heads_and_page_numbers_are_dropped(document):
+    assert "Journal of Invented Case Reports" not in document.text
+    assert not any(p.strip() in ("1", "2") for p in document.text.split("\n\n"))
+
+
+def test_headings_from_bold_and_numbering_and_the_case_section(document):
+    titles = [s.title for s in document.sections if s.title]
+    assert titles == ["Abstract", "1. Introduction", "2. Case Presentation", "3. Discussion"]
+    case = next(s for s in document.sections if s.title == "2. Case Presentation")
+    assert case.kind == "case"
+    assert "Plasma exchange was started" in document.text[case.start:case.end]
+
+
+def test_spaces_from_gaps_broken_word_joined_superscript_citation_dropped(document):
+    text = document.text
+    assert "A 52-year-old man with lymphoma received CAR-T cells and developed a severe" in text
+    assert "treatment" in text and "treat-" not in text
+    assert "widely practised in such cases. The fever" in text
+    assert "cases.12" not in text and "12 The" not in text
+
+
+def test_a_paragraph_of_the_second_page_is_whole(document):
+    discussion = next(s for s in document.sections if s.title == "3. Discussion")
+    assert ("Plasma exchange removes cytokines and may help where tocilizumab fails. Trials are needed to weigh it."
+            in document.text[discussion.start:discussion.end])
+
+
+@pytest.mark.shared
+def test_a_real_hindawi_case_report(shared):
+    path = shared / "data/pdf-real/01_cr-ards-cytokine/article.pdf"
+    document = parse_pdf(path.read_bytes(), path.name)[0]
+    assert document.title == ("Cytokine Reduction in the Setting of an ARDS-Associated Inflammatory Response "
+                              "with Multiple Organ Failure")
+    assert document.first_author_surname() == "Träger"
+    assert document.doi == "10.1155/2016/9852073"
+    case = next(s for s in document.sections if s.title == "2. Case Presentation")
+    assert case.kind == "case"
+    assert ("A 45-year-old male patient was admitted to our hospital with a small bowel obstruction due to torsion"
+            in document.text[case.start:case.end])
+    abstract = next(s for s in document.sections if s.kind == "abstract")
+    assert document.text[abstract.start:abstract.end].rstrip().endswith("with no device-related adverse effects observed.")
+
+
+def test_run_in_bold_case_headings_open_case_sections():
+    def paragraph(y: float, label: str, lines: list[str]) -> str:
+        first = f"BT /{BOLD} 10 Tf 72 {y} Td ({label}) Tj /{REGULAR} 10 Tf ( {lines[0]}) Tj ET\n"
+        return first + "".join(text(72, y - 12 * (i + 1), line) for i, line in enumerate(lines[1:]))
+
+    page = (text(72, 700, "Two Patients Treated with Plasma Exchange", 16, BOLD)
+            + paragraph(640, "Case 1.", ["A 60-year-old woman developed a cytokine release syndrome on day 3",
+                                         "after CAR-T cells and received five sessions of plasma exchange."])
+            + paragraph(590, "Case 2.", ["A 45-year-old man developed a cytokine release syndrome on day 5",
+                                         "and improved after three sessions of plasma exchange."]))
+    document = parse_pdf(pdf([page]), "two.pdf")[0]
+    cases = [s for s in document.sections if s.title.startswith("Case")]
+    assert [s.title for s in cases] == ["Case 1", "Case 2"]
+    assert all(s.kind == "case" for s in cases)
+    assert document.text[cases[1].start:cases[1].end].endswith("improved after three sessions of plasma exchange.")
+
+
+def test_labelled_abstract_runs_to_the_keywords_and_a_ruled_table_leaves_the_text():
+    grid = "".join(f"72 {y} m 372 {y} l S\n" for y in (600, 585, 570, 555)) + "".join(
+        f"{x} 600 m {x} 555 l S\n" for x in (72, 222, 372))
+    cells = [("Day", "Ferritin"), ("1", "2400"), ("5", "800")]
+    table = "".join(text(76 + 150 * c, 589 - 15 * r, cell, 9) for r, row in enumerate(cells) for c, cell in enumerate(row))
+    page = (text(72, 740, "Plasma Exchange in a Child with Cytokine Storm", 16, BOLD)
+            + text(72, 712, "Abstract", 12, BOLD)
+            + text(72, 696, "A child with leukaemia received CAR-T cells and developed a severe cytokine storm.", 9)
+            + text(72, 685, "Plasma exchange on day four brought her fever and ferritin down within two days.", 9)
+            + text(72, 668, "Keywords: plasma exchange; cytokine release syndrome; children", 9)
+            + text(72, 640, "Her ferritin fell after the exchange, as the table shows.", 10)
+            + grid + table)
+    document = parse_pdf(pdf([page]), "child.pdf")[0]
+    abstract = next(s for s in document.sections if s.kind == "abstract")
+    text_of_abstract = document.text[abstract.start:abstract.end]
+    assert abstract.title == "Abstract"
+    assert text_of_abstract.startswith("Abstract\n\nA child with leukaemia")
+    assert text_of_abstract.rstrip().endswith("within two days.")
+    assert [[c.text for c in t.cells] for t in document.tables] == [["Day", "Ferritin", "1", "2400", "5", "800"]]
+    flowing = [document.text[p.start:p.end] for p in document.paragraphs if p.kind != "table-row"]
+    assert not any("2400" in paragraph for paragraph in flowing)
+
+
+def test_line_numbers_of_a_manuscript_are_dropped():
+    sentence = ["A man of sixty received CAR-T cells for lymphoma and on the", "second day he developed fever,",
+                "hypotension and hypoxia, a cytokine release syndrome of grade", "three that did not settle on tocilizumab."]
+    ops = [text(72, 740, "Plasma Exchange for a Refractory Cytokine Release Syndrome", 16, BOLD)]
+    for i in range(12):
+        ops.append(text(40, 700 - 14 * i, str(i + 1), 8))
+        ops.append(text(72, 700 - 14 * i, sentence[i % 4], 10))
+    document = parse_pdf(pdf(["".join(ops)]), "manuscript.pdf")[0]
+    assert "received CAR-T cells for lymphoma and on the second day he developed fever, hypotension" in document.text
+    assert not any(ch.isdigit() for ch in document.text)
+
+
+def test_numbered_subheadings_nest_under_their_heading():
+    page = (text(72, 740, "Plasma Exchange after CAR-T Cells: A Case Report", 16, BOLD)
+            + text(72, 700, "2. Case Presentation", 11, BOLD)
+            + text(72, 684, "A woman of fifty developed a cytokine release syndrome after CAR-T cells.", 10)
+            + text(72, 660, "2.1. Treatment", 11, BOLD)
+            + text(72, 644, "She received tocilizumab and then five sessions of plasma exchange.", 10)
+            + text(72, 620, "3. Discussion", 11, BOLD)
+            + text(72, 604, "Plasma exchange may help where tocilizumab fails.", 10))
+    document = parse_pdf(pdf([page]), "nested.pdf")[0]
+    by_title = {s.title: s for s in document.sections}
+    case, treatment, discussion = by_title["2. Case Presentation"], by_title["2.1. Treatment"], by_title["3. Discussion"]
+    assert treatment.parent_id == case.id and treatment.kind == "case"
+    assert discussion.level == case.level and discussion.parent_id is None
+    assert "five sessions of plasma exchange" in document.text[case.start:case.end]
