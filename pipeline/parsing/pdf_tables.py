@@ -1,0 +1,328 @@
+"""Tables of a journal PDF page: where they are, their captions and their cells, as plain JSON-ready data.
+
+Runs inside the PDF reader process (pipeline.parsing.pdf_reader), so it imports nothing of pecrs at module level
+and works on one pdfplumber page at a time. Two kinds of table:
+
+- ruled grids, whose every cell is boxed: pdfplumber's own ``find_tables`` with line strategies;
+- text-aligned tables, as most journals set them: a "Table N" caption, at most a few horizontal rules (above the
+  header, below it, at the foot) and cells told apart only by white space. The region runs from the caption
+  through the stack of rules as wide as the table, or, with no rules, through the aligned lines below the
+  caption; inside it, words are grouped into lines by their y positions, runs of words into cells by the gaps
+  between them, and cells into columns by the x ranges no cell crosses.
+
+A table is ``{"bbox", "caption_bbox", "label", "caption", "rows"}``; a row is a list of cells
+``{"text", "col", "colspan", "is_header"}``. :func:`as_text_table` turns one into the document model's table.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass, field
+
+# Words: a gap wider than this share of the font size separates two words (journals set tables tightly, and
+# pdfplumber's fixed 3 pt tolerance runs words together).
+WORD_GAP_RATIO = 0.15
+# Cells: words of one cell are a space apart; a gap this many font sizes wide separates two cells.
+CELL_GAP = 0.9
+RULE_MIN_WIDTH = 40.0  # points; shorter horizontal strokes are underlines, glyph parts or logos
+CAPTION = re.compile(r"^(?:Table|TABLE)\s*(\d{1,3}[A-Za-z]?|[IVXL]{1,6})(?=$|[\s.:|\u2014\u2013-])\s*[.:|\u2014\u2013-]?\s*")
+
+
+@dataclass
+class Chunk:
+    """A run of words on one line with no cell-wide gap between them."""
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    words: list[dict] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w["text"] for w in self.words)
+
+
+@dataclass
+class TextLine:
+    top: float
+    bottom: float
+    chunks: list[Chunk] = field(default_factory=list)
+
+    @property
+    def x0(self) -> float:
+        return self.chunks[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.chunks[-1].x1
+
+    @property
+    def text(self) -> str:
+        return " ".join(c.text for c in self.chunks)
+
+    @property
+    def size(self) -> float:
+        return statistics.median(c.size for c in self.chunks)
+
+
+@dataclass
+class Rule:
+    x0: float
+    x1: float
+    y: float
+
+
+# -- page objects -------------------------------------------------------------------------------------------------
+
+def page_words(page) -> list[dict]:
+    return page.extract_words(x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False, extra_attrs=["size"])
+
+
+def text_lines(words: list[dict]) -> list[TextLine]:
+    """Words into lines (by vertical overlap) and each line into chunks at cell-wide gaps."""
+    rows: list[list[dict]] = []
+    for word in sorted(words, key=lambda w: (w["top"], w["x0"])):
+        middle = (word["top"] + word["bottom"]) / 2
+        for row in reversed(rows[-3:]):
+            if row[0]["top"] - 1 <= middle <= row[0]["bottom"] + 1:
+                row.append(word)
+                break
+        else:
+            rows.append([word])
+    lines = []
+    for row in rows:
+        row.sort(key=lambda w: w["x0"])
+        chunks: list[Chunk] = []
+        for word in row:
+            size = word.get("size") or (word["bottom"] - word["top"])
+            last = chunks[-1] if chunks else None
+            if last and word["x0"] - last.x1 < CELL_GAP * max(size, last.size):
+                last.words.append(word)
+                last.x1 = max(last.x1, word["x1"])
+                last.bottom = max(last.bottom, word["bottom"])
+                last.top = min(last.top, word["top"])
+            else:
+                chunks.append(Chunk(word["x0"], word["x1"], word["top"], word["bottom"], size, [word]))
+        lines.append(TextLine(min(w["top"] for w in row), max(w["bottom"] for w in row), chunks))
+    return sorted(lines, key=lambda l: l.top)
+
+
+def horizontal_rules(page) -> list[Rule]:
+    """Horizontal strokes (lines, thin rectangles' edges), pieces on one y joined, at least RULE_MIN_WIDTH wide."""
+    edges = sorted((e for e in page.horizontal_edges), key=lambda e: (round(e["top"]), e["x0"]))
+    rules: list[Rule] = []
+    for edge in edges:
+        y = float(edge["top"])
+        for rule in rules:
+            if abs(rule.y - y) <= 1.5 and edge["x0"] <= rule.x1 + 3 and edge["x1"] >= rule.x0 - 3:
+                rule.x0, rule.x1 = min(rule.x0, edge["x0"]), max(rule.x1, edge["x1"])
+                break
+        else:
+            rules.append(Rule(float(edge["x0"]), float(edge["x1"]), y))
+    return sorted((r for r in rules if r.x1 - r.x0 >= RULE_MIN_WIDTH), key=lambda r: r.y)
+
+
+# -- captions and regions -----------------------------------------------------------------------------------------
+
+@dataclass
+class Caption:
+    label: str
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+
+
+def captions(lines: list[TextLine]) -> list[Caption]:
+    """"Table N ..." chunks, each with the lines that continue it below (same left edge, close, one chunk)."""
+    found = []
+    for i, line in enumerate(lines):
+        for chunk in line.chunks:
+            match = CAPTION.match(chunk.text)
+            if not match:
+                continue
+            caption = Caption(f"Table {match.group(1)}", chunk.text[match.end():], chunk.x0, chunk.x1, chunk.top,
+                              chunk.bottom, chunk.size)
+            for below in lines[i + 1:]:
+                if below.top - caption.bottom > 0.8 * caption.size:
+                    break
+                beside = [c for c in below.chunks if c.x0 < caption.x1 and c.x1 > caption.x0]
+                if len(beside) != 1 or beside[0].x0 < caption.x0 - 3 or CAPTION.match(beside[0].text):
+                    break
+                caption.text += " " + beside[0].text
+                caption.bottom = beside[0].bottom
+                caption.x1 = max(caption.x1, beside[0].x1)
+            found.append(caption)
+    return found
+
+
+def _rule_stack(caption: Caption, rules: list[Rule], others: list[Caption]) -> list[Rule]:
+    """The rules of the caption's table: the first rule below it that is under its middle, and the rules
+    of the same width below that one, up to the next caption."""
+    middle = (caption.x0 + caption.x1) / 2
+    reach = caption.bottom + 6 * caption.size
+    first = next((r for r in rules if caption.bottom - 1 <= r.y <= reach and r.x0 - 3 <= middle <= r.x1 + 3
+                  and r.x1 - r.x0 >= 0.5 * (caption.x1 - caption.x0)), None)
+    if first is None:
+        return []
+    stop = min((c.top for c in others if c.top > first.y and c.x0 < first.x1 and c.x1 > first.x0), default=float("inf"))
+    return [r for r in rules if first.y <= r.y < stop and abs(r.x0 - first.x0) <= 6 and abs(r.x1 - first.x1) <= 6]
+
+
+# -- cells --------------------------------------------------------------------------------------------------------
+
+def _columns(lines: list[TextLine]) -> list[tuple[float, float]]:
+    """x ranges of the columns: the chunks of lines with two or more chunks, overlapping ones merged."""
+    several = [l for l in lines if len(l.chunks) >= 2]
+    spans = sorted((c.x0, c.x1) for l in (several if len(several) >= 2 else lines) for c in l.chunks)
+    columns: list[list[float]] = []
+    for x0, x1 in spans:
+        if columns and x0 < columns[-1][1]:
+            columns[-1][1] = max(columns[-1][1], x1)
+        else:
+            columns.append([x0, x1])
+    return [(a, b) for a, b in columns]
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return min(a1, b1) - max(a0, b0)
+
+
+def _column_of(x0: float, x1: float, columns: list[tuple[float, float]]) -> int:
+    return max(range(len(columns)), key=lambda i: (_overlap(x0, x1, *columns[i]), -abs(x0 - columns[i][0])))
+
+
+def _covered(x0: float, x1: float, columns: list[tuple[float, float]]) -> list[int]:
+    inside = [i for i, (a, b) in enumerate(columns) if _overlap(x0, x1, a, b) > 0.3 * min(b - a, x1 - x0)]
+    return inside or [_column_of(x0, x1, columns)]
+
+
+def _row_breaks(lines: list[TextLine], forced: set[int]) -> list[list[TextLine]]:
+    """Lines into rows: a line closer to the one above than the table's row pitch continues that row's cells.
+    The pitches split in two groups at their largest jump; with no clear jump every line is a row."""
+    if not lines:
+        return []
+    pitches = [b.top - a.top for a, b in zip(lines, lines[1:])]
+    threshold = 0.0
+    ordered = sorted(pitches)
+    jumps = [(b / a, (a + b) / 2) for a, b in zip(ordered, ordered[1:]) if a > 0]
+    if jumps:
+        ratio, middle = max(jumps)
+        if ratio > 1.2:
+            threshold = middle
+    rows = [[lines[0]]]
+    for i, (line, pitch) in enumerate(zip(lines[1:], pitches), start=1):
+        if pitch < threshold and i not in forced:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return rows
+
+
+def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
+    """Header lines into header rows: chunks stacked one above the other (each overlapping only the other on
+    its line) are one cell; a chunk above two or more is a spanning cell of a row of its own."""
+    groups: list[list[Chunk]] = []
+    for i, line in enumerate(lines):
+        for chunk in line.chunks:
+            home = None
+            if i:
+                above = [g for g in groups if g[-1] in lines[i - 1].chunks and _overlap(chunk.x0, chunk.x1, g[-1].x0, g[-1].x1) > 0]
+                below_of = [c for c in line.chunks if above and _overlap(c.x0, c.x1, above[0][-1].x0, above[0][-1].x1) > 0]
+                if len(above) == 1 and len(below_of) == 1:
+                    home = above[0]
+            if home is not None:
+                home.append(chunk)
+            else:
+                groups.append([chunk])
+    levels: list[int] = []
+    for i, group in enumerate(groups):
+        x0, x1 = min(c.x0 for c in group), max(c.x1 for c in group)
+        over = [levels[j] + 1 for j, g in enumerate(groups[:i]) if max(c.bottom for c in g) <= group[0].top
+                and _overlap(x0, x1, min(c.x0 for c in g), max(c.x1 for c in g)) > 0]
+        levels.append(max(over, default=0))
+    rows: list[list[dict]] = [[] for _ in range(max(levels, default=-1) + 1)]
+    for group, level in zip(groups, levels):
+        covered = _covered(min(c.x0 for c in group), max(c.x1 for c in group), columns)
+        text = " ".join(c.text for c in group)
+        rows[level].append({"text": text, "col": covered[0], "colspan": covered[-1] - covered[0] + 1, "is_header": True})
+    for row in rows:
+        row.sort(key=lambda cell: cell["col"])
+    return [row for row in rows if row]
+
+
+def _body_cells(rows: list[list[TextLine]], columns) -> list[list[dict]]:
+    """Each row's words by column; a chunk that crosses a column gap is split word by word."""
+    grid = []
+    for row in rows:
+        texts: dict[int, list[str]] = {}
+        for line in row:
+            for chunk in line.chunks:
+                covered = _covered(chunk.x0, chunk.x1, columns)
+                if len(covered) == 1:
+                    texts.setdefault(covered[0], []).append(chunk.text)
+                else:
+                    for word in chunk.words:
+                        texts.setdefault(_column_of(word["x0"], word["x1"], columns), []).append(word["text"])
+        grid.append([{"text": " ".join(texts[c]), "col": c, "colspan": 1, "is_header": False} for c in sorted(texts)])
+    return grid
+
+
+# -- tables -------------------------------------------------------------------------------------------------------
+
+def _inside(lines: list[TextLine], x0: float, x1: float, top: float, bottom: float) -> list[TextLine]:
+    """The parts of ``lines`` whose chunks lie in the box, as lines of their own."""
+    kept = []
+    for line in lines:
+        if top <= (line.top + line.bottom) / 2 <= bottom:
+            chunks = [c for c in line.chunks if x0 - 2 <= (c.x0 + c.x1) / 2 <= x1 + 2]
+            if chunks:
+                kept.append(TextLine(min(c.top for c in chunks), max(c.bottom for c in chunks), chunks))
+    return kept
+
+
+def _grid(header: list[TextLine], body: list[TextLine], rules: list[float]) -> list[list[dict]] | None:
+    columns = _columns(body)
+    if len(columns) < 2 or len(body) < 1:
+        return None
+    forced = {i for i, (a, b) in enumerate(zip(body, body[1:]), start=1) if any(a.bottom <= y <= b.top for y in rules)}
+    rows = _header_cells(header, columns) + _body_cells(_row_breaks(body, forced), columns)
+    return rows
+
+
+def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_: list[Caption]) -> dict | None:
+    stack = _rule_stack(caption, rules, captions_)
+    if len(stack) < 2:
+        return None
+    x0, x1 = stack[0].x0, stack[0].x1
+    top, bottom = caption.bottom + 0.5, stack[-1].y
+    region = _inside(lines, x0, x1, top, bottom)
+    if not region:
+        return None
+    inner = [r.y for r in stack]
+    header_rule = next((y for y in inner if any(l.bottom <= y for l in region) and y < bottom), None)
+    header = [l for l in region if header_rule is not None and l.bottom <= header_rule + 1]
+    body = [l for l in region if l not in header]
+    rows = _grid(header, body, inner)
+    if not rows:
+        return None
+    return {"bbox": [x0, min(l.top for l in region), x1, bottom],
+            "caption_bbox": [caption.x0, caption.top, caption.x1, caption.bottom],
+            "label": caption.label, "caption": caption.text, "rows": rows}
+
+
+def page_tables(page, words: list[dict] | None = None) -> list[dict]:
+    """The page's tables, top to bottom."""
+    lines = text_lines(page_words(page) if words is None else words)
+    rules = horizontal_rules(page)
+    found = captions(lines)
+    tables = []
+    for caption in found:
+        table = _table(caption, lines, rules, found)
+        if table:
+            tables.append(table)
+    return sorted(tables, key=lambda t: (t["bbox"][1], t["bbox"][0]))
