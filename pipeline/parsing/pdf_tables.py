@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 # pdfplumber's fixed 3 pt tolerance runs words together).
 WORD_GAP_RATIO = 0.15
 # Cells: words of one cell are a space apart; a gap this many font sizes wide separates two cells.
-CELL_GAP = 0.9
+CELL_GAP = 0.6
 RULE_MIN_WIDTH = 40.0  # points; shorter horizontal strokes are underlines, glyph parts or logos
 CAPTION = re.compile(r"^(?:Table|TABLE)\s*(\d{1,3}[A-Za-z]?|[IVXL]{1,6})(?=$|[\s.:|\u2014\u2013-])\s*[.:|\u2014\u2013-]?\s*")
 
@@ -49,6 +49,11 @@ class TextLine:
     top: float
     bottom: float
     chunks: list[Chunk] = field(default_factory=list)
+
+    @property
+    def baseline(self) -> float:
+        """The words' usual bottom: a superscript or a taller glyph does not move it."""
+        return statistics.median(w["bottom"] for c in self.chunks for w in c.words)
 
     @property
     def x0(self) -> float:
@@ -84,9 +89,10 @@ def text_lines(words: list[dict]) -> list[TextLine]:
     """Words into lines (by vertical overlap) and each line into chunks at cell-wide gaps."""
     rows: list[list[dict]] = []
     for word in sorted(words, key=lambda w: (w["top"], w["x0"])):
-        middle = (word["top"] + word["bottom"]) / 2
+        height = word["bottom"] - word["top"]
         for row in reversed(rows[-3:]):
-            if row[0]["top"] - 1 <= middle <= row[0]["bottom"] + 1:
+            # a superscript overlaps its line by half its height or more
+            if min(word["bottom"], row[0]["bottom"]) - max(word["top"], row[0]["top"]) >= 0.5 * min(height, row[0]["bottom"] - row[0]["top"]):
                 row.append(word)
                 break
         else:
@@ -206,13 +212,14 @@ def _row_breaks(lines: list[TextLine], forced: set[int]) -> list[list[TextLine]]
     The pitches split in two groups at their largest jump; with no clear jump every line is a row."""
     if not lines:
         return []
-    pitches = [b.top - a.top for a, b in zip(lines, lines[1:])]
+    pitches = [b.baseline - a.baseline for a, b in zip(lines, lines[1:])]
     threshold = 0.0
     ordered = sorted(pitches)
-    jumps = [(b / a, (a + b) / 2) for a, b in zip(ordered, ordered[1:]) if a > 0]
+    size = statistics.median(l.size for l in lines)
+    jumps = [(b / a, (a + b) / 2) for a, b in zip(ordered, ordered[1:]) if a > 0 and b - a > 0.25 * size]
     if jumps:
         ratio, middle = max(jumps)
-        if ratio > 1.2:
+        if ratio > 1.2 and middle < 2 * size:
             threshold = middle
     rows = [[lines[0]]]
     for i, (line, pitch) in enumerate(zip(lines[1:], pitches), start=1):
@@ -223,18 +230,30 @@ def _row_breaks(lines: list[TextLine], forced: set[int]) -> list[list[TextLine]]
     return rows
 
 
+def _aligned(upper: Chunk, lower: Chunk) -> bool:
+    """Lines of one header cell share its left edge, centre or right edge."""
+    tolerance = 2 + 0.3 * min(upper.size, lower.size)
+    return (abs(upper.x0 - lower.x0) <= tolerance or abs(upper.x1 - lower.x1) <= tolerance
+            or abs(upper.x0 + upper.x1 - lower.x0 - lower.x1) <= 2 * tolerance)
+
+
 def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
-    """Header lines into header rows: chunks stacked one above the other (each overlapping only the other on
-    its line) are one cell; a chunk above two or more is a spanning cell of a row of its own."""
+    """Header lines into header rows. A chunk continues the nearest chunk above it when they are aligned and
+    overlap only each other (cells of two to four lines, centred at different heights); a chunk above two
+    or more is a spanning cell of a row of its own."""
     groups: list[list[Chunk]] = []
-    for i, line in enumerate(lines):
+    line_of = {id(c): line for line in lines for c in line.chunks}
+    for line in lines:
         for chunk in line.chunks:
-            home = None
-            if i:
-                above = [g for g in groups if g[-1] in lines[i - 1].chunks and _overlap(chunk.x0, chunk.x1, g[-1].x0, g[-1].x1) > 0]
-                below_of = [c for c in line.chunks if above and _overlap(c.x0, c.x1, above[0][-1].x0, above[0][-1].x1) > 0]
-                if len(above) == 1 and len(below_of) == 1:
-                    home = above[0]
+            above = [g for g in groups if _overlap(chunk.x0, chunk.x1, g[-1].x0, g[-1].x1) > 0
+                     and g[-1].bottom <= chunk.top + 0.5 * chunk.size and chunk.top - g[-1].bottom < chunk.size]
+            home = max(above, key=lambda g: g[-1].bottom, default=None)
+            if home is not None:
+                last = home[-1]
+                alone_below = [c for c in line.chunks if _overlap(c.x0, c.x1, last.x0, last.x1) > 0] == [chunk]
+                alone_above = [c for c in line_of[id(last)].chunks if _overlap(c.x0, c.x1, chunk.x0, chunk.x1) > 0] == [last]
+                if not (alone_below and alone_above and _aligned(last, chunk)):
+                    home = None
             if home is not None:
                 home.append(chunk)
             else:
