@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 WORD_GAP_RATIO = 0.15
 # Cells: words of one cell are a space apart; a gap this many font sizes wide separates two cells.
 CELL_GAP = 0.6
+FIGURE = re.compile(r"^(?:Fig\.|Figure|FIGURE|FIG\.)\s*\d")
+LEADER = re.compile(r"[._\u2026\u00b7]{4,}")  # dotted lines drawn with characters: row separators, leaders
 RULE_MIN_WIDTH = 40.0  # points; shorter horizontal strokes are underlines, glyph parts or logos
 CAPTION = re.compile(r"^(?:Table|TABLE)\s*(\d{1,3}[A-Za-z]?|[IVXL]{1,6})(?=$|[\s.:|\u2014\u2013-])\s*[.:|\u2014\u2013-]?\s*")
 
@@ -111,7 +113,9 @@ def text_lines(words: list[dict]) -> list[TextLine]:
                 last.top = min(last.top, word["top"])
             else:
                 chunks.append(Chunk(word["x0"], word["x1"], word["top"], word["bottom"], size, [word]))
-        lines.append(TextLine(min(w["top"] for w in row), max(w["bottom"] for w in row), chunks))
+        chunks = [c for c in chunks if not LEADER.fullmatch(c.text.replace(" ", ""))]
+        if chunks:
+            lines.append(TextLine(min(c.top for c in chunks), max(c.bottom for c in chunks), chunks))
     return sorted(lines, key=lambda l: l.top)
 
 
@@ -313,23 +317,62 @@ def _grid(header: list[TextLine], body: list[TextLine], rules: list[float]) -> l
     return rows
 
 
+def _ruled_region(caption: Caption, lines: list[TextLine], stack: list[Rule]):
+    """Header and body lines between the caption and the bottom rule, as wide as the rules."""
+    x0, x1, bottom = stack[0].x0, stack[0].x1, stack[-1].y
+    region = _inside(lines, x0, x1, caption.bottom + 0.5, bottom)
+    header_rule = next((r.y for r in stack if any(l.bottom <= r.y for l in region) and r.y < bottom), None)
+    header = [l for l in region if header_rule is not None and l.bottom <= header_rule + 1]
+    return (x0, x1, bottom), header, [l for l in region if l not in header]
+
+
+def _prose(chunks: list[Chunk], x0: float, x1: float) -> bool:
+    return len(chunks) == 1 and chunks[0].x1 - chunks[0].x0 >= 0.85 * (x1 - x0) and len(chunks[0].text) > 40
+
+
+def _aligned_region(caption: Caption, lines: list[TextLine], stack: list[Rule], captions_: list[Caption]):
+    """A table with no rules to close it: the lines below the caption, in its width (widened by cells that
+    start inside it), up to a wide gap, a change of type size, a line of prose or the next caption."""
+    x0, x1 = (stack[0].x0, stack[0].x1) if stack else (caption.x0 - 3, caption.x1 + 3)
+    starts = {id(c) for c in captions_}
+    region: list[TextLine] = []
+    last = caption.bottom
+    for line in lines:
+        if line.top < caption.bottom - 0.5:
+            continue
+        chunks = [c for c in line.chunks if c.x1 > x0 and c.x0 < x1]
+        if not chunks:
+            if line.top - last > 2.5 * caption.size:
+                break
+            continue
+        size = statistics.median(c.size for c in chunks)
+        usual = statistics.median(c.size for l in region for c in l.chunks) if region else size
+        if (line.top - last > 2.5 * usual or abs(size - usual) > 0.12 * usual or _prose(chunks, x0, x1)
+                or any(CAPTION.match(c.text) or FIGURE.match(c.text) for c in chunks)):
+            break
+        x1 = max(x1, *(c.x1 for c in chunks))
+        region.append(TextLine(min(c.top for c in chunks), max(c.bottom for c in chunks), chunks))
+        last = max(last, region[-1].bottom)
+    if len(region) < 2:
+        return None, [], []
+    inner = [r.y for r in stack if r.y > region[0].bottom]
+    header = [l for l in region if inner and l.bottom <= inner[0] + 1 and l.top < inner[0]]
+    return (x0, x1, region[-1].bottom), header, [l for l in region if l not in header]
+
+
 def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_: list[Caption]) -> dict | None:
     stack = _rule_stack(caption, rules, captions_)
-    if len(stack) < 2:
+    if len(stack) >= 2:
+        box, header, body = _ruled_region(caption, lines, stack)
+    else:
+        box, header, body = _aligned_region(caption, lines, stack, captions_)
+    if not body:
         return None
-    x0, x1 = stack[0].x0, stack[0].x1
-    top, bottom = caption.bottom + 0.5, stack[-1].y
-    region = _inside(lines, x0, x1, top, bottom)
-    if not region:
-        return None
-    inner = [r.y for r in stack]
-    header_rule = next((y for y in inner if any(l.bottom <= y for l in region) and y < bottom), None)
-    header = [l for l in region if header_rule is not None and l.bottom <= header_rule + 1]
-    body = [l for l in region if l not in header]
-    rows = _grid(header, body, inner)
+    rows = _grid(header, body, [r.y for r in stack])
     if not rows:
         return None
-    return {"bbox": [x0, min(l.top for l in region), x1, bottom],
+    x0, x1, bottom = box
+    return {"bbox": [x0, min(l.top for l in header + body), x1, bottom],
             "caption_bbox": [caption.x0, caption.top, caption.x1, caption.bottom],
             "label": caption.label, "caption": caption.text, "rows": rows}
 
