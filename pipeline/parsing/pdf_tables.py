@@ -147,13 +147,20 @@ class Caption:
     size: float
 
 
+def _continues_text(chunk: Chunk, above: list[TextLine]) -> bool:
+    """Whether text sits right above the chunk at line spacing: "Table 2" wrapped to the start of a line of a
+    paragraph or a figure legend is no caption."""
+    return any(c.x0 < chunk.x1 and c.x1 > chunk.x0 and 0 <= chunk.top - c.bottom < 0.5 * chunk.size
+               for line in above for c in line.chunks)
+
+
 def captions(lines: list[TextLine]) -> list[Caption]:
     """"Table N ..." chunks, each with the lines that continue it below (same left edge, close, one chunk)."""
     found = []
     for i, line in enumerate(lines):
         for chunk in line.chunks:
             match = CAPTION.match(chunk.text)
-            if not match:
+            if not match or _continues_text(chunk, lines[max(0, i - 3):i]):
                 continue
             caption = Caption(f"Table {match.group(1)}", chunk.text[match.end():], chunk.x0, chunk.x1, chunk.top,
                               chunk.bottom, chunk.size)
@@ -327,7 +334,9 @@ def _ruled_region(caption: Caption, lines: list[TextLine], stack: list[Rule]):
 
 
 def _prose(chunks: list[Chunk], x0: float, x1: float) -> bool:
-    return len(chunks) == 1 and chunks[0].x1 - chunks[0].x0 >= 0.85 * (x1 - x0) and len(chunks[0].text) > 40
+    """A line of running text: one chunk across the width, or columns of text side by side filling it."""
+    filled = sum(c.x1 - c.x0 for c in chunks) >= 0.8 * (x1 - x0)
+    return filled and (len(chunks) == 1 and len(chunks[0].text) > 40 or all(len(c.words) >= 5 for c in chunks))
 
 
 def _aligned_region(caption: Caption, lines: list[TextLine], stack: list[Rule], captions_: list[Caption]):
