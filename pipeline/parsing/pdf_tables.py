@@ -164,6 +164,9 @@ def captions(lines: list[TextLine]) -> list[Caption]:
                 continue
             caption = Caption(f"Table {match.group(1)}", chunk.text[match.end():], chunk.x0, chunk.x1, chunk.top,
                               chunk.bottom, chunk.size)
+            after = line.chunks[line.chunks.index(chunk) + 1:]
+            if not caption.text and after and after[0].x0 - chunk.x1 < 2 * chunk.size:  # "Table 3   Model output ..."
+                caption.text, caption.x1 = after[0].text, after[0].x1
             for below in lines[i + 1:]:
                 if below.top - caption.bottom > 0.8 * caption.size:
                     break
@@ -178,12 +181,15 @@ def captions(lines: list[TextLine]) -> list[Caption]:
 
 
 def _rule_stack(caption: Caption, rules: list[Rule], others: list[Caption]) -> list[Rule]:
-    """The rules of the caption's table: the first rule below it that is under its middle, and the rules
-    of the same width below that one, up to the next caption."""
+    """The rules of the caption's table: the first rule below it that is under its middle (or beside it),
+    and the rules of the same width below that one, up to the next caption."""
     middle = (caption.x0 + caption.x1) / 2
     reach = caption.bottom + 6 * caption.size
     first = next((r for r in rules if caption.bottom - 1 <= r.y <= reach and r.x0 - 3 <= middle <= r.x1 + 3
                   and r.x1 - r.x0 >= 0.5 * (caption.x1 - caption.x0)), None)
+    if first is None:  # a caption beside its table, level with its top rule
+        first = next((r for r in rules if caption.top - caption.size <= r.y <= caption.top + 2 * caption.size
+                      and 0 <= r.x0 - caption.x1 + 3 <= 6 * caption.size), None)
     if first is None:
         return []
     stop = min((c.top for c in others if c.top > first.y and c.x0 < first.x1 and c.x1 > first.x0), default=float("inf"))
@@ -286,9 +292,15 @@ def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
 
 
 def _body_cells(rows: list[list[TextLine]], columns) -> list[list[dict]]:
-    """Each row's words by column; a chunk that crosses a column gap is split word by word."""
+    """Each row's words by column; a chunk that crosses a column gap is split word by word, unless it is
+    the row's only text (a group heading across the table)."""
     grid = []
     for row in rows:
+        if len(row) == 1 and len(row[0].chunks) == 1:
+            covered = _covered(row[0].x0, row[0].x1, columns)
+            grid.append([{"text": row[0].text, "col": covered[0], "colspan": covered[-1] - covered[0] + 1,
+                          "is_header": False}])
+            continue
         texts: dict[int, list[str]] = {}
         for line in row:
             for chunk in line.chunks:
@@ -327,7 +339,8 @@ def _grid(header: list[TextLine], body: list[TextLine], rules: list[float]) -> l
 def _ruled_region(caption: Caption, lines: list[TextLine], stack: list[Rule]):
     """Header and body lines between the caption and the bottom rule, as wide as the rules."""
     x0, x1, bottom = stack[0].x0, stack[0].x1, stack[-1].y
-    region = _inside(lines, x0, x1, caption.bottom + 0.5, bottom)
+    top = caption.bottom + 0.5 if stack[0].y > caption.bottom - 1 else stack[0].y - 0.5
+    region = _inside(lines, x0, x1, top, bottom)
     header_rule = next((r.y for r in stack if any(l.bottom <= r.y for l in region) and r.y < bottom), None)
     header = [l for l in region if header_rule is not None and l.bottom <= header_rule + 1]
     return (x0, x1, bottom), header, [l for l in region if l not in header]
