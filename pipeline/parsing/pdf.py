@@ -24,6 +24,7 @@ from pipeline.settings import settings
 from pipeline.document.model import Document
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.pagelayout import join_lines, vocabulary
+from pipeline.parsing.pdf_tables import as_text_table
 from pipeline.parsing.plaintext import blocks_to_document
 
 MARGIN_SHARE = 0.07  # top and bottom share of a page where running heads and page numbers live
@@ -39,7 +40,7 @@ class Line(NamedTuple):
 
 class PageContent(NamedTuple):
     lines: list[Line]
-    tables: list[list[list[str | None]]]
+    tables: list[dict]  # pdf_tables.page_tables's tables
     height: float
 
 
@@ -114,12 +115,12 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
     margins = Counter(_shape(l.text) for p in pages for l in p.lines
                       if l.top < p.height * MARGIN_SHARE or l.bottom > p.height * (1 - MARGIN_SHARE))
     repeated = {shape for shape, n in margins.items() if n >= 2 and len(pages) >= 2}
-    blocks: list[str | list[list[str | None]]] = []
+    blocks: list = []  # paragraphs and TextTables
     known = vocabulary("\n".join(line.text for page in pages for line in page.lines))
     for page in pages:
         kept = [l for l in page.lines if not _is_running_text(l, page.height, repeated)]
         blocks.extend(_paragraphs(kept, known))
-        blocks.extend(page.tables)
-    if not any(isinstance(b, str) and b.strip() for b in blocks) and not any(isinstance(b, list) for b in blocks):
+        blocks.extend(as_text_table(table) for table in page.tables)
+    if not any(isinstance(b, str) and b.strip() for b in blocks) and not any(not isinstance(b, str) for b in blocks):
         raise ParseError(source_file, "PDF has no extractable text (a scanned image needs OCR first)")
     return blocks_to_document(blocks, source_file, format_name="pdf")

@@ -3,8 +3,8 @@ order and its tables out as JSON. pipeline.parsing.pdf runs it as ``python -P pd
 to its standard input; it imports nothing of pecrs, so that it starts in a tenth of a second.
 
 Reading order: each page is cut into horizontal bands; a band whose lines cross a vertical gutter is
-read as full width, the others column by column. Tables found by pdfplumber become cell grids and
-their words leave the text flow.
+read as full width, the others column by column. Tables found by pdf_tables (cells, caption) leave the
+text flow, their captions with them.
 """
 
 from __future__ import annotations
@@ -94,9 +94,20 @@ def _reading_order(lines: list[Line], width: float) -> list[Line]:
     return ordered
 
 
-def _page(page) -> dict:
-    tables = page.find_tables()
-    boxes = [t.bbox for t in tables]
+def _table_finder():
+    """pdf_tables, loaded by its path: the reader runs as a script (``python -P``), outside the pecrs package."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("pdf_tables", Path(__file__).with_name("pdf_tables.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _page(page, finder) -> dict:
+    tables = finder.page_tables(page)
+    boxes = [t["bbox"] for t in tables] + [t["caption_bbox"] for t in tables]
 
     def outside(word: dict) -> bool:
         return not any(b[0] - 1 <= word["x0"] and word["x1"] <= b[2] + 1 and b[1] - 1 <= word["top"] and word["bottom"] <= b[3] + 1
@@ -104,9 +115,7 @@ def _page(page) -> dict:
 
     words = [w for w in page.extract_words(extra_attrs=["size"], keep_blank_chars=False) if outside(w)]
     lines = _reading_order(_lines(words), float(page.width))
-    grids = [t.extract() for t in tables]
-    return {"height": float(page.height), "lines": [[l.top, l.bottom, l.text] for l in lines],
-            "tables": [g for g in grids if g and len(g) >= 2]}
+    return {"height": float(page.height), "lines": [[l.top, l.bottom, l.text] for l in lines], "tables": tables}
 
 
 def _causes(exc: BaseException):
@@ -127,9 +136,10 @@ def read(data: bytes, max_pages: int, max_text_bytes: int) -> dict:
 
     try:
         pages = []
+        finder = _table_finder()
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             for page in pdf.pages[:max_pages]:
-                pages.append(_page(page))
+                pages.append(_page(page, finder))
                 page.close()  # its characters and layout are not needed again
     except Exception as exc:  # pdfminer raises many unrelated types on broken files; pdfplumber wraps them
         causes = list(_causes(exc))
@@ -142,7 +152,7 @@ def read(data: bytes, max_pages: int, max_text_bytes: int) -> dict:
             return {"reason": f"malformed PDF ({cause})"}
         return {"reason": f"unreadable PDF ({type(cause).__name__}: {cause})"}
     text_bytes = sum(len(line[2].encode()) for page in pages for line in page["lines"]) + sum(
-        len((cell or "").encode()) for page in pages for table in page["tables"] for row in table for cell in row)
+        len(cell["text"].encode()) for page in pages for table in page["tables"] for row in table["rows"] for cell in row)
     if text_bytes > max_text_bytes:
         return {"limit": "text"}
     return {"pages": pages}

@@ -399,6 +399,27 @@ def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_
             "label": caption.label, "caption": caption.text, "rows": rows}
 
 
+def _ruled_grids(page, taken: list[list[float]], found: list[Caption]) -> list[dict]:
+    """Tables boxed cell by cell (pdfplumber's line strategies) that no captioned table already holds; the
+    first row is their header, and a caption right above one is its caption."""
+    tables = []
+    for grid in page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"}):
+        x0, top, x1, bottom = (float(v) for v in grid.bbox)
+        if any(_overlap(x0, x1, b[0], b[2]) > 0 and _overlap(top, bottom, b[1], b[3]) > 0 for b in taken):
+            continue
+        texts = grid.extract(x_tolerance_ratio=WORD_GAP_RATIO)
+        rows = [[{"text": " ".join(text.split()), "col": c, "colspan": 1, "is_header": r == 0}
+                 for c, text in enumerate(row) if text and text.strip()] for r, row in enumerate(texts)]
+        rows = [row for row in rows if row]
+        if len(rows) < 2 or len(texts[0]) < 2:
+            continue
+        caption = next((c for c in found if 0 <= top - c.bottom <= 3 * c.size and _overlap(x0, x1, c.x0, c.x1) > 0), None)
+        tables.append({"bbox": [x0, top, x1, bottom],
+                       "caption_bbox": [caption.x0, caption.top, caption.x1, caption.bottom] if caption else [x0, top, x0, top],
+                       "label": caption.label if caption else "", "caption": caption.text if caption else "", "rows": rows})
+    return tables
+
+
 def page_tables(page, words: list[dict] | None = None) -> list[dict]:
     """The page's tables, top to bottom."""
     lines = text_lines(page_words(page) if words is None else words)
@@ -409,4 +430,18 @@ def page_tables(page, words: list[dict] | None = None) -> list[dict]:
         table = _table(caption, lines, rules, found)
         if table:
             tables.append(table)
+    tables += _ruled_grids(page, [t["bbox"] for t in tables], [c for c in found if not any(
+        t["caption_bbox"] == [c.x0, c.top, c.x1, c.bottom] for t in tables)])
     return sorted(tables, key=lambda t: (t["bbox"][1], t["bbox"][0]))
+
+
+# -- into the document model --------------------------------------------------------------------------------------
+
+def as_text_table(table: dict):
+    """One table of :func:`page_tables` as the TextTable the document builder takes (cells with their columns,
+    spans and header marks; the label and caption apart)."""
+    from pipeline.parsing.texttables import TextTable  # here, not at the top: the reader process imports no pecrs
+
+    rows = [[{"text": cell["text"], "col": cell["col"], "colspan": cell.get("colspan", 1), "rowspan": 1,
+              "is_header": cell.get("is_header", False)} for cell in row] for row in table["rows"]]
+    return TextTable(rows, label=table.get("label", ""), caption=table.get("caption", ""))
