@@ -101,6 +101,7 @@ def _table_finder():
 
     spec = importlib.util.spec_from_file_location("pdf_tables", Path(__file__).with_name("pdf_tables.py"))
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
