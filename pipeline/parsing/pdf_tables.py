@@ -236,8 +236,8 @@ def _row_breaks(lines: list[TextLine], forced: set[int]) -> list[list[TextLine]]
     jumps = [(b / a, (a + b) / 2) for a, b in zip(ordered, ordered[1:]) if a > 0 and b - a > 0.25 * size]
     if jumps:
         ratio, middle = max(jumps)
-        if ratio > 1.2 and middle < 2 * size:
-            threshold = middle
+        if ratio > 1.2:
+            threshold = min(middle, 1.35 * size)  # lines of one cell are at most a leading apart
     rows = [[lines[0]]]
     for i, (line, pitch) in enumerate(zip(lines[1:], pitches), start=1):
         if pitch < threshold and i not in forced:
@@ -281,6 +281,11 @@ def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
         over = [levels[j] + 1 for j, g in enumerate(groups[:i]) if max(c.bottom for c in g) <= group[0].top
                 and _overlap(x0, x1, min(c.x0 for c in g), max(c.x1 for c in g)) > 0]
         levels.append(max(over, default=0))
+    for i, group in enumerate(groups):  # a head under no spanning one sits in the row its last line ends in
+        if levels[i] == 0:
+            level_with = [levels[j] for j, g in enumerate(groups) if any(
+                _overlap(group[-1].top, group[-1].bottom, c.top, c.bottom) > 0 for c in g)]
+            levels[i] = max(level_with, default=0)
     rows: list[list[dict]] = [[] for _ in range(max(levels, default=-1) + 1)]
     for group, level in zip(groups, levels):
         covered = _covered(min(c.x0 for c in group), max(c.x1 for c in group), columns)
@@ -352,17 +357,43 @@ def _prose(chunks: list[Chunk], x0: float, x1: float) -> bool:
     return filled and (len(chunks) == 1 and len(chunks[0].text) > 40 or all(len(c.words) >= 5 for c in chunks))
 
 
+def _column_of_caption(caption: Caption, lines: list[TextLine]) -> tuple[float, float]:
+    """The page's text column(s) the caption lies in: x ranges that lines of prose (chunks of five words or
+    more) cover, a few lines across the columns (a title, a full-width legend) aside."""
+    prose = [c for line in lines for c in line.chunks if len(c.words) >= 5]
+    if not prose:
+        return caption.x0 - 3, caption.x1 + 3
+    left = int(min(c.x0 for c in prose))
+    coverage = [0] * (int(max(c.x1 for c in prose)) - left + 2)
+    for chunk in prose:
+        for x in range(int(chunk.x0) - left, int(chunk.x1) - left + 1):
+            coverage[x] += 1
+    floor = 0.1 * max(coverage)
+    columns, start = [], None
+    for x, count in enumerate(coverage + [0]):
+        if count > floor and start is None:
+            start = x
+        elif count <= floor and start is not None:
+            columns.append((start + left, x + left))
+            start = None
+    mine = [c for c in columns if _overlap(caption.x0, caption.x1, *c) > 0]
+    if not mine:  # the space between the columns of prose on either side
+        return (max((b for a, b in columns if b <= caption.x0), default=0.0),
+                min((a for a, b in columns if a >= caption.x1), default=float("inf")))
+    return min(caption.x0, mine[0][0]) - 3, max(caption.x1, mine[-1][1]) + 3
+
+
 def _aligned_region(caption: Caption, lines: list[TextLine], stack: list[Rule], captions_: list[Caption]):
     """A table with no rules to close it: the lines below the caption, in its width (widened by cells that
     start inside it), up to a wide gap, a change of type size, a line of prose or the next caption."""
-    x0, x1 = (stack[0].x0, stack[0].x1) if stack else (caption.x0 - 3, caption.x1 + 3)
+    x0, x1 = (stack[0].x0, stack[0].x1) if stack else _column_of_caption(caption, lines)
     starts = {id(c) for c in captions_}
     region: list[TextLine] = []
     last = caption.bottom
     for line in lines:
         if line.top < caption.bottom - 0.5:
             continue
-        chunks = [c for c in line.chunks if c.x1 > x0 and c.x0 < x1]
+        chunks = [c for c in line.chunks if x0 <= (c.x0 + c.x1) / 2 <= x1]
         if not chunks:
             if line.top - last > 2.5 * caption.size:
                 break
@@ -372,7 +403,7 @@ def _aligned_region(caption: Caption, lines: list[TextLine], stack: list[Rule], 
         if (line.top - last > 2.5 * usual or abs(size - usual) > 0.12 * usual or _prose(chunks, x0, x1)
                 or any(CAPTION.match(c.text) or FIGURE.match(c.text) for c in chunks)):
             break
-        x1 = max(x1, *(c.x1 for c in chunks))
+
         region.append(TextLine(min(c.top for c in chunks), max(c.bottom for c in chunks), chunks))
         last = max(last, region[-1].bottom)
     if len(region) < 2:
