@@ -84,7 +84,47 @@ class Rule:
 # -- page objects -------------------------------------------------------------------------------------------------
 
 def page_words(page) -> list[dict]:
-    return page.extract_words(x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False, extra_attrs=["size"])
+    words = page.extract_words(x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False, extra_attrs=["size"])
+    return [w for w in words if w.get("upright", True)]
+
+
+class Turn:
+    """A page set sideways (a landscape table on a portrait page) seen upright: text that reads upwards
+    (``up``) or downwards, with its page coordinates mapped so that it reads left to right."""
+
+    def __init__(self, page, up: bool):
+        self.width, self.height, self.up = float(page.width), float(page.height), up
+
+    def box(self, x0: float, top: float, x1: float, bottom: float) -> tuple[float, float, float, float]:
+        """A page box in turned coordinates."""
+        if self.up:
+            return self.height - bottom, x0, self.height - top, x1
+        return top, self.width - x1, bottom, self.width - x0
+
+    def back(self, x0: float, top: float, x1: float, bottom: float) -> list[float]:
+        """A turned box in page coordinates."""
+        if self.up:
+            return [top, self.height - x1, bottom, self.height - x0]
+        return [self.width - bottom, x0, self.width - top, x1]
+
+    def words(self, page) -> list[dict]:
+        from pdfplumber.utils import extract_words
+
+        chars = []
+        for char in page.chars:
+            if not char["upright"] and (char["matrix"][1] > 0) == self.up:
+                x0, top, x1, bottom = self.box(char["x0"], char["top"], char["x1"], char["bottom"])
+                chars.append(dict(char, x0=x0, top=top, x1=x1, bottom=bottom, doctop=top, upright=True,
+                                  size=bottom - top))  # pdfminer gives a sideways glyph's advance as its size
+        return extract_words(chars, x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False, extra_attrs=["size"])
+
+    def edges(self, page) -> list[dict]:
+        """The page's vertical strokes, which are the turned table's horizontal rules."""
+        turned = []
+        for edge in page.vertical_edges:
+            x0, top, x1, _ = self.box(edge["x0"], edge["top"], edge["x1"], edge["bottom"])
+            turned.append({"x0": x0, "x1": x1, "top": top})
+        return turned
 
 
 def text_lines(words: list[dict]) -> list[TextLine]:
@@ -119,9 +159,9 @@ def text_lines(words: list[dict]) -> list[TextLine]:
     return sorted(lines, key=lambda l: l.top)
 
 
-def horizontal_rules(page) -> list[Rule]:
+def horizontal_rules(edges: list[dict]) -> list[Rule]:
     """Horizontal strokes (lines, thin rectangles' edges), pieces on one y joined, at least RULE_MIN_WIDTH wide."""
-    edges = sorted((e for e in page.horizontal_edges), key=lambda e: (round(e["top"]), e["x0"]))
+    edges = sorted(edges, key=lambda e: (round(e["top"]), e["x0"]))
     rules: list[Rule] = []
     for edge in edges:
         y = float(edge["top"])
@@ -451,18 +491,28 @@ def _ruled_grids(page, taken: list[list[float]], found: list[Caption]) -> list[d
     return tables
 
 
-def page_tables(page, words: list[dict] | None = None) -> list[dict]:
-    """The page's tables, top to bottom."""
-    lines = text_lines(page_words(page) if words is None else words)
-    rules = horizontal_rules(page)
+def _captioned_tables(lines: list[TextLine], rules: list[Rule]) -> tuple[list[dict], list[Caption]]:
+    """Tables found from their captions, and the captions that head none."""
     found = captions(lines)
-    tables = []
-    for caption in found:
-        table = _table(caption, lines, rules, found)
-        if table:
-            tables.append(table)
-    tables += _ruled_grids(page, [t["bbox"] for t in tables], [c for c in found if not any(
-        t["caption_bbox"] == [c.x0, c.top, c.x1, c.bottom] for t in tables)])
+    tables = [t for t in (_table(caption, lines, rules, found) for caption in found) if t]
+    taken = [t["caption_bbox"] for t in tables]
+    return tables, [c for c in found if [c.x0, c.top, c.x1, c.bottom] not in taken]
+
+
+def page_tables(page, words: list[dict] | None = None) -> list[dict]:
+    """The page's tables, top to bottom; a table set sideways is read turned upright, its boxes given back
+    in page coordinates."""
+    lines = text_lines(page_words(page) if words is None else words)
+    tables, unused = _captioned_tables(lines, horizontal_rules(page.horizontal_edges))
+    tables += _ruled_grids(page, [t["bbox"] for t in tables], unused)
+    sideways = sum(1 for c in page.chars if not c["upright"])
+    if sideways >= 100:
+        for up in (True, False):
+            turn = Turn(page, up)
+            turned, _ = _captioned_tables(text_lines(turn.words(page)), horizontal_rules(turn.edges(page)))
+            for table in turned:
+                table["bbox"], table["caption_bbox"] = turn.back(*table["bbox"]), turn.back(*table["caption_bbox"])
+            tables += turned
     return sorted(tables, key=lambda t: (t["bbox"][1], t["bbox"][0]))
 
 
