@@ -239,16 +239,25 @@ def _rule_stack(caption: Caption, rules: list[Rule], others: list[Caption]) -> l
 # -- cells --------------------------------------------------------------------------------------------------------
 
 def _columns(lines: list[TextLine]) -> list[tuple[float, float]]:
-    """x ranges of the columns: the chunks of lines with two or more chunks, overlapping ones merged."""
+    """x ranges of the columns: where the chunks of lines with two or more chunks lie. A gap between columns
+    may be crossed by a few of those lines (a long cell running over, a note), no more than one in ten."""
     several = [l for l in lines if len(l.chunks) >= 2]
-    spans = sorted((c.x0, c.x1) for l in (several if len(several) >= 2 else lines) for c in l.chunks)
-    columns: list[list[float]] = []
-    for x0, x1 in spans:
-        if columns and x0 < columns[-1][1]:
-            columns[-1][1] = max(columns[-1][1], x1)
-        else:
-            columns.append([x0, x1])
-    return [(a, b) for a, b in columns]
+    used = several if len(several) >= 2 else lines
+    chunks = [c for l in used for c in l.chunks]
+    left = int(min(c.x0 for c in chunks))
+    coverage = [0] * (int(max(c.x1 for c in chunks)) - left + 2)
+    for chunk in chunks:
+        for x in range(int(chunk.x0) - left, int(chunk.x1) - left + 1):
+            coverage[x] += 1
+    allowed = len(used) // 10
+    columns, start = [], None
+    for x, count in enumerate(coverage + [0]):
+        if count > allowed and start is None:
+            start = x
+        elif count <= allowed and start is not None:
+            columns.append((float(start + left), float(x + left)))
+            start = None
+    return columns
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
