@@ -470,7 +470,8 @@ def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_
         box, header, body = _aligned_region(caption, lines, stack, captions_)
     if not body:
         return None
-    rows = _grid(header, body, [r.y for r in stack])
+    x0, x1, _ = box
+    rows = _grid(header, body, [r.y for r in rules if _overlap(r.x0, r.x1, x0, x1) >= 0.3 * (x1 - x0)])
     if not rows:
         return None
     x0, x1, bottom = box
