@@ -52,8 +52,11 @@ LITERATURE = re.compile(r"""\b(
     )""", re.IGNORECASE | re.VERBOSE)
 # the authors speaking of their own patients; not as readers of another's report ("We read with interest the letter
 # from Harcourt and colleagues describing a 72-year-old man")
+# nor as searchers of the literature ("the only report we could find concerned ...", "to our knowledge")
 FIRST_PERSON = re.compile(r"""
-    \b(?:our|us|we(?!\s+(?:have\s+)?(?:read|noted?|agree|thank|congratulate|welcome|enjoyed)\b))\b
+    \b(?:our(?!\s+knowledge)|us|we(?!\s+(?:have\s+)?(?:read|noted?|agree|thank|congratulate|welcome|enjoyed)\b)
+                                  (?!\s+(?:could|can|were\ able\ to)\s+(?:find|identify|trace|locate)\b)
+                                  (?!\s+(?:are|were)\s+aware\b))\b
     """, re.IGNORECASE | re.VERBOSE)
 
 

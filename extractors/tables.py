@@ -14,7 +14,7 @@ from extractors.evidence import Finding, concepts
 from extractors.fields import read_cell
 from extractors.fields.inputs import CELL_EXTRACTOR, header_unit
 from extractors.fields.labs import marker_value
-from extractors.table_rules import AFTER_ALL, header_field, is_missing, patient_number, sample_time
+from extractors.table_rules import AFTER_ALL, AFTER_THE_LAST, header_field, is_missing, patient_number, sample_time
 from extractors.values import number_in
 from pipeline.document.model import Document, Table, TableCell
 from pipeline.schema import MARKER_BY_ID
@@ -174,6 +174,23 @@ def _day_statements(notes: list[str], days: set[int]) -> tuple[dict[int, tuple[s
     return times, others
 
 
+def _exchange_day_statements(notes: list[str], pe_days: list[int]) -> dict[int, tuple[str, int]]:
+    """When the samples of the first and last exchange days were drawn, from notes that name the exchange but no day
+    (footnote marks lost: "before the first TPE. after the third TPE.", three exchanges on days 5 to 7): before the
+    first, on the first exchange's day; after the last, on the last one's."""
+    times: dict[int, tuple[str, int]] = {}
+    if not pe_days:
+        return times
+    for note in notes:
+        for part in NOTE_PARTS.split(note):
+            time = sample_time(part)
+            if time == ("pre", 0):
+                times.setdefault(pe_days[0], time)
+            elif time is not None and time[0] == "post" and time[1] in (len(pe_days), AFTER_THE_LAST):
+                times.setdefault(pe_days[-1], time)
+    return times
+
+
 def _heading_times(grid) -> dict[int, tuple[str, int]]:
     """When each day's samples were drawn, as a day's heading or its row says: "D+5 (pre-PEX)", "D7 | morning after
     TPE 2 | 310 | ..."."""
@@ -288,12 +305,14 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
         days = {day for _, _, points in series for day, _ in points}
         said, notes = _day_statements(_notes_on(document, table), days)
         said_below, _ = _day_statements(_paragraph_after(document, table), days)  # only a day's statement, there
-        times = {**said_below, **said, **times}
+        times = {**_exchange_day_statements(notes, pe_days), **said_below, **said, **times}
         if not pe_days and not times:
             continue
         after_on_pe_days = any(AFTER_EXCHANGE_NOTE.search(note) for note in notes)
         before_on_pe_days = not after_on_pe_days and any(BEFORE_EXCHANGE_NOTE.search(note) for note in notes)
         for marker, unit, points in series:
+            # a day the marker was not measured on ("–") is passed over: the value nearest before or after counts
+            points = [p for p in points if _marker_cell(doc, f"{marker}_pre", marker, unit, p[1], "lab_course")]
             before, after = _pre_post_points(points, times, pe_days, before_on_pe_days, after_on_pe_days)
             for name, chosen in ((f"{marker}_pre", before), (f"{marker}_post", after)):
                 if chosen is None or name in findings:

@@ -115,7 +115,9 @@ def find_days(text: str) -> list[tuple[int, int, int]]:
         while position is not None:
             tail = DAY_LIST_TAIL.match(text, position)
             number = ("n" if tail.group("n") else "word") if tail else None
-            if not tail or any(m.start() <= tail.start(number) < m.end() for m in matches):
+            # a list goes on in its own way of writing days: "day +7, two sessions in all" names no day two
+            written_as = "n" if match.group("n") is not None else "word"
+            if not tail or number != written_as or any(m.start() <= tail.start(number) < m.end() for m in matches):
                 break
             if number == "n":
                 value = int(tail.group("n"))

@@ -168,6 +168,34 @@ def test_a_laboratory_course_by_day():
     assert case.values["pe_sessions"] == "2"
 
 
+MARKED_LAB_TABLE = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Case presentation</title><p>A 49-year-old man with DLBCL received axicabtagene ciloleucel and developed grade 3 CRS.
+TPE was performed on days +4, +5 and +6 (three sessions).</p>
+<table-wrap><label>Table 1</label><table><thead><tr><th>Parameter</th><th>Day +2</th><th>Day +4<sup>a</sup></th><th>Day +6<sup>b</sup></th><th>Day +7</th></tr></thead>
+<tbody><tr><td>Ferritin (ng/mL)</td><td>2 100</td><td>6 400</td><td>&#8211;</td><td>2 950</td></tr></tbody></table>
+<table-wrap-foot><fn><p><sup>a</sup> before the first TPE. <sup>b</sup> after the third TPE.</p></fn></table-wrap-foot></table-wrap></sec></body></article>"""
+
+
+def test_a_laboratory_course_whose_footnotes_lost_their_marks():
+    """The notes date the first exchange's day before it and the last one's after it; a day not measured is passed."""
+    case = extract_document(parse_bytes(MARKED_LAB_TABLE, "lab.xml")[0]).cases[0]
+    assert (case.values["ferritin_pre"], case.values["ferritin_post"]) == ("6400", "2950")
+
+
+FIGURE_CAPTION = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Case presentation</title><p>A 33-year-old woman with PMBCL received axicabtagene ciloleucel and developed grade 3 CRS.
+Plasma exchange was performed on days +5 and +7. Her ferritin course is shown in Figure 1.</p>
+<fig id="F1"><label>Figure 1.</label><caption><p>Ferritin fell from 27,500 to 6,100 ng/mL over the two exchanges.</p></caption></fig>
+<fig id="F2"><label>Figure 2.</label><caption><p>IL-6 fell from 4,000 to 300 pg/mL in a published case.</p></caption></fig>
+</sec></body></article>"""
+
+
+def test_a_cited_figure_caption_gives_the_markers_the_text_leaves():
+    case = extract_document(parse_bytes(FIGURE_CAPTION, "fig.xml")[0]).cases[0]
+    assert (case.values.get("ferritin_pre"), case.values.get("ferritin_post")) == ("27500", "6100")
+    assert "il6_pre" not in case.values  # Figure 2 is not cited by the account
+
+
 @pytest.mark.parametrize("sentence, pre, post", [
     ("IL-6 fell from 5,230 to 210 pg/mL after two sessions of TPE.", "5230", "210"),
     ("IL-6 decreased from >5,000 pg/mL to 1,020 pg/mL after TPE.", "5000", "1020"),
@@ -374,6 +402,17 @@ def test_a_terse_abstract_with_an_abbreviated_age_and_hours_after_infusion():
     ("tocilizumab at 32 h and 58 h", []),  # hours not counted from the infusion are no day
 ])
 def test_hours_after_the_infusion_are_completed_days(text, days):
+    from extractors.values import find_days
+
+    assert [day for day, _, _ in find_days(text)] == days
+
+
+@pytest.mark.parametrize("text, days", [
+    ("commenced on day +6 and repeated on day +7, two sessions in all", [6, 7]),  # a count, not day two
+    ("on days +5 and +6, two procedures in total", [5, 6]),
+    ("on days five, six and seven", [5, 6, 7]),  # a list in words goes on in words
+])
+def test_a_list_of_days_goes_on_in_its_own_way_of_writing_them(text, days):
     from extractors.values import find_days
 
     assert [day for day, _, _ in find_days(text)] == days

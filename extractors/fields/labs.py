@@ -10,8 +10,10 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.cues import EXCHANGE_NAME
+from extractors.components import DOCUMENT
+from extractors.cues import EXCHANGE_NAME, NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
+from extractors.evidence import sentences as all_sentences
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.table_rules import is_missing
@@ -316,6 +318,13 @@ BEFORE_NEARBY = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
+# a value told as the ceiling of the whole course: "did not exceed", "never rose above", "remained below"
+CEILING = re.compile(r"""
+    \b(?:did\s+not|does\s+not|never|at\s+no\s+(?:time|point))\s+(?:\w+\s+)?(?:exceed|r[io]se?\s+above|went\s+above|go\s+above)
+  | \b(?:remained|stayed|was\s+always)\s+(?:below|under)\b
+    """, re.IGNORECASE | re.VERBOSE)
+LEADING_DAY_REACH = 25  # how far into its sentence a day may stand and still head it
+CLAUSE_COMMA = re.compile(r",(?=\s)")
 SHARED_DAY = re.compile(r"\(\s*(?:all|each|both)\b[^)]{0,40}\)", re.IGNORECASE)
 # "after the last exchange", "after the third and final procedure"
 AFTER_THE_LAST = re.compile(rf"""
@@ -326,21 +335,24 @@ AFTER_THE_LAST = re.compile(rf"""
 # "on the morning after the last procedure"; or a bare "before"/"after" that a sentence naming an exchange sets
 # against it: "27.5 mg/dL before, 6.2 mg/dL after the exchanges"
 VALUE_THEN_TIME = re.compile(rf"""
-    \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
+    \s*(?P<arrival>(?:on|at)\s+(?:(?:ICU|hospital)\s+)?(?:admission|presentation|baseline)\b)  # "on admission": before
+  | \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
     (?:(?:on\s+|in\s+)?the\s+(?:(?:next|following|same)\s+)?   # "on the morning", "the next day"
        (?:morning|evening|afternoon|night|day)\s+)?
     (?:(?P<before>before|prior\ to|pre-?)|(?:after|following|post-?))   # "before", "post-"
     (?:\s*(?:the\s+)?(?:(?:first|last|final|second|third|\w+)\s+)?{EXCHANGE_WORD}\b  # "the first TPE", "two sessions"
-      | (?P<bare>(?<=[a-z])(?=\s*(?:[,;.)]|and\b|$))))                # "before," "after."
-    """, re.IGNORECASE | re.VERBOSE)
+      | (?P<bare>(?<=[a-z])(?=\s*(?:[,;.)]|and\b|$)))                 # "before," "after."
+      | \s+the\s+(?:{ORDINAL}|last|final)(?P<elided>(?=\s*(?:[,;.)]|and\b|$)))  # "after the third." (exchange left out)
+    )""", re.IGNORECASE | re.VERBOSE)
 
 
 def _told_time(sentence: Span, at: int) -> str | None:
     """"pre" or "post" when the words right after the value at ``at`` (in the sentence's text) tell its time."""
     told = VALUE_THEN_TIME.match(sentence.text, at)
-    if told is None or told.group("bare") is not None and not EXCHANGE.search(sentence.text):
+    elliptic = told is not None and (told.group("bare") is not None or told.group("elided") is not None)
+    if told is None or elliptic and not EXCHANGE.search(sentence.text):
         return None
-    return "pre" if told.group("before") else "post"
+    return "pre" if told.group("before") or told.group("arrival") else "post"
 
 
 def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | None:
@@ -352,13 +364,17 @@ def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | Non
     if after:
         return after[0][0]
     # a day told just before the value in its own clause: "...; after the third procedure on day +7 it was 205 pg/mL"
-    clause_start = max(sentence.text.rfind(";", 0, offset), sentence.text.rfind(",", 0, offset)) + 1
+    # (a comma of a clause is followed by a space; the comma of "3,110 ng/mL" is not)
+    clause_start = max([sentence.text.rfind(";", 0, offset),
+                        *(m.start() for m in CLAUSE_COMMA.finditer(sentence.text, 0, offset))]) + 1
     own = [d for d in days if clause_start <= d[1] < offset and offset - d[1] <= DAY_WINDOW]
     if own:
         return own[-1][0]
-    leading = [d for d in days if d[1] < 25 and d[1] < offset]
-    if leading and all(d[1] < offset for d in days):
-        return leading[0][0]
+    # a day heading the sentence, no other day told between it and the value: "On D+7 IL-6 was 380 pg/mL, ferritin
+    # 3,110 ng/mL ...; vasopressors stopped D+9"
+    before = [d for d in days if d[1] < offset]
+    if before and all(d[1] < LEADING_DAY_REACH for d in before):
+        return before[0][0]
     # a day said once for a list of values after it: "IL-6 3,650 ng/L, ferritin 7,900 µg/L (all at 94 h)"
     for shared in SHARED_DAY.finditer(sentence.text, offset):
         within = [d for d in days if shared.start() <= d[1] < shared.end()]
@@ -402,6 +418,10 @@ class _Timeline:
         else:
             clause_start, clause_end = 0, len(text)
         local = text[max(0, at - clause_start - 90): at - clause_start + 30]
+        if CEILING.search(sentence.doc.text, start, end):
+            # "ferritin did not exceed 2 880 µg/L": the course's peak, whenever told; any value dated before wins
+            self.offer(marker, "pre", (-2, 0, start), pre)
+            return
         day = _day_of(sentence, end, self.patient)
         if day is None and self.pe_days is not None and AFTER_THE_LAST.search(local):
             day = self.pe_days[1]  # "after the third and last procedure it was 205 pg/mL": the day of the last one
@@ -412,6 +432,11 @@ class _Timeline:
                 return
             if day > last or day == last and AFTER_NEARBY.search(local):
                 self.offer(marker, "post", (-1, day, start), post)
+                return
+            if day == first and not POST_CUE.search(local):
+                # "CRP was 286 mg/L on day +6", the day the exchanges began: drawn before the first, unless a value
+                # told as before it says otherwise; not a value told as after it or as fallen ("fell to ... on day 5")
+                self.offer(marker, "pre", (-1, day, start), pre)
                 return
             if first <= day <= last:
                 return  # between exchanges: neither before the first nor after the last
@@ -438,7 +463,43 @@ class _Timeline:
         return [f for _, f in self.pre.values()] + [f for _, f in self.post.values()]
 
 
+# a figure the account cites ("Ferritin followed a similar course (Figure 2)"), and a caption's label ("Figure 2.")
+FIGURE_CITED = re.compile(r"\bFig(?:ure)?s?\.?\s*(?P<n>\d{1,2})\b", re.IGNORECASE)
+CAPTION_LABEL = re.compile(r"^\s*Fig(?:ure)?\.?\s*(?P<n>\d{1,2})\b", re.IGNORECASE)
+NAMED_PATIENT = re.compile(rf"\b{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?{PATIENT_NUMBER}\b", re.IGNORECASE)
+
+
+def cited_figure_captions(sentences: list[Span]) -> list[Span]:
+    """The captions of the figures the account cites, where an article may give a marker's values only ("Figure 2.
+    Ferritin fell from 48,000 to 9,500 µg/L over the exchanges."); not a caption naming a patient, which may be
+    another's."""
+    document = sentences[0].doc.user_data.get(DOCUMENT) if sentences else None
+    if document is None:
+        return []
+    doc = sentences[0].doc
+    cited = {m.group("n") for sentence in sentences for m in FIGURE_CITED.finditer(sentence.text)}
+    captions = []
+    for paragraph in document.paragraphs:
+        text = doc.text[paragraph.start:paragraph.end]
+        label = CAPTION_LABEL.match(text) if paragraph.kind == "caption" else None
+        if label and label.group("n") in cited and not NAMED_PATIENT.search(text):
+            captions += [s for s in all_sentences(doc) if paragraph.start <= s.start_char < paragraph.end]
+    return captions
+
+
 def markers(sentences: list[Span], patient: PatientContext) -> list[Finding]:
+    """Markers before and after the exchanges from the account; a cited figure's caption fills what it leaves."""
+    found = _timeline_findings(sentences, patient)
+    captions = cited_figure_captions(sentences)
+    if captions:
+        told = {f.field for f in found}
+        with_captions = sorted(sentences + captions, key=lambda s: s.start_char)
+        found += [f for f in _timeline_findings(with_captions, patient) if f.field not in told
+                  and any(c.start_char <= f.start < c.end_char for c in captions)]
+    return found
+
+
+def _timeline_findings(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     timeline = _Timeline(sentences, patient)
     antecedent, since = None, 0  # the last sentence naming an analyte, and how many sentences ago
     for sentence in sentences:
