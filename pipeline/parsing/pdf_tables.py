@@ -464,17 +464,20 @@ def _aligned_region(caption: Caption, lines: list[TextLine], stack: list[Rule], 
 
 def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_: list[Caption]) -> dict | None:
     stack = _rule_stack(caption, rules, captions_)
-    if len(stack) >= 2:
-        box, header, body = _ruled_region(caption, lines, stack)
+    # between the rules; else (no rules, or none below the header: the table runs on to the foot of the page)
+    # by the alignment of the lines below the caption
+    regions = [lambda: _ruled_region(caption, lines, stack)] if len(stack) >= 2 else []
+    regions.append(lambda: _aligned_region(caption, lines, stack, captions_))
+    for region in regions:
+        box, header, body = region()
+        if not body:
+            continue
+        x0, x1, bottom = box
+        rows = _grid(header, body, [r.y for r in rules if _overlap(r.x0, r.x1, x0, x1) >= 0.3 * (x1 - x0)])
+        if rows:
+            break
     else:
-        box, header, body = _aligned_region(caption, lines, stack, captions_)
-    if not body:
         return None
-    x0, x1, _ = box
-    rows = _grid(header, body, [r.y for r in rules if _overlap(r.x0, r.x1, x0, x1) >= 0.3 * (x1 - x0)])
-    if not rows:
-        return None
-    x0, x1, bottom = box
     return {"bbox": [x0, min(l.top for l in header + body), x1, bottom],
             "caption_bbox": [caption.x0, caption.top, caption.x1, caption.bottom],
             "label": caption.label, "caption": caption.text, "rows": rows}
