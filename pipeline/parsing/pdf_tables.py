@@ -483,19 +483,34 @@ def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_
             "label": caption.label, "caption": caption.text, "rows": rows}
 
 
-def _ruled_grids(page, taken: list[list[float]], found: list[Caption]) -> list[dict]:
-    """Tables boxed cell by cell (pdfplumber's line strategies) that no captioned table already holds; the
-    first row is their header, and a caption right above one is its caption."""
+def _area(box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def _ruled_grids(page, captioned: list[dict], found: list[Caption]) -> list[dict]:
+    """Tables boxed cell by cell (pdfplumber's line strategies), the first row their header. A grid over most
+    of a captioned table gives that table its cells when it has about as many (its lines outrank the words'
+    alignment); one over no captioned table is a table of its own, captioned by a caption right above it."""
     tables = []
     for grid in page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"}):
         x0, top, x1, bottom = (float(v) for v in grid.bbox)
-        if any(_overlap(x0, x1, b[0], b[2]) > 0 and _overlap(top, bottom, b[1], b[3]) > 0 for b in taken):
-            continue
         texts = grid.extract(x_tolerance_ratio=WORD_GAP_RATIO)
         rows = [[{"text": " ".join(text.split()), "col": c, "colspan": 1, "is_header": r == 0}
                  for c, text in enumerate(row) if text and text.strip()] for r, row in enumerate(texts)]
         rows = [row for row in rows if row]
         if len(rows) < 2 or len(texts[0]) < 2:
+            continue
+        overlapping = [t for t in captioned if _overlap(x0, x1, t["bbox"][0], t["bbox"][2]) > 0
+                       and _overlap(top, bottom, t["bbox"][1], t["bbox"][3]) > 0]
+        if overlapping:
+            table = overlapping[0]
+            inside = [max(x0, table["bbox"][0]), max(top, table["bbox"][1]), min(x1, table["bbox"][2]),
+                      min(bottom, table["bbox"][3])]
+            if len(overlapping) == 1 and _area(inside) >= 0.5 * _area(table["bbox"]) and (
+                    sum(map(len, rows)) >= 0.9 * sum(map(len, table["rows"]))):
+                table["rows"] = rows
+                table["bbox"] = [min(x0, table["bbox"][0]), min(top, table["bbox"][1]), max(x1, table["bbox"][2]),
+                                 max(bottom, table["bbox"][3])]
             continue
         caption = next((c for c in found if 0 <= top - c.bottom <= 3 * c.size and _overlap(x0, x1, c.x0, c.x1) > 0), None)
         tables.append({"bbox": [x0, top, x1, bottom],
@@ -517,7 +532,7 @@ def page_tables(page, words: list[dict] | None = None) -> list[dict]:
     in page coordinates."""
     lines = text_lines(page_words(page) if words is None else words)
     tables, unused = _captioned_tables(lines, horizontal_rules(page.horizontal_edges))
-    tables += _ruled_grids(page, [t["bbox"] for t in tables], unused)
+    tables += _ruled_grids(page, tables, unused)
     sideways = sum(1 for c in page.chars if not c["upright"])
     if sideways >= 100:
         for up in (True, False):
