@@ -462,12 +462,26 @@ def _aligned_region(caption: Caption, lines: list[TextLine], stack: list[Rule], 
     return (x0, x1, region[-1].bottom), header, [l for l in region if l not in header]
 
 
+def _runs_on(stack: list[Rule], lines: list[TextLine]) -> bool:
+    """Whether the table's lines go on right below its last rule, in their type size: that rule is no foot
+    (a footnote is smaller; body text comes after a gap or is prose)."""
+    last = stack[-1]
+    above = _inside(lines, last.x0, last.x1, stack[0].y, last.y)
+    below = _inside([l for l in lines if l.top >= last.y], last.x0, last.x1, last.y, float("inf"))
+    if not above or not below:
+        return False
+    first = below[0]
+    return (first.top - last.y < 1.5 * first.size and first.size >= 0.95 * statistics.median(l.size for l in above)
+            and not _prose(first.chunks, last.x0, last.x1))
+
+
 def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_: list[Caption]) -> dict | None:
     stack = _rule_stack(caption, rules, captions_)
     # between the rules; else (no rules, or none below the header: the table runs on to the foot of the page)
     # by the alignment of the lines below the caption
     regions = [lambda: _ruled_region(caption, lines, stack)] if len(stack) >= 2 else []
-    regions.append(lambda: _aligned_region(caption, lines, stack, captions_))
+    aligned = lambda: _aligned_region(caption, lines, stack, captions_)  # noqa: E731
+    regions.insert(0 if len(stack) >= 2 and _runs_on(stack, lines) else len(regions), aligned)
     for region in regions:
         box, header, body = region()
         if not body:
