@@ -20,15 +20,18 @@ PROSE = [
 ]
 
 
-def one_page_pdf(texts=(), rules=(), verticals=(), size: float = 9) -> bytes:
+def one_page_pdf(texts=(), rules=(), verticals=(), size: float = 9, sideways: bool = False) -> bytes:
     """A 612 x 792 pt page in Helvetica. ``texts`` are (x, baseline y from the top, text); ``rules`` are
-    (x0, x1, y) horizontal strokes and ``verticals`` (x, y0, y1) vertical ones, y from the top."""
+    (x0, x1, y) horizontal strokes and ``verticals`` (x, y0, y1) vertical ones, y from the top. ``sideways``
+    sets texts and rules turned a quarter left (reading upwards), x and y then being those of the turned page."""
     operations = []
     for x, y, text in texts:
         escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        operations.append(f"BT /F1 {size} Tf {x} {PAGE_HEIGHT - y} Td ({escaped}) Tj ET")
+        place = f"0 1 -1 0 {y} {x} Tm" if sideways else f"{x} {PAGE_HEIGHT - y} Td"
+        operations.append(f"BT /F1 {size} Tf {place} ({escaped}) Tj ET")
     for x0, x1, y in rules:
-        operations.append(f"0.5 w {x0} {PAGE_HEIGHT - y} m {x1} {PAGE_HEIGHT - y} l S")
+        stroke = f"{y} {x0} m {y} {x1} l" if sideways else f"{x0} {PAGE_HEIGHT - y} m {x1} {PAGE_HEIGHT - y} l"
+        operations.append(f"0.5 w {stroke} S")
     for x, y0, y1 in verticals:
         operations.append(f"0.5 w {x} {PAGE_HEIGHT - y0} m {x} {PAGE_HEIGHT - y1} l S")
     content = "\n".join(operations).encode("latin-1")
@@ -94,6 +97,28 @@ def test_a_three_rule_table_has_its_caption_header_and_cells():
     assert (x0, x1) == pytest.approx((72, 340)) and 97 < top < 112 and bottom == pytest.approx(196, abs=1)
     assert table["caption_bbox"][3] < top
     json.dumps(table)  # the reader sends it as JSON
+
+
+def test_a_table_whose_rules_stop_below_its_header_runs_on_to_the_foot_of_the_page():
+    page = [
+        (72, 700, "Table 2. Sample characteristics"),
+        *row(718, (72, "Characteristic"), (300, "n (%)")),
+        *row(738, (72, "Female"), (300, "55 (56.1)")),
+        *row(752, (72, "Employed"), (300, "54 (54.5)")),
+        *row(766, (72, "Single parent"), (300, "6 (6.1)")),
+    ]
+    [table] = tables_of(one_page_pdf(page, [(72, 540, 707), (72, 540, 724)]))
+    assert texts(table) == [["Characteristic", "n (%)"], ["Female", "55 (56.1)"], ["Employed", "54 (54.5)"],
+                            ["Single parent", "6 (6.1)"]]
+    assert [cell["is_header"] for cell in table["rows"][0]] == [True, True]
+
+
+def test_a_table_set_sideways_is_read_turned_upright():
+    [table] = tables_of(one_page_pdf(THREE_RULE_TABLE, THREE_RULES, sideways=True))
+    assert table["label"] == "Table 1" and texts(table)[3] == ["C-reactive protein (mg/dL)", "19.6", "5.1"]
+    assert len(table["rows"]) == 5
+    x0, top, x1, bottom = table["bbox"]  # in page coordinates: the turned table's top is the page's left
+    assert x0 > 97 and x1 == pytest.approx(196, abs=1) and (top, bottom) == pytest.approx((452, 720), abs=1)
 
 
 def test_a_header_over_two_columns_spans_them():
