@@ -119,8 +119,11 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
     known = vocabulary("\n".join(line.text for page in pages for line in page.lines))
     for page in pages:
         kept = [l for l in page.lines if not _is_running_text(l, page.height, repeated)]
-        blocks.extend(_paragraphs(kept, known))
+        paragraphs = _paragraphs(kept, known)
+        # a page's tables go before its last paragraph, which may run on to the next page
+        blocks.extend(paragraphs[:-1])
         blocks.extend(as_text_table(table) for table in page.tables)
+        blocks.extend(paragraphs[-1:])
     if not any(isinstance(b, str) and b.strip() for b in blocks) and not any(not isinstance(b, str) for b in blocks):
         raise ParseError(source_file, "PDF has no extractable text (a scanned image needs OCR first)")
     return blocks_to_document(blocks, source_file, format_name="pdf")
