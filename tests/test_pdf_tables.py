@@ -150,7 +150,8 @@ def test_a_table_without_rules_ends_where_the_prose_starts():
     assert table["bbox"][3] < 150
 
 
-@pytest.mark.parametrize("rules", [[(72, 290, 97), (72, 290, 115), (72, 290, 148)], []], ids=["three-rule", "rule-less"])
+@pytest.mark.parametrize("rules", [[(72, 290, 97), (72, 290, 115), (72, 290, 148)], []],
+                         ids=["three-rule", "rule-less"])
 def test_a_table_in_one_column_leaves_the_other_column_alone(rules):
     right_column = [(320, 80 + 12 * i, PROSE[i % len(PROSE)][:44]) for i in range(16)]
     left_column = [(72, 50 + 12 * i, PROSE[i][:44]) for i in range(2)] + [

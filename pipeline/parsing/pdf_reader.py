@@ -153,7 +153,8 @@ def read(data: bytes, max_pages: int, max_text_bytes: int) -> dict:
             return {"reason": f"malformed PDF ({cause})"}
         return {"reason": f"unreadable PDF ({type(cause).__name__}: {cause})"}
     text_bytes = sum(len(line[2].encode()) for page in pages for line in page["lines"]) + sum(
-        len(cell["text"].encode()) for page in pages for table in page["tables"] for row in table["rows"] for cell in row)
+        len(cell["text"].encode())
+        for page in pages for table in page["tables"] for row in table["rows"] for cell in row)
     if text_bytes > max_text_bytes:
         return {"limit": "text"}
     return {"pages": pages}

@@ -28,7 +28,8 @@ CELL_GAP = 0.6
 FIGURE = re.compile(r"^(?:Fig\.|Figure|FIGURE|FIG\.)\s*\d")
 LEADER = re.compile(r"[._\u2026\u00b7]{4,}")  # dotted lines drawn with characters: row separators, leaders
 RULE_MIN_WIDTH = 40.0  # points; shorter horizontal strokes are underlines, glyph parts or logos
-CAPTION = re.compile(r"^(?:Table|TABLE)\s*(\d{1,3}[A-Za-z]?|[IVXL]{1,6})(?=$|[\s.:|\u2014\u2013-])\s*[.:|\u2014\u2013-]?\s*")
+CAPTION = re.compile(r"^(?:Table|TABLE)\s*(\d{1,3}[A-Za-z]?|[IVXL]{1,6})"  # "Table 2", "Table2:", "TABLE IV."
+                     r"(?=$|[\s.:|\u2014\u2013-])\s*[.:|\u2014\u2013-]?\s*")
 
 
 @dataclass
@@ -133,8 +134,10 @@ def text_lines(words: list[dict]) -> list[TextLine]:
     for word in sorted(words, key=lambda w: (w["top"], w["x0"])):
         height = word["bottom"] - word["top"]
         for row in reversed(rows[-3:]):
+            first = row[0]
             # a superscript overlaps its line by half its height or more
-            if min(word["bottom"], row[0]["bottom"]) - max(word["top"], row[0]["top"]) >= 0.5 * min(height, row[0]["bottom"] - row[0]["top"]):
+            shared = min(word["bottom"], first["bottom"]) - max(word["top"], first["top"])
+            if shared >= 0.5 * min(height, first["bottom"] - first["top"]):
                 row.append(word)
                 break
         else:
@@ -317,7 +320,8 @@ def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
             if home is not None:
                 last = home[-1]
                 alone_below = [c for c in line.chunks if _overlap(c.x0, c.x1, last.x0, last.x1) > 0] == [chunk]
-                alone_above = [c for c in line_of[id(last)].chunks if _overlap(c.x0, c.x1, chunk.x0, chunk.x1) > 0] == [last]
+                alone_above = [c for c in line_of[id(last)].chunks
+                               if _overlap(c.x0, c.x1, chunk.x0, chunk.x1) > 0] == [last]
                 if not (alone_below and alone_above and _aligned(last, chunk)):
                     home = None
             if home is not None:
@@ -339,7 +343,8 @@ def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
     for group, level in zip(groups, levels):
         covered = _covered(min(c.x0 for c in group), max(c.x1 for c in group), columns)
         text = " ".join(c.text for c in group)
-        rows[level].append({"text": text, "col": covered[0], "colspan": covered[-1] - covered[0] + 1, "is_header": True})
+        rows[level].append({"text": text, "col": covered[0], "colspan": covered[-1] - covered[0] + 1,
+                            "is_header": True})
     for row in rows:
         row.sort(key=lambda cell: cell["col"])
     return [row for row in rows if row]
@@ -526,10 +531,11 @@ def _ruled_grids(page, captioned: list[dict], found: list[Caption]) -> list[dict
                 table["bbox"] = [min(x0, table["bbox"][0]), min(top, table["bbox"][1]), max(x1, table["bbox"][2]),
                                  max(bottom, table["bbox"][3])]
             continue
-        caption = next((c for c in found if 0 <= top - c.bottom <= 3 * c.size and _overlap(x0, x1, c.x0, c.x1) > 0), None)
-        tables.append({"bbox": [x0, top, x1, bottom],
-                       "caption_bbox": [caption.x0, caption.top, caption.x1, caption.bottom] if caption else [x0, top, x0, top],
-                       "label": caption.label if caption else "", "caption": caption.text if caption else "", "rows": rows})
+        caption = next((c for c in found if 0 <= top - c.bottom <= 3 * c.size and _overlap(x0, x1, c.x0, c.x1) > 0),
+                       None)
+        caption_bbox = [caption.x0, caption.top, caption.x1, caption.bottom] if caption else [x0, top, x0, top]
+        tables.append({"bbox": [x0, top, x1, bottom], "caption_bbox": caption_bbox, "rows": rows,
+                       "label": caption.label if caption else "", "caption": caption.text if caption else ""})
     return tables
 
 
