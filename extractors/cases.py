@@ -147,11 +147,16 @@ def _merge(primary: Findings, fallback: Findings) -> Findings:
 
 def _patient_findings(doc: Doc, document: Document, segment: PatientSegment, patient: PatientContext) -> Findings:
     """The body's account wins over the abstract's; the abstract fills what the body leaves blank;
-    statements about all the patients fill what is still blank."""
+    statements about all the patients fill what is still blank. They are read together with the patient's own
+    account, as a reader would: "CD19-directed cells" said of the group and "academic CAR-T" said of the patient
+    make an investigational CD19 product."""
     body = [s for s in segment.sentences if section_kind(document, s.start_char) not in ("abstract", "title")]
     summary = [s for s in segment.sentences if section_kind(document, s.start_char) in ("abstract", "title")]
     own = _merge(_run_rules(doc, body, patient), _run_rules(doc, summary, patient))
-    group = {name: found for name, found in _run_rules(doc, segment.shared, patient).items() if name in GROUP_FIELDS}
+    if not segment.shared:
+        return own
+    together = sorted({(s.start, s.end): s for s in segment.shared + segment.sentences}.values(), key=lambda s: s.start)
+    group = {name: found for name, found in _run_rules(doc, together, patient).items() if name in GROUP_FIELDS}
     return _merge(own, group)
 
 

@@ -14,8 +14,9 @@ EXCHANGE_LONG_NAME = r"(?:plasma[- ]exchanges?|plasmaphereses|plasmapheresis)"
 # Plasma exchange by any name: "TPE", "PE", "plasma exchange", "plasmapheresis", "apheresis"
 EXCHANGE_NAME = rf"(?:{'|'.join(EXCHANGE_SHORT_FORMS)}|{EXCHANGE_LONG_NAME}|apheresis)"
 
-# The word of a patient's label: "Patient 2", "Case II", "Pt. 3", "Pt 4", "Subject 5"
-PATIENT_WORD = r"(?:patient|case|pt\.?|subject)"
+# The word of a patient's label: "Patient 2", "Case II", "Pt. 3", "Pt 4", "Subject 5", and a capital P written against
+# its number, as terse abstracts do ("P1: CRS onset D+1")
+PATIENT_WORD = r"(?:patient|case|pt\.?|subject|(?-i:P)(?=\d))"
 # A number sign before a label's number: "Patient No. 3", "Case #2"
 NUMBER_SIGN = r"(?:no\.?|\#)"  # "#" escaped: the fragment may sit in a verbose expression
 # A label's number: "2", "II", "vii", "B" (a capital letter from A to H, whatever the case-insensitivity around it)

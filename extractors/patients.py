@@ -37,6 +37,7 @@ PATIENT_WORDS = re.compile(r"""\b(
   | (?:wo)?man\b | male\b | female\b | boy\b | girl\b                       # "a man", "female"
   | (?:our|the|a|this)\ patient\b                                          # "our patient"
   | gentleman | lady | infant | toddler | child\b | adolescent
+  | \d{1,3}\s*/\s*[MF]\b | \d{1,3}(?-i:[MF])\b                                 # "34/M", "52F"
     )""", re.IGNORECASE | re.VERBOSE)
 
 
@@ -51,12 +52,17 @@ LITERATURE = re.compile(r"""\b(
   | in\ the\ literature | published\ (?:cases?|reports?) | reported\ (?:by|in)\b        # "reported by Smith"
     )""", re.IGNORECASE | re.VERBOSE)
 # the authors speaking of their own patients; not as readers of another's report ("We read with interest the letter
-# from Harcourt and colleagues describing a 72-year-old man")
-# nor as searchers of the literature ("the only report we could find concerned ...", "to our knowledge")
+# from Harcourt and colleagues describing a 72-year-old man"); as searchers of the literature, see below
 FIRST_PERSON = re.compile(r"""
-    \b(?:our(?!\s+knowledge)|us|we(?!\s+(?:have\s+)?(?:read|noted?|agree|thank|congratulate|welcome|enjoyed)\b)
-                                  (?!\s+(?:could|can|were\ able\ to)\s+(?:find|identify|trace|locate)\b)
-                                  (?!\s+(?:are|were)\s+aware\b))\b
+    \b(?:our|us|we(?!\s+(?:have\s+)?(?:read|noted?|agree|thank|congratulate|welcome|enjoyed)\b))\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+# the authors as readers of the literature, not as carers of their own patient: "the only previous report that we could
+# find in the literature", "to our knowledge"
+READING_THE_LITERATURE = re.compile(r"""
+    \b(?:that\s+|which\s+)?we\s+(?:could\s+|can\s+|were\s+able\s+to\s+|have\s+)?(?:find|found|identif\w*|locate\w*|trace\w*|searched)\b
+  | \bwe\s+(?:are|were)\s+aware\s+of\b | \bto\s+(?:the\s+best\s+of\s+)?our\s+knowledge\b
     """, re.IGNORECASE | re.VERBOSE)
 
 
@@ -69,7 +75,8 @@ def about_other_patients(sentence: Span) -> bool:
     systems = [(s.start_char - sentence.start_char, s.end_char - sentence.start_char)
                for s in concepts_in(sentence, "GRADING")]
     cited = [m for m in LITERATURE.finditer(text) if not any(a <= m.start() < b for a, b in systems)]
-    return bool(cited) and not FIRST_PERSON.search(text) and not GRADING_STATEMENT.search(text)
+    return bool(cited) and not FIRST_PERSON.search(READING_THE_LITERATURE.sub(" ", text)) and \
+        not GRADING_STATEMENT.search(text)
 
 
 # "Both patients received axi-cel", "Neither patient met HLH criteria", "CRS resolved in all six TPE-treated patients":
@@ -79,6 +86,7 @@ GROUP_STATEMENT = re.compile(r"""
     (?:\s+[\w-]+){0,3}?\s+(patients?|cases?|of\ them|children|adults)\b      # "... TPE-treated patients"
   | \bno\s+(?:other\s+)?(?:patients?|cases?)\b                               # "no patient except Patient 2"
   | ^\s*(both|neither|all)\b                                                 # "Both recovered."
+  | \b(?:and|but|of\ whom)\s+(both|neither)\s+(?:are|were|had|have|recovered|survived|died|remain\w*)\b  # "and both are alive"
     """, re.IGNORECASE | re.VERBOSE)
 
 
@@ -90,12 +98,45 @@ EXCEPTION = re.compile(rf"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+# "Patient 2 met the criteria for carHLH; the other 3 patients did not": a statement about one patient, then the rest
+OTHERS_AFTER_ONE = re.compile(rf"""
+    ^\s*(?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b
+    .*[;,]\s*(?:but\s+|whereas\s+|while\s+)?(?:the|all)\s+(?:other|remaining)\b(?:\s+[\w-]+){{0,2}}?\s+(?:patients|cases|ones)\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
 def excepted_patient(sentence: Span) -> int | None:
-    """The number of the patient a group statement leaves out ("all but Patient 2"), if it leaves one out."""
+    """The number of the patient a group statement leaves out ("all but Patient 2"; "Patient 2 had X; the other
+    patients did not"), if it leaves one out."""
+    others = OTHERS_AFTER_ONE.search(sentence.text)
+    if others:
+        return label_number(others) or None
     if not GROUP_STATEMENT.search(sentence.text):
         return None
     match = EXCEPTION.search(sentence.text)
     return label_number(match) or None if match else None
+
+
+# "Patients 1 and 3 did not meet the criteria", "None of Pts 1-3 met criteria", "patients 2, 3 and 5": the patients a
+# statement names by their numbers
+NAMED_PATIENTS = re.compile(rf"""
+    \b(?:patients|cases|pts\.?)\s*(?:{NUMBER_SIGN}\s*)?
+    (?:(?P<first>\d{{1,2}})\s*(?:-|–|to)\s*(?P<last>\d{{1,2}})\b                      # "Pts 1-3"
+      | (?P<list>{PATIENT_NUMBER}(?:\s*,\s*{PATIENT_NUMBER})*,?\s*(?:and|&)\s*{PATIENT_NUMBER})\b)  # "patients 1, 2 and 4"
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def named_patients(sentence: Span) -> set[int]:
+    """The numbers of the patients a statement names together ("Patients 1 and 3"), if it names two or more."""
+    match = NAMED_PATIENTS.search(sentence.text)
+    if not match:
+        return set()
+    if match.group("first"):
+        first, last = int(match.group("first")), int(match.group("last"))
+        return set(range(first, last + 1)) if first < last <= first + 20 else set()
+    tokens = re.sub(r"\band\b|&|,", " ", match.group("list")).split()
+    numbers = {number_of(token) for token in tokens} - {0}
+    return numbers if len(numbers) >= 2 else set()
 
 
 # "Two patients with relapsed B-ALL received ...", "three consecutive cases": a statement about as many patients as the
@@ -110,6 +151,27 @@ def _counts(text: str) -> int | None:
     return count_value(match.group("n")) if match else None
 
 
+# "(P1, 34M, B-ALL, academic CAR-T; P2, 58F, DLBCL, axi-cel)": a sentence that tells of several patients in turn,
+# each in a clause opening with the patient's label and a comma or colon
+CLAUSE_LABEL = re.compile(rf"""
+    (?:^|[(;])\s*(?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\s*[,:]
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def labelled_clauses(sentence: Span) -> list[tuple[int, str, Span]]:
+    """The clauses of a sentence about two or more patients in turn, each with its patient's number and label; the
+    words before the first label are returned as a clause of number 0."""
+    matches = [m for m in CLAUSE_LABEL.finditer(sentence.text) if label_number(m)]
+    if len({label_number(m) for m in matches}) < 2:
+        return []
+    doc, base = sentence.doc, sentence.start_char
+    bounds = [m.start("word") for m in matches] + [len(sentence.text)]
+    clauses = [(0, "", 0, bounds[0])] if sentence.text[:bounds[0]].strip() else []
+    clauses += [(label_number(m), label_text(m), start, end) for m, start, end in zip(matches, bounds, bounds[1:])]
+    return [(number, label, doc.char_span(base + start, base + end, alignment_mode="expand"))
+            for number, label, start, end in clauses]
+
+
 @dataclass
 class PatientSegment:
     number: int
@@ -117,6 +179,7 @@ class PatientSegment:
     sentences: list[Span] = field(default_factory=list)
     shared: list[Span] = field(default_factory=list)
     excepting: list[Span] = field(default_factory=list)  # statements about all the patients but another one
+    named: list[Span] = field(default_factory=list)  # statements naming this patient among others
 
 
 def _share_statements_with_an_exception(labelled: dict[int, PatientSegment], unlabelled: list[Span]) -> None:
@@ -136,6 +199,19 @@ def _share_statements_with_an_exception(labelled: dict[int, PatientSegment], unl
             unlabelled.remove(sentence)
 
 
+def _share_statements_naming_patients(labelled: dict[int, PatientSegment], unlabelled: list[Span]) -> None:
+    """A statement naming some of the patients ("Patients 1 and 3 did not meet the criteria for IEC-HS", "None of Pts
+    1-3 ...") is about each of them and no other: it is shared with those it names."""
+    for sentence in list(unlabelled):
+        numbers = named_patients(sentence) & set(labelled)
+        if len(numbers) < 2:
+            continue
+        for segment in labelled.values():
+            if segment.number in numbers:
+                segment.named.append(sentence)
+        unlabelled.remove(sentence)
+
+
 def section_kind(document: Document, offset: int) -> str:
     section = document.section_at(offset)
     return section.kind if section else "other"
@@ -143,7 +219,11 @@ def section_kind(document: Document, offset: int) -> str:
 
 def label_number(match: re.Match) -> int:
     """Patient 2, Case II, Patient B: the patient's number in the article."""
-    token = match.group("n")
+    return number_of(match.group("n"))
+
+
+def number_of(token: str) -> int:
+    """A label's number written "2", "II" or "B" (0 if it is none)."""
     if token.isdigit():
         return int(token)
     if len(token) == 1 and token.isupper() and token not in "IVX":
@@ -153,7 +233,7 @@ def label_number(match: re.Match) -> int:
 
 def label_text(match: re.Match) -> str:
     word = match.group("word").rstrip(".").capitalize()
-    return f"{'Patient' if word in ('Pt', 'Subject') else word} {match.group('n')}"
+    return f"{'Patient' if word in ('P', 'Pt', 'Subject') else word} {match.group('n')}"
 
 
 def _sentence_label(sentence: Span) -> tuple[int, str] | None:
@@ -194,29 +274,64 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         segment.label = segment.label or label
         return segment
 
+    methods_group: list[Span] = []
+    methods_named: list[Span] = []
     for sentence in sentences(doc):
         start = sentence.start_char
         kind = section_kind(document, start)
-        if kind not in PATIENT_ZONES or is_table_text(document, start) or about_other_patients(sentence):
+        if is_table_text(document, start) or about_other_patients(sentence):
+            continue
+        if kind == "methods" and GROUP_STATEMENT.search(sentence.text):
+            # "All patients were treated on a phase II study of an in-house CD19 product": the methods of a series
+            # tell of its patients as a group
+            methods_group.append(sentence)
+        elif kind == "methods" and (named_patients(sentence) or _sentence_label(sentence)):
+            # "Patients 1, 2 and 4 had B-ALL ...", "Patient 3 had myeloma and received eque-cel": or some of them
+            methods_named.append(sentence)
+        if kind not in PATIENT_ZONES:
             continue
         section = document.section_at(start)
         if section is not current_section:
             current_section = section
             heading = _labelled_section(document, section)
             current = patient(*heading) if heading else None
+        clauses = labelled_clauses(sentence)
+        if clauses:
+            for number, label, clause in clauses:
+                if number:
+                    patient(number, label).sentences.append(clause)
+                elif current is not None:
+                    current.sentences.append(clause)
+                else:
+                    unlabelled.append(clause)
+            current = None  # what follows a sentence about several patients is about none of them in particular
+            continue
         found = _sentence_label(sentence)
         if found:
             current = patient(*found)
+        elif len(named_patients(sentence)) >= 2:
+            # "None of Pts 1-3 met criteria for IEC-HS. No procedure had to be stopped early.": a statement naming
+            # several patients ends the account of one; what follows it, until the next label, is about the group
+            current = None
         if current is not None:
             current.sentences.append(sentence)
         else:
             unlabelled.append(sentence)
     if len(labelled) >= 2:
         _share_statements_with_an_exception(labelled, unlabelled)
-        group = [s for s in unlabelled if GROUP_STATEMENT.search(s.text) or _counts(s.text) == len(labelled)]
+        _share_statements_naming_patients(labelled, unlabelled)
+        for sentence in methods_named:
+            label = _sentence_label(sentence)
+            for number in named_patients(sentence) or {label[0]}:
+                if number in labelled:
+                    labelled[number].named.append(sentence)
+        # a statement about the whole group, in an account of one patient ("Neither patient met HLH criteria" after
+        # the second patient's course) or outside any, is about each
+        told = unlabelled + [s for segment in labelled.values() for s in segment.sentences]
+        group = methods_group + [s for s in unlabelled if _counts(s.text) == len(labelled)] + \
+            sorted((s for s in told if GROUP_STATEMENT.search(s.text) and not named_patients(s)), key=lambda s: s.start)
         for segment in labelled.values():
-            segment.shared = group + [s for s in segment.sentences if GROUP_STATEMENT.search(s.text) and s not in group]
-            segment.shared += [s for s in segment.excepting if s not in segment.shared]
+            segment.shared = group + [s for s in segment.excepting + segment.named if s not in group]
         return [labelled[n] for n in sorted(labelled)]
     single = PatientSegment(1)
     single.sentences = sorted(unlabelled + [s for seg in labelled.values() for s in seg.sentences], key=lambda s: s.start)

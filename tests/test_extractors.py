@@ -275,6 +275,51 @@ def test_a_group_statement_with_an_exception_is_about_the_other_patients(stateme
     assert [case.values.get("hlh", "") for case in cases] == ["no", "yes", "no"]
 
 
+@pytest.mark.parametrize("statement, expected", [
+    ("Neither of the other patients fulfilled criteria for HLH.", ["no", "yes", "no"]),  # patient 2's own account wins
+    ("Patient 2 fulfilled the HLH-2004 criteria; the remaining patients did not.", ["no", "yes", "no"]),
+    ("Patients 1 and 3 never met the criteria for IEC-HS.", ["no", "yes", "no"]),
+    ("None of patients 1 and 3 met criteria for carHLH.", ["no", "yes", "no"]),
+])
+def test_a_statement_on_some_of_the_patients_is_about_those_it_names(statement, expected):
+    cases = extract(HEADER + THREE_PATIENTS.format(statement)).cases
+    assert [case.values.get("hlh", "") for case in cases] == expected
+
+
+def test_a_group_statement_told_in_the_last_account_is_about_every_patient():
+    text = THREE_PATIENTS.replace("; on day 4 she met the criteria for IEC-HS", "")
+    cases = extract(HEADER + text.format("No patient fulfilled the criteria for haemophagocytic lymphohistiocytosis.")).cases
+    assert [case.values.get("hlh", "") for case in cases] == ["no", "no", "no"]
+
+
+def test_a_statement_naming_several_patients_ends_the_account_of_one():
+    cases = extract(HEADER + THREE_PATIENTS.format("Patients 1 and 2 met criteria for IEC-HS. Two more plasma "
+                                                   "exchanges were performed.")).cases
+    assert [case.values.get("hlh", "") for case in cases] == ["yes", "yes", ""]
+    assert cases[2].values.get("pe_sessions") == "1"
+
+
+def test_a_group_statement_of_the_methods_is_about_each_patient_of_a_series():
+    methods = ("Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\nDOI: 10.5555/test.1\n\nMethods\n\n"
+               "Every patient was infused with an investigational CD19 CAR-T product made in our own laboratory.\n\n"
+               "Case presentation\n\n")
+    text = THREE_PATIENTS.replace("received tisagenlecleucel", "received the cells").replace(
+        "received axicabtagene ciloleucel", "received the cells")
+    cases = extract(methods + text.format("")).cases
+    assert [case.values.get("car_t_product", "") for case in cases] == ["investigational"] * 3
+
+
+def test_a_statement_of_the_methods_naming_some_patients_is_about_those():
+    methods = ("Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\nDOI: 10.5555/test.1\n\nMethods\n\n"
+               "Patients 1 and 3 received CD19 CAR-T cells in a phase I trial. Patient 2 received ciltacabtagene "
+               "autoleucel.\n\nCase presentation\n\n")
+    text = THREE_PATIENTS.replace("received tisagenlecleucel", "received the cells").replace(
+        "received axicabtagene ciloleucel", "received the cells")
+    cases = extract(methods + text.format("")).cases
+    assert [case.values.get("car_t_product", "") for case in cases] == [
+        "investigational", "ciltacabtagene autoleucel", "investigational"]
+
+
 def test_patient_segmentation_component_reads_table_rows():
     from extractors.nlp import process
 
@@ -550,6 +595,16 @@ def test_every_table_header_example_names_its_own_field():
         assert header_field(rule.example) == rule.field, rule
 
 
+@pytest.mark.parametrize("header, field", [
+    ("CRS (max)", "crs_grade"), ("Peak CRS", "crs_grade"), ("CRS grade", "crs_grade"), ("CRS", "crs_grade"),
+    ("CRS onset (day)", "crs_onset_day"), ("CRS resolved", "crs_resolved"),
+])
+def test_a_crs_column_of_its_worst_grade_is_the_grade(header, field):
+    from extractors.table_rules import header_field
+
+    assert header_field(header) == field
+
+
 def test_every_cell_wording_example_reads_as_its_own_value():
     from extractors.table_rules import cell_rules, cell_value, is_missing, patient_number
     from pipeline.schema import FIELD_BY_NAME, InvalidValue, normalize_cell
@@ -595,3 +650,23 @@ def test_without_a_byline_the_case_id_comes_from_the_file_names_first_word(name,
     text = "A 40-year-old man with DLBCL received axicabtagene ciloleucel, had grade 3 CRS and underwent plasma exchange."
     cases = extract(text, name).cases
     assert [case.case_id for case in cases] == [f"{stem}-1"]
+
+
+def test_a_terse_abstract_telling_each_patient_in_a_labelled_clause():
+    """"(P1, 61F, MM, in-house CAR-T; P2, 47M, MM, cilta-cel)": one sentence tells of two patients, a clause each; the
+    products counted over the cohort ("n=9") are no patient's, and "both survived" is said of each."""
+    text = HEADER + (
+        "Results: Of 14 patients treated with BCMA-directed cells (in-house product, n=9; cilta-cel, n=5), 3 had grade 4 "
+        "CRS, of whom 2 received plasmapheresis and both survived with CRS resolved (P1, 61F, MM, in-house CAR-T; "
+        "P2, 47M, MM, cilta-cel). P1: CRS onset D+2, max G4; TCZ x2; PLEX x2 (D+4, D+5), FFP; PR at D+60. "
+        "P2: CRS onset D+1, max G4; TCZ x1; PLEX x3 (D+3 to D+5), albumin; sCR at D+90.")
+    cases = extract(text).cases
+    assert [case.label for case in cases] == ["Patient 1", "Patient 2"]
+    first, second = (case.values for case in cases)
+    assert {k: first.get(k) for k in ("age_years", "sex", "car_t_product", "car_t_target", "outcome", "crs_resolved",
+                                      "response", "pe_sessions")} == {
+        "age_years": "61", "sex": "F", "car_t_product": "investigational", "car_t_target": "BCMA", "outcome": "alive",
+        "crs_resolved": "yes", "response": "PR", "pe_sessions": "2"}
+    assert {k: second.get(k) for k in ("age_years", "sex", "car_t_product", "outcome", "response", "pe_sessions")} == {
+        "age_years": "47", "sex": "M", "car_t_product": "ciltacabtagene autoleucel", "outcome": "alive",
+        "response": "CR", "pe_sessions": "3"}

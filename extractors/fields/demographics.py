@@ -19,6 +19,7 @@ AGE = re.compile(r"""
   | \b(?P<n3>\d{1,3})[\s-]?(?:yo|y/o|y\.o\.)\b                                                         # "34 yo", "34-y/o"
   | \b(?P<n4>\d{1,3})\s*(?:-|–)?\s*(?:year|yr|y)s?\s*(?:old)?\s*(?:male|female|man|woman|boy|girl|patient)\b  # "58-y woman"
   | \b(?P<n5>\d{1,3})\s*(?:y|yrs?|years?)?\s*/\s*(?P<sex>[MF])\b                                        # "19/F", "66 y/M"
+  | \b(?P<n11>\d{1,3})(?-i:[MF])\b                                                                    # "34M", "58F"
   | \b(?P<n6>\d{1,3})\s+(?P<unit6>years?|months?)\s+of\s+age\b                                          # "7 years of age"
   | \bage\s*(?:/\s*(?:sex|gender))?\s*(?:\([^)]*\))?\s*[:=]\s*(?P<n8>\d{1,3}(?:\.\d)?)\b                # "Age (y): 61", "Age/sex: 61"
   | \b(?:man|woman|boy|girl|male|female|patient|gentleman|lady)\s+(?:of|aged)\s+(?P<n7>\d{1,3})\s*(?P<unit7>years?|months?)?\b  # "a man of 64"
@@ -27,6 +28,7 @@ AGE = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 SEX_LETTER = re.compile(r"""
     \b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b                          # "34/M", "19 y/F"
+  | \b\d{1,3}((?-i:[MF]))\b                                              # "34M", "58F"
   | \b(?:sex|gender)\s*:\s*(?:\d{1,3}\s*(?:y|yrs?|years?)?[,/\ ]\s*)?([MF])\b  # "Sex: F", "Age/gender: 61, M"
     """, re.IGNORECASE | re.VERBOSE)
 # an age of a group, not of a patient: "median age 61 years", "mean (SD) age 54"
@@ -61,7 +63,7 @@ def age(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         for match in AGE.finditer(sentence.text):
             if GROUP_AGE.search(sentence.text[:match.start()]):
                 continue
-            number = next((match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n10") if match.group(g)), None)
+            number = next((match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n10", "n11") if match.group(g)), None)
             if number is None:
                 in_words = number_in_words(match.group("words"))
                 if in_words is None:
@@ -85,7 +87,7 @@ def sex(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         if candidates:
             first = min(candidates, key=lambda m: m.start())
             if first is slash:
-                group = 1 if slash.group(1) else 2
+                group = next(g for g in range(1, len(slash.groups()) + 1) if slash.group(g))
                 value = sex_of(slash.group(group))
                 start, end = slash.start(group), slash.end(group)
             else:

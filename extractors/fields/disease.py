@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import re
 
 from spacy.tokens import Span
@@ -49,6 +51,10 @@ def diagnosis(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     return found[:1]
 
 
+# a product counted over a cohort, not given to the patient: "(academic product, n=21; axi-cel, n=6)"
+COHORT_COUNT = re.compile(r"\s*[,(]?\s*n\s*=\s*\d")
+
+
 def car_t(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """Target and product: an approved product implies its target; otherwise a named antigen and
     an investigational cue ("clinical trial", "investigational") give an investigational product."""
@@ -59,6 +65,8 @@ def car_t(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         has_cart = any(s.label_ in ("CART", "CART_PRODUCT") for s in spans) or "car" in sentence.text.lower()
         cart_seen = cart_seen or has_cart
         for span in spans:
+            if COHORT_COUNT.match(span.doc.text, span.end_char):
+                continue
             if span.label_ == "CART_PRODUCT":
                 products.append(span)
             elif span.label_ == "CART_TARGET" and has_cart:
@@ -117,8 +125,12 @@ def car_t_cell(cell: Cell) -> list[Finding]:
     """A product or target column: the cell's product and target; a target with an investigational wording in the
     cell ("CD19 CAR (academic)") or an investigational cue anywhere in the article is an investigational product."""
     products, targets = cell.concepts("CART_PRODUCT"), cell.concepts("CART_TARGET")
-    investigational = cell.wording("car_t_product") == "investigational" or \
-        any(span.label_ == "INVESTIGATIONAL" for span in concepts(cell.doc))
-    return [cell.finding(field, value, CELL_HOW[reading])
-            for field, value, reading in car_t_values(products[0].id_ if products else None,
-                                                      targets[0].id_ if targets else None, investigational)]
+    told_in_cell = cell.wording("car_t_product") == "investigational"
+    investigational = told_in_cell or any(span.label_ == "INVESTIGATIONAL" for span in concepts(cell.doc))
+    findings = [cell.finding(field, value, CELL_HOW[reading])
+                for field, value, reading in car_t_values(products[0].id_ if products else None,
+                                                          targets[0].id_ if targets else None, investigational)]
+    # an investigational product inferred from a cue elsewhere in the article yields to a product the prose names
+    # ("Patient 3 ... received equecabtagene autoleucel" under a "BCMA" cell)
+    return [replace(f, weak=True) if f.field == "car_t_product" and f.value == "investigational" and not told_in_cell
+            else f for f in findings]

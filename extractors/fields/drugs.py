@@ -6,8 +6,8 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.assertion import is_affirmed, negated
-from extractors.evidence import Finding, concepts_in
+from extractors.assertion import is_affirmed, negated, target
+from extractors.evidence import Finding, concepts_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.values import COUNT, ORDINALS, count_value, find_days
 from pipeline.schema import FIELD_BY_NAME
@@ -20,7 +20,7 @@ STEROID_CLASS = "corticosteroids"
 DOSES_BEFORE = re.compile(rf"""
     (?<![+\-−])\b(?<!day\ )(?P<n>{COUNT})\s+      # "two", "3"; not "+4" or "day 4"
     (?:(?!{COUNT}\b)[a-z]+\s+){{0,2}}             # "further", "more"
-    (?:doses?|administrations?|infusions?|injections?)\s+(?:of\s+)?$
+    (?:doses?|administrations?|infusions?|injections?|applications?|times)\s+(?:of\s+)?$   # "two times of"
     """, re.IGNORECASE | re.VERBOSE)
 # "8 mg/kg", "400 mg iv"
 DOSE = r"(?:\d+(?:\.\d+)?\s*(?:mg/kg|mg/m2|mg/m²|mg|g)\b\s*(?:(?:iv|i\.v\.|intravenously)\s*)?)"
@@ -37,7 +37,9 @@ DOSES_AFTER = re.compile(rf"""
 # a count before the drug's name and the dose noun after it: "a single TCZ dose", "two tocilizumab doses"
 COUNT_BEFORE = re.compile(rf"(?<![+\-−])\b(?<!day\ )(?P<n>{COUNT})\s+$", re.IGNORECASE)
 DOSE_NOUN_AFTER = re.compile(r"^\s*(?:doses?|administrations?|injections?)\b", re.IGNORECASE)
-ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:dose|administration|infusion)\b", re.IGNORECASE)
+# "the second dose", "a third application", "given on day +1 and a second time on day +2"
+ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:dose|administration|infusion|application|time)\b",
+                          re.IGNORECASE)
 DAY_LIST = re.compile(r"\bdays?\s*\+?\d{1,3}(?:\s*(?:,|and|&)\s*\+?\d{1,3})+", re.IGNORECASE)
 # the count the account settles on: "for a total of three", "three doses in total"
 TOTAL = re.compile(rf"""
@@ -49,12 +51,40 @@ TIME_LIST = re.compile(rf"""
     ^\W{{0,3}}{DOSE}?\s*(?:at|on)\s+
     (?P<marks>\d{{1,3}}\s*(?:h|hrs?|hours)\b(?:\s*(?:,|and|&)\s*\d{{1,3}}\s*(?:h|hrs?|hours)\b)+)   # "32 h and 58 h"
     """, re.IGNORECASE | re.VERBOSE)
-# "given on day 3 and repeated on day 4", "administered ... and then given again"
+# "given on day 3 and repeated on day 4", "administered ... and then given again", "infused on d+2 and again on d+3"
 REPEATED = re.compile(r"""
-    \b(given|administered)\b[^;]{0,60}
-    \band\ (?:was\ |then\ )?(?:repeated|re-?dosed|given\ again)\b
+    \b(given|administered|infused|injected)\b[^;]{0,60}
+    \band\ (?:was\ |then\ )?(?:repeated|re-?dosed|given\ again|again\b)
     """, re.IGNORECASE | re.VERBOSE)
 LYMPHODEPLETION = re.compile(r"\b(lymphodeplet|lympho-deplet|conditioning|fludarabine|bridging)", re.IGNORECASE)
+# a drug of the bridging regimen: "Bridging consisted of vincristine and dexamethasone", "dexamethasone as bridging"
+BRIDGING = re.compile(r"""
+    \bbridging\s+(?:therapy|chemotherapy|treatment|regimen|consisted|comprised|included|was|with)\b
+  | \b(?:as|for)\s+bridging\b
+    """, re.IGNORECASE | re.VERBOSE)
+# a drug given for something other than the toxicity, told right after it: "IVIG (0.5 g/kg) for hypogammaglobulinaemia"
+OTHER_INDICATION = re.compile(r"""
+    ^(?:[^.;]|\.(?=\d)){0,60}?\bfor\s+(?:(?:the|her|his|a)\s+)?(?:     # "(IVIG, 0.5 g/kg) for", within the sentence
+      hypogammaglobulin\w* | (?:antimicrobial\ |antifungal\ |antiviral\ |seizure\ |PJP\ |PCP\ )?prophyla\w*
+      | (?:bacterial\ |fungal\ |viral\ )?infections? | sepsis | pneumonia | nausea | emesis | adrenal\ insufficiency
+    )\b""", re.IGNORECASE | re.VERBOSE)
+
+
+def _given_for_something_else(span: Span) -> bool:
+    """Whether ``span``'s drug is told as given for another indication (IVIG for hypogammaglobulinaemia) or as part
+    of the bridging regimen."""
+    after = span.doc.text[span.end_char:span.end_char + 120]  # not the sentence's end: "0.5 g/kg" may split it
+    return bool(OTHER_INDICATION.search(after) or BRIDGING.search(sentence_of(span).text))
+
+
+def _ordinal_doses(sentence: Span) -> list[int]:
+    """Doses an ordinal tells of: "the second dose" is two; "a third dose was not given" is two, the one before it."""
+    counts = []
+    for match in ORDINAL_DOSE.finditer(sentence.text):
+        number = ORDINALS[match.group("o").lower()]
+        denied = negated(target(sentence, match.start(), match.end(), "TOCILIZUMAB"))
+        counts.append(number - 1 if denied else number)
+    return counts
 
 
 def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]:
@@ -64,6 +94,14 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
     for sentence in sentences:
         for span in concepts_in(sentence, "TOCILIZUMAB"):
             if not is_affirmed(span):
+                # "A third dose of tocilizumab was not given": the doses before it were
+                withheld_after = [c for c in _ordinal_doses(sentence) if c and TOCILIZUMAB_DOSES.admits(c)]
+                if negated(span) and withheld_after:
+                    affirmed = True
+                    if best is None or max(withheld_after) > int(best.value):
+                        best = Finding("tocilizumab_doses", str(max(withheld_after)), sentence.start_char,
+                                       sentence.end_char, "drugs.tocilizumab_withheld_after")
+                    continue
                 if negated(span) and none_given is None:
                     none_given = Finding("tocilizumab_doses", "0", sentence.start_char, sentence.end_char, "drugs.tocilizumab_none")
                 continue
@@ -83,8 +121,7 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
             match = COUNT_BEFORE.search(before)
             if match and DOSE_NOUN_AFTER.match(after):
                 candidates.append(count_value(match.group("n")))
-            for match in ORDINAL_DOSE.finditer(text):
-                candidates.append(ORDINALS[match.group("o").lower()])
+            candidates += _ordinal_doses(sentence)
             days = DAY_LIST.search(after)
             if days:
                 candidates.append(len(re.findall(r"\d{1,3}", days.group(0))))
@@ -113,7 +150,7 @@ def corticosteroids(sentences: list[Span], patient: PatientContext) -> list[Find
                 if negated(span) and none is None:
                     none = Finding("corticosteroids", "none", sentence.start_char, sentence.end_char, "drugs.steroids_none")
                 continue
-            if is_affirmed(span) and span.id_ not in found:
+            if is_affirmed(span) and span.id_ not in found and not _given_for_something_else(span):
                 found[span.id_] = Finding("corticosteroids", span.id_, span.start_char, span.end_char, "drugs.corticosteroids")
     if found:
         return list(found.values())
@@ -124,7 +161,7 @@ def other_drugs(sentences: list[Span], patient: PatientContext) -> list[Finding]
     found: dict[str, Finding] = {}
     for sentence in sentences:
         for span in concepts_in(sentence, "DRUG"):
-            if not is_affirmed(span) or span.id_ in found:
+            if not is_affirmed(span) or span.id_ in found or _given_for_something_else(span):
                 continue
             if span.id_ == "cyclophosphamide" and LYMPHODEPLETION.search(sentence.text):
                 continue

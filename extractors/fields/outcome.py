@@ -46,7 +46,7 @@ RESPONSE_RANK = {"CR": 4, "PR": 3, "SD": 2, "PD": 1}
 RESPONSE_CONTEXT = re.compile(r"""\b(
     outcome|status|achiev|attain|show|demonstrat|confirm|reveal|assess|evaluat    # "achieved complete remission"
   | marrow|PET|MRD|remain|response|remission|restag                              # "PET showed", "MRD-negative"
-  | day\ \+?\d|month|follow-up|was\ in|in\ (?:complete|partial)                  # "on day 28", "was in partial response"
+  | day\ \+?\d|d\+\d|month|follow-up|was\ in|in\ (?:complete|partial)            # "on day 28", "at D+30", "was in PR"
     )""", re.IGNORECASE | re.VERBOSE)
 # "on day +28 the marrow showed complete remission", "at three months he was in partial response"
 FOLLOW_UP_TIME = re.compile(r"""
@@ -93,6 +93,9 @@ def response(sentences: list[Span], patient: PatientContext) -> list[Finding]:
 
 
 def crs_resolved(sentences: list[Span], patient: PatientContext) -> list[Finding]:
+    """The account's last word on whether CRS resolved: "Persistent CRS on D+5 prompted TPE ... CRS resolved D+9"
+    is yes."""
+    verdict = []
     for sentence in sentences:
         crs = [s for s in concepts_in(sentence, "CRS") if not hypothetical(s)]
         if not crs:
@@ -104,11 +107,13 @@ def crs_resolved(sentences: list[Span], patient: PatientContext) -> list[Finding
                  if not negated(target(sentence, m.start(), m.end(), RESOLUTION_TARGET))]
         if not cues:
             continue
-        # the cue nearest a CRS mention speaks of CRS ("CRS resolved by day 11, but ICANS persisted")
-        value, match = min(cues, key=lambda c: min(abs(c[1].start() - (s.start_char - sentence.start_char)) for s in crs))
-        return [Finding("crs_resolved", value, sentence.start_char + match.start(), sentence.start_char + match.end(),
-                        f"outcome.crs_{'resolved' if value == 'yes' else 'unresolved'}")]
-    return []
+        # the cue nearest a CRS mention speaks of CRS ("CRS resolved by day 11, but ICANS persisted"); of several, the
+        # last CRS mention's ("CRS persisted despite tocilizumab ...; the CRS subsided by day 11")
+        last = crs[-1].start_char - sentence.start_char
+        value, match = min(cues, key=lambda c: abs(c[1].start() - last))
+        verdict = [Finding("crs_resolved", value, sentence.start_char + match.start(), sentence.start_char + match.end(),
+                           f"outcome.crs_{'resolved' if value == 'yes' else 'unresolved'}")]
+    return verdict
 
 
 # -- table cells --------------------------------------------------------------------------------------------------

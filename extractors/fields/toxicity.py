@@ -71,16 +71,21 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
             scales = [Span(sentence.doc, s.start, s.end, label="CRS") for s in concepts_in(sentence, "GRADING")]
         if not syndromes and not scales:
             continue
-        for match in GRADE_MENTION.finditer(sentence.text):
-            start, end = sentence.start_char + match.start(), sentence.start_char + match.end()
+        mentions = [(sentence.start_char + m.start(), sentence.start_char + m.end(), m)
+                    for m in GRADE_MENTION.finditer(sentence.text)]
+        for start, end, match in mentions:
             grades = [grade_value(g) for g in (match.group("g"), match.group("g2"), match.group("g3")) if g]
             grades = [g for g in grades if g is not None]
             if not grades:
                 continue
 
+            # "CRS ... became grade 4 on day 4, with grade 3 ICANS": a syndrome written against a grade of its own
+            # takes no other
+            free = [s for s in syndromes
+                    if not any(gap(a, b, s) <= 1 for a, b, _ in mentions if (a, b) != (start, end))]
             # the syndrome named nearest, else the scale (the syndrome's own mention is the better evidence)
             nearest = None
-            for anchors in ([s for s in syndromes if takes_grade(s, start, end)], scales):
+            for anchors in ([s for s in free if takes_grade(s, start, end)], scales):
                 if anchors:
                     nearest = min(anchors, key=lambda s: (gap(start, end, s), s.start_char < start))
                     if gap(start, end, nearest) <= MAX_DISTANCE:
@@ -104,11 +109,28 @@ def icans(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     if grades:
         best = max(grades, key=lambda g: g[1])
         return [Finding("icans_grade", str(best[1]), best[2], best[3], "toxicity.icans_grade")]
-    mentions = [s for sentence in sentences for s in concepts_in(sentence, "ICANS")]
+    mentions = [s for sentence in sentences if not _names_a_scale(sentence)
+                for s in concepts_in(sentence, "ICANS") if not _names_a_score(s)]
     if mentions and all(negated(s) for s in mentions):
         s = mentions[0]
         return [Finding("icans_grade", "0", sentence_of(s).start_char, sentence_of(s).end_char, "toxicity.icans_absent")]
     return []
+
+
+# "immune effector cell-associated encephalopathy (ICE) score was 10": the score's name, not the syndrome
+SCORE_AFTER = re.compile(r"^\s*(?:\(ICE\)\s*)?(?:score|assessment)\b", re.IGNORECASE)
+# "CRS and neurotoxicity were graded using the ASTCT consensus": the method, no word on whether it occurred
+GRADED_BY = re.compile(r"\b(?:were|was|are|is)\s+(?:graded|assessed|scored)\s+(?:using|by|according|per|with)\b",
+                       re.IGNORECASE)
+
+
+def _names_a_score(mention: Span) -> bool:
+    return bool(SCORE_AFTER.match(mention.doc.text[mention.end_char:mention.end_char + 20]))
+
+
+def _names_a_scale(sentence: Span) -> bool:
+    """A sentence on how toxicities were graded, with no grade of its own."""
+    return bool(GRADED_BY.search(sentence.text)) and not GRADE_MENTION.search(sentence.text)
 
 
 def hlh(sentences: list[Span], patient: PatientContext) -> list[Finding]:
