@@ -387,8 +387,10 @@ def _inside(lines: list[TextLine], x0: float, x1: float, top: float, bottom: flo
 
 
 def _grid(header: list[TextLine], body: list[TextLine], rules: list[float]) -> list[list[dict]] | None:
+    if not body:
+        return None
     columns = _columns(body)
-    if len(columns) < 2 or len(body) < 1:
+    if len(columns) < 2:
         return None
     forced = {i for i, (a, b) in enumerate(zip(body, body[1:]), start=1) if any(a.bottom <= y <= b.top for y in rules)}
     rows = _header_cells(header, columns) + _body_cells(_row_breaks(body, forced), columns)
