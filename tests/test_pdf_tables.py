@@ -136,6 +136,17 @@ def test_a_header_over_two_columns_spans_them():
     assert all(cell["is_header"] for cell in table["rows"][1])
 
 
+def test_a_head_set_in_two_pieces_on_its_line_is_one_cell():
+    page = [
+        (72, 90, "Table 5. Survival."),
+        *row(110, (72, "Group"), (180, "P"), (192, "value")),
+        *row(128, (72, "Early stage"), (180, "<0.0001")),
+        *row(142, (72, "Late stage"), (180, "0.0412")),
+    ]
+    [table] = tables_of(one_page_pdf(page, [(72, 260, 97), (72, 260, 115), (72, 260, 148)]))
+    assert texts(table) == [["Group", "P value"], ["Early stage", "<0.0001"], ["Late stage", "0.0412"]]
+
+
 def test_a_table_without_rules_ends_where_the_prose_starts():
     page = [
         (72, 90, "Table 2. Cytokines by day."),

@@ -339,15 +339,17 @@ def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
             level_with = [levels[j] for j, g in enumerate(groups) if any(
                 _overlap(group[-1].top, group[-1].bottom, c.top, c.bottom) > 0 for c in g)]
             levels[i] = max(level_with, default=0)
-    rows: list[list[dict]] = [[] for _ in range(max(levels, default=-1) + 1)]
-    for group, level in zip(groups, levels):
+    rows: list[dict[int, dict]] = [{} for _ in range(max(levels, default=-1) + 1)]
+    for group, level in sorted(zip(groups, levels), key=lambda pair: min(c.x0 for c in pair[0])):
         covered = _covered(min(c.x0 for c in group), max(c.x1 for c in group), columns)
-        text = " ".join(c.text for c in group)
-        rows[level].append({"text": text, "col": covered[0], "colspan": covered[-1] - covered[0] + 1,
-                            "is_header": True})
-    for row in rows:
-        row.sort(key=lambda cell: cell["col"])
-    return [row for row in rows if row]
+        text, span = " ".join(c.text for c in group), covered[-1] - covered[0] + 1
+        cell = rows[level].get(covered[0])
+        if cell:  # two pieces of one head set apart on its line ("P" and "value")
+            cell["text"] += " " + text
+            cell["colspan"] = max(cell["colspan"], span)
+        else:
+            rows[level][covered[0]] = {"text": text, "col": covered[0], "colspan": span, "is_header": True}
+    return [[row[col] for col in sorted(row)] for row in rows if row]
 
 
 def _body_cells(rows: list[list[TextLine]], columns) -> list[list[dict]]:
