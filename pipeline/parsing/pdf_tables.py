@@ -1,0 +1,580 @@
+"""Tables of a journal PDF page: where they are, their captions and their cells, as plain JSON-ready data.
+
+Runs inside the PDF reader process (pipeline.parsing.pdf_reader), so it imports nothing of pecrs at module level
+and works on one pdfplumber page at a time. Two kinds of table:
+
+- ruled grids, whose every cell is boxed: pdfplumber's own ``find_tables`` with line strategies;
+- text-aligned tables, as most journals set them: a "Table N" caption, at most a few horizontal rules (above the
+  header, below it, at the foot) and cells told apart only by white space. The region runs from the caption
+  through the stack of rules as wide as the table, or, with no rules, through the aligned lines below the
+  caption; inside it, words are grouped into lines by their y positions, runs of words into cells by the gaps
+  between them, and cells into columns by the x ranges no cell crosses.
+
+A table is ``{"bbox", "caption_bbox", "label", "caption", "rows"}``; a row is a list of cells
+``{"text", "col", "colspan", "is_header"}``. :func:`as_text_table` turns one into the document model's table.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass, field
+
+# Words: a gap wider than this share of the font size separates two words (journals set tables tightly, and
+# pdfplumber's fixed 3 pt tolerance runs words together).
+WORD_GAP_RATIO = 0.15
+# Cells: words of one cell are a space apart; a gap this many font sizes wide separates two cells.
+CELL_GAP = 0.6
+FIGURE = re.compile(r"^(?:Fig\.|Figure|FIGURE|FIG\.)\s*\d")
+LEADER = re.compile(r"[._\u2026\u00b7]{4,}")  # dotted lines drawn with characters: row separators, leaders
+RULE_MIN_WIDTH = 40.0  # points; shorter horizontal strokes are underlines, glyph parts or logos
+CAPTION = re.compile(r"^(?:Table|TABLE)\s*(\d{1,3}[A-Za-z]?|[IVXL]{1,6})"  # "Table 2", "Table2:", "TABLE IV."
+                     r"(?=$|[\s.:|\u2014\u2013-])\s*[.:|\u2014\u2013-]?\s*")
+
+
+@dataclass
+class Chunk:
+    """A run of words on one line with no cell-wide gap between them."""
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    words: list[dict] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w["text"] for w in self.words)
+
+
+@dataclass
+class TextLine:
+    top: float
+    bottom: float
+    chunks: list[Chunk] = field(default_factory=list)
+
+    @property
+    def baseline(self) -> float:
+        """The words' usual bottom: a superscript or a taller glyph does not move it."""
+        return statistics.median(w["bottom"] for c in self.chunks for w in c.words)
+
+    @property
+    def x0(self) -> float:
+        return self.chunks[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.chunks[-1].x1
+
+    @property
+    def text(self) -> str:
+        return " ".join(c.text for c in self.chunks)
+
+    @property
+    def size(self) -> float:
+        return statistics.median(c.size for c in self.chunks)
+
+
+@dataclass
+class Rule:
+    x0: float
+    x1: float
+    y: float
+
+
+# -- page objects -------------------------------------------------------------------------------------------------
+
+def page_words(page) -> list[dict]:
+    words = page.extract_words(x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False, extra_attrs=["size"])
+    return [w for w in words if w.get("upright", True)]
+
+
+class Turn:
+    """A page set sideways (a landscape table on a portrait page) seen upright: text that reads upwards
+    (``up``) or downwards, with its page coordinates mapped so that it reads left to right."""
+
+    def __init__(self, page, up: bool):
+        self.width, self.height, self.up = float(page.width), float(page.height), up
+
+    def box(self, x0: float, top: float, x1: float, bottom: float) -> tuple[float, float, float, float]:
+        """A page box in turned coordinates."""
+        if self.up:
+            return self.height - bottom, x0, self.height - top, x1
+        return top, self.width - x1, bottom, self.width - x0
+
+    def back(self, x0: float, top: float, x1: float, bottom: float) -> list[float]:
+        """A turned box in page coordinates."""
+        if self.up:
+            return [top, self.height - x1, bottom, self.height - x0]
+        return [self.width - bottom, x0, self.width - top, x1]
+
+    def words(self, page) -> list[dict]:
+        from pdfplumber.utils import extract_words
+
+        chars = []
+        for char in page.chars:
+            if not char["upright"] and (char["matrix"][1] > 0) == self.up:
+                x0, top, x1, bottom = self.box(char["x0"], char["top"], char["x1"], char["bottom"])
+                chars.append(dict(char, x0=x0, top=top, x1=x1, bottom=bottom, doctop=top, upright=True,
+                                  size=bottom - top))  # pdfminer gives a sideways glyph's advance as its size
+        return extract_words(chars, x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False, extra_attrs=["size"])
+
+    def edges(self, page) -> list[dict]:
+        """The page's vertical strokes, which are the turned table's horizontal rules."""
+        turned = []
+        for edge in page.vertical_edges:
+            x0, top, x1, _ = self.box(edge["x0"], edge["top"], edge["x1"], edge["bottom"])
+            turned.append({"x0": x0, "x1": x1, "top": top})
+        return turned
+
+
+def text_lines(words: list[dict]) -> list[TextLine]:
+    """Words into lines (by vertical overlap) and each line into chunks at cell-wide gaps."""
+    rows: list[list[dict]] = []
+    for word in sorted(words, key=lambda w: (w["top"], w["x0"])):
+        height = word["bottom"] - word["top"]
+        for row in reversed(rows[-3:]):
+            first = row[0]
+            # a superscript overlaps its line by half its height or more
+            shared = min(word["bottom"], first["bottom"]) - max(word["top"], first["top"])
+            if shared >= 0.5 * min(height, first["bottom"] - first["top"]):
+                row.append(word)
+                break
+        else:
+            rows.append([word])
+    lines = []
+    for row in rows:
+        row.sort(key=lambda w: w["x0"])
+        chunks: list[Chunk] = []
+        for word in row:
+            size = word.get("size") or (word["bottom"] - word["top"])
+            last = chunks[-1] if chunks else None
+            if last and word["x0"] - last.x1 < CELL_GAP * max(size, last.size):
+                last.words.append(word)
+                last.x1 = max(last.x1, word["x1"])
+                last.bottom = max(last.bottom, word["bottom"])
+                last.top = min(last.top, word["top"])
+            else:
+                chunks.append(Chunk(word["x0"], word["x1"], word["top"], word["bottom"], size, [word]))
+        chunks = [c for c in chunks if not LEADER.fullmatch(c.text.replace(" ", ""))]
+        if chunks:
+            lines.append(TextLine(min(c.top for c in chunks), max(c.bottom for c in chunks), chunks))
+    return sorted(lines, key=lambda l: l.top)
+
+
+def horizontal_rules(edges: list[dict]) -> list[Rule]:
+    """Horizontal strokes (lines, thin rectangles' edges), pieces on one y joined, at least RULE_MIN_WIDTH wide."""
+    edges = sorted(edges, key=lambda e: (round(e["top"]), e["x0"]))
+    rules: list[Rule] = []
+    for edge in edges:
+        y = float(edge["top"])
+        for rule in rules:
+            if abs(rule.y - y) <= 1.5 and edge["x0"] <= rule.x1 + 3 and edge["x1"] >= rule.x0 - 3:
+                rule.x0, rule.x1 = min(rule.x0, edge["x0"]), max(rule.x1, edge["x1"])
+                break
+        else:
+            rules.append(Rule(float(edge["x0"]), float(edge["x1"]), y))
+    return sorted((r for r in rules if r.x1 - r.x0 >= RULE_MIN_WIDTH), key=lambda r: r.y)
+
+
+# -- captions and regions -----------------------------------------------------------------------------------------
+
+@dataclass
+class Caption:
+    label: str
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+
+
+def _continues_text(chunk: Chunk, above: list[TextLine]) -> bool:
+    """Whether text sits right above the chunk at line spacing: "Table 2" wrapped to the start of a line of a
+    paragraph or a figure legend is no caption."""
+    return any(c.x0 < chunk.x1 and c.x1 > chunk.x0 and 0 <= chunk.top - c.bottom < 0.5 * chunk.size
+               for line in above for c in line.chunks)
+
+
+def captions(lines: list[TextLine]) -> list[Caption]:
+    """"Table N ..." chunks, each with the lines that continue it below (same left edge, close, one chunk)."""
+    found = []
+    for i, line in enumerate(lines):
+        for chunk in line.chunks:
+            match = CAPTION.match(chunk.text)
+            if not match or _continues_text(chunk, lines[max(0, i - 3):i]):
+                continue
+            caption = Caption(f"Table {match.group(1)}", chunk.text[match.end():], chunk.x0, chunk.x1, chunk.top,
+                              chunk.bottom, chunk.size)
+            after = line.chunks[line.chunks.index(chunk) + 1:]
+            if not caption.text and after and after[0].x0 - chunk.x1 < 2 * chunk.size:  # "Table 3   Model output ..."
+                caption.text, caption.x1 = after[0].text, after[0].x1
+            for below in lines[i + 1:]:
+                if below.top - caption.bottom > 0.8 * caption.size:
+                    break
+                beside = [c for c in below.chunks if c.x0 < caption.x1 and c.x1 > caption.x0]
+                if len(beside) != 1 or beside[0].x0 < caption.x0 - 3 or CAPTION.match(beside[0].text):
+                    break
+                caption.text += " " + beside[0].text
+                caption.bottom = beside[0].bottom
+                caption.x1 = max(caption.x1, beside[0].x1)
+            found.append(caption)
+    return found
+
+
+def _rule_stack(caption: Caption, rules: list[Rule], others: list[Caption]) -> list[Rule]:
+    """The rules of the caption's table: the first rule below it that is under its middle (or beside it),
+    and the rules of the same width below that one, up to the next caption."""
+    middle = (caption.x0 + caption.x1) / 2
+    reach = caption.bottom + 6 * caption.size
+    first = next((r for r in rules if caption.bottom - 1 <= r.y <= reach and r.x0 - 3 <= middle <= r.x1 + 3
+                  and r.x1 - r.x0 >= 0.5 * (caption.x1 - caption.x0)), None)
+    if first is None:  # a caption beside its table, level with its top rule
+        first = next((r for r in rules if caption.top - caption.size <= r.y <= caption.top + 2 * caption.size
+                      and 0 <= r.x0 - caption.x1 + 3 <= 6 * caption.size), None)
+    if first is None:
+        return []
+    stop = min((c.top for c in others if c.top > first.y and c.x0 < first.x1 and c.x1 > first.x0), default=float("inf"))
+    return [r for r in rules if first.y <= r.y < stop and abs(r.x0 - first.x0) <= 6 and abs(r.x1 - first.x1) <= 6]
+
+
+# -- cells --------------------------------------------------------------------------------------------------------
+
+def _columns(lines: list[TextLine]) -> list[tuple[float, float]]:
+    """x ranges of the columns: where the chunks of lines with two or more chunks lie. A gap between columns
+    may be crossed by a few of those lines (a long cell running over, a note), no more than one in ten."""
+    several = [l for l in lines if len(l.chunks) >= 2]
+    used = several if len(several) >= 2 else lines
+    chunks = [c for l in used for c in l.chunks]
+    left = int(min(c.x0 for c in chunks))
+    coverage = [0] * (int(max(c.x1 for c in chunks)) - left + 2)
+    for chunk in chunks:
+        for x in range(int(chunk.x0) - left, int(chunk.x1) - left + 1):
+            coverage[x] += 1
+    allowed = len(used) // 10
+    columns, start = [], None
+    for x, count in enumerate(coverage + [0]):
+        if count > allowed and start is None:
+            start = x
+        elif count <= allowed and start is not None:
+            columns.append((float(start + left), float(x + left)))
+            start = None
+    return columns
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return min(a1, b1) - max(a0, b0)
+
+
+def _column_of(x0: float, x1: float, columns: list[tuple[float, float]]) -> int:
+    return max(range(len(columns)), key=lambda i: (_overlap(x0, x1, *columns[i]), -abs(x0 - columns[i][0])))
+
+
+def _covered(x0: float, x1: float, columns: list[tuple[float, float]]) -> list[int]:
+    inside = [i for i, (a, b) in enumerate(columns) if _overlap(x0, x1, a, b) > 0.3 * min(b - a, x1 - x0)]
+    return inside or [_column_of(x0, x1, columns)]
+
+
+def _row_breaks(lines: list[TextLine], forced: set[int]) -> list[list[TextLine]]:
+    """Lines into rows: a line closer to the one above than the table's row pitch continues that row's cells.
+    The pitches split in two groups at their largest jump; with no clear jump every line is a row."""
+    if not lines:
+        return []
+    pitches = [b.baseline - a.baseline for a, b in zip(lines, lines[1:])]
+    threshold = 0.0
+    ordered = sorted(pitches)
+    size = statistics.median(l.size for l in lines)
+    jumps = [(b / a, (a + b) / 2) for a, b in zip(ordered, ordered[1:]) if a > 0 and b - a > 0.25 * size]
+    if jumps:
+        ratio, middle = max(jumps)
+        if ratio > 1.2:
+            threshold = min(middle, 1.35 * size)  # lines of one cell are at most a leading apart
+    rows = [[lines[0]]]
+    for i, (line, pitch) in enumerate(zip(lines[1:], pitches), start=1):
+        if pitch < threshold and i not in forced:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return rows
+
+
+def _aligned(upper: Chunk, lower: Chunk) -> bool:
+    """Lines of one header cell share its left edge, centre or right edge."""
+    tolerance = 2 + 0.3 * min(upper.size, lower.size)
+    return (abs(upper.x0 - lower.x0) <= tolerance or abs(upper.x1 - lower.x1) <= tolerance
+            or abs(upper.x0 + upper.x1 - lower.x0 - lower.x1) <= 2 * tolerance)
+
+
+def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
+    """Header lines into header rows. A chunk continues the nearest chunk above it when they are aligned and
+    overlap only each other (cells of two to four lines, centred at different heights); a chunk above two
+    or more is a spanning cell of a row of its own."""
+    groups: list[list[Chunk]] = []
+    line_of = {id(c): line for line in lines for c in line.chunks}
+    for line in lines:
+        for chunk in line.chunks:
+            above = [g for g in groups if _overlap(chunk.x0, chunk.x1, g[-1].x0, g[-1].x1) > 0
+                     and g[-1].bottom <= chunk.top + 0.5 * chunk.size and chunk.top - g[-1].bottom < chunk.size]
+            home = max(above, key=lambda g: g[-1].bottom, default=None)
+            if home is not None:
+                last = home[-1]
+                alone_below = [c for c in line.chunks if _overlap(c.x0, c.x1, last.x0, last.x1) > 0] == [chunk]
+                alone_above = [c for c in line_of[id(last)].chunks
+                               if _overlap(c.x0, c.x1, chunk.x0, chunk.x1) > 0] == [last]
+                if not (alone_below and alone_above and _aligned(last, chunk)):
+                    home = None
+            if home is not None:
+                home.append(chunk)
+            else:
+                groups.append([chunk])
+    levels: list[int] = []
+    for i, group in enumerate(groups):
+        x0, x1 = min(c.x0 for c in group), max(c.x1 for c in group)
+        over = [levels[j] + 1 for j, g in enumerate(groups[:i]) if max(c.bottom for c in g) <= group[0].top
+                and _overlap(x0, x1, min(c.x0 for c in g), max(c.x1 for c in g)) > 0]
+        levels.append(max(over, default=0))
+    for i, group in enumerate(groups):  # a head under no spanning one sits in the row its last line ends in
+        if levels[i] == 0:
+            level_with = [levels[j] for j, g in enumerate(groups) if any(
+                _overlap(group[-1].top, group[-1].bottom, c.top, c.bottom) > 0 for c in g)]
+            levels[i] = max(level_with, default=0)
+    rows: list[dict[int, dict]] = [{} for _ in range(max(levels, default=-1) + 1)]
+    for group, level in sorted(zip(groups, levels), key=lambda pair: min(c.x0 for c in pair[0])):
+        covered = _covered(min(c.x0 for c in group), max(c.x1 for c in group), columns)
+        text, span = " ".join(c.text for c in group), covered[-1] - covered[0] + 1
+        cell = rows[level].get(covered[0])
+        if cell:  # two pieces of one head set apart on its line ("P" and "value")
+            cell["text"] += " " + text
+            cell["colspan"] = max(cell["colspan"], span)
+        else:
+            rows[level][covered[0]] = {"text": text, "col": covered[0], "colspan": span, "is_header": True}
+    return [[row[col] for col in sorted(row)] for row in rows if row]
+
+
+def _body_cells(rows: list[list[TextLine]], columns) -> list[list[dict]]:
+    """Each row's words by column; a chunk that crosses a column gap is split word by word, unless it is
+    the row's only text (a group heading across the table)."""
+    grid = []
+    for row in rows:
+        if len(row) == 1 and len(row[0].chunks) == 1:
+            covered = _covered(row[0].x0, row[0].x1, columns)
+            grid.append([{"text": row[0].text, "col": covered[0], "colspan": covered[-1] - covered[0] + 1,
+                          "is_header": False}])
+            continue
+        texts: dict[int, list[str]] = {}
+        for line in row:
+            for chunk in line.chunks:
+                covered = _covered(chunk.x0, chunk.x1, columns)
+                if len(covered) == 1:
+                    texts.setdefault(covered[0], []).append(chunk.text)
+                else:
+                    for word in chunk.words:
+                        texts.setdefault(_column_of(word["x0"], word["x1"], columns), []).append(word["text"])
+        grid.append([{"text": " ".join(texts[c]), "col": c, "colspan": 1, "is_header": False} for c in sorted(texts)])
+    return grid
+
+
+# -- tables -------------------------------------------------------------------------------------------------------
+
+def _inside(lines: list[TextLine], x0: float, x1: float, top: float, bottom: float) -> list[TextLine]:
+    """The parts of ``lines`` whose chunks lie in the box, as lines of their own."""
+    kept = []
+    for line in lines:
+        if top <= (line.top + line.bottom) / 2 <= bottom:
+            chunks = [c for c in line.chunks if x0 - 2 <= (c.x0 + c.x1) / 2 <= x1 + 2]
+            if chunks:
+                kept.append(TextLine(min(c.top for c in chunks), max(c.bottom for c in chunks), chunks))
+    return kept
+
+
+def _grid(header: list[TextLine], body: list[TextLine], rules: list[float]) -> list[list[dict]] | None:
+    if not body:
+        return None
+    columns = _columns(body)
+    if len(columns) < 2:
+        return None
+    forced = {i for i, (a, b) in enumerate(zip(body, body[1:]), start=1) if any(a.bottom <= y <= b.top for y in rules)}
+    rows = _header_cells(header, columns) + _body_cells(_row_breaks(body, forced), columns)
+    return rows
+
+
+def _ruled_region(caption: Caption, lines: list[TextLine], stack: list[Rule]):
+    """Header and body lines between the caption and the bottom rule, as wide as the rules."""
+    x0, x1, bottom = stack[0].x0, stack[0].x1, stack[-1].y
+    top = caption.bottom + 0.5 if stack[0].y > caption.bottom - 1 else stack[0].y - 0.5
+    region = _inside(lines, x0, x1, top, bottom)
+    header_rule = next((r.y for r in stack if any(l.bottom <= r.y for l in region) and r.y < bottom), None)
+    header = [l for l in region if header_rule is not None and l.bottom <= header_rule + 1]
+    return (x0, x1, bottom), header, [l for l in region if l not in header]
+
+
+def _prose(chunks: list[Chunk], x0: float, x1: float) -> bool:
+    """A line of running text: one chunk across the width, or columns of text side by side filling it."""
+    filled = sum(c.x1 - c.x0 for c in chunks) >= 0.8 * (x1 - x0)
+    return filled and (len(chunks) == 1 and len(chunks[0].text) > 40 or all(len(c.words) >= 5 for c in chunks))
+
+
+def _column_of_caption(caption: Caption, lines: list[TextLine]) -> tuple[float, float]:
+    """The page's text column(s) the caption lies in: x ranges that lines of prose (chunks of five words or
+    more) cover, a few lines across the columns (a title, a full-width legend) aside."""
+    prose = [c for line in lines for c in line.chunks if len(c.words) >= 5]
+    if not prose:
+        return caption.x0 - 3, caption.x1 + 3
+    left = int(min(c.x0 for c in prose))
+    coverage = [0] * (int(max(c.x1 for c in prose)) - left + 2)
+    for chunk in prose:
+        for x in range(int(chunk.x0) - left, int(chunk.x1) - left + 1):
+            coverage[x] += 1
+    floor = 0.1 * max(coverage)
+    columns, start = [], None
+    for x, count in enumerate(coverage + [0]):
+        if count > floor and start is None:
+            start = x
+        elif count <= floor and start is not None:
+            columns.append((start + left, x + left))
+            start = None
+    mine = [c for c in columns if _overlap(caption.x0, caption.x1, *c) > 0]
+    if not mine:  # the space between the columns of prose on either side
+        return (max((b for a, b in columns if b <= caption.x0), default=0.0),
+                min((a for a, b in columns if a >= caption.x1), default=float("inf")))
+    return min(caption.x0, mine[0][0]) - 3, max(caption.x1, mine[-1][1]) + 3
+
+
+def _aligned_region(caption: Caption, lines: list[TextLine], stack: list[Rule], captions_: list[Caption]):
+    """A table with no rules to close it: the lines below the caption, in its width (widened by cells that
+    start inside it), up to a wide gap, a change of type size, a line of prose or the next caption."""
+    x0, x1 = (stack[0].x0, stack[0].x1) if stack else _column_of_caption(caption, lines)
+    starts = {id(c) for c in captions_}
+    region: list[TextLine] = []
+    last = caption.bottom
+    for line in lines:
+        if line.top < caption.bottom - 0.5:
+            continue
+        chunks = [c for c in line.chunks if x0 <= (c.x0 + c.x1) / 2 <= x1]
+        if not chunks:
+            if line.top - last > 2.5 * caption.size:
+                break
+            continue
+        size = statistics.median(c.size for c in chunks)
+        usual = statistics.median(c.size for l in region for c in l.chunks) if region else size
+        if (line.top - last > 2.5 * usual or abs(size - usual) > 0.12 * usual or _prose(chunks, x0, x1)
+                or any(CAPTION.match(c.text) or FIGURE.match(c.text) for c in chunks)):
+            break
+
+        region.append(TextLine(min(c.top for c in chunks), max(c.bottom for c in chunks), chunks))
+        last = max(last, region[-1].bottom)
+    if len(region) < 2:
+        return None, [], []
+    inner = [r.y for r in stack if r.y > region[0].bottom]
+    header = [l for l in region if inner and l.bottom <= inner[0] + 1 and l.top < inner[0]]
+    return (x0, x1, region[-1].bottom), header, [l for l in region if l not in header]
+
+
+def _runs_on(stack: list[Rule], lines: list[TextLine]) -> bool:
+    """Whether the table's lines go on right below its last rule, in their type size: that rule is no foot
+    (a footnote is smaller; body text comes after a gap or is prose)."""
+    last = stack[-1]
+    above = _inside(lines, last.x0, last.x1, stack[0].y, last.y)
+    below = _inside([l for l in lines if l.top >= last.y], last.x0, last.x1, last.y, float("inf"))
+    if not above or not below:
+        return False
+    first = below[0]
+    return (first.top - last.y < 1.5 * first.size and first.size >= 0.95 * statistics.median(l.size for l in above)
+            and not _prose(first.chunks, last.x0, last.x1))
+
+
+def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_: list[Caption]) -> dict | None:
+    stack = _rule_stack(caption, rules, captions_)
+    # between the rules; else (no rules, or none below the header: the table runs on to the foot of the page)
+    # by the alignment of the lines below the caption
+    regions = [lambda: _ruled_region(caption, lines, stack)] if len(stack) >= 2 else []
+    aligned = lambda: _aligned_region(caption, lines, stack, captions_)  # noqa: E731
+    regions.insert(0 if len(stack) >= 2 and _runs_on(stack, lines) else len(regions), aligned)
+    for region in regions:
+        box, header, body = region()
+        if not body:
+            continue
+        x0, x1, bottom = box
+        rows = _grid(header, body, [r.y for r in rules if _overlap(r.x0, r.x1, x0, x1) >= 0.3 * (x1 - x0)])
+        if rows:
+            break
+    else:
+        return None
+    return {"bbox": [x0, min(l.top for l in header + body), x1, bottom],
+            "caption_bbox": [caption.x0, caption.top, caption.x1, caption.bottom],
+            "label": caption.label, "caption": caption.text, "rows": rows}
+
+
+def _area(box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def _ruled_grids(page, captioned: list[dict], found: list[Caption]) -> list[dict]:
+    """Tables boxed cell by cell (pdfplumber's line strategies), the first row their header. A grid over most
+    of a captioned table gives that table its cells when it has about as many (its lines outrank the words'
+    alignment); one over no captioned table is a table of its own, captioned by a caption right above it."""
+    tables = []
+    for grid in page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"}):
+        x0, top, x1, bottom = (float(v) for v in grid.bbox)
+        texts = grid.extract(x_tolerance_ratio=WORD_GAP_RATIO)
+        rows = [[{"text": " ".join(text.split()), "col": c, "colspan": 1, "is_header": r == 0}
+                 for c, text in enumerate(row) if text and text.strip()] for r, row in enumerate(texts)]
+        rows = [row for row in rows if row]
+        if len(rows) < 2 or len(texts[0]) < 2:
+            continue
+        overlapping = [t for t in captioned if _overlap(x0, x1, t["bbox"][0], t["bbox"][2]) > 0
+                       and _overlap(top, bottom, t["bbox"][1], t["bbox"][3]) > 0]
+        if overlapping:
+            table = overlapping[0]
+            inside = [max(x0, table["bbox"][0]), max(top, table["bbox"][1]), min(x1, table["bbox"][2]),
+                      min(bottom, table["bbox"][3])]
+            if len(overlapping) == 1 and _area(inside) >= 0.5 * _area(table["bbox"]) and (
+                    sum(map(len, rows)) >= 0.9 * sum(map(len, table["rows"]))):
+                table["rows"] = rows
+                table["bbox"] = [min(x0, table["bbox"][0]), min(top, table["bbox"][1]), max(x1, table["bbox"][2]),
+                                 max(bottom, table["bbox"][3])]
+            continue
+        caption = next((c for c in found if 0 <= top - c.bottom <= 3 * c.size and _overlap(x0, x1, c.x0, c.x1) > 0),
+                       None)
+        caption_bbox = [caption.x0, caption.top, caption.x1, caption.bottom] if caption else [x0, top, x0, top]
+        tables.append({"bbox": [x0, top, x1, bottom], "caption_bbox": caption_bbox, "rows": rows,
+                       "label": caption.label if caption else "", "caption": caption.text if caption else ""})
+    return tables
+
+
+def _captioned_tables(lines: list[TextLine], rules: list[Rule]) -> tuple[list[dict], list[Caption]]:
+    """Tables found from their captions, and the captions that head none."""
+    found = captions(lines)
+    tables = [t for t in (_table(caption, lines, rules, found) for caption in found) if t]
+    taken = [t["caption_bbox"] for t in tables]
+    return tables, [c for c in found if [c.x0, c.top, c.x1, c.bottom] not in taken]
+
+
+def page_tables(page, words: list[dict] | None = None) -> list[dict]:
+    """The page's tables, top to bottom; a table set sideways is read turned upright, its boxes given back
+    in page coordinates."""
+    lines = text_lines(page_words(page) if words is None else words)
+    tables, unused = _captioned_tables(lines, horizontal_rules(page.horizontal_edges))
+    tables += _ruled_grids(page, tables, unused)
+    sideways = sum(1 for c in page.chars if not c["upright"])
+    if sideways >= 100:
+        for up in (True, False):
+            turn = Turn(page, up)
+            turned, _ = _captioned_tables(text_lines(turn.words(page)), horizontal_rules(turn.edges(page)))
+            for table in turned:
+                table["bbox"], table["caption_bbox"] = turn.back(*table["bbox"]), turn.back(*table["caption_bbox"])
+            tables += turned
+    return sorted(tables, key=lambda t: (t["bbox"][1], t["bbox"][0]))
+
+
+# -- into the document model --------------------------------------------------------------------------------------
+
+def as_text_table(table: dict):
+    """One table of :func:`page_tables` as the TextTable the document builder takes (cells with their columns,
+    spans and header marks; the label and caption apart)."""
+    from pipeline.parsing.texttables import TextTable  # here, not at the top: the reader process imports no pecrs
+
+    rows = [[{"text": cell["text"], "col": cell["col"], "colspan": cell.get("colspan", 1), "rowspan": 1,
+              "is_header": cell.get("is_header", False)} for cell in row] for row in table["rows"]]
+    return TextTable(rows, label=table.get("label", ""), caption=table.get("caption", ""))
