@@ -8,8 +8,8 @@ import json
 import pdfplumber
 import pytest
 
-from pipeline.parsing.pdf_tables import as_text_table, page_tables
-from pipeline.parsing.plaintext import blocks_to_document
+from pipeline.parsing import parse_bytes
+from pipeline.parsing.pdf_tables import page_tables
 
 PAGE_HEIGHT = 792
 PROSE = [
@@ -197,8 +197,7 @@ def test_a_paragraph_that_starts_with_table_n_is_no_caption():
 
 
 def test_a_table_becomes_the_documents_table_with_its_cells_in_the_text():
-    [table] = tables_of(one_page_pdf(THREE_RULE_TABLE, THREE_RULES))
-    [document] = blocks_to_document(["A title", "Some text.", as_text_table(table)], "x.pdf", "pdf")
+    [document] = parse_bytes(one_page_pdf(THREE_RULE_TABLE, THREE_RULES), "x.pdf")
     [model] = document.tables
     assert (model.label, model.caption) == ("Table 1", "Laboratory values before and after exchange.")
     assert (model.n_rows, model.n_cols, model.header_rows) == (5, 3, 1)

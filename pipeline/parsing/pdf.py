@@ -46,7 +46,7 @@ class Page(NamedTuple):
     height: float
 
 
-def _read(data: bytes, source_file: str) -> list[PageContent]:
+def _read(data: bytes, source_file: str) -> list[Page]:
     """The PDF's pages as the reader process gives them, or ParseError saying which limit it reached."""
     config = settings()
     command = [sys.executable, "-P", str(READER), str(config.pdf_max_pages), str(config.pdf_max_mb),

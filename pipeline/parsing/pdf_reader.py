@@ -9,8 +9,7 @@ ends a word, so that a superscript or a bold run-in heading stays a word of its 
 by pdfplumber.
 
 Tables: each page's table regions (bounding boxes, the caption's too) leave the text flow, their rows of cells
-are sent apart. ``pdf_tables.py`` beside this file, where present, finds them; otherwise pdfplumber's ruled-table
-finder.
+are sent apart; ``pdf_tables.py`` beside this file finds them.
 """
 
 from __future__ import annotations
@@ -29,26 +28,13 @@ MARGIN = 1.0  # points a word may stick out of a table's box and still be the ta
 
 
 def _table_finder():
-    """pdf_tables.page_tables(page) -> [{"bbox", "caption_bbox", "label", "caption", "rows"}], loaded by path
-    (this process imports no pecrs package), or None where the module is absent."""
-    path = Path(__file__).with_name("pdf_tables.py")
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("pecrs_pdf_tables", path)
+    """pdf_tables.page_tables(page) -> [{"bbox", "caption_bbox", "label", "caption", "rows"}], loaded by path: this
+    process imports no pecrs package."""
+    spec = importlib.util.spec_from_file_location("pecrs_pdf_tables", Path(__file__).with_name("pdf_tables.py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
-    return getattr(module, "page_tables", None)
-
-
-def _ruled_tables(page) -> list[dict]:
-    """pdfplumber's ruled tables in pdf_tables' shape: rows of cells {"text", "col", "colspan", "is_header"}."""
-    found = []
-    for table in page.find_tables():
-        rows = [[{"text": text or "", "col": c, "colspan": 1, "is_header": r == 0} for c, text in enumerate(row)]
-                for r, row in enumerate(table.extract())]
-        found.append({"bbox": list(table.bbox), "caption_bbox": None, "label": "", "caption": "", "rows": rows})
-    return found
+    return module.page_tables
 
 
 def _inside(word: dict, box) -> bool:
@@ -59,7 +45,7 @@ def _inside(word: dict, box) -> bool:
 
 def _page(page, find_tables) -> dict:
     """The page's words outside its tables (and their captions), with font and size, and its tables."""
-    tables = [t for t in (find_tables or _ruled_tables)(page) if t.get("rows") and len(t["rows"]) >= 2]
+    tables = [t for t in find_tables(page) if t.get("rows") and len(t["rows"]) >= 2]
     boxes = [box for t in tables for box in (t["bbox"], t.get("caption_bbox")) if box]
     fonts: dict[str, int] = {}
     words = []

@@ -11,7 +11,7 @@ and works on one pdfplumber page at a time. Two kinds of table:
   between them, and cells into columns by the x ranges no cell crosses.
 
 A table is ``{"bbox", "caption_bbox", "label", "caption", "rows"}``; a row is a list of cells
-``{"text", "col", "colspan", "is_header"}``. :func:`as_text_table` turns one into the document model's table.
+``{"text", "col", "colspan", "is_header"}``. pdf.py adds them to the document model.
 """
 
 from __future__ import annotations
@@ -445,7 +445,6 @@ def _aligned_region(caption: Caption, lines: list[TextLine], stack: list[Rule], 
     """A table with no rules to close it: the lines below the caption, in its width (widened by cells that
     start inside it), up to a wide gap, a change of type size, a line of prose or the next caption."""
     x0, x1 = (stack[0].x0, stack[0].x1) if stack else _column_of_caption(caption, lines)
-    starts = {id(c) for c in captions_}
     region: list[TextLine] = []
     last = caption.bottom
     for line in lines:
@@ -566,15 +565,3 @@ def page_tables(page, words: list[dict] | None = None) -> list[dict]:
                 table["bbox"], table["caption_bbox"] = turn.back(*table["bbox"]), turn.back(*table["caption_bbox"])
             tables += turned
     return sorted(tables, key=lambda t: (t["bbox"][1], t["bbox"][0]))
-
-
-# -- into the document model --------------------------------------------------------------------------------------
-
-def as_text_table(table: dict):
-    """One table of :func:`page_tables` as the TextTable the document builder takes (cells with their columns,
-    spans and header marks; the label and caption apart)."""
-    from pipeline.parsing.texttables import TextTable  # here, not at the top: the reader process imports no pecrs
-
-    rows = [[{"text": cell["text"], "col": cell["col"], "colspan": cell.get("colspan", 1), "rowspan": 1,
-              "is_header": cell.get("is_header", False)} for cell in row] for row in table["rows"]]
-    return TextTable(rows, label=table.get("label", ""), caption=table.get("caption", ""))
