@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pipeline.document.ids import DOI_PATTERN
 from pipeline.parsing.pdf_layout import SIZE_STEP, Block, line_text
-from pipeline.parsing.plaintext import _byline
+from pipeline.parsing.plaintext import byline
 
 TITLE_ZONE = 0.6  # of the first page's height: where the title starts
 MIN_TITLE_LETTERS = 12  # a journal's logo or an article type has fewer
@@ -174,8 +174,8 @@ def front_matter(blocks: list[Block], first_page_height: float, is_heading, run_
     if front.title_blocks:
         front.title = _title_text([blocks[i] for i in front.title_blocks])
         after = front.title_blocks[-1] + 1
-        byline = [line for block in blocks[after:after + 2] if block.page == 0 for line in block.texts]
-        front.authors = tuple(_byline(byline))
+        names = [line for block in blocks[after:after + 2] if block.page == 0 for line in block.texts]
+        front.authors = tuple(byline(names))
     else:
         after = 0
     front.doi = _doi(blocks)

@@ -70,7 +70,7 @@ def _surname_first(names: list[list[str]]) -> bool:
                for words in names)
 
 
-def _byline(lines: list[str]) -> list[str]:
+def byline(lines: list[str]) -> list[str]:
     """Author names when ``lines`` read like a byline ("Ana Silva(1), Tom Berg(2)", "Silva A, Berg T" or
     "SILVA Ana"), affiliation marks, notes in brackets and degrees left out."""
     block = _ET_AL.sub("", _AFFILIATION_MARK.sub("", " ".join(_byline_lines(lines))))
@@ -119,8 +119,8 @@ def _title_and_authors(texts: list[str]) -> tuple[str, list[str]]:
         if not _looks_like_title(block):
             return "", []
         title = join_lines(_MARKDOWN_HEADING.sub("", block).split("\n"))
-        byline = texts[i + 1].strip().split("\n") if i + 1 < len(texts) else []
-        return title, _byline(byline)
+        names = texts[i + 1].strip().split("\n") if i + 1 < len(texts) else []
+        return title, byline(names)
     return "", []
 
 
