@@ -214,6 +214,14 @@ FEVER_HAD = re.compile(r"\b(?:had|ran)\s+(?:a\s+)?(?:high\s+|spiking\s+)?(?:feve
                        re.IGNORECASE)
 
 
+def _clause_at(text: str, position: int) -> str:
+    """The clause of ``text`` (between semicolons) that holds ``position``: "fever began 72 h after infusion; the
+    CRS had resolved by day 5" tells of the fever's course only in its second clause."""
+    start = max((m.end() for m in CLAUSE_BREAK.finditer(text, 0, position)), default=0)
+    end = next((m.start() for m in CLAUSE_BREAK.finditer(text, position)), len(text))
+    return text[start:end]
+
+
 def _fever_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """Fever is the first sign of CRS: when no sentence dates CRS itself, the day fever began."""
     for sentence in sentences:
@@ -221,8 +229,8 @@ def _fever_onset(sentences: list[Span], patient: PatientContext) -> list[Finding
         if not fever:
             continue
         told_as_onset = ONSET_CUE.search(sentence.text.replace(fever.group(0), "")) or FEVER_HAD.search(sentence.text)
-        if not told_as_onset or \
-                FEVER_COURSE.search(sentence.text) or negated(target(sentence, fever.start(), fever.end(), FEVER_TARGET)):
+        if not told_as_onset or FEVER_COURSE.search(_clause_at(sentence.text, fever.start())) or \
+                negated(target(sentence, fever.start(), fever.end(), FEVER_TARGET)):
             continue
         days = [d for d in days_in(sentence, patient.infusion_date, patient.hours_from_infusion) if d[0] >= 0]
         if not any(day == 0 for day, _, _ in days):  # "on the evening of the infusion" where no "day 0" numbers it
