@@ -692,3 +692,14 @@ def test_a_day_table_gives_the_days_of_exchanges_held_not_those_postponed_or_sam
             "| 5 | 700 | TPE postponed |\n| 6 | 500 | morning after TPE 1 |\n| 7 | 300 | Tocilizumab; TPE no. 2 |\n"
             "| 8 | 200 | TPE 3 planned, not performed |\n\nHe recovered.")
     assert table_exchange_days(parse_bytes(text.encode(), "case.txt")[0]) == [4, 7]
+
+
+@pytest.mark.parametrize("text, number", [
+    ("Day 9: TPE session 3", "3"), ("PLEX no. 4; CVVHDF", "4"), ("plasma exchange #2 with albumin", "2"),
+    ("TPE 1.5 plasma volumes", None), ("PLEX 40 mL/kg", None), ("TPE 2 times", None), ("TPE on day 3", None),
+])
+def test_a_session_told_by_its_number(text, number):
+    from extractors.fields.purification import NUMBERED_SESSION
+
+    match = NUMBERED_SESSION.search(text)
+    assert (match.group("n") if match else None) == number
