@@ -11,7 +11,7 @@ from spacy.tokens import Doc, Span
 
 from extractors.assertion import is_affirmed
 from extractors.evidence import Finding, concepts, concepts_in, gap, sentence_of, sentences
-from extractors.finding_spans import finding_span, patient_findings_key
+from extractors.finding_spans import finding_span, patient_findings_key, record
 from extractors.fields import RULES
 from extractors.fields.inputs import PatientContext
 from extractors.fields.toxicity import CLAUSE_BREAK_WORDS
@@ -19,7 +19,8 @@ from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, excha
     pe_mentions, plasma_exchange
 from extractors.nlp import process
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind
-from extractors.tables import TablePatient, before_after_tables, lab_course
+from extractors.tables import (TablePatient, before_after_tables, lab_course, table_exchange_days,
+                               table_exchange_sessions)
 from extractors.values import counts_hours_from_infusion, find_dates
 from pipeline.document.ids import make_case_id
 from pipeline.document.model import Document
@@ -275,10 +276,25 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
     prose = _patient_findings(doc, document, segment, patient) if segment else {}
     findings = _merge(_on_doc(doc, row.findings if row else []), prose)
     if segment and row is None:
-        course = lab_course(doc, document, exchange_days(segment.sentences, patient), segment.number, single)
+        # a table's row for each day names the exchanges more surely than prose does
+        pe_days = (single and table_exchange_days(document)) or exchange_days(segment.sentences, patient)
+        course = lab_course(doc, document, pe_days, segment.number, single)
         course += [f for f in before_after_tables(doc, document, segment.number, single)
                    if f.field not in {c.field for c in course}]
         findings = _merge(findings, {f.field: [finding_span(doc, f)] for f in course})
+        if single:
+            findings = _more_sessions_by_table(doc, document, findings)
+    return findings
+
+
+def _more_sessions_by_table(doc: Doc, document: Document, findings: Findings) -> Findings:
+    """A table of one row per day that gives more exchange days than prose counts sessions ("during the first three
+    exchanges" where the table has four) counts them; a table that gives fewer may not cover the whole course."""
+    told = [record(span) for span in findings.get("pe_sessions", [])]
+    counted = [int(f.value) for f in told if f is not None and f.value.isdigit()]
+    for finding in table_exchange_sessions(document):
+        if not counted or max(counted) < int(finding.value):
+            findings = {**findings, "pe_sessions": [finding_span(doc, finding)]}
     return findings
 
 

@@ -256,6 +256,14 @@ def _day_of(text: str) -> int | None:
     return int(raw)
 
 
+def _row_day(text: str, bare: bool) -> int | None:
+    """The day a row is of: "Day 5", "D+5"; under a "Day" column heading also a bare "5" or "-1"."""
+    day = _day_of(text)
+    if day is None and bare and re.fullmatch(r"\s*[+\-−]?\d{1,3}\s*", text):
+        day = int(text.strip().replace("−", "-"))
+    return day
+
+
 def _marker_of(doc: Doc, cell: TableCell) -> str | None:
     spans = _concepts(doc, cell, ("MARKER",))
     return spans[0].id_ if spans and spans[0].start_char - cell.start <= 2 else None
@@ -280,6 +288,56 @@ def _caption_patient(table: Table) -> int | None:
 
     found = {label_number(m) for m in CAPTION_PATIENT.finditer(f"{table.label} {table.caption}")} - {0}
     return found.pop() if len(found) == 1 else None
+
+
+# an entry of a day's events that names an exchange ("TPE no. 3", "Plasma exchange 1")
+EXCHANGE_EVENT = re.compile(rf"\b(?:{EXCHANGE_NAME}|plasma\s+exchange)\b", re.IGNORECASE)
+# an exchange the day did not have: "TPE postponed (MAP < 55 mmHg)", "TPE no. 5 planned, not performed"
+EVENT_NOT_HELD = re.compile(r"\b(?:postponed|deferred|cancell?ed|planned|scheduled|withheld|omitted|skipped|"
+                            r"not\s+(?:performed|done|held|possible))\b", re.IGNORECASE)
+
+
+def _day_rows(grid) -> list[tuple[int, list]]:
+    """(day, row) of a table with one row per day: "Day 5" or, under a "Day" column heading, a bare 5."""
+    header = grid[0]
+    bare = header[0] is not None and bool(DAY_COLUMN_HEADER.match(header[0].text.strip()))
+    rows = [(_row_day(row[0].text, bare), row) for row in grid[1:] if row[0] is not None]
+    return [(day, row) for day, row in rows if day is not None]
+
+
+def _exchange_held(entry: str) -> bool:
+    """An event entry of an exchange held: not one postponed or planned, nor a sample's time ("after TPE 2")."""
+    return bool(EXCHANGE_EVENT.search(entry)) and not EVENT_NOT_HELD.search(entry) and sample_time(entry) is None
+
+
+def _exchange_cells(document: Document) -> dict[int, TableCell]:
+    """Day -> the cell of a table of one row per day whose events give an exchange held that day ("TPE no. 2;
+    CVVHDF started"); entries of exchanges not held ("TPE postponed") left out."""
+    found: dict[int, TableCell] = {}
+    for table in document.tables:
+        grid = table.grid()
+        if len(grid) < 3 or _caption_patient(table) is not None:
+            continue
+        for day, row in _day_rows(grid):
+            for cell in row[1:]:
+                if cell is not None and any(_exchange_held(entry) for entry in cell.text.split(";")):
+                    found.setdefault(day, cell)
+    return found
+
+
+def table_exchange_days(document: Document) -> list[int]:
+    """The exchange days a table of one row per day gives; [] when no table does."""
+    return sorted(_exchange_cells(document))
+
+
+def table_exchange_sessions(document: Document) -> list[Finding]:
+    """The sessions a table of one row per day counts, one a day it gives an exchange on, with the last one's cell
+    as evidence ("TPE no. 4; CVVHDF + CytoSorb")."""
+    cells = _exchange_cells(document)
+    if not cells:
+        return []
+    last = cells[max(cells)]
+    return [Finding("pe_sessions", str(len(cells)), last.start, last.end, "tables.exchange_days")]
 
 
 def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 1, single: bool = True) -> list[Finding]:
@@ -346,9 +404,7 @@ def _long_series(doc: Doc, grid, patient: int) -> list[tuple[str, str | None, li
         who, when = row[patient_col], row[day_col]
         if who is None or when is None or patient_number(who.text) != patient:
             continue
-        day = _day_of(when.text)
-        if day is None and re.fullmatch(r"\s*[+\-−]?\d{1,3}\s*", when.text):
-            day = int(when.text.strip().replace("−", "-"))
+        day = _row_day(when.text, bare=True)
         if day is not None:
             rows.append((day, row))
     series = []
@@ -376,13 +432,12 @@ def _series(doc: Doc, grid, heading_rows: int = 1) -> list[tuple[str, str | None
                           if day_columns.get(c) is not None and row[c] is not None and row[c] is not row[0]]
                 series.append((marker, header_unit(row[0].text), sorted(points, key=lambda p: p[0])))
         return series
-    day_rows = {r: _day_of(row[0].text) for r, row in enumerate(grid) if row[0] is not None}
-    if sum(d is not None for d in day_rows.values()) >= 2:
+    day_rows = _day_rows(grid)
+    if len(day_rows) >= 2:
         for c, cell in enumerate(header):
             marker = _marker_of(doc, cell) if cell is not None else None
             if marker:
-                points = [(day_rows[r], grid[r][c]) for r in range(1, len(grid))
-                          if day_rows.get(r) is not None and grid[r][c] is not None]
+                points = [(day, row[c]) for day, row in day_rows if row[c] is not None]
                 headings = (grid[r][c].text for r in range(heading_rows) if grid[r][c] is not None)
                 heading = " ".join(dict.fromkeys(headings))
                 series.append((marker, header_unit(heading), sorted(points, key=lambda p: p[0])))

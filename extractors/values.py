@@ -46,6 +46,7 @@ DAY = re.compile(rf"""
   | \bdays?\s+(?P<word>{DAY_WORD})\b(?!-)                                            # "day two", "days five"
   | \bon\s+the\s+(?P<ord>{ORDINAL})\s+(?:and\s+(?:the\s+)?(?:{ORDINAL})\s+)?days?\b   # "on the fifth (and the sixth) day(s)"
   | \b(?P<ord2>{ORDINAL})\s+day\s+(?:after|post|following)\b                          # "the third day after infusion"
+  | \b(?P<ord3>{ORDINAL})\s+post-?infusion\s+day\b                                    # "the first post-infusion day"
     # "30 h after infusion", "at 96 hours post CAR-T": terse reports count hours; day = completed days
   | \b(?:(?P<hours>\d{{1,4}})\s*(?:h|hrs?|hours?)|(?P<hour_words>[a-z]+(?:-[a-z]+)?)\s+hours?)   # "30 h", "Seventy-two hours"
     \s+(?:after|post|following)\s+(?:the\s+)?
@@ -85,7 +86,7 @@ def day_value(match: re.Match) -> int | None:
         return -value if match.group("sign") in ("-", "−", "–") else value
     if match.group("word") is not None:
         return number_in_words(match.group("word"))
-    return ORDINALS[(match.group("ord") or match.group("ord2")).lower()]
+    return ORDINALS[(match.group("ord") or match.group("ord2") or match.group("ord3")).lower()]
 
 
 # what follows a number that is no day in a list of days: "6.5", "6 mg", ", 1.0 plasma volume each", "1 PV"

@@ -712,3 +712,24 @@ def test_a_terse_abstract_telling_each_patient_in_a_labelled_clause():
     assert {k: second.get(k) for k in ("age_years", "sex", "car_t_product", "outcome", "response", "pe_sessions")} == {
         "age_years": "47", "sex": "M", "car_t_product": "ciltacabtagene autoleucel", "outcome": "alive",
         "response": "CR", "pe_sessions": "3"}
+
+
+def test_a_day_table_gives_the_days_of_exchanges_held_not_those_postponed_or_sampled_after():
+    from extractors.tables import table_exchange_days
+
+    text = ("Plasma exchange after CAR-T\n\nAna Silva, Tom Berg\n\nCase presentation\n\nA man had CRS.\n\n"
+            "Table 1. Course\n\n| Day | IL-6 (pg/mL) | Treatment |\n|---|---|---|\n| 4 | 900 | TPE 1; dexamethasone |\n"
+            "| 5 | 700 | TPE postponed |\n| 6 | 500 | morning after TPE 1 |\n| 7 | 300 | Tocilizumab; TPE no. 2 |\n"
+            "| 8 | 200 | TPE 3 planned, not performed |\n\nHe recovered.")
+    assert table_exchange_days(parse_bytes(text.encode(), "case.txt")[0]) == [4, 7]
+
+
+@pytest.mark.parametrize("text, number", [
+    ("Day 9: TPE session 3", "3"), ("PLEX no. 4; CVVHDF", "4"), ("plasma exchange #2 with albumin", "2"),
+    ("TPE 1.5 plasma volumes", None), ("PLEX 40 mL/kg", None), ("TPE 2 times", None), ("TPE on day 3", None),
+])
+def test_a_session_told_by_its_number(text, number):
+    from extractors.fields.purification import NUMBERED_SESSION
+
+    match = NUMBERED_SESSION.search(text)
+    assert (match.group("n") if match else None) == number

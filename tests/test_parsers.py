@@ -221,3 +221,20 @@ def test_text_that_opens_with_a_less_than_sign_is_text_and_markup_is_xml():
     with pytest.raises(ParseError) as error:  # a truncated download is still broken XML, not text
         parse_bytes(b"<PubmedArticleSet><PubmedArticle><MedlineCitation>", "efetch.xml")
     assert error.value.reason.startswith("malformed XML")
+
+
+def test_care_report_headings_open_case_sections_and_a_tabbed_timeline_gives_one_entry_per_day():
+    text = ("Plasma exchange after CAR-T\n\nAna Silva, Tom Berg\n\nIntroduction\n\nCRS is common.\n\n"
+            "Patient information\nA 40-year-old woman with DLBCL.\n\nClinical findings\nFever on day 1.\n\n"
+            "Timeline\nDay 1\tFever and chills with rigors, then hypotension needing fluids and oxygen by mask\n"
+            "Day 3\tPlasma exchange 1\n\nDiagnostic assessment\nGrade 3 CRS.\n\n"
+            "Therapeutic intervention\nTwo exchanges.\n\nPatient perspective\nShe was grateful.\n\n"
+            "Informed consent\nObtained.")
+    document = parse_bytes(text.encode(), "case.txt")[0]
+    kinds = {s.title: s.kind for s in document.sections if s.title}
+    assert [kinds[t] for t in ("Patient information", "Clinical findings", "Timeline", "Diagnostic assessment",
+                               "Therapeutic intervention")] == ["case"] * 5
+    assert kinds["Informed consent"] == "back"
+    entries = [document.quote(p.start, p.end) for p in document.paragraphs if p.kind == "list-item"]
+    assert entries[1] == "Day 3: Plasma exchange 1"
+    assert len(entries) == 2

@@ -204,3 +204,12 @@ def test_a_column_per_patient_table_in_a_text_document_gives_each_patient_its_va
     first = next(case for case in extraction.cases if case.number == 1)
     [finding] = first.evidence["il6_pre"]
     assert document.text[finding._.quote_start:finding._.quote_end] == "5,420"
+
+
+def test_a_timeline_in_tab_separated_columns_is_prose_one_entry_a_line_and_a_table_of_values_stays_one():
+    timeline = "Timeline\nDay\tEvent\nDay 0\tInfusion\nDay 2\tFever; CRS grade 1\nDay 5\tPlasma exchange 1"
+    values = "Table 1. Markers\nDay\tIL-6 (pg/mL)\nDay 4\t900\nDay 6\t150"
+    document = parse(f"{timeline}\n\n{values}\n\nShe recovered.")
+    assert [t.label for t in document.tables] == ["Table 1"]
+    entries = [document.quote(p.start, p.end) for p in document.paragraphs if p.kind == "list-item"]
+    assert entries == ["Day: Event", "Day 0: Infusion", "Day 2: Fever; CRS grade 1", "Day 5: Plasma exchange 1"]

@@ -38,8 +38,9 @@ DOSES_AFTER = re.compile(rf"""
 COUNT_BEFORE = re.compile(rf"(?<![+\-−])\b(?<!day\ )(?P<n>{COUNT})\s+$", re.IGNORECASE)
 DOSE_NOUN_AFTER = re.compile(r"^\s*(?:doses?|administrations?|injections?)\b", re.IGNORECASE)
 # "the second dose", "a third application", "given on day +1 and a second time on day +2"
-ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:dose|administration|infusion|application|time)\b",
-                          re.IGNORECASE)
+# "the second dose", "the third tocilizumab dose" (the drug's own name between; no other drug's)
+ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:(?:tocilizumab|TCZ)\s+)?"
+                          rf"(?:dose|administration|infusion|application|time)\b", re.IGNORECASE)
 DAY_LIST = re.compile(r"\bdays?\s*\+?\d{1,3}(?:\s*(?:,|and|&)\s*\+?\d{1,3})+", re.IGNORECASE)
 # the count the account settles on: "for a total of three", "three doses in total"
 TOTAL = re.compile(rf"""

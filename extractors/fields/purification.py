@@ -39,6 +39,12 @@ SESSIONS = re.compile(rf"""
 ORDINAL_SESSION = re.compile(rf"""
     \b(?P<o>{ORDINAL})\s+(?:{EXCHANGE_NAME}\s+)?(?:session|procedure|exchange|round|course|{EXCHANGE_NAME})\b
     """, re.IGNORECASE | re.VERBOSE)
+# a session told by its number: "TPE session 3", "PLEX no. 4", "plasma exchange #2", "TPE 3;" (a timeline's entry)
+NUMBERED_SESSION = re.compile(rf"""
+    \b(?:{EXCHANGE_NAME}|plasma\s+exchange)\s+
+    (?:(?:session|procedure)\s+|no\.\s*|number\s+|\#\s*)?(?P<n>\d{{1,2}})\b
+    (?=\s*(?:$|[;,)]|(?:with|and|was|were|on)\b))          # not "TPE 1.5 plasma volumes", "PLEX 40 mL/kg"
+    """, re.IGNORECASE | re.VERBOSE)
 # a sentence that tells when the exchanges began
 START_CUE = re.compile(r"""
     \b(start|initiat|began|begin|commenc|first|perform|underw|receiv|given|undergo|institut|on\ day|day)  # "was started on"
@@ -251,11 +257,12 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
 
 
 def _sessions_from_ordinals(pe_sentences: list[Span]) -> list[Finding]:
-    """"after the second exchange": at least two; a lower bound that a stated total elsewhere beats."""
+    """"after the second exchange", "TPE session 3": at least two, three; a lower bound that a stated total
+    elsewhere beats."""
     best = None
     for sentence in pe_sentences:
-        for match in ORDINAL_SESSION.finditer(sentence.text):
-            value = ORDINALS[match.group("o").lower()]
+        for match in [*ORDINAL_SESSION.finditer(sentence.text), *NUMBERED_SESSION.finditer(sentence.text)]:
+            value = ORDINALS[match.group("o").lower()] if "o" in match.groupdict() else int(match.group("n"))
             if value >= 2 and not _not_held(sentence, match):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
                 if best is None or candidate[0] > best[0]:

@@ -128,6 +128,8 @@ def icans(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         return [Finding("icans_grade", str(best[1]), best[2], best[3], "toxicity.icans_grade")]
     mentions = [s for sentence in sentences if not _names_a_scale(sentence)
                 for s in concepts_in(sentence, "ICANS") if not _names_a_score(s)]
+    if any(NOT_ASSESSED.search(sentence_of(s).text) for s in mentions):
+        return []  # "sedated, ICANS was not graded": nobody could tell, which is no absence
     if mentions and all(negated(s) for s in mentions):
         s = mentions[0]
         return [Finding("icans_grade", "0", sentence_of(s).start_char, sentence_of(s).end_char, "toxicity.icans_absent")]
@@ -139,6 +141,11 @@ SCORE_AFTER = re.compile(r"^\s*(?:\(ICE\)\s*)?(?:score|assessment)\b", re.IGNORE
 # "CRS and neurotoxicity were graded using the ASTCT consensus": the method, no word on whether it occurred
 GRADED_BY = re.compile(r"\b(?:were|was|are|is)\s+(?:graded|assessed|scored)\s+(?:using|by|according|per|with)\b",
                        re.IGNORECASE)
+
+# "ICANS was not graded", "neurotoxicity could not be assessed", "was not evaluable": unknown, not absent
+NOT_ASSESSED = re.compile(r"\b(?:not|never|cannot|could\s+not|couldn't)\s+(?:be\s+)?(?:reliably\s+)?"
+                          r"(?:graded|assessed|evaluated|scored|evaluable|assessable|gradable)\b"
+                          r"|\b(?:un|non-?)(?:evaluable|assessable|gradable)\b", re.IGNORECASE)
 
 
 def _names_a_score(mention: Span) -> bool:
@@ -218,14 +225,28 @@ def _nearest_day(text: str, days: list[tuple[int, int, int]], position: int) -> 
 # A sentence telling of the fever's course ("afebrile by day 5", "fever persisted", "fever recurred") dates no onset;
 # a fever said to be absent ("no fever", "without fever") is ConText's reading, not these words'.
 FEVER_COURSE = re.compile(r"\b(afebrile|resolv|subsid|recur|persist)", re.IGNORECASE)
+# a fever the patient had on a day, the account's first dated fever: "on day 1 she had a fever of 39.4 °C"
+FEVER_HAD = re.compile(r"\b(?:had|ran)\s+(?:a\s+)?(?:high\s+|spiking\s+)?(?:fever|temperature)\b(?!\s+again)",
+                       re.IGNORECASE)
+
+
+def _clause_at(text: str, position: int) -> str:
+    """The clause of ``text`` (between semicolons) that holds ``position``: "fever began 72 h after infusion; the
+    CRS had resolved by day 5" tells of the fever's course only in its second clause."""
+    start = max((m.end() for m in CLAUSE_BREAK.finditer(text, 0, position)), default=0)
+    end = next((m.start() for m in CLAUSE_BREAK.finditer(text, position)), len(text))
+    return text[start:end]
 
 
 def _fever_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """Fever is the first sign of CRS: when no sentence dates CRS itself, the day fever began."""
     for sentence in sentences:
         fever = FEVER.search(sentence.text)
-        if not fever or not ONSET_CUE.search(sentence.text.replace(fever.group(0), "")) or \
-                FEVER_COURSE.search(sentence.text) or negated(target(sentence, fever.start(), fever.end(), FEVER_TARGET)):
+        if not fever:
+            continue
+        told_as_onset = ONSET_CUE.search(sentence.text.replace(fever.group(0), "")) or FEVER_HAD.search(sentence.text)
+        if not told_as_onset or FEVER_COURSE.search(_clause_at(sentence.text, fever.start())) or \
+                negated(target(sentence, fever.start(), fever.end(), FEVER_TARGET)):
             continue
         days = [d for d in days_in(sentence, patient.infusion_date, patient.hours_from_infusion) if d[0] >= 0]
         if not any(day == 0 for day, _, _ in days):  # "on the evening of the infusion" where no "day 0" numbers it

@@ -11,7 +11,9 @@ SECTION_RULES: list[tuple[str, str]] = [
     ("abstract", r"^(abstract|summary|synopsis)\b"),
     ("discussion", r"^differential diagnosis\b"),
     ("case", r"\b(discussion of management|management|hospital course|treatment and outcome|follow-?up|final diagnosis|"
-             r"presentation of (?:the )?case|history of present illness|investigations?)\b"),
+             r"presentation of (?:the )?case|history of present illness|investigations?|"
+             # the headings of a CARE-guideline case report
+             r"patient information|clinical findings|timeline|diagnostic assessment|therapeutic interventions?)\b"),
     ("discussion", r"\bdifferential diagnosis\b"),
     ("case", r"\b(case (presentation|report|description|summary|history|\d+)|cases?\b|patients? \d+|clinical (course|history)|"
              r"patient (description|history|presentation)|presentation|history)\b"),

@@ -17,7 +17,10 @@ _HEADING_WORDS = re.compile(
     r"cases?|patients? (?:\d+|and methods)|methods?|materials and methods|results?|discussion|conclusions?|"
     r"references|acknowledge?ments?|funding|keywords?|clinical course|treatment|outcome|follow-up|"
     r"presentation of (?:the )?case|clinical presentation|history of present illness|differential diagnosis|"
-    r"final diagnosis|discussion of management|management|hospital course|investigations)\b[:.]?",
+    r"final diagnosis|discussion of management|management|hospital course|investigations|"
+    # the headings of a CARE-guideline case report
+    r"patient information|clinical findings|timeline|diagnostic assessment|therapeutic interventions?|"
+    r"patient perspective|informed consent)\b[:.]?",
     re.IGNORECASE,
 )
 _PMID = re.compile(r"\bPMID:?\s*(\d{1,9})\b")
@@ -128,6 +131,15 @@ _BULLET = re.compile(r"^\s*(?:[-*•–·]|\d{1,2}[.)])\s+")
 _MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s+")
 
 
+_CELL_GAP = re.compile(r"\s*\t+\s*")  # between an entry's cells ("Day 9<tab>TPE session 3" is no "9 TPE sessions")
+
+
+def _tabbed_rows(lines: list[str]) -> bool:
+    """Lines set out in tab-separated columns that were not read as a table (a timeline whose events are
+    sentences): each line is an entry of its own, not a part of one paragraph."""
+    return len(lines) >= 2 and all(sum(1 for cell in line.split("\t") if cell.strip()) >= 2 for line in lines)
+
+
 def parse_text(text: str, source_file: str, format_name: str = "text") -> list[Document]:
     text = read_in_order(text.replace("\r\n", "\n").replace("\r", "\n"))
     blocks = [b for b in re.split(r"\n\s*\n", text) if b.strip()]
@@ -186,6 +198,9 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
         if len(lines) >= 2 and all(_BULLET.match(line) for line in lines):
             for line in lines:
                 builder.add_block(_BULLET.sub("", line), "list-item")
+        elif _tabbed_rows(lines):
+            for line in lines:
+                builder.add_block(_CELL_GAP.sub(": ", line.strip()), "list-item")
         else:
             builder.add_block(join_lines(lines, known))
     return [builder.build()]

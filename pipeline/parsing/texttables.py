@@ -83,6 +83,23 @@ def _tab_cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.rstrip().split("\t")]
 
 
+# the heading of a timeline's two columns: "Day | Event", "Date | Clinical events"; its entries are prose
+TIMELINE_HEADING = (re.compile(r"^(?:days?|dates?|time(?:\s*point)?)\b", re.IGNORECASE),
+                    re.compile(r"^(?:(?:clinical\s+)?events?|(?:clinical\s+)?course|description)$", re.IGNORECASE))
+
+
+def _timeline_lines(lines: list[str]) -> set[int]:
+    """The lines of tab-separated timelines: two columns under a timeline's heading, each line an entry of the
+    account rather than a row of values (read as prose by the text parser, whatever the length of its cells)."""
+    rows = [_tab_cells(line) for line in lines]
+    found: set[int] = set()
+    for start, end in _runs(lines, lambda i: len([cell for cell in rows[i] if cell]) == 2):
+        head = [cell for cell in rows[start] if cell]
+        if all(pattern.match(cell) for pattern, cell in zip(TIMELINE_HEADING, head)):
+            found.update(range(start, end))
+    return found
+
+
 def _read_tabs(rows: list[list[str]]) -> Grid | None:
     """Lines of one column count (a stray line may differ) and short cells: three rows, or two of three columns."""
     width, count = Counter(len(row) for row in rows).most_common(1)[0]
@@ -280,7 +297,8 @@ def _notes(lines: list[str]) -> list[str]:
 
 
 def _tables_in(lines: list[str]) -> list[tuple[int, int, Grid]]:
-    free = [not CAPTION.match(line) for line in lines]
+    timeline = _timeline_lines(lines)
+    free = [not CAPTION.match(line) and i not in timeline for i, line in enumerate(lines)]
     found = []
     for reader in (_markdown_tables, _tab_tables, _aligned_tables):
         for start, end, rows in reader(lines, free):
