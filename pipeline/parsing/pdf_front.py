@@ -5,9 +5,11 @@ after the title group, labelled or not, and runs to keywords, a heading or a cha
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from pipeline.document.ids import DOI_PATTERN
+from pipeline.parsing.pagelayout import join_lines
 from pipeline.parsing.pdf_layout import SIZE_STEP, Block, line_text
 from pipeline.parsing.plaintext import byline
 
@@ -62,11 +64,18 @@ def _title_candidate(block: Block, height: float) -> bool:
 
 
 def _title(blocks: list[Block], height: float) -> tuple[int, ...]:
-    """Indexes of the title's blocks: the largest type among the candidates, with the blocks that go on in it."""
+    """Indexes of the title's blocks: the largest type among the candidates, with the blocks that go on in it. A
+    title is set larger or bolder than the text: where the first page has one type only, none is told."""
     candidates = [i for i, b in enumerate(blocks) if _title_candidate(b, height)]
     if not candidates:
         return ()
     largest = max(blocks[i].size for i in candidates)
+    text_sizes = Counter()
+    for block in blocks:
+        text_sizes[round(block.size, 1)] += len(_text(block))
+    body = text_sizes.most_common(1)[0][0]
+    if largest <= body + SIZE_STEP and not any(blocks[i].bold and blocks[i].size >= body - SIZE_STEP for i in candidates):
+        return ()
     first = next(i for i in candidates if blocks[i].size >= largest - SIZE_STEP)
     taken = [first]
     for i in range(first + 1, min(len(blocks), first + 4)):
@@ -82,8 +91,8 @@ def _title_text(title: list[Block]) -> str:
     same size)."""
     lines = [line for block in title for line in block.lines]
     if not title[0].bold:
-        return " ".join(line.text for line in lines).strip()
-    return " ".join(line_text([w for w in line.words if w.bold]) for line in lines).strip()
+        return join_lines([line.text for line in lines]).strip()
+    return join_lines([line_text([w for w in line.words if w.bold]) for line in lines]).strip()
 
 
 def _doi(blocks: list[Block]) -> str | None:
