@@ -251,18 +251,23 @@ def _plausible(rows: list[list[str]]) -> bool:
 
 
 # -- captions, notes and the blocks of a text ------------------------------------------------------------------------
-CAPTION = re.compile(
-    r"^\s*(?:#{1,6}\s+)?[*_]{0,3}"
-    r"(?P<label>(?:Supplementa(?:l|ry) )?(?:Table|TABLE)\s+(?:S?\d{1,3}[A-Za-z]?|[IVX]{1,5}))[*_]{0,3}"
-    r"(?:\s*[.:|—–-]+\s*|\s+(?=[A-Z(\[])|\s*$)(?P<caption>.*)$")
-FOOTNOTE = re.compile(
-    r"^\s*(?:[†‡§¶‖]|(?!\*\*[^*]+\*\*\s*$)\*{1,3}\s*[^\s*]"  # †, ‡, *P < 0.05 (not a **bold line**)
-    r"|[a-h](?:[),.:]|\s+(?=[A-Z0-9(<>≥≤]))"  # a letter: "a Sampled after ...", "b, below the limit"
-    r"|[(\[](?:[a-h]|\d{1,2}|\*)[)\]]"  # (a), [1]
-    r"|[\u00b9\u00b2\u00b3\u2070-\u209f\u1d2c-\u1dbf]"  # superscript marks
-    r"|(?:Abbreviations?|Notes?|Key|Legend|Sources?|Footnotes?)\s*[:.]"
-    # abbreviations: "NA, not available; CR, complete response"
-    r"|[A-Z][\w\-]*[A-Z0-9][\w\-]*\s*[,=:]\s*[^;]{1,80};\s*[A-Z][\w\-]*[A-Z0-9][\w\-]*\s*[,=:])")
+CAPTION = re.compile(r"""
+    ^\s*(?:\#{1,6}\s+)?[*_]{0,3}                                    # "## **Table 1**" (Markdown)
+    (?P<label>(?:Supplementa(?:l|ry)\ )?(?:Table|TABLE)\s+          # "Table 2", "Supplementary Table S1"
+      (?:S?\d{1,3}[A-Za-z]?|[IVX]{1,5}))[*_]{0,3}                    # "Table 3b", "TABLE IV"
+    (?:\s*[.:|—–-]+\s*|\s+(?=[A-Z(\[])|\s*$)                        # "Table 1. ...", "Table 1 Laboratory ...", "Table 1"
+    (?P<caption>.*)$
+    """, re.VERBOSE)
+FOOTNOTE = re.compile(r"""
+    ^\s*(?:[†‡§¶‖]                                                   # "† P < 0.05"
+    | (?!\*\*[^*]+\*\*\s*$)\*{1,3}\s*[^\s*]                          # "*P < 0.05" (not a **bold line**)
+    | [a-h](?:[),.:]|\s+(?=[A-Z0-9(<>≥≤]))                            # "a Sampled after ...", "b, below the limit"
+    | [(\[](?:[a-h]|\d{1,2}|\*)[)\]]                                  # "(a)", "[1]"
+    | [\u00b9\u00b2\u00b3\u2070-\u209f\u1d2c-\u1dbf]                   # superscript marks: "¹ Sampled after ..."
+    | (?:Abbreviations?|Notes?|Key|Legend|Sources?|Footnotes?)\s*[:.]  # "Abbreviations: ...", "Note."
+    | [A-Z][\w\-]*[A-Z0-9][\w\-]*\s*[,=:]\s*[^;]{1,80};               # "NA, not available; CR, complete response"
+      \s*[A-Z][\w\-]*[A-Z0-9][\w\-]*\s*[,=:]
+    )""", re.VERBOSE)
 
 
 def _caption_start(lines: list[str]) -> int | None:
