@@ -92,7 +92,8 @@ def read_with_pecrs(pdf: Path) -> Reading:
             merged.append([start, end])
     return Reading(
         title=document.title,
-        abstract="\n".join(document.text[start:end] for start, end in merged),
+        # the section's "Abstract" label is no part of the abstract, as for plain pdfplumber
+        abstract=_ABSTRACT_LABEL.sub("", "\n".join(document.text[start:end] for start, end in merged), count=1),
         text=document.text,
         headings=[s.title for s in document.sections],
         cells=[c.text for t in document.tables for c in t.cells],
