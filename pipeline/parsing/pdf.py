@@ -27,7 +27,7 @@ from pipeline.document.model import Document
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.pagelayout import join_lines, vocabulary
 from pipeline.parsing.pdf_front import FrontMatter, abstract_label_end, front_matter
-from pipeline.parsing.pdf_headings import BodyStyle, Levels, heading, run_in_heading
+from pipeline.parsing.pdf_headings import BodyStyle, Levels, heading, run_in_heading, section_title
 from pipeline.parsing.pdf_layout import (SIZE_STEP, Block, Word, blocks, family, furniture, line_numbers, reading_order,
                                          segments)
 from pipeline.settings import settings
@@ -99,10 +99,11 @@ def _page_blocks(pages: list[Page], body: BodyStyle) -> list[Block]:
     lines = [segments(page.words, number) for number, page in enumerate(pages)]
     dropped = furniture(lines, [page.height for page in pages])
     found: list[Block] = []
-    for page_lines, drop in zip(lines, dropped):
+    for page, page_lines, drop in zip(pages, lines, dropped):
         drop = drop | line_numbers(page_lines)
         kept = [line for i, line in enumerate(page_lines) if i not in drop]
-        for column in reading_order(kept, body.size):
+        floats = [tuple(box) for table in page.tables for box in (table["bbox"], table.get("caption_bbox")) if box]
+        for column in reading_order(kept, body.size, floats):
             found.extend(blocks(column, body.size))
     return found
 
@@ -205,10 +206,10 @@ def _fill(builder: DocumentBuilder, found: list[Block], front: FrontMatter, body
         title = heading(block, body) if i >= body_start else None
         run_in = run_in_heading(block, body) if i >= body_start and title is None else None
         if title is not None:
-            open_at(levels.of(block, title), title.rstrip(":"))
+            open_at(levels.of(block, title), section_title(title.rstrip(":")))
             continue
         if run_in and len(text) > len(run_in):
-            open_at(levels.run_in(run_in), run_in.rstrip(".:"))
+            open_at(levels.run_in(run_in), section_title(run_in.rstrip(".:")))
             text = text[len(run_in):].strip()
         builder.add_block(text)
     for number in tables_before.get(len(found), ()):

@@ -308,11 +308,16 @@ def _merge_rows(pieces: list[Line]) -> list[Line]:
     return lines
 
 
-def reading_order(lines: list[Line], body_size: float) -> list[list[Line]]:
-    """The page's lines as columns in reading order: bands top to bottom, each band's columns left to right."""
+def reading_order(lines: list[Line], body_size: float,
+                  floats: list[tuple[float, float, float, float]] = ()) -> list[list[Line]]:
+    """The page's lines as columns in reading order: bands top to bottom, each band's columns left to right.
+    ``floats`` are the boxes (x0, top, x1, bottom) of regions cut out of the text (tables and their captions):
+    one that crosses a gutter ends the band above it, as a full-width line does, so that the columns below it
+    are read after those above it and not as their continuation."""
     strips = gutters(lines, body_size)
     if not strips:
         return [_merge_rows(lines)] if lines else []
+    breaks = sorted(top for x0, top, x1, _ in floats if any(x0 < g0 and x1 > g1 for g0, g1 in strips))
     edges = [float("-inf"), *((g0 + g1) / 2 for g0, g1 in strips), float("inf")]
     groups: list[tuple[bool, list[Line]]] = []  # (full width, lines)
     band: list[Line] = []
@@ -330,6 +335,10 @@ def reading_order(lines: list[Line], body_size: float) -> list[list[Line]]:
         band.clear()
 
     for line in sorted(lines, key=lambda l: (l.top, l.x0)):
+        while breaks and breaks[0] <= line.top:
+            breaks.pop(0)
+            if band:
+                close_band()
         if _crosses(line, strips):
             close_band()
             if groups and groups[-1][0]:
