@@ -263,3 +263,28 @@ def test_columns_below_a_full_width_table_are_read_after_the_columns_above_it():
         "A 52-year-old man", "Plasma exchange was started", "treatment began with tocilizumab", "his ferritin fell by half")]
     assert order == sorted(order)
     assert [[c.text for c in t.cells] for t in document.tables] == [["Day", "Ferritin", "1", "2400", "5", "800"]]
+
+
+def test_a_table_stands_where_it_stood_with_the_notes_under_it():
+    header = (text(76, 589, "Day", 9) + text(310, 589, "Day +5", 9)
+              + f"BT /{REGULAR} 6 Tf 340 593 Td (a) Tj ET\n")  # raised, smaller: the note's mark
+    body = "".join(text(76, 574 - 12 * i, name, 9) + text(310, 574 - 12 * i, value, 9) for i, (name, value) in
+                   enumerate([("Ferritin (ng/mL)", "11,200"), ("CRP (mg/dL)", "15.3"), ("IL-6 (pg/mL)", "1,310")]))
+    grid = (text(72, 610, "Table 1 Laboratory course of the patient (day 0: the day of her CAR-T cell infusion).", 9)
+            + "".join(f"72 {y} m 540 {y} l S\n" for y in (600, 583, 544)))  # three rules, as most journals draw
+    page = (text(72, 740, "Plasma Exchange for Cytokine Release Syndrome", 16, BOLD)
+            + text(72, 700, "Plasma exchange", 11, BOLD)
+            + text(72, 684, "She received five sessions of plasma exchange from day five.", 10)
+            + text(72, 660, "Course", 11, BOLD)
+            + text(72, 644, "Her ferritin fell within a week and she went home on day twenty.", 10)
+            + grid + header + body
+            + text(72, 534, "a Sampled two hours after the end of the exchange.", 8)
+            + text(72, 520, "Discussion", 11, BOLD)
+            + text(72, 504, "Plasma exchange may help where tocilizumab fails.", 10))
+    document = parse_pdf(pdf([page]), "notes.pdf")[0]
+    table = document.tables[0]
+    assert [c.text for c in table.cells][2:] == ["Ferritin (ng/mL)", "11,200", "CRP (mg/dL)", "15.3", "IL-6 (pg/mL)", "1,310"]
+    assert table.footnotes == ["a Sampled two hours after the end of the exchange."]
+    course = next(s for s in document.sections if s.title == "Course")
+    assert table.section_id == course.id  # under the paragraph above it, not after the page's text
+    assert document.text.count("Sampled two hours") == 1  # the note is the table's, not also a paragraph

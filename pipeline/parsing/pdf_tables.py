@@ -44,22 +44,7 @@ class Chunk:
 
     @property
     def text(self) -> str:
-        """The words, a footnote mark raised after a cell's text left out ("Day +5ᵃ" reads "Day +5")."""
-        return " ".join(w["text"] for w in self.words if not _footnote_mark(w, self.words))
-
-
-FOOTNOTE_MARK = re.compile(r"[a-z*†‡§¶#]{1,3}(?:,[a-z*†‡§¶#]{1,3})*")
-
-
-def _footnote_mark(word: dict, words: list[dict]) -> bool:
-    """A letter or symbol set smaller and raised after other words: a table footnote's mark. A raised number
-    is kept: in a table it is as often a power (10⁹) as a mark."""
-    others = [w for w in words if w is not word and w["x1"] <= word["x0"] + 0.5]
-    if not others or not FOOTNOTE_MARK.fullmatch(word["text"]):
-        return False
-    size = max((w.get("size") or w["bottom"] - w["top"]) for w in others)
-    return ((word.get("size") or word["bottom"] - word["top"]) < 0.85 * size
-            and word["bottom"] < max(w["bottom"] for w in others) - 0.15 * size)
+        return " ".join(w["text"] for w in self.words)
 
 
 @dataclass
