@@ -288,3 +288,13 @@ def test_a_table_stands_where_it_stood_with_the_notes_under_it():
     course = next(s for s in document.sections if s.title == "Course")
     assert table.section_id == course.id  # under the paragraph above it, not after the page's text
     assert document.text.count("Sampled two hours") == 1  # the note is the table's, not also a paragraph
+
+
+def test_a_heading_level_with_two_lines_of_the_next_column_leaves_them_two_lines():
+    ops = [text(72, 740, "Plasma Exchange for Cytokine Release Syndrome", 16, BOLD)]
+    ops += [text(72, 680 - 12 * i, line, 10) for i, line in enumerate(LEFT[:4])]
+    ops.append(text(72, 625, "2. Case", 13, BOLD))  # larger, between two lines on the right: its box reaches both
+    ops += [text(72, 680 - 12 * (i + 6), line, 10) for i, line in enumerate(LEFT[4:])]
+    ops += [text(320, 680 - 12 * i, line, 10) for i, line in enumerate(RIGHT)]
+    document = parse_pdf(pdf(["".join(ops)]), "level.pdf")[0]
+    assert " ".join(RIGHT) in document.text.replace("\n", " ")

@@ -172,14 +172,15 @@ def line_text(words: list[Word]) -> str:
 
 def _rows(words: list[Word]) -> list[list[Word]]:
     """Words grouped by baseline: a word joins a row whose box overlaps half its height or the row's (a
-    superscript does); the row's box is its largest word's, so that no row grows over the next line."""
+    superscript does) and that has no word where it stands (a heading in one column may be level with two
+    lines of the next); the row's box is its largest word's, so that no row grows over the next line."""
     rows: list[list[Word]] = []
     boxes: list[Word] = []  # each row's largest word
     for word in sorted(words, key=lambda w: (w.top, w.x0)):
         for i in range(len(rows) - 1, max(-1, len(rows) - ROWS_LOOKED_BACK), -1):
             box = boxes[i]
             overlap = min(box.bottom, word.bottom) - max(box.top, word.top)
-            if overlap >= 0.5 * min(box.bottom - box.top, word.bottom - word.top):
+            if overlap >= 0.5 * min(box.bottom - box.top, word.bottom - word.top) and not _collides(word, rows[i]):
                 rows[i].append(word)
                 if word.size > box.size:
                     boxes[i] = word
@@ -188,6 +189,20 @@ def _rows(words: list[Word]) -> list[list[Word]]:
             rows.append([word])
             boxes.append(word)
     return rows
+
+
+def _collides(word: Word, row: list[Word]) -> bool:
+    """Whether the word stands over half the width of a word of the row in its size, or that word over half of
+    its own: two words of one line stand side by side (a superscript may be set over a comma, and a word
+    printed twice over itself is one word)."""
+    for other in row:
+        if (min(word.size, other.size) < SUPERSCRIPT_SIZE * max(word.size, other.size)
+                or word.text == other.text and abs(word.x0 - other.x0) < 1):
+            continue
+        shared = min(word.x1, other.x1) - max(word.x0, other.x0)
+        if shared > 0.5 * min(word.x1 - word.x0, other.x1 - other.x0):
+            return True
+    return False
 
 
 def segments(words: list[Word], page: int = 0) -> list[Line]:
