@@ -374,14 +374,14 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
         days = {day for _, _, points in series for day, _ in points}
         said, own_notes = _day_statements([table.caption, *table.footnotes], days)
         said_citing, citing_notes = _day_statements(_citing_sentences(document, table), days)
-        said_below, _ = _day_statements(_paragraph_after(document, table), days)  # only a day's statement, there
+        said_below, below = _day_statements(_paragraph_after(document, table), days)  # a day's statement, there
         notes = own_notes + citing_notes
         times = {**_exchange_day_statements(notes, pe_days), **said_below, **said_citing, **said, **times}
         if not pe_days and not times:
             continue
-        # the table's own caption and footnotes date its samples over a discussion citing it ("the largest fall in
-        # IL-6 came after the first exchange")
-        sampled = _exchange_day_sampling(own_notes) or _exchange_day_sampling(citing_notes)
+        # the table's own caption and footnotes (in a text document, the paragraph below it) date its samples over
+        # a discussion citing it ("the largest fall in IL-6 came after the first exchange")
+        sampled = next(filter(None, map(_exchange_day_sampling, (own_notes, below, citing_notes))), None)
         after_on_pe_days, before_on_pe_days = sampled == "post", sampled == "pre"
         for marker, unit, points in series:
             # a day the marker was not measured on ("–") is passed over: the value nearest before or after counts

@@ -39,8 +39,10 @@ CELL_EXTRACTOR = "tables"
 def header_unit(header: str) -> str | None:
     """The unit a header gives in brackets, or else after a comma, as written: "IL-6 pre/post (pg/mL)" -> "pg/mL",
     "CRP, mg/dL (pre → post)" -> "mg/dL"."""
-    match = UNIT_IN_HEADER.search(header) or UNIT_AFTER_COMMA.search(header)
-    return match.group(1).strip() if match else None
+    bracketed, after_comma = UNIT_IN_HEADER.search(header), UNIT_AFTER_COMMA.search(header)
+    if after_comma and (bracketed is None or not UNIT.search(bracketed.group(1))):  # "(pre/post)" is no unit
+        return after_comma.group(1)
+    return bracketed.group(1).strip() if bracketed else None
 
 
 @dataclass(frozen=True)
