@@ -138,17 +138,17 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
             if match and DOSE_NOUN_AFTER.match(after):
                 candidates.append(count_value(match.group("n")))
             candidates += _ordinal_doses(sentence)
-            days = DAY_LIST.search(after)
+            clause = re.split(r"[;]|\.\s", after)[0]  # the drug's own: not "TCZ x2; TPE x3 (D+3, D+4, D+5)"
+            days = DAY_LIST.search(clause)
             if days:
                 candidates.append(len(re.findall(r"\d{1,3}", days.group(0))))
             times = TIME_LIST.search(after)
             if times:
                 candidates.append(len(re.findall(r"\d{1,3}", times.group("marks"))))
-            clause = re.split(r"[;]|\.\s", after)[0]
             repeated = REPEATED.search(clause)
             if repeated:  # the days of the repeat only: not "..., and dexamethasone was begun on day 3"
                 candidates.append(max(2, len({day for day, _, _ in find_days(clause[:repeated.end()])})))
-            match = DOSES_IN_PARENTHESIS.search(after)
+            match = DOSES_IN_PARENTHESIS.search(clause)
             if match:
                 candidates.append(count_value(match.group("n")))
             total = TOTAL.search(after)
