@@ -124,11 +124,34 @@ def pe_mentions(sentences: list[Span]) -> list[Span]:
     return doc.user_data[key]
 
 
+# an exchange dated by a diagnosis just told: "Acquired TTP was diagnosed. TPE was started on the day of diagnosis."
+AFTER_THE_DIAGNOSIS = re.compile(r"\b(?:the\s+)?(?:day\s+of\s+(?:the\s+)?|same\s+day\s+as\s+the\s+)?diagnosis\b"
+                                 r"(?!\s+of\b)", re.IGNORECASE)
+DIAGNOSED = re.compile(r"\b(?:was|were)\s+(?:then\s+|finally\s+)?(?:diagnosed|confirmed|made)\b", re.IGNORECASE)
+
+
+# how many sentences back a diagnosis may be told for an exchange dated by it
+DIAGNOSIS_REACH = 3
+
+
+def _named_indication(sentence: Span, before: list[Span]) -> bool:
+    """The exchange's sentence names another disease, or dates the exchange by a diagnosis of one that a sentence
+    shortly before affirms ("Acquired TTP was diagnosed. [...] TPE was started on the day of diagnosis"), not one
+    ruled out ("TTP was excluded")."""
+    if OTHER_INDICATION.search(sentence.text):
+        return True
+    if not AFTER_THE_DIAGNOSIS.search(sentence.text):
+        return False
+    return any(not flagged(target(told, m.start(), m.end(), "DIAGNOSIS"), "NEGATED_EXISTENCE", "HYPOTHETICAL")
+               for told in before[-DIAGNOSIS_REACH:] if DIAGNOSED.search(told.text)
+               for m in OTHER_INDICATION.finditer(told.text))
+
+
 def for_another_disease(sentences: list[Span]) -> bool:
     """The account gives the exchange's indication once as another disease ("The TTP was treated with daily plasma
     exchange") and its procedure's sentences do not repeat it; no exchange of it is tied to a toxicity of the cells."""
-    tied = [(bool(OTHER_INDICATION.search(s.text)), bool(concepts_in(s, ("CRS", "ICANS", "HLH"))))
-            for s in sentences if any(is_affirmed(span) for span in concepts_in(s, "PE"))]
+    tied = [(_named_indication(s, sentences[:i]), bool(concepts_in(s, ("CRS", "ICANS", "HLH"))))
+            for i, s in enumerate(sentences) if any(is_affirmed(span) for span in concepts_in(s, "PE"))]
     return any(other and not toxicity for other, toxicity in tied) and not any(toxicity for _, toxicity in tied)
 
 
