@@ -16,7 +16,7 @@ from extractors.fields import RULES
 from extractors.fields.inputs import PatientContext
 from extractors.fields.toxicity import CLAUSE_BREAK_WORDS
 from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, exchange_denied, \
-    pe_mentions, plasma_exchange
+    for_another_disease, pe_mentions, plasma_exchange
 from extractors.nlp import process
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind
 from extractors.tables import (TablePatient, before_after_tables, lab_course, table_exchange_days,
@@ -314,7 +314,11 @@ def _told_of_exchange(case: Case, segment: PatientSegment | None) -> bool:
 
 def _decide_scope(case: Case, segment: PatientSegment | None, row: TablePatient | None, context: list[Span]) -> None:
     """In scope: CAR-T cells given, then plasma exchange. pe_sessions is 0 where no exchange was given."""
-    received_pe = _told_of_exchange(case, segment) or int(case.values.get("pe_sessions", "0") or 0) > 0
+    counted = int(case.values.get("pe_sessions", "0") or 0) > 0
+    # the body's sessions are read apart from the title and abstract, which may be all that names the exchange's
+    # indication ("Acquired TTP after tisagenlecleucel, treated with plasma exchange"): the whole account decides
+    received_pe = _told_of_exchange(case, segment) or (
+        counted and (row is not None or not (segment and for_another_disease(segment.sentences))))
     if row is not None and case.values.get("pe_sessions") == "0":
         received_pe = False
     if not received_pe:

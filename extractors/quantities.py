@@ -40,6 +40,8 @@ for _volume, _pint_volume in (("ml", "mL"), ("l", "L")):
     for _per in ("session", "procedure", "exchange", "run"):
         UNIT_SPELLINGS[f"{_volume}/{_per}"] = UNIT_SPELLINGS[f"{_volume} per {_per}"] = _pint_volume
 _UNIT_ALTERNATION = "|".join(sorted((re.escape(u) for u in UNIT_SPELLINGS), key=len, reverse=True))
+# a whole unit as written, alone: "mg/dL", not the "L" of "CRP, mg/dL" nor the "m" of "mmol"
+UNIT = re.compile(rf"(?<![A-Za-z0-9/])(?:{_UNIT_ALTERNATION})(?![A-Za-z0-9/])", re.IGNORECASE)
 # "5,000", "1 234", "12.5", and a decimal comma ("25,6 mg/dL", "1,25"): a comma before one or two digits is no
 # thousands separator (those group three)
 NUMBER_PATTERN = r"\d{1,3}(?:[,\u2009\u202f ]\d{3})+(?:\.\d+)?(?!,?\d)|\d+,\d{1,2}(?!\d)|\d+(?:\.\d+)?"

@@ -132,14 +132,17 @@ DAY_HEADER = re.compile(r"""
     ^(?:(?:post-?infusion\s+)?day|d)\s*(?P<n>[+\-−]?\s*\d{1,3})\b   # "Day +4", "D7", "Post-infusion day 3"
   | ^(?P<s>[+\-−])\s*(?P<m>\d{1,3})$                               # "+4", "−1"
     """, re.IGNORECASE | re.VERBOSE)
+# a word placing a sample before a procedure: "before", "prior to", "precedes"
+BEFORE_WORD = r"(?:before|prior\s+to|precede[sd]?|preceding)"
 # a footnote dating values on exchange days after the procedure: "values on TPE days were drawn after the exchange"
 AFTER_EXCHANGE_NOTE = re.compile(rf"""
-    \bafter\b(?:(?!\bbefore\b).){{0,60}}                       # "after", with no "before" on the way
+    \bafter\b(?:(?!\b{BEFORE_WORD}\b).){{0,60}}                # "after", with no "before" on the way
     \b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)        # "... the exchange", "... that day's session"
     """, re.IGNORECASE | re.VERBOSE)
-# "Samples were drawn at 06:00, i.e. before any plasma exchange performed on that day"
+# "Samples were drawn at 06:00, i.e. before any plasma exchange performed on that day", "each morning sample
+# precedes that day's exchange"
 BEFORE_EXCHANGE_NOTE = re.compile(rf"""
-    \bbefore\b(?:(?!\bafter\b).){{0,60}}                        # "before", with no "after" on the way
+    \b{BEFORE_WORD}\b(?:(?!\bafter\b).){{0,60}}              # "before", with no "after" on the way
     \b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)        # "... any procedure on that day"
     """, re.IGNORECASE | re.VERBOSE)
 
@@ -235,17 +238,25 @@ def _pre_post_points(points, times: dict[int, tuple[str, int]], pe_days: list[in
     return (pre[0] if pre else None), (post[0] if post else None)
 
 
-def _notes_on(document: Document, table: Table) -> list[str]:
-    """What the article says of a table's samples: its caption and footnotes, and the sentences that cite it by its
-    label ("Table 1 shows the markers.") with the sentence after each."""
-    notes = [table.caption, *table.footnotes]
+def _citing_sentences(document: Document, table: Table) -> list[str]:
+    """The sentences that cite a table by its label ("Table 1 shows the markers."), each with the sentence after it."""
     if not table.label:
-        return notes
-    sentences = document.sentences
+        return []
+    sentences, cited = document.sentences, []
     for i, sentence in enumerate(sentences):
         if table.label in document.quote(sentence.start, sentence.end):
-            notes += [document.quote(s.start, s.end) for s in sentences[i:i + 2]]
-    return notes
+            cited += [document.quote(s.start, s.end) for s in sentences[i:i + 2]]
+    return cited
+
+
+def _exchange_day_sampling(notes: list[str]) -> str | None:
+    """When notes say the values of exchange days were drawn: "post" (after that day's exchange), "pre" (before
+    it), or None when they do not say."""
+    if any(AFTER_EXCHANGE_NOTE.search(note) for note in notes):
+        return "post"
+    if any(BEFORE_EXCHANGE_NOTE.search(note) for note in notes):
+        return "pre"
+    return None
 
 
 def _day_of(text: str) -> int | None:
@@ -361,13 +372,17 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
         else:
             times = {}
         days = {day for _, _, points in series for day, _ in points}
-        said, notes = _day_statements(_notes_on(document, table), days)
-        said_below, _ = _day_statements(_paragraph_after(document, table), days)  # only a day's statement, there
-        times = {**_exchange_day_statements(notes, pe_days), **said_below, **said, **times}
+        said, own_notes = _day_statements([table.caption, *table.footnotes], days)
+        said_citing, citing_notes = _day_statements(_citing_sentences(document, table), days)
+        said_below, below = _day_statements(_paragraph_after(document, table), days)  # a day's statement, there
+        notes = own_notes + citing_notes
+        times = {**_exchange_day_statements(notes, pe_days), **said_below, **said_citing, **said, **times}
         if not pe_days and not times:
             continue
-        after_on_pe_days = any(AFTER_EXCHANGE_NOTE.search(note) for note in notes)
-        before_on_pe_days = not after_on_pe_days and any(BEFORE_EXCHANGE_NOTE.search(note) for note in notes)
+        # the table's own caption and footnotes (in a text document, the paragraph below it) date its samples over
+        # a discussion citing it ("the largest fall in IL-6 came after the first exchange")
+        sampled = next(filter(None, map(_exchange_day_sampling, (own_notes, below, citing_notes))), None)
+        after_on_pe_days, before_on_pe_days = sampled == "post", sampled == "pre"
         for marker, unit, points in series:
             # a day the marker was not measured on ("–") is passed over: the value nearest before or after counts
             points = [p for p in points if _marker_cell(doc, f"{marker}_pre", marker, unit, p[1], "lab_course")]

@@ -243,6 +243,8 @@ def test_plasma_exchange_cells(header, text, expected):
     ("CRP pre-TPE (mg/dL)", "21.5", {"crp_pre": "215"}),
     ("Ferritin post-TPE (µg/L)", "4,450", {"ferritin_post": "4450"}),
     ("Ferritin, peak (ng/mL)", "27 600", {"ferritin_pre": "27600"}),
+    ("CRP, mg/dL (pre → post)", "29.1 → 8.8", {"crp_pre": "291", "crp_post": "88"}),  # the unit after a comma
+    ("IL-6, ng/mL (pre/post)", "4.1/0.3", {"il6_pre": "4100", "il6_post": "300"}),  # "(pre/post)" is no unit
 ])
 def test_marker_cells_in_the_registry_units(header, text, expected):
     assert read(header, text) == expected
@@ -392,6 +394,18 @@ def test_a_value_told_its_time_right_after_it():
     assert _told_time(no_exchange, 16) is None
     morning = sentences_of("It reached 6,150 ng/mL on the morning after the last procedure.")[0]
     assert _told_time(morning, 22) == "post"
+    first_morning = sentences_of("It was 9,800 ng/mL on the morning of the first exchange.")[0]
+    assert _told_time(first_morning, 18) == "pre"
+    named_before = sentences_of("Two exchanges were done. IL-6 was 3,150 pg/mL before, 420 pg/mL after.")[1]
+    assert [_told_time(named_before, at) for at in (20, 38)] == ["pre", "post"]  # the exchanges of the sentence before
+
+
+def test_a_unit_in_a_table_heading():
+    from extractors.fields.inputs import header_unit
+
+    assert [header_unit(h) for h in ("IL-6 (pg/mL)", "CRP, mg/dL (pre → post)", "Ferritin, µg/L",
+                                     "IL-6, ng/mL (pre/post)", "Age (years), sex", "Number of TPE")] == \
+        ["pg/mL", "mg/dL", "µg/L", "ng/mL", None, None]
 
 
 @pytest.mark.parametrize("header, text, expected", [

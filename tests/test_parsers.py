@@ -238,3 +238,15 @@ def test_care_report_headings_open_case_sections_and_a_tabbed_timeline_gives_one
     entries = [document.quote(p.start, p.end) for p in document.paragraphs if p.kind == "list-item"]
     assert entries[1] == "Day 3: Plasma exchange 1"
     assert len(entries) == 2
+
+
+@pytest.mark.parametrize("name, year", [("ferreyra2024_poster.txt", 2024), ("g8_lee-2019.txt", 2019),
+                                        ("PMC7201934.txt", None), ("case.txt", None)])
+def test_a_text_that_prints_no_year_takes_the_one_its_file_name_gives_after_an_author(name, year):
+    text = b"APHERESIS FOR NEUROTOXICITY: A POSTER CASE\n\nFerreyra L, Quiroga MB\n\nCase\n\n- 57 y/o man, DLBCL."
+    assert parse_bytes(text, name)[0].year == year
+
+
+def test_a_year_the_text_prints_wins_over_its_file_name():
+    text = b"Haematology Case Notes, 2022; 3: 1-2\n\nA title\n\nAna Silva\n\nCase\n\nA 40-year-old man."
+    assert parse_bytes(text, "silva2024.txt")[0].year == 2022

@@ -41,7 +41,11 @@ DOSE_NOUN_AFTER = re.compile(r"^\s*(?:doses?|administrations?|injections?)\b", r
 # "the second dose", "the third tocilizumab dose" (the drug's own name between; no other drug's)
 ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:(?:tocilizumab|TCZ)\s+)?"
                           rf"(?:dose|administration|infusion|application|time)\b", re.IGNORECASE)
-DAY_LIST = re.compile(r"\bdays?\s*\+?\d{1,3}(?:\s*(?:,|and|&)\s*\+?\d{1,3})+", re.IGNORECASE)
+# "on days 2 and 3", "on D+2 and D+3"
+DAY_LIST = re.compile(r"\b(?:days?\s*\+?|D\s?\+)\d{1,3}(?:\s*(?:,|and|&)\s*(?:D\s?)?\+?\d{1,3})+", re.IGNORECASE)
+# the count told in a parenthesis of the drug's clause: "given on D+2 and D+3 (two doses)"
+DOSES_IN_PARENTHESIS = re.compile(rf"^[^;()]{{0,60}}\(\s*(?P<n>{COUNT})\s+(?:doses|administrations|infusions)\s*\)",
+                                  re.IGNORECASE)
 # the count the account settles on: "for a total of three", "three doses in total"
 TOTAL = re.compile(rf"""
     \b(?:a\ total\ of|in\ all|altogether)\s+(?P<n>{COUNT})\b(?!\s*(?:mg|g|mL|L|%))    # "for a total of three"
@@ -56,6 +60,7 @@ TIME_LIST = re.compile(rf"""
 REPEATED = re.compile(r"""
     \b(given|administered|infused|injected)\b[^;]{0,60}
     \band\ (?:was\ |then\ )?(?:repeated|re-?dosed|given\ again|again\b)
+    (?:\s+on\s+(?:day|D)\s*\+?\d{1,3})?                                  # "and again on day 3"
     """, re.IGNORECASE | re.VERBOSE)
 LYMPHODEPLETION = re.compile(r"\b(lymphodeplet|lympho-deplet|conditioning|fludarabine|bridging)", re.IGNORECASE)
 # a drug of the bridging regimen: "Bridging consisted of vincristine and dexamethasone", "dexamethasone as bridging"
@@ -78,12 +83,22 @@ def _given_for_something_else(span: Span) -> bool:
     return bool(OTHER_INDICATION.search(after) or BRIDGING.search(sentence_of(span).text))
 
 
-def _ordinal_doses(sentence: Span) -> list[int]:
-    """Doses an ordinal tells of: "the second dose" is two; "a third dose was not given" is two, the one before it."""
+def _dose_of(sentence: Span, dose: re.Match, drug: Span) -> bool:
+    """Whether an ordinal's dose is the drug's own: "a third dose of tocilizumab", "the second tocilizumab dose"."""
+    dose_start, dose_end = sentence.start_char + dose.start(), sentence.start_char + dose.end()
+    return dose_start <= drug.start_char < dose_end or \
+        bool(re.fullmatch(r"\s+of\s+", sentence.doc.text[dose_end:drug.start_char]))
+
+
+def _ordinal_doses(sentence: Span, drug: Span | None = None) -> list[int]:
+    """Doses an ordinal tells of: "the second dose" is two; "a third dose was not given" is two, the one before it.
+    A denial of the drug the dose is of denies the dose ("A third dose of tocilizumab was discussed on day 5 but not
+    given": the cue may reach the drug's name and not the ordinal before it)."""
     counts = []
     for match in ORDINAL_DOSE.finditer(sentence.text):
         number = ORDINALS[match.group("o").lower()]
-        denied = negated(target(sentence, match.start(), match.end(), "TOCILIZUMAB"))
+        denied = negated(target(sentence, match.start(), match.end(), "TOCILIZUMAB")) or \
+            (drug is not None and _dose_of(sentence, match, drug) and negated(drug))
         counts.append(number - 1 if denied else number)
     return counts
 
@@ -96,7 +111,7 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
         for span in concepts_in(sentence, "TOCILIZUMAB"):
             if not is_affirmed(span):
                 # "A third dose of tocilizumab was not given": the doses before it were
-                withheld_after = [c for c in _ordinal_doses(sentence) if c and TOCILIZUMAB_DOSES.admits(c)]
+                withheld_after = [c for c in _ordinal_doses(sentence, span) if c and TOCILIZUMAB_DOSES.admits(c)]
                 if negated(span) and withheld_after:
                     affirmed = True
                     if best is None or max(withheld_after) > int(best.value):
@@ -123,15 +138,19 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
             if match and DOSE_NOUN_AFTER.match(after):
                 candidates.append(count_value(match.group("n")))
             candidates += _ordinal_doses(sentence)
-            days = DAY_LIST.search(after)
+            clause = re.split(r"[;]|\.\s", after)[0]  # the drug's own: not "TCZ x2; TPE x3 (D+3, D+4, D+5)"
+            days = DAY_LIST.search(clause)
             if days:
                 candidates.append(len(re.findall(r"\d{1,3}", days.group(0))))
             times = TIME_LIST.search(after)
             if times:
                 candidates.append(len(re.findall(r"\d{1,3}", times.group("marks"))))
-            clause = re.split(r"[;]|\.\s", after)[0]
-            if REPEATED.search(clause):
-                candidates.append(max(2, len(find_days(clause))))
+            repeated = REPEATED.search(clause)
+            if repeated:  # the days of the repeat only: not "..., and dexamethasone was begun on day 3"
+                candidates.append(max(2, len({day for day, _, _ in find_days(clause[:repeated.end()])})))
+            match = DOSES_IN_PARENTHESIS.search(clause)
+            if match:
+                candidates.append(count_value(match.group("n")))
             total = TOTAL.search(after)
             if total:  # "Two further doses were given on day +4, for a total of three; no fourth dose was given"
                 candidates = [count_value(total.group("n") or total.group("m"))]

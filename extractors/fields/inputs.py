@@ -11,6 +11,7 @@ from spacy.tokens import Doc, Span
 
 from extractors.evidence import Finding, concepts
 from extractors.lexicon import concept_of
+from extractors.quantities import UNIT
 from extractors.table_rules import cell_value
 from extractors.values import number_in
 
@@ -24,6 +25,8 @@ class PatientContext:
 
 # a unit in a header's brackets: "IL-6 (pg/mL)", "TPE volume (L)"
 UNIT_IN_HEADER = re.compile(r"\(([^)]*?(?:/|mL|ml|L\b)[^)]*)\)")
+# a unit set off by a comma after the marker: "CRP, mg/dL (pre → post)", "Ferritin, µg/L"
+UNIT_AFTER_COMMA = re.compile(rf",\s*({UNIT.pattern})", re.IGNORECASE)
 # a whole number opening a cell, a day's "D" or "day" left out: "3", "+5", "D7", "day 12", "-1"
 CELL_INTEGER = re.compile(r"^[+]?(-?\d{1,3})\b")
 # the items of a cell that lists several: "Albumin/FFP (1:1)", "DEX, MP", "FFP + 5% HAS"; and a note in brackets
@@ -34,9 +37,12 @@ CELL_EXTRACTOR = "tables"
 
 
 def header_unit(header: str) -> str | None:
-    """The unit a header gives in brackets, as written: "IL-6 pre/post (pg/mL)" -> "pg/mL"."""
-    match = UNIT_IN_HEADER.search(header)
-    return match.group(1).strip() if match else None
+    """The unit a header gives in brackets, or else after a comma, as written: "IL-6 pre/post (pg/mL)" -> "pg/mL",
+    "CRP, mg/dL (pre → post)" -> "mg/dL"."""
+    bracketed, after_comma = UNIT_IN_HEADER.search(header), UNIT_AFTER_COMMA.search(header)
+    if after_comma and (bracketed is None or not UNIT.search(bracketed.group(1))):  # "(pre/post)" is no unit
+        return after_comma.group(1)
+    return bracketed.group(1).strip() if bracketed else None
 
 
 @dataclass(frozen=True)

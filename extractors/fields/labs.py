@@ -360,10 +360,12 @@ AFTER_THE_LAST = re.compile(rf"""
     (?:last|final)\s+{EXCHANGE_WORD}\b                  # "last procedure", "final TPE"
     """, re.IGNORECASE | re.VERBOSE)
 # right after a value, its time against the exchanges: "before plasma exchange", "after two sessions", "post-TPE",
-# "on the morning after the last procedure"; or a bare "before"/"after" that a sentence naming an exchange sets
-# against it: "27.5 mg/dL before, 6.2 mg/dL after the exchanges"
+# "on the morning after the last procedure", "on the morning of the first exchange"; or a bare "before"/"after" that
+# a sentence naming an exchange, or the sentence before it, sets against it: "27.5 mg/dL before, 6.2 mg/dL after the
+# exchanges", "Two sessions were done. Ferritin was 9,300 ng/mL before and 4,100 ng/mL after."
 VALUE_THEN_TIME = re.compile(rf"""
     \s*(?P<arrival>(?:on|at)\s+(?:(?:ICU|hospital)\s+)?(?:admission|presentation|baseline)\b)  # "on admission": before
+  | \s*(?P<of_first>(?:on\s+)?the\s+(?:morning|day)\s+of\s+the\s+(?:first|initial|1st)\s+{EXCHANGE_WORD}\b)  # before it
   | \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
     (?:(?:on\s+|in\s+)?the\s+(?:(?:next|following|same)\s+)?   # "on the morning", "the next day"
        (?:morning|evening|afternoon|night|day)\s+)?
@@ -378,9 +380,15 @@ def _told_time(sentence: Span, at: int) -> str | None:
     """"pre" or "post" when the words right after the value at ``at`` (in the sentence's text) tell its time."""
     told = VALUE_THEN_TIME.match(sentence.text, at)
     elliptic = told is not None and (told.group("bare") is not None or told.group("elided") is not None)
-    if told is None or elliptic and not EXCHANGE.search(sentence.text):
+    if told is None or elliptic and not _exchange_named_by(sentence):
         return None
-    return "pre" if told.group("before") or told.group("arrival") else "post"
+    return "pre" if told.group("before") or told.group("arrival") or told.group("of_first") else "post"
+
+
+def _exchange_named_by(sentence: Span) -> bool:
+    """Whether the sentence, or the one before it, names the exchanges an elliptic "before"/"after" refers to."""
+    previous = sentence.doc[sentence.start - 1].sent.text if sentence.start > 0 else ""
+    return bool(EXCHANGE.search(sentence.text) or EXCHANGE.search(previous))
 
 
 def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | None:

@@ -11,7 +11,7 @@ from extractors.assertion import context_modifiers, flagged, is_affirmed, target
 from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.quantities import Quantity, find_quantities
-from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, day_series, days_in
+from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, day_series, days_in, find_days
 from pipeline.schema import FIELD_BY_NAME
 
 # the registry's plausibility bounds decide which numbers can be these fields' values
@@ -124,11 +124,34 @@ def pe_mentions(sentences: list[Span]) -> list[Span]:
     return doc.user_data[key]
 
 
+# an exchange dated by a diagnosis just told: "Acquired TTP was diagnosed. TPE was started on the day of diagnosis."
+AFTER_THE_DIAGNOSIS = re.compile(r"\b(?:the\s+)?(?:day\s+of\s+(?:the\s+)?|same\s+day\s+as\s+the\s+)?diagnosis\b"
+                                 r"(?!\s+of\b)", re.IGNORECASE)
+DIAGNOSED = re.compile(r"\b(?:was|were)\s+(?:then\s+|finally\s+)?(?:diagnosed|confirmed|made)\b", re.IGNORECASE)
+
+
+# how many sentences back a diagnosis may be told for an exchange dated by it
+DIAGNOSIS_REACH = 3
+
+
+def _named_indication(sentence: Span, before: list[Span]) -> bool:
+    """The exchange's sentence names another disease, or dates the exchange by a diagnosis of one that a sentence
+    shortly before affirms ("Acquired TTP was diagnosed. [...] TPE was started on the day of diagnosis"), not one
+    ruled out ("TTP was excluded")."""
+    if OTHER_INDICATION.search(sentence.text):
+        return True
+    if not AFTER_THE_DIAGNOSIS.search(sentence.text):
+        return False
+    return any(not flagged(target(told, m.start(), m.end(), "DIAGNOSIS"), "NEGATED_EXISTENCE", "HYPOTHETICAL")
+               for told in before[-DIAGNOSIS_REACH:] if DIAGNOSED.search(told.text)
+               for m in OTHER_INDICATION.finditer(told.text))
+
+
 def for_another_disease(sentences: list[Span]) -> bool:
     """The account gives the exchange's indication once as another disease ("The TTP was treated with daily plasma
     exchange") and its procedure's sentences do not repeat it; no exchange of it is tied to a toxicity of the cells."""
-    tied = [(bool(OTHER_INDICATION.search(s.text)), bool(concepts_in(s, ("CRS", "ICANS", "HLH"))))
-            for s in sentences if any(is_affirmed(span) for span in concepts_in(s, "PE"))]
+    tied = [(_named_indication(s, sentences[:i]), bool(concepts_in(s, ("CRS", "ICANS", "HLH"))))
+            for i, s in enumerate(sentences) if any(is_affirmed(span) for span in concepts_in(s, "PE"))]
     return any(other and not toxicity for other, toxicity in tied) and not any(toxicity for _, toxicity in tied)
 
 
@@ -252,18 +275,21 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
         return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions")]
     # a list of days may leave out a session an ordinal tells of ("Sessions were performed on day +6 and day +7. ...
     # the third and final session was performed on day +9"): the larger bound
-    lower_bounds = _sessions_from_days(pe_sentences) + _sessions_from_ordinals(pe_sentences)
+    lower_bounds = _sessions_from_days(pe_sentences) + _sessions_from_repeat(pe_sentences) + \
+        _sessions_from_ordinals(pe_sentences)
     return [max(lower_bounds, key=lambda finding: int(finding.value))] if lower_bounds else []
 
 
 def _sessions_from_ordinals(pe_sentences: list[Span]) -> list[Finding]:
-    """"after the second exchange", "TPE session 3": at least two, three; a lower bound that a stated total
-    elsewhere beats."""
+    """"after the second exchange", "TPE session 3": at least two, three; "a third exchange was cancelled": two. A lower
+    bound that a stated total elsewhere beats."""
     best = None
     for sentence in pe_sentences:
         for match in [*ORDINAL_SESSION.finditer(sentence.text), *NUMBERED_SESSION.finditer(sentence.text)]:
             value = ORDINALS[match.group("o").lower()] if "o" in match.groupdict() else int(match.group("n"))
-            if value >= 2 and not _not_held(sentence, match):
+            if _not_held(sentence, match):  # "a third exchange was considered and rejected": two were held
+                value -= 1
+            if value >= 2:
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
                 if best is None or candidate[0] > best[0]:
                     best = candidate
@@ -302,6 +328,26 @@ def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
             # a list in a sentence that does not name the exchange is the weaker reading
             return [Finding("pe_sessions", str(len(days)), offset + start, offset + end, "purification.pe_session_days",
                             weak=not named)]
+    return []
+
+
+# the exchange begun on one day and repeated on others: "started on D+4 and repeated on D+5"
+REPEATED_ON = re.compile(r"""
+    \b(?:started|begun|began|initiated|commenced|performed|done)\s+on\s+[^;.]{1,25}?
+    ,?\s+and\s+(?:was\s+|then\s+)?repeated\s+on\s+[^;.]{1,40}
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def _sessions_from_repeat(pe_sentences: list[Span]) -> list[Finding]:
+    """One session on each day of an exchange begun and then repeated, in a sentence naming the exchange."""
+    for sentence in pe_sentences:
+        if not concepts_in(sentence, "PE"):
+            continue
+        for match in REPEATED_ON.finditer(sentence.text):
+            days = {day for day, _, _ in find_days(match.group(0))}
+            if len(days) >= 2 and PE_SESSIONS.admits(len(days)):
+                return [Finding("pe_sessions", str(len(days)), sentence.start_char + match.start(),
+                                sentence.start_char + match.end(), "purification.pe_sessions_repeated")]
     return []
 
 

@@ -195,7 +195,31 @@ def crs_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
             cue = cues[0]
             return [Finding("crs_onset_day", "0", sentence.start_char + cue.start(), sentence.start_char + cue.end(),
                             "toxicity.crs_onset_day0")]
-    return _fever_onset(sentences, patient)
+    return _timeline_onset(sentences, patient) or _fever_onset(sentences, patient)
+
+
+# a timeline's entry, headed by its day: "D+2: fever and hypotension = CRS", "- Day 3 – CRS grade 1"
+DATED_ENTRY = re.compile(r"^\W{0,3}(?:day|D)\s?\+?\d{1,3}\s*[:–—-]\s", re.IGNORECASE)
+
+
+def _timeline_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
+    """The day heading a timeline's first entry that names CRS, in a clause not telling of its end ("D+9: CRS
+    resolved")."""
+    for sentence in sentences:
+        entry = DATED_ENTRY.match(sentence.text)
+        if not entry:
+            continue
+        first_clause = _clause_at(sentence.text, entry.end())
+        crs = [s for s in concepts_in(sentence, "CRS") if is_affirmed(s)
+               and s.start_char - sentence.start_char < len(first_clause)]
+        if not crs or END_CUE.search(first_clause):
+            continue
+        days = [d for d in days_in(sentence, patient.infusion_date, patient.hours_from_infusion) if d[1] < entry.end()]
+        if days:
+            day, start, end = days[0]
+            return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
+                            "toxicity.timeline_onset")]
+    return []
 
 
 def _onset_days(text: str, days: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:

@@ -5,6 +5,7 @@ and byline are read past the journal's front matter (citation, DOI, article type
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 
 from pipeline.document.builder import DocumentBuilder, clean_inline
 from pipeline.document.ids import DOI_PATTERN, make_doc_id
@@ -25,6 +26,8 @@ _HEADING_WORDS = re.compile(
 )
 _PMID = re.compile(r"\bPMID:?\s*(\d{1,9})\b")
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
+# in a file name a year follows the author's name: "smith2021_case", not a number's digits ("PMC7201934")
+_YEAR_IN_NAME = re.compile(r"(?<=[A-Za-z_\-])(19[5-9]\d|20[0-4]\d)(?!\d)")
 
 
 def looks_like_heading(line: str, standalone: bool = False, in_front: bool = False) -> bool:
@@ -160,7 +163,8 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
     pmid_match = _PMID.search(head)
     has_title = bool(texts) and _looks_like_title(texts[0])
     title, authors = _title_and_authors(texts)
-    year = _YEAR.search(head)
+    # a poster or abstract may print no year at all: the name it was saved under may carry one ("ferreyra2024_poster")
+    year = _YEAR.search(head) or _YEAR_IN_NAME.search(PurePath(source_file).stem)
     builder = DocumentBuilder(
         doc_id=make_doc_id(doi=doi_match.group(1) if doi_match else None,
                            pmid=pmid_match.group(1) if pmid_match else None, source_file=source_file),
