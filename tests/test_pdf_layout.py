@@ -128,8 +128,8 @@ def test_running_heads_and_page_numbers_are_dropped(document):
 
 def test_headings_from_bold_and_numbering_and_the_case_section(document):
     titles = [s.title for s in document.sections if s.title]
-    assert titles == ["Abstract", "1. Introduction", "2. Case Presentation", "3. Discussion"]
-    case = next(s for s in document.sections if s.title == "2. Case Presentation")
+    assert titles == ["Abstract", "Introduction", "Case Presentation", "Discussion"]  # the numbers give levels
+    case = next(s for s in document.sections if s.title == "Case Presentation")
     assert case.kind == "case"
     assert "Plasma exchange was started" in document.text[case.start:case.end]
 
@@ -143,7 +143,7 @@ def test_spaces_from_gaps_broken_word_joined_superscript_citation_dropped(docume
 
 
 def test_a_paragraph_of_the_second_page_is_whole(document):
-    discussion = next(s for s in document.sections if s.title == "3. Discussion")
+    discussion = next(s for s in document.sections if s.title == "Discussion")
     assert ("Plasma exchange removes cytokines and may help where tocilizumab fails. Trials are needed to weigh it."
             in document.text[discussion.start:discussion.end])
 
@@ -226,7 +226,75 @@ def test_numbered_subheadings_nest_under_their_heading():
             + text(72, 604, "Plasma exchange may help where tocilizumab fails.", 10))
     document = parse_pdf(pdf([page]), "nested.pdf")[0]
     by_title = {s.title: s for s in document.sections}
-    case, treatment, discussion = by_title["2. Case Presentation"], by_title["2.1. Treatment"], by_title["3. Discussion"]
+    case, treatment, discussion = by_title["Case Presentation"], by_title["Treatment"], by_title["Discussion"]
     assert treatment.parent_id == case.id and treatment.kind == "case"
     assert discussion.level == case.level and discussion.parent_id is None
     assert "five sessions of plasma exchange" in document.text[case.start:case.end]
+
+
+def test_a_numbered_case_heading_titles_its_section_without_the_number():
+    page = (text(72, 740, "Plasma Exchange in Two Patients after CAR-T Cells", 16, BOLD)
+            + text(72, 700, "2. Presentation of the Cases", 11, BOLD)
+            + text(72, 676, "2.1. Case 1", 11, BOLD)
+            + text(72, 660, "A woman of fifty developed a cytokine release syndrome after CAR-T cells.", 10)
+            + text(72, 636, "2.2. Case 2", 11, BOLD)
+            + text(72, 620, "A man of twenty-two developed it two days after his infusion.", 10))
+    document = parse_pdf(pdf([page]), "two-cases.pdf")[0]
+    by_title = {s.title: s for s in document.sections}
+    assert {"Presentation of the Cases", "Case 1", "Case 2"} <= set(by_title)
+    assert by_title["Case 2"].parent_id == by_title["Presentation of the Cases"].id
+    assert "A man of twenty-two" in document.text[by_title["Case 2"].start:by_title["Case 2"].end]
+
+
+def test_columns_below_a_full_width_table_are_read_after_the_columns_above_it():
+    grid = "".join(f"72 {y} m 540 {y} l S\n" for y in (520, 505, 490, 475)) + "".join(
+        f"{x} 520 m {x} 475 l S\n" for x in (72, 306, 540))
+    cells = [("Day", "Ferritin"), ("1", "2400"), ("5", "800")]
+    table = "".join(text(76 + 234 * c, 509 - 15 * r, cell, 9) for r, row in enumerate(cells) for c, cell in enumerate(row))
+    above_left, above_right = LEFT[:3], RIGHT[:3]
+    below_left, below_right = LEFT[3:], RIGHT[3:]
+    ops = [text(72, 740, "Plasma Exchange for Cytokine Release Syndrome", 16, BOLD)]
+    ops += [text(72, 680 - 12 * i, line, 10) for i, line in enumerate(above_left)]
+    ops += [text(320, 680 - 12 * i, line, 10) for i, line in enumerate(above_right)]
+    ops += [text(72, 440 - 12 * i, line, 10) for i, line in enumerate(below_left)]
+    ops += [text(320, 440 - 12 * i, line, 10) for i, line in enumerate(below_right)]
+    document = parse_pdf(pdf(["".join(ops) + grid + table]), "table-between.pdf")[0]
+    order = [document.text.index(phrase) for phrase in (
+        "A 52-year-old man", "Plasma exchange was started", "treatment began with tocilizumab", "his ferritin fell by half")]
+    assert order == sorted(order)
+    assert [[c.text for c in t.cells] for t in document.tables] == [["Day", "Ferritin", "1", "2400", "5", "800"]]
+
+
+def test_a_table_stands_where_it_stood_with_the_notes_under_it():
+    header = (text(76, 589, "Day", 9) + text(310, 589, "Day +5", 9)
+              + f"BT /{REGULAR} 6 Tf 340 593 Td (a) Tj ET\n")  # raised, smaller: the note's mark
+    body = "".join(text(76, 574 - 12 * i, name, 9) + text(310, 574 - 12 * i, value, 9) for i, (name, value) in
+                   enumerate([("Ferritin (ng/mL)", "11,200"), ("CRP (mg/dL)", "15.3"), ("IL-6 (pg/mL)", "1,310")]))
+    grid = (text(72, 610, "Table 1 Laboratory course of the patient (day 0: the day of her CAR-T cell infusion).", 9)
+            + "".join(f"72 {y} m 540 {y} l S\n" for y in (600, 583, 544)))  # three rules, as most journals draw
+    page = (text(72, 740, "Plasma Exchange for Cytokine Release Syndrome", 16, BOLD)
+            + text(72, 700, "Plasma exchange", 11, BOLD)
+            + text(72, 684, "She received five sessions of plasma exchange from day five.", 10)
+            + text(72, 660, "Course", 11, BOLD)
+            + text(72, 644, "Her ferritin fell within a week and she went home on day twenty.", 10)
+            + grid + header + body
+            + text(72, 534, "a Sampled two hours after the end of the exchange.", 8)
+            + text(72, 520, "Discussion", 11, BOLD)
+            + text(72, 504, "Plasma exchange may help where tocilizumab fails.", 10))
+    document = parse_pdf(pdf([page]), "notes.pdf")[0]
+    table = document.tables[0]
+    assert [c.text for c in table.cells][2:] == ["Ferritin (ng/mL)", "11,200", "CRP (mg/dL)", "15.3", "IL-6 (pg/mL)", "1,310"]
+    assert table.footnotes == ["a Sampled two hours after the end of the exchange."]
+    course = next(s for s in document.sections if s.title == "Course")
+    assert table.section_id == course.id  # under the paragraph above it, not after the page's text
+    assert document.text.count("Sampled two hours") == 1  # the note is the table's, not also a paragraph
+
+
+def test_a_heading_level_with_two_lines_of_the_next_column_leaves_them_two_lines():
+    ops = [text(72, 740, "Plasma Exchange for Cytokine Release Syndrome", 16, BOLD)]
+    ops += [text(72, 680 - 12 * i, line, 10) for i, line in enumerate(LEFT[:4])]
+    ops.append(text(72, 625, "2. Case", 13, BOLD))  # larger, between two lines on the right: its box reaches both
+    ops += [text(72, 680 - 12 * (i + 6), line, 10) for i, line in enumerate(LEFT[4:])]
+    ops += [text(320, 680 - 12 * i, line, 10) for i, line in enumerate(RIGHT)]
+    document = parse_pdf(pdf(["".join(ops)]), "level.pdf")[0]
+    assert " ".join(RIGHT) in document.text.replace("\n", " ")

@@ -6,12 +6,12 @@ alone, and the run goes on. Dask's workers are daemonic processes, which multipr
 from; a plain subprocess they may. From the reader's words (font, size, position) the page layout is read
 (pipeline.parsing.pdf_layout: furniture dropped, column bands in reading order, paragraphs), the front matter
 (pdf_front: title, byline, DOI, year, abstract) and the headings (pdf_headings) from typography. The tables the
-reader cut out of each page's text follow that text, or come before its last paragraph when it runs on.
+reader cut out of each page's text stand where they stood on the page: before the first paragraph below them, or
+after a paragraph that runs on across them.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 import signal
@@ -27,7 +27,7 @@ from pipeline.document.model import Document
 from pipeline.parsing.errors import ParseError
 from pipeline.parsing.pagelayout import join_lines, vocabulary
 from pipeline.parsing.pdf_front import FrontMatter, abstract_label_end, front_matter
-from pipeline.parsing.pdf_headings import BodyStyle, Levels, heading, run_in_heading
+from pipeline.parsing.pdf_headings import BodyStyle, Levels, heading, run_in_heading, section_title
 from pipeline.parsing.pdf_layout import (SIZE_STEP, Block, Word, blocks, family, furniture, line_numbers, reading_order,
                                          segments)
 from pipeline.settings import settings
@@ -94,17 +94,62 @@ def _body_style(pages: list[Page]) -> BodyStyle:
                      fonts.most_common(1)[0][0] if fonts else "")
 
 
-def _page_blocks(pages: list[Page], body: BodyStyle) -> list[Block]:
-    """Every page's blocks in reading order, page furniture and line numbers left out."""
+def _page_blocks(pages: list[Page], body: BodyStyle) -> tuple[list[Block], list[tuple[int, dict]]]:
+    """Every page's blocks in reading order, page furniture and line numbers left out; and each table with the
+    index of the block it stands before (_table_position)."""
     lines = [segments(page.words, number) for number, page in enumerate(pages)]
     dropped = furniture(lines, [page.height for page in pages])
     found: list[Block] = []
-    for page_lines, drop in zip(lines, dropped):
+    tables: list[tuple[int, dict]] = []
+    for page, page_lines, drop in zip(pages, lines, dropped):
         drop = drop | line_numbers(page_lines)
         kept = [line for i, line in enumerate(page_lines) if i not in drop]
-        for column in reading_order(kept, body.size):
-            found.extend(blocks(column, body.size))
-    return found
+        floats = [tuple(box) for table in page.tables for box in (table["bbox"], table.get("caption_bbox")) if box]
+        on_page = [block for column in reading_order(kept, body.size, floats) for block in blocks(column, body.size)]
+        page_tables = []
+        for table in page.tables:
+            notes = _footnotes(on_page, table["bbox"], body)
+            on_page = [block for block in on_page if not any(block is note for note in notes)]
+            page_tables.append({**table, "footnotes": [" ".join(note.texts) for note in notes]})
+        tables.extend((len(found) + _table_position(on_page, table["bbox"]), table) for table in page_tables)
+        found.extend(on_page)
+    return found, tables
+
+
+def _first_below(on_page: list[Block], box) -> int | None:
+    """The first of the page's blocks in reading order that stands below the box, in its column."""
+    x0, _, x1, bottom = box
+    for i, block in enumerate(on_page):
+        left, right = min(l.x0 for l in block.lines), max(l.x1 for l in block.lines)
+        if block.top >= bottom - 1 and left < x1 and right > x0:
+            return i
+    return None
+
+
+def _table_position(on_page: list[Block], box) -> int:
+    """Where a table stands among its page's blocks in reading order: before the first block below it in its
+    column, or after the last block above it when none is below it."""
+    below = _first_below(on_page, box)
+    if below is not None:
+        return below
+    return max((i + 1 for i, block in enumerate(on_page) if block.top < box[1]), default=0)
+
+
+def _footnotes(on_page: list[Block], box, body: BodyStyle) -> list[Block]:
+    """The table's notes: the blocks of small print right under it and within its width, one after another
+    ("a Sampled after ...", "FFP, fresh frozen plasma")."""
+    below = _first_below(on_page, box)
+    notes: list[Block] = []
+    x0, _, x1, bottom = box
+    for block in on_page[below:] if below is not None else ():
+        size = block.lines[0].size
+        left, right = min(l.x0 for l in block.lines), max(l.x1 for l in block.lines)
+        if (block.size >= body.size - SIZE_STEP or block.top - bottom > 2 * size or left < x0 - size
+                or right > x1 + size):
+            break
+        notes.append(block)
+        bottom = block.lines[-1].bottom
+    return notes
 
 
 def _goes_on(before: Block, after: Block) -> bool:
@@ -155,22 +200,23 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
     def is_heading(block: Block) -> bool:
         return heading(block, body) is not None
 
-    found = _joined(_page_blocks(pages, body), body, is_heading)
+    unjoined, tables = _page_blocks(pages, body)
+    found = _joined(unjoined, body, is_heading)
     front = front_matter(found, pages[0].height, is_heading, lambda block: run_in_heading(block, body))
     builder = DocumentBuilder(
         doc_id=make_doc_id(doi=front.doi, pmid=None, source_file=source_file), source_file=source_file,
         format="pdf", doi=front.doi, title=front.title[:500], year=front.year, authors=list(front.authors))
-    _fill(builder, found, front, body, pages)
+    _fill(builder, found, front, body, _table_places(unjoined, found, tables))
     return [builder.build()]
 
 
-def _fill(builder: DocumentBuilder, found: list[Block], front: FrontMatter, body: BodyStyle, pages: list[Page]) -> None:
+def _fill(builder: DocumentBuilder, found: list[Block], front: FrontMatter, body: BodyStyle,
+          tables_before: dict[int, list[dict]]) -> None:
     """The title section (the title, then the rest of the front matter), the abstract, then the body's sections
-    as the headings open them, nested by their levels; each page's tables where _table_places puts them."""
+    as the headings open them, nested by their levels; the tables before the blocks _table_places puts them."""
     known = vocabulary("\n".join(text for block in found for text in block.texts))
     abstract = range(*front.abstract) if front.abstract else range(-1, -1)
     body_start = abstract.stop if front.abstract else max(front.title_blocks, default=-1) + 1  # no headings before
-    tables_before = _table_places(found, len(pages), lambda block: heading(block, body) is not None)
     levels = Levels([b for i, b in enumerate(found) if i >= body_start and heading(b, body) is not None])
     depth = 1  # sections open: the title's, the abstract's or the body's, then the headings'
 
@@ -186,8 +232,7 @@ def _fill(builder: DocumentBuilder, found: list[Block], front: FrontMatter, body
     if front.title:
         builder.add_block(front.title, "title")
     for i, block in enumerate(found):
-        for number in tables_before.get(i, ()):
-            _add_tables(builder, pages[number])
+        _add_tables(builder, tables_before.get(i, ()))
         if i in front.title_blocks:
             continue
         text = join_lines(block.texts, known)
@@ -205,32 +250,31 @@ def _fill(builder: DocumentBuilder, found: list[Block], front: FrontMatter, body
         title = heading(block, body) if i >= body_start else None
         run_in = run_in_heading(block, body) if i >= body_start and title is None else None
         if title is not None:
-            open_at(levels.of(block, title), title.rstrip(":"))
+            open_at(levels.of(block, title), section_title(title.rstrip(":")))
             continue
         if run_in and len(text) > len(run_in):
-            open_at(levels.run_in(run_in), run_in.rstrip(".:"))
+            open_at(levels.run_in(run_in), section_title(run_in.rstrip(".:")))
             text = text[len(run_in):].strip()
         builder.add_block(text)
-    for number in tables_before.get(len(found), ()):
-        _add_tables(builder, pages[number])
+    _add_tables(builder, tables_before.get(len(found), ()))
 
 
-def _table_places(found: list[Block], n_pages: int, is_heading) -> dict[int, list[int]]:
-    """Where each page's tables go, as {block index: page numbers}: after the page's text, or before its last
-    paragraph when that one runs on to the next page."""
-    places: dict[int, list[int]] = {}
-    first_pages = [block.page for block in found]  # in page order
-    for number in range(n_pages):
-        after = bisect.bisect_right(first_pages, number)
-        last = found[after - 1] if after else None
-        if last is not None and last.page == number and not is_heading(last) and (
-                not _SENTENCE_END.search(last.lines[-1].text.rstrip()) or last.lines[-1].page > number):
-            after -= 1
-        places.setdefault(after, []).append(number)
+def _table_places(unjoined: list[Block], found: list[Block], tables: list[tuple[int, dict]]) -> dict[int, list[dict]]:
+    """The tables by the index of the joined block they go before: the block they stood before, or after the
+    paragraph that block was joined to (a paragraph that runs on across a table stays whole)."""
+    where = {}
+    for i, block in enumerate(found):
+        for n, line in enumerate(block.lines):
+            where[id(line)] = i if n == 0 else i + 1
+    places: dict[int, list[dict]] = {}
+    for position, table in tables:
+        index = where[id(unjoined[position].lines[0])] if position < len(unjoined) else len(found)
+        places.setdefault(index, []).append(table)
     return places
 
 
-def _add_tables(builder: DocumentBuilder, page: Page) -> None:
-    """The page's tables, each after the page's text (the reader cut their regions out of it)."""
-    for table in page.tables:
-        builder.add_table(table["rows"], label=table.get("label") or "", caption=table.get("caption") or "")
+def _add_tables(builder: DocumentBuilder, tables) -> None:
+    """Tables as the reader cut them out of their pages' text."""
+    for table in tables:
+        builder.add_table(table["rows"], label=table.get("label") or "", caption=table.get("caption") or "",
+                          footnotes=table.get("footnotes", ()))

@@ -52,6 +52,16 @@ def heading(block: Block, body: BodyStyle) -> str | None:
     return None
 
 
+def section_title(heading_text: str) -> str:
+    """A heading's text as its section's title: without its number ("2.1. Case 1" -> "Case 1"), which is a label
+    as in JATS's <label> beside <title>, and which gives the level (Levels), not the section's name."""
+    numbered = _NUMBERED.match(heading_text)
+    if not numbered:
+        return heading_text
+    title = heading_text[numbered.end() - 1:].strip()
+    return title if sum(ch.isalpha() for ch in title) >= 3 else heading_text
+
+
 def _in_own_font(block: Block, body: BodyStyle, text: str) -> bool:
     """A short line or two in a font the body is not set in, at about the body's size, without a sentence's
     punctuation (BMC's subheadings)."""

@@ -172,14 +172,15 @@ def line_text(words: list[Word]) -> str:
 
 def _rows(words: list[Word]) -> list[list[Word]]:
     """Words grouped by baseline: a word joins a row whose box overlaps half its height or the row's (a
-    superscript does); the row's box is its largest word's, so that no row grows over the next line."""
+    superscript does) and that has no word where it stands (a heading in one column may be level with two
+    lines of the next); the row's box is its largest word's, so that no row grows over the next line."""
     rows: list[list[Word]] = []
     boxes: list[Word] = []  # each row's largest word
     for word in sorted(words, key=lambda w: (w.top, w.x0)):
         for i in range(len(rows) - 1, max(-1, len(rows) - ROWS_LOOKED_BACK), -1):
             box = boxes[i]
             overlap = min(box.bottom, word.bottom) - max(box.top, word.top)
-            if overlap >= 0.5 * min(box.bottom - box.top, word.bottom - word.top):
+            if overlap >= 0.5 * min(box.bottom - box.top, word.bottom - word.top) and not _collides(word, rows[i]):
                 rows[i].append(word)
                 if word.size > box.size:
                     boxes[i] = word
@@ -188,6 +189,20 @@ def _rows(words: list[Word]) -> list[list[Word]]:
             rows.append([word])
             boxes.append(word)
     return rows
+
+
+def _collides(word: Word, row: list[Word]) -> bool:
+    """Whether the word stands over half the width of a word of the row in its size, or that word over half of
+    its own: two words of one line stand side by side (a superscript may be set over a comma, and a word
+    printed twice over itself is one word)."""
+    for other in row:
+        if (min(word.size, other.size) < SUPERSCRIPT_SIZE * max(word.size, other.size)
+                or word.text == other.text and abs(word.x0 - other.x0) < 1):
+            continue
+        shared = min(word.x1, other.x1) - max(word.x0, other.x0)
+        if shared > 0.5 * min(word.x1 - word.x0, other.x1 - other.x0):
+            return True
+    return False
 
 
 def segments(words: list[Word], page: int = 0) -> list[Line]:
@@ -308,11 +323,16 @@ def _merge_rows(pieces: list[Line]) -> list[Line]:
     return lines
 
 
-def reading_order(lines: list[Line], body_size: float) -> list[list[Line]]:
-    """The page's lines as columns in reading order: bands top to bottom, each band's columns left to right."""
+def reading_order(lines: list[Line], body_size: float,
+                  floats: list[tuple[float, float, float, float]] = ()) -> list[list[Line]]:
+    """The page's lines as columns in reading order: bands top to bottom, each band's columns left to right.
+    ``floats`` are the boxes (x0, top, x1, bottom) of regions cut out of the text (tables and their captions):
+    one that crosses a gutter ends the band above it, as a full-width line does, so that the columns below it
+    are read after those above it and not as their continuation."""
     strips = gutters(lines, body_size)
     if not strips:
         return [_merge_rows(lines)] if lines else []
+    breaks = sorted(top for x0, top, x1, _ in floats if any(x0 < g0 and x1 > g1 for g0, g1 in strips))
     edges = [float("-inf"), *((g0 + g1) / 2 for g0, g1 in strips), float("inf")]
     groups: list[tuple[bool, list[Line]]] = []  # (full width, lines)
     band: list[Line] = []
@@ -330,6 +350,10 @@ def reading_order(lines: list[Line], body_size: float) -> list[list[Line]]:
         band.clear()
 
     for line in sorted(lines, key=lambda l: (l.top, l.x0)):
+        while breaks and breaks[0] <= line.top:
+            breaks.pop(0)
+            if band:
+                close_band()
         if _crosses(line, strips):
             close_band()
             if groups and groups[-1][0]:
