@@ -1,10 +1,9 @@
 """A PDF is as good as its XML (#17): the corpus's JATS articles typeset as two-column journal PDFs by Chromium
 (tests/pdf_render.py) and read back by pecrs, compared as bench/pdf_roundtrip.py compares them.
 
-The issue's bar is ISSUE_SHARE of the XML's filled cells reproduced from the PDF, with every patient found. The
-parser rebuilt by layout is below it still (on 2026-11-30: 911 of 986 filled cells, 0.924; 38 of the XML's 40
-patients; 23 of 24 titles; the old parser gave 0.471 and 28 patients). Until it reaches the bar this test holds the
-floors below, just under what was measured, so that the round trip cannot get worse unnoticed.
+The issue's bar is ISSUE_SHARE of the XML's filled cells reproduced from the PDF, with every patient found; the test
+holds it (on 2026-11-30: 986 of 986 filled cells and all 40 patients; the parser before the layout work gave 0.471
+and 28 patients).
 """
 
 from __future__ import annotations
@@ -28,8 +27,6 @@ from pdf_roundtrip import jats_files, read_both, report, share  # noqa: E402  (b
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ISSUE_SHARE = 0.97  # #17's bar, with every patient found
-FLOOR_SHARE = 0.99  # today's parser: 986/986 = 1.000
-FLOOR_PATIENTS = 39  # today's parser: all 40 of the XML's patients matched; one of slack for another Chromium's layout
 MIN_WORDS_KEPT = 0.98  # the renderer's own check; the XML parser's headings ("Back matter") are not printed
 MM = 72 / 25.4
 GUTTER = 8  # points: the narrowest column gap of the looks is 4 mm, 11 points
@@ -87,11 +84,10 @@ def _lines_in_second_column(width: float, words: list[dict], size: float) -> int
 
 def test_case_rows_read_from_the_pdfs_are_those_read_from_the_xml(rendered):
     """Every PDF is read; the share of the XML's filled cells that the PDF reproduces and the patients matched
-    stay at or above today's floors (the issue's bar, ISSUE_SHARE with every patient, once the parser lands)."""
+    reach the issue's bar: ISSUE_SHARE of them, with every patient of the XML found in the PDF."""
     results = read_both(rendered)
-    summary = (report(results, cells=False) + f"\nfloors: {FLOOR_SHARE} of filled cells, {FLOOR_PATIENTS} patients; "
-               f"#17's bar: {ISSUE_SHARE} of filled cells, every patient")
+    summary = report(results, cells=False) + f"\n#17's bar: {ISSUE_SHARE} of filled cells, every patient"
     assert not [r.name for r in results if r.error], summary
     assert sum(r.xml_patients for r in results) >= 35, "the XML articles' patients were not read: " + summary
-    assert share(results) >= FLOOR_SHARE, summary
-    assert sum(r.matched_patients for r in results) >= FLOOR_PATIENTS, summary
+    assert share(results) >= ISSUE_SHARE, summary
+    assert sum(r.matched_patients for r in results) == sum(r.xml_patients for r in results), summary
