@@ -19,15 +19,17 @@ from pipeline.document.model import Document
 
 PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
 DOCUMENT_ZONES = PATIENT_ZONES | {"methods"}
+# Marks a list item or an emphasis may open with: "• Patient 2:", "- Case 3.", "**Patient A** was"
+LIST_MARK = r"[\s*_•·▪◦‣●○■□➢►–—-]"
 # A sentence or heading opening with a patient's label: "Patient 2", "In case II", "Pt. #3", "Patient B"
 LABEL = re.compile(rf"""
-    ^[\s*_]*(?:(?:in|for)\s+)?                                     # "**Patient A** was" (Markdown emphasis)
+    ^{LIST_MARK}*(?:(?:in|for)\s+)?                                # "• Patient 2:", "**Patient A** was"
     (?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b
     (?!\s*(?:%|patients|cases|mg|years|y\b))   # not "case 2 %", "patient 12 years old"
     """, re.IGNORECASE | re.VERBOSE)
 # "The second patient ...", "The third, a 45-year-old man, ..."
 ORDINAL_LABEL = re.compile(rf"""
-    ^\s*(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)
+    ^{LIST_MARK}*(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)
     (?:\s+{PATIENT_WORD}\b                                          # "the second patient"
       | ,?\s+(?:an?|was\ an?)\s+\d{{1,3}}[-\ ](?:year|month))         # "the third, a 45-year-old"
     """, re.IGNORECASE | re.VERBOSE)
@@ -39,6 +41,11 @@ PATIENT_WORDS = re.compile(r"""\b(
   | gentleman | lady | infant | toddler | child\b | adolescent
   | \d{1,3}\s*/\s*[MF]\b | \d{1,3}(?-i:[MF])\b | \d{1,3}\s(?-i:[MF])(?=\s*[,;])  # "34/M", "52F", "66 M,"
     )""", re.IGNORECASE | re.VERBOSE)
+
+
+# A plan or a rule of eligibility, not an account: "Adults aged 18 or older who develop grade 3 CRS will be randomised"
+PLANNED = re.compile(r"""\b(?:will|shall)\s+(?:be|receive|undergo|have|get)\b | \bare\s+eligible\b""",
+                     re.IGNORECASE | re.VERBOSE)
 
 
 # Sentences about other people's patients ("Liu and colleagues treated a 10-year-old boy ..."), unless
@@ -369,6 +376,6 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         return [labelled[n] for n in sorted(labelled)]
     single = PatientSegment(1)
     single.sentences = sorted(unlabelled + [s for seg in labelled.values() for s in seg.sentences], key=lambda s: s.start)
-    if not any(PATIENT_WORDS.search(s.text) for s in single.sentences):
+    if not any(PATIENT_WORDS.search(s.text) and not PLANNED.search(s.text) for s in single.sentences):
         return []
     return [single]
