@@ -59,6 +59,8 @@ LITERATURE = re.compile(r"""\b(
   | (?:in|from)\ the\ literature | published\ (?:cases?|reports?) | reported\ (?:by|in)\b  # "reported by Smith"
   | in\ (?:most|many|several|some|other|previous|earlier)\ (?:published\ )?(?:case\ )?   # "(2.5 to 4 L in most
     (?:reports|series|studies|publications)                                            #  case reports)"
+  | (?:they|you|the\ (?:correspondents|authors))\ (?:cite|quote|mention)\b              # "the registry they cite"
+  | (?:in|from)\ (?:a|the|their|this|that)\ (?:[\w-]+\ ){0,2}registry\b                # "in a Spanish registry"
     )""", re.IGNORECASE | re.VERBOSE)
 # the authors speaking of their own patients; not as readers of another's report ("We read with interest the letter
 # from Harcourt and colleagues describing a 72-year-old man"); as searchers of the literature, see below
