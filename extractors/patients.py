@@ -109,11 +109,11 @@ def about_other_patients(sentence: Span) -> bool:
 
 # "Both patients received axi-cel", "Neither patient met HLH criteria", "CRS resolved in all six TPE-treated patients":
 # which patients a statement is about ("neither", "none of" are quantifiers here; what they deny is ConText's to read)
-GROUP_STATEMENT = re.compile(r"""
+GROUP_STATEMENT = re.compile(rf"""
     \b(both|all|each|every|neither|none\ of\ (?:the|our|these)|the\ two)\b   # "both", "none of the"
-    (?:\s+[\w-]+){0,3}?\s+(patients?|cases?|of\ them|children|adults)\b      # "... TPE-treated patients"
+    (?:\s+[\w-]+){{0,3}}?\s+(patients?|cases?|of\ them|children|adults)\b  # "... TPE-treated patients"
   | \bno\s+(?:other\s+)?(?:patients?|cases?)\b                               # "no patient except Patient 2"
-  | ^\s*(both|neither|all)\b                                                 # "Both recovered."
+  | ^{LIST_MARK}*(both|neither|all)\b                                        # "Both recovered.", "• Both alive"
   | \b(?:and|but|of\ whom)\s+(both|neither)\s+(?:are|were|had|have|recovered|survived|died|remain\w*)\b  # "and both are alive"
     """, re.IGNORECASE | re.VERBOSE)
 

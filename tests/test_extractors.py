@@ -739,14 +739,16 @@ def test_a_session_told_by_its_number(text, number):
 @pytest.mark.parametrize("mark", ["• ", "- ", "▪ ", "– ", "* "])
 def test_a_patient_label_opening_a_list_item_opens_the_patients_account(mark):
     """A poster's cases as list items ("• Patient 2: 45-year-old woman ..."): the list mark before the label is no
-    text, so each item opens its own patient's account, and the first patient's row takes none of the second's facts."""
+    text, so each item opens its own patient's account, the first patient's row takes none of the second's facts, and
+    "• Both alive" is said of each."""
     cases = extract(HEADER + (
         f"{mark}Case 1: 33-year-old woman, B-ALL, tisagenlecleucel. Grade 3 CRS on day 2. Two TPE sessions with FFP.\n"
         f"{mark}Case 2: 60-year-old man, myeloma, idecabtagene vicleucel. Grade 4 CRS on day 1. Four TPE sessions "
-        "with albumin.\n")).cases
+        f"with albumin.\n\nOutcomes\n\n{mark}Both alive at last follow-up.\n")).cases
     assert [(c.label, c.values.get("age_years"), c.values.get("car_t_product"), c.values.get("pe_sessions"),
-             c.values.get("pe_replacement")) for c in cases] == [
-        ("Case 1", "33", "tisagenlecleucel", "2", "FFP"), ("Case 2", "60", "idecabtagene vicleucel", "4", "albumin")]
+             c.values.get("pe_replacement"), c.values.get("outcome")) for c in cases] == [
+        ("Case 1", "33", "tisagenlecleucel", "2", "FFP", "alive"),
+        ("Case 2", "60", "idecabtagene vicleucel", "4", "albumin", "alive")]
 
 
 def test_an_ordinal_label_opening_a_list_item_opens_the_patients_account():
