@@ -769,3 +769,14 @@ def test_a_trial_protocol_tells_of_no_patient():
             "volume of albumin daily for up to three sessions. The primary outcome is time to resolution of CRS.\n\n"
             "Ethics\n\nNo participant had been enrolled at the time of submission.")
     assert extract(text).cases == []
+
+
+def test_a_document_typed_as_a_trial_protocol_tells_of_no_patient():
+    xml = ("<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article>"
+           "<ArticleTitle>Plasma exchange for CRS after CAR-T cells: a trial protocol.</ArticleTitle><Abstract>"
+           "<AbstractText>A 40-year-old man with DLBCL given axicabtagene ciloleucel who develops grade 3 CRS is "
+           "eligible; he receives three plasma exchanges with albumin.</AbstractText></Abstract>"
+           "<PublicationTypeList><PublicationType>Clinical Trial Protocol</PublicationType></PublicationTypeList>"
+           "</Article></MedlineCitation></PubmedArticle></PubmedArticleSet>")
+    extraction = extract(xml, "protocol.xml")
+    assert (extraction.cases, extraction.status) == ([], "irrelevant")
