@@ -92,6 +92,12 @@ def _is_review(document: Document) -> bool:
     return ("review" in types or "systematic review" in types) and "case reports" not in types
 
 
+def _is_protocol(document: Document) -> bool:
+    """A trial's protocol plans the care of patients not yet enrolled: it tells of none."""
+    types = {t.lower() for t in document.publication_types}
+    return "clinical trial protocol" in types or document.article_type.lower() in ("study-protocol", "protocol")
+
+
 GRADING_CUE = re.compile(r"\b(grad\w*|criteria|according to|per|scale|classification|consensus)\b", re.IGNORECASE)
 
 
@@ -351,6 +357,8 @@ def extract_document(document: Document) -> DocumentExtraction:
     doc = process(document)
     if _is_review(document):
         return DocumentExtraction(document, [], "irrelevant", "review article: no patient of its own")
+    if _is_protocol(document):
+        return DocumentExtraction(document, [], "irrelevant", "trial protocol: no patient of its own")
     segments = {segment.number: segment for segment in doc._.patient_segments}
     rows = {patient.number: patient for patient in doc._.patient_rows}
     numbers = sorted(set(segments) | set(rows))

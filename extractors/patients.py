@@ -19,15 +19,17 @@ from pipeline.document.model import Document
 
 PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
 DOCUMENT_ZONES = PATIENT_ZONES | {"methods"}
+# Marks a list item or an emphasis may open with: "• Patient 2:", "- Case 3.", "**Patient A** was"
+LIST_MARK = r"[\s*_•·▪◦‣●○■□➢►–—-]"
 # A sentence or heading opening with a patient's label: "Patient 2", "In case II", "Pt. #3", "Patient B"
 LABEL = re.compile(rf"""
-    ^[\s*_]*(?:(?:in|for)\s+)?                                     # "**Patient A** was" (Markdown emphasis)
+    ^{LIST_MARK}*(?:(?:in|for)\s+)?                                # "• Patient 2:", "**Patient A** was"
     (?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b
     (?!\s*(?:%|patients|cases|mg|years|y\b))   # not "case 2 %", "patient 12 years old"
     """, re.IGNORECASE | re.VERBOSE)
 # "The second patient ...", "The third, a 45-year-old man, ..."
 ORDINAL_LABEL = re.compile(rf"""
-    ^\s*(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)
+    ^{LIST_MARK}*(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)
     (?:\s+{PATIENT_WORD}\b                                          # "the second patient"
       | ,?\s+(?:an?|was\ an?)\s+\d{{1,3}}[-\ ](?:year|month))         # "the third, a 45-year-old"
     """, re.IGNORECASE | re.VERBOSE)
@@ -41,6 +43,11 @@ PATIENT_WORDS = re.compile(r"""\b(
     )""", re.IGNORECASE | re.VERBOSE)
 
 
+# A plan or a rule of eligibility, not an account: "Adults aged 18 or older who develop grade 3 CRS will be randomised"
+PLANNED = re.compile(r"""\b(?:will|shall)\s+(?:be|receive|undergo|have|get)\b | \bare\s+eligible\b""",
+                     re.IGNORECASE | re.VERBOSE)
+
+
 # Sentences about other people's patients ("Liu and colleagues treated a 10-year-old boy ..."), unless
 # the authors speak of their own ("we", "our").
 LITERATURE = re.compile(r"""\b(
@@ -52,6 +59,8 @@ LITERATURE = re.compile(r"""\b(
   | (?:in|from)\ the\ literature | published\ (?:cases?|reports?) | reported\ (?:by|in)\b  # "reported by Smith"
   | in\ (?:most|many|several|some|other|previous|earlier)\ (?:published\ )?(?:case\ )?   # "(2.5 to 4 L in most
     (?:reports|series|studies|publications)                                            #  case reports)"
+  | (?:they|you|the\ (?:correspondents|authors))\ (?:cite|quote|mention)\b              # "the registry they cite"
+  | (?:in|from)\ (?:a|the|their|this|that)\ (?:[\w-]+\ ){0,2}registry\b                # "in a Spanish registry"
     )""", re.IGNORECASE | re.VERBOSE)
 # the authors speaking of their own patients; not as readers of another's report ("We read with interest the letter
 # from Harcourt and colleagues describing a 72-year-old man"); as searchers of the literature, see below
@@ -100,11 +109,11 @@ def about_other_patients(sentence: Span) -> bool:
 
 # "Both patients received axi-cel", "Neither patient met HLH criteria", "CRS resolved in all six TPE-treated patients":
 # which patients a statement is about ("neither", "none of" are quantifiers here; what they deny is ConText's to read)
-GROUP_STATEMENT = re.compile(r"""
+GROUP_STATEMENT = re.compile(rf"""
     \b(both|all|each|every|neither|none\ of\ (?:the|our|these)|the\ two)\b   # "both", "none of the"
-    (?:\s+[\w-]+){0,3}?\s+(patients?|cases?|of\ them|children|adults)\b      # "... TPE-treated patients"
+    (?:\s+[\w-]+){{0,3}}?\s+(patients?|cases?|of\ them|children|adults)\b  # "... TPE-treated patients"
   | \bno\s+(?:other\s+)?(?:patients?|cases?)\b                               # "no patient except Patient 2"
-  | ^\s*(both|neither|all)\b                                                 # "Both recovered."
+  | ^{LIST_MARK}*(both|neither|all)\b                                        # "Both recovered.", "• Both alive"
   | \b(?:and|but|of\ whom)\s+(both|neither)\s+(?:are|were|had|have|recovered|survived|died|remain\w*)\b  # "and both are alive"
     """, re.IGNORECASE | re.VERBOSE)
 
@@ -369,6 +378,6 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         return [labelled[n] for n in sorted(labelled)]
     single = PatientSegment(1)
     single.sentences = sorted(unlabelled + [s for seg in labelled.values() for s in seg.sentences], key=lambda s: s.start)
-    if not any(PATIENT_WORDS.search(s.text) for s in single.sentences):
+    if not any(PATIENT_WORDS.search(s.text) and not PLANNED.search(s.text) for s in single.sentences):
         return []
     return [single]

@@ -734,3 +734,49 @@ def test_a_session_told_by_its_number(text, number):
 
     match = NUMBERED_SESSION.search(text)
     assert (match.group("n") if match else None) == number
+
+
+@pytest.mark.parametrize("mark", ["• ", "- ", "▪ ", "– ", "* "])
+def test_a_patient_label_opening_a_list_item_opens_the_patients_account(mark):
+    """A poster's cases as list items ("• Patient 2: 45-year-old woman ..."): the list mark before the label is no
+    text, so each item opens its own patient's account, the first patient's row takes none of the second's facts, and
+    "• Both alive" is said of each."""
+    cases = extract(HEADER + (
+        f"{mark}Case 1: 33-year-old woman, B-ALL, tisagenlecleucel. Grade 3 CRS on day 2. Two TPE sessions with FFP.\n"
+        f"{mark}Case 2: 60-year-old man, myeloma, idecabtagene vicleucel. Grade 4 CRS on day 1. Four TPE sessions "
+        f"with albumin.\n\nOutcomes\n\n{mark}Both alive at last follow-up.\n")).cases
+    assert [(c.label, c.values.get("age_years"), c.values.get("car_t_product"), c.values.get("pe_sessions"),
+             c.values.get("pe_replacement"), c.values.get("outcome")) for c in cases] == [
+        ("Case 1", "33", "tisagenlecleucel", "2", "FFP", "alive"),
+        ("Case 2", "60", "idecabtagene vicleucel", "4", "albumin", "alive")]
+
+
+def test_an_ordinal_label_opening_a_list_item_opens_the_patients_account():
+    cases = extract(HEADER + (
+        "▪ The first patient, a 52-year-old man with DLBCL, received axicabtagene ciloleucel and had grade 3 CRS; "
+        "he underwent two plasma exchanges.\n"
+        "▪ The second patient, a 29-year-old woman with B-ALL, received tisagenlecleucel and had grade 4 CRS; she "
+        "underwent three plasma exchanges.\n")).cases
+    assert [(c.values.get("age_years"), c.values.get("pe_sessions")) for c in cases] == [("52", "2"), ("29", "3")]
+
+
+def test_a_trial_protocol_tells_of_no_patient():
+    """A protocol's eligibility rules and planned exchanges ("Adolescents aged 12 or older ... will be randomised") are
+    no patient's account, whether or not its publication type says protocol."""
+    text = ("Plasma exchange for severe CRS after CAR-T cells: protocol of a randomised trial\n\nAna Silva, Tom Berg\n\n"
+            "Abstract\n\nAdolescents and adults aged 14 years or older who develop grade 3 CRS after a "
+            "BCMA-directed CAR-T product will be randomised to standard care or to plasma exchange, with 1.0 plasma "
+            "volume of albumin daily for up to three sessions. The primary outcome is time to resolution of CRS.\n\n"
+            "Ethics\n\nNo participant had been enrolled at the time of submission.")
+    assert extract(text).cases == []
+
+
+def test_a_document_typed_as_a_trial_protocol_tells_of_no_patient():
+    xml = ("<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article>"
+           "<ArticleTitle>Plasma exchange for CRS after CAR-T cells: a trial protocol.</ArticleTitle><Abstract>"
+           "<AbstractText>A 40-year-old man with DLBCL given axicabtagene ciloleucel who develops grade 3 CRS is "
+           "eligible; he receives three plasma exchanges with albumin.</AbstractText></Abstract>"
+           "<PublicationTypeList><PublicationType>Clinical Trial Protocol</PublicationType></PublicationTypeList>"
+           "</Article></MedlineCitation></PubmedArticle></PubmedArticleSet>")
+    extraction = extract(xml, "protocol.xml")
+    assert (extraction.cases, extraction.status) == ([], "irrelevant")

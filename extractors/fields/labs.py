@@ -30,8 +30,8 @@ FROM_TO = re.compile(rf"""
     # "IL-6 fell from 5,230 to 210 pg/mL", "from > 5,000 pg/mL on day +2 down to 1,020"
     \bfrom\s+(?P<bound>(?:>|≥|above|over)\s*)?(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;→]*?){_WHEN}\s*
     (?:to|down\ to|up\ to)\s+{_SECOND}
-    # "2 310 → 410 pg/mL", "5,230 -> 210"
-  | (?<=[:\s(])(?P<bound2>(?:>|≥)\s*)?(?P<a2>{NUMBER_PATTERN})\s*(?P<unit_a2>[^\s\d,;→]*?)\s*(?:→|->)\s*
+    # "2 310 → 410 pg/mL", "5,230 -> 210"; right after the marker, "ferritin 8,900 to 3,200 ng/mL" (see BARE_TO)
+  | (?<=[:\s(])(?P<bound2>(?:>|≥)\s*)?(?P<a2>{NUMBER_PATTERN})\s*(?P<unit_a2>[^\s\d,;→]*?)\s*(?:→|->|(?P<bare_to>to)(?=\s))\s*
     (?:(?:>|≥)\s*)?(?P<b2>{NUMBER_PATTERN})\s*(?P<unit2>[^\s,;)]+)
     """, re.IGNORECASE | re.VERBOSE)
 # two values of one marker, in the order a sentence's frame gives: "interleukin-6 4 850 and 290 ng/l"
@@ -148,6 +148,16 @@ def _paired(sentence: Span) -> list[tuple[str, float, float, int, int, bool]]:
     return results
 
 
+# the words a bare "X to Y" may follow its marker by: "ferritin 8,900 to 3,200", "CRP fell 210 to 35 mg/L"
+BARE_TO_LEAD = re.compile(r"^[\s:]*(?:(?:fell|dropped|decreased|declined|went\s+down|was|were)\s+)?$", re.IGNORECASE)
+
+
+def _a_fall_right_after_the_marker(between: str, first: float, second: float) -> bool:
+    """A bare "X to Y" is a course only right after its marker and falling: a range ("CRP (normal range 0 to 5 mg/L)",
+    "IL-6 of 100 to 200") rises from its lower bound."""
+    return bool(BARE_TO_LEAD.match(between)) and first > second
+
+
 def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
     """(marker, first, second, start, end, rising) for "IL-6 fell from 5,230 to 210 pg/mL"."""
     results = []
@@ -162,12 +172,15 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
         post = marker_value(parse_number(match.group("b") or match.group("b2"), sentence.doc._.decimal_comma), unit, marker.id_)
         if pre is None or post is None:
             continue
-        rising = bool(RISING.search(sentence.text[marker.end_char - sentence.start_char:match.start()]))
+        between = sentence.text[marker.end_char - sentence.start_char:match.start()]
+        if match.group("bare_to") and not _a_fall_right_after_the_marker(between, pre, post):
+            continue
+        rising = bool(RISING.search(between))
         results.append((marker.id_, pre, post, marker.start_char, sentence.start_char + match.end(), rising))
     return results
 
 
-EXCHANGE_WORD = rf"(?:{EXCHANGE_NAME}|exchanges?|procedures?|sessions?)"
+EXCHANGE_WORD = rf"(?:{EXCHANGE_NAME}|exchanges?|procedures?|sessions?|runs?)"  # "after the 2nd run"
 EXCHANGE = re.compile(EXCHANGE_WORD, re.IGNORECASE)
 
 

@@ -249,9 +249,12 @@ def _nearest_day(text: str, days: list[tuple[int, int, int]], position: int) -> 
 # A sentence telling of the fever's course ("afebrile by day 5", "fever persisted", "fever recurred") dates no onset;
 # a fever said to be absent ("no fever", "without fever") is ConText's reading, not these words'.
 FEVER_COURSE = re.compile(r"\b(afebrile|resolv|subsid|recur|persist)", re.IGNORECASE)
-# a fever the patient had on a day, the account's first dated fever: "on day 1 she had a fever of 39.4 °C"
-FEVER_HAD = re.compile(r"\b(?:had|ran)\s+(?:a\s+)?(?:high\s+|spiking\s+)?(?:fever|temperature)\b(?!\s+again)",
-                       re.IGNORECASE)
+# a fever the patient had on a day, the account's first dated fever: "on day 1 she had a fever of 39.4 °C", "she was
+# febrile 72 h after infusion" (not "still febrile", "febrile again")
+FEVER_HAD = re.compile(r"""
+    \b(?:had|ran)\s+(?:a\s+)?(?:high\s+|spiking\s+)?(?:fever|temperature)\b(?!\s+again)
+  | \b(?:was|were)\s+(?:febrile|pyrexial)\b(?!\s+again)
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def _clause_at(text: str, position: int) -> str:
