@@ -13,6 +13,7 @@ from extractors.cues import EXCHANGE_NAME, NUMBER_SIGN, PATIENT_NUMBER, PATIENT_
 from extractors.evidence import Finding, concepts
 from extractors.fields import read_cell
 from extractors.fields.inputs import CELL_EXTRACTOR, header_unit
+from extractors.quantities import UNIT
 from extractors.fields.labs import marker_value
 from extractors.table_rules import AFTER_ALL, AFTER_THE_LAST, header_field, is_missing, patient_number, sample_time
 from extractors.values import number_in
@@ -94,6 +95,32 @@ def is_transposed_patient_table(table: Table) -> bool:
     return len(numbered) >= 2 and len(numbered) >= 0.8 * len(header) and len(keyed) >= 3
 
 
+# a table note giving a column's unit in words: "b CRP in mg/dL.", "Ferritin values are expressed in µg/L"
+UNIT_IN_WORDS = re.compile(rf"\b(?:in|as)\s+({UNIT.pattern})", re.IGNORECASE)
+
+
+def footnote_unit(key: str, footnotes: list[str]) -> str | None:
+    """The unit a table's notes give the values of marker ``key`` in ("b CRP in mg/dL." when the header's mark
+    "CRP before → after TPE^b" points there), as written; None when no note does."""
+    for note in footnotes:
+        for clause in re.split(r"[.;]\s+", note):
+            if header_field(clause) != key:
+                continue
+            in_words = UNIT_IN_WORDS.search(clause)
+            unit = header_unit(clause) or (in_words.group(1) if in_words else None)
+            if unit:
+                return unit
+    return None
+
+
+def _header_with_unit(key: str, header: str, table: Table) -> str:
+    """A marker's header with the unit the table's notes give it when the header itself names none."""
+    if key not in MARKER_BY_ID or header_unit(header) is not None:
+        return header
+    unit = footnote_unit(key, table.footnotes)
+    return f"{header} ({unit})" if unit else header
+
+
 def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
     patients: dict[int, TablePatient] = {}
     for table in document.tables:
@@ -110,7 +137,7 @@ def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
                     cell = row[col] if col < len(row) else None
                     if key == "patient" or cell is None or cell.row != r and cell.rowspan == 1:
                         continue
-                    patient.findings.extend(read_cell(key, header, cell, doc))
+                    patient.findings.extend(read_cell(key, _header_with_unit(key, header, table), cell, doc))
         elif is_transposed_patient_table(table):
             for col in range(1, table.n_cols):
                 head = grid[0][col]
@@ -123,7 +150,7 @@ def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
                     cell = row[col] if col < len(row) else None
                     if key in (None, "patient") or cell is None or cell is row[0]:
                         continue
-                    patient.findings.extend(read_cell(key, row[0].text, cell, doc))
+                    patient.findings.extend(read_cell(key, _header_with_unit(key, row[0].text, table), cell, doc))
     return [patients[n] for n in sorted(patients)]
 
 

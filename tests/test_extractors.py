@@ -734,3 +734,12 @@ def test_a_session_told_by_its_number(text, number):
 
     match = NUMBERED_SESSION.search(text)
     assert (match.group("n") if match else None) == number
+
+
+def test_a_table_note_gives_a_marker_column_its_unit():
+    from extractors.tables import footnote_unit
+    notes = ["a Ferritin in µg/L.", "b CRP in mg/dL.", "PV, plasma volume; FFP, fresh frozen plasma."]
+    assert footnote_unit("crp", notes) == "mg/dL"
+    assert footnote_unit("ferritin", notes) == "µg/L"
+    assert footnote_unit("il6", notes) is None
+    assert footnote_unit("crp", ["CRP was measured daily."]) is None
