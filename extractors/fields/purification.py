@@ -549,7 +549,7 @@ LITRES_HEADER = re.compile(r"\(\s*l\s*\)|\bliters?\b|\blitres?\b|(?-i:(?<![\w/-]
 
 
 def sessions_cell(cell: Cell) -> list[Finding]:
-    count = cell.integer()
+    count = cell.count()
     admitted = count is not None and PE_SESSIONS.admits(count)
     return [cell.finding("pe_sessions", str(count), "count")] if admitted else []
 
@@ -595,7 +595,14 @@ def plasma_volumes_cell(cell: Cell) -> list[Finding]:
     match = PLASMA_VOLUMES.search(cell.text)
     number = match.group("n") if match else cell.number()
     value = plasma_volumes(number) if number is not None else None
-    return [cell.finding("pe_plasma_volumes", f"{value:g}", "plasma_volumes")] if value is not None else []
+    return ([cell.finding("pe_plasma_volumes", f"{value:g}", "plasma_volumes")] if value is not None else []) + \
+        _written_volume(cell)
+
+
+def _written_volume(cell: Cell) -> list[Finding]:
+    """The volume a cell in plasma volumes also writes with its own unit: "2,900 mL" of "1.0 PV (2,900 mL)"."""
+    volumes = [ml for ml in map(exchange_volume, find_quantities(cell.text, cell.start)) if ml is not None]
+    return [cell.finding("pe_volume_ml", f"{volumes[0]:g}", "volume")] if len(volumes) == 1 else []
 
 
 def replacement_cell(cell: Cell) -> list[Finding]:
