@@ -192,7 +192,7 @@ def other_drugs(sentences: list[Span], patient: PatientContext) -> list[Finding]
 # -- table cells --------------------------------------------------------------------------------------------------
 def tocilizumab_cell(cell: Cell) -> list[Finding]:
     """A tocilizumab column: the doses, "2"; a wording ("none" is 0 doses)."""
-    doses = cell.integer()
+    doses = cell.count()
     if doses is None and cell.wording() is not None:
         doses = int(cell.wording())
     return [cell.finding("tocilizumab_doses", str(doses), "count")] \
