@@ -455,6 +455,22 @@ def replacement_value(fluids: set[str]) -> str:
     return "FFP+albumin" if len(fluids) > 1 else next(iter(fluids))
 
 
+# the plasma taken out, not given: "each exchanging 3 L of plasma", "removing her plasma", "processed 2,800 mL of plasma"
+PLASMA_TAKEN_OUT = re.compile(r"""
+    \b(?:exchang|remov|process|withdr[ae]w)\w*\s+
+    (?:(?:about|approximately|around|~)\s*)?(?:[\d.,]+\s*(?:m?l|litres?|liters?)\s+of\s+)?
+    (?:(?:the|her|his|their)\s+)?$
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def _plasma_given(span: Span, cued: bool) -> bool:
+    """"plasma" alone is a fluid only where replacement is spoken of, and not as the plasma volume, the exchange, a
+    level in it or the plasma taken out."""
+    text = span.doc.text
+    return cued and not re.match(r"\s*(volume|exchange|level|concentration)", text[span.end_char:span.end_char + 15], re.I) \
+        and not PLASMA_TAKEN_OUT.search(text[max(0, span.start_char - 60):span.start_char])
+
+
 def _replacement(pe_sentences: list[Span]) -> list[Finding]:
     fluids: dict[str, Span] = {}
     for sentence in pe_sentences:
@@ -462,9 +478,7 @@ def _replacement(pe_sentences: list[Span]) -> list[Finding]:
         for span in concepts_in(sentence, "FLUID"):
             if not is_affirmed(span):  # "fresh frozen plasma was not necessary", "in preference to albumin"
                 continue
-            # "plasma" alone is a fluid only where replacement is spoken of
-            if span.text.lower() == "plasma" and (not cued or re.match(r"\s*(volume|exchange|level|concentration)",
-                                                                      sentence.doc.text[span.end_char:span.end_char + 15], re.I)):
+            if span.text.lower() == "plasma" and not _plasma_given(span, cued):
                 continue
             fluids.setdefault(span.id_, span)
     if not fluids:
