@@ -382,6 +382,11 @@ DONE_ON = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+# a day heading a timeline's entry, which dates what follows it, not the verb before it: "anakinra started D+13 -
+# extubated"
+HEADS_AN_ENTRY = re.compile(r"\s*[:–—-]\s")
+
+
 def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientContext) -> list[Finding]:
     for sentence in pe_sentences:
         if not START_CUE.search(sentence.text):
@@ -392,7 +397,8 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
             anchor = in_sentence[0].start_char - sentence.start_char if in_sentence else 0
             # the days the exchange was done on, where the sentence says so, before days it was asked for:
             # "TPE was requested on day 8 and performed on days 9, 10 and 11"
-            done = [d for d in days if any(d[1] - m.end() <= 12 and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))]
+            done = [d for d in days if not HEADS_AN_ENTRY.match(sentence.text, d[2])
+                    and any(d[1] - m.end() <= 12 and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))]
             nearest = done[0] if done else min(days, key=lambda d: abs(d[1] - anchor))
             day, start, end = _first_of_its_list(sentence.text, nearest)
             return [Finding("pe_start_day", str(day), sentence.start_char + start, sentence.start_char + end,
