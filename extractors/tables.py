@@ -378,8 +378,28 @@ def table_exchange_sessions(document: Document) -> list[Finding]:
     return [Finding("pe_sessions", str(len(cells)), last.start, last.end, "tables.exchange_days")]
 
 
+GRADED = ("crs_grade", "icans_grade")
+
+
+def _course_grades(doc: Doc, grid) -> list[Finding]:
+    """The highest CRS and ICANS grades a table of one row per day gives in a grade column ("CRS grade": 1, 2, 3, 3,
+    2), each with its first cell of that grade as evidence."""
+    findings = []
+    day_rows = _day_rows(grid)
+    for c, head in enumerate(grid[0]):
+        key = header_field(head.text) if head is not None and len(day_rows) >= 2 else None
+        if key not in GRADED:
+            continue
+        cells = [row[c] for _, row in day_rows if c < len(row) and row[c] is not None and row[c] is not head]
+        graded = [f for cell in cells for f in read_cell(key, head.text, cell, doc)]
+        if graded:
+            findings.append(max(graded, key=lambda f: (int(f.value), -f.start)))
+    return findings
+
+
 def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 1, single: bool = True) -> list[Finding]:
-    """Pre and post values from tables of markers by day, given the days of the exchanges. A table whose
+    """Pre and post values from tables of markers by day, given the days of the exchanges, and the highest CRS and
+    ICANS grades such a table gives by day. A table whose
     caption names a patient, or whose rows carry a patient column, gives only that patient's values; any
     other lab table belongs to the article's lone patient."""
     findings: dict[str, Finding] = {}
@@ -398,6 +418,8 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
             times = _heading_times(grid)
         else:
             times = {}
+        for finding in _course_grades(doc, grid):
+            findings.setdefault(finding.field, finding)
         days = {day for _, _, points in series for day, _ in points}
         said, own_notes = _day_statements([table.caption, *table.footnotes], days)
         said_citing, citing_notes = _day_statements(_citing_sentences(document, table), days)
