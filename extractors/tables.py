@@ -13,6 +13,7 @@ from extractors.cues import EXCHANGE_NAME, NUMBER_SIGN, PATIENT_NUMBER, PATIENT_
 from extractors.evidence import Finding, concepts
 from extractors.fields import read_cell
 from extractors.fields.inputs import CELL_EXTRACTOR, header_unit
+from extractors.quantities import UNIT
 from extractors.fields.labs import marker_value
 from extractors.table_rules import AFTER_ALL, AFTER_THE_LAST, header_field, is_missing, patient_number, sample_time
 from extractors.values import number_in
@@ -94,6 +95,32 @@ def is_transposed_patient_table(table: Table) -> bool:
     return len(numbered) >= 2 and len(numbered) >= 0.8 * len(header) and len(keyed) >= 3
 
 
+# a table note giving a column's unit in words: "b CRP in mg/dL.", "Ferritin values are expressed in µg/L"
+UNIT_IN_WORDS = re.compile(rf"\b(?:in|as)\s+({UNIT.pattern})", re.IGNORECASE)
+
+
+def footnote_unit(key: str, footnotes: list[str]) -> str | None:
+    """The unit a table's notes give the values of marker ``key`` in ("b CRP in mg/dL." when the header's mark
+    "CRP before → after TPE^b" points there), as written; None when no note does."""
+    for note in footnotes:
+        for clause in re.split(r"[.;]\s+", note):
+            if header_field(clause) != key:
+                continue
+            in_words = UNIT_IN_WORDS.search(clause)
+            unit = header_unit(clause) or (in_words.group(1) if in_words else None)
+            if unit:
+                return unit
+    return None
+
+
+def _header_with_unit(key: str, header: str, table: Table) -> str:
+    """A marker's header with the unit the table's notes give it when the header itself names none."""
+    if key not in MARKER_BY_ID or header_unit(header) is not None:
+        return header
+    unit = footnote_unit(key, table.footnotes)
+    return f"{header} ({unit})" if unit else header
+
+
 def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
     patients: dict[int, TablePatient] = {}
     for table in document.tables:
@@ -110,7 +137,7 @@ def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
                     cell = row[col] if col < len(row) else None
                     if key == "patient" or cell is None or cell.row != r and cell.rowspan == 1:
                         continue
-                    patient.findings.extend(read_cell(key, header, cell, doc))
+                    patient.findings.extend(read_cell(key, _header_with_unit(key, header, table), cell, doc))
         elif is_transposed_patient_table(table):
             for col in range(1, table.n_cols):
                 head = grid[0][col]
@@ -123,7 +150,7 @@ def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
                     cell = row[col] if col < len(row) else None
                     if key in (None, "patient") or cell is None or cell is row[0]:
                         continue
-                    patient.findings.extend(read_cell(key, row[0].text, cell, doc))
+                    patient.findings.extend(read_cell(key, _header_with_unit(key, row[0].text, table), cell, doc))
     return [patients[n] for n in sorted(patients)]
 
 
@@ -351,8 +378,28 @@ def table_exchange_sessions(document: Document) -> list[Finding]:
     return [Finding("pe_sessions", str(len(cells)), last.start, last.end, "tables.exchange_days")]
 
 
+GRADED = ("crs_grade", "icans_grade")
+
+
+def _course_grades(doc: Doc, grid) -> list[Finding]:
+    """The highest CRS and ICANS grades a table of one row per day gives in a grade column ("CRS grade": 1, 2, 3, 3,
+    2), each with its first cell of that grade as evidence."""
+    findings = []
+    day_rows = _day_rows(grid)
+    for c, head in enumerate(grid[0]):
+        key = header_field(head.text) if head is not None and len(day_rows) >= 2 else None
+        if key not in GRADED:
+            continue
+        cells = [row[c] for _, row in day_rows if c < len(row) and row[c] is not None and row[c] is not head]
+        graded = [f for cell in cells for f in read_cell(key, head.text, cell, doc)]
+        if graded:
+            findings.append(max(graded, key=lambda f: (int(f.value), -f.start)))
+    return findings
+
+
 def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 1, single: bool = True) -> list[Finding]:
-    """Pre and post values from tables of markers by day, given the days of the exchanges. A table whose
+    """Pre and post values from tables of markers by day, given the days of the exchanges, and the highest CRS and
+    ICANS grades such a table gives by day. A table whose
     caption names a patient, or whose rows carry a patient column, gives only that patient's values; any
     other lab table belongs to the article's lone patient."""
     findings: dict[str, Finding] = {}
@@ -371,6 +418,8 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
             times = _heading_times(grid)
         else:
             times = {}
+        for finding in _course_grades(doc, grid):
+            findings.setdefault(finding.field, finding)
         days = {day for _, _, points in series for day, _ in points}
         said, own_notes = _day_statements([table.caption, *table.footnotes], days)
         said_citing, citing_notes = _day_statements(_citing_sentences(document, table), days)

@@ -107,9 +107,22 @@ DAY_SERIES = re.compile(rf"""
     )+""", re.IGNORECASE | re.VERBOSE)
 
 
+# between an hour count and the day that restates it: "20 hours after infusion, on day +1", "30 h post CAR-T (day 1)"
+RESTATED_AS = re.compile(r"\s*[,(–—-]?\s*(?:i\.e\.,?\s*|that\s+is,?\s*|on\s+|or\s+)?")
+
+
+def _restated(match: re.Match, matches: list[re.Match], text: str) -> bool:
+    """Whether an hour count is restated as the day right after it, the day the account gives (hours counted as
+    completed days may differ from it by one)."""
+    hours = match.group("hours") is not None or match.group("hour_words") is not None
+    following = [m for m in matches if m.start() >= match.end()]
+    return hours and bool(following) and bool(RESTATED_AS.fullmatch(text, match.end(), following[0].start()))
+
+
 def find_days(text: str) -> list[tuple[int, int, int]]:
     """(day, start, end) for every day reference in ``text`` ("days +5, +6 and +7" gives three)."""
     matches = [m for m in DAY.finditer(text) if day_value(m) is not None]
+    matches = [m for m in matches if not _restated(m, matches, text)]
     found = [(day_value(m), m.start(), m.end()) for m in matches]
     for match in matches:
         position = match.end() if match.group("n") is not None or match.group("word") is not None else None

@@ -780,3 +780,18 @@ def test_a_document_typed_as_a_trial_protocol_tells_of_no_patient():
            "</Article></MedlineCitation></PubmedArticle></PubmedArticleSet>")
     extraction = extract(xml, "protocol.xml")
     assert (extraction.cases, extraction.status) == ([], "irrelevant")
+
+
+def test_a_table_note_gives_a_marker_column_its_unit():
+    from extractors.tables import footnote_unit
+    notes = ["a Ferritin in µg/L.", "b CRP in mg/dL.", "PV, plasma volume; FFP, fresh frozen plasma."]
+    assert footnote_unit("crp", notes) == "mg/dL"
+    assert footnote_unit("ferritin", notes) == "µg/L"
+    assert footnote_unit("il6", notes) is None
+    assert footnote_unit("crp", ["CRP was measured daily."]) is None
+
+
+def test_an_hour_count_restated_as_a_day_gives_that_day():
+    from extractors.values import find_days
+    assert [d for d, _, _ in find_days("Fever began 20 hours after infusion, on day +1.")] == [1]
+    assert [d for d, _, _ in find_days("CRS began 30 h after infusion and TPE followed on day 4.")] == [1, 4]

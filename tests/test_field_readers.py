@@ -227,6 +227,9 @@ def test_toxicity_cells(header, text, expected):
     ("Volume exchanged (mL)", "3.2 L", {"pe_volume_ml": "3200"}),  # the unit the cell writes
     ("Volume per TPE", "1.5 PV", {"pe_plasma_volumes": "1.5"}),  # plasma volumes, not millilitres
     ("Plasma volumes per session", "1.0", {"pe_plasma_volumes": "1"}),
+    ("Volume per session", "1.2 PV (3,300 mL)", {"pe_plasma_volumes": "1.2", "pe_volume_ml": "3300"}),  # both
+    ("Plasma volumes exchanged", "1.5 (4.1 L)", {"pe_plasma_volumes": "1.5", "pe_volume_ml": "4100"}),
+    ("Number of TPE", "×3", {"pe_sessions": "3"}),  # a count written as times
     ("Replacement fluid", "5% HAS", {"pe_replacement": "albumin"}),
     ("Replacement fluid", "FFP + 5% albumin", {"pe_replacement": "FFP+albumin"}),
     ("Replacement fluid", "Albumin/FFP (1:1)", {"pe_replacement": "FFP+albumin"}),  # "Albumin/FFP" is one token
@@ -411,6 +414,9 @@ def test_a_unit_in_a_table_heading():
 @pytest.mark.parametrize("header, text, expected", [
     ("Tocilizumab doses", "2", {"tocilizumab_doses": "2"}),
     ("Tocilizumab doses", "none", {"tocilizumab_doses": "0"}),
+    ("Tocilizumab", "×2", {"tocilizumab_doses": "2"}),  # a count written as times
+    ("Tocilizumab", "3 x", {"tocilizumab_doses": "3"}),
+    ("Tocilizumab", "8 mg/kg", {}),  # a dose, no count
     ("Tocilizumab doses", "25", {}),  # beyond the registry's bounds, as in prose
     ("Corticosteroids", "dexamethasone, methylprednisolone", {"corticosteroids": "dexamethasone;methylprednisolone"}),
     ("Corticosteroids", "Dexamethasone/methylprednisolone", {"corticosteroids": "dexamethasone;methylprednisolone"}),

@@ -38,8 +38,9 @@ DOSES_AFTER = re.compile(rf"""
 COUNT_BEFORE = re.compile(rf"(?<![+\-−])\b(?<!day\ )(?P<n>{COUNT})\s+$", re.IGNORECASE)
 DOSE_NOUN_AFTER = re.compile(r"^\s*(?:doses?|administrations?|injections?)\b", re.IGNORECASE)
 # "the second dose", "a third application", "given on day +1 and a second time on day +2"
-# "the second dose", "the third tocilizumab dose" (the drug's own name between; no other drug's)
-ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:(?:tocilizumab|TCZ)\s+)?"
+# "the second dose", "the third tocilizumab dose" (the drug's own name between; no other drug's), "a fourth and final
+# dose"
+ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:(?:and|,)\s*(?:final|last)\s+)?(?:(?:tocilizumab|TCZ)\s+)?"
                           rf"(?:dose|administration|infusion|application|time)\b", re.IGNORECASE)
 # "on days 2 and 3", "on D+2 and D+3"
 DAY_LIST = re.compile(r"\b(?:days?\s*\+?|D\s?\+)\d{1,3}(?:\s*(?:,|and|&)\s*(?:D\s?)?\+?\d{1,3})+", re.IGNORECASE)
@@ -192,7 +193,7 @@ def other_drugs(sentences: list[Span], patient: PatientContext) -> list[Finding]
 # -- table cells --------------------------------------------------------------------------------------------------
 def tocilizumab_cell(cell: Cell) -> list[Finding]:
     """A tocilizumab column: the doses, "2"; a wording ("none" is 0 doses)."""
-    doses = cell.integer()
+    doses = cell.count()
     if doses is None and cell.wording() is not None:
         doses = int(cell.wording())
     return [cell.finding("tocilizumab_doses", str(doses), "count")] \

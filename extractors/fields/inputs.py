@@ -11,7 +11,7 @@ from spacy.tokens import Doc, Span
 
 from extractors.evidence import Finding, concepts
 from extractors.lexicon import concept_of
-from extractors.quantities import UNIT
+from extractors.quantities import UNIT, find_quantities
 from extractors.table_rules import cell_value
 from extractors.values import number_in
 
@@ -29,6 +29,8 @@ UNIT_IN_HEADER = re.compile(r"\(([^)]*?(?:/|mL|ml|L\b)[^)]*)\)")
 UNIT_AFTER_COMMA = re.compile(rf",\s*({UNIT.pattern})", re.IGNORECASE)
 # a whole number opening a cell, a day's "D" or "day" left out: "3", "+5", "D7", "day 12", "-1"
 CELL_INTEGER = re.compile(r"^[+]?(-?\d{1,3})\b")
+# a count written as times: "×2", "x 3", "2×"
+CELL_TIMES = re.compile(r"^(?:[×x]\s*(\d{1,2})|(\d{1,2})\s*[×x])$", re.IGNORECASE)
 # the items of a cell that lists several: "Albumin/FFP (1:1)", "DEX, MP", "FFP + 5% HAS"; and a note in brackets
 CELL_ITEM = re.compile(r"[^/+,;&]+")
 NOTE = re.compile(r"\([^)]*\)")
@@ -84,6 +86,14 @@ class Cell:
     def integer(self) -> int | None:
         match = CELL_INTEGER.match(self.text.replace("D", "").replace("day", "").strip())
         return int(match.group(1)) if match else None
+
+    def count(self) -> int | None:
+        """How many times, as a number ("2") or as times ("×2", "2x"); a measure ("8 mg/kg") counts nothing."""
+        times = CELL_TIMES.match(self.text)
+        if times:
+            return int(times.group(1) or times.group(2))
+        measured = any(quantity.start == 0 for quantity in find_quantities(self.text))
+        return None if measured else self.integer()
 
     def wording(self, field: str | None = None) -> str | None:
         """The value the cell's wording gives ``field`` (its own column's by default): "absent" under HLH is no

@@ -398,6 +398,17 @@ def _told_time(sentence: Span, at: int) -> str | None:
     return "pre" if told.group("before") or told.group("arrival") or told.group("of_first") else "post"
 
 
+def _framed_before_by_previous(sentence: Span) -> bool:
+    """Whether the sentence before, in the same paragraph, frames its values as before the exchanges, a frame a
+    sentence telling no time of its own goes on in: "IL-6 before the first exchange was 890 pg/mL. Ferritin was
+    2,340 ng/mL." """
+    if sentence.start == 0:
+        return False
+    previous = sentence.doc[sentence.start - 1].sent
+    same_paragraph = "\n" not in sentence.doc.text[previous.end_char:sentence.start_char]
+    return same_paragraph and bool(SENTENCE_PRE.search(previous.text)) and not SENTENCE_POST.search(previous.text)
+
+
 def _exchange_named_by(sentence: Span) -> bool:
     """Whether the sentence, or the one before it, names the exchanges an elliptic "before"/"after" refers to."""
     previous = sentence.doc[sentence.start - 1].sent.text if sentence.start > 0 else ""
@@ -501,6 +512,8 @@ class _Timeline:
         elif SENTENCE_POST.search(text) or POST_CUE.search(local) and (
                 self.first_pe is not None and sentence.start_char >= self.first_pe or EXCHANGE.search(local)):
             self.offer(marker, "post", (0, 0, -start), post)
+        elif _framed_before_by_previous(sentence):
+            self.offer(marker, "pre", (0, 0, start), replace(pre, weak=True))
         # told only where its sentence stands in the account: a table of the course by day knows better
         elif self.first_pe is None or sentence.start_char <= self.first_pe:
             self.offer(marker, "pre", (0, 0, start), replace(pre, weak=True))

@@ -382,6 +382,11 @@ DONE_ON = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+# a day heading a timeline's entry, which dates what follows it, not the verb before it: "anakinra started D+13 -
+# extubated"
+HEADS_AN_ENTRY = re.compile(r"\s*[:–—-]\s")
+
+
 def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientContext) -> list[Finding]:
     for sentence in pe_sentences:
         if not START_CUE.search(sentence.text):
@@ -392,7 +397,8 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
             anchor = in_sentence[0].start_char - sentence.start_char if in_sentence else 0
             # the days the exchange was done on, where the sentence says so, before days it was asked for:
             # "TPE was requested on day 8 and performed on days 9, 10 and 11"
-            done = [d for d in days if any(d[1] - m.end() <= 12 and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))]
+            done = [d for d in days if not HEADS_AN_ENTRY.match(sentence.text, d[2])
+                    and any(d[1] - m.end() <= 12 and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))]
             nearest = done[0] if done else min(days, key=lambda d: abs(d[1] - anchor))
             day, start, end = _first_of_its_list(sentence.text, nearest)
             return [Finding("pe_start_day", str(day), sentence.start_char + start, sentence.start_char + end,
@@ -455,6 +461,22 @@ def replacement_value(fluids: set[str]) -> str:
     return "FFP+albumin" if len(fluids) > 1 else next(iter(fluids))
 
 
+# the plasma taken out, not given: "each exchanging 3 L of plasma", "removing her plasma", "processed 2,800 mL of plasma"
+PLASMA_TAKEN_OUT = re.compile(r"""
+    \b(?:exchang|remov|process|withdr[ae]w)\w*\s+
+    (?:(?:about|approximately|around|~)\s*)?(?:[\d.,]+\s*(?:m?l|litres?|liters?)\s+of\s+)?
+    (?:(?:the|her|his|their)\s+)?$
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def _plasma_given(span: Span, cued: bool) -> bool:
+    """"plasma" alone is a fluid only where replacement is spoken of, and not as the plasma volume, the exchange, a
+    level in it or the plasma taken out."""
+    text = span.doc.text
+    return cued and not re.match(r"\s*(volume|exchange|level|concentration)", text[span.end_char:span.end_char + 15], re.I) \
+        and not PLASMA_TAKEN_OUT.search(text[max(0, span.start_char - 60):span.start_char])
+
+
 def _replacement(pe_sentences: list[Span]) -> list[Finding]:
     fluids: dict[str, Span] = {}
     for sentence in pe_sentences:
@@ -462,9 +484,7 @@ def _replacement(pe_sentences: list[Span]) -> list[Finding]:
         for span in concepts_in(sentence, "FLUID"):
             if not is_affirmed(span):  # "fresh frozen plasma was not necessary", "in preference to albumin"
                 continue
-            # "plasma" alone is a fluid only where replacement is spoken of
-            if span.text.lower() == "plasma" and (not cued or re.match(r"\s*(volume|exchange|level|concentration)",
-                                                                      sentence.doc.text[span.end_char:span.end_char + 15], re.I)):
+            if span.text.lower() == "plasma" and not _plasma_given(span, cued):
                 continue
             fluids.setdefault(span.id_, span)
     if not fluids:
@@ -549,7 +569,7 @@ LITRES_HEADER = re.compile(r"\(\s*l\s*\)|\bliters?\b|\blitres?\b|(?-i:(?<![\w/-]
 
 
 def sessions_cell(cell: Cell) -> list[Finding]:
-    count = cell.integer()
+    count = cell.count()
     admitted = count is not None and PE_SESSIONS.admits(count)
     return [cell.finding("pe_sessions", str(count), "count")] if admitted else []
 
@@ -595,7 +615,14 @@ def plasma_volumes_cell(cell: Cell) -> list[Finding]:
     match = PLASMA_VOLUMES.search(cell.text)
     number = match.group("n") if match else cell.number()
     value = plasma_volumes(number) if number is not None else None
-    return [cell.finding("pe_plasma_volumes", f"{value:g}", "plasma_volumes")] if value is not None else []
+    return ([cell.finding("pe_plasma_volumes", f"{value:g}", "plasma_volumes")] if value is not None else []) + \
+        _written_volume(cell)
+
+
+def _written_volume(cell: Cell) -> list[Finding]:
+    """The volume a cell in plasma volumes also writes with its own unit: "2,900 mL" of "1.0 PV (2,900 mL)"."""
+    volumes = [ml for ml in map(exchange_volume, find_quantities(cell.text, cell.start)) if ml is not None]
+    return [cell.finding("pe_volume_ml", f"{volumes[0]:g}", "volume")] if len(volumes) == 1 else []
 
 
 def replacement_cell(cell: Cell) -> list[Finding]:
