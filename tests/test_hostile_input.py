@@ -15,6 +15,7 @@ import pytest
 from pipeline.run import stages
 from pipeline.settings import settings
 from pipeline.run.corpus import corpus_entries, with_content_hash
+from pdf_bytes import pdf_bytes
 from pipeline.parsing import ParseError, parse_file
 from pipeline.run.work_cache import WorkCache
 
@@ -39,24 +40,8 @@ sys.addaudithook(_audit)
 
 
 def pdf(content: bytes, filters: str = "/Filter /FlateDecode") -> bytes:
-    """A one-page PDF whose page draws ``content`` (compressed or not, as ``filters`` says), Helvetica as F1."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>",
-        f"<< /Length {len(content)} {filters} >>\nstream\n".encode() + content + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    """A one-page PDF whose page draws ``content`` (compressed or not, as ``filters`` says)."""
+    return pdf_bytes([content], filters)
 
 
 def text_pdf(text: str) -> bytes:

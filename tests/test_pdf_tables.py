@@ -8,6 +8,7 @@ import json
 import pdfplumber
 import pytest
 
+from pdf_bytes import pdf_bytes
 from pipeline.parsing import parse_bytes
 from pipeline.parsing.pdf_tables import page_tables
 
@@ -35,23 +36,7 @@ def one_page_pdf(texts=(), rules=(), verticals=(), size: float = 9, sideways: bo
     for x, y0, y1 in verticals:
         operations.append(f"0.5 w {x} {PAGE_HEIGHT - y0} m {x} {PAGE_HEIGHT - y1} l S")
     content = "\n".join(operations).encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 {PAGE_HEIGHT}] /Contents 4 0 R ".encode()
-        + b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>",
-        f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return pdf_bytes([content], height=PAGE_HEIGHT)
 
 
 def tables_of(data: bytes) -> list[dict]:
