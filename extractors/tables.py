@@ -331,8 +331,11 @@ def _caption_patient(table: Table) -> int | None:
 # an entry of a day's events that names an exchange ("TPE no. 3", "Plasma exchange 1")
 EXCHANGE_EVENT = re.compile(rf"\b(?:{EXCHANGE_NAME}|plasma\s+exchange)\b", re.IGNORECASE)
 # an exchange the day did not have: "TPE postponed (MAP < 55 mmHg)", "TPE no. 5 planned, not performed"
-EVENT_NOT_HELD = re.compile(r"\b(?:postponed|deferred|cancell?ed|planned|scheduled|withheld|omitted|skipped|"
-                            r"not\s+(?:performed|done|held|possible))\b", re.IGNORECASE)
+EVENT_NOT_HELD = re.compile(r"""\b(?:
+    postponed|deferred|cancell?ed|withheld|omitted|skipped     # "TPE postponed (MAP < 55 mmHg)"
+  | planned|scheduled                                          # "TPE no. 5 planned"
+  | not\s+(?:performed|done|held|possible)                     # "not performed"
+    )\b""", re.IGNORECASE | re.VERBOSE)
 
 
 def _day_rows(grid) -> list[tuple[int, list]]:

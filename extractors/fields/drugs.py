@@ -40,13 +40,19 @@ DOSE_NOUN_AFTER = re.compile(r"^\s*(?:doses?|administrations?|injections?)\b", r
 # "the second dose", "a third application", "given on day +1 and a second time on day +2"
 # "the second dose", "the third tocilizumab dose" (the drug's own name between; no other drug's), "a fourth and final
 # dose"
-ORDINAL_DOSE = re.compile(rf"\b(?P<o>{'|'.join(ORDINALS)})\s+(?:(?:and|,)\s*(?:final|last)\s+)?(?:(?:tocilizumab|TCZ)\s+)?"
-                          rf"(?:dose|administration|infusion|application|time)\b", re.IGNORECASE)
+ORDINAL_DOSE = re.compile(rf"""
+    \b(?P<o>{'|'.join(ORDINALS)})\s+                           # "the second"
+    (?:(?:and|,)\s*(?:final|last)\s+)?                         # "a fourth and final"
+    (?:(?:tocilizumab|TCZ)\s+)?                                # "the third tocilizumab"
+    (?:dose|administration|infusion|application|time)\b       # "dose", "time"
+    """, re.IGNORECASE | re.VERBOSE)
 # "on days 2 and 3", "on D+2 and D+3"
 DAY_LIST = re.compile(r"\b(?:days?\s*\+?|D\s?\+)\d{1,3}(?:\s*(?:,|and|&)\s*(?:D\s?)?\+?\d{1,3})+", re.IGNORECASE)
 # the count told in a parenthesis of the drug's clause: "given on D+2 and D+3 (two doses)"
-DOSES_IN_PARENTHESIS = re.compile(rf"^[^;()]{{0,60}}\(\s*(?P<n>{COUNT})\s+(?:doses|administrations|infusions)\s*\)",
-                                  re.IGNORECASE)
+DOSES_IN_PARENTHESIS = re.compile(rf"""
+    ^[^;()]{{0,60}}                                            # "given on D+2 and D+3 "
+    \(\s*(?P<n>{COUNT})\s+(?:doses|administrations|infusions)\s*\)  # "(two doses)"
+    """, re.IGNORECASE | re.VERBOSE)
 # the count the account settles on: "for a total of three", "three doses in total"
 TOTAL = re.compile(rf"""
     \b(?:a\ total\ of|in\ all|altogether)\s+(?P<n>{COUNT})\b(?!\s*(?:mg|g|mL|L|%))    # "for a total of three"

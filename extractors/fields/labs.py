@@ -215,8 +215,11 @@ LATER_CLAUSE = re.compile(r"""
       | (?:\d{1,2}|one|two|three|twelve|twenty-four|forty-eight)\s+(?:hours?|days?)\s+later
     )""", re.IGNORECASE | re.VERBOSE)
 # a clause telling the time of its value against the exchanges: "3 960 µg/L before the plasmapheresis"
-BEFORE_EXCHANGE = re.compile(rf"\b(?:before|prior\ to|ahead\ of)\s+(?:the\s+)?(?:(?:{ORDINAL})\s+)?{EXCHANGE_WORD}\b",
-                             re.IGNORECASE)
+BEFORE_EXCHANGE = re.compile(rf"""
+    \b(?:before|prior\ to|ahead\ of)\s+    # "before", "prior to"
+    (?:the\s+)?(?:(?:{ORDINAL})\s+)?       # "the first"
+    {EXCHANGE_WORD}\b                       # "plasmapheresis"
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def _later_clause(sentence: Span, position: int) -> bool:

@@ -95,8 +95,11 @@ AFTER_THE_EXCHANGE = re.compile(r"""
     (?:\w+\s+)?$                                                # "daily": then the exchange's name
     """, re.IGNORECASE | re.VERBOSE)
 # "the cells were infused", "treated with axi-cel", "treated in 2020 with axi-cel"
-INFUSION_CUE = re.compile(r"\b(infus\w*|received|administered|given|treated(?:\s+\w+){0,3}?\s+with|reinfus\w*)\b",
-                          re.IGNORECASE)
+INFUSION_CUE = re.compile(r"""\b(
+    infus\w*|received|administered|given     # "the cells were infused"
+  | treated(?:\s+\w+){0,3}?\s+with          # "treated with", "treated in 2020 with"
+  | reinfus\w*                              # "reinfused"
+    )\b""", re.IGNORECASE | re.VERBOSE)
 
 
 CAR_T_LABELS = ("CART", "CART_PRODUCT", "CART_TARGET")
@@ -125,8 +128,11 @@ def pe_mentions(sentences: list[Span]) -> list[Span]:
 
 
 # an exchange dated by a diagnosis just told: "Acquired TTP was diagnosed. TPE was started on the day of diagnosis."
-AFTER_THE_DIAGNOSIS = re.compile(r"\b(?:the\s+)?(?:day\s+of\s+(?:the\s+)?|same\s+day\s+as\s+the\s+)?diagnosis\b"
-                                 r"(?!\s+of\b)", re.IGNORECASE)
+AFTER_THE_DIAGNOSIS = re.compile(r"""
+    \b(?:the\s+)?                                              # "the"
+    (?:day\s+of\s+(?:the\s+)?|same\s+day\s+as\s+the\s+)?       # "day of", "same day as the"
+    diagnosis\b(?!\s+of\b)                                    # "diagnosis", not "diagnosis of TTP"
+    """, re.IGNORECASE | re.VERBOSE)
 DIAGNOSED = re.compile(r"\b(?:was|were)\s+(?:then\s+|finally\s+)?(?:diagnosed|confirmed|made)\b", re.IGNORECASE)
 
 
@@ -178,8 +184,11 @@ def _pe_mentions(sentences: list[Span]) -> list[Span]:
 
 
 # a further session, not the exchange as a whole: "a second TPE was not done", "no further plasma exchange"
-FURTHER = re.compile(rf"\b(?:{ORDINAL}|further|another|additional|more|repeat\w*|last|final)\s+(?:\w+\s+)?$",
-                     re.IGNORECASE)
+FURTHER = re.compile(rf"""\b(?:
+    {ORDINAL}                                                   # "a second"
+  | further|another|additional|more|repeat\w*|last|final        # "no further"
+    )\s+(?:\w+\s+)?$                                            # "plasma "
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 # how many words may stand between a denying cue and the exchange it denies ("no patient underwent TPE"); a cue
@@ -299,7 +308,10 @@ def _sessions_from_ordinals(pe_sentences: list[Span]) -> list[Finding]:
 
 
 # a verb telling that sessions took place: "performed on days 3, 4 and 5"
-DONE = re.compile(r"\b(performed|done|carried out|given|undertaken|received|underwent|took place)\b", re.IGNORECASE)
+DONE = re.compile(r"""\b(
+    performed|done|carried\ out|given|undertaken     # "performed on days 3, 4 and 5"
+  | received|underwent|took\ place                   # "underwent TPE on day 2"
+    )\b""", re.IGNORECASE | re.VERBOSE)
 # the sessions named just before their days: "The first session was performed on day 5 and the second on day 6"
 SESSIONS_BEFORE_DAYS = re.compile(rf"\b{COUNTED}\b", re.IGNORECASE)
 SESSIONS_BEFORE_DAYS_REACH = 40
@@ -598,8 +610,10 @@ def volume_cell(cell: Cell) -> list[Finding]:
 
 # a cell giving a volume and, in brackets, the plasma volumes it was ("3.6 (1.0)" under "Volume per procedure, L
 # (plasma volumes)")
-VOLUME_AND_PLASMA_VOLUMES = re.compile(r"^\s*(?P<volume>\d+(?:[.,]\d+)?)\s*\(\s*(?P<pv>\d(?:[.,]\d+)?)\s*(?:PV)?\s*\)\s*$",
-                                       re.IGNORECASE)
+VOLUME_AND_PLASMA_VOLUMES = re.compile(r"""
+    ^\s*(?P<volume>\d+(?:[.,]\d+)?)\s*                 # "3.6"
+    \(\s*(?P<pv>\d(?:[.,]\d+)?)\s*(?:PV)?\s*\)\s*$    # "(1.0)", "(1.2 PV)"
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def plasma_volumes_cell(cell: Cell) -> list[Finding]:

@@ -139,13 +139,18 @@ def icans(sentences: list[Span], patient: PatientContext) -> list[Finding]:
 # "immune effector cell-associated encephalopathy (ICE) score was 10": the score's name, not the syndrome
 SCORE_AFTER = re.compile(r"^\s*(?:\(ICE\)\s*)?(?:score|assessment)\b", re.IGNORECASE)
 # "CRS and neurotoxicity were graded using the ASTCT consensus": the method, no word on whether it occurred
-GRADED_BY = re.compile(r"\b(?:were|was|are|is)\s+(?:graded|assessed|scored)\s+(?:using|by|according|per|with)\b",
-                       re.IGNORECASE)
+GRADED_BY = re.compile(r"""
+    \b(?:were|was|are|is)\s+                   # "were"
+    (?:graded|assessed|scored)\s+              # "graded"
+    (?:using|by|according|per|with)\b          # "using", "according to"
+    """, re.IGNORECASE | re.VERBOSE)
 
 # "ICANS was not graded", "neurotoxicity could not be assessed", "was not evaluable": unknown, not absent
-NOT_ASSESSED = re.compile(r"\b(?:not|never|cannot|could\s+not|couldn't)\s+(?:be\s+)?(?:reliably\s+)?"
-                          r"(?:graded|assessed|evaluated|scored|evaluable|assessable|gradable)\b"
-                          r"|\b(?:un|non-?)(?:evaluable|assessable|gradable)\b", re.IGNORECASE)
+NOT_ASSESSED = re.compile(r"""
+    \b(?:not|never|cannot|could\s+not|couldn't)\s+(?:be\s+)?(?:reliably\s+)?   # "could not be"
+    (?:graded|assessed|evaluated|scored|evaluable|assessable|gradable)\b        # "assessed", "evaluable"
+  | \b(?:un|non-?)(?:evaluable|assessable|gradable)\b                          # "unevaluable", "non-assessable"
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def _names_a_score(mention: Span) -> bool:

@@ -18,22 +18,41 @@ MIN_TITLE_LETTERS = 12  # a journal's logo or an article type has fewer
 MIN_ABSTRACT_CHARS = 200  # an unlabelled abstract is a paragraph, not a line
 CITED_DOI_REACH = 300  # characters around "Cite this article" searched for the article's DOI
 MAX_CAPITALISED_SHARE = 0.35  # of a block's words: more are names and places (affiliations, a byline)
-_LABEL = re.compile(
-    r"^(?:open access|case reports?|case study|research(?: article)?|(?:original|review) (?:article|research)|"
-    r"study protocol|methodology|article|review|letter|short (?:report|communication)|brief report|"
-    r"research (?:note|letter)|editorial|commentary|perspective|opinion|hypothesis|correspondence)\W*$",
-    re.IGNORECASE)
-_NOT_TITLE = re.compile(r"\bdoi\b|10\.\d{4,9}/|https?://|www\.|©|copyright|\bvol(?:ume)?\.?\s*\d|\bissn\b|"
-                        r"\breceived\b|\baccepted\b|\bpublished\b|@", re.IGNORECASE)
-_NOT_ABSTRACT = re.compile(r"©|\b[Cc]opyright\b|\blicen[cs]e\b|Creative Commons|\b[Cc]orrespond|\bReceived\b|"
-                           r"\bAccepted\b|Academic Editor|\bEdited by\b|\b[Ee]-?mail\b|@|\bAffiliations?\b")
+_LABEL = re.compile(r"""^(?:
+    open\ access                                                  # "Open Access"
+  | case\ reports?|case\ study                                    # "CASE REPORT"
+  | research(?:\ article)?|(?:original|review)\ (?:article|research)  # "Original Article"
+  | study\ protocol|methodology|article|review|letter             # "Review"
+  | short\ (?:report|communication)|brief\ report                 # "Short Communication"
+  | research\ (?:note|letter)                                     # "Research Letter"
+  | editorial|commentary|perspective|opinion|hypothesis|correspondence  # "Commentary"
+    )\W*$""", re.IGNORECASE | re.VERBOSE)
+_NOT_TITLE = re.compile(r"""
+    \bdoi\b|10\.\d{4,9}/|https?://|www\.               # "doi: 10.1186/...", "https://"
+  | ©|copyright                                       # "© 2023"
+  | \bvol(?:ume)?\.?\s*\d|\bissn\b                    # "Vol. 12", "ISSN"
+  | \breceived\b|\baccepted\b|\bpublished\b           # "Received: 3 May 2023"
+  | @                                                 # an e-mail address
+    """, re.IGNORECASE | re.VERBOSE)
+_NOT_ABSTRACT = re.compile(r"""
+    ©|\b[Cc]opyright\b|\blicen[cs]e\b|Creative\ Commons     # "under a Creative Commons license"
+  | \b[Cc]orrespond|\b[Ee]-?mail\b|@                        # "Correspondence to", "E-mail:"
+  | \bReceived\b|\bAccepted\b                              # "Received 3 May 2023"
+  | Academic\ Editor|\bEdited\ by\b                         # "Academic Editor: ..."
+  | \bAffiliations?\b                                       # "Affiliations"
+    """, re.VERBOSE)
 _ABSTRACT_LABEL = re.compile(r"^\s*(abstract|summary)\b\W*", re.IGNORECASE)
-_SECTION = re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:introduction|background|case|methods?|materials|results?|"
-                      r"discussion|conclusions?)\b", re.IGNORECASE)
-_ABSTRACT_PART = re.compile(r"^(?:abstract|summary|background|objectives?|aims?|purpose|introduction|context|"
-                            r"methods?|materials|design|setting|participants|interventions?|results?|findings|"
-                            r"conclusions?|interpretation|case (?:presentation|report|description|summary))\b",
-                            re.IGNORECASE)
+_SECTION = re.compile(r"""
+    ^(?:\d+(?:\.\d+)*\.?\s+)?                                     # "2.1 "
+    (?:introduction|background|case|methods?|materials|results?   # "Introduction"
+     | discussion|conclusions?)\b                                 # "Discussion"
+    """, re.IGNORECASE | re.VERBOSE)
+_ABSTRACT_PART = re.compile(r"""^(?:
+    abstract|summary|background|objectives?|aims?|purpose|introduction|context   # "Background:"
+  | methods?|materials|design|setting|participants|interventions?              # "Methods:"
+  | results?|findings|conclusions?|interpretation                             # "Conclusions:"
+  | case\ (?:presentation|report|description|summary)                         # "Case presentation:"
+    )\b""", re.IGNORECASE | re.VERBOSE)
 _KEYWORDS = re.compile(r"^\s*(?:key\s*words?|index terms|abbreviations)\b", re.IGNORECASE)
 _LINK = re.compile(r"\b10\.\d{4,9}/\S+|https?://\S+|www\.\S+", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")

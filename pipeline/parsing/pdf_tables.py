@@ -28,8 +28,10 @@ CELL_GAP = 0.6
 FIGURE = re.compile(r"^(?:Fig\.|Figure|FIGURE|FIG\.)\s*\d")
 LEADER = re.compile(r"[._\u2026\u00b7]{4,}")  # dotted lines drawn with characters: row separators, leaders
 RULE_MIN_WIDTH = 40.0  # points; shorter horizontal strokes are underlines, glyph parts or logos
-CAPTION = re.compile(r"^(?:Table|TABLE)\s*(\d{1,3}[A-Za-z]?|[IVXL]{1,6})"  # "Table 2", "Table2:", "TABLE IV."
-                     r"(?=$|[\s.:|\u2014\u2013-])\s*[.:|\u2014\u2013-]?\s*")
+CAPTION = re.compile(r"""
+    ^(?:Table|TABLE)\s*(\d{1,3}[A-Za-z]?|[IVXL]{1,6})     # "Table 2", "Table2", "TABLE IV"
+    (?=$|[\s.:|\u2014\u2013-])\s*[.:|\u2014\u2013-]?\s*    # ". ", ": ", " \u2014 "
+    """, re.VERBOSE)
 
 
 @dataclass

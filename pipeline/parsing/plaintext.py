@@ -13,16 +13,22 @@ from pipeline.document.model import Document
 from pipeline.parsing.pagelayout import join_lines, read_in_order, vocabulary
 from pipeline.parsing.texttables import TextTable, cell_grid, find_tables
 
-_HEADING_WORDS = re.compile(
-    r"^(?:\d+(?:\.\d+)*\.?\s+)?(abstract|summary|background|introduction|case (?:presentation|report|description|\d+)|"
-    r"cases?|patients? (?:\d+|and methods)|methods?|materials and methods|results?|discussion|conclusions?|"
-    r"references|acknowledge?ments?|funding|keywords?|clinical course|treatment|outcome|follow-up|"
-    r"presentation of (?:the )?case|clinical presentation|history of present illness|differential diagnosis|"
-    r"final diagnosis|discussion of management|management|hospital course|investigations|"
-    # the headings of a CARE-guideline case report
-    r"patient information|clinical findings|timeline|diagnostic assessment|therapeutic interventions?|"
-    r"patient perspective|informed consent)\b[:.]?",
-    re.IGNORECASE,
+_HEADING_WORDS = re.compile(r"""
+    ^(?:\d+(?:\.\d+)*\.?\s+)?                                        # "2.1 "
+    (abstract|summary|background|introduction                          # "Abstract"
+   | case\ (?:presentation|report|description|\d+)|cases?               # "Case presentation", "Case 2"
+   | patients?\ (?:\d+|and\ methods)|methods?|materials\ and\ methods    # "Patients and methods"
+   | results?|discussion|conclusions?|references                       # "Results"
+   | acknowledge?ments?|funding|keywords?                               # "Acknowledgments"
+   | clinical\ course|treatment|outcome|follow-up                       # "Clinical course"
+   | presentation\ of\ (?:the\ )?case|clinical\ presentation            # "Presentation of the case"
+   | history\ of\ present\ illness|differential\ diagnosis|final\ diagnosis  # "History of present illness"
+   | discussion\ of\ management|management|hospital\ course|investigations  # "Hospital course"
+     # the headings of a CARE-guideline case report
+   | patient\ information|clinical\ findings|timeline|diagnostic\ assessment  # "Patient information"
+   | therapeutic\ interventions?|patient\ perspective|informed\ consent     # "Informed consent"
+    )\b[:.]?""",
+    re.IGNORECASE | re.VERBOSE,
 )
 _PMID = re.compile(r"\bPMID:?\s*(\d{1,9})\b")
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
@@ -51,7 +57,11 @@ _WORD = rf"[{_UPPER}](?:[^\W\d_]|['’\-])*"
 _NAME = re.compile(rf"^(?:{_WORD}\.?\s+){{1,3}}{_WORD}\*?\d*$|^{_WORD}\s+[{_UPPER}]{{1,3}}$")
 
 
-_DEGREE = re.compile(r"(?:M\.?D\.?|Ph\.?D\.?|MBBS|M\.?B\.?|Ch\.?B\.?|FRCP\w*|MSc|M\.?Sc\.?|RN|PharmD|DO|MPH|BSc)", re.IGNORECASE)
+_DEGREE = re.compile(r"""(?:
+    M\.?D\.?|Ph\.?D\.?|PharmD|DO                      # "MD", "Ph.D."
+  | MBBS|M\.?B\.?|Ch\.?B\.?|FRCP\w*                   # "MB ChB", "FRCPath"
+  | MSc|M\.?Sc\.?|RN|MPH|BSc                          # "M.Sc.", "MPH"
+    )""", re.IGNORECASE | re.VERBOSE)
 
 
 _AFFILIATION_MARK = re.compile(r"\([^()]*\)|(?<=[^\W\d_])\d+(?:,\d+)*|[*†‡§¶\u00b9\u00b2\u00b3\u2070-\u2079]")
@@ -103,10 +113,14 @@ def byline(lines: list[str]) -> list[str]:
 # a DOI or link, the article type ("CASE REPORT", "Clinical Note | Nephrology")
 _CITATION = re.compile(r"\b(?:19|20)\d\d\)?\s*[;,:]\s*\(?[eS]?\d|\b\d+\s*\(\d+\)\s*:?\s*[eS]?\d")
 _DOI_OR_LINK = re.compile(r"\bdoi\b|\b10\.\d{4,9}/|https?://|\bwww\.", re.IGNORECASE)
-_ARTICLE_TYPE = re.compile(
-    r"^(?:case reports?|short (?:communication|report)|brief (?:communication|report)|letters?(?: to the editor)?|"
-    r"correspondence|clinical (?:notes?|letters?|images?)|research letters?|original (?:article|research)|"
-    r"editorial|review(?: article)?|images? in \w+)\b[^.]{0,60}$", re.IGNORECASE)
+_ARTICLE_TYPE = re.compile(r"""^(?:
+    case\ reports?                                               # "Case Report"
+  | short\ (?:communication|report)|brief\ (?:communication|report)  # "Brief Report"
+  | letters?(?:\ to\ the\ editor)?|correspondence                  # "Letter to the Editor"
+  | clinical\ (?:notes?|letters?|images?)|research\ letters?        # "Clinical Images"
+  | original\ (?:article|research)|editorial|review(?:\ article)?   # "Original Article"
+  | images?\ in\ \w+                                              # "Images in Haematology"
+    )\b[^.]{0,60}$""", re.IGNORECASE | re.VERBOSE)
 MAX_FRONT_BLOCKS = 4  # blocks of front matter looked past for the title
 
 
