@@ -283,7 +283,7 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
     findings = _merge(_on_doc(doc, row.findings if row else []), prose)
     if segment and row is None:
         # a table's row for each day names the exchanges more surely than prose does
-        pe_days = (single and table_exchange_days(document)) or exchange_days(segment.sentences, patient)
+        pe_days = (single and table_exchange_days(doc, document)) or exchange_days(segment.sentences, patient)
         course = lab_course(doc, document, pe_days, segment.number, single)
         course += [f for f in before_after_tables(doc, document, segment.number, single)
                    if f.field not in {c.field for c in course}]
@@ -298,7 +298,7 @@ def _more_sessions_by_table(doc: Doc, document: Document, findings: Findings) ->
     exchanges" where the table has four) counts them; a table that gives fewer may not cover the whole course."""
     told = [record(span) for span in findings.get("pe_sessions", [])]
     counted = [int(f.value) for f in told if f is not None and f.value.isdigit()]
-    for finding in table_exchange_sessions(document):
+    for finding in table_exchange_sessions(doc, document):
         if not counted or max(counted) < int(finding.value):
             findings = {**findings, "pe_sessions": [finding_span(doc, finding)]}
     return findings

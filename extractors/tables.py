@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
+from extractors.assertion import is_affirmed
 from extractors.cues import EXCHANGE_NAME, NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
 from extractors.evidence import Finding, concepts
 from extractors.fields import read_cell
@@ -330,12 +331,6 @@ def _caption_patient(table: Table) -> int | None:
 
 # an entry of a day's events that names an exchange ("TPE no. 3", "Plasma exchange 1")
 EXCHANGE_EVENT = re.compile(rf"\b(?:{EXCHANGE_NAME}|plasma\s+exchange)\b", re.IGNORECASE)
-# an exchange the day did not have: "TPE postponed (MAP < 55 mmHg)", "TPE no. 5 planned, not performed"
-EVENT_NOT_HELD = re.compile(r"""\b(?:
-    postponed|deferred|cancell?ed|withheld|omitted|skipped     # "TPE postponed (MAP < 55 mmHg)"
-  | planned|scheduled                                          # "TPE no. 5 planned"
-  | not\s+(?:performed|done|held|possible)                     # "not performed"
-    )\b""", re.IGNORECASE | re.VERBOSE)
 
 
 def _day_rows(grid) -> list[tuple[int, list]]:
@@ -346,12 +341,23 @@ def _day_rows(grid) -> list[tuple[int, list]]:
     return [(day, row) for day, row in rows if day is not None]
 
 
-def _exchange_held(entry: str) -> bool:
-    """An event entry of an exchange held: not one postponed or planned, nor a sample's time ("after TPE 2")."""
-    return bool(EXCHANGE_EVENT.search(entry)) and not EVENT_NOT_HELD.search(entry) and sample_time(entry) is None
+def _exchange_held(doc: Doc, cell: TableCell) -> bool:
+    """Whether a day's events name an exchange held: one ConText does not find postponed, cancelled or only
+    planned ("TPE postponed (MAP < 55 mmHg)", "TPE no. 5 planned, not performed"), in an entry that is no sample's
+    time ("morning after TPE 2")."""
+    offset = 0
+    for entry in cell.text.split(";"):
+        start, end = cell.start + offset, cell.start + offset + len(entry)
+        offset += len(entry) + 1
+        if not EXCHANGE_EVENT.search(entry) or sample_time(entry) is not None:
+            continue
+        named = [s for s in _concepts(doc, cell, ("PE",)) if start <= s.start_char and s.end_char <= end]
+        if any(is_affirmed(span) for span in named):
+            return True
+    return False
 
 
-def _exchange_cells(document: Document) -> dict[int, TableCell]:
+def _exchange_cells(doc: Doc, document: Document) -> dict[int, TableCell]:
     """Day -> the cell of a table of one row per day whose events give an exchange held that day ("TPE no. 2;
     CVVHDF started"); entries of exchanges not held ("TPE postponed") left out."""
     found: dict[int, TableCell] = {}
@@ -361,20 +367,20 @@ def _exchange_cells(document: Document) -> dict[int, TableCell]:
             continue
         for day, row in _day_rows(grid):
             for cell in row[1:]:
-                if cell is not None and any(_exchange_held(entry) for entry in cell.text.split(";")):
+                if cell is not None and _exchange_held(doc, cell):
                     found.setdefault(day, cell)
     return found
 
 
-def table_exchange_days(document: Document) -> list[int]:
+def table_exchange_days(doc: Doc, document: Document) -> list[int]:
     """The exchange days a table of one row per day gives; [] when no table does."""
-    return sorted(_exchange_cells(document))
+    return sorted(_exchange_cells(doc, document))
 
 
-def table_exchange_sessions(document: Document) -> list[Finding]:
+def table_exchange_sessions(doc: Doc, document: Document) -> list[Finding]:
     """The sessions a table of one row per day counts, one a day it gives an exchange on, with the last one's cell
     as evidence ("TPE no. 4; CVVHDF + CytoSorb")."""
-    cells = _exchange_cells(document)
+    cells = _exchange_cells(doc, document)
     if not cells:
         return []
     last = cells[max(cells)]

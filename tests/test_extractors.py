@@ -716,13 +716,15 @@ def test_a_terse_abstract_telling_each_patient_in_a_labelled_clause():
 
 
 def test_a_day_table_gives_the_days_of_exchanges_held_not_those_postponed_or_sampled_after():
+    from extractors.nlp import process
     from extractors.tables import table_exchange_days
 
     text = ("Plasma exchange after CAR-T\n\nAna Silva, Tom Berg\n\nCase presentation\n\nA man had CRS.\n\n"
             "Table 1. Course\n\n| Day | IL-6 (pg/mL) | Treatment |\n|---|---|---|\n| 4 | 900 | TPE 1; dexamethasone |\n"
             "| 5 | 700 | TPE postponed |\n| 6 | 500 | morning after TPE 1 |\n| 7 | 300 | Tocilizumab; TPE no. 2 |\n"
             "| 8 | 200 | TPE 3 planned, not performed |\n\nHe recovered.")
-    assert table_exchange_days(parse_bytes(text.encode(), "case.txt")[0]) == [4, 7]
+    document = parse_bytes(text.encode(), "case.txt")[0]
+    assert table_exchange_days(process(document), document) == [4, 7]
 
 
 @pytest.mark.parametrize("text, number", [
