@@ -202,7 +202,7 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
 
     unjoined, tables = _page_blocks(pages, body)
     found = _joined(unjoined, body, is_heading)
-    front = front_matter(found, pages[0].height, is_heading, lambda block: run_in_heading(block, body))
+    front = front_matter(found, pages[0].height, body.size, is_heading, lambda block: run_in_heading(block, body))
     builder = DocumentBuilder(
         doc_id=make_doc_id(doi=front.doi, pmid=None, source_file=source_file), source_file=source_file,
         format="pdf", doi=front.doi, title=front.title[:500], year=front.year, authors=list(front.authors))

@@ -5,7 +5,6 @@ after the title group, labelled or not, and runs to keywords, a heading or a cha
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from pipeline.document.ids import DOI_PATTERN
@@ -82,17 +81,14 @@ def _title_candidate(block: Block, height: float) -> bool:
             and not _LABEL.match(text) and not _NOT_TITLE.search(text) and len(text) <= 400)
 
 
-def _title(blocks: list[Block], height: float) -> tuple[int, ...]:
+def _title(blocks: list[Block], height: float, body: float) -> tuple[int, ...]:
     """Indexes of the title's blocks: the largest type among the candidates, with the blocks that go on in it. A
-    title is set larger or bolder than the text: where the first page has one type only, none is told."""
+    title is set larger or bolder than the text (``body``, the size most of it is set in): where the first page has
+    one type only, none is told."""
     candidates = [i for i, b in enumerate(blocks) if _title_candidate(b, height)]
     if not candidates:
         return ()
     largest = max(blocks[i].size for i in candidates)
-    text_sizes = Counter()
-    for block in blocks:
-        text_sizes[round(block.size, 1)] += len(_text(block))
-    body = text_sizes.most_common(1)[0][0]
     if largest <= body + SIZE_STEP and not any(blocks[i].bold and blocks[i].size >= body - SIZE_STEP for i in candidates):
         return ()
     first = next(i for i in candidates if blocks[i].size >= largest - SIZE_STEP)
@@ -194,11 +190,11 @@ def _abstract(blocks: list[Block], after: int, is_heading, run_in) -> tuple[str,
     return label, (start, end)
 
 
-def front_matter(blocks: list[Block], first_page_height: float, is_heading, run_in) -> FrontMatter:
+def front_matter(blocks: list[Block], first_page_height: float, body_size: float, is_heading, run_in) -> FrontMatter:
     """Title, byline, DOI, year and abstract from the blocks of the first pages in reading order;
     ``is_heading(block)`` tells a section heading, ``run_in(block)`` the run-in heading a block opens with."""
     front = FrontMatter()
-    front.title_blocks = _title(blocks, first_page_height)
+    front.title_blocks = _title(blocks, first_page_height, body_size)
     if front.title_blocks:
         front.title = _title_text([blocks[i] for i in front.title_blocks])
         after = front.title_blocks[-1] + 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -95,10 +96,7 @@ class Line:
 
     @cached_property
     def size(self) -> float:
-        sizes = Counter()
-        for word in self.words:
-            sizes[word.size] += len(word.text)
-        return sizes.most_common(1)[0][0]
+        return most_characters((word.size, word.text) for word in self.words)
 
     @cached_property
     def bold(self) -> bool:
@@ -115,10 +113,7 @@ class Line:
     @cached_property
     def font(self) -> str:
         """The font most of the line's characters are set in, without its subset tag."""
-        fonts = Counter()
-        for word in self.words:
-            fonts[family(word.font)] += len(word.text)
-        return fonts.most_common(1)[0][0]
+        return most_characters((family(word.font), word.text) for word in self.words)
 
     def styled_prefix(self) -> str:
         """The text of the bold or italic words the line opens with, when it goes on in another style."""
@@ -128,6 +123,14 @@ class Line:
                 break
             taken.append(word)
         return line_text(taken) if taken and len(taken) < len(self.words) else ""
+
+
+def most_characters(styled: Iterable[tuple[Hashable, str]]):
+    """Of (style, text) pairs, the style most characters are set in: a size, a font."""
+    counts = Counter()
+    for style, text in styled:
+        counts[style] += len(text)
+    return counts.most_common(1)[0][0]
 
 
 def family(font: str) -> str:
@@ -140,10 +143,7 @@ def line_text(words: list[Word]) -> str:
     if not words:
         return ""
     words = sorted(words, key=lambda w: w.x0)
-    sizes = Counter()
-    for word in words:
-        sizes[word.size] += len(word.text)
-    size = sizes.most_common(1)[0][0]
+    size = most_characters((word.size, word.text) for word in words)
     foot = max((w.bottom for w in words if w.size >= size * SUPERSCRIPT_SIZE), default=words[0].bottom)
     parts: list[str] = []
     previous: Word | None = None
@@ -379,10 +379,7 @@ class Block:
 
     @property
     def size(self) -> float:
-        sizes = Counter()
-        for line in self.lines:
-            sizes[line.size] += len(line.text)
-        return sizes.most_common(1)[0][0]
+        return most_characters((line.size, line.text) for line in self.lines)
 
     @property
     def bold(self) -> bool:
@@ -398,10 +395,7 @@ class Block:
 
     @property
     def font(self) -> str:
-        fonts = Counter()
-        for line in self.lines:
-            fonts[line.font] += len(line.text)
-        return fonts.most_common(1)[0][0]
+        return most_characters((line.font, line.text) for line in self.lines)
 
     @property
     def texts(self) -> list[str]:
