@@ -10,11 +10,10 @@ from typing import Iterable
 from spacy.tokens import Doc, Span
 
 from extractors.assertion import is_affirmed
-from extractors.evidence import Finding, concepts, concepts_in, gap, sentence_of, sentences
+from extractors.evidence import Finding, concepts, concepts_in, gap, in_one_clause, sentence_of, sentences
 from extractors.finding_spans import finding_span, patient_findings_key, record
 from extractors.fields import RULES
 from extractors.fields.inputs import PatientContext
-from extractors.fields.toxicity import CLAUSE_BREAK_WORDS
 from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, exchange_denied, \
     for_another_disease, pe_mentions, plasma_exchange
 from extractors.nlp import process
@@ -109,11 +108,7 @@ def _graded_syndrome(system: Span) -> str | None:
     if not syndromes:
         return None
     text = system.doc.text
-
-    def same_clause(span: Span) -> bool:
-        lo, hi = sorted((span.start_char, system.start_char))
-        return not CLAUSE_BREAK_WORDS.search(text[lo:hi])
-    candidates = [s for s in syndromes if same_clause(s)] or syndromes
+    candidates = [s for s in syndromes if in_one_clause(text, s.start_char, system.start_char)] or syndromes
     return min(candidates, key=lambda span: gap(system.start_char, system.end_char, span)).label_
 
 

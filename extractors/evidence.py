@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 
 from spacy.tokens import Span
+
+
+# A clause break that a day, a value's time or a grading system is not carried across: "febrile on day +1, and on
+# day +3 he needed vasopressors"; "it had fallen to 2 960 ng/L, and on the morning of day 7 ... it was 640 ng/L";
+# "CRS was graded by Lee et al. (2014), and neurotoxicity by the ASTCT consensus"
+CLAUSE_BREAK_WORDS = re.compile(r";|,\s+(?:and|but|then|while|whereas)\b", re.IGNORECASE)
+
+
+def in_one_clause(text: str, a: int, b: int) -> bool:
+    """Whether no clause break stands in ``text`` between the offsets ``a`` and ``b`` (in either order)."""
+    lo, hi = sorted((a, b))
+    return not CLAUSE_BREAK_WORDS.search(text, lo, hi)
 
 
 @dataclass(frozen=True)

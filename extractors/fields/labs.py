@@ -13,7 +13,7 @@ from spacy.tokens import Span
 
 from extractors.components import DOCUMENT
 from extractors.cues import EXCHANGE_NAME, NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
-from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
+from extractors.evidence import CLAUSE_BREAK_WORDS, Finding, concepts_in, in_one_clause, quantities_in, sentence_of
 from extractors.evidence import sentences as all_sentences
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
@@ -227,7 +227,7 @@ def _later_clause(sentence: Span, position: int) -> bool:
     as before the exchange ("Ferritin was 3 960 µg/L before the plasmapheresis; the following morning it was 2 410
     µg/L", "... before the exchange, and the day after it was ..."): after it."""
     text, offset = sentence.text, position - sentence.start_char
-    bounds = [m for m in NEXT_CLAUSE.finditer(text, 0, offset)]
+    bounds = [m for m in CLAUSE_BREAK_WORDS.finditer(text, 0, offset)]
     if not bounds:
         return False
     opening = bounds[-1]
@@ -366,9 +366,6 @@ CEILING = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 LEADING_DAY_REACH = 25  # how far into its sentence a day may stand and still head it
 CLAUSE_COMMA = re.compile(r",(?=\s)")
-# a clause of its own after a value, whose day is not the value's: "it had fallen to 2 960 ng/L, and on the morning
-# of day 7, after the third session, it was 640 ng/L"
-NEXT_CLAUSE = re.compile(r";|,\s+(?:and|but|while|whereas|then)\b", re.IGNORECASE)
 SHARED_DAY = re.compile(r"\(\s*(?:all|each|both)\b[^)]{0,40}\)", re.IGNORECASE)
 # "after the last exchange", "after the third and final procedure"
 AFTER_THE_LAST = re.compile(rf"""
@@ -423,7 +420,7 @@ def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | Non
     sentence ("On day +10, IL-6 was 38 pg/mL")."""
     days = days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
     offset = position - sentence.start_char
-    after = [d for d in days if 0 <= d[1] - offset <= DAY_WINDOW and not NEXT_CLAUSE.search(sentence.text, offset, d[1])]
+    after = [d for d in days if 0 <= d[1] - offset <= DAY_WINDOW and in_one_clause(sentence.text, offset, d[1])]
     if after:
         return after[0][0]
     # a day told just before the value in its own clause: "...; after the third procedure on day +7 it was 205 pg/mL"

@@ -7,7 +7,7 @@ import re
 from spacy.tokens import Span
 
 from extractors.assertion import hypothetical, is_affirmed, negated, target
-from extractors.evidence import Finding, concepts_in, gap, sentence_of
+from extractors.evidence import Finding, concepts_in, gap, in_one_clause, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.values import GRADE, ROMAN_GRADE, days_in, grade_value
 from pipeline.schema import FIELD_BY_NAME
@@ -32,9 +32,6 @@ ONSET_CUE = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 # words of the end of CRS or fever: a day after them ("resolved by day 6") dates no onset
 END_CUE = re.compile(r"\b(resolv|subsid|abat|settl|afebrile|apyrexi|defervesc|disappear|free\ of)", re.IGNORECASE)
-# a clause break a day or a grading system is not carried across: "febrile on day +1, and on day +3 he needed
-# vasopressors"; "CRS was graded by Lee et al. (2014), and neurotoxicity by the ASTCT consensus"
-CLAUSE_BREAK_WORDS = re.compile(r";|,\s+(?:and|but|then|while|whereas)\b", re.IGNORECASE)
 FEVER = re.compile(r"\b(fever|febrile|(?:hyper)?pyrexia|temperature\ (?:of|to)\ (?:3[89]|4[0-2]))\b", re.IGNORECASE | re.VERBOSE)
 # ConText target type of a fever word (context_rules.json may name it in allowed_types)
 FEVER_TARGET = "FEVER"
@@ -244,10 +241,7 @@ def _onset_days(text: str, days: list[tuple[int, int, int]]) -> list[tuple[int, 
 
 def _nearest_day(text: str, days: list[tuple[int, int, int]], position: int) -> tuple[int, int, int]:
     """Of ``days``, the one nearest ``position`` in its clause, else in the sentence."""
-    def same_clause(day: tuple[int, int, int]) -> bool:
-        lo, hi = sorted((day[1], position))
-        return not CLAUSE_BREAK_WORDS.search(text[lo:hi])
-    candidates = [d for d in days if same_clause(d)] or days
+    candidates = [d for d in days if in_one_clause(text, d[1], position)] or days
     return min(candidates, key=lambda d: abs(d[1] - position))
 
 
