@@ -146,7 +146,7 @@ def affiliation_text(text: str) -> str:
     """An affiliation as it should read: its opening mark, e-mail addresses and their labels left out."""
     text = _EMAIL.sub("", _AFFILIATION_OPENING.sub("", text.strip(), count=1))
     text = re.sub(r"(?:[;,]\s*)+(?=[;,]|$)", "", re.sub(r"\s+", " ", text))
-    return text.strip(" ;,.")
+    return text.strip(" ;,.*†‡§¶")
 
 
 def _reads_as_affiliation(text: str) -> bool:
@@ -154,27 +154,30 @@ def _reads_as_affiliation(text: str) -> bool:
             and not _NOT_AFFILIATION.match(text) and len(_PROSE_WORDS.findall(text)) <= MAX_PROSE_WORDS)
 
 
-def affiliations(lines: list[str], marked_only: bool = False) -> list[str]:
-    """The affiliations among ``lines`` (the front matter after a byline, or the foot of a first page): a line
-    opening on a mark ("1 ", "(2) ", "a ") starts one and the lines after it go on with it; unmarked, a line
-    starts one unless the line before breaks off (a comma, "of", "and") or it goes on in lower case. Notes among
-    them (correspondence, dates, editors) end one and are left out; ``marked_only`` keeps only marked ones."""
-    items: list[tuple[bool, list[str]]] = []  # (marked, lines)
-    text = _OPENING_AT_LINE_END.sub(lambda m: f"\n{m.group(1)} ", "\n".join(lines))
-    pieces = [piece for line in text.split("\n") for piece in _INLINE_OPENING.split(line) if piece.strip()]
-    for line in pieces:
-        marked = bool(_AFFILIATION_OPENING.match(line))
-        note = bool(_NOT_AFFILIATION.match(_AFFILIATION_OPENING.sub("", line, count=1)))
-        goes_on = items and not marked and not note and (
-            items[-1][0] or _CONTINUED.search(items[-1][1][-1]) or line.lstrip()[:1].islower())
-        if goes_on:
-            items[-1][1].append(line)
-        else:
-            items.append((marked, [line]))
+def affiliations(blocks: list[list[str]], marked_only: bool = False) -> list[str]:
+    """The affiliations among the lines of ``blocks`` (the front matter after a byline, or the foot of a first
+    page): a line opening on a mark ("1 ", "(2) ", "a ") starts one and the lines after it in its block go on with
+    it; a line starts one too when unmarked, unless the line before breaks off (a comma, "of", "and") or it goes on
+    in lower case. Notes among them (correspondence, dates, editors, a DOI) end one and are left out.
+    ``marked_only`` (a page's foot) keeps only marked ones, and not those that name a person first (a referee's or
+    an editor's line)."""
+    items: list[tuple[bool, bool, list[str]]] = []  # (marked, a note, lines)
+    for block in blocks:
+        text = _OPENING_AT_LINE_END.sub(lambda m: f"\n{m.group(1)} ", "\n".join(block))
+        pieces = [piece for line in text.split("\n") for piece in _INLINE_OPENING.split(line) if piece.strip()]
+        for n, line in enumerate(pieces):
+            marked = bool(_AFFILIATION_OPENING.match(line))
+            note = bool(_NOT_AFFILIATION.match(_AFFILIATION_OPENING.sub("", line, count=1)) or _DOI_OR_LINK.search(line))
+            breaks_off = bool(items) and (bool(_CONTINUED.search(items[-1][2][-1])) or line.lstrip()[:1].islower())
+            if items and not marked and not note and (breaks_off or items[-1][0] and n > 0):
+                items[-1][2].append(line)
+            else:
+                items.append((marked, note, [line]))
     found: list[str] = []
-    for marked, item in items:
+    for marked, note, item in items:
         text = affiliation_text(join_lines(item))
-        if (marked or not marked_only) and _reads_as_affiliation(text) and text not in found:
+        person = marked_only and _NAME.match(text.split(",")[0].strip()) and not _INSTITUTION.search(text.split(",")[0])
+        if (marked or not marked_only) and not note and _reads_as_affiliation(text) and not person and text not in found:
             found.append(text)
     return found
 
@@ -223,13 +226,13 @@ _SENTENCE_BREAK = re.compile(r"[a-z]{2}[.!?]\s+[A-Z]")  # running prose; "C.N.R.
 
 def _front_affiliations(rest_of_byline: list[str], following: list[str]) -> list[str]:
     """Affiliations in the lines after the byline and the blocks after it, up to a heading or running prose."""
-    lines = list(rest_of_byline)
+    taken = [rest_of_byline]
     for block in following[:MAX_AFFILIATION_BLOCKS]:
         block_lines = [line for line in block.split("\n") if line.strip()]
         if not block_lines or looks_like_heading(block_lines[0]) or _SENTENCE_BREAK.search(" ".join(block_lines)):
             break
-        lines.extend(block_lines)
-    return affiliations(lines)
+        taken.append(block_lines)
+    return affiliations(taken)
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•–·]|\d{1,2}[.)])\s+")
