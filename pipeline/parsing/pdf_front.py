@@ -118,17 +118,19 @@ def _title_text(title: list[Block]) -> str:
     return join_lines([line_text([w for w in line.words if w.bold]) for line in lines]).strip()
 
 
+_BROKEN_DOI = re.compile(r"\b10\.\d{4,9}/(?:\S*[./_-])?$")  # a DOI cut where it cannot end: "10.1371/journal.pone."
+
+
 def dois(lines: list[str]) -> list[str]:
     """The DOIs in ``lines`` in order, lower-cased; one broken at a line end after a dot, hyphen or slash (where a
     DOI cannot end) is joined to the next line's first word."""
     found = []
     for i, line in enumerate(lines):
-        for match in DOI_PATTERN.finditer(line):
-            doi, rest = match.group(1), line[match.end():]
-            if i + 1 < len(lines) and re.fullmatch(r"[.\-/_]?\s*", rest) and (rest.strip() or doi[-1] in "-/_"):
-                joined = DOI_PATTERN.match(doi + rest.strip() + lines[i + 1].lstrip())
-                doi = joined.group(1) if joined else doi
-            found.append(doi.lower())
+        line = line.rstrip()
+        following = lines[i + 1].split() if i + 1 < len(lines) else []
+        if following and _BROKEN_DOI.search(line):
+            line += following[0]
+        found.extend(match.group(1).lower() for match in DOI_PATTERN.finditer(line))
     return found
 
 
@@ -181,6 +183,7 @@ _NOT_NAME = re.compile(rf"""
 _CITATION = re.compile(r"""
     \s\(?(?:19|20)\d\d\)?\s*[,;:]?\s*\d             # "2014, 15:511", "(2015) 69:1383", "2014; 4"
   | \s\d+\s*\(\d+\)\s*:                            # "9(12): e115884"
+  | \s\d+\s*\((?:19|20)\d\d\)                        # "12 (2026) 345-350"
   | \s\d+\s*[,:;]\s*e?\d                            # "4: 150395"
   | \bvol(?:ume)?\.?\s*\d                            # "Vol. 12"
     """, re.IGNORECASE | re.VERBOSE)
