@@ -263,6 +263,25 @@ def _journal(blocks: list[Block], front_end: int, heads: list[list[str]], metada
     return ""
 
 
+_AFFILIATIONS_HEADING = re.compile(r"^\W*(?:author\s*details|affiliations|author\s*information)\W*$", re.IGNORECASE)
+# where one affiliation ends and the next begins in a list whose marks were set as superscripts and are lost:
+# "... The Netherlands.Department of ...", "... USA. The George Institute ..."
+_NEXT_AFFILIATION = re.compile(r"(?<=[^\W\d_]{2}\.)\s*(?=[A-Z]|\d{1,2}\s+[A-Z])")
+MAX_DETAIL_BLOCKS = 3
+
+
+def _listed_affiliations(blocks: list[Block]) -> tuple[str, ...]:
+    """The affiliations listed under "Author details" or "Affiliations" at the end of the article (BioMed Central
+    prints only the first on the title page)."""
+    for i, block in enumerate(blocks):
+        if not _AFFILIATIONS_HEADING.match(_text(block)):
+            continue
+        listed = [b for b in blocks[i + 1:i + 1 + MAX_DETAIL_BLOCKS] if abs(b.size - blocks[i + 1].size) <= SIZE_STEP]
+        text = join_lines([line for b in listed for line in b.texts])
+        return tuple(affiliations([[piece] for piece in _NEXT_AFFILIATION.split(text)]))
+    return ()
+
+
 def _front_affiliations(blocks: list[Block], after: int, before: int, height: float, body_size: float) -> tuple[str, ...]:
     """Affiliations between the byline and the abstract (blocks ``after`` to ``before``), and those marked in
     small type at the foot of the first page after the abstract (Springer, BioMed Central)."""
@@ -358,7 +377,8 @@ def front_matter(blocks: list[Block], first_page_height: float, body_size: float
     body_start = next((i for i in range(after, len(blocks)) if blocks[i].page > 0 or is_heading(blocks[i])),
                       len(blocks))
     abstract_start, front_end = front.abstract if front.abstract else (body_start, body_start)
-    front.affiliations = _front_affiliations(blocks, after, abstract_start, first_page_height, body_size)
+    front.affiliations = (_listed_affiliations(blocks[body_start:])
+                          or _front_affiliations(blocks, after, abstract_start, first_page_height, body_size))
     front.journal = _journal(blocks, front_end, list(heads), metadata, front.title, front.authors)
     front.doi = _doi(blocks, front_end, list(heads), metadata)
     front.year = _year(blocks)
