@@ -331,8 +331,9 @@ def test_affiliations_marked_at_the_foot_of_the_first_page():
             "Full list of author information is available at the end of the article"]
     head = "Silva et al. Apheresis Letters 2026, 12:345"
     document = parse_pdf(pdf([_front_page(head, foot, []), _second_page(head)]), "case.pdf")[0]
-    assert document.affiliations == ["Department of Haematology, Central Hospital, Rua da Saudade 12, 1100 Lisbon, Portugal",
-                                     "Blood Transfusion Service, Porto, Portugal"]
+    assert document.affiliations == [
+        "Department of Haematology, Central Hospital, Rua da Saudade 12, 1100 Lisbon, Portugal",
+        "Blood Transfusion Service, Porto, Portugal"]
     assert document.journal == "Apheresis Letters"
 
 

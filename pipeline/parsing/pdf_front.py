@@ -20,7 +20,7 @@ MIN_TITLE_LETTERS = 12  # a journal's logo or an article type has fewer
 MIN_ABSTRACT_CHARS = 200  # an unlabelled abstract is a paragraph, not a line
 CITED_DOI_REACH = 300  # characters around "Cite this article" searched for the article's DOI
 FOOT_ZONE = 0.6  # of the first page's height: below it, small type after the abstract may hold affiliations
-MAX_JOURNAL_WORDS = 12
+MAX_JOURNAL_WORDS = 12  # "Journal of the American Society for Blood and Marrow Transplantation" has 10
 TITLE_LIKE_SHARE = 0.6  # of a running head's words found in the title: a short title, not the journal
 MAX_CAPITALISED_SHARE = 0.35  # of a block's words: more are names and places (affiliations, a byline)
 _LABEL = re.compile(r"""^(?:
@@ -121,7 +121,7 @@ def _title_text(title: list[Block]) -> str:
 _BROKEN_DOI = re.compile(r"\b10\.\d{4,9}/(?:\S*[./_-])?$")  # a DOI cut where it cannot end: "10.1371/journal.pone."
 
 
-def dois(lines: list[str]) -> list[str]:
+def _dois(lines: list[str]) -> list[str]:
     """The DOIs in ``lines`` in order, lower-cased; one broken at a line end after a dot, hyphen or slash (where a
     DOI cannot end) is joined to the next line's first word."""
     found = []
@@ -148,24 +148,25 @@ def _doi(blocks: list[Block], front_end: int, heads: list[list[str]], metadata: 
     matter's (the title page up to the end of the abstract); else the one by "Cite this article" (BMC prints it at
     the end); else the first of the first page, or of the second."""
     for key in ("doi", "prism:doi", "Subject"):
-        found = dois([metadata.get(key, "")])
+        found = _dois([metadata.get(key, "")])
         if found:
             return found[0]
-    found = dois([text for page in heads for text in page])
+    found = _dois([text for page in heads for text in page])
     if found:
         return found[0]
-    found = dois([line for block in blocks[:front_end] if block.page == 0 for line in block.texts])
+    found = _dois([line for block in blocks[:front_end] if block.page == 0 for line in block.texts])
     if found:
         return _latest_version(found)
     text = "\n".join(_text(b) for b in blocks)
     cited = re.search(r"cite this article", text, re.IGNORECASE)
     if cited:  # the DOI nearest to it: the references before it cite others
+        reach = (max(0, cited.start() - CITED_DOI_REACH), cited.end() + CITED_DOI_REACH)
         near = [(min(abs(m.start() - cited.end()), abs(m.end() - cited.start())), m.group(1).lower())
-                for m in DOI_PATTERN.finditer(text, max(0, cited.start() - CITED_DOI_REACH), cited.end() + CITED_DOI_REACH)]
+                for m in DOI_PATTERN.finditer(text, *reach)]
         if near:
             return min(near)[1]
     for page in (0, 1):
-        found = dois([line for block in blocks if block.page == page for line in block.texts])
+        found = _dois([line for block in blocks if block.page == page for line in block.texts])
         if found:
             return found[0]
     return None
@@ -180,7 +181,7 @@ _NOT_NAME = re.compile(rf"""
   | \b(?:last\ updated|published(?:\ online)?|received|accepted)\b.*$    # "Last updated: 29 JAN 2015"
   | \b(?:\d{{1,2}}\s+)?{_MONTH}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d\b      # "December 31, 2014"
     """, re.IGNORECASE | re.VERBOSE)
-_CITATION = re.compile(r"""
+_CITATION_AFTER_NAME = re.compile(r"""
     \s\(?(?:19|20)\d\d\)?\s*[,;:]?\s*\d             # "2014, 15:511", "(2015) 69:1383", "2014; 4"
   | \s\d+\s*\(\d+\)\s*:                            # "9(12): e115884"
   | \s\d+\s*\((?:19|20)\d\d\)                        # "12 (2026) 345-350"
@@ -199,13 +200,13 @@ def _name_like(name: str) -> bool:
             and not re.fullmatch(_MONTH, words[0], re.IGNORECASE))
 
 
-def journal_in(text: str) -> tuple[str, bool]:
+def _journal_in(text: str) -> tuple[str, bool]:
     """The journal's name a running head or citation line gives, and whether a citation (year, volume, pages),
     DOI or date stood with it: "Smith et al. Trials 2014, 15:511" -> ("Trials", True)."""
     stripped = _NOT_NAME.sub(" | ", text)
     cited = stripped != text
     for piece in _BY_AUTHORS.sub("", stripped).split("|"):
-        citation = _CITATION.search(" " + piece)
+        citation = _CITATION_AFTER_NAME.search(" " + piece)
         name = (" " + piece)[:citation.start()] if citation else piece
         name = re.sub(r"\s+", " ", name).strip(" ,.;:-–—")
         if _name_like(name):
@@ -224,7 +225,7 @@ def _journal_from_heads(heads: list[list[str]], title: str, surnames: set[str]) 
     seen: dict[str, list] = {}  # key -> [name, cited, pages]
     for page, texts in enumerate(heads):
         for text in texts:
-            name, cited = journal_in(text)
+            name, cited = _journal_in(text)
             words = _words(name)
             if not words or surnames & set(words):
                 continue
@@ -243,7 +244,7 @@ def _journal(blocks: list[Block], front_end: int, heads: list[list[str]], metada
              authors: tuple[str, ...]) -> str:
     """The journal's name: from the document information's subject when it reads as a citation, else from the
     running heads, else from a citation line or "Published in ..." in the front matter."""
-    name, cited = journal_in(metadata.get("Subject", ""))
+    name, cited = _journal_in(metadata.get("Subject", ""))
     if name and cited:
         return name
     surnames = {w for author in authors for w in _words(author.split(",")[0]) if len(w) > 2}
@@ -257,8 +258,9 @@ def _journal(blocks: list[Block], front_end: int, heads: list[list[str]], metada
             published = _PUBLISHED_IN.search(line)
             if published and _name_like(published.group(1).strip()):
                 return published.group(1).strip()
-            name, cited = journal_in(line)
-            if name and cited and (_YEAR.search(line) or DOI_PATTERN.search(line)) and not surnames & set(_words(name)):
+            name, cited = _journal_in(line)
+            dated = _YEAR.search(line) or DOI_PATTERN.search(line)
+            if name and cited and dated and not surnames & set(_words(name)):
                 return name
     return ""
 
@@ -276,13 +278,15 @@ def _listed_affiliations(blocks: list[Block]) -> tuple[str, ...]:
     for i, block in enumerate(blocks):
         if not _AFFILIATIONS_HEADING.match(_text(block)):
             continue
-        listed = [b for b in blocks[i + 1:i + 1 + MAX_DETAIL_BLOCKS] if abs(b.size - blocks[i + 1].size) <= SIZE_STEP]
+        following = blocks[i + 1:i + 1 + MAX_DETAIL_BLOCKS]
+        listed = [b for b in following if abs(b.size - following[0].size) <= SIZE_STEP]
         text = join_lines([line for b in listed for line in b.texts])
         return tuple(affiliations([[piece] for piece in _NEXT_AFFILIATION.split(text)]))
     return ()
 
 
-def _front_affiliations(blocks: list[Block], after: int, before: int, height: float, body_size: float) -> tuple[str, ...]:
+def _front_affiliations(blocks: list[Block], after: int, before: int, height: float,
+                        body_size: float) -> tuple[str, ...]:
     """Affiliations between the byline and the abstract (blocks ``after`` to ``before``), and those marked in
     small type at the foot of the first page after the abstract (Springer, BioMed Central)."""
     header = [block.texts for block in blocks[after:before] if block.page == 0]
@@ -359,11 +363,11 @@ def _abstract(blocks: list[Block], after: int, is_heading, run_in) -> tuple[str,
 
 
 def front_matter(blocks: list[Block], first_page_height: float, body_size: float, is_heading, run_in,
-                 heads: list[list[str]] = (), metadata: dict[str, str] | None = None) -> FrontMatter:
+                 heads: list[list[str]] | None = None, metadata: dict[str, str] | None = None) -> FrontMatter:
     """Title, byline, affiliations, journal, DOI, year and abstract from the blocks of the first pages in reading
     order; ``is_heading(block)`` tells a section heading, ``run_in(block)`` the run-in heading a block opens with;
     ``heads`` are each page's running heads and footers, ``metadata`` the PDF's document information."""
-    metadata = metadata or {}
+    heads, metadata = heads or [], metadata or {}
     front = FrontMatter()
     front.title_blocks = _title(blocks, first_page_height, body_size)
     if front.title_blocks:
@@ -379,7 +383,7 @@ def front_matter(blocks: list[Block], first_page_height: float, body_size: float
     abstract_start, front_end = front.abstract if front.abstract else (body_start, body_start)
     front.affiliations = (_listed_affiliations(blocks[body_start:])
                           or _front_affiliations(blocks, after, abstract_start, first_page_height, body_size))
-    front.journal = _journal(blocks, front_end, list(heads), metadata, front.title, front.authors)
-    front.doi = _doi(blocks, front_end, list(heads), metadata)
+    front.journal = _journal(blocks, front_end, heads, metadata, front.title, front.authors)
+    front.doi = _doi(blocks, front_end, heads, metadata)
     front.year = _year(blocks)
     return front

@@ -65,7 +65,8 @@ def _page(page, find_tables) -> dict:
 
 def _metadata(info: dict) -> dict[str, str]:
     """The document information's text fields (Title, Subject, Keywords, a publisher's "doi"), each cut short."""
-    return {str(key): value[:MAX_METADATA_CHARS] for key, value in info.items() if isinstance(value, str) and value.strip()}
+    return {str(key): value[:MAX_METADATA_CHARS] for key, value in info.items()
+            if isinstance(value, str) and value.strip()}
 
 
 def _causes(exc: BaseException):

@@ -167,7 +167,8 @@ def affiliations(blocks: list[list[str]], marked_only: bool = False) -> list[str
         pieces = [piece for line in text.split("\n") for piece in _INLINE_OPENING.split(line) if piece.strip()]
         for n, line in enumerate(pieces):
             marked = bool(_AFFILIATION_OPENING.match(line))
-            note = bool(_NOT_AFFILIATION.match(_AFFILIATION_OPENING.sub("", line, count=1)) or _DOI_OR_LINK.search(line))
+            unmarked = _AFFILIATION_OPENING.sub("", line, count=1)
+            note = bool(_NOT_AFFILIATION.match(unmarked) or _DOI_OR_LINK.search(line))
             breaks_off = bool(items) and (bool(_CONTINUED.search(items[-1][2][-1])) or line.lstrip()[:1].islower())
             if items and not marked and not note and (breaks_off or items[-1][0] and n > 0):
                 items[-1][2].append(line)
@@ -176,8 +177,10 @@ def affiliations(blocks: list[list[str]], marked_only: bool = False) -> list[str
     found: list[str] = []
     for marked, note, item in items:
         text = affiliation_text(join_lines(item))
-        person = marked_only and _NAME.match(text.split(",")[0].strip()) and not _INSTITUTION.search(text.split(",")[0])
-        if (marked or not marked_only) and not note and _reads_as_affiliation(text) and not person and text not in found:
+        first_part = text.split(",")[0].strip()
+        person = marked_only and _NAME.match(first_part) and not _INSTITUTION.search(first_part)
+        wanted = (marked or not marked_only) and not note and not person
+        if wanted and _reads_as_affiliation(text) and text not in found:
             found.append(text)
     return found
 
