@@ -346,13 +346,14 @@ def test_the_journal_and_doi_of_the_pdfs_document_information():
     assert document.doi == "10.5555/j.jih.2026.01.007"
 
 
-def test_the_author_details_at_the_end_list_every_affiliation():
+@pytest.mark.parametrize("heading", ["Author details", "Author1 details"])  # a superscript strayed into it
+def test_the_author_details_at_the_end_list_every_affiliation(heading):
     head = "Silva et al. Apheresis Letters 2026, 12:345"
     foot = ["1 Department of Haematology, Central Hospital, Lisbon, Portugal",
             "Full list of author information is available at the end of the article"]
     details = ["1 Department of Haematology, Central Hospital, Lisbon, Portugal.Blood Transfusion",
                "Service, Porto, Portugal. 3 School of Medicine, University of Minho, Braga, Portugal."]
-    last = (_second_page(head) + text(72, 560, "Author details", 8, BOLD)
+    last = (_second_page(head) + text(72, 560, heading, 8, BOLD)
             + "".join(text(72, 548 - 9 * i, line, 7) for i, line in enumerate(details)))
     document = parse_pdf(pdf([_front_page(head, foot, []), last]), "case.pdf")[0]
     assert document.affiliations == ["Department of Haematology, Central Hospital, Lisbon, Portugal",

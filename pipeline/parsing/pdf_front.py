@@ -265,7 +265,9 @@ def _journal(blocks: list[Block], front_end: int, heads: list[list[str]], metada
     return ""
 
 
-_AFFILIATIONS_HEADING = re.compile(r"^\W*(?:author\s*details|affiliations|author\s*information)\W*$", re.IGNORECASE)
+# the heading of the list of affiliations; a superscript mark of the list's first line may stray into it ("Author1 details")
+_AFFILIATIONS_HEADING = re.compile(r"^\W*(?:author\d*\s*details|affiliations|author\s*information)\W*\d*$",
+                                   re.IGNORECASE)
 # where one affiliation ends and the next begins in a list whose marks were set as superscripts and are lost:
 # "... The Netherlands.Department of ...", "... USA. The George Institute ..."
 _NEXT_AFFILIATION = re.compile(r"(?<=[^\W\d_]{2}\.)\s*(?=[A-Z]|\d{1,2}\s+[A-Z])")
