@@ -359,3 +359,20 @@ def test_the_author_details_at_the_end_list_every_affiliation(heading):
     assert document.affiliations == ["Department of Haematology, Central Hospital, Lisbon, Portugal",
                                      "Blood Transfusion Service, Porto, Portugal",
                                      "School of Medicine, University of Minho, Braga, Portugal"]
+
+
+@pytest.mark.parametrize("head, name", [
+    ("Chiarotto et al. Trials 2014, 15:511", "Trials"),
+    ("Behav Ecol Sociobiol (2015) 69:1383–1394", "Behav Ecol Sociobiol"),
+    ("PLOS ONE | DOI:10.1371/journal.pone.0115884 December 31, 2014", "PLOS ONE"),
+    ("Bone Marrow Transplantation (2021) 56:1234–1240; https://doi.org/10.1038/s41409-021-01234-5",
+     "Bone Marrow Transplantation"),
+    ("J Clin Apher. Author manuscript; available in PMC 2021 May 01.", "J Clin Apher"),
+    ("January 2015 | Volume 5 | Article 1582 | 1", ""),
+    ("CASE REPORT", ""),
+    ("Downloaded from https://academic.oup.com/x by guest on 03 March 2024", ""),
+])
+def test_the_journals_name_in_a_running_head(head, name):
+    from pipeline.parsing.pdf_front import journal_in
+
+    assert journal_in(head)[0] == name

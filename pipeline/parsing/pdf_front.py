@@ -179,6 +179,7 @@ _NOT_NAME = re.compile(rf"""
   | \b10\.\d{{4,9}}/\S+                                                 # "10.1186/..."
   | \bpage\s+\d+(?:\s*(?:of|/)\s*\d+)?                                # "Page 2 of 9"
   | \b(?:last\ updated|published(?:\ online)?|received|accepted)\b.*$    # "Last updated: 29 JAN 2015"
+  | \b(?:author\ manuscript|downloaded\ from)\b.*$                      # "J Clin Apher. Author manuscript; ..."
   | \b(?:\d{{1,2}}\s+)?{_MONTH}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d\b      # "December 31, 2014"
     """, re.IGNORECASE | re.VERBOSE)
 _CITATION_AFTER_NAME = re.compile(r"""
@@ -192,15 +193,21 @@ _BY_AUTHORS = re.compile(r"^.*?\bet\s+al\b\.?[:,]?\s*", re.IGNORECASE)  # "Chiar
 _PUBLISHED_IN = re.compile(r"\bpublished\s+in:?\s+(?:the\s+)?([A-Z][^.,;:()\d]{2,80})")
 
 
+_NOT_JOURNAL = re.compile(r"\b(?:copyright|licen[cs]ed?|rights\ reserved|personal\ use|by\ guest|terms\ of)\b",
+                          re.IGNORECASE | re.VERBOSE)  # a notice in the footer
+
+
 def _name_like(name: str) -> bool:
-    """A journal's name: a few words, the first capitalised, no bare number, no sentence."""
+    """A journal's name: a few words, the first capitalised, no bare number, no sentence, no article type
+    ("Case Report") or notice."""
     words = name.split()
     return (0 < len(words) <= MAX_JOURNAL_WORDS and name[0].isupper() and sum(ch.isalpha() for ch in name) >= 3
+            and not _LABEL.match(name) and not _NOT_JOURNAL.search(name)
             and not any(w.strip("().,:;").isdigit() for w in words) and not re.search(r"[a-z]{2}\.\s", name)
             and not re.fullmatch(_MONTH, words[0], re.IGNORECASE))
 
 
-def _journal_in(text: str) -> tuple[str, bool]:
+def journal_in(text: str) -> tuple[str, bool]:
     """The journal's name a running head or citation line gives, and whether a citation (year, volume, pages),
     DOI or date stood with it: "Smith et al. Trials 2014, 15:511" -> ("Trials", True)."""
     stripped = _NOT_NAME.sub(" | ", text)
@@ -225,7 +232,7 @@ def _journal_from_heads(heads: list[list[str]], title: str, surnames: set[str]) 
     seen: dict[str, list] = {}  # key -> [name, cited, pages]
     for page, texts in enumerate(heads):
         for text in texts:
-            name, cited = _journal_in(text)
+            name, cited = journal_in(text)
             words = _words(name)
             if not words or surnames & set(words):
                 continue
@@ -244,7 +251,7 @@ def _journal(blocks: list[Block], front_end: int, heads: list[list[str]], metada
              authors: tuple[str, ...]) -> str:
     """The journal's name: from the document information's subject when it reads as a citation, else from the
     running heads, else from a citation line or "Published in ..." in the front matter."""
-    name, cited = _journal_in(metadata.get("Subject", ""))
+    name, cited = journal_in(metadata.get("Subject", ""))
     if name and cited:
         return name
     surnames = {w for author in authors for w in _words(author.split(",")[0]) if len(w) > 2}
@@ -258,7 +265,7 @@ def _journal(blocks: list[Block], front_end: int, heads: list[list[str]], metada
             published = _PUBLISHED_IN.search(line)
             if published and _name_like(published.group(1).strip()):
                 return published.group(1).strip()
-            name, cited = _journal_in(line)
+            name, cited = journal_in(line)
             dated = _YEAR.search(line) or DOI_PATTERN.search(line)
             if name and cited and dated and not surnames & set(_words(name)):
                 return name
