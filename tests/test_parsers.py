@@ -289,6 +289,8 @@ def test_pubmed_affiliations_once_each_in_order():
      ["Department of Haematology, Royal Infirmary, Edinburgh, UK", "Blood Transfusion Service, Glasgow, UK"]),
     ("Department of Haematology, Royal Infirmary, Edinburgh, UK\n\nReceived 3 May 2023",
      ["Department of Haematology, Royal Infirmary, Edinburgh, UK"]),
+    ("Dept. of Haematology, Royal Infirmary\n\nClinical Notes in Apheresis. 2021;2:e104\nDOI: 10.5555/x.1\n\n"
+     "# Short clinical note", ["Dept. of Haematology, Royal Infirmary"]),  # the citation and heading are none
 ])
 def test_text_affiliations_after_the_byline(after_byline, expected):
     text = (f"Plasma exchange after CAR-T\n\nAna Silva(1), Tom Berg(2)\n{after_byline}\n\nCase presentation\n\n"

@@ -122,7 +122,7 @@ _AFFILIATION_OPENING = re.compile(r"""^\s*(?:
 _INLINE_OPENING = re.compile(r"(?<=[,;])\s+(?=(?:\d{1,2}\.|\(\d{1,2}\))\s+[A-ZÀ-ÖØ-Þ])")
 _OPENING_AT_LINE_END = re.compile(r"(?<=[,;])[ \t]+(\d{1,2}\.|\(\d{1,2}\))[ \t]*\n")  # "Canada, 3.\nMuseum of"
 _INSTITUTION = re.compile(r"""
-    universi|institut|department|dept\b|hospital|klinik|clinic|school|college|faculty   # "University of X"
+    universi|institut|department|dept\b|hospital|\bklinik|\bclinic(?:s|a|um|que)?\b|school|college|faculty  # "Clinic"
   | cent(?:er|re)|laborator|\blab\b|division|\bunit\b|service|museum|foundation       # "Research Center"
   | academy|ministry|council|agency|program|research|\bmedical\b|health\b               # "Ministry of Health"
   | corporation|\binc\b|\bltd\b|gmbh|\bsection\b|group\b                              # "Acme Ltd"
@@ -158,7 +158,7 @@ def affiliations(blocks: list[list[str]], marked_only: bool = False) -> list[str
     """The affiliations among the lines of ``blocks`` (the front matter after a byline, or the foot of a first
     page): a line opening on a mark ("1 ", "(2) ", "a ") starts one and the lines after it in its block go on with
     it; a line starts one too when unmarked, unless the line before breaks off (a comma, "of", "and") or it goes on
-    in lower case. Notes among them (correspondence, dates, editors, a DOI) end one and are left out.
+    in lower case. Notes among them (correspondence, dates, editors, a DOI, a citation) end one and are left out.
     ``marked_only`` (a page's foot) keeps only marked ones, and not those that name a person first (a referee's or
     an editor's line)."""
     items: list[tuple[bool, bool, list[str]]] = []  # (marked, a note, lines)
@@ -168,7 +168,7 @@ def affiliations(blocks: list[list[str]], marked_only: bool = False) -> list[str
         for n, line in enumerate(pieces):
             marked = bool(_AFFILIATION_OPENING.match(line))
             unmarked = _AFFILIATION_OPENING.sub("", line, count=1)
-            note = bool(_NOT_AFFILIATION.match(unmarked) or _DOI_OR_LINK.search(line))
+            note = bool(_NOT_AFFILIATION.match(unmarked) or _DOI_OR_LINK.search(line) or _CITATION.search(line))
             breaks_off = bool(items) and (bool(_CONTINUED.search(items[-1][2][-1])) or line.lstrip()[:1].islower())
             if items and not marked and not note and (breaks_off or items[-1][0] and n > 0):
                 items[-1][2].append(line)
@@ -232,7 +232,9 @@ def _front_affiliations(rest_of_byline: list[str], following: list[str]) -> list
     taken = [rest_of_byline]
     for block in following[:MAX_AFFILIATION_BLOCKS]:
         block_lines = [line for line in block.split("\n") if line.strip()]
-        if not block_lines or looks_like_heading(block_lines[0]) or _SENTENCE_BREAK.search(" ".join(block_lines)):
+        first = block_lines[0] if block_lines else ""
+        if not first or looks_like_heading(first) or _MARKDOWN_HEADING.match(first) or _SENTENCE_BREAK.search(
+                " ".join(block_lines)):
             break
         taken.append(block_lines)
     return affiliations(taken)
