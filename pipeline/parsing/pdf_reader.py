@@ -1,7 +1,8 @@
 """The PDF reader process: pdfplumber on one PDF under limits of memory and CPU time, its pages' words (with
-their font and position) and tables out as JSON. pipeline.parsing.pdf runs it as ``python -P pdf_reader.py``
-and writes the PDF to its standard input; it imports nothing of pecrs' packages, so that it starts in a tenth
-of a second. Layout (columns, reading order, headings) is the parent's work (pipeline.parsing.pdf_layout).
+their font and position), tables and document information (Title, Subject, ...) out as JSON. pipeline.parsing.pdf
+runs it as ``python -P pdf_reader.py`` and writes the PDF to its standard input; it imports nothing of pecrs'
+packages, so that it starts in a tenth of a second. Layout (columns, reading order, headings) is the parent's work
+(pipeline.parsing.pdf_layout).
 
 Words: a gap between two characters starts a new word when it is wider than WORD_GAP of the font size (journals
 set words a fifth of an em apart or closer, kerning stays within a twentieth); a change of font or size also
@@ -25,6 +26,7 @@ from pathlib import Path
 WORD_GAP = 0.12  # of the font size: a wider gap between characters is a space
 LINE_DRIFT = 0.3  # of the font size: characters further up or down belong to another line
 MARGIN = 1.0  # points a word may stick out of a table's box and still be the table's
+MAX_METADATA_CHARS = 2000  # of a document information field: a name or a citation, not a text
 
 
 def _table_finder():
@@ -61,6 +63,12 @@ def _page(page, find_tables) -> dict:
             "tables": tables}
 
 
+def _metadata(info: dict) -> dict[str, str]:
+    """The document information's text fields (Title, Subject, Keywords, a publisher's "doi"), each cut short."""
+    return {str(key): value[:MAX_METADATA_CHARS] for key, value in info.items()
+            if isinstance(value, str) and value.strip()}
+
+
 def _causes(exc: BaseException):
     """The exception and what it wraps: pdfplumber puts pdfminer's error in its own's arguments."""
     seen = set()
@@ -87,6 +95,7 @@ def read(data: bytes, max_pages: int, max_text_bytes: int) -> dict:
     try:
         pages = []
         with pdfplumber.open(io.BytesIO(data)) as pdf:
+            metadata = _metadata(pdf.metadata)
             for page in pdf.pages[:max_pages]:
                 pages.append(_page(page, find_tables))
                 page.close()  # its characters and layout are not needed again
@@ -104,7 +113,7 @@ def read(data: bytes, max_pages: int, max_text_bytes: int) -> dict:
         return {"reason": f"unreadable PDF ({type(cause).__name__}: {cause})"}
     if _text_bytes(pages) > max_text_bytes:
         return {"limit": "text"}
-    return {"pages": pages}
+    return {"pages": pages, "metadata": metadata}
 
 
 def main() -> None:
