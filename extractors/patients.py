@@ -299,10 +299,14 @@ def is_table_text(document: Document, offset: int) -> bool:
 HEADING_LEAD = re.compile(r"^[^:\-–—]{1,30}?\s*(?::|\s[-–—])\s*")
 
 
+SECTION_NUMBER = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+(?=\D)")
+
+
 def _title_label(title: str) -> re.Match | None:
     """The label a section's title opens with, or goes on to after its heading word and a colon or a dash."""
     if len(title) > 40:
         return None
+    title = SECTION_NUMBER.sub("", title, count=1)  # "2.1 Case 1"
     for text in (title, HEADING_LEAD.sub("", title, count=1)):
         match = LABEL.match(text)
         if match and label_number(match):

@@ -38,6 +38,9 @@ _UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine"
 _TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
 DAY_WORD = "|".join(sorted({*_UNITS, *_TEENS, "twenty", "thirty", *(f"twenty-{u}" for u in _UNITS), "thirty-one"},
                            key=len, reverse=True))
+# after the cells were given: "after the infusion", "post CAR-T", "following the CAR-T cell infusion"
+AFTER_THE_INFUSION = r"""(?:after|post|following)\s+(?:the\s+)?
+    (?:(?:CAR[\s\-‐]?T(?:[\s\-‐]?cells?)?|cell|product)\s+)?(?:infusion|CAR[\s\-‐]?T)\b"""
 DAY = re.compile(rf"""
     # not "hospital day 9" or "day 12 of admission": those count from admission, not from the infusion
     (?<!hospital\ )(?<!ICU\ )(?<!illness\ )(?<!admission\ )(?<!treatment\ )(?<!study\ )
@@ -45,12 +48,15 @@ DAY = re.compile(rf"""
     (?!\s+(?:of|in)\s+(?:admission|hospitali[sz]ation|ICU|(?:the\s+)?illness|(?:the\s+)?stay))
   | \bdays?\s+(?P<word>{DAY_WORD})\b(?!-)                                            # "day two", "days five"
   | \bon\s+the\s+(?P<ord>{ORDINAL})\s+(?:and\s+(?:the\s+)?(?:{ORDINAL})\s+)?days?\b   # "on the fifth (and the sixth) day(s)"
-  | \b(?P<ord2>{ORDINAL})\s+day\s+(?:after|post|following)\b                          # "the third day after infusion"
+  | \b(?:(?P<ord2>{ORDINAL})|(?P<ord_n>\d{{1,2}})(?:st|nd|rd|th))\s+day\s+(?:after|post|following)\b  # "the third
+    #                                                                             (5th) day after infusion"
   | \b(?P<ord3>{ORDINAL})\s+post-?infusion\s+day\b                                    # "the first post-infusion day"
     # "30 h after infusion", "at 96 hours post CAR-T": terse reports count hours; day = completed days
   | \b(?:(?P<hours>\d{{1,4}})\s*(?:h|hrs?|hours?)|(?P<hour_words>[a-z]+(?:-[a-z]+)?)\s+hours?)   # "30 h", "Seventy-two hours"
-    \s+(?:after|post|following)\s+(?:the\s+)?
-    (?:(?:CAR[\s\-‐]?T(?:[\s\-‐]?cells?)?|cell|product)\s+)?(?:infusion|CAR[\s\-‐]?T)\b
+    \s+{AFTER_THE_INFUSION}
+    # "the day after the infusion", "two days after infusion": days counted from it
+  | \b(?:the|a)\s+(?P<next_day>day)\s+{AFTER_THE_INFUSION}
+  | \b(?:(?P<days_n>\d{{1,2}})|(?P<days_word>{DAY_WORD}))\s+days\s+{AFTER_THE_INFUSION}
     """, re.IGNORECASE | re.VERBOSE)
 
 
@@ -86,6 +92,12 @@ def day_value(match: re.Match) -> int | None:
         return -value if match.group("sign") in ("-", "−", "–") else value
     if match.group("word") is not None:
         return number_in_words(match.group("word"))
+    if match.group("next_day") is not None:
+        return 1
+    if match.group("days_n") is not None or match.group("days_word") is not None:
+        return count_value(match.group("days_n") or match.group("days_word")) or number_in_words(match.group("days_word"))
+    if match.group("ord_n") is not None:
+        return int(match.group("ord_n"))
     return ORDINALS[(match.group("ord") or match.group("ord2") or match.group("ord3")).lower()]
 
 
@@ -164,6 +176,7 @@ DATE = re.compile(rf"""
     \b(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m1>{_MONTH})(?:,?\s+(?P<y1>(?:19|20)\d{{2}}))?\b    # "12 March 2020", "3rd May"
   | \b(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y2>(?:19|20)\d{{2}}))?\b  # "March 12, 2020", "May 3"
   | \b(?P<y3>(?:19|20)\d{{2}})-(?P<m3>\d{{2}})-(?P<d3>\d{{2}})\b                                # "2020-03-12"
+  | \b(?P<d4>\d{{1,2}})\.(?P<m4>\d{{1,2}})\.(?P<y4>(?:19|20)\d{{2}})\b                           # "07.03.2024"
     """, re.IGNORECASE | re.VERBOSE)
 
 
@@ -174,6 +187,8 @@ def find_dates(text: str, default_year: int | None = None) -> list[tuple[date, i
         try:
             if match.group("y3"):
                 value = date(int(match.group("y3")), int(match.group("m3")), int(match.group("d3")))
+            elif match.group("y4"):
+                value = date(int(match.group("y4")), int(match.group("m4")), int(match.group("d4")))
             else:
                 day = int(match.group("d1") or match.group("d2"))
                 month = MONTHS[(match.group("m1") or match.group("m2"))[:3].lower()]

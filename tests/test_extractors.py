@@ -401,6 +401,17 @@ def test_a_statement_counting_fewer_patients_than_the_series_is_about_those_give
     assert [case.values.get("hlh", "") for case in cases] == ["", "", "", ""]
 
 
+def test_numbered_subsections_named_for_each_case_open_their_accounts():
+    text = ("Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\n2. Case descriptions\n\n2.1 Case 1\n\n"
+            "A 63-year-old man with DLBCL received axicabtagene ciloleucel and had grade 3 CRS. TPE was done on days 4 "
+            "and 5.\n\n2.2 Case 2\n\nA 58-year-old woman with mantle cell lymphoma received brexucabtagene "
+            "autoleucel and had grade 4 CRS. Plasma exchange began on day 5 and was carried out on three consecutive "
+            "days.\n\n3. Discussion\n\nBoth recovered.")
+    cases = extract(text).cases
+    assert [(case.label, case.values["age_years"], case.values["pe_sessions"]) for case in cases] == [
+        ("Case 1", "63", "2"), ("Case 2", "58", "3")]
+
+
 def test_a_statement_of_the_methods_naming_some_patients_is_about_those():
     methods = "Patients 1 and 3 received CD19 CAR-T cells in a phase I trial. Patient 2 received ciltacabtagene autoleucel."
     assert products_after_methods(methods) == ["investigational", "ciltacabtagene autoleucel", "investigational"]

@@ -63,9 +63,9 @@ TIME_LIST = re.compile(rf"""
     ^\W{{0,3}}{DOSE}?\s*(?:at|on)\s+
     (?P<marks>\d{{1,3}}\s*(?:h|hrs?|hours)\b(?:\s*(?:,|and|&)\s*\d{{1,3}}\s*(?:h|hrs?|hours)\b)+)   # "32 h and 58 h"
     """, re.IGNORECASE | re.VERBOSE)
-# "given on day 3 and repeated on day 4", "administered ... and then given again", "infused on d+2 and again on d+3"
+# "given on day 3 and repeated on day 4", "administered ... and then given again", "received X on day 2 and again on day 3"
 REPEATED = re.compile(r"""
-    \b(given|administered|infused|injected)\b[^;]{0,60}
+    (?:\b(?:given|administered|infused|injected)\b)?[^;]{0,60}?    # the verb may stand before the drug ("received X")
     \band\ (?:was\ |then\ )?(?:repeated|re-?dosed|given\ again|again\b)
     (?:\s+on\s+(?:day|D)\s*\+?\d{1,3})?                                  # "and again on day 3"
     """, re.IGNORECASE | re.VERBOSE)

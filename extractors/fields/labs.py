@@ -398,13 +398,35 @@ def _told_time(sentence: Span, at: int) -> str | None:
     return "pre" if told.group("before") or told.group("arrival") or told.group("of_first") else "post"
 
 
+# a value of the sample the sentence before told of: "The same sample showed a ferritin of ..."
+SAME_SAMPLE = re.compile(r"""\b(?:
+    (?:the|that|this)\s+same\s+(?:blood\s+)?(?:sample|specimen|draw|time\s*point)   # "the same sample"
+  | (?:that|this)\s+(?:blood\s+)?(?:sample|specimen)                             # "that sample"
+  | simultaneously|at\s+the\s+same\s+time                                      # "at the same time"
+    )\b""", re.IGNORECASE | re.VERBOSE)
+
+
+def _previous_sentence(sentence: Span) -> Span | None:
+    return sentence.doc[sentence.start - 1].sent if sentence.start > 0 else None
+
+
+def _timed_as_the_sample_before(sentence: Span) -> str | None:
+    """"pre" or "post" when the sentence gives values of the sample the sentence before dated by the exchange ("His
+    IL-6 on day 4, drawn just before the first exchange, was 2,480 pg/mL. The same sample showed a ferritin of ...")."""
+    previous = _previous_sentence(sentence)
+    if previous is None or not SAME_SAMPLE.search(sentence.text) or not EXCHANGE.search(previous.text):
+        return None
+    before, after = BEFORE_NEARBY.search(previous.text), AFTER_NEARBY.search(previous.text)
+    return "pre" if before and not after else "post" if after and not before else None
+
+
 def _framed_before_by_previous(sentence: Span) -> bool:
     """Whether the sentence before, in the same paragraph, frames its values as before the exchanges, a frame a
     sentence telling no time of its own goes on in: "IL-6 before the first exchange was 890 pg/mL. Ferritin was
     2,340 ng/mL." """
-    if sentence.start == 0:
+    previous = _previous_sentence(sentence)
+    if previous is None:
         return False
-    previous = sentence.doc[sentence.start - 1].sent
     same_paragraph = "\n" not in sentence.doc.text[previous.end_char:sentence.start_char]
     return same_paragraph and bool(SENTENCE_PRE.search(previous.text)) and not SENTENCE_POST.search(previous.text)
 
@@ -523,6 +545,8 @@ class _Timeline:
         elif SENTENCE_POST.search(text) or POST_CUE.search(local) and (
                 self.first_pe is not None and sentence.start_char >= self.first_pe or EXCHANGE.search(local)):
             self.offer(marker, "post", (0, 0, -start), post)
+        elif (same := _timed_as_the_sample_before(sentence)) is not None:
+            self.offer(marker, same, right_before if same == "pre" else (0, 0, -start), pre if same == "pre" else post)
         elif _framed_before_by_previous(sentence):
             self.offer(marker, "pre", (0, 0, start), replace(pre, weak=True))
         # told only where its sentence stands in the account: a table of the course by day knows better

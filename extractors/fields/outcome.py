@@ -28,7 +28,7 @@ ALIVE = re.compile(r"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 RESOLVED = re.compile(r"""\b(
     resolv\w*|resolution|subsided|abated|settled|brought\ under\ control|controlled  # "CRS resolved", "settled"
-  | relieved|remitted                                                          # "CRS was relieved on D+8"
+  | relieved|remitted|regressed                                                # "CRS was relieved on D+8"
   | recover\w*|normali[sz]\w*|disappeared|defervesc\w*|afebrile               # "she defervesced", "afebrile by day 6"
     )\b""", re.IGNORECASE | re.VERBOSE)
 # the value no, read as such: "CRS never resolved", "persisted", "died of refractory CRS"

@@ -52,7 +52,7 @@ START_CUE = re.compile(r"""
   | ^[^:]{0,40}:                                                                                     # "TPE: D5-D7"
     """, re.IGNORECASE | re.VERBOSE)
 PLASMA_VOLUMES = re.compile(r"""
-    \b(?P<n>\d(?:\.\d+)?|one\ and\ a\ half|one|two|single)\s*(?:-|–)?\s*  # "1.5", "one and a half", "single"
+    \b(?P<n>\d(?:\.\d+|,\d(?!\d))?|one\ and\ a\ half|one|two|single)\s*(?:-|–)?\s*  # "1.5", "1,5", "single"
     (?:(?:times|×|x|fold)\s*(?:of\s+)?(?:(?:the|her|his|their|its)\s+)?)?   # "times her", "times of the", "1.3-fold"
     (?:estimated\s+)?(?:circulating\s+)?(?:total\s+)?                  # "estimated circulating"
     (?:plasma\ volumes?|PV|TPV)\b                                        # "plasma volume", "TPV"
@@ -438,7 +438,7 @@ def exchange_volume(quantity: Quantity) -> float | None:
 
 def plasma_volumes(number: str | float) -> float | None:
     """How many plasma volumes a session exchanged, from the number as written ("1.5", "one and a half") or read."""
-    value = WORD_FRACTIONS.get(number.lower()) or float(number) if isinstance(number, str) else number
+    value = WORD_FRACTIONS.get(number.lower()) or float(number.replace(",", ".")) if isinstance(number, str) else number
     return value if PLASMA_VOLUMES_FIELD.admits(value) else None
 
 
@@ -554,6 +554,11 @@ def _measurement_days(sentence: Span) -> set[int]:
     return starts
 
 
+def _reports_markers(sentence: Span) -> bool:
+    """The sentence gives a marker's value: its days date samples."""
+    return bool(concepts_in(sentence, "MARKER")) and bool(quantities_in(sentence))
+
+
 def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
     """Days after infusion on which exchanges took place: a start day and a daily count give the run
     ("from day 4, once daily for three consecutive days" is days 4-6); otherwise the days named next to
@@ -569,6 +574,8 @@ def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
     days = set()
     for sentence in context:
         anchors = [m.start_char - sentence.start_char for m in mentions if sentence_of(m) == sentence]
+        if not anchors and _reports_markers(sentence):
+            continue  # "On day 6, the morning after the second session, IL-6 had fallen to 310 pg/mL": a sample's day
         # "A fourth session was scheduled for day 7 but was cancelled": no exchange that day
         sessions = [] if anchors else _sessions_not_held(sentence)
         near = [(0, len(sentence.text))] if not anchors else [(a - OWN_DAY_DISTANCE, a + OWN_DAY_DISTANCE) for a in anchors]

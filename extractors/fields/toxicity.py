@@ -7,8 +7,10 @@ import re
 from spacy.tokens import Span
 
 from extractors.assertion import hypothetical, is_affirmed, negated, target
+from extractors.components import DOCUMENT
 from extractors.evidence import Finding, concepts_in, gap, in_one_clause, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
+from extractors.fields.purification import CAR_T_LABELS
 from extractors.values import GRADE, ROMAN_GRADE, days_in, grade_value
 from pipeline.schema import FIELD_BY_NAME
 
@@ -182,8 +184,24 @@ DAY_OF_INFUSION = re.compile(r"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
+# the cells given again: "a second infusion of the same CAR-T cells", "reinfusion", "a repeat infusion"
+REPEAT_INFUSION = re.compile(r"\b(?:second|repeat(?:ed)?|another|re-?)\s*(?:CAR[\s-]?T\s+(?:cell\s+)?)?infusion\b|\breinfus",
+                             re.IGNORECASE)
+
+
+def since_the_last_infusion(sentences: list[Span]) -> list[Span]:
+    """The account from the cells' infusion again on, where the case report tells of one: the days before it count
+    from the first infusion ("the CRS of grade 1 developed on the 1st day after infusion" of a first course)."""
+    document = sentences[0].doc.user_data.get(DOCUMENT) if sentences else None
+    repeats = [i for i, s in enumerate(sentences) if REPEAT_INFUSION.search(s.text) and concepts_in(s, CAR_T_LABELS)
+               and document is not None and document.section_at(s.start_char) is not None
+               and document.section_at(s.start_char).kind in ("case", "results")]
+    return sentences[repeats[0]:] if repeats else sentences
+
+
 def crs_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """The day CRS (or its first fever) began: an onset cue close to a CRS mention, and the nearest day."""
+    sentences = since_the_last_infusion(sentences)
     for sentence in sentences:
         crs = [s for s in concepts_in(sentence, "CRS") if is_affirmed(s)]
         cues = [m for m in ONSET_CUE.finditer(sentence.text)
