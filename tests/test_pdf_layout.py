@@ -280,3 +280,13 @@ def test_a_heading_level_with_two_lines_of_the_next_column_leaves_them_two_lines
     ops += [text(320, 680 - 12 * i, line, 10) for i, line in enumerate(RIGHT)]
     document = parse_pdf(pdf(["".join(ops)]), "level.pdf")[0]
     assert " ".join(RIGHT) in document.text.replace("\n", " ")
+
+
+def test_a_number_word_broken_at_its_hyphen_keeps_it_in_the_title_and_the_text():
+    page = (text(72, 740, "Plasma Exchange for Cytokine Release Syndrome: a Four-", 16, BOLD)
+            + text(72, 720, "year Review of One Apheresis Service", 16, BOLD)
+            + text(72, 680, "We looked back over the records of a three-", 10)
+            + text(72, 668, "day course of plasma exchange in fourteen adults.", 10))
+    document = parse_pdf(pdf([page]), "four-year.pdf")[0]
+    assert document.title == "Plasma Exchange for Cytokine Release Syndrome: a Four-year Review of One Apheresis Service"
+    assert "a three-day course" in document.text
