@@ -290,3 +290,26 @@ def test_a_number_word_broken_at_its_hyphen_keeps_it_in_the_title_and_the_text()
     document = parse_pdf(pdf([page]), "four-year.pdf")[0]
     assert document.title == "Plasma Exchange for Cytokine Release Syndrome: a Four-year Review of One Apheresis Service"
     assert "a three-day course" in document.text
+
+
+def test_back_matter_headings_in_small_type_and_a_font_of_their_own_open_sections(monkeypatch):
+    import pdf_bytes as writer  # a third font, Times-Roman as F3, which no name marks bold
+
+    monkeypatch.setattr(writer, "FONTS", writer.FONTS.rsplit(b">>", 1)[0]
+                        + b"/F3 << /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >> >>")
+    ops = [text(72, 740, "Plasma Exchange for Cytokine Release Syndrome", 16, BOLD),
+           text(72, 700, "Discussion", 11, BOLD)]
+    ops += [text(72, 684 - 12 * i, line, 10) for i, line in enumerate(LEFT)]
+    back = [("Competing interests", ["The authors declare that they have no competing interests."]),
+            ("Funding", ["This work was funded by the Invented Foundation for Apheresis (grant 12).",
+                         "The funder had no role in the design of the study or in writing it."])]
+    y = 570
+    for title, lines in back:
+        ops.append(text(72, y, title, 7.5, "F3"))
+        ops += [text(72, y - 9 * (i + 1), line, 7.5) for i, line in enumerate(lines)]
+        y -= 9 * (len(lines) + 1) + 6
+    document = parse_pdf(pdf(["".join(ops)]), "back.pdf")[0]
+    by_title = {s.title: s for s in document.sections}
+    assert {"Discussion", "Competing interests", "Funding"} <= set(by_title)
+    funding = by_title["Funding"]
+    assert document.text[funding.start:funding.end].rstrip().endswith("or in writing it.")
