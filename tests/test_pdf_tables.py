@@ -215,3 +215,36 @@ def test_a_real_pdfs_tables_reach_the_document_and_leave_the_text_flow(shared):
     assert document.text.count("Serum renin activity") == 1  # as a cell, not also as a paragraph
     renin = next(c for c in document.tables[1].cells if c.text == "Serum renin activity")
     assert document.paragraph_at(renin.start).kind == "table-row"
+
+
+def test_a_row_head_centred_on_two_rows_spans_them_as_a_rowspan():
+    page = [
+        (72, 90, "Table 2. Ferritin before and after the exchanges."),
+        *row(110, (72, "Patient"), (180, "Day"), (260, "Ferritin (ng/mL)")),
+        *row(128, (180, "Day 1"), (260, "12,400")),
+        *row(135, (72, "Patient 1")),  # centred on the two rows beside it
+        *row(142, (180, "Day 5"), (260, "3,100")),
+        *row(156, (180, "Day 1"), (260, "8,900")),
+        *row(163, (72, "Patient 2")),
+        *row(170, (180, "Day 5"), (260, "2,050")),
+    ]
+    [table] = tables_of(one_page_pdf(page, [(72, 340, 97), (72, 340, 115), (72, 340, 176)]))
+    assert texts(table) == [["Patient", "Day", "Ferritin (ng/mL)"], ["Patient 1", "Day 1", "12,400"],
+                            ["Day 5", "3,100"], ["Patient 2", "Day 1", "8,900"], ["Day 5", "2,050"]]
+    assert [(cell["col"], cell.get("rowspan", 1)) for cell in table["rows"][1]] == [(0, 2), (1, 1), (2, 1)]
+    assert [cell["col"] for cell in table["rows"][2]] == [1, 2]
+
+
+def test_a_row_head_spanning_two_rows_reaches_the_document_model_as_jats_rowspan_does():
+    page = [
+        (72, 90, "Table 2. Ferritin before and after the exchanges."),
+        *row(110, (72, "Patient"), (180, "Day"), (260, "Ferritin (ng/mL)")),
+        *row(128, (180, "Day 1"), (260, "12,400")),
+        *row(135, (72, "Patient 1")),
+        *row(142, (180, "Day 5"), (260, "3,100")),
+        *row(156, (72, "Patient 2"), (180, "Day 1"), (260, "8,900")),
+    ]
+    [document] = parse_bytes(one_page_pdf(page, [(72, 340, 97), (72, 340, 115), (72, 340, 162)]), "span.pdf")
+    grid = [[cell.text if cell else "" for cell in line] for line in document.tables[0].grid()]
+    assert grid[1:] == [["Patient 1", "Day 1", "12,400"], ["Patient 1", "Day 5", "3,100"],
+                        ["Patient 2", "Day 1", "8,900"]]

@@ -144,24 +144,40 @@ def text_lines(words: list[dict]) -> list[TextLine]:
                 break
         else:
             rows.append([word])
-    lines = []
-    for row in rows:
-        row.sort(key=lambda w: w["x0"])
-        chunks: list[Chunk] = []
-        for word in row:
-            size = word.get("size") or (word["bottom"] - word["top"])
-            last = chunks[-1] if chunks else None
-            if last and word["x0"] - last.x1 < CELL_GAP * max(size, last.size):
-                last.words.append(word)
-                last.x1 = max(last.x1, word["x1"])
-                last.bottom = max(last.bottom, word["bottom"])
-                last.top = min(last.top, word["top"])
-            else:
-                chunks.append(Chunk(word["x0"], word["x1"], word["top"], word["bottom"], size, [word]))
-        chunks = [c for c in chunks if not LEADER.fullmatch(c.text.replace(" ", ""))]
-        if chunks:
-            lines.append(TextLine(min(c.top for c in chunks), max(c.bottom for c in chunks), chunks))
+    lines = [line for line in map(_line_of, rows) if line is not None]
     return sorted(lines, key=lambda l: l.top)
+
+
+def _line_of(words: list[dict]) -> TextLine | None:
+    """Words of one line as a line of chunks, parted at cell-wide gaps; dotted leaders left out."""
+    chunks: list[Chunk] = []
+    for word in sorted(words, key=lambda w: w["x0"]):
+        size = word.get("size") or (word["bottom"] - word["top"])
+        last = chunks[-1] if chunks else None
+        if last and word["x0"] - last.x1 < CELL_GAP * max(size, last.size):
+            last.words.append(word)
+            last.x1 = max(last.x1, word["x1"])
+            last.bottom = max(last.bottom, word["bottom"])
+            last.top = min(last.top, word["top"])
+        else:
+            chunks.append(Chunk(word["x0"], word["x1"], word["top"], word["bottom"], size, [word]))
+    chunks = [c for c in chunks if not LEADER.fullmatch(c.text.replace(" ", ""))]
+    return TextLine(min(c.top for c in chunks), max(c.bottom for c in chunks), chunks) if chunks else None
+
+
+def _raised_parts_joined(lines: list[TextLine]) -> list[TextLine]:
+    """A line made only of pieces standing over (or a space beside) pieces of the next line and reaching down into
+    it (a raised "×" and a power's digit of "11.5 × 10⁹/L", set a little high) is part of that line."""
+    joined: list[TextLine] = []
+    for line in lines:
+        last = joined[-1] if joined else None
+        if (last is not None and last.bottom - line.top > 0.3 * line.size
+                and all(any(_overlap(a.x0, a.x1, b.x0 - b.size, b.x1 + b.size) > 0 for b in line.chunks)
+                        for a in last.chunks)):
+            joined[-1] = _line_of([w for c in last.chunks + line.chunks for w in c.words])
+        else:
+            joined.append(line)
+    return joined
 
 
 def horizontal_rules(edges: list[dict]) -> list[Rule]:
@@ -245,10 +261,14 @@ def _rule_stack(caption: Caption, rules: list[Rule], others: list[Caption]) -> l
 
 def _columns(lines: list[TextLine]) -> list[tuple[float, float]]:
     """x ranges of the columns: where the chunks of lines with two or more chunks lie. A gap between columns
-    may be crossed by a few of those lines (a long cell running over, a note), no more than one in ten."""
+    may be crossed by a few of those lines (a long cell running over, a note), no more than one in ten. A line
+    of one chunk makes a column where no such line reaches (row heads centred on the rows they span)."""
     several = [l for l in lines if len(l.chunks) >= 2]
     used = several if len(several) >= 2 else lines
     chunks = [c for l in used for c in l.chunks]
+    if used is several:
+        left, right = min(c.x0 for c in chunks), max(c.x1 for c in chunks)
+        chunks += [l.chunks[0] for l in lines if len(l.chunks) == 1 and (l.x1 < left or l.x0 > right)]
     left = int(min(c.x0 for c in chunks))
     coverage = [0] * (int(max(c.x1 for c in chunks)) - left + 2)
     for chunk in chunks:
@@ -278,27 +298,83 @@ def _covered(x0: float, x1: float, columns: list[tuple[float, float]]) -> list[i
     return inside or [_column_of(x0, x1, columns)]
 
 
-def _row_breaks(lines: list[TextLine], forced: set[int]) -> list[list[TextLine]]:
-    """Lines into rows: a line closer to the one above than the table's row pitch continues that row's cells.
-    The pitches split in two groups at their largest jump; with no clear jump every line is a row."""
-    if not lines:
-        return []
-    pitches = [b.baseline - a.baseline for a, b in zip(lines, lines[1:])]
-    threshold = 0.0
+def _pitch(upper: TextLine, lower: TextLine) -> float:
+    """How far the lower line's words stand below the upper's: the nearer of the lines' baselines and of their
+    chunks in the same columns (cells of one row may sit a little higher or lower than each other, so that a
+    wrapped cell's second line looks a row away; a raised glyph moves a column's chunk but not the line)."""
+    shared = [statistics.median(w["bottom"] for w in b.words) - statistics.median(w["bottom"] for w in a.words)
+              for a in upper.chunks for b in lower.chunks if _overlap(a.x0, a.x1, b.x0, b.x1) > 0]
+    lines = lower.baseline - upper.baseline
+    return min(lines, statistics.median(shared)) if shared else lines
+
+
+def _threshold(pitches: list[float], size: float) -> float:
+    """The pitch below which a line goes on with the row above: the pitches split in two groups at their largest
+    jump; with no clear jump every line is a row."""
     ordered = sorted(pitches)
-    size = statistics.median(l.size for l in lines)
     jumps = [(b / a, (a + b) / 2) for a, b in zip(ordered, ordered[1:]) if a > 0 and b - a > 0.25 * size]
     if jumps:
         ratio, middle = max(jumps)
         if ratio > 1.2:
-            threshold = min(middle, 1.35 * size)  # lines of one cell are at most a leading apart
-    rows = [[lines[0]]]
-    for i, (line, pitch) in enumerate(zip(lines[1:], pitches), start=1):
-        if pitch < threshold and i not in forced:
-            rows[-1].append(line)
+            return min(middle, 1.35 * size)  # lines of one cell are at most a leading apart
+    return 0.0
+
+
+def _spanning_labels(lines: list[TextLine], columns) -> set[int]:
+    """Lines that stand midway between two others in columns left of all theirs: a row head centred on the rows
+    it spans (a label set against two lines of values)."""
+    def filled(line: TextLine) -> set[int]:
+        return {c for chunk in line.chunks for c in _covered(chunk.x0, chunk.x1, columns)}
+
+    found = set()
+    for i in range(1, len(lines) - 1):
+        above, line, below = lines[i - 1], lines[i], lines[i + 1]
+        own = filled(line)
+        middle = (line.top + line.bottom) / 2
+        between = (above.top + above.bottom + below.top + below.bottom) / 4
+        if (filled(above) == filled(below) and max(own) < min(filled(above)) and len(own) <= len(filled(above))
+                and own | filled(above) == set(range(len(columns)))
+                and abs(middle - between) <= 0.25 * (below.top - above.top) and i - 1 not in found):
+            found.add(i)
+    return found
+
+
+def _row_breaks(lines: list[TextLine], forced: set[int], columns) -> tuple[list[list[TextLine]], dict[int, int]]:
+    """Lines into rows: a line closer to the one above than the table's row pitch continues that row's cells.
+    A row head centred between two full rows a row pitch apart (_spanning_labels) joins the upper one and spans
+    both (as JATS's rowspan); returned as {index of the upper row: rows spanned}. Between two lines of one row
+    (a cell beside it wrapped) it is that row's."""
+    if not lines:
+        return [], {}
+    lines = _raised_parts_joined(lines)
+    size = statistics.median(l.size for l in lines)
+
+    def pitches(kept: list[int]) -> dict[int, float]:
+        return {i: _pitch(lines[a], lines[i]) for a, i in zip(kept, kept[1:])}
+
+    candidates = _spanning_labels(lines, columns)
+    unlabelled = pitches([i for i in range(len(lines)) if i not in candidates])
+    threshold = _threshold(list(unlabelled.values()), size)
+    usual = statistics.median(unlabelled.values()) if unlabelled else 0.0
+    labels = set()
+    for i in candidates:  # the lines beside it a row apart: as far apart as the table's rows usually are
+        apart = unlabelled[i + 1] >= max(threshold, 0.9 * usual)
+        if apart or any(i - 1 < f <= i + 1 for f in forced):
+            labels.add(i)
+    kept = [i for i in range(len(lines)) if i not in labels]
+    pitch = pitches(kept)
+    threshold = _threshold(list(pitch.values()), size)
+    rows: list[list[TextLine]] = []
+    row_of: dict[int, int] = {}
+    for n, i in enumerate(kept):
+        if n and pitch[i] < threshold and not any(kept[n - 1] < f <= i for f in forced):
+            rows[-1].append(lines[i])
         else:
-            rows.append([line])
-    return rows
+            rows.append([lines[i]])
+        row_of[i] = len(rows) - 1
+    for i in sorted(labels):
+        rows[row_of[i - 1]].append(lines[i])
+    return rows, {row_of[i - 1]: 2 for i in labels}
 
 
 def _aligned(upper: Chunk, lower: Chunk) -> bool:
@@ -354,11 +430,13 @@ def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
     return [[row[col] for col in sorted(row)] for row in rows if row]
 
 
-def _body_cells(rows: list[list[TextLine]], columns) -> list[list[dict]]:
+def _body_cells(rows: list[list[TextLine]], columns, spans: dict[int, int] | None = None) -> list[list[dict]]:
     """Each row's words by column; a chunk that crosses a column gap is split word by word, unless it is
-    the row's only text (a group heading across the table)."""
+    the row's only text (a group heading across the table). ``spans``: rows whose last line is a label spanning
+    that many rows, its cells given that rowspan."""
+    spans = spans or {}
     grid = []
-    for row in rows:
+    for r, row in enumerate(rows):
         if len(row) == 1 and len(row[0].chunks) == 1:
             covered = _covered(row[0].x0, row[0].x1, columns)
             grid.append([{"text": row[0].text, "col": covered[0], "colspan": covered[-1] - covered[0] + 1,
@@ -373,7 +451,9 @@ def _body_cells(rows: list[list[TextLine]], columns) -> list[list[dict]]:
                 else:
                     for word in chunk.words:
                         texts.setdefault(_column_of(word["x0"], word["x1"], columns), []).append(word["text"])
-        grid.append([{"text": " ".join(texts[c]), "col": c, "colspan": 1, "is_header": False} for c in sorted(texts)])
+        spanning = {_column_of(c.x0, c.x1, columns) for c in row[-1].chunks} if r in spans else set()
+        grid.append([{"text": " ".join(texts[c]), "col": c, "colspan": 1, "is_header": False,
+                      "rowspan": spans[r] if c in spanning else 1} for c in sorted(texts)])
     return grid
 
 
@@ -397,7 +477,8 @@ def _grid(header: list[TextLine], body: list[TextLine], rules: list[float]) -> l
     if len(columns) < 2:
         return None
     forced = {i for i, (a, b) in enumerate(zip(body, body[1:]), start=1) if any(a.bottom <= y <= b.top for y in rules)}
-    rows = _header_cells(header, columns) + _body_cells(_row_breaks(body, forced), columns)
+    body_rows, spans = _row_breaks(body, forced, columns)
+    rows = _header_cells(header, columns) + _body_cells(body_rows, columns, spans)
     return rows
 
 
