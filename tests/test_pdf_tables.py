@@ -248,3 +248,35 @@ def test_a_row_head_spanning_two_rows_reaches_the_document_model_as_jats_rowspan
     grid = [[cell.text if cell else "" for cell in line] for line in document.tables[0].grid()]
     assert grid[1:] == [["Patient 1", "Day 1", "12,400"], ["Patient 1", "Day 5", "3,100"],
                         ["Patient 2", "Day 1", "8,900"]]
+
+
+PANELS = [
+    (72, 90, "Table 2. Cytokines of the two patients before and after plasma exchange."),
+    *row(108, (72, "Before plasma exchange, day 3")),  # a panel's title, over the columns
+    *row(120, (72, "Patient"), (180, "IL-6 (pg/mL)"), (280, "Ferritin (ng/mL)")),
+    *row(136, (72, "1"), (180, "5,000"), (280, "12,400")),
+    *row(150, (72, "2"), (180, "3,200"), (280, "9,800")),
+    *row(166, (72, "After plasma exchange, day 5")),
+    *row(178, (72, "Patient"), (180, "IL-6 (pg/mL)"), (280, "Ferritin (ng/mL)")),
+    *row(196, (72, "1"), (180, "210"), (280, "3,100")),
+    *row(210, (72, "2"), (180, "150"), (280, "2,050")),
+]
+
+
+def test_two_sub_tables_under_one_caption_are_two_tables_each_with_its_heads():
+    before, after = tables_of(one_page_pdf(PANELS, [(72, 360, 98), (72, 360, 125), (72, 360, 183), (72, 360, 216)]))
+    assert (before["label"], after["label"]) == ("Table 2", "Table 2")
+    assert before["caption"] == after["caption"]
+    assert texts(before) == [["Before plasma exchange, day 3"], ["Patient", "IL-6 (pg/mL)", "Ferritin (ng/mL)"], ["1", "5,000", "12,400"],
+                             ["2", "3,200", "9,800"]]
+    assert texts(after) == [["After plasma exchange, day 5"], ["Patient", "IL-6 (pg/mL)", "Ferritin (ng/mL)"], ["1", "210", "3,100"],
+                            ["2", "150", "2,050"]]
+    assert all(cell["is_header"] for table in (before, after) for row_ in table["rows"][:2] for cell in row_)
+    assert not any(cell["is_header"] for table in (before, after) for row_ in table["rows"][2:] for cell in row_)
+
+
+def test_sub_tables_repeating_their_heads_without_rules_between_are_split_too():
+    before, after = tables_of(one_page_pdf(PANELS, [(72, 360, 98), (72, 360, 125), (72, 360, 216)]))
+    assert texts(before)[-1] == ["2", "3,200", "9,800"] and texts(after)[0] == ["After plasma exchange, day 5"]
+    [document] = parse_bytes(one_page_pdf(PANELS, [(72, 360, 98), (72, 360, 125), (72, 360, 216)]), "panels.pdf")
+    assert [(t.label, t.header_rows) for t in document.tables] == [("Table 2", 2), ("Table 2", 2)]

@@ -27,6 +27,7 @@ WORD_GAP_RATIO = 0.15
 CELL_GAP = 0.6
 FIGURE = re.compile(r"^(?:Fig\.|Figure|FIGURE|FIG\.)\s*\d")
 LEADER = re.compile(r"[._\u2026\u00b7]{4,}")  # dotted lines drawn with characters: row separators, leaders
+NUMERIC = re.compile(r"[^A-Za-z]*\d[^A-Za-z]*")  # a value: "12,400", "<0.05", "3 (27%)"
 RULE_MIN_WIDTH = 40.0  # points; shorter horizontal strokes are underlines, glyph parts or logos
 CAPTION = re.compile(r"""
     ^(?:Table|TABLE)\s*(\d{1,3}[A-Za-z]?|[IVXL]{1,6})     # "Table 2", "Table2", "TABLE IV"
@@ -76,6 +77,18 @@ class TextLine:
     def size(self) -> float:
         return statistics.median(c.size for c in self.chunks)
 
+    @property
+    def font(self) -> str:
+        """The font most of the line's characters are set in."""
+        return _most_characters((w.get("fontname", ""), w["text"]) for c in self.chunks for w in c.words)
+
+
+def _most_characters(styled) -> str:
+    counts: dict[str, int] = {}
+    for style, text in styled:
+        counts[style] = counts.get(style, 0) + len(text)
+    return max(counts, key=counts.get, default="")
+
 
 @dataclass
 class Rule:
@@ -87,8 +100,17 @@ class Rule:
 # -- page objects -------------------------------------------------------------------------------------------------
 
 def page_words(page) -> list[dict]:
-    words = page.extract_words(x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False, extra_attrs=["size"])
-    return [w for w in words if w.get("upright", True)]
+    words = page.extract_words(x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False, extra_attrs=["size"],
+                               return_chars=True)
+    return [_with_font(w) for w in words if w.get("upright", True)]
+
+
+def _with_font(word: dict) -> dict:
+    """The word with the font of its first character (as an attribute of the words, a change of font would cut
+    "Beuthanasia-D" in three)."""
+    chars = word.pop("chars", None)
+    word["fontname"] = chars[0].get("fontname", "") if chars else ""
+    return word
 
 
 class Turn:
@@ -119,7 +141,9 @@ class Turn:
                 x0, top, x1, bottom = self.box(char["x0"], char["top"], char["x1"], char["bottom"])
                 chars.append(dict(char, x0=x0, top=top, x1=x1, bottom=bottom, doctop=top, upright=True,
                                   size=bottom - top))  # pdfminer gives a sideways glyph's advance as its size
-        return extract_words(chars, x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False, extra_attrs=["size"])
+        words = extract_words(chars, return_chars=True, x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False,
+                              extra_attrs=["size"])
+        return [_with_font(word) for word in words]
 
     def edges(self, page) -> list[dict]:
         """The page's vertical strokes, which are the turned table's horizontal rules."""
@@ -470,13 +494,57 @@ def _inside(lines: list[TextLine], x0: float, x1: float, top: float, bottom: flo
     return kept
 
 
+def _ruled_apart(body: list[TextLine], rules: list[float]) -> set[int]:
+    """Indexes of the lines with a rule right above them."""
+    return {i for i, (a, b) in enumerate(zip(body, body[1:]), start=1) if any(a.bottom <= y <= b.top for y in rules)}
+
+
+def _heads_like(line: TextLine, header: list[TextLine], body_font: str) -> bool:
+    """Whether a line of the body reads as column heads: no cell a number, and the top header's words again or
+    the header's font where the body is set in another."""
+    if any(NUMERIC.fullmatch(chunk.text) for chunk in line.chunks):
+        return False
+    words = line.text.split()
+    repeated = any(h.text.split() == words for h in header)
+    fonts = {h.font for h in header}
+    return repeated or (line.font in fonts and line.font != body_font)
+
+
+def _panels(header: list[TextLine], body: list[TextLine], rules: list[float]):
+    """The table as (header, body) blocks: a second block opens where the body holds column heads of its own,
+    ruled off below (or repeating the top header's), with a one-line title above them ("After TPE", "(b)")."""
+    if not header or len(body) < 3:
+        return [(header, body)]
+    ruled = _ruled_apart(body, rules)
+    body_font = _most_characters((l.font, l.text) for l in body)
+    starts = []
+    for last in range(1, len(body) - 1):
+        line = body[last]
+        repeated = any(h.text.split() == line.text.split() for h in header)
+        if len(line.chunks) < 2 or not (last + 1 in ruled or repeated) or not _heads_like(line, header, body_font):
+            continue
+        first = last
+        while (first - 1 >= 1 and last - first < 2 and first not in ruled
+               and not any(NUMERIC.fullmatch(c.text) for c in body[first - 1].chunks)
+               and (len(body[first - 1].chunks) == 1 or _heads_like(body[first - 1], header, body_font))):
+            first -= 1
+        if not starts or first > starts[-1][1] + 1:
+            starts.append((first, last))
+    blocks, head, begin = [], header, 0
+    for first, last in starts:
+        blocks.append((head, body[begin:first]))
+        head, begin = body[first:last + 1], last + 1
+    blocks.append((head, body[begin:]))
+    return blocks
+
+
 def _grid(header: list[TextLine], body: list[TextLine], rules: list[float]) -> list[list[dict]] | None:
     if not body:
         return None
     columns = _columns(body)
     if len(columns) < 2:
         return None
-    forced = {i for i, (a, b) in enumerate(zip(body, body[1:]), start=1) if any(a.bottom <= y <= b.top for y in rules)}
+    forced = _ruled_apart(body, rules)
     body_rows, spans = _row_breaks(body, forced, columns)
     rows = _header_cells(header, columns) + _body_cells(body_rows, columns, spans)
     return rows
@@ -566,7 +634,8 @@ def _runs_on(stack: list[Rule], lines: list[TextLine]) -> bool:
             and not _prose(first.chunks, last.x0, last.x1))
 
 
-def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_: list[Caption]) -> dict | None:
+def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_: list[Caption]) -> list[dict]:
+    """The caption's table, or its sub-tables (_panels), or nothing."""
     stack = _rule_stack(caption, rules, captions_)
     # between the rules; else (no rules, or none below the header: the table runs on to the foot of the page)
     # by the alignment of the lines below the caption
@@ -578,14 +647,23 @@ def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_
         if not body:
             continue
         x0, x1, bottom = box
-        rows = _grid(header, body, [r.y for r in rules if _overlap(r.x0, r.x1, x0, x1) >= 0.3 * (x1 - x0)])
+        across = [r.y for r in rules if _overlap(r.x0, r.x1, x0, x1) >= 0.3 * (x1 - x0)]
+        panels = _panels(header, body, across)
+        grids = [_grid(head, lines, across) for head, lines in panels]
+        if len(panels) > 1 and all(grids):  # one table per panel, each with its own heads, under one caption
+            return [{"bbox": [x0, min(l.top for l in head + lines), x1,
+                              bottom if n == len(panels) - 1 else max(l.bottom for l in lines)],
+                     "caption_bbox": [caption.x0, caption.top, caption.x1, caption.bottom],
+                     "label": caption.label, "caption": caption.text, "rows": rows}
+                    for n, ((head, lines), rows) in enumerate(zip(panels, grids))]
+        rows = _grid(header, body, across)
         if rows:
             break
     else:
-        return None
-    return {"bbox": [x0, min(l.top for l in header + body), x1, bottom],
-            "caption_bbox": [caption.x0, caption.top, caption.x1, caption.bottom],
-            "label": caption.label, "caption": caption.text, "rows": rows}
+        return []
+    return [{"bbox": [x0, min(l.top for l in header + body), x1, bottom],
+             "caption_bbox": [caption.x0, caption.top, caption.x1, caption.bottom],
+             "label": caption.label, "caption": caption.text, "rows": rows}]
 
 
 def _area(box) -> float:
@@ -628,7 +706,7 @@ def _ruled_grids(page, captioned: list[dict], found: list[Caption]) -> list[dict
 def _captioned_tables(lines: list[TextLine], rules: list[Rule]) -> tuple[list[dict], list[Caption]]:
     """Tables found from their captions, and the captions that head none."""
     found = captions(lines)
-    tables = [t for t in (_table(caption, lines, rules, found) for caption in found) if t]
+    tables = [t for caption in found for t in _table(caption, lines, rules, found)]
     taken = [t["caption_bbox"] for t in tables]
     return tables, [c for c in found if [c.x0, c.top, c.x1, c.bottom] not in taken]
 
