@@ -313,3 +313,20 @@ def test_back_matter_headings_in_small_type_and_a_font_of_their_own_open_section
     assert {"Discussion", "Competing interests", "Funding"} <= set(by_title)
     funding = by_title["Funding"]
     assert document.text[funding.start:funding.end].rstrip().endswith("or in writing it.")
+
+
+def test_words_drawn_inside_a_figure_leave_the_text_and_its_caption_stays():
+    chart = ("0.5 w 100 450 m 100 300 l 400 300 l S\n"  # the axes: one path of two strokes, a curve to pdfplumber
+             "1 w 100 320 m 150 360 l 200 410 l 250 400 l 300 430 l 350 440 l S\n")
+    labels = (text(104, 440, "IL-6", 8) + text(150, 305, "5", 8) + text(300, 305, "10", 8) + text(370, 305, "Day", 8)
+              + text(300, 350, "after TPE", 8) + text(200, 420, "peak", 8))
+    ops = [text(72, 740, "Plasma Exchange for Cytokine Release Syndrome", 16, BOLD)]
+    ops += [text(72, 700 - 12 * i, line, 10) for i, line in enumerate(LEFT[:3])]
+    ops.append(text(72, 280, "Figure 1. Interleukin-6 before and after plasma exchange.", 9))
+    ops += [text(72, 240 - 12 * i, line, 10) for i, line in enumerate(RIGHT[:3])]
+    document = parse_pdf(pdf(["".join(ops) + chart + labels]), "figure.pdf")[0]
+    flowing = " ".join(document.text.split()) + " "
+    for label in ("IL-6 ", "after TPE", "peak", "Day "):
+        assert label not in flowing
+    assert "Figure 1. Interleukin-6 before and after plasma exchange." in flowing
+    assert " ".join(LEFT[:3]) in flowing and " ".join(RIGHT[:3]) in flowing
