@@ -280,3 +280,21 @@ def test_sub_tables_repeating_their_heads_without_rules_between_are_split_too():
     assert texts(before)[-1] == ["2", "3,200", "9,800"] and texts(after)[0] == ["After plasma exchange, day 5"]
     [document] = parse_bytes(one_page_pdf(PANELS, [(72, 360, 98), (72, 360, 125), (72, 360, 216)]), "panels.pdf")
     assert [(t.label, t.header_rows) for t in document.tables] == [("Table 2", 2), ("Table 2", 2)]
+
+
+def test_a_table_of_long_cells_side_by_side_runs_on_below_its_ruled_heads():
+    page = [
+        (72, 90, "Table 7. Recruitment sites and what came of them."),
+        *row(112, (72, "Site"), (290, "Observations")),
+        *row(130, (72, "Local adult education and training provider"), (290, "Total recruited = 0. There was no way of knowing who saw")),
+        *row(139, (290, "the leaflets, which were soon lost among others.")),
+        *row(153, (72, "Post Office data entry centre and its staff"), (290, "Total recruited = 1. The information was passed on by")),
+        *row(162, (290, "the managers to every employee in team briefings.")),
+    ]
+    [table] = tables_of(one_page_pdf(page, [(72, 540, 100), (72, 540, 117)]))
+    assert texts(table) == [
+        ["Site", "Observations"],
+        ["Local adult education and training provider",
+         "Total recruited = 0. There was no way of knowing who saw the leaflets, which were soon lost among others."],
+        ["Post Office data entry centre and its staff",
+         "Total recruited = 1. The information was passed on by the managers to every employee in team briefings."]]

@@ -608,7 +608,11 @@ def _aligned_region(caption: Caption, lines: list[TextLine], stack: list[Rule], 
             continue
         size = statistics.median(c.size for c in chunks)
         usual = statistics.median(c.size for l in region for c in l.chunks) if region else size
-        if (line.top - last > 2.5 * usual or abs(size - usual) > 0.12 * usual or _prose(chunks, x0, x1)
+        heads = next((l for l in region if len(l.chunks) >= 2), None)
+        in_columns = heads is not None and len(chunks) >= 2 and all(  # long cells side by side, under the heads
+            any(abs(c.x0 - h.x0) <= 2 for h in heads.chunks) for c in chunks)
+        if (line.top - last > 2.5 * usual or abs(size - usual) > 0.12 * usual
+                or _prose(chunks, x0, x1) and not in_columns
                 or any(CAPTION.match(c.text) or FIGURE.match(c.text) for c in chunks)):
             break
 
@@ -657,7 +661,7 @@ def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_
                      "label": caption.label, "caption": caption.text, "rows": rows}
                     for n, ((head, lines), rows) in enumerate(zip(panels, grids))]
         rows = _grid(header, body, across)
-        if rows:
+        if rows and len(rows) >= 2:  # one row is no table: the rules may close only the header
             break
     else:
         return []
