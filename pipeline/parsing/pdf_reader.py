@@ -32,6 +32,7 @@ MARGIN = 1.0  # points a word may stick out of a table's box and still be the ta
 FIGURE_SHARE = (0.02, 0.6)  # of the page's area: a figure's box; smaller is a logo or a mark, larger a background
 FIGURE_REACH = 4.0  # points: curves this close are parts of one drawing
 _FIGURE_CAPTION = re.compile(r"^(?:Fig\.?|Figure|FIGURE|FIG\.?)$|^(?:Fig\.|Figure|FIGURE|FIG\.)\d")
+MAX_CURVES = 4000  # curves of a page gathered into drawings, in drawing order: a dense plot costs no more
 LABEL_WORDS = 6  # a line of fewer words inside a figure's box is a label drawn in it (an axis, a legend, a panel)
 
 
@@ -69,7 +70,7 @@ def _figure_regions(page) -> list[list[float]]:
     lines and marks), each between a logo's size and the whole page's."""
     area = float(page.width * page.height)
     boxes = [[float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])] for i in page.images]
-    boxes += _drawings([(float(c["x0"]), float(c["top"]), float(c["x1"]), float(c["bottom"])) for c in page.curves])
+    boxes += _drawings([(float(c["x0"]), float(c["top"]), float(c["x1"]), float(c["bottom"])) for c in page.curves[:MAX_CURVES]])
     low, high = FIGURE_SHARE
     return [b for b in boxes if low * area <= (b[2] - b[0]) * (b[3] - b[1]) <= high * area]
 
