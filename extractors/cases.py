@@ -13,12 +13,13 @@ from extractors.assertion import is_affirmed
 from extractors.evidence import Finding, concepts, concepts_in, gap, in_one_clause, sentence_of, sentences
 from extractors.finding_spans import finding_span, patient_findings_key, record
 from extractors.fields import RULES
+from extractors.fields.drugs import corticosteroids, other_drugs
 from extractors.fields.inputs import PatientContext
 from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, exchange_denied, \
     for_another_disease, pe_mentions, plasma_exchange
 from extractors.nlp import process
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind
-from extractors.tables import (TablePatient, before_after_tables, lab_course, table_exchange_days,
+from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, table_exchange_days,
                                table_exchange_sessions)
 from extractors.values import counts_hours_from_infusion, find_dates
 from pipeline.document.ids import make_case_id
@@ -224,11 +225,17 @@ def _received_cart(sentences: list[Span]) -> bool:
 
 
 def _case_stem(document: Document) -> str:
+    # a file named like "g1_echeverria2021" or "heldD_peds2020": its words of three or more letters
+    words = re.findall(r"[^\W\d_]{3,}", Path(document.source_file).stem)
     surname = document.first_author_surname()
     if surname:
+        # a name set surname first without capitals ("Ong Jia Hui") reads the other way round; a file named after
+        # the author by its surname ("ong2024_series") settles which of the name's words it is
+        named = {word.casefold() for word in words}
+        other_names = re.findall(r"[^\W\d_]{2,}", document.authors[0].split(",", 1)[-1])
+        if surname.casefold() not in named:
+            return next((name for name in other_names if name.casefold() in named), surname)
         return surname
-    # a file named like "g1_echeverria2021" or "heldD_peds2020": its first word of three or more letters
-    words = re.findall(r"[^\W\d_]{3,}", Path(document.source_file).stem)
     return words[0] if words else Path(document.source_file).stem
 
 
@@ -285,6 +292,27 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
         findings = _merge(findings, {f.field: [finding_span(doc, f)] for f in course})
         if single:
             findings = _more_sessions_by_table(doc, document, findings)
+            findings = _treatments_by_table(doc, document, findings, patient)
+    return findings
+
+
+TREATMENT_READERS = {"corticosteroids": corticosteroids, "other_drugs": other_drugs}
+
+
+def _treatments_by_table(doc: Doc, document: Document, findings: Findings, patient: PatientContext) -> Findings:
+    """The drugs a table of the days' events gives join those the account names ("Hydrocortisone 50 mg q6h" on day
+    +9 of the table, methylprednisolone in prose); a drug is named once, with its first evidence."""
+    cells = course_event_cells(doc, document)
+    if not cells:
+        return findings
+    for name, reader in TREATMENT_READERS.items():
+        told = findings.get(name, [])
+        values = {span._.value for span in told}
+        if "none" in values:
+            continue
+        more = [f for f in reader(cells, patient) if f.value not in values and f.value != "none"]
+        if more:
+            findings = {**findings, name: told + [finding_span(doc, f) for f in more]}
     return findings
 
 
@@ -319,7 +347,7 @@ def _decide_scope(case: Case, segment: PatientSegment | None, row: TablePatient 
     # the body's sessions are read apart from the title and abstract, which may be all that names the exchange's
     # indication ("Acquired TTP after tisagenlecleucel, treated with plasma exchange"): the whole account decides
     received_pe = _told_of_exchange(case, segment) or (
-        counted and (row is not None or not (segment and for_another_disease(segment.sentences))))
+        counted and not (segment and for_another_disease(segment.sentences)))
     if row is not None and case.values.get("pe_sessions") == "0":
         received_pe = False
     if not received_pe:

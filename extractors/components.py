@@ -11,12 +11,12 @@ from extractors.lexicon import concept_of
 from extractors.quantities import find_quantities, writes_decimal_comma
 from pipeline.document.sentences import split_sentences
 
-# "DEX, dexamethasone; MP, methylprednisolone" or "TPE = therapeutic plasma exchange" (table footnotes)
+# "DEX, dexamethasone; MP, methylprednisolone (1 g/day)" or "TPE = therapeutic plasma exchange" (table footnotes)
 GLOSSARY_ENTRY = re.compile(r"""
     (?:^|[;.]\s*|\n)                          # the start of an entry
     ([A-Z][A-Za-z0-9\-]{1,9})\s*(?:,|:|=)\s*  # the short form: "DEX," "TPE ="
     ([a-zA-Z][a-zA-Z\-\ ]{3,60}?)             # the long form: "therapeutic plasma exchange"
-    (?=\s*(?:;|\.|$|\n))                      # up to the entry's end
+    (?=\s*(?:\([^()]{0,60}\)\s*)?(?:;|\.|$|\n))  # up to the entry's end, or a note: "MP, methylprednisolone (1 g/day)."
     """, re.VERBOSE)
 
 

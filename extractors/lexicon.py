@@ -5,6 +5,9 @@ A line is {"label", "id", "pattern"} and may add attributes:
   other words or units in another case ("HAS" for human albumin solution but not "has", "CR" but not "Cr",
   "MM" but not "mm"). Every other line matches on lower case.
 - "target": the antigen a CAR-T product's cells recognise (CART_PRODUCT lines), a value of car_t_target.
+
+A "pattern" is a phrase, or a list of spaCy token patterns for a word that is a concept only in company: "apheresis"
+is the cells' collection as often as the exchange, but "apheresis x2" or "apheresis sessions" is the exchange.
 """
 
 from __future__ import annotations
@@ -41,7 +44,9 @@ def lexicon_patterns(nlp) -> list[dict]:
     patterns = []
     for entry in lexicon_entries():
         text = entry["pattern"]
-        if entry.get("case_sensitive"):
+        if isinstance(text, list):
+            patterns.append({"label": entry["label"], "id": entry["id"], "pattern": text})
+        elif entry.get("case_sensitive"):
             tokens = [{"ORTH": token.text} for token in nlp.make_doc(text)]
             patterns.append({"label": entry["label"], "id": entry["id"], "pattern": tokens})
         else:
@@ -55,6 +60,8 @@ def concept_of(text: str) -> tuple[str, str] | None:
     text = text.strip()
     for entry in lexicon_entries():
         pattern = entry["pattern"]
+        if isinstance(pattern, list):
+            continue
         if pattern == text if entry.get("case_sensitive") else pattern.lower() == text.lower():
             return entry["label"], entry["id"]
     return None

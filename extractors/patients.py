@@ -61,11 +61,12 @@ LITERATURE = re.compile(r"""\b(
     (?:reports|series|studies|publications)                                            #  case reports)"
   | (?:they|you|the\ (?:correspondents|authors))\ (?:cite|quote|mention)\b              # "the registry they cite"
   | (?:in|from)\ (?:a|the|their|this|that)\ (?:[\w-]+\ ){0,2}registry\b                # "in a Spanish registry"
-    )""", re.IGNORECASE | re.VERBOSE)
+  | (?:their|the\ (?:correspondents|authors)['’])\ own\ (?:[\w-]+\ ){0,2}(?:patients?|cases?)\b  # "their own two
+    )""", re.IGNORECASE | re.VERBOSE)                                                   #  patients"
 # the authors speaking of their own patients; not as readers of another's report ("We read with interest the letter
 # from Harcourt and colleagues describing a 72-year-old man"); as searchers of the literature, see below
 FIRST_PERSON = re.compile(r"""
-    \b(?:our|us|we(?!\s+(?:have\s+)?(?:read|noted?|agree|thank|congratulate|welcome|enjoyed)\b))\b
+    \b(?:our|us|we(?!\s+(?:have\s+|also\s+|fully\s+)?(?:read|noted?|agree|thank|congratulate|welcome|enjoyed)\b))\b
     """, re.IGNORECASE | re.VERBOSE)
 
 

@@ -387,6 +387,23 @@ def table_exchange_sessions(doc: Doc, document: Document) -> list[Finding]:
     return [Finding("pe_sessions", str(len(cells)), last.start, last.end, "tables.exchange_days")]
 
 
+def course_event_cells(doc: Doc, document: Document) -> list:
+    """The cells of the days' events in tables of one row per day ("TPE 2; MP 1 g", "Hydrocortisone 50 mg q6h for
+    refractory shock"), as spans the prose readers of treatments can read: the cells after a row's day that are
+    words, not numbers."""
+    spans = []
+    for table in document.tables:
+        grid = table.grid()
+        day_rows = _day_rows(grid) if len(grid) >= 3 and _caption_patient(table) is None else []
+        for _, row in day_rows if len(day_rows) >= 2 else []:
+            for cell in row[1:]:
+                if cell is not None and re.search(r"[^\W\d_]{3}", cell.text):
+                    span = doc.char_span(cell.start, cell.end, alignment_mode="expand")
+                    if span is not None:
+                        spans.append(span)
+    return spans
+
+
 GRADED = ("crs_grade", "icans_grade")
 
 

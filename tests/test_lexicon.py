@@ -48,7 +48,8 @@ def _looks_like_an_abbreviation(pattern: str) -> bool:
 def test_every_capital_abbreviation_says_whether_it_matches_in_its_case_only():
     """Matching on lower case, "HAS" would be every "has" and "MM" every "mm": a short capital form must say
     explicitly how it matches."""
-    abbreviations = [entry for entry in lexicon_entries() if _looks_like_an_abbreviation(entry["pattern"])]
+    phrases = [entry for entry in lexicon_entries() if isinstance(entry["pattern"], str)]
+    abbreviations = [entry for entry in phrases if _looks_like_an_abbreviation(entry["pattern"])]
     assert len(abbreviations) >= 90
     for entry in abbreviations:
         assert "case_sensitive" in entry, entry
@@ -56,6 +57,12 @@ def test_every_capital_abbreviation_says_whether_it_matches_in_its_case_only():
 
 def _concepts(nlp, text: str) -> list[tuple[str, str, str]]:
     return [(span.text, span.label_, span.id_) for span in nlp(text).spans["concepts"]]
+
+
+def test_a_line_of_token_patterns_matches_the_word_only_in_the_company_it_names(nlp):
+    assert ("apheresis x2", "PE", "pe") in _concepts(nlp, "She underwent apheresis x2 on days 9 and 10.")
+    assert ("apheresis sessions", "PE", "pe") in _concepts(nlp, "Three apheresis sessions followed.")
+    assert not [c for c in _concepts(nlp, "T cells were collected by apheresis on day -28.") if c[1] == "PE"]
 
 
 def test_a_case_sensitive_line_matches_only_in_its_own_case(nlp):

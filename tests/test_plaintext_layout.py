@@ -252,3 +252,25 @@ def test_a_footer_above_a_page_break_and_a_head_below_it_are_dropped():
 def test_a_heading_under_a_rule_is_no_running_head():
     text = "A first case.\n\n------\nCase 1\n\nA man of 50 years.\n\n------\nCase 2\n\nA woman of 40 years.\n"
     assert "Case 1" in read_in_order(text) and "Case 2" in read_in_order(text)
+
+
+@pytest.mark.parametrize("front, name, year", [
+    ("Haematol Lett 2021; 31(2): 145-147", "reply2024.txt", 2021),  # the journal's citation dates the article
+    ("Correspondence\nDOI: 10.5555/x.4", "mensah2024_reply.txt", 2024),  # else the name the curator saved it under
+    ("Correspondence\nDOI: 10.5555/x.4", "reply.txt", 2019),  # else the first year of the text
+])
+def test_the_year_is_the_citation_s_then_the_file_name_s_then_the_text_s(front, name, year):
+    text = (f"{front}\n\nPlasma exchange for ICANS: the authors reply\n\nAkua Mensah, Kofi Boateng\n\n"
+            "To the Editor:\n\nHer ICANS was grade 3 under the 2019 ASTCT consensus.")
+    assert parse_bytes(text.encode(), name)[0].year == year
+
+
+def test_a_surname_first_byline_takes_the_surname_the_file_is_named_after():
+    from extractors.cases import extract_document
+
+    text = ("Plasma exchange after CAR-T cells\n\nOng Jia Hui(1), Tan Wei Ming(2)\n\nCase presentation\n\n"
+            "A 41-year-old woman with DLBCL received axicabtagene ciloleucel and had grade 3 CRS. PEX was performed "
+            "on day 4.")
+    assert [case.case_id for case in extract_document(parse_bytes(text.encode(), "ong2024_case.txt")[0]).cases] \
+        == ["ong2024-1"]
+    assert [case.case_id for case in extract_document(parse_bytes(text.encode(), "case.txt")[0]).cases] == ["hui-1"]

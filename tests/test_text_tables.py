@@ -192,6 +192,20 @@ LAYOUTS = {
 }
 
 
+def tab_stops(cells: tuple[str, ...], stops: tuple[int, ...] = (32, 48)) -> str:
+    """A row as a word processor exports it: each cell followed by as many tabs as reach the next tab stop (every
+    8 characters), so that rows differ in their number of tabs."""
+    line = ""
+    for cell, stop in zip(cells, (*stops, None)):
+        line += cell
+        while stop is not None and len(line.expandtabs()) < stop:
+            line += "\t"
+    return line
+
+
+LAYOUTS["tab stops"] = "Table 1. Inflammatory markers around TPE\n" + "\n".join(tab_stops(row) for row in MARKERS)
+
+
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_a_column_per_patient_table_in_a_text_document_gives_each_patient_its_values(layout):
     document = parse(TWO_PATIENTS.format(table=LAYOUTS[layout]))
@@ -213,3 +227,49 @@ def test_a_timeline_in_tab_separated_columns_is_prose_one_entry_a_line_and_a_tab
     assert [t.label for t in document.tables] == ["Table 1"]
     entries = [document.quote(p.start, p.end) for p in document.paragraphs if p.kind == "list-item"]
     assert entries == ["Day: Event", "Day 0: Infusion", "Day 2: Fever; CRS grade 1", "Day 5: Plasma exchange 1"]
+
+
+def test_a_brief_report_with_a_bare_patients_heading_a_tab_stop_table_and_an_exchange_for_another_disease():
+    """"Patients" heads the cases' paragraph; the exchange is named "PEX"; the table's glossary defines "MP" with a
+    note after it; the third patient's exchange, for thrombotic microangiopathy, is out of scope."""
+    rows = [("Characteristic", "Case A", "Case B", "Case C"), ("Age/sex", "38/F", "64/M", "71/M"),
+            ("PEX sessions", "2", "4", "6"), ("Steroids", "Dex", "Dex, MP", "nil"),
+            ("IL-6 pre/post (pg/mL)", "3,150/240", "7,900/880", "n.d.")]
+    table = "\n".join(tab_stops(row, (24, 40, 56)) for row in rows)
+    document = parse_bytes((
+        "Three patients given PEX after CAR-T cells\n\nAna Silva, Tom Berg\n\n"
+        "Patients\nCase A was a 38-year-old woman with DLBCL who received axicabtagene ciloleucel and had grade 3 CRS "
+        "from day 2. PEX was performed on days 4 and 5.\n\n"
+        "Case B was a 64-year-old man with DLBCL who received tisagenlecleucel and had grade 4 CRS. He underwent PEX "
+        "on four consecutive days from day 3.\n\n"
+        "Case C was a 71-year-old man with myeloma treated with idecabtagene vicleucel. On day 30 a thrombotic "
+        "microangiopathy was diagnosed and he received six sessions of PEX. His PEX was not given for CRS or ICANS."
+        "\n\nTable 1. The three patients\n" + table + "\n"
+        "Abbreviations: Dex, dexamethasone; MP, methylprednisolone (1 g daily for three days); n.d., not done.\n\n"
+        "Discussion\n\nBoth patients treated for CRS recovered.").encode(), "brief.txt")[0]
+    assert [section.title for section in document.sections if section.title] == ["Patients", "Discussion"]
+    [parsed] = document.tables
+    assert rows_of(parsed)[2] == ["PEX sessions", "2", "4", "6"]
+    extraction = extract_document(document)
+    cases = {case.number: case for case in extraction.cases}
+    assert {n: case.in_scope for n, case in cases.items()} == {1: True, 2: True, 3: False}
+    assert cases[2].values["corticosteroids"] == "dexamethasone;methylprednisolone"
+    assert (cases[1].values["il6_pre"], cases[2].values["il6_post"]) == ("3150", "880")
+
+
+def test_the_drugs_of_a_day_table_s_events_join_those_the_account_names():
+    document = parse(
+        "A 59-year-old man with mantle cell lymphoma received brexucabtagene autoleucel and had grade 4 CRS from day "
+        "3. Methylprednisolone 1 g daily was given from day 4.\n\n"
+        "Table 1. Course by day\n"
+        "Day\tIL-6 (pg/mL)\tTreatment\n"
+        "+4\t9,350\tTocilizumab 8 mg/kg; methylprednisolone 1 g\n"
+        "+5\t18,700\tTPE 1 (FFP); siltuximab 11 mg/kg\n"
+        "+6\t8,100\tTPE 2\n"
+        "+8\t3,900\tHydrocortisone 50 mg q6h for shock; etoposide considered, not given\n\n"
+        "He died on day 11.")
+    [case] = extract_document(document).cases
+    assert case.values["corticosteroids"] == "hydrocortisone;methylprednisolone"
+    assert case.values["other_drugs"] == "siltuximab"
+    [hydrocortisone] = [f for f in case.evidence["corticosteroids"] if f._.value == "hydrocortisone"]
+    assert document.text[hydrocortisone.start_char:hydrocortisone.end_char] == "Hydrocortisone"

@@ -503,12 +503,17 @@ class _Timeline:
         # a time told right after the value wins over the sentence's frame: "15 200 µg/L before plasma exchange and
         # 6 100 µg/L after two sessions"
         told = _told_time(sentence, at) or _contrast_time(sentence, end) or ("post" if _later_clause(sentence, end) else None)
+        # told as before the exchange, a value is nearer to it than any value dated days before ("IL-6 was 1,880
+        # pg/mL on D+3. Before the first session it was 4,150 pg/mL"); not one told as before something else ("had
+        # been 4,300 on admission"), nor one told as after an exchange, which may be after any of them
+        before_exchange = SENTENCE_PRE.search(text) or BEFORE_NEARBY.search(local) and EXCHANGE.search(local)
+        right_before = (1, self.pe_days[0], start) if self.pe_days and before_exchange else (0, 0, start)
         if told == "pre":
-            self.offer(marker, "pre", (0, 0, start), pre)
+            self.offer(marker, "pre", right_before, pre)
         elif told == "post":
             self.offer(marker, "post", (0, 0, -start), post)
-        elif SENTENCE_PRE.search(text) or BEFORE_NEARBY.search(local) and EXCHANGE.search(local):
-            self.offer(marker, "pre", (0, 0, start), pre)
+        elif before_exchange:
+            self.offer(marker, "pre", right_before, pre)
         elif SENTENCE_POST.search(text) or POST_CUE.search(local) and (
                 self.first_pe is not None and sentence.start_char >= self.first_pe or EXCHANGE.search(local)):
             self.offer(marker, "post", (0, 0, -start), post)

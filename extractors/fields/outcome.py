@@ -36,7 +36,9 @@ UNRESOLVED = re.compile(r"""\b(
     never\ resolved|did\ not\ resolve|failed\ to\ resolve|persist\w*
   | unresolv\w*|non-?resolving                                           # "died with CRS unresolved"
   | refractory\ (?:CRS|cytokine)\ until\ death                          # "refractory CRS until death"
-  | died\ (?:of|from)\ (?:refractory\ )?(?:CRS|cytokine)                # "died of refractory cytokine release syndrome"
+  | (?:died|death)\b[^.;,]{0,25}?\b(?:of|from|due\ to|caused\ by)\s+     # "died of refractory cytokine release
+    (?:[\w-]+\s+){0,2}?(?:CRS|cytokine)                                 # syndrome", "died on day +11 of refractory CRS"
+  | (?:CRS|cytokine\ release\ syndrome)[-\ ]related\ death               # "a CRS-related death"
     )\b""", re.IGNORECASE | re.VERBOSE)
 # ConText target types of the words for death and for resolution (context_rules.json may name them in allowed_types)
 DEATH_TARGET = "DEATH"

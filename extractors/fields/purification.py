@@ -8,7 +8,7 @@ from spacy.tokens import Span
 
 from extractors.cues import EXCHANGE_LONG_NAME, EXCHANGE_NAME, EXCHANGE_SHORT_FORMS
 from extractors.assertion import context_modifiers, flagged, is_affirmed, target
-from extractors.evidence import Finding, concepts_in, quantities_in, sentence_of
+from extractors.evidence import Finding, concepts_in, in_one_clause, quantities_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.quantities import Quantity, find_quantities
 from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, day_series, days_in, find_days
@@ -23,8 +23,8 @@ COUNTED = r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|
 # what is counted: "sessions", "times", "(therapeutic) plasma exchanges" (but not "plasma exchange sessions": there the
 # sessions are counted)
 SESSION_NOUN = rf"(?:{COUNTED}|exchanges?|times|(?:therapeutic\s+)?{EXCHANGE_LONG_NAME}(?!\s+{COUNTED}))"
-# right after a name of the exchange: "TPE ×3", "PLEX x 2"
-AFTER_EXCHANGE_SHORT_FORM = "|".join(rf"(?<=\b{short})" for short in EXCHANGE_SHORT_FORMS)
+# right after a name of the exchange: "TPE ×3", "PLEX x 2", "apheresis x2"
+AFTER_EXCHANGE_SHORT_FORM = "|".join(rf"(?<=\b{short})" for short in (*EXCHANGE_SHORT_FORMS, "apheresis"))
 SESSIONS = re.compile(rf"""
     (?<![\d.])\b(?:a\ total\ of\s+|total(?:ly)?\ of\s+|overall\s+)?(?P<n>{COUNT})\s+   # "a total of three", "4"
     (?:consecutive\s+|daily\s+|further\s+|more\s+)?
@@ -156,7 +156,8 @@ def _named_indication(sentence: Span, before: list[Span]) -> bool:
 def for_another_disease(sentences: list[Span]) -> bool:
     """The account gives the exchange's indication once as another disease ("The TTP was treated with daily plasma
     exchange") and its procedure's sentences do not repeat it; no exchange of it is tied to a toxicity of the cells."""
-    tied = [(_named_indication(s, sentences[:i]), bool(concepts_in(s, ("CRS", "ICANS", "HLH"))))
+    # "his PEX was not given for CRS, ICANS or HLH" ties it to none of them
+    tied = [(_named_indication(s, sentences[:i]), any(is_affirmed(c) for c in concepts_in(s, ("CRS", "ICANS", "HLH"))))
             for i, s in enumerate(sentences) if any(is_affirmed(span) for span in concepts_in(s, "PE"))]
     return any(other and not toxicity for other, toxicity in tied) and not any(toxicity for _, toxicity in tied)
 
@@ -567,7 +568,9 @@ def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
                 near.append((start, end))
         measured = _measurement_days(sentence)
         for day, start, _ in days_in(sentence, patient.infusion_date, patient.hours_from_infusion):
-            if day >= 0 and any(lo <= start <= hi for lo, hi in near) and start not in measured \
+            # "... within 72 hours of the first PEX, and the CRS resolved by D+10": another event's day, in its clause
+            own_clause = not anchors or any(in_one_clause(sentence.text, a, start) for a in anchors)
+            if day >= 0 and any(lo <= start <= hi for lo, hi in near) and start not in measured and own_clause \
                     and not _day_of_session_not_held(sessions, start):
                 days.add(day)
     if not days and "pe_start_day" in found and found.get("pe_sessions", found["pe_start_day"]).value == "1":

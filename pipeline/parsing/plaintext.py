@@ -17,7 +17,7 @@ _HEADING_WORDS = re.compile(r"""
     ^(?:\d+(?:\.\d+)*\.?\s+)?                                        # "2.1 "
     (abstract|summary|background|introduction                          # "Abstract"
    | case\ (?:presentation|report|description|\d+)|cases?               # "Case presentation", "Case 2"
-   | patients?\ (?:\d+|and\ methods)|methods?|materials\ and\ methods    # "Patients and methods"
+   | patients?(?:\ (?:\d+|and\ methods))?|methods?|materials\ and\ methods  # "Patients", "Patients and methods"
    | results?|discussion|conclusions?|references                       # "Results"
    | acknowledge?ments?|funding|keywords?                               # "Acknowledgments"
    | clinical\ course|treatment|outcome|follow-up                       # "Clinical course"
@@ -177,8 +177,10 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
     pmid_match = _PMID.search(head)
     has_title = bool(texts) and _looks_like_title(texts[0])
     title, authors = _title_and_authors(texts)
-    # a poster or abstract may print no year at all: the name it was saved under may carry one ("ferreyra2024_poster")
-    year = _YEAR.search(head) or _YEAR_IN_NAME.search(PurePath(source_file).stem)
+    # the journal's citation line dates the article; else the name it was saved under ("ferreyra2024_poster"), which
+    # a curator gave it; else the first year of its opening text, which may be another's ("the 2019 consensus")
+    front = "\n".join(block for block in texts[:MAX_FRONT_BLOCKS] if _is_front_matter(block))
+    year = _YEAR.search(front) or _YEAR_IN_NAME.search(PurePath(source_file).stem) or _YEAR.search(head)
     builder = DocumentBuilder(
         doc_id=make_doc_id(doi=doi_match.group(1) if doi_match else None,
                            pmid=pmid_match.group(1) if pmid_match else None, source_file=source_file),

@@ -108,10 +108,22 @@ def _read_tabs(rows: list[list[str]]) -> Grid | None:
     return cell_grid(rows)
 
 
+def _tab_run_cells(line: str) -> list[str]:
+    """A line's cells between runs of tabs: a word processor's table typed with as many tabs as each cell needed to
+    reach the next tab stop ("Age/sex<tab><tab><tab>41/F" under "Characteristic<tab><tab>Case A")."""
+    return [cell.strip() for cell in re.split(r"(?<=\S)\t+", line.rstrip())]
+
+
 def _tab_tables(lines: list[str], free: list[bool]) -> list[tuple[int, int, Grid]]:
-    rows = [_tab_cells(line) for line in lines]
-    return [table for start, end in _runs(lines, lambda i: free[i] and sum(1 for cell in rows[i] if cell) >= 2)
-            if (table := _trimmed(rows, start, end, _read_tabs))]
+    """Tab-separated runs, read with one tab between two cells (two tabs enclosing an empty cell) and with runs of
+    tabs as one gap: the reading that leaves the fewest of the run's lines out wins, the first on a tie."""
+    readings = [[split(line) for line in lines] for split in (_tab_cells, _tab_run_cells)]
+    found = []
+    for start, end in _runs(lines, lambda i: free[i] and sum(1 for cell in readings[0][i] if cell) >= 2):
+        tables = [table for rows in readings if (table := _trimmed(rows, start, end, _read_tabs))]
+        if tables:
+            found.append(max(tables, key=lambda table: table[1] - table[0]))
+    return found
 
 
 # -- columns aligned with spaces -----------------------------------------------------------------------------------
