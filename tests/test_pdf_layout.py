@@ -288,7 +288,8 @@ def test_a_number_word_broken_at_its_hyphen_keeps_it_in_the_title_and_the_text()
             + text(72, 680, "We looked back over the records of a three-", 10)
             + text(72, 668, "day course of plasma exchange in fourteen adults.", 10))
     document = parse_pdf(pdf([page]), "four-year.pdf")[0]
-    assert document.title == "Plasma Exchange for Cytokine Release Syndrome: a Four-year Review of One Apheresis Service"
+    assert document.title == ("Plasma Exchange for Cytokine Release Syndrome: a Four-year Review of One Apheresis "
+                              "Service")
     assert "a three-day course" in document.text
 
 

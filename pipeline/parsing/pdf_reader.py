@@ -70,7 +70,8 @@ def _figure_regions(page) -> list[list[float]]:
     lines and marks), each between a logo's size and the whole page's."""
     area = float(page.width * page.height)
     boxes = [[float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])] for i in page.images]
-    boxes += _drawings([(float(c["x0"]), float(c["top"]), float(c["x1"]), float(c["bottom"])) for c in page.curves[:MAX_CURVES]])
+    curves = page.curves[:MAX_CURVES]
+    boxes += _drawings([(float(c["x0"]), float(c["top"]), float(c["x1"]), float(c["bottom"])) for c in curves])
     low, high = FIGURE_SHARE
     return [b for b in boxes if low * area <= (b[2] - b[0]) * (b[3] - b[1]) <= high * area]
 
@@ -98,11 +99,15 @@ def _figure_words(words: list[dict], regions: list[list[float]]) -> list[dict]:
         if sum(map(len, prose)) >= 0.5 * len(region_words):
             continue  # a box drawn around text, not a figure
         for above, line in zip([None, *lines], lines):
-            ends_paragraph = above is not None and len(above) >= LABEL_WORDS and abs(line[0]["x0"] - above[0]["x0"]) <= 2 \
-                and line[0]["top"] - above[0]["bottom"] < 0.6 * (line[0]["bottom"] - line[0]["top"])
-            if len(line) < LABEL_WORDS and not ends_paragraph:
+            if len(line) < LABEL_WORDS and not _ends_paragraph(above, line):
                 labels += line
     return labels
+
+
+def _ends_paragraph(above: list[dict] | None, line: list[dict]) -> bool:
+    """Whether a short line is the last of a paragraph: right under a line of prose, at its left edge."""
+    return (above is not None and len(above) >= LABEL_WORDS and abs(line[0]["x0"] - above[0]["x0"]) <= 2
+            and line[0]["top"] - above[0]["bottom"] < 0.6 * (line[0]["bottom"] - line[0]["top"]))
 
 
 def _page(page, find_tables) -> dict:
