@@ -300,3 +300,22 @@ def test_a_table_of_long_cells_side_by_side_runs_on_below_its_ruled_heads():
          "Total recruited = 0. There was no way of knowing who saw the leaflets, which were soon lost among others."],
         ["Post Office data entry centre and its staff",
          "Total recruited = 1. The information was passed on by the managers to every employee in team briefings."]]
+
+
+def test_panels_a_and_b_with_heads_of_their_own_are_two_tables():
+    page = [
+        (72, 90, "Table 3. The patient before and during plasma exchange."),
+        *row(110, (72, "(a) Clinical course")),
+        *row(122, (72, "Day"), (180, "Temperature"), (280, "Vasopressor")),
+        *row(140, (72, "+1"), (180, "39.4"), (280, "0")),
+        *row(154, (72, "+3"), (180, "40.1"), (280, "2")),
+        *row(170, (72, "(b) Laboratory values")),
+        *row(182, (72, "Marker"), (180, "Before"), (280, "After")),
+        *row(200, (72, "IL-6 (pg/mL)"), (180, "5,000"), (280, "210")),
+        *row(214, (72, "Ferritin (ng/mL)"), (180, "12,400"), (280, "3,100")),
+    ]
+    first, second = tables_of(one_page_pdf(page, [(72, 360, 100), (72, 360, 127), (72, 360, 187), (72, 360, 220)]))
+    assert texts(first) == [["(a) Clinical course"], ["Day", "Temperature", "Vasopressor"], ["+1", "39.4", "0"],
+                            ["+3", "40.1", "2"]]
+    assert texts(second) == [["(b) Laboratory values"], ["Marker", "Before", "After"], ["IL-6 (pg/mL)", "5,000", "210"],
+                             ["Ferritin (ng/mL)", "12,400", "3,100"]]

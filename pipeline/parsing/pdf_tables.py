@@ -28,6 +28,7 @@ CELL_GAP = 0.6
 FIGURE = re.compile(r"^(?:Fig\.|Figure|FIGURE|FIG\.)\s*\d")
 LEADER = re.compile(r"[._\u2026\u00b7]{4,}")  # dotted lines drawn with characters: row separators, leaders
 NUMERIC = re.compile(r"[^A-Za-z]*\d[^A-Za-z]*")  # a value: "12,400", "<0.05", "3 (27%)"
+PANEL = re.compile(r"^(?:\(?[A-Za-z]\)|[A-Z]\.|Panel\s+\w+)(?:\s|$)")  # a sub-table's label: "(b)", "B.", "Panel 2"
 RULE_MIN_WIDTH = 40.0  # points; shorter horizontal strokes are underlines, glyph parts or logos
 CAPTION = re.compile(r"""
     ^(?:Table|TABLE)\s*(\d{1,3}[A-Za-z]?|[IVXL]{1,6})     # "Table 2", "Table2", "TABLE IV"
@@ -411,7 +412,7 @@ def _aligned(upper: Chunk, lower: Chunk) -> bool:
 def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
     """Header lines into header rows. A chunk continues the nearest chunk above it when they are aligned and
     overlap only each other (cells of two to four lines, centred at different heights); a chunk above two
-    or more is a spanning cell of a row of its own."""
+    or more, or a panel's label ("(a) Clinical course"), is a cell of a row of its own."""
     groups: list[list[Chunk]] = []
     line_of = {id(c): line for line in lines for c in line.chunks}
     for line in lines:
@@ -424,7 +425,7 @@ def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
                 alone_below = [c for c in line.chunks if _overlap(c.x0, c.x1, last.x0, last.x1) > 0] == [chunk]
                 alone_above = [c for c in line_of[id(last)].chunks
                                if _overlap(c.x0, c.x1, chunk.x0, chunk.x1) > 0] == [last]
-                if not (alone_below and alone_above and _aligned(last, chunk)):
+                if not (alone_below and alone_above and _aligned(last, chunk)) or PANEL.match(last.text):
                     home = None
             if home is not None:
                 home.append(chunk)
@@ -512,7 +513,8 @@ def _heads_like(line: TextLine, header: list[TextLine], body_font: str) -> bool:
 
 def _panels(header: list[TextLine], body: list[TextLine], rules: list[float]):
     """The table as (header, body) blocks: a second block opens where the body holds column heads of its own,
-    ruled off below (or repeating the top header's), with a one-line title above them ("After TPE", "(b)")."""
+    ruled off below (or repeating the top header's), with a one-line title above them ("After TPE", "(b)"); heads
+    told only by a panel's label above them and a rule below ("(b) Laboratory values")."""
     if not header or len(body) < 3:
         return [(header, body)]
     ruled = _ruled_apart(body, rules)
@@ -521,7 +523,10 @@ def _panels(header: list[TextLine], body: list[TextLine], rules: list[float]):
     for last in range(1, len(body) - 1):
         line = body[last]
         repeated = any(h.text.split() == line.text.split() for h in header)
-        if len(line.chunks) < 2 or not (last + 1 in ruled or repeated) or not _heads_like(line, header, body_font):
+        titled = (last + 1 in ruled and len(body[last - 1].chunks) == 1 and bool(PANEL.match(body[last - 1].text))
+                  and not any(NUMERIC.fullmatch(c.text) for c in line.chunks))  # "(b) Laboratory values" over heads
+        if len(line.chunks) < 2 or not (last + 1 in ruled or repeated) or not (
+                titled or _heads_like(line, header, body_font)):
             continue
         first = last
         while (first - 1 >= 1 and last - first < 2 and first not in ruled
