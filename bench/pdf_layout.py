@@ -3,11 +3,12 @@ Usage: python bench/pdf_layout.py [--pairs DIR] [--only NN,NN] [--json OUT]
 (DIR defaults to ../shared/data/pdf-real beside the repository: NN_name/{article.pdf,gold.xml} and MANIFEST.md)
 
 Both parsers read each article.pdf; bench/pdf_metrics.py reads gold.xml and scores title, abstract, body
-paragraphs, section headings, table cells and words. Figures are macro averages over the articles (per source
+paragraphs, section headings, table cells, words, journal, DOI and affiliations. Figures are macro averages over the articles (per source
 family too); an article whose gold has nothing to compare (no tables, say) leaves that metric out.
 Plain pdfplumber: extract_text() page by page; its title is the first non-empty line, its abstract page 1 from
 an "Abstract"/"Summary" label (or from the line after the title) to "Keywords" or an "Introduction"/"Background"
-line, its headings every line, its tables extract_tables().
+line, its headings every line, its tables extract_tables(), its DOI the first in its text; it names no journal
+and no affiliations (n/a).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.pdf_metrics import METRICS, Reading, read_gold, score  # noqa: E402
+from pipeline.document.ids import DOI_PATTERN  # noqa: E402
 from pipeline.parsing import ParseError, parse_file  # noqa: E402
 
 PAIRS = Path("shared") / "data" / "pdf-real"
@@ -35,7 +37,8 @@ FAMILY_OF_LAYOUT = {"H": "Hindawi", "B": "BMC", "S": "Springer", "R": "RSOS", "F
                     "M": "MDPI", "P": "PLOS"}
 LABELS = {"title": "title similarity", "title_exact": "exact titles", "abstract": "abstract (char F1)",
           "body": "body paragraphs found", "headings": "section headings", "cells": "table cells",
-          "words": "word accuracy"}
+          "words": "word accuracy", "journal": "journal (exact)", "doi": "DOI (exact)",
+          "affiliations": "affiliations found"}
 _ABSTRACT_LABEL = re.compile(r"^\s*(abstract|summary)\b[\s.:]*", re.IGNORECASE)
 _ABSTRACT_END = re.compile(r"^\s*(key\s*words?\b|(\d+\.?\s*)?(introduction|background)\s*$)", re.IGNORECASE)
 
@@ -97,6 +100,9 @@ def read_with_pecrs(pdf: Path) -> Reading:
         text=document.text,
         headings=[s.title for s in document.sections],
         cells=[c.text for t in document.tables for c in t.cells],
+        journal=document.journal,
+        doi=document.doi or "",
+        affiliations=document.affiliations,
     )
 
 
@@ -110,12 +116,14 @@ def read_with_pdfplumber(pdf: Path) -> tuple[Reading, int]:
             cells.extend(cell for table in page.extract_tables() for row in table for cell in row if cell)
             page.close()
     lines = [line for line in "\n".join(texts).splitlines() if line.strip()]
+    doi = DOI_PATTERN.search("\n".join(texts))
     return Reading(
         title=lines[0] if lines else "",
         abstract=plain_abstract([l for l in texts[0].splitlines() if l.strip()] if texts else []),
         text="\n".join(texts),
         headings=lines,
         cells=cells,
+        doi=doi.group(1) if doi else "",
     ), len(texts)
 
 
@@ -155,7 +163,7 @@ def summary(rows: list[dict]) -> dict:
 
 
 def _figure(value: float | None) -> str:
-    return "  -  " if value is None else f"{value:.3f}"
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def print_tables(rows: list[dict], overall: dict, by_family: dict[str, dict]) -> None:
@@ -166,7 +174,7 @@ def print_tables(rows: list[dict], overall: dict, by_family: dict[str, dict]) ->
     plain, pecrs = overall["pdfplumber"], overall["pecrs"]
     print(f"{'title similarity / exact titles':34s}"
           + "".join(f"{_figure(f['title'])} / {int(f['exact_titles'])} of {n}".rjust(18) for f in (plain, pecrs)))
-    for metric in ("abstract", "body", "headings", "cells", "words"):
+    for metric in ("abstract", "body", "headings", "cells", "words", "journal", "doi", "affiliations"):
         counted = sum(row["pecrs"]["scores"][metric] is not None for row in rows)
         label = LABELS[metric] + (f" ({counted} of {n})" if counted != n else "")
         print(f"{label:34s}{_figure(plain[metric]):>18s}{_figure(pecrs[metric]):>18s}")

@@ -11,7 +11,12 @@ Metrics, each in [0, 1] (None where the gold has nothing to compare):
   text (the paragraph's length plus a little slack), spacing ignored;
 - headings: share of gold section headings (numbering stripped) that the parser has as a heading (fuzzy >= 0.9);
 - cells: share of gold table cells found, as whole cells, among the parser's table cells;
-- words: share of the gold body's words, counted with repeats, found as separate words in the parser's text.
+- words: share of the gold body's words, counted with repeats, found as separate words in the parser's text;
+- journal: the journal's name, exact when compared without case, spacing and punctuation;
+- doi: the article's own DOI, exact (case aside);
+- affiliations: share of gold affiliations (marks and contact addresses left out) that one of the parser's
+  matches with a similarity (rapidfuzz ratio, letters and digits only) of AFFILIATION_FOUND or more.
+A parser that does not read a field (plain pdfplumber names no journal and no affiliations) is scored None there.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pipeline.parsing.safexml import local_name, parse_xml
 MIN_PARAGRAPH_ALNUM = 30  # shorter gold paragraphs (labels, stray lines) are not scored
 PARAGRAPH_FOUND = 0.9  # share of a paragraph's characters found in order for it to count as found
 HEADING_FOUND = 90  # rapidfuzz ratio (0-100) for a heading to count as recovered
+AFFILIATION_FOUND = 85  # rapidfuzz ratio (0-100) for an affiliation to count as found
 ANCHOR = 16  # characters of a paragraph looked up verbatim to place it in the parser's text
 MAX_ANCHORS = 20
 MAX_PLACES_PER_ANCHOR = 5
@@ -51,16 +57,23 @@ class Gold:
     headings: list[str] = field(default_factory=list)
     cells: list[str] = field(default_factory=list)
     tables: int = 0
+    journal: str = ""
+    doi: str = ""
+    affiliations: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Reading:
-    """What a parser read from a PDF: ``text`` is all of it in reading order, ``headings`` its section titles."""
+    """What a parser read from a PDF: ``text`` is all of it in reading order, ``headings`` its section titles;
+    None for a field the parser does not read."""
     title: str = ""
     abstract: str = ""
     text: str = ""
     headings: list[str] = field(default_factory=list)
     cells: list[str] = field(default_factory=list)
+    journal: str | None = None
+    doi: str | None = None
+    affiliations: list[str] | None = None
 
 
 # --- text normalisation ---------------------------------------------------------------------------------------
@@ -184,7 +197,26 @@ def word_accuracy(gold_body: str, text: str) -> float | None:
     return sum(min(n, found[w]) for w, n in gold_words.items()) / sum(gold_words.values())
 
 
-METRICS = ("title", "title_exact", "abstract", "body", "headings", "cells", "words")
+def journal_exact(gold: str, found: str) -> bool:
+    return bool(bare(gold)) and bare(gold) == bare(found)
+
+
+def doi_exact(gold: str, found: str) -> bool:
+    return bool(gold.strip()) and gold.strip().casefold() == (found or "").strip().casefold()
+
+
+def affiliations_found(gold: list[str], found: list[str]) -> float | None:
+    """Share of gold affiliations with a found affiliation as similar as AFFILIATION_FOUND or more."""
+    gold_keys = [k for k in (bare(a) for a in gold) if k]
+    if not gold_keys:
+        return None
+    found_keys = [k for k in (bare(a) for a in found) if k]
+    hits = sum(process.extractOne(k, found_keys, scorer=fuzz.ratio, score_cutoff=AFFILIATION_FOUND) is not None
+               for k in gold_keys) if found_keys else 0
+    return hits / len(gold_keys)
+
+
+METRICS = ("title", "title_exact", "abstract", "body", "headings", "cells", "words", "journal", "doi", "affiliations")
 
 
 def score(gold: Gold, reading: Reading) -> dict[str, float | None]:
@@ -196,6 +228,11 @@ def score(gold: Gold, reading: Reading) -> dict[str, float | None]:
         "headings": headings_recovered(gold.headings, reading.headings),
         "cells": cells_recovered(gold.cells, reading.cells),
         "words": word_accuracy("\n".join(gold.paragraphs), reading.text),
+        "journal": float(journal_exact(gold.journal, reading.journal)) if gold.journal and reading.journal is not None
+        else None,
+        "doi": float(doi_exact(gold.doi, reading.doi)) if gold.doi and reading.doi is not None else None,
+        "affiliations": affiliations_found(gold.affiliations, reading.affiliations)
+        if reading.affiliations is not None else None,
     }
 
 
@@ -276,6 +313,33 @@ def _section_titles(body, title: str) -> list[str]:
     return [t for t in texts if t]
 
 
+_CONTACT = re.compile(r"[;,]?\s*e-?mails?\b.*$", re.IGNORECASE)  # "; E-Mails: ..." after an affiliation
+
+
+def _affiliation(element, leaving: frozenset[str] = frozenset({"label", "sup", "email"})) -> str:
+    """An affiliation's text without its mark and contact address."""
+    return _CONTACT.sub("", text_of(element, leaving)).strip(" ;,.")
+
+
+def _jats_affiliations(meta) -> list[str]:
+    """The article's own affiliations: those of article-meta, less those only its editors or reviewers cite."""
+    if meta is None:
+        return []
+    own, others = set(), set()
+    for contrib in _all(meta, "contrib"):
+        cited = {x.get("rid") for x in _all(contrib, "xref") if x.get("ref-type") == "aff"}
+        (own if contrib.get("contrib-type", "author") == "author" else others).update(cited)
+    found = []
+    for aff in _all(meta, "aff"):
+        parent = aff.getparent()
+        if local_name(parent) == "contrib" and parent.get("contrib-type", "author") != "author":
+            continue
+        if aff.get("id") in others and aff.get("id") not in own:
+            continue
+        found.append(_affiliation(aff))
+    return [a for a in found if a]
+
+
 def read_jats(root) -> Gold:
     meta = _first(root, "front", "article-meta")
     title = _first(meta, "title-group", "article-title") if meta is not None else None
@@ -291,6 +355,10 @@ def read_jats(root) -> Gold:
         headings=headings,
         cells=[text_of(c) for w in wraps for c in w.iter() if local_name(c) in ("td", "th")],
         tables=len(wraps),
+        journal=text_of(_first(root, "front", "journal-meta", "journal-title")),
+        doi=next((text_of(i) for i in (meta if meta is not None else []) if local_name(i) == "article-id"
+                  and i.get("pub-id-type") == "doi"), ""),
+        affiliations=_jats_affiliations(meta),
     )
 
 
@@ -299,6 +367,11 @@ def read_bmc(root) -> Gold:
     outside = frozenset({"st", "table", "fig", "caption", "title", "suppl"})
     headings = _section_titles(body, "st")
     tables = _all(root, "table")
+    bibl = _first(root, "fm", "bibl")
+    xrefbib = _first(bibl, "xrefbib") if bibl is not None else None
+    ids = _all(xrefbib, "pubid") if xrefbib is not None else []
+    institutions = [ins for group in (bibl if bibl is not None else []) if local_name(group) == "insg"
+                    for ins in _all(group, "ins")]
     return Gold(
         title=text_of(_first(root, "fm", "bibl", "title")),
         abstract=text_of(_first(root, "fm", "abs")),
@@ -306,6 +379,9 @@ def read_bmc(root) -> Gold:
         headings=headings,
         cells=[text_of(e) for t in tables for e in t.iter() if local_name(e) == "entry"],
         tables=len(tables),
+        journal=text_of(_first(bibl, "source")) if bibl is not None else "",  # the article's own citation
+        doi=next((text_of(i) for i in ids if i.get("idtype") == "doi"), ""),
+        affiliations=[a for a in (_affiliation(i) for i in institutions) if a],
     )
 
 
@@ -316,6 +392,7 @@ def read_tei(root, header=None) -> Gold:
     tables = [f for f in _all(root, "figure") if f.get("type") == "table"]
     heads = [text_of(e) for e in _all(text, "head") if not _inside(e, {"figure"}, text)] if text is not None else []
     return Gold(
+        affiliations=[_NUMBERING.sub("", a) for a in _tei_affiliations(header)],
         title=text_of(_first(header, "titlePart")) if header is not None else "",
         abstract=text_of(abstract[0]) if abstract else "",
         paragraphs=_paragraphs(text, frozenset({"figure", "note"})),
@@ -323,3 +400,18 @@ def read_tei(root, header=None) -> Gold:
         cells=[text_of(c) for t in tables for c in t.iter() if local_name(c) == "cell"],
         tables=len(tables),
     )
+
+
+def _tei_affiliations(header) -> list[str]:
+    """A GROBID header's affiliations, each with the address set after its byline."""
+    if header is None:
+        return []
+    found = []
+    for affiliation in _all(header, "affiliation"):
+        text = _affiliation(affiliation)
+        byline = affiliation.getparent()
+        following = byline.getnext() if byline is not None and local_name(byline) == "byline" else None
+        if following is not None and local_name(following) == "address":
+            text = f"{text}, {text_of(following)}"
+        found.append(text)
+    return [a for a in found if a]

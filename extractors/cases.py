@@ -15,10 +15,11 @@ from extractors.finding_spans import finding_span, patient_findings_key, record
 from extractors.fields import RULES
 from extractors.fields.drugs import corticosteroids, other_drugs
 from extractors.fields.inputs import PatientContext
-from extractors.fields.purification import CAR_T_LABELS, SAME_AS_PREVIOUS, exchange_days, exchange_denied, \
-    for_another_disease, pe_mentions, plasma_exchange
+from extractors.fields.purification import CAR_T_LABELS, INFUSION_CUE, SAME_AS_PREVIOUS, exchange_days, \
+    exchange_denied, for_another_disease, pe_mentions, plasma_exchange
 from extractors.nlp import process
-from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, section_kind
+from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, group_count, \
+    section_kind
 from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, table_exchange_days,
                                table_exchange_sessions)
 from extractors.values import counts_hours_from_infusion, find_dates
@@ -96,6 +97,21 @@ def _is_protocol(document: Document) -> bool:
     """A trial's protocol plans the care of patients not yet enrolled: it tells of none."""
     types = {t.lower() for t in document.publication_types}
     return "clinical trial protocol" in types or document.article_type.lower() in ("study-protocol", "protocol")
+
+
+# a notice about another article (an erratum, a correction, a retraction) tells of no patient of its own, whatever it
+# quotes of the article's: by PubMed's publication type, JATS's article type, or a title that says so
+NOTICE_TYPES = {"published erratum", "erratum", "correction", "corrected and republished article",
+                "retraction of publication", "retraction notice", "expression of concern"}
+NOTICE_ARTICLE_TYPES = {"correction", "retraction", "expression-of-concern", "addendum"}
+NOTICE_TITLE = re.compile(r"^\W*(?:erratum|corrigendum|correction(?:\s+to)?|retraction(?:\s+note)?|"
+                          r"expression\s+of\s+concern)\b\s*(?::|to\b|for\b)", re.IGNORECASE)
+
+
+def _is_notice(document: Document) -> bool:
+    types = {t.lower() for t in document.publication_types}
+    return bool(types & NOTICE_TYPES) or document.article_type.lower() in NOTICE_ARTICLE_TYPES or \
+        bool(NOTICE_TITLE.match(document.title))
 
 
 GRADING_CUE = re.compile(r"\b(grad\w*|criteria|according to|per|scale|classification|consensus)\b", re.IGNORECASE)
@@ -195,12 +211,15 @@ def _cohort_of_cart_patients(sentences: list[Span]) -> bool:
     return cart and any(concepts_in(s, ("CRS", "ICANS")) for s in sentences) and any(COHORT.search(s.text) for s in sentences)
 
 
+DAY_ZERO = re.compile(r"\bday 0\b", re.IGNORECASE)
+
+
 def _infusion_date(sentences: list[Span], document: Document):
     """The calendar date of the CAR-T infusion, when the account gives one (day 0 for dated events)."""
     years = [d.year for s in sentences for d, _, _ in find_dates(s.text)]
     default_year = years[0] if years else document.year
     for sentence in sentences:
-        if concepts_in(sentence, CAR_T_LABELS) and re.search(r"\binfus|\breinfus|\bday 0\b", sentence.text, re.I):
+        if concepts_in(sentence, CAR_T_LABELS) and (INFUSION_CUE.search(sentence.text) or DAY_ZERO.search(sentence.text)):
             dates = find_dates(sentence.text, default_year)
             if dates:
                 return dates[0][0]
@@ -376,12 +395,32 @@ def _document_status(cases: list[Case], context: list[Span]) -> tuple[str, str]:
     return "irrelevant", "no CAR-T patient described" if not cases else "no patient given CAR-T"
 
 
+def _read_subgroup_statements(doc: Doc, cases: list[Case], segments: dict[int, PatientSegment],
+                              read: dict[int, tuple[Findings, PatientContext]],
+                              refused: list[RefusedValue]) -> list[RefusedValue]:
+    """A statement counting fewer patients than the article tells of ("the CRS resolved in all three", of four
+    referred) is about those given the exchange when they are that many: it fills what their accounts leave blank."""
+    treated = [case for case in cases if case.in_scope]
+    for case in treated:
+        segment = segments.get(case.number)
+        statements = [s for s in segment.subgroup if group_count(s.text) == len(treated)] if segment else []
+        if not statements:
+            continue
+        findings, patient = read[case.number]
+        group = {name: found for name, found in _run_rules(doc, statements, patient).items() if name in GROUP_FIELDS}
+        refused = [r for r in refused if r.patient != case.number] + _finalise(case, _merge(findings, group))
+    return refused
+
+
 def extract_document(document: Document) -> DocumentExtraction:
     doc = process(document)
     if _is_review(document):
         return DocumentExtraction(document, [], "irrelevant", "review article: no patient of its own")
     if _is_protocol(document):
         return DocumentExtraction(document, [], "irrelevant", "trial protocol: no patient of its own")
+    if _is_notice(document):
+        return DocumentExtraction(document, [], "irrelevant", "a notice about another article (erratum, correction, "
+                                  "retraction): no patient of its own")
     segments = {segment.number: segment for segment in doc._.patient_segments}
     rows = {patient.number: patient for patient in doc._.patient_rows}
     numbers = sorted(set(segments) | set(rows))
@@ -391,6 +430,7 @@ def extract_document(document: Document) -> DocumentExtraction:
     stem = _case_stem(document)
     cases: list[Case] = []
     refused: list[RefusedValue] = []
+    read: dict[int, tuple[Findings, PatientContext]] = {}
     for number in numbers:
         segment, row = segments.get(number), rows.get(number)
         patient = PatientContext(infusion_date=_infusion_date(segment.sentences, document) if segment else None,
@@ -404,5 +444,7 @@ def extract_document(document: Document) -> DocumentExtraction:
         refused += _finalise(case, findings)
         _decide_scope(case, segment, row, context if len(segments) > 1 else [])
         cases.append(case)
+        read[number] = (findings, patient)
+    refused = _read_subgroup_statements(doc, cases, segments, read, refused)
     status, reason = _document_status(cases, context)
     return DocumentExtraction(document, cases, status, reason, refused)

@@ -30,6 +30,17 @@ def _long_form_concept(doc: Doc, spans_key: str, start: int, end: int, text: str
     return None
 
 
+# what else "PE" abbreviates in a clinical text
+OTHER_PE_MEANINGS = re.compile(r"pulmonary\s+embol|pleural\s+effusion|physical\s+exam|pre-?eclampsia|phenylephrine",
+                               re.IGNORECASE)
+
+
+def _bare_pe_is_the_exchange(doc: Doc, spans_key: str) -> bool:
+    """A document that names plasma exchange in full and writes "PE" without defining it ("managed with therapeutic
+    PE", "three PE sessions") means the exchange, unless it speaks of another thing "PE" stands for."""
+    return any(span.label_ == "PE" for span in doc.spans[spans_key]) and not OTHER_PE_MEANINGS.search(doc.text)
+
+
 @Language.factory("pecrs_abbreviation_concepts")
 def make_abbreviation_concepts(nlp: Language, name: str, spans_key: str):
     def abbreviation_concepts(doc: Doc) -> Doc:
@@ -45,6 +56,8 @@ def make_abbreviation_concepts(nlp: Language, name: str, spans_key: str):
             found = concept_of(long_text)
             if found and short not in definitions:
                 definitions[short] = found
+        if _bare_pe_is_the_exchange(doc, spans_key):
+            definitions.setdefault("PE", ("PE", "pe"))
         if not definitions:
             return doc
         covered = {(s.start, s.end) for s in doc.spans[spans_key]}

@@ -116,7 +116,11 @@ GROUP_STATEMENT = re.compile(rf"""
   | \bno\s+(?:other\s+)?(?:patients?|cases?)\b                               # "no patient except Patient 2"
   | ^{LIST_MARK}*(both|neither|all)\b                                        # "Both recovered.", "• Both alive"
   | \b(?:and|but|of\ whom)\s+(both|neither)\s+(?:are|were|had|have|recovered|survived|died|remain\w*)\b  # "and both are alive"
+  | \bin\s+(both|all\s+(?:two|three|four|five|six|seven|eight|\d{1,2}))\b(?!\s*%)              # "resolved in all three"
     """, re.IGNORECASE | re.VERBOSE)
+ANY_LABEL = re.compile(rf"\b{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?{PATIENT_NUMBER}\b", re.IGNORECASE)
+# the authors' own patients as a group, where a discussion speaks of them: "In our three treated patients, ..."
+OUR_PATIENTS = re.compile(r"\bour\s+(?:[\w-]+\s+){0,3}?(?:patients|cases)\b", re.IGNORECASE)
 
 
 # "None of the patients other than Patient 2 met criteria for IEC-HS", "all except case 3": a group statement about the
@@ -180,6 +184,16 @@ def _counts(text: str) -> int | None:
     return count_value(match.group("n")) if match else None
 
 
+# "the CRS resolved in all three": a group counted by the words after "all"
+ALL_COUNTED = re.compile(rf"\b(?:in|of|for)\s+all\s+(?P<n>{COUNT})\b(?!\s*%)", re.IGNORECASE)
+
+
+def group_count(text: str) -> int | None:
+    """How many patients a group statement counts ("our three treated patients", "in all three"), if it says."""
+    match = ALL_COUNTED.search(text)
+    return count_value(match.group("n")) if match else _counts(text)
+
+
 # "(P1, 34M, B-ALL, academic CAR-T; P2, 58F, DLBCL, axi-cel)": a sentence that tells of several patients in turn,
 # each in a clause opening with the patient's label and a comma or colon
 CLAUSE_LABEL = re.compile(rf"""
@@ -209,6 +223,7 @@ class PatientSegment:
     shared: list[Span] = field(default_factory=list)
     excepting: list[Span] = field(default_factory=list)  # statements about all the patients but another one
     named: list[Span] = field(default_factory=list)  # statements naming this patient among others
+    subgroup: list[Span] = field(default_factory=list)  # statements counting fewer patients than the article has
 
 
 def _share_statements_with_an_exception(labelled: dict[int, PatientSegment], unlabelled: list[Span]) -> None:
@@ -325,6 +340,11 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         kind = section_kind(document, start)
         if is_table_text(document, start) or about_other_patients(sentence):
             continue
+        if kind == "discussion" and GROUP_STATEMENT.search(sentence.text) and OUR_PATIENTS.search(sentence.text) \
+                and not ANY_LABEL.search(sentence.text):
+            # "In our three treated patients, ... the CRS resolved in all three"; not "every one of our patients
+            # received tocilizumab, and Patient 3 received anakinra", which tells of one of them too
+            methods_group.append(sentence)
         if kind == "methods" and GROUP_STATEMENT.search(sentence.text):
             # "All patients were treated on a phase II study of an in-house CD19 product": the methods of a series
             # tell of its patients as a group
@@ -374,8 +394,12 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         told = unlabelled + [s for segment in labelled.values() for s in segment.sentences]
         group = methods_group + [s for s in unlabelled if _counts(s.text) == len(labelled)] + \
             sorted((s for s in told if GROUP_STATEMENT.search(s.text) and not named_patients(s)), key=lambda s: s.start)
+        # "the CRS resolved in all three" of four referred: about some of them, which the case assembly may tell
+        subgroup = [s for s in group if (group_count(s.text) or len(labelled)) < len(labelled)]
+        group = [s for s in group if s not in subgroup]
         for segment in labelled.values():
             segment.shared = group + [s for s in segment.excepting + segment.named if s not in group]
+            segment.subgroup = subgroup
         return [labelled[n] for n in sorted(labelled)]
     single = PatientSegment(1)
     single.sentences = sorted(unlabelled + [s for seg in labelled.values() for s in seg.sentences], key=lambda s: s.start)

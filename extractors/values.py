@@ -90,7 +90,8 @@ def day_value(match: re.Match) -> int | None:
 
 
 # what follows a number that is no day in a list of days: "6.5", "6 mg", ", 1.0 plasma volume each", "1 PV"
-NOT_A_DAY_AFTER = r"(?![.,]\d)(?!\s*(?:%|(?:mg|g|mL|L|h|hours|times|doses|plasma|PV|TPV)\b))"
+# not a number of a measure: "530 pg/mL", "12 mg/dL", "3 L", "2 doses"
+NOT_A_DAY_AFTER = r"(?![.,]\d)(?!\s*(?:%|(?:mg|g|mL|L|h|hours|times|doses|plasma|PV|TPV)\b|[^\W\d_]{0,4}/[^\W\d_]))"
 # the rest of a list after "days +5": ", +6 and +7"
 DAY_LIST_TAIL = re.compile(rf"""
     \s*(?:,|and|&|to|–|-)\s*                     # ", " "and" "to"
@@ -102,8 +103,9 @@ DAY_LIST_TAIL = re.compile(rf"""
 DAY_SERIES = re.compile(rf"""
     \b(?:days?|D)\s*[+]?\d{{1,3}}                                     # "days 3", "day +5", "D4"
     (?:\s*(?:,|and|&)\s*(?:again\s+|once\ more\s+)?                 # ", " "and again"
-       (?:(?:a|the)\s+(?:second|third|fourth|fifth)\s+(?:\w+\s+)?on\s+|on\s+)?  # "a second on", "on"
-       (?:day\s*|D\s*)?[+]?\d{{1,3}}\b{NOT_A_DAY_AFTER}                 # "4", "day +6", "D5"
+       (?:(?:a|the)\s+(?:second|third|fourth|fifth)\s+(?:\w+\s+)?on\s+   # "a second on", "on",
+        |(?:(?:was\s+)?(?:repeated|continued)\s+)?on\s+)?                  #  "repeated on"
+       (?:days?\s*|D\s*)?[+]?\d{{1,3}}\b{NOT_A_DAY_AFTER}                # "4", "day +6", "days 6", "D5"
     )+""", re.IGNORECASE | re.VERBOSE)
 
 

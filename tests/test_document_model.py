@@ -41,3 +41,17 @@ def test_every_offset_in_the_corpus_round_trips(corpus_documents):
 def test_a_case_id_spells_a_surname_in_ascii_letters(surname, stem):
     """Letters that Unicode does not decompose (the dotless ı, ł, ø) are transliterated, not dropped."""
     assert make_case_id(surname, 2023, 1) == f"{stem}2023-1"
+
+
+def test_affiliations_survive_the_json_round_trip_and_older_documents_load_without_them():
+    from pipeline.document.model import Document
+
+    builder = DocumentBuilder(doc_id="file:x", source_file="x.pdf", format="pdf", journal="Apheresis Notes",
+                              affiliations=["Department of Haematology, City Hospital, Lyon, France"])
+    builder.open_section("Case presentation")
+    builder.add_block("A 23-year-old man received CAR-T cells.")
+    document = builder.build()
+    again = Document.model_validate_json(document.model_dump_json())
+    assert again.affiliations == document.affiliations and again.journal == "Apheresis Notes"
+    older = document.model_dump(exclude={"affiliations", "sentences"})
+    assert Document.model_validate(older).affiliations == []

@@ -213,6 +213,23 @@ def test_review_articles_yield_no_patient():
     assert extraction.status == "irrelevant" and extraction.cases == []
 
 
+ERRATUM = (b"<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>99000001</PMID><Article><ArticleTitle>{title}"
+           b"</ArticleTitle><Abstract><AbstractText>In the article on plasma exchange for CRS after tisagenlecleucel in "
+           b"a 9-year-old girl with B-ALL, the IL-6 before the first of three exchanges should read 4,850 pg/mL."
+           b"</AbstractText></Abstract><PublicationTypeList><PublicationType>{kind}</PublicationType>"
+           b"</PublicationTypeList></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>")
+
+
+@pytest.mark.parametrize("title, kind", [
+    (b"Erratum: Plasma exchange for CRS in a child.", b"Published Erratum"),
+    (b"Correction to: Plasma exchange for CRS in a child.", b"Journal Article"),
+    (b"Plasma exchange for CRS in a child.", b"Retraction of Publication"),
+])
+def test_a_notice_about_another_article_yields_no_patient(title, kind):
+    extraction = extract_document(parse_bytes(ERRATUM.replace(b"{title}", title).replace(b"{kind}", kind), "e.xml")[0])
+    assert extraction.status == "irrelevant" and extraction.cases == []
+
+
 def test_letter_labels_bare_exchanges_and_spelled_out_units():
     extraction = extract(HEADER.replace("Case presentation\n\n", "") + (
         "Results\n\n"
@@ -355,6 +372,33 @@ def products_after_methods(methods: str) -> list[str]:
 def test_a_group_statement_of_the_methods_is_about_each_patient_of_a_series():
     methods = "Every patient was infused with an investigational CD19 CAR-T product made in our own laboratory."
     assert products_after_methods(methods) == ["investigational"] * 3
+
+
+def test_a_discussion_of_our_patients_as_a_group_is_about_each_and_one_naming_a_patient_is_not():
+    text = (HEADER + "Patient 1, a 47-year-old man with DLBCL, received axicabtagene ciloleucel and had grade 3 CRS; TPE "
+            "was done on days 4 and 5.\n\nPatient 2, a 58-year-old woman with myeloma, received ciltacabtagene "
+            "autoleucel and had grade 4 CRS; she underwent three TPE sessions from day 8.\n\nDiscussion\n\n"
+            "In our two treated patients, IL-6 fell after TPE, and the CRS resolved in both. Every one of our "
+            "patients received tocilizumab, and Patient 2 also received anakinra. Others have reported anakinra "
+            "in all four of their patients.")
+    cases = extract(text).cases
+    assert [case.values.get("crs_resolved") for case in cases] == ["yes", "yes"]
+    assert cases[0].values.get("other_drugs", "") == ""  # Patient 2's anakinra is not Patient 1's
+
+
+def test_a_statement_counting_fewer_patients_than_the_series_is_about_those_given_the_exchange():
+    accounts = "\n\n".join(
+        f"Patient {n}, a {age}-year-old man with DLBCL, received axicabtagene ciloleucel and had grade 3 CRS; {pe}"
+        for n, age, pe in ((1, 41, "TPE was done on days 4 and 5."), (2, 52, "TPE was done on day 6."),
+                           (3, 63, "TPE was booked for day 4 and cancelled because the CRS improved; he never "
+                                   "underwent TPE."), (4, 74, "TPE was done on days 3, 4 and 5.")))
+    text = (HEADER.replace("Case presentation", "Patients and methods") + "The HLH-2004 criteria were applied to "
+            "every patient with a ferritin above 10,000 ng/mL.\n\nResults\n\n" + accounts + "\n\nDiscussion\n\n"
+            "In our three treated patients, IL-6 fell after the exchanges, and the CRS resolved in all three.")
+    cases = extract(text).cases
+    assert [case.in_scope for case in cases] == [True, True, False, True]
+    assert [case.values.get("crs_resolved", "") for case in cases] == ["yes", "yes", "", "yes"]
+    assert [case.values.get("hlh", "") for case in cases] == ["", "", "", ""]
 
 
 def test_a_statement_of_the_methods_naming_some_patients_is_about_those():

@@ -250,3 +250,51 @@ def test_a_text_that_prints_no_year_takes_the_one_its_file_name_gives_after_an_a
 def test_a_year_the_text_prints_wins_over_its_file_name():
     text = b"Haematology Case Notes, 2022; 3: 1-2\n\nA title\n\nAna Silva\n\nCase\n\nA 40-year-old man."
     assert parse_bytes(text, "silva2024.txt")[0].year == 2022
+
+
+def test_jats_affiliations_without_labels_and_without_the_editors():
+    xml = b"""<article><front><journal-meta><journal-title-group><journal-title>Apheresis Notes</journal-title>
+    </journal-title-group></journal-meta><article-meta><title-group><article-title>T</article-title></title-group>
+    <contrib-group><contrib contrib-type="author"><name><surname>Silva</surname><given-names>Ana</given-names></name>
+    <xref ref-type="aff" rid="a1">1</xref><xref ref-type="aff" rid="a2">2</xref></contrib>
+    <contrib contrib-type="editor"><name><surname>Berg</surname></name><xref ref-type="aff" rid="e1"/></contrib></contrib-group>
+    <aff id="a1"><label>1</label>Department of Haematology, City Hospital, Lyon, France;
+      E-Mail: <email>ana@example.org</email> (A.S.)</aff>
+    <aff id="a2"><sup>2</sup><institution>Blood Bank</institution><addr-line>Lyon</addr-line><country>France</country></aff>
+    <aff id="e1">Institute of Editing, Berlin, Germany</aff>
+    </article-meta></front><body><p>Text.</p></body></article>"""
+    document = parse_bytes(xml, "a.xml")[0]
+    assert document.journal == "Apheresis Notes"
+    assert document.affiliations == ["Department of Haematology, City Hospital, Lyon, France",
+                                     "Blood Bank, Lyon, France"]
+
+
+def test_pubmed_affiliations_once_each_in_order():
+    author = ("<Author><LastName>{0}</LastName><Initials>A</Initials><AffiliationInfo><Affiliation>{1}</Affiliation>"
+              "</AffiliationInfo></Author>")
+    authors = "".join(author.format(name, aff) for name, aff in [
+        ("Silva", "Department of Haematology, City Hospital, Lyon, France. Electronic address: ana@example.org."),
+        ("Berg", "Blood Bank, Lyon, France."),
+        ("Ode", "Department of Haematology, City Hospital, Lyon, France.")])
+    xml = (f"<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>5</PMID><Article><ArticleTitle>T</ArticleTitle>"
+           f"<AuthorList>{authors}</AuthorList></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>").encode()
+    [document] = parse_bytes(xml, "p.xml")
+    assert document.affiliations == ["Department of Haematology, City Hospital, Lyon, France", "Blood Bank, Lyon, France"]
+
+
+@pytest.mark.parametrize("after_byline, expected", [
+    ("(1) Department of Haematology, Royal Infirmary,\nEdinburgh, UK\n(2) Blood Transfusion Service, Glasgow, UK",
+     ["Department of Haematology, Royal Infirmary, Edinburgh, UK", "Blood Transfusion Service, Glasgow, UK"]),
+    ("1 Department of Haematology, Royal Infirmary, Edinburgh, UK\n\n2 Blood Transfusion Service, Glasgow, UK",
+     ["Department of Haematology, Royal Infirmary, Edinburgh, UK", "Blood Transfusion Service, Glasgow, UK"]),
+    ("Department of Haematology, Royal Infirmary, Edinburgh, UK\n\nReceived 3 May 2023",
+     ["Department of Haematology, Royal Infirmary, Edinburgh, UK"]),
+    ("Dept. of Haematology, Royal Infirmary\n\nClinical Notes in Apheresis. 2021;2:e104\nDOI: 10.5555/x.1\n\n"
+     "# Short clinical note", ["Dept. of Haematology, Royal Infirmary"]),  # the citation and heading are none
+])
+def test_text_affiliations_after_the_byline(after_byline, expected):
+    text = (f"Plasma exchange after CAR-T\n\nAna Silva(1), Tom Berg(2)\n{after_byline}\n\nCase presentation\n\n"
+            "A 40-year-old woman was admitted to the Department of Medicine, Royal Hospital, Leeds.")
+    document = parse_bytes(text.encode(), "case.txt")[0]
+    assert document.authors == ["Silva, Ana", "Berg, Tom"]
+    assert document.affiliations == expected

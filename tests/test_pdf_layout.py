@@ -331,3 +331,99 @@ def test_words_drawn_inside_a_figure_leave_the_text_and_its_caption_stays():
         assert label not in flowing
     assert "Figure 1. Interleukin-6 before and after plasma exchange." in flowing
     assert " ".join(LEFT[:3]) in flowing and " ".join(RIGHT[:3]) in flowing
+
+
+def test_the_journal_from_the_running_head_and_the_affiliation_between_byline_and_abstract(document):
+    assert document.journal == "Journal of Invented Case Reports"
+    assert document.affiliations == ["Department of Haematology, Central Hospital, Lisbon, Portugal"]
+
+
+BODY = ["Plasma exchange was begun on the third day after the infusion and repeated",
+        "daily; the method followed a published protocol (doi:10.5555/cited.9) and",
+        "the patient recovered within two weeks of the first exchange session."]
+
+
+def _front_page(head: str, foot: list[str], front: list[str]) -> str:
+    """A first page: running head, title, byline, the lines ``front`` under it, the abstract, a heading and the
+    body (which cites a DOI), and ``foot`` in small type at the bottom."""
+    ops = [text(72, 770, head, 8) if head else "",
+           text(72, 700, "Plasma Exchange for Cytokine Release Syndrome", 18, BOLD),
+           text(72, 672, "Ana Silva, Tom Berg and Eva Holm", 11)]
+    ops += [text(72, 654 - 10 * i, line, 8) for i, line in enumerate(front)]
+    ops += [text(72, 590 - 12 * i, line, 9) for i, line in enumerate(ABSTRACT)]
+    ops.append(text(72, 530, "1. Introduction", 11, BOLD))
+    ops += [text(72, 512 - 12 * i, line, 10) for i, line in enumerate(BODY)]
+    ops += [text(72, 120 - 9 * i, line, 7) for i, line in enumerate(foot)]
+    return "".join(ops)
+
+
+def _second_page(head: str) -> str:
+    return (text(72, 770, head, 8) if head else "") + "".join(
+        text(72, 700 - 12 * i, line, 10) for i, line in enumerate(RIGHT))
+
+
+def test_a_doi_broken_at_a_line_end_is_joined_and_a_doi_cited_in_the_body_does_not_win():
+    front = ["Citation: Silva A, Berg T, Holm E (2026) Plasma Exchange. Apheresis Letters 12(3): e0345. doi:10.5555/",
+             "journal.apl.0012345"]
+    document = parse_pdf(pdf([_front_page("", [], front), _second_page("")]), "case.pdf")[0]
+    assert document.doi == "10.5555/journal.apl.0012345"
+
+
+def test_the_doi_and_journal_of_the_running_footer_win_over_a_doi_cited_on_the_first_page():
+    head = "Apheresis Letters | DOI:10.5555/journal.apl.0012345 March 3, 2026"
+    document = parse_pdf(pdf([_front_page(head, [], []), _second_page(head)]), "case.pdf")[0]
+    assert document.doi == "10.5555/journal.apl.0012345"
+    assert document.journal == "Apheresis Letters"
+
+
+def test_affiliations_marked_at_the_foot_of_the_first_page():
+    foot = ["* Correspondence: ana.silva@example.org", "1 Department of Haematology, Central Hospital, Rua da",
+            "Saudade 12, 1100 Lisbon, Portugal", "2 Blood Transfusion Service, Porto, Portugal",
+            "Full list of author information is available at the end of the article"]
+    head = "Silva et al. Apheresis Letters 2026, 12:345"
+    document = parse_pdf(pdf([_front_page(head, foot, []), _second_page(head)]), "case.pdf")[0]
+    assert document.affiliations == [
+        "Department of Haematology, Central Hospital, Rua da Saudade 12, 1100 Lisbon, Portugal",
+        "Blood Transfusion Service, Porto, Portugal"]
+    assert document.journal == "Apheresis Letters"
+
+
+def test_the_journal_and_doi_of_the_pdfs_document_information():
+    data = pdf([_front_page("", [], []), _second_page("")])
+    subject = b"Journal of Invented Haematology, 12 (2026) 345-350. doi:10.5555/j.jih.2026.01.007"
+    data = data.replace(b"/Root 1 0 R >>", b"/Root 1 0 R /Info << /Subject (" + subject + b") >> >>")
+    document = parse_pdf(data, "case.pdf")[0]
+    assert document.journal == "Journal of Invented Haematology"
+    assert document.doi == "10.5555/j.jih.2026.01.007"
+
+
+@pytest.mark.parametrize("heading", ["Author details", "Author1 details"])  # a superscript strayed into it
+def test_the_author_details_at_the_end_list_every_affiliation(heading):
+    head = "Silva et al. Apheresis Letters 2026, 12:345"
+    foot = ["1 Department of Haematology, Central Hospital, Lisbon, Portugal",
+            "Full list of author information is available at the end of the article"]
+    details = ["1 Department of Haematology, Central Hospital, Lisbon, Portugal.Blood Transfusion",
+               "Service, Porto, Portugal. 3 School of Medicine, University of Minho, Braga, Portugal."]
+    last = (_second_page(head) + text(72, 560, heading, 8, BOLD)
+            + "".join(text(72, 548 - 9 * i, line, 7) for i, line in enumerate(details)))
+    document = parse_pdf(pdf([_front_page(head, foot, []), last]), "case.pdf")[0]
+    assert document.affiliations == ["Department of Haematology, Central Hospital, Lisbon, Portugal",
+                                     "Blood Transfusion Service, Porto, Portugal",
+                                     "School of Medicine, University of Minho, Braga, Portugal"]
+
+
+@pytest.mark.parametrize("head, name", [
+    ("Chiarotto et al. Trials 2014, 15:511", "Trials"),
+    ("Behav Ecol Sociobiol (2015) 69:1383–1394", "Behav Ecol Sociobiol"),
+    ("PLOS ONE | DOI:10.1371/journal.pone.0115884 December 31, 2014", "PLOS ONE"),
+    ("Bone Marrow Transplantation (2021) 56:1234–1240; https://doi.org/10.1038/s41409-021-01234-5",
+     "Bone Marrow Transplantation"),
+    ("J Clin Apher. Author manuscript; available in PMC 2021 May 01.", "J Clin Apher"),
+    ("January 2015 | Volume 5 | Article 1582 | 1", ""),
+    ("CASE REPORT", ""),
+    ("Downloaded from https://academic.oup.com/x by guest on 03 March 2024", ""),
+])
+def test_the_journals_name_in_a_running_head(head, name):
+    from pipeline.parsing.pdf_front import journal_in
+
+    assert journal_in(head)[0] == name

@@ -5,8 +5,9 @@ import re
 import pytest
 
 from bench.pdf_metrics import (
-    Gold, Reading, abstract_f1, cells_recovered, headings_recovered, paragraph_found, paragraphs_found, read_gold,
-    score, strip_numbering, title_exact, title_similarity, unspaced, word_accuracy,
+    Gold, Reading, abstract_f1, affiliations_found, cells_recovered, doi_exact, headings_recovered, journal_exact,
+    paragraph_found, paragraphs_found, read_gold, score, strip_numbering, title_exact, title_similarity, unspaced,
+    word_accuracy,
 )
 
 PARAGRAPH = "The patient received plasma exchange on day three and recovered fully within two weeks."
@@ -80,9 +81,34 @@ def test_score_leaves_out_what_the_gold_lacks():
     assert figures["abstract"] is None and figures["headings"] is None and figures["cells"] is None
 
 
+def test_journal_doi_and_affiliations_compare_as_named():
+    assert journal_exact("PLoS ONE", "PLOS ONE") and journal_exact("Trials", "TRIALS.")
+    assert not journal_exact("Behavioral Ecology and Sociobiology", "Behav Ecol Sociobiol")
+    assert doi_exact("10.1371/journal.pone.0115884", "10.1371/JOURNAL.PONE.0115884")
+    assert not doi_exact("10.1371/journal.pone.0115884", "10.1371/journal.pone")
+    gold = ["Department of Haematology, City Hospital, Lyon, France", "Blood Bank, Lyon, France"]
+    assert affiliations_found(gold, ["Department of Haematology, City Hospital, Lyon,  France"]) == 0.5
+    assert affiliations_found(gold, ["Department of Haematology"]) == 0.0  # ratio under 0.85
+    assert affiliations_found([], ["Blood Bank"]) is None
+
+
+def test_a_field_the_parser_does_not_read_is_not_scored():
+    gold = Gold(title="T", journal="Trials", doi="10.1186/x", affiliations=["Blood Bank, Lyon, France"])
+    plain = score(gold, Reading(title="T", doi="10.1186/x"))
+    assert plain["journal"] is None and plain["affiliations"] is None and plain["doi"] == 1.0
+    pecrs = score(gold, Reading(title="T", journal="", doi="", affiliations=[]))
+    assert pecrs["journal"] == 0.0 and pecrs["doi"] == 0.0 and pecrs["affiliations"] == 0.0
+    assert score(Gold(title="T"), Reading(title="T", journal="Trials"))["journal"] is None
+
+
 JATS = """<?xml version="1.0"?>
-<article><front><article-meta>
+<article><front><journal-meta><journal-title-group><journal-title>Apheresis Letters</journal-title></journal-title-group>
+</journal-meta><article-meta><article-id pub-id-type="doi">10.5555/apl.1</article-id>
   <title-group><article-title>Plasma <italic>exchange</italic> in CRS</article-title></title-group>
+  <contrib-group><contrib contrib-type="author"><xref ref-type="aff" rid="a1"/></contrib>
+    <contrib contrib-type="editor"><xref ref-type="aff" rid="e1"/></contrib></contrib-group>
+  <aff id="a1"><label>1</label>Department of Haematology, Lyon, France; E-Mail: <email>a@b.fr</email></aff>
+  <aff id="e1">Institute of Editing, Berlin, Germany</aff>
   <abstract abstract-type="graphical"><p>Not this one.</p></abstract>
   <abstract><p>We report a patient treated with plasma exchange.</p></abstract>
 </article-meta></front>
@@ -102,7 +128,9 @@ JATS = """<?xml version="1.0"?>
 
 BMC = """<?xml version="1.0"?>
 <!DOCTYPE art SYSTEM 'http://www.biomedcentral.com/xml/article.dtd'>
-<art><fm><bibl><title><p>A trial of <it>exchange</it></p></title></bibl>
+<art><fm><bibl><title><p>A trial of <it>exchange</it></p></title>
+  <insg><ins id="I1"><p>Blood Bank, Lyon, France</p></ins></insg><source>Trials</source>
+  <xrefbib><pubidlist><pubid idtype="doi">10.1186/1745-6215-15-511</pubid></pubidlist></xrefbib></bibl>
   <abs><sec><st><p>Abstract</p></st><p>Background text of the abstract.</p></sec></abs></fm>
 <bdy><sec><st><p>Background</p></st>
   <p>Patients with cytokine release syndrome were enrolled at three centres.</p>
@@ -118,6 +146,7 @@ TEI = """<?xml version="1.0"?>
 
 TEI_HEADER = """<?xml version="1.0"?>
 <tei><text><front><docTitle><titlePart>Information Synthesis<lb/></titlePart></docTitle>
+<byline><affiliation>1 Saarland University<lb/></affiliation></byline><address>66123 Saarbruecken, Germany</address>
 <div type="abstract">This report is about<lb/> our participation.<lb/></div></front></text></tei>"""
 
 
@@ -139,6 +168,8 @@ def test_jats_gold(tmp_path):
         "A man of 45 years received five sessions of exchange. Day one: fever",  # the list counts with its paragraph
     ]
     assert gold.tables == 1 and gold.cells == ["CRP", "12", ""]
+    assert gold.journal == "Apheresis Letters" and gold.doi == "10.5555/apl.1"
+    assert gold.affiliations == ["Department of Haematology, Lyon, France"]  # not the editor's
 
 
 def test_bmc_gold(tmp_path):
@@ -148,6 +179,8 @@ def test_bmc_gold(tmp_path):
     assert gold.headings == ["Background"]
     assert gold.paragraphs == ["Patients with cytokine release syndrome were enrolled at three centres."]
     assert gold.tables == 1 and gold.cells == ["Age", "45"]
+    assert gold.journal == "Trials" and gold.doi == "10.1186/1745-6215-15-511"
+    assert gold.affiliations == ["Blood Bank, Lyon, France"]
 
 
 def test_tei_gold_with_its_header(tmp_path):
@@ -157,6 +190,7 @@ def test_tei_gold_with_its_header(tmp_path):
     assert gold.headings == ["1 Introduction"]
     assert gold.paragraphs == ["Answer validation is an important step of question answering, named-entity recognition helps."]
     assert gold.tables == 1 and gold.cells == []
+    assert gold.affiliations == ["Saarland University, 66123 Saarbruecken, Germany"]
 
 
 def test_gold_with_entities_is_refused(tmp_path):

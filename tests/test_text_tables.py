@@ -273,3 +273,23 @@ def test_the_drugs_of_a_day_table_s_events_join_those_the_account_names():
     assert case.values["other_drugs"] == "siltuximab"
     [hydrocortisone] = [f for f in case.evidence["corticosteroids"] if f._.value == "hydrocortisone"]
     assert document.text[hydrocortisone.start_char:hydrocortisone.end_char] == "Hydrocortisone"
+
+
+def test_a_value_told_as_approximate_yields_to_the_table_s_exact_one():
+    document = parse(
+        "A 57-year-old man with DLBCL received lisocabtagene maraleucel and had grade 4 CRS. TPE was performed on days "
+        "5, 6 and 7. With ferritin approaching 25,000 ng/mL on day 5, IEC-HS was suspected and then excluded.\n\n"
+        "Table 2. Markers by day\n"
+        "Marker\tDay 4\tDay 5\tDay 8\n"
+        "Ferritin (ng/mL)\t11,800\t24,600\t9,300\n"
+        "IL-6 (pg/mL)\t6,900\t12,400\t530\n"
+        "a Sampled in the morning before that day's plasma exchange.\n\n"
+        "He recovered.")
+    [case] = extract_document(document).cases
+    assert (case.values["ferritin_pre"], case.values["ferritin_post"]) == ("24600", "9300")
+
+
+def test_a_fluid_cell_with_its_ratio_names_both_fluids():
+    document = parse(TWO_PATIENTS.format(table="Table 1. Exchanges\nPatient\tTPE sessions\tReplacement fluid\n"
+                                               "1\t2\tFFP/albumin 50:50\n2\t3\t5% albumin"))
+    assert [case.values.get("pe_replacement") for case in extract_document(document).cases] == ["FFP+albumin", "albumin"]

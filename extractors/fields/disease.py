@@ -51,6 +51,8 @@ def diagnosis(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     return found[:1]
 
 
+# the cells named by their target alone: "given anti-CD19 cells", "CD7-directed T cells"
+TARGETED_CELLS = re.compile(r"\s*(?:T[\s-]?)?cells?\b", re.IGNORECASE)
 # a product counted over a cohort, not given to the patient: "(academic product, n=21; axi-cel, n=6)"
 COHORT_COUNT = re.compile(r"\s*[,(]?\s*n\s*=\s*\d")
 
@@ -62,7 +64,8 @@ def car_t(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     cart_seen = False
     for sentence in sentences:
         spans = concepts_in(sentence, ("CART_PRODUCT", "CART_TARGET", "INVESTIGATIONAL", "CART"))
-        has_cart = any(s.label_ in ("CART", "CART_PRODUCT") for s in spans) or "car" in sentence.text.lower()
+        has_cart = any(s.label_ in ("CART", "CART_PRODUCT") for s in spans) or "car" in sentence.text.lower() or \
+            any(s.label_ == "CART_TARGET" and TARGETED_CELLS.match(s.doc.text, s.end_char) for s in spans)
         cart_seen = cart_seen or has_cart
         for span in spans:
             if COHORT_COUNT.match(span.doc.text, span.end_char):

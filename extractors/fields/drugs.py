@@ -6,7 +6,7 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.assertion import is_affirmed, negated, target
+from extractors.assertion import flagged, is_affirmed, negated, target
 from extractors.evidence import Finding, concepts_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.values import COUNT, ORDINALS, count_value, find_days
@@ -97,14 +97,17 @@ def _dose_of(sentence: Span, dose: re.Match, drug: Span) -> bool:
         bool(re.fullmatch(r"\s+of\s+", sentence.doc.text[dose_end:drug.start_char]))
 
 
+NOT_GIVEN = ("NEGATED_EXISTENCE", "HYPOTHETICAL")  # ConText's readings of a dose denied or only considered
+
+
 def _ordinal_doses(sentence: Span, drug: Span | None = None) -> list[int]:
     """Doses an ordinal tells of: "the second dose" is two; "a third dose was not given" is two, the one before it.
-    A denial of the drug the dose is of denies the dose ("A third dose of tocilizumab was discussed on day 5 but not
+    A dose only considered is not given ("A third dose was considered"). A denial of the drug the dose is of denies the dose ("A third dose of tocilizumab was discussed on day 5 but not
     given": the cue may reach the drug's name and not the ordinal before it)."""
     counts = []
     for match in ORDINAL_DOSE.finditer(sentence.text):
         number = ORDINALS[match.group("o").lower()]
-        denied = negated(target(sentence, match.start(), match.end(), "TOCILIZUMAB")) or \
+        denied = flagged(target(sentence, match.start(), match.end(), "TOCILIZUMAB"), *NOT_GIVEN) or \
             (drug is not None and _dose_of(sentence, match, drug) and negated(drug))
         counts.append(number - 1 if denied else number)
     return counts

@@ -34,6 +34,8 @@ CELL_TIMES = re.compile(r"^(?:[×x]\s*(\d{1,2})|(\d{1,2})\s*[×x])$", re.IGNOREC
 # the items of a cell that lists several: "Albumin/FFP (1:1)", "DEX, MP", "FFP + 5% HAS"; and a note in brackets
 CELL_ITEM = re.compile(r"[^/+,;&]+")
 NOTE = re.compile(r"\([^)]*\)")
+# the figures an item may carry beside its name: "albumin 50:50", "5% albumin", "FFP 2:1"
+ITEM_FIGURES = re.compile(r"(?<![\w-])\d+(?:[.,:]\d+)*\s*%?(?![\w-])")
 # the prefix of the extractor name of every value read from a table cell ("tables.grade")
 CELL_EXTRACTOR = "tables"
 
@@ -74,7 +76,7 @@ class Cell:
             start, end = self.start + item.start(), self.start + item.end()
             if any(s.start_char < end and s.end_char > start for s in spans):
                 continue
-            concept = concept_of(NOTE.sub("", item.group()))
+            concept = concept_of(ITEM_FIGURES.sub("", NOTE.sub("", item.group())))
             if concept is not None and concept[0] in labels:
                 tokens = self.doc.char_span(start, end, alignment_mode="expand")
                 found.append(Span(self.doc, tokens.start, tokens.end, label=concept[0], span_id=concept[1]))

@@ -443,6 +443,10 @@ def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | Non
     return None
 
 
+APPROXIMATE = re.compile(r"\b(?:approaching|approximately|about|around|nearly|almost|roughly|close\s+to)\b|[~≈]",
+                         re.IGNORECASE)
+
+
 class _Timeline:
     """Pre and post candidates per marker: by measurement day against the exchange days when both are
     known, otherwise by what the sentence says ("before the first TPE", "fell ... after") and by order."""
@@ -465,8 +469,10 @@ class _Timeline:
             table[marker] = (rank, finding)
 
     def place(self, marker: str, value: float, sentence: Span, start: int, end: int, extractor: str) -> None:
-        pre = Finding(MARKER_BY_ID[marker].pre, f"{value:g}", start, end, extractor)
-        post = Finding(MARKER_BY_ID[marker].post, f"{value:g}", start, end, extractor)
+        # a value told as approximate ("ferritin approaching 25,000 ng/mL") yields to one a table gives exactly
+        approximate = bool(APPROXIMATE.search(sentence.doc.text, start, end))
+        pre = Finding(MARKER_BY_ID[marker].pre, f"{value:g}", start, end, extractor, weak=approximate)
+        post = Finding(MARKER_BY_ID[marker].post, f"{value:g}", start, end, extractor, weak=approximate)
         # the value's own clause, where it tells its time ("Before TPE, CRP was 25,6 mg/dL; after the second TPE it
         # was 4,1 mg/dL"); else the sentence's frame ("Before the first PE, IL-6 was ...; the ferritin was ...")
         text, at = sentence.text, end - sentence.start_char

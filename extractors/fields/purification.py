@@ -218,6 +218,7 @@ def exchange_denied(sentences: list[Span]) -> bool:
 # a next sentence going on about the exchange: "He completed four daily sessions", "2,800 mL were exchanged"
 CONTINUATION = re.compile(r"""\b(
     sessions?|runs?|exchanges?|exchanged|replace\w*|plasma\ volumes?|procedures?|apheresis
+  | (?:plasma|cell|membrane)\ separators?|plasma\ filters?|centrifug\w*            # the exchange's device
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
@@ -514,10 +515,19 @@ def _replacement(pe_sentences: list[Span]) -> list[Finding]:
 
 
 def other_purification(sentences: list[Span], patient: PatientContext) -> list[Finding]:
+    """The purifications given besides the exchange. A short name repeating the end of a longer one named before
+    refers back to it ("continuous veno-venous haemodiafiltration ... the haemodiafiltration circuit")."""
     findings = {}
+    named: list[str] = []
     for sentence in sentences:
         for span in concepts_in(sentence, "PURIFICATION"):
-            if is_affirmed(span) and span.id_ not in findings:
+            if not is_affirmed(span):
+                continue
+            short = span.text.casefold()
+            if any(longer != short and longer.endswith(" " + short) for longer in named):
+                continue
+            named.append(short)
+            if span.id_ not in findings:
                 findings[span.id_] = Finding("other_purification", span.id_, span.start_char, span.end_char,
                                              "purification.other_purification")
     return list(findings.values())

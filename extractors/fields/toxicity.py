@@ -32,7 +32,9 @@ ONSET_CUE = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 # words of the end of CRS or fever: a day after them ("resolved by day 6") dates no onset
 END_CUE = re.compile(r"\b(resolv|subsid|abat|settl|afebrile|apyrexi|defervesc|disappear|free\ of)", re.IGNORECASE)
-FEVER = re.compile(r"\b(fever|febrile|(?:hyper)?pyrexia|temperature\ (?:of|to)\ (?:3[89]|4[0-2]))\b", re.IGNORECASE | re.VERBOSE)
+FEVER = re.compile(r"""\b(fever|febrile|(?:hyper)?pyrexia
+  | temperature\ (?:of|to|above|over|exceeding|>|≥)\s*(?:3[89]|4[0-2])   # "a temperature above 38 °C"
+    )\b""", re.IGNORECASE | re.VERBOSE)
 # ConText target type of a fever word (context_rules.json may name it in allowed_types)
 FEVER_TARGET = "FEVER"
 
@@ -249,10 +251,11 @@ def _nearest_day(text: str, days: list[tuple[int, int, int]], position: int) -> 
 # a fever said to be absent ("no fever", "without fever") is ConText's reading, not these words'.
 FEVER_COURSE = re.compile(r"\b(afebrile|resolv|subsid|recur|persist)", re.IGNORECASE)
 # a fever the patient had on a day, the account's first dated fever: "on day 1 she had a fever of 39.4 °C", "she was
-# febrile 72 h after infusion" (not "still febrile", "febrile again")
+# febrile 72 h after infusion", "the first temperature above 38 °C" (not "still febrile", "febrile again")
 FEVER_HAD = re.compile(r"""
     \b(?:had|ran)\s+(?:a\s+)?(?:high\s+|spiking\s+)?(?:fever|temperature)\b(?!\s+again)
-  | \b(?:was|were)\s+(?:febrile|pyrexial)\b(?!\s+again)
+  | \b(?:was|were)\s+(?:(?:noted|found|documented)\s+to\s+be\s+)?(?:febrile|pyrexial)\b(?!\s+again)  # "was noted
+  | \bfirst\s+(?:fever|temperature|febrile\ episode)\b                                          #  to be febrile"
     """, re.IGNORECASE | re.VERBOSE)
 
 

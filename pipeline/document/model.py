@@ -106,6 +106,9 @@ class Document(BaseModel):
     publication_types: list[str] = Field(default_factory=list)
     mesh_terms: list[str] = Field(default_factory=list)
     authors: list[str] = Field(default_factory=list)
+    # one string per affiliation as printed, its mark ("1", "a", "*") left out; documents stored before the field
+    # existed load with none
+    affiliations: list[str] = Field(default_factory=list)
     text: str = ""
     sections: list[Section] = Field(default_factory=list)
     paragraphs: list[Paragraph] = Field(default_factory=list)

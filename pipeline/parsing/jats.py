@@ -5,6 +5,7 @@ from __future__ import annotations
 from pipeline.document.builder import DocumentBuilder, clean_inline
 from pipeline.document.ids import make_doc_id
 from pipeline.document.model import Document
+from pipeline.parsing.plaintext import affiliation_text
 from pipeline.parsing.safexml import local_name
 from pipeline.parsing.tables import table_rows
 from pipeline.parsing.xmltext import inline_text
@@ -44,6 +45,39 @@ def _footnote_text(fn) -> str:
 
 def _text_of(element) -> str:
     return clean_inline(inline_text(element)) if element is not None else ""
+
+
+AFFILIATION_MARKUP = frozenset({"label", "sup"})  # the mark; e-mail addresses go by affiliation_text
+
+
+def _affiliation(aff) -> str:
+    """An <aff>'s text; its parts (institution, addr-line, country) joined by commas where the XML sets none."""
+    parts = [child for child in aff if isinstance(child.tag, str) and local_name(child) not in AFFILIATION_MARKUP]
+    separated = (aff.text or "").strip() or any((child.tail or "").strip() for child in aff)
+    if len(parts) > 1 and not separated:
+        return ", ".join(text for text in (_text_of(part) for part in parts) if text)
+    return clean_inline(inline_text(aff, skip=AFFILIATION_MARKUP))
+
+
+def _affiliations(meta) -> list[str]:
+    """The article's affiliations in order, those only of its editors or reviewers left out."""
+    if meta is None:
+        return []
+    own, others = set(), set()
+    for contrib in (e for e in meta.iter() if local_name(e) == "contrib"):
+        cited = {x.get("rid") for x in contrib.iter() if local_name(x) == "xref" and x.get("ref-type") == "aff"}
+        (own if contrib.get("contrib-type", "author") == "author" else others).update(cited)
+    found: list[str] = []
+    for aff in (e for e in meta.iter() if local_name(e) == "aff"):
+        parent = aff.getparent()
+        if parent is not None and local_name(parent) == "contrib" and parent.get("contrib-type", "author") != "author":
+            continue
+        if aff.get("id") in others and aff.get("id") not in own:
+            continue
+        text = affiliation_text(_affiliation(aff))
+        if text and text not in found:
+            found.append(text)
+    return found
 
 
 def _metadata(article, source_file: str) -> dict:
@@ -88,6 +122,7 @@ def _metadata(article, source_file: str) -> dict:
         doc_id=make_doc_id(doi=doi, pmid=ids.get("pmid"), source_file=source_file), source_file=source_file,
         format="jats-xml", pmid=ids.get("pmid"), pmcid=pmcid, doi=doi.lower() if doi else None, title=title,
         journal=journal, year=year, article_type=article.get("article-type", ""), authors=authors,
+        affiliations=_affiliations(meta),
         mesh_terms=[_text_of(k) for k in (meta.iter() if meta is not None else []) if local_name(k) == "kwd"],
     )
 

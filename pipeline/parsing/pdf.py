@@ -5,9 +5,10 @@ time: what a PDF inflates to stays within that process's memory, a decompression
 alone, and the run goes on. Dask's workers are daemonic processes, which multiprocessing may not start children
 from; a plain subprocess they may. From the reader's words (font, size, position) the page layout is read
 (pipeline.parsing.pdf_layout: furniture dropped, column bands in reading order, paragraphs), the front matter
-(pdf_front: title, byline, DOI, year, abstract) and the headings (pdf_headings) from typography. The tables the
-reader cut out of each page's text stand where they stood on the page: before the first paragraph below them, or
-after a paragraph that runs on across them.
+(pdf_front: title, byline, affiliations, journal, DOI, year, abstract; the journal and DOI also from the furniture
+and the PDF's document information) and the headings (pdf_headings) from typography. The tables the reader cut
+out of each page's text stand where they stood on the page: before the first paragraph below them, or after a
+paragraph that runs on across them.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ class Page(NamedTuple):
     height: float
 
 
-def _read(data: bytes, source_file: str) -> list[Page]:
-    """The PDF's pages as the reader process gives them, or ParseError saying which limit it reached."""
+def _read(data: bytes, source_file: str) -> tuple[list[Page], dict[str, str]]:
+    """The PDF's pages and its document information as the reader process gives them, or ParseError saying which
+    limit it reached."""
     config = settings()
     command = [sys.executable, "-P", str(READER), str(config.pdf_max_pages), str(config.pdf_max_mb),
                str(config.pdf_max_seconds), str(config.max_file_bytes)]
@@ -79,7 +81,7 @@ def _read(data: bytes, source_file: str) -> list[Page]:
     if "reason" in result:
         raise ParseError(source_file, result["reason"])
     return [Page([Word(*word[:5], page["fonts"][word[5]], word[6]) for word in page["words"]], page["tables"],
-                 page["width"], page["height"]) for page in result["pages"]]
+                 page["width"], page["height"]) for page in result["pages"]], result.get("metadata", {})
 
 
 def _body_style(pages: list[Page]) -> BodyStyle:
@@ -94,13 +96,15 @@ def _body_style(pages: list[Page]) -> BodyStyle:
                      fonts.most_common(1)[0][0] if fonts else "")
 
 
-def _page_blocks(pages: list[Page], body: BodyStyle) -> tuple[list[Block], list[tuple[int, dict]]]:
-    """Every page's blocks in reading order, page furniture and line numbers left out; and each table with the
-    index of the block it stands before (_table_position)."""
+def _page_blocks(pages: list[Page], body: BodyStyle) -> tuple[list[Block], list[tuple[int, dict]], list[list[str]]]:
+    """Every page's blocks in reading order, page furniture and line numbers left out; each table with the
+    index of the block it stands before (_table_position); and each page's furniture lines (running heads and
+    footers, where journals print their name and the article's DOI)."""
     lines = [segments(page.words, number) for number, page in enumerate(pages)]
     dropped = furniture(lines, [page.height for page in pages])
     found: list[Block] = []
     tables: list[tuple[int, dict]] = []
+    heads = [[page_lines[i].text for i in sorted(drop)] for page_lines, drop in zip(lines, dropped)]
     for page, page_lines, drop in zip(pages, lines, dropped):
         drop = drop | line_numbers(page_lines)
         kept = [line for i, line in enumerate(page_lines) if i not in drop]
@@ -113,7 +117,7 @@ def _page_blocks(pages: list[Page], body: BodyStyle) -> tuple[list[Block], list[
             page_tables.append({**table, "footnotes": [" ".join(note.texts) for note in notes]})
         tables.extend((len(found) + _table_position(on_page, table["bbox"]), table) for table in page_tables)
         found.extend(on_page)
-    return found, tables
+    return found, tables, heads
 
 
 def _first_below(on_page: list[Block], box) -> int | None:
@@ -190,7 +194,7 @@ def _joined(found: list[Block], body: BodyStyle, is_heading) -> list[Block]:
 
 
 def parse_pdf(data: bytes, source_file: str) -> list[Document]:
-    pages = _read(data, source_file)
+    pages, metadata = _read(data, source_file)
     if not pages:
         raise ParseError(source_file, "PDF has no pages")
     if not any(page.words for page in pages) and not any(page.tables for page in pages):
@@ -200,12 +204,14 @@ def parse_pdf(data: bytes, source_file: str) -> list[Document]:
     def is_heading(block: Block) -> bool:
         return heading(block, body) is not None
 
-    unjoined, tables = _page_blocks(pages, body)
+    unjoined, tables, heads = _page_blocks(pages, body)
     found = _joined(unjoined, body, is_heading)
-    front = front_matter(found, pages[0].height, body.size, is_heading, lambda block: run_in_heading(block, body))
+    front = front_matter(found, pages[0].height, body.size, is_heading, lambda block: run_in_heading(block, body),
+                         heads, metadata)
     builder = DocumentBuilder(
         doc_id=make_doc_id(doi=front.doi, pmid=None, source_file=source_file), source_file=source_file,
-        format="pdf", doi=front.doi, title=front.title[:500], year=front.year, authors=list(front.authors))
+        format="pdf", doi=front.doi, title=front.title[:500], journal=front.journal, year=front.year,
+        authors=list(front.authors), affiliations=list(front.affiliations))
     _fill(builder, found, front, body, _table_places(unjoined, found, tables))
     return [builder.build()]
 

@@ -1,6 +1,9 @@
 """Front matter of a PDF article from typography: the title is the largest text near the top of the first page
-that is not a banner, a running head or a label; the byline follows it; the abstract is the first block of prose
-after the title group, labelled or not, and runs to keywords, a heading or a change of type size."""
+that is not a banner, a running head or a label; the byline follows it, then the affiliations (or they stand at
+the foot of the first page, marked); the abstract is the first block of prose after the title group, labelled or
+not, and runs to keywords, a heading or a change of type size. The journal is named by the running heads (with
+its citation, or on every page), a citation line, "Published in" or the PDF's document information; the article's
+own DOI is the one of the document information, the running heads or the front matter, before any it cites."""
 
 from __future__ import annotations
 
@@ -10,12 +13,15 @@ from dataclasses import dataclass
 from pipeline.document.ids import DOI_PATTERN
 from pipeline.parsing.pagelayout import join_lines
 from pipeline.parsing.pdf_layout import SIZE_STEP, Block, line_text
-from pipeline.parsing.plaintext import byline
+from pipeline.parsing.plaintext import affiliations, byline
 
 TITLE_ZONE = 0.6  # of the first page's height: where the title starts
 MIN_TITLE_LETTERS = 12  # a journal's logo or an article type has fewer
 MIN_ABSTRACT_CHARS = 200  # an unlabelled abstract is a paragraph, not a line
 CITED_DOI_REACH = 300  # characters around "Cite this article" searched for the article's DOI
+FOOT_ZONE = 0.6  # of the first page's height: below it, small type after the abstract may hold affiliations
+MAX_JOURNAL_WORDS = 12  # "Journal of the American Society for Blood and Marrow Transplantation" has 10
+TITLE_LIKE_SHARE = 0.6  # of a running head's words found in the title: a short title, not the journal
 MAX_CAPITALISED_SHARE = 0.35  # of a block's words: more are names and places (affiliations, a byline)
 _LABEL = re.compile(r"""^(?:
     open\ access                                                  # "Open Access"
@@ -64,6 +70,8 @@ class FrontMatter:
     title: str = ""
     title_blocks: tuple[int, ...] = ()
     authors: tuple[str, ...] = ()
+    affiliations: tuple[str, ...] = ()
+    journal: str = ""
     doi: str | None = None
     year: int | None = None
     abstract_label: str = ""
@@ -110,18 +118,191 @@ def _title_text(title: list[Block]) -> str:
     return join_lines([line_text([w for w in line.words if w.bold]) for line in lines]).strip()
 
 
-def _doi(blocks: list[Block]) -> str | None:
-    """The first DOI of the first page, or else the one by "Cite this article" (BMC prints it at the end), or
-    else the first of the second page."""
-    found = DOI_PATTERN.search("\n".join(_text(b) for b in blocks if b.page == 0))
-    if not found:
-        text = "\n".join(_text(b) for b in blocks)
-        cited = re.search(r"cite this article", text, re.IGNORECASE)
-        if cited:
-            found = DOI_PATTERN.search(text, max(0, cited.start() - CITED_DOI_REACH), cited.end() + CITED_DOI_REACH)
-    if not found:
-        found = DOI_PATTERN.search("\n".join(_text(b) for b in blocks if b.page == 1))
-    return found.group(1).lower() if found else None
+_BROKEN_DOI = re.compile(r"\b10\.\d{4,9}/(?:\S*[./_-])?$")  # a DOI cut where it cannot end: "10.1371/journal.pone."
+
+
+def _dois(lines: list[str]) -> list[str]:
+    """The DOIs in ``lines`` in order, lower-cased; one broken at a line end after a dot, hyphen or slash (where a
+    DOI cannot end) is joined to the next line's first word."""
+    found = []
+    for i, line in enumerate(lines):
+        line = line.rstrip()
+        following = lines[i + 1].split() if i + 1 < len(lines) else []
+        if following and _BROKEN_DOI.search(line):
+            line += following[0]
+        found.extend(match.group(1).lower() for match in DOI_PATTERN.finditer(line))
+    return found
+
+
+def _latest_version(found: list[str]) -> str:
+    """The first DOI, or of versions of it that differ only in their last number ("...4767.1", "...4767.2"), the
+    latest: a versioned article prints its earlier versions' DOIs beside its own."""
+    first = found[0]
+    stem = re.sub(r"\d+$", "", first)
+    versions = [d for d in found if re.fullmatch(re.escape(stem) + r"\d+", d)]
+    return max(versions, key=lambda d: int(d[len(stem):])) if stem != first and len(versions) > 1 else first
+
+
+def _doi(blocks: list[Block], front_end: int, heads: list[list[str]], metadata: dict[str, str]) -> str | None:
+    """The article's own DOI: the document information's, else the running heads' or footers', else the front
+    matter's (the title page up to the end of the abstract); else the one by "Cite this article" (BMC prints it at
+    the end); else the first of the first page, or of the second."""
+    for key in ("doi", "prism:doi", "Subject"):
+        found = _dois([metadata.get(key, "")])
+        if found:
+            return found[0]
+    found = _dois([text for page in heads for text in page])
+    if found:
+        return found[0]
+    found = _dois([line for block in blocks[:front_end] if block.page == 0 for line in block.texts])
+    if found:
+        return _latest_version(found)
+    text = "\n".join(_text(b) for b in blocks)
+    cited = re.search(r"cite this article", text, re.IGNORECASE)
+    if cited:  # the DOI nearest to it: the references before it cite others
+        reach = (max(0, cited.start() - CITED_DOI_REACH), cited.end() + CITED_DOI_REACH)
+        near = [(min(abs(m.start() - cited.end()), abs(m.end() - cited.start())), m.group(1).lower())
+                for m in DOI_PATTERN.finditer(text, *reach)]
+        if near:
+            return min(near)[1]
+    for page in (0, 1):
+        found = _dois([line for block in blocks if block.page == page for line in block.texts])
+        if found:
+            return found[0]
+    return None
+
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# what stands beside a journal's name in a running head or citation and is no part of it
+_NOT_NAME = re.compile(rf"""
+    (?:\bdoi\b\s*:?\s*|https?://|www\.)\S*                              # "DOI:10.1371/...", "www.x.org"
+  | \b10\.\d{{4,9}}/\S+                                                 # "10.1186/..."
+  | \bpage\s+\d+(?:\s*(?:of|/)\s*\d+)?                                # "Page 2 of 9"
+  | \b(?:last\ updated|published(?:\ online)?|received|accepted)\b.*$    # "Last updated: 29 JAN 2015"
+  | \b(?:author\ manuscript|downloaded\ from)\b.*$                      # "J Clin Apher. Author manuscript; ..."
+  | \b(?:\d{{1,2}}\s+)?{_MONTH}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d\b      # "December 31, 2014"
+    """, re.IGNORECASE | re.VERBOSE)
+_CITATION_AFTER_NAME = re.compile(r"""
+    \s\(?(?:19|20)\d\d\)?\s*[,;:]?\s*\d             # "2014, 15:511", "(2015) 69:1383", "2014; 4"
+  | \s\d+\s*\(\d+\)\s*:                            # "9(12): e115884"
+  | \s\d+\s*\((?:19|20)\d\d\)                        # "12 (2026) 345-350"
+  | \s\d+\s*[,:;]\s*e?\d                            # "4: 150395"
+  | \bvol(?:ume)?\.?\s*\d                            # "Vol. 12"
+    """, re.IGNORECASE | re.VERBOSE)
+_BY_AUTHORS = re.compile(r"^.*?\bet\s+al\b\.?[:,]?\s*", re.IGNORECASE)  # "Chiarotto et al. Trials 2014, 15:511"
+_PUBLISHED_IN = re.compile(r"\bpublished\s+in:?\s+(?:the\s+)?([A-Z][^.,;:()\d]{2,80})")
+
+
+_NOT_JOURNAL = re.compile(r"\b(?:copyright|licen[cs]ed?|rights\ reserved|personal\ use|by\ guest|terms\ of)\b",
+                          re.IGNORECASE | re.VERBOSE)  # a notice in the footer
+
+
+def _name_like(name: str) -> bool:
+    """A journal's name: a few words, the first capitalised, no bare number, no sentence, no article type
+    ("Case Report") or notice."""
+    words = name.split()
+    return (0 < len(words) <= MAX_JOURNAL_WORDS and name[0].isupper() and sum(ch.isalpha() for ch in name) >= 3
+            and not _LABEL.match(name) and not _NOT_JOURNAL.search(name)
+            and not any(w.strip("().,:;").isdigit() for w in words) and not re.search(r"[a-z]{2}\.\s", name)
+            and not re.fullmatch(_MONTH, words[0], re.IGNORECASE))
+
+
+def journal_in(text: str) -> tuple[str, bool]:
+    """The journal's name a running head or citation line gives, and whether a citation (year, volume, pages),
+    DOI or date stood with it: "Smith et al. Trials 2014, 15:511" -> ("Trials", True)."""
+    stripped = _NOT_NAME.sub(" | ", text)
+    cited = stripped != text
+    for piece in _BY_AUTHORS.sub("", stripped).split("|"):
+        citation = _CITATION_AFTER_NAME.search(" " + piece)
+        name = (" " + piece)[:citation.start()] if citation else piece
+        name = re.sub(r"\s+", " ", name).strip(" ,.;:-–—")
+        if _name_like(name):
+            return name, cited or bool(citation)
+    return "", False
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W\d_]+", text.casefold())
+
+
+def _journal_from_heads(heads: list[list[str]], title: str, surnames: set[str]) -> str:
+    """The name the running heads give most often, one that stands with a citation before any other; a short
+    title or the authors' names running on alternate pages are not a journal."""
+    title_words = set(_words(title))
+    seen: dict[str, list] = {}  # key -> [name, cited, pages]
+    for page, texts in enumerate(heads):
+        for text in texts:
+            name, cited = journal_in(text)
+            words = _words(name)
+            if not words or surnames & set(words):
+                continue
+            if not cited and sum(w in title_words for w in words) >= TITLE_LIKE_SHARE * len(words):
+                continue
+            entry = seen.setdefault("".join(words), [name, False, set()])
+            entry[1] = entry[1] or cited
+            entry[2].add(page)
+    if not seen:
+        return ""
+    name, _, _ = max(seen.values(), key=lambda entry: (entry[1], len(entry[2])))
+    return name
+
+
+def _journal(blocks: list[Block], front_end: int, heads: list[list[str]], metadata: dict[str, str], title: str,
+             authors: tuple[str, ...]) -> str:
+    """The journal's name: from the document information's subject when it reads as a citation, else from the
+    running heads, else from a citation line or "Published in ..." in the front matter."""
+    name, cited = journal_in(metadata.get("Subject", ""))
+    if name and cited:
+        return name
+    surnames = {w for author in authors for w in _words(author.split(",")[0]) if len(w) > 2}
+    name = _journal_from_heads(heads, title, surnames)
+    if name:
+        return name
+    for block in blocks[:front_end]:
+        if block.page != 0:
+            continue
+        for line in block.texts:
+            published = _PUBLISHED_IN.search(line)
+            if published and _name_like(published.group(1).strip()):
+                return published.group(1).strip()
+            name, cited = journal_in(line)
+            dated = _YEAR.search(line) or DOI_PATTERN.search(line)
+            if name and cited and dated and not surnames & set(_words(name)):
+                return name
+    return ""
+
+
+# the heading of the list of affiliations; a superscript mark of the list's first line may stray into it ("Author1 details")
+_AFFILIATIONS_HEADING = re.compile(r"^\W*(?:author\d*\s*details|affiliations|author\s*information)\W*\d*$",
+                                   re.IGNORECASE)
+# where one affiliation ends and the next begins in a list whose marks were set as superscripts and are lost:
+# "... The Netherlands.Department of ...", "... USA. The George Institute ..."
+_NEXT_AFFILIATION = re.compile(r"(?<=[^\W\d_]{2}\.)\s*(?=[A-Z]|\d{1,2}\s+[A-Z])")
+MAX_DETAIL_BLOCKS = 3
+
+
+def _listed_affiliations(blocks: list[Block]) -> tuple[str, ...]:
+    """The affiliations listed under "Author details" or "Affiliations" at the end of the article (BioMed Central
+    prints only the first on the title page)."""
+    for i, block in enumerate(blocks):
+        if not _AFFILIATIONS_HEADING.match(_text(block)):
+            continue
+        following = blocks[i + 1:i + 1 + MAX_DETAIL_BLOCKS]
+        listed = [b for b in following if abs(b.size - following[0].size) <= SIZE_STEP]
+        text = join_lines([line for b in listed for line in b.texts])
+        return tuple(affiliations([[piece] for piece in _NEXT_AFFILIATION.split(text)]))
+    return ()
+
+
+def _front_affiliations(blocks: list[Block], after: int, before: int, height: float,
+                        body_size: float) -> tuple[str, ...]:
+    """Affiliations between the byline and the abstract (blocks ``after`` to ``before``), and those marked in
+    small type at the foot of the first page after the abstract (Springer, BioMed Central)."""
+    header = [block.texts for block in blocks[after:before] if block.page == 0]
+    foot = [block.texts for block in blocks[before:] if block.page == 0 and block.top > FOOT_ZONE * height
+            and block.size < body_size - SIZE_STEP]
+    found = affiliations(header) if after else []
+    return tuple(found + [a for a in affiliations(foot, marked_only=True) if a not in found])
 
 
 def _year(blocks: list[Block]) -> int | None:
@@ -190,9 +371,12 @@ def _abstract(blocks: list[Block], after: int, is_heading, run_in) -> tuple[str,
     return label, (start, end)
 
 
-def front_matter(blocks: list[Block], first_page_height: float, body_size: float, is_heading, run_in) -> FrontMatter:
-    """Title, byline, DOI, year and abstract from the blocks of the first pages in reading order;
-    ``is_heading(block)`` tells a section heading, ``run_in(block)`` the run-in heading a block opens with."""
+def front_matter(blocks: list[Block], first_page_height: float, body_size: float, is_heading, run_in,
+                 heads: list[list[str]] | None = None, metadata: dict[str, str] | None = None) -> FrontMatter:
+    """Title, byline, affiliations, journal, DOI, year and abstract from the blocks of the first pages in reading
+    order; ``is_heading(block)`` tells a section heading, ``run_in(block)`` the run-in heading a block opens with;
+    ``heads`` are each page's running heads and footers, ``metadata`` the PDF's document information."""
+    heads, metadata = heads or [], metadata or {}
     front = FrontMatter()
     front.title_blocks = _title(blocks, first_page_height, body_size)
     if front.title_blocks:
@@ -202,7 +386,13 @@ def front_matter(blocks: list[Block], first_page_height: float, body_size: float
         front.authors = tuple(byline(names))
     else:
         after = 0
-    front.doi = _doi(blocks)
-    front.year = _year(blocks)
     front.abstract_label, front.abstract = _abstract(blocks, after, is_heading, run_in)
+    body_start = next((i for i in range(after, len(blocks)) if blocks[i].page > 0 or is_heading(blocks[i])),
+                      len(blocks))
+    abstract_start, front_end = front.abstract if front.abstract else (body_start, body_start)
+    front.affiliations = (_listed_affiliations(blocks[body_start:])
+                          or _front_affiliations(blocks, after, abstract_start, first_page_height, body_size))
+    front.journal = _journal(blocks, front_end, heads, metadata, front.title, front.authors)
+    front.doi = _doi(blocks, front_end, heads, metadata)
+    front.year = _year(blocks)
     return front

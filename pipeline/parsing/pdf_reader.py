@@ -1,7 +1,8 @@
 """The PDF reader process: pdfplumber on one PDF under limits of memory and CPU time, its pages' words (with
-their font and position) and tables out as JSON. pipeline.parsing.pdf runs it as ``python -P pdf_reader.py``
-and writes the PDF to its standard input; it imports nothing of pecrs' packages, so that it starts in a tenth
-of a second. Layout (columns, reading order, headings) is the parent's work (pipeline.parsing.pdf_layout).
+their font and position), tables and document information (Title, Subject, ...) out as JSON. pipeline.parsing.pdf
+runs it as ``python -P pdf_reader.py`` and writes the PDF to its standard input; it imports nothing of pecrs'
+packages, so that it starts in a tenth of a second. Layout (columns, reading order, headings) is the parent's work
+(pipeline.parsing.pdf_layout).
 
 Words: a gap between two characters starts a new word when it is wider than WORD_GAP of the font size (journals
 set words a fifth of an em apart or closer, kerning stays within a twentieth); a change of font or size also
@@ -34,6 +35,7 @@ FIGURE_REACH = 4.0  # points: curves this close are parts of one drawing
 _FIGURE_CAPTION = re.compile(r"^(?:Fig\.?|Figure|FIGURE|FIG\.?)$|^(?:Fig\.|Figure|FIGURE|FIG\.)\d")
 MAX_CURVES = 4000  # curves of a page gathered into drawings, in drawing order: a dense plot costs no more
 LABEL_WORDS = 6  # a line of fewer words inside a figure's box is a label drawn in it (an axis, a legend, a panel)
+MAX_METADATA_CHARS = 2000  # of a document information field: a name or a citation, not a text
 
 
 def _table_finder():
@@ -130,6 +132,12 @@ def _page(page, find_tables) -> dict:
             "tables": tables}
 
 
+def _metadata(info: dict) -> dict[str, str]:
+    """The document information's text fields (Title, Subject, Keywords, a publisher's "doi"), each cut short."""
+    return {str(key): value[:MAX_METADATA_CHARS] for key, value in info.items()
+            if isinstance(value, str) and value.strip()}
+
+
 def _causes(exc: BaseException):
     """The exception and what it wraps: pdfplumber puts pdfminer's error in its own's arguments."""
     seen = set()
@@ -156,6 +164,7 @@ def read(data: bytes, max_pages: int, max_text_bytes: int) -> dict:
     try:
         pages = []
         with pdfplumber.open(io.BytesIO(data)) as pdf:
+            metadata = _metadata(pdf.metadata)
             for page in pdf.pages[:max_pages]:
                 pages.append(_page(page, find_tables))
                 page.close()  # its characters and layout are not needed again
@@ -173,7 +182,7 @@ def read(data: bytes, max_pages: int, max_text_bytes: int) -> dict:
         return {"reason": f"unreadable PDF ({type(cause).__name__}: {cause})"}
     if _text_bytes(pages) > max_text_bytes:
         return {"limit": "text"}
-    return {"pages": pages}
+    return {"pages": pages, "metadata": metadata}
 
 
 def main() -> None:

@@ -109,6 +109,82 @@ def byline(lines: list[str]) -> list[str]:
     return authors
 
 
+# -- affiliations ---------------------------------------------------------------------------------------------
+
+# the mark an affiliation opens with: "1 ", "(1) ", "[2] ", "1. ", "a ", "*", "¹"; a number not part of a postcode
+_AFFILIATION_OPENING = re.compile(r"""^\s*(?:
+    \(\d{1,2}\)|\[\d{1,2}\]                    # "(1) Department", "[2] Clinic"
+  | \d{1,2}(?!\d)\.?                           # "1 Department", "2. School"
+  | [a-h](?=\s)                                # "a Department"
+  | [*†‡§¶]+|[\u00b9\u00b2\u00b3\u2070-\u2079]+  # "* Department", "¹ Department"
+    )\s*(?=[A-ZÀ-ÖØ-Þ])""", re.VERBOSE)
+# a mark inside a line of affiliations set one after another: "..., Indonesia, 2. Center for ..."
+_INLINE_OPENING = re.compile(r"(?<=[,;])\s+(?=(?:\d{1,2}\.|\(\d{1,2}\))\s+[A-ZÀ-ÖØ-Þ])")
+_OPENING_AT_LINE_END = re.compile(r"(?<=[,;])[ \t]+(\d{1,2}\.|\(\d{1,2}\))[ \t]*\n")  # "Canada, 3.\nMuseum of"
+_INSTITUTION = re.compile(r"""
+    universi|institut|department|dept\b|hospital|\bklinik|\bclinic(?:s|a|um|que)?\b|school|college|faculty  # "Clinic"
+  | cent(?:er|re)|laborator|\blab\b|division|\bunit\b|service|museum|foundation       # "Research Center"
+  | academy|ministry|council|agency|program|research|\bmedical\b|health\b               # "Ministry of Health"
+  | corporation|\binc\b|\bltd\b|gmbh|\bsection\b|group\b                              # "Acme Ltd"
+    """, re.IGNORECASE | re.VERBOSE)
+# notes that stand among affiliations but are none: who to write to, dates, editors, funding, a pointer on
+_NOT_AFFILIATION = re.compile(r"""^\W*(?:
+    correspond|e-?mails?\b|received|accepted|published|revised|(?:academic\ |handling\ |external\ )?editor
+  | edited\ by|reviewed\ by|communicated\ by|funding|copyright|©|keywords?|abstract|citation|cite\ this
+  | full\ list|(?:current|present|permanent)\ address|these\ authors|equal|contributed|deceased|tel\b|fax\b
+    )""", re.IGNORECASE | re.VERBOSE)
+_PROSE_WORDS = re.compile(r"\b(?:we|our|is|was|were|are|has|have|had|been|this|these|which|funded)\b", re.IGNORECASE)
+_EMAIL = re.compile(r"""(?:[;,]?\s*(?:e-?mails?|email\ addresses?|electronic\ address)\s*:?\s*)?   # "; E-Mails:"
+                        [\w.+-]+@[\w-]+(?:\.[\w-]+)+\.?(?:\s*\([^()]{1,15}\))?                  # "a@b.it (B.L.)"
+                        """, re.IGNORECASE | re.VERBOSE)
+_CONTINUED = re.compile(r"(?:[,\-–/&]|\b(?:of|and|for|the|de|di|der|und|et|y))\s*$", re.IGNORECASE)
+MAX_AFFILIATION_CHARS = 400
+MAX_PROSE_WORDS = 2
+
+
+def affiliation_text(text: str) -> str:
+    """An affiliation as it should read: its opening mark, e-mail addresses and their labels left out."""
+    text = _EMAIL.sub("", _AFFILIATION_OPENING.sub("", text.strip(), count=1))
+    text = re.sub(r"(?:[;,]\s*)+(?=[;,]|$)", "", re.sub(r"\s+", " ", text))
+    return text.strip(" ;,.*†‡§¶")
+
+
+def _reads_as_affiliation(text: str) -> bool:
+    return (0 < len(text) <= MAX_AFFILIATION_CHARS and bool(_INSTITUTION.search(text))
+            and not _NOT_AFFILIATION.match(text) and len(_PROSE_WORDS.findall(text)) <= MAX_PROSE_WORDS)
+
+
+def affiliations(blocks: list[list[str]], marked_only: bool = False) -> list[str]:
+    """The affiliations among the lines of ``blocks`` (the front matter after a byline, or the foot of a first
+    page): a line opening on a mark ("1 ", "(2) ", "a ") starts one and the lines after it in its block go on with
+    it; a line starts one too when unmarked, unless the line before breaks off (a comma, "of", "and") or it goes on
+    in lower case. Notes among them (correspondence, dates, editors, a DOI, a citation) end one and are left out.
+    ``marked_only`` (a page's foot) keeps only marked ones, and not those that name a person first (a referee's or
+    an editor's line)."""
+    items: list[tuple[bool, bool, list[str]]] = []  # (marked, a note, lines)
+    for block in blocks:
+        text = _OPENING_AT_LINE_END.sub(lambda m: f"\n{m.group(1)} ", "\n".join(block))
+        pieces = [piece for line in text.split("\n") for piece in _INLINE_OPENING.split(line) if piece.strip()]
+        for n, line in enumerate(pieces):
+            marked = bool(_AFFILIATION_OPENING.match(line))
+            unmarked = _AFFILIATION_OPENING.sub("", line, count=1)
+            note = bool(_NOT_AFFILIATION.match(unmarked) or _DOI_OR_LINK.search(line) or _CITATION.search(line))
+            breaks_off = bool(items) and (bool(_CONTINUED.search(items[-1][2][-1])) or line.lstrip()[:1].islower())
+            if items and not marked and not note and (breaks_off or items[-1][0] and n > 0):
+                items[-1][2].append(line)
+            else:
+                items.append((marked, note, [line]))
+    found: list[str] = []
+    for marked, note, item in items:
+        text = affiliation_text(join_lines(item))
+        first_part = text.split(",")[0].strip()
+        person = marked_only and _NAME.match(first_part) and not _INSTITUTION.search(first_part)
+        wanted = (marked or not marked_only) and not note and not person
+        if wanted and _reads_as_affiliation(text) and text not in found:
+            found.append(text)
+    return found
+
+
 # Front matter before the title: the journal's citation ("2024; 9(2): 88-93", "2023;15(3):201-204", "(2022) 4,"),
 # a DOI or link, the article type ("CASE REPORT", "Clinical Note | Nephrology")
 _CITATION = re.compile(r"\b(?:19|20)\d\d\)?\s*[;,:]\s*\(?[eS]?\d|\b\d+\s*\(\d+\)\s*:?\s*[eS]?\d")
@@ -131,17 +207,37 @@ def _is_front_matter(block: str) -> bool:
         _ARTICLE_TYPE.match(line) for line in lines)
 
 
-def _title_and_authors(texts: list[str]) -> tuple[str, list[str]]:
-    """The first block past the front matter, when it reads as a title, and the byline in the block after it."""
+def _title_and_authors(texts: list[str]) -> tuple[str, list[str], list[str]]:
+    """The first block past the front matter, when it reads as a title, the byline in the block after it and the
+    affiliations after the byline."""
     for i, block in enumerate(texts[:MAX_FRONT_BLOCKS]):
         if _is_front_matter(block):
             continue
         if not _looks_like_title(block):
-            return "", []
+            return "", [], []
         title = join_lines(_MARKDOWN_HEADING.sub("", block).split("\n"))
         names = texts[i + 1].strip().split("\n") if i + 1 < len(texts) else []
-        return title, byline(names)
-    return "", []
+        authors = byline(names)
+        affiliated = _front_affiliations(names[len(_byline_lines(names)):], texts[i + 2:]) if authors else []
+        return title, authors, affiliated
+    return "", [], []
+
+
+MAX_AFFILIATION_BLOCKS = 3  # blocks after the byline's looked at for affiliations
+_SENTENCE_BREAK = re.compile(r"[a-z]{2}[.!?]\s+[A-Z]")  # running prose; "C.N.R. Institute" is none
+
+
+def _front_affiliations(rest_of_byline: list[str], following: list[str]) -> list[str]:
+    """Affiliations in the lines after the byline and the blocks after it, up to a heading or running prose."""
+    taken = [rest_of_byline]
+    for block in following[:MAX_AFFILIATION_BLOCKS]:
+        block_lines = [line for line in block.split("\n") if line.strip()]
+        first = block_lines[0] if block_lines else ""
+        if not first or looks_like_heading(first) or _MARKDOWN_HEADING.match(first) or _SENTENCE_BREAK.search(
+                " ".join(block_lines)):
+            break
+        taken.append(block_lines)
+    return affiliations(taken)
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•–·]|\d{1,2}[.)])\s+")
@@ -176,7 +272,7 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
     doi_match = DOI_PATTERN.search("\n".join(texts)[:5000])
     pmid_match = _PMID.search(head)
     has_title = bool(texts) and _looks_like_title(texts[0])
-    title, authors = _title_and_authors(texts)
+    title, authors, affiliated = _title_and_authors(texts)
     # the journal's citation line dates the article; else the name it was saved under ("ferreyra2024_poster"), which
     # a curator gave it; else the first year of its opening text, which may be another's ("the 2019 consensus")
     front = "\n".join(block for block in texts[:MAX_FRONT_BLOCKS] if _is_front_matter(block))
@@ -186,7 +282,7 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
                            pmid=pmid_match.group(1) if pmid_match else None, source_file=source_file),
         source_file=source_file, format=format_name, doi=doi_match.group(1).lower() if doi_match else None,
         pmid=pmid_match.group(1) if pmid_match else None, title=title[:500], year=int(year.group(1)) if year else None,
-        authors=authors,
+        authors=authors, affiliations=affiliated,
     )
     builder.open_section("", "title")
     in_front = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pipeline.document.builder import DocumentBuilder, clean_inline
 from pipeline.document.ids import make_doc_id
 from pipeline.document.model import Document
+from pipeline.parsing.plaintext import affiliation_text
 from pipeline.parsing.safexml import local_name
 from pipeline.parsing.xmltext import inline_text
 
@@ -33,6 +34,16 @@ def _authors(record) -> list[str]:
         elif _text(author, "CollectiveName"):
             names.append(_text(author, "CollectiveName"))
     return names
+
+
+def _affiliations(record) -> list[str]:
+    """Every author's affiliations, each once, in the order they first come."""
+    found: list[str] = []
+    for element in record.iterfind(".//AuthorList/Author/AffiliationInfo/Affiliation"):
+        text = affiliation_text(clean_inline(inline_text(element)))
+        if text and text not in found:
+            found.append(text)
+    return found
 
 
 def _article_ids(record) -> dict[str, str]:
@@ -65,7 +76,7 @@ def parse_pubmed_record(record, source_file: str) -> Document:
         article_type="book" if is_book else "",
         publication_types=[clean_inline(p.text or "") for p in record.iterfind(".//PublicationTypeList/PublicationType")],
         mesh_terms=[clean_inline(d.text or "") for d in record.iterfind(".//MeshHeadingList/MeshHeading/DescriptorName")],
-        authors=_authors(record),
+        authors=_authors(record), affiliations=_affiliations(record),
     )
     builder.open_section("", "title")
     builder.add_block(title, "title")
