@@ -282,6 +282,57 @@ def test_a_heading_level_with_two_lines_of_the_next_column_leaves_them_two_lines
     assert " ".join(RIGHT) in document.text.replace("\n", " ")
 
 
+def test_a_number_word_broken_at_its_hyphen_keeps_it_in_the_title_and_the_text():
+    page = (text(72, 740, "Plasma Exchange for Cytokine Release Syndrome: a Four-", 16, BOLD)
+            + text(72, 720, "year Review of One Apheresis Service", 16, BOLD)
+            + text(72, 680, "We looked back over the records of a three-", 10)
+            + text(72, 668, "day course of plasma exchange in fourteen adults.", 10))
+    document = parse_pdf(pdf([page]), "four-year.pdf")[0]
+    assert document.title == ("Plasma Exchange for Cytokine Release Syndrome: a Four-year Review of One Apheresis "
+                              "Service")
+    assert "a three-day course" in document.text
+
+
+def test_back_matter_headings_in_small_type_and_a_font_of_their_own_open_sections(monkeypatch):
+    import pdf_bytes as writer  # a third font, Times-Roman as F3, which no name marks bold
+
+    monkeypatch.setattr(writer, "FONTS", writer.FONTS.rsplit(b">>", 1)[0]
+                        + b"/F3 << /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >> >>")
+    ops = [text(72, 740, "Plasma Exchange for Cytokine Release Syndrome", 16, BOLD),
+           text(72, 700, "Discussion", 11, BOLD)]
+    ops += [text(72, 684 - 12 * i, line, 10) for i, line in enumerate(LEFT)]
+    back = [("Competing interests", ["The authors declare that they have no competing interests."]),
+            ("Funding", ["This work was funded by the Invented Foundation for Apheresis (grant 12).",
+                         "The funder had no role in the design of the study or in writing it."])]
+    y = 570
+    for title, lines in back:
+        ops.append(text(72, y, title, 7.5, "F3"))
+        ops += [text(72, y - 9 * (i + 1), line, 7.5) for i, line in enumerate(lines)]
+        y -= 9 * (len(lines) + 1) + 6
+    document = parse_pdf(pdf(["".join(ops)]), "back.pdf")[0]
+    by_title = {s.title: s for s in document.sections}
+    assert {"Discussion", "Competing interests", "Funding"} <= set(by_title)
+    funding = by_title["Funding"]
+    assert document.text[funding.start:funding.end].rstrip().endswith("or in writing it.")
+
+
+def test_words_drawn_inside_a_figure_leave_the_text_and_its_caption_stays():
+    chart = ("0.5 w 100 450 m 100 300 l 400 300 l S\n"  # the axes: one path of two strokes, a curve to pdfplumber
+             "1 w 100 320 m 150 360 l 200 410 l 250 400 l 300 430 l 350 440 l S\n")
+    labels = (text(104, 440, "IL-6", 8) + text(150, 305, "5", 8) + text(300, 305, "10", 8) + text(370, 305, "Day", 8)
+              + text(300, 350, "after TPE", 8) + text(200, 420, "peak", 8))
+    ops = [text(72, 740, "Plasma Exchange for Cytokine Release Syndrome", 16, BOLD)]
+    ops += [text(72, 700 - 12 * i, line, 10) for i, line in enumerate(LEFT[:3])]
+    ops.append(text(72, 280, "Figure 1. Interleukin-6 before and after plasma exchange.", 9))
+    ops += [text(72, 240 - 12 * i, line, 10) for i, line in enumerate(RIGHT[:3])]
+    document = parse_pdf(pdf(["".join(ops) + chart + labels]), "figure.pdf")[0]
+    flowing = " ".join(document.text.split()) + " "
+    for label in ("IL-6 ", "after TPE", "peak", "Day "):
+        assert label not in flowing
+    assert "Figure 1. Interleukin-6 before and after plasma exchange." in flowing
+    assert " ".join(LEFT[:3]) in flowing and " ".join(RIGHT[:3]) in flowing
+
+
 def test_the_journal_from_the_running_head_and_the_affiliation_between_byline_and_abstract(document):
     assert document.journal == "Journal of Invented Case Reports"
     assert document.affiliations == ["Department of Haematology, Central Hospital, Lisbon, Portugal"]

@@ -215,3 +215,107 @@ def test_a_real_pdfs_tables_reach_the_document_and_leave_the_text_flow(shared):
     assert document.text.count("Serum renin activity") == 1  # as a cell, not also as a paragraph
     renin = next(c for c in document.tables[1].cells if c.text == "Serum renin activity")
     assert document.paragraph_at(renin.start).kind == "table-row"
+
+
+def test_a_row_head_centred_on_two_rows_spans_them_as_a_rowspan():
+    page = [
+        (72, 90, "Table 2. Ferritin before and after the exchanges."),
+        *row(110, (72, "Patient"), (180, "Day"), (260, "Ferritin (ng/mL)")),
+        *row(128, (180, "Day 1"), (260, "12,400")),
+        *row(135, (72, "Patient 1")),  # centred on the two rows beside it
+        *row(142, (180, "Day 5"), (260, "3,100")),
+        *row(156, (180, "Day 1"), (260, "8,900")),
+        *row(163, (72, "Patient 2")),
+        *row(170, (180, "Day 5"), (260, "2,050")),
+    ]
+    [table] = tables_of(one_page_pdf(page, [(72, 340, 97), (72, 340, 115), (72, 340, 176)]))
+    assert texts(table) == [["Patient", "Day", "Ferritin (ng/mL)"], ["Patient 1", "Day 1", "12,400"],
+                            ["Day 5", "3,100"], ["Patient 2", "Day 1", "8,900"], ["Day 5", "2,050"]]
+    assert [(cell["col"], cell.get("rowspan", 1)) for cell in table["rows"][1]] == [(0, 2), (1, 1), (2, 1)]
+    assert [cell["col"] for cell in table["rows"][2]] == [1, 2]
+
+
+def test_a_row_head_spanning_two_rows_reaches_the_document_model_as_jats_rowspan_does():
+    page = [
+        (72, 90, "Table 2. Ferritin before and after the exchanges."),
+        *row(110, (72, "Patient"), (180, "Day"), (260, "Ferritin (ng/mL)")),
+        *row(128, (180, "Day 1"), (260, "12,400")),
+        *row(135, (72, "Patient 1")),
+        *row(142, (180, "Day 5"), (260, "3,100")),
+        *row(156, (72, "Patient 2"), (180, "Day 1"), (260, "8,900")),
+    ]
+    [document] = parse_bytes(one_page_pdf(page, [(72, 340, 97), (72, 340, 115), (72, 340, 162)]), "span.pdf")
+    grid = [[cell.text if cell else "" for cell in line] for line in document.tables[0].grid()]
+    assert grid[1:] == [["Patient 1", "Day 1", "12,400"], ["Patient 1", "Day 5", "3,100"],
+                        ["Patient 2", "Day 1", "8,900"]]
+
+
+PANELS = [
+    (72, 90, "Table 2. Cytokines of the two patients before and after plasma exchange."),
+    *row(108, (72, "Before plasma exchange, day 3")),  # a panel's title, over the columns
+    *row(120, (72, "Patient"), (180, "IL-6 (pg/mL)"), (280, "Ferritin (ng/mL)")),
+    *row(136, (72, "1"), (180, "5,000"), (280, "12,400")),
+    *row(150, (72, "2"), (180, "3,200"), (280, "9,800")),
+    *row(166, (72, "After plasma exchange, day 5")),
+    *row(178, (72, "Patient"), (180, "IL-6 (pg/mL)"), (280, "Ferritin (ng/mL)")),
+    *row(196, (72, "1"), (180, "210"), (280, "3,100")),
+    *row(210, (72, "2"), (180, "150"), (280, "2,050")),
+]
+
+
+def test_two_sub_tables_under_one_caption_are_two_tables_each_with_its_heads():
+    before, after = tables_of(one_page_pdf(PANELS, [(72, 360, 98), (72, 360, 125), (72, 360, 183), (72, 360, 216)]))
+    assert (before["label"], after["label"]) == ("Table 2", "Table 2")
+    assert before["caption"] == after["caption"]
+    heads = ["Patient", "IL-6 (pg/mL)", "Ferritin (ng/mL)"]
+    assert texts(before) == [["Before plasma exchange, day 3"], heads, ["1", "5,000", "12,400"],
+                             ["2", "3,200", "9,800"]]
+    assert texts(after) == [["After plasma exchange, day 5"], heads, ["1", "210", "3,100"], ["2", "150", "2,050"]]
+    assert all(cell["is_header"] for table in (before, after) for row_ in table["rows"][:2] for cell in row_)
+    assert not any(cell["is_header"] for table in (before, after) for row_ in table["rows"][2:] for cell in row_)
+
+
+def test_sub_tables_repeating_their_heads_without_rules_between_are_split_too():
+    before, after = tables_of(one_page_pdf(PANELS, [(72, 360, 98), (72, 360, 125), (72, 360, 216)]))
+    assert texts(before)[-1] == ["2", "3,200", "9,800"] and texts(after)[0] == ["After plasma exchange, day 5"]
+    [document] = parse_bytes(one_page_pdf(PANELS, [(72, 360, 98), (72, 360, 125), (72, 360, 216)]), "panels.pdf")
+    assert [(t.label, t.header_rows) for t in document.tables] == [("Table 2", 2), ("Table 2", 2)]
+
+
+def test_a_table_of_long_cells_side_by_side_runs_on_below_its_ruled_heads():
+    page = [
+        (72, 90, "Table 7. Recruitment sites and what came of them."),
+        *row(112, (72, "Site"), (290, "Observations")),
+        *row(130, (72, "Local adult education and training provider"),
+             (290, "Total recruited = 0. There was no way of knowing who saw")),
+        *row(139, (290, "the leaflets, which were soon lost among others.")),
+        *row(153, (72, "Post Office data entry centre and its staff"),
+             (290, "Total recruited = 1. The information was passed on by")),
+        *row(162, (290, "the managers to every employee in team briefings.")),
+    ]
+    [table] = tables_of(one_page_pdf(page, [(72, 540, 100), (72, 540, 117)]))
+    assert texts(table) == [
+        ["Site", "Observations"],
+        ["Local adult education and training provider",
+         "Total recruited = 0. There was no way of knowing who saw the leaflets, which were soon lost among others."],
+        ["Post Office data entry centre and its staff",
+         "Total recruited = 1. The information was passed on by the managers to every employee in team briefings."]]
+
+
+def test_panels_a_and_b_with_heads_of_their_own_are_two_tables():
+    page = [
+        (72, 90, "Table 3. The patient before and during plasma exchange."),
+        *row(110, (72, "(a) Clinical course")),
+        *row(122, (72, "Day"), (180, "Temperature"), (280, "Vasopressor")),
+        *row(140, (72, "+1"), (180, "39.4"), (280, "0")),
+        *row(154, (72, "+3"), (180, "40.1"), (280, "2")),
+        *row(170, (72, "(b) Laboratory values")),
+        *row(182, (72, "Marker"), (180, "Before"), (280, "After")),
+        *row(200, (72, "IL-6 (pg/mL)"), (180, "5,000"), (280, "210")),
+        *row(214, (72, "Ferritin (ng/mL)"), (180, "12,400"), (280, "3,100")),
+    ]
+    first, second = tables_of(one_page_pdf(page, [(72, 360, 100), (72, 360, 127), (72, 360, 187), (72, 360, 220)]))
+    assert texts(first) == [["(a) Clinical course"], ["Day", "Temperature", "Vasopressor"], ["+1", "39.4", "0"],
+                            ["+3", "40.1", "2"]]
+    assert texts(second) == [["(b) Laboratory values"], ["Marker", "Before", "After"], ["IL-6 (pg/mL)", "5,000", "210"],
+                             ["Ferritin (ng/mL)", "12,400", "3,100"]]

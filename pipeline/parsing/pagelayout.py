@@ -255,8 +255,15 @@ def read_in_order(text: str) -> str:
 # word's own (disease- + negative). The document's other words decide first: the joined word, or the hyphenated one,
 # written elsewhere in it. Otherwise these prefixes and second parts, hyphenated by custom, keep their hyphen; every
 # other break is joined. A capital or a digit before the hyphen (B- + cell, IL- + 6), a compound's later part
-# (twenty-four- + hour) and a second part in capitals or digits (anti- + CD19) keep it too.
+# (twenty-four- + hour) and a second part in capitals or digits (anti- + CD19) keep it too, as does a number
+# written as a word before a noun (four- + year, two- + day: "a four-year review"), unless the noun is the rest of
+# the number (four- + teen, seven- + ty). "ten" is left out: ten- + don, ten- + sion are breaks inside words.
 HYPHENATED_PREFIXES = frozenset({"anti", "non", "self", "post", "semi", "well"})
+NUMBER_WORDS = frozenset({
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "eleven", "twelve", "thirteen",
+    "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty",
+    "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "half", "single", "double", "triple"})
+NUMBER_ENDINGS = frozenset({"teen", "teenth", "ty", "tieth", "th", "fold"})  # four- + teen: "fourteen"
 HYPHENATED_SECOND_PARTS = frozenset({
     "negative", "positive", "related", "induced", "associated", "mediated", "dependent", "independent", "refractory",
     "free", "based", "specific", "directed", "targeted", "derived", "resistant", "naive", "transmitted", "limiting",
@@ -285,7 +292,8 @@ def _keeps_hyphen(before: str, part: str, after: str, known: set[str]) -> bool:
         return False
     if hyphenated in known:
         return True
-    return part.lower() in HYPHENATED_PREFIXES or (
+    number = part.lower() in NUMBER_WORDS and after.lower() not in NUMBER_ENDINGS
+    return number or part.lower() in HYPHENATED_PREFIXES or (
         after.lower() in HYPHENATED_SECOND_PARTS and len(part) >= MIN_COMPOUND_FIRST_PART)
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from pipeline.parsing.pdf_layout import SIZE_STEP, Block
+from pipeline.parsing.pdf_layout import SIZE_STEP, Block, family
 
 MAX_HEADING_CHARS = 150
 MAX_HEADING_LINES = 3
 MAX_HEADING_WORDS = 14
 MAX_RUN_IN_WORDS = 8
 MAX_OWN_FONT_WORDS = 16  # a heading told by its font alone is short and has no punctuation
+MIN_HEADED_WORDS = 4  # a small-print heading stands over a line of text, not over a figure's label or a number
 OWN_FONT_SMALLER = 1.0  # points: a heading in a font of its own may be set this much smaller than the body
 _NUMBERED = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.|[A-H]\.)\s+\S")
 _FLOAT_LABEL = re.compile(r"^(?:fig(?:ure)?|table|scheme|box|panel|supplementa\w+)\s*\.?\s*[\dA-Z]", re.IGNORECASE)
@@ -38,7 +39,8 @@ def heading(block: Block, body: BodyStyle) -> str | None:
     if (not text or len(text) > MAX_HEADING_CHARS or letters < 3 or _NOT_A_HEADING.search(text)
             or _FLOAT_LABEL.match(text)):
         return None
-    apart = block.size > body.size + SIZE_STEP or block.bold and not body.bold or _in_own_font(block, body, text)
+    apart = (block.size > body.size + SIZE_STEP or block.bold and not body.bold or _in_own_font(block, body, text)
+             or _heads_small_print(block, body, text))
     if block.size < body.size - 2 * SIZE_STEP and not apart:
         return None  # small print: a caption's label, a footnote
     numbered = bool(_NUMBERED.match(text))
@@ -68,6 +70,21 @@ def _in_own_font(block: Block, body: BodyStyle, text: str) -> bool:
     return (len(block.lines) <= 2 and bool(body.font) and block.font != body.font
             and block.size >= body.size - OWN_FONT_SMALLER and len(text.split()) <= MAX_OWN_FONT_WORDS
             and not re.search(r"[.;,?!]|:.*:|\d{5}", text))
+
+
+def _heads_small_print(block: Block, body: BodyStyle, text: str) -> bool:
+    """A short line or two in small print over a paragraph in the same small size but another font or weight: the
+    back matter's headings ("Competing interests", "Funding"), set apart from the small text they head as body
+    headings are from the body, and set in that one font. Italic alone sets no heading apart: small print italicises
+    titles and names."""
+    below = block.next_line
+    if below is None or block.size >= body.size - SIZE_STEP or len(block.lines) > 2:
+        return False
+    if len({family(word.font) for line in block.lines for word in line.words}) > 1:
+        return False
+    set_apart = block.bold and not below.bold or block.font != below.font and not block.italic
+    return (set_apart and abs(below.size - block.size) <= SIZE_STEP and len(below.text.split()) >= MIN_HEADED_WORDS
+            and len(text.split()) <= MAX_OWN_FONT_WORDS and text[0].isupper() and not re.search(r"[.;,?!]|:.*:", text))
 
 
 def run_in_heading(block: Block, body: BodyStyle) -> str | None:

@@ -370,8 +370,10 @@ def reading_order(lines: list[Line], body_size: float,
 
 @dataclass
 class Block:
-    """Lines of one paragraph, heading or caption as they stand in one column."""
+    """Lines of one paragraph, heading or caption as they stand in one column; ``next_line`` is the first line of
+    the block below it in the column (what a heading stands over), if any."""
     lines: list[Line] = field(default_factory=list)
+    next_line: Line | None = None
 
     @property
     def page(self) -> int:
@@ -420,6 +422,7 @@ def blocks(column: list[Line], body_size: float) -> list[Block]:
     found = [Block([column[0]])]
     for previous, line in zip(column, column[1:]):
         if _opens_paragraph(previous, line, usual, left, right, body_size):
+            found[-1].next_line = line
             found.append(Block([line]))
         else:
             found[-1].lines.append(line)

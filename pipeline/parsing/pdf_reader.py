@@ -11,6 +11,9 @@ by pdfplumber.
 
 Tables: each page's table regions (bounding boxes, the caption's too) leave the text flow, their rows of cells
 are sent apart; ``pdf_tables.py`` beside this file finds them.
+
+Figures: words drawn inside a figure (its image's box, or the box of curves drawn together) on short lines (axis
+labels, legends, panel letters) leave the text too; lines of prose there, and the figure's caption, stay.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import importlib.util
 import io
 import json
 import logging
+import re
 import resource
 import sys
 from pathlib import Path
@@ -26,6 +30,11 @@ from pathlib import Path
 WORD_GAP = 0.12  # of the font size: a wider gap between characters is a space
 LINE_DRIFT = 0.3  # of the font size: characters further up or down belong to another line
 MARGIN = 1.0  # points a word may stick out of a table's box and still be the table's
+FIGURE_SHARE = (0.02, 0.6)  # of the page's area: a figure's box; smaller is a logo or a mark, larger a background
+FIGURE_REACH = 4.0  # points: curves this close are parts of one drawing
+_FIGURE_CAPTION = re.compile(r"^(?:Fig\.?|Figure|FIGURE|FIG\.?)$|^(?:Fig\.|Figure|FIGURE|FIG\.)\d")
+MAX_CURVES = 4000  # curves of a page gathered into drawings, in drawing order: a dense plot costs no more
+LABEL_WORDS = 6  # a line of fewer words inside a figure's box is a label drawn in it (an axis, a legend, a panel)
 MAX_METADATA_CHARS = 2000  # of a document information field: a name or a citation, not a text
 
 
@@ -45,16 +54,76 @@ def _inside(word: dict, box) -> bool:
             and top - MARGIN <= word["top"] and word["bottom"] <= bottom + MARGIN)
 
 
+def _drawings(boxes: list[tuple]) -> list[list[float]]:
+    """Boxes of curves that touch or nearly touch, gathered into one box each."""
+    merged: list[list[float]] = []
+    for x0, top, x1, bottom in sorted(boxes, key=lambda b: b[1]):
+        box = [x0, top, x1, bottom]
+        for other in [m for m in merged if m[0] - FIGURE_REACH <= box[2] and box[0] <= m[2] + FIGURE_REACH
+                      and m[1] - FIGURE_REACH <= box[3] and box[1] <= m[3] + FIGURE_REACH]:
+            merged.remove(other)
+            box = [min(box[0], other[0]), min(box[1], other[1]), max(box[2], other[2]), max(box[3], other[3])]
+        merged.append(box)
+    return merged
+
+
+def _figure_regions(page) -> list[list[float]]:
+    """Boxes of the page's figures: its images, and its drawn curves gathered where they touch (a chart's axes,
+    lines and marks), each between a logo's size and the whole page's."""
+    area = float(page.width * page.height)
+    boxes = [[float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])] for i in page.images]
+    curves = page.curves[:MAX_CURVES]
+    boxes += _drawings([(float(c["x0"]), float(c["top"]), float(c["x1"]), float(c["bottom"])) for c in curves])
+    low, high = FIGURE_SHARE
+    return [b for b in boxes if low * area <= (b[2] - b[0]) * (b[3] - b[1]) <= high * area]
+
+
+def _figure_words(words: list[dict], regions: list[list[float]]) -> list[dict]:
+    """The words drawn inside a figure: in its box, on lines of fewer than LABEL_WORDS words there (text set over
+    a figure in lines of prose is kept)."""
+    inside: dict[int, list[dict]] = {}
+    for word in words:
+        x, y = (word["x0"] + word["x1"]) / 2, (word["top"] + word["bottom"]) / 2
+        for n, (x0, top, x1, bottom) in enumerate(regions):
+            if x0 <= x <= x1 and top <= y <= bottom:
+                inside.setdefault(n, []).append(word)
+                break
+    labels = []
+    for region_words in inside.values():
+        rows: dict[int, list[dict]] = {}
+        for word in region_words:
+            rows.setdefault(round(word["bottom"] / 2), []).append(word)
+        lines = [sorted(rows[key], key=lambda w: w["x0"]) for key in sorted(rows)]
+        caption = next((n for n, line in enumerate(lines) if _FIGURE_CAPTION.match(line[0]["text"])), len(lines))
+        lines = lines[:caption]  # the figure's caption, set inside its box, and what follows it are text
+        region_words = [w for line in lines for w in line]
+        prose = [line for line in lines if len(line) >= LABEL_WORDS]
+        if sum(map(len, prose)) >= 0.5 * len(region_words):
+            continue  # a box drawn around text, not a figure
+        for above, line in zip([None, *lines], lines):
+            if len(line) < LABEL_WORDS and not _ends_paragraph(above, line):
+                labels += line
+    return labels
+
+
+def _ends_paragraph(above: list[dict] | None, line: list[dict]) -> bool:
+    """Whether a short line is the last of a paragraph: right under a line of prose, at its left edge."""
+    return (above is not None and len(above) >= LABEL_WORDS and abs(line[0]["x0"] - above[0]["x0"]) <= 2
+            and line[0]["top"] - above[0]["bottom"] < 0.6 * (line[0]["bottom"] - line[0]["top"]))
+
+
 def _page(page, find_tables) -> dict:
     """The page's words outside its tables (and their captions), with font and size, and its tables."""
     tables = [t for t in find_tables(page) if t.get("rows") and len(t["rows"]) >= 2]
     boxes = [box for t in tables for box in (t["bbox"], t.get("caption_bbox")) if box]
     fonts: dict[str, int] = {}
     words = []
-    for word in page.extract_words(x_tolerance_ratio=WORD_GAP, y_tolerance_ratio=LINE_DRIFT,
-                                   extra_attrs=["size", "fontname"], keep_blank_chars=False):
+    found = page.extract_words(x_tolerance_ratio=WORD_GAP, y_tolerance_ratio=LINE_DRIFT,
+                               extra_attrs=["size", "fontname"], keep_blank_chars=False)
+    drawn = {id(word) for word in _figure_words(found, _figure_regions(page))}
+    for word in found:
         off_page = word["x1"] < 0 or word["bottom"] < 0 or word["x0"] > page.width or word["top"] > page.height
-        if off_page or not word["upright"] or any(_inside(word, box) for box in boxes):
+        if off_page or not word["upright"] or id(word) in drawn or any(_inside(word, box) for box in boxes):
             continue
         font = fonts.setdefault(word["fontname"], len(fonts))
         words.append([round(word["x0"], 2), round(word["top"], 2), round(word["x1"], 2), round(word["bottom"], 2),

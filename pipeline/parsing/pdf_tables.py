@@ -27,6 +27,8 @@ WORD_GAP_RATIO = 0.15
 CELL_GAP = 0.6
 FIGURE = re.compile(r"^(?:Fig\.|Figure|FIGURE|FIG\.)\s*\d")
 LEADER = re.compile(r"[._\u2026\u00b7]{4,}")  # dotted lines drawn with characters: row separators, leaders
+NUMERIC = re.compile(r"[^A-Za-z]*\d[^A-Za-z]*")  # a value: "12,400", "<0.05", "3 (27%)"
+PANEL = re.compile(r"^(?:\(?[A-Za-z]\)|[A-Z]\.|Panel\s+\w+)(?:\s|$)")  # a sub-table's label: "(b)", "B.", "Panel 2"
 RULE_MIN_WIDTH = 40.0  # points; shorter horizontal strokes are underlines, glyph parts or logos
 CAPTION = re.compile(r"""
     ^(?:Table|TABLE)\s*(\d{1,3}[A-Za-z]?|[IVXL]{1,6})     # "Table 2", "Table2", "TABLE IV"
@@ -76,6 +78,18 @@ class TextLine:
     def size(self) -> float:
         return statistics.median(c.size for c in self.chunks)
 
+    @property
+    def font(self) -> str:
+        """The font most of the line's characters are set in."""
+        return _most_characters((w.get("fontname", ""), w["text"]) for c in self.chunks for w in c.words)
+
+
+def _most_characters(styled) -> str:
+    counts: dict[str, int] = {}
+    for style, text in styled:
+        counts[style] = counts.get(style, 0) + len(text)
+    return max(counts, key=counts.get, default="")
+
 
 @dataclass
 class Rule:
@@ -87,8 +101,17 @@ class Rule:
 # -- page objects -------------------------------------------------------------------------------------------------
 
 def page_words(page) -> list[dict]:
-    words = page.extract_words(x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False, extra_attrs=["size"])
-    return [w for w in words if w.get("upright", True)]
+    words = page.extract_words(x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False, extra_attrs=["size"],
+                               return_chars=True)
+    return [_with_font(w) for w in words if w.get("upright", True)]
+
+
+def _with_font(word: dict) -> dict:
+    """The word with the font of its first character (as an attribute of the words, a change of font would cut
+    "Beuthanasia-D" in three)."""
+    chars = word.pop("chars", None)
+    word["fontname"] = chars[0].get("fontname", "") if chars else ""
+    return word
 
 
 class Turn:
@@ -119,7 +142,9 @@ class Turn:
                 x0, top, x1, bottom = self.box(char["x0"], char["top"], char["x1"], char["bottom"])
                 chars.append(dict(char, x0=x0, top=top, x1=x1, bottom=bottom, doctop=top, upright=True,
                                   size=bottom - top))  # pdfminer gives a sideways glyph's advance as its size
-        return extract_words(chars, x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False, extra_attrs=["size"])
+        words = extract_words(chars, return_chars=True, x_tolerance_ratio=WORD_GAP_RATIO, keep_blank_chars=False,
+                              extra_attrs=["size"])
+        return [_with_font(word) for word in words]
 
     def edges(self, page) -> list[dict]:
         """The page's vertical strokes, which are the turned table's horizontal rules."""
@@ -144,24 +169,40 @@ def text_lines(words: list[dict]) -> list[TextLine]:
                 break
         else:
             rows.append([word])
-    lines = []
-    for row in rows:
-        row.sort(key=lambda w: w["x0"])
-        chunks: list[Chunk] = []
-        for word in row:
-            size = word.get("size") or (word["bottom"] - word["top"])
-            last = chunks[-1] if chunks else None
-            if last and word["x0"] - last.x1 < CELL_GAP * max(size, last.size):
-                last.words.append(word)
-                last.x1 = max(last.x1, word["x1"])
-                last.bottom = max(last.bottom, word["bottom"])
-                last.top = min(last.top, word["top"])
-            else:
-                chunks.append(Chunk(word["x0"], word["x1"], word["top"], word["bottom"], size, [word]))
-        chunks = [c for c in chunks if not LEADER.fullmatch(c.text.replace(" ", ""))]
-        if chunks:
-            lines.append(TextLine(min(c.top for c in chunks), max(c.bottom for c in chunks), chunks))
+    lines = [line for line in map(_line_of, rows) if line is not None]
     return sorted(lines, key=lambda l: l.top)
+
+
+def _line_of(words: list[dict]) -> TextLine | None:
+    """Words of one line as a line of chunks, parted at cell-wide gaps; dotted leaders left out."""
+    chunks: list[Chunk] = []
+    for word in sorted(words, key=lambda w: w["x0"]):
+        size = word.get("size") or (word["bottom"] - word["top"])
+        last = chunks[-1] if chunks else None
+        if last and word["x0"] - last.x1 < CELL_GAP * max(size, last.size):
+            last.words.append(word)
+            last.x1 = max(last.x1, word["x1"])
+            last.bottom = max(last.bottom, word["bottom"])
+            last.top = min(last.top, word["top"])
+        else:
+            chunks.append(Chunk(word["x0"], word["x1"], word["top"], word["bottom"], size, [word]))
+    chunks = [c for c in chunks if not LEADER.fullmatch(c.text.replace(" ", ""))]
+    return TextLine(min(c.top for c in chunks), max(c.bottom for c in chunks), chunks) if chunks else None
+
+
+def _raised_parts_joined(lines: list[TextLine]) -> list[TextLine]:
+    """A line made only of pieces standing over (or a space beside) pieces of the next line and reaching down into
+    it (a raised "×" and a power's digit of "11.5 × 10⁹/L", set a little high) is part of that line."""
+    joined: list[TextLine] = []
+    for line in lines:
+        last = joined[-1] if joined else None
+        if (last is not None and last.bottom - line.top > 0.3 * line.size
+                and all(any(_overlap(a.x0, a.x1, b.x0 - b.size, b.x1 + b.size) > 0 for b in line.chunks)
+                        for a in last.chunks)):
+            joined[-1] = _line_of([w for c in last.chunks + line.chunks for w in c.words])
+        else:
+            joined.append(line)
+    return joined
 
 
 def horizontal_rules(edges: list[dict]) -> list[Rule]:
@@ -245,10 +286,14 @@ def _rule_stack(caption: Caption, rules: list[Rule], others: list[Caption]) -> l
 
 def _columns(lines: list[TextLine]) -> list[tuple[float, float]]:
     """x ranges of the columns: where the chunks of lines with two or more chunks lie. A gap between columns
-    may be crossed by a few of those lines (a long cell running over, a note), no more than one in ten."""
+    may be crossed by a few of those lines (a long cell running over, a note), no more than one in ten. A line
+    of one chunk makes a column where no such line reaches (row heads centred on the rows they span)."""
     several = [l for l in lines if len(l.chunks) >= 2]
     used = several if len(several) >= 2 else lines
     chunks = [c for l in used for c in l.chunks]
+    if used is several:
+        left, right = min(c.x0 for c in chunks), max(c.x1 for c in chunks)
+        chunks += [l.chunks[0] for l in lines if len(l.chunks) == 1 and (l.x1 < left or l.x0 > right)]
     left = int(min(c.x0 for c in chunks))
     coverage = [0] * (int(max(c.x1 for c in chunks)) - left + 2)
     for chunk in chunks:
@@ -278,27 +323,83 @@ def _covered(x0: float, x1: float, columns: list[tuple[float, float]]) -> list[i
     return inside or [_column_of(x0, x1, columns)]
 
 
-def _row_breaks(lines: list[TextLine], forced: set[int]) -> list[list[TextLine]]:
-    """Lines into rows: a line closer to the one above than the table's row pitch continues that row's cells.
-    The pitches split in two groups at their largest jump; with no clear jump every line is a row."""
-    if not lines:
-        return []
-    pitches = [b.baseline - a.baseline for a, b in zip(lines, lines[1:])]
-    threshold = 0.0
+def _pitch(upper: TextLine, lower: TextLine) -> float:
+    """How far the lower line's words stand below the upper's: the nearer of the lines' baselines and of their
+    chunks in the same columns (cells of one row may sit a little higher or lower than each other, so that a
+    wrapped cell's second line looks a row away; a raised glyph moves a column's chunk but not the line)."""
+    shared = [statistics.median(w["bottom"] for w in b.words) - statistics.median(w["bottom"] for w in a.words)
+              for a in upper.chunks for b in lower.chunks if _overlap(a.x0, a.x1, b.x0, b.x1) > 0]
+    lines = lower.baseline - upper.baseline
+    return min(lines, statistics.median(shared)) if shared else lines
+
+
+def _threshold(pitches: list[float], size: float) -> float:
+    """The pitch below which a line goes on with the row above: the pitches split in two groups at their largest
+    jump; with no clear jump every line is a row."""
     ordered = sorted(pitches)
-    size = statistics.median(l.size for l in lines)
     jumps = [(b / a, (a + b) / 2) for a, b in zip(ordered, ordered[1:]) if a > 0 and b - a > 0.25 * size]
     if jumps:
         ratio, middle = max(jumps)
         if ratio > 1.2:
-            threshold = min(middle, 1.35 * size)  # lines of one cell are at most a leading apart
-    rows = [[lines[0]]]
-    for i, (line, pitch) in enumerate(zip(lines[1:], pitches), start=1):
-        if pitch < threshold and i not in forced:
-            rows[-1].append(line)
+            return min(middle, 1.35 * size)  # lines of one cell are at most a leading apart
+    return 0.0
+
+
+def _spanning_labels(lines: list[TextLine], columns) -> set[int]:
+    """Lines that stand midway between two others in columns left of all theirs: a row head centred on the rows
+    it spans (a label set against two lines of values)."""
+    def filled(line: TextLine) -> set[int]:
+        return {c for chunk in line.chunks for c in _covered(chunk.x0, chunk.x1, columns)}
+
+    found = set()
+    for i in range(1, len(lines) - 1):
+        above, line, below = lines[i - 1], lines[i], lines[i + 1]
+        own = filled(line)
+        middle = (line.top + line.bottom) / 2
+        between = (above.top + above.bottom + below.top + below.bottom) / 4
+        if (filled(above) == filled(below) and max(own) < min(filled(above)) and len(own) <= len(filled(above))
+                and own | filled(above) == set(range(len(columns)))
+                and abs(middle - between) <= 0.25 * (below.top - above.top) and i - 1 not in found):
+            found.add(i)
+    return found
+
+
+def _row_breaks(lines: list[TextLine], forced: set[int], columns) -> tuple[list[list[TextLine]], dict[int, int]]:
+    """Lines into rows: a line closer to the one above than the table's row pitch continues that row's cells.
+    A row head centred between two full rows a row pitch apart (_spanning_labels) joins the upper one and spans
+    both (as JATS's rowspan); returned as {index of the upper row: rows spanned}. Between two lines of one row
+    (a cell beside it wrapped) it is that row's."""
+    if not lines:
+        return [], {}
+    lines = _raised_parts_joined(lines)
+    size = statistics.median(l.size for l in lines)
+
+    def pitches(kept: list[int]) -> dict[int, float]:
+        return {i: _pitch(lines[a], lines[i]) for a, i in zip(kept, kept[1:])}
+
+    candidates = _spanning_labels(lines, columns)
+    unlabelled = pitches([i for i in range(len(lines)) if i not in candidates])
+    threshold = _threshold(list(unlabelled.values()), size)
+    usual = statistics.median(unlabelled.values()) if unlabelled else 0.0
+    labels = set()
+    for i in candidates:  # the lines beside it a row apart: as far apart as the table's rows usually are
+        apart = unlabelled[i + 1] >= max(threshold, 0.9 * usual)
+        if apart or any(i - 1 < f <= i + 1 for f in forced):
+            labels.add(i)
+    kept = [i for i in range(len(lines)) if i not in labels]
+    pitch = pitches(kept)
+    threshold = _threshold(list(pitch.values()), size)
+    rows: list[list[TextLine]] = []
+    row_of: dict[int, int] = {}
+    for n, i in enumerate(kept):
+        if n and pitch[i] < threshold and not any(kept[n - 1] < f <= i for f in forced):
+            rows[-1].append(lines[i])
         else:
-            rows.append([line])
-    return rows
+            rows.append([lines[i]])
+        row_of[i] = len(rows) - 1
+    for i in sorted(labels):
+        rows[row_of[i - 1]].append(lines[i])
+    return rows, {row_of[i - 1]: 2 for i in labels}
 
 
 def _aligned(upper: Chunk, lower: Chunk) -> bool:
@@ -311,7 +412,7 @@ def _aligned(upper: Chunk, lower: Chunk) -> bool:
 def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
     """Header lines into header rows. A chunk continues the nearest chunk above it when they are aligned and
     overlap only each other (cells of two to four lines, centred at different heights); a chunk above two
-    or more is a spanning cell of a row of its own."""
+    or more, or a panel's label ("(a) Clinical course"), is a cell of a row of its own."""
     groups: list[list[Chunk]] = []
     line_of = {id(c): line for line in lines for c in line.chunks}
     for line in lines:
@@ -324,7 +425,7 @@ def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
                 alone_below = [c for c in line.chunks if _overlap(c.x0, c.x1, last.x0, last.x1) > 0] == [chunk]
                 alone_above = [c for c in line_of[id(last)].chunks
                                if _overlap(c.x0, c.x1, chunk.x0, chunk.x1) > 0] == [last]
-                if not (alone_below and alone_above and _aligned(last, chunk)):
+                if not (alone_below and alone_above and _aligned(last, chunk)) or PANEL.match(last.text):
                     home = None
             if home is not None:
                 home.append(chunk)
@@ -354,11 +455,13 @@ def _header_cells(lines: list[TextLine], columns) -> list[list[dict]]:
     return [[row[col] for col in sorted(row)] for row in rows if row]
 
 
-def _body_cells(rows: list[list[TextLine]], columns) -> list[list[dict]]:
+def _body_cells(rows: list[list[TextLine]], columns, spans: dict[int, int] | None = None) -> list[list[dict]]:
     """Each row's words by column; a chunk that crosses a column gap is split word by word, unless it is
-    the row's only text (a group heading across the table)."""
+    the row's only text (a group heading across the table). ``spans``: rows whose last line is a label spanning
+    that many rows, its cells given that rowspan."""
+    spans = spans or {}
     grid = []
-    for row in rows:
+    for r, row in enumerate(rows):
         if len(row) == 1 and len(row[0].chunks) == 1:
             covered = _covered(row[0].x0, row[0].x1, columns)
             grid.append([{"text": row[0].text, "col": covered[0], "colspan": covered[-1] - covered[0] + 1,
@@ -373,7 +476,9 @@ def _body_cells(rows: list[list[TextLine]], columns) -> list[list[dict]]:
                 else:
                     for word in chunk.words:
                         texts.setdefault(_column_of(word["x0"], word["x1"], columns), []).append(word["text"])
-        grid.append([{"text": " ".join(texts[c]), "col": c, "colspan": 1, "is_header": False} for c in sorted(texts)])
+        spanning = {_column_of(c.x0, c.x1, columns) for c in row[-1].chunks} if r in spans else set()
+        grid.append([{"text": " ".join(texts[c]), "col": c, "colspan": 1, "is_header": False,
+                      "rowspan": spans[r] if c in spanning else 1} for c in sorted(texts)])
     return grid
 
 
@@ -390,14 +495,63 @@ def _inside(lines: list[TextLine], x0: float, x1: float, top: float, bottom: flo
     return kept
 
 
+def _ruled_apart(body: list[TextLine], rules: list[float]) -> set[int]:
+    """Indexes of the lines with a rule right above them."""
+    return {i for i, (a, b) in enumerate(zip(body, body[1:]), start=1) if any(a.bottom <= y <= b.top for y in rules)}
+
+
+def _heads_like(line: TextLine, header: list[TextLine], body_font: str) -> bool:
+    """Whether a line of the body reads as column heads: no cell a number, and the top header's words again or
+    the header's font where the body is set in another."""
+    if any(NUMERIC.fullmatch(chunk.text) for chunk in line.chunks):
+        return False
+    words = line.text.split()
+    repeated = any(h.text.split() == words for h in header)
+    fonts = {h.font for h in header}
+    return repeated or (line.font in fonts and line.font != body_font)
+
+
+def _panels(header: list[TextLine], body: list[TextLine], rules: list[float]):
+    """The table as (header, body) blocks: a second block opens where the body holds column heads of its own,
+    ruled off below (or repeating the top header's), with a one-line title above them ("After TPE", "(b)"); heads
+    told only by a panel's label above them and a rule below ("(b) Laboratory values")."""
+    if not header or len(body) < 3:
+        return [(header, body)]
+    ruled = _ruled_apart(body, rules)
+    body_font = _most_characters((l.font, l.text) for l in body)
+    starts = []
+    for last in range(1, len(body) - 1):
+        line = body[last]
+        repeated = any(h.text.split() == line.text.split() for h in header)
+        titled = (last + 1 in ruled and len(body[last - 1].chunks) == 1 and bool(PANEL.match(body[last - 1].text))
+                  and not any(NUMERIC.fullmatch(c.text) for c in line.chunks))  # "(b) Laboratory values" over heads
+        if len(line.chunks) < 2 or not (last + 1 in ruled or repeated) or not (
+                titled or _heads_like(line, header, body_font)):
+            continue
+        first = last
+        while (first - 1 >= 1 and last - first < 2 and first not in ruled
+               and not any(NUMERIC.fullmatch(c.text) for c in body[first - 1].chunks)
+               and (len(body[first - 1].chunks) == 1 or _heads_like(body[first - 1], header, body_font))):
+            first -= 1
+        if not starts or first > starts[-1][1] + 1:
+            starts.append((first, last))
+    blocks, head, begin = [], header, 0
+    for first, last in starts:
+        blocks.append((head, body[begin:first]))
+        head, begin = body[first:last + 1], last + 1
+    blocks.append((head, body[begin:]))
+    return blocks
+
+
 def _grid(header: list[TextLine], body: list[TextLine], rules: list[float]) -> list[list[dict]] | None:
     if not body:
         return None
     columns = _columns(body)
     if len(columns) < 2:
         return None
-    forced = {i for i, (a, b) in enumerate(zip(body, body[1:]), start=1) if any(a.bottom <= y <= b.top for y in rules)}
-    rows = _header_cells(header, columns) + _body_cells(_row_breaks(body, forced), columns)
+    forced = _ruled_apart(body, rules)
+    body_rows, spans = _row_breaks(body, forced, columns)
+    rows = _header_cells(header, columns) + _body_cells(body_rows, columns, spans)
     return rows
 
 
@@ -459,7 +613,11 @@ def _aligned_region(caption: Caption, lines: list[TextLine], stack: list[Rule], 
             continue
         size = statistics.median(c.size for c in chunks)
         usual = statistics.median(c.size for l in region for c in l.chunks) if region else size
-        if (line.top - last > 2.5 * usual or abs(size - usual) > 0.12 * usual or _prose(chunks, x0, x1)
+        heads = next((l for l in region if len(l.chunks) >= 2), None)
+        in_columns = heads is not None and len(chunks) >= 2 and all(  # long cells side by side, under the heads
+            any(abs(c.x0 - h.x0) <= 2 for h in heads.chunks) for c in chunks)
+        if (line.top - last > 2.5 * usual or abs(size - usual) > 0.12 * usual
+                or _prose(chunks, x0, x1) and not in_columns
                 or any(CAPTION.match(c.text) or FIGURE.match(c.text) for c in chunks)):
             break
 
@@ -485,7 +643,8 @@ def _runs_on(stack: list[Rule], lines: list[TextLine]) -> bool:
             and not _prose(first.chunks, last.x0, last.x1))
 
 
-def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_: list[Caption]) -> dict | None:
+def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_: list[Caption]) -> list[dict]:
+    """The caption's table, or its sub-tables (_panels), or nothing."""
     stack = _rule_stack(caption, rules, captions_)
     # between the rules; else (no rules, or none below the header: the table runs on to the foot of the page)
     # by the alignment of the lines below the caption
@@ -497,14 +656,23 @@ def _table(caption: Caption, lines: list[TextLine], rules: list[Rule], captions_
         if not body:
             continue
         x0, x1, bottom = box
-        rows = _grid(header, body, [r.y for r in rules if _overlap(r.x0, r.x1, x0, x1) >= 0.3 * (x1 - x0)])
-        if rows:
+        across = [r.y for r in rules if _overlap(r.x0, r.x1, x0, x1) >= 0.3 * (x1 - x0)]
+        panels = _panels(header, body, across)
+        grids = [_grid(head, lines, across) for head, lines in panels]
+        if len(panels) > 1 and all(grids):  # one table per panel, each with its own heads, under one caption
+            return [{"bbox": [x0, min(l.top for l in head + lines), x1,
+                              bottom if n == len(panels) - 1 else max(l.bottom for l in lines)],
+                     "caption_bbox": [caption.x0, caption.top, caption.x1, caption.bottom],
+                     "label": caption.label, "caption": caption.text, "rows": rows}
+                    for n, ((head, lines), rows) in enumerate(zip(panels, grids))]
+        rows = _grid(header, body, across)
+        if rows and len(rows) >= 2:  # one row is no table: the rules may close only the header
             break
     else:
-        return None
-    return {"bbox": [x0, min(l.top for l in header + body), x1, bottom],
-            "caption_bbox": [caption.x0, caption.top, caption.x1, caption.bottom],
-            "label": caption.label, "caption": caption.text, "rows": rows}
+        return []
+    return [{"bbox": [x0, min(l.top for l in header + body), x1, bottom],
+             "caption_bbox": [caption.x0, caption.top, caption.x1, caption.bottom],
+             "label": caption.label, "caption": caption.text, "rows": rows}]
 
 
 def _area(box) -> float:
@@ -547,7 +715,7 @@ def _ruled_grids(page, captioned: list[dict], found: list[Caption]) -> list[dict
 def _captioned_tables(lines: list[TextLine], rules: list[Rule]) -> tuple[list[dict], list[Caption]]:
     """Tables found from their captions, and the captions that head none."""
     found = captions(lines)
-    tables = [t for t in (_table(caption, lines, rules, found) for caption in found) if t]
+    tables = [t for caption in found for t in _table(caption, lines, rules, found)]
     taken = [t["caption_bbox"] for t in tables]
     return tables, [c for c in found if [c.x0, c.top, c.x1, c.bottom] not in taken]
 
