@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
-from extractors.assertion import is_affirmed
+from extractors.assertion import flagged, is_affirmed
 from extractors.cues import EXCHANGE_NAME, NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
 from extractors.evidence import Finding, concepts
 from extractors.fields import read_cell
@@ -359,17 +359,33 @@ def _exchange_held(doc: Doc, cell: TableCell) -> bool:
 
 def _exchange_cells(doc: Doc, document: Document) -> dict[int, TableCell]:
     """Day -> the cell of a table of one row per day whose events give an exchange held that day ("TPE no. 2;
-    CVVHDF started"); entries of exchanges not held ("TPE postponed") left out."""
+    CVVHDF started"), or whose column headed by the exchange is filled that day ("TPE": "Session 1", "yes");
+    entries of exchanges not held ("TPE postponed") left out."""
     found: dict[int, TableCell] = {}
     for table in document.tables:
         grid = table.grid()
         if len(grid) < 3 or _caption_patient(table) is not None:
             continue
+        exchange_columns = {c for c, head in enumerate(grid[0]) if head is not None and EXCHANGE_COLUMN.match(head.text)}
         for day, row in _day_rows(grid):
-            for cell in row[1:]:
-                if cell is not None and _exchange_held(doc, cell):
+            for c, cell in enumerate(row[1:], 1):
+                if cell is None:
+                    continue
+                if _exchange_held(doc, cell) or c in exchange_columns and _column_filled(doc, cell):
                     found.setdefault(day, cell)
     return found
+
+
+# a column of a day table headed by the exchange alone: "TPE", "Plasma exchange", "PLEX (session)"
+EXCHANGE_COLUMN = re.compile(rf"^\s*(?:{EXCHANGE_NAME}|plasma\s+exchange)s?\s*(?:\([^)]*\))?\s*$", re.IGNORECASE)
+
+
+def _column_filled(doc: Doc, cell: TableCell) -> bool:
+    """A cell of the exchange's column that tells of one held: filled, not a dash or a no, not told as cancelled."""
+    if is_missing(cell.text) or re.fullmatch(r"\s*(?:no|none|0|nil|n)\s*", cell.text, re.IGNORECASE):
+        return False
+    span = doc.char_span(cell.start, cell.end, alignment_mode="expand")
+    return span is None or not flagged(span, "NEGATED_EXISTENCE", "HYPOTHETICAL")
 
 
 def table_exchange_days(doc: Doc, document: Document) -> list[int]:

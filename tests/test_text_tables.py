@@ -293,3 +293,18 @@ def test_a_fluid_cell_with_its_ratio_names_both_fluids():
     document = parse(TWO_PATIENTS.format(table="Table 1. Exchanges\nPatient\tTPE sessions\tReplacement fluid\n"
                                                "1\t2\tFFP/albumin 50:50\n2\t3\t5% albumin"))
     assert [case.values.get("pe_replacement") for case in extract_document(document).cases] == ["FFP+albumin", "albumin"]
+
+
+def test_a_day_table_s_exchange_column_gives_the_exchange_days():
+    document = parse(
+        "A 47-year-old man with DLBCL received tisagenlecleucel and had grade 4 CRS. Two sessions of TPE were done.\n\n"
+        "Table 1. Daily markers (samples at 06:00, before any exchange that day)\n"
+        "Day\tIL-6 (pg/mL)\tTPE\n"
+        "D+2\t1,980\t–\n"
+        "D+3\t5,400\tSession 1\n"
+        "D+4\t2,410\tSession 2\n"
+        "D+5\t640\t–\n"
+        "D+6\t310\t–\n\n"
+        "He recovered.")
+    [case] = extract_document(document).cases
+    assert (case.values["il6_pre"], case.values["il6_post"]) == ("5400", "640")

@@ -25,6 +25,8 @@ COUNTED = r"(?:sessions?|procedures?|rounds?|cycles?|courses?|runs?|treatments?|
 SESSION_NOUN = rf"(?:{COUNTED}|exchanges?|times|(?:therapeutic\s+)?{EXCHANGE_LONG_NAME}(?!\s+{COUNTED}))"
 # right after a name of the exchange: "TPE ×3", "PLEX x 2", "apheresis x2"
 AFTER_EXCHANGE_SHORT_FORM = "|".join(rf"(?<=\b{short})" for short in (*EXCHANGE_SHORT_FORMS, "apheresis"))
+# a short form counted as sessions: "two TPE", "3 PLEXs" (not "PE", which counts nothing on its own)
+SHORT_FORM_PLURALS = "|".join(rf"{short}s?" for short in EXCHANGE_SHORT_FORMS if short != "PE")
 SESSIONS = re.compile(rf"""
     (?<![\d.])\b(?:a\ total\ of\s+|total(?:ly)?\ of\s+|overall\s+)?(?P<n>{COUNT})\s+   # "a total of three", "4"
     (?:consecutive\s+|daily\s+|further\s+|more\s+)?
@@ -34,6 +36,7 @@ SESSIONS = re.compile(rf"""
   | \b(?P<days>{COUNT})\s+consecutive\s+days\b                                       # "on three consecutive days"
   | \bdaily\s+for\s+(?P<daily>{COUNT})\s+days\b                                      # "daily for five days"
   | \b(?P<adverb>twice|thrice)\b                                                    # "was performed ..., twice"
+  | (?<!day\ )(?<!days\ )(?<![+\d.])\b(?P<short>{COUNT})\s+(?:{SHORT_FORM_PLURALS})\b(?!\s*(?:[-–]|\d))    # "two TPE"
     """, re.IGNORECASE | re.VERBOSE)
 # "the second session", "after the third TPE", "a fourth plasma exchange procedure"
 ORDINAL_SESSION = re.compile(rf"""
@@ -276,7 +279,7 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
     for sentence in pe_sentences:
         text = sentence.text
         for match in SESSIONS.finditer(text):
-            raw = next(match.group(g) for g in ("n", "x", "days", "daily", "adverb") if match.group(g))
+            raw = next(match.group(g) for g in ("n", "x", "days", "daily", "adverb", "short") if match.group(g))
             value = count_value(raw)
             if value and PE_SESSIONS.admits(value) and not _not_held(sentence, match):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
@@ -413,7 +416,9 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
             # "TPE was requested on day 8 and performed on days 9, 10 and 11"
             done = [d for d in days if not HEADS_AN_ENTRY.match(sentence.text, d[2])
                     and any(d[1] - m.end() <= 12 and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))]
-            nearest = done[0] if done else min(days, key=lambda d: abs(d[1] - anchor))
+            # of the others, the nearest in the exchange's clause: "grade 3 CRS from day 6; TPE x3 from day 8"
+            own = [d for d in days if in_one_clause(sentence.text, anchor, d[1])] or days
+            nearest = done[0] if done else min(own, key=lambda d: abs(d[1] - anchor))
             day, start, end = _first_of_its_list(sentence.text, nearest)
             return [Finding("pe_start_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "purification.pe_start_day")]
@@ -554,6 +559,17 @@ def _measurement_days(sentence: Span) -> set[int]:
     return starts
 
 
+# a session named as the time of something else: "during the second session", "after each run"
+SESSION_AS_TIME = re.compile(r"\b(?:during|after|before|following|since|until|by|at|between|within)\s+"
+                             r"(?:(?:the|each|every|a|one)\s+)?(?:[\w-]+\s+)?$", re.IGNORECASE)
+
+
+def _sessions_told_as_events(sentence: Span) -> bool:
+    """The sentence goes on about the exchange itself ("Sessions were performed on day +6 and day +7"), not only
+    about what happened at the time of one."""
+    return any(not SESSION_AS_TIME.search(sentence.text[:m.start()]) for m in CONTINUATION.finditer(sentence.text))
+
+
 def _reports_markers(sentence: Span) -> bool:
     """The sentence gives a marker's value: its days date samples."""
     return bool(concepts_in(sentence, "MARKER")) and bool(quantities_in(sentence))
@@ -576,6 +592,8 @@ def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
         anchors = [m.start_char - sentence.start_char for m in mentions if sentence_of(m) == sentence]
         if not anchors and _reports_markers(sentence):
             continue  # "On day 6, the morning after the second session, IL-6 had fallen to 310 pg/mL": a sample's day
+        if not anchors and not _sessions_told_as_events(sentence):
+            continue  # "Norepinephrine was weaned during the second session and stopped on D+5": a session as a time
         # "A fourth session was scheduled for day 7 but was cancelled": no exchange that day
         sessions = [] if anchors else _sessions_not_held(sentence)
         near = [(0, len(sentence.text))] if not anchors else [(a - OWN_DAY_DISTANCE, a + OWN_DAY_DISTANCE) for a in anchors]

@@ -34,7 +34,7 @@ ONSET_CUE = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 # words of the end of CRS or fever: a day after them ("resolved by day 6") dates no onset
 END_CUE = re.compile(r"\b(resolv|subsid|abat|settl|afebrile|apyrexi|defervesc|disappear|free\ of)", re.IGNORECASE)
-FEVER = re.compile(r"""\b(fever|febrile|(?:hyper)?pyrexia
+FEVER = re.compile(r"""\b(fever|feverish|febrile|(?:hyper)?pyrexia
   | temperature\ (?:of|to|above|over|exceeding|>|≥)\s*(?:3[89]|4[0-2])   # "a temperature above 38 °C"
     )\b""", re.IGNORECASE | re.VERBOSE)
 # ConText target type of a fever word (context_rules.json may name it in allowed_types)
