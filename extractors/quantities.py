@@ -44,7 +44,8 @@ _UNIT_ALTERNATION = "|".join(sorted((re.escape(u) for u in UNIT_SPELLINGS), key=
 UNIT = re.compile(rf"(?<![A-Za-z0-9/])(?:{_UNIT_ALTERNATION})(?![A-Za-z0-9/])", re.IGNORECASE)
 # "5,000", "1 234", "12.5", and a decimal comma ("25,6 mg/dL", "1,25"): a comma before one or two digits is no
 # thousands separator (those group three)
-NUMBER_PATTERN = r"\d{1,3}(?:[,\u2009\u202f ]\d{3})+(?:\.\d+)?(?!,?\d)|\d+,\d{1,2}(?!\d)|\d+(?:\.\d+)?"
+# thousands grouped by a comma, a (thin or narrow) space or, in Swiss usage, an apostrophe: "5,000", "1 234", "1'840"
+NUMBER_PATTERN = r"\d{1,3}(?:[,\u2009\u202f '’]\d{3})+(?:\.\d+)?(?!,?\d)|\d+,\d{1,2}(?!\d)|\d+(?:\.\d+)?"
 DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
 # "> ", "≥", "more than ", "in excess of ", "up to "
 _BOUND = r"(?:[<>≥≤]=?|(?:more|greater|higher)\ than|above|over|exceeding|in\ excess\ of|beyond|up\ to)\s*"
@@ -103,7 +104,7 @@ def parse_number(text: str, decimal_comma: bool = False) -> float:
         return float(text.replace(".", "").replace(",", "."))
     if DECIMAL_COMMA.match(text):
         return float(text.replace(",", "."))
-    return float(re.sub(r"[,\u2009\u202f ]", "", text))
+    return float(re.sub(r"[,\u2009\u202f '’]", "", text))
 
 
 def normalize_unit(spelling: str) -> str:
