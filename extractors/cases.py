@@ -305,7 +305,7 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
     if segment and row is None:
         # a table's row for each day names the exchanges more surely than prose does
         pe_days = (single and table_exchange_days(doc, document)) or exchange_days(segment.sentences, patient)
-        course = lab_course(doc, document, pe_days, segment.number, single)
+        course = lab_course(doc, document, pe_days, segment.number, single, patient.infusion_date)
         course += [f for f in before_after_tables(doc, document, segment.number, single)
                    if f.field not in {c.field for c in course}]
         findings = _merge(findings, {f.field: [finding_span(doc, f)] for f in course})

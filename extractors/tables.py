@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from spacy.tokens import Doc
 
@@ -17,7 +18,7 @@ from extractors.fields.inputs import CELL_EXTRACTOR, header_unit
 from extractors.quantities import UNIT
 from extractors.fields.labs import marker_value
 from extractors.table_rules import AFTER_ALL, AFTER_THE_LAST, header_field, is_missing, patient_number, sample_time
-from extractors.values import number_in
+from extractors.values import find_dates, number_in
 from pipeline.document.model import Document, Table, TableCell
 from pipeline.schema import MARKER_BY_ID
 
@@ -295,12 +296,35 @@ def _day_of(text: str) -> int | None:
     return int(raw)
 
 
-def _row_day(text: str, bare: bool) -> int | None:
-    """The day a row is of: "Day 5", "D+5"; under a "Day" column heading also a bare "5" or "-1"."""
+def _row_day(text: str, bare: bool, infused: date | None = None) -> int | None:
+    """The day a row is of: "Day 5", "D+5"; under a "Day" column heading also a bare "5" or "-1"; a calendar date
+    ("12.03", "12 Mar") counted from the infusion's, when it is known."""
     day = _day_of(text)
     if day is None and bare and re.fullmatch(r"\s*[+\-−]?\d{1,3}\s*", text):
         day = int(text.strip().replace("−", "-"))
-    return day
+    return day if day is not None else _date_day(text, infused)
+
+
+# a heading that is a date and nothing else, day before month: "12.03", "12.03.2024", "12.03*" (a note's mark after it)
+HEADING_DATE = re.compile(r"^\s*(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.?(?P<y>(?:19|20)\d{2})?\s*[*†‡§a-h]?\s*$")
+
+
+def _date_day(text: str, infused: date | None) -> int | None:
+    """The day after the infusion that a heading's date falls on ("12.03" five days after 07.03.2024)."""
+    if infused is None:
+        return None
+    match = HEADING_DATE.match(text)
+    try:
+        if match:
+            when = date(int(match.group("y") or infused.year), int(match.group("m")), int(match.group("d")))
+        else:
+            found = find_dates(text, infused.year)
+            if not found or found[0][1] > 2 or len(text.strip()) - found[0][2] > 2:
+                return None
+            when = found[0][0]
+    except ValueError:
+        return None
+    return (when - infused).days
 
 
 def _marker_of(doc: Doc, cell: TableCell) -> str | None:
@@ -333,11 +357,11 @@ def _caption_patient(table: Table) -> int | None:
 EXCHANGE_EVENT = re.compile(rf"\b(?:{EXCHANGE_NAME}|plasma\s+exchange)\b", re.IGNORECASE)
 
 
-def _day_rows(grid) -> list[tuple[int, list]]:
-    """(day, row) of a table with one row per day: "Day 5" or, under a "Day" column heading, a bare 5."""
+def _day_rows(grid, infused: date | None = None) -> list[tuple[int, list]]:
+    """(day, row) of a table with one row per day: "Day 5" or, under a "Day" column heading, a bare 5, or a date."""
     header = grid[0]
     bare = header[0] is not None and bool(DAY_COLUMN_HEADER.match(header[0].text.strip()))
-    rows = [(_row_day(row[0].text, bare), row) for row in grid[1:] if row[0] is not None]
+    rows = [(_row_day(row[0].text, bare, infused), row) for row in grid[1:] if row[0] is not None]
     return [(day, row) for day, row in rows if day is not None]
 
 
@@ -439,11 +463,12 @@ def _course_grades(doc: Doc, grid) -> list[Finding]:
     return findings
 
 
-def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 1, single: bool = True) -> list[Finding]:
-    """Pre and post values from tables of markers by day, given the days of the exchanges, and the highest CRS and
-    ICANS grades such a table gives by day. A table whose
-    caption names a patient, or whose rows carry a patient column, gives only that patient's values; any
-    other lab table belongs to the article's lone patient."""
+def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 1, single: bool = True,
+               infused: date | None = None) -> list[Finding]:
+    """Pre and post values from tables of markers by day (or by date, given the infusion's), given the days of the
+    exchanges, and the highest CRS and ICANS grades such a table gives by day. A table whose caption names a patient,
+    or whose rows carry a patient column, gives only that patient's values; any other lab table belongs to the
+    article's lone patient."""
     findings: dict[str, Finding] = {}
     for table in document.tables:
         grid = table.grid()
@@ -456,7 +481,7 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
         if series is None:
             if owner is None and not single:
                 continue
-            series = _series(doc, grid, _header_rows(table))
+            series = _series(doc, grid, _header_rows(table), infused)
             times = _heading_times(grid)
         else:
             times = {}
@@ -522,12 +547,14 @@ def _long_series(doc: Doc, grid, patient: int) -> list[tuple[str, str | None, li
     return series
 
 
-def _series(doc: Doc, grid, heading_rows: int = 1) -> list[tuple[str, str | None, list[tuple[int, TableCell]]]]:
+def _series(doc: Doc, grid, heading_rows: int = 1, infused: date | None = None
+            ) -> list[tuple[str, str | None, list[tuple[int, TableCell]]]]:
     """(marker, unit as the header writes it or None, [(day, cell)]) for days across the header row or down the first
-    column; a column's unit may stand in a heading row under its marker ("Ferritin" over "(pmol/L)")."""
+    column (or dates, counted from the infusion's); a column's unit may stand in a heading row under its marker
+    ("Ferritin" over "(pmol/L)")."""
     header = grid[0]
     series = []
-    day_columns = {c: _day_of(cell.text) for c, cell in enumerate(header) if cell is not None}
+    day_columns = {c: _row_day(cell.text, False, infused) for c, cell in enumerate(header) if cell is not None}
     if sum(d is not None for d in day_columns.values()) >= 2:
         for row in grid[1:]:
             if row[0] is None:
@@ -538,7 +565,7 @@ def _series(doc: Doc, grid, heading_rows: int = 1) -> list[tuple[str, str | None
                           if day_columns.get(c) is not None and row[c] is not None and row[c] is not row[0]]
                 series.append((marker, header_unit(row[0].text), sorted(points, key=lambda p: p[0])))
         return series
-    day_rows = _day_rows(grid)
+    day_rows = _day_rows(grid, infused)
     if len(day_rows) >= 2:
         for c, cell in enumerate(header):
             marker = _marker_of(doc, cell) if cell is not None else None

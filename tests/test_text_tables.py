@@ -308,3 +308,19 @@ def test_a_day_table_s_exchange_column_gives_the_exchange_days():
         "He recovered.")
     [case] = extract_document(document).cases
     assert (case.values["il6_pre"], case.values["il6_post"]) == ("5400", "640")
+
+
+def test_a_lab_table_by_date_is_read_against_the_infusion_date():
+    document = parse(
+        "Patient K., 34 years old, female, with B-ALL, received anti-CD19 CAR-T cells on 07.03.2024 and had grade 4 "
+        "CRS. The first session of plasmapheresis was performed on 12.03.2024, and three sessions were performed on "
+        "consecutive days.\n\n"
+        "Table 1. Laboratory indicators (dates as dd.mm)\n"
+        "Indicator\t09.03\t12.03*\t13.03\t14.03\t15.03\n"
+        "IL-6, pg/ml\t312\t1 846\t640\t395\t212\n"
+        "CRP, mg/dl\t8,1\t12,4\t7,6\t4,8\t3,1\n"
+        "* Blood sampled in the morning before the first session of plasmapheresis.\n\n"
+        "She recovered.")
+    [case] = extract_document(document).cases
+    assert (case.values["il6_pre"], case.values["il6_post"]) == ("1846", "212")
+    assert (case.values["crp_pre"], case.values["crp_post"]) == ("124", "31")
