@@ -324,3 +324,14 @@ def test_a_lab_table_by_date_is_read_against_the_infusion_date():
     [case] = extract_document(document).cases
     assert (case.values["il6_pre"], case.values["il6_post"]) == ("1846", "212")
     assert (case.values["crp_pre"], case.values["crp_post"]) == ("124", "31")
+
+
+def test_bare_sessions_volume_and_onset_headings_of_a_series_table():
+    document = parse(TWO_PATIENTS.format(table=(
+        "Table 1. Recipients who underwent plasma exchange\n"
+        "Pt  Age/sex  Onset (day)  Sessions  Vol/session (L)  Replacement\n"
+        "1   45/F     2            2         3.2              FFP\n"
+        "2   60/M     3            3         3.6              Albumin 5%")))
+    values = [case.values for case in extract_document(document).cases]
+    assert [(v["crs_onset_day"], v["pe_sessions"], v["pe_volume_ml"]) for v in values] == [
+        ("2", "2", "3200"), ("3", "3", "3600")]
