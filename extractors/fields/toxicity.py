@@ -189,7 +189,7 @@ REPEAT_INFUSION = re.compile(r"\b(?:second|repeat(?:ed)?|another|re-?)\s*(?:CAR[
                              re.IGNORECASE)
 
 
-def since_the_last_infusion(sentences: list[Span]) -> list[Span]:
+def since_the_cells_were_given_again(sentences: list[Span]) -> list[Span]:
     """The account from the cells' infusion again on, where the case report tells of one: the days before it count
     from the first infusion ("the CRS of grade 1 developed on the 1st day after infusion" of a first course)."""
     document = sentences[0].doc.user_data.get(DOCUMENT) if sentences else None
@@ -201,7 +201,7 @@ def since_the_last_infusion(sentences: list[Span]) -> list[Span]:
 
 def crs_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """The day CRS (or its first fever) began: an onset cue close to a CRS mention, and the nearest day."""
-    sentences = since_the_last_infusion(sentences)
+    sentences = since_the_cells_were_given_again(sentences)
     for sentence in sentences:
         crs = [s for s in concepts_in(sentence, "CRS") if is_affirmed(s)]
         cues = [m for m in ONSET_CUE.finditer(sentence.text)
