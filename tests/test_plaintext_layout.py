@@ -1,7 +1,6 @@
 """Plain text laid out like a printed page (pipeline.parsing.pagelayout): page furniture, two columns flattened side
 by side, words broken at line ends; and the title and byline of a plain text past its journal's front matter."""
 
-import re
 from pathlib import Path
 
 import pytest
