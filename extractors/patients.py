@@ -118,6 +118,7 @@ GROUP_STATEMENT = re.compile(rf"""
   | \b(?:and|but|of\ whom)\s+(both|neither)\s+(?:are|were|had|have|recovered|survived|died|remain\w*)\b  # "and both are alive"
   | \bin\s+(both|all\s+(?:two|three|four|five|six|seven|eight|\d{1,2}))\b(?!\s*%)              # "resolved in all three"
     """, re.IGNORECASE | re.VERBOSE)
+# a patient's label anywhere in a text ("... and Patient 3 received anakinra", a caption naming "Case 2")
 ANY_LABEL = re.compile(rf"\b{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?{PATIENT_NUMBER}\b", re.IGNORECASE)
 # the authors' own patients as a group, where a discussion speaks of them: "In our three treated patients, ..."
 OUR_PATIENTS = re.compile(r"\bour\s+(?:[\w-]+\s+){0,3}?(?:patients|cases)\b", re.IGNORECASE)

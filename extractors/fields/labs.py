@@ -12,11 +12,12 @@ from dataclasses import replace
 from spacy.tokens import Span
 
 from extractors.components import DOCUMENT
-from extractors.cues import EXCHANGE_NAME, NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
+from extractors.cues import EXCHANGE_NAME
 from extractors.evidence import CLAUSE_BREAK_WORDS, Finding, concepts_in, in_one_clause, quantities_in, sentence_of
 from extractors.evidence import sentences as all_sentences
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
+from extractors.patients import ANY_LABEL
 from extractors.table_rules import is_missing
 from extractors.values import ORDINAL, days_in, number_in
 from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number, units
@@ -433,8 +434,8 @@ def _framed_before_by_previous(sentence: Span) -> bool:
 
 def _exchange_named_by(sentence: Span) -> bool:
     """Whether the sentence, or the one before it, names the exchanges an elliptic "before"/"after" refers to."""
-    previous = sentence.doc[sentence.start - 1].sent.text if sentence.start > 0 else ""
-    return bool(EXCHANGE.search(sentence.text) or EXCHANGE.search(previous))
+    previous = _previous_sentence(sentence)
+    return bool(EXCHANGE.search(sentence.text) or previous is not None and EXCHANGE.search(previous.text))
 
 
 def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | None:
@@ -564,7 +565,6 @@ class _Timeline:
 # a figure the account cites ("Ferritin followed a similar course (Figure 2)"), and a caption's label ("Figure 2.")
 FIGURE_CITED = re.compile(r"\bFig(?:ure)?s?\.?\s*(?P<n>\d{1,2})\b", re.IGNORECASE)
 CAPTION_LABEL = re.compile(r"^\s*Fig(?:ure)?\.?\s*(?P<n>\d{1,2})\b", re.IGNORECASE)
-NAMED_PATIENT = re.compile(rf"\b{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?{PATIENT_NUMBER}\b", re.IGNORECASE)
 
 
 def cited_figure_captions(sentences: list[Span]) -> list[Span]:
@@ -580,7 +580,7 @@ def cited_figure_captions(sentences: list[Span]) -> list[Span]:
     for paragraph in document.paragraphs:
         text = doc.text[paragraph.start:paragraph.end]
         label = CAPTION_LABEL.match(text) if paragraph.kind == "caption" else None
-        if label and label.group("n") in cited and not NAMED_PATIENT.search(text):
+        if label and label.group("n") in cited and not ANY_LABEL.search(text):
             captions += [s for s in all_sentences(doc) if paragraph.start <= s.start_char < paragraph.end]
     return captions
 

@@ -193,9 +193,10 @@ def since_the_cells_were_given_again(sentences: list[Span]) -> list[Span]:
     """The account from the cells' infusion again on, where the case report tells of one: the days before it count
     from the first infusion ("the CRS of grade 1 developed on the 1st day after infusion" of a first course)."""
     document = sentences[0].doc.user_data.get(DOCUMENT) if sentences else None
+    if document is None:
+        return sentences
     repeats = [i for i, s in enumerate(sentences) if REPEAT_INFUSION.search(s.text) and concepts_in(s, CAR_T_LABELS)
-               and document is not None and document.section_at(s.start_char) is not None
-               and document.section_at(s.start_char).kind in ("case", "results")]
+               and getattr(document.section_at(s.start_char), "kind", None) in ("case", "results")]
     return sentences[repeats[0]:] if repeats else sentences
 
 
