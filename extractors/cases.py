@@ -18,10 +18,10 @@ from extractors.fields.inputs import PatientContext
 from extractors.fields.purification import CAR_T_LABELS, INFUSION_CUE, SAME_AS_PREVIOUS, exchange_days, \
     exchange_denied, for_another_disease, pe_mentions, plasma_exchange
 from extractors.nlp import process
-from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, group_count, \
-    section_kind
-from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, table_exchange_days,
-                               table_exchange_sessions)
+from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, \
+    cited_figure_captions, group_count, section_kind
+from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, patient_sheets,
+                               table_exchange_days, table_exchange_sessions)
 from extractors.values import counts_hours_from_infusion, find_dates
 from pipeline.document.ids import make_case_id
 from pipeline.document.model import Document
@@ -180,11 +180,23 @@ def _patient_findings(doc: Doc, document: Document, segment: PatientSegment, pat
     body = [s for s in segment.sentences if section_kind(document, s.start_char) not in ("abstract", "title")]
     summary = [s for s in segment.sentences if section_kind(document, s.start_char) in ("abstract", "title")]
     own = _merge(_run_rules(doc, body, patient), _run_rules(doc, summary, patient))
+    own = _merge(own, _from_captions(doc, document, body, own, patient))
     if not segment.shared:
         return own
     together = sorted({(s.start, s.end): s for s in segment.shared + segment.sentences}.values(), key=lambda s: s.start)
     group = {name: found for name, found in _run_rules(doc, together, patient).items() if name in GROUP_FIELDS}
     return _merge(own, group)
+
+
+def _from_captions(doc: Doc, document: Document, body: list[Span], told: Findings, patient: PatientContext) -> Findings:
+    """What the captions of the figures the account cites tell and the account does not, read in place among the
+    account's sentences (a value after the exchanges in a caption is still after them)."""
+    captions = cited_figure_captions(doc, document, body)
+    if not captions:
+        return {}
+    together = sorted(body + captions, key=lambda s: s.start_char)
+    return {name: found for name, found in _run_rules(doc, together, patient).items()
+            if name not in told and found and any(c.start_char <= found[0].start_char < c.end_char for c in captions)}
 
 
 def _resolve_same_as_previous(findings: Findings, previous: list[Case]) -> None:
@@ -303,6 +315,7 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
     prose = _patient_findings(doc, document, segment, patient) if segment else {}
     findings = _merge(_on_doc(doc, row.findings if row else []), prose)
     if segment and row is None:
+        findings = _merge(_on_doc(doc, patient_sheets(doc, document, segment.number, single)), findings)
         # a table's row for each day names the exchanges more surely than prose does
         pe_days = (single and table_exchange_days(doc, document)) or exchange_days(segment.sentences, patient)
         course = lab_course(doc, document, pe_days, segment.number, single, patient.infusion_date)

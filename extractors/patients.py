@@ -27,9 +27,9 @@ LABEL = re.compile(rf"""
     (?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b
     (?!\s*(?:%|patients|cases|mg|years|y\b))   # not "case 2 %", "patient 12 years old"
     """, re.IGNORECASE | re.VERBOSE)
-# "The second patient ...", "The third, a 45-year-old man, ..."
+# "The second patient ...", "Our first patient, a 19-year-old woman", "The third, a 45-year-old man, ..."
 ORDINAL_LABEL = re.compile(rf"""
-    ^{LIST_MARK}*(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)
+    ^{LIST_MARK}*(?:(?:in|for)\s+)?(?:the\s+|our\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth)
     (?:\s+{PATIENT_WORD}\b                                          # "the second patient"
       | ,?\s+(?:an?|was\ an?)\s+\d{{1,3}}[-\ ](?:year|month))         # "the third, a 45-year-old"
     """, re.IGNORECASE | re.VERBOSE)
@@ -215,6 +215,27 @@ def labelled_clauses(sentence: Span) -> list[tuple[int, str, Span]]:
     return [(number, label, doc.char_span(base + start, base + end, alignment_mode="expand"))
             for number, label, start, end in clauses]
 
+
+
+# a figure the account cites ("her course is shown in Figure 1", "(Fig. 2)"), and a caption's label ("Figure 1.")
+FIGURE_CITED = re.compile(r"\bFig(?:ure)?s?\.?\s*(?P<n>\d{1,2})\b", re.IGNORECASE)
+CAPTION_LABEL = re.compile(r"^\s*Fig(?:ure)?\.?\s*(?P<n>\d{1,2})\b", re.IGNORECASE)
+
+
+def cited_figure_captions(doc: Doc, document: Document, account: list[Span]) -> list[Span]:
+    """The sentences of the captions of the figures a patient's account cites, where an article may tell what the
+    account leaves out ("Figure 1. Fever appeared 36 h after infusion ... exchanges on days 6, 7 and 9"); not a
+    caption naming a patient, which may be another's."""
+    cited = {m.group("n") for sentence in account for m in FIGURE_CITED.finditer(sentence.text)}
+    if not cited:
+        return []
+    captions = []
+    for paragraph in document.paragraphs:
+        text = doc.text[paragraph.start:paragraph.end]
+        label = CAPTION_LABEL.match(text) if paragraph.kind == "caption" else None
+        if label and label.group("n") in cited and not ANY_LABEL.search(text):
+            captions += [s for s in sentences(doc) if paragraph.start <= s.start_char < paragraph.end]
+    return captions
 
 @dataclass
 class PatientSegment:

@@ -156,6 +156,49 @@ def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
     return [patients[n] for n in sorted(patients)]
 
 
+
+# a summary over patients, not one patient's value: "Age, median (range)", "n (%)", "Published cases (n = 19)"
+AGGREGATE = re.compile(r"\b(?:median|mean|range|iqr|n\s*\(%\)|%|n\s*=|cases|patients)\b", re.IGNORECASE)
+
+
+def _sheet_owner(table: Table) -> int | None:
+    """The patient a two-column sheet is about when its value column or its caption names one ("Parameter |
+    Patient 2"); 0 when it names none."""
+    head = table.grid()[0][1]
+    named = patient_number(head.text) if head is not None and re.match(r"^\D", head.text) else None
+    return named if named is not None else (_caption_patient(table) or 0)
+
+
+def is_patient_sheet(table: Table) -> bool:
+    """One patient's data as a sheet of two columns, a variable's name and its value ("Parameter | Value",
+    "Number of TPE sessions | 3", "IL-6 pre-TPE (pg/mL) | 2450"); not a summary over patients."""
+    grid = table.grid()
+    if table.n_cols != 2 or len(grid) < 3 or is_patient_table(table):
+        return False
+    if any(cell is not None and AGGREGATE.search(cell.text) for cell in grid[0]) or \
+            AGGREGATE.search(table.caption or "") and not _caption_patient(table):
+        return False
+    keyed = [row for row in grid if row[0] is not None and header_field(row[0].text) not in (None, "patient")]
+    return len(keyed) >= 3 and not any(AGGREGATE.search(row[0].text) for row in keyed)
+
+
+def patient_sheets(doc: Doc, document: Document, patient: int = 1, single: bool = True) -> list[Finding]:
+    """What one patient's two-column sheets say, each value from its cell, the row's name as its header. A sheet
+    naming no patient belongs to a lone patient."""
+    findings: list[Finding] = []
+    for table in document.tables:
+        if not is_patient_sheet(table):
+            continue
+        owner = _sheet_owner(table)
+        if owner != patient and not (owner == 0 and single):
+            continue
+        for name, value in table.grid():
+            key = header_field(name.text) if name is not None else None
+            if key in (None, "patient") or value is None or value is name or value.is_header:
+                continue
+            findings.extend(read_cell(key, _header_with_unit(key, name.text, table), value, doc))
+    return findings
+
 # -- laboratory courses: one axis days, the other markers ------------------------------------------------
 DAY_HEADER = re.compile(r"""
     ^(?:(?:post-?infusion\s+)?day|d)\s*(?P<n>[+\-−]?\s*\d{1,3})\b   # "Day +4", "D7", "Post-infusion day 3"

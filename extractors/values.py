@@ -47,7 +47,9 @@ DAY = re.compile(rf"""
     \b(?:(?:post-?infusion\s+)?days?|d)\s?(?P<sign>[+\-−]?)\s?(?P<n>\d{{1,3}})\b      # "day +5", "D+5", "d5", "day −1"
     (?!\s+(?:of|in)\s+(?:admission|hospitali[sz]ation|ICU|(?:the\s+)?illness|(?:the\s+)?stay))
   | \bdays?\s+(?P<word>{DAY_WORD})\b(?!-)                                            # "day two", "days five"
-  | \bon\s+the\s+(?P<ord>{ORDINAL})\s+(?:and\s+(?:the\s+)?(?:{ORDINAL})\s+)?days?\b   # "on the fifth (and the sixth) day(s)"
+  | \b(?:on|by|from)\s+the\s+(?:(?:morning|afternoon|evening|night)\s+of\s+the\s+)?   # "on the fifth (and the sixth)
+    (?P<ord>{ORDINAL})\s+(?:and\s+(?:the\s+)?(?:{ORDINAL})\s+)?days?\b                 #  day(s)", "by the fourth day",
+    #                                                                                  "on the afternoon of the fifth day"
   | \b(?:(?P<ord2>{ORDINAL})|(?P<ord_n>\d{{1,2}})(?:st|nd|rd|th))\s+day\s+(?:after|post|following)\b  # "the third
     #                                                                             (5th) day after infusion"
   | \b(?P<ord3>{ORDINAL})\s+post-?infusion\s+day\b                                    # "the first post-infusion day"

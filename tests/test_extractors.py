@@ -196,6 +196,55 @@ def test_a_cited_figure_caption_gives_the_markers_the_text_leaves():
     assert "il6_pre" not in case.values  # Figure 2 is not cited by the account
 
 
+COURSE_IN_A_CAPTION = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Case presentation</title><p>A 47-year-old man with DLBCL received axicabtagene ciloleucel. His course is
+summarised in Fig. 2. Plasma exchange was begun because the fever and the need for vasopressors persisted.</p>
+<fig id="F2"><label>Figure 2</label><caption><p>Course after infusion. Fever began on day 2. CRS reached grade 3 on day 4.
+Plasma exchange was performed on days 5, 6 and 8. CRS had resolved by day 11.</p></caption></fig>
+<fig id="F3"><label>Figure 3</label><caption><p>A PET-CT scan. A patient of another centre had grade 4 CRS from day 1.</p></caption></fig>
+</sec></body></article>"""
+
+
+def test_a_cited_figure_caption_tells_the_course_the_text_leaves():
+    """Each sentence of the caption is read among the account's sentences, for every field, with its evidence in
+    the caption; a figure the account does not cite tells nothing."""
+    document = parse_bytes(COURSE_IN_A_CAPTION, "fig.xml")[0]
+    case = extract_document(document).cases[0]
+    assert {name: case.values.get(name) for name in ("crs_onset_day", "crs_grade", "pe_start_day", "pe_sessions",
+                                                     "crs_resolved")} == \
+        {"crs_onset_day": "2", "crs_grade": "3", "pe_start_day": "5", "pe_sessions": "3", "crs_resolved": "yes"}
+    caption = next(p for p in document.paragraphs if p.kind == "caption")
+    assert all(caption.start <= span.start_char < caption.end for span in case.evidence["crs_grade"])
+
+
+PATIENT_SHEET = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Case presentation</title><p>A 52-year-old woman with DLBCL received axicabtagene ciloleucel and developed grade 3
+CRS. TPE was started on day 6; Table 1 gives the prescription and the laboratory values.</p>
+<table-wrap><label>Table 1</label><caption><p>Exchange prescription and laboratory values.</p></caption><table>
+<thead><tr><th>Parameter</th><th>Value</th></tr></thead>
+<tbody><tr><td>Number of TPE sessions</td><td>3</td></tr><tr><td>Exchanged volume per session</td><td>1.5 plasma volumes</td></tr>
+<tr><td>Replacement fluid</td><td>5% albumin and FFP</td></tr><tr><td>IL-6 pre-TPE (pg/mL)</td><td>2450</td></tr>
+<tr><td>IL-6 post-TPE (pg/mL)</td><td>188</td></tr><tr><td>Ferritin pre-TPE (\xc2\xb5g/L)</td><td>6320</td></tr>
+<tr><td>Fibrinogen pre-TPE (g/L)</td><td>3.9</td></tr></tbody></table></table-wrap>
+<table-wrap><label>Table 2</label><caption><p>Published cases.</p></caption><table>
+<thead><tr><th>Characteristic</th><th>Published cases (n = 19)</th></tr></thead>
+<tbody><tr><td>Age, median (range)</td><td>45 (19-70)</td></tr><tr><td>TPE sessions, median</td><td>2</td></tr>
+<tr><td>Replacement fluid</td><td>FFP</td></tr></tbody></table></table-wrap></sec></body></article>"""
+
+
+def test_a_two_column_sheet_of_one_patients_values():
+    """"Parameter | Value" rows are the lone patient's, each value from its cell; a sheet summing up published cases
+    is nobody's."""
+    document = parse_bytes(PATIENT_SHEET, "sheet.xml")[0]
+    case = extract_document(document).cases[0]
+    assert {name: case.values.get(name) for name in ("age_years", "pe_sessions", "pe_plasma_volumes", "pe_replacement",
+                                                     "il6_pre", "il6_post", "ferritin_pre")} == \
+        {"age_years": "52", "pe_sessions": "3", "pe_plasma_volumes": "1.5", "pe_replacement": "FFP+albumin",
+         "il6_pre": "2450", "il6_post": "188", "ferritin_pre": "6320"}
+    for name in ("pe_sessions", "il6_post"):
+        assert all(document.cell_at(span.start_char) is not None for span in case.evidence[name])
+
+
 @pytest.mark.parametrize("sentence, pre, post", [
     ("IL-6 fell from 5,230 to 210 pg/mL after two sessions of TPE.", "5230", "210"),
     ("IL-6 decreased from >5,000 pg/mL to 1,020 pg/mL after TPE.", "5000", "1020"),
@@ -555,6 +604,17 @@ def test_hours_after_the_infusion_are_completed_days(text, days):
     ("on days five, six and seven", [5, 6, 7]),  # a list in words goes on in words
 ])
 def test_a_list_of_days_goes_on_in_its_own_way_of_writing_them(text, days):
+    from extractors.values import find_days
+
+    assert [day for day, _, _ in find_days(text)] == days
+
+
+@pytest.mark.parametrize("text, days", [
+    ("the first plasma exchange on the afternoon of the fifth day", [5]),
+    ("By the fourth day she was hypotensive", [4]),
+    ("a second exchange followed on the sixth day", [6]),
+])
+def test_a_day_counted_in_words_with_its_time_of_day(text, days):
     from extractors.values import find_days
 
     assert [day for day, _, _ in find_days(text)] == days

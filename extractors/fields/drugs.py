@@ -82,12 +82,22 @@ OTHER_INDICATION = re.compile(r"""
       | (?:bacterial\ |fungal\ |viral\ )?infections? | sepsis | pneumonia | nausea | emesis | adrenal\ insufficiency
     )\b""", re.IGNORECASE | re.VERBOSE)
 
+# the drugs a patient leaves hospital with, prophylaxis and the like, not those given against the toxicity:
+# "Medication on discharge: aciclovir, ...", "discharge medications included", "discharged home on valaciclovir"
+DISCHARGE_MEDICATION = re.compile(r"""
+    \b(?:medications?|medicines?|drugs?|prescriptions?|treatment)\s+(?:on|at|upon)\s+discharge\b
+  | \bdischarge\s+(?:medications?|medicines?|prescriptions?|drugs?)\b
+  | \bdischarged\s+(?:home\s+)?(?:on|with)\b(?!\s+(?:day|d\b))
+    """, re.IGNORECASE | re.VERBOSE)
+
 
 def _given_for_something_else(span: Span) -> bool:
-    """Whether ``span``'s drug is told as given for another indication (IVIG for hypogammaglobulinaemia) or as part
-    of the bridging regimen."""
+    """Whether ``span``'s drug is told as given for another indication (IVIG for hypogammaglobulinaemia), as part
+    of the bridging regimen, or among the medications the patient went home with."""
     after = span.doc.text[span.end_char:span.end_char + 120]  # not the sentence's end: "0.5 g/kg" may split it
-    return bool(OTHER_INDICATION.search(after) or BRIDGING.search(sentence_of(span).text))
+    sentence = sentence_of(span)
+    before = span.doc.text[sentence.start_char:span.start_char]
+    return bool(OTHER_INDICATION.search(after) or BRIDGING.search(sentence.text) or DISCHARGE_MEDICATION.search(before))
 
 
 def _dose_of(sentence: Span, dose: re.Match, drug: Span) -> bool:

@@ -11,13 +11,10 @@ from dataclasses import replace
 
 from spacy.tokens import Span
 
-from extractors.components import DOCUMENT
 from extractors.cues import EXCHANGE_NAME
 from extractors.evidence import CLAUSE_BREAK_WORDS, Finding, concepts_in, in_one_clause, quantities_in, sentence_of
-from extractors.evidence import sentences as all_sentences
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
-from extractors.patients import ANY_LABEL
 from extractors.table_rules import is_missing
 from extractors.values import ORDINAL, days_in, number_in
 from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number, units
@@ -562,39 +559,9 @@ class _Timeline:
         return [f for _, f in self.pre.values()] + [f for _, f in self.post.values()]
 
 
-# a figure the account cites ("Ferritin followed a similar course (Figure 2)"), and a caption's label ("Figure 2.")
-FIGURE_CITED = re.compile(r"\bFig(?:ure)?s?\.?\s*(?P<n>\d{1,2})\b", re.IGNORECASE)
-CAPTION_LABEL = re.compile(r"^\s*Fig(?:ure)?\.?\s*(?P<n>\d{1,2})\b", re.IGNORECASE)
-
-
-def cited_figure_captions(sentences: list[Span]) -> list[Span]:
-    """The captions of the figures the account cites, where an article may give a marker's values only ("Figure 2.
-    Ferritin fell from 48,000 to 9,500 µg/L over the exchanges."); not a caption naming a patient, which may be
-    another's."""
-    document = sentences[0].doc.user_data.get(DOCUMENT) if sentences else None
-    if document is None:
-        return []
-    doc = sentences[0].doc
-    cited = {m.group("n") for sentence in sentences for m in FIGURE_CITED.finditer(sentence.text)}
-    captions = []
-    for paragraph in document.paragraphs:
-        text = doc.text[paragraph.start:paragraph.end]
-        label = CAPTION_LABEL.match(text) if paragraph.kind == "caption" else None
-        if label and label.group("n") in cited and not ANY_LABEL.search(text):
-            captions += [s for s in all_sentences(doc) if paragraph.start <= s.start_char < paragraph.end]
-    return captions
-
-
 def markers(sentences: list[Span], patient: PatientContext) -> list[Finding]:
-    """Markers before and after the exchanges from the account; a cited figure's caption fills what it leaves."""
-    found = _timeline_findings(sentences, patient)
-    captions = cited_figure_captions(sentences)
-    if captions:
-        told = {f.field for f in found}
-        with_captions = sorted(sentences + captions, key=lambda s: s.start_char)
-        found += [f for f in _timeline_findings(with_captions, patient) if f.field not in told
-                  and any(c.start_char <= f.start < c.end_char for c in captions)]
-    return found
+    """Markers before and after the exchanges from the account."""
+    return _timeline_findings(sentences, patient)
 
 
 def _timeline_findings(sentences: list[Span], patient: PatientContext) -> list[Finding]:

@@ -40,6 +40,11 @@ UNRESOLVED = re.compile(r"""\b(
     (?:[\w-]+\s+){0,2}?(?:CRS|cytokine)                                 # syndrome", "died on day +11 of refractory CRS"
   | (?:CRS|cytokine\ release\ syndrome)[-\ ]related\ death               # "a CRS-related death"
     )\b""", re.IGNORECASE | re.VERBOSE)
+# a persisting CRS as the reason for what followed, not the account's verdict: "CRS persisted after two doses of
+# tocilizumab, so TPE was started", "persisted, prompting plasma exchange"
+INTERIM = re.compile(r"""
+    [^.;]{0,80}?\b(?:so|therefore|thus|hence|prompting|prompted|leading\ to|led\ to|necessitating)\b
+    """, re.IGNORECASE | re.VERBOSE)
 # ConText target types of the words for death and for resolution (context_rules.json may name them in allowed_types)
 DEATH_TARGET = "DEATH"
 RESOLUTION_TARGET = "RESOLUTION"
@@ -104,7 +109,7 @@ def crs_resolved(sentences: list[Span], patient: PatientContext) -> list[Finding
             continue
         # "never resolved", "persisted" are the value no, read as such; a word for resolution that ConText negates
         # ("not resolved", "never fully resolved") is no evidence of yes
-        cues = [("no", m) for m in UNRESOLVED.finditer(sentence.text)]
+        cues = [("no", m) for m in UNRESOLVED.finditer(sentence.text) if not INTERIM.match(sentence.text, m.end())]
         cues += [("yes", m) for m in RESOLVED.finditer(sentence.text)
                  if not negated(target(sentence, m.start(), m.end(), RESOLUTION_TARGET))]
         if not cues:

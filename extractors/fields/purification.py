@@ -355,15 +355,32 @@ REPEATED_ON = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+# the exchange repeated a number of times after the first: "started on D+5 and repeated once" (two sessions),
+# "repeated twice", "repeated on the next day"
+REPEATED_TIMES = re.compile(rf"""
+    \brepeated\s+(?:(?P<n>once|twice|thrice)|(?P<times>{COUNT})\s+(?:more\s+)?times
+                   |(?P<next>(?:on\s+)?the\s+(?:next|following)\s+day))\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
 def _sessions_from_repeat(pe_sentences: list[Span]) -> list[Finding]:
-    """One session on each day of an exchange begun and then repeated, in a sentence naming the exchange."""
+    """One session on each day of an exchange begun and then repeated, or the first and its repeats, in a sentence
+    naming the exchange."""
     for sentence in pe_sentences:
-        if not concepts_in(sentence, "PE"):
+        mentions = concepts_in(sentence, "PE")
+        if not mentions:
             continue
         for match in REPEATED_ON.finditer(sentence.text):
             days = {day for day, _, _ in find_days(match.group(0))}
             if len(days) >= 2 and PE_SESSIONS.admits(len(days)):
                 return [Finding("pe_sessions", str(len(days)), sentence.start_char + match.start(),
+                                sentence.start_char + match.end(), "purification.pe_sessions_repeated")]
+        for match in REPEATED_TIMES.finditer(sentence.text):
+            if not any(in_one_clause(sentence.text, m.start_char - sentence.start_char, match.start()) for m in mentions):
+                continue
+            repeats = 1 if match.group("next") else count_value(match.group("n") or match.group("times"))
+            if repeats and PE_SESSIONS.admits(repeats + 1):
+                return [Finding("pe_sessions", str(repeats + 1), sentence.start_char + match.start(),
                                 sentence.start_char + match.end(), "purification.pe_sessions_repeated")]
     return []
 
@@ -404,21 +421,29 @@ DONE_ON = re.compile(r"""
 HEADS_AN_ENTRY = re.compile(r"\s*[:–—-]\s")
 
 
+def _mentions_in(span: Span, mentions: list[Span]) -> list[Span]:
+    """The mentions within ``span``, a sentence or a patient's clause of one ("Case 1: ...; TPE was started on
+    D+5; ... Case 2: ...")."""
+    return [m for m in mentions if span.start_char <= m.start_char < span.end_char]
+
+
 def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientContext) -> list[Finding]:
     for sentence in pe_sentences:
         if not START_CUE.search(sentence.text):
             continue
         days = days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
         if days:
-            in_sentence = [m for m in mentions if sentence_of(m) == sentence]
+            in_sentence = _mentions_in(sentence, mentions)
             anchor = in_sentence[0].start_char - sentence.start_char if in_sentence else 0
             # the days the exchange was done on, where the sentence says so, before days it was asked for:
-            # "TPE was requested on day 8 and performed on days 9, 10 and 11"
+            # "TPE was requested on day 8 and performed on days 9, 10 and 11"; the nearest such to the exchange's
+            # mention, not another event's ("CRS began on D+2 and persisted, so TPE was started on D+5")
             done = [d for d in days if not HEADS_AN_ENTRY.match(sentence.text, d[2])
-                    and any(d[1] - m.end() <= 12 and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))]
+                    and any(d[1] - m.end() <= 12 and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))
+                    and in_one_clause(sentence.text, anchor, d[1])]
             # of the others, the nearest in the exchange's clause: "grade 3 CRS from day 6; TPE x3 from day 8"
             own = [d for d in days if in_one_clause(sentence.text, anchor, d[1])] or days
-            nearest = done[0] if done else min(own, key=lambda d: abs(d[1] - anchor))
+            nearest = min(done or own, key=lambda d: abs(d[1] - anchor))
             day, start, end = _first_of_its_list(sentence.text, nearest)
             return [Finding("pe_start_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "purification.pe_start_day")]
@@ -589,7 +614,7 @@ def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
         return list(range(start, start + count))
     days = set()
     for sentence in context:
-        anchors = [m.start_char - sentence.start_char for m in mentions if sentence_of(m) == sentence]
+        anchors = [m.start_char - sentence.start_char for m in _mentions_in(sentence, mentions)]
         if not anchors and _reports_markers(sentence):
             continue  # "On day 6, the morning after the second session, IL-6 had fallen to 310 pg/mL": a sample's day
         if not anchors and not _sessions_told_as_events(sentence):

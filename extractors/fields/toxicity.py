@@ -212,6 +212,11 @@ def crs_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         days = _onset_days(sentence.text, days_in(sentence, patient.infusion_date, patient.hours_from_infusion))
         if days:
             day, start, end = _nearest_day(sentence.text, days, cues[0].start())
+            # fever is the first sign of CRS: a fever the account dates earlier ("On day 2 the patient had fever. On
+            # day 4 hypotension occurred, CRS reached grade 4") began it
+            fever = _fever_onset([s for s in sentences if s.start_char < sentence.start_char], patient)
+            if fever and int(fever[0].value) < day:
+                return fever
             return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "toxicity.crs_onset")]
         if DAY_OF_INFUSION.search(sentence.text) and not END_CUE.search(sentence.text):

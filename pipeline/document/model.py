@@ -23,7 +23,7 @@ DocumentFormat = Literal["pubmed-xml", "jats-xml", "pdf", "text"]
 
 
 # paragraphs that are one sentence whatever their punctuation
-UNSPLIT_PARAGRAPHS = ("table-row", "heading", "title", "caption")
+UNSPLIT_PARAGRAPHS = ("table-row", "heading", "title")
 
 
 class Section(BaseModel):
