@@ -14,6 +14,7 @@ from spacy.tokens import Doc, Span
 
 from extractors.cues import NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
 from extractors.evidence import concepts_in, sentences
+from extractors.fields.demographics import AGE, SEX_LETTER, SEX_NOUNS
 from extractors.values import COUNT, ORDINALS, ROMAN_NUMERALS, count_value
 from pipeline.document.model import Document
 
@@ -33,14 +34,18 @@ ORDINAL_LABEL = re.compile(rf"""
     (?:\s+{PATIENT_WORD}\b                                          # "the second patient"
       | ,?\s+(?:an?|was\ an?)\s+\d{{1,3}}[-\ ](?:year|month))         # "the third, a 45-year-old"
     """, re.IGNORECASE | re.VERBOSE)
-# Words telling of a patient of one's own
-PATIENT_WORDS = re.compile(r"""\b(
-    \d{1,3}(?:\.\d)?[-\ ](?:year|month|week)s?[-\ ]old | aged?\ \d           # "34-year-old", "aged 7"
-  | (?:wo)?man\b | male\b | female\b | boy\b | girl\b                       # "a man", "female"
+# Words telling of a person: "a man", "female", "our patient", "an infant"
+PERSON_WORDS = re.compile(r"""\b(
+    (?:wo)?man\b | male\b | female\b | boy\b | girl\b                       # "a man", "female"
   | (?:our|the|a|this)\ patient\b                                          # "our patient"
   | gentleman | lady | infant | toddler | child\b | adolescent
-  | \d{1,3}\s*/\s*[MF]\b | \d{1,3}(?-i:[MF])\b | \d{1,3}\s(?-i:[MF])(?=\s*[,;])  # "34/M", "52F", "66 M,"
     )""", re.IGNORECASE | re.VERBOSE)
+
+
+def tells_of_a_patient(text: str) -> bool:
+    """Whether a text tells of a patient of one's own: a person, or an age or a sex as case reports write them
+    ("34-year-old", "aged 7", "34/M", "F, 67 y")."""
+    return bool(PERSON_WORDS.search(text) or AGE.search(text) or SEX_LETTER.search(text))
 
 
 # A plan or a rule of eligibility, not an account: "Adults aged 18 or older who develop grade 3 CRS will be randomised"
@@ -56,7 +61,7 @@ LITERATURE = re.compile(r"""\b(
     (?:described|reported|documented|showed|found)
   | (?:have|has|had)\ (?:been\ )?(?:described|reported|published)                     # "have been reported"
   | previously\ (?:described|reported|published)                                       # "previously described"
-  | (?:in|from)\ the\ literature | published\ (?:cases?|reports?) | reported\ (?:by|in)\b  # "reported by Smith"
+  | (?:in|from)\ the\ literature | published\ (?:cases?|reports?|series|studies) | reported\ (?:by|in)\b  # "reported by Smith"
   | in\ (?:most|many|several|some|other|previous|earlier)\ (?:published\ )?(?:case\ )?   # "(2.5 to 4 L in most
     (?:reports|series|studies|publications)                                            #  case reports)"
   | (?:they|you|the\ (?:correspondents|authors))\ (?:cite|quote|mention)\b              # "the registry they cite"
@@ -347,6 +352,50 @@ def _labelled_section(document: Document, section) -> tuple[int, str] | None:
     return None
 
 
+# A paragraph opening with a new person, in a series that tells its patients one after another without labels:
+# "A 58-year-old man with DLBCL ...", "A woman of 44 with B-ALL ...", "Next, a 63-year-old man ..."
+INTRODUCED = re.compile(rf"""
+    ^{LIST_MARK}*(?:(?:next|then|finally|lastly),?\s+)?an?\s+
+    (?:(?P<age>\d{{1,3}})[-\ ](?:year|yr)s?[-\ ]old\s+(?:[\w-]+\s+){{0,2}}?(?P<sex>{SEX_NOUNS})
+      | (?P<sex2>{SEX_NOUNS})\s+(?:of|aged)\s+(?P<age2>\d{{1,3}}))\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def _opens_its_paragraph(document: Document, sentence: Span) -> bool:
+    paragraph = document.paragraph_at(sentence.start_char)
+    return paragraph is not None and paragraph.kind in ("paragraph", "list-item") and \
+        not sentence.doc.text[paragraph.start:sentence.start_char].strip()
+
+
+def _introduced_accounts(doc: Doc, document: Document) -> list[PatientSegment]:
+    """The patients of a series told one paragraph each, each paragraph opening with a new person by age and sex, in
+    the body (not its abstract); each account runs to the next one or to the end of its section. Two openings with
+    the same age and sex are one patient told twice. None unless two or more patients are told so."""
+    openings = []
+    for sentence in sentences(doc):
+        kind = section_kind(document, sentence.start_char)
+        if kind not in PATIENT_ZONES - {"title", "abstract"} or not _opens_its_paragraph(document, sentence):
+            continue
+        match = INTRODUCED.match(sentence.text)
+        if match and not about_other_patients(sentence):
+            sex = (match.group("sex") or match.group("sex2")).lower()
+            openings.append((sentence, (match.group("age") or match.group("age2"), sex)))
+    people = list(dict.fromkeys(key for _, key in openings))
+    if len(people) < 2:
+        return []
+    segments: dict[int, PatientSegment] = {}
+    for index, (opening, person) in enumerate(openings):
+        section = document.section_at(opening.start_char)
+        end = openings[index + 1][0].start_char if index + 1 < len(openings) else section.end if section else len(doc.text)
+        if section is not None:
+            end = min(end, section.end)
+        number = people.index(person) + 1
+        segment = segments.setdefault(number, PatientSegment(number, f"{person[0]} {person[1]}"))
+        segment.sentences += [s for s in sentences(doc) if opening.start_char <= s.start_char < end
+                              and not is_table_text(document, s.start_char) and not about_other_patients(s)]
+    return [segments[n] for n in sorted(segments)]
+
+
 def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
     """Segments of the article's own patients, in order of their numbers."""
     labelled: dict[int, PatientSegment] = {}
@@ -427,8 +476,11 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
             segment.shared = group + [s for s in segment.excepting + segment.named if s not in group]
             segment.subgroup = subgroup
         return [labelled[n] for n in sorted(labelled)]
+    introduced = _introduced_accounts(doc, document) if not labelled else []
+    if introduced:
+        return introduced
     single = PatientSegment(1)
     single.sentences = sorted(unlabelled + [s for seg in labelled.values() for s in seg.sentences], key=lambda s: s.start)
-    if not any(PATIENT_WORDS.search(s.text) and not PLANNED.search(s.text) for s in single.sentences):
+    if not any(tells_of_a_patient(s.text) and not PLANNED.search(s.text) for s in single.sentences):
         return []
     return [single]

@@ -83,7 +83,10 @@ LABEL_CELL = re.compile(rf"^{PATIENT_WORD}", re.IGNORECASE)
 
 
 def _label(text: str, number: int) -> str:
-    return text if LABEL_CELL.match(text) else f"Patient {number}"
+    """A row's patient label as the table writes it ("Pt 3", "Patient B"; a letter alone is "Patient A")."""
+    if LABEL_CELL.match(text):
+        return text
+    return f"Patient {text.strip().rstrip('.')}" if re.fullmatch(r"\s*[A-H]\.?\s*", text) else f"Patient {number}"
 
 
 def is_transposed_patient_table(table: Table) -> bool:

@@ -912,3 +912,40 @@ def test_an_hour_count_restated_as_a_day_gives_that_day():
     from extractors.values import find_days
     assert [d for d, _, _ in find_days("Fever began 20 hours after infusion, on day +1.")] == [1]
     assert [d for d, _, _ in find_days("CRS began 30 h after infusion and TPE followed on day 4.")] == [1, 4]
+
+
+UNLABELLED_SERIES = """Plasmapheresis for severe CRS after CAR-T cells: three consecutive recipients
+
+Ana Silva, Tom Berg
+
+Introduction
+
+A 45-year-old woman with myeloma was reported by Liu and colleagues to respond to three procedures.
+
+Patients and course
+
+A 58-year-old man with DLBCL received axicabtagene ciloleucel. CRS reached grade 3 on D+2. Plasmapheresis was started
+on D+4 and repeated on D+5, two procedures with 5% albumin. The CRS resolved on D+9.
+
+A woman of 44 with B-ALL received tisagenlecleucel and had grade 4 CRS from D+1. Plasmapheresis was performed on D+3,
+a single procedure with fresh frozen plasma. She died of an infection on D+47.
+
+A 71-year-old woman with mantle cell lymphoma received brexucabtagene autoleucel and had grade 2 CRS. Plasmapheresis
+was not indicated and was not performed.
+
+Discussion
+
+A 30-year-old man in another series needed five procedures.
+"""
+
+
+def test_a_series_telling_each_patient_in_a_paragraph_of_its_own_without_labels():
+    """Each paragraph opening with a new person by age and sex is a patient of its own, in the order told; a person of
+    another report (introduction, discussion) is none, and the patient given no exchange is out of scope."""
+    extraction = extract_document(parse_bytes(UNLABELLED_SERIES.encode(), "series.txt")[0])
+    cases = [(c.values.get("age_years"), c.values.get("sex"), c.values.get("pe_sessions"), c.in_scope)
+             for c in extraction.cases]
+    assert cases == [("58", "M", "2", True), ("44", "F", "1", True), ("71", "F", "0", False)]
+    first, second = extraction.cases[:2]
+    assert first.values.get("crs_resolved") == "yes" and "outcome" not in first.values
+    assert second.values.get("outcome") == "died" and second.values.get("pe_replacement") == "FFP"

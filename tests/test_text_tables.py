@@ -335,3 +335,18 @@ def test_bare_sessions_volume_and_onset_headings_of_a_series_table():
     values = [case.values for case in extract_document(document).cases]
     assert [(v["crs_onset_day"], v["pe_sessions"], v["pe_volume_ml"]) for v in values] == [
         ("2", "2", "3200"), ("3", "3", "3600")]
+
+
+def test_a_row_per_patient_lettered_alone_with_counts_in_words_and_values_before_and_after():
+    """Under a "Patient" column a letter alone names the patient ("A" is Patient A); "two" sessions is 2; "4,870 >
+    520" is the value before the first exchange and after the last one (a bound stands before its number)."""
+    document = parse("Two patients were treated with TPE.\n\nTable 1. Patients who received TPE\n\n"
+                     "Patient  Age/Sex  Sessions  IL-6 pg/mL    CRP mg/L\n"
+                     "A        19/F     two       4,870 > 520   > 265\n"
+                     "B        52/M     four      1,340 > 160   148 > 31\n")
+    first, second = extract_document(document).cases
+    assert (first.label, first.values.get("pe_sessions"), first.values.get("il6_pre"), first.values.get("il6_post")) \
+        == ("Patient A", "2", "4870", "520")
+    assert "crp_pre" not in first.values and "crp_post" not in first.values
+    assert (second.label, second.values.get("pe_sessions"), second.values.get("crp_pre"), second.values.get("crp_post")) \
+        == ("Patient B", "4", "148", "31")

@@ -26,18 +26,23 @@ AGE = re.compile(r"""
   | \b(?:man|woman|boy|girl|male|female|patient|gentleman|lady)\s+(?:of|aged)\s+(?P<n7>\d{1,3})\s*(?P<unit7>years?|months?)?\b  # "a man of 64"
   | \b(?:male|female|man|woman|boy|girl)\s*,\s*(?P<n10>\d{1,3})\s*(?P<unit10>y|yrs?|years?|months?|mo)\b     # "male, 27 y"
   | \b(?P<words>[a-z]+(?:-[a-z]+)?)[\s\-‐‑–—]+(?P<unit9>years?|months?)[\s\-‐‑–—]+old\b        # "forty-two-year-old"
+  | \b(?-i:[MF]),\s*(?P<n13>\d{1,3})\s*(?:y|yo|yrs?|years?)\b                                      # "F, 67 y"
+  | \b(?P<n14>\d{1,3})\s?(?:y|yo|yrs?)\s*,\s*(?-i:[MF])\b                                          # "67 y, F"
     """, re.IGNORECASE | re.VERBOSE)
 SEX_LETTER = re.compile(r"""
     \b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b                          # "34/M", "19 y/F"
   | \b\d{1,3}((?-i:[MF]))\b                                              # "34M", "58F"
   | \b\d{1,3}\s((?-i:[MF]))(?=\s*[,;])                                  # "66 M, myeloma"
   | \b(?:sex|gender)\s*:\s*(?:\d{1,3}\s*(?:y|yrs?|years?)?[,/\ ]\s*)?([MF])\b  # "Sex: F", "Age/gender: 61, M"
+  | \b((?-i:[MF])),\s*\d{1,3}\s*(?:y|yo|yrs?|years?)\b                    # "F, 67 y"
+  | \b\d{1,3}\s?(?:y|yo|yrs?)\s*,\s*((?-i:[MF]))\b                        # "67 y, F"
     """, re.IGNORECASE | re.VERBOSE)
 # an age of a group, not of a patient: "median age 61 years", "mean (SD) age 54"
 GROUP_AGE = re.compile(r"\b(?:median|mean|average)(?:\s*\([^)]*\))?\s*$", re.IGNORECASE)
 MALE_WORDS = ("man", "male", "boy", "gentleman")
 FEMALE_WORDS = ("woman", "female", "girl", "lady")
-SEX_NOUN = re.compile(rf"\b(?:{'|'.join(MALE_WORDS)}|{'|'.join(FEMALE_WORDS)})\b", re.IGNORECASE)
+SEX_NOUNS = "|".join(MALE_WORDS + FEMALE_WORDS)  # "man|male|...": a sex noun
+SEX_NOUN = re.compile(rf"\b(?:{SEX_NOUNS})\b", re.IGNORECASE)
 
 
 def sex_of(word: str) -> str | None:
@@ -65,7 +70,8 @@ def age(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         for match in AGE.finditer(sentence.text):
             if GROUP_AGE.search(sentence.text[:match.start()]):
                 continue
-            number = next((match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n10", "n11", "n12") if match.group(g)), None)
+            number = next((match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n10", "n11", "n12",
+                                                           "n13", "n14") if match.group(g)), None)
             if number is None:
                 in_words = number_in_words(match.group("words"))
                 if in_words is None:

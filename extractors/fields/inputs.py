@@ -13,7 +13,7 @@ from extractors.evidence import Finding, concepts
 from extractors.lexicon import concept_of
 from extractors.quantities import UNIT, find_quantities
 from extractors.table_rules import cell_value
-from extractors.values import number_in
+from extractors.values import count_value, number_in
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,14 @@ class Cell:
         return int(match.group(1)) if match else None
 
     def count(self) -> int | None:
-        """How many times, as a number ("2") or as times ("×2", "2x"); a measure ("8 mg/kg") counts nothing."""
+        """How many times, as a number ("2"), in words ("two", "twice") or as times ("×2", "2x"); a measure ("8 mg/kg")
+        counts nothing."""
         times = CELL_TIMES.match(self.text)
         if times:
             return int(times.group(1) or times.group(2))
         measured = any(quantity.start == 0 for quantity in find_quantities(self.text))
-        return None if measured else self.integer()
+        in_words = count_value(self.text.strip().rstrip("."))  # "two", "twice"
+        return None if measured else self.integer() if in_words is None else in_words
 
     def wording(self, field: str | None = None) -> str | None:
         """The value the cell's wording gives ``field`` (its own column's by default): "absent" under HLH is no

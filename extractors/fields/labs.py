@@ -34,15 +34,15 @@ FROM_TO = re.compile(rf"""
     """, re.IGNORECASE | re.VERBOSE)
 # two values of one marker, in the order a sentence's frame gives: "interleukin-6 4 850 and 290 ng/l"
 PAIRED = re.compile(rf"""
-    (?<![\w\-‐.,])(?P<a>{NUMBER_PATTERN})\s*(?:[^\s\d,;]*?)\s*(?:and|vs\.?|versus)\s+
+    (?<![\w\-‐.,])(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;]*?)\s*(?:and|vs\.?|versus)\s+
     (?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)
     """, re.IGNORECASE | re.VERBOSE)
 # the frame of such pairs: "before the first exchange (day +5) and on the morning after the third (day +8) were:",
 # "before and after plasma exchange"
 BEFORE_THEN_AFTER = re.compile(r"""
-    \b(?:before|prior\ to|pre-?)\b.{0,80}?       # "before the first exchange (day +5)"
-    \band\b.{0,60}?\b(?:after|following|post-?)\b  # "and on the morning after the third"
-    """, re.IGNORECASE | re.VERBOSE)
+    \b(?:before|prior\ to|pre-?)\b.{0,80}?                        # "before the first exchange (day +5)"
+    \b(?:and|vs\.?|versus)\s.{0,60}?\b(?:after|following|post-?)\b  # "and on the morning after the third",
+    """, re.IGNORECASE | re.VERBOSE)                                # "Labs pre-PE vs post-PE:"
 RISING = re.compile(r"""\b(
     rose|risen|rising|increased|increasing|climbed|climbing|peaked|went\ up|jumped|escalated   # "ferritin rose from"
     )\b""", re.IGNORECASE | re.VERBOSE)
@@ -139,6 +139,8 @@ def _paired(sentence: Span) -> list[tuple[str, float, float, int, int, bool]]:
         if marker is None or len(named) >= 2 and named[-1].start_char - named[-2].end_char <= 6:
             continue
         unit = match.group("unit").rstrip(".,;)")
+        if match.group("unit_a") and match.group("unit_a") != unit:
+            continue  # "15,600 ng/mL and 3.9 mg/dL": the values of two markers, not one marker's pair
         before = marker_value(parse_number(match.group("a"), sentence.doc._.decimal_comma), unit, marker.id_)
         after = marker_value(parse_number(match.group("b"), sentence.doc._.decimal_comma), unit, marker.id_)
         if before is not None and after is not None:
@@ -193,8 +195,12 @@ SHARED_UNIT_NUMBER = re.compile(rf"""
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 # between a list's values before and after: "from 4210 pg/mL and 5630 ng/mL to 356 pg/mL and 2480 ng/mL"
 LIST_TO = re.compile(r"^\s*,?\s*(?:(?:down|up)\s+)?(?:to|→|->)\s*$", re.IGNORECASE)
-# a clause whose values belong to the markers named before it: "they decreased to", "these fell to", "both were"
-PLURAL_ANAPHOR = re.compile(r"\b(?:they|these|those|them|both|all\ (?:three|four|of\ them))\b", re.IGNORECASE)
+# a clause whose values belong to the markers named before it: "they decreased to", "these fell to", "both were",
+# "the values were"
+PLURAL_ANAPHOR = re.compile(r"""\b(?:
+    they|these|those|them|both|all\ (?:three|four|of\ them)
+  | the\ (?:corresponding\ |same\ )?(?:values|levels|results|concentrations)   # "after the second the values were"
+    )\b""", re.IGNORECASE | re.VERBOSE)
 # a clause opening on its time against the exchange or a treatment not named otherwise: "Before treatment, ...",
 # "after the second treatment they ..." (not "after treatment with tocilizumab")
 CLAUSE_TIME = re.compile(rf"""
@@ -383,7 +389,8 @@ VALUE_THEN_TIME = re.compile(rf"""
     (?:(?P<before>before|prior\ to|pre-?)|(?:after|following|post-?))   # "before", "post-"
     (?:\s*(?:the\s+)?(?:(?:first|last|final|second|third|\w+)\s+)?{EXCHANGE_WORD}\b  # "the first TPE", "two sessions"
       | (?P<bare>(?<=[a-z])(?=\s*(?:[,;.)]|and\b|$)))                 # "before," "after."
-      | \s+the\s+(?:{ORDINAL}|last|final)(?P<elided>(?=\s*(?:[,;.)]|and\b|$)))  # "after the third." (exchange left out)
+      | \s+the\s+(?:{ORDINAL}|last|final)(?:\s+one)?(?P<elided>(?=\s*(?:[,;.)]|and\b|$)))  # "after the third.", "after
+    #                                                                                         the last one" (exchange left out)
     )""", re.IGNORECASE | re.VERBOSE)
 
 
@@ -598,10 +605,11 @@ def _timeline_findings(sentences: list[Span], patient: PatientContext) -> list[F
 
 
 # -- table cells --------------------------------------------------------------------------------------------------
-# a cell holding two values, before and after: "6,840/512", "> 5,000 → 1 020", "12.4 to NA"
+# a cell holding two values, before and after: "6,840/512", "> 5,000 → 1 020", "12.4 to NA", "4,870 > 520" (a bound
+# stands before its number: "> 5,000")
 PAIR = re.compile(r"""
     ^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)   # "> 5,000", "NA"
-    \s*(?:/|→|->|to)\s*                                                # "/", "→", "to"
+    (?:\s*(?:/|→|->|to)\s*|\s+>\s+)                                   # "/", "→", "to"; "4,870 > 520" spaced
     (?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)$
     """, re.IGNORECASE | re.VERBOSE)
 

@@ -274,6 +274,10 @@ def plasma_exchange(sentences: list[Span], patient: PatientContext) -> list[Find
     return findings
 
 
+# a count summing up several patients: "median 3 sessions", "a mean of 4.2 procedures"
+GROUP_MEASURE = re.compile(r"\b(?:median|mean|average)\s*(?:of\s+)?(?:\(\w+\)\s*)?$", re.IGNORECASE)
+
+
 def _sessions(pe_sentences: list[Span]) -> list[Finding]:
     best = None
     for sentence in pe_sentences:
@@ -281,7 +285,8 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
         for match in SESSIONS.finditer(text):
             raw = next(match.group(g) for g in ("n", "x", "days", "daily", "adverb", "short") if match.group(g))
             value = count_value(raw)
-            if value and PE_SESSIONS.admits(value) and not _not_held(sentence, match):
+            if value and PE_SESSIONS.admits(value) and not _not_held(sentence, match) \
+                    and not GROUP_MEASURE.search(text, max(0, match.start() - 20), match.start()):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
                 if best is None or candidate[0] > best[0]:
                     best = candidate
