@@ -21,7 +21,7 @@ from extractors.nlp import process
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, \
     cited_figure_captions, group_count, section_kind
 from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, patient_sheets,
-                               table_exchange_days, table_exchange_sessions)
+                               session_table, table_exchange_days, table_exchange_sessions)
 from extractors.values import counts_hours_from_infusion, find_dates
 from pipeline.document.ids import make_case_id
 from pipeline.document.model import Document
@@ -320,6 +320,8 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
         pe_days = (single and table_exchange_days(doc, document)) or exchange_days(segment.sentences, patient)
         course = lab_course(doc, document, pe_days, segment.number, single, patient.infusion_date)
         course += [f for f in before_after_tables(doc, document, segment.number, single)
+                   if f.field not in {c.field for c in course}]
+        course += [f for f in session_table(doc, document, segment.number, single)
                    if f.field not in {c.field for c in course}]
         findings = _merge(findings, {f.field: [finding_span(doc, f)] for f in course})
         if single:

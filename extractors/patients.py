@@ -66,6 +66,8 @@ LITERATURE = re.compile(r"""\b(
     (?:reports|series|studies|publications)                                            #  case reports)"
   | (?:they|you|the\ (?:correspondents|authors))\ (?:cite|quote|mention)\b              # "the registry they cite"
   | (?:in|from)\ (?:a|the|their|this|that)\ (?:[\w-]+\ ){0,2}registry\b                # "in a Spanish registry"
+  | (?:in|from|of)\ the\ (?:series|study|report|article|cohort|paper)\ (?:under\ discussion|you\ published|they\ describe)
+    #                                                                                 "in the series under discussion"
   | (?:their|the\ (?:correspondents|authors)['’])\ own\ (?:[\w-]+\ ){0,2}(?:patients?|cases?)\b  # "their own two
     )""", re.IGNORECASE | re.VERBOSE)                                                   #  patients"
 # the authors speaking of their own patients; not as readers of another's report ("We read with interest the letter
@@ -401,7 +403,8 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
     labelled: dict[int, PatientSegment] = {}
     unlabelled: list[Span] = []
     current: PatientSegment | None = None
-    current_section = None
+    current_section = current_paragraph = None
+    told_by_heading = False
 
     def patient(number: int, label: str) -> PatientSegment:
         segment = labelled.setdefault(number, PatientSegment(number, label))
@@ -434,6 +437,15 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
             current_section = section
             heading = _labelled_section(document, section)
             current = patient(*heading) if heading else None
+            told_by_heading = heading is not None
+        paragraph = document.paragraph_at(start)
+        if paragraph is not current_paragraph:
+            current_paragraph = paragraph
+            if current is not None and not told_by_heading and not _sentence_label(sentence) and \
+                    OUR_PATIENTS.search(sentence.text):
+                # "Two exchanges were enough in our patients, ...": a paragraph about them all ends the last account
+                # where no heading tells where it ends
+                current = None
         clauses = labelled_clauses(sentence)
         if clauses:
             for number, label, clause in clauses:

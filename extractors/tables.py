@@ -5,7 +5,7 @@ evidence of what it says. Laboratory courses by day give markers' values before 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from spacy.tokens import Doc
@@ -202,6 +202,82 @@ def patient_sheets(doc: Doc, document: Document, patient: int = 1, single: bool 
             findings.extend(read_cell(key, _header_with_unit(key, name.text, table), value, doc))
     return findings
 
+
+# -- a table of the exchanges, one row per session -------------------------------------------------------------
+# the first column's heading: "Session", "Procedure no.", "TPE #", "Exchange"
+SESSION_COLUMN = re.compile(rf"""
+    ^\s*(?:{EXCHANGE_NAME}\s*)?(?:sessions?|procedures?|exchanges?|runs?)?\s*(?:no\.?|number|\#)?\s*$
+    """, re.IGNORECASE | re.VERBOSE)
+# of a session's cells, those that stand for all the sessions ("2.9 L" each time): kept only when every row agrees
+SAME_EACH_SESSION = ("pe_volume_ml", "pe_plasma_volumes")
+
+
+def _session_rows(table: Table) -> tuple[int, list] | None:
+    """(heading rows, body rows) of a table with one row per exchange: a first column headed by the session and
+    numbered 1, 2, 3 ... down its rows."""
+    grid = table.grid()
+    lines = max(table.header_rows, _heading_lines(grid))
+    head = " ".join(grid[r][0].text for r in range(lines) if grid[r][0] is not None)
+    body = [row for row in grid[lines:] if row[0] is not None and row[0].text.strip()]
+    if not head.strip() or not SESSION_COLUMN.match(head) or len(body) < 2:
+        return None
+    numbers = [row[0].text.strip().rstrip(".") for row in body]
+    return (lines, body) if numbers == [str(n) for n in range(1, len(body) + 1)] else None
+
+
+def session_table(doc: Doc, document: Document, patient: int = 1, single: bool = True) -> list[Finding]:
+    """What a table of the exchanges, one row per session, tells of the lone patient (or the patient its caption
+    names): as many sessions as rows, the first row's day, the fluids of all the rows, a volume every row gives, and
+    each marker before the first session and after the last."""
+    findings: list[Finding] = []
+    for table in document.tables:
+        rows = _session_rows(table)
+        owner = _caption_patient(table)
+        if rows is None or (owner != patient if owner is not None else not single):
+            continue
+        lines, body = rows
+        grid = table.grid()
+        headings = {c: " ".join(dict.fromkeys(grid[r][c].text for r in range(lines) if grid[r][c] is not None))
+                    for c in range(1, table.n_cols)}
+        first, last = body[0][0], body[-1][0]
+        findings.append(Finding("pe_sessions", str(len(body)), first.start, last.end, "tables.session_rows"))
+        read = [{} for _ in body]
+        for c, heading in headings.items():
+            key = header_field(heading)
+            day_column = key is None and DAY_COLUMN_HEADER.match(heading)
+            for i, row in enumerate(body):
+                cell = row[c] if c < len(row) else None
+                if cell is None or cell is row[0]:
+                    continue
+                if day_column:
+                    day = _row_day(cell.text, True)
+                    if day is not None:
+                        read[i].setdefault("pe_start_day", Finding("pe_start_day", str(day), cell.start, cell.end,
+                                                                   "tables.session_day"))
+                elif key not in (None, "patient", "pe_sessions"):
+                    for found in read_cell(key, _header_with_unit(key, heading, table), cell, doc):
+                        read[i].setdefault(found.field, found)
+        findings += _over_the_sessions(read)
+    return findings
+
+
+def _over_the_sessions(read: list[dict[str, Finding]]) -> list[Finding]:
+    """The sessions' cells as one patient's values: the first session's day and markers before it, the last one's
+    markers after it, the fluids of all, a volume only when every session had it."""
+    first, last = read[0], read[-1]
+    found = [first[name] for name in first if name == "pe_start_day" or name.endswith("_pre")]
+    found += [last[name] for name in last if name.endswith("_post")]
+    for name in SAME_EACH_SESSION:
+        values = [row.get(name) for row in read]
+        if all(values) and len({v.value for v in values}) == 1:
+            found.append(values[0])
+    fluids = [row["pe_replacement"] for row in read if "pe_replacement" in row]
+    if fluids:
+        kinds = {part for fluid in fluids for part in fluid.value.split("+")}
+        value = "FFP+albumin" if {"FFP", "albumin"} <= kinds else fluids[0].value
+        found.append(replace(fluids[0], value=value, end=fluids[-1].end) if value != fluids[0].value else fluids[0])
+    return found
+
 # -- laboratory courses: one axis days, the other markers ------------------------------------------------
 DAY_HEADER = re.compile(r"""
     ^(?:(?:post-?infusion\s+)?day|d)\s*(?P<n>[+\-−]?\s*\d{1,3})\b   # "Day +4", "D7", "Post-infusion day 3"
@@ -269,13 +345,29 @@ def _exchange_day_statements(notes: list[str], pe_days: list[int]) -> dict[int, 
     return times
 
 
+# a heading row going on under the first (a typed table's heading wrapped over lines): "(unit)", "(before", "1st PE)"
+VALUE_CELL = re.compile(r"^\s*[<>≤≥]?\s*\d[\d\s.,]*\s*$")
+
+
+def _heading_lines(grid) -> int:
+    """The rows a table's column headings take: the first, and those under it that hold no value and no row heading
+    but a parenthesis or nothing ("D+2" over "(before" over "1st PE)")."""
+    rows = 1
+    while rows < len(grid) - 1 and (grid[rows][0] is None or grid[rows][0].text.strip().startswith("(")) and \
+            not any(cell is not None and VALUE_CELL.match(cell.text) for cell in grid[rows]):
+        rows += 1
+    return rows
+
+
 def _heading_times(grid) -> dict[int, tuple[str, int]]:
-    """When each day's samples were drawn, as a day's heading or its row says: "D+5 (pre-PEX)", "D7 | morning after
-    TPE 2 | 310 | ..."."""
+    """When each day's samples were drawn, as a day's heading (over the lines it takes) or its row says: "D+5
+    (pre-PEX)", "D+2 (before 1st PE)", "D7 | morning after TPE 2 | 310 | ..."."""
     times = {}
-    for cell in grid[0]:
+    lines = _heading_lines(grid)
+    for c, cell in enumerate(grid[0]):
         day = _day_of(cell.text) if cell is not None else None
-        time = sample_time(cell.text) if day is not None else None
+        heading = " ".join(dict.fromkeys(grid[r][c].text for r in range(lines) if grid[r][c] is not None))
+        time = sample_time(heading) if day is not None else None
         if time is not None:
             times.setdefault(day, time)
     for row in grid[1:]:

@@ -48,7 +48,8 @@ DAY = re.compile(rf"""
     (?!\s+(?:of|in)\s+(?:admission|hospitali[sz]ation|ICU|(?:the\s+)?illness|(?:the\s+)?stay))
   | \bdays?\s+(?P<word>{DAY_WORD})\b(?!-)                                            # "day two", "days five"
   | \b(?:on|by|from)\s+the\s+(?:(?:morning|afternoon|evening|night)\s+of\s+the\s+)?   # "on the fifth (and the sixth)
-    (?P<ord>{ORDINAL})\s+(?:and\s+(?:the\s+)?(?:{ORDINAL})\s+)?days?\b                 #  day(s)", "by the fourth day",
+    (?:(?P<ord>{ORDINAL})|(?P<ord_n4>\d{{1,2}})(?:st|nd|rd|th))                          #  day(s)", "by the fourth day",
+    \s+(?:and\s+(?:the\s+)?(?:{ORDINAL})\s+)?days?\b                                   #  "on the 4th day",
     #                                                                                  "on the afternoon of the fifth day"
   | \b(?:(?P<ord2>{ORDINAL})|(?P<ord_n>\d{{1,2}})(?:st|nd|rd|th))\s+day\s+(?:after|post|following)\b  # "the third
     #                                                                             (5th) day after infusion"
@@ -98,8 +99,8 @@ def day_value(match: re.Match) -> int | None:
         return 1
     if match.group("days_n") is not None or match.group("days_word") is not None:
         return count_value(match.group("days_n") or match.group("days_word")) or number_in_words(match.group("days_word"))
-    if match.group("ord_n") is not None:
-        return int(match.group("ord_n"))
+    if match.group("ord_n") is not None or match.group("ord_n4") is not None:
+        return int(match.group("ord_n") or match.group("ord_n4"))
     return ORDINALS[(match.group("ord") or match.group("ord2") or match.group("ord3")).lower()]
 
 

@@ -613,6 +613,7 @@ def test_a_list_of_days_goes_on_in_its_own_way_of_writing_them(text, days):
     ("the first plasma exchange on the afternoon of the fifth day", [5]),
     ("By the fourth day she was hypotensive", [4]),
     ("a second exchange followed on the sixth day", [6]),
+    ("became febrile on the 4th day and needed oxygen", [4]),
 ])
 def test_a_day_counted_in_words_with_its_time_of_day(text, days):
     from extractors.values import find_days
@@ -949,3 +950,47 @@ def test_a_series_telling_each_patient_in_a_paragraph_of_its_own_without_labels(
     first, second = extraction.cases[:2]
     assert first.values.get("crs_resolved") == "yes" and "outcome" not in first.values
     assert second.values.get("outcome") == "died" and second.values.get("pe_replacement") == "FFP"
+
+
+ORDINAL_PATIENTS_THEN_DISCUSSION = """Plasma exchange after CAR-T cells: a regional centre
+
+Ana Silva, Tom Berg
+
+We report three patients with grade 3 CRS in whom TPE was considered.
+
+The first patient, a 58-year-old man with myeloma, received idecabtagene vicleucel; TPE was performed on day 3 and day 4 (two sessions of 2.8 L each). The second patient, a 66-year-old woman with DLBCL, received lisocabtagene maraleucel, and one TPE session of 3.1 L was carried out on day 6. The third patient, a 49-year-old man with lymphoma, received axicabtagene ciloleucel; TPE was ordered for day 4, but the procedure was cancelled when he improved, and he recovered without it.
+
+Two exchanges, or even a single one, were enough in our patients, in contrast to the five sessions reported by some Chinese centres.
+"""
+
+
+def test_a_paragraph_about_all_the_patients_ends_the_last_account():
+    """Where no heading tells where the accounts end, a paragraph speaking of "our patients" is about them all, not
+    about the last one told; an exchange ordered and then cancelled is none."""
+    extraction = extract_document(parse_bytes(ORDINAL_PATIENTS_THEN_DISCUSSION.encode(), "letter.txt")[0])
+    assert [(c.values.get("age_years"), c.values.get("pe_sessions"), c.in_scope) for c in extraction.cases] == \
+        [("58", "2", True), ("66", "1", True), ("49", "0", False)]
+
+
+SESSION_TABLE = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Case presentation</title><p>A 41-year-old man with DLBCL received axicabtagene ciloleucel and developed grade 3
+CRS. Plasma exchange was begun (Table 1).</p>
+<table-wrap><label>Table 1</label><caption><p>The exchanges.</p></caption><table>
+<thead><tr><th>Session</th><th>Day</th><th>Volume processed (L)</th><th>Replacement fluid</th><th>IL-6 before (pg/mL)</th><th>IL-6 after (pg/mL)</th></tr></thead>
+<tbody><tr><td>1</td><td>5</td><td>2.9</td><td>5% albumin</td><td>3,120</td><td>1,480</td></tr>
+<tr><td>2</td><td>6</td><td>2.9</td><td>5% albumin</td><td>1,710</td><td>690</td></tr>
+<tr><td>3</td><td>7</td><td>2.9</td><td>5% albumin + FFP (1:1)</td><td>820</td><td>245</td></tr></tbody></table></table-wrap>
+</sec></body></article>"""
+
+
+def test_a_table_of_the_exchanges_one_row_per_session():
+    """As many sessions as rows, the first row's day, a volume every row gives, the fluids of all the rows, and each
+    marker before the first session and after the last, each value from its cell."""
+    document = parse_bytes(SESSION_TABLE, "sessions.xml")[0]
+    case = extract_document(document).cases[0]
+    assert {name: case.values.get(name) for name in ("pe_sessions", "pe_start_day", "pe_volume_ml", "pe_replacement",
+                                                     "il6_pre", "il6_post")} == \
+        {"pe_sessions": "3", "pe_start_day": "5", "pe_volume_ml": "2900", "pe_replacement": "FFP+albumin",
+         "il6_pre": "3120", "il6_post": "245"}
+    for name in ("pe_start_day", "il6_pre", "il6_post"):
+        assert all(document.cell_at(span.start_char) is not None for span in case.evidence[name])

@@ -350,3 +350,19 @@ def test_a_row_per_patient_lettered_alone_with_counts_in_words_and_values_before
     assert "crp_pre" not in first.values and "crp_post" not in first.values
     assert (second.label, second.values.get("pe_sessions"), second.values.get("crp_pre"), second.values.get("crp_post")) \
         == ("Patient B", "4", "148", "31")
+
+
+def test_a_laboratory_table_whose_day_headings_wrap_over_lines():
+    """"D+2" over "(before" over "1st PE)": the heading's lines together date the day's samples against the
+    exchanges."""
+    document = parse("A 27-year-old woman with B-ALL received tisagenlecleucel and had grade 4 CRS. Plasma exchange began on "
+                     "D+2 and was repeated on D+3 and D+4; a fourth was given on D+6.\n\n"
+                     "Table 2. Laboratory values by day after CAR-T infusion\n"
+                     "Marker              D0       D+1      D+2        D+3      D+5      D+7\n"
+                     "(unit)                                (before                      (after\n"
+                     "                                      1st PE)                      last PE)\n"
+                     "IL-6 (pg/mL)        12       2 460    9 870      3 140    4 210    188\n"
+                     "CRP (mg/L)          6        96       212        170      88       34\n")
+    case = extract_document(document).cases[0]
+    assert (case.values.get("il6_pre"), case.values.get("il6_post")) == ("9870", "188")
+    assert (case.values.get("crp_pre"), case.values.get("crp_post")) == ("212", "34")

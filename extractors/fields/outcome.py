@@ -7,8 +7,9 @@ import re
 from spacy.tokens import Span
 
 from extractors.assertion import hypothetical, is_affirmed, negated, target
-from extractors.evidence import Finding, concepts_in
+from extractors.evidence import Finding, concepts_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
+from extractors.fields.toxicity import since_the_cells_were_given_again
 
 DIED = re.compile(r"""\b(
     died|death|passed\ away|succumbed|expired|deceased     # "he died on day 27", "she passed away"
@@ -86,13 +87,25 @@ def outcome(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     return [alive] if alive else []
 
 
+PRE_TREATMENT_REACH = 80  # characters before a response, in its clause, that may tell it was an earlier one's
+
+
+def _before_the_cells(span: Span) -> bool:
+    """Whether a response is told as one before the cells ("in first remission", "a CR after induction"), in its own
+    clause: not "IL-6 fell from 1 640 before the first session ...; at three months he had a partial response"."""
+    sentence = sentence_of(span)
+    at = span.start_char - sentence.start_char
+    clause_start = sentence.text.rfind(";", 0, at) + 1
+    return bool(PRE_TREATMENT.search(sentence.text[max(clause_start, at - PRE_TREATMENT_REACH):at + len(span.text) + 20]))
+
+
 def response(sentences: list[Span], patient: PatientContext) -> list[Finding]:
+    """The best response the account reports after the cells were given (after their last infusion, where a case
+    report tells of a course before it)."""
     best = None
-    for sentence in sentences:
-        if PRE_TREATMENT.search(sentence.text):
-            continue
+    for sentence in since_the_cells_were_given_again(sentences):
         for span in concepts_in(sentence, "RESPONSE"):
-            if not is_affirmed(span) or not RESPONSE_CONTEXT.search(sentence.text):
+            if not is_affirmed(span) or not RESPONSE_CONTEXT.search(sentence.text) or _before_the_cells(span):
                 continue
             if best is None or RESPONSE_RANK[span.id_] > RESPONSE_RANK[best.value]:
                 best = Finding("response", span.id_, span.start_char, span.end_char, "outcome.response")

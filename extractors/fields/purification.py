@@ -27,15 +27,17 @@ SESSION_NOUN = rf"(?:{COUNTED}|exchanges?|times|(?:therapeutic\s+)?{EXCHANGE_LON
 AFTER_EXCHANGE_SHORT_FORM = "|".join(rf"(?<=\b{short})" for short in (*EXCHANGE_SHORT_FORMS, "apheresis"))
 # a short form counted as sessions: "two TPE", "3 PLEXs" (not "PE", which counts nothing on its own)
 SHORT_FORM_PLURALS = "|".join(rf"{short}s?" for short in EXCHANGE_SHORT_FORMS if short != "PE")
+# a drug's dosing, not a count of sessions: "dexamethasone 10 mg four times daily", "twice a day"
+NOT_A_DOSING = r"(?!\s+(?:daily|a\s+day|per\s+day|each\s+day|every\s+day|a\s+week|weekly|per\s+week|hourly)\b)"
 SESSIONS = re.compile(rf"""
     (?<![\d.])\b(?:a\ total\ of\s+|total(?:ly)?\ of\s+|overall\s+)?(?P<n>{COUNT})\s+   # "a total of three", "4"
     (?:consecutive\s+|daily\s+|further\s+|more\s+)?
     (?:(?:\d(?:\.\d+)?\s*(?:x|×|-)?\s*|single[-\ ]|one[-\ ])?(?:plasma[-\ ]volumes?|PV|TPV)\s+)?  # "1.5x plasma volume"
-    (?:{EXCHANGE_NAME}\s+)?{SESSION_NOUN}\b                                           # "daily TPE sessions"
+    (?:{EXCHANGE_NAME}\s+)?{SESSION_NOUN}\b{NOT_A_DOSING}                             # "daily TPE sessions"
   | (?:{AFTER_EXCHANGE_SHORT_FORM}|(?<=:))\)?\s*(?:×|x\s?)(?P<x>\d{{1,2}})\b         # "TPE ×3", "PLEX: x 2", "(PLEX) x 4"
   | \b(?P<days>{COUNT})\s+consecutive\s+days\b                                       # "on three consecutive days"
   | \bdaily\s+for\s+(?P<daily>{COUNT})\s+days\b                                      # "daily for five days"
-  | \b(?P<adverb>twice|thrice)\b                                                    # "was performed ..., twice"
+  | \b(?P<adverb>twice|thrice)\b{NOT_A_DOSING}                                      # "was performed ..., twice"
   | (?<!day\ )(?<!days\ )(?<![+\d.])\b(?P<short>{COUNT})\s+(?:{SHORT_FORM_PLURALS})\b(?!\s*(?:[-–]|\d))    # "two TPE"
     """, re.IGNORECASE | re.VERBOSE)
 # "the second session", "after the third TPE", "a fourth plasma exchange procedure"
@@ -56,10 +58,13 @@ START_CUE = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 PLASMA_VOLUMES = re.compile(r"""
     \b(?P<n>\d(?:\.\d+|,\d(?!\d))?|one\ and\ a\ half|one|two|single)\s*(?:-|–)?\s*  # "1.5", "1,5", "single"
-    (?:(?:times|×|x|fold)\s*(?:of\s+)?(?:(?:the|her|his|their|its)\s+)?)?   # "times her", "times of the", "1.3-fold"
+    (?:(?:times|×|x|fold)\s*(?:of\s+)?(?:(?:the|her|his|their|its)\s+)?   # "times her", "times of the", "1.3-fold"
+      | of\s+(?:the|her|his|their|its)\s+)?                               # "1.2 of her estimated plasma volumes"
     (?:estimated\s+)?(?:circulating\s+)?(?:total\s+)?                  # "estimated circulating"
     (?:plasma\ volumes?|PV|TPV)\b                                        # "plasma volume", "TPV"
     """, re.IGNORECASE | re.VERBOSE)
+# one plasma volume told with the exchange: "a single-volume exchange", "one-volume TPE"
+SINGLE_VOLUME = re.compile(rf"\b(?:single|one)[-\ ](?:plasma[-\ ])?volume\s+(?:exchanges?|{EXCHANGE_NAME})\b", re.IGNORECASE)
 RANGE_BEFORE = re.compile(r"(?:\d(?:\.\d+)?|one)\s*(?:-|–|to)\s*$", re.IGNORECASE)
 REPLACEMENT_CUE = re.compile(r"\b(replac|substitut|exchanged (?:for|with)|using|with\b|fluid)", re.IGNORECASE)
 # an exchange before the cells: "plasmapheresis before leukapheresis", "prior to CAR-T infusion"
@@ -235,8 +240,8 @@ def _new_paragraph(before: Span, after: Span) -> bool:
 
 
 def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
-    """Sentences naming the exchange, and the sentence after each when it goes on about it
-    ("TPE was started on day 5. He completed four daily sessions of 2,800 mL.")."""
+    """Sentences naming the exchange, the sentence after each when it goes on about it ("TPE was started on day 5.
+    He completed four daily sessions of 2,800 mL."), and any telling the plasma volumes of its sessions."""
     chosen: list[Span] = []
     for span in mentions:
         sentence = sentence_of(span)
@@ -258,6 +263,9 @@ def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
             previous = following
             if going_on and following not in chosen:
                 chosen.append(following)
+    # plasma volumes per session are only ever the exchange's, wherever the account gives them ("Each session
+    # corresponded to about 1.2 of her estimated plasma volumes" below a table, after a sentence on CVVHDF)
+    chosen += [s for s in sentences if s not in chosen and PLASMA_VOLUMES.search(s.text) and CONTINUATION.search(s.text)]
     return sorted(chosen, key=lambda s: s.start_char)
 
 
@@ -408,10 +416,19 @@ def _sessions_not_held(sentence: Span) -> list[tuple[int, int, bool]]:
             for m in CONTINUATION.finditer(sentence.text)]
 
 
+def _not_held_mention(sentence: Span, mention: Span) -> bool:
+    """Whether an exchange named in ``sentence`` is told as cancelled or only planned ("a third exchange had been
+    scheduled, but it was cancelled")."""
+    start, end = mention.start_char - sentence.start_char, mention.end_char - sentence.start_char
+    return flagged(target(sentence, start, end, SESSION_COUNT_TARGET), "NEGATED_EXISTENCE", "HYPOTHETICAL")
+
+
 def _day_of_session_not_held(sessions: list[tuple[int, int, bool]], day_start: int) -> bool:
-    """Whether the session named last before a day (at ``day_start``) was one not held."""
+    """Whether the session named last before a day (at ``day_start``) was one not held; of a day heading its entry
+    ("27 March: a third exchange had been scheduled, but it was cancelled"), the first session after it."""
     before = [held for start, _, held in sessions if start < day_start]
-    return bool(before) and not before[-1]
+    after = [held for start, _, held in sessions if start >= day_start]
+    return not before[-1] if before else bool(after) and not after[0]
 
 
 # a verb of doing before the days it was done on: "performed on days 9, 10 and 11", "started on day +5"
@@ -495,6 +512,10 @@ def _volumes(pe_sentences: list[Span]) -> list[Finding]:
                     findings.append(Finding("pe_plasma_volumes", f"{value:g}", sentence.start_char + match.start(),
                                             sentence.start_char + match.end(), "purification.plasma_volumes"))
                     break
+            single = SINGLE_VOLUME.search(sentence.text)
+            if single and not any(f.field == "pe_plasma_volumes" for f in findings):
+                findings.append(Finding("pe_plasma_volumes", "1", sentence.start_char + single.start(),
+                                        sentence.start_char + single.end(), "purification.plasma_volumes"))
     return findings
 
 
@@ -619,7 +640,11 @@ def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
         return list(range(start, start + count))
     days = set()
     for sentence in context:
-        anchors = [m.start_char - sentence.start_char for m in _mentions_in(sentence, mentions)]
+        named = _mentions_in(sentence, mentions)
+        held = [m for m in named if not _not_held_mention(sentence, m)]
+        if named and not held:
+            continue  # "27 March: a third exchange had been scheduled, but it was cancelled": no exchange that day
+        anchors = [m.start_char - sentence.start_char for m in held]
         if not anchors and _reports_markers(sentence):
             continue  # "On day 6, the morning after the second session, IL-6 had fallen to 310 pg/mL": a sample's day
         if not anchors and not _sessions_told_as_events(sentence):
