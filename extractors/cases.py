@@ -318,6 +318,9 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
         findings = _merge(_on_doc(doc, patient_sheets(doc, document, segment.number, single)), findings)
         # a table's row for each day names the exchanges more surely than prose does
         pe_days = (single and table_exchange_days(doc, document)) or exchange_days(segment.sentences, patient)
+        if patient.hours_from_infusion:
+            # an account counting hours dates its exchanges and its samples by the hour ("H78"; a column "H77")
+            pe_days = [hours / 24 for hours in exchange_days(segment.sentences, patient, in_hours=True)] or pe_days
         course = lab_course(doc, document, pe_days, segment.number, single, patient.infusion_date)
         course += [f for f in before_after_tables(doc, document, segment.number, single)
                    if f.field not in {c.field for c in course}]

@@ -12,7 +12,8 @@ from spacy.tokens import Span
 # A clause break that a day, a value's time or a grading system is not carried across: "febrile on day +1, and on
 # day +3 he needed vasopressors"; "it had fallen to 2 960 ng/L, and on the morning of day 7 ... it was 640 ng/L";
 # "CRS was graded by Lee et al. (2014), and neurotoxicity by the ASTCT consensus"
-CLAUSE_BREAK_WORDS = re.compile(r";|,\s+(?:and|but|then|while|whereas)\b", re.IGNORECASE)
+# A clause going on with the same subject is not broken: "TPE began at H+54, and was repeated at H+78 and H+102".
+CLAUSE_BREAK_WORDS = re.compile(r";|,\s+(?:and|but|then|while|whereas)\b(?!\s+(?:was|were)\s)", re.IGNORECASE)
 
 
 def in_one_clause(text: str, a: int, b: int) -> bool:

@@ -434,12 +434,19 @@ def _day_of(text: str) -> int | None:
     return int(raw)
 
 
-def _row_day(text: str, bare: bool, infused: date | None = None) -> int | None:
+# a heading that is an hour after the infusion, in an account counting hours: "H77", "H+104", "Hour 60"
+HOUR_HEADER = re.compile(r"^\s*(?:(?-i:H)\s?\+?\s?|hour\s+)(?P<h>\d{1,4})\s*$", re.IGNORECASE)
+
+
+def _row_day(text: str, bare: bool, infused: date | None = None) -> float | None:
     """The day a row is of: "Day 5", "D+5"; under a "Day" column heading also a bare "5" or "-1"; a calendar date
-    ("12.03", "12 Mar") counted from the infusion's, when it is known."""
+    ("12.03", "12 Mar") counted from the infusion's, when it is known; an hour ("H77") as a fraction of days."""
     day = _day_of(text)
     if day is None and bare and re.fullmatch(r"\s*[+\-−]?\d{1,3}\s*", text):
         day = int(text.strip().replace("−", "-"))
+    hour = HOUR_HEADER.match(text) if day is None else None
+    if hour:
+        return int(hour.group("h")) / 24
     return day if day is not None else _date_day(text, infused)
 
 

@@ -55,7 +55,8 @@ DAY = re.compile(rf"""
     #                                                                             (5th) day after infusion"
   | \b(?P<ord3>{ORDINAL})\s+post-?infusion\s+day\b                                    # "the first post-infusion day"
     # "30 h after infusion", "at 96 hours post CAR-T": terse reports count hours; day = completed days
-  | \b(?:(?P<hours>\d{{1,4}})\s*(?:h|hrs?|hours?)|(?P<hour_words>[a-z]+(?:-[a-z]+)?)\s+hours?)   # "30 h", "Seventy-two hours"
+  | \b(?:(?P<hours>\d{{1,4}})\s*(?:h|hrs?|hours?)|(?P<hour_words>[a-z]+(?:-[a-z]+)?)\s+hours?   # "30 h", "Seventy-two hours",
+       |hour\s+(?P<hour_n>\d{{1,4}}))                                                    # "hour 30 after infusion"
     \s+{AFTER_THE_INFUSION}
     # "the day after the infusion", "two days after infusion": days counted from it
   | \b(?:the|a)\s+(?P<next_day>day)\s+{AFTER_THE_INFUSION}
@@ -85,8 +86,8 @@ def number_in_words(words: str) -> int | None:
 
 
 def day_value(match: re.Match) -> int | None:
-    if match.group("hours") is not None:
-        return int(match.group("hours")) // 24
+    if match.group("hours") is not None or match.group("hour_n") is not None:
+        return int(match.group("hours") or match.group("hour_n")) // 24
     if match.group("hour_words") is not None:
         hours = number_in_words(match.group("hour_words"))
         return None if hours is None else hours // 24
@@ -210,13 +211,37 @@ def find_dates(text: str, default_year: int | None = None) -> list[tuple[date, i
 HOUR_MARK = re.compile(r"""
     (?<!every\ )\b(?:at|by|from|until|till)\s+(?P<hours>\d{1,4})\s*(?:h|hrs?|hours)\b   # "at 96 h", "by 168 h"
     (?!\s+(?:after|post|following|later|apart))                                        # not "at 30 h after ..."
+  | \b(?-i:H)\s?\+?\s?(?P<clock>\d{1,4})\b(?![.,]\d)                                  # "H+54", "H20": the account's
+    (?!\s*(?:blockers?|receptors?|antagonists?|antihistamines?))                       # clock (not "H2 blocker")
+  | \bhour\s+(?P<hour>\d{1,4})\b                                                      # "at hour 30", "by hour 40"
+    """, re.IGNORECASE | re.VERBOSE)
+# an account that sets its clock at the infusion: "All times are hours after the end of the infusion (H0)", "Infusion
+# was at hour 0", "we describe his course in hours after infusion"
+HOUR_ZERO = re.compile(r"""
+    \b(?:hour\s*0|(?-i:H)\s?\+?\s?0)\b
+  | \bin\s+hours\s+(?:after|from|since)\s+(?:the\s+)?(?:\w+\s+){0,3}?infusion\b
+  | \btimes\s+are\s+(?:given\s+(?:as|in)\s+)?hours\b
     """, re.IGNORECASE | re.VERBOSE)
 
 
 def counts_hours_from_infusion(sentences) -> bool:
-    """Whether an account dates its events in hours after the infusion ("CRS began 30 h after infusion")."""
-    return any(match.group("hours") or match.group("hour_words") and day_value(match) is not None
-               for sentence in sentences for match in DAY.finditer(sentence.text))
+    """Whether an account dates its events in hours after the infusion ("CRS began 30 h after infusion"; "All times
+    are hours after the infusion (H0)")."""
+    return any(HOUR_ZERO.search(sentence.text) for sentence in sentences) or any(
+        match.group("hours") or match.group("hour_n") or match.group("hour_words") and day_value(match) is not None
+        for sentence in sentences for match in DAY.finditer(sentence.text))
+
+
+def hours_in(sentence) -> list[tuple[int, int, int]]:
+    """(hours, start, end) of the hour marks of a spaCy sentence in an account that counts hours from the infusion:
+    "30 h after infusion", "at hour 30", "H+54", "at 96 h"."""
+    found = [(int(m.group("hours") or m.group("hour_n")), m.start(), m.end()) for m in DAY.finditer(sentence.text)
+             if m.group("hours") or m.group("hour_n")]
+    for match in HOUR_MARK.finditer(sentence.text):
+        hours = next(match.group(g) for g in ("hours", "clock", "hour") if match.group(g) is not None)
+        if not any(s <= match.start() < e for _, s, e in found):
+            found.append((int(hours), match.start(), match.end()))
+    return sorted(found, key=lambda h: h[1])
 
 
 def days_in(sentence, infusion_date: date | None, hours_from_infusion: bool = False) -> list[tuple[int, int, int]]:
@@ -225,8 +250,9 @@ def days_in(sentence, infusion_date: date | None, hours_from_infusion: bool = Fa
     found = find_days(sentence.text)
     if hours_from_infusion:
         for match in HOUR_MARK.finditer(sentence.text):
-            if not any(s <= match.start("hours") < e for _, s, e in found):
-                found.append((int(match.group("hours")) // 24, match.start(), match.end()))
+            hours = next(match.group(g) for g in ("hours", "clock", "hour") if match.group(g) is not None)
+            if not any(s <= match.start() < e for _, s, e in found):
+                found.append((int(hours) // 24, match.start(), match.end()))
     if infusion_date is not None:
         for value, start, end in find_dates(sentence.text, infusion_date.year):
             if not any(s <= start < e for _, s, e in found):

@@ -366,3 +366,21 @@ def test_a_laboratory_table_whose_day_headings_wrap_over_lines():
     case = extract_document(document).cases[0]
     assert (case.values.get("il6_pre"), case.values.get("il6_post")) == ("9870", "188")
     assert (case.values.get("crp_pre"), case.values.get("crp_post")) == ("212", "34")
+
+
+def test_a_laboratory_table_by_the_hour_in_an_account_counting_hours():
+    """Columns "H77", "H104" are hours after the infusion: the sample an hour before the first exchange (H78) is
+    before it, and one after the last (H126) after it; a value the prose tells as still rising yields to the later
+    one the table gives."""
+    document = parse("A 61-year-old man with myeloma received ciltacabtagene autoleucel. All times are hours after the "
+                     "infusion (H0). He was well until H20, when his temperature rose to 38.9 °C; this was the onset of "
+                     "CRS. By H58 it was grade 4. His IL-6 at H60 was 2,950 pg/mL, and it kept rising. The first plasma "
+                     "exchange began at H78. The second and third exchanges were performed at H102 and H126.\n\n"
+                     "Table 1. Laboratory course\n\n"
+                     "Marker            H60      H77      H104     H128     H150\n"
+                     "IL-6 (pg/mL)      2,950    4,620    1,010    410      220\n"
+                     "CRP (mg/L)        201      254      167      88       49\n")
+    case = extract_document(document).cases[0]
+    assert (case.values.get("crs_onset_day"), case.values.get("pe_start_day")) == ("0", "3")
+    assert (case.values.get("il6_pre"), case.values.get("il6_post")) == ("4620", "410")
+    assert (case.values.get("crp_pre"), case.values.get("crp_post")) == ("254", "88")

@@ -16,7 +16,7 @@ from extractors.evidence import CLAUSE_BREAK_WORDS, Finding, concepts_in, in_one
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.table_rules import is_missing
-from extractors.values import ORDINAL, days_in, number_in
+from extractors.values import ORDINAL, days_in, hours_in, number_in
 from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number, units
 from pipeline.schema import MARKER_BY_ID, MARKER_UNITS
 
@@ -43,6 +43,9 @@ BEFORE_THEN_AFTER = re.compile(r"""
     \b(?:before|prior\ to|pre-?)\b.{0,80}?                        # "before the first exchange (day +5)"
     \b(?:and|vs\.?|versus)\s.{0,60}?\b(?:after|following|post-?)\b  # "and on the morning after the third",
     """, re.IGNORECASE | re.VERBOSE)                                # "Labs pre-PE vs post-PE:"
+# a value told as not yet the highest: "and it kept rising", "still rising", "continued to climb"
+KEPT_RISING = re.compile(r"\b(?:kept|continued|went\ on)\s+(?:to\s+)?(?:ris|climb|increas)\w*|\bstill\s+(?:rising|climbing)\b",
+                         re.IGNORECASE)
 RISING = re.compile(r"""\b(
     rose|risen|rising|increased|increasing|climbed|climbing|peaked|went\ up|jumped|escalated   # "ferritin rose from"
     )\b""", re.IGNORECASE | re.VERBOSE)
@@ -442,10 +445,14 @@ def _exchange_named_by(sentence: Span) -> bool:
     return bool(EXCHANGE.search(sentence.text) or previous is not None and EXCHANGE.search(previous.text))
 
 
-def _day_of(sentence: Span, position: int, patient: PatientContext) -> int | None:
+def _day_of(sentence: Span, position: int, patient: PatientContext, in_hours: bool = False) -> float | None:
     """The day a value was measured: a day named right after it ("412 pg/mL on day +1") or heading its
-    sentence ("On day +10, IL-6 was 38 pg/mL")."""
-    days = days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
+    sentence ("On day +10, IL-6 was 38 pg/mL"); ``in_hours``, the hour mark so placed, as a fraction of days
+    ("7,900 ng/mL at H+106" is day 4.42)."""
+    if in_hours:
+        days = [(hours / 24, start, end) for hours, start, end in hours_in(sentence)]
+    else:
+        days = days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
     offset = position - sentence.start_char
     after = [d for d in days if 0 <= d[1] - offset <= DAY_WINDOW and in_one_clause(sentence.text, offset, d[1])]
     if after:
@@ -485,6 +492,12 @@ class _Timeline:
         days = exchange_days(sentences, patient)
         self.patient = patient
         self.pe_days = (min(days), max(days)) if days else None
+        # an account counting hours places values and exchanges by the hour: "at H+106" is after the exchange "at
+        # H+102" on the same day
+        hours = exchange_days(sentences, patient, in_hours=True) if patient.hours_from_infusion else []
+        self.in_hours = bool(hours)
+        if hours:
+            self.pe_days = (min(hours) / 24, max(hours) / 24)
         self.pre: dict[str, tuple[tuple, Finding]] = {}
         self.post: dict[str, tuple[tuple, Finding]] = {}
 
@@ -498,7 +511,9 @@ class _Timeline:
     def place(self, marker: str, value: float, sentence: Span, start: int, end: int, extractor: str) -> None:
         # a value told as approximate ("ferritin approaching 25,000 ng/mL") yields to one a table gives exactly
         approximate = bool(APPROXIMATE.search(sentence.doc.text, start, end))
-        pre = Finding(MARKER_BY_ID[marker].pre, f"{value:g}", start, end, extractor, weak=approximate)
+        # "IL-6 at H60 was 2,950 pg/mL, ... and it kept rising": a later value before the exchange (a table's) is nearer
+        still_rising = bool(KEPT_RISING.search(sentence.doc.text, end, sentence.end_char))
+        pre = Finding(MARKER_BY_ID[marker].pre, f"{value:g}", start, end, extractor, weak=approximate or still_rising)
         post = Finding(MARKER_BY_ID[marker].post, f"{value:g}", start, end, extractor, weak=approximate)
         # the value's own clause, where it tells its time ("Before TPE, CRP was 25,6 mg/dL; after the second TPE it
         # was 4,1 mg/dL"); else the sentence's frame ("Before the first PE, IL-6 was ...; the ferritin was ...")
@@ -515,7 +530,7 @@ class _Timeline:
             # "ferritin did not exceed 2 880 µg/L": the course's peak, whenever told; any value dated before wins
             self.offer(marker, "pre", (-2, 0, start), pre)
             return
-        day = _day_of(sentence, end, self.patient)
+        day = self.in_hours and _day_of(sentence, end, self.patient, in_hours=True) or _day_of(sentence, end, self.patient)
         if day is None and self.pe_days is not None and AFTER_THE_LAST.search(local):
             day = self.pe_days[1]  # "after the third and last procedure it was 205 pg/mL": the day of the last one
         if day is not None and self.pe_days is not None:

@@ -11,7 +11,7 @@ from extractors.assertion import context_modifiers, flagged, is_affirmed, target
 from extractors.evidence import Finding, concepts_in, in_one_clause, quantities_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.quantities import Quantity, find_quantities
-from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, day_series, days_in, find_days
+from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, day_series, days_in, find_days, hours_in
 from pipeline.schema import FIELD_BY_NAME
 
 # the registry's plausibility bounds decide which numbers can be these fields' values
@@ -376,6 +376,10 @@ REPEATED_TIMES = re.compile(rf"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+# the days an exchange was repeated on: "repeated at H+78 and H+102", "and again on days 6 and 7"
+REPEATED_AT = re.compile(r"\b(?:repeated|again)\s+(?:on|at)\s+[^;.]{1,50}", re.IGNORECASE)
+
+
 def _sessions_from_repeat(pe_sentences: list[Span]) -> list[Finding]:
     """One session on each day of an exchange begun and then repeated, or the first and its repeats, in a sentence
     naming the exchange."""
@@ -626,15 +630,16 @@ def _reports_markers(sentence: Span) -> bool:
     return bool(concepts_in(sentence, "MARKER")) and bool(quantities_in(sentence))
 
 
-def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
+def exchange_days(sentences: list[Span], patient: PatientContext, in_hours: bool = False) -> list[int]:
     """Days after infusion on which exchanges took place: a start day and a daily count give the run
     ("from day 4, once daily for three consecutive days" is days 4-6); otherwise the days named next to
-    an exchange mention, or in the sentence that goes on about it."""
+    an exchange mention, or in the sentence that goes on about it. ``in_hours``: the hours after infusion an account
+    counting hours gives them at ("TPE began at H+54, and was repeated at H+78 and H+102")."""
     mentions = pe_mentions(sentences)
     if not mentions:
         return []
     context = pe_context(sentences, mentions)
-    found = {f.field: f for f in plasma_exchange(sentences, patient)}
+    found = {} if in_hours else {f.field: f for f in plasma_exchange(sentences, patient)}
     if "pe_start_day" in found and "pe_sessions" in found and any(DAILY.search(s.text) for s in context):
         start, count = int(found["pe_start_day"].value), int(found["pe_sessions"].value)
         return list(range(start, start + count))
@@ -656,8 +661,13 @@ def exchange_days(sentences: list[Span], patient: PatientContext) -> list[int]:
         for _, start, end in day_series(sentence.text):
             if any(lo <= start <= hi for lo, hi in near):
                 near.append((start, end))
+        # "TPE began at H+54 ..., and was repeated at H+78 and H+102": the days it was repeated on, in its clause
+        for repeat in REPEATED_AT.finditer(sentence.text):
+            if any(in_one_clause(sentence.text, a, repeat.start()) for a in anchors):
+                near.append((repeat.start(), repeat.end()))
         measured = _measurement_days(sentence)
-        for day, start, _ in days_in(sentence, patient.infusion_date, patient.hours_from_infusion):
+        times = hours_in(sentence) if in_hours else days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
+        for day, start, _ in times:
             # "... within 72 hours of the first PEX, and the CRS resolved by D+10": another event's day, in its clause
             own_clause = not anchors or any(in_one_clause(sentence.text, a, start) for a in anchors)
             if day >= 0 and any(lo <= start <= hi for lo, hi in near) and start not in measured and own_clause \
