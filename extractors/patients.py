@@ -125,7 +125,8 @@ GROUP_STATEMENT = re.compile(rf"""
   | \bno\s+(?:other\s+)?(?:patients?|cases?)\b                               # "no patient except Patient 2"
   | ^{LIST_MARK}*(both|neither|all)\b                                        # "Both recovered.", "• Both alive"
   | \b(?:and|but|of\ whom)\s+(both|neither)\s+(?:are|were|had|have|recovered|survived|died|remain\w*)\b  # "and both are alive"
-  | \bin\s+(both|all\s+(?:two|three|four|five|six|seven|eight|\d{1,2}))\b(?!\s*%)              # "resolved in all three"
+  | \b(?:in|for)\s+(both|all\s+(?:two|three|four|five|six|seven|eight|\d{1,2}))\b(?!\s*%)   # "resolved in all three",
+    #                                                                                          "FFP replacement for both"
     """, re.IGNORECASE | re.VERBOSE)
 # a patient's label anywhere in a text ("... and Patient 3 received anakinra", a caption naming "Case 2")
 ANY_LABEL = re.compile(rf"\b{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?{PATIENT_NUMBER}\b", re.IGNORECASE)
@@ -216,7 +217,7 @@ def labelled_clauses(sentence: Span) -> list[tuple[int, str, Span]]:
     words before the first label are returned as a clause of number 0."""
     matches = [m for m in CLAUSE_LABEL.finditer(sentence.text) if label_number(m)]
     if len({label_number(m) for m in matches}) < 2:
-        return []
+        return _semicolon_clauses(sentence)
     doc, base = sentence.doc, sentence.start_char
     bounds = [m.start("word") for m in matches] + [len(sentence.text)]
     clauses = [(0, "", 0, bounds[0])] if sentence.text[:bounds[0]].strip() else []
@@ -245,6 +246,25 @@ def cited_figure_captions(doc: Doc, document: Document, account: list[Span]) -> 
         if label and label.group("n") in cited and not ANY_LABEL.search(text):
             captions += [s for s in sentences(doc) if paragraph.start <= s.start_char < paragraph.end]
     return captions
+
+def _semicolon_clauses(sentence: Span) -> list[tuple[int, str, Span]]:
+    """"Patients 1 and 3 received academic cells; patient 2 received axicabtagene ciloleucel": clauses between
+    semicolons, one opening with a patient's label and another with a label or the patients it names; a clause naming
+    several is returned as a clause of number 0 (whose named patients share it)."""
+    parts = [m for m in re.finditer(r"[^;]+", sentence.text) if m.group().strip()]
+    opened = []
+    for part in parts:
+        text = part.group().lstrip()
+        label = LABEL.match(text)
+        named = NAMED_PATIENTS.match(text)
+        opened.append((label_number(label), label_text(label)) if label and label_number(label) else
+                      (0, "named") if named else (0, ""))
+    if not any(number for number, _ in opened) or sum(bool(number or kind) for number, kind in opened) < 2:
+        return []
+    doc, base = sentence.doc, sentence.start_char
+    return [(number, label if number else "", doc.char_span(base + part.start(), base + part.end(), alignment_mode="expand"))
+            for (number, label), part in zip(opened, parts)]
+
 
 @dataclass
 class PatientSegment:
@@ -312,9 +332,12 @@ def label_text(match: re.Match) -> str:
 
 
 def _sentence_label(sentence: Span) -> tuple[int, str] | None:
-    match = LABEL.match(sentence.text)
-    if match and label_number(match):
-        return label_number(match), label_text(match)
+    """The label a sentence opens with, or goes on to after a heading word and a colon ("Results: Patient A (BCMA
+    CAR-T, myeloma): fever ...")."""
+    for text in (sentence.text, HEADING_LEAD.sub("", sentence.text, count=1)):
+        match = LABEL.match(text)
+        if match and label_number(match):
+            return label_number(match), label_text(match)
     ordinal = ORDINAL_LABEL.match(sentence.text)
     if ordinal:
         return ORDINALS[ordinal.group("ord").lower()], ""
@@ -453,7 +476,7 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
             for number, label, clause in clauses:
                 if number:
                     patient(number, label).sentences.append(clause)
-                elif current is not None:
+                elif current is not None and not named_patients(clause):
                     current.sentences.append(clause)
                 else:
                     unlabelled.append(clause)

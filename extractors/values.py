@@ -44,7 +44,8 @@ AFTER_THE_INFUSION = r"""(?:after|post|following)\s+(?:the\s+)?
 DAY = re.compile(rf"""
     # not "hospital day 9" or "day 12 of admission": those count from admission, not from the infusion
     (?<!hospital\ )(?<!ICU\ )(?<!illness\ )(?<!admission\ )(?<!treatment\ )(?<!study\ )
-    \b(?:(?:post-?infusion\s+)?days?|d)\s?(?P<sign>[+\-−]?)\s?(?P<n>\d{{1,3}})\b      # "day +5", "D+5", "d5", "day −1"
+    \b(?:(?:post-?infusion\s+)?days?|d|PID)\s?(?P<sign>[+\-−]?)\s?(?P<n>\d{{1,3}})\b  # "day +5", "D+5", "d5", "day −1",
+    #                                                                                  "PID 5" (post-infusion day)
     (?!\s+(?:of|in)\s+(?:admission|hospitali[sz]ation|ICU|(?:the\s+)?illness|(?:the\s+)?stay))
   | \bdays?\s+(?P<word>{DAY_WORD})\b(?!-)                                            # "day two", "days five"
   | \b(?:on|by|from)\s+the\s+(?:(?:morning|afternoon|evening|night)\s+of\s+the\s+)?   # "on the fifth (and the sixth)

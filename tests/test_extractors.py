@@ -614,6 +614,7 @@ def test_a_list_of_days_goes_on_in_its_own_way_of_writing_them(text, days):
     ("By the fourth day she was hypotensive", [4]),
     ("a second exchange followed on the sixth day", [6]),
     ("became febrile on the 4th day and needed oxygen", [4]),
+    ("PID 5: first plasma exchange (PID 5, 6 and 7)", [5, 5, 6, 7]),  # post-infusion days
 ])
 def test_a_day_counted_in_words_with_its_time_of_day(text, days):
     from extractors.values import find_days
@@ -994,3 +995,20 @@ def test_a_table_of_the_exchanges_one_row_per_session():
          "il6_pre": "3120", "il6_post": "245"}
     for name in ("pe_start_day", "il6_pre", "il6_post"):
         assert all(document.cell_at(span.start_char) is not None for span in case.evidence[name])
+
+
+SEMICOLON_CLAUSES = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Results</title><p>Three patients were treated with TPE for CRS (Table 1). Patients 1 and 3 received CD19-directed
+cells manufactured by the academic programme of a partner university; patient 2 received axicabtagene ciloleucel.
+In patient 1 the CRS resolved on day 8. Patient 3 died on day 16 with active CRS.</p>
+<table-wrap><label>Table 1</label><table><thead><tr><th>Patient</th><th>Age (y)/Sex</th><th>Max CRS grade</th><th>TPE sessions</th></tr></thead>
+<tbody><tr><td>1</td><td>34/M</td><td>3</td><td>2</td></tr><tr><td>2</td><td>52/F</td><td>4</td><td>5</td></tr>
+<tr><td>3</td><td>27/M</td><td>4</td><td>3</td></tr></tbody></table></table-wrap></sec></body></article>"""
+
+
+def test_clauses_between_semicolons_each_about_the_patients_they_open_with():
+    """"Patients 1 and 3 received academic cells; patient 2 received axicabtagene ciloleucel": each clause is about
+    the patients it names, not the whole sentence about each."""
+    cases = extract_document(parse_bytes(SEMICOLON_CLAUSES, "series.xml")[0]).cases
+    assert [c.values.get("car_t_product") for c in cases] == \
+        ["investigational", "axicabtagene ciloleucel", "investigational"]

@@ -384,3 +384,33 @@ def test_a_laboratory_table_by_the_hour_in_an_account_counting_hours():
     assert (case.values.get("crs_onset_day"), case.values.get("pe_start_day")) == ("0", "3")
     assert (case.values.get("il6_pre"), case.values.get("il6_post")) == ("4620", "410")
     assert (case.values.get("crp_pre"), case.values.get("crp_post")) == ("254", "88")
+
+
+def test_a_column_per_patient_counting_doses_in_words():
+    """"one dose" under a column of tocilizumab is 1; "two" TPE sessions is 2."""
+    document = parse("Two patients were treated with TPE.\n\nTable 1. Course of the two patients\n\n"
+                     "Item                 Patient A        Patient B\n"
+                     "Age / sex            55 / M           19 / F\n"
+                     "Max CRS grade        3                4\n"
+                     "TPE sessions         two              four\n"
+                     "Tocilizumab          one dose         two doses\n")
+    first, second = extract_document(document).cases
+    assert (first.values.get("pe_sessions"), first.values.get("tocilizumab_doses")) == ("2", "1")
+    assert (second.values.get("pe_sessions"), second.values.get("tocilizumab_doses")) == ("4", "2")
+
+
+def test_a_box_drawn_around_dated_lines_gives_a_line_each():
+    """A "Key dates" box ("+----+" rules, "|" borders): each line is an entry of its own, its borders left out."""
+    document = parse("A 36-year-old woman with DLBCL received axicabtagene ciloleucel.\n\n"
+                     "+------------------------------------------+\n"
+                     "| Key dates                                |\n"
+                     "| PID 1: fever 39.2 C, CRS grade 1         |\n"
+                     "| PID 4: noradrenaline started; CRS grade 3 |\n"
+                     "| PID 5: first plasma exchange             |\n"
+                     "+------------------------------------------+\n")
+    items = [document.text[p.start:p.end] for p in document.paragraphs if p.kind == "list-item"]
+    assert items == ["Key dates", "PID 1: fever 39.2 C, CRS grade 1", "PID 4: noradrenaline started; CRS grade 3",
+                     "PID 5: first plasma exchange"]
+    case = extract_document(document).cases[0]
+    assert (case.values.get("crs_onset_day"), case.values.get("pe_start_day"), case.values.get("crs_grade")) == \
+        ("1", "5", "3")

@@ -13,7 +13,7 @@ from extractors.evidence import Finding, concepts
 from extractors.lexicon import concept_of
 from extractors.quantities import UNIT, find_quantities
 from extractors.table_rules import cell_value
-from extractors.values import count_value, number_in
+from extractors.values import COUNT, count_value, number_in
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ UNIT_AFTER_COMMA = re.compile(rf",\s*({UNIT.pattern})", re.IGNORECASE)
 CELL_INTEGER = re.compile(r"^[+]?(-?\d{1,3})\b")
 # a count written as times: "×2", "x 3", "2×"
 CELL_TIMES = re.compile(r"^(?:[×x]\s*(\d{1,2})|(\d{1,2})\s*[×x])$", re.IGNORECASE)
+# a count in words, alone or with what it counts: "two", "twice", "one dose", "three sessions"
+COUNTED_IN_WORDS = re.compile(rf"^\s*({COUNT})(?:\s+(?:doses?|sessions?|procedures?|exchanges?|times))?\s*\.?\s*$",
+                              re.IGNORECASE)
 # the items of a cell that lists several: "Albumin/FFP (1:1)", "DEX, MP", "FFP + 5% HAS"; and a note in brackets
 CELL_ITEM = re.compile(r"[^/+,;&]+")
 NOTE = re.compile(r"\([^)]*\)")
@@ -96,7 +99,8 @@ class Cell:
         if times:
             return int(times.group(1) or times.group(2))
         measured = any(quantity.start == 0 for quantity in find_quantities(self.text))
-        in_words = count_value(self.text.strip().rstrip("."))  # "two", "twice"
+        in_words = COUNTED_IN_WORDS.match(self.text)  # "two", "twice", "one dose"
+        in_words = count_value(in_words.group(1)) if in_words else None
         return None if measured else self.integer() if in_words is None else in_words
 
     def wording(self, field: str | None = None) -> str | None:

@@ -23,7 +23,7 @@ from pipeline.schema import MARKER_BY_ID, MARKER_UNITS
 TARGET_UNITS = MARKER_UNITS  # a marker's values are converted to the unit the registry stores it in
 # between the two values of "from X to Y": "on day +2", "on admission", "(peak)", "immediately before the first exchange"
 _WHEN = r"(?:\s*(?:on|at|by)\s+(?:day|d)\s*[+\-−]?\d{1,3}|\s*(?:on|at)\s+admission|\s*\([^)]{0,30}\)|(?:\s+[a-z]+){1,7}?)?"
-_SECOND = rf"(?:(?:>|≥|above|over)\s*)?(?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)"
+_SECOND = rf"(?:(?:>|≥|<|≤|above|over|below|under|less\ than)\s*)?(?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)"  # "to <10 pg/mL"
 FROM_TO = re.compile(rf"""
     # "IL-6 fell from 5,230 to 210 pg/mL", "from > 5,000 pg/mL on day +2 down to 1,020"
     \bfrom\s+(?P<bound>(?:>|≥|above|over)\s*)?(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;→]*?){_WHEN}\s*
@@ -215,18 +215,34 @@ CLAUSE_TIME = re.compile(rf"""
 
 
 # a clause opening on a time later than the one before it: "the following morning", "the day after", "36 hours later"
-LATER_CLAUSE = re.compile(r"""
+LATER_CLAUSE = re.compile(rf"""
     \W*(?:(?:and|but|while|whereas)\s+)?(?:(?:by|on|in)\s+)?(?:
         the\s+(?:following|next)\s+(?:morning|day|evening|afternoon)
       | the\s+(?:morning|day)\s+after\b
-      | (?:\d{1,2}|one|two|three|twelve|twenty-four|forty-eight)\s+(?:hours?|days?)\s+later
-    )""", re.IGNORECASE | re.VERBOSE)
+      | (?:\d{{1,2}}|one|two|three|twelve|twenty-four|forty-eight)\s+(?:hours?|days?)\s+later
+      | [^;]{{0,50}}?\bafter\s+the\s+(?:(?:{ORDINAL}|last|final)\s+)?{EXCHANGE_WORD}\b  # "on the morning of day 7,
+    )""", re.IGNORECASE | re.VERBOSE)                                                #  after the second session"
 # a clause telling the time of its value against the exchanges: "3 960 µg/L before the plasmapheresis"
 BEFORE_EXCHANGE = re.compile(rf"""
     \b(?:before|prior\ to|ahead\ of)\s+    # "before", "prior to"
     (?:the\s+)?(?:(?:{ORDINAL})\s+)?       # "the first"
     {EXCHANGE_WORD}\b                       # "plasmapheresis"
     """, re.IGNORECASE | re.VERBOSE)
+
+
+# a time before an exchange that is not the first: "before the second session", "prior to the last TPE"
+BEFORE_A_LATER = re.compile(rf"""
+    \b(?:before|prior\ to|ahead\ of)\s+the\s+
+    (?:second|third|fourth|fifth|sixth|seventh|2nd|3rd|[4-7]th|last|final|next)\s+{EXCHANGE_WORD}\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def _before_a_later_exchange(sentence: Span, position: int) -> bool:
+    """Whether the value at ``position`` is told, in its own clause, as drawn before an exchange that is not the first
+    (and so after another)."""
+    text, offset = sentence.text, position - sentence.start_char
+    start = max((m.end() for m in CLAUSE_BREAK_WORDS.finditer(text, 0, offset)), default=0)
+    return bool(BEFORE_A_LATER.search(text, start, offset))
 
 
 def _later_clause(sentence: Span, position: int) -> bool:
@@ -551,6 +567,8 @@ class _Timeline:
         # a time told right after the value wins over the sentence's frame: "15 200 µg/L before plasma exchange and
         # 6 100 µg/L after two sessions"
         told = _told_time(sentence, at) or _contrast_time(sentence, end) or ("post" if _later_clause(sentence, end) else None)
+        if told != "post" and _before_a_later_exchange(sentence, end):
+            return  # "The next morning, before the second session, it had fallen to 2,450": between the exchanges
         # told as before the exchange, a value is nearer to it than any value dated days before ("IL-6 was 1,880
         # pg/mL on D+3. Before the first session it was 4,150 pg/mL"); not one told as before something else ("had
         # been 4,300 on admission"), nor one told as after an exchange, which may be after any of them

@@ -34,7 +34,10 @@ RESOLVED = re.compile(r"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 # the value no, read as such: "CRS never resolved", "persisted", "died of refractory CRS"
 UNRESOLVED = re.compile(r"""\b(
-    never\ resolved|did\ not\ resolve|failed\ to\ resolve|persist\w*
+    never\ (?:resolved|settled|subsided|abated)|did\ not\ (?:resolve|settle|subside|abate)
+  | failed\ to\ (?:resolve|settle|subside)|persist\w*
+  | (?:had|has|have)\ not\ (?:yet\ )?(?:resolved|settled|subsided)(?!\s+(?:until|before|by)\b)  # "CRS that had not
+  | not\ yet\ (?:resolved|settled)                                                             #  resolved"
   | unresolv\w*|non-?resolving                                           # "died with CRS unresolved"
   | refractory\ (?:CRS|cytokine)\ until\ death                          # "refractory CRS until death"
   | (?:died|death)\b[^.;,]{0,25}?\b(?:of|from|due\ to|caused\ by)\s+     # "died of refractory cytokine release

@@ -244,6 +244,22 @@ _BULLET = re.compile(r"^\s*(?:[-*•–·]|\d{1,2}[.)])\s+")
 _MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s+")
 
 
+# a box drawn in characters around its lines ("+------+" over "| PID 1: fever |" lines)
+_BOX_RULE = re.compile(r"^\s*\+[-=+]{3,}\+\s*$")
+_BOX_LINE = re.compile(r"^\s*\|(?P<text>.*)\|\s*$")
+
+
+def _box_lines(lines: list[str]) -> list[str] | None:
+    """The lines of a box drawn around them ("Key dates" and "PID 1: fever 39.2 C" between "+---+" rules and "|"
+    borders), each a line of its own; None when the block is no such box."""
+    if len(lines) < 3 or not (_BOX_RULE.match(lines[0]) and _BOX_RULE.match(lines[-1])):
+        return None
+    inner = [line for line in lines[1:-1] if not _BOX_RULE.match(line)]
+    if not all(_BOX_LINE.match(line) for line in inner):
+        return None
+    return [text for text in (_BOX_LINE.match(line).group("text").strip() for line in inner) if text]
+
+
 _CELL_GAP = re.compile(r"\s*\t+\s*")  # between an entry's cells ("Day 9<tab>TPE session 3" is no "9 TPE sessions")
 
 
@@ -311,7 +327,11 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
             lines = lines[1:]
         if not lines:
             continue
-        if len(lines) >= 2 and all(_BULLET.match(line) for line in lines):
+        boxed = _box_lines(lines)
+        if boxed is not None:
+            for line in boxed:
+                builder.add_block(line, "list-item")
+        elif len(lines) >= 2 and all(_BULLET.match(line) for line in lines):
             for line in lines:
                 builder.add_block(_BULLET.sub("", line), "list-item")
         elif _tabbed_rows(lines):
