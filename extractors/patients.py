@@ -83,7 +83,7 @@ FIRST_PERSON = re.compile(r"""
 # find in the literature", "to our knowledge"
 READING_THE_LITERATURE = re.compile(r"""
     \b(?:that\s+|which\s+)?we\s+(?:could\s+|can\s+|were\s+able\s+to\s+|have\s+)?(?:find|found|identif\w*|locate\w*|trace\w*|searched)\b
-  | \bwe\s+(?:are|were)\s+aware\s+of\b | \bto\s+(?:the\s+best\s+of\s+)?our\s+knowledge\b
+  | \bwe\s+(?:are|were)\s+aware\s+of\b | \bwe\s+know\s+of\b | \bto\s+(?:the\s+best\s+of\s+)?our\s+knowledge\b
     """, re.IGNORECASE | re.VERBOSE)
 
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from text_to_num import text2num
 
+from extractors.components import DOCUMENT
 from extractors.quantities import NUMBER_PATTERN, parse_number
 
 WORD_NUMBERS = {
@@ -245,9 +246,28 @@ def hours_in(sentence) -> list[tuple[int, int, int]]:
     return sorted(found, key=lambda h: h[1])
 
 
+# a section titled by a day and nothing else: "Day +4", "### Day 2", "D5"
+HEADING_DAY = re.compile(r"^\s*(?:day|d)\s*\+?\s*(?P<n>\d{1,3})\s*:?\s*$", re.IGNORECASE)
+
+
+def _heading_day(sentence) -> list[tuple[int, int, int]]:
+    """The day of a sentence's section where the section is titled by a day alone (an account told day by day under
+    "Day +4" headings), as (day, start, end) of its heading counted from the sentence's start (so negative)."""
+    document = sentence.doc.user_data.get(DOCUMENT)
+    section = document.section_at(sentence.start_char) if document is not None else None
+    match = HEADING_DAY.match(section.title) if section is not None else None
+    if match is None:
+        return []
+    heading = next((p for p in document.paragraphs if p.kind == "heading" and p.section_id == section.id), None)
+    if heading is None or heading.start >= sentence.start_char:
+        return []
+    return [(int(match.group("n")), heading.start - sentence.start_char, heading.end - sentence.start_char)]
+
+
 def days_in(sentence, infusion_date: date | None, hours_from_infusion: bool = False) -> list[tuple[int, int, int]]:
     """Day references of a spaCy sentence, calendar dates counted from ``infusion_date`` (day 0) when it is known,
-    and bare hour marks ("at 96 h") as completed days when the account counts hours from the infusion."""
+    and bare hour marks ("at 96 h") as completed days when the account counts hours from the infusion; a sentence
+    naming no day of its own has the day its section's heading names, if that is all the heading names."""
     found = find_days(sentence.text)
     if hours_from_infusion:
         for match in HOUR_MARK.finditer(sentence.text):
@@ -258,7 +278,7 @@ def days_in(sentence, infusion_date: date | None, hours_from_infusion: bool = Fa
         for value, start, end in find_dates(sentence.text, infusion_date.year):
             if not any(s <= start < e for _, s, e in found):
                 found.append(((value - infusion_date).days, start, end))
-    return sorted(found, key=lambda d: d[1])
+    return sorted(found, key=lambda d: d[1]) or _heading_day(sentence)
 
 
 def number_in(text: str, decimal_comma: bool = False) -> float | None:

@@ -414,3 +414,31 @@ def test_a_box_drawn_around_dated_lines_gives_a_line_each():
     case = extract_document(document).cases[0]
     assert (case.values.get("crs_onset_day"), case.values.get("pe_start_day"), case.values.get("crs_grade")) == \
         ("1", "5", "3")
+
+
+def test_an_account_told_day_by_day_under_day_headings():
+    """A sentence naming no day of its own has the day its "### Day +4" heading names (the heading its evidence); a
+    baseline value at the infusion yields to the table's value before the first exchange; another report's figures,
+    which "we know of", are not the patient's."""
+    document = parse_bytes((
+        "# Ten days in the unit\n\nAna Silva, Tom Berg\n\n## Why we write\n\n"
+        "We know of roughly twenty patients treated so; in the largest report, by Xiao and colleagues, the patient "
+        "received 3,000 mL per session and IL-6 fell from 7.9 to 0.26 ng/mL.\n\n"
+        "## The patient\n\nOur patient was a 47-year-old woman with follicular lymphoma who received "
+        "axicabtagene ciloleucel.\n\n"
+        "### Day 0\n\nThe infusion was uneventful. Baseline IL-6 was 6 pg/mL and CRP 4 mg/L.\n\n"
+        "### Day +1\n\nShe developed fever of 39.8 °C in the afternoon, grade 1 CRS.\n\n"
+        "### Day +3\n\nShe was intubated: grade 4 CRS.\n\n"
+        "### Day +4\n\nWe performed the first plasma exchange in the afternoon: one plasma volume, 3.2 litres, "
+        "replaced with fresh frozen plasma.\n\n"
+        "### Day +5\n\nThe second and last plasma exchange was done with the same volume.\n\n"
+        "## Laboratory course\n\nTable 2. Laboratory values by day\n\n"
+        "| Marker | Day +3 | Day +4 | Day +6 |\n|---|---|---|---|\n"
+        "| IL-6 (pg/mL) | 3,980 | 7,250 | 410 |\n| CRP (mg/L) | 251 | 302 | 88 |\n\n"
+        "The day +4 sample was taken before the first exchange.\n").encode(), "days.md")[0]
+    case = extract_document(document).cases[0]
+    assert {name: case.values.get(name) for name in ("crs_onset_day", "pe_start_day", "pe_volume_ml", "il6_pre",
+                                                     "il6_post", "crp_pre", "crp_post")} == \
+        {"crs_onset_day": "1", "pe_start_day": "4", "pe_volume_ml": "3200", "il6_pre": "7250", "il6_post": "410",
+         "crp_pre": "302", "crp_post": "88"}
+    assert [document.text[s.start_char:s.end_char] for s in case.evidence["pe_start_day"]] == ["Day +4"]

@@ -43,6 +43,9 @@ BEFORE_THEN_AFTER = re.compile(r"""
     \b(?:before|prior\ to|pre-?)\b.{0,80}?                        # "before the first exchange (day +5)"
     \b(?:and|vs\.?|versus)\s.{0,60}?\b(?:after|following|post-?)\b  # "and on the morning after the third",
     """, re.IGNORECASE | re.VERBOSE)                                # "Labs pre-PE vs post-PE:"
+# a value of the patient's state before the cells: "baseline", "before lymphodepletion", "at infusion"
+BASELINE = re.compile(r"\bbaseline\b|\b(?:before|prior\ to)\s+(?:the\s+)?(?:CAR|infusion|lymphodepletion)|\bat\s+(?:the\s+)?infusion\b",
+                      re.IGNORECASE)
 # a value told as not yet the highest: "and it kept rising", "still rising", "continued to climb"
 KEPT_RISING = re.compile(r"\b(?:kept|continued|went\ on)\s+(?:to\s+)?(?:ris|climb|increas)\w*|\bstill\s+(?:rising|climbing)\b",
                          re.IGNORECASE)
@@ -529,7 +532,10 @@ class _Timeline:
         approximate = bool(APPROXIMATE.search(sentence.doc.text, start, end))
         # "IL-6 at H60 was 2,950 pg/mL, ... and it kept rising": a later value before the exchange (a table's) is nearer
         still_rising = bool(KEPT_RISING.search(sentence.doc.text, end, sentence.end_char))
-        pre = Finding(MARKER_BY_ID[marker].pre, f"{value:g}", start, end, extractor, weak=approximate or still_rising)
+        # "Baseline IL-6 was 6 pg/mL and CRP 4 mg/L" (at the infusion): a value nearer the exchange is the one before it
+        baseline = bool(BASELINE.search(sentence.doc.text, max(sentence.start_char, start - 60), end))
+        pre = Finding(MARKER_BY_ID[marker].pre, f"{value:g}", start, end, extractor,
+                      weak=approximate or still_rising or baseline)
         post = Finding(MARKER_BY_ID[marker].post, f"{value:g}", start, end, extractor, weak=approximate)
         # the value's own clause, where it tells its time ("Before TPE, CRP was 25,6 mg/dL; after the second TPE it
         # was 4,1 mg/dL"); else the sentence's frame ("Before the first PE, IL-6 was ...; the ferritin was ...")
