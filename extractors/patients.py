@@ -68,6 +68,8 @@ LITERATURE = re.compile(r"""\b(
   | \b(?:reviewed|cited|quoted|pooled|described)\ by\ the\ (?:correspondents|authors)\b  # "the series reviewed by the
     #                                                                                  correspondents"
   | (?:in|from)\ (?:a|the|their|this|that)\ (?:[\w-]+\ ){0,2}registry\b                # "in a Spanish registry"
+  | \b(?:the|a)\ recent\ (?:correspondence|letters?|article|report|review|paper|publication)\b   # "the recent
+    #                                                                                  correspondence in your journal"
   | (?:in|from|of)\ the\ (?:series|study|report|article|cohort|paper)\ (?:under\ discussion|you\ published|they\ describe)
     #                                                                                 "in the series under discussion"
   | (?:their|the\ (?:correspondents|authors)['’])\ own\ (?:[\w-]+\ ){0,2}(?:patients?|cases?)\b  # "their own two
@@ -84,6 +86,7 @@ FIRST_PERSON = re.compile(r"""
 READING_THE_LITERATURE = re.compile(r"""
     \b(?:that\s+|which\s+)?we\s+(?:could\s+|can\s+|were\s+able\s+to\s+|have\s+)?(?:find|found|identif\w*|locate\w*|trace\w*|searched)\b
   | \bwe\s+(?:are|were)\s+aware\s+of\b | \bwe\s+know\s+of\b | \bto\s+(?:the\s+best\s+of\s+)?our\s+knowledge\b
+  | \b(?:prompt\w*|led|leads?|encourag\w*|invit\w*|moved?)\s+us\s+to\b                      # "prompts us to describe"
     """, re.IGNORECASE | re.VERBOSE)
 
 

@@ -442,3 +442,18 @@ def test_an_account_told_day_by_day_under_day_headings():
         {"crs_onset_day": "1", "pe_start_day": "4", "pe_volume_ml": "3200", "il6_pre": "7250", "il6_post": "410",
          "crp_pre": "302", "crp_post": "88"}
     assert [document.text[s.start_char:s.end_char] for s in case.evidence["pe_start_day"]] == ["Day +4"]
+
+
+def test_consult_notes_headed_by_their_day_in_brackets():
+    """"Consult note 1 (D+3)" standing alone heads a section of the account, not a line of the background above."""
+    document = parse_bytes((
+        "Apheresis consult notes\n\nAna Silva, Tom Berg\n\nBackground\n\nOur consult service keeps its notes in the "
+        "SOAP form. A pooled analysis reported a median of three sessions.\n\n"
+        "Consult note 1 (D+3)\n\nS: Requested for a 47-year-old man who received axicabtagene ciloleucel on D+0. "
+        "Fever started on D+1.\nO: CRS grade 3.\nP: Therapeutic plasma exchange from tomorrow.\n\n"
+        "Consult note 2 (D+6)\n\nS: Two exchanges completed (D+4 and D+5).\n").encode(), "notes.txt")[0]
+    assert [s.title for s in document.sections if s.title.startswith("Consult")] == \
+        ["Consult note 1 (D+3)", "Consult note 2 (D+6)"]
+    case = extract_document(document).cases[0]
+    assert (case.values.get("age_years"), case.values.get("pe_sessions"), case.values.get("crs_onset_day")) == \
+        ("47", "2", "1")

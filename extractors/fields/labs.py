@@ -385,6 +385,7 @@ BEFORE_NEARBY = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
+OWN_WORDS_REACH = 80  # how far after a value its own clause may go on telling its time
 # a value told as the ceiling of the whole course: "did not exceed", "never rose above", "remained below"
 CEILING = re.compile(r"""
     \b(?:did\s+not|does\s+not|never|at\s+no\s+(?:time|point))\s+(?:\w+\s+)?(?:exceed|r[io]se?\s+above|went\s+above|go\s+above)
@@ -392,7 +393,7 @@ CEILING = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 LEADING_DAY_REACH = 25  # how far into its sentence a day may stand and still head it
 CLAUSE_COMMA = re.compile(r",(?=\s)")
-SHARED_DAY = re.compile(r"\(\s*(?:all|each|both)\b[^)]{0,40}\)", re.IGNORECASE)
+SHARED_DAY = re.compile(r"\(\s*(?:all|each|both)\b[^)]{0,80}\)", re.IGNORECASE)
 # "after the last exchange", "after the third and final procedure"
 AFTER_THE_LAST = re.compile(rf"""
     \b(?:after|following)\s+the\s+(?:\w+\s+and\s+)?   # "after the", "after the third and"
@@ -557,7 +558,11 @@ class _Timeline:
             day = self.pe_days[1]  # "after the third and last procedure it was 205 pg/mL": the day of the last one
         if day is not None and self.pe_days is not None:
             first, last = self.pe_days
-            if day < first or day == first and BEFORE_NEARBY.search(local):
+            # the value's own words after it, to its clause's end: "3 240 pg/mL on the morning of day +5, directly
+            # before the first procedure"
+            own = sentence.doc.text[end:min(sentence.end_char, end + OWN_WORDS_REACH)]
+            own = own[:m.start()] if (m := CLAUSE_BREAK_WORDS.search(own)) else own
+            if day < first or day == first and (BEFORE_NEARBY.search(local) or BEFORE_EXCHANGE.search(own)):
                 self.offer(marker, "pre", (1, day, start), pre)
                 return
             if day > last or day == last and AFTER_NEARBY.search(local):

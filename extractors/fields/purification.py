@@ -442,6 +442,7 @@ DONE_ON = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+DONE_ON_REACH = 12  # characters from a verb of doing to the first day it dates ("done on D+5")
 # a day heading a timeline's entry, which dates what follows it, not the verb before it: "anakinra started D+13 -
 # extubated"
 HEADS_AN_ENTRY = re.compile(r"\s*[:–—-]\s")
@@ -465,7 +466,7 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
             # "TPE was requested on day 8 and performed on days 9, 10 and 11"; the nearest such to the exchange's
             # mention, not another event's ("CRS began on D+2 and persisted, so TPE was started on D+5")
             done = [d for d in days if not HEADS_AN_ENTRY.match(sentence.text, d[2])
-                    and any(d[1] - m.end() <= 12 and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))
+                    and any(d[1] - m.end() <= DONE_ON_REACH and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))
                     and in_one_clause(sentence.text, anchor, d[1])]
             # of the others, the nearest in the exchange's clause: "grade 3 CRS from day 6; TPE x3 from day 8"
             own = [d for d in days if in_one_clause(sentence.text, anchor, d[1])] or days
@@ -650,21 +651,24 @@ def exchange_days(sentences: list[Span], patient: PatientContext, in_hours: bool
         if named and not held:
             continue  # "27 March: a third exchange had been scheduled, but it was cancelled": no exchange that day
         anchors = [m.start_char - sentence.start_char for m in held]
-        if not anchors and _reports_markers(sentence):
-            continue  # "On day 6, the morning after the second session, IL-6 had fallen to 310 pg/mL": a sample's day
+        if _reports_markers(sentence) and all(SESSION_AS_TIME.search(sentence.text, 0, a) for a in anchors):
+            # "On day 6, the morning after the second session, IL-6 had fallen to 310 pg/mL", "IL6 410 pg/mL ... (all
+            # drawn D+6, the morning after the second exchange)": a sample's day, an exchange named only as its time
+            continue
         if not anchors and not _sessions_told_as_events(sentence):
             continue  # "Norepinephrine was weaned during the second session and stopped on D+5": a session as a time
         # "A fourth session was scheduled for day 7 but was cancelled": no exchange that day
         sessions = [] if anchors else _sessions_not_held(sentence)
         near = [(0, len(sentence.text))] if not anchors else [(a - OWN_DAY_DISTANCE, a + OWN_DAY_DISTANCE) for a in anchors]
+        # "TPE began at H+54 ..., and was repeated at H+78 and H+102", "Three sessions of TPE, each of one plasma
+        # volume ..., were done on D+5, D+6 and D+7": the days its own verb dates, in its clause
+        for verb in [*REPEATED_AT.finditer(sentence.text), *DONE_ON.finditer(sentence.text)]:
+            if any(in_one_clause(sentence.text, a, verb.start()) for a in anchors):
+                near.append((verb.start(), verb.end() + (0 if verb.re is REPEATED_AT else DONE_ON_REACH)))
         # "performed on day +5 and again on day +6": a series that starts near the mention is all its days
         for _, start, end in day_series(sentence.text):
             if any(lo <= start <= hi for lo, hi in near):
                 near.append((start, end))
-        # "TPE began at H+54 ..., and was repeated at H+78 and H+102": the days it was repeated on, in its clause
-        for repeat in REPEATED_AT.finditer(sentence.text):
-            if any(in_one_clause(sentence.text, a, repeat.start()) for a in anchors):
-                near.append((repeat.start(), repeat.end()))
         measured = _measurement_days(sentence)
         times = hours_in(sentence) if in_hours else days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
         for day, start, _ in times:

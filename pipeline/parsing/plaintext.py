@@ -47,9 +47,10 @@ def looks_like_heading(line: str, standalone: bool = False, in_front: bool = Fal
         return True
     if re.fullmatch(r"(?:\d+\.?\s+)?[A-Z][A-Z0-9 &/\-,()']+:?", line) and len(words) <= 8 and not re.search(r"\d{3}", line):
         return True
+    core = re.sub(r"\s*\([^()]{1,20}\)$", "", line)  # "Consult note 1 (D+3)": a heading's date in brackets
     return (standalone and not in_front and len(words) <= 10 and line[0].isupper()
             and not line.endswith((".", "!", "?")) and not re.search(r"\d{3,}|doi|http|;", line, re.IGNORECASE)
-            and sum(c.isalpha() or c.isspace() for c in line) >= 0.8 * len(line))
+            and sum(c.isalpha() or c.isspace() for c in core) >= 0.8 * len(core))
 
 
 _UPPER = "A-ZÀ-ÖØ-ÞŁŠŽČŘ"
