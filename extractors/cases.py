@@ -86,7 +86,18 @@ class DocumentExtraction:
     refused: list[RefusedValue] = field(default_factory=list)
 
 
+# a review's section telling a case of its own: "Case illustration: ...", "Illustrative case", "Our patient"
+OWN_CASE_SECTION = re.compile(r"""
+    \bcase\s+(?:illustration|presentation|vignette|description|history)\b | \billustrative\s+case\b
+  | \bour\s+(?:own\s+)?(?:case|patient)\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
 def _is_review(document: Document) -> bool:
+    """A review tells of no patient of its own, unless it illustrates itself with one ("Case illustration: plasma
+    exchange in a child treated in Utrecht", in a box)."""
+    if any(OWN_CASE_SECTION.search(section.title) for section in document.sections):
+        return False
     types = {t.lower() for t in document.publication_types}
     if document.article_type.lower() in ("review-article", "review", "systematic-review", "meta-analysis"):
         return True

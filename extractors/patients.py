@@ -371,13 +371,31 @@ def _title_label(title: str) -> re.Match | None:
     return None
 
 
+# a section titled by a patient's initials: "Patient S.V.", "Case J. M."
+INITIALS_TITLE = re.compile(r"^\s*(?:patient|case)\s+(?P<initials>(?:[A-Z]\.\s?){1,3})\s*$", re.IGNORECASE)
+
+
+def _initials_label(document: Document, title: str) -> tuple[int, str] | None:
+    """A patient headed by initials is numbered in the order the article's headings name such patients."""
+    match = INITIALS_TITLE.match(title)
+    if match is None:
+        return None
+    named = [m.group("initials").replace(" ", "") for s in document.sections if (m := INITIALS_TITLE.match(s.title))]
+    initials = match.group("initials").replace(" ", "")
+    return list(dict.fromkeys(named)).index(initials) + 1, f"Patient {initials}"
+
+
 def _labelled_section(document: Document, section) -> tuple[int, str] | None:
-    """The label of the nearest enclosing section titled "Patient N" / "Case N" / "Results: Pt N", if any."""
+    """The label of the nearest enclosing section titled "Patient N" / "Case N" / "Results: Pt N" / "Patient S.V.",
+    if any."""
     by_id = {s.id: s for s in document.sections}
     while section is not None:
         match = _title_label(section.title)
         if match:
             return label_number(match), label_text(match)
+        by_initials = _initials_label(document, section.title)
+        if by_initials:
+            return by_initials
         section = by_id.get(section.parent_id) if section.parent_id else None
     return None
 

@@ -457,3 +457,16 @@ def test_consult_notes_headed_by_their_day_in_brackets():
     case = extract_document(document).cases[0]
     assert (case.values.get("age_years"), case.values.get("pe_sessions"), case.values.get("crs_onset_day")) == \
         ("47", "2", "1")
+
+
+def test_patients_headed_by_their_initials():
+    """"Patient S.V." and "Patient K.P." head the accounts of two patients, numbered in the order they are told."""
+    document = parse_bytes((
+        "Two children\n\nAna Silva, Tom Berg\n\nBackground\n\nCRS follows CAR-T infusion in most patients.\n\n"
+        "Patient S.V.\nA nine-year-old girl with B-ALL received tisagenlecleucel and had grade 4 CRS. She had two "
+        "plasma exchanges, on D+5 and D+6.\n\n"
+        "Patient K.P.\nA 12-year-old boy with B-ALL received tisagenlecleucel and had grade 3 CRS. He had one plasma "
+        "exchange on D+4.\n\nDiscussion\n\nBoth children recovered.\n").encode(), "two.txt")[0]
+    cases = extract_document(document).cases
+    assert [(c.label, c.values.get("age_years"), c.values.get("pe_sessions")) for c in cases] == \
+        [("Patient S.V.", "9", "2"), ("Patient K.P.", "12", "1")]

@@ -45,6 +45,8 @@ def looks_like_heading(line: str, standalone: bool = False, in_front: bool = Fal
     unnumbered = re.sub(r"^\d+(?:\.\d+)*\.?\s+", "", line)
     if _HEADING_WORDS.match(line) and len(words) <= 8 and not unnumbered.rstrip(".").count("."):
         return True
+    if _INITIALS_HEADING.match(line):
+        return True
     if re.fullmatch(r"(?:\d+\.?\s+)?[A-Z][A-Z0-9 &/\-,()']+:?", line) and len(words) <= 8 and not re.search(r"\d{3}", line):
         return True
     core = re.sub(r"\s*\([^()]{1,20}\)$", "", line)  # "Consult note 1 (D+3)": a heading's date in brackets
@@ -53,6 +55,8 @@ def looks_like_heading(line: str, standalone: bool = False, in_front: bool = Fal
             and sum(c.isalpha() or c.isspace() for c in core) >= 0.8 * len(core))
 
 
+# a patient headed by initials: "Patient S.V.", "Case J. M."
+_INITIALS_HEADING = re.compile(r"^(?:patient|case)\s+(?:[A-Z]\.\s?){1,3}$", re.IGNORECASE)
 _UPPER = "A-ZÀ-ÖØ-ÞŁŠŽČŘ"
 _WORD = rf"[{_UPPER}](?:[^\W\d_]|['’\-])*"
 _NAME = re.compile(rf"^(?:{_WORD}\.?\s+){{1,3}}{_WORD}\*?\d*$|^{_WORD}\s+[{_UPPER}]{{1,3}}$")
