@@ -18,8 +18,8 @@ from extractors.fields.inputs import PatientContext
 from extractors.fields.purification import CAR_T_LABELS, INFUSION_CUE, SAME_AS_PREVIOUS, exchange_days, \
     exchange_denied, for_another_disease, pe_mentions, plasma_exchange
 from extractors.nlp import process
-from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, PatientSegment, about_other_patients, \
-    cited_figure_captions, group_count, section_kind
+from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, REVIEW_ARTICLE_TYPES, PatientSegment, \
+    about_other_patients, cited_figure_captions, group_count, section_kind
 from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, patient_sheets,
                                session_table, table_exchange_days, table_exchange_sessions)
 from extractors.values import counts_hours_from_infusion, find_dates
@@ -99,7 +99,7 @@ def _is_review(document: Document) -> bool:
     if any(OWN_CASE_SECTION.search(section.title) for section in document.sections):
         return False
     types = {t.lower() for t in document.publication_types}
-    if document.article_type.lower() in ("review-article", "review", "systematic-review", "meta-analysis"):
+    if document.article_type.lower() in REVIEW_ARTICLE_TYPES:
         return True
     return ("review" in types or "systematic review" in types) and "case reports" not in types
 

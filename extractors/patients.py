@@ -19,6 +19,8 @@ from extractors.values import COUNT, ORDINALS, ROMAN_NUMERALS, count_value
 from pipeline.document.model import Document
 
 PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
+# a JATS article type that reviews other people's patients
+REVIEW_ARTICLE_TYPES = frozenset({"review-article", "review", "systematic-review", "meta-analysis"})
 DOCUMENT_ZONES = PATIENT_ZONES | {"methods"}
 # Marks a list item or an emphasis may open with: "• Patient 2:", "- Case 3.", "**Patient A** was"
 LIST_MARK = r"[\s*_•·▪◦‣●○■□➢►–—-]"
@@ -229,7 +231,6 @@ def labelled_clauses(sentence: Span) -> list[tuple[int, str, Span]]:
             for number, label, start, end in clauses]
 
 
-
 # a figure the account cites ("her course is shown in Figure 1", "(Fig. 2)"), and a caption's label ("Figure 1.")
 FIGURE_CITED = re.compile(r"\bFig(?:ure)?s?\.?\s*(?P<n>\d{1,2})\b", re.IGNORECASE)
 CAPTION_LABEL = re.compile(r"^\s*Fig(?:ure)?\.?\s*(?P<n>\d{1,2})\b", re.IGNORECASE)
@@ -249,6 +250,7 @@ def cited_figure_captions(doc: Doc, document: Document, account: list[Span]) -> 
         if label and label.group("n") in cited and not ANY_LABEL.search(text):
             captions += [s for s in sentences(doc) if paragraph.start <= s.start_char < paragraph.end]
     return captions
+
 
 def _semicolon_clauses(sentence: Span) -> list[tuple[int, str, Span]]:
     """"Patients 1 and 3 received academic cells; patient 2 received axicabtagene ciloleucel": clauses between
@@ -539,6 +541,9 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         return introduced
     single = PatientSegment(1)
     single.sentences = sorted(unlabelled + [s for seg in labelled.values() for s in seg.sentences], key=lambda s: s.start)
+    own_case = [s for s in single.sentences if section_kind(document, s.start_char) == "case"]
+    if document.article_type.lower() in REVIEW_ARTICLE_TYPES and own_case:
+        single.sentences = own_case  # a review's case of its own is told in its case section; the rest reviews others
     if not any(tells_of_a_patient(s.text) and not PLANNED.search(s.text) for s in single.sentences):
         return []
     return [single]

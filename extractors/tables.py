@@ -164,7 +164,7 @@ def table_patients(doc: Doc, document: Document) -> list[TablePatient]:
 AGGREGATE = re.compile(r"\b(?:median|mean|range|iqr|n\s*\(%\)|%|n\s*=|cases|patients)\b", re.IGNORECASE)
 
 
-def _sheet_owner(table: Table) -> int | None:
+def _sheet_owner(table: Table) -> int:
     """The patient a two-column sheet is about when its value column or its caption names one ("Parameter |
     Patient 2"); 0 when it names none."""
     head = table.grid()[0][1]

@@ -234,15 +234,18 @@ def counts_hours_from_infusion(sentences) -> bool:
         for sentence in sentences for match in DAY.finditer(sentence.text))
 
 
+def _hour_marks(text: str) -> list[tuple[int, int, int]]:
+    """(hours, start, end) of each bare hour mark ("at 96 h", "H+54", "at hour 30")."""
+    return [(int(next(m.group(g) for g in ("hours", "clock", "hour") if m.group(g) is not None)), m.start(), m.end())
+            for m in HOUR_MARK.finditer(text)]
+
+
 def hours_in(sentence) -> list[tuple[int, int, int]]:
     """(hours, start, end) of the hour marks of a spaCy sentence in an account that counts hours from the infusion:
     "30 h after infusion", "at hour 30", "H+54", "at 96 h"."""
     found = [(int(m.group("hours") or m.group("hour_n")), m.start(), m.end()) for m in DAY.finditer(sentence.text)
              if m.group("hours") or m.group("hour_n")]
-    for match in HOUR_MARK.finditer(sentence.text):
-        hours = next(match.group(g) for g in ("hours", "clock", "hour") if match.group(g) is not None)
-        if not any(s <= match.start() < e for _, s, e in found):
-            found.append((int(hours), match.start(), match.end()))
+    found += [mark for mark in _hour_marks(sentence.text) if not any(s <= mark[1] < e for _, s, e in found)]
     return sorted(found, key=lambda h: h[1])
 
 
@@ -270,10 +273,8 @@ def days_in(sentence, infusion_date: date | None, hours_from_infusion: bool = Fa
     naming no day of its own has the day its section's heading names, if that is all the heading names."""
     found = find_days(sentence.text)
     if hours_from_infusion:
-        for match in HOUR_MARK.finditer(sentence.text):
-            hours = next(match.group(g) for g in ("hours", "clock", "hour") if match.group(g) is not None)
-            if not any(s <= match.start() < e for _, s, e in found):
-                found.append((int(hours) // 24, match.start(), match.end()))
+        found += [(hours // 24, start, end) for hours, start, end in _hour_marks(sentence.text)
+                  if not any(s <= start < e for _, s, e in found)]
     if infusion_date is not None:
         for value, start, end in find_dates(sentence.text, infusion_date.year):
             if not any(s <= start < e for _, s, e in found):

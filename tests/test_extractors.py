@@ -1016,17 +1016,18 @@ def test_clauses_between_semicolons_each_about_the_patients_they_open_with():
 
 REVIEW_WITH_A_CASE = b"""<article article-type="review-article"><front><article-meta><title-group><article-title>CAR-T toxicity for referring teams</article-title></title-group></article-meta></front>
 <body><sec><title>Cytokine release syndrome</title><p>Most cases settle with tocilizumab; a pooled analysis of 19 published
-patients reported a median of three exchanges.</p>
+patients reported a median of three exchanges. Anakinra and siltuximab are given when it fails.</p>
 <boxed-text><caption><title>Case illustration: plasma exchange in a child</title></caption>
 <p>An 11-year-old boy with B-ALL received tisagenlecleucel and had grade 4 CRS on day 2. Plasma exchange with fresh
 frozen plasma was performed on days 4 and 5.</p></boxed-text></sec></body></article>"""
 
 
 def test_a_review_illustrated_with_a_case_of_its_own():
-    """A review tells of no patient of its own, unless a section of it tells one ("Case illustration"); its
-    discussion of published patients still gives nobody's values."""
+    """A review tells of no patient of its own, unless a section of it tells one ("Case illustration"), which is then
+    the patient's whole account; the review's own text gives nobody's values."""
     extraction = extract_document(parse_bytes(REVIEW_WITH_A_CASE, "review.xml")[0])
     assert [(c.values.get("age_years"), c.values.get("pe_sessions"), c.in_scope) for c in extraction.cases] == \
         [("11", "2", True)]
+    assert "other_drugs" not in extraction.cases[0].values  # the review's own words on drugs are no patient's
     without_the_case = REVIEW_WITH_A_CASE.replace(b"Case illustration: plasma exchange in a child", b"Box 1")
     assert extract_document(parse_bytes(without_the_case, "review.xml")[0]).cases == []
