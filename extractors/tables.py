@@ -312,6 +312,21 @@ def _paragraph_after(document: Document, table: Table) -> list[str]:
     return [document.quote(s.start, s.end) for s in after if s.paragraph_id == first.paragraph_id]
 
 
+# a sentence telling when samples were drawn: "Samples were drawn at 06:00 each day, before any exchange of that day"
+SAMPLING = re.compile(r"\b(?:samples?|drawn|taken|measured)\b", re.IGNORECASE)
+
+
+def _sampling_before(document: Document, table: Table) -> list[str]:
+    """The sentences of the paragraph of text right before a table (its caption passed over) that tell when its
+    samples were drawn."""
+    before = [p for p in document.paragraphs if p.end <= table.start and p.kind == "paragraph"]
+    if not before:
+        return []
+    last = max(before, key=lambda p: p.start)
+    return [text for s in document.sentences if s.paragraph_id == last.id
+            if SAMPLING.search(text := document.quote(s.start, s.end))]
+
+
 def _day_statements(notes: list[str], days: set[int]) -> tuple[dict[int, tuple[str, int]], list[str]]:
     """When the samples of single days were drawn, from the notes' statements naming one of the table's days and a
     time ("D+7 sampled on the morning after the second exchange" -> {7: ("post", 2)}), and the notes' other
@@ -642,7 +657,8 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
             continue
         # the table's own caption and footnotes (in a text document, the paragraph below it) date its samples over
         # a discussion citing it ("the largest fall in IL-6 came after the first exchange")
-        sampled = next(filter(None, map(_exchange_day_sampling, (own_notes, below, citing_notes))), None)
+        above = _sampling_before(document, table)
+        sampled = next(filter(None, map(_exchange_day_sampling, (own_notes, below, above, citing_notes))), None)
         after_on_pe_days, before_on_pe_days = sampled == "post", sampled == "pre"
         for marker, unit, points in series:
             # a day the marker was not measured on ("–") is passed over: the value nearest before or after counts

@@ -470,3 +470,17 @@ def test_patients_headed_by_their_initials():
     cases = extract_document(document).cases
     assert [(c.label, c.values.get("age_years"), c.values.get("pe_sessions")) for c in cases] == \
         [("Patient S.V.", "9", "2"), ("Patient K.P.", "12", "1")]
+
+
+def test_the_paragraph_above_a_lab_table_tells_when_its_samples_were_drawn():
+    """"Samples were drawn at 06:00 each day, before any exchange of that day" above the table: the first exchange
+    day's sample is the one before the exchanges."""
+    document = parse("A 16-year-old girl with B-ALL received tisagenlecleucel and had grade 3 CRS. Three exchanges were "
+                     "done, on days 5, 6 and 7.\n\nSamples were drawn at 06:00 each day, before any exchange of that "
+                     "day.\n\nTable 1. Laboratory values by day after infusion\n\n"
+                     "                       D+3      D+4      D+5      D+6      D+7      D+8\n"
+                     "IL-6 (ng/L)           1 840    6 920    9 650    2 780    1 350      880\n"
+                     "CRP (mg/L)              118      224      276      142       88       61\n")
+    case = extract_document(document).cases[0]
+    assert (case.values.get("il6_pre"), case.values.get("il6_post")) == ("9650", "880")
+    assert (case.values.get("crp_pre"), case.values.get("crp_post")) == ("276", "61")
