@@ -19,7 +19,7 @@ from extractors.fields.purification import CAR_T_LABELS, INFUSION_CUE, SAME_AS_P
     exchange_denied, for_another_disease, pe_mentions, plasma_exchange
 from extractors.nlp import process
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, REVIEW_ARTICLE_TYPES, PatientSegment, \
-    about_other_patients, cited_figure_captions, group_count, section_kind
+    about_other_patients, cited_figure_captions, group_count, section_kind, tells_its_own_case
 from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, patient_sheets,
                                session_table, table_exchange_days, table_exchange_sessions)
 from extractors.values import counts_hours_from_infusion, find_dates
@@ -86,17 +86,10 @@ class DocumentExtraction:
     refused: list[RefusedValue] = field(default_factory=list)
 
 
-# a review's section telling a case of its own: "Case illustration: ...", "Illustrative case", "Our patient"
-OWN_CASE_SECTION = re.compile(r"""
-    \bcase\s+(?:illustration|presentation|vignette|description|history)\b | \billustrative\s+case\b
-  | \bour\s+(?:own\s+)?(?:case|patient)\b
-    """, re.IGNORECASE | re.VERBOSE)
-
-
 def _is_review(document: Document) -> bool:
     """A review tells of no patient of its own, unless it illustrates itself with one ("Case illustration: plasma
     exchange in a child treated in Utrecht", in a box)."""
-    if any(OWN_CASE_SECTION.search(section.title) for section in document.sections):
+    if any(tells_its_own_case(section) for section in document.sections):
         return False
     types = {t.lower() for t in document.publication_types}
     if document.article_type.lower() in REVIEW_ARTICLE_TYPES:

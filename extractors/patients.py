@@ -21,6 +21,16 @@ from pipeline.document.model import Document
 PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
 # a JATS article type that reviews other people's patients
 REVIEW_ARTICLE_TYPES = frozenset({"review-article", "review", "systematic-review", "meta-analysis"})
+# a review's section telling a case of its own: "Case illustration: ...", "Illustrative case", "Our patient"
+OWN_CASE_SECTION = re.compile(r"""
+    \bcase\s+(?:illustration|presentation|vignette|description|history)\b | \billustrative\s+case\b
+  | \bour\s+(?:own\s+)?(?:case|patient)\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def tells_its_own_case(section) -> bool:
+    """Whether a section of a review tells a case of the review's own, by its title."""
+    return section is not None and bool(OWN_CASE_SECTION.search(section.title))
 DOCUMENT_ZONES = PATIENT_ZONES | {"methods"}
 # Marks a list item or an emphasis may open with: "• Patient 2:", "- Case 3.", "**Patient A** was"
 LIST_MARK = r"[\s*_•·▪◦‣●○■□➢►–—-]"
@@ -541,7 +551,7 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         return introduced
     single = PatientSegment(1)
     single.sentences = sorted(unlabelled + [s for seg in labelled.values() for s in seg.sentences], key=lambda s: s.start)
-    own_case = [s for s in single.sentences if section_kind(document, s.start_char) == "case"]
+    own_case = [s for s in single.sentences if tells_its_own_case(document.section_at(s.start_char))]
     if document.article_type.lower() in REVIEW_ARTICLE_TYPES and own_case:
         single.sentences = own_case  # a review's case of its own is told in its case section; the rest reviews others
     if not any(tells_of_a_patient(s.text) and not PLANNED.search(s.text) for s in single.sentences):

@@ -293,7 +293,7 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
         for match in SESSIONS.finditer(text):
             raw = next(match.group(g) for g in ("n", "x", "days", "daily", "adverb", "short") if match.group(g))
             value = count_value(raw)
-            if value and PE_SESSIONS.admits(value) and not _not_held(sentence, match) \
+            if value and PE_SESSIONS.admits(value) and not _not_held(sentence, *match.span()) \
                     and not GROUP_MEASURE.search(text, max(0, match.start() - 20), match.start()):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
                 if best is None or candidate[0] > best[0]:
@@ -314,7 +314,7 @@ def _sessions_from_ordinals(pe_sentences: list[Span]) -> list[Finding]:
     for sentence in pe_sentences:
         for match in [*ORDINAL_SESSION.finditer(sentence.text), *NUMBERED_SESSION.finditer(sentence.text)]:
             value = ORDINALS[match.group("o").lower()] if "o" in match.groupdict() else int(match.group("n"))
-            if _not_held(sentence, match):  # "a third exchange was considered and rejected": two were held
+            if _not_held(sentence, *match.span()):  # "a third exchange was considered and rejected": two were held
                 value -= 1
             if value >= 2:
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
@@ -406,25 +406,18 @@ def _sessions_from_repeat(pe_sentences: list[Span]) -> list[Finding]:
 SESSION_COUNT_TARGET = "PE_SESSIONS"
 
 
-def _not_held(sentence: Span, match: re.Match) -> bool:
-    """A count ConText finds negated or only planned ("a third session was cancelled", "a sixth session was planned")."""
-    count = target(sentence, match.start(), match.end(), SESSION_COUNT_TARGET)
-    return flagged(count, "NEGATED_EXISTENCE", "HYPOTHETICAL")
+def _not_held(sentence: Span, start: int, end: int) -> bool:
+    """Whether ConText finds the session or count at ``start:end`` of ``sentence``'s text negated or only planned ("a
+    third session was cancelled", "a sixth session was planned", "a third exchange had been scheduled, but it was
+    cancelled")."""
+    return flagged(target(sentence, start, end, SESSION_COUNT_TARGET), "NEGATED_EXISTENCE", "HYPOTHETICAL")
 
 
 def _sessions_not_held(sentence: Span) -> list[tuple[int, int, bool]]:
     """(start, end) in ``sentence``'s text of each mention of a session, marked whether it was held: a session
     cancelled or only planned ("a fourth session was scheduled for day 7 but was cancelled") was not."""
-    return [(m.start(), m.end(), not flagged(target(sentence, m.start(), m.end(), SESSION_COUNT_TARGET),
-                                             "NEGATED_EXISTENCE", "HYPOTHETICAL"))
+    return [(m.start(), m.end(), not _not_held(sentence, m.start(), m.end()))
             for m in CONTINUATION.finditer(sentence.text)]
-
-
-def _not_held_mention(sentence: Span, mention: Span) -> bool:
-    """Whether an exchange named in ``sentence`` is told as cancelled or only planned ("a third exchange had been
-    scheduled, but it was cancelled")."""
-    start, end = mention.start_char - sentence.start_char, mention.end_char - sentence.start_char
-    return flagged(target(sentence, start, end, SESSION_COUNT_TARGET), "NEGATED_EXISTENCE", "HYPOTHETICAL")
 
 
 def _day_of_session_not_held(sessions: list[tuple[int, int, bool]], day_start: int) -> bool:
@@ -647,7 +640,8 @@ def exchange_days(sentences: list[Span], patient: PatientContext, in_hours: bool
     days = set()
     for sentence in context:
         named = _mentions_in(sentence, mentions)
-        held = [m for m in named if not _not_held_mention(sentence, m)]
+        held = [m for m in named if not _not_held(sentence, m.start_char - sentence.start_char,
+                                                        m.end_char - sentence.start_char)]
         if named and not held:
             continue  # "27 March: a third exchange had been scheduled, but it was cancelled": no exchange that day
         anchors = [m.start_char - sentence.start_char for m in held]
