@@ -55,3 +55,16 @@ def test_affiliations_survive_the_json_round_trip_and_older_documents_load_witho
     assert again.affiliations == document.affiliations and again.journal == "Apheresis Notes"
     older = document.model_dump(exclude={"affiliations", "sentences"})
     assert Document.model_validate(older).affiliations == []
+
+
+def test_a_closing_parenthesis_ends_no_sentence_that_goes_on_in_lower_case():
+    from pipeline.document.sentences import split_sentences
+    # pysbd split after each ")" of this paragraph (a quoted "grade 3" sets it off)
+    text = ('She had fever (the onset was recorded as day 2) and now had a low blood pressure. The team wrote "grade 3" '
+            'in the notes at 21:00; by 02:00 she was on norepinephrine. Tocilizumab had been given twice (day 2 and day '
+            '3) and a third dose was given at 23:00 on day 3. IL-6 rose (peak on day 4). Plasma exchange followed.')
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "She had fever (the onset was recorded as day 2) and now had a low blood pressure.",
+        'The team wrote "grade 3" in the notes at 21:00; by 02:00 she was on norepinephrine.',
+        "Tocilizumab had been given twice (day 2 and day 3) and a third dose was given at 23:00 on day 3.",
+        "IL-6 rose (peak on day 4).", "Plasma exchange followed."]

@@ -181,11 +181,14 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
         between = sentence.text[marker.end_char - sentence.start_char:match.start()]
         if match.group("bare_to") and not _a_fall_right_after_the_marker(between, pre, post):
             continue
-        rising = bool(RISING.search(between))
+        # "rose from 1,420 ng/mL before to 1,880 ng/mL after the exchanges": each value tells its own time
+        rising = bool(RISING.search(between)) and not (
+            BEFORE_NEARBY.search(match.group(0)) and AFTER_RIGHT_AFTER.match(sentence.text, match.end()))
         results.append((marker.id_, pre, post, marker.start_char, sentence.start_char + match.end(), rising))
     return results
 
 
+AFTER_RIGHT_AFTER = re.compile(r"\s*(?:after|following|post-?)\b", re.IGNORECASE)
 EXCHANGE_WORD = rf"(?:{EXCHANGE_NAME}|exchanges?|procedures?|sessions?|runs?)"  # "after the 2nd run"
 EXCHANGE = re.compile(EXCHANGE_WORD, re.IGNORECASE)
 
@@ -385,6 +388,8 @@ BEFORE_NEARBY = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
+# a second value between a value and a day after it, whose day it is: "14.2 mg/dL before and 3.1 mg/dL on day 6"
+NEXT_VALUE = re.compile(r"(?:\band|\bor|,)\s+[<>≥≤~]?\s*\d")
 OWN_WORDS_REACH = 80  # how far after a value its own clause may go on telling its time
 # a value told as the ceiling of the whole course: "did not exceed", "never rose above", "remained below"
 CEILING = re.compile(r"""
@@ -474,7 +479,8 @@ def _day_of(sentence: Span, position: int, patient: PatientContext, in_hours: bo
     else:
         days = days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
     offset = position - sentence.start_char
-    after = [d for d in days if 0 <= d[1] - offset <= DAY_WINDOW and in_one_clause(sentence.text, offset, d[1])]
+    after = [d for d in days if 0 <= d[1] - offset <= DAY_WINDOW and in_one_clause(sentence.text, offset, d[1])
+             and not NEXT_VALUE.search(sentence.text, offset, d[1])]
     if after:
         return after[0][0]
     # a day told just before the value in its own clause: "...; after the third procedure on day +7 it was 205 pg/mL"

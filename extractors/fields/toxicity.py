@@ -18,6 +18,8 @@ GRADE_MENTION = re.compile(rf"""
     \b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})  # "grade IV", "graded 3", "G2", "grade: 3"
     (?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?                                   # "grade 3-4", "grade 2 to 3"
   | \b(?P<g3>{GRADE})\s*grade\b                                              # "a 3 grade"
+  | \bgrade\s+(?:was\s+|had\s+been\s+)?(?:later\s+)?                          # "the grade was revised to 4"
+    (?:revised|upgraded|raised|escalated|increased|changed|reclassified)\s+to\s+(?P<revised>{GRADE})\b
     """, re.IGNORECASE | re.VERBOSE)
 SYNDROMES = ("CRS", "ICANS", "HLH")
 # words of a neurological grade: "ICE score", "encephalopathy", "seizures"
@@ -27,7 +29,7 @@ NEURO_WORDS = re.compile(r"""\b(
 MAX_DISTANCE = 45
 CRS_GRADE = FIELD_BY_NAME["crs_grade"]
 ONSET_CUE = re.compile(r"""
-    \b(develop|onset|occur|start|began|begin|bec[oa]me|present|appear|emerg|fever|febrile|manifest)  # "developed CRS", "onset of"
+    \b(develop|onset|occur|start|began|begin|begun|bec[oa]me|present|appear|emerg|fever|febrile|manifest)  # "developed CRS", "onset of"
   | \b(spik|diagnos)\w*                                                  # "spiked a fever", "CRS was diagnosed"
   | \b(?:initiat|debut)\w*\s+with\b                                     # "she initiated with fever"
   | \bfrom(?=\s+(?:day|d)\s?[+]?\d)                                                     # "CRS from day 2"
@@ -76,7 +78,7 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
         mentions = [(sentence.start_char + m.start(), sentence.start_char + m.end(), m)
                     for m in GRADE_MENTION.finditer(sentence.text)]
         for start, end, match in mentions:
-            grades = [grade_value(g) for g in (match.group("g"), match.group("g2"), match.group("g3")) if g]
+            grades = [grade_value(g) for g in match.group("g", "g2", "g3", "revised") if g]
             grades = [g for g in grades if g is not None]
             if not grades:
                 continue
@@ -92,7 +94,13 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
                     nearest = min(anchors, key=lambda s: (gap(start, end, s), s.start_char < start))
                     if gap(start, end, nearest) <= MAX_DISTANCE:
                         break
-            if nearest is not None and gap(start, end, nearest) <= MAX_DISTANCE and not hypothetical(nearest):
+            # "CRS was graded 3 in the notes at 21:00; by 02:00 ... the grade was revised to 4": a revision grades
+            # the one syndrome its sentence names, however far back
+            sole = _sole_syndrome(free, start, end) if match.group("revised") else []
+            if sole and (nearest is None or gap(start, end, nearest) > MAX_DISTANCE):
+                nearest = sole[0]
+            near = nearest is not None and (gap(start, end, nearest) <= MAX_DISTANCE or nearest in sole)
+            if near and not hypothetical(nearest):
                 lo, hi = min(start, nearest.start_char), max(end, nearest.end_char)
                 graded.append((nearest.label_, max(grades), lo, hi))
     return graded

@@ -50,7 +50,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         cursor = found + len(piece)
     if not spans and chunk.strip():
         spans.append((start, end))
-    return _rejoin_numbers(text, spans)
+    return _rejoin_parentheses(text, _rejoin_numbers(text, spans))
 
 
 _LEADING_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d+)?[.)])\s+(?=\S)")
@@ -70,6 +70,23 @@ def _rejoin_numbers(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, 
                 rest = s + number.end()
                 if rest < e:
                     repaired.append((rest, e))
+                continue
+        repaired.append((s, e))
+    return repaired
+
+
+_LOWER_START = re.compile(r"[a-z]")
+
+
+def _rejoin_parentheses(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """pysbd may split after a closing parenthesis: "given twice (day 2 and day 3) | and a third dose was given".
+    A sentence that starts in lower case on the line of one that ends with ")" goes on with it."""
+    repaired: list[tuple[int, int]] = []
+    for s, e in spans:
+        if repaired:
+            ps, pe = repaired[-1]
+            if text[pe - 1] == ")" and _LOWER_START.match(text, s) and not text[pe:s].strip(" \t"):
+                repaired[-1] = (ps, e)
                 continue
         repaired.append((s, e))
     return repaired
