@@ -19,7 +19,7 @@ from extractors.fields.purification import CAR_T_LABELS, INFUSION_CUE, SAME_AS_P
     exchange_denied, for_another_disease, pe_mentions, plasma_exchange
 from extractors.nlp import process
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, REVIEW_ARTICLE_TYPES, PatientSegment, \
-    about_other_patients, cited_figure_captions, group_count, section_kind, tells_its_own_case
+    about_other_patients, cited_figure_captions, group_count, section_kind, tells_its_own_case, told_of_others_only
 from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, patient_sheets,
                                session_table, table_exchange_days, table_exchange_sessions)
 from extractors.values import counts_hours_from_infusion, find_dates
@@ -188,7 +188,12 @@ def _patient_findings(doc: Doc, document: Document, segment: PatientSegment, pat
     if not segment.shared:
         return own
     together = sorted({(s.start, s.end): s for s in segment.shared + segment.sentences}.values(), key=lambda s: s.start)
-    group = {name: found for name, found in _run_rules(doc, together, patient).items() if name in GROUP_FIELDS}
+    # a clause of a statement about all the patients may be about another one only ("Both received dexamethasone;
+    # Patient 2 was switched to methylprednisolone"); not so a statement about some of them, which names those it
+    # leaves out ("Patient 2 met the criteria; the remaining patients did not")
+    about_all = [s for s in segment.shared if s not in segment.excepting + segment.named]
+    group = {name: kept for name, found in _run_rules(doc, together, patient).items() if name in GROUP_FIELDS
+             if (kept := [s for s in found if not (s.sent in about_all and told_of_others_only(s, segment.number))])}
     return _merge(own, group)
 
 

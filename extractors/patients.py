@@ -69,8 +69,9 @@ PLANNED = re.compile(r"""\b(?:will|shall)\s+(?:be|receive|undergo|have|get)\b | 
 # the authors speak of their own ("we", "our").
 LITERATURE = re.compile(r"""\b(
     et\ al\b | and\ colleagues | and\ co-workers                                       # "Liu et al.", "Xiao and colleagues"
-  | (?:a|one|another|the)\ (?:preprint|report|series|study|group|case\ report)s?\      # "a case report described"
-    (?:described|reported|documented|showed|found)
+  | (?:a|one|another|the)\ (?:preprint|report|series|study|group|case\ report)s?\      # "a case report described",
+    (?:(?:from|by|of|in)\ [\w-]+(?:\ [\w-]+)?\ )?                                        # "one report from Asia
+    (?:describe[sd]?|reports|reported|documents|documented|show(?:s|ed)|f(?:ound|inds))  #  describes"
   | (?:have|has|had)\ (?:been\ )?(?:described|reported|published)                     # "have been reported"
   | previously\ (?:described|reported|published)                                       # "previously described"
   | (?:in|from)\ the\ literature | published\ (?:cases?|reports?|series|studies) | reported\ (?:by|in)\b  # "reported by Smith"
@@ -144,7 +145,7 @@ GROUP_STATEMENT = re.compile(rf"""
     #                                                                                          "FFP replacement for both"
     """, re.IGNORECASE | re.VERBOSE)
 # a patient's label anywhere in a text ("... and Patient 3 received anakinra", a caption naming "Case 2")
-ANY_LABEL = re.compile(rf"\b{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?{PATIENT_NUMBER}\b", re.IGNORECASE)
+ANY_LABEL = re.compile(rf"\b{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b", re.IGNORECASE)
 # the authors' own patients as a group, where a discussion speaks of them: "In our three treated patients, ..."
 OUR_PATIENTS = re.compile(r"\bour\s+(?:[\w-]+\s+){0,3}?(?:patients|cases)\b", re.IGNORECASE)
 
@@ -325,6 +326,18 @@ def _share_statements_naming_patients(labelled: dict[int, PatientSegment], unlab
 def section_kind(document: Document, offset: int) -> str:
     section = document.section_at(offset)
     return section.kind if section else "other"
+
+
+def told_of_others_only(span: Span, number: int) -> bool:
+    """Whether the clause (between semicolons) of a group statement holding ``span`` names patients by their labels
+    and not patient ``number``: "Both received dexamethasone; Patient 2 was switched to methylprednisolone" tells
+    Patient 1 nothing of methylprednisolone."""
+    sentence = span.sent
+    text, at = sentence.text, span.start_char - sentence.start_char
+    start, end = text.rfind(";", 0, at) + 1, text.find(";", at)
+    clause = EXCEPTION.sub(" ", text[start:end if end >= 0 else len(text)])  # not "other than Patient 2": all but 2
+    named = {label_number(m) for m in ANY_LABEL.finditer(clause)} - {0}
+    return bool(named) and number not in named
 
 
 def label_number(match: re.Match) -> int:

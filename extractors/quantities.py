@@ -45,7 +45,11 @@ UNIT = re.compile(rf"(?<![A-Za-z0-9/])(?:{_UNIT_ALTERNATION})(?![A-Za-z0-9/])", 
 # "5,000", "1 234", "12.5", and a decimal comma ("25,6 mg/dL", "1,25"): a comma before one or two digits is no
 # thousands separator (those group three)
 # thousands grouped by a comma, a (thin or narrow) space or, in Swiss usage, an apostrophe: "5,000", "1 234", "1'840"
-NUMBER_PATTERN = r"\d{1,3}(?:[,\u2009\u202f '’]\d{3})+(?:\.\d+)?(?!,?\d)|\d+,\d{1,2}(?!\d)|\d+(?:\.\d+)?"
+# and in scientific notation: "1.2 × 10^4", "8.6x10E2", "3 × 10⁴"
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
+_SCIENTIFIC = r"\d+(?:[.,]\d+)?\s?[×xX*]\s?10\s?(?:(?:\^|[eE])\s?[+\-−]?\d{1,2}|[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})(?!\d)"
+NUMBER_PATTERN = _SCIENTIFIC + r"|\d{1,3}(?:[,\u2009\u202f '’]\d{3})+(?:\.\d+)?(?!,?\d)|\d+,\d{1,2}(?!\d)|\d+(?:\.\d+)?"
+SCIENTIFIC = re.compile(r"^(?P<mantissa>\d+(?:[.,]\d+)?)\s?[×xX*]\s?10\s?(?:\^|[eE])?\s?(?P<exponent>[+\-−]?\d{1,2})$")
 DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
 # "> ", "≥", "more than ", "in excess of ", "up to "
 _BOUND = r"(?:[<>≥≤]=?|(?:more|greater|higher)\ than|above|over|exceeding|in\ excess\ of|beyond|up\ to)\s*"
@@ -98,8 +102,12 @@ def writes_decimal_comma(text: str) -> bool:
 
 
 def parse_number(text: str, decimal_comma: bool = False) -> float:
-    """"5,000" -> 5000, "1 234" -> 1234, "25,6" -> 25.6; with ``decimal_comma`` (the document's way), "18.500" -> 18500."""
+    """"5,000" -> 5000, "1 234" -> 1234, "25,6" -> 25.6, "1.2 × 10^4" -> 12000; with ``decimal_comma`` (the document's way), "18.500" -> 18500."""
     text = text.strip()
+    scientific = SCIENTIFIC.match(text.translate(_SUPERSCRIPTS))
+    if scientific:
+        exponent = int(scientific.group("exponent").replace("−", "-"))
+        return float(scientific.group("mantissa").replace(",", ".")) * 10 ** exponent
     if decimal_comma and DOT_THOUSANDS.match(text):
         return float(text.replace(".", "").replace(",", "."))
     if DECIMAL_COMMA.match(text):

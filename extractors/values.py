@@ -253,10 +253,21 @@ def hours_in(sentence) -> list[tuple[int, int, int]]:
 HEADING_DAY = re.compile(r"^\s*(?:day|d)\s*\+?\s*(?P<n>\d{1,3})\s*:?\s*$", re.IGNORECASE)
 
 
+# a timeline's entry, headed by its day: "D+2: fever and hypotension", "- Day 3 – CRS grade 1", "6) D+5: ..."
+DATED_ENTRY = re.compile(r"^\W{0,3}(?:\d{1,2}[.)]\s*)?(?P<day>(?:day|D)\s?\+?(?P<n>\d{1,3}))\s*[:–—-]\s", re.IGNORECASE)
+
+
 def _heading_day(sentence) -> list[tuple[int, int, int]]:
     """The day of a sentence's section where the section is titled by a day alone (an account told day by day under
-    "Day +4" headings), as (day, start, end) of its heading counted from the sentence's start (so negative)."""
+    "Day +4" headings), or of its paragraph where that is a timeline's entry opening on its day ("6) D+5: persistent
+    hypotension. The team decided to start TPE."), as (day, start, end) of the heading or the entry's day counted
+    from the sentence's start (so negative)."""
     document = sentence.doc.user_data.get(DOCUMENT)
+    paragraph = document.paragraph_at(sentence.start_char) if document is not None else None
+    entry = DATED_ENTRY.match(sentence.doc.text[paragraph.start:paragraph.end]) if paragraph is not None else None
+    if entry is not None and paragraph.start + entry.start("day") < sentence.start_char:
+        offset = paragraph.start - sentence.start_char
+        return [(int(entry.group("n")), offset + entry.start("day"), offset + entry.end("day"))]
     section = document.section_at(sentence.start_char) if document is not None else None
     match = HEADING_DAY.match(section.title) if section is not None else None
     if match is None:
@@ -270,7 +281,8 @@ def _heading_day(sentence) -> list[tuple[int, int, int]]:
 def days_in(sentence, infusion_date: date | None, hours_from_infusion: bool = False) -> list[tuple[int, int, int]]:
     """Day references of a spaCy sentence, calendar dates counted from ``infusion_date`` (day 0) when it is known,
     and bare hour marks ("at 96 h") as completed days when the account counts hours from the infusion; a sentence
-    naming no day of its own has the day its section's heading names, if that is all the heading names."""
+    saying "that evening" has the day the sentence before named there; a sentence naming no day of its own has the
+    day its section's heading names, if that is all the heading names."""
     found = find_days(sentence.text)
     if hours_from_infusion:
         found += [(hours // 24, start, end) for hours, start, end in _hour_marks(sentence.text)
@@ -279,7 +291,31 @@ def days_in(sentence, infusion_date: date | None, hours_from_infusion: bool = Fa
         for value, start, end in find_dates(sentence.text, infusion_date.year):
             if not any(s <= start < e for _, s, e in found):
                 found.append(((value - infusion_date).days, start, end))
+    found += _day_told_before(sentence, found)
     return sorted(found, key=lambda d: d[1]) or _heading_day(sentence)
+
+
+# a day the sentence before named: "At 14:00 on D+3 a catheter was placed. We did the first exchange that evening."
+THAT_DAY = re.compile(r"\b(?:that|the\s+same)\s+(?:day|evening|night|morning|afternoon)\b|\blater\s+that\s+day\b",
+                      re.IGNORECASE)
+
+
+def _day_told_before(sentence, own: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """"that evening", "the same day": the last day told before it, in its sentence ("on the morning of D+4, TPE was
+    started that day") or else in the sentence before, in the same paragraph (as the day at the words "that day")."""
+    anaphor = THAT_DAY.search(sentence.text)
+    if anaphor is None:
+        return []
+    earlier = [d for d in own if d[2] <= anaphor.start()]
+    if earlier:
+        return [(earlier[-1][0], anaphor.start(), anaphor.end())]
+    if sentence.start == 0:
+        return []
+    previous = sentence.doc[sentence.start - 1].sent
+    if "\n" in sentence.doc.text[previous.end_char:sentence.start_char]:
+        return []
+    days = find_days(previous.text)
+    return [(days[-1][0], anaphor.start(), anaphor.end())] if days else []
 
 
 def number_in(text: str, decimal_comma: bool = False) -> float | None:

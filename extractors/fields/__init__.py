@@ -10,6 +10,7 @@ column's header names.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from spacy.tokens import Doc, Span
@@ -17,7 +18,7 @@ from spacy.tokens import Doc, Span
 from extractors.evidence import Finding
 from extractors.fields import demographics, disease, drugs, labs, outcome, purification, toxicity
 from extractors.fields.inputs import Cell, PatientContext
-from extractors.table_rules import is_missing
+from extractors.table_rules import header_field, is_missing
 from pipeline.document.model import TableCell
 from pipeline.schema import MARKERS
 
@@ -69,4 +70,30 @@ def read_cell(key: str, header: str, cell: TableCell, doc: Doc) -> list[Finding]
     text = cell.text.strip()
     if is_missing(text):
         return []
+    start = cell.start + (len(cell.text) - len(cell.text.lstrip()))
+    joint = _joint_parts(key, header, text)
+    if joint is not None:
+        return [found for part_key, part_header, offset, part in joint if not is_missing(part)
+                for found in CELL_READERS[part_key](Cell(part_key, part_header, part, start + offset,
+                                                         start + offset + len(part), doc))]
     return CELL_READERS[key](Cell(key, header, text, cell.start, cell.end, doc))
+
+
+SLASH = re.compile(r"\s*/\s*")
+
+
+def _joint_parts(key: str, header: str, text: str) -> list[tuple[str, str, int, str]] | None:
+    """A column of two fields, its header and its cells split at a slash: "TPE sessions / first day" over "3 / day 4"
+    is pe_sessions 3 and pe_start_day 4 ("first day" says of what through the words before it: "TPE first day").
+    None where the header does not name two different fields, one of them ``key``, or the cell does not split as
+    the header does (a marker's "before / after" column splits into one marker twice)."""
+    heads, parts = SLASH.split(header), list(SLASH.finditer(text))
+    if len(heads) != 2 or len(parts) != 1:
+        return None
+    subject = heads[0].rsplit(None, 1)[0] if " " in heads[0].strip() else ""
+    keys = [header_field(heads[0]), header_field(heads[1]) or header_field(f"{subject} {heads[1]}")]
+    if None in keys or keys[0] == keys[1] or key not in keys or key not in CELL_READERS:
+        return None
+    slash = parts[0]
+    halves = [(0, text[:slash.start()]), (slash.end(), text[slash.end():])]
+    return [(part_key, head, offset, part) for part_key, head, (offset, part) in zip(keys, heads, halves)]

@@ -75,12 +75,16 @@ BRIDGING = re.compile(r"""
     \bbridging\s+(?:therapy|chemotherapy|treatment|regimen|consisted|comprised|included|was|with)\b
   | \b(?:as|for)\s+bridging\b
     """, re.IGNORECASE | re.VERBOSE)
-# a drug given for something other than the toxicity, told right after it: "IVIG (0.5 g/kg) for hypogammaglobulinaemia"
+# a drug given for something other than the toxicity, told right after it: "IVIG (0.5 g/kg) for hypogammaglobulinaemia",
+# "immunoglobulin replacement"
 OTHER_INDICATION = re.compile(r"""
     ^(?:[^.;]|\.(?=\d)){0,60}?\bfor\s+(?:(?:the|her|his|a)\s+)?(?:     # "(IVIG, 0.5 g/kg) for", within the sentence
       hypogammaglobulin\w* | (?:antimicrobial\ |antifungal\ |antiviral\ |seizure\ |PJP\ |PCP\ )?prophyla\w*
       | (?:bacterial\ |fungal\ |viral\ )?infections? | sepsis | pneumonia | nausea | emesis | adrenal\ insufficiency
-    )\b""", re.IGNORECASE | re.VERBOSE)
+      | B[-\ ]cell\ aplasia
+    )\b
+  | ^\s*(?:\([^)]{0,30}\)\s*)?(?:replacement|substitution)\b     # "receiving intravenous immunoglobulin replacement"
+    """, re.IGNORECASE | re.VERBOSE)
 
 # the drugs a patient leaves hospital with, prophylaxis and the like, not those given against the toxicity:
 # "Medication on discharge: aciclovir, ...", "discharge medications included", "discharged home on valaciclovir"

@@ -503,6 +503,8 @@ def _day_of(sentence: Span, position: int, patient: PatientContext, in_hours: bo
     return None
 
 
+LATER_IN_DAY = re.compile(r"\b(?:that|the\s+same|in\s+the|this)\s+(?:afternoon|evening|night)\b", re.IGNORECASE)
+MORNING = re.compile(r"\bmorning\b", re.IGNORECASE)
 APPROXIMATE = re.compile(r"\b(?:approaching|approximately|about|around|nearly|almost|roughly|close\s+to)\b|[~≈]",
                          re.IGNORECASE)
 
@@ -514,6 +516,9 @@ class _Timeline:
     def __init__(self, sentences: list[Span], patient: PatientContext):
         mentions = pe_mentions(sentences)
         self.first_pe = min((sentence_of(s).start_char for s in mentions), default=None)
+        # "First plasma exchange that afternoon": a morning sample of that day was drawn before it
+        first_sentence = min((sentence_of(s) for s in mentions), key=lambda s: s.start_char, default=None)
+        self.first_pe_later_in_day = bool(first_sentence is not None and LATER_IN_DAY.search(first_sentence.text))
         self.last_pe = max((sentence_of(s).start_char for s in mentions), default=None)
         days = exchange_days(sentences, patient)
         self.patient = patient
@@ -568,7 +573,8 @@ class _Timeline:
             # before the first procedure"
             own = sentence.doc.text[end:min(sentence.end_char, end + OWN_WORDS_REACH)]
             own = own[:m.start()] if (m := CLAUSE_BREAK_WORDS.search(own)) else own
-            if day < first or day == first and (BEFORE_NEARBY.search(local) or BEFORE_EXCHANGE.search(own)):
+            morning_before = day == first and self.first_pe_later_in_day and MORNING.search(local)
+            if day < first or day == first and (BEFORE_NEARBY.search(local) or BEFORE_EXCHANGE.search(own)) or morning_before:
                 self.offer(marker, "pre", (1, day, start), pre)
                 return
             if day > last or day == last and AFTER_NEARBY.search(local):

@@ -451,6 +451,8 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
     for sentence in pe_sentences:
         if not START_CUE.search(sentence.text):
             continue
+        if _dates_a_sample_by_a_later_exchange(sentence, mentions):
+            continue
         days = days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
         if days:
             in_sentence = _mentions_in(sentence, mentions)
@@ -619,6 +621,22 @@ def _sessions_told_as_events(sentence: Span) -> bool:
     return any(not SESSION_AS_TIME.search(sentence.text[:m.start()]) for m in CONTINUATION.finditer(sentence.text))
 
 
+def _dates_a_sample_by_a_later_exchange(sentence: Span, mentions: list[Span]) -> bool:
+    """"It was 720 ng/L on the morning of D+5, before the second exchange": a value's sample, dated by an exchange
+    that is not the first; its day is no start of the exchanges."""
+    named = _mentions_in(sentence, mentions)
+    if not named or not quantities_in(sentence):
+        return False
+    times = [EXCHANGE_AS_TIME.search(sentence.text[:m.start_char - sentence.start_char]) for m in named]
+    return all(t is not None and not FIRST_SESSION.search(t.group()) for t in times)
+
+
+# "before the second", "after the second and last": an exchange named as the time of something else
+EXCHANGE_AS_TIME = re.compile(r"\b(?:during|after|before|following|since|until|by|at|between|within)\s+"
+                              r"(?:(?:the|each|every|a|one)\s+)?(?:[\w-]+\s+){0,3}$", re.IGNORECASE)
+FIRST_SESSION = re.compile(r"\b(?:first|initial|1st)\b", re.IGNORECASE)
+
+
 def _reports_markers(sentence: Span) -> bool:
     """The sentence gives a marker's value: its days date samples."""
     return bool(concepts_in(sentence, "MARKER")) and bool(quantities_in(sentence))
@@ -645,7 +663,8 @@ def exchange_days(sentences: list[Span], patient: PatientContext, in_hours: bool
         if named and not held:
             continue  # "27 March: a third exchange had been scheduled, but it was cancelled": no exchange that day
         anchors = [m.start_char - sentence.start_char for m in held]
-        if _reports_markers(sentence) and all(SESSION_AS_TIME.search(sentence.text, 0, a) for a in anchors):
+        if _reports_markers(sentence) and all(SESSION_AS_TIME.search(sentence.text, 0, a) for a in anchors) or \
+                _dates_a_sample_by_a_later_exchange(sentence, held):
             # "On day 6, the morning after the second session, IL-6 had fallen to 310 pg/mL", "IL6 410 pg/mL ... (all
             # drawn D+6, the morning after the second exchange)": a sample's day, an exchange named only as its time
             continue

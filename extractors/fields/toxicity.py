@@ -11,7 +11,7 @@ from extractors.components import DOCUMENT
 from extractors.evidence import Finding, concepts_in, gap, in_one_clause, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import CAR_T_LABELS
-from extractors.values import GRADE, ROMAN_GRADE, days_in, grade_value
+from extractors.values import DATED_ENTRY, GRADE, ROMAN_GRADE, days_in, grade_value
 from pipeline.schema import FIELD_BY_NAME
 
 GRADE_MENTION = re.compile(rf"""
@@ -37,7 +37,8 @@ ONSET_CUE = re.compile(r"""
 # words of the end of CRS or fever: a day after them ("resolved by day 6") dates no onset
 END_CUE = re.compile(r"\b(resolv|subsid|abat|settl|afebrile|apyrexi|defervesc|disappear|free\ of)", re.IGNORECASE)
 FEVER = re.compile(r"""\b(fever|feverish|febrile|(?:hyper)?pyrexia
-  | temperature\ (?:of|to|above|over|exceeding|>|≥)\s*(?:3[89]|4[0-2])   # "a temperature above 38 °C"
+  | temperature\ (?:(?:went|rose|climbed|spiked|jumped)\ (?:up\ )?)?(?:of|to|above|over|exceeding|>|≥)\s*(?:3[89]|4[0-2])  # "a
+    #                                                                      temperature above 38 °C", "temperature went to 39"
     )\b""", re.IGNORECASE | re.VERBOSE)
 # ConText target type of a fever word (context_rules.json may name it in allowed_types)
 FEVER_TARGET = "FEVER"
@@ -234,8 +235,6 @@ def crs_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     return _timeline_onset(sentences, patient) or _fever_onset(sentences, patient)
 
 
-# a timeline's entry, headed by its day: "D+2: fever and hypotension = CRS", "- Day 3 – CRS grade 1"
-DATED_ENTRY = re.compile(r"^\W{0,3}(?:day|D)\s?\+?\d{1,3}\s*[:–—-]\s", re.IGNORECASE)
 
 
 def _timeline_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
@@ -288,6 +287,8 @@ FEVER_HAD = re.compile(r"""
     \b(?:had|ran)\s+(?:a\s+)?(?:high\s+|spiking\s+)?(?:fever|temperature)\b(?!\s+again)
   | \b(?:was|were)\s+(?:(?:noted|found|documented)\s+to\s+be\s+)?(?:febrile|pyrexial)\b(?!\s+again)  # "was noted
   | \bfirst\s+(?:fever|temperature|febrile\ episode)\b                                          #  to be febrile"
+  | \btemperature\s+(?:went|rose|climbed|spiked|jumped)\s+(?:up\s+)?to\s+(?:3[89]|4[0-2])            # "her temperature
+    #                                                                                               went to 38.9 °C"
     """, re.IGNORECASE | re.VERBOSE)
 
 

@@ -274,6 +274,15 @@ def _tabbed_rows(lines: list[str]) -> bool:
     return len(lines) >= 2 and all(sum(1 for cell in line.split("\t") if cell.strip()) >= 2 for line in lines)
 
 
+def _list_start(lines: list[str]) -> int | None:
+    """Where a block's list begins: its first line, or a later one when the lines before it lead into the list;
+    None unless the block ends in two or more bulleted or numbered lines."""
+    start = len(lines)
+    while start > 0 and _BULLET.match(lines[start - 1]):
+        start -= 1
+    return start if len(lines) - start >= 2 and not any(_BULLET.match(line) for line in lines[:start]) else None
+
+
 def parse_text(text: str, source_file: str, format_name: str = "text") -> list[Document]:
     text = read_in_order(text.replace("\r\n", "\n").replace("\r", "\n"))
     blocks = [b for b in re.split(r"\n\s*\n", text) if b.strip()]
@@ -336,8 +345,10 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
         if boxed is not None:
             for line in boxed:
                 builder.add_block(line, "list-item")
-        elif len(lines) >= 2 and all(_BULLET.match(line) for line in lines):
-            for line in lines:
+        elif (lead := _list_start(lines)) is not None:
+            if lead:  # "Course:" or a sentence leading into the list, on the line before its first item
+                builder.add_block(join_lines(lines[:lead], known))
+            for line in lines[lead:]:
                 builder.add_block(_BULLET.sub("", line), "list-item")
         elif _tabbed_rows(lines):
             for line in lines:
