@@ -9,7 +9,7 @@ from typing import Iterable
 
 from spacy.tokens import Doc, Span
 
-from extractors.assertion import is_affirmed
+from extractors.assertion import is_affirmed, negated
 from extractors.evidence import Finding, concepts, concepts_in, gap, in_one_clause, sentence_of, sentences
 from extractors.finding_spans import finding_span, patient_findings_key, record
 from extractors.fields import RULES
@@ -254,9 +254,17 @@ RECEIPT_CUE = re.compile(r"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
+DENIED_RECEIPT = re.compile(r"\b(?:never|not)\s+(?:\w+\s+)?(?:received|been\s+given|been\s+treated\s+with|had)\b",
+                            re.IGNORECASE)
+
+
 def _received_cart(sentences: list[Span]) -> bool:
     """The patient was given CAR-T cells: a product named, or CAR-T cells said to be infused or received,
-    affirmed, in their own account."""
+    affirmed, in their own account; not a patient the account says never received them ("He had never received CAR
+    T cells": CRS after a bispecific antibody), whatever its background says of CRS after CAR-T cells."""
+    if any(negated(span) and DENIED_RECEIPT.search(sentence.text)
+           for sentence in sentences for span in concepts_in(sentence, ("CART", "CART_PRODUCT"))):
+        return False
     for sentence in sentences:
         for span in concepts_in(sentence, CAR_T_LABELS):
             if is_affirmed(span) and (span.label_ == "CART_PRODUCT" or RECEIPT_CUE.search(sentence.text)):

@@ -136,7 +136,7 @@ def about_other_patients(sentence: Span) -> bool:
 # "Both patients received axi-cel", "Neither patient met HLH criteria", "CRS resolved in all six TPE-treated patients":
 # which patients a statement is about ("neither", "none of" are quantifiers here; what they deny is ConText's to read)
 GROUP_STATEMENT = re.compile(rf"""
-    \b(both|all|each|every|neither|none\ of\ (?:the|our|these)|the\ two)\b   # "both", "none of the"
+    \b(both|all|each|every|either|neither|none\ of\ (?:the|our|these)|the\ two)\b   # "both", "none of the"
     (?:\s+[\w-]+){{0,3}}?\s+(patients?|cases?|of\ them|children|adults)\b  # "... TPE-treated patients"
   | \bno\s+(?:other\s+)?(?:patients?|cases?)\b                               # "no patient except Patient 2"
   | ^{LIST_MARK}*(both|neither|all)\b                                        # "Both recovered.", "• Both alive"
@@ -469,6 +469,54 @@ def _introduced_accounts(doc: Doc, document: Document) -> list[PatientSegment]:
     return [segments[n] for n in sorted(segments)]
 
 
+# Two patients introduced in one sentence and told apart by what they are: "We treated a 41-year-old man and a
+# 66-year-old woman. The man, with B-ALL, ... The woman, with myeloma, ..."
+PERSON = re.compile(rf"\ban?\s+(?P<age>\d{{1,3}})[-\ ](?:year|yr)s?[-\ ]old\s+(?:[\w-]+\s+){{0,2}}?(?P<sex>{SEX_NOUNS})\b",
+                    re.IGNORECASE)
+# a sentence opening on one of them: "The man, with relapsed B-ALL, ...", "The younger woman had ..."
+REFERRED = re.compile(rf"^{LIST_MARK}*(?:the|this)\s+(?:(?:older|younger|first|second)\s+)?(?P<sex>{SEX_NOUNS})\b",
+                      re.IGNORECASE)
+
+
+def _introduced_together(doc: Doc, document: Document) -> list[PatientSegment]:
+    """The patients of an account that introduces two or three in one sentence, each by age and a noun of its own
+    ("a 41-year-old man and a 66-year-old woman"), and then tells each in sentences opening on that noun ("The
+    man, ...", "The woman, ..."); each account runs to the next such opening or to a statement about them all. The
+    introducing sentence gives each patient the words that introduce it; the account's other sentences are shared."""
+    for opening in sentences(doc):
+        if section_kind(document, opening.start_char) not in PATIENT_ZONES - {"title"}:
+            continue
+        people = list(PERSON.finditer(opening.text))
+        nouns = [m.group("sex").lower() for m in people]
+        if not 2 <= len(people) <= 3 or len(set(nouns)) != len(nouns) or about_other_patients(opening):
+            continue
+        segments = {noun: PatientSegment(number, f"{m.group('age')} {noun}")
+                    for number, (noun, m) in enumerate(zip(nouns, people), 1)}
+        for noun, m in zip(nouns, people):
+            segments[noun].sentences.append(
+                doc.char_span(opening.start_char + m.start(), opening.start_char + m.end(), alignment_mode="expand"))
+        current, shared = None, []
+        for sentence in sentences(doc):
+            if sentence.start_char <= opening.start_char or is_table_text(document, sentence.start_char) or \
+                    section_kind(document, sentence.start_char) not in PATIENT_ZONES:
+                continue
+            referred = REFERRED.match(sentence.text)
+            if referred and referred.group("sex").lower() in segments:
+                current = segments[referred.group("sex").lower()]
+            elif GROUP_STATEMENT.search(sentence.text):
+                current = None
+            if current is not None:
+                current.sentences.append(sentence)
+            else:
+                shared.append(sentence)
+        if any(len(segment.sentences) < 2 for segment in segments.values()):
+            return []  # introduced together, but not told apart
+        for segment in segments.values():
+            segment.shared = shared
+        return list(segments.values())
+    return []
+
+
 def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
     """Segments of the article's own patients, in order of their numbers."""
     labelled: dict[int, PatientSegment] = {}
@@ -559,7 +607,7 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
             segment.shared = group + [s for s in segment.excepting + segment.named if s not in group]
             segment.subgroup = subgroup
         return [labelled[n] for n in sorted(labelled)]
-    introduced = _introduced_accounts(doc, document) if not labelled else []
+    introduced = (_introduced_accounts(doc, document) or _introduced_together(doc, document)) if not labelled else []
     if introduced:
         return introduced
     single = PatientSegment(1)

@@ -23,7 +23,7 @@ DOSES_BEFORE = re.compile(rf"""
     (?:doses?|administrations?|infusions?|injections?|applications?|times)\s+(?:of\s+)?$   # "two times of"
     """, re.IGNORECASE | re.VERBOSE)
 # "8 mg/kg", "400 mg iv"
-DOSE = r"(?:\d+(?:\.\d+)?\s*(?:mg/kg|mg/m2|mg/m²|mg|g)\b\s*(?:(?:iv|i\.v\.|intravenously)\s*)?)"
+DOSE = r"(?:\d+(?:\.\d+)?\s*(?:mg/kg|mg/m2|mg/m²|mg|g)\b\s*(?:(?:iv|i\.v\.|intravenously)\s*)?,?\s*)"  # "8 mg/kg, two doses"
 # right after the drug's name: "(TCZ) 8 mg/kg twice", "×3", "two doses", "was repeated three times"
 DOSES_AFTER = re.compile(rf"""
     ^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?{DOSE}?
@@ -75,6 +75,9 @@ BRIDGING = re.compile(r"""
     \bbridging\s+(?:therapy|chemotherapy|treatment|regimen|consisted|comprised|included|was|with)\b
   | \b(?:as|for)\s+bridging\b
     """, re.IGNORECASE | re.VERBOSE)
+# where a drug's clause goes on to another treatment, whose days are not the drug's
+ANOTHER_TREATMENT = re.compile(r"\b(?:then|underw\w+|T?PE|PLEX|PEX|plasma\s*exchanges?|plasmapheresis|apheresis)\b",
+                               re.IGNORECASE)
 # a drug given for something other than the toxicity, told right after it: "IVIG (0.5 g/kg) for hypogammaglobulinaemia",
 # "immunoglobulin replacement"
 OTHER_INDICATION = re.compile(r"""
@@ -162,7 +165,9 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
             if match and DOSE_NOUN_AFTER.match(after):
                 candidates.append(count_value(match.group("n")))
             candidates += _ordinal_doses(sentence)
-            clause = re.split(r"[;]|\.\s", after)[0]  # the drug's own: not "TCZ x2; TPE x3 (D+3, D+4, D+5)"
+            # the drug's own: not "TCZ x2; TPE x3 (D+3, D+4, D+5)", "two doses of tocilizumab, then PE on D+3, D+4"
+            clause = re.split(r"[;]|\.\s", after)[0]
+            clause = clause[:m.start()] if (m := ANOTHER_TREATMENT.search(clause)) else clause
             days = DAY_LIST.search(clause)
             if days:
                 candidates.append(len(re.findall(r"\d{1,3}", days.group(0))))

@@ -161,12 +161,19 @@ def _named_indication(sentence: Span, before: list[Span]) -> bool:
                for m in OTHER_INDICATION.finditer(told.text))
 
 
+# a unit's practice over time: "has done plasma exchange for years", "routinely performs", "our experience with"
+HABITUAL = re.compile(r"\bfor\s+(?:many\s+|several\s+|\w+\s+)?(?:years|decades)\b|\broutinely\b|\bexperience\s+(?:with|in|of)\b",
+                      re.IGNORECASE)
+
+
 def for_another_disease(sentences: list[Span]) -> bool:
     """The account gives the exchange's indication once as another disease ("The TTP was treated with daily plasma
     exchange") and its procedure's sentences do not repeat it; no exchange of it is tied to a toxicity of the cells."""
-    # "his PEX was not given for CRS, ICANS or HLH" ties it to none of them
+    # "his PEX was not given for CRS, ICANS or HLH" ties it to none of them; "our service has done plasma exchange
+    # for years for myasthenia" tells of the unit's practice, not of this exchange
     tied = [(_named_indication(s, sentences[:i]), any(is_affirmed(c) for c in concepts_in(s, ("CRS", "ICANS", "HLH"))))
-            for i, s in enumerate(sentences) if any(is_affirmed(span) for span in concepts_in(s, "PE"))]
+            for i, s in enumerate(sentences) if any(is_affirmed(span) for span in concepts_in(s, "PE"))
+            and not HABITUAL.search(s.text)]
     return any(other and not toxicity for other, toxicity in tied) and not any(toxicity for _, toxicity in tied)
 
 

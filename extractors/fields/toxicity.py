@@ -96,8 +96,10 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
                     if gap(start, end, nearest) <= MAX_DISTANCE:
                         break
             # "CRS was graded 3 in the notes at 21:00; by 02:00 ... the grade was revised to 4": a revision grades
-            # the one syndrome its sentence names, however far back
-            sole = _sole_syndrome(free, start, end) if match.group("revised") else []
+            # the one syndrome its sentence names, however far back;
+            # so does a bare grade in a sentence on how CRS was graded: "We graded CRS with CTCAE v5 because that is
+            # what the trial protocol used, and the worst grade was 3"
+            sole = _sole_syndrome(free, start, end) if match.group("revised") or scales else []
             if sole and (nearest is None or gap(start, end, nearest) > MAX_DISTANCE):
                 nearest = sole[0]
             near = nearest is not None and (gap(start, end, nearest) <= MAX_DISTANCE or nearest in sole)
