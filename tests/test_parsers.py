@@ -298,3 +298,16 @@ def test_text_affiliations_after_the_byline(after_byline, expected):
     document = parse_bytes(text.encode(), "case.txt")[0]
     assert document.authors == ["Silva, Ana", "Berg, Tom"]
     assert document.affiliations == expected
+
+
+def test_a_jats_supplementary_table_in_the_back_matter_is_read_as_a_table():
+    xml = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>T</article-title>
+    </title-group></article-meta></front><body><sec><title>Case</title><p>See Table S1.</p></sec></body>
+    <back><app-group><app><title>Supplementary material</title><supplementary-material id="S1">
+    <label>Supplementary Table S1</label><caption><p>Daily values.</p></caption>
+    <table-wrap id="ST1"><label>Table S1</label><table><thead><tr><th>Parameter</th><th>Day 4</th><th>Day 6</th></tr></thead>
+    <tbody><tr><td>IL-6 (pg/mL)</td><td>3,920</td><td>146</td></tr></tbody></table></table-wrap>
+    </supplementary-material></app></app-group></back></article>"""
+    document = parse_bytes(xml, "t.xml")[0]
+    assert len(document.tables) == 1
+    assert [c.text for c in document.tables[0].grid()[1]] == ["IL-6 (pg/mL)", "3,920", "146"]

@@ -190,6 +190,8 @@ def test_the_documents_own_words_decide_a_broken_word():
     ("J Blood Purif 2024, 19(3): 211-216", "LIANG Xiaoyu(1), FENG Jianguo(2), WU Shasha(1)", "Liang"),
     ("https://doi.org/10.5555/x.2", "Marcus D. Pruitt, MD (PGY-3, Internal Medicine); Janelle Okoro, DO (PGY-2)",
      "Pruitt"),
+    ("Case report from the intensive care unit", "Authors: Itzel M. Quintero, Rogelio A. Batista, Eduardo J. Salas",
+     "Quintero"),
 ])
 def test_the_first_author_is_read_past_affiliation_marks_degrees_and_notes(front, byline, surname):
     document = parse(f"{front}\n\nPlasma exchange after CAR-T cells\n\n{byline}\n\n(1) Department of Haematology\n\n"
@@ -273,3 +275,18 @@ def test_a_surname_first_byline_takes_the_surname_the_file_is_named_after():
     assert [case.case_id for case in extract_document(parse_bytes(text.encode(), "ong2024_case.txt")[0]).cases] \
         == ["ong2024-1"]
     assert [case.case_id for case in extract_document(parse_bytes(text.encode(), "case.txt")[0]).cases] == ["hui-1"]
+
+
+def test_a_line_over_a_list_heads_it_and_lines_of_named_values_are_entries():
+    document = parse("Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\n"
+                     "Background of the patient\n- Sixty-seven-year-old man with myeloma.\n- Five prior lines.\n\n"
+                     "Drugs considered but not given\n- Siltuximab: discussed on day 6.\n- Ruxolitinib: discussed.\n\n"
+                     "LABS:\nIL-6 (pg/mL): 6,380->415 (before the first -> after the last exchange)\n"
+                     "Ferritin (ng/mL): 22,450->8,120\nIFN-gamma was not measured.\n\n"
+                     "Key messages\n- Grade CRS by one system.\n- Plan the exchange early.")
+    kinds = {s.title: s.kind for s in document.sections}
+    assert kinds["Background of the patient"] == "case" and kinds["Key messages"] == "discussion"
+    assert "Drugs considered but not given" in kinds
+    entries = [document.quote(p.start, p.end) for p in document.paragraphs if p.kind == "list-item"]
+    assert "IL-6 (pg/mL): 6,380->415 (before the first -> after the last exchange)" in entries
+    assert "Ferritin (ng/mL): 22,450->8,120" in entries

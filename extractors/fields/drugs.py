@@ -7,6 +7,7 @@ import re
 from spacy.tokens import Span
 
 from extractors.assertion import flagged, is_affirmed, negated, target
+from extractors.components import DOCUMENT
 from extractors.evidence import Finding, concepts_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.values import COUNT, ORDINALS, count_value, find_days
@@ -44,7 +45,7 @@ ORDINAL_DOSE = re.compile(rf"""
     \b(?P<o>{'|'.join(ORDINALS)})\s+                           # "the second"
     (?:(?:and|,)\s*(?:final|last)\s+)?                         # "a fourth and final"
     (?:(?:tocilizumab|TCZ)\s+)?                                # "the third tocilizumab"
-    (?:dose|administration|infusion|application|time)\b       # "dose", "time"
+    (?:dose|administration|infusion|application|time|one)\b   # "dose", "time", "a second one"
     """, re.IGNORECASE | re.VERBOSE)
 # "on days 2 and 3", "on D+2 and D+3"
 DAY_LIST = re.compile(r"\b(?:days?\s*\+?|D\s?\+)\d{1,3}(?:\s*(?:,|and|&)\s*(?:D\s?)?\+?\d{1,3})+", re.IGNORECASE)
@@ -100,11 +101,23 @@ DISCHARGE_MEDICATION = re.compile(r"""
 
 def _given_for_something_else(span: Span) -> bool:
     """Whether ``span``'s drug is told as given for another indication (IVIG for hypogammaglobulinaemia), as part
-    of the bridging regimen, or among the medications the patient went home with."""
+    of the bridging regimen, among the medications the patient went home with, or under a heading of drugs not
+    given ("Drugs considered but not given")."""
     after = span.doc.text[span.end_char:span.end_char + 120]  # not the sentence's end: "0.5 g/kg" may split it
     sentence = sentence_of(span)
     before = span.doc.text[sentence.start_char:span.start_char]
-    return bool(OTHER_INDICATION.search(after) or BRIDGING.search(sentence.text) or DISCHARGE_MEDICATION.search(before))
+    return bool(OTHER_INDICATION.search(after) or BRIDGING.search(sentence.text) or DISCHARGE_MEDICATION.search(before)
+                or _under_a_heading_of_drugs_not_given(span))
+
+
+# a section of the drugs the patient did not get: "Drugs considered but not given", "Treatments not used"
+NOT_GIVEN_HEADING = re.compile(r"\b(?:not|never)\s+(?:given|used|administered|started)\b|\bwithheld\b", re.IGNORECASE)
+
+
+def _under_a_heading_of_drugs_not_given(span: Span) -> bool:
+    document = span.doc.user_data.get(DOCUMENT)
+    section = document.section_at(span.start_char) if document is not None else None
+    return section is not None and bool(NOT_GIVEN_HEADING.search(section.title))
 
 
 def _dose_of(sentence: Span, dose: re.Match, drug: Span) -> bool:

@@ -17,20 +17,20 @@ from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
 from extractors.table_rules import is_missing
 from extractors.values import ORDINAL, days_in, hours_in, number_in
-from extractors.quantities import NUMBER_PATTERN, Quantity, normalize_unit, parse_number, units
+from extractors.quantities import NUMBER_PATTERN, UNIT, Quantity, normalize_unit, parse_number, units
 from pipeline.schema import MARKER_BY_ID, MARKER_UNITS
 
 TARGET_UNITS = MARKER_UNITS  # a marker's values are converted to the unit the registry stores it in
 # between the two values of "from X to Y": "on day +2", "on admission", "(peak)", "immediately before the first exchange"
 _WHEN = r"(?:\s*(?:on|at|by)\s+(?:day|d)\s*[+\-−]?\d{1,3}|\s*(?:on|at)\s+admission|\s*\([^)]{0,30}\)|(?:\s+[a-z]+){1,7}?)?"
-_SECOND = rf"(?:(?:>|≥|<|≤|above|over|below|under|less\ than)\s*)?(?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)"  # "to <10 pg/mL"
+_SECOND = rf"(?:(?:>|≥|<|≤|above|over|below|under|less\ than)\s*)?(?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]*)"  # "to <10 pg/mL"
 FROM_TO = re.compile(rf"""
     # "IL-6 fell from 5,230 to 210 pg/mL", "from > 5,000 pg/mL on day +2 down to 1,020"
     \bfrom\s+(?P<bound>(?:>|≥|above|over)\s*)?(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;→]*?){_WHEN}\s*
     (?:to|down\ to|up\ to)\s+{_SECOND}
     # "2 310 → 410 pg/mL", "5,230 -> 210"; right after the marker, "ferritin 8,900 to 3,200 ng/mL" (see BARE_TO)
   | (?<=[:\s(])(?P<bound2>(?:>|≥)\s*)?(?P<a2>{NUMBER_PATTERN})\s*(?P<unit_a2>[^\s\d,;→]*?)\s*(?:→|->|(?P<bare_to>to)(?=\s))\s*
-    (?:(?:>|≥)\s*)?(?P<b2>{NUMBER_PATTERN})\s*(?P<unit2>[^\s,;)]+)
+    (?:(?:>|≥)\s*)?(?P<b2>{NUMBER_PATTERN})\s*(?P<unit2>[^\s,;)]*)
     """, re.IGNORECASE | re.VERBOSE)
 # two values of one marker, in the order a sentence's frame gives: "interleukin-6 4 850 and 290 ng/l"
 PAIRED = re.compile(rf"""
@@ -174,11 +174,13 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
         if marker is None:
             continue
         unit = (match.group("unit") or match.group("unit2")).rstrip(".,;)")
+        between = sentence.text[marker.end_char - sentence.start_char:match.start()]
+        if not UNIT.fullmatch(unit) and (labelled := UNIT_LABEL.match(between)):
+            unit = labelled.group(1) or labelled.group(2)  # "IL-6 (pg/mL): 6,380->415 (last before ...)": the unit the marker's label gives
         pre = marker_value(parse_number(match.group("a") or match.group("a2"), sentence.doc._.decimal_comma), unit, marker.id_)
         post = marker_value(parse_number(match.group("b") or match.group("b2"), sentence.doc._.decimal_comma), unit, marker.id_)
         if pre is None or post is None:
             continue
-        between = sentence.text[marker.end_char - sentence.start_char:match.start()]
         if match.group("bare_to") and not _a_fall_right_after_the_marker(between, pre, post):
             continue
         # "rose from 1,420 ng/mL before to 1,880 ng/mL after the exchanges": each value tells its own time
@@ -188,6 +190,8 @@ def _from_to(sentence: Span) -> list[tuple[str, float, float, int, int]]:
     return results
 
 
+# a marker's label giving its unit before its values: "IL-6 (pg/mL): ", "CRP, mg/dL: "
+UNIT_LABEL = re.compile(rf"^\s*(?:\(\s*({UNIT.pattern})\s*\)|,\s*({UNIT.pattern}))\s*:?\s*$", re.IGNORECASE)
 AFTER_RIGHT_AFTER = re.compile(r"\s*(?:after|following|post-?)\b", re.IGNORECASE)
 EXCHANGE_WORD = rf"(?:{EXCHANGE_NAME}|exchanges?|procedures?|sessions?|runs?)"  # "after the 2nd run"
 EXCHANGE = re.compile(EXCHANGE_WORD, re.IGNORECASE)

@@ -16,11 +16,13 @@ SECTION_RULES: list[tuple[str, str]] = [
              r"patient information|clinical findings|timeline|diagnostic assessment|therapeutic interventions?)\b"),
     ("discussion", r"\bdifferential diagnosis\b"),
     ("case", r"\b(case (presentation|report|description|summary|history|\d+)|cases?\b|patients? \d+|clinical (course|history)|"
-             r"patient (description|history|presentation)|presentation|history)\b"),
+             r"patient (description|history|presentation|background)|presentation|history|(?:the|our|this) patient)\b"),
     ("introduction", r"\b(introduction|background)\b"),
     ("methods", r"\b(methods?|materials|patients and methods|study design|statistical)\b"),
     ("results", r"\b(results?|findings|outcomes?)\b"),
     ("discussion", r"\b(discussion|comment|review of (the )?literature|literature review)\b"),
+    # general lessons, not the patient's story
+    ("discussion", r"\b(key messages|teaching points?|lessons? (?:learned|learnt))\b"),
     ("conclusion", r"\b(conclusions?|concluding|learning points?|take-?home|key points)\b"),
 ]
 _COMPILED = [(kind, re.compile(pattern)) for kind, pattern in SECTION_RULES]

@@ -164,6 +164,8 @@ class _Walker:
                 for fn in child.iter():
                     if local_name(fn) == "fn":
                         self.builder.add_block(inline_text(fn), "footnote")
+            elif name == "supplementary-material" and any(local_name(c) in ("p", "table-wrap") for c in child):
+                self.blocks(child)  # a supplementary table given in the article: read as a table
             elif name in ("disp-formula", "preformat", "supplementary-material"):
                 self.builder.add_block(inline_text(child))
 

@@ -91,10 +91,14 @@ def _surname_first(names: list[list[str]]) -> bool:
                for words in names)
 
 
+# a byline's label: "Authors: Itzel M. Quintero, ...", "By Ana Silva and Tom Berg"
+_BYLINE_LABEL = re.compile(r"^\s*(?:authors?|by|written\s+by)\s*:?\s+(?=[A-Z])", re.IGNORECASE)
+
+
 def byline(lines: list[str]) -> list[str]:
     """Author names when ``lines`` read like a byline ("Ana Silva(1), Tom Berg(2)", "Silva A, Berg T" or
     "SILVA Ana"), affiliation marks, notes in brackets and degrees left out."""
-    block = _ET_AL.sub("", _AFFILIATION_MARK.sub("", " ".join(_byline_lines(lines))))
+    block = _ET_AL.sub("", _AFFILIATION_MARK.sub("", _BYLINE_LABEL.sub("", " ".join(_byline_lines(lines)))))
     if _SALUTATION.match(block) or len(block) > 400 or any(ch in block for ch in ".:;") and not re.search(r"\b[A-Z]\.", block):
         return []
     parts = [p.strip() for p in re.split(r",|;|\band\b|&", block) if p.strip() and not _DEGREE.fullmatch(p.strip())]
@@ -274,6 +278,10 @@ def _tabbed_rows(lines: list[str]) -> bool:
     return len(lines) >= 2 and all(sum(1 for cell in line.split("\t") if cell.strip()) >= 2 for line in lines)
 
 
+# a line of a list of named values: a short label, a colon, its value ("CRP (mg/dL): 24.8->7.1")
+_KEY_VALUE_LINE = re.compile(r"^\s*[A-Za-zα-ωΑ-Ω][^:.]{0,40}:\s+\S")
+
+
 def _list_start(lines: list[str]) -> int | None:
     """Where a block's list begins: its first line, or a later one when the lines before it lead into the list;
     None unless the block ends in two or more bulleted or numbered lines."""
@@ -333,7 +341,9 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
             builder.open_section("")
         # A heading may stand alone or head its paragraph on the first line.
         first = _MARKDOWN_HEADING.sub("", lines[0])
-        if looks_like_heading(first, standalone=len(lines) == 1, in_front=in_front) or (
+        # a line over a list stands alone as a heading does: "Drugs considered but not given" over "- Siltuximab: ..."
+        over_a_list = len(lines) >= 3 and all(_BULLET.match(line) for line in lines[1:])
+        if looks_like_heading(first, standalone=len(lines) == 1 or over_a_list, in_front=in_front) or (
                 first != lines[0] and len(first) <= 80):
             in_front = False
             builder.close_section()
@@ -350,6 +360,9 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
                 builder.add_block(join_lines(lines[:lead], known))
             for line in lines[lead:]:
                 builder.add_block(_BULLET.sub("", line), "list-item")
+        elif sum(bool(_KEY_VALUE_LINE.match(line)) for line in lines) >= max(2, len(lines) * 2 / 3):
+            for line in lines:  # "IL-6 (pg/mL): 6,380->415", "Ferritin (ng/mL): 22,450->8,120": one entry a line
+                builder.add_block(line.strip(), "list-item")
         elif _tabbed_rows(lines):
             for line in lines:
                 builder.add_block(_CELL_GAP.sub(": ", line.strip()), "list-item")
