@@ -257,17 +257,27 @@ HEADING_DAY = re.compile(r"^\s*(?:day|d)\s*\+?\s*(?P<n>\d{1,3})\s*:?\s*$", re.IG
 DATED_ENTRY = re.compile(r"^\W{0,3}(?:\d{1,2}[.)]\s*)?(?P<day>(?:day|D)\s?\+?(?P<n>\d{1,3}))\s*[:–—-]\s", re.IGNORECASE)
 
 
+def entry_day(sentence) -> tuple[int, int, int] | None:
+    """The day of the timeline entry a sentence goes on in, after the entry's first sentence ("6) D+5: persistent
+    hypotension. The team decided to start TPE."), as (day, start, end) counted from the sentence's start."""
+    document = sentence.doc.user_data.get(DOCUMENT)
+    paragraph = document.paragraph_at(sentence.start_char) if document is not None else None
+    entry = DATED_ENTRY.match(sentence.doc.text[paragraph.start:paragraph.end]) if paragraph is not None else None
+    if entry is None or paragraph.start + entry.start("day") >= sentence.start_char:
+        return None
+    offset = paragraph.start - sentence.start_char
+    return int(entry.group("n")), offset + entry.start("day"), offset + entry.end("day")
+
+
 def _heading_day(sentence) -> list[tuple[int, int, int]]:
     """The day of a sentence's section where the section is titled by a day alone (an account told day by day under
     "Day +4" headings), or of its paragraph where that is a timeline's entry opening on its day ("6) D+5: persistent
     hypotension. The team decided to start TPE."), as (day, start, end) of the heading or the entry's day counted
     from the sentence's start (so negative)."""
+    entry = entry_day(sentence)
+    if entry is not None:
+        return [entry]
     document = sentence.doc.user_data.get(DOCUMENT)
-    paragraph = document.paragraph_at(sentence.start_char) if document is not None else None
-    entry = DATED_ENTRY.match(sentence.doc.text[paragraph.start:paragraph.end]) if paragraph is not None else None
-    if entry is not None and paragraph.start + entry.start("day") < sentence.start_char:
-        offset = paragraph.start - sentence.start_char
-        return [(int(entry.group("n")), offset + entry.start("day"), offset + entry.end("day"))]
     section = document.section_at(sentence.start_char) if document is not None else None
     match = HEADING_DAY.match(section.title) if section is not None else None
     if match is None:

@@ -92,7 +92,7 @@ def _joint_parts(key: str, header: str, text: str) -> list[tuple[str, str, int, 
         return None
     subject = heads[0].rsplit(None, 1)[0] if " " in heads[0].strip() else ""
     keys = [header_field(heads[0]), header_field(heads[1]) or header_field(f"{subject} {heads[1]}")]
-    if None in keys or keys[0] == keys[1] or key not in keys or key not in CELL_READERS:
+    if None in keys or keys[0] == keys[1] or key not in keys or any(k not in CELL_READERS for k in keys):
         return None
     slash = parts[0]
     halves = [(0, text[:slash.start()]), (slash.end(), text[slash.end():])]

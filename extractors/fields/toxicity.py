@@ -11,7 +11,7 @@ from extractors.components import DOCUMENT
 from extractors.evidence import Finding, concepts_in, gap, in_one_clause, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import CAR_T_LABELS
-from extractors.values import DATED_ENTRY, GRADE, ROMAN_GRADE, days_in, grade_value
+from extractors.values import DATED_ENTRY, GRADE, ROMAN_GRADE, days_in, entry_day, grade_value
 from pipeline.schema import FIELD_BY_NAME
 
 GRADE_MENTION = re.compile(rf"""
@@ -241,17 +241,19 @@ def crs_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
 
 def _timeline_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     """The day heading a timeline's first entry that names CRS, in a clause not telling of its end ("D+9: CRS
-    resolved")."""
+    resolved"), in the entry's first sentence or one it goes on with ("Day 1 - S: warm. A: CRS, grade 1.")."""
     for sentence in sentences:
         entry = DATED_ENTRY.match(sentence.text)
-        if not entry:
+        went_on = entry_day(sentence) if not entry else None  # "Day 1 - S: warm. A: CRS, grade 1."
+        if not entry and not went_on:
             continue
-        first_clause = _clause_at(sentence.text, entry.end())
+        first_clause = _clause_at(sentence.text, entry.end() if entry else 0)
         crs = [s for s in concepts_in(sentence, "CRS") if is_affirmed(s)
                and s.start_char - sentence.start_char < len(first_clause)]
         if not crs or END_CUE.search(first_clause):
             continue
-        days = [d for d in days_in(sentence, patient.infusion_date, patient.hours_from_infusion) if d[1] < entry.end()]
+        days = [went_on] if went_on else \
+            [d for d in days_in(sentence, patient.infusion_date, patient.hours_from_infusion) if d[1] < entry.end()]
         if days:
             day, start, end = days[0]
             return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
