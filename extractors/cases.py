@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
@@ -272,17 +273,22 @@ def _received_cart(sentences: list[Span]) -> bool:
     return False
 
 
+def _plain(word: str) -> str:
+    """A word without case or accents, as a file name spells it: "Traoré" -> "traore"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).casefold()
+
+
 def _case_stem(document: Document) -> str:
     # a file named like "g1_echeverria2021" or "heldD_peds2020": its words of three or more letters
     words = re.findall(r"[^\W\d_]{3,}", Path(document.source_file).stem)
     surname = document.first_author_surname()
     if surname:
-        # a name set surname first without capitals ("Ong Jia Hui") reads the other way round; a file named after
-        # the author by its surname ("ong2024_series") settles which of the name's words it is
-        named = {word.casefold() for word in words}
+        # a name set surname first without capitals ("Ong Jia Hui", "Traoré Mariam") reads the other way round; a
+        # file named after the author by its surname ("ong2024_series", "traore2023") settles which word it is
+        named = {_plain(word) for word in words}
         other_names = re.findall(r"[^\W\d_]{2,}", document.authors[0].split(",", 1)[-1])
-        if surname.casefold() not in named:
-            return next((name for name in other_names if name.casefold() in named), surname)
+        if _plain(surname) not in named:
+            return next((name for name in other_names if _plain(name) in named), surname)
         return surname
     return words[0] if words else Path(document.source_file).stem
 

@@ -428,7 +428,9 @@ def _labelled_section(document: Document, section) -> tuple[int, str] | None:
 # A paragraph opening with a new person, in a series that tells its patients one after another without labels:
 # "A 58-year-old man with DLBCL ...", "A woman of 44 with B-ALL ...", "Next, a 63-year-old man ..."
 INTRODUCED = re.compile(rf"""
-    ^{LIST_MARK}*(?:(?:next|then|finally|lastly),?\s+)?an?\s+
+    ^{LIST_MARK}*(?:(?:next|then|finally|lastly),?\s+)?
+    (?:(?:the|our)\s+(?:[\w-]+\s+)?(?:case|patient)\s+(?:is|was)\s+)?   # "The index case is a 21-year-old woman"
+    an?\s+
     (?:(?P<age>\d{{1,3}})[-\ ](?:year|yr)s?[-\ ]old\s+(?:[\w-]+\s+){{0,2}}?(?P<sex>{SEX_NOUNS})
       | (?P<sex2>{SEX_NOUNS})\s+(?:of|aged)\s+(?P<age2>\d{{1,3}}))\b
     """, re.IGNORECASE | re.VERBOSE)

@@ -1031,3 +1031,12 @@ def test_a_review_illustrated_with_a_case_of_its_own():
     assert "other_drugs" not in extraction.cases[0].values  # the review's own words on drugs are no patient's
     without_the_case = REVIEW_WITH_A_CASE.replace(b"Case illustration: plasma exchange in a child", b"Box 1")
     assert extract_document(parse_bytes(without_the_case, "review.xml")[0]).cases == []
+
+
+def test_a_worked_example_of_a_hypothetical_patient_is_no_patient_of_the_article():
+    text = ("We recommend the ASTCT consensus for grading CRS; plasma exchange may be considered when CRS is "
+            "refractory.\n\n5. Worked example (hypothetical)\nThe following example illustrates the recommendations; "
+            "it is not a real patient. A 50-year-old man received axicabtagene ciloleucel and had grade 3 CRS on day 5. "
+            "Two sessions of plasma exchange were performed on days 6 and 7.\n\n6. Neurotoxicity\nICANS should be "
+            "assessed twice daily.")
+    assert not [case for case in extract(HEADER + text).cases if case.in_scope]

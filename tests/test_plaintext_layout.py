@@ -275,6 +275,9 @@ def test_a_surname_first_byline_takes_the_surname_the_file_is_named_after():
     assert [case.case_id for case in extract_document(parse_bytes(text.encode(), "ong2024_case.txt")[0]).cases] \
         == ["ong2024-1"]
     assert [case.case_id for case in extract_document(parse_bytes(text.encode(), "case.txt")[0]).cases] == ["hui-1"]
+    accented = text.replace("Ong Jia Hui(1), Tan Wei Ming(2)", "Traoré Mariam, Coulibaly Seydou")
+    assert [case.case_id for case in extract_document(parse_bytes(accented.encode(), "traore2023.txt")[0]).cases] \
+        == ["traore2023-1"]
 
 
 def test_a_line_over_a_list_heads_it_and_lines_of_named_values_are_entries():
@@ -290,3 +293,11 @@ def test_a_line_over_a_list_heads_it_and_lines_of_named_values_are_entries():
     entries = [document.quote(p.start, p.end) for p in document.paragraphs if p.kind == "list-item"]
     assert "IL-6 (pg/mL): 6,380->415 (before the first -> after the last exchange)" in entries
     assert "Ferritin (ng/mL): 22,450->8,120" in entries
+
+
+def test_a_numbered_heading_of_few_words_over_a_paragraph_opens_a_section():
+    document = parse("Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\nIntroduction\n\nA statement.\n\n"
+                     "2. Grading\nWe recommend the ASTCT "
+                     "consensus.\n\nThe index case\nThe index case is a 21-year-old woman with B-ALL.")
+    titles = [s.title for s in document.sections]
+    assert "2. Grading" in titles and "The index case" in titles

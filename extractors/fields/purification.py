@@ -714,8 +714,31 @@ def sessions_cell(cell: Cell) -> list[Finding]:
 
 
 def start_day_cell(cell: Cell) -> list[Finding]:
+    """A start day column, "D+4"; under "Days of TPE" the cell lists the days of the exchanges, the first its start
+    and as many sessions as days: "D4-D6" is three, "D4, D5" two."""
     day = cell.integer()
-    return [cell.finding("pe_start_day", str(day), "count")] if day is not None else []
+    found = [cell.finding("pe_start_day", str(day), "count")] if day is not None else []
+    if found and DAYS_OF_EXCHANGE_HEADER.search(cell.header):
+        days = _days_listed(cell.text)
+        if days and days[0] == day and PE_SESSIONS.admits(len(days)):
+            found.append(cell.finding("pe_sessions", str(len(days)), "count"))
+    return found
+
+
+# a column of the days the exchanges were done on: "Days of TPE", "TPE days"
+DAYS_OF_EXCHANGE_HEADER = re.compile(rf"\bdays\s+of\s+(?:{EXCHANGE_NAME}|exchanges?)\b|\b(?:{EXCHANGE_NAME})\s+days\b",
+                                     re.IGNORECASE)
+CELL_DAY_RANGE = re.compile(r"^\s*(?:day|d)?\s*\+?(\d{1,3})\s*(?:-|–|to)\s*(?:day|d)?\s*\+?(\d{1,3})\s*$", re.IGNORECASE)
+CELL_DAY_LIST = re.compile(r"^\s*(?:(?:day|d)?\s*\+?\d{1,3}\s*(?:,|and|&|;)?\s*)+$", re.IGNORECASE)
+
+
+def _days_listed(text: str) -> list[int]:
+    """The days a cell lists: "D4-D6" (a range) or "D4, D5, D7"; none for anything else."""
+    span = CELL_DAY_RANGE.match(text)
+    if span:
+        first, last = int(span.group(1)), int(span.group(2))
+        return list(range(first, last + 1)) if 0 <= last - first <= 10 else []
+    return [int(n) for n in re.findall(r"\d{1,3}", text)] if CELL_DAY_LIST.match(text) else []
 
 
 def volume_cell(cell: Cell) -> list[Finding]:

@@ -9,6 +9,8 @@ SECTION_RULES: list[tuple[str, str]] = [
     ("back", r"\b(references?|bibliography|acknowledge?ments?|funding|conflicts? of interest|competing interests?|"
              r"author contributions?|data availability|ethics|consent|abbreviations|supplementary|disclosures?|footnotes)\b"),
     ("abstract", r"^(abstract|summary|synopsis)\b"),
+    # a patient made up to show a point: no patient of the article's
+    ("discussion", r"\b(hypothetical|fictional|imaginary|worked examples?|teaching scenarios?)\b"),
     ("discussion", r"^differential diagnosis\b"),
     ("case", r"\b(discussion of management|management|hospital course|treatment and outcome|follow-?up|final diagnosis|"
              r"presentation of (?:the )?case|history of present illness|investigations?|"

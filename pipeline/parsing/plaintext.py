@@ -50,7 +50,7 @@ def looks_like_heading(line: str, standalone: bool = False, in_front: bool = Fal
     if re.fullmatch(r"(?:\d+\.?\s+)?[A-Z][A-Z0-9 &/\-,()']+:?", line) and len(words) <= 8 and not re.search(r"\d{3}", line):
         return True
     core = re.sub(r"\s*\([^()]{1,20}\)$", "", line)  # "Consult note 1 (D+3)": a heading's date in brackets
-    return (standalone and not in_front and len(words) <= 10 and line[0].isupper()
+    return (standalone and not in_front and len(words) <= 10 and unnumbered[:1].isupper()
             and not line.endswith((".", "!", "?")) and not re.search(r"\d{3,}|doi|http|;", line, re.IGNORECASE)
             and sum(c.isalpha() or c.isspace() for c in core) >= 0.8 * len(core))
 
@@ -343,7 +343,11 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
         first = _MARKDOWN_HEADING.sub("", lines[0])
         # a line over a list stands alone as a heading does: "Drugs considered but not given" over "- Siltuximab: ..."
         over_a_list = len(lines) >= 3 and all(_BULLET.match(line) for line in lines[1:])
-        if looks_like_heading(first, standalone=len(lines) == 1 or over_a_list, in_front=in_front) or (
+        # a few words on their own line over a paragraph that opens a sentence: "The index case" over "The index
+        # case is a 21-year-old woman ..."
+        over_a_paragraph = len(lines) >= 2 and len(first.split()) <= 5 and len(first) <= 40 and lines[1][:1].isupper()
+        standalone = len(lines) == 1 or over_a_list or over_a_paragraph
+        if looks_like_heading(first, standalone=standalone, in_front=in_front) or (
                 first != lines[0] and len(first) <= 80):
             in_front = False
             builder.close_section()
