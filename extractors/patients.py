@@ -69,7 +69,8 @@ PLANNED = re.compile(r"""\b(?:will|shall)\s+(?:be|receive|undergo|have|get)\b | 
 # the authors speak of their own ("we", "our").
 LITERATURE = re.compile(r"""\b(
     et\ al\b | and\ colleagues | and\ co-workers                                       # "Liu et al.", "Xiao and colleagues"
-  | (?:a|one|another|the)\ (?:preprint|report|series|study|group|case\ report)s?\      # "a case report described",
+  | (?:a|one|another|the)\ (?:(?!present\b|current\b)[\w-]+\ ){0,2}?                 # "a case report described",
+    (?:preprint|report|series|study|group|case\ report)s?\                              # "one Chinese report described",
     (?:(?:from|by|of|in)\ [\w-]+(?:\ [\w-]+)?\ )?                                        # "one report from Asia
     (?:describe[sd]?|reports|reported|documents|documented|show(?:s|ed)|f(?:ound|inds))  #  describes"
   | (?:have|has|had)\ (?:been\ )?(?:described|reported|published)                     # "have been reported"
@@ -609,7 +610,8 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
             segment.shared = group + [s for s in segment.excepting + segment.named if s not in group]
             segment.subgroup = subgroup
         return [labelled[n] for n in sorted(labelled)]
-    introduced = (_introduced_accounts(doc, document) or _introduced_together(doc, document)) if not labelled else []
+    # one label alone ("The fourth patient" over the one excluded) does not tell the series' patients apart
+    introduced = (_introduced_accounts(doc, document) or _introduced_together(doc, document)) if len(labelled) <= 1 else []
     if introduced:
         return introduced
     single = PatientSegment(1)

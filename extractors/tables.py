@@ -287,7 +287,9 @@ DAY_HEADER = re.compile(r"""
 BEFORE_WORD = r"(?:before|prior\s+to|precede[sd]?|preceding)"
 # a footnote dating values on exchange days after the procedure: "values on TPE days were drawn after the exchange"
 AFTER_EXCHANGE_NOTE = re.compile(rf"""
-    \bafter\b(?:(?!\b{BEFORE_WORD}\b).){{0,60}}                # "after", with no "before" on the way
+    (?<!morning\ )(?<!day\ )                                  # not "the morning after the last PLEX": the next day
+    \bafter\b(?:(?!\b{BEFORE_WORD}\b|\binfusions?\b|\().){{0,60}}  # "after", with no "before" on the way, not
+                                                         # "after the first infusion (TPE on D+4 ...)"
     \b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)        # "... the exchange", "... that day's session"
     """, re.IGNORECASE | re.VERBOSE)
 # "Samples were drawn at 06:00, i.e. before any plasma exchange performed on that day", "each morning sample
@@ -295,6 +297,8 @@ AFTER_EXCHANGE_NOTE = re.compile(rf"""
 BEFORE_EXCHANGE_NOTE = re.compile(rf"""
     \b{BEFORE_WORD}\b(?:(?!\bafter\b).){{0,60}}              # "before", with no "after" on the way
     \b(?:{EXCHANGE_NAME}\b|exchange|session|procedure)        # "... any procedure on that day"
+  | \b(?:{EXCHANGE_NAME}\b|exchanges?|sessions?)[^.;]{{0,40}}  # "TPE sessions on D+4, after the morning sample"
+    \bafter\s+(?:the\s+|each\s+|that\s+day'?s\s+)?(?:morning\s+|daily\s+)?(?:samples?|blood\s+draws?|bloods)\b
     """, re.IGNORECASE | re.VERBOSE)
 
 
@@ -343,6 +347,9 @@ def _day_statements(notes: list[str], days: set[int]) -> tuple[dict[int, tuple[s
     return times, others
 
 
+NEXT_DAY = re.compile(r"\b(?:morning|day)\s+after\b", re.IGNORECASE)
+
+
 def _exchange_day_statements(notes: list[str], pe_days: list[int]) -> dict[int, tuple[str, int]]:
     """When the samples of the first and last exchange days were drawn, from notes that name the exchange but no day
     (footnote marks lost: "before the first TPE. after the third TPE.", three exchanges on days 5 to 7): before the
@@ -356,7 +363,8 @@ def _exchange_day_statements(notes: list[str], pe_days: list[int]) -> dict[int, 
             if time == ("pre", 0):
                 times.setdefault(pe_days[0], time)
             elif time is not None and time[0] == "post" and time[1] in (len(pe_days), AFTER_THE_LAST):
-                times.setdefault(pe_days[-1], time)
+                # "Drawn the morning after the second and last PLEX": the day after the last one's
+                times.setdefault(pe_days[-1] + (1 if NEXT_DAY.search(part) else 0), time)
     return times
 
 

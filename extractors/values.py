@@ -254,7 +254,11 @@ HEADING_DAY = re.compile(r"^\s*(?:day|d)\s*\+?\s*(?P<n>\d{1,3})\s*:?\s*$", re.IG
 
 
 # a timeline's entry, headed by its day: "D+2: fever and hypotension", "- Day 3 – CRS grade 1", "6) D+5: ..."
-DATED_ENTRY = re.compile(r"^\W{0,3}(?:\d{1,2}[.)]\s*)?(?P<day>(?:day|D)\s?\+?(?P<n>\d{1,3}))\s*[:–—-]\s", re.IGNORECASE)
+DATED_ENTRY = re.compile(r"""
+    ^\W{0,3}(?:\d{1,2}[.)]\s*)?                 # "6) "
+    (?P<day>(?:day|D)\s?\+?(?P<n>\d{1,3}))       # "D+5", "Day 1"
+    (?:\s*[:–—-]\s|\.\s+(?-i:(?=[A-Z])))          # "D+5: persistent ...", "Day 1. Fever to 39.4 °C ..."
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 def entry_day(sentence) -> tuple[int, int, int] | None:

@@ -182,6 +182,21 @@ def test_a_laboratory_course_whose_footnotes_lost_their_marks():
     assert (case.values["ferritin_pre"], case.values["ferritin_post"]) == ("6400", "2950")
 
 
+NEXT_MORNING_LAB_TABLE = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Case presentation</title><p>A 29-year-old woman with B-ALL received tisagenlecleucel and developed grade 3 CRS.
+Plasma exchange was performed on days +4 and +5 (two sessions).</p>
+<table-wrap><label>Table 1</label><table><thead><tr><th>Parameter</th><th>Day +2</th><th>Day +4<sup>a</sup></th><th>Day +5</th><th>Day +6<sup>b</sup></th></tr></thead>
+<tbody><tr><td>Ferritin (ng/mL)</td><td>8 200</td><td>61 300</td><td>44 900</td><td>19 700</td></tr></tbody></table>
+<table-wrap-foot><fn><p><sup>a</sup> Drawn before the first exchange.</p></fn><fn><p><sup>b</sup> Drawn the morning after the second and last exchange.</p></fn></table-wrap-foot></table-wrap></sec></body></article>"""
+
+
+def test_a_footnote_dating_a_sample_the_morning_after_the_last_exchange():
+    """With its mark lost, "the morning after the second and last exchange" dates the day after the last one's,
+    not the last exchange's day itself."""
+    case = extract_document(parse_bytes(NEXT_MORNING_LAB_TABLE, "lab.xml")[0]).cases[0]
+    assert (case.values["ferritin_pre"], case.values["ferritin_post"]) == ("61300", "19700")
+
+
 FIGURE_CAPTION = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
 <body><sec><title>Case presentation</title><p>A 33-year-old woman with PMBCL received axicabtagene ciloleucel and developed grade 3 CRS.
 Plasma exchange was performed on days +5 and +7. Her ferritin course is shown in Figure 1.</p>

@@ -25,9 +25,11 @@ DOSES_BEFORE = re.compile(rf"""
     """, re.IGNORECASE | re.VERBOSE)
 # "8 mg/kg", "400 mg iv"
 DOSE = r"(?:\d+(?:\.\d+)?\s*(?:mg/kg|mg/m2|mg/m²|mg|g)\b\s*(?:(?:iv|i\.v\.|intravenously)\s*)?,?\s*)"  # "8 mg/kg, two doses"
-# right after the drug's name: "(TCZ) 8 mg/kg twice", "×3", "two doses", "was repeated three times"
+# how often a dose is given: "q8h", "every 8 hours"
+FREQUENCY = r"(?:(?:q\s?\d{1,2}\s?h|every\s+(?:\d{1,2}|six|eight|twelve)\s+hours?)\s*,?\s*)"
+# right after the drug's name: "(TCZ) 8 mg/kg twice", "×3", "two doses", "was repeated three times", "8 mg/kg q8h x3"
 DOSES_AFTER = re.compile(rf"""
-    ^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?{DOSE}?
+    ^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?{DOSE}?{FREQUENCY}?
     (?:(?:×|x)\s?(?P<x>\d{{1,2}})\b                                # "×3", "x 2"
       | (?P<n>{COUNT})\s+(?:doses|administrations|infusions)\b     # "two doses"
       | (?:was\s+)?(?:given|administered|repeated)?\s*

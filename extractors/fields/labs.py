@@ -15,6 +15,7 @@ from extractors.cues import EXCHANGE_NAME
 from extractors.evidence import CLAUSE_BREAK_WORDS, Finding, concepts_in, in_one_clause, quantities_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
+from extractors.lexicon import concept_of
 from extractors.table_rules import is_missing
 from extractors.values import ORDINAL, days_in, hours_in, number_in
 from extractors.quantities import NUMBER_PATTERN, UNIT, Quantity, normalize_unit, parse_number, units
@@ -34,7 +35,7 @@ FROM_TO = re.compile(rf"""
     """, re.IGNORECASE | re.VERBOSE)
 # two values of one marker, in the order a sentence's frame gives: "interleukin-6 4 850 and 290 ng/l"
 PAIRED = re.compile(rf"""
-    (?<![\w\-‐.,])(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;]*?)\s*(?:and|vs\.?|versus)\s+
+    (?<![\w\-‐.,])(?P<a>{NUMBER_PATTERN})\s*(?P<unit_a>[^\s\d,;]*?)\s*(?:and(?:\s+then)?|then|vs\.?|versus)\s+
     (?P<b>{NUMBER_PATTERN})\s*(?P<unit>[^\s,;)]+)
     """, re.IGNORECASE | re.VERBOSE)
 # the frame of such pairs: "before the first exchange (day +5) and on the morning after the third (day +8) were:",
@@ -129,15 +130,27 @@ def _anaphoric_quantities(sentence: Span, antecedent: Span | None) -> list[tuple
     return pairs
 
 
+# a pair told at the times the sentence before gave: "Ferritin was 9,640 ng/mL and then 3,210 ng/mL at the same time
+# points"
+AT_THE_SAME_TIMES = re.compile(r"\bat\s+(?:the\s+)?(?:same|these|those|both)\s+(?:two\s+)?(?:time\s*points|times|samplings)\b",
+                               re.IGNORECASE)
+
+
 def _paired(sentence: Span) -> list[tuple[str, float, float, int, int, bool]]:
     """(marker, before, after, start, end, False) for "Markers before the first exchange and after the third were:
-    interleukin-6 4 850 and 290 ng/l; ferritin 14 200 and 3 150 micrograms/l"."""
+    interleukin-6 4 850 and 290 ng/l; ferritin 14 200 and 3 150 micrograms/l", or for a pair "at the same time points"
+    as the sentence before, which told of a value before and one after."""
     frame = BEFORE_THEN_AFTER.search(sentence.text)
-    if frame is None:
+    previous = _previous_sentence(sentence)
+    if frame is not None:
+        begin = frame.end()
+    elif AT_THE_SAME_TIMES.search(sentence.text) and previous is not None and BEFORE_THEN_AFTER.search(previous.text):
+        begin = 0
+    else:
         return []
     results = []
     analytes = sorted(concepts_in(sentence, ("MARKER", "LAB")), key=lambda s: s.start_char)
-    for match in PAIRED.finditer(sentence.text, frame.end()):
+    for match in PAIRED.finditer(sentence.text, begin):
         start = sentence.start_char + match.start()
         marker = _marker_before(analytes, start)
         named = [a for a in analytes if a.end_char <= start]
@@ -340,6 +353,77 @@ def _list_ranges(sentence: Span, listed: list[Span], values: list[Quantity]) -> 
             for (marker, first, analyte, _), (_, second, _, after) in zip(firsts, seconds)]
 
 
+# values joined by slashes as their markers are: "IL-6/ferritin/CRP: 2,450/8,900/176; post-TPE: 215/3,980/39 (pg/mL,
+# ng/mL, mg/L)"; a later group has a label of its own before the colon
+SLASHED_VALUES = re.compile(rf"""
+    (?P<label>[^\W\d][\w\s-]{{0,30}}?)?\s*(?:\([^)]{{0,20}}\)\s*)?:\s*      # "post-TPE:", ": "
+    (?P<values>(?:{NUMBER_PATTERN})(?:\s*/\s*(?:{NUMBER_PATTERN}))+)        # "2,450/8,900/176"
+    """, re.IGNORECASE | re.VERBOSE)
+UNITS_IN_PARENTHESIS = re.compile(rf"\(\s*(?P<units>(?:{UNIT.pattern})(?:\s*[,;]\s*(?:{UNIT.pattern}))+)\s*\)", re.IGNORECASE)
+
+
+def _slashed_lists(sentence: Span) -> tuple[list[Listed], list[tuple[int, int]]]:
+    """Values paired with markers named one after the other joined by slashes, each group of values joined the same
+    way and as many, with their units in one parenthesis after the groups, in the markers' order: "Pre-TPE
+    IL-6/ferritin/CRP: 2,450/8,900/176; post-TPE: 215/3,980/39 (pg/mL, ng/mL, mg/L)". The analyte's span of a
+    later group's value is its label ("post-TPE"), which tells its time."""
+    text, doc = sentence.doc.text, sentence.doc
+    for listed in _slashed_analytes(sentence):
+        groups, at = [], listed[-1][3]
+        while (match := SLASHED_VALUES.match(text, at, sentence.end_char)) is not None and (
+                not groups or match.group("label")):
+            if len(re.findall(NUMBER_PATTERN, match.group("values"))) != len(listed):
+                break
+            groups.append(match)
+            at = match.end()
+            at += len(re.match(r"\s*[;,]?\s*(?:and\s+)?", text[at:sentence.end_char]).group(0))
+        units = UNITS_IN_PARENTHESIS.match(text, at, sentence.end_char) if groups else None
+        written = [u.strip() for u in re.split(r"\s*[,;]\s*", units.group("units"))] if units else []
+        if len(written) != len(listed):
+            continue
+        found = []
+        for g, group in enumerate(groups):
+            first, end = (listed[0][2], listed[-1][3]) if g == 0 else (group.start("label"), group.end("label"))
+            anchor = doc.char_span(first, end, alignment_mode="expand")
+            for (marker, label, _, _), unit, number in zip(listed, written, re.finditer(NUMBER_PATTERN, group.group("values"))):
+                value = marker_value(parse_number(number.group(0), doc._.decimal_comma), unit, marker)
+                start = group.start("values") + number.start()
+                if label == "MARKER" and value is not None and anchor is not None:
+                    found.append((marker, value, anchor, Quantity(value, unit, start, start + len(number.group(0)))))
+        return found, [(listed[0][2], units.end())]
+    return [], []
+
+
+def _slashed_analytes(sentence: Span) -> list[list[tuple[str, str, int, int]]]:
+    """The runs of two or more analytes joined by slashes, each as (id, label, start, end): concepts so joined ("IL-6
+    / ferritin"), or the parts of one token the tokenizer left whole ("IL-6/ferritin/CRP")."""
+    runs = []
+    analytes = sorted(concepts_in(sentence, ("MARKER", "LAB")), key=lambda s: s.start_char)
+    text = sentence.doc.text
+    i = 0
+    while i < len(analytes) - 1:
+        j = i
+        while j + 1 < len(analytes) and re.fullmatch(r"\s*/\s*", text[analytes[j].end_char:analytes[j + 1].start_char]):
+            j += 1
+        if j > i:
+            runs.append([(a.id_, a.label_, a.start_char, a.end_char) for a in analytes[i:j + 1]])
+        i = j + 1
+    for token in sentence:
+        parts = token.text.split("/")
+        if len(parts) < 2:
+            continue
+        run, at = [], token.idx
+        for part in parts:
+            concept = concept_of(part)
+            if concept is None or concept[0] not in ("MARKER", "LAB"):
+                break
+            run.append((concept[1], concept[0], at, at + len(part)))
+            at += len(part) + 1
+        else:
+            runs.append(run)
+    return runs
+
+
 def _parallel_lists(sentence: Span) -> tuple[list[Listed], list[tuple], list[tuple[int, int]]]:
     """Values paired with analytes by order, ranges of values so paired (as _from_to gives them), and the spans of
     text read this way, good pairs or none: a list of analytes followed by as many values ("serum IL-6, IFN-γ and
@@ -418,6 +502,8 @@ VALUE_THEN_TIME = re.compile(rf"""
   | \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
     (?:(?:on\s+|in\s+)?the\s+(?:(?:next|following|same)\s+)?   # "on the morning", "the next day"
        (?:morning|evening|afternoon|night|day)\s+)?
+    (?:in\s+the\s+(?:sample|specimen)\s+(?:drawn|taken|obtained|collected)\s+  # "in the sample drawn just before"
+       (?:just\s+|immediately\s+|right\s+|shortly\s+)?)?
     (?:(?P<before>before|prior\ to|pre-?)|(?:after|following|post-?))   # "before", "post-"
     (?:\s*(?:the\s+)?(?:(?:first|last|final|second|third|\w+)\s+)?{EXCHANGE_WORD}\b  # "the first TPE", "two sessions"
       | (?P<bare>(?<=[a-z])(?=\s*(?:[,;.)]|and\b|$)))                 # "before," "after."
@@ -643,6 +729,8 @@ def _timeline_findings(sentences: list[Span], patient: PatientContext) -> list[F
         elif not referring:  # a chain of "it was ..." keeps its antecedent ("it had come down to ...; it was ...")
             since += 1
         listed, ranges, covered = _parallel_lists(sentence)
+        slashed, slashed_covered = _slashed_lists(sentence)
+        listed, covered = listed + slashed, covered + slashed_covered
         for marker, value, analyte, quantity in listed:
             timeline.place(marker, value, sentence, analyte.start_char, quantity.end, "labs.list")
         # "41.2 pg/ml and 2480 ng/ml" of a longer list is no pair of one marker's

@@ -306,12 +306,40 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
                 if best is None or candidate[0] > best[0]:
                     best = candidate
     if best is not None:
-        return [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions")]
+        stated = Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions")
+        # a session held that the count leaves out ("Two infusions, one exchange" over "a second session was given
+        # on D+5"): the ordinal, a lower bound, beats a smaller stated count
+        held = _ordinal_sessions_held(pe_sentences)
+        return held if held and int(held[0].value) > best[0] else [stated]
     # a list of days may leave out a session an ordinal tells of ("Sessions were performed on day +6 and day +7. ...
     # the third and final session was performed on day +9"): the larger bound
     lower_bounds = _sessions_from_days(pe_sentences) + _sessions_from_repeat(pe_sentences) + \
         _sessions_from_ordinals(pe_sentences)
     return [max(lower_bounds, key=lambda finding: int(finding.value))] if lower_bounds else []
+
+
+# an ordinal session told as held: "a second session was given on D+5" (not "A fourth exchange was not ordered", "A
+# third session had been foreseen")
+HELD_AFTER = re.compile(r"""
+    \s+(?:(?:of\s+)?[\w-]+\s+){0,2}?(?:was|were)\s+(?:then\s+|also\s+)?         # "was", "of TPE was then"
+    (?:given|performed|done|carried\ out|held|run|undertaken|delivered|completed)\b  # "given"
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def _ordinal_sessions_held(pe_sentences: list[Span]) -> list[Finding]:
+    """The highest ordinal session told as held ("a second session was given on D+5"), a lower bound of the count."""
+    best = None
+    for sentence in pe_sentences:
+        for match in ORDINAL_SESSION.finditer(sentence.text):
+            value = ORDINALS[match.group("o").lower()]
+            if value >= 2 and _told_as_held(sentence, match) and (best is None or value > best[0]):
+                best = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
+    return [] if best is None else \
+        [Finding("pe_sessions", str(best[0]), best[1], best[2], "purification.pe_sessions_ordinal")]
+
+
+def _told_as_held(sentence: Span, match: re.Match) -> bool:
+    return bool(HELD_AFTER.match(sentence.text, match.end())) and not _not_held(sentence, *match.span())
 
 
 def _sessions_from_ordinals(pe_sentences: list[Span]) -> list[Finding]:
@@ -670,6 +698,8 @@ def exchange_days(sentences: list[Span], patient: PatientContext, in_hours: bool
         if named and not held:
             continue  # "27 March: a third exchange had been scheduled, but it was cancelled": no exchange that day
         anchors = [m.start_char - sentence.start_char for m in held]
+        if anchors:  # "... started on D+4, and a second session was given on D+5": a held session dates its own day
+            anchors += [m.start() for m in ORDINAL_SESSION.finditer(sentence.text) if _told_as_held(sentence, m)]
         if _reports_markers(sentence) and all(SESSION_AS_TIME.search(sentence.text, 0, a) for a in anchors) or \
                 _dates_a_sample_by_a_later_exchange(sentence, held):
             # "On day 6, the morning after the second session, IL-6 had fallen to 310 pg/mL", "IL6 410 pg/mL ... (all

@@ -223,6 +223,11 @@ def crs_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         days = _onset_days(sentence.text, days_in(sentence, patient.infusion_date, patient.hours_from_infusion))
         if days:
             day, start, end = _nearest_day(sentence.text, days, cues[0].start())
+            entry = entry_day(sentence)
+            if entry is not None and HOURS_WORD.search(sentence.text, start, end) and abs(entry[0] - day) <= 1:
+                # "Day 1. Fever to 39.4 °C about 20 hours after the infusion: onset of CRS": the entry's day, which
+                # the account counts by, over the hours turned into days
+                day, start, end = entry
             # fever is the first sign of CRS: a fever the account dates earlier ("On day 2 the patient had fever. On
             # day 4 hypotension occurred, CRS reached grade 4") began it
             fever = _fever_onset([s for s in sentences if s.start_char < sentence.start_char], patient)
@@ -259,6 +264,9 @@ def _timeline_onset(sentences: list[Span], patient: PatientContext) -> list[Find
             return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "toxicity.timeline_onset")]
     return []
+
+
+HOURS_WORD = re.compile(r"\bh(?:ours?|rs?)?\b", re.IGNORECASE)
 
 
 def _onset_days(text: str, days: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:

@@ -13,7 +13,7 @@ SECTION_RULES: list[tuple[str, str]] = [
     ("discussion", r"\b(hypothetical|fictional|imaginary|worked examples?|teaching scenarios?)\b"),
     ("discussion", r"^differential diagnosis\b"),
     ("case", r"\b(discussion of management|management|hospital course|treatment and outcome|follow-?up|final diagnosis|"
-             r"presentation of (?:the )?case|history of present illness|investigations?|"
+             r"presentation of (?:the )?case|history of present illness|investigations?|(?:on|at) admission|"
              # the headings of a CARE-guideline case report
              r"patient information|clinical findings|timeline|diagnostic assessment|therapeutic interventions?)\b"),
     ("discussion", r"\bdifferential diagnosis\b"),

@@ -50,7 +50,8 @@ def looks_like_heading(line: str, standalone: bool = False, in_front: bool = Fal
     if re.fullmatch(r"(?:\d+\.?\s+)?[A-Z][A-Z0-9 &/\-,()']+:?", line) and len(words) <= 8 and not re.search(r"\d{3}", line):
         return True
     core = re.sub(r"\s*\([^()]{1,20}\)$", "", line)  # "Consult note 1 (D+3)": a heading's date in brackets
-    return (standalone and not in_front and len(words) <= 10 and unnumbered[:1].isupper()
+    # a numbered line may open in lower case ("2. cilta-cel" over its patient's paragraph)
+    return (standalone and not in_front and len(words) <= 10 and (unnumbered[:1].isupper() or unnumbered != line)
             and not line.endswith((".", "!", "?")) and not re.search(r"\d{3,}|doi|http|;", line, re.IGNORECASE)
             and sum(c.isalpha() or c.isspace() for c in core) >= 0.8 * len(core))
 
