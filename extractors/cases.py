@@ -131,7 +131,17 @@ def _graded_syndrome(system: Span) -> str | None:
         return None
     text = system.doc.text
     candidates = [s for s in syndromes if in_one_clause(text, s.start_char, system.start_char)] or syndromes
+    # "CRS was graded by the Penn scale and neurotoxicity by the ASTCT criteria": a syndrome graded by the system
+    # after it, though another stands nearer after the system
+    graded_by = [s for s in candidates if s.end_char <= system.start_char and GRADED_BY.fullmatch(text[s.end_char:system.start_char])]
+    if graded_by:
+        return graded_by[-1].label_
     return min(candidates, key=lambda span: gap(system.start_char, system.end_char, span)).label_
+
+
+# between a syndrome and the system grading it: " was graded by the ", " according to ", " (graded per the "
+GRADED_BY = re.compile(r"[\s(,]*(?:was|were|is|are|has\s+been|have\s+been)?\s*(?:graded|scored|classified|assessed)?\s*"
+                       r"(?:by|per|according\s+to|using|with|on)\s+(?:the\s+)?(?:\d{4}\s+)?", re.IGNORECASE)
 
 
 def _grading(doc: Doc, document: Document) -> Span | None:
@@ -353,6 +363,12 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
         if single:
             findings = _more_sessions_by_table(doc, document, findings)
             findings = _treatments_by_table(doc, document, findings, patient)
+    elif segment and row is not None:
+        # a patient of a table of patients whose own lab course is a table of its own ("Laboratory course of
+        # Patient 1"): what the table of patients leaves blank
+        course = lab_course(doc, document, exchange_days(segment.sentences, patient), segment.number, False,
+                            patient.infusion_date)
+        findings = _merge(findings, {f.field: [finding_span(doc, f)] for f in course})
     return findings
 
 

@@ -520,6 +520,12 @@ def _introduced_together(doc: Doc, document: Document) -> list[PatientSegment]:
     return []
 
 
+def _technique_for_all(sentence: Span) -> bool:
+    """A sentence of a series' methods telling how the exchanges were done, naming no patient and counting none."""
+    return bool(concepts_in(sentence, "PE")) and not ANY_LABEL.search(sentence.text) and \
+        not re.search(r"\b(?:patients?|cases?)\b", sentence.text, re.IGNORECASE)
+
+
 def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
     """Segments of the article's own patients, in order of their numbers."""
     labelled: dict[int, PatientSegment] = {}
@@ -545,9 +551,10 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
             # "In our three treated patients, ... the CRS resolved in all three"; not "every one of our patients
             # received tocilizumab, and Patient 3 received anakinra", which tells of one of them too
             methods_group.append(sentence)
-        if kind == "methods" and GROUP_STATEMENT.search(sentence.text):
-            # "All patients were treated on a phase II study of an in-house CD19 product": the methods of a series
-            # tell of its patients as a group
+        if kind == "methods" and (GROUP_STATEMENT.search(sentence.text) or _technique_for_all(sentence)):
+            # "All patients were treated on a phase II study of an in-house CD19 product", "TPE was performed with a
+            # cell separator, exchanging one plasma volume per session": the methods of a series tell of its
+            # patients as a group
             methods_group.append(sentence)
         elif kind == "methods" and (named_patients(sentence) or _sentence_label(sentence)):
             # "Patients 1, 2 and 4 had B-ALL ...", "Patient 3 had myeloma and received eque-cel": or some of them
@@ -613,6 +620,8 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
     # one label alone ("The fourth patient" over the one excluded) does not tell the series' patients apart
     introduced = (_introduced_accounts(doc, document) or _introduced_together(doc, document)) if len(labelled) <= 1 else []
     if introduced:
+        for segment in introduced:
+            segment.shared = segment.shared or list(methods_group)
         return introduced
     single = PatientSegment(1)
     single.sentences = sorted(unlabelled + [s for seg in labelled.values() for s in seg.sentences], key=lambda s: s.start)

@@ -39,9 +39,10 @@ _UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine"
 _TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
 DAY_WORD = "|".join(sorted({*_UNITS, *_TEENS, "twenty", "thirty", *(f"twenty-{u}" for u in _UNITS), "thirty-one"},
                            key=len, reverse=True))
-# after the cells were given: "after the infusion", "post CAR-T", "following the CAR-T cell infusion"
+# after the cells were given: "after the infusion", "post CAR-T", "following the CAR-T cell infusion", "after the cells"
 AFTER_THE_INFUSION = r"""(?:after|post|following)\s+(?:the\s+)?
-    (?:(?:CAR[\s\-‐]?T(?:[\s\-‐]?cells?)?|cell|product)\s+)?(?:infusion|CAR[\s\-‐]?T)\b"""
+    (?:(?:(?:CAR[\s\-‐]?T(?:[\s\-‐]?cells?)?|cell|product)\s+)?(?:infusion|CAR[\s\-‐]?T)\b
+      | (?:CAR[\s\-‐]?T\s+)?cells\b(?!\s+(?:of|from|in|were\s+(?:collected|harvested))\b))"""
 DAY = re.compile(rf"""
     # not "hospital day 9" or "day 12 of admission": those count from admission, not from the infusion
     (?<!hospital\ )(?<!ICU\ )(?<!illness\ )(?<!admission\ )(?<!treatment\ )(?<!study\ )
@@ -314,22 +315,38 @@ THAT_DAY = re.compile(r"\b(?:that|the\s+same)\s+(?:day|evening|night|morning|aft
                       re.IGNORECASE)
 
 
+# the day after the one told before: "Fever began the next day", "on the following day"
+NEXT_DAY = re.compile(r"\b(?:the\s+)?(?:next|following)\s+day\b|\bthe\s+day\s+after\b(?!\s+(?:the\s+)?\w)", re.IGNORECASE)
+# a sentence telling of the cells' infusion, day 0: "He received axicabtagene ciloleucel", "the cells were infused"
+INFUSED = re.compile(r"\b(?:infus\w*|received|was\s+given|were\s+given)\b", re.IGNORECASE)
+
+
 def _day_told_before(sentence, own: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     """"that evening", "the same day": the last day told before it, in its sentence ("on the morning of D+4, TPE was
-    started that day") or else in the sentence before, in the same paragraph (as the day at the words "that day")."""
+    started that day") or else in the sentence before, in the same paragraph (as the day at the words "that day");
+    "the next day" is the day after that one, or day 1 after a sentence telling of the infusion of the cells and of
+    no day ("He received axicabtagene ciloleucel. Fever began the next day.")."""
     anaphor = THAT_DAY.search(sentence.text)
+    following = NEXT_DAY.search(sentence.text) if anaphor is None else None
+    anaphor, shift = (anaphor, 0) if anaphor is not None else (following, 1)
     if anaphor is None:
         return []
     earlier = [d for d in own if d[2] <= anaphor.start()]
     if earlier:
-        return [(earlier[-1][0], anaphor.start(), anaphor.end())]
+        return [(earlier[-1][0] + shift, anaphor.start(), anaphor.end())]
     if sentence.start == 0:
         return []
     previous = sentence.doc[sentence.start - 1].sent
     if "\n" in sentence.doc.text[previous.end_char:sentence.start_char]:
         return []
     days = find_days(previous.text)
-    return [(days[-1][0], anaphor.start(), anaphor.end())] if days else []
+    if days:
+        return [(days[-1][0] + shift, anaphor.start(), anaphor.end())]
+    cells = [s for s in sentence.doc.spans.get("concepts", []) if s.label_ in ("CART", "CART_PRODUCT")
+             and previous.start_char <= s.start_char < previous.end_char]
+    if shift and cells and INFUSED.search(previous.text):
+        return [(1, anaphor.start(), anaphor.end())]
+    return []
 
 
 def number_in(text: str, decimal_comma: bool = False) -> float | None:

@@ -197,6 +197,23 @@ def test_a_footnote_dating_a_sample_the_morning_after_the_last_exchange():
     assert (case.values["ferritin_pre"], case.values["ferritin_post"]) == ("61300", "19700")
 
 
+PATIENT_COLUMNS_AND_A_COURSE = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Case presentation</title><p>Patient 1 was a 52-year-old woman with myeloma given ciltacabtagene autoleucel; TPE was
+started on D+5 and repeated daily to a total of two sessions. Her laboratory course is in Table 2.</p>
+<p>Patient 2 was a 70-year-old man with DLBCL given lisocabtagene maraleucel; he had one TPE on D+6.</p>
+<table-wrap><label>Table 1</label><caption><p>The two patients.</p></caption><table><thead><tr><th>Characteristic</th><th>Patient 1</th><th>Patient 2</th></tr></thead>
+<tbody><tr><td>Age (years)/sex</td><td>52/F</td><td>70/M</td></tr><tr><td>Maximum CRS grade</td><td>3</td><td>4</td></tr>
+<tr><td>TPE sessions</td><td>2</td><td>1</td></tr></tbody></table></table-wrap>
+<table-wrap><label>Table 2</label><caption><p>Laboratory course of Patient 1. Samples were drawn before any exchange of that day.</p></caption>
+<table><thead><tr><th>Marker</th><th>D+3</th><th>D+5 (TPE 1)</th><th>D+6 (TPE 2)</th><th>D+7</th></tr></thead>
+<tbody><tr><td>IL-6 (pg/mL)</td><td>1,400</td><td>4,100</td><td>1,900</td><td>260</td></tr></tbody></table></table-wrap></sec></body></article>"""
+
+
+def test_a_lab_course_table_of_one_patient_fills_a_patient_of_a_table_of_patients():
+    cases = extract_document(parse_bytes(PATIENT_COLUMNS_AND_A_COURSE, "two.xml")[0]).cases
+    assert [(c.values.get("il6_pre"), c.values.get("il6_post")) for c in cases] == [("4100", "260"), (None, None)]
+
+
 FIGURE_CAPTION = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
 <body><sec><title>Case presentation</title><p>A 33-year-old woman with PMBCL received axicabtagene ciloleucel and developed grade 3 CRS.
 Plasma exchange was performed on days +5 and +7. Her ferritin course is shown in Figure 1.</p>

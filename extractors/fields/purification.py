@@ -578,8 +578,16 @@ def _plasma_given(span: Span, cued: bool) -> bool:
     """"plasma" alone is a fluid only where replacement is spoken of, and not as the plasma volume, the exchange, a
     level in it or the plasma taken out."""
     text = span.doc.text
+    before = text[max(0, span.start_char - 60):span.start_char]
     return cued and not re.match(r"\s*(volume|exchange|level|concentration)", text[span.end_char:span.end_char + 15], re.I) \
-        and not PLASMA_TAKEN_OUT.search(text[max(0, span.start_char - 60):span.start_char])
+        and not PLASMA_TAKEN_OUT.search(before) and not (VOLUME_OF.search(before) and not REPLACED_WITH_VOLUME.search(before))
+
+
+# an amount of the plasma itself, the amount exchanged: "using 40 mL/kg of plasma per session, replaced with albumin";
+# not an amount of the fluid put back ("replaced with 2 L of plasma")
+VOLUME_OF = re.compile(r"[\d.,]+\s*(?:m?l|litres?|liters?|cc)(?:\s*/\s*kg)?\s+of\s+$", re.IGNORECASE)
+REPLACED_WITH_VOLUME = re.compile(r"\b(?:replac\w*|substitut\w*|with|by)\s+(?:about\s+|approximately\s+)?[\d.,]+\s*\S+\s+of\s+$",
+                                  re.IGNORECASE)
 
 
 def _replacement(pe_sentences: list[Span]) -> list[Finding]:

@@ -191,7 +191,7 @@ ONSET_WINDOW = 60
 # day 0: "on the day of infusion", "the same day", "within a few hours", "on the evening of the infusion itself"
 DAY_OF_INFUSION = re.compile(r"""\b(
     (?:day|evening|night|morning)\ of\ (?:the\ )?infusion    # "on the evening of the infusion"
-  | same\ day | within\ (?:a\ few|\d{1,2})\ hours             # "the same day", "within 6 hours"
+  | same\ day | within\ (?:a\ few\ |\d{1,2}\ )?hours           # "the same day", "within 6 hours", "within hours"
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
@@ -297,7 +297,7 @@ FEVER_COURSE = re.compile(r"\b(afebrile|resolv|subsid|recur|persist)", re.IGNORE
 # febrile 72 h after infusion", "the first temperature above 38 °C" (not "still febrile", "febrile again")
 FEVER_HAD = re.compile(r"""
     \b(?:had|ran)\s+(?:a\s+)?(?:high\s+|spiking\s+)?(?:fever|temperature)\b(?!\s+again)
-  | \b(?:was|were)\s+(?:(?:noted|found|documented)\s+to\s+be\s+)?(?:febrile|pyrexial)\b(?!\s+again)  # "was noted
+  | \b(?:was|were|became|becomes)\s+(?:(?:noted|found|documented)\s+to\s+be\s+)?(?:febrile|pyrexial)\b(?!\s+again)  # "was noted
   | \bfirst\s+(?:fever|temperature|febrile\ episode)\b                                          #  to be febrile"
   | \btemperature\s+(?:went|rose|climbed|spiked|jumped)\s+(?:up\s+)?to\s+(?:3[89]|4[0-2])            # "her temperature
     #                                                                                               went to 38.9 °C"
