@@ -20,7 +20,8 @@ from extractors.fields.purification import CAR_T_LABELS, INFUSION_CUE, SAME_AS_P
     exchange_denied, for_another_disease, pe_mentions, plasma_exchange
 from extractors.nlp import process
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, REVIEW_ARTICLE_TYPES, PatientSegment, \
-    about_other_patients, cited_figure_captions, group_count, section_kind, tells_its_own_case, told_of_others_only
+    about_other_patients, cited_figure_captions, group_count, is_table_text, section_kind, tells_its_own_case, \
+    told_of_others_only
 from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, patient_sheets,
                                session_table, table_exchange_days, table_exchange_sessions)
 from extractors.values import counts_hours_from_infusion, find_dates
@@ -354,7 +355,8 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
         if patient.hours_from_infusion:
             # an account counting hours dates its exchanges and its samples by the hour ("H78"; a column "H77")
             pe_days = [hours / 24 for hours in exchange_days(segment.sentences, patient, in_hours=True)] or pe_days
-        course = lab_course(doc, document, pe_days, segment.number, single, patient.infusion_date)
+        course = lab_course(doc, document, pe_days, segment.number, single, patient.infusion_date,
+                            _tables_within(document, segment))
         course += [f for f in before_after_tables(doc, document, segment.number, single)
                    if f.field not in {c.field for c in course}]
         course += [f for f in session_table(doc, document, segment.number, single)
@@ -368,8 +370,26 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
         # Patient 1"): what the table of patients leaves blank
         course = lab_course(doc, document, exchange_days(segment.sentences, patient), segment.number, False,
                             patient.infusion_date)
+        course += [f for f in before_after_tables(doc, document, segment.number, False)
+                   if f.field not in {c.field for c in course}]
         findings = _merge(findings, {f.field: [finding_span(doc, f)] for f in course})
     return findings
+
+
+def _tables_within(document: Document, segment: PatientSegment) -> frozenset[str]:
+    """The tables standing in the middle of a patient's account: between two of its sentences with nothing but
+    the table's own text between them ("A 70-year-old man ... Table 1 ... Our point is this ...")."""
+    told = sorted(segment.sentences, key=lambda s: s.start_char)
+    within = set()
+    for table in document.tables:
+        before = [s for s in told if s.end_char <= table.start]
+        after = [s for s in told if s.start_char >= table.end]
+        if not before or not after:
+            continue
+        between = [s for s in document.sentences if before[-1].end_char <= s.start < after[0].start_char]
+        if all(is_table_text(document, s.start) for s in between):
+            within.add(table.id)
+    return frozenset(within)
 
 
 TREATMENT_READERS = {"corticosteroids": corticosteroids, "other_drugs": other_drugs}

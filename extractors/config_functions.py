@@ -3,6 +3,7 @@ loads the resource files into the components."""
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from spacy.language import Language
@@ -10,6 +11,11 @@ from spacy.tokenizer import Tokenizer
 from spacy.util import registry
 
 from extractors.lexicon import lexicon_patterns
+
+
+# a slash between two words, each a word of its own: "FFP/albumin", "ferritin/CRP"; not a unit ("pg/mL", "mmol/L",
+# "cells/µL"), whose parts are shorter
+WORDS_SLASHED = r"(?<=[A-Za-z]{3})/(?=[A-Za-z]{3})"
 
 
 @registry.tokenizers("pecrs.scispacy_tokenizer.v1")
@@ -23,7 +29,10 @@ def create_scispacy_tokenizer() -> Callable[[Language], Tokenizer]:
     def create_tokenizer(nlp: Language) -> Tokenizer:
         # scispaCy builds on the pipeline's tokenizer as it stands (its token_match), so spaCy's default comes first
         nlp.tokenizer = create_default_tokenizer(nlp)
-        return combined_rule_tokenizer(nlp)
+        tokenizer = combined_rule_tokenizer(nlp)
+        infixes = tokenizer.infix_finditer.__self__.pattern
+        tokenizer.infix_finditer = re.compile(f"{infixes}|{WORDS_SLASHED}").finditer
+        return tokenizer
 
     return create_tokenizer
 

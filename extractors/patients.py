@@ -431,7 +431,8 @@ def _labelled_section(document: Document, section) -> tuple[int, str] | None:
 INTRODUCED = re.compile(rf"""
     ^{LIST_MARK}*(?:(?:next|then|finally|lastly),?\s+)?
     (?:(?:the|our)\s+(?:[\w-]+\s+)?(?:case|patient)\s+(?:is|was)\s+)?   # "The index case is a 21-year-old woman"
-    an?\s+
+    (?:(?:(?:a|the)\s+(?:second|third|fourth|fifth|further|last|final)|another)\s+(?:patient|case)\s*,\s*)?  # "A second
+    an?\s+                                                                #  patient, a 50-year-old man"
     (?:(?P<age>\d{{1,3}})[-\ ](?:year|yr)s?[-\ ]old\s+(?:[\w-]+\s+){{0,2}}?(?P<sex>{SEX_NOUNS})
       | (?P<sex2>{SEX_NOUNS})\s+(?:of|aged)\s+(?P<age2>\d{{1,3}}))\b
     """, re.IGNORECASE | re.VERBOSE)
@@ -450,7 +451,8 @@ def _introduced_accounts(doc: Doc, document: Document) -> list[PatientSegment]:
     openings = []
     for sentence in sentences(doc):
         kind = section_kind(document, sentence.start_char)
-        if kind not in PATIENT_ZONES - {"title", "abstract"} or not _opens_its_paragraph(document, sentence):
+        # a letter without headings is all in its title's zone: its paragraphs, not its title, count
+        if kind not in PATIENT_ZONES - {"abstract"} or not _opens_its_paragraph(document, sentence):
             continue
         match = INTRODUCED.match(sentence.text)
         if match and not about_other_patients(sentence):

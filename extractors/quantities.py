@@ -19,6 +19,7 @@ UNIT_SPELLINGS: dict[str, str] = {
     "g/l": "g/L", "mg/ml": "mg/mL", "pg/l": "pg/L", "ml": "mL", "l": "L", "litres": "L", "liters": "L",
     "litre": "L", "liter": "L", "ml/kg": "mL/kg", "iu/ml": "IU/mL", "u/l": "U/L", "iu/l": "IU/L",
     "mg/kg": "mg/kg", "mg": "mg", "g": "g", "mg/m2": "mg/m^2", "mg/m²": "mg/m^2", "pmol/l": "pmol/L",
+    "cc": "mL",  # cubic centimetres: "3000 cc per session"
 }
 # "ng per milliliter", "mg per deciliter", "mg per kilogram": units spelled out (NEJM style)
 _MASSES = {"pg": "pg", "ng": "ng", "µg": "ug", "μg": "ug", "ug": "ug", "mcg": "ug", "mg": "mg", "g": "g"}
@@ -36,7 +37,7 @@ for _word, _pint_mass in _MASS_WORDS.items():
             if _pint_volume != "kg":
                 UNIT_SPELLINGS[f"{_plural}/{_volume}"] = UNIT_SPELLINGS[f"{_plural} per {_volume}"] = f"{_pint_mass}/{_pint_volume}"
 # a volume per exchange: "2000 ml/session", "3 L per procedure"
-for _volume, _pint_volume in (("ml", "mL"), ("l", "L")):
+for _volume, _pint_volume in (("ml", "mL"), ("l", "L"), ("cc", "mL")):
     for _per in ("session", "procedure", "exchange", "run"):
         UNIT_SPELLINGS[f"{_volume}/{_per}"] = UNIT_SPELLINGS[f"{_volume} per {_per}"] = _pint_volume
 _UNIT_ALTERNATION = "|".join(sorted((re.escape(u) for u in UNIT_SPELLINGS), key=len, reverse=True))

@@ -632,11 +632,11 @@ def _course_grades(doc: Doc, grid) -> list[Finding]:
 
 
 def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 1, single: bool = True,
-               infused: date | None = None) -> list[Finding]:
+               infused: date | None = None, told_within: frozenset[str] = frozenset()) -> list[Finding]:
     """Pre and post values from tables of markers by day (or by date, given the infusion's), given the days of the
     exchanges, and the highest CRS and ICANS grades such a table gives by day. A table whose caption names a patient,
     or whose rows carry a patient column, gives only that patient's values; any other lab table belongs to the
-    article's lone patient."""
+    article's lone patient, or to the patient in the middle of whose account it stands (``told_within``, table ids)."""
     findings: dict[str, Finding] = {}
     for table in document.tables:
         grid = table.grid()
@@ -647,7 +647,7 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
             continue
         series = _long_series(doc, grid, patient)
         if series is None:
-            if owner is None and not single:
+            if owner is None and not single and table.id not in told_within:
                 continue
             series = _series(doc, grid, _header_rows(table), infused)
             times = _heading_times(grid)
@@ -789,16 +789,47 @@ def _pre_post(cells: list[tuple[str, TableCell]]) -> dict[str, TableCell]:
     return {**({"pre": pre[0]} if pre else {}), **({"post": post[-1]} if post else {})}
 
 
+# a column of one patient's values at one time, in a table of several patients' markers: "Pt 1 pre", "Patient 2 -
+# after TPE"
+PATIENT_TIME_HEADER = re.compile(rf"""
+    ^\s*(?P<label>(?:pt|patient|case|p)\.?\s*\#?\s*\d{{1,2}})\s*[,:\-–]?\s*
+    (?:(?P<pre>pre|before)|(?P<post>post|after))(?:[-\s]*(?:{EXCHANGE_NAME}|exchanges?|PE))?\s*$
+    """, re.IGNORECASE | re.VERBOSE)
+EXCHANGE_WORDS = re.compile(rf"\b(?:{EXCHANGE_NAME}|exchanges?)\b", re.IGNORECASE)
+
+
+def _patient_time_series(doc: Doc, table: Table, grid, patient: int) -> list[tuple[str, str | None, dict[str, TableCell]]]:
+    """(marker, unit, {"pre": cell, "post": cell}) of ``patient`` from a table of markers by row whose columns are
+    each a patient's before or after the exchanges ("Pt 1 pre | Pt 1 post | Pt 2 pre | Pt 2 post"), where the caption
+    or the headings name the exchange; [] for any other table."""
+    columns = {c: m for c, cell in enumerate(grid[0]) if cell is not None and (m := PATIENT_TIME_HEADER.match(cell.text))}
+    if len({patient_number(m.group("label")) for m in columns.values()}) < 2 or not EXCHANGE_WORDS.search(
+            " ".join([table.caption, *(cell.text for cell in grid[0] if cell is not None)])):
+        return []
+    own = {c: ("pre" if m.group("pre") else "post") for c, m in columns.items() if patient_number(m.group("label")) == patient}
+    series = []
+    for row in grid[1:]:
+        marker = _marker_of(doc, row[0]) if row and row[0] is not None else None
+        if marker:
+            cells = [(time, row[c]) for c, time in own.items() if c < len(row) and row[c] is not None]
+            series.append((marker, header_unit(row[0].text), _pre_post(cells)))
+    return series
+
+
 def before_after_tables(doc: Doc, document: Document, patient: int = 1, single: bool = True) -> list[Finding]:
     """Marker values from tables set out as before and after the exchanges ("Before PE (day 5) | 15,600 | 9,870").
-    A table whose caption names a patient gives only that patient's values; any other belongs to a lone patient."""
+    A table whose caption names a patient gives only that patient's values; any other belongs to a lone patient,
+    unless its columns name the patients ("Pt 1 pre | Pt 1 post | Pt 2 pre ...")."""
     findings: dict[str, Finding] = {}
     for table in document.tables:
         grid = table.grid()
-        owner = _caption_patient(table)
-        if len(grid) < 2 or owner is not None and owner != patient or owner is None and not single:
+        if len(grid) < 2:
             continue
-        for marker, unit, cells in _before_after_series(doc, grid):
+        owner = _caption_patient(table)
+        by_patient = _patient_time_series(doc, table, grid, patient)
+        if not by_patient and (owner is not None and owner != patient or owner is None and not single):
+            continue
+        for marker, unit, cells in by_patient or _before_after_series(doc, grid):
             for when, cell in cells.items():
                 name = f"{marker}_{when}"
                 found = None if name in findings else _marker_cell(doc, name, marker, unit, cell, "before_after")

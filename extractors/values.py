@@ -311,12 +311,15 @@ def days_in(sentence, infusion_date: date | None, hours_from_infusion: bool = Fa
 
 
 # a day the sentence before named: "At 14:00 on D+3 a catheter was placed. We did the first exchange that evening."
-THAT_DAY = re.compile(r"\b(?:that|the\s+same)\s+(?:day|evening|night|morning|afternoon)\b|\blater\s+that\s+day\b",
-                      re.IGNORECASE)
+THAT_DAY = re.compile(r"\b(?:that|the\s+same)\s+(?:day|evening|night|morning|afternoon)\b|\blater\s+that\s+day\b"
+                      r"|\btoday\b", re.IGNORECASE)
+# a handover's day before: "S: day 6 after liso-cel. First TPE completed yesterday"
+YESTERDAY = re.compile(r"\byesterday\b", re.IGNORECASE)
 
 
 # the day after the one told before: "Fever began the next day", "on the following day"
-NEXT_DAY = re.compile(r"\b(?:the\s+)?(?:next|following)\s+day\b|\bthe\s+day\s+after\b(?!\s+(?:the\s+)?\w)", re.IGNORECASE)
+NEXT_DAY = re.compile(r"\b(?:the\s+)?(?:next|following)\s+day\b|\bthe\s+day\s+after\b(?!\s+(?:the\s+)?\w)|\btomorrow\b",
+                      re.IGNORECASE)
 # a sentence telling of the cells' infusion, day 0: "He received axicabtagene ciloleucel", "the cells were infused"
 INFUSED = re.compile(r"\b(?:infus\w*|received|was\s+given|were\s+given)\b", re.IGNORECASE)
 
@@ -326,9 +329,11 @@ def _day_told_before(sentence, own: list[tuple[int, int, int]]) -> list[tuple[in
     started that day") or else in the sentence before, in the same paragraph (as the day at the words "that day");
     "the next day" is the day after that one, or day 1 after a sentence telling of the infusion of the cells and of
     no day ("He received axicabtagene ciloleucel. Fever began the next day.")."""
-    anaphor = THAT_DAY.search(sentence.text)
-    following = NEXT_DAY.search(sentence.text) if anaphor is None else None
-    anaphor, shift = (anaphor, 0) if anaphor is not None else (following, 1)
+    anaphor, shift = THAT_DAY.search(sentence.text), 0
+    if anaphor is None:
+        anaphor, shift = NEXT_DAY.search(sentence.text), 1
+    if anaphor is None:
+        anaphor, shift = YESTERDAY.search(sentence.text), -1
     if anaphor is None:
         return []
     earlier = [d for d in own if d[2] <= anaphor.start()]

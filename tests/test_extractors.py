@@ -214,6 +214,24 @@ def test_a_lab_course_table_of_one_patient_fills_a_patient_of_a_table_of_patient
     assert [(c.values.get("il6_pre"), c.values.get("il6_post")) for c in cases] == [("4100", "260"), (None, None)]
 
 
+PATIENT_TIME_COLUMNS = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Case presentation</title><p>Patient 1 was a 30-year-old man with B-ALL given tisagenlecleucel; he had three TPE sessions from day 4.</p>
+<p>Patient 2 was a 57-year-old woman with DLBCL given axicabtagene ciloleucel; she had two TPE sessions from day 6.</p>
+<table-wrap><label>Table 1</label><caption><p>The two patients.</p></caption><table><thead><tr><th></th><th>Patient 1</th><th>Patient 2</th></tr></thead>
+<tbody><tr><td>Age, years / sex</td><td>30 / male</td><td>57 / female</td></tr><tr><td>Maximum CRS grade</td><td>4</td><td>3</td></tr>
+<tr><td>Number of TPE</td><td>3</td><td>2</td></tr></tbody></table></table-wrap>
+<table-wrap><label>Table 2</label><caption><p>Markers right before the first TPE (pre) and the morning after the last TPE (post).</p></caption>
+<table><thead><tr><th>Marker</th><th>Pt 1 pre</th><th>Pt 1 post</th><th>Pt 2 pre</th><th>Pt 2 post</th></tr></thead>
+<tbody><tr><td>IL-6 (pg/mL)</td><td>4,700</td><td>290</td><td>2,100</td><td>260</td></tr>
+<tr><td>Ferritin (ng/mL)</td><td>18,200</td><td>7,300</td><td>5,400</td><td>2,600</td></tr></tbody></table></table-wrap></sec></body></article>"""
+
+
+def test_a_table_with_a_column_per_patient_and_time():
+    cases = extract_document(parse_bytes(PATIENT_TIME_COLUMNS, "two.xml")[0]).cases
+    assert [(c.values.get("il6_pre"), c.values.get("il6_post"), c.values.get("ferritin_post")) for c in cases] == \
+        [("4700", "290", "7300"), ("2100", "260", "2600")]
+
+
 FIGURE_CAPTION = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
 <body><sec><title>Case presentation</title><p>A 33-year-old woman with PMBCL received axicabtagene ciloleucel and developed grade 3 CRS.
 Plasma exchange was performed on days +5 and +7. Her ferritin course is shown in Figure 1.</p>

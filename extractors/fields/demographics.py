@@ -27,7 +27,7 @@ AGE = re.compile(r"""
   | \b(?:male|female|man|woman|boy|girl)\s*,\s*(?P<n10>\d{1,3})\s*(?P<unit10>y|yrs?|years?|months?|mo)\b     # "male, 27 y"
   | \b(?P<words>[a-z]+(?:-[a-z]+)?)[\s\-‐‑–—]+(?P<unit9>years?|months?)[\s\-‐‑–—]+old\b        # "forty-two-year-old"
   | \b(?-i:[MF]),\s*(?P<n13>\d{1,3})\s*(?:y|yo|yrs?|years?)\b                                      # "F, 67 y"
-  | \b(?P<n14>\d{1,3})\s?(?:y|yo|yrs?)\s*,\s*(?-i:[MF])\b                                          # "67 y, F"
+  | \b(?P<n14>\d{1,3})\s?(?:y|yo|yrs?)(?:\s*,\s*|\s+)(?-i:[MF])\b                                  # "67 y, F", "pt 9 y F"
     """, re.IGNORECASE | re.VERBOSE)
 SEX_LETTER = re.compile(r"""
     \b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b                          # "34/M", "19 y/F"
@@ -35,7 +35,7 @@ SEX_LETTER = re.compile(r"""
   | \b\d{1,3}\s((?-i:[MF]))(?=\s*[,;])                                  # "66 M, myeloma"
   | \b(?:sex|gender)\s*:\s*(?:\d{1,3}\s*(?:y|yrs?|years?)?[,/\ ]\s*)?([MF])\b  # "Sex: F", "Age/gender: 61, M"
   | \b((?-i:[MF])),\s*\d{1,3}\s*(?:y|yo|yrs?|years?)\b                    # "F, 67 y"
-  | \b\d{1,3}\s?(?:y|yo|yrs?)\s*,\s*((?-i:[MF]))\b                        # "67 y, F"
+  | \b\d{1,3}\s?(?:y|yo|yrs?)(?:\s*,\s*|\s+)((?-i:[MF]))\b                # "67 y, F", "pt 9 y F"
     """, re.IGNORECASE | re.VERBOSE)
 # an age of a group, not of a patient: "median age 61 years", "mean (SD) age 54"
 GROUP_AGE = re.compile(r"\b(?:median|mean|average)(?:\s*\([^)]*\))?\s*$", re.IGNORECASE)

@@ -396,7 +396,7 @@ def _slashed_lists(sentence: Span) -> tuple[list[Listed], list[tuple[int, int]]]
 
 def _slashed_analytes(sentence: Span) -> list[list[tuple[str, str, int, int]]]:
     """The runs of two or more analytes joined by slashes, each as (id, label, start, end): concepts so joined ("IL-6
-    / ferritin"), or the parts of one token the tokenizer left whole ("IL-6/ferritin/CRP")."""
+    / ferritin"), or words the lexicon spells so joined, which the tokenizer may leave whole ("IL-6/ferritin/CRP")."""
     runs = []
     analytes = sorted(concepts_in(sentence, ("MARKER", "LAB")), key=lambda s: s.start_char)
     text = sentence.doc.text
@@ -408,20 +408,22 @@ def _slashed_analytes(sentence: Span) -> list[list[tuple[str, str, int, int]]]:
         if j > i:
             runs.append([(a.id_, a.label_, a.start_char, a.end_char) for a in analytes[i:j + 1]])
         i = j + 1
-    for token in sentence:
-        parts = token.text.split("/")
-        if len(parts) < 2:
-            continue
-        run, at = [], token.idx
-        for part in parts:
+    for joined in SLASH_JOINED.finditer(sentence.text):  # "IL-6/ferritin/CRP", which the tokenizer may leave whole
+        run, at = [], sentence.start_char + joined.start()
+        for part in joined.group(0).split("/"):
             concept = concept_of(part)
             if concept is None or concept[0] not in ("MARKER", "LAB"):
                 break
-            run.append((concept[1], concept[0], at, at + len(part)))
+            start = at + len(part) - len(part.lstrip())
+            run.append((concept[1], concept[0], start, start + len(part.strip())))
             at += len(part) + 1
         else:
-            runs.append(run)
+            if not any(r[0][2] == run[0][2] for r in runs):
+                runs.append(run)
     return runs
+
+
+SLASH_JOINED = re.compile(r"[^\s/,;:()]+(?:\s*/\s*[^\s/,;:()]+)+")
 
 
 def _parallel_lists(sentence: Span) -> tuple[list[Listed], list[tuple], list[tuple[int, int]]]:

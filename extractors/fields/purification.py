@@ -116,7 +116,8 @@ CAR_T_LABELS = ("CART", "CART_PRODUCT", "CART_TARGET")
 def infusion_start(sentences: list[Span]) -> int | None:
     """Where the narrative first tells of the CAR-T cells being given."""
     for sentence in sentences:
-        if concepts_in(sentence, CAR_T_LABELS) and INFUSION_CUE.search(sentence.text):
+        # not "In the weeks before her CAR T-cell infusion her paraprotein rose": a time before the cells
+        if concepts_in(sentence, CAR_T_LABELS) and INFUSION_CUE.search(sentence.text) and not BEFORE_CART.search(sentence.text):
             return sentence.start_char
     return None
 
@@ -171,10 +172,24 @@ def for_another_disease(sentences: list[Span]) -> bool:
     exchange") and its procedure's sentences do not repeat it; no exchange of it is tied to a toxicity of the cells."""
     # "his PEX was not given for CRS, ICANS or HLH" ties it to none of them; "our service has done plasma exchange
     # for years for myasthenia" tells of the unit's practice, not of this exchange
-    tied = [(_named_indication(s, sentences[:i]), any(is_affirmed(c) for c in concepts_in(s, ("CRS", "ICANS", "HLH"))))
-            for i, s in enumerate(sentences) if any(is_affirmed(span) for span in concepts_in(s, "PE"))
+    told = [(i, s) for i, s in enumerate(sentences) if any(is_affirmed(span) for span in concepts_in(s, "PE"))
             and not HABITUAL.search(s.text)]
+    tied = [(_named_indication(s, sentences[:i]), any(is_affirmed(c) for c in concepts_in(s, ("CRS", "ICANS", "HLH"))))
+            for i, s in told]
+    # "She underwent three sessions for hyperviscosity" before the cells, "Her first post-infusion plasma exchange
+    # was performed on day +5" after them: an exchange before the cells for another disease says nothing of those after
+    infused_at = infusion_start(sentences)
+    if infused_at is not None and all(s.start_char < infused_at and _told_before_the_cells(sentences, i)
+                                      for (i, s), (other, _) in zip(told, tied) if other) \
+            and any(s.start_char > infused_at for i, s in told):
+        return False
     return any(other and not toxicity for other, toxicity in tied) and not any(toxicity for _, toxicity in tied)
+
+
+def _told_before_the_cells(sentences: list[Span], i: int) -> bool:
+    """The i-th sentence, or one beside it, sets its time before the cells ("In the weeks before her CAR T-cell
+    infusion ...", "These exchanges were finished nine days before lymphodepletion began")."""
+    return any(BEFORE_CART.search(s.text) for s in sentences[max(0, i - 1):i + 2])
 
 
 def _pe_mentions(sentences: list[Span]) -> list[Span]:
@@ -291,6 +306,9 @@ def plasma_exchange(sentences: list[Span], patient: PatientContext) -> list[Find
 
 # a count summing up several patients: "median 3 sessions", "a mean of 4.2 procedures"
 GROUP_MEASURE = re.compile(r"\b(?:median|mean|average)\s*(?:of\s+)?(?:\(\w+\)\s*)?$", re.IGNORECASE)
+# the upper bound of a range, a spread over patients: "patients received between one and five sessions", "2 to 5"
+_COUNT_WORD = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
+RANGE_BEFORE = re.compile(rf"\bbetween\s+{_COUNT_WORD}\s+and\s+$|\b{_COUNT_WORD}\s*(?:to|-|–)\s*$", re.IGNORECASE)
 
 
 def _sessions(pe_sentences: list[Span]) -> list[Finding]:
@@ -301,7 +319,8 @@ def _sessions(pe_sentences: list[Span]) -> list[Finding]:
             raw = next(match.group(g) for g in ("n", "x", "days", "daily", "adverb", "short") if match.group(g))
             value = count_value(raw)
             if value and PE_SESSIONS.admits(value) and not _not_held(sentence, *match.span()) \
-                    and not GROUP_MEASURE.search(text, max(0, match.start() - 20), match.start()):
+                    and not GROUP_MEASURE.search(text, max(0, match.start() - 20), match.start()) \
+                    and not RANGE_BEFORE.search(text, max(0, match.start() - 30), match.start()):
                 candidate = (value, sentence.start_char + match.start(), sentence.start_char + match.end())
                 if best is None or candidate[0] > best[0]:
                     best = candidate

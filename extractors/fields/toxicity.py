@@ -217,7 +217,8 @@ def crs_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     for sentence in sentences:
         crs = [s for s in concepts_in(sentence, "CRS") if is_affirmed(s)]
         cues = [m for m in ONSET_CUE.finditer(sentence.text)
-                if any(abs((c.start_char - sentence.start_char) - m.start()) <= ONSET_WINDOW for c in crs)]
+                if any(abs((c.start_char - sentence.start_char) - m.start()) <= ONSET_WINDOW for c in crs)
+                and not _dates_a_treatment(sentence, m)]
         if not crs or not cues:
             continue
         days = _onset_days(sentence.text, days_in(sentence, patient.infusion_date, patient.hours_from_infusion))
@@ -264,6 +265,18 @@ def _timeline_onset(sentences: list[Span], patient: PatientContext) -> list[Find
             return [Finding("crs_onset_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "toxicity.timeline_onset")]
     return []
+
+
+TREATMENTS = ("PE", "DRUG", "STEROID", "TOCILIZUMAB", "PURIFICATION")
+
+
+def _dates_a_treatment(sentence: Span, cue: re.Match) -> bool:
+    """"received three plasma exchanges from day +6 for grade 4 CRS": a "from" right after a treatment dates it, not
+    the syndrome."""
+    if not cue.group(0).lower().startswith("from"):
+        return False
+    at = sentence.start_char + cue.start()
+    return any(0 <= at - span.end_char <= 2 for span in concepts_in(sentence, TREATMENTS))
 
 
 HOURS_WORD = re.compile(r"\bh(?:ours?|rs?)?\b", re.IGNORECASE)
