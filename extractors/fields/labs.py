@@ -265,7 +265,9 @@ def _before_a_later_exchange(sentence: Span, position: int) -> bool:
     (and so after another)."""
     text, offset = sentence.text, position - sentence.start_char
     start = max((m.end() for m in CLAUSE_BREAK_WORDS.finditer(text, 0, offset)), default=0)
-    return bool(BEFORE_A_LATER.search(text, start, offset))
+    # or right after it: "it rose a little again, to 1,020 pg/ml, before the second session"
+    after = re.match(r"[\s,]*", text[offset:])
+    return bool(BEFORE_A_LATER.search(text, start, offset) or BEFORE_A_LATER.match(text, offset + after.end()))
 
 
 def _later_clause(sentence: Span, position: int) -> bool:

@@ -24,7 +24,7 @@ DEATH_IN_GENERAL = re.compile(r"""\b(
 ALIVE = re.compile(r"""\b(
     discharged|alive|survived|survives|is\ doing\ well                                 # "discharged on day 30"
   | remains?\ (?:well|in\ (?:complete\ )?remission)|recovered\ fully|full\ recovery   # "remains in complete remission"
-  | was\ transferred\ (?:back\ )?to\ the\ (?:ward|general\ ward)                      # "was transferred back to the ward"
+  | was\ transferred\ (?:back\ )?to\ the\ (?:ward|general\ ward|referring\ hospital)  # "was transferred back to the ward"
   | left\ the\ hospital|returned\ home|went\ home
     )\b""", re.IGNORECASE | re.VERBOSE)
 RESOLVED = re.compile(r"""\b(

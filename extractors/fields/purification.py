@@ -87,6 +87,7 @@ CELLS_AFTER_PE = re.compile(r"\b(infus\w*|administered|given|received)\b[^.;]{0,
 EVENT = re.compile(r"""
     \b(was|were|had|has\ been|have\ been|underwent|undergone|received|performed|started|initiated|given   # "was performed"
       | completed|commenced|began|begun|applied|instituted|undertaken|carried\ out|done|added|followed
+      | turned\ to|resorted\ to                                                                        # "we turned to TPE"
       | processed|exchanged|removed|replaced|repeated                                                     # "2.8 L exchanged"
       | sessions?|procedures?|rounds?|courses?|cycles?|runs?|day|D\s?[+]?\d                               # "three sessions", "D5"
     )\b
@@ -163,7 +164,8 @@ def _named_indication(sentence: Span, before: list[Span]) -> bool:
 
 
 # a unit's practice over time: "has done plasma exchange for years", "routinely performs", "our experience with"
-HABITUAL = re.compile(r"\bfor\s+(?:many\s+|several\s+|\w+\s+)?(?:years|decades)\b|\broutinely\b|\bexperience\s+(?:with|in|of)\b",
+HABITUAL = re.compile(r"\bfor\s+(?:many\s+|several\s+|\w+\s+)?(?:years|decades)\b|\broutinely\b|\bregularly\b"
+                      r"|\bexperience\s+(?:with|in|of)\b|\btimes\s+(?:a|per|each)\s+(?:year|month|week)\b",  # "a dozen times a year"
                       re.IGNORECASE)
 
 
@@ -203,7 +205,10 @@ def _pe_mentions(sentences: list[Span]) -> list[Span]:
                 continue
             told_as_event = EVENT.search(sentence.text) or AFTER_THE_EXCHANGE.search(
                 sentence.doc.text[sentence.start_char:span.start_char])
-            if BEFORE_CART.search(sentence.text) or OTHER_INDICATION.search(sentence.text) or not told_as_event:
+            # "We turned to plasmapheresis, which our service performs a dozen times a year for myasthenia": the
+            # service's other indications, not this exchange's
+            other = OTHER_INDICATION.search(sentence.text) and not HABITUAL.search(sentence.text)
+            if BEFORE_CART.search(sentence.text) or other or not told_as_event:
                 continue
             if CELLS_AFTER_PE.search(sentence.doc.text[sentence.start_char:span.start_char]):
                 continue
