@@ -73,6 +73,10 @@ LITERATURE = re.compile(r"""\b(
     (?:preprint|report|series|study|group|case\ report)s?\                              # "one Chinese report described",
     (?:(?:from|by|of|in)\ [\w-]+(?:\ [\w-]+)?\ )?                                        # "one report from Asia
     (?:describe[sd]?|reports|reported|documents|documented|show(?:s|ed)|f(?:ound|inds))  #  describes"
+  | (?-i:(?!(?:She|He|They|We|It|This|The|Our|Her|His|Their|Patient|Case|Finally|Then|Later)\b)[A-Z][a-z]{2,})  # "Duarte and
+    (?:\ and\ (?-i:[A-Z][a-z]{2,}))?\ (?:treated|reported|described|published)\ (?:an?|one|two|three|four)\b  #  Lima treated a"
+  | (?-i:[A-Z][a-z]{2,})['’]s\ (?:patient|case|series|cohort)s?\b                      # "Chaudhary's patient"
+  | \bacross\ (?:these|the|all)\ (?:[\w-]+\ )?(?:patients|cases|reports)\b             # "Across these ten patients"
   | (?:have|has|had)\ (?:been\ )?(?:described|reported|published)                     # "have been reported"
   | previously\ (?:described|reported|published)                                       # "previously described"
   | (?:in|from)\ the\ literature | published\ (?:cases?|reports?|series|studies) | reported\ (?:by|in)\b  # "reported by Smith"

@@ -506,8 +506,8 @@ VALUE_THEN_TIME = re.compile(rf"""
   | \s*(?:\([^)]{{0,30}}\)\s*)?                                      # "(peak)"
     (?:(?:on\s+|in\s+)?the\s+(?:(?:next|following|same)\s+)?   # "on the morning", "the next day"
        (?:morning|evening|afternoon|night|day)\s+)?
-    (?:in\s+the\s+(?:sample|specimen)\s+(?:drawn|taken|obtained|collected)\s+  # "in the sample drawn just before"
-       (?:just\s+|immediately\s+|right\s+|shortly\s+)?)?
+    (?:in\s+the\s+(?:sample|specimen)\s+(?:drawn|taken|obtained|collected)\s+)?  # "in the sample drawn just before"
+    (?:just\s+|immediately\s+|right\s+|shortly\s+|directly\s+)?               # "immediately before plasmapheresis"
     (?:(?P<before>before|prior\ to|pre-?)|(?:after|following|post-?))   # "before", "post-"
     (?:\s*(?:the\s+)?(?:(?:first|last|final|second|third|\w+)\s+)?{EXCHANGE_WORD}\b  # "the first TPE", "two sessions"
       | (?P<bare>(?<=[a-z])(?=\s*(?:[,;.)]|and\b|$)))                 # "before," "after."
@@ -659,8 +659,13 @@ class _Timeline:
             self.offer(marker, "pre", (-2, 0, start), pre)
             return
         day = self.in_hours and _day_of(sentence, end, self.patient, in_hours=True) or _day_of(sentence, end, self.patient)
-        if day is None and self.pe_days is not None and AFTER_THE_LAST.search(local):
-            day = self.pe_days[1]  # "after the third and last procedure it was 205 pg/mL": the day of the last one
+        if day is None and self.pe_days is not None and AFTER_THE_LAST.search(local) and \
+                _told_time(sentence, at) != "pre":
+            # "after the third and last procedure it was 205 pg/mL": after the last one, whatever a value before it
+            # in the sentence was told as ("6,480 ug/L immediately before plasmapheresis and 3,150 ug/L after the
+            # last session")
+            self.offer(marker, "post", (-1, self.pe_days[1], start), post)
+            return
         if day is not None and self.pe_days is not None:
             first, last = self.pe_days
             # the value's own words after it, to its clause's end: "3 240 pg/mL on the morning of day +5, directly
