@@ -114,6 +114,15 @@ NOTICE_TITLE = re.compile(r"^\W*(?:erratum|corrigendum|correction(?:\s+to)?|retr
                           r"expression\s+of\s+concern)\b\s*(?::|to\b|for\b)", re.IGNORECASE)
 
 
+# a document that says it tells of no patient of its own: a protocol, a guideline, a policy ("This document does not
+# describe any individual patient")
+NO_INDIVIDUAL_PATIENT = re.compile(r"""
+    \b(?:does|do|did)\s+not\s+(?:describe|report|present|concern|include)\s+(?:any\s+)?
+    (?:individual|single|specific|identifiable)\s+patients?\b
+  | \bno\s+(?:individual|identifiable)\s+patients?\s+(?:is|are)\s+(?:described|reported|presented)\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
 def _is_notice(document: Document) -> bool:
     types = {t.lower() for t in document.publication_types}
     return bool(types & NOTICE_TYPES) or document.article_type.lower() in NOTICE_ARTICLE_TYPES or \
@@ -498,6 +507,8 @@ def extract_document(document: Document) -> DocumentExtraction:
     if _is_notice(document):
         return DocumentExtraction(document, [], "irrelevant", "a notice about another article (erratum, correction, "
                                   "retraction): no patient of its own")
+    if any(NO_INDIVIDUAL_PATIENT.search(s.text) for s in sentences(doc)):
+        return DocumentExtraction(document, [], "irrelevant", "says it describes no individual patient")
     segments = {segment.number: segment for segment in doc._.patient_segments}
     rows = {patient.number: patient for patient in doc._.patient_rows}
     numbers = sorted(set(segments) | set(rows))

@@ -792,28 +792,40 @@ def _pre_post(cells: list[tuple[str, TableCell]]) -> dict[str, TableCell]:
 # a column of one patient's values at one time, in a table of several patients' markers: "Pt 1 pre", "Patient 2 -
 # after TPE"
 PATIENT_TIME_HEADER = re.compile(rf"""
-    ^\s*(?P<label>(?:pt|patient|case|p)\.?\s*\#?\s*\d{{1,2}})\s*[,:\-–]?\s*
-    (?:(?P<pre>pre|before)|(?P<post>post|after))(?:[-\s]*(?:{EXCHANGE_NAME}|exchanges?|PE))?\s*$
+    ^\s*(?:(?:pt|patient|case|p)\.?\s*\#?\s*)?(?P<label>\d{{1,2}}|(?-i:[A-H]))\s*[,:\-–]?\s*   # "Pt 1", "A"
+    (?:(?P<pre>pre|before)|(?P<post>post|after))(?:[-\s]*(?:{EXCHANGE_NAME}|exchanges?|PE))?\s*$  # "pre", "-post"
     """, re.IGNORECASE | re.VERBOSE)
+
+
+def _labelled_patient(label: str) -> int:
+    """A patient's number from its label in such a heading: "2" is 2, "B" is 2."""
+    return int(label) if label.isdigit() else ord(label) - ord("A") + 1
 EXCHANGE_WORDS = re.compile(rf"\b(?:{EXCHANGE_NAME}|exchanges?)\b", re.IGNORECASE)
 
 
 def _patient_time_series(doc: Doc, table: Table, grid, patient: int) -> list[tuple[str, str | None, dict[str, TableCell]]]:
-    """(marker, unit, {"pre": cell, "post": cell}) of ``patient`` from a table of markers by row whose columns are
-    each a patient's before or after the exchanges ("Pt 1 pre | Pt 1 post | Pt 2 pre | Pt 2 post"), where the caption
-    or the headings name the exchange; [] for any other table."""
-    columns = {c: m for c, cell in enumerate(grid[0]) if cell is not None and (m := PATIENT_TIME_HEADER.match(cell.text))}
-    if len({patient_number(m.group("label")) for m in columns.values()}) < 2 or not EXCHANGE_WORDS.search(
-            " ".join([table.caption, *(cell.text for cell in grid[0] if cell is not None)])):
-        return []
-    own = {c: ("pre" if m.group("pre") else "post") for c, m in columns.items() if patient_number(m.group("label")) == patient}
-    series = []
-    for row in grid[1:]:
-        marker = _marker_of(doc, row[0]) if row and row[0] is not None else None
-        if marker:
-            cells = [(time, row[c]) for c, time in own.items() if c < len(row) and row[c] is not None]
-            series.append((marker, header_unit(row[0].text), _pre_post(cells)))
-    return series
+    """(marker, unit, {"pre": cell, "post": cell}) of ``patient`` from a table of markers whose columns (or rows) are
+    each a patient's before or after the exchanges ("Pt 1 pre | Pt 1 post | Pt 2 pre | Pt 2 post", rows "A-pre",
+    "A-post", "B-pre"), where the caption or the headings name the exchange; [] for any other table."""
+    flipped = [list(column) for column in zip(*grid)] if all(len(row) == len(grid[0]) for row in grid) else []
+    for lines in (grid, flipped):  # times across the heading row, or down the first column
+        if not lines:
+            continue
+        heads = {c: m for c, cell in enumerate(lines[0]) if cell is not None and (m := PATIENT_TIME_HEADER.match(cell.text))}
+        named = {_labelled_patient(m.group("label")) for m in heads.values()}
+        if len(named) < 2 or not EXCHANGE_WORDS.search(
+                " ".join([table.caption, *(cell.text for cell in lines[0] if cell is not None)])):
+            continue
+        own = {c: ("pre" if m.group("pre") else "post") for c, m in heads.items()
+               if _labelled_patient(m.group("label")) == patient}
+        series = []
+        for line in lines[1:]:
+            marker = _marker_of(doc, line[0]) if line and line[0] is not None else None
+            if marker:
+                cells = [(time, line[c]) for c, time in own.items() if c < len(line) and line[c] is not None]
+                series.append((marker, header_unit(line[0].text), _pre_post(cells)))
+        return series
+    return []
 
 
 def before_after_tables(doc: Doc, document: Document, patient: int = 1, single: bool = True) -> list[Finding]:

@@ -232,6 +232,15 @@ def test_a_table_with_a_column_per_patient_and_time():
         [("4700", "290", "7300"), ("2100", "260", "2600")]
 
 
+def test_a_document_that_says_it_describes_no_patient_gives_no_case():
+    text = ("Nursing procedure of the apheresis unit\n\nPurpose\n\nThis procedure applies to every patient referred "
+            "for plasma exchange, recipients of CAR-T cells with cytokine release syndrome among them. This document "
+            "does not describe any individual patient.\n\nSteps\n\nCheck the prescription: 1 to 1.5 plasma volumes, "
+            "replacement with 5% albumin, fresh frozen plasma, or both. Explain the procedure to the patient.")
+    extraction = extract_document(parse_bytes(text.encode(), "protocol.txt")[0])
+    assert (extraction.cases, extraction.status) == ([], "irrelevant")
+
+
 FIGURE_CAPTION = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
 <body><sec><title>Case presentation</title><p>A 33-year-old woman with PMBCL received axicabtagene ciloleucel and developed grade 3 CRS.
 Plasma exchange was performed on days +5 and +7. Her ferritin course is shown in Figure 1.</p>

@@ -28,6 +28,7 @@ AGE = re.compile(r"""
   | \b(?P<words>[a-z]+(?:-[a-z]+)?)[\s\-‐‑–—]+(?P<unit9>years?|months?)[\s\-‐‑–—]+old\b        # "forty-two-year-old"
   | \b(?-i:[MF]),\s*(?P<n13>\d{1,3})\s*(?:y|yo|yrs?|years?)\b                                      # "F, 67 y"
   | \b(?P<n14>\d{1,3})\s?(?:y|yo|yrs?)(?:\s*,\s*|\s+)(?-i:[MF])\b                                  # "67 y, F", "pt 9 y F"
+  | \bpatient\s*\(\s*(?-i:[MF])\s*,\s*(?P<n15>\d{1,3})\s*\)                                          # "the patient (F, 58)"
     """, re.IGNORECASE | re.VERBOSE)
 SEX_LETTER = re.compile(r"""
     \b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b                          # "34/M", "19 y/F"
@@ -36,6 +37,7 @@ SEX_LETTER = re.compile(r"""
   | \b(?:sex|gender)\s*:\s*(?:\d{1,3}\s*(?:y|yrs?|years?)?[,/\ ]\s*)?([MF])\b  # "Sex: F", "Age/gender: 61, M"
   | \b((?-i:[MF])),\s*\d{1,3}\s*(?:y|yo|yrs?|years?)\b                    # "F, 67 y"
   | \b\d{1,3}\s?(?:y|yo|yrs?)(?:\s*,\s*|\s+)((?-i:[MF]))\b                # "67 y, F", "pt 9 y F"
+  | \bpatient\s*\(\s*((?-i:[MF]))\s*,\s*\d{1,3}\s*\)                       # "the patient (F, 58)"
     """, re.IGNORECASE | re.VERBOSE)
 # an age of a group, not of a patient: "median age 61 years", "mean (SD) age 54"
 GROUP_AGE = re.compile(r"\b(?:median|mean|average)(?:\s*\([^)]*\))?\s*$", re.IGNORECASE)
@@ -71,7 +73,7 @@ def age(sentences: list[Span], patient: PatientContext) -> list[Finding]:
             if GROUP_AGE.search(sentence.text[:match.start()]):
                 continue
             number = next((match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n10", "n11", "n12",
-                                                           "n13", "n14") if match.group(g)), None)
+                                                           "n13", "n14", "n15") if match.group(g)), None)
             if number is None:
                 in_words = number_in_words(match.group("words"))
                 if in_words is None:

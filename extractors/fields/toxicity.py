@@ -312,6 +312,8 @@ FEVER_HAD = re.compile(r"""
     \b(?:had|ran)\s+(?:a\s+)?(?:high\s+|spiking\s+)?(?:fever|temperature)\b(?!\s+again)
   | \b(?:was|were|became|becomes)\s+(?:(?:noted|found|documented)\s+to\s+be\s+)?(?:febrile|pyrexial)\b(?!\s+again)  # "was noted
   | \bfirst\s+(?:fever|temperature|febrile\ episode)\b                                          #  to be febrile"
+  | \b(?:fever|temperature)\s+(?:was\s+)?first\s+(?:recorded|noted|documented|observed)\b       # "Fever was first
+    #                                                                                               recorded 72 h after"
   | \btemperature\s+(?:went|rose|climbed|spiked|jumped)\s+(?:up\s+)?to\s+(?:3[89]|4[0-2])            # "her temperature
     #                                                                                               went to 38.9 °C"
     """, re.IGNORECASE | re.VERBOSE)
