@@ -175,6 +175,16 @@ def _grading(doc: Doc, document: Document) -> Span | None:
     return finding_span(doc, Finding("crs_grading", span.id_, span.start_char, span.end_char, "toxicity.crs_grading"))
 
 
+def _grading_of_the_grade(doc: Doc, grade: Span) -> Span | None:
+    """Where the article names several systems, the one its reported grade's sentence names alone ("... led to a
+    re-grading as ASTCT grade 4, and throughout this report we use the ASTCT grade", after "Lee grade 3")."""
+    named = [span for span in concepts_in(sentence_of(grade), "GRADING")]
+    if len({span.id_ for span in named}) != 1:
+        return None
+    span = named[0]
+    return finding_span(doc, Finding("crs_grading", span.id_, span.start_char, span.end_char, "toxicity.crs_grading"))
+
+
 def _on_doc(doc: Doc, found: Iterable[Finding]) -> Findings:
     """What readers found, as spans on the Doc, by field in the order found."""
     spans: Findings = {}
@@ -524,7 +534,7 @@ def extract_document(document: Document) -> DocumentExtraction:
         patient = PatientContext(infusion_date=_infusion_date(segment.sentences, document) if segment else None,
                                  hours_from_infusion=bool(segment) and counts_hours_from_infusion(segment.sentences))
         findings = _findings(doc, document, segment, row, patient, single=len(segments) == 1)
-        if grading and "crs_grade" in findings:
+        if "crs_grade" in findings and (grading or (grading := _grading_of_the_grade(doc, findings["crs_grade"][0]))):
             findings["crs_grading"] = [grading]
         label = (row.label if row else "") or (segment.label if segment else "")
         case = Case(make_case_id(stem, document.year, number), number, label if len(numbers) > 1 else "", doc)

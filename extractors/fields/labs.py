@@ -599,7 +599,8 @@ def _day_of(sentence: Span, position: int, patient: PatientContext, in_hours: bo
 
 LATER_IN_DAY = re.compile(r"\b(?:that|the\s+same|in\s+the|this)\s+(?:afternoon|evening|night)\b", re.IGNORECASE)
 MORNING = re.compile(r"\bmorning\b", re.IGNORECASE)
-APPROXIMATE = re.compile(r"\b(?:approaching|approximately|about|around|nearly|almost|roughly|close\s+to)\b|[~≈]",
+APPROXIMATE = re.compile(r"\b(?:approaching|approximately|about|around|nearly|almost|roughly|close\s+to)\b|[~≈]"
+                         r"|\b(?:exceed\w*|in\s+excess\s+of|more\s+than|greater\s+than)\b",  # a bound: "ferritin exceeded 20,000"
                          re.IGNORECASE)
 
 
@@ -699,14 +700,14 @@ class _Timeline:
         if told == "pre":
             self.offer(marker, "pre", right_before, pre)
         elif told == "post":
-            self.offer(marker, "post", (0, 0, -start), post)
+            self.offer(marker, "post", (0, 0, -end), post)
         elif before_exchange:
             self.offer(marker, "pre", right_before, pre)
         elif SENTENCE_POST.search(text) or POST_CUE.search(local) and (
                 self.first_pe is not None and sentence.start_char >= self.first_pe or EXCHANGE.search(local)):
-            self.offer(marker, "post", (0, 0, -start), post)
+            self.offer(marker, "post", (0, 0, -end), post)
         elif (same := _timed_as_the_sample_before(sentence)) is not None:
-            self.offer(marker, same, right_before if same == "pre" else (0, 0, -start), pre if same == "pre" else post)
+            self.offer(marker, same, right_before if same == "pre" else (0, 0, -end), pre if same == "pre" else post)
         elif _framed_before_by_previous(sentence):
             self.offer(marker, "pre", (0, 0, start), replace(pre, weak=True))
         # told only where its sentence stands in the account: a table of the course by day knows better
