@@ -116,10 +116,11 @@ NOTICE_TITLE = re.compile(r"^\W*(?:erratum|corrigendum|correction(?:\s+to)?|retr
 
 # a document that says it tells of no patient of its own: a protocol, a guideline, a policy ("This document does not
 # describe any individual patient")
+# (about itself, not a registry it cites: "the database does not include individual patients")
 NO_INDIVIDUAL_PATIENT = re.compile(r"""
-    \b(?:does|do|did)\s+not\s+(?:describe|report|present|concern|include)\s+(?:any\s+)?
+    \bthis\s+(?:document|procedure|protocol|guideline|policy|statement|standard\s+operating\s+procedure|SOP)\s+
+    (?:does|did)\s+not\s+(?:describe|report|present|concern|include)\s+(?:any\s+)?
     (?:individual|single|specific|identifiable)\s+patients?\b
-  | \bno\s+(?:individual|identifiable)\s+patients?\s+(?:is|are)\s+(?:described|reported|presented)\b
     """, re.IGNORECASE | re.VERBOSE)
 
 
