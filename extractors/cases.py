@@ -170,20 +170,18 @@ def _grading(doc: Doc, document: Document) -> Span | None:
         about_crs = [s for s in candidates if _graded_syndrome(s) == "CRS"]
         systems = {span.id_ for span in about_crs}
         candidates = about_crs
-    if len(systems) != 1:
-        return None
-    span = candidates[0]
-    return finding_span(doc, Finding("crs_grading", span.id_, span.start_char, span.end_char, "toxicity.crs_grading"))
+    return _grading_finding(doc, candidates[0]) if len(systems) == 1 else None
+
+
+def _grading_finding(doc: Doc, system: Span) -> Span:
+    return finding_span(doc, Finding("crs_grading", system.id_, system.start_char, system.end_char, "toxicity.crs_grading"))
 
 
 def _grading_of_the_grade(doc: Doc, grade: Span) -> Span | None:
     """Where the article names several systems, the one its reported grade's sentence names alone ("... led to a
     re-grading as ASTCT grade 4, and throughout this report we use the ASTCT grade", after "Lee grade 3")."""
-    named = [span for span in concepts_in(sentence_of(grade), "GRADING")]
-    if len({span.id_ for span in named}) != 1:
-        return None
-    span = named[0]
-    return finding_span(doc, Finding("crs_grading", span.id_, span.start_char, span.end_char, "toxicity.crs_grading"))
+    named = concepts_in(sentence_of(grade), "GRADING")
+    return _grading_finding(doc, named[0]) if len({span.id_ for span in named}) == 1 else None
 
 
 def _on_doc(doc: Doc, found: Iterable[Finding]) -> Findings:

@@ -58,13 +58,24 @@ def concept_of(text: str) -> tuple[str, str] | None:
     """(label, id) of the lexicon entry spelled exactly ``text``: in its own case for a case-sensitive line, in any
     case otherwise."""
     text = text.strip()
-    for entry in lexicon_entries():
+    exact, lowered = _spellings()
+    found = [hit for hit in (exact.get(text), lowered.get(text.lower())) if hit is not None]
+    return min(found)[1:] if found else None
+
+
+@lru_cache(maxsize=1)
+def _spellings() -> tuple[dict[str, tuple[int, str, str]], dict[str, tuple[int, str, str]]]:
+    """The phrase lines by spelling, exact for case-sensitive lines and lower-cased for the others, each as (its
+    place in the lexicon, label, id): the first line spelled so wins, as in a scan of the lexicon."""
+    exact: dict[str, tuple[int, str, str]] = {}
+    lowered: dict[str, tuple[int, str, str]] = {}
+    for place, entry in enumerate(lexicon_entries()):
         pattern = entry["pattern"]
         if isinstance(pattern, list):
             continue
-        if pattern == text if entry.get("case_sensitive") else pattern.lower() == text.lower():
-            return entry["label"], entry["id"]
-    return None
+        index, key = (exact, pattern) if entry.get("case_sensitive") else (lowered, pattern.lower())
+        index.setdefault(key, (place, entry["label"], entry["id"]))
+    return exact, lowered
 
 
 @lru_cache(maxsize=None)

@@ -347,7 +347,8 @@ def _day_statements(notes: list[str], days: set[int]) -> tuple[dict[int, tuple[s
     return times, others
 
 
-NEXT_DAY = re.compile(r"\b(?:morning|day)\s+after\b", re.IGNORECASE)
+# a sample of the day after an exchange: "drawn the morning after the second and last PLEX"
+MORNING_AFTER = re.compile(r"\b(?:morning|day)\s+after\b", re.IGNORECASE)
 
 
 def _exchange_day_statements(notes: list[str], pe_days: list[int]) -> dict[int, tuple[str, int]]:
@@ -364,7 +365,7 @@ def _exchange_day_statements(notes: list[str], pe_days: list[int]) -> dict[int, 
                 times.setdefault(pe_days[0], time)
             elif time is not None and time[0] == "post" and time[1] in (len(pe_days), AFTER_THE_LAST):
                 # "Drawn the morning after the second and last PLEX": the day after the last one's
-                times.setdefault(pe_days[-1] + (1 if NEXT_DAY.search(part) else 0), time)
+                times.setdefault(pe_days[-1] + (1 if MORNING_AFTER.search(part) else 0), time)
     return times
 
 
@@ -796,10 +797,6 @@ PATIENT_TIME_HEADER = re.compile(rf"""
     (?:(?P<pre>pre|before)|(?P<post>post|after))(?:[-\s]*(?:{EXCHANGE_NAME}|exchanges?|PE))?\s*$  # "pre", "-post"
     """, re.IGNORECASE | re.VERBOSE)
 
-
-def _labelled_patient(label: str) -> int:
-    """A patient's number from its label in such a heading: "2" is 2, "B" is 2."""
-    return int(label) if label.isdigit() else ord(label) - ord("A") + 1
 EXCHANGE_WORDS = re.compile(rf"\b(?:{EXCHANGE_NAME}|exchanges?)\b", re.IGNORECASE)
 
 
@@ -812,12 +809,12 @@ def _patient_time_series(doc: Doc, table: Table, grid, patient: int) -> list[tup
         if not lines:
             continue
         heads = {c: m for c, cell in enumerate(lines[0]) if cell is not None and (m := PATIENT_TIME_HEADER.match(cell.text))}
-        named = {_labelled_patient(m.group("label")) for m in heads.values()}
+        named = {patient_number(m.group("label")) for m in heads.values()}
         if len(named) < 2 or not EXCHANGE_WORDS.search(
                 " ".join([table.caption, *(cell.text for cell in lines[0] if cell is not None)])):
             continue
         own = {c: ("pre" if m.group("pre") else "post") for c, m in heads.items()
-               if _labelled_patient(m.group("label")) == patient}
+               if patient_number(m.group("label")) == patient}
         series = []
         for line in lines[1:]:
             marker = _marker_of(doc, line[0]) if line and line[0] is not None else None

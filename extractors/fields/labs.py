@@ -399,17 +399,9 @@ def _slashed_lists(sentence: Span) -> tuple[list[Listed], list[tuple[int, int]]]
 def _slashed_analytes(sentence: Span) -> list[list[tuple[str, str, int, int]]]:
     """The runs of two or more analytes joined by slashes, each as (id, label, start, end): concepts so joined ("IL-6
     / ferritin"), or words the lexicon spells so joined, which the tokenizer may leave whole ("IL-6/ferritin/CRP")."""
-    runs = []
     analytes = sorted(concepts_in(sentence, ("MARKER", "LAB")), key=lambda s: s.start_char)
-    text = sentence.doc.text
-    i = 0
-    while i < len(analytes) - 1:
-        j = i
-        while j + 1 < len(analytes) and re.fullmatch(r"\s*/\s*", text[analytes[j].end_char:analytes[j + 1].start_char]):
-            j += 1
-        if j > i:
-            runs.append([(a.id_, a.label_, a.start_char, a.end_char) for a in analytes[i:j + 1]])
-        i = j + 1
+    runs = [[(a.id_, a.label_, a.start_char, a.end_char) for a in analytes[i:j + 1]]
+            for i, j in _joined_runs(analytes, sentence.doc.text, SLASH)]
     for joined in SLASH_JOINED.finditer(sentence.text):  # "IL-6/ferritin/CRP", which the tokenizer may leave whole
         run, at = [], sentence.start_char + joined.start()
         for part in joined.group(0).split("/"):
@@ -426,6 +418,21 @@ def _slashed_analytes(sentence: Span) -> list[list[tuple[str, str, int, int]]]:
 
 
 SLASH_JOINED = re.compile(r"[^\s/,;:()]+(?:\s*/\s*[^\s/,;:()]+)+")
+SLASH = re.compile(r"\s*/\s*$")
+
+
+def _joined_runs(spans: list[Span], text: str, join: re.Pattern) -> list[tuple[int, int]]:
+    """(i, j) of each run spans[i..j] of two or more spans named one after the other, ``join`` matching all that
+    stands between two of them (", ", " and ", "/")."""
+    runs, i = [], 0
+    while i < len(spans):
+        j = i
+        while j + 1 < len(spans) and join.match(text[spans[j].end_char:spans[j + 1].start_char]):
+            j += 1
+        if j > i:
+            runs.append((i, j))
+        i = j + 1
+    return runs
 
 
 def _parallel_lists(sentence: Span) -> tuple[list[Listed], list[tuple], list[tuple[int, int]]]:
@@ -447,22 +454,16 @@ def _parallel_lists(sentence: Span) -> tuple[list[Listed], list[tuple], list[tup
                 pairs = _aligned(ordered, values)
                 found += pairs or []
                 covered.append((values[0].start, values[-1].end))
-        i = 0
-        while i < len(own):
-            j = i  # own[i..j] is a list of analytes named one after the other
-            while j + 1 < len(own) and LIST_JOIN.match(text[own[j].end_char:own[j + 1].start_char]):
-                j += 1
-            if j > i:
-                listed = own[i:j + 1]
-                stop = own[j + 1].start_char if j + 1 < len(own) else end
-                values = _listed_values(sentence, listed[-1].end_char, stop)
-                if values:
-                    from_to = _list_ranges(sentence, listed, values)
-                    if from_to is None:
-                        found += _aligned(listed, values) or []
-                    ranges += from_to or []
-                    covered.append((values[0].start, values[-1].end))
-            i = j + 1
+        for i, j in _joined_runs(own, text, LIST_JOIN):
+            listed = own[i:j + 1]
+            stop = own[j + 1].start_char if j + 1 < len(own) else end
+            values = _listed_values(sentence, listed[-1].end_char, stop)
+            if values:
+                from_to = _list_ranges(sentence, listed, values)
+                if from_to is None:
+                    found += _aligned(listed, values) or []
+                ranges += from_to or []
+                covered.append((values[0].start, values[-1].end))
         named_before += own
     return found, ranges, covered
 
