@@ -19,9 +19,11 @@ from extractors.fields.inputs import PatientContext
 from extractors.fields.purification import CAR_T_LABELS, INFUSION_CUE, SAME_AS_PREVIOUS, exchange_days, \
     exchange_denied, for_another_disease, pe_mentions, plasma_exchange
 from extractors.nlp import process
+from extractors.cues import NUMBER_SIGN, PATIENT_WORD
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, REVIEW_ARTICLE_TYPES, PatientSegment, \
-    about_other_patients, cited_figure_captions, group_count, is_table_text, section_kind, tells_its_own_case, \
-    told_of_others_only
+    about_other_patients, cited_figure_captions, group_count, is_table_text, named_patients, section_kind, \
+    tells_its_own_case, told_of_others_only
+from extractors.respectively import DealtText, clauses_of_others, merged, respective_deletions
 from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, patient_sheets,
                                session_table, table_exchange_days, table_exchange_sessions)
 from extractors.values import counts_hours_from_infusion, find_dates
@@ -394,6 +396,66 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
     return findings
 
 
+def _told_side_by_side(segment: PatientSegment, segments: dict[int, PatientSegment]) -> list[tuple[Span, list[int]]]:
+    """The statements the patient shares with others, each with the patients it is about in their order: those it
+    names ("Patients 1 and 3 received ..."), else every patient whose account holds it."""
+    told = []
+    for sentence in dict.fromkeys(segment.sentences + segment.shared + segment.named + segment.excepting):
+        about = [n for n in sorted(segments) if sentence in _statements(segments[n])]
+        named = sorted(named_patients(sentence) & set(segments))
+        about = named if segment.number in named else about
+        if len(about) >= 2:
+            told.append((sentence, about))
+    return told
+
+
+def _statements(segment: PatientSegment) -> list[Span]:
+    return segment.sentences + segment.shared + segment.named + segment.excepting
+
+
+def _referent(segment: PatientSegment) -> str | None:
+    """How the article refers to a patient inside a statement about several: "the man" (a patient introduced by age
+    and noun), "Patient 2"."""
+    introduced = re.fullmatch(r"\d+ (\w+)", segment.label)
+    if introduced:
+        return rf"\b(?:the|this)\s+(?:older\s+|younger\s+)?{introduced.group(1)}\b"
+    return rf"\b{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?{segment.number}\b" if segment.number else None
+
+
+def _dealt_out(doc: Doc, document: Document, segment: PatientSegment, segments: dict[int, PatientSegment]) \
+        -> tuple[DealtText, Doc, PatientSegment] | None:
+    """The article as the patient's own reading, where statements about several patients tell them side by side
+    (extractors.respectively), and the patient's account on it: those statements are its own there."""
+    taken, dealt = [], []
+    for sentence, about in _told_side_by_side(segment, segments):
+        index = about.index(segment.number)
+        deletions = respective_deletions(sentence, index, len(about))
+        own = _referent(segment)
+        others = [r for n in about if n != segment.number and (r := _referent(segments[n]))]
+        if own and others:
+            deletions += clauses_of_others(sentence, re.compile(own, re.IGNORECASE),
+                                           re.compile("|".join(others), re.IGNORECASE))
+        if deletions:
+            taken += deletions
+            dealt.append(sentence)
+    if not taken:
+        return None
+    text = DealtText(document, merged(taken))
+    dealt_doc = process(text.dealt)
+
+    def moved(spans: list[Span]) -> list[Span]:
+        """The spans on the dealt reading; one taken out whole (a clause about another patient) is left out."""
+        found = (dealt_doc.char_span(text.to_dealt(s.start_char), text.to_dealt(s.end_char), alignment_mode="expand")
+                 for s in spans)
+        return [span for span in found if span is not None and span.text.strip()]
+
+    return text, dealt_doc, replace(segment, sentences=moved(sorted(dict.fromkeys(segment.sentences + dealt), key=lambda s: s.start)),
+                         shared=moved([s for s in segment.shared if s not in dealt]),
+                         named=moved([s for s in segment.named if s not in dealt]),
+                         excepting=moved([s for s in segment.excepting if s not in dealt]),
+                         subgroup=moved(segment.subgroup))
+
+
 def _tables_within(document: Document, segment: PatientSegment) -> frozenset[str]:
     """The tables standing in the middle of a patient's account: between two of its sentences with nothing but
     the table's own text between them ("A 70-year-old man ... Table 1 ... Our point is this ...")."""
@@ -532,7 +594,15 @@ def extract_document(document: Document) -> DocumentExtraction:
         segment, row = segments.get(number), rows.get(number)
         patient = PatientContext(infusion_date=_infusion_date(segment.sentences, document) if segment else None,
                                  hours_from_infusion=bool(segment) and counts_hours_from_infusion(segment.sentences))
-        findings = _findings(doc, document, segment, row, patient, single=len(segments) == 1)
+        dealt = _dealt_out(doc, document, segment, segments) if segment and len(segments) > 1 else None
+        if dealt:
+            text, dealt_doc, own_reading = dealt
+            row_read = replace(row, findings=[text.finding_in_dealt(f) for f in row.findings]) if row else None
+            findings = {name: [finding_span(doc, text.finding_in_article(record(span))) for span in spans]
+                        for name, spans in _findings(dealt_doc, text.dealt, own_reading, row_read, patient,
+                                                     single=False).items()}
+        else:
+            findings = _findings(doc, document, segment, row, patient, single=len(segments) == 1)
         if "crs_grade" in findings and (grading or (grading := _grading_of_the_grade(doc, findings["crs_grade"][0]))):
             findings["crs_grading"] = [grading]
         label = (row.label if row else "") or (segment.label if segment else "")

@@ -15,6 +15,7 @@ from spacy.tokens import Doc, Span
 from extractors.cues import NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
 from extractors.evidence import concepts_in, sentences
 from extractors.fields.demographics import AGE, SEX_LETTER, SEX_NOUNS
+from extractors.respectively import RESPECTIVELY, dealt_sentence_text, pairs_with_patients
 from extractors.values import COUNT, ORDINALS, ROMAN_NUMERALS, count_value
 from pipeline.document.model import Document
 
@@ -487,6 +488,29 @@ REFERRED = re.compile(rf"^{LIST_MARK}*(?:the|this)\s+(?:(?:older|younger|first|s
                       re.IGNORECASE)
 
 
+# one of them, once a sentence introducing them side by side is dealt out (extractors.respectively): "A man and a
+# woman, aged 34 and 61 years, respectively, ..." reads "A man, aged 34 years, ..." for the first
+AGED_PERSON = re.compile(rf"\ban?\s+(?P<sex>{SEX_NOUNS})\s*,?\s+aged\s+(?P<age>\d{{1,3}})\b", re.IGNORECASE)
+
+
+def _people_side_by_side(opening: Span) -> list[tuple[str, str]]:
+    """The people a sentence introduces side by side ("A man and a woman, aged 34 and 61 years, respectively"),
+    each as (age, noun), in order; none unless each is one person of an age and a noun."""
+    if not RESPECTIVELY.search(opening.text):
+        return []
+    for count in (2, 3):
+        people = []
+        for index in range(count):
+            text = dealt_sentence_text(opening, index, count)
+            found = list(PERSON.finditer(text)) + list(AGED_PERSON.finditer(text))
+            if len(found) != 1:
+                break
+            people.append((found[0].group("age"), found[0].group("sex").lower()))
+        if len(people) == count:
+            return people
+    return []
+
+
 def _introduced_together(doc: Doc, document: Document) -> list[PatientSegment]:
     """The patients of an account that introduces two or three in one sentence, each by age and a noun of its own
     ("a 41-year-old man and a 66-year-old woman"), and then tells each in sentences opening on that noun ("The
@@ -496,14 +520,18 @@ def _introduced_together(doc: Doc, document: Document) -> list[PatientSegment]:
         if section_kind(document, opening.start_char) not in PATIENT_ZONES - {"title"}:
             continue
         people = list(PERSON.finditer(opening.text))
-        nouns = [m.group("sex").lower() for m in people]
-        if not 2 <= len(people) <= 3 or len(set(nouns)) != len(nouns) or about_other_patients(opening):
+        side_by_side = _people_side_by_side(opening) if len(people) < 2 else []
+        nouns = [m.group("sex").lower() for m in people] or [noun for _, noun in side_by_side]
+        if not 2 <= len(nouns) <= 3 or len(set(nouns)) != len(nouns) or about_other_patients(opening):
             continue
-        segments = {noun: PatientSegment(number, f"{m.group('age')} {noun}")
-                    for number, (noun, m) in enumerate(zip(nouns, people), 1)}
-        for noun, m in zip(nouns, people):
-            segments[noun].sentences.append(
-                doc.char_span(opening.start_char + m.start(), opening.start_char + m.end(), alignment_mode="expand"))
+        if side_by_side:
+            # the whole sentence, which the case assembly deals out to each
+            segments = {noun: PatientSegment(number, f"{age} {noun}", [opening])
+                        for number, (age, noun) in enumerate(side_by_side, 1)}
+        else:
+            segments = {noun: PatientSegment(number, f"{m.group('age')} {noun}", [doc.char_span(
+                opening.start_char + m.start(), opening.start_char + m.end(), alignment_mode="expand")])
+                for number, (noun, m) in enumerate(zip(nouns, people), 1)}
         current, shared = None, []
         for sentence in sentences(doc):
             if sentence.start_char <= opening.start_char or is_table_text(document, sentence.start_char) or \
@@ -518,8 +546,8 @@ def _introduced_together(doc: Doc, document: Document) -> list[PatientSegment]:
                 current.sentences.append(sentence)
             else:
                 shared.append(sentence)
-        if any(len(segment.sentences) < 2 for segment in segments.values()):
-            return []  # introduced together, but not told apart
+        if not side_by_side and any(len(segment.sentences) < 2 for segment in segments.values()):
+            return []  # introduced together, but not told apart (side by side, they are told apart as they go on)
         for segment in segments.values():
             segment.shared = shared
         return list(segments.values())
@@ -604,6 +632,11 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         else:
             unlabelled.append(sentence)
     if len(labelled) >= 2:
+        # "TPE was started on day 4 and day 5, respectively", in the second patient's account: about both
+        side_by_side = [s for segment in labelled.values() for s in segment.sentences
+                        if not _sentence_label(s) and pairs_with_patients(s, len(labelled))]
+        for segment in labelled.values():
+            segment.sentences = [s for s in segment.sentences if s not in side_by_side]
         _share_statements_with_an_exception(labelled, unlabelled)
         _share_statements_naming_patients(labelled, unlabelled)
         for sentence in methods_named:
@@ -614,7 +647,7 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         # a statement about the whole group, in an account of one patient ("Neither patient met HLH criteria" after
         # the second patient's course) or outside any, is about each
         told = unlabelled + [s for segment in labelled.values() for s in segment.sentences]
-        group = methods_group + [s for s in unlabelled if _counts(s.text) == len(labelled)] + \
+        group = methods_group + side_by_side + [s for s in unlabelled if _counts(s.text) == len(labelled)] + \
             sorted((s for s in told if GROUP_STATEMENT.search(s.text) and not named_patients(s)), key=lambda s: s.start)
         # "the CRS resolved in all three" of four referred: about some of them, which the case assembly may tell
         subgroup = [s for s in group if (group_count(s.text) or len(labelled)) < len(labelled)]

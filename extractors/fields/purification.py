@@ -553,12 +553,29 @@ def plasma_volumes(number: str | float) -> float | None:
     return value if PLASMA_VOLUMES_FIELD.admits(value) else None
 
 
+# a volume summed over the sessions, which is no session's volume: "a total of 7.8 L ... over the three sessions",
+# "a cumulative 9 L", "8 L in total"
+SUM_BEFORE = re.compile(r"\b(?:total|cumulative(?:ly)?|combined|overall)\s+(?:volume\s+)?(?:of\s+)?(?:about\s+|approximately\s+)?$",
+                        re.IGNORECASE)
+SUM_AFTER = re.compile(rf"""^[^.;]{{0,60}}?(?:
+    \b(?:in\s+total|altogether|overall)\b                                               # "8 L in total"
+  | \b(?:over|across)\s+(?:the\s+|all\s+|both\s+)?(?:{COUNT}\s+)?(?:sessions|exchanges|procedures)\b  # "over
+    )""", re.IGNORECASE | re.VERBOSE)                                                   #  the three sessions"
+
+
+def _summed(sentence: Span, quantity) -> bool:
+    text, at, end = sentence.text, quantity.start - sentence.start_char, quantity.end - sentence.start_char
+    return bool(SUM_BEFORE.search(text[:at]) or SUM_AFTER.match(text[end:]))
+
+
 def _volumes(pe_sentences: list[Span]) -> list[Finding]:
     findings = []
     for sentence in pe_sentences:
         if not any(f.field == "pe_volume_ml" for f in findings):
             for quantity in quantities_in(sentence):
                 ml = exchange_volume(quantity)
+                if ml is not None and _summed(sentence, quantity):
+                    continue
                 if ml is not None:
                     findings.append(Finding("pe_volume_ml", f"{ml:g}", quantity.start, quantity.end, "purification.pe_volume"))
                     break

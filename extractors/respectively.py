@@ -1,0 +1,248 @@
+"""Statements telling several patients' values side by side, read one patient at a time.
+
+"A man and a woman, aged 34 and 61 years, respectively, ..." and "Patients 1 and 3 received two and four doses,
+respectively" pair the i-th item of each list with the i-th patient the statement is about. For the i-th of n patients
+the other items of every list of n items before "respectively" are taken out of the text ("A man, aged 34 years, ...",
+"Patients 1 received two doses"), and so are the clauses told of the others alone ("ICANS was absent in the man and
+reached grade 2 in the woman"; "...; the woman also had anakinra"): the sentence then reads as a statement about that
+patient, which every field reader reads as it reads any other. ``DealtText`` makes such a reading of the article and
+maps its characters back, so that evidence points where each value is written.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+from spacy.tokens import Span
+
+from extractors.evidence import Finding, concepts_in
+from extractors.fields.demographics import SEX_NOUNS
+from pipeline.document.model import Document
+
+RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
+
+# One item of a list that pairs with the patients: a figure, with a prefix and a unit that may be written on the
+# first or the last item only and then belong to all ("grade 3 and 4", "2,840 and 9,120 pg/mL")
+ITEM_PARTS = rf"""(?<![\w+-])
+    (?P<prefix>(?:day|D|H|hour|grade)\s*\+?\s*(?=\d))?       # "day 4", "D+6", "grade 3"
+    (?P<value>
+      \d{{1,3}}(?:,\d{{3}})+(?:\.\d+)? | \d+(?:\.\d+)?        # "2,840", "9.5"
+    | one|two|three|four|five|six|seven|eight|nine|ten|once|twice|thrice   # "two and four doses"
+    | (?:an?|the)\s+(?:\d{{1,3}}[-\ ]year[-\ ]old\s+)?(?:{SEX_NOUNS})      # "a man", "a 55-year-old woman"
+    | complete|partial|stable|progressive                      # "complete and partial responses"
+    )
+    (?P<unit>\s*(?:%|[A-Za-zµμ]{{1,4}}/[A-Za-zµμ]{{1,4}}\b))?  # "2,840 pg/mL and 9,120 pg/mL", "94% and 88%"
+"""
+ITEM = re.sub(r"\(\?P<\w+>", "(?:", ITEM_PARTS)
+# Items in a row, the last after "and" or "or": "2 and 3", "D+1, D+4 and D+6", "a man and a woman"
+ITEMS = re.compile(rf"{ITEM}(?:\s*,\s*{ITEM})*,?\s+(?:and|or)\s+{ITEM}(?![\w-])", re.IGNORECASE | re.VERBOSE)
+ONE_ITEM = re.compile(ITEM_PARTS, re.IGNORECASE | re.VERBOSE)
+# What a list of concepts pairs with the patients: their cells, targets, diseases, responses and drugs
+DEALT_CONCEPTS = ("CART_PRODUCT", "CART_TARGET", "DIAGNOSIS", "RESPONSE", "DRUG", "STEROID", "FLUID")
+# Analytes listed before "respectively" pair the figures with themselves, not with the patients ("IL-6 and ferritin
+# were 210 and 3,100, respectively")
+ANALYTES = ("LAB", "MARKER")
+# What a part of a sentence shares with the parts after it as their subject: "ICANS was absent in the man and ..."
+SUBJECTS = ("CRS", "ICANS", "HLH", "LAB", "MARKER", "PE", "PURIFICATION", "DRUG", "STEROID", "TOCILIZUMAB", "FLUID")
+# a value written before a subject, which is the part's own: "Grade 2 ICANS occurred in the woman"
+VALUE_WORDS = re.compile(r"\d|\bgrade\b", re.IGNORECASE)
+# A part of a sentence that names the patient it is about at its end: "absent in the man", "grade 2 in Patient 2"
+PART_BREAK = re.compile(r"\s*;\s*|,?\s+(?:and|but|whereas|while)\s+|,\s+")
+
+
+def _items(run: re.Match) -> list[re.Match]:
+    return list(ONE_ITEM.finditer(run.string, run.start(), run.end()))
+
+
+def _kept_only(items: list[re.Match], index: int) -> list[tuple[int, int]]:
+    """What to take out of a run of items so that only the ``index``-th is left, with the prefix its first item
+    gives the run and the unit its last item gives it."""
+    first, last = items[0], items[-1]
+    shared_prefix = first.group("prefix") and not any(item.group("prefix") for item in items[1:])
+    shared_unit = last.group("unit") and not any(item.group("unit") for item in items[:-1])
+    run_start = first.start("value") if shared_prefix else first.start()
+    run_end = last.end("value") if shared_unit else last.end()
+    kept = items[index]
+    start = kept.start("value") if shared_prefix else kept.start()
+    end = kept.end("value") if shared_unit else kept.end()
+    return [r for r in ((run_start, start), (end, run_end)) if r[0] < r[1]]
+
+
+def respective_deletions(sentence: Span, index: int, count: int) -> list[tuple[int, int]]:
+    """The characters (document offsets) to take out of ``sentence``, a statement about ``count`` patients side by
+    side, so that it tells of the ``index``-th (from 0) alone: in each stretch before a "respectively", every list of
+    ``count`` figures or of ``count`` concepts of one kind keeps only its ``index``-th item."""
+    text, base = sentence.text, sentence.start_char
+    taken: list[tuple[int, int]] = []
+    stretch_start = 0
+    for marker in RESPECTIVELY.finditer(text):
+        stretch = (stretch_start, marker.start())
+        stretch_start = marker.end()
+        if len({c.id_ for c in concepts_in(sentence, ANALYTES) if _inside(c, base, stretch)}) >= 2:
+            continue
+        runs = [items for run in ITEMS.finditer(text, *stretch) if len(items := _items(run)) == count]
+        for items in runs:
+            taken += [(base + a, base + b) for a, b in _kept_only(items, index)]
+        in_runs = [(items[0].start(), items[-1].end()) for items in runs]
+        for label in DEALT_CONCEPTS:
+            found = [c for c in concepts_in(sentence, label) if _inside(c, base, stretch)
+                     and not any(a <= c.start_char - base < b for a, b in in_runs)]
+            if len(found) == count and len({c.id_ for c in found}) > 1:
+                taken += [_with_space_after(text, base, c) for n, c in enumerate(found) if n != index]
+    return taken
+
+
+COORDINATION = re.compile(r"\b(?:and|or)\b", re.IGNORECASE)
+
+
+def pairs_with_patients(sentence: Span, count: int) -> bool:
+    """Whether a sentence that names no patient tells ``count`` patients' values side by side: a stretch before
+    "respectively" whose every "and" joins a list of ``count`` figures ("TPE was started on day 4 and day 5,
+    respectively"), not a list of other things the figures pair with ("Fever and hypotension began on day 1 and day 2,
+    respectively")."""
+    text = sentence.text
+    stretch_start, found = 0, False
+    for marker in RESPECTIVELY.finditer(text):
+        runs = [run for run in ITEMS.finditer(text, stretch_start, marker.start()) if len(_items(run)) == count]
+        joins = list(COORDINATION.finditer(text, stretch_start, marker.start()))
+        if runs and all(any(run.start() <= j.start() < run.end() for run in runs) for j in joins):
+            found = True
+        elif joins:
+            return False
+        stretch_start = marker.end()
+    return found
+
+
+def dealt_sentence_text(sentence: Span, index: int, count: int) -> str:
+    """The sentence's text as ``respective_deletions`` leaves it for the ``index``-th of ``count`` patients."""
+    base, text, kept, last = sentence.start_char, sentence.text, [], 0
+    for start, end in merged(respective_deletions(sentence, index, count)):
+        kept.append(text[last:start - base])
+        last = end - base
+    return "".join(kept) + text[last:]
+
+
+def clauses_of_others(sentence: Span, own: re.Pattern, others: re.Pattern) -> list[tuple[int, int]]:
+    """The parts of a sentence about several patients that end on another patient and not on this one ("ICANS was
+    absent in the man and reached grade 2 in the woman": the second part, for the man), and its clauses between
+    semicolons that name another patient alone ("...; the woman also had anakinra")."""
+    text, base = sentence.text, sentence.start_char
+    semicolons = [m.start() for m in re.finditer(";", text)]
+    if semicolons:
+        end_of_text = len(text.rstrip())
+        clauses = zip([0] + semicolons, semicolons + [end_of_text])
+        taken = [(base + start, base + end) for start, end in clauses
+                 if others.search(text, start, end) and not own.search(text, start, end)]
+        if taken:
+            return taken
+    breaks = list(PART_BREAK.finditer(text))
+    starts, ends = [0] + [m.end() for m in breaks], [m.start() for m in breaks] + [len(text)]
+    told_of = [_ends_on(text[a:b], others) for a, b in zip(starts, ends)]
+    if not any(told_of) or not any(_ends_on(text[a:b], own) for a, b in zip(starts, ends)):
+        return []
+    # a part goes with the break after it (the last with the one before it); the first keeps its subject, which the
+    # parts after it share: "ICANS was absent in the man and reached grade 2 in the woman" -> "ICANS reached ..."
+    kept_subject = [c.end_char - base + 1 for c in concepts_in(sentence, SUBJECTS) if c.end_char - base < ends[0]
+                    and not VALUE_WORDS.search(text, 0, c.end_char - base)]  # not "Grade 2 ICANS ..."
+    taken = []
+    for n, other in enumerate(told_of):
+        if not other:
+            continue
+        last = n + 1 == len(starts)
+        start = ends[n - 1] if last and n > 0 else kept_subject[0] if n == 0 and kept_subject else starts[n]
+        end = starts[n + 1] if not last else len(text[:ends[n]].rstrip().rstrip(".!;:"))
+        taken.append((base + start, base + end))
+    return taken
+
+
+def _ends_on(part: str, referent: re.Pattern) -> bool:
+    """Whether a part of a sentence ends on a patient: "reached grade 2 in the woman"."""
+    return any(m.end() == len(part.rstrip().rstrip(".!;:")) for m in referent.finditer(part))
+
+
+def _inside(span: Span, base: int, stretch: tuple[int, int]) -> bool:
+    return stretch[0] <= span.start_char - base and span.end_char - base <= stretch[1]
+
+
+def _with_space_after(text: str, base: int, span: Span) -> tuple[int, int]:
+    end = span.end_char - base
+    while end < len(text) and text[end] == " ":
+        end += 1
+    return span.start_char, base + end
+
+
+def merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+@dataclass
+class DealtText:
+    """The article with some characters taken out, and the way back to the article's own characters."""
+    document: Document
+    taken: list[tuple[int, int]]  # merged, in order
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [start for start, _ in self.taken]
+
+    @cached_property
+    def _removed_before(self) -> list[int]:
+        """Characters taken out before the i-th range."""
+        totals, total = [], 0
+        for start, end in self.taken:
+            totals.append(total)
+            total += end - start
+        return totals
+
+    def to_dealt(self, offset: int) -> int:
+        """An offset of the article in the dealt text (an offset inside a range taken out goes to where it was)."""
+        i = bisect.bisect_right(self._starts, offset) - 1
+        if i < 0:
+            return offset
+        start, end = self.taken[i]
+        return start - self._removed_before[i] if offset < end else offset - self._removed_before[i] - (end - start)
+
+    def to_article(self, offset: int) -> int:
+        """An offset of the dealt text in the article."""
+        for i, (start, end) in enumerate(self.taken):
+            if offset + self._removed_before[i] < start:
+                return offset + self._removed_before[i]
+        return offset + (self._removed_before[-1] + self.taken[-1][1] - self.taken[-1][0] if self.taken else 0)
+
+    @cached_property
+    def dealt(self) -> Document:
+        """The article as the patient's own reading: the same model, its text and every offset moved."""
+        doc = self.document
+        kept, last = [], 0
+        for start, end in self.taken:
+            kept.append(doc.text[last:start])
+            last = end
+        kept.append(doc.text[last:])
+
+        def moved(item):
+            return item.model_copy(update={"start": self.to_dealt(item.start), "end": self.to_dealt(item.end)})
+
+        tables = [table.model_copy(update={"start": self.to_dealt(table.start), "end": self.to_dealt(table.end),
+                                           "cells": [moved(cell) for cell in table.cells]}) for table in doc.tables]
+        dealt = doc.model_copy(update={"text": "".join(kept), "sections": [moved(s) for s in doc.sections],
+                                       "paragraphs": [moved(p) for p in doc.paragraphs], "tables": tables})
+        dealt.__dict__["sentences"] = [moved(s) for s in doc.sentences]
+        return dealt
+
+    def finding_in_dealt(self, finding: Finding) -> Finding:
+        """A finding read from the article (a table's cell), on the dealt text's characters."""
+        return replace(finding, start=self.to_dealt(finding.start), end=self.to_dealt(finding.end))
+
+    def finding_in_article(self, finding: Finding) -> Finding:
+        """A finding read from the dealt text, on the article's characters."""
+        return replace(finding, start=self.to_article(finding.start),
+                       end=self.to_article(finding.end - 1) + 1 if finding.end > finding.start else self.to_article(finding.end))
