@@ -25,7 +25,7 @@ from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, REVIEW_ARTICLE_TY
     tells_its_own_case, told_of_others_only
 from extractors.respectively import DealtText, clauses_of_others, merged, respective_deletions
 from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, patient_sheets,
-                               session_table, table_exchange_days, table_exchange_sessions)
+                               session_table, table_exchange_days, table_exchange_sessions, timeline_rows)
 from extractors.values import counts_hours_from_infusion, find_dates
 from pipeline.document.ids import make_case_id
 from pipeline.document.model import Document
@@ -590,8 +590,12 @@ def extract_document(document: Document) -> DocumentExtraction:
     cases: list[Case] = []
     refused: list[RefusedValue] = []
     read: dict[int, tuple[Findings, PatientContext]] = {}
+    timeline = timeline_rows(doc, document) if len(segments) == 1 and not rows else []
     for number in numbers:
         segment, row = segments.get(number), rows.get(number)
+        if segment and timeline:
+            # a table of the events in time order tells the one patient's course as sentences do
+            segment = replace(segment, sentences=sorted(segment.sentences + timeline, key=lambda s: s.start_char))
         patient = PatientContext(infusion_date=_infusion_date(segment.sentences, document) if segment else None,
                                  hours_from_infusion=bool(segment) and counts_hours_from_infusion(segment.sentences))
         dealt = _dealt_out(doc, document, segment, segments) if segment and len(segments) > 1 else None

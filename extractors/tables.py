@@ -596,6 +596,35 @@ def table_exchange_sessions(doc: Doc, document: Document) -> list[Finding]:
     return [Finding("pe_sessions", str(len(cells)), last.start, last.end, "tables.exchange_days")]
 
 
+# a date in figures, whichever order its day and month are in: "03/04/2024", "12.03", "2024-04-08"
+NUMERIC_DATE = re.compile(r"^\s*(?:\d{1,2}[./-]\d{1,2}(?:[./-](?:19|20)?\d{2})?|(?:19|20)\d{2}-\d{2}-\d{2})\s*$")
+# a cell that tells an event in words, not a value: "Plasmapheresis, session 1", "First fever, 39.4 °C; onset of CRS"
+EVENT_WORDS = re.compile(r"[^\W\d_]{3,}(?:\W+[^\W\d_]{2,}){1,}")
+
+
+def timeline_rows(doc: Doc, document: Document) -> list[Span]:
+    """The rows of tables of events in time order (a time in the first column: "H+54", "Day 5", "D+3", a date; events told in
+    words in the others), as spans the prose readers can read like sentences of the account: each row is dated by its
+    first cell ("H+54 | Plasmapheresis, session 1 | – | 40 mL/kg exchanged")."""
+    rows = []
+    for table in document.tables:
+        grid = table.grid()
+        if len(grid) < 4 or _caption_patient(table) is not None:
+            continue
+        body = [row for row in grid[1:] if row and row[0] is not None]
+        timed = [row for row in body if _row_day(row[0].text, False) is not None or find_dates(row[0].text)
+                 or NUMERIC_DATE.match(row[0].text)]
+        told = [row for row in timed if sum(bool(cell is not None and cell is not row[0] and EVENT_WORDS.search(cell.text))
+                                           for cell in row[1:]) >= 1]
+        if len(timed) < 3 or len(timed) < 0.6 * len(body) or len(told) < 0.5 * len(timed):
+            continue
+        for row in timed:
+            span = doc.char_span(row[0].start, max(c.end for c in row if c is not None), alignment_mode="expand")
+            if span is not None:
+                rows.append(span)
+    return rows
+
+
 def course_event_cells(doc: Doc, document: Document) -> list:
     """The cells of the days' events in tables of one row per day ("TPE 2; MP 1 g", "Hydrocortisone 50 mg q6h for
     refractory shock"), as spans the prose readers of treatments can read: the cells after a row's day that are

@@ -484,3 +484,65 @@ def test_the_paragraph_above_a_lab_table_tells_when_its_samples_were_drawn():
     case = extract_document(document).cases[0]
     assert (case.values.get("il6_pre"), case.values.get("il6_post")) == ("9650", "880")
     assert (case.values.get("crp_pre"), case.values.get("crp_post")) == ("276", "61")
+
+
+def test_a_timeline_aligned_in_columns_with_entries_over_two_lines_is_one_row_an_entry():
+    document = parse(
+        "Course\n\n"
+        "Day     Event                                             Treatment\n"
+        "D0      Cells infused                                     -\n"
+        "D+2     Fever 39.0 C; CRS grade 1                         Paracetamol\n"
+        "D+4     Hypotension on two pressors; CRS grade 3 with     Tocilizumab dose 2; plasma\n"
+        "        IL-6 7,400 pg/mL drawn before the exchange        exchange 1 (1.0 plasma volume)\n"
+        "D+5     Off pressors; IL-6 520 pg/mL                      Plasma exchange 2\n"
+        "D+9     CRS resolved                                      -\n\n"
+        "She went home on day 15.")
+    assert len(document.tables) == 1
+    rows = rows_of(document.tables[0])
+    assert rows[0] == ["Day", "Event", "Treatment"]
+    assert rows[3] == ["D+4", "Hypotension on two pressors; CRS grade 3 with IL-6 7,400 pg/mL drawn before the exchange",
+                       "Tocilizumab dose 2; plasma exchange 1 (1.0 plasma volume)"]
+    assert [row[0] for row in rows[1:]] == ["D0", "D+2", "D+4", "D+5", "D+9"]
+    assert_cells_quote_the_text(document)
+    assert_table_text_is_no_prose(document)
+
+
+def test_the_rows_of_a_timeline_table_tell_the_one_patients_course():
+    extraction = extract_document(parse(
+        "A 44-year-old man with mantle cell lymphoma received brexucabtagene autoleucel (H0 = start of the "
+        "infusion).\n\n"
+        "Time    Clinical event                              Laboratory                  Intervention\n"
+        "H0      Infusion, uneventful                        -                           -\n"
+        "H+28    First fever 39.2 C; onset of CRS            CRP 71 mg/L                 Paracetamol, cultures\n"
+        "H+52    Two vasopressors; CRS grade 4 (ASTCT)       IL-6 8,200 pg/mL            Methylprednisolone 1 g\n"
+        "H+58    Plasma exchange, first session             -                           1 plasma volume, FFP\n"
+        "H+80    Plasma exchange, second session            -                           Same prescription\n"
+        "H+84    Vasopressors weaned                         IL-6 690 pg/mL              -\n"
+        "H+170   Afebrile for 48 h; CRS resolved             CRP 12 mg/L                 -\n\n"
+        "He is alive and in complete remission at six months."))
+    case = extraction.cases[0]
+    assert {name: case.values.get(name, "") for name in (
+        "crs_grade", "crs_onset_day", "pe_sessions", "pe_plasma_volumes", "pe_replacement", "il6_pre", "il6_post",
+        "corticosteroids", "crs_resolved")} == {
+        "crs_grade": "4", "crs_onset_day": "1", "pe_sessions": "2", "pe_plasma_volumes": "1", "pe_replacement": "FFP",
+        "il6_pre": "8200", "il6_post": "690", "corticosteroids": "methylprednisolone", "crs_resolved": "yes"}
+    # the evidence of a value read from a row is its cell
+    text = extraction.document.text
+    span = case.evidence["il6_pre"][0]
+    assert text[span._.quote_start:span._.quote_end] == "IL-6 8,200 pg/mL"
+    assert extraction.document.cell_at(span._.quote_start) is not None
+
+
+def test_an_exchange_counted_among_its_sessions_was_held():
+    extraction = extract_document(parse(
+        "A 58-year-old woman with myeloma received ciltacabtagene autoleucel and developed grade 3 CRS.\n\n"
+        "Date          Event\n"
+        "02/05/2024    Infusion of the cells\n"
+        "04/05/2024    Fever; CRS grade 1\n"
+        "06/05/2024    CRS grade 3; tocilizumab and dexamethasone\n"
+        "07/05/2024    First plasma exchange, 2.5 L, 5% albumin\n"
+        "08/05/2024    Second plasma exchange, same prescription\n"
+        "15/05/2024    CRS resolved\n"))
+    case = extraction.cases[0]
+    assert (case.in_scope, case.values.get("pe_sessions"), case.values.get("pe_volume_ml"),
+            case.values.get("pe_replacement")) == (True, "2", "2500", "albumin")

@@ -103,6 +103,8 @@ AFTER_THE_EXCHANGE = re.compile(r"""
     (?:(?:the|a|her|his|their|two|three|four|\d{1,2})\s+)?      # "the", "two"
     (?:\w+\s+)?$                                                # "daily": then the exchange's name
     """, re.IGNORECASE | re.VERBOSE)
+# the exchange counted among its sessions, which were held: "First plasma exchange, 2 L", "the second TPE went smoothly"
+COUNTED_EXCHANGE = re.compile(rf"\b(?:{ORDINAL})\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
 # "the cells were infused", "treated with axi-cel", "treated in 2020 with axi-cel"
 INFUSION_CUE = re.compile(r"""\b(
     infus\w*|received|administered|given     # "the cells were infused"
@@ -203,8 +205,9 @@ def _pe_mentions(sentences: list[Span]) -> list[Span]:
         for span in concepts_in(sentence, "PE"):
             if not is_affirmed(span):
                 continue
-            told_as_event = EVENT.search(sentence.text) or AFTER_THE_EXCHANGE.search(
-                sentence.doc.text[sentence.start_char:span.start_char])
+            before = sentence.doc.text[sentence.start_char:span.start_char]
+            told_as_event = EVENT.search(sentence.text) or AFTER_THE_EXCHANGE.search(before) or \
+                COUNTED_EXCHANGE.search(before)
             # "We turned to plasmapheresis, which our service performs a dozen times a year for myasthenia": the
             # service's other indications, not this exchange's
             other = OTHER_INDICATION.search(sentence.text) and not HABITUAL.search(sentence.text)

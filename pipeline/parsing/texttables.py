@@ -211,7 +211,37 @@ def _read_aligned(lines: list[Chunks | None]) -> Grid | None:
             cells.append({"text": text, "is_header": r < header_rows, "col": col, "colspan": span})
             col += span
         table.append(cells)
+    if _is_timeline(table, header_rows):
+        # its entries are prose, and an entry may go on over the next lines under its own columns
+        return _entries_joined(table, header_rows)
     return table if _plausible([[cell["text"] for cell in row] for row in table]) else None
+
+
+# a timeline's entry opens with its time, short and with a figure: "D+7", "Day 12", "H+30", "3 March", "14:20"
+ENTRY_TIME = re.compile(r"^[^\d\s]{0,5}\s?[+\-−]?\d[\w:./+\-−]*(?:\s\S+)?$")
+
+
+def _is_timeline(table: Grid, header_rows: int) -> bool:
+    """A table of events in time order set out in columns ("Day  Event  Treatment"): its first heading names the
+    time, and its body rows open with a time or go on the entry above (an empty first cell)."""
+    if header_rows != 1 or not TIMELINE_HEADING[0].match(table[0][0]["text"]):
+        return False
+    firsts = [row[0]["text"] for row in table[1:]]
+    opened = [text for text in firsts if text]
+    return len(opened) >= 3 and bool(firsts[0]) and all(ENTRY_TIME.match(text) for text in opened)
+
+
+def _entries_joined(table: Grid, header_rows: int) -> Grid:
+    """The timeline with each entry's lines made one row: a row with an empty first cell goes on the row above,
+    column by column."""
+    joined = table[:header_rows]
+    for row in table[header_rows:]:
+        if row[0]["text"] or len(joined) == header_rows or len(row) != len(joined[-1]):
+            joined.append([dict(cell) for cell in row])
+            continue
+        for above, cell in zip(joined[-1], row):
+            above["text"] = " ".join(part for part in (above["text"], cell["text"]) if part)
+    return joined
 
 
 def _aligned_tables(lines: list[str], free: list[bool]) -> list[tuple[int, int, Grid]]:
