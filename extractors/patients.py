@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 
 from extractors.cues import NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
-from extractors.evidence import concepts_in, sentences
+from extractors.evidence import cached, concepts_in, sentences
 from extractors.fields.demographics import AGE, SEX_LETTER, SEX_NOUNS
 from extractors.respectively import RESPECTIVELY, dealt_sentence_text, pairs_with_patients
 from extractors.values import COUNT, ORDINALS, ROMAN_NUMERALS, count_value
@@ -378,6 +378,25 @@ def _sentence_label(sentence: Span) -> tuple[int, str] | None:
     return None
 
 
+# an option of a multiple-choice question in a teaching case: "A. Siltuximab 11 mg/kg intravenously"
+OPTION_MARK = re.compile(r"^\s*[A-F][.)]\s+\S")
+
+
+def answer_options(doc: Doc) -> set[int]:
+    """The sentences (by start) that are the options of a question ("Which is the most appropriate first step?" then
+    "A. Siltuximab ...", "B. Tocilizumab ..."): what might be done, not what was."""
+    def build() -> set[int]:
+        found, asked = set(), False
+        for sentence in sentences(doc):
+            text = sentence.text.strip()
+            if asked and OPTION_MARK.match(text):
+                found.add(sentence.start)
+            else:
+                asked = text.endswith("?")
+        return found
+    return cached(doc, ("pecrs", "answer_options"), build)
+
+
 def is_table_text(document: Document, offset: int) -> bool:
     paragraph = document.paragraph_at(offset)
     return paragraph is not None and paragraph.kind in ("table-row", "caption", "footnote")
@@ -578,7 +597,7 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
     for sentence in sentences(doc):
         start = sentence.start_char
         kind = section_kind(document, start)
-        if is_table_text(document, start) or about_other_patients(sentence):
+        if is_table_text(document, start) or about_other_patients(sentence) or sentence.start in answer_options(doc):
             continue
         if kind == "discussion" and GROUP_STATEMENT.search(sentence.text) and OUR_PATIENTS.search(sentence.text) \
                 and not ANY_LABEL.search(sentence.text):

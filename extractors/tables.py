@@ -304,7 +304,9 @@ BEFORE_EXCHANGE_NOTE = re.compile(rf"""
 
 # a day a note on a table's samples names: "D+5 sampled before the first exchange", "Day 7: after the second TPE"
 NOTE_DAY = re.compile(r"\b(?:day|d)\s*(?P<n>[+\-−]?\s*\d{1,3})\b", re.IGNORECASE)
-NOTE_PARTS = re.compile(r";|(?<=[.:])\s+")  # a note's statements: "D+5 sampled before ...; D+6 sampled between ..."
+# a note's statements: "D+5 sampled before ...; D+6 sampled between ..."; a clause set against another is one of its
+# own ("fell for 48 hours after the second exchange, but rose again from D+9": D+9 is not dated by the exchange)
+NOTE_PARTS = re.compile(r";|(?<=[.:])\s+|,?\s+(?:but|whereas|although|though)\s+")
 
 
 def _paragraph_after(document: Document, table: Table) -> list[str]:
@@ -689,8 +691,9 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
         said, own_notes = _day_statements([table.caption, *table.footnotes], days)
         said_citing, citing_notes = _day_statements(_citing_sentences(document, table), days)
         said_below, below = _day_statements(_paragraph_after(document, table), days)  # a day's statement, there
-        notes = own_notes + citing_notes
-        times = {**_exchange_day_statements(notes, pe_days), **said_below, **said_citing, **said, **times}
+        # (of the sentences citing the table, only those naming a day: "fell for 48 hours after the second exchange"
+        # tells of the course, not of when a sample was drawn)
+        times = {**_exchange_day_statements(own_notes, pe_days), **said_below, **said_citing, **said, **times}
         if not pe_days and not times:
             continue
         # the table's own caption and footnotes (in a text document, the paragraph below it) date its samples over
@@ -837,21 +840,40 @@ def _patient_time_series(doc: Doc, table: Table, grid, patient: int) -> list[tup
     for lines in (grid, flipped):  # times across the heading row, or down the first column
         if not lines:
             continue
-        heads = {c: m for c, cell in enumerate(lines[0]) if cell is not None and (m := PATIENT_TIME_HEADER.match(cell.text))}
-        named = {patient_number(m.group("label")) for m in heads.values()}
-        if len(named) < 2 or not EXCHANGE_WORDS.search(
-                " ".join([table.caption, *(cell.text for cell in lines[0] if cell is not None)])):
+        heading_rows = table.header_rows if lines is grid and table.header_rows >= 2 else 1
+        heads = _patient_time_heads(lines, heading_rows)
+        named = {who for who, _ in heads.values()}
+        headings = (cell.text for line in lines[:heading_rows] for cell in line if cell is not None)
+        if len(named) < 2 or not EXCHANGE_WORDS.search(" ".join([table.caption, *table.footnotes, *headings])):
             continue
-        own = {c: ("pre" if m.group("pre") else "post") for c, m in heads.items()
-               if patient_number(m.group("label")) == patient}
+        own = {c: time for c, (who, time) in heads.items() if who == patient}
         series = []
-        for line in lines[1:]:
+        for line in lines[heading_rows:]:
             marker = _marker_of(doc, line[0]) if line and line[0] is not None else None
             if marker:
                 cells = [(time, line[c]) for c, time in own.items() if c < len(line) and line[c] is not None]
                 series.append((marker, header_unit(line[0].text), _pre_post(cells)))
         return series
     return []
+
+
+# the time heading under a patient's heading that spans its columns: "pre", "After TPE"
+TIME_SUBHEADING = re.compile(rf"^\s*(?:(?P<pre>pre|before)|(?P<post>post|after))\b", re.IGNORECASE)
+
+
+def _patient_time_heads(lines, heading_rows: int) -> dict[int, tuple[int, str]]:
+    """Column -> (patient, "pre" or "post") from one heading per column ("Pt 1 pre") or from a patient's heading over
+    its columns and a time heading under each ("Patient 1 (tisa-cel)" over "pre | post")."""
+    if heading_rows == 1:
+        return {c: (patient_number(m.group("label")), "pre" if m.group("pre") else "post")
+                for c, cell in enumerate(lines[0]) if cell is not None and (m := PATIENT_TIME_HEADER.match(cell.text))}
+    heads = {}
+    for c, (group, sub) in enumerate(zip(lines[0], lines[heading_rows - 1])):
+        who = patient_number(group.text) if group is not None and group is not sub else None
+        time = TIME_SUBHEADING.match(sub.text) if sub is not None else None
+        if who is not None and time:
+            heads[c] = (who, "pre" if time.group("pre") else "post")
+    return heads
 
 
 def before_after_tables(doc: Doc, document: Document, patient: int = 1, single: bool = True) -> list[Finding]:

@@ -232,6 +232,49 @@ def test_a_table_with_a_column_per_patient_and_time():
         [("4700", "290", "7300"), ("2100", "260", "2600")]
 
 
+PATIENT_OVER_TIME_COLUMNS = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>The tisagenlecleucel recipient</title><p>Patient 1, a 19-year-old man with B-ALL, received tisagenlecleucel and had grade 4 CRS; he had two TPE sessions from day 5.</p></sec>
+<sec><title>The cilta-cel recipient</title><p>Patient 2, a 66-year-old woman with myeloma, received ciltacabtagene autoleucel and had grade 3 CRS; she had one TPE on day 8.</p></sec>
+<sec><title>Laboratory course</title>
+<table-wrap><label>Table 1</label><caption><p>Markers before the first and after the last exchange.</p></caption>
+<table><thead><tr><th rowspan="2">Marker</th><th colspan="2">Patient 1 (tisa-cel)</th><th colspan="2">Patient 2 (cilta-cel)</th></tr>
+<tr><th>pre</th><th>post</th><th>pre</th><th>post</th></tr></thead>
+<tbody><tr><td>IL-6 (pg/mL)</td><td>6 900</td><td>410</td><td>1 730</td><td>240</td></tr>
+<tr><td>CRP (mg/L)</td><td>231</td><td>44</td><td>&#8212;</td><td>&#8212;</td></tr></tbody></table></table-wrap></sec></body></article>"""
+
+
+def test_a_patient_heading_over_its_pre_and_post_columns():
+    cases = extract_document(parse_bytes(PATIENT_OVER_TIME_COLUMNS, "two.xml")[0]).cases
+    assert [(c.values.get("il6_pre"), c.values.get("il6_post"), c.values.get("crp_post")) for c in cases] == \
+        [("6900", "410", "44"), ("1730", "240", None)]
+
+
+CITED_COURSE = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Case presentation</title><p>A 61-year-old man with DLBCL received axicabtagene ciloleucel and developed grade 4 CRS.
+Plasma exchange was performed on D+5 and D+6. The course is shown in Table 1. His oxygen need fell for two days after the second exchange, but rose again from D+9 with a new fever.</p>
+<table-wrap><label>Table 1</label><caption><p>Laboratory course. Samples were drawn at 06:00, before any exchange of that day.</p></caption>
+<table><thead><tr><th>Analyte</th><th>D+4</th><th>D+5</th><th>D+6</th><th>D+7</th><th>D+9</th></tr></thead>
+<tbody><tr><td>IL-6 (pg/mL)</td><td>2 400</td><td>5 100</td><td>1 800</td><td>560</td><td>1 700</td></tr></tbody></table></table-wrap></sec></body></article>"""
+
+
+def test_a_sentence_citing_a_lab_table_dates_no_sample_by_a_clause_set_against_it():
+    """"fell for two days after the second exchange, but rose again from D+9": D+9 is no sample after the exchanges;
+    the first day after the last exchange is."""
+    case = extract_document(parse_bytes(CITED_COURSE, "case.xml")[0]).cases[0]
+    assert (case.values["il6_pre"], case.values["il6_post"]) == ("5100", "560")
+
+
+def test_the_options_of_a_teaching_case_s_question_are_not_given():
+    case = only_case(HEADER + (
+        "Ms R., a 47-year-old woman with DLBCL, received axicabtagene ciloleucel. On day 3 she had grade 3 CRS.\n\n"
+        "Question 2. What would you add now?\n"
+        "A. Siltuximab 11 mg/kg\n"
+        "B. Anakinra 100 mg every six hours\n"
+        "C. Plasma exchange\n\n"
+        "Answer: C. She had two plasma exchanges, on days 4 and 5, and recovered."))
+    assert (case.values.get("other_drugs"), case.values.get("pe_sessions")) == (None, "2")
+
+
 def test_a_document_that_says_it_describes_no_patient_gives_no_case():
     text = ("Nursing procedure of the apheresis unit\n\nPurpose\n\nThis procedure applies to every patient referred "
             "for plasma exchange, recipients of CAR-T cells with cytokine release syndrome among them. This document "

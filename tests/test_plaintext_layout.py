@@ -301,3 +301,23 @@ def test_a_numbered_heading_of_few_words_over_a_paragraph_opens_a_section():
                      "consensus.\n\nThe index case\nThe index case is a 21-year-old woman with B-ALL.")
     titles = [s.title for s in document.sections]
     assert "2. Grading" in titles and "The index case" in titles
+
+
+def test_running_prose_ends_the_front_matter_and_a_rule_line_is_no_text():
+    """A document whose parts have no known heading word: the short line over its first running prose heads it, the
+    short lines after it head theirs, and the rules drawn between the parts are left out."""
+    text = (
+        "Annals of Island Medicine - Clinical Documents\nReceived 2 May 2025\n\n"
+        "A discharge letter after CAR-T therapy\n\n"
+        "Editorial note\nThis series prints discharge letters as they were sent. Only names are removed. The letter "
+        "below reports a man who received axicabtagene ciloleucel abroad and was flown home.\n\n"
+        + "-" * 60 + "\nDISCHARGE LETTER\n\n"
+        "Therapy:\n- Tocilizumab 8 mg/kg, 2 doses\n- Plasma exchange on 3 and 4 March\n\n"
+        + "-" * 60 + "\nCommentary\n\n"
+        "The letter shows the course well. Others have reported larger falls in IL-6 after exchange.\n\n"
+        "Answers to the questions\n\nHe had grade 3 CRS by the ASTCT criteria.")
+    document = parse_bytes(text.encode(), "letter.txt")[0]
+    assert [(s.title, s.kind) for s in document.sections][1:] == [
+        ("Editorial note", "other"), ("DISCHARGE LETTER", "other"), ("Therapy", "other"),
+        ("Commentary", "discussion"), ("Answers to the questions", "case")]
+    assert "---" not in document.text

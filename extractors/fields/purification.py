@@ -39,6 +39,7 @@ SESSIONS = re.compile(rf"""
   | \bdaily\s+for\s+(?P<daily>{COUNT})\s+days\b                                      # "daily for five days"
   | \b(?P<adverb>twice|thrice)\b{NOT_A_DOSING}                                      # "was performed ..., twice"
   | (?<!day\ )(?<!days\ )(?<![+\d.])\b(?P<short>{COUNT})\s+(?:{SHORT_FORM_PLURALS})\b(?!\s*(?:[-–]|\d))    # "two TPE"
+  | (?<![\d.])\b(?P<total>{COUNT})\s+in\s+(?:all|total)\b                          # "so she had three in all"
     """, re.IGNORECASE | re.VERBOSE)
 # "the second session", "after the third TPE", "a fourth plasma exchange procedure"
 ORDINAL_SESSION = re.compile(rf"""
@@ -319,13 +320,25 @@ _COUNT_WORD = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
 RANGE_BEFORE = re.compile(rf"\bbetween\s+{_COUNT_WORD}\s+and\s+$|\b{_COUNT_WORD}\s*(?:to|-|–)\s*$", re.IGNORECASE)
 
 
+TREATMENTS = ("PE", "TOCILIZUMAB", "DRUG", "STEROID")
+
+
+def _counts_the_exchanges(sentence: Span, at: int) -> bool:
+    """Whether a count without a noun ("so she had three in all") counts the exchanges: the treatment named last
+    before it is the exchange, not a drug ("tocilizumab on days 2, 3 and 4, three in all")."""
+    before = [c for c in concepts_in(sentence, TREATMENTS) if c.end_char <= sentence.start_char + at]
+    return bool(before) and before[-1].label_ == "PE"
+
+
 def _sessions(pe_sentences: list[Span]) -> list[Finding]:
     best = None
     for sentence in pe_sentences:
         text = sentence.text
         for match in SESSIONS.finditer(text):
-            raw = next(match.group(g) for g in ("n", "x", "days", "daily", "adverb", "short") if match.group(g))
+            raw = next(match.group(g) for g in ("n", "x", "days", "daily", "adverb", "short", "total") if match.group(g))
             value = count_value(raw)
+            if match.group("total") and not _counts_the_exchanges(sentence, match.start()):
+                continue
             if value and PE_SESSIONS.admits(value) and not _not_held(sentence, *match.span()) \
                     and not GROUP_MEASURE.search(text, max(0, match.start() - 20), match.start()) \
                     and not RANGE_BEFORE.search(text, max(0, match.start() - 30), match.start()):

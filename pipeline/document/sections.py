@@ -12,6 +12,8 @@ SECTION_RULES: list[tuple[str, str]] = [
     # a patient made up to show a point: no patient of the article's
     ("discussion", r"\b(hypothetical|fictional|imaginary|worked examples?|teaching scenarios?)\b"),
     ("discussion", r"^differential diagnosis\b"),
+    # a teaching case's answers to the questions it put, which tell what was found and done
+    ("case", r"^answers?\b"),
     ("case", r"\b(discussion of management|management|hospital course|treatment and outcome|follow-?up|final diagnosis|"
              r"presentation of (?:the )?case|history of present illness|investigations?|(?:on|at) admission|"
              # the headings of a CARE-guideline case report
@@ -22,7 +24,7 @@ SECTION_RULES: list[tuple[str, str]] = [
     ("introduction", r"\b(introduction|background)\b"),
     ("methods", r"\b(methods?|materials|patients and methods|study design|statistical)\b"),
     ("results", r"\b(results?|findings|outcomes?)\b"),
-    ("discussion", r"\b(discussion|comment|review of (the )?literature|literature review)\b"),
+    ("discussion", r"\b(discussion|comment(?:ary)?|review of (the )?literature|literature review)\b"),
     # general lessons, not the patient's story
     ("discussion", r"\b(key messages|teaching points?|lessons? (?:learned|learnt))\b"),
     ("conclusion", r"\b(conclusions?|concluding|learning points?|take-?home|key points)\b"),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 # -- page furniture ------------------------------------------------------------------------------------------------
 PAGE_BREAK = "\f"
-_RULE = re.compile(r"^[ \t]*(?:[-=_]{3,}|\f)[ \t]*$")  # "-----", "=====", "_____" or a form feed
+RULE_LINE = re.compile(r"^[ \t]*(?:[-=_─━═]{3,}|\f)[ \t]*$")  # "-----", "=====", "_____", "═════" or a form feed
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?[-–]?\s*\d{1,4}\s*[-–]?(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
 MIN_HEAD_LETTERS = 6  # a running head repeats its words; "D1  100" or "Case 2" repeated is no head
 
@@ -45,7 +45,7 @@ def _runs(lines: list[str]) -> list[tuple[int, int]]:
 def _page_bands(lines: list[str]) -> list[tuple[int, int]]:
     """Runs of lines holding a rule, a page break or a bare page number: where one page may meet the next."""
     return [(start, end) for start, end in _runs(lines)
-            if any(_RULE.match(line) or _PAGE_NUMBER.match(line) for line in lines[start:end])]
+            if any(RULE_LINE.match(line) or _PAGE_NUMBER.match(line) for line in lines[start:end])]
 
 
 def _furniture_lines(lines: list[str]) -> set[int]:
@@ -59,11 +59,11 @@ def _furniture_lines(lines: list[str]) -> set[int]:
     repeated = {shape for shape, n in seen.items() if n >= 2 and len(shape) >= MIN_HEAD_LETTERS}
 
     def is_furniture(i: int) -> bool:
-        return not _RULE.match(lines[i]) and (bool(_PAGE_NUMBER.match(lines[i])) or _shape(lines[i]) in repeated)
+        return not RULE_LINE.match(lines[i]) and (bool(_PAGE_NUMBER.match(lines[i])) or _shape(lines[i]) in repeated)
 
     dropped: set[int] = set()
     for start, end in _page_bands(lines):
-        rules = [i for i in range(start, end) if _RULE.match(lines[i])]
+        rules = [i for i in range(start, end) if RULE_LINE.match(lines[i])]
         if not rules and all(is_furniture(i) for i in range(start, end)):
             dropped.update(range(start, end))
         for rule in rules:
@@ -76,7 +76,7 @@ def _furniture_lines(lines: list[str]) -> set[int]:
                 dropped.add(above)
                 above -= 1
         for rule in rules:
-            neighbours = [i for i in (rule - 1, rule + 1) if start <= i < end and not _RULE.match(lines[i])]
+            neighbours = [i for i in (rule - 1, rule + 1) if start <= i < end and not RULE_LINE.match(lines[i])]
             if all(i in dropped for i in neighbours):
                 dropped.add(rule)
     return dropped

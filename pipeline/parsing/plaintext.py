@@ -10,7 +10,7 @@ from pathlib import PurePath
 from pipeline.document.builder import DocumentBuilder, clean_inline
 from pipeline.document.ids import DOI_PATTERN, make_doc_id
 from pipeline.document.model import Document
-from pipeline.parsing.pagelayout import join_lines, read_in_order, vocabulary
+from pipeline.parsing.pagelayout import RULE_LINE, join_lines, read_in_order, vocabulary
 from pipeline.parsing.texttables import TextTable, cell_grid, find_tables
 
 _HEADING_WORDS = re.compile(r"""
@@ -292,6 +292,11 @@ def _list_start(lines: list[str]) -> int | None:
     return start if len(lines) - start >= 2 and not any(_BULLET.match(line) for line in lines[:start]) else None
 
 
+def _is_running_prose(text: str) -> bool:
+    """Sentences one after another, as no title, byline or affiliation is written."""
+    return len(text) >= 150 and len(_SENTENCE_BREAK.findall(text)) >= 2
+
+
 def parse_text(text: str, source_file: str, format_name: str = "text") -> list[Document]:
     text = read_in_order(text.replace("\r\n", "\n").replace("\r", "\n"))
     blocks = [b for b in re.split(r"\n\s*\n", text) if b.strip()]
@@ -332,7 +337,10 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
             table = block if isinstance(block, TextTable) else TextTable(cell_grid(block))
             builder.add_table(table.rows, label=table.label, caption=table.caption, footnotes=table.footnotes)
             continue
-        lines = [line for line in block.split("\n") if line.strip()]
+        # a rule drawn across the page ("-----", "═════") sets parts apart; it is no text of theirs
+        lines = [line for line in block.split("\n") if line.strip() and not RULE_LINE.match(line)]
+        if not lines:
+            continue
         if first_text:
             first_text = False
             if has_title:
@@ -348,7 +356,10 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
         # case is a 21-year-old woman ..."
         over_a_paragraph = len(lines) >= 2 and len(first.split()) <= 5 and len(first) <= 40 and lines[1][:1].isupper()
         standalone = len(lines) == 1 or over_a_list or over_a_paragraph
-        if looks_like_heading(first, standalone=standalone, in_front=in_front) or (
+        # running prose ends the front matter: a short line over it heads it ("Editorial note" over "This series
+        # publishes ..."), and so do the short lines after it ("Commentary")
+        over_prose = over_a_paragraph and _is_running_prose(" ".join(lines[1:]))
+        if looks_like_heading(first, standalone=standalone, in_front=in_front and not over_prose) or (
                 first != lines[0] and len(first) <= 80):
             in_front = False
             builder.close_section()
@@ -356,6 +367,7 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
             lines = lines[1:]
         if not lines:
             continue
+        in_front = in_front and not _is_running_prose(" ".join(lines))
         boxed = _box_lines(lines)
         if boxed is not None:
             for line in boxed:
