@@ -239,7 +239,7 @@ def labelled_clauses(sentence: Span) -> list[tuple[int, str, Span]]:
     words before the first label are returned as a clause of number 0."""
     matches = [m for m in CLAUSE_LABEL.finditer(sentence.text) if label_number(m)]
     if len({label_number(m) for m in matches}) < 2:
-        return _semicolon_clauses(sentence)
+        return _clauses_told_apart(sentence)
     doc, base = sentence.doc, sentence.start_char
     bounds = [m.start("word") for m in matches] + [len(sentence.text)]
     clauses = [(0, "", 0, bounds[0])] if sentence.text[:bounds[0]].strip() else []
@@ -269,23 +269,34 @@ def cited_figure_captions(doc: Doc, document: Document, account: list[Span]) -> 
     return captions
 
 
-def _semicolon_clauses(sentence: Span) -> list[tuple[int, str, Span]]:
+# where a clause about some of the patients ends: a semicolon, or a comma or a conjunction before a patient's label
+# ("All four received dexamethasone, and Patient 1 also received methylprednisolone"; "Patient 1 is in complete
+# remission, and Patient 2 had a partial response")
+LABELLED_CLAUSE_BREAK = re.compile(rf"""
+    ;
+  | (?:,\s*|,?\s+(?:and|but|while|whereas)\s+)(?=(?:the\s+)?{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?{PATIENT_NUMBER}\b)
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def _clauses_told_apart(sentence: Span) -> list[tuple[int, str, Span]]:
     """"Patients 1 and 3 received academic cells; patient 2 received axicabtagene ciloleucel": clauses between
-    semicolons, one opening with a patient's label and another with a label or the patients it names; a clause naming
-    several is returned as a clause of number 0 (whose named patients share it)."""
-    parts = [m for m in re.finditer(r"[^;]+", sentence.text) if m.group().strip()]
+    LABELLED_CLAUSE_BREAKs, one opening with a patient's label and another with a label or the patients it names; a
+    clause naming several is returned as a clause of number 0 (whose named patients share it)."""
+    text = sentence.text
+    bounds = [0] + [b for m in LABELLED_CLAUSE_BREAK.finditer(text) for b in (m.start(), m.end())] + [len(text)]
+    parts = [(start, end) for start, end in zip(bounds[::2], bounds[1::2]) if text[start:end].strip()]
     opened = []
-    for part in parts:
-        text = part.group().lstrip()
-        label = LABEL.match(text)
-        named = NAMED_PATIENTS.match(text)
+    for start, end in parts:
+        clause = text[start:end].lstrip()
+        label = LABEL.match(clause)
+        named = NAMED_PATIENTS.match(clause)
         opened.append((label_number(label), label_text(label)) if label and label_number(label) else
                       (0, "named") if named else (0, ""))
     if not any(number for number, _ in opened) or sum(bool(number or kind) for number, kind in opened) < 2:
         return []
     doc, base = sentence.doc, sentence.start_char
-    return [(number, label if number else "", doc.char_span(base + part.start(), base + part.end(), alignment_mode="expand"))
-            for (number, label), part in zip(opened, parts)]
+    return [(number, label if number else "", doc.char_span(base + start, base + end, alignment_mode="expand"))
+            for (number, label), (start, end) in zip(opened, parts)]
 
 
 @dataclass
@@ -335,13 +346,15 @@ def section_kind(document: Document, offset: int) -> str:
 
 
 def told_of_others_only(span: Span, number: int) -> bool:
-    """Whether the clause (between semicolons) of a group statement holding ``span`` names patients by their labels
+    """Whether the clause (LABELLED_CLAUSE_BREAK) of a group statement holding ``span`` names patients by their labels
     and not patient ``number``: "Both received dexamethasone; Patient 2 was switched to methylprednisolone" tells
     Patient 1 nothing of methylprednisolone."""
     sentence = span.sent
     text, at = sentence.text, span.start_char - sentence.start_char
-    start, end = text.rfind(";", 0, at) + 1, text.find(";", at)
-    clause = EXCEPTION.sub(" ", text[start:end if end >= 0 else len(text)])  # not "other than Patient 2": all but 2
+    breaks = [(m.start(), m.end()) for m in LABELLED_CLAUSE_BREAK.finditer(text)]
+    start = max((end for begin, end in breaks if end <= at), default=0)
+    end = min((begin for begin, _ in breaks if begin >= at), default=len(text))
+    clause = EXCEPTION.sub(" ", text[start:end])  # not "other than Patient 2": all but 2
     named = {label_number(m) for m in ANY_LABEL.finditer(clause)} - {0}
     return bool(named) and number not in named
 

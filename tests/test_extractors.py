@@ -275,6 +275,31 @@ def test_the_options_of_a_teaching_case_s_question_are_not_given():
     assert (case.values.get("other_drugs"), case.values.get("pe_sessions")) == (None, "2")
 
 
+def test_clauses_after_a_comma_that_open_with_a_label_are_that_patient_s():
+    extraction = extract(HEADER.replace("Case presentation\n\n", "") + (
+        "Patient 1\n\nA 40-year-old woman with B-ALL received tisagenlecleucel and had grade 4 CRS; TPE was done on "
+        "days 3 and 4.\n\n"
+        "Patient 2\n\nA 63-year-old man with DLBCL received axicabtagene ciloleucel and had grade 3 CRS; one TPE was "
+        "done on day 6.\n\n"
+        "Outcome\n\nBoth received dexamethasone, and Patient 1 also received methylprednisolone. Patient 1 is in "
+        "complete remission at one year, and Patient 2 had a partial metabolic response at three months."))
+    assert [(c.values.get("corticosteroids"), c.values.get("response")) for c in extraction.cases] == [
+        ("dexamethasone;methylprednisolone", "CR"), ("dexamethasone", "PR")]
+
+
+def test_a_series_table_s_column_of_exchange_days_gives_the_first():
+    extraction = extract(HEADER.replace("Case presentation\n\n", "") + (
+        "Patients\n\nTwo adults were treated with TPE for CRS after CAR-T cells (Table 1).\n\n"
+        "Table 1. The patients\n\n"
+        "| Pt | Age/Sex | Disease | Product | CRS grade | TPE days | Sessions |\n"
+        "|---|---|---|---|---|---|---|\n"
+        "| 1 | 38/F | B-ALL | tisa-cel | 4 | D+3, D+4, D+5 | 3 |\n"
+        "| 2 | 59/M | DLBCL | liso-cel | 3 | D+6, D+7 | 2 |\n\n"
+        "Patient 2 was referred late; a third session planned for D+8 was cancelled."))
+    assert [(c.values.get("pe_start_day"), c.values.get("pe_sessions")) for c in extraction.cases] == [
+        ("3", "3"), ("6", "2")]
+
+
 def test_a_document_that_says_it_describes_no_patient_gives_no_case():
     text = ("Nursing procedure of the apheresis unit\n\nPurpose\n\nThis procedure applies to every patient referred "
             "for plasma exchange, recipients of CAR-T cells with cytokine release syndrome among them. This document "

@@ -495,12 +495,20 @@ def _sessions_not_held(sentence: Span) -> list[tuple[int, int, bool]]:
             for m in CONTINUATION.finditer(sentence.text)]
 
 
+def _named_after_a_session_not_held(sessions: list[tuple[int, int, bool]], at: int) -> bool:
+    """Whether the session named last before ``at`` was one not held ("a second session planned for D+4 was
+    cancelled")."""
+    before = [held for start, _, held in sessions if start < at]
+    return bool(before) and not before[-1]
+
+
 def _day_of_session_not_held(sessions: list[tuple[int, int, bool]], day_start: int) -> bool:
     """Whether the session named last before a day (at ``day_start``) was one not held; of a day heading its entry
     ("27 March: a third exchange had been scheduled, but it was cancelled"), the first session after it."""
-    before = [held for start, _, held in sessions if start < day_start]
+    if any(start < day_start for start, _, _ in sessions):
+        return _named_after_a_session_not_held(sessions, day_start)
     after = [held for start, _, held in sessions if start >= day_start]
-    return not before[-1] if before else bool(after) and not after[0]
+    return bool(after) and not after[0]
 
 
 # a verb of doing before the days it was done on: "performed on days 9, 10 and 11", "started on day +5"
@@ -528,7 +536,10 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
             continue
         if _dates_a_sample_by_a_later_exchange(sentence, mentions):
             continue
-        days = days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
+        sessions = _sessions_not_held(sentence)
+        # not the day of a session not held, named before it: "a second session planned for D+4 was cancelled"
+        days = [d for d in days_in(sentence, patient.infusion_date, patient.hours_from_infusion)
+                if not _named_after_a_session_not_held(sessions, d[1])]
         if days:
             in_sentence = _mentions_in(sentence, mentions)
             anchor = in_sentence[0].start_char - sentence.start_char if in_sentence else 0
