@@ -19,6 +19,7 @@ UNIT_SPELLINGS: dict[str, str] = {
     "g/l": "g/L", "mg/ml": "mg/mL", "pg/l": "pg/L", "ml": "mL", "l": "L", "litres": "L", "liters": "L",
     "litre": "L", "liter": "L", "ml/kg": "mL/kg", "iu/ml": "IU/mL", "u/l": "U/L", "iu/l": "IU/L",
     "mg/kg": "mg/kg", "mg": "mg", "g": "g", "mg/m2": "mg/m^2", "mg/m²": "mg/m^2", "pmol/l": "pmol/L",
+    "nmol/l": "nmol/L",
     "cc": "mL",  # cubic centimetres: "3000 cc per session"
 }
 # "ng per milliliter", "mg per deciliter", "mg per kilogram": units spelled out (NEJM style)

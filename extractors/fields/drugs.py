@@ -36,7 +36,8 @@ DOSES_AFTER = re.compile(rf"""
         (?P<adv>once|twice|thrice|(?P<times>{COUNT})\s+times)\b    # "twice", "was given three times"
       | (?:was\s+)?(?:given\s+|administered\s+)?(?:on|in)\s+
         (?P<occasions>{COUNT})\s+(?:separate\s+|different\s+)?occasions\b   # "in two occasions"
-    )""", re.IGNORECASE | re.VERBOSE)
+      | \(?\s*dose\s+(?:no\.\s*)?(?P<numbered>\d{{1,2}})(?=\s*(?:[);,.:]|$))   # "(dose 2)", "dose 2;" of a
+    )""", re.IGNORECASE | re.VERBOSE)          # timeline: the second, so two at least (not "dose 8 h later")
 # a count before the drug's name and the dose noun after it: "a single TCZ dose", "two tocilizumab doses"
 COUNT_BEFORE = re.compile(rf"(?<![+\-−])\b(?<!day\ )(?P<n>{COUNT})\s+$", re.IGNORECASE)
 DOSE_NOUN_AFTER = re.compile(r"^\s*(?:doses?|administrations?|injections?)\b", re.IGNORECASE)
@@ -174,7 +175,7 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
             match = DOSES_AFTER.search(after)
             if match:
                 raw = match.group("x") or match.group("n") or match.group("times") or match.group("adv") or \
-                    match.group("occasions")
+                    match.group("occasions") or match.group("numbered")
                 candidates.append(count_value(raw))
             match = COUNT_BEFORE.search(before)
             if match and DOSE_NOUN_AFTER.match(after):

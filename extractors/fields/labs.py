@@ -63,8 +63,9 @@ POST_CUE = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
-# grams per mole of the markers some laboratories report in moles: ferritin in pmol/L, 2.247 pmol/L to 1 µg/L
-MOLAR_MASSES = {"ferritin": 1e6 / 2.247}
+# grams per mole of the markers some laboratories report in moles: ferritin in pmol/L (2.247 pmol/L to 1 µg/L), CRP
+# in nmol/L (9.524 nmol/L to 1 mg/L)
+MOLAR_MASSES = {"ferritin": 1e6 / 2.247, "crp": 1e6 / 9.524}
 SUBSTANCE_CONCENTRATION = "[substance] / [length] ** 3"
 
 

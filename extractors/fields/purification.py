@@ -96,8 +96,8 @@ EVENT = re.compile(r"""
   | \b(?:twice|thrice|(?:\d{1,2}|one|two|three|four|five|six|seven|eight)\s+times)\b                       # "for two times"
   | \b(?:decided|agreed|opted|elected)\ (?:on|for|to\ (?:initiate|start|begin|perform|institute   # "decided to initiate"
       | attempt|try|proceed\ (?:to|with)))\b                                                  # "agreed to attempt"
-  | ^[^:]{1,40}:                                                                                        # "TPE: x3"
-    """, re.IGNORECASE | re.VERBOSE)
+  | ^[^:()]{1,40}(?:\([^()]{0,60}\))?\s*:                                                                # "TPE: x3", "TPE
+    """, re.IGNORECASE | re.VERBOSE)                                                                    #  (centrifugal): 3 March"
 # the exchange as what came before an outcome: "After plasma exchange, her fever subsided", "following two TPE sessions"
 AFTER_THE_EXCHANGE = re.compile(r"""
     \b(?:after|following)\s+                                    # "After", "following"
