@@ -400,8 +400,9 @@ def _told_side_by_side(segment: PatientSegment, segments: dict[int, PatientSegme
     """The statements the patient shares with others, each with the patients it is about in their order: those it
     names ("Patients 1 and 3 received ..."), else every patient whose account holds it."""
     told = []
-    for sentence in dict.fromkeys(segment.sentences + segment.shared + segment.named + segment.excepting):
-        about = [n for n in sorted(segments) if sentence in _statements(segments[n])]
+    statements = {n: _statements(segments[n]) for n in sorted(segments)}
+    for sentence in dict.fromkeys(statements[segment.number]):
+        about = [n for n, theirs in statements.items() if sentence in theirs]
         named = sorted(named_patients(sentence) & set(segments))
         about = named if segment.number in named else about
         if len(about) >= 2:
@@ -427,10 +428,10 @@ def _dealt_out(doc: Doc, document: Document, segment: PatientSegment, segments: 
     """The article as the patient's own reading, where statements about several patients tell them side by side
     (extractors.respectively), and the patient's account on it: those statements are its own there."""
     taken, dealt = [], []
+    own = _referent(segment)
     for sentence, about in _told_side_by_side(segment, segments):
         index = about.index(segment.number)
         deletions = respective_deletions(sentence, index, len(about))
-        own = _referent(segment)
         others = [r for n in about if n != segment.number and (r := _referent(segments[n]))]
         if own and others:
             deletions += clauses_of_others(sentence, re.compile(own, re.IGNORECASE),

@@ -118,8 +118,13 @@ def pairs_with_patients(sentence: Span, count: int) -> bool:
 
 def dealt_sentence_text(sentence: Span, index: int, count: int) -> str:
     """The sentence's text as ``respective_deletions`` leaves it for the ``index``-th of ``count`` patients."""
-    base, text, kept, last = sentence.start_char, sentence.text, [], 0
-    for start, end in merged(respective_deletions(sentence, index, count)):
+    return without(sentence.text, merged(respective_deletions(sentence, index, count)), sentence.start_char)
+
+
+def without(text: str, taken: list[tuple[int, int]], base: int = 0) -> str:
+    """``text`` (starting at offset ``base``) with the merged, ordered ranges ``taken`` left out."""
+    kept, last = [], 0
+    for start, end in taken:
         kept.append(text[last:start - base])
         last = end - base
     return "".join(kept) + text[last:]
@@ -222,18 +227,13 @@ class DealtText:
     def dealt(self) -> Document:
         """The article as the patient's own reading: the same model, its text and every offset moved."""
         doc = self.document
-        kept, last = [], 0
-        for start, end in self.taken:
-            kept.append(doc.text[last:start])
-            last = end
-        kept.append(doc.text[last:])
 
         def moved(item):
             return item.model_copy(update={"start": self.to_dealt(item.start), "end": self.to_dealt(item.end)})
 
         tables = [table.model_copy(update={"start": self.to_dealt(table.start), "end": self.to_dealt(table.end),
                                            "cells": [moved(cell) for cell in table.cells]}) for table in doc.tables]
-        dealt = doc.model_copy(update={"text": "".join(kept), "sections": [moved(s) for s in doc.sections],
+        dealt = doc.model_copy(update={"text": without(doc.text, self.taken), "sections": [moved(s) for s in doc.sections],
                                        "paragraphs": [moved(p) for p in doc.paragraphs], "tables": tables})
         dealt.__dict__["sentences"] = [moved(s) for s in doc.sentences]
         return dealt
