@@ -23,7 +23,8 @@ from extractors.cues import NUMBER_SIGN, PATIENT_WORD
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, REVIEW_ARTICLE_TYPES, PatientSegment, \
     about_other_patients, cited_figure_captions, group_count, is_table_text, named_patients, section_kind, \
     tells_its_own_case, told_of_others_only
-from extractors.respectively import DealtText, clauses_of_others, merged, respective_deletions
+from extractors.listed import Edit, listed_edits
+from extractors.respectively import DealtText, clauses_of_others, respective_deletions
 from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, patient_sheets,
                                session_table, table_exchange_days, table_exchange_sessions, timeline_rows)
 from extractors.values import counts_hours_from_infusion, find_dates
@@ -91,14 +92,14 @@ class DocumentExtraction:
 
 
 def _is_review(document: Document) -> bool:
-    """A review tells of no patient of its own, unless it illustrates itself with one ("Case illustration: plasma
-    exchange in a child treated in Utrecht", in a box)."""
+    """A review or an editorial tells of no patient of its own, unless it illustrates itself with one ("Case
+    illustration: plasma exchange in a child treated in Utrecht", in a box)."""
     if any(tells_its_own_case(section) for section in document.sections):
         return False
     types = {t.lower() for t in document.publication_types}
-    if document.article_type.lower() in REVIEW_ARTICLE_TYPES:
+    if document.article_type.lower() in REVIEW_ARTICLE_TYPES | {"editorial"}:
         return True
-    return ("review" in types or "systematic review" in types) and "case reports" not in types
+    return ("review" in types or "systematic review" in types or "editorial" in types) and "case reports" not in types
 
 
 def _is_protocol(document: Document) -> bool:
@@ -427,9 +428,16 @@ def _dealt_out(doc: Doc, document: Document, segment: PatientSegment, segments: 
         -> tuple[DealtText, Doc, PatientSegment] | None:
     """The article as the patient's own reading, where statements about several patients tell them side by side
     (extractors.respectively), and the patient's account on it: those statements are its own there."""
-    taken, dealt = [], []
+    taken, replaced, dealt = [], [], []
     own = _referent(segment)
     for sentence, about in _told_side_by_side(segment, segments):
+        listed = listed_edits(sentence.text, segment.number)
+        if listed:
+            base = sentence.start_char
+            replaced += [Edit(base + e.start, base + e.end, e.source and (base + e.source[0], base + e.source[1]))
+                         for e in listed]
+            dealt.append(sentence)
+            continue
         index = about.index(segment.number)
         deletions = respective_deletions(sentence, index, len(about))
         others = [r for n in about if n != segment.number and (r := _referent(segments[n]))]
@@ -439,9 +447,9 @@ def _dealt_out(doc: Doc, document: Document, segment: PatientSegment, segments: 
         if deletions:
             taken += deletions
             dealt.append(sentence)
-    if not taken:
+    if not taken and not replaced:
         return None
-    text = DealtText(document, merged(taken))
+    text = DealtText.of(document, taken, replaced)
     dealt_doc = process(text.dealt)
 
     def moved(spans: list[Span]) -> list[Span]:

@@ -5,7 +5,7 @@ The lexicon (resources/*.jsonl) names the same things as concepts for spaCy; the
 read text around a value rather than concept spans. Use them case-insensitively.
 """
 
-from extractors.values import roman_alternation
+from extractors.values import ROMAN_NUMERALS, roman_alternation
 
 # Plasma exchange's short forms ("TPE ×3", "PLEX x2"; a tuple for rules that need fixed-width look-behinds)
 EXCHANGE_SHORT_FORMS = ("TPE", "PLEX", "PEX", "PE")
@@ -21,3 +21,12 @@ PATIENT_WORD = r"(?:patient|case|pt\.?|subject|(?-i:P)(?=\d))"
 NUMBER_SIGN = r"(?:no\.?|\#)"  # "#" escaped: the fragment may sit in a verbose expression
 # A label's number: "2", "II", "vii", "B" (a capital letter from A to H, whatever the case-insensitivity around it)
 PATIENT_NUMBER = rf"(?:\d{{1,2}}|{roman_alternation()}|(?-i:[A-H]))"
+
+
+def number_of(token: str) -> int:
+    """A label's number written "2", "II" or "B" (0 if it is none)."""
+    if token.isdigit():
+        return int(token)
+    if len(token) == 1 and token.isupper() and token not in "IVX":
+        return ord(token) - ord("A") + 1
+    return ROMAN_NUMERALS.get(token.lower(), 0)

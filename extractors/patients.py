@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
-from extractors.cues import NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD
+from extractors.cues import NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD, number_of
 from extractors.evidence import cached, concepts_in, sentences
+from extractors.listed import listed_patients, listed_spans
 from extractors.fields.demographics import AGE, SEX_LETTER, SEX_NOUNS
 from extractors.respectively import RESPECTIVELY, dealt_sentence_text, pairs_with_patients
-from extractors.values import COUNT, ORDINALS, ROMAN_NUMERALS, count_value
+from extractors.values import COUNT, ORDINALS, count_value
 from pipeline.document.model import Document
 
 PATIENT_ZONES = {"title", "abstract", "case", "results", "other", "conclusion"}
@@ -194,9 +195,10 @@ NAMED_PATIENTS = re.compile(rf"""
 
 def named_patients(sentence: Span) -> set[int]:
     """The numbers of the patients a statement names together ("Patients 1 and 3"), if it names two or more."""
+    listed = listed_patients(sentence.text)  # "(patient 1, day 3; patient 2, day 5)", "CR (Patient 1), PR (Patient 2)"
     match = NAMED_PATIENTS.search(sentence.text)
-    if not match:
-        return set()
+    if not match or len(listed) >= 2:
+        return listed
     if match.group("first"):
         first, last = int(match.group("first")), int(match.group("last"))
         return set(range(first, last + 1)) if first < last <= first + 20 else set()
@@ -237,7 +239,9 @@ CLAUSE_LABEL = re.compile(rf"""
 def labelled_clauses(sentence: Span) -> list[tuple[int, str, Span]]:
     """The clauses of a sentence about two or more patients in turn, each with its patient's number and label; the
     words before the first label are returned as a clause of number 0."""
-    matches = [m for m in CLAUSE_LABEL.finditer(sentence.text) if label_number(m)]
+    listing = listed_spans(sentence.text)  # "(patient 1, day 3; patient 2, day 5)": values, not clauses
+    matches = [m for m in CLAUSE_LABEL.finditer(sentence.text) if label_number(m)
+               and not any(a <= m.start("word") < b for a, b in listing)]
     if len({label_number(m) for m in matches}) < 2:
         return _clauses_told_apart(sentence)
     doc, base = sentence.doc, sentence.start_char
@@ -283,7 +287,9 @@ def _clauses_told_apart(sentence: Span) -> list[tuple[int, str, Span]]:
     LABELLED_CLAUSE_BREAKs, one opening with a patient's label and another with a label or the patients it names; a
     clause naming several is returned as a clause of number 0 (whose named patients share it)."""
     text = sentence.text
-    bounds = [0] + [b for m in LABELLED_CLAUSE_BREAK.finditer(text) for b in (m.start(), m.end())] + [len(text)]
+    listing = listed_spans(text)
+    bounds = [0] + [b for m in LABELLED_CLAUSE_BREAK.finditer(text) if not any(a <= m.start() < z for a, z in listing)
+                    for b in (m.start(), m.end())] + [len(text)]
     parts = [(start, end) for start, end in zip(bounds[::2], bounds[1::2]) if text[start:end].strip()]
     opened = []
     for start, end in parts:
@@ -362,15 +368,6 @@ def told_of_others_only(span: Span, number: int) -> bool:
 def label_number(match: re.Match) -> int:
     """Patient 2, Case II, Patient B: the patient's number in the article."""
     return number_of(match.group("n"))
-
-
-def number_of(token: str) -> int:
-    """A label's number written "2", "II" or "B" (0 if it is none)."""
-    if token.isdigit():
-        return int(token)
-    if len(token) == 1 and token.isupper() and token not in "IVX":
-        return ord(token) - ord("A") + 1
-    return ROMAN_NUMERALS.get(token.lower(), 0)
 
 
 def label_text(match: re.Match) -> str:

@@ -20,6 +20,7 @@ from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in
 from extractors.fields.demographics import SEX_NOUNS
+from extractors.listed import Edit
 from pipeline.document.model import Document
 
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
@@ -172,6 +173,15 @@ def _inside(span: Span, base: int, stretch: tuple[int, int]) -> bool:
     return stretch[0] <= span.start_char - base and span.end_char - base <= stretch[1]
 
 
+def _same_figure(text: str, value: str) -> bool:
+    """Whether a copied figure ("4 100", "9,800") is the value a reader gave ("4100")."""
+    return re.sub(r"[\s,]", "", text) == value
+
+
+def _inserted(edit: Edit) -> int:
+    return edit.source[1] - edit.source[0] if edit.source else 0
+
+
 def _with_space_after(text: str, base: int, span: Span) -> tuple[int, int]:
     end = span.end_char - base
     while end < len(text) and text[end] == " ":
@@ -191,37 +201,73 @@ def merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 @dataclass
 class DealtText:
-    """The article with some characters taken out, and the way back to the article's own characters."""
+    """The article with some characters taken out or replaced by others of its own, and the way back to the
+    article's characters."""
     document: Document
-    taken: list[tuple[int, int]]  # merged, in order
+    edits: list[Edit]  # in order, not overlapping
+
+    @classmethod
+    def of(cls, document: Document, taken: list[tuple[int, int]], replaced: list[Edit] = ()) -> DealtText:
+        """The reading without the ranges ``taken`` (merged) and with the replacements ``replaced``."""
+        return cls(document, sorted([Edit(a, b) for a, b in merged(taken)] + list(replaced), key=lambda e: e.start))
 
     @cached_property
-    def _starts(self) -> list[int]:
-        return [start for start, _ in self.taken]
+    def _shift_before(self) -> list[int]:
+        """How far the i-th edit's start has moved in the dealt text (characters added minus taken out before it)."""
+        shifts, shift = [], 0
+        for edit in self.edits:
+            shifts.append(shift)
+            shift += _inserted(edit) - (edit.end - edit.start)
+        return shifts + [shift]
 
     @cached_property
-    def _removed_before(self) -> list[int]:
-        """Characters taken out before the i-th range."""
-        totals, total = [], 0
-        for start, end in self.taken:
-            totals.append(total)
-            total += end - start
-        return totals
+    def _pieces(self) -> tuple[list[int], list[int]]:
+        """The dealt text as pieces of the article: where each piece starts in the dealt text and in the article."""
+        dealt_starts, article_starts, last = [], [], 0
+        for edit, shift in zip(self.edits, self._shift_before):
+            dealt_starts.append(last + shift)
+            article_starts.append(last)
+            if edit.source:
+                dealt_starts.append(edit.start + shift)
+                article_starts.append(edit.source[0])
+            last = edit.end
+        dealt_starts.append(last + self._shift_before[-1])
+        article_starts.append(last)
+        return dealt_starts, article_starts
 
     def to_dealt(self, offset: int) -> int:
-        """An offset of the article in the dealt text (an offset inside a range taken out goes to where it was)."""
-        i = bisect.bisect_right(self._starts, offset) - 1
+        """An offset of the article in the dealt text (one inside a range taken out or replaced goes to where the
+        range was)."""
+        i = bisect.bisect_right([edit.start for edit in self.edits], offset) - 1
         if i < 0:
             return offset
-        start, end = self.taken[i]
-        return start - self._removed_before[i] if offset < end else offset - self._removed_before[i] - (end - start)
+        edit = self.edits[i]
+        if offset < edit.end:
+            return edit.start + self._shift_before[i]
+        return offset + self._shift_before[i + 1]
+
+    @cached_property
+    def _piece_ends(self) -> list[int]:
+        """Where each piece of the dealt text ends in it."""
+        return self._pieces[0][1:] + [len(self.document.text) + self._shift_before[-1]]
+
+    def _piece(self, offset: int) -> int:
+        return max(bisect.bisect_right(self._pieces[0], offset) - 1, 0)
 
     def to_article(self, offset: int) -> int:
-        """An offset of the dealt text in the article."""
-        for i, (start, end) in enumerate(self.taken):
-            if offset + self._removed_before[i] < start:
-                return offset + self._removed_before[i]
-        return offset + (self._removed_before[-1] + self.taken[-1][1] - self.taken[-1][0] if self.taken else 0)
+        """An offset of the dealt text in the article (in a replacement, in the characters it was copied from)."""
+        dealt_starts, article_starts = self._pieces
+        i = self._piece(offset)
+        return article_starts[i] + offset - dealt_starts[i]
+
+    def _text(self) -> str:
+        text, parts, last = self.document.text, [], 0
+        for edit in self.edits:
+            parts.append(text[last:edit.start])
+            if edit.source:
+                parts.append(text[edit.source[0]:edit.source[1]])
+            last = edit.end
+        return "".join(parts) + text[last:]
 
     @cached_property
     def dealt(self) -> Document:
@@ -233,7 +279,7 @@ class DealtText:
 
         tables = [table.model_copy(update={"start": self.to_dealt(table.start), "end": self.to_dealt(table.end),
                                            "cells": [moved(cell) for cell in table.cells]}) for table in doc.tables]
-        dealt = doc.model_copy(update={"text": without(doc.text, self.taken), "sections": [moved(s) for s in doc.sections],
+        dealt = doc.model_copy(update={"text": self._text(), "sections": [moved(s) for s in doc.sections],
                                        "paragraphs": [moved(p) for p in doc.paragraphs], "tables": tables})
         dealt.__dict__["sentences"] = [moved(s) for s in doc.sentences]
         return dealt
@@ -243,6 +289,30 @@ class DealtText:
         return replace(finding, start=self.to_dealt(finding.start), end=self.to_dealt(finding.end))
 
     def finding_in_article(self, finding: Finding) -> Finding:
-        """A finding read from the dealt text, on the article's characters."""
-        return replace(finding, start=self.to_article(finding.start),
-                       end=self.to_article(finding.end - 1) + 1 if finding.end > finding.start else self.to_article(finding.end))
+        """A finding read from the dealt text, on the article's characters; one running from a replacement into the
+        text around it ("5 days" of "TPE began 5 days after", where "5" stands for "a median of 3") points at the
+        characters its start was copied from."""
+        if finding.end <= finding.start:
+            return replace(finding, start=self.to_article(finding.start), end=self.to_article(finding.end))
+        start, end = self.to_article(finding.start), self.to_article(finding.end - 1) + 1
+        first, last = self._piece(finding.start), self._piece(finding.end - 1)
+        if first == last:
+            return replace(finding, start=start, end=end)
+        dealt_starts, article_starts = self._pieces
+        pieces = [(article_starts[i], article_starts[i] + self._piece_ends[i] - dealt_starts[i])
+                  for i in range(first, last + 1)]
+        copies = [piece for piece in pieces if piece not in self._kept]
+        # "IL-6 fell from 4 100 pg/mL ... to 350 pg/mL", both copied: the one that is the finding's value
+        own = [piece for piece in copies if _same_figure(self.document.text[piece[0]:piece[1]], finding.value)]
+        if len(own) == 1 or len(copies) == 1:
+            start, end = (own or copies)[0]
+        else:  # the whole stretch, from the article's characters the finding's ends and copies come from
+            start, end = min([start, end - 1] + [a for a, _ in copies]), max([start + 1, end] + [b for _, b in copies])
+        return replace(finding, start=start, end=end)
+
+    @cached_property
+    def _kept(self) -> set[tuple[int, int]]:
+        """The article's own pieces of the dealt text (the others are copies put in a replacement's place)."""
+        copies = {edit.source for edit in self.edits if edit.source}
+        dealt_starts, article_starts = self._pieces
+        return {(a, a + b - d) for a, d, b in zip(article_starts, dealt_starts, self._piece_ends)} - copies

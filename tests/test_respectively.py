@@ -6,7 +6,7 @@ import pytest
 from extractors.cases import extract_document
 from extractors.evidence import sentences
 from extractors.nlp import process
-from extractors.respectively import DealtText, dealt_sentence_text, merged, pairs_with_patients
+from extractors.respectively import DealtText, dealt_sentence_text, pairs_with_patients
 from pipeline.parsing import parse_bytes
 
 HEADER = "Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\nCase presentation\n\n"
@@ -63,7 +63,7 @@ def test_dealt_offsets_go_back_to_the_article():
     document = parse_bytes((HEADER + "Ages were 34 and 61 years, respectively. More text follows here.").encode(),
                            "case.txt")[0]
     start = document.text.index("34 and ")
-    dealt = DealtText(document, merged([(start + 2, start + 9)]))  # " and 61" out
+    dealt = DealtText.of(document, [(start + 2, start + 9)])  # " and 61" out
     text = dealt.dealt.text
     assert "Ages were 34 years, respectively." in text
     assert document.text[dealt.to_article(text.index("More")):].startswith("More")

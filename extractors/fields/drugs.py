@@ -30,6 +30,7 @@ FREQUENCY = r"(?:(?:q\s?\d{1,2}\s?h|every\s+(?:\d{1,2}|six|eight|twelve)\s+hours
 # right after the drug's name: "(TCZ) 8 mg/kg twice", "×3", "two doses", "was repeated three times", "8 mg/kg q8h x3"
 DOSES_AFTER = re.compile(rf"""
     ^\W{{0,3}}(?:\([^)]{{0,40}}\)\s*)?{DOSE}?{FREQUENCY}?
+    (?:(?:beforehand|previously|earlier|already|initially)\s*,?\s*)?  # "tocilizumab beforehand, two doses"
     (?:(?:×|x)\s?(?P<x>\d{{1,2}})\b                                # "×3", "x 2"
       | (?P<n>{COUNT})\s+(?:doses|administrations|infusions)\b     # "two doses"
       | (?:was\s+)?(?:given|administered|repeated)?\s*

@@ -208,6 +208,9 @@ _ARTICLE_TYPE = re.compile(r"""^(?:
   | images?\ in\ \w+                                              # "Images in Haematology"
     )\b[^.]{0,60}$""", re.IGNORECASE | re.VERBOSE)
 MAX_FRONT_BLOCKS = 4  # blocks of front matter looked past for the title
+# the article type a front-matter line names, in JATS's words ("Editorial | 2025" is an editorial)
+_JATS_ARTICLE_TYPES = (("editorial", "editorial"), ("review", "review-article"), ("case report", "case-report"),
+                       ("letter", "letter"), ("correspondence", "letter"))
 
 
 def _is_front_matter(block: str) -> bool:
@@ -215,6 +218,15 @@ def _is_front_matter(block: str) -> bool:
     lines = [line.strip() for line in block.split("\n") if line.strip()]
     return any(_CITATION.search(line) or _DOI_OR_LINK.search(line) for line in lines) or all(
         _ARTICLE_TYPE.match(line) for line in lines)
+
+
+def _article_type(front: str) -> str:
+    """The article type the journal's front matter names, if it names one of _JATS_ARTICLE_TYPES."""
+    for line in front.split("\n"):
+        named = _ARTICLE_TYPE.match(line.strip().split("|")[0].strip())
+        if named:
+            return next((jats for words, jats in _JATS_ARTICLE_TYPES if named.group(0).lower().startswith(words)), "")
+    return ""
 
 
 def _title_and_authors(texts: list[str]) -> tuple[str, list[str], list[str]]:
@@ -326,7 +338,7 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
                            pmid=pmid_match.group(1) if pmid_match else None, source_file=source_file),
         source_file=source_file, format=format_name, doi=doi_match.group(1).lower() if doi_match else None,
         pmid=pmid_match.group(1) if pmid_match else None, title=title[:500], year=int(year.group(1)) if year else None,
-        authors=authors, affiliations=affiliated,
+        authors=authors, affiliations=affiliated, article_type=_article_type(front),
     )
     builder.open_section("", "title")
     in_front = True
