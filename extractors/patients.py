@@ -154,7 +154,10 @@ GROUP_STATEMENT = re.compile(rf"""
 # a patient's label anywhere in a text ("... and Patient 3 received anakinra", a caption naming "Case 2")
 ANY_LABEL = re.compile(rf"\b{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\b", re.IGNORECASE)
 # the authors' own patients as a group, where a discussion speaks of them: "In our three treated patients, ..."
-OUR_PATIENTS = re.compile(r"\bour\s+(?:[\w-]+\s+){0,3}?(?:patients|cases)\b", re.IGNORECASE)
+OUR_PATIENTS = re.compile(r"""
+    \bour\s+(?:[\w-]+\s+){0,3}?(?:patients|cases)\b                              # "our three treated patients"
+  | \b(?:in|of|from)\s+this\s+(?:[\w-]+\s+){0,2}?(?:series|cohort)\b            # "In this small series"
+    """, re.IGNORECASE | re.VERBOSE)
 
 
 # "None of the patients other than Patient 2 met criteria for IEC-HS", "all except case 3": a group statement about the

@@ -2,6 +2,7 @@ import pytest
 
 from pipeline.document.builder import DocumentBuilder
 from pipeline.document.ids import make_case_id
+from pipeline.document.sections import classify_section
 
 
 def test_builder_offsets_round_trip():
@@ -68,3 +69,16 @@ def test_a_closing_parenthesis_ends_no_sentence_that_goes_on_in_lower_case():
         'The team wrote "grade 3" in the notes at 21:00; by 02:00 she was on norepinephrine.',
         "Tocilizumab had been given twice (day 2 and day 3) and a third dose was given at 23:00 on day 3.",
         "IL-6 rose (peak on day 4).", "Plasma exchange followed."]
+
+
+@pytest.mark.parametrize("title, kind", [
+    ("What we learned", "discussion"),  # the authors' lessons, not the patient's story
+    ("Lessons for practice", "discussion"),
+    ("Teaching points", "discussion"),
+    ("Case presentation", "case"),
+    ("Hospital course", "case"),
+    ("Patients and methods", "methods"),
+    ("Night two", "other"),
+])
+def test_a_section_title_gives_its_kind(title, kind):
+    assert classify_section(title) == kind

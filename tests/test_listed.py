@@ -111,3 +111,17 @@ def test_an_editorial_tells_of_no_patient_of_its_own():
     assert document.article_type == "editorial"
     extraction = extract_document(document)
     assert extraction.cases == [] and extraction.status == "irrelevant"
+
+
+def test_a_discussion_of_this_series_tells_of_the_patients_it_counts():
+    text = ("Plasma exchange for CRS: a series\n\nA. Author\n\nResults\n\n"
+            "Patient 1, a 40-year-old woman with B-ALL, received tisagenlecleucel and had grade 3 CRS from day 1; "
+            "plasma exchange was started on day 3.\n\n"
+            "Patient 2, a 66-year-old man with DLBCL, received axicabtagene ciloleucel and had grade 4 CRS from day 2; "
+            "he had two plasma exchanges from day 4.\n\n"
+            "Patient 3, a 59-year-old man with myeloma, had grade 2 CRS after idecabtagene vicleucel; an exchange was "
+            "requested but not done.\n\n"
+            "Discussion\n\nIn this small series CRS resolved in both patients who underwent plasma exchange.\n")
+    extraction = extract_document(parse_bytes(text.encode(), "series.txt")[0])
+    resolved = {case.number: case.values.get("crs_resolved", "") for case in extraction.cases if case.in_scope}
+    assert resolved == {1: "yes", 2: "yes"}

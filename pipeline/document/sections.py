@@ -26,7 +26,7 @@ SECTION_RULES: list[tuple[str, str]] = [
     ("results", r"\b(results?|findings|outcomes?)\b"),
     ("discussion", r"\b(discussion|comment(?:ary)?|review of (the )?literature|literature review)\b"),
     # general lessons, not the patient's story
-    ("discussion", r"\b(key messages|teaching points?|lessons? (?:learned|learnt))\b"),
+    ("discussion", r"\b(key messages|teaching points?|lessons? (?:learned|learnt|for)|what (?:we|i) (?:have )?(?:learned|learnt))\b"),
     ("conclusion", r"\b(conclusions?|concluding|learning points?|take-?home|key points)\b"),
 ]
 _COMPILED = [(kind, re.compile(pattern)) for kind, pattern in SECTION_RULES]
