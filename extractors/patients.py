@@ -285,6 +285,11 @@ LABELLED_CLAUSE_BREAK = re.compile(rf"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+# a time a clause may open with before its patient's label: "At three months Case 1 was in remission", "By day 30,"
+LEADING_TIME = re.compile(r"^(?:at|by|after|on|from|within|on\s+day)\s+(?:[\w+-]+\s+){0,2}?(?:months?|weeks?|years?|days?"
+                          r"|[dD]\s?\+?\d{1,3}|day\s+\+?\d{1,3}|follow-?up)\b,?\s+", re.IGNORECASE)
+
+
 def _clauses_told_apart(sentence: Span) -> list[tuple[int, str, Span]]:
     """"Patients 1 and 3 received academic cells; patient 2 received axicabtagene ciloleucel": clauses between
     LABELLED_CLAUSE_BREAKs, one opening with a patient's label and another with a label or the patients it names; a
@@ -297,7 +302,7 @@ def _clauses_told_apart(sentence: Span) -> list[tuple[int, str, Span]]:
     opened = []
     for start, end in parts:
         clause = text[start:end].lstrip()
-        label = LABEL.match(clause)
+        label = LABEL.match(clause) or LABEL.match(LEADING_TIME.sub("", clause, count=1))
         named = NAMED_PATIENTS.match(clause)
         opened.append((label_number(label), label_text(label)) if label and label_number(label) else
                       (0, "named") if named else (0, ""))

@@ -675,13 +675,18 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
         if len(grid) < 2:
             continue
         owner = _caption_patient(table)
+        own_columns = _patient_columns(grid, table.header_rows, patient)
+        if own_columns is not None:  # "Patient 1" over "D+1 | D+4 | D+7", "Patient 2" over ...: the patient's own
+            if len(own_columns[0]) < 2:
+                continue
+            grid, owner = own_columns, patient
         if owner is not None and owner != patient:
             continue
         series = _long_series(doc, grid, patient)
         if series is None:
             if owner is None and not single and table.id not in told_within:
                 continue
-            series = _series(doc, grid, _header_rows(table), infused)
+            series = _series(doc, grid, 1 if own_columns else _header_rows(table), infused)
             times = _heading_times(grid)
         else:
             times = {}
@@ -712,6 +717,22 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
                 if found is not None:
                     findings[name] = found
     return list(findings.values())
+
+
+def _patient_columns(grid, heading_rows: int, patient: int) -> list[list] | None:
+    """The first column and ``patient``'s columns of a table whose top heading row names a patient over each group
+    of columns, with the heading row under it ("Patient 1" spanning "D+1 | D+4 | D+7"), from that row down; None for
+    a table not set out so."""
+    if heading_rows < 2:
+        return None
+    groups: dict[int, list[int]] = {}
+    for c, (top, under) in enumerate(zip(grid[0], grid[heading_rows - 1])):
+        who = patient_number(top.text) if c and top is not None and top is not under else None
+        if who is not None:
+            groups.setdefault(who, []).append(c)
+    if len(groups) < 2:
+        return None
+    return [[row[0]] + [row[c] for c in groups.get(patient, [])] for row in grid[heading_rows - 1:]]
 
 
 def _marker_cell(doc: Doc, name: str, marker: str, unit: str | None, cell: TableCell, how: str) -> Finding | None:

@@ -254,32 +254,45 @@ def hours_in(sentence) -> list[tuple[int, int, int]]:
 HEADING_DAY = re.compile(r"^\s*(?:day|d)\s*\+?\s*(?P<n>\d{1,3})\s*:?\s*$", re.IGNORECASE)
 
 
-# a timeline's entry, headed by its day: "D+2: fever and hypotension", "- Day 3 – CRS grade 1", "6) D+5: ..."
-DATED_ENTRY = re.compile(r"""
-    ^\W{0,3}(?:\d{1,2}[.)]\s*)?                 # "6) "
-    (?P<day>(?:day|D)\s?\+?(?P<n>\d{1,3}))       # "D+5", "Day 1"
+# a timeline's entry, headed by its day or its date: "D+2: fever and hypotension", "- Day 3 – CRS grade 1", "6) D+5:
+# ...", "18 March: confused"
+DATED_ENTRY = re.compile(rf"""
+    ^\W{{0,3}}(?:\d{{1,2}}[.)]\s*)?                 # "6) "
+    (?P<day>(?:day|D)\s?\+?(?P<n>\d{{1,3}})         # "D+5", "Day 1"
+      | (?P<date>\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+(?:19|20)\d{{2}})?   # "18 March", "3rd May 2024"
+        | {_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d{{2}})?))         # "March 18"
     (?:\s*[:–—-]\s|\.\s+(?-i:(?=[A-Z])))          # "D+5: persistent ...", "Day 1. Fever to 39.4 °C ..."
     """, re.IGNORECASE | re.VERBOSE)
 
 
-def entry_day(sentence) -> tuple[int, int, int] | None:
+def entry_value(entry: re.Match, infusion_date: date | None) -> int | None:
+    """The day a timeline entry's heading names: its number, or its date counted from the infusion's."""
+    if entry.group("n"):
+        return int(entry.group("n"))
+    dates = find_dates(entry.group("date"), infusion_date.year) if infusion_date is not None else []
+    return (dates[0][0] - infusion_date).days if dates else None
+
+
+def entry_day(sentence, infusion_date: date | None = None) -> tuple[int, int, int] | None:
     """The day of the timeline entry a sentence goes on in, after the entry's first sentence ("6) D+5: persistent
-    hypotension. The team decided to start TPE."), as (day, start, end) counted from the sentence's start."""
+    hypotension. The team decided to start TPE."), as (day, start, end) counted from the sentence's start; an entry
+    headed by a date has its day when the infusion's date is known."""
     document = sentence.doc.user_data.get(DOCUMENT)
     paragraph = document.paragraph_at(sentence.start_char) if document is not None else None
     entry = DATED_ENTRY.match(sentence.doc.text[paragraph.start:paragraph.end]) if paragraph is not None else None
     if entry is None or paragraph.start + entry.start("day") >= sentence.start_char:
         return None
+    day = entry_value(entry, infusion_date)
     offset = paragraph.start - sentence.start_char
-    return int(entry.group("n")), offset + entry.start("day"), offset + entry.end("day")
+    return None if day is None else (day, offset + entry.start("day"), offset + entry.end("day"))
 
 
-def _heading_day(sentence) -> list[tuple[int, int, int]]:
+def _heading_day(sentence, infusion_date: date | None = None) -> list[tuple[int, int, int]]:
     """The day of a sentence's section where the section is titled by a day alone (an account told day by day under
     "Day +4" headings), or of its paragraph where that is a timeline's entry opening on its day ("6) D+5: persistent
     hypotension. The team decided to start TPE."), as (day, start, end) of the heading or the entry's day counted
     from the sentence's start (so negative)."""
-    entry = entry_day(sentence)
+    entry = entry_day(sentence, infusion_date)
     if entry is not None:
         return [entry]
     document = sentence.doc.user_data.get(DOCUMENT)
@@ -307,7 +320,7 @@ def days_in(sentence, infusion_date: date | None, hours_from_infusion: bool = Fa
             if not any(s <= start < e for _, s, e in found):
                 found.append(((value - infusion_date).days, start, end))
     found += _day_told_before(sentence, found)
-    return sorted(found, key=lambda d: d[1]) or _heading_day(sentence)
+    return sorted(found, key=lambda d: d[1]) or _heading_day(sentence, infusion_date)
 
 
 # a day the sentence before named: "At 14:00 on D+3 a catheter was placed. We did the first exchange that evening."
@@ -324,6 +337,10 @@ NEXT_DAY = re.compile(r"\b(?:the\s+)?(?:next|following)\s+day\b|\bthe\s+day\s+af
 INFUSED = re.compile(r"\b(?:infus\w*|received|was\s+given|were\s+given)\b", re.IGNORECASE)
 
 
+# a day set right after the words for it: "the same morning, on day +4", "that evening (D+3)"
+APPOSED_DAY = re.compile(r"\s*[,(]?\s*(?:on|at|of)?\s*", re.IGNORECASE)
+
+
 def _day_told_before(sentence, own: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     """"that evening", "the same day": the last day told before it, in its sentence ("on the morning of D+4, TPE was
     started that day") or else in the sentence before, in the same paragraph (as the day at the words "that day");
@@ -336,6 +353,8 @@ def _day_told_before(sentence, own: list[tuple[int, int, int]]) -> list[tuple[in
         anaphor, shift = YESTERDAY.search(sentence.text), -1
     if anaphor is None:
         return []
+    if any(APPOSED_DAY.fullmatch(sentence.text, anaphor.end(), d[1]) for d in own):
+        return []  # "started the same morning, on day +4": the sentence names the day itself
     earlier = [d for d in own if d[2] <= anaphor.start()]
     if earlier:
         return [(earlier[-1][0] + shift, anaphor.start(), anaphor.end())]

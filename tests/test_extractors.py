@@ -249,6 +249,27 @@ def test_a_patient_heading_over_its_pre_and_post_columns():
         [("6900", "410", "44"), ("1730", "240", None)]
 
 
+PATIENT_OVER_DAY_COLUMNS = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Patient 1</title><p>A 23-year-old man with B-ALL received tisagenlecleucel and had grade 4 CRS from day 1; TPE was done on days 4 and 5.</p></sec>
+<sec><title>Patient 2</title><p>A 58-year-old woman with DLBCL received axicabtagene ciloleucel and had grade 3 CRS from day 2; one TPE was done on day 6.</p></sec>
+<sec><title>Laboratory course</title>
+<table-wrap><label>Table 1</label><caption><p>Markers by day after infusion.</p></caption>
+<table><thead><tr><th rowspan="2">Marker</th><th colspan="3">Patient 1</th><th colspan="3">Patient 2</th></tr>
+<tr><th>D+1</th><th>D+3</th><th>D+6</th><th>D+2</th><th>D+5</th><th>D+7</th></tr></thead>
+<tbody><tr><td>IL-6 (pg/mL)</td><td>900</td><td>8,100</td><td>520</td><td>300</td><td>2,600</td><td>190</td></tr>
+<tr><td>CRP (mg/dL)</td><td>5.1</td><td>22.4</td><td>3.0</td><td>7.7</td><td>18.2</td><td>4.4</td></tr></tbody></table></table-wrap></sec></body></article>"""
+
+
+def test_a_patient_heading_over_its_day_columns():
+    """"Patient 1" spanning "D+1 | D+3 | D+6": each patient's days are read against that patient's exchanges."""
+    extraction = extract_document(parse_bytes(PATIENT_OVER_DAY_COLUMNS, "two.xml")[0])
+    cases, text = extraction.cases, extraction.document.text
+    assert [(c.values.get("il6_pre"), c.values.get("il6_post"), c.values.get("crp_pre"), c.values.get("crp_post"))
+            for c in cases] == [("8100", "520", "224", "30"), ("2600", "190", "182", "44")]
+    span = cases[1].evidence["il6_pre"][0]
+    assert text[span._.quote_start:span._.quote_end] == "2,600"
+
+
 CITED_COURSE = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
 <body><sec><title>Case presentation</title><p>A 61-year-old man with DLBCL received axicabtagene ciloleucel and developed grade 4 CRS.
 Plasma exchange was performed on D+5 and D+6. The course is shown in Table 1. His oxygen need fell for two days after the second exchange, but rose again from D+9 with a new fever.</p>

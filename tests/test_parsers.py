@@ -300,6 +300,16 @@ def test_text_affiliations_after_the_byline(after_byline, expected):
     assert document.affiliations == expected
 
 
+@pytest.mark.parametrize("names, authors", [
+    ("Nurul Ain binti Sulaiman(1), Siti Rahmah Abdullah(2)", ["Sulaiman, Nurul Ain binti", "Abdullah, Siti Rahmah"]),
+    ("Ana da Silva(1), Jan van der Berg(2)", ["Silva, Ana da", "Berg, Jan van der"]),
+    ("Ana Silva, Tom Berg", ["Silva, Ana", "Berg, Tom"]),
+])
+def test_a_byline_keeps_names_with_lower_case_particles(names, authors):
+    text = f"Plasma exchange after CAR-T\n\n{names}\n\nCase presentation\n\nA 40-year-old woman was admitted."
+    assert parse_bytes(text.encode(), "case.txt")[0].authors == authors
+
+
 def test_a_jats_supplementary_table_in_the_back_matter_is_read_as_a_table():
     xml = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>T</article-title>
     </title-group></article-meta></front><body><sec><title>Case</title><p>See Table S1.</p></sec></body>

@@ -79,6 +79,22 @@ def test_a_markdown_table_with_its_caption_in_the_block_above():
     assert_table_text_is_no_prose(document)
 
 
+def test_columns_parted_by_pipes_without_a_delimiter_row():
+    document = parse(
+        "Investigations\n\n"
+        "Date   | IL-6 (ng/L) | Ferritin (ng/mL) | CRP (mg/L)\n"
+        "D+1    | 2,300       | 5,400            | 118\n"
+        "D+3*   | 15,600      | 48,300           | 262\n"
+        "D+8**  | 1,040       | 9,850            | 58\n"
+        "* before TPE #1.  ** the morning after TPE #4.\n")
+    [table] = document.tables
+    assert rows_of(table) == [["Date", "IL-6 (ng/L)", "Ferritin (ng/mL)", "CRP (mg/L)"], ["D+1", "2,300", "5,400", "118"],
+                              ["D+3*", "15,600", "48,300", "262"], ["D+8**", "1,040", "9,850", "58"]]
+    assert table.footnotes == ["* before TPE #1. ** the morning after TPE #4."]
+    assert_cells_quote_the_text(document)
+    assert_table_text_is_no_prose(document)
+
+
 ALIGNED = (
     "Table 3: Laboratory values by day\n"
     "Day   IL-6 pre (pg/mL)   Ferritin    CRP\n"

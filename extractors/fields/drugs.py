@@ -51,6 +51,12 @@ ORDINAL_DOSE = re.compile(rf"""
     (?:(?:tocilizumab|TCZ)\s+)?                                # "the third tocilizumab"
     (?:dose|administration|infusion|application|time|one)\b   # "dose", "time", "a second one"
     """, re.IGNORECASE | re.VERBOSE)
+# the days of the doses told before the drug, opening its clause: "On day +2 and again on day +3 he got tocilizumab"
+DAYS_LEADING = re.compile(r"""
+    (?:^|[;,]\s*)(?:on\s+)?
+    (?P<days>(?:days?|D)\s?\+?\s?\d{1,3}(?:\s*(?:,|and|&)\s*(?:again\s+|then\s+)?(?:on\s+)?(?:(?:days?|D)\s?)?\+?\s?\d{1,3})+)
+    \s*,?\s+(?:[\w-]+\s+){0,3}?(?:got|received|was\s+given|were\s+given|had|was\s+administered)\s+$   # "he got"
+    """, re.IGNORECASE | re.VERBOSE)
 # "on days 2 and 3", "on D+2 and D+3"
 DAY_LIST = re.compile(r"\b(?:days?\s*\+?|D\s?\+)\d{1,3}(?:\s*(?:,|and|&)\s*(?:D\s?)?\+?\d{1,3})+", re.IGNORECASE)
 # the count told in a parenthesis of the drug's clause: "given on D+2 and D+3 (two doses)"
@@ -86,7 +92,8 @@ ANOTHER_TREATMENT = re.compile(r"\b(?:then|underw\w+|T?PE|PLEX|PEX|plasma\s*exch
 # a drug given for something other than the toxicity, told right after it: "IVIG (0.5 g/kg) for hypogammaglobulinaemia",
 # "immunoglobulin replacement"
 OTHER_INDICATION = re.compile(r"""
-    ^(?:[^.;]|\.(?=\d)){0,60}?\bfor\s+(?:(?:the|her|his|a)\s+)?(?:     # "(IVIG, 0.5 g/kg) for", within the sentence
+    ^(?:[^.;]|\.(?=\d)){0,60}?(?:\bfor\s+|\(\s*)(?:(?:the|her|his|a)\s+)?(?:   # "(IVIG, 0.5 g/kg) for", "IVIG monthly
+    #                                                                       (hypogammaglobulinaemia)", within the sentence
       hypogammaglobulin\w* | (?:antimicrobial\ |antifungal\ |antiviral\ |seizure\ |PJP\ |PCP\ )?prophyla\w*
       | (?:bacterial\ |fungal\ |viral\ )?infections? | sepsis | pneumonia | nausea | emesis | adrenal\ insufficiency
       | B[-\ ]cell\ aplasia
@@ -97,8 +104,8 @@ OTHER_INDICATION = re.compile(r"""
 # the drugs a patient leaves hospital with, prophylaxis and the like, not those given against the toxicity:
 # "Medication on discharge: aciclovir, ...", "discharge medications included", "discharged home on valaciclovir"
 DISCHARGE_MEDICATION = re.compile(r"""
-    \b(?:medications?|medicines?|drugs?|prescriptions?|treatment)\s+(?:on|at|upon)\s+discharge\b
-  | \bdischarge\s+(?:medications?|medicines?|prescriptions?|drugs?)\b
+    \b(?:medications?|medicines?|meds|drugs?|prescriptions?|treatment)\s+(?:on|at|upon)\s+discharge\b
+  | \bdischarge\s+(?:medications?|medicines?|meds|prescriptions?|drugs?)\b
   | \bdischarged\s+(?:home\s+)?(?:on|with)\b(?!\s+(?:day|d\b))
     """, re.IGNORECASE | re.VERBOSE)
 
@@ -111,17 +118,18 @@ def _given_for_something_else(span: Span) -> bool:
     sentence = sentence_of(span)
     before = span.doc.text[sentence.start_char:span.start_char]
     return bool(OTHER_INDICATION.search(after) or BRIDGING.search(sentence.text) or DISCHARGE_MEDICATION.search(before)
-                or _under_a_heading_of_drugs_not_given(span))
+                or _under_a_heading(span, NOT_GIVEN_HEADING) or _under_a_heading(span, DISCHARGE_MEDICATION))
 
 
 # a section of the drugs the patient did not get: "Drugs considered but not given", "Treatments not used"
 NOT_GIVEN_HEADING = re.compile(r"\b(?:not|never)\s+(?:given|used|administered|started)\b|\bwithheld\b", re.IGNORECASE)
 
 
-def _under_a_heading_of_drugs_not_given(span: Span) -> bool:
+def _under_a_heading(span: Span, heading: re.Pattern) -> bool:
+    """Whether the title of the section ``span`` stands in says ``heading`` ("MEDS ON DISCHARGE")."""
     document = span.doc.user_data.get(DOCUMENT)
     section = document.section_at(span.start_char) if document is not None else None
-    return section is not None and bool(NOT_GIVEN_HEADING.search(section.title))
+    return section is not None and bool(heading.search(section.title))
 
 
 def _dose_of(sentence: Span, dose: re.Match, drug: Span) -> bool:
@@ -181,6 +189,9 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
             match = COUNT_BEFORE.search(before)
             if match and DOSE_NOUN_AFTER.match(after):
                 candidates.append(count_value(match.group("n")))
+            match = DAYS_LEADING.search(before)
+            if match:
+                candidates.append(len(re.findall(r"\d{1,3}", match.group("days"))))
             candidates += _ordinal_doses(sentence)
             # the drug's own: not "TCZ x2; TPE x3 (D+3, D+4, D+5)", "two doses of tocilizumab, then PE on D+3, D+4"
             clause = re.split(r"[;]|\.\s", after)[0]

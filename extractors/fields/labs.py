@@ -493,6 +493,9 @@ CEILING = re.compile(r"""
 LEADING_DAY_REACH = 25  # how far into its sentence a day may stand and still head it
 CLAUSE_COMMA = re.compile(r",(?=\s)")
 SHARED_DAY = re.compile(r"\(\s*(?:all|each|both)\b[^)]{0,80}\)", re.IGNORECASE)
+# the values after a value, up to a parenthesis that dates the run: "IL-6 188 pg/mL, CRP 41 mg/L, ferritin 1,960 ng/mL
+# (20 March, morning)": each piece between commas holds a figure
+VALUES_THEN_DATE = re.compile(r"(?:\s*[,;]\s*(?:and\s+)?[^,;()]*?\d[^,;()]*?)*\s*(?P<dated>\([^)]{0,80}\))")
 # "after the last exchange", "after the third and final procedure"
 AFTER_THE_LAST = re.compile(rf"""
     \b(?:after|following)\s+the\s+(?:\w+\s+and\s+)?   # "after the", "after the third and"
@@ -596,7 +599,10 @@ def _day_of(sentence: Span, position: int, patient: PatientContext, in_hours: bo
         within = [d for d in days if shared.start() <= d[1] < shared.end()]
         if within:
             return within[0][0]
-    return None
+    # the parenthesis closing the run of values the value opens: "IL-6 188 pg/mL, CRP 41 mg/L (20 March, morning)"
+    run = VALUES_THEN_DATE.match(sentence.text, offset)
+    within = [d for d in days if run and run.start("dated") <= d[1] < run.end("dated")]
+    return within[0][0] if within else None
 
 
 LATER_IN_DAY = re.compile(r"\b(?:that|the\s+same|in\s+the|this)\s+(?:afternoon|evening|night)\b", re.IGNORECASE)
@@ -604,6 +610,18 @@ MORNING = re.compile(r"\bmorning\b", re.IGNORECASE)
 APPROXIMATE = re.compile(r"\b(?:approaching|approximately|about|around|nearly|almost|roughly|close\s+to)\b|[~≈]"
                          r"|\b(?:exceed\w*|in\s+excess\s+of|more\s+than|greater\s+than)\b",  # a bound: "ferritin exceeded 20,000"
                          re.IGNORECASE)
+
+
+# a figure summarising a group, told just before a value: "a median IL-6 fall from", "IL-6 fell by a mean of"
+AGGREGATE = re.compile(r"\b(?:median|mean|average)\b(?!\s+(?:arterial|corpuscular|platelet|cell|fluorescence))",
+                       re.IGNORECASE)
+AGGREGATE_REACH = 40
+
+
+def _summarises_a_group(sentence: Span, start: int) -> bool:
+    """Whether the value at ``start`` is told as a group's median or mean ("a median IL-6 fall from 5,600 to 420
+    pg/mL" in six patients): no patient's value."""
+    return bool(AGGREGATE.search(sentence.doc.text, max(sentence.start_char, start - AGGREGATE_REACH), start))
 
 
 class _Timeline:
@@ -637,6 +655,8 @@ class _Timeline:
             table[marker] = (rank, finding)
 
     def place(self, marker: str, value: float, sentence: Span, start: int, end: int, extractor: str) -> None:
+        if _summarises_a_group(sentence, start):
+            return
         # a value told as approximate ("ferritin approaching 25,000 ng/mL") yields to one a table gives exactly
         approximate = bool(APPROXIMATE.search(sentence.doc.text, start, end))
         # "IL-6 at H60 was 2,950 pg/mL, ... and it kept rising": a later value before the exchange (a table's) is nearer
@@ -749,6 +769,8 @@ def _timeline_findings(sentences: list[Span], patient: PatientContext) -> list[F
         own_ranges = [r for r in _from_to(sentence) + _paired(sentence) if not any(a < r[4] <= b for a, b in covered)]
         for marker, first, second, start, end, rising in ranges + own_ranges:
             covered.append((start, end))
+            if _summarises_a_group(sentence, start):
+                continue
             if rising:
                 # "rose from 2,850 to 18,600": the later value is the later measurement, before or after
                 timeline.place(marker, second, sentence, start, end, "labs.rise")

@@ -6,6 +6,7 @@ import re
 
 from spacy.tokens import Span
 
+from extractors.components import DOCUMENT
 from extractors.cues import EXCHANGE_LONG_NAME, EXCHANGE_NAME, EXCHANGE_SHORT_FORMS
 from extractors.assertion import context_modifiers, flagged, is_affirmed, target
 from extractors.evidence import Finding, concepts_in, in_one_clause, quantities_in, sentence_of
@@ -179,8 +180,7 @@ def for_another_disease(sentences: list[Span]) -> bool:
     # for years for myasthenia" tells of the unit's practice, not of this exchange
     told = [(i, s) for i, s in enumerate(sentences) if any(is_affirmed(span) for span in concepts_in(s, "PE"))
             and not HABITUAL.search(s.text)]
-    tied = [(_named_indication(s, sentences[:i]), any(is_affirmed(c) for c in concepts_in(s, ("CRS", "ICANS", "HLH"))))
-            for i, s in told]
+    tied = [_indications(s, sentences[:i]) for i, s in told]
     # "She underwent three sessions for hyperviscosity" before the cells, "Her first post-infusion plasma exchange
     # was performed on day +5" after them: an exchange before the cells for another disease says nothing of those after
     infused_at = infusion_start(sentences)
@@ -189,6 +189,33 @@ def for_another_disease(sentences: list[Span]) -> bool:
             and any(s.start_char > infused_at for i, s in told):
         return False
     return any(other and not toxicity for other, toxicity in tied) and not any(toxicity for _, toxicity in tied)
+
+
+# a syndrome told as what a treatment is for: "for CRS", "to treat cytokine release syndrome"
+FOR_IT = re.compile(r"\b(?:for|against|to\s+treat|treating|because\s+of)\s+(?:\w+\s+){0,3}$", re.IGNORECASE)
+
+
+def _indications(sentence: Span, before: list[Span]) -> tuple[bool, bool]:
+    """Whether the exchange of a sentence is tied to another disease, and whether to a toxicity of the cells; a
+    sentence naming both ties it to the one named nearer it ("after recovering from grade 2 CRS, he presented on day
+    48 with acquired TTP and was treated with plasma exchange": TTP), unless it tells the toxicity as what it treats
+    ("apheresis for hyperviscosity before the cells, and again for CRS after them": both)."""
+    other = _named_indication(sentence, before)
+    toxicities = [c for c in concepts_in(sentence, ("CRS", "ICANS", "HLH")) if is_affirmed(c)]
+    named = list(OTHER_INDICATION.finditer(sentence.text))
+    text = sentence.doc.text
+    if not (other and toxicities and named) or \
+            any(FOR_IT.search(text[max(sentence.start_char, c.start_char - 40):c.start_char]) for c in toxicities):
+        return other, bool(toxicities)
+    base = sentence.start_char
+    exchanges = [(c.start_char - base, c.end_char - base) for c in concepts_in(sentence, "PE")]
+
+    def nearest(spans: list[tuple[int, int]]) -> int:
+        return min(max(a - end, start - b, 0) for a, b in spans for start, end in exchanges)
+
+    to_other = nearest([m.span() for m in named])
+    to_toxicity = nearest([(c.start_char - base, c.end_char - base) for c in toxicities])
+    return to_other < to_toxicity, to_toxicity <= to_other
 
 
 def _told_before_the_cells(sentences: list[Span], i: int) -> bool:
@@ -297,7 +324,23 @@ def pe_context(sentences: list[Span], mentions: list[Span]) -> list[Span]:
     # plasma volumes per session are only ever the exchange's, wherever the account gives them ("Each session
     # corresponded to about 1.2 of her estimated plasma volumes" below a table, after a sentence on CVVHDF)
     chosen += [s for s in sentences if s not in chosen and PLASMA_VOLUMES.search(s.text) and CONTINUATION.search(s.text)]
+    # a section titled by the exchange tells of it throughout ("3. The plasma exchange" over "Machine: Spectra
+    # Optia" and "Replacement: 5% albumin and FFP 1:1")
+    chosen += [s for s in sentences if s not in chosen and _in_a_section_on_the_exchange(s)]
     return sorted(chosen, key=lambda s: s.start_char)
+
+
+# a section's title naming the exchange and little else: "3. The plasma exchange", "TPE procedure", "Apheresis details"
+EXCHANGE_SECTION = re.compile(rf"""
+    ^\W*(?:\d{{1,2}}[.)]?\s*)?(?:the\s+)?(?:therapeutic\s+)?{EXCHANGE_NAME}
+    (?:\s+(?:procedures?|technique|details|sessions?|course|prescription|treatment))?\s*:?\s*$
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def _in_a_section_on_the_exchange(sentence: Span) -> bool:
+    document = sentence.doc.user_data.get(DOCUMENT)
+    section = document.section_at(sentence.start_char) if document is not None else None
+    return section is not None and section.kind not in ("title", "abstract") and bool(EXCHANGE_SECTION.match(section.title))
 
 
 def plasma_exchange(sentences: list[Span], patient: PatientContext) -> list[Finding]:
@@ -438,7 +481,8 @@ def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
 
 # the exchange begun on one day and repeated on others: "started on D+4 and repeated on D+5"
 REPEATED_ON = re.compile(r"""
-    \b(?:started|begun|began|initiated|commenced|performed|done)\s+on\s+[^;.]{1,25}?
+    \b(?:started|begun|began|initiated|commenced|performed|done)\s+(?:the\s+same\s+\w+,?\s+|that\s+\w+,?\s+)?  # "started
+    on\s+[^;.]{1,25}?                                                   #  the same morning, on day +4"
     ,?\s+and\s+(?:was\s+|then\s+)?repeated\s+on\s+[^;.]{1,40}
     """, re.IGNORECASE | re.VERBOSE)
 
@@ -463,7 +507,8 @@ def _sessions_from_repeat(pe_sentences: list[Span]) -> list[Finding]:
         if not mentions:
             continue
         for match in REPEATED_ON.finditer(sentence.text):
-            days = {day for day, _, _ in find_days(match.group(0))}
+            days = {day for day, _, _ in find_days(match.group(0))} | {d for series in day_series(match.group(0))
+                                                                       for d in series[0]}
             if len(days) >= 2 and PE_SESSIONS.admits(len(days)):
                 return [Finding("pe_sessions", str(len(days)), sentence.start_char + match.start(),
                                 sentence.start_char + match.end(), "purification.pe_sessions_repeated")]

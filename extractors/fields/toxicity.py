@@ -224,7 +224,7 @@ def crs_onset(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         days = _onset_days(sentence.text, days_in(sentence, patient.infusion_date, patient.hours_from_infusion))
         if days:
             day, start, end = _nearest_day(sentence.text, days, cues[0].start())
-            entry = entry_day(sentence)
+            entry = entry_day(sentence, patient.infusion_date)
             if entry is not None and HOURS_WORD.search(sentence.text, start, end) and abs(entry[0] - day) <= 1:
                 # "Day 1. Fever to 39.4 °C about 20 hours after the infusion: onset of CRS": the entry's day, which
                 # the account counts by, over the hours turned into days
@@ -250,7 +250,7 @@ def _timeline_onset(sentences: list[Span], patient: PatientContext) -> list[Find
     resolved"), in the entry's first sentence or one it goes on with ("Day 1 - S: warm. A: CRS, grade 1.")."""
     for sentence in sentences:
         entry = DATED_ENTRY.match(sentence.text)
-        went_on = entry_day(sentence) if not entry else None  # "Day 1 - S: warm. A: CRS, grade 1."
+        went_on = entry_day(sentence, patient.infusion_date) if not entry else None  # "Day 1 - S: warm. A: CRS, grade 1."
         if not entry and not went_on:
             continue
         first_clause = _clause_at(sentence.text, entry.end() if entry else 0)

@@ -60,7 +60,10 @@ def looks_like_heading(line: str, standalone: bool = False, in_front: bool = Fal
 _INITIALS_HEADING = re.compile(r"^(?:patient|case)\s+(?:[A-Z]\.\s?){1,3}$", re.IGNORECASE)
 _UPPER = "A-ZÀ-ÖØ-ÞŁŠŽČŘ"
 _WORD = rf"[{_UPPER}](?:[^\W\d_]|['’\-])*"
-_NAME = re.compile(rf"^(?:{_WORD}\.?\s+){{1,3}}{_WORD}\*?\d*$|^{_WORD}\s+[{_UPPER}]{{1,3}}$")
+# the lower-case particles of a name: "Nurul Ain binti Sulaiman", "Jan van der Berg", "Ana da Silva"
+_PARTICLE = r"(?:bin|binti|bint|ibn|van|von|der|den|de|da|do|dos|das|del|della|di|du|la|le|al|el|ter|ten)"
+_NAME = re.compile(rf"^{_WORD}\.?\s+(?:{_PARTICLE}\s+)*(?:{_WORD}\.?\s+(?:{_PARTICLE}\s+)*){{0,2}}{_WORD}\*?\d*$"
+                   rf"|^{_WORD}\s+[{_UPPER}]{{1,3}}$")
 
 
 _DEGREE = re.compile(r"""(?:
@@ -304,6 +307,22 @@ def _list_start(lines: list[str]) -> int | None:
     return start if len(lines) - start >= 2 and not any(_BULLET.match(line) for line in lines[:start]) else None
 
 
+def _list_items(lines: list[str]) -> list[str]:
+    """A list's items without their bullets; an item indented under another goes on telling it ("* 18 March:
+    confused" over "    - First plasma exchange in the afternoon": the exchange is of 18 March)."""
+    items: list[str] = []
+    indent = None
+    for line in lines:
+        depth = len(line) - len(line.lstrip())
+        text = _BULLET.sub("", line).strip()
+        if items and indent is not None and depth > indent:
+            items[-1] = f"{items[-1]}{'' if re.search(r'[.!?:;]$', items[-1]) else '.'} {text}"
+        else:
+            items.append(text)
+            indent = depth
+    return items
+
+
 def _is_running_prose(text: str) -> bool:
     """Sentences one after another, as no title, byline or affiliation is written."""
     return len(text) >= 150 and len(_SENTENCE_BREAK.findall(text)) >= 2
@@ -387,8 +406,8 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
         elif (lead := _list_start(lines)) is not None:
             if lead:  # "Course:" or a sentence leading into the list, on the line before its first item
                 builder.add_block(join_lines(lines[:lead], known))
-            for line in lines[lead:]:
-                builder.add_block(_BULLET.sub("", line), "list-item")
+            for item in _list_items(lines[lead:]):
+                builder.add_block(item, "list-item")
         elif sum(bool(_KEY_VALUE_LINE.match(line)) for line in lines) >= max(2, len(lines) * 2 / 3):
             for line in lines:  # "IL-6 (pg/mL): 6,380->415", "Ferritin (ng/mL): 22,450->8,120": one entry a line
                 builder.add_block(line.strip(), "list-item")

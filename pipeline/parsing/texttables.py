@@ -1,5 +1,5 @@
-"""Tables typed as plain text: Markdown pipe tables, tab-separated columns and columns aligned with spaces,
-each with the "Table N." caption line above it and the footnote lines below it.
+"""Tables typed as plain text: Markdown pipe tables, columns parted by pipes alone, tab-separated columns and
+columns aligned with spaces, each with the "Table N." caption line above it and the footnote lines below it.
 
 ``find_tables`` takes a text's blank-line blocks and gives them back with each table, its caption and its notes
 replaced by one ``TextTable``; every other line stays prose, in its order. Markdown tables are read by markdown-it
@@ -74,6 +74,24 @@ def _markdown_tables(lines: list[str], free: list[bool]) -> list[tuple[int, int,
                 in_cell = False
             elif token.type == "table_close":
                 found.append((start + span[0], start + span[1], rows))
+    return found
+
+
+# -- pipe-separated columns without Markdown's delimiter row ----------------------------------------------------------
+def _pipe_cells(line: str) -> list[str]:
+    """A line's cells between pipes, the outer pipes optional: "D+3* | 15,600 | 48,300"."""
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _pipe_tables(lines: list[str], free: list[bool]) -> list[tuple[int, int, Grid]]:
+    """Runs of lines whose cells are parted by pipes as a Markdown table's are, without its delimiter row ("Date |
+    IL-6 (ng/L) | Ferritin (ng/mL)" over "D+1 | 2,300 | 5,400"): read as tab-separated lines are."""
+    rows = [_pipe_cells(line) for line in lines]
+    found = []
+    for start, end in _runs(lines, lambda i: free[i] and lines[i].count("|") >= 1 and len(rows[i]) >= 2):
+        table = _trimmed(rows, start, end, _read_tabs)
+        if table:
+            found.append(table)
     return found
 
 
@@ -347,7 +365,7 @@ def _tables_in(lines: list[str]) -> list[tuple[int, int, Grid]]:
     timeline = _timeline_lines(lines)
     free = [not CAPTION.match(line) and i not in timeline for i, line in enumerate(lines)]
     found = []
-    for reader in (_markdown_tables, _tab_tables, _aligned_tables):
+    for reader in (_markdown_tables, _pipe_tables, _tab_tables, _aligned_tables):
         for start, end, rows in reader(lines, free):
             found.append((start, end, rows))
             free[start:end] = [False] * (end - start)
