@@ -282,6 +282,7 @@ def _infusion_date(sentences: list[Span], document: Document):
 
 RECEIPT_CUE = re.compile(r"""\b(
     infus\w*|received|administered|given|treated\ with|underwent|enrolled  # "cells were infused", "treated with axi-cel"
+  | included\ in\ (?:an?|the)\ (?:[\w-]+\ ){0,2}(?:study|trial|protocol)     # "included in an investigational study of"
   | after|following|post                                                # "CRS after CAR-T"
   | day\s*\+?\d                                                         # "on day +3"
     )\b""", re.IGNORECASE | re.VERBOSE)
@@ -387,11 +388,13 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
             findings = _more_sessions_by_table(doc, document, findings)
             findings = _treatments_by_table(doc, document, findings, patient)
     elif segment and row is not None:
-        # a patient of a table of patients whose own lab course is a table of its own ("Laboratory course of
-        # Patient 1"): what the table of patients leaves blank
+        # a patient of a table of patients whose own lab course or sessions are a table of their own ("Laboratory course
+        # of Patient 1", "Patient | Session | Day | ..."): what the table of patients leaves blank
         course = lab_course(doc, document, exchange_days(segment.sentences, patient), segment.number, False,
                             patient.infusion_date)
         course += [f for f in before_after_tables(doc, document, segment.number, False)
+                   if f.field not in {c.field for c in course}]
+        course += [f for f in session_table(doc, document, segment.number, False)
                    if f.field not in {c.field for c in course}]
         findings = _merge(findings, {f.field: [finding_span(doc, f)] for f in course})
     return findings

@@ -53,6 +53,7 @@ PERSON_WORDS = re.compile(r"""\b(
     (?:wo)?man\b | male\b | female\b | boy\b | girl\b                       # "a man", "female"
   | (?:our|the|a|this)\ patient\b                                          # "our patient"
   | gentleman | lady | infant | toddler | child\b | adolescent
+  | (?-i:Mr|Mrs|Ms|Miss)\.?\ (?-i:[A-Z])                                      # "Mr. K."
     )""", re.IGNORECASE | re.VERBOSE)
 
 
@@ -224,6 +225,10 @@ def _counts(text: str) -> int | None:
 
 # "the CRS resolved in all three": a group counted by the words after "all"
 ALL_COUNTED = re.compile(rf"\b(?:in|of|for)\s+all\s+(?P<n>{COUNT})\b(?!\s*%)", re.IGNORECASE)
+
+
+# the patients just told of: "these two patients", "the above two cases"
+THESE_PATIENTS = re.compile(r"\b(?:these|the\s+(?:above|former))\s+(?:\w+\s+)?(?:patients|cases)\b", re.IGNORECASE)
 
 
 def group_count(text: str) -> int | None:
@@ -689,6 +694,17 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         # "the CRS resolved in all three" of four referred: about some of them, which the case assembly may tell
         subgroup = [s for s in group if (group_count(s.text) or len(labelled)) < len(labelled)]
         group = [s for s in group if s not in subgroup]
+        # "Neither of these two patients developed neurotoxicity", after the second of three accounts: about the
+        # patients told so far
+        for sentence in [s for s in subgroup if THESE_PATIENTS.search(s.text)]:
+            told_before = [n for n, segment in labelled.items()
+                           if segment.sentences and segment.sentences[0].start_char < sentence.start_char]
+            if len(told_before) == group_count(sentence.text):
+                subgroup.remove(sentence)
+                for number in told_before:
+                    labelled[number].named.append(sentence)
+                    if sentence in labelled[number].sentences:
+                        labelled[number].sentences.remove(sentence)
         for segment in labelled.values():
             segment.shared = group + [s for s in segment.excepting + segment.named if s not in group]
             segment.subgroup = subgroup

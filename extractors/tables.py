@@ -212,17 +212,31 @@ SESSION_COLUMN = re.compile(rf"""
 SAME_EACH_SESSION = ("pe_volume_ml", "pe_plasma_volumes")
 
 
-def _session_rows(table: Table) -> tuple[int, list] | None:
-    """(heading rows, body rows) of a table with one row per exchange: a first column headed by the session and
-    numbered 1, 2, 3 ... down its rows."""
+# a session's row telling it was not held: "Cancelled: catheter thrombosis", "not done"
+NOT_HELD_ROW = re.compile(r"\b(?:cancel+ed|not\s+(?:done|performed|held|given)|abandoned|omitted)\b", re.IGNORECASE)
+
+
+def _session_rows(table: Table, patient: int = 1) -> tuple[int, list, int] | None:
+    """(heading rows, body rows, the session column) of a table with one row per exchange: a column headed by the
+    session and numbered 1, 2, 3 ... down its rows, first or after a patient column ("Patient | Session | Day ...",
+    the rows of ``patient`` then); a row telling the session was not held is none."""
     grid = table.grid()
     lines = max(table.header_rows, _heading_lines(grid))
-    head = " ".join(grid[r][0].text for r in range(lines) if grid[r][0] is not None)
-    body = [row for row in grid[lines:] if row[0] is not None and row[0].text.strip()]
-    if not head.strip() or not SESSION_COLUMN.match(head) or len(body) < 2:
+
+    def head(c: int) -> str:
+        return " ".join(grid[r][c].text for r in range(lines) if c < len(grid[r]) and grid[r][c] is not None)
+
+    column = 1 if PATIENT_HEADER.match(head(0).strip()) and table.n_cols > 2 else 0
+    body = [row for row in grid[lines:] if row[column] is not None and row[column].text.strip()]
+    if column:
+        body = [row for row in body if row[0] is not None and patient_number(row[0].text) == patient]
+    if not head(column).strip() or not SESSION_COLUMN.match(head(column)) or len(body) < (1 if column else 2):
         return None
-    numbers = [row[0].text.strip().rstrip(".") for row in body]
-    return (lines, body) if numbers == [str(n) for n in range(1, len(body) + 1)] else None
+    numbers = [row[column].text.strip().rstrip(".") for row in body]
+    if numbers != [str(n) for n in range(1, len(body) + 1)]:
+        return None
+    held = [row for row in body if not any(cell is not None and NOT_HELD_ROW.search(cell.text) for cell in row)]
+    return (lines, held, column) if held else None
 
 
 def session_table(doc: Doc, document: Document, patient: int = 1, single: bool = True) -> list[Finding]:
@@ -231,15 +245,18 @@ def session_table(doc: Doc, document: Document, patient: int = 1, single: bool =
     each marker before the first session and after the last."""
     findings: list[Finding] = []
     for table in document.tables:
-        rows = _session_rows(table)
-        owner = _caption_patient(table)
-        if rows is None or (owner != patient if owner is not None else not single):
+        rows = _session_rows(table, patient)
+        if rows is None:
             continue
-        lines, body = rows
+        lines, body, column = rows
+        owner = _caption_patient(table)
+        # rows under a patient column are that patient's; a table without one is the lone patient's or its caption's
+        if not column and (owner != patient if owner is not None else not single):
+            continue
         grid = table.grid()
         headings = {c: " ".join(dict.fromkeys(grid[r][c].text for r in range(lines) if grid[r][c] is not None))
-                    for c in range(1, table.n_cols)}
-        first, last = body[0][0], body[-1][0]
+                    for c in range(column + 1, table.n_cols)}
+        first, last = body[0][column], body[-1][column]
         findings.append(Finding("pe_sessions", str(len(body)), first.start, last.end, "tables.session_rows"))
         read = [{} for _ in body]
         for c, heading in headings.items():
@@ -247,7 +264,7 @@ def session_table(doc: Doc, document: Document, patient: int = 1, single: bool =
             day_column = key is None and DAY_COLUMN_HEADER.match(heading)
             for i, row in enumerate(body):
                 cell = row[c] if c < len(row) else None
-                if cell is None or cell is row[0]:
+                if cell is None or cell is row[column]:
                     continue
                 if day_column:
                     day = _row_day(cell.text, True)

@@ -361,8 +361,8 @@ def _day_told_before(sentence, own: list[tuple[int, int, int]]) -> list[tuple[in
     if sentence.start == 0:
         return []
     previous = sentence.doc[sentence.start - 1].sent
-    if "\n" in sentence.doc.text[previous.end_char:sentence.start_char]:
-        return []
+    if "\n" in sentence.doc.text[previous.start_char + len(previous.text.rstrip()):sentence.start_char]:
+        return []  # another paragraph's (a sentence's span keeps the line break after it)
     days = find_days(previous.text)
     if days:
         return [(days[-1][0] + shift, anaphor.start(), anaphor.end())]

@@ -79,6 +79,11 @@ def test_a_closing_parenthesis_ends_no_sentence_that_goes_on_in_lower_case():
     ("Hospital course", "case"),
     ("Patients and methods", "methods"),
     ("Night two", "other"),
+    ("B - Background", "case"),  # a handover's SBAR parts
+    ("R - Recommendation", "discussion"),
+    ("Answers", "case"),  # a teaching case's answers tell what was done
+    ("Answers and teaching points", "discussion"),
+    ("Background", "introduction"),
 ])
 def test_a_section_title_gives_its_kind(title, kind):
     assert classify_section(title) == kind

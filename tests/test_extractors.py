@@ -270,6 +270,27 @@ def test_a_patient_heading_over_its_day_columns():
     assert text[span._.quote_start:span._.quote_end] == "2,600"
 
 
+SESSIONS_OF_EACH_PATIENT = b"""<article article-type="research-article"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
+<body><sec><title>Cases</title><p>Patient 1, a 47-year-old man with DLBCL, received axicabtagene ciloleucel and had grade 3 CRS; he had three exchanges from day 4.</p>
+<p>Patient 2, a 29-year-old woman with B-ALL, received tisagenlecleucel and had grade 4 CRS; she had two exchanges from day 3.</p>
+<table-wrap><label>Table 1</label><caption><p>Patients</p></caption><table><thead><tr><th>Characteristic</th><th>Patient 1</th><th>Patient 2</th></tr></thead>
+<tbody><tr><td>Age (years)</td><td>47</td><td>29</td></tr><tr><td>TPE sessions</td><td>3</td><td>2</td></tr></tbody></table></table-wrap>
+<table-wrap><label>Table 2</label><caption><p>Each plasma exchange session</p></caption>
+<table><thead><tr><th>Patient</th><th>Session</th><th>Day</th><th>Plasma volumes</th><th>Volume exchanged (mL)</th><th>Remarks</th></tr></thead>
+<tbody><tr><td>1</td><td>1</td><td>4</td><td>1.0</td><td>3,200</td><td>Uneventful</td></tr>
+<tr><td>1</td><td>2</td><td>5</td><td>1.0</td><td>3,200</td><td>Uneventful</td></tr>
+<tr><td>1</td><td>3</td><td>6</td><td>1.0</td><td>3,200</td><td>Uneventful</td></tr>
+<tr><td>2</td><td>1</td><td>3</td><td>1.5</td><td>2,400</td><td>Uneventful</td></tr>
+<tr><td>2</td><td>2</td><td>4</td><td>1.5</td><td>2,400</td><td>Uneventful</td></tr>
+<tr><td>2</td><td>3</td><td>5</td><td>&#8211;</td><td>&#8211;</td><td>Cancelled: catheter thrombosis</td></tr></tbody></table></table-wrap></sec></body></article>"""
+
+
+def test_a_table_of_sessions_with_a_patient_column_gives_each_patient_their_own():
+    cases = extract_document(parse_bytes(SESSIONS_OF_EACH_PATIENT, "series.xml")[0]).cases
+    assert [(c.values.get("pe_sessions"), c.values.get("pe_volume_ml"), c.values.get("pe_plasma_volumes"))
+            for c in cases] == [("3", "3200", "1"), ("2", "2400", "1.5")]
+
+
 CITED_COURSE = b"""<article article-type="case-report"><front><article-meta><title-group><article-title>TPE after CAR-T</article-title></title-group></article-meta></front>
 <body><sec><title>Case presentation</title><p>A 61-year-old man with DLBCL received axicabtagene ciloleucel and developed grade 4 CRS.
 Plasma exchange was performed on D+5 and D+6. The course is shown in Table 1. His oxygen need fell for two days after the second exchange, but rose again from D+9 with a new fever.</p>

@@ -29,6 +29,7 @@ AGE = re.compile(r"""
   | \b(?-i:[MF]),\s*(?P<n13>\d{1,3})\s*(?:y|yo|yrs?|years?)\b                                      # "F, 67 y"
   | \b(?P<n14>\d{1,3})\s?(?:y|yo|yrs?)(?:\s*,\s*|\s+)(?-i:[MF])\b                                  # "67 y, F", "pt 9 y F"
   | \bpatient\s*\(\s*(?-i:[MF])\s*,\s*(?P<n15>\d{1,3})\s*\)                                          # "the patient (F, 58)"
+  | \b(?-i:Mr|Mrs|Ms|Miss)\.?\s+(?-i:[A-Z])\w*\.?,\s*(?P<n16>\d{1,3})\s*(?:years?|yrs?|y)\b            # "Mr. K., 58 years"
     """, re.IGNORECASE | re.VERBOSE)
 SEX_LETTER = re.compile(r"""
     \b\d{1,3}\s*(?:y|yrs?|years?)?\s*/\s*([MF])\b                          # "34/M", "19 y/F"
@@ -73,7 +74,7 @@ def age(sentences: list[Span], patient: PatientContext) -> list[Finding]:
             if GROUP_AGE.search(sentence.text[:match.start()]):
                 continue
             number = next((match.group(g) for g in ("n", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n10", "n11", "n12",
-                                                           "n13", "n14", "n15") if match.group(g)), None)
+                                                           "n13", "n14", "n15", "n16") if match.group(g)), None)
             if number is None:
                 in_words = number_in_words(match.group("words"))
                 if in_words is None:
@@ -88,15 +89,23 @@ def age(sentences: list[Span], patient: PatientContext) -> list[Finding]:
     return []
 
 
+# a patient named with a title: "Mr. K.", "Mrs Dlamini"
+HONORIFIC = re.compile(r"\b(?:(?P<m>Mr)|(?P<f>Mrs|Ms|Miss))\.?\s+(?=[A-Z])")
+
+
 def sex(sentences: list[Span], patient: PatientContext) -> list[Finding]:
-    """The first sex noun ("woman", "boy", "34/M"); failing that, the pronouns' majority."""
+    """The first sex noun ("woman", "boy", "34/M", "Mr. K."); failing that, the pronouns' majority."""
     for sentence in sentences:
         slash = SEX_LETTER.search(sentence.text)
         noun = SEX_NOUN.search(sentence.text)
-        candidates = [m for m in (slash, noun) if m]
+        title = HONORIFIC.search(sentence.text)
+        candidates = [m for m in (slash, noun, title) if m]
         if candidates:
             first = min(candidates, key=lambda m: m.start())
-            if first is slash:
+            if first is title:
+                value = "M" if title.group("m") else "F"
+                start, end = title.span("m" if title.group("m") else "f")
+            elif first is slash:
                 group = next(g for g in range(1, len(slash.groups()) + 1) if slash.group(g))
                 value = sex_of(slash.group(group))
                 start, end = slash.start(group), slash.end(group)

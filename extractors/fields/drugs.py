@@ -87,7 +87,7 @@ BRIDGING = re.compile(r"""
   | \b(?:as|for)\s+bridging\b
     """, re.IGNORECASE | re.VERBOSE)
 # where a drug's clause goes on to another treatment, whose days are not the drug's
-ANOTHER_TREATMENT = re.compile(r"\b(?:then|underw\w+|T?PE|PLEX|PEX|plasma\s*exchanges?|plasmapheresis|apheresis)\b",
+ANOTHER_TREATMENT = re.compile(r"\b(?:then|underw\w+|T?PE|PLEX|PEX|(?:plasma\s*)?exchang\w*|plasmapheresis|apheresis)\b",
                                re.IGNORECASE)
 # a drug given for something other than the toxicity, told right after it: "IVIG (0.5 g/kg) for hypogammaglobulinaemia",
 # "immunoglobulin replacement"

@@ -59,7 +59,7 @@ PRE_CUE = re.compile(rf"""\b(
     )\b""", re.IGNORECASE | re.VERBOSE)
 POST_CUE = re.compile(rf"""\b(
     after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure)          # "after the third session", "post-TPE"
-  | fell|decreased|dropped|declined|reduced|normali[sz]ed                 # "fell to"
+  | fell|fallen|decreased|dropped|declined|reduced|normali[sz]ed         # "fell to", "has fallen by 88%"
     )\b""", re.IGNORECASE | re.VERBOSE)
 
 
@@ -480,6 +480,8 @@ SENTENCE_POST = re.compile(rf"""
 BEFORE_NEARBY = re.compile(rf"""\b(
     before|prior\ to|directly\ before|pre-?(?:{EXCHANGE_NAME}|exchange|procedure)   # "directly before", "pre-TPE"
     )\b""", re.IGNORECASE | re.VERBOSE)
+COMPARED_WITH = re.compile(r"\b(?:compared|relative)\s+(?:with|to)\s+(?:the\s+|its\s+)?(?:[\w-]+\s+){0,2}?"
+                           r"(?:before|prior\s+to|pre-?)\b[^;.]*", re.IGNORECASE)
 AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
 # a second value between a value and a day after it, whose day it is: "14.2 mg/dL before and 3.1 mg/dL on day 6"
@@ -677,6 +679,9 @@ class _Timeline:
         else:
             clause_start, clause_end = 0, len(text)
         local = text[max(0, at - clause_start - 90): at - clause_start + 30]
+        # the sample a value is compared with is not the value's time: "fallen by 88% compared with the sample before
+        # the first TPE; today's value 402 pg/mL"
+        text, local = COMPARED_WITH.sub(" ", text), COMPARED_WITH.sub(" ", local)
         if CEILING.search(sentence.doc.text, start, end):
             # "ferritin did not exceed 2 880 µg/L": the course's peak, whenever told; any value dated before wins
             self.offer(marker, "pre", (-2, 0, start), pre)

@@ -57,7 +57,8 @@ RESPONSE_RANK = {"CR": 4, "PR": 3, "SD": 2, "PD": 1}
 RESPONSE_CONTEXT = re.compile(r"""\b(
     outcome|status|achiev|attain|show|demonstrat|confirm|reveal|assess|evaluat    # "achieved complete remission"
   | marrow|PET|MRD|remain|response|remission|restag                              # "PET showed", "MRD-negative"
-  | day\ \+?\d|d\+\d|month|follow-up|was\ in|in\ (?:complete|partial)            # "on day 28", "at D+30", "was in PR"
+  | day\ \+?\d|\bd\+?\d|month|follow-up|was\ in|in\ (?:complete|partial)         # "on day 28", "at D+30", "d30: PR", "was in PR"
+  | IMWG|Lugano|Deauville|iwCLL                                                  # "PR (IMWG)", response criteria
     )""", re.IGNORECASE | re.VERBOSE)
 # "on day +28 the marrow showed complete remission", "at three months he was in partial response"
 FOLLOW_UP_TIME = re.compile(r"""

@@ -594,13 +594,24 @@ def _start_day(pe_sentences: list[Span], mentions: list[Span], patient: PatientC
             done = [d for d in days if not HEADS_AN_ENTRY.match(sentence.text, d[2])
                     and any(d[1] - m.end() <= DONE_ON_REACH and d[1] >= m.end() for m in DONE_ON.finditer(sentence.text))
                     and in_one_clause(sentence.text, anchor, d[1])]
-            # of the others, the nearest in the exchange's clause: "grade 3 CRS from day 6; TPE x3 from day 8"
-            own = [d for d in days if in_one_clause(sentence.text, anchor, d[1])] or days
+            # of the others, the nearest in the exchange's clause: "grade 3 CRS from day 6; TPE x3 from day 8"; not
+            # days set apart from it by a semicolon or a parenthesis ("Tocilizumab given on day +2 and day +3 (...; the
+            # physicians preferred to start TPE)"), unless the day heads the sentence ("D+5 ...; ICU; first PEX")
+            own = [d for d in days if in_one_clause(sentence.text, anchor, d[1])] or \
+                [d for d in days if not _set_apart(sentence.text, anchor, d[1]) or not re.search(r"\w", sentence.text[:d[1]])]
+            if not (done or own):
+                continue
             nearest = min(done or own, key=lambda d: abs(d[1] - anchor))
             day, start, end = _first_of_its_list(sentence.text, nearest)
             return [Finding("pe_start_day", str(day), sentence.start_char + start, sentence.start_char + end,
                             "purification.pe_start_day")]
     return []
+
+
+def _set_apart(text: str, a: int, b: int) -> bool:
+    """Whether a semicolon or a parenthesis's edge stands between two places of a sentence."""
+    between = text[min(a, b):max(a, b)]
+    return ";" in between or between.count("(") != between.count(")")
 
 
 def _first_of_its_list(text: str, day: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -692,10 +703,14 @@ def _plasma_given(span: Span, cued: bool) -> bool:
     level in it or the plasma taken out."""
     text = span.doc.text
     before = text[max(0, span.start_char - 60):span.start_char]
-    return cued and not re.match(r"\s*(volume|exchange|level|concentration)", text[span.end_char:span.end_char + 15], re.I) \
-        and not PLASMA_TAKEN_OUT.search(before) and not (VOLUME_OF.search(before) and not REPLACED_WITH_VOLUME.search(before))
+    after = text[span.end_char:span.end_char + 25]
+    return cued and not re.match(r"\s*(volume|exchange|level|concentration)", after, re.I) \
+        and not PLASMA_TAKEN_OUT.search(before) and not TAKEN_OUT_AFTER.match(after) \
+        and not (VOLUME_OF.search(before) and not REPLACED_WITH_VOLUME.search(before))
 
 
+# the plasma taken out, told after it: "2,800 mL plasma removed", "plasma was exchanged"
+TAKEN_OUT_AFTER = re.compile(r"\s*(?:was\s+|were\s+)?(?:removed|taken\s+out|withdrawn|exchanged|processed)\b", re.IGNORECASE)
 # an amount of the plasma itself, the amount exchanged: "using 40 mL/kg of plasma per session, replaced with albumin";
 # not an amount of the fluid put back ("replaced with 2 L of plasma")
 VOLUME_OF = re.compile(r"[\d.,]+\s*(?:m?l|litres?|liters?|cc)(?:\s*/\s*kg)?\s+of\s+$", re.IGNORECASE)

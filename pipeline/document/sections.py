@@ -9,11 +9,14 @@ SECTION_RULES: list[tuple[str, str]] = [
     ("back", r"\b(references?|bibliography|acknowledge?ments?|funding|conflicts? of interest|competing interests?|"
              r"author contributions?|data availability|ethics|consent|abbreviations|supplementary|disclosures?|footnotes)\b"),
     ("abstract", r"^(abstract|summary|synopsis)\b"),
+    # a handover's SBAR parts are the patient's: "B - Background" is no introduction
+    ("case", r"^[sba]\s*[-–—:.)]\s*(situation|background|assessment)\b"),
+    ("discussion", r"^r\s*[-–—:.)]\s*recommendations?\b"),  # what the next shift should do, not what was done
     # a patient made up to show a point: no patient of the article's
     ("discussion", r"\b(hypothetical|fictional|imaginary|worked examples?|teaching scenarios?)\b"),
     ("discussion", r"^differential diagnosis\b"),
     # a teaching case's answers to the questions it put, which tell what was found and done
-    ("case", r"^answers?\b"),
+    ("case", r"^answers?\b(?!.*\bteaching\b)"),
     ("case", r"\b(discussion of management|management|hospital course|treatment and outcome|follow-?up|final diagnosis|"
              r"presentation of (?:the )?case|history of present illness|investigations?|(?:on|at) admission|"
              # the headings of a CARE-guideline case report
