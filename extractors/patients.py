@@ -240,7 +240,8 @@ def group_count(text: str) -> int | None:
 # "(P1, 34M, B-ALL, academic CAR-T; P2, 58F, DLBCL, axi-cel)": a sentence that tells of several patients in turn,
 # each in a clause opening with the patient's label and a comma or colon
 CLAUSE_LABEL = re.compile(rf"""
-    (?:^|[(;])\s*(?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\s*[,:]
+    (?:^|[(;:])\s*(?:and\s+)?                  # "(P1, ...", "; patient B, ...", "were treated: patient A, ...", "; and"
+    (?P<word>{PATIENT_WORD})\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})\s*[,:]
     """, re.IGNORECASE | re.VERBOSE)
 
 
@@ -292,7 +293,7 @@ LABELLED_CLAUSE_BREAK = re.compile(rf"""
 
 # a time a clause may open with before its patient's label: "At three months Case 1 was in remission", "By day 30,"
 LEADING_TIME = re.compile(r"^(?:at|by|after|on|from|within|on\s+day)\s+(?:[\w+-]+\s+){0,2}?(?:months?|weeks?|years?|days?"
-                          r"|[dD]\s?\+?\d{1,3}|day\s+\+?\d{1,3}|follow-?up)\b,?\s+", re.IGNORECASE)
+                          r"|[dD]\s?\+?\d{1,3}|day\s+\+?\d{1,3}|follow-?up|visit|review|contact)\b,?\s+", re.IGNORECASE)
 
 
 def _clauses_told_apart(sentence: Span) -> list[tuple[int, str, Span]]:
@@ -307,8 +308,9 @@ def _clauses_told_apart(sentence: Span) -> list[tuple[int, str, Span]]:
     opened = []
     for start, end in parts:
         clause = text[start:end].lstrip()
-        label = LABEL.match(clause) or LABEL.match(LEADING_TIME.sub("", clause, count=1))
-        named = NAMED_PATIENTS.match(clause)
+        untimed = LEADING_TIME.sub("", clause, count=1)
+        label = LABEL.match(clause) or LABEL.match(untimed)
+        named = NAMED_PATIENTS.match(clause) or NAMED_PATIENTS.match(untimed)
         opened.append((label_number(label), label_text(label)) if label and label_number(label) else
                       (0, "named") if named else (0, ""))
     if not any(number for number, _ in opened) or sum(bool(number or kind) for number, kind in opened) < 2:

@@ -110,7 +110,7 @@ def day_value(match: re.Match) -> int | None:
 
 # what follows a number that is no day in a list of days: "6.5", "6 mg", ", 1.0 plasma volume each", "1 PV"
 # not a number of a measure: "530 pg/mL", "12 mg/dL", "3 L", "2 doses"
-NOT_A_DAY_AFTER = r"(?![.,]\d)(?!\s*(?:%|(?:mg|g|mL|L|h|hours|times|doses|plasma|PV|TPV)\b|[^\W\d_]{0,4}/[^\W\d_]))"
+NOT_A_DAY_AFTER = r"(?![.,:]\d)(?!\s*(?:%|(?:mg|g|mL|L|h|hours|times|doses|plasma|PV|TPV)\b|[^\W\d_]{0,4}/[^\W\d_]))"  # not "19:00"
 # the rest of a list after "days +5": ", +6 and +7"
 DAY_LIST_TAIL = re.compile(rf"""
     \s*(?:,|and|&|to|–|-)\s*                     # ", " "and" "to"

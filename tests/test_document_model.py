@@ -81,6 +81,7 @@ def test_a_closing_parenthesis_ends_no_sentence_that_goes_on_in_lower_case():
     ("Night two", "other"),
     ("B - Background", "case"),  # a handover's SBAR parts
     ("R - Recommendation", "discussion"),
+    ("Actions", "discussion"),  # a meeting's actions: what is to be done, not what was
     ("Answers", "case"),  # a teaching case's answers tell what was done
     ("Answers and teaching points", "discussion"),
     ("Background", "introduction"),

@@ -57,6 +57,8 @@ DAYS_LEADING = re.compile(r"""
     (?P<days>(?:days?|D)\s?\+?\s?\d{1,3}(?:\s*(?:,|and|&)\s*(?:again\s+|then\s+)?(?:on\s+)?(?:(?:days?|D)\s?)?\+?\s?\d{1,3})+)
     \s*,?\s+(?:[\w-]+\s+){0,3}?(?:got|received|was\s+given|were\s+given|had|was\s+administered)\s+$   # "he got"
     """, re.IGNORECASE | re.VERBOSE)
+# a count summarising a group: "(median 2 doses)", "a mean of 2.5 doses"
+GROUP_SUMMARY = re.compile(r"\b(?:median|mean|average|range)\b", re.IGNORECASE)
 # "on days 2 and 3", "on D+2 and D+3"
 DAY_LIST = re.compile(r"\b(?:days?\s*\+?|D\s?\+)\d{1,3}(?:\s*(?:,|and|&)\s*(?:D\s?)?\+?\d{1,3})+", re.IGNORECASE)
 # the count told in a parenthesis of the drug's clause: "given on D+2 and D+3 (two doses)"
@@ -182,7 +184,7 @@ def tocilizumab(sentences: list[Span], patient: PatientContext) -> list[Finding]
             if match:
                 candidates.append(count_value(match.group("n")))
             match = DOSES_AFTER.search(after)
-            if match:
+            if match and not GROUP_SUMMARY.search(after, 0, match.end()):  # not "(median 2 doses)"
                 raw = match.group("x") or match.group("n") or match.group("times") or match.group("adv") or \
                     match.group("occasions") or match.group("numbered")
                 candidates.append(count_value(raw))

@@ -480,8 +480,11 @@ SENTENCE_POST = re.compile(rf"""
 BEFORE_NEARBY = re.compile(rf"""\b(
     before|prior\ to|directly\ before|pre-?(?:{EXCHANGE_NAME}|exchange|procedure)   # "directly before", "pre-TPE"
     )\b""", re.IGNORECASE | re.VERBOSE)
-COMPARED_WITH = re.compile(r"\b(?:compared|relative)\s+(?:with|to)\s+(?:the\s+|its\s+)?(?:[\w-]+\s+){0,2}?"
-                           r"(?:before|prior\s+to|pre-?)\b[^;.]*", re.IGNORECASE)
+COMPARED_WITH = re.compile(r"""
+    \b(?:compared|relative)\s+(?:with|to)\s+(?:the\s+|its\s+)?(?:[\w-]+\s+){0,2}?   # "compared with the sample
+    (?:before|prior\s+to|pre-?)\b[^;,.]*                                             #  before the first TPE"
+  | \bfrom\s+(?:the|its)\s+(?:values?|levels?|samples?)\s+(?:before|prior\s+to)\b[^;,.]*  # "from the value before"
+    """, re.IGNORECASE | re.VERBOSE)
 AFTER_NEARBY = re.compile(rf"\b(after|following|post-?(?:{EXCHANGE_NAME}|exchange|procedure))\b", re.IGNORECASE)
 DAY_WINDOW = 30
 # a second value between a value and a day after it, whose day it is: "14.2 mg/dL before and 3.1 mg/dL on day 6"

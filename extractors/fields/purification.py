@@ -29,7 +29,8 @@ AFTER_EXCHANGE_SHORT_FORM = "|".join(rf"(?<=\b{short})" for short in (*EXCHANGE_
 # a short form counted as sessions: "two TPE", "3 PLEXs" (not "PE", which counts nothing on its own)
 SHORT_FORM_PLURALS = "|".join(rf"{short}s?" for short in EXCHANGE_SHORT_FORMS if short != "PE")
 # a drug's dosing, not a count of sessions: "dexamethasone 10 mg four times daily", "twice a day"
-NOT_A_DOSING = r"(?!\s+(?:daily|a\s+day|per\s+day|each\s+day|every\s+day|a\s+week|weekly|per\s+week|hourly)\b)"
+DOSING = r"\s+(?:daily|a\s+day|per\s+day|each\s+day|every\s+day|a\s+week|weekly|per\s+week|hourly)\b"  # "each day"
+NOT_A_DOSING = rf"(?!{DOSING})"
 SESSIONS = re.compile(rf"""
     (?<![\d.])\b(?:a\ total\ of\s+|total(?:ly)?\ of\s+|overall\s+)?(?P<n>{COUNT})\s+   # "a total of three", "4"
     (?:consecutive\s+|daily\s+|further\s+|more\s+)?
@@ -39,7 +40,8 @@ SESSIONS = re.compile(rf"""
   | \b(?P<days>{COUNT})\s+consecutive\s+days\b                                       # "on three consecutive days"
   | \bdaily\s+for\s+(?P<daily>{COUNT})\s+days\b                                      # "daily for five days"
   | \b(?P<adverb>twice|thrice)\b{NOT_A_DOSING}                                      # "was performed ..., twice"
-  | (?<!day\ )(?<!days\ )(?<![+\d.])\b(?P<short>{COUNT})\s+(?:{SHORT_FORM_PLURALS})\b(?!\s*(?:[-–]|\d))    # "two TPE"
+  | (?<!day\ )(?<!days\ )(?<![+\d.])\b(?P<short>{COUNT})\s+(?:{SHORT_FORM_PLURALS})\b(?!\s*(?:[-–]|\d))    # "two TPE";
+    (?!\s+(?:sessions?|procedures?){DOSING})                                          #  not "one TPE session each day"
   | (?<![\d.])\b(?P<total>{COUNT})\s+in\s+(?:all|total)\b                          # "so she had three in all"
     """, re.IGNORECASE | re.VERBOSE)
 # "the second session", "after the third TPE", "a fourth plasma exchange procedure"
@@ -247,7 +249,35 @@ def _pe_mentions(sentences: list[Span]) -> list[Span]:
             if infused_at is not None and sentence.start_char < infused_at and not treats_toxicity:
                 continue
             mentions.append(span)
-    return mentions
+    return mentions or _sessions_of_the_articles_exchange(sentences)
+
+
+# a patient's sessions told without the exchange's name: "three sessions from day 5", "two exchanges on days 6 and 7"
+BARE_SESSIONS = re.compile(rf"\b(?:{COUNT})\s+(?:sessions|exchanges)\b(?!\s+of\b)", re.IGNORECASE)
+
+
+def _sessions_of_the_articles_exchange(sentences: list[Span]) -> list[Span]:
+    """In an article whose title names the exchange, a patient's account that counts sessions without naming them
+    ("Patient B had a CRS from day 2 ... and three sessions from day 5"), naming no other purification and no other
+    disease: the sessions are the exchange's."""
+    if not sentences:
+        return []
+    document = sentences[0].doc.user_data.get(DOCUMENT)
+    if document is None or not EXCHANGE_IN_TITLE.search(document.title or ""):
+        return []
+    found = []
+    for sentence in sentences:
+        if concepts_in(sentence, "PURIFICATION") or OTHER_INDICATION.search(sentence.text):
+            continue
+        for match in BARE_SESSIONS.finditer(sentence.text):
+            span = sentence.doc.char_span(sentence.start_char + match.start(), sentence.start_char + match.end(),
+                                          alignment_mode="expand")
+            if span is not None and is_affirmed(span):
+                found.append(span)
+    return found
+
+
+EXCHANGE_IN_TITLE = re.compile(rf"\b(?:{EXCHANGE_NAME})\b", re.IGNORECASE)
 
 
 # a further session, not the exchange as a whole: "a second TPE was not done", "no further plasma exchange"
@@ -467,10 +497,12 @@ def _sessions_from_days(pe_sentences: list[Span]) -> list[Finding]:
             days, start, end = series[0]
             if not named and not SESSIONS_BEFORE_DAYS.search(text[max(0, start - SESSIONS_BEFORE_DAYS_REACH):start]):
                 continue
-            # "performed on days 3, 4 and 5"; or, tersely, the exchange's name and its days: "PE on D3 and D4"
+            # "performed on days 3, 4 and 5"; or, tersely, the exchange's name and its days: "PE on D3 and D4"; or the
+            # days heading an entry of one session each: "Days 5, 6 and 7: one TPE session each day"
             terse = any(0 <= start - (m.end_char - sentence.start_char - clause.start()) <= 4
                         for m in concepts_in(sentence, "PE"))
-            if not terse and not DONE.search(text):
+            each_day = not re.search(r"\w", text[:start]) and re.match(r"\s*:", text[end:]) and re.search(DOSING, text)
+            if not terse and not each_day and not DONE.search(text):
                 continue
             offset = sentence.start_char + clause.start()
             # a list in a sentence that does not name the exchange is the weaker reading

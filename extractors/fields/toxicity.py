@@ -6,7 +6,7 @@ import re
 
 from spacy.tokens import Span
 
-from extractors.assertion import hypothetical, is_affirmed, negated, target
+from extractors.assertion import flagged, hypothetical, is_affirmed, negated, target
 from extractors.components import DOCUMENT
 from extractors.evidence import Finding, concepts_in, gap, in_one_clause, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
@@ -182,7 +182,7 @@ def hlh(sentences: list[Span], patient: PatientContext) -> list[Finding]:
         for span in concepts_in(sentence, "HLH"):
             if is_affirmed(span):
                 verdict = Finding("hlh", "yes", span.start_char, span.end_char, "toxicity.hlh")
-            elif negated(span):
+            elif negated(span) and not flagged(span, "NOT_ASSESSED"):  # not "No HLH work-up was done": not looked for
                 verdict = Finding("hlh", "no", sentence.start_char, sentence.end_char, "toxicity.hlh_absent")
     return [verdict] if verdict else []
 

@@ -12,6 +12,7 @@ SECTION_RULES: list[tuple[str, str]] = [
     # a handover's SBAR parts are the patient's: "B - Background" is no introduction
     ("case", r"^[sba]\s*[-–—:.)]\s*(situation|background|assessment)\b"),
     ("discussion", r"^r\s*[-–—:.)]\s*recommendations?\b"),  # what the next shift should do, not what was done
+    ("discussion", r"^(?:actions?|action\s+points|action\s+plan|recommendations?)\s*:?$"),  # a meeting's actions
     # a patient made up to show a point: no patient of the article's
     ("discussion", r"\b(hypothetical|fictional|imaginary|worked examples?|teaching scenarios?)\b"),
     ("discussion", r"^differential diagnosis\b"),
