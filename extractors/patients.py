@@ -86,6 +86,9 @@ LITERATURE = re.compile(r"""\b(
   | in\ (?:most|many|several|some|other|previous|earlier)\ (?:published\ )?(?:case\ )?   # "(2.5 to 4 L in most
     (?:reports|series|studies|publications)                                            #  case reports)"
   | (?:they|you|the\ (?:correspondents|authors))\ (?:cite|quote|mention)\b              # "the registry they cite"
+  | ^\W*they\ (?:described|reported|presented|treated)\b                               # "They described a 52-year-old
+    #                                                                                  woman" (another letter's authors)
+  | \btheir\ patient(?:['’]s)?\b                                                       # "their patient's exchange"
   | \b(?:reviewed|cited|quoted|pooled|described)\ by\ the\ (?:correspondents|authors)\b  # "the series reviewed by the
     #                                                                                  correspondents"
   | (?:in|from)\ (?:a|the|their|this|that)\ (?:[\w-]+\ ){0,2}registry\b                # "in a Spanish registry"

@@ -233,7 +233,7 @@ def _pe_mentions(sentences: list[Span]) -> list[Span]:
     infused_at = infusion_start(sentences)
     for sentence in sentences:
         for span in concepts_in(sentence, "PE"):
-            if not is_affirmed(span):
+            if not _affirmed_exchange(span):
                 continue
             before = sentence.doc.text[sentence.start_char:span.start_char]
             told_as_event = EVENT.search(sentence.text) or AFTER_THE_EXCHANGE.search(before) or \
@@ -293,11 +293,32 @@ FURTHER = re.compile(rf"""\b(?:
 DENIAL_REACH = 2
 
 
+# another session named between the exchange and a denial after it, which the denial is about: "TPE x1 D+3 (2nd
+# session D+4 cancelled)"
+ANOTHER_SESSION = re.compile(rf"\b(?:{ORDINAL}|\d(?:st|nd|rd|th))\s+(?:session|procedure|exchange|run)\b", re.IGNORECASE)
+
+
+def _about_another_session(span: Span, modifier) -> bool:
+    """Whether a ConText cue after the exchange ``span`` names another session before it ("TPE x1 D+3 (2nd session
+    D+4 cancelled)"): the cue is about that session."""
+    start = modifier.modifier_span[0]
+    return start >= span.end and bool(ANOTHER_SESSION.search(span.doc[span.end:start].text))
+
+
+def _affirmed_exchange(span: Span) -> bool:
+    """ConText's ``is_affirmed`` for a mention of the exchange, less the cues about another session."""
+    return not any(m.category in NOT_AFFIRMED and not _about_another_session(span, m) for m in context_modifiers(span))
+
+
+NOT_AFFIRMED = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "POSSIBLE_EXISTENCE", "HISTORICAL")
+
+
 def _denied(span: Span) -> bool:
     """Whether a negation governing ``span`` is about the exchange itself: a cue after it ("TPE was cancelled",
-    "was not performed") or right before it ("no TPE", "without plasma exchange", "none of the patients underwent")."""
-    return any(m.category == "NEGATED_EXISTENCE" and (m.modifier_span[0] >= span.end or
-                                                      span.start - m.modifier_span[1] <= DENIAL_REACH)
+    "was not performed"), unless another session is named between them, or right before it ("no TPE", "without plasma
+    exchange", "none of the patients underwent")."""
+    return any(m.category == "NEGATED_EXISTENCE" and not _about_another_session(span, m) and
+               (m.modifier_span[0] >= span.end or span.start - m.modifier_span[1] <= DENIAL_REACH)
                for m in context_modifiers(span))
 
 
@@ -562,7 +583,9 @@ def _not_held(sentence: Span, start: int, end: int) -> bool:
     """Whether ConText finds the session or count at ``start:end`` of ``sentence``'s text negated or only planned ("a
     third session was cancelled", "a sixth session was planned", "a third exchange had been scheduled, but it was
     cancelled")."""
-    return flagged(target(sentence, start, end, SESSION_COUNT_TARGET), "NEGATED_EXISTENCE", "HYPOTHETICAL")
+    count = target(sentence, start, end, SESSION_COUNT_TARGET)
+    return any(m.category in ("NEGATED_EXISTENCE", "HYPOTHETICAL") and not _about_another_session(count, m)
+               for m in context_modifiers(count))
 
 
 def _sessions_not_held(sentence: Span) -> list[tuple[int, int, bool]]:
