@@ -295,7 +295,7 @@ LABELLED_CLAUSE_BREAK = re.compile(rf"""
 
 
 # a time a clause may open with before its patient's label: "At three months Case 1 was in remission", "By day 30,"
-LEADING_TIME = re.compile(r"^(?:at|by|after|on|from|within|on\s+day)\s+(?:[\w+-]+\s+){0,2}?(?:months?|weeks?|years?|days?"
+LEADING_TIME = re.compile(r"^(?:at|by|after|on|from|within)\s+(?:[\w+-]+\s+){0,2}?(?:months?|weeks?|years?|days?"
                           r"|[dD]\s?\+?\d{1,3}|day\s+\+?\d{1,3}|follow-?up|visit|review|contact)\b,?\s+", re.IGNORECASE)
 
 

@@ -238,13 +238,17 @@ class DealtText:
     def to_dealt(self, offset: int) -> int:
         """An offset of the article in the dealt text (one inside a range taken out or replaced goes to where the
         range was)."""
-        i = bisect.bisect_right([edit.start for edit in self.edits], offset) - 1
+        i = bisect.bisect_right(self._edit_starts, offset) - 1
         if i < 0:
             return offset
         edit = self.edits[i]
         if offset < edit.end:
             return edit.start + self._shift_before[i]
         return offset + self._shift_before[i + 1]
+
+    @cached_property
+    def _edit_starts(self) -> list[int]:
+        return [edit.start for edit in self.edits]
 
     @cached_property
     def _piece_ends(self) -> list[int]:
