@@ -58,11 +58,14 @@ def hypothetical(span: Span) -> bool:
 CONDITIONS = {"CRS", "ICANS", "HLH", "DIAGNOSIS"}
 
 
+# the ConText categories that leave a mention unaffirmed (and, for a condition, FAMILY)
+NOT_AFFIRMING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "POSSIBLE_EXISTENCE", "HISTORICAL")
+
+
 def is_affirmed(span: Span) -> bool:
     """Not negated, hypothetical, uncertain, historical or (for a condition) a relative's (medspaCy ConText).
     A treatment near "family" ("with the consent of family members, PE was performed") is still the patient's."""
-    categories = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "POSSIBLE_EXISTENCE", "HISTORICAL") + (
-        ("FAMILY",) if span.label_ in CONDITIONS else ())
+    categories = NOT_AFFIRMING + (("FAMILY",) if span.label_ in CONDITIONS else ())
     return not flagged(span, *categories)
 
 

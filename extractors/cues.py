@@ -14,6 +14,10 @@ EXCHANGE_LONG_NAME = r"(?:plasma[- ]exchanges?|plasmaphereses|plasmapheresis)"
 # Plasma exchange by any name: "TPE", "PE", "plasma exchange", "plasmapheresis", "apheresis"
 EXCHANGE_NAME = rf"(?:{'|'.join(EXCHANGE_SHORT_FORMS)}|{EXCHANGE_LONG_NAME}|apheresis)"
 
+# A word summarising a group's figures, which no patient's value is: "median", "mean" (not "mean arterial pressure"),
+# "average"
+GROUP_SUMMARY_WORD = r"(?:median|mean(?!\s+(?:arterial|corpuscular|platelet|cell|fluorescence))|average)"
+
 # The word of a patient's label: "Patient 2", "Case II", "Pt. 3", "Pt 4", "Subject 5", and a capital P written against
 # its number, as terse abstracts do ("P1: CRS onset D+1")
 PATIENT_WORD = r"(?:patient|case|pt\.?|subject|(?-i:P)(?=\d))"

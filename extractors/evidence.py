@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from spacy.tokens import Span
 
+from extractors.components import DOCUMENT
+
 
 # A clause break that a day, a value's time or a grading system is not carried across: "febrile on day +1, and on
 # day +3 he needed vasopressors"; "it had fallen to 2 960 ng/L, and on the morning of day 7 ... it was 640 ng/L";
@@ -50,6 +52,12 @@ def sentences(doc) -> list[Span]:
 def gap(start: int, end: int, span: Span) -> int:
     """Characters between the text ``start:end`` and ``span``; 0 when they overlap."""
     return max(span.start_char - end, start - span.end_char, 0)
+
+
+def section_of(span):
+    """The section of the article ``span`` (a Span) stands in, or None where the Doc carries no Document."""
+    document = span.doc.user_data.get(DOCUMENT)
+    return document.section_at(span.start_char) if document is not None else None
 
 
 def sentence_of(span) -> Span:

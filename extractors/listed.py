@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from extractors.cues import NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD, number_of
+from extractors.cues import GROUP_SUMMARY_WORD, NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD, number_of
 
 LABEL = rf"{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?(?P<n>{PATIENT_NUMBER})"
 PARENTHESIS = re.compile(r"\((?P<body>[^()]*)\)")
@@ -28,7 +28,7 @@ FIGURE = r"\d{1,3}(?:[ ,]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|one|two|three|four|five
 OWN_FIGURE = re.compile(rf"(?<![\w.])(?:{FIGURE})(?![\w])", re.IGNORECASE)
 # the summary the listed values stand for: "a median of 3 (days ...)", "a mean of 2", or a figure right before them
 SUMMARY = re.compile(rf"""
-    (?:\b(?:an?\s+)?(?:median|mean|average)\s+(?:of\s+)?(?P<figure>{FIGURE})(?![\w])
+    (?:\b(?:an?\s+)?{GROUP_SUMMARY_WORD}\s+(?:of\s+)?(?P<figure>{FIGURE})(?![\w])
      | (?<![\w.])(?P<bare>{FIGURE})\s*$)
     """, re.IGNORECASE | re.VERBOSE)
 # where the statement the first labelled item belongs to starts: "Best responses were | partial response (Patient 1)"

@@ -6,6 +6,7 @@ import re
 
 from spacy.tokens import Span
 
+from extractors.cues import GROUP_SUMMARY_WORD
 from extractors.evidence import Finding
 from extractors.values import number_in_words
 from extractors.fields.inputs import Cell, PatientContext
@@ -41,7 +42,7 @@ SEX_LETTER = re.compile(r"""
   | \bpatient\s*\(\s*((?-i:[MF]))\s*,\s*\d{1,3}\s*\)                       # "the patient (F, 58)"
     """, re.IGNORECASE | re.VERBOSE)
 # an age of a group, not of a patient: "median age 61 years", "mean (SD) age 54"
-GROUP_AGE = re.compile(r"\b(?:median|mean|average)(?:\s*\([^)]*\))?\s*$", re.IGNORECASE)
+GROUP_AGE = re.compile(rf"\b{GROUP_SUMMARY_WORD}(?:\s*\([^)]*\))?\s*$", re.IGNORECASE)
 MALE_WORDS = ("man", "male", "boy", "gentleman")
 FEMALE_WORDS = ("woman", "female", "girl", "lady")
 SEX_NOUNS = "|".join(MALE_WORDS + FEMALE_WORDS)  # "man|male|...": a sex noun

@@ -7,8 +7,8 @@ import re
 from spacy.tokens import Span
 
 from extractors.assertion import flagged, is_affirmed, negated, target
-from extractors.components import DOCUMENT
-from extractors.evidence import Finding, concepts_in, sentence_of
+from extractors.cues import GROUP_SUMMARY_WORD
+from extractors.evidence import Finding, concepts_in, section_of, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.values import COUNT, ORDINALS, count_value, find_days
 from pipeline.schema import FIELD_BY_NAME
@@ -58,7 +58,7 @@ DAYS_LEADING = re.compile(r"""
     \s*,?\s+(?:[\w-]+\s+){0,3}?(?:got|received|was\s+given|were\s+given|had|was\s+administered)\s+$   # "he got"
     """, re.IGNORECASE | re.VERBOSE)
 # a count summarising a group: "(median 2 doses)", "a mean of 2.5 doses"
-GROUP_SUMMARY = re.compile(r"\b(?:median|mean|average|range)\b", re.IGNORECASE)
+GROUP_SUMMARY = re.compile(rf"\b(?:{GROUP_SUMMARY_WORD}|range)\b", re.IGNORECASE)
 # "on days 2 and 3", "on D+2 and D+3"
 DAY_LIST = re.compile(r"\b(?:days?\s*\+?|D\s?\+)\d{1,3}(?:\s*(?:,|and|&)\s*(?:D\s?)?\+?\d{1,3})+", re.IGNORECASE)
 # the count told in a parenthesis of the drug's clause: "given on D+2 and D+3 (two doses)"
@@ -129,8 +129,7 @@ NOT_GIVEN_HEADING = re.compile(r"\b(?:not|never)\s+(?:given|used|administered|st
 
 def _under_a_heading(span: Span, heading: re.Pattern) -> bool:
     """Whether the title of the section ``span`` stands in says ``heading`` ("MEDS ON DISCHARGE")."""
-    document = span.doc.user_data.get(DOCUMENT)
-    section = document.section_at(span.start_char) if document is not None else None
+    section = section_of(span)
     return section is not None and bool(heading.search(section.title))
 
 

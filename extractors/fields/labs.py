@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from spacy.tokens import Span
 
-from extractors.cues import EXCHANGE_NAME
+from extractors.cues import EXCHANGE_NAME, GROUP_SUMMARY_WORD
 from extractors.evidence import CLAUSE_BREAK_WORDS, Finding, concepts_in, in_one_clause, quantities_in, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.fields.purification import exchange_days, pe_mentions
@@ -618,8 +618,7 @@ APPROXIMATE = re.compile(r"\b(?:approaching|approximately|about|around|nearly|al
 
 
 # a figure summarising a group, told just before a value: "a median IL-6 fall from", "IL-6 fell by a mean of"
-AGGREGATE = re.compile(r"\b(?:median|mean|average)\b(?!\s+(?:arterial|corpuscular|platelet|cell|fluorescence))",
-                       re.IGNORECASE)
+AGGREGATE = re.compile(rf"\b{GROUP_SUMMARY_WORD}\b", re.IGNORECASE)
 AGGREGATE_REACH = 40
 
 

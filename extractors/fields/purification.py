@@ -8,8 +8,8 @@ from spacy.tokens import Span
 
 from extractors.components import DOCUMENT
 from extractors.cues import EXCHANGE_LONG_NAME, EXCHANGE_NAME, EXCHANGE_SHORT_FORMS
-from extractors.assertion import context_modifiers, flagged, is_affirmed, target
-from extractors.evidence import Finding, concepts_in, in_one_clause, quantities_in, sentence_of
+from extractors.assertion import NOT_AFFIRMING, context_modifiers, flagged, is_affirmed, target
+from extractors.evidence import Finding, concepts_in, in_one_clause, quantities_in, section_of, sentence_of
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.quantities import Quantity, find_quantities
 from extractors.values import COUNT, ORDINAL, ORDINALS, count_value, day_series, days_in, find_days, hours_in
@@ -305,12 +305,14 @@ def _about_another_session(span: Span, modifier) -> bool:
     return start >= span.end and bool(ANOTHER_SESSION.search(span.doc[span.end:start].text))
 
 
+def _flagged_for_this_session(span: Span, *categories: str) -> bool:
+    """``assertion.flagged``, less the cues about another session named after ``span``."""
+    return any(m.category in categories and not _about_another_session(span, m) for m in context_modifiers(span))
+
+
 def _affirmed_exchange(span: Span) -> bool:
     """ConText's ``is_affirmed`` for a mention of the exchange, less the cues about another session."""
-    return not any(m.category in NOT_AFFIRMED and not _about_another_session(span, m) for m in context_modifiers(span))
-
-
-NOT_AFFIRMED = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "POSSIBLE_EXISTENCE", "HISTORICAL")
+    return not _flagged_for_this_session(span, *NOT_AFFIRMING)
 
 
 def _denied(span: Span) -> bool:
@@ -389,8 +391,7 @@ EXCHANGE_SECTION = re.compile(rf"""
 
 
 def _in_a_section_on_the_exchange(sentence: Span) -> bool:
-    document = sentence.doc.user_data.get(DOCUMENT)
-    section = document.section_at(sentence.start_char) if document is not None else None
+    section = section_of(sentence)
     return section is not None and section.kind not in ("title", "abstract") and bool(EXCHANGE_SECTION.match(section.title))
 
 
@@ -583,9 +584,7 @@ def _not_held(sentence: Span, start: int, end: int) -> bool:
     """Whether ConText finds the session or count at ``start:end`` of ``sentence``'s text negated or only planned ("a
     third session was cancelled", "a sixth session was planned", "a third exchange had been scheduled, but it was
     cancelled")."""
-    count = target(sentence, start, end, SESSION_COUNT_TARGET)
-    return any(m.category in ("NEGATED_EXISTENCE", "HYPOTHETICAL") and not _about_another_session(count, m)
-               for m in context_modifiers(count))
+    return _flagged_for_this_session(target(sentence, start, end, SESSION_COUNT_TARGET), "NEGATED_EXISTENCE", "HYPOTHETICAL")
 
 
 def _sessions_not_held(sentence: Span) -> list[tuple[int, int, bool]]:
