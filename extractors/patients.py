@@ -63,6 +63,23 @@ def tells_of_a_patient(text: str) -> bool:
     return bool(PERSON_WORDS.search(text) or AGE.search(text) or SEX_LETTER.search(text))
 
 
+# a group counted in the tens or more: "of 41 recipients", "Forty-one patients received CAR-T cells"
+COHORT_COUNT = re.compile(r"""
+    \b(?:\d{2,4}|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-\w+)?)\s+(?:[\w-]+\s+){0,2}?
+    (?:patients|participants|subjects|recipients|adults|children)\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
+def tells_only_of_a_cohort(accounts: list[Span]) -> bool:
+    """A study of many patients that introduces none of them by age, sex or as its own patient: "the patient" it
+    mentions is one of the counted ("prescribed but not given for a third, because ... after the patient had
+    improved"), not a case told."""
+    if not any(COHORT_COUNT.search(s.text) for s in accounts):
+        return False
+    return not any(AGE.search(s.text) or SEX_LETTER.search(s.text) or
+                   any(m.group().lower() != "the patient" for m in PERSON_WORDS.finditer(s.text)) for s in accounts)
+
+
 # A plan or a rule of eligibility, not an account: "Adults aged 18 or older who develop grade 3 CRS will be randomised"
 PLANNED = re.compile(r"""\b(?:will|shall)\s+(?:be|receive|undergo|have|get)\b | \bare\s+eligible\b""",
                      re.IGNORECASE | re.VERBOSE)
@@ -725,6 +742,7 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
     own_case = [s for s in single.sentences if tells_its_own_case(document.section_at(s.start_char))]
     if document.article_type.lower() in REVIEW_ARTICLE_TYPES and own_case:
         single.sentences = own_case  # a review's case of its own is told in its case section; the rest reviews others
-    if not any(tells_of_a_patient(s.text) and not PLANNED.search(s.text) for s in single.sentences):
+    if not any(tells_of_a_patient(s.text) and not PLANNED.search(s.text) for s in single.sentences) or \
+            tells_only_of_a_cohort(single.sentences):
         return []
     return [single]

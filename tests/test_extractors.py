@@ -431,6 +431,24 @@ def test_review_articles_yield_no_patient():
     assert extraction.status == "irrelevant" and extraction.cases == []
 
 
+DRUG_USE_REVIEW = ("Anti-cytokine drugs after CAR-T: a pharmacy audit\n\nA. Pharmacist\n\nResults\n\n"
+                   "Thirty-eight recipients of CAR-T cells were audited; 30 developed CRS, grade 3 or 4 in six. "
+                   "Tocilizumab was given to 27 patients, a median of two doses. Siltuximab was ordered for one more, "
+                   "but the stock ran out before the patient could receive it. Two of the six with grade 3 or 4 CRS "
+                   "also had plasma exchange, a median of two sessions; their courses are reported elsewhere.\n")
+
+
+@pytest.mark.parametrize("introduction, patients", [
+    ("", 0),  # the patients only counted: "the patient" is one of them, not a case told
+    ("One of them, a 52-year-old man with DLBCL given axicabtagene ciloleucel, had grade 4 CRS and three plasma "
+     "exchanges from day 4. ", 1),  # one of them told as a case
+])
+def test_a_study_that_only_counts_its_patients_tells_of_none(introduction, patients):
+    text = DRUG_USE_REVIEW.replace("Tocilizumab was", introduction + "Tocilizumab was")
+    extraction = extract_document(parse_bytes(text.encode(), "audit.txt")[0])
+    assert len([case for case in extraction.cases if case.in_scope]) == patients
+
+
 ERRATUM = (b"<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>99000001</PMID><Article><ArticleTitle>{title}"
            b"</ArticleTitle><Abstract><AbstractText>In the article on plasma exchange for CRS after tisagenlecleucel in "
            b"a 9-year-old girl with B-ALL, the IL-6 before the first of three exchanges should read 4,850 pg/mL."
