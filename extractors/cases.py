@@ -23,6 +23,7 @@ from extractors.cues import NUMBER_SIGN, PATIENT_WORD
 from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, REVIEW_ARTICLE_TYPES, PatientSegment, \
     about_other_patients, cited_figure_captions, group_count, is_table_text, named_patients, section_kind, \
     tells_its_own_case, told_of_others_only
+from extractors.labelled_lines import line_findings
 from extractors.listed import Edit, listed_edits
 from extractors.respectively import DealtText, clauses_of_others, respective_deletions
 from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, patient_sheets,
@@ -369,6 +370,10 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
               patient: PatientContext, single: bool) -> Findings:
     """A table row's cells win over prose; a lab course by day fills what prose leaves."""
     prose = _patient_findings(doc, document, segment, patient) if segment else {}
+    if segment:
+        # a record printed "Label: value", a line a field: each line's value wins over what prose reads in it
+        lines, settled = line_findings(doc, segment.sentences)
+        prose = _merge(_on_doc(doc, lines), _unsettled(prose, settled))
     findings = _merge(_on_doc(doc, row.findings if row else []), prose)
     if segment and row is None:
         findings = _merge(_on_doc(doc, patient_sheets(doc, document, segment.number, single)), findings)
@@ -398,6 +403,17 @@ def _findings(doc: Doc, document: Document, segment: PatientSegment | None, row:
                    if f.field not in {c.field for c in course}]
         findings = _merge(findings, {f.field: [finding_span(doc, f)] for f in course})
     return findings
+
+
+def _unsettled(findings: Findings, settled: list[tuple[int, int, set[str]]]) -> Findings:
+    """The findings less those read inside a line that settles their field."""
+    kept: Findings = {}
+    for name, spans in findings.items():
+        left = [span for span in spans if not any(start <= span.start_char < end and name in names
+                                                  for start, end, names in settled)]
+        if left or not spans:
+            kept[name] = left
+    return kept
 
 
 def _told_side_by_side(segment: PatientSegment, segments: dict[int, PatientSegment]) -> list[tuple[Span, list[int]]]:

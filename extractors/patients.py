@@ -424,20 +424,30 @@ def _sentence_label(sentence: Span) -> tuple[int, str] | None:
 
 
 # an option of a multiple-choice question in a teaching case: "A. Siltuximab 11 mg/kg intravenously"
-OPTION_MARK = re.compile(r"^\s*[A-F][.)]\s+\S")
+OPTION_MARK = re.compile(r"^\s*(?P<letter>[A-F])[.)]\s+\S")
+# the options run together into one sentence: "A. Siltuximab 11 mg/kg B. Anakinra ... C. Plasma exchange"
+OPTION_LETTER = re.compile(r"(?:^|\s)(?P<letter>[A-F])[.)]\s+\S")
 
 
 def answer_options(doc: Doc) -> set[int]:
     """The sentences (by start) that are the options of a question ("Which is the most appropriate first step?" then
-    "A. Siltuximab ...", "B. Tocilizumab ..."): what might be done, not what was."""
+    "A. Siltuximab ...", "B. Tocilizumab ..."): what might be done, not what was. One lettered sentence alone after a
+    question is its answer ("Q1. Who was the patient? A. A 41-year-old woman ..."), not an option."""
     def build() -> set[int]:
-        found, asked = set(), False
-        for sentence in sentences(doc):
-            text = sentence.text.strip()
-            if asked and OPTION_MARK.match(text):
-                found.add(sentence.start)
-            else:
-                asked = text.endswith("?")
+        found: set[int] = set()
+        marked: list[tuple[str, int]] = []  # the lettered sentences after a question, with their starts
+        asked = False
+        for sentence in sentences(doc) + [None]:
+            text = sentence.text.strip() if sentence is not None else "?"
+            mark = OPTION_MARK.match(text) if asked else None
+            if mark:
+                marked.append((text, sentence.start))
+                continue
+            if marked and not text.endswith("?"):
+                continue  # an option told in more than one sentence
+            if len({m.group("letter") for option, _ in marked for m in OPTION_LETTER.finditer(option)}) >= 2:
+                found.update(start for _, start in marked)
+            marked, asked = [], text.endswith("?")
         return found
     return cached(doc, ("pecrs", "answer_options"), build)
 

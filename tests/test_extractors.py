@@ -317,6 +317,47 @@ def test_the_options_of_a_teaching_case_s_question_are_not_given():
     assert (case.values.get("other_drugs"), case.values.get("pe_sessions")) == (None, "2")
 
 
+def test_a_handout_s_answers_lettered_a_are_the_account_not_options():
+    case = only_case(HEADER + (
+        "Q1. Who was the patient?\n"
+        "A. A 41-year-old woman with PMBCL who received axicabtagene ciloleucel.\n\n"
+        "Q2. How bad was the CRS?\n"
+        "A. Grade 4 by the ASTCT consensus, from day 1.\n\n"
+        "Q3. How was the exchange done?\n"
+        "A. Three sessions of plasma exchange, on days 5, 6 and 7, with FFP.\n"))
+    assert (case.values.get("age_years"), case.values.get("crs_grade"), case.values.get("pe_sessions")) == \
+        ("41", "4", "3")
+
+
+REGISTRY = ("Registry extract\n\nA. Author\n\nDOI: 10.5555/registry.1\n\nEntries printed one field a line; "
+            "days from the CAR-T infusion.\n\n"
+            "=== Patient 1 ===\nAge: 6 years\nSex: Female\nCAR-T product: tisagenlecleucel\n"
+            "Maximum CRS grade (ASTCT): 3\nHLH / IEC-HS: no\nTocilizumab doses: 2\nNumber of exchanges: 2\n"
+            "Replacement fluid: FFP\nIL-6 before / after exchange (pg/mL): 2,150 / 164\n"
+            "Best disease response: complete remission\n\n"
+            "=== Patient 2 ===\nAge: 58 years\nSex: Male\nCAR-T product: lisocabtagene maraleucel\n"
+            "Maximum CRS grade (ASTCT): 3\nHLH / IEC-HS: not recorded\nTocilizumab doses: 1\n"
+            "Number of exchanges: 1\nIL-6 before / after exchange (pg/mL): 1,020 / not recorded\n"
+            "Reporter comment: a second exchange had been pencilled in for day +7; not needed.\n")
+
+
+def test_a_record_printed_a_field_a_line_is_read_as_a_sheet():
+    extraction = extract(REGISTRY)
+    fields = ("crs_grade", "hlh", "tocilizumab_doses", "pe_sessions", "pe_replacement", "il6_pre", "il6_post",
+              "response")
+    assert [tuple(c.values.get(f) for f in fields) for c in extraction.cases] == [
+        ("3", "no", "2", "2", "FFP", "2150", "164", "CR"),
+        ("3", None, "1", "1", None, "1020", None, None)]
+    evidence = extraction.cases[1].evidence["pe_sessions"][0]
+    assert evidence.doc.text[evidence._.quote_start:evidence._.quote_end] == "1"
+
+
+def test_a_note_s_event_before_a_colon_is_no_label():
+    case = only_case(HEADER + "A 9-year-old girl with B-ALL received tisagenlecleucel.\n\n"
+                     "- fever d1 -> CRS; gr 4 (ASTCT) d3: 2 pressors + HFNC\n- TPE x2 from d4 (FFP)\n")
+    assert case.values.get("crs_grade") == "4"
+
+
 def test_clauses_after_a_comma_that_open_with_a_label_are_that_patient_s():
     extraction = extract(HEADER.replace("Case presentation\n\n", "") + (
         "Patient 1\n\nA 40-year-old woman with B-ALL received tisagenlecleucel and had grade 4 CRS; TPE was done on "

@@ -56,6 +56,14 @@ def test_text_headings_and_doi():
     assert [(s.title, s.kind) for s in document.sections if s.title] == [("Case presentation", "case"), ("Discussion", "discussion")]
 
 
+@pytest.mark.parametrize("heading", ["=== Patient 2 ===", "*** Patient 2 ***", "-- Patient 2 --", "## Patient 2"])
+def test_a_text_heading_set_between_marks_is_a_section(heading):
+    text = ("Plasma exchange after CAR-T\n\nAna Silva, Tom Berg\n\nDOI: 10.5555/ABC.1\n\nResults\n\n"
+            f"A 40-year-old woman was admitted.\n\n{heading}\nAge: 58 years\nSex: Male\n")
+    document = parse_bytes(text.encode(), "case.txt")[0]
+    assert [s.title for s in document.sections if s.title] == ["Results", "Patient 2"]
+
+
 @pytest.mark.shared
 def test_real_pubmed_records(shared):
     documents = parse_file(shared / "data/ncbi/pubmed1.xml")

@@ -67,16 +67,22 @@ READ_ONE_WAY = {
 def read_cell(key: str, header: str, cell: TableCell, doc: Doc) -> list[Finding]:
     """What a cell says of the field (or marker, or joint column) ``key`` its ``header`` names; a cell reporting
     no value ("NA", "—") says nothing, whatever its column."""
-    text = cell.text.strip()
+    return read_value(key, header, cell.text, cell.start, cell.end, doc)
+
+
+def read_value(key: str, header: str, written: str, start: int, end: int, doc: Doc) -> list[Finding]:
+    """What a value written under a header says (a table's cell, or the value of a line "Label: value" at
+    ``start``-``end`` of the text)."""
+    text = written.strip()
     if is_missing(text):
         return []
-    start = cell.start + (len(cell.text) - len(cell.text.lstrip()))
+    lead = start + (len(written) - len(written.lstrip()))
     joint = _joint_parts(key, header, text)
     if joint is not None:
         return [found for part_key, part_header, offset, part in joint if not is_missing(part)
-                for found in CELL_READERS[part_key](Cell(part_key, part_header, part, start + offset,
-                                                         start + offset + len(part), doc))]
-    return CELL_READERS[key](Cell(key, header, text, cell.start, cell.end, doc))
+                for found in CELL_READERS[part_key](Cell(part_key, part_header, part, lead + offset,
+                                                         lead + offset + len(part), doc))]
+    return CELL_READERS[key](Cell(key, header, text, start, end, doc))
 
 
 SLASH = re.compile(r"\s*/\s*")

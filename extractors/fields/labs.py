@@ -797,9 +797,9 @@ def _timeline_findings(sentences: list[Span], patient: PatientContext) -> list[F
 # a cell holding two values, before and after: "6,840/512", "> 5,000 → 1 020", "12.4 to NA", "4,870 > 520" (a bound
 # stands before its number: "> 5,000")
 PAIR = re.compile(r"""
-    ^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)   # "> 5,000", "NA"
+    ^(?P<bound_a>[<>≥≤]\s*)?(?P<a>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-|not\s+[a-z]+)   # "> 5,000", "NA"
     (?:\s*(?:/|→|->|to)\s*|\s+>\s+)                                   # "/", "→", "to"; "4,870 > 520" spaced
-    (?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-)$
+    (?P<bound_b>[<>≥≤]\s*)?(?P<b>[\d.,\s\u2009\u202f]+|na|nr|ne|—|-|not\s+[a-z]+)$  # "1,020 / not recorded"
     """, re.IGNORECASE | re.VERBOSE)
 
 

@@ -267,6 +267,14 @@ def _front_affiliations(rest_of_byline: list[str], following: list[str]) -> list
 
 _BULLET = re.compile(r"^\s*(?:[-*•–·]|\d{1,2}[.)])\s+")
 _MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s+")
+# a heading set between runs of a mark: "=== Patient 2 ===", "*** Case B ***", "-- Follow-up --"
+_DECORATED_HEADING = re.compile(r"^\s*(?P<mark>[=*~#+-])(?P=mark)+\s*(?P<title>[^\W\d_].*?)\s*(?P=mark){2,}\s*$")
+
+
+def _heading_words(line: str) -> str:
+    """A line without the marks that set it out as a heading ("## Case 2", "=== Patient 2 ===")."""
+    decorated = _DECORATED_HEADING.match(line)
+    return decorated.group("title") if decorated else _MARKDOWN_HEADING.sub("", line)
 
 
 # a box drawn in characters around its lines ("+------+" over "| PID 1: fever |" lines)
@@ -380,7 +388,7 @@ def blocks_to_document(blocks: list, source_file: str, format_name: str = "text"
             builder.close_section()
             builder.open_section("")
         # A heading may stand alone or head its paragraph on the first line.
-        first = _MARKDOWN_HEADING.sub("", lines[0])
+        first = _heading_words(lines[0])
         # a line over a list stands alone as a heading does: "Drugs considered but not given" over "- Siltuximab: ..."
         over_a_list = len(lines) >= 3 and all(_BULLET.match(line) for line in lines[1:])
         # a few words on their own line over a paragraph that opens a sentence: "The index case" over "The index
