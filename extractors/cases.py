@@ -559,7 +559,7 @@ def _decide_scope(case: Case, segment: PatientSegment | None, row: TablePatient 
         cited = case.evidence.get("pe_sessions")
         if not cited or cited[0]._.value != "0":
             # absence has no words of its own: the evidence is the patient's description, which tells of no exchange
-            first = segment.sentences[0] if segment else None
+            first = (segment.sentences or segment.named)[0] if segment and (segment.sentences or segment.named) else None
             described = Finding("pe_sessions", "0", first.start_char, first.end_char,
                                 "cases.no_plasma_exchange_described") if first else None
             case.cite("pe_sessions", [finding_span(case.doc, described)] if described else [])
@@ -608,8 +608,11 @@ def extract_document(document: Document) -> DocumentExtraction:
                                   "retraction): no patient of its own")
     if any(NO_INDIVIDUAL_PATIENT.search(s.text) for s in sentences(doc)):
         return DocumentExtraction(document, [], "irrelevant", "says it describes no individual patient")
-    segments = {segment.number: segment for segment in doc._.patient_segments}
     rows = {patient.number: patient for patient in doc._.patient_rows}
+    # a patient only named beside others ("Pt 1, Pt 2 and Pt 4 had DLBCL"), with no account and no table row of its
+    # own, is none of the article's
+    segments = {segment.number: segment for segment in doc._.patient_segments
+                if segment.sentences or segment.number in rows}
     numbers = sorted(set(segments) | set(rows))
     grading = _grading(doc, document)
     # in a series the cells are often named once for all ("We report two patients treated with axi-cel")

@@ -34,11 +34,12 @@ SUMMARY = re.compile(rf"""
 # where the statement the first labelled item belongs to starts: "Best responses were | partial response (Patient 1)"
 ITEM_OPENING = re.compile(r"(?:\b(?:was|were|is|are|had|has|have|showed|achieved|reached|being)\b|[:;,])\s*",
                           re.IGNORECASE)
-# the patients a part of a statement ends on: "3 in Patients 1 and 2", "... and 4 in Patient 3", "grade 2 for pt 4"
+# the patients a part of a statement ends on: "3 in Patients 1 and 2", "... and 4 in Patient 3", "grade 2 for pt 4",
+# "on D+4 for Pt 2 and Pt 5"
+LABEL_WORD = rf"(?:{PATIENT_WORD}s?|pts\.?)\s*(?:{NUMBER_SIGN}\s*)?"
 IN_PATIENTS = re.compile(rf"""
-    \s+(?:in|for)\s+(?:the\s+)?
-    (?:(?:{PATIENT_WORD}s?|pts\.?)\s*(?:{NUMBER_SIGN}\s*)?)
-    (?P<numbers>{PATIENT_NUMBER}(?:\s*(?:,|and|&)\s*{PATIENT_NUMBER}\b(?!\s+(?:in|for)\s))*)\b   # not "2 and 4 in"
+    \s+(?:in|for)\s+(?:the\s+)?{LABEL_WORD}
+    (?P<numbers>{PATIENT_NUMBER}(?:\s*(?:,|and|&)\s*(?:{LABEL_WORD})?{PATIENT_NUMBER}\b(?!\s+(?:in|for)\s))*)\b  # not "2 and 4 in"
     """, re.IGNORECASE | re.VERBOSE)
 PART_SEPARATOR = re.compile(r"\s*(?:,\s*(?:and\s+|but\s+|whereas\s+|while\s+)?|;\s*|\s(?:and|but|whereas|while)\s+)",
                             re.IGNORECASE)
@@ -97,8 +98,8 @@ def _parts_in_patients(text: str) -> list[tuple[int, int, set[int]]]:
     and 2 and 4 in Patient 3"), with where each part's own words start, where it ends, and its patients; the first
     part's own words are as many as the second's ("3" as "4"), the words before them the subject of all."""
     ends = list(IN_PATIENTS.finditer(text))
-    groups = [{number_of(t) for t in re.split(r"\s*(?:,|and|&)\s*", m.group("numbers"), flags=re.IGNORECASE)}
-              for m in ends]
+    groups = [{number_of(re.sub(rf"^{LABEL_WORD}", "", t, flags=re.IGNORECASE))
+               for t in re.split(r"\s*(?:,|and|&)\s*", m.group("numbers"), flags=re.IGNORECASE)} for m in ends]
     if len(ends) < 2 or any(0 in g for g in groups) or len(set().union(*groups)) < sum(map(len, groups)):
         return []
     parts = []

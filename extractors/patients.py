@@ -146,12 +146,24 @@ EARLIER_REPORT = re.compile(rf"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+# Someone else the writer met or heard of, told in passing: "A colleague told me about a patient at an overseas
+# centre who had five exchanges", "I had looked after a woman the year before who had plasma exchange for TTP"
+PERSON_NOUN = r"(?:patient|woman|man|child|girl|boy|lady|gentleman|person|case)"
+ANOTHER_PERSON = re.compile(rf"""
+    \b(?:told\s+(?:me|us|him|her)|heard|read|learn(?:ed|t))\s+(?:about|of)\s+(?:an?|another|one)\s+
+    (?:[\w-]+\s+){{0,2}}?{PERSON_NOUN}\b                                                    # "told me about a patient"
+  | \b(?:looked\s+after|cared\s+for|nursed|treated|seen|met)\s+(?:an?|another)\s+(?:[\w-]+\s+){{0,2}}?{PERSON_NOUN}\s+
+    (?:the\s+(?:year|month|week)\s+before|(?:a|one|two|three|some|several)\s+(?:years?|months?|weeks?)\s+
+     (?:before|earlier|ago)|years\s+ago|previously|once)\b                                  # "looked after a woman the
+    """, re.IGNORECASE | re.VERBOSE)                                                         #  year before"
+
+
 GRADING_STATEMENT = re.compile(r"\b(according to|criteria of|graded|grading|scale)\b", re.IGNORECASE)
 
 
 def about_other_patients(sentence: Span) -> bool:
     text = sentence.text
-    if EARLIER_REPORT.search(text):
+    if EARLIER_REPORT.search(text) or ANOTHER_PERSON.search(text):
         return True
     # a grading system cited by its authors ("grade 4 CRS (Lee et al., 2014)") names a scale, not their patients
     systems = [(s.start_char - sentence.start_char, s.end_char - sentence.start_char)
@@ -210,10 +222,12 @@ def excepted_patient(sentence: Span) -> int | None:
 
 # "Patients 1 and 3 did not meet the criteria", "None of Pts 1-3 met criteria", "patients 2, 3 and 5": the patients a
 # statement names by their numbers
+ONE_LABEL = rf"{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?{PATIENT_NUMBER}\b"
 NAMED_PATIENTS = re.compile(rf"""
     \b(?:patients|cases|pts\.?)\s*(?:{NUMBER_SIGN}\s*)?
     (?:(?P<first>\d{{1,2}})\s*(?:-|–|to)\s*(?P<last>\d{{1,2}})\b                      # "Pts 1-3"
       | (?P<list>{PATIENT_NUMBER}(?:\s*,\s*{PATIENT_NUMBER})*,?\s*(?:and|&)\s*{PATIENT_NUMBER})\b)  # "patients 1, 2 and 4"
+  | \b(?P<labels>{ONE_LABEL}(?:\s*,\s*{ONE_LABEL})*,?\s*(?:and|&)\s*{ONE_LABEL})      # "Pt 1, Pt 2 and Pt 3"
     """, re.IGNORECASE | re.VERBOSE)
 
 
@@ -226,6 +240,9 @@ def named_patients(sentence: Span) -> set[int]:
     if match.group("first"):
         first, last = int(match.group("first")), int(match.group("last"))
         return set(range(first, last + 1)) if first < last <= first + 20 else set()
+    if match.group("labels"):
+        numbers = {label_number(label) for label in ANY_LABEL.finditer(match.group("labels"))} - {0}
+        return numbers if len(numbers) >= 2 else set()
     tokens = re.sub(r"\band\b|&|,", " ", match.group("list")).split()
     numbers = {number_of(token) for token in tokens} - {0}
     return numbers if len(numbers) >= 2 else set()
@@ -321,7 +338,8 @@ def _clauses_told_apart(sentence: Span) -> list[tuple[int, str, Span]]:
     LABELLED_CLAUSE_BREAKs, one opening with a patient's label and another with a label or the patients it names; a
     clause naming several is returned as a clause of number 0 (whose named patients share it)."""
     text = sentence.text
-    listing = listed_spans(text)
+    # "(patient 1, day 3; patient 2, day 5)", "Pt 1, Pt 2 and Pt 3 had DLBCL": lists, not clauses
+    listing = listed_spans(text) + [m.span() for m in NAMED_PATIENTS.finditer(text)]
     bounds = [0] + [b for m in LABELLED_CLAUSE_BREAK.finditer(text) if not any(a <= m.start() < z for a, z in listing)
                     for b in (m.start(), m.end())] + [len(text)]
     parts = [(start, end) for start, end in zip(bounds[::2], bounds[1::2]) if text[start:end].strip()]
@@ -331,8 +349,8 @@ def _clauses_told_apart(sentence: Span) -> list[tuple[int, str, Span]]:
         untimed = LEADING_TIME.sub("", clause, count=1)
         label = LABEL.match(clause) or LABEL.match(untimed)
         named = NAMED_PATIENTS.match(clause) or NAMED_PATIENTS.match(untimed)
-        opened.append((label_number(label), label_text(label)) if label and label_number(label) else
-                      (0, "named") if named else (0, ""))
+        opened.append((0, "named") if named else
+                      (label_number(label), label_text(label)) if label and label_number(label) else (0, ""))
     if not any(number for number, _ in opened) or sum(bool(number or kind) for number, kind in opened) < 2:
         return []
     doc, base = sentence.doc, sentence.start_char
@@ -686,6 +704,13 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
         clauses = labelled_clauses(sentence)
         if clauses:
             for number, label, clause in clauses:
+                if not number:
+                    # "Pt 1, Pt 2 and Pt 3 had DLBCL; Pt 4 had MCL": the patients a clause names are the article's
+                    # too, and the clause is theirs (shared with those it names, below)
+                    for named in ANY_LABEL.finditer(clause.text) if len(named_patients(clause)) >= 2 else ():
+                        found = LABEL.match(clause.text[named.start():])
+                        if found and label_number(found):
+                            patient(label_number(found), label_text(found))
                 if number:
                     patient(number, label).sentences.append(clause)
                 elif current is not None and not named_patients(clause):

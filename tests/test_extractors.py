@@ -352,6 +352,17 @@ def test_a_record_printed_a_field_a_line_is_read_as_a_sheet():
     assert evidence.doc.text[evidence._.quote_start:evidence._.quote_end] == "1"
 
 
+def test_patients_named_in_one_list_and_an_outcome_cell_s_response():
+    extraction = extract(HEADER.replace("Case presentation\n\n", "") + (
+        "Results\n\nFour adults given CAR-T cells had plasma exchange.\n\n"
+        "Pt | Age/Sex | CRS gr | TPE n | Outcome\n1 | 34/M | 3 | 2 | Alive, CR\n2 | 58/F | 4 | 3 | Died D+41 (progression)\n"
+        "3 | 66/M | 3 | 1 | Alive, PR\n\n"
+        "Pt 1, Pt 2 and Pt 4 had diffuse large B-cell lymphoma; Pt 3 had mantle cell lymphoma. The first exchange "
+        "was done on D+4 for Pt 2 and Pt 3 and on D+6 for Pt 1.\n"), "series.txt")
+    assert [(c.values.get("diagnosis"), c.values.get("response"), c.values.get("pe_start_day"))
+            for c in extraction.cases] == [("DLBCL", "CR", "6"), ("DLBCL", None, "4"), ("MCL", "PR", "4")]
+
+
 def test_a_note_s_event_before_a_colon_is_no_label():
     case = only_case(HEADER + "A 9-year-old girl with B-ALL received tisagenlecleucel.\n\n"
                      "- fever d1 -> CRS; gr 4 (ASTCT) d3: 2 pressors + HFNC\n- TPE x2 from d4 (FFP)\n")

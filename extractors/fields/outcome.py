@@ -31,6 +31,7 @@ RESOLVED = re.compile(r"""\b(
     resolv\w*|resolution|subsided|abated|settled|brought\ under\ control|controlled  # "CRS resolved", "settled"
   | relieved|remitted|regressed                                                # "CRS was relieved on D+8"
   | recover\w*|normali[sz]\w*|disappeared|defervesc\w*|afebrile               # "she defervesced", "afebrile by day 6"
+  | (?:was|were|had\ been)\ (?:all\ )?over                                     # "His CRS was over by day 13"
     )\b""", re.IGNORECASE | re.VERBOSE)
 # the value no, read as such: "CRS never resolved", "persisted", "died of refractory CRS"
 UNRESOLVED = re.compile(r"""\b(
@@ -142,8 +143,11 @@ def crs_resolved(sentences: list[Span], patient: PatientContext) -> list[Finding
 
 # -- table cells --------------------------------------------------------------------------------------------------
 def outcome_cell(cell: Cell) -> list[Finding]:
-    """An outcome column's wording: "Alive (11 mo)", "Died d+41 (sepsis)"."""
-    return cell.wording_findings()
+    """An outcome column's wording: "Alive (11 mo)", "Died d+41 (sepsis)"; and the response it names beside a
+    patient alive ("Alive, CR"); beside a death, a disease named is its cause ("Died day 97 (progression)"), not the
+    best response."""
+    status = cell.wording_findings()
+    return status + ([] if any(found.value == "died" for found in status) else response_cell(cell))
 
 
 def crs_resolved_cell(cell: Cell) -> list[Finding]:

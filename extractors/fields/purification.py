@@ -613,7 +613,10 @@ def _day_of_session_not_held(sessions: list[tuple[int, int, bool]], day_start: i
 # a verb of doing before the days it was done on: "performed on days 9, 10 and 11", "started on day +5"
 DONE_ON = re.compile(r"""
     \b(?:performed|started|initiated|begun|began|commenced|done|carried\ out|undertaken)   # "performed"
-    \s+(?:on\s+)?                                                                        # "on"
+    \s+(?:at\s+(?:about\s+|around\s+|approximately\s+)?                                  # "at about two o'clock"
+         (?:\d{1,2}(?:[:.]\d{2})?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midnight)
+         (?:\s*(?:o['’]clock|[ap]\.?m\.?|h(?:ours|rs)?))?\s+)?
+    (?:on\s+)?                                                                           # "on"
     """, re.IGNORECASE | re.VERBOSE)
 
 
