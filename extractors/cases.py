@@ -25,10 +25,10 @@ from extractors.patients import DOCUMENT_ZONES, PATIENT_ZONES, REVIEW_ARTICLE_TY
     tells_its_own_case, told_of_others_only
 from extractors.labelled_lines import line_findings
 from extractors.listed import Edit, listed_edits
-from extractors.respectively import DealtText, clauses_of_others, respective_deletions
+from extractors.respectively import DealtText, clauses_of_others, gapped_edits, respective_deletions
 from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, patient_sheets,
                                session_table, table_exchange_days, table_exchange_sessions, timeline_rows)
-from extractors.values import counts_hours_from_infusion, find_dates
+from extractors.values import ORDINALS, counts_hours_from_infusion, find_dates
 from pipeline.document.ids import make_case_id
 from pipeline.document.model import Document
 from pipeline.schema import FIELD_BY_NAME, GROUP_STATEMENT_FIELDS, SCORED_FIELDS, InvalidValue, normalize_cell
@@ -439,7 +439,10 @@ def _referent(segment: PatientSegment) -> str | None:
     and noun), "Patient 2"."""
     introduced = re.fullmatch(r"\d+ (\w+)", segment.label)
     if introduced:
-        return rf"\b(?:the|this)\s+(?:older\s+|younger\s+)?{introduced.group(1)}\b"
+        # or by the order they were introduced in: "on day +3 in the first patient and on day +5 in the second"
+        ordinal = next((word for word, n in ORDINALS.items() if n == segment.number), None)
+        by_order = rf"|\bthe\s+{ordinal}(?:\s+(?:patient|case|one))?\b" if ordinal else ""
+        return rf"\b(?:the|this)\s+(?:older\s+|younger\s+)?{introduced.group(1)}\b{by_order}"
     return rf"\b{PATIENT_WORD}\s*(?:{NUMBER_SIGN}\s*)?{segment.number}\b" if segment.number else None
 
 
@@ -459,10 +462,20 @@ def _dealt_out(doc: Doc, document: Document, segment: PatientSegment, segments: 
             continue
         index = about.index(segment.number)
         deletions = respective_deletions(sentence, index, len(about))
+        # the others as the sentence introduces them ("a 47-year-old man", beside "a 61-year-old woman")
+        deletions += [(s.start_char, s.end_char) for n in about if n != segment.number for s in segments[n].sentences
+                      if sentence.start_char <= s.start_char and s.end_char <= sentence.end_char and
+                      s.end_char - s.start_char < len(sentence.text)]
         others = [r for n in about if n != segment.number and (r := _referent(segments[n]))]
         if own and others:
-            deletions += clauses_of_others(sentence, re.compile(own, re.IGNORECASE),
-                                           re.compile("|".join(others), re.IGNORECASE))
+            own_referent, other_referents = re.compile(own, re.IGNORECASE), re.compile("|".join(others), re.IGNORECASE)
+            # "the man received two sessions and the woman three": the woman's clause, its verb supplied
+            gapped = gapped_edits(sentence, own_referent, other_referents)
+            deletions += clauses_of_others(sentence, own_referent, other_referents)
+            deletions = [(a, b) for a, b in deletions if not any(a < e.end and e.start < b for e in gapped)]
+            replaced += gapped
+            if gapped and not deletions:
+                dealt.append(sentence)
         if deletions:
             taken += deletions
             dealt.append(sentence)

@@ -624,11 +624,12 @@ def _introduced_together(doc: Doc, document: Document) -> list[PatientSegment]:
             segments = {noun: PatientSegment(number, f"{m.group('age')} {noun}", [doc.char_span(
                 opening.start_char + m.start(), opening.start_char + m.end(), alignment_mode="expand")])
                 for number, (noun, m) in enumerate(zip(nouns, people), 1)}
-        current, shared = None, []
+        current, shared, later = None, [], []
         for sentence in sentences(doc):
             if sentence.start_char <= opening.start_char or is_table_text(document, sentence.start_char) or \
                     section_kind(document, sentence.start_char) not in PATIENT_ZONES:
                 continue
+            later.append(sentence)
             referred = REFERRED.match(sentence.text)
             if referred and referred.group("sex").lower() in segments:
                 current = segments[referred.group("sex").lower()]
@@ -639,7 +640,14 @@ def _introduced_together(doc: Doc, document: Document) -> list[PatientSegment]:
             else:
                 shared.append(sentence)
         if not side_by_side and any(len(segment.sentences) < 2 for segment in segments.values()):
-            return []  # introduced together, but not told apart (side by side, they are told apart as they go on)
+            if not any(RESPECTIVELY.search(s.text) for s in [opening] + later):
+                return []  # introduced together, but not told apart (side by side, they are told apart as they go on)
+            # introduced in an apposition and told side by side ("We report two patients, a 47-year-old man with
+            # DLBCL and a 61-year-old woman with MCL, who were infused with A and B, respectively"): the opening and
+            # all that follows are each one's account, dealt out to each by the case assembly
+            for segment in segments.values():
+                segment.sentences = segment.sentences[:1] + [opening] + later
+            return list(segments.values())
         for segment in segments.values():
             segment.shared = shared
         return list(segments.values())

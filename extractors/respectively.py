@@ -41,6 +41,16 @@ ITEM = re.sub(r"\(\?P<\w+>", "(?:", ITEM_PARTS)
 # Items in a row, the last after "and" or "or": "2 and 3", "D+1, D+4 and D+6", "a man and a woman"
 ITEMS = re.compile(rf"{ITEM}(?:\s*,\s*{ITEM})*,?\s+(?:and|or)\s+{ITEM}(?![\w-])", re.IGNORECASE | re.VERBOSE)
 ONE_ITEM = re.compile(ITEM_PARTS, re.IGNORECASE | re.VERBOSE)
+# One item that is a change from one figure to another, the unit on the last item belonging to all: "fell from 2,760
+# to 190 pg/mL and from 5,430 to 415 pg/mL, respectively", "from 198 to 52 and from 265 to 88 mg/L"
+NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+UNIT = r"%|[A-Za-zµμ]{1,4}/[A-Za-zµμ]{1,4}\b"
+CHANGE_PARTS = rf"""(?<![\w-])(?P<prefix>(?!))?
+    (?P<value>from\s+(?:{NUMBER})(?:\s*(?:{UNIT}))?\s+to\s+(?:{NUMBER}))
+    (?P<unit>\s*(?:{UNIT}))?"""
+CHANGE = re.sub(r"\(\?P<\w+>", "(?:", CHANGE_PARTS)
+CHANGES = re.compile(rf"{CHANGE}(?:\s*,\s*{CHANGE})*,?\s+(?:and|or)\s+{CHANGE}(?![\w-])", re.IGNORECASE | re.VERBOSE)
+ONE_CHANGE = re.compile(CHANGE_PARTS, re.IGNORECASE | re.VERBOSE)
 # What a list of concepts pairs with the patients: their cells, targets, diseases, responses and drugs
 DEALT_CONCEPTS = ("CART_PRODUCT", "CART_TARGET", "DIAGNOSIS", "RESPONSE", "DRUG", "STEROID", "FLUID")
 # Analytes listed before "respectively" pair the figures with themselves, not with the patients ("IL-6 and ferritin
@@ -84,7 +94,11 @@ def respective_deletions(sentence: Span, index: int, count: int) -> list[tuple[i
         stretch_start = marker.end()
         if len({c.id_ for c in concepts_in(sentence, ANALYTES) if _inside(c, base, stretch)}) >= 2:
             continue
-        runs = [items for run in ITEMS.finditer(text, *stretch) if len(items := _items(run)) == count]
+        changes = [items for run in CHANGES.finditer(text, *stretch)
+                   if len(items := list(ONE_CHANGE.finditer(text, run.start(), run.end()))) == count]
+        in_changes = [(items[0].start(), items[-1].end()) for items in changes]
+        runs = changes + [items for run in ITEMS.finditer(text, *stretch) if len(items := _items(run)) == count
+                          and not any(a <= run.start() < b for a, b in in_changes)]
         for items in runs:
             taken += [(base + a, base + b) for a, b in _kept_only(items, index)]
         in_runs = [(items[0].start(), items[-1].end()) for items in runs]
@@ -162,6 +176,48 @@ def clauses_of_others(sentence: Span, own: re.Pattern, others: re.Pattern) -> li
         end = starts[n + 1] if not last else len(text[:ends[n]].rstrip().rstrip(".!;:"))
         taken.append((base + start, base + end))
     return taken
+
+
+# what an elided clause lacks: a verb of its own ("and the woman three": no verb; "and the woman had three": one)
+CLAUSE_VERB = re.compile(r"\b(?:was|were|is|are|had|has|have|did|received|underwent|got|developed|needed|required)\b",
+                         re.IGNORECASE)
+FIGURE_WORD = re.compile(rf"(?<![\w.])(?:{NUMBER}|one|two|three|four|five|six|seven|eight|nine|ten|once|twice)(?![\w])",
+                         re.IGNORECASE)
+GAP_MOST_WORDS = 4
+
+
+def gapped_edits(sentence: Span, own: re.Pattern, others: re.Pattern) -> list[Edit]:
+    """The edits that read, for this patient, a clause told of another with its verb left out of this one's
+    ("the man received two sessions and the woman three": "the man received three sessions"; "the man was in complete
+    remission and the woman in partial remission": "... was in partial remission"): this one's remnant takes the
+    place of the words it answers in the other's clause, a figure that of the figure, words that of the words from
+    the one it opens with; the remnant's own clause is taken out."""
+    text, base = sentence.text, sentence.start_char
+    edits: list[Edit] = []
+    for other in others.finditer(text):
+        joined = re.compile(rf"\s*,?\s+and\s+(?:{own.pattern})\s+", re.IGNORECASE).search(text, other.end())
+        if not joined or re.search(r"[,;]", text[other.end():joined.start()]):
+            continue
+        remnant = re.match(r"[^,;.()]+", text[joined.end():])
+        if not remnant:
+            continue
+        words = remnant.group().strip()
+        if not words or len(words.split()) > GAP_MOST_WORDS or CLAUSE_VERB.search(words):
+            continue
+        body_start, body = other.end(), text[other.end():joined.start()]
+        if FIGURE_WORD.fullmatch(words):
+            answered = FIGURE_WORD.search(body)
+            span = answered and (body_start + answered.start(), body_start + answered.end())
+        else:
+            opening = re.search(rf"\b{re.escape(words.split()[0])}\b", body, re.IGNORECASE)
+            span = opening and (body_start + opening.start(), joined.start())
+        if not span:
+            continue
+        remnant_start = joined.end()
+        remnant_end = remnant_start + len(remnant.group().rstrip())
+        edits += [Edit(base + span[0], base + span[1], (base + remnant_start, base + remnant_start + len(words))),
+                  Edit(base + joined.start(), base + remnant_end)]
+    return edits
 
 
 def _ends_on(part: str, referent: re.Pattern) -> bool:

@@ -363,6 +363,26 @@ def test_patients_named_in_one_list_and_an_outcome_cell_s_response():
             for c in extraction.cases] == [("DLBCL", "CR", "6"), ("DLBCL", None, "4"), ("MCL", "PR", "4")]
 
 
+APPOSITION = ("Plasma exchange for CRS: two patients\n\nA. Author\n\nAbstract\n\n"
+              "We report two patients seen at our unit, a 52-year-old man with diffuse large B-cell lymphoma and a "
+              "38-year-old woman with B-ALL, who were given axicabtagene ciloleucel and tisagenlecleucel, respectively. "
+              "Fever commenced on day +2 and day +1, respectively, and both reached grade 3 CRS. Plasma exchange was "
+              "begun on day +4 in the first patient and on day +6 in the second; the man received two sessions and the "
+              "woman four, each with 5% albumin. IL-6 fell from 3,100 to 240 pg/mL and from 8,800 to 610 pg/mL, "
+              "respectively. At day 90 the man was in complete remission and the woman in partial remission.\n")
+
+
+def test_two_patients_introduced_in_an_apposition_and_told_side_by_side():
+    extraction = extract(APPOSITION, "pair.txt")
+    fields = ("age_years", "sex", "diagnosis", "car_t_product", "crs_onset_day", "pe_start_day", "pe_sessions",
+              "il6_pre", "il6_post", "response")
+    assert [tuple(c.values.get(f) for f in fields) for c in extraction.cases] == [
+        ("52", "M", "DLBCL", "axicabtagene ciloleucel", "2", "4", "2", "3100", "240", "CR"),
+        ("38", "F", "B-ALL", "tisagenlecleucel", "1", "6", "4", "8800", "610", "PR")]
+    woman = extraction.cases[1].evidence["pe_sessions"][0]
+    assert woman.doc.text[woman._.quote_start:woman._.quote_end] == "four"
+
+
 def test_a_note_s_event_before_a_colon_is_no_label():
     case = only_case(HEADER + "A 9-year-old girl with B-ALL received tisagenlecleucel.\n\n"
                      "- fever d1 -> CRS; gr 4 (ASTCT) d3: 2 pressors + HFNC\n- TPE x2 from d4 (FFP)\n")
