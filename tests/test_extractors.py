@@ -383,6 +383,15 @@ def test_two_patients_introduced_in_an_apposition_and_told_side_by_side():
     assert woman.doc.text[woman._.quote_start:woman._.quote_end] == "four"
 
 
+def test_a_column_with_a_second_field_in_brackets():
+    extraction = extract(HEADER.replace("Case presentation\n\n", "") + (
+        "Results\n\nTwo adults had plasma exchange for CRS after CAR-T cells.\n\n"
+        "Patient | Age/Sex | Product | CRS grade (onset day) | TPE sessions\n1 | 48/M | axi-cel | 4 (D1) | 3\n"
+        "2 | 23/F | tisa-cel | 3 (D0) | 2\n"), "series.txt")
+    assert [(c.values.get("crs_grade"), c.values.get("crs_onset_day")) for c in extraction.cases] == [
+        ("4", "1"), ("3", "0")]
+
+
 def test_a_note_s_event_before_a_colon_is_no_label():
     case = only_case(HEADER + "A 9-year-old girl with B-ALL received tisagenlecleucel.\n\n"
                      "- fever d1 -> CRS; gr 4 (ASTCT) d3: 2 pressors + HFNC\n- TPE x2 from d4 (FFP)\n")

@@ -86,20 +86,30 @@ def read_value(key: str, header: str, written: str, start: int, end: int, doc: D
 
 
 SLASH = re.compile(r"\s*/\s*")
+BRACKETED = re.compile(r"(?P<first>[^()]*?\S)\s*\((?P<second>[^()]+)\)")
 
 
 def _joint_parts(key: str, header: str, text: str) -> list[tuple[str, str, int, str]] | None:
     """A column of two fields, its header and its cells split at a slash: "TPE sessions / first day" over "3 / day 4"
-    is pe_sessions 3 and pe_start_day 4 ("first day" says of what through the words before it: "TPE first day").
+    is pe_sessions 3 and pe_start_day 4 ("first day" says of what through the words before it: "TPE first day"); or
+    the second in brackets: "CRS grade (onset day)" over "4 (D1)" is crs_grade 4 and crs_onset_day 1.
     None where the header does not name two different fields, one of them ``key``, or the cell does not split as
     the header does (a marker's "before / after" column splits into one marker twice)."""
     heads, parts = SLASH.split(header), list(SLASH.finditer(text))
-    if len(heads) != 2 or len(parts) != 1:
-        return None
+    bracketed = False
+    if len(heads) == 2 and len(parts) == 1:
+        halves = [(0, text[:parts[0].start()]), (parts[0].end(), text[parts[0].end():])]
+    else:
+        # or the second field in brackets: "CRS grade (onset day)" over "4 (D1)"
+        head, cell = BRACKETED.fullmatch(header.strip()), BRACKETED.fullmatch(text)
+        if not head or not cell:
+            return None
+        heads, bracketed = [head.group("first"), head.group("second")], True
+        halves = [(0, cell.group("first")), (cell.start("second"), cell.group("second"))]
     subject = heads[0].rsplit(None, 1)[0] if " " in heads[0].strip() else ""
     keys = [header_field(heads[0]), header_field(heads[1]) or header_field(f"{subject} {heads[1]}")]
     if None in keys or keys[0] == keys[1] or key not in keys or any(k not in CELL_READERS for k in keys):
         return None
-    slash = parts[0]
-    halves = [(0, text[:slash.start()]), (slash.end(), text[slash.end():])]
+    if bracketed and CELL_READERS[keys[0]] is CELL_READERS[keys[1]]:
+        return None  # one reader reads both from the whole cell: "CAR-T product (target)" over "Academic (CD19)"
     return [(part_key, head, offset, part) for part_key, head, (offset, part) in zip(keys, heads, halves)]

@@ -193,6 +193,11 @@ def for_another_disease(sentences: list[Span]) -> bool:
     return any(other and not toxicity for other, toxicity in tied) and not any(toxicity for _, toxicity in tied)
 
 
+# a syndrome told as over, right after its name: "CRS had resolved", "the CRS, which had long settled"
+TOLD_AS_OVER = re.compile(r"""
+    \s*(?:\(\w+\)\s*)?,?\s*(?:which\s+)?(?:had|has|was|having)\s+(?:long\s+|fully\s+|completely\s+|already\s+)?
+    (?:been\s+)?(?:resolved|subsided|settled|abated)\b
+    """, re.IGNORECASE | re.VERBOSE)
 # a syndrome told as what a treatment is for: "for CRS", "to treat cytokine release syndrome"
 FOR_IT = re.compile(r"\b(?:for|against|to\s+treat|treating|because\s+of)\s+(?:\w+\s+){0,3}$", re.IGNORECASE)
 
@@ -203,9 +208,12 @@ def _indications(sentence: Span, before: list[Span]) -> tuple[bool, bool]:
     48 with acquired TTP and was treated with plasma exchange": TTP), unless it tells the toxicity as what it treats
     ("apheresis for hyperviscosity before the cells, and again for CRS after them": both)."""
     other = _named_indication(sentence, before)
-    toxicities = [c for c in concepts_in(sentence, ("CRS", "ICANS", "HLH")) if is_affirmed(c)]
-    named = list(OTHER_INDICATION.finditer(sentence.text))
     text = sentence.doc.text
+    # a toxicity told as over is not what the exchange treats: "iTTP well after a mild CRS had resolved, and who
+    # responded to plasma exchange"
+    toxicities = [c for c in concepts_in(sentence, ("CRS", "ICANS", "HLH")) if is_affirmed(c)
+                  and not TOLD_AS_OVER.match(text, c.end_char, sentence.end_char)]
+    named = list(OTHER_INDICATION.finditer(sentence.text))
     if not (other and toxicities and named) or \
             any(FOR_IT.search(text[max(sentence.start_char, c.start_char - 40):c.start_char]) for c in toxicities):
         return other, bool(toxicities)
