@@ -155,7 +155,10 @@ ANOTHER_PERSON = re.compile(rf"""
   | \b(?:looked\s+after|cared\s+for|nursed|treated|seen|met)\s+(?:an?|another)\s+(?:[\w-]+\s+){{0,2}}?{PERSON_NOUN}\s+
     (?:the\s+(?:year|month|week)\s+before|(?:a|one|two|three|some|several)\s+(?:years?|months?|weeks?)\s+
      (?:before|earlier|ago)|years\s+ago|previously|once)\b                                  # "looked after a woman the
-    """, re.IGNORECASE | re.VERBOSE)                                                         #  year before"
+    #                                                                                         year before"
+  | \b(?:an?|another|one)\s+(?:[\w-]+\s+){{0,3}}?{PERSON_NOUN}\s+(?:described|reported|published|presented)\s+
+    elsewhere\b                                                                              # "a 7-year-old girl
+    """, re.IGNORECASE | re.VERBOSE)                                                         #  described elsewhere"
 
 
 GRADING_STATEMENT = re.compile(r"\b(according to|criteria of|graded|grading|scale)\b", re.IGNORECASE)

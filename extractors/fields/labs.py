@@ -622,6 +622,24 @@ AGGREGATE = re.compile(rf"\b{GROUP_SUMMARY_WORD}\b", re.IGNORECASE)
 AGGREGATE_REACH = 40
 
 
+# a drug a value is told after: "After two doses of tocilizumab her IL-6 stood at 3,960 pg/mL"
+OTHER_TREATMENTS = ("DRUG", "STEROID", "TOCILIZUMAB")
+AFTER_BEFORE_A_DRUG = re.compile(r"\b(?:after|following)\s+(?:[\w-]+\s+){0,4}?$", re.IGNORECASE)
+
+
+def _after_other_treatments(sentence: Span, offset: int, local: str) -> str:
+    """The words around a value (``local``, at ``offset`` in the document) less the "after" of a drug given before the
+    sample, which tells nothing of the exchange's time ("After two doses of tocilizumab her IL-6 stood at 3,960
+    pg/mL, and she was taken for two sessions of TPE": before the exchange)."""
+    for drug in concepts_in(sentence, OTHER_TREATMENTS):
+        at = drug.start_char - offset
+        if 0 < at <= len(local):
+            cue = AFTER_BEFORE_A_DRUG.search(local, 0, at)
+            if cue:
+                local = local[:cue.start()] + " " * (cue.end() - cue.start()) + local[cue.end():]
+    return local
+
+
 def _summarises_a_group(sentence: Span, start: int) -> bool:
     """Whether the value at ``start`` is told as a group's median or mean ("a median IL-6 fall from 5,600 to 420
     pg/mL" in six patients): no patient's value."""
@@ -680,7 +698,9 @@ class _Timeline:
             text = clause
         else:
             clause_start, clause_end = 0, len(text)
-        local = text[max(0, at - clause_start - 90): at - clause_start + 30]
+        local_from = max(0, at - clause_start - 90)
+        local = _after_other_treatments(sentence, sentence.start_char + clause_start + local_from,
+                                        text[local_from: at - clause_start + 30])
         # the sample a value is compared with is not the value's time: "fallen by 88% compared with the sample before
         # the first TPE; today's value 402 pg/mL"
         text, local = COMPARED_WITH.sub(" ", text), COMPARED_WITH.sub(" ", local)

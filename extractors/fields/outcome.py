@@ -26,6 +26,7 @@ ALIVE = re.compile(r"""\b(
   | remains?\ (?:well|in\ (?:complete\ )?remission)|recovered\ fully|full\ recovery   # "remains in complete remission"
   | was\ transferred\ (?:back\ )?to\ the\ (?:ward|general\ ward|referring\ hospital)  # "was transferred back to the ward"
   | left\ the\ hospital|returned\ home|went\ home
+  | (?:at|back)\ home,?\ (?:and\ )?well                                             # "D+60: at home, well"
     )\b""", re.IGNORECASE | re.VERBOSE)
 RESOLVED = re.compile(r"""\b(
     resolv\w*|resolution|subsided|abated|settled|brought\ under\ control|controlled  # "CRS resolved", "settled"
