@@ -99,7 +99,8 @@ LITERATURE = re.compile(r"""\b(
   | \bacross\ (?:these|the|all)\ (?:[\w-]+\ )?(?:patients|cases|reports)\b             # "Across these ten patients"
   | (?:have|has|had)\ (?:been\ )?(?:described|reported|published)                     # "have been reported"
   | previously\ (?:described|reported|published)                                       # "previously described"
-  | (?:in|from)\ the\ literature | published\ (?:cases?|reports?|series|studies) | reported\ (?:by|in)\b  # "reported by Smith"
+  | (?:in|from)\ the\ literature | published\ (?:cases?|patients|reports?|series|studies) | reported\ (?:by|in)\b  # "reported by Smith"
+  | \b(?:pooled|individual[-\ ]patient)\ (?:data\ )?analys[ie]s\b | meta-?analys[ie]s\b              # "a 2021 pooled analysis"
   | in\ (?:most|many|several|some|other|previous|earlier)\ (?:published\ )?(?:case\ )?   # "(2.5 to 4 L in most
     (?:reports|series|studies|publications)                                            #  case reports)"
   | (?:they|you|the\ (?:correspondents|authors))\ (?:cite|quote|mention)\b              # "the registry they cite"

@@ -507,6 +507,7 @@ def _sessions_from_ordinals(pe_sentences: list[Span]) -> list[Finding]:
 DONE = re.compile(r"""\b(
     performed|done|carried\ out|given|undertaken     # "performed on days 3, 4 and 5"
   | received|underwent|took\ place                   # "underwent TPE on day 2"
+  | reali[sz]ed|conducted|administered|instituted     # "TPE was realized on days 4, 5 and 6"
     )\b""", re.IGNORECASE | re.VERBOSE)
 # the sessions named just before their days: "The first session was performed on day 5 and the second on day 6"
 SESSIONS_BEFORE_DAYS = re.compile(rf"\b{COUNTED}\b", re.IGNORECASE)

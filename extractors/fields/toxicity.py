@@ -88,9 +88,14 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
             # takes no other
             free = [s for s in syndromes
                     if not any(gap(a, b, s) <= 1 for a, b, _ in mentions if (a, b) != (start, end))]
-            # the syndrome named nearest, else the scale (the syndrome's own mention is the better evidence)
+            # the syndrome named nearest, else the scale (the syndrome's own mention is the better evidence); a grade
+            # written on a scale of CRS alone is CRS's, whatever else the sentence names ("on two vasopressors, Penn
+            # grade 4, and IEC-HS was diagnosed")
+            on_a_crs_scale = [Span(sentence.doc, g.start, g.end, label="CRS") for g in concepts_in(sentence, "GRADING")
+                              if g.id_ in CRS_ONLY_SCALES and gap(start, end, g) <= 1]
             nearest = None
-            for anchors in ([s for s in free if takes_grade(s, start, end)], scales, _sole_syndrome(free, start, end)):
+            for anchors in (on_a_crs_scale, [s for s in free if takes_grade(s, start, end)], scales,
+                            _sole_syndrome(free, start, end)):
                 if anchors:
                     nearest = min(anchors, key=lambda s: (gap(start, end, s), s.start_char < start))
                     if gap(start, end, nearest) <= MAX_DISTANCE:
@@ -99,7 +104,10 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
             # the one syndrome its sentence names, however far back;
             # so does a bare grade in a sentence on how CRS was graded: "We graded CRS with CTCAE v5 because that is
             # what the trial protocol used, and the worst grade was 3"
-            sole = _sole_syndrome(free, start, end) if match.group("revised") or scales else []
+            # and a grade the syndrome is said to reach, in a later clause of the sentence that names it alone ("CRS
+            # began late, on day 7, with fever and a need for oxygen, and never went beyond grade 2")
+            reached = REACHED.search(sentence.doc.text, max(sentence.start_char, start - 30), start)
+            sole = _sole_syndrome(free, start, end) if match.group("revised") or scales or reached else []
             if sole and (nearest is None or gap(start, end, nearest) > MAX_DISTANCE):
                 nearest = sole[0]
             near = nearest is not None and (gap(start, end, nearest) <= MAX_DISTANCE or nearest in sole)
@@ -109,6 +117,14 @@ def _graded(sentences: list[Span]) -> list[tuple[str, int, int, int]]:
     return graded
 
 
+# the scales (gradings.jsonl ids) that grade CRS alone: a grade written on one of them is CRS's
+CRS_ONLY_SCALES = frozenset({"Penn", "Lee 2014", "MSKCC"})
+# a verb of reaching right before a grade: "never went beyond grade 2", "progressed to grade 4", "peaked at grade 3"
+REACHED = re.compile(r"""
+    (?:reach\w*|progress\w*\s+to|escalat\w*\s+to|worsen\w*\s+to|rose\s+to|peak\w*\s+at
+     |went\s+(?:up\s+)?(?:to|beyond|above|past)|beyond|exceed\w*)
+    \s+(?:a\s+)?(?:maximum\s+(?:of\s+)?|max\.?\s+)?$
+    """, re.IGNORECASE | re.VERBOSE)
 # what may follow a grade that grades nothing named after it: "G3 on D+3", "grade 3 (hypotension)", "max G3."; not
 # "grade 3 anaemia"
 BARE_GRADE_END = re.compile(r"^\s*(?:$|[.,;(]|(?:on|at|by|from|within|after|until)\b|d\s?\+)", re.IGNORECASE)
