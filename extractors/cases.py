@@ -28,7 +28,7 @@ from extractors.listed import Edit, listed_edits
 from extractors.respectively import DealtText, clauses_of_others, gapped_edits, respective_deletions
 from extractors.tables import (TablePatient, before_after_tables, course_event_cells, lab_course, patient_sheets,
                                session_table, table_exchange_days, table_exchange_sessions, timeline_rows)
-from extractors.values import ORDINALS, counts_hours_from_infusion, find_dates
+from extractors.values import ORDINALS, WORD_NUMBERS, counts_hours_from_infusion, find_dates
 from pipeline.document.ids import make_case_id
 from pipeline.document.model import Document
 from pipeline.schema import FIELD_BY_NAME, GROUP_STATEMENT_FIELDS, SCORED_FIELDS, InvalidValue, normalize_cell
@@ -437,6 +437,13 @@ def _statements(segment: PatientSegment) -> list[Span]:
 def _referent(segment: PatientSegment) -> str | None:
     """How the article refers to a patient inside a statement about several: "the man" (a patient introduced by age
     and noun), "Patient 2"."""
+    ordered = re.fullmatch(r"(\w+) patient", segment.label)
+    if ordered and ordered.group(1) in ORDINALS:  # a patient of an account told side by side, known by its order
+        number = ORDINALS[ordered.group(1)]
+        # or among the first few: "in the first two patients", "the first two products"
+        counts = "|".join(word for word in ("two", "three", "four") if WORD_NUMBERS[word] >= number)
+        # and named after another: "the first and second patients"
+        return rf"\bthe\s+first\s+(?:{counts})\s+[\w-]+|\b(?:the|and)\s+{ordered.group(1)}(?:\s+(?:patients?|cases?|one))?\b"
     introduced = re.fullmatch(r"\d+ (\w+)", segment.label)
     if introduced:
         # or by the order they were introduced in: "on day +3 in the first patient and on day +5 in the second"

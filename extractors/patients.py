@@ -16,7 +16,7 @@ from extractors.cues import NUMBER_SIGN, PATIENT_NUMBER, PATIENT_WORD, number_of
 from extractors.evidence import cached, concepts_in, sentences
 from extractors.listed import listed_patients, listed_spans
 from extractors.fields.demographics import AGE, SEX_LETTER, SEX_NOUNS
-from extractors.respectively import RESPECTIVELY, dealt_sentence_text, pairs_with_patients
+from extractors.respectively import RESPECTIVELY, dealt_sentence_text, pairs_with_patients, respective_deletions
 from extractors.values import COUNT, ORDINALS, count_value
 from pipeline.document.model import Document
 
@@ -658,6 +658,48 @@ def _introduced_together(doc: Doc, document: Document) -> list[PatientSegment]:
     return []
 
 
+# An account that counts its patients and then tells them side by side, in lists of as many values ("We report three
+# patients who underwent TPE ... The patients were aged 34, 51 and 62 years, respectively; ..."), naming each, when
+# it does, by the order it told them in ("The third patient had IEC-HS")
+ANNOUNCED = re.compile(rf"""
+    \b(?:report|describe|present|share|treated)\w*\s+(?:here(?:in)?\s+)?(?:the\s+cases?\s+of\s+)?
+    (?P<n>{COUNT})\s+(?:[\w-]+\s+){{0,3}}?(?:patients|cases|children|adults)\b
+    """, re.IGNORECASE | re.VERBOSE)
+ORDINAL_OPENING = re.compile(r"^\W*(?:the|our)\s+(?P<ord>first|second|third|fourth)\s+(?:patient|case|one)\b",
+                             re.IGNORECASE)
+# of an account told side by side, how many of its sentences must list values per patient
+MOST_COUNTED = 4
+LISTS_TO_TELL_APART = 2
+
+
+def _counted_side_by_side(doc: Doc, document: Document) -> list[PatientSegment]:
+    """The patients of an account that counts them and tells them side by side: each one's account is all of it
+    (dealt out to each by the case assembly), less the sentences that open on another by its order."""
+    for opening in sentences(doc):
+        if section_kind(document, opening.start_char) not in PATIENT_ZONES or about_other_patients(opening):
+            continue
+        announced = ANNOUNCED.search(opening.text)
+        if not announced:
+            continue
+        count = count_value(announced.group("n"))
+        if not count or not 2 <= count <= MOST_COUNTED:
+            return []
+        later = [s for s in sentences(doc) if s.start_char > opening.start_char and not is_table_text(document, s.start_char)
+                 and section_kind(document, s.start_char) in PATIENT_ZONES and not about_other_patients(s)]
+        if sum(bool(respective_deletions(s, 0, count)) for s in later) < LISTS_TO_TELL_APART:
+            return []
+        words = {n: word for word, n in ORDINALS.items()}
+        segments = [PatientSegment(n, f"{words[n]} patient", [opening]) for n in range(1, count + 1)]
+        for sentence in later:
+            own = ORDINAL_OPENING.match(sentence.text)
+            number = ORDINALS[own.group("ord").lower()] if own else 0
+            for segment in segments:
+                if not number or segment.number == number:
+                    segment.sentences.append(sentence)
+        return segments
+    return []
+
+
 def _technique_for_all(sentence: Span) -> bool:
     """A sentence of a series' methods telling how the exchanges were done, naming no patient and counting none."""
     return bool(concepts_in(sentence, "PE")) and not ANY_LABEL.search(sentence.text) and \
@@ -779,7 +821,8 @@ def segment_patients(doc: Doc, document: Document) -> list[PatientSegment]:
             segment.subgroup = subgroup
         return [labelled[n] for n in sorted(labelled)]
     # one label alone ("The fourth patient" over the one excluded) does not tell the series' patients apart
-    introduced = (_introduced_accounts(doc, document) or _introduced_together(doc, document)) if len(labelled) <= 1 else []
+    introduced = (_introduced_accounts(doc, document) or _introduced_together(doc, document)
+                  or _counted_side_by_side(doc, document)) if len(labelled) <= 1 else []
     if introduced:
         for segment in introduced:
             segment.shared = segment.shared or list(methods_group)

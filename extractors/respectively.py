@@ -160,9 +160,10 @@ def clauses_of_others(sentence: Span, own: re.Pattern, others: re.Pattern) -> li
             return taken
     breaks = list(PART_BREAK.finditer(text))
     starts, ends = [0] + [m.end() for m in breaks], [m.start() for m in breaks] + [len(text)]
-    told_of = [_ends_on(text[a:b], others) for a, b in zip(starts, ends)]
+    # ("in the first two patients" ends on the second too, where it is the second's reading)
+    told_of = [_ends_on(text[a:b], others) and not _ends_on(text[a:b], own) for a, b in zip(starts, ends)]
     if not any(told_of) or not any(_ends_on(text[a:b], own) for a, b in zip(starts, ends)):
-        return []
+        return _parts_opening_on_others(sentence, own, others)
     # a part goes with the break after it (the last with the one before it); the first keeps its subject, which the
     # parts after it share: "ICANS was absent in the man and reached grade 2 in the woman" -> "ICANS reached ..."
     kept_subject = [c.end_char - base + 1 for c in concepts_in(sentence, SUBJECTS) if c.end_char - base < ends[0]
@@ -218,6 +219,33 @@ def gapped_edits(sentence: Span, own: re.Pattern, others: re.Pattern) -> list[Ed
         edits += [Edit(base + span[0], base + span[1], (base + remnant_start, base + remnant_start + len(words))),
                   Edit(base + joined.start(), base + remnant_end)]
     return edits
+
+
+def _parts_opening_on_others(sentence: Span, own: re.Pattern, others: re.Pattern) -> list[tuple[int, int]]:
+    """The parts of a sentence that open on other patients and not on this one, where another part opens on this one
+    ("the first and the third were male and the second was female": the first part, for the second patient; "the
+    first two products are directed against CD19 and the third against BCMA": the second part, for the first two)."""
+    text, base = sentence.text, sentence.start_char
+    referent = rf"(?:{own.pattern})|(?:{others.pattern})"
+    # subjects joined by "and" open one part: "the first and the third"
+    subject = re.compile(rf"\W*(?:(?:{referent})(?:\s*,\s*(?:{referent}))*\s*,?\s+and\s+(?:{referent})|{referent})",
+                         re.IGNORECASE)
+    joined = [m.span() for m in subject.finditer(text)]
+    breaks = [m for m in PART_BREAK.finditer(text) if not any(a < m.start() < b for a, b in joined)]
+    starts, ends = [0] + [m.end() for m in breaks], [m.start() for m in breaks] + [len(text)]
+    subjects = [(found.group() if (found := subject.match(text, a, b)) else "") for a, b in zip(starts, ends)]
+    opens_own = [bool(s) and bool(own.search(s)) for s in subjects]
+    opens_other = [bool(s) and not own.search(s) and bool(others.search(s)) for s in subjects]
+    if not any(opens_own) or not any(opens_other):
+        return []
+    taken = []
+    for n, other in enumerate(opens_other):
+        if other:
+            last = n + 1 == len(starts)
+            start = ends[n - 1] if last and n > 0 else starts[n]
+            end = starts[n + 1] if not last else len(text[:ends[n]].rstrip().rstrip(".!;:"))
+            taken.append((base + start, base + end))
+    return taken
 
 
 def _ends_on(part: str, referent: re.Pattern) -> bool:

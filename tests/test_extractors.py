@@ -392,6 +392,28 @@ def test_a_column_with_a_second_field_in_brackets():
         ("4", "1"), ("3", "0")]
 
 
+COUNTED_SIDE_BY_SIDE = (
+    "Plasma exchange for CRS: three patients\n\nA. Author\n\nAbstract\n\n"
+    "We report three patients who underwent plasma exchange for severe CRS. The patients were aged 30, 55 and 70 "
+    "years, respectively; the first and the third were male and the second was female. They received "
+    "tisagenlecleucel, axicabtagene ciloleucel and idecabtagene vicleucel, respectively; the first two products are "
+    "directed against CD19 and the third against BCMA. CRS started on day 1, day 3 and day 2, respectively, and the "
+    "maximum grades were 3, 4 and 3, respectively. Plasma exchange was begun on day 4, day 5 and day 6, respectively, "
+    "with 5% albumin in the first two patients and fresh frozen plasma in the third. IL-6 fell from 3,000 to 200, "
+    "from 9,000 to 700 and from 1,500 to 90 pg/mL, respectively. The third patient was also given anakinra. The "
+    "first and second patients were alive at 6 months; the third patient died on day 41.\n")
+
+
+def test_patients_counted_then_told_side_by_side():
+    extraction = extract(COUNTED_SIDE_BY_SIDE, "three.txt")
+    fields = ("age_years", "sex", "car_t_target", "crs_onset_day", "crs_grade", "pe_start_day", "pe_replacement",
+              "il6_pre", "il6_post", "other_drugs", "outcome")
+    assert [tuple(c.values.get(f) for f in fields) for c in extraction.cases] == [
+        ("30", "M", "CD19", "1", "3", "4", "albumin", "3000", "200", None, "alive"),
+        ("55", "F", "CD19", "3", "4", "5", "albumin", "9000", "700", None, "alive"),
+        ("70", "M", "BCMA", "2", "3", "6", "FFP", "1500", "90", "anakinra", "died")]
+
+
 def test_a_note_s_event_before_a_colon_is_no_label():
     case = only_case(HEADER + "A 9-year-old girl with B-ALL received tisagenlecleucel.\n\n"
                      "- fever d1 -> CRS; gr 4 (ASTCT) d3: 2 pressors + HFNC\n- TPE x2 from d4 (FFP)\n")

@@ -15,7 +15,8 @@ from extractors.values import DATED_ENTRY, GRADE, ROMAN_GRADE, days_in, entry_da
 from pipeline.schema import FIELD_BY_NAME
 
 GRADE_MENTION = re.compile(rf"""
-    \b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|:\s*)?(?P<g>{GRADE})  # "grade IV", "graded 3", "G2", "grade: 3"
+    \b(?:grade[sd]?|gr\.?|G(?=[1-5]\b))\s*(?:of\s*|was\s*|were\s*|:\s*)?(?P<g>{GRADE})  # "grade IV", "graded 3", "G2",
+    #                                                                      "grade: 3", "the grades were 3, 4 and 3"
     (?:\s*(?:-|–|to|/)\s*(?P<g2>{GRADE}))?                                   # "grade 3-4", "grade 2 to 3"
   | \b(?P<g3>{GRADE})\s*grade\b                                              # "a 3 grade"
   | \bgrade\s+(?:was\s+|had\s+been\s+)?(?:later\s+)?                          # "the grade was revised to 4"
@@ -124,6 +125,7 @@ REACHED = re.compile(r"""
     (?:reach\w*|progress\w*\s+to|escalat\w*\s+to|worsen\w*\s+to|rose\s+to|peak\w*\s+at
      |went\s+(?:up\s+)?(?:to|beyond|above|past)|beyond|exceed\w*)
     \s+(?:a\s+)?(?:maximum\s+(?:of\s+)?|max\.?\s+)?$
+  | \b(?:maxim(?:um|al)|highest|worst|peak)\s+$                       # "and the maximum grades were 3, 4 and 3"
     """, re.IGNORECASE | re.VERBOSE)
 # what may follow a grade that grades nothing named after it: "G3 on D+3", "grade 3 (hypotension)", "max G3."; not
 # "grade 3 anaemia"
