@@ -239,6 +239,17 @@ def _session_rows(table: Table, patient: int = 1) -> tuple[int, list, int] | Non
     return (lines, held, column) if held else None
 
 
+BEFORE_OR_AFTER = re.compile(r"\b(?:before|after|pre|post)\b", re.IGNORECASE)
+
+
+def _markers_around_each_session(table: Table) -> bool:
+    """Whether a table's columns give a marker before and after ("IL-6 before (pg/mL) | IL-6 after (pg/mL)")."""
+    grid = table.grid()
+    headings = [" ".join(grid[r][c].text for r in range(_header_rows(table)) if grid[r][c] is not None)
+                for c in range(table.n_cols)]
+    return any(header_field(h) in MARKER_BY_ID and BEFORE_OR_AFTER.search(h) for h in headings)
+
+
 def session_table(doc: Doc, document: Document, patient: int = 1, single: bool = True) -> list[Finding]:
     """What a table of the exchanges, one row per session, tells of the lone patient (or the patient its caption
     names): as many sessions as rows, the first row's day, the fluids of all the rows, a volume every row gives, and
@@ -691,6 +702,8 @@ def lab_course(doc: Doc, document: Document, pe_days: list[int], patient: int = 
         grid = table.grid()
         if len(grid) < 2:
             continue
+        if _session_rows(table, patient) is not None and _markers_around_each_session(table):
+            continue  # a table of the sessions, each with its values before and after: session_table reads it
         owner = _caption_patient(table)
         own_columns = _patient_columns(grid, table.header_rows, patient)
         if own_columns is not None:  # "Patient 1" over "D+1 | D+4 | D+7", "Patient 2" over ...: the patient's own

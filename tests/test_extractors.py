@@ -414,6 +414,20 @@ def test_patients_counted_then_told_side_by_side():
         ("70", "M", "BCMA", "2", "3", "6", "FFP", "1500", "90", "anakinra", "died")]
 
 
+def test_a_session_table_with_markers_before_and_after_each_session():
+    extraction = extract(HEADER.replace("Case presentation\n\n", "") + (
+        "Patient 1\n\nA 52-year-old man with DLBCL received axicabtagene ciloleucel and had grade 3 CRS. Plasma "
+        "exchange was done on days 4 and 5 (Table 1).\n\n"
+        "Patient 2\n\nA 34-year-old woman with B-ALL received brexucabtagene autoleucel and had grade 4 CRS. Plasma "
+        "exchange was done on days 3 and 4 (Table 1).\n\n"
+        "Table 1. Sessions and IL-6 immediately before and after each session\n"
+        "Patient | Session | Day | Volume (mL) | Fluid | IL-6 before (pg/mL) | IL-6 after (pg/mL)\n"
+        "1 | 1 | 4 | 3,300 | Albumin 5% | 2,870 | 1,140\n1 | 2 | 5 | 3,300 | Albumin 5% | 1,560 | 310\n"
+        "2 | 1 | 3 | 2,600 | FFP | 9,450 | 3,020\n2 | 2 | 4 | 2,600 | FFP | 4,880 | 420\n"), "series.txt")
+    assert [(c.values.get("pe_sessions"), c.values.get("pe_start_day"), c.values.get("il6_pre"),
+             c.values.get("il6_post")) for c in extraction.cases] == [("2", "4", "2870", "310"), ("2", "3", "9450", "420")]
+
+
 def test_a_note_s_event_before_a_colon_is_no_label():
     case = only_case(HEADER + "A 9-year-old girl with B-ALL received tisagenlecleucel.\n\n"
                      "- fever d1 -> CRS; gr 4 (ASTCT) d3: 2 pressors + HFNC\n- TPE x2 from d4 (FFP)\n")

@@ -69,7 +69,6 @@ PLASMA_VOLUMES = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 # one plasma volume told with the exchange: "a single-volume exchange", "one-volume TPE"
 SINGLE_VOLUME = re.compile(rf"\b(?:single|one)[-\ ](?:plasma[-\ ])?volume\s+(?:exchanges?|{EXCHANGE_NAME})\b", re.IGNORECASE)
-RANGE_BEFORE = re.compile(r"(?:\d(?:\.\d+)?|one)\s*(?:-|–|to)\s*$", re.IGNORECASE)
 REPLACEMENT_CUE = re.compile(r"\b(replac|substitut|exchanged (?:for|with)|using|with\b|fluid)", re.IGNORECASE)
 # an exchange before the cells: "plasmapheresis before leukapheresis", "prior to CAR-T infusion"
 BEFORE_CART = re.compile(r"""
@@ -419,7 +418,9 @@ def plasma_exchange(sentences: list[Span], patient: PatientContext) -> list[Find
 # a count summing up several patients: "median 3 sessions", "a mean of 4.2 procedures"
 GROUP_MEASURE = re.compile(r"\b(?:median|mean|average)\s*(?:of\s+)?(?:\(\w+\)\s*)?$", re.IGNORECASE)
 # the upper bound of a range, a spread over patients: "patients received between one and five sessions", "2 to 5"
-_COUNT_WORD = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
+_COUNT_WORD = r"(?:\d{1,2}(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten)"
+# the first figure of a range, right before the second: "2-3 sessions", "between 1.0 and 1.5 plasma volumes" (a range is
+# a protocol's or a group's, no session's)
 RANGE_BEFORE = re.compile(rf"\bbetween\s+{_COUNT_WORD}\s+and\s+$|\b{_COUNT_WORD}\s*(?:to|-|–)\s*$", re.IGNORECASE)
 
 
