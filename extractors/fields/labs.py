@@ -574,6 +574,11 @@ def _exchange_named_by(sentence: Span) -> bool:
     return bool(EXCHANGE.search(sentence.text) or previous is not None and EXCHANGE.search(previous.text))
 
 
+# what may stand before a day heading a clause: "; on day +5, ...", "; and by the morning of day 7, ..."
+CLAUSE_DAY_LEAD = re.compile(r"\s*(?:(?:and|then|but)\s+)?(?:(?:on|at|by)\s+)?(?:the\s+(?:morning|evening)\s+of\s+)?",
+                             re.IGNORECASE)
+
+
 def _day_of(sentence: Span, position: int, patient: PatientContext, in_hours: bool = False) -> float | None:
     """The day a value was measured: a day named right after it ("412 pg/mL on day +1") or heading its
     sentence ("On day +10, IL-6 was 38 pg/mL"); ``in_hours``, the hour mark so placed, as a fraction of days
@@ -594,6 +599,12 @@ def _day_of(sentence: Span, position: int, patient: PatientContext, in_hours: bo
     own = [d for d in days if clause_start <= d[1] < offset and offset - d[1] <= DAY_WINDOW]
     if own:
         return own[-1][0]
+    # a day heading the value's clause after a semicolon: "Before the first TPE, IL-6 was 5,870 pg/mL; on day +5, IL-6
+    # was 402 pg/mL"
+    clause_head = sentence.text.rfind(";", 0, offset) + 1
+    heading = [d for d in days if clause_head <= d[1] < offset and CLAUSE_DAY_LEAD.fullmatch(sentence.text, clause_head, d[1])]
+    if clause_head and heading and not [d for d in days if heading[0][1] < d[1] < offset]:
+        return heading[0][0]
     # a day heading the sentence, no other day told between it and the value: "On D+7 IL-6 was 380 pg/mL, ferritin
     # 3,110 ng/mL ...; vasopressors stopped D+9"
     before = [d for d in days if d[1] < offset]

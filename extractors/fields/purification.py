@@ -317,9 +317,22 @@ def _flagged_for_this_session(span: Span, *categories: str) -> bool:
     return any(m.category in categories and not _about_another_session(span, m) for m in context_modifiers(span))
 
 
+# some of the sessions planned, told as held: "Three TPE sessions were planned; the first two were performed on days +5
+# and +6, ... and the third was cancelled"
+SOME_HELD = re.compile(r"""
+    \bthe\s+first\s+(?:two|three|four|five|\d)\s+(?:sessions?\s+|exchanges?\s+|procedures?\s+|of\s+them\s+)?
+    (?:were|had\s+been)\s+(?:performed|done|given|carried\s+out|completed|held)\b
+    """, re.IGNORECASE | re.VERBOSE)
+
+
 def _affirmed_exchange(span: Span) -> bool:
-    """ConText's ``is_affirmed`` for a mention of the exchange, less the cues about another session."""
-    return not _flagged_for_this_session(span, *NOT_AFFIRMING)
+    """ConText's ``is_affirmed`` for a mention of the exchange, less the cues about another session; an exchange
+    planned is affirmed where the sentence goes on to tell that some of its sessions were held."""
+    if not _flagged_for_this_session(span, *NOT_AFFIRMING):
+        return True
+    sentence = sentence_of(span)
+    return not _flagged_for_this_session(span, "NEGATED_EXISTENCE") and \
+        bool(SOME_HELD.search(span.doc.text, span.end_char, sentence.end_char))
 
 
 def _denied(span: Span) -> bool:
