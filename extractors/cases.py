@@ -443,7 +443,8 @@ def _referent(segment: PatientSegment) -> str | None:
         # or among the first few: "in the first two patients", "the first two products"
         counts = "|".join(word for word in ("two", "three", "four") if WORD_NUMBERS[word] >= number)
         # and named after another: "the first and second patients"
-        return rf"\bthe\s+first\s+(?:{counts})\s+[\w-]+|\b(?:the|and)\s+{ordered.group(1)}(?:\s+(?:patients?|cases?|one))?\b"
+        return (rf"\bthe\s+first\s+(?:{counts})\s+[\w-]+"
+                rf"|\b(?:the|and)\s+{ordered.group(1)}(?:\s+(?:patients?|cases?|one))?\b")
     introduced = re.fullmatch(r"\d+ (\w+)", segment.label)
     if introduced:
         # or by the order they were introduced in: "on day +3 in the first patient and on day +5 in the second"
@@ -579,7 +580,8 @@ def _decide_scope(case: Case, segment: PatientSegment | None, row: TablePatient 
         cited = case.evidence.get("pe_sessions")
         if not cited or cited[0]._.value != "0":
             # absence has no words of its own: the evidence is the patient's description, which tells of no exchange
-            first = (segment.sentences or segment.named)[0] if segment and (segment.sentences or segment.named) else None
+            told = segment.sentences + segment.named if segment else []
+            first = told[0] if told else None
             described = Finding("pe_sessions", "0", first.start_char, first.end_char,
                                 "cases.no_plasma_exchange_described") if first else None
             case.cite("pe_sessions", [finding_span(case.doc, described)] if described else [])

@@ -39,7 +39,8 @@ ITEM_OPENING = re.compile(r"(?:\b(?:was|were|is|are|had|has|have|showed|achieved
 LABEL_WORD = rf"(?:{PATIENT_WORD}s?|pts\.?)\s*(?:{NUMBER_SIGN}\s*)?"
 IN_PATIENTS = re.compile(rf"""
     \s+(?:in|for)\s+(?:the\s+)?{LABEL_WORD}
-    (?P<numbers>{PATIENT_NUMBER}(?:\s*(?:,|and|&)\s*(?:{LABEL_WORD})?{PATIENT_NUMBER}\b(?!\s+(?:in|for)\s))*)\b  # not "2 and 4 in"
+    (?P<numbers>{PATIENT_NUMBER}                                                    # not "2 and 4 in"
+      (?:\s*(?:,|and|&)\s*(?:{LABEL_WORD})?{PATIENT_NUMBER}\b(?!\s+(?:in|for)\s))*)\b
     """, re.IGNORECASE | re.VERBOSE)
 PART_SEPARATOR = re.compile(r"\s*(?:,\s*(?:and\s+|but\s+|whereas\s+|while\s+)?|;\s*|\s(?:and|but|whereas|while)\s+)",
                             re.IGNORECASE)

@@ -99,8 +99,9 @@ LITERATURE = re.compile(r"""\b(
   | \bacross\ (?:these|the|all)\ (?:[\w-]+\ )?(?:patients|cases|reports)\b             # "Across these ten patients"
   | (?:have|has|had)\ (?:been\ )?(?:described|reported|published)                     # "have been reported"
   | previously\ (?:described|reported|published)                                       # "previously described"
-  | (?:in|from)\ the\ literature | published\ (?:cases?|patients|reports?|series|studies) | reported\ (?:by|in)\b  # "reported by Smith"
-  | \b(?:pooled|individual[-\ ]patient)\ (?:data\ )?analys[ie]s\b | meta-?analys[ie]s\b              # "a 2021 pooled analysis"
+  | (?:in|from)\ the\ literature | reported\ (?:by|in)\b                              # "reported by Smith"
+  | published\ (?:cases?|patients|reports?|series|studies)                            # "19 published patients"
+  | \b(?:pooled|individual[-\ ]patient)\ (?:data\ )?analys[ie]s\b | meta-?analys[ie]s\b  # "a 2021 pooled analysis"
   | in\ (?:most|many|several|some|other|previous|earlier)\ (?:published\ )?(?:case\ )?   # "(2.5 to 4 L in most
     (?:reports|series|studies|publications)                                            #  case reports)"
   | (?:they|you|the\ (?:correspondents|authors))\ (?:cite|quote|mention)\b              # "the registry they cite"
@@ -684,7 +685,8 @@ def _counted_side_by_side(doc: Doc, document: Document) -> list[PatientSegment]:
         count = count_value(announced.group("n"))
         if not count or not 2 <= count <= MOST_COUNTED:
             return []
-        later = [s for s in sentences(doc) if s.start_char > opening.start_char and not is_table_text(document, s.start_char)
+        later = [s for s in sentences(doc) if s.start_char > opening.start_char
+                 and not is_table_text(document, s.start_char)
                  and section_kind(document, s.start_char) in PATIENT_ZONES and not about_other_patients(s)]
         if sum(bool(respective_deletions(s, 0, count)) for s in later) < LISTS_TO_TELL_APART:
             return []

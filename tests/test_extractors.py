@@ -355,7 +355,8 @@ def test_a_record_printed_a_field_a_line_is_read_as_a_sheet():
 def test_patients_named_in_one_list_and_an_outcome_cell_s_response():
     extraction = extract(HEADER.replace("Case presentation\n\n", "") + (
         "Results\n\nFour adults given CAR-T cells had plasma exchange.\n\n"
-        "Pt | Age/Sex | CRS gr | TPE n | Outcome\n1 | 34/M | 3 | 2 | Alive, CR\n2 | 58/F | 4 | 3 | Died D+41 (progression)\n"
+        "Pt | Age/Sex | CRS gr | TPE n | Outcome\n1 | 34/M | 3 | 2 | Alive, CR\n"
+        "2 | 58/F | 4 | 3 | Died D+41 (progression)\n"
         "3 | 66/M | 3 | 1 | Alive, PR\n\n"
         "Pt 1, Pt 2 and Pt 4 had diffuse large B-cell lymphoma; Pt 3 had mantle cell lymphoma. The first exchange "
         "was done on D+4 for Pt 2 and Pt 3 and on D+6 for Pt 1.\n"), "series.txt")
@@ -365,7 +366,8 @@ def test_patients_named_in_one_list_and_an_outcome_cell_s_response():
 
 APPOSITION = ("Plasma exchange for CRS: two patients\n\nA. Author\n\nAbstract\n\n"
               "We report two patients seen at our unit, a 52-year-old man with diffuse large B-cell lymphoma and a "
-              "38-year-old woman with B-ALL, who were given axicabtagene ciloleucel and tisagenlecleucel, respectively. "
+              "38-year-old woman with B-ALL, who were given axicabtagene ciloleucel and tisagenlecleucel, "
+              "respectively. "
               "Fever commenced on day +2 and day +1, respectively, and both reached grade 3 CRS. Plasma exchange was "
               "begun on day +4 in the first patient and on day +6 in the second; the man received two sessions and the "
               "woman four, each with 5% albumin. IL-6 fell from 3,100 to 240 pg/mL and from 8,800 to 610 pg/mL, "
@@ -425,7 +427,8 @@ def test_a_session_table_with_markers_before_and_after_each_session():
         "1 | 1 | 4 | 3,300 | Albumin 5% | 2,870 | 1,140\n1 | 2 | 5 | 3,300 | Albumin 5% | 1,560 | 310\n"
         "2 | 1 | 3 | 2,600 | FFP | 9,450 | 3,020\n2 | 2 | 4 | 2,600 | FFP | 4,880 | 420\n"), "series.txt")
     assert [(c.values.get("pe_sessions"), c.values.get("pe_start_day"), c.values.get("il6_pre"),
-             c.values.get("il6_post")) for c in extraction.cases] == [("2", "4", "2870", "310"), ("2", "3", "9450", "420")]
+             c.values.get("il6_post")) for c in extraction.cases] == [
+        ("2", "4", "2870", "310"), ("2", "3", "9450", "420")]
 
 
 def test_a_note_s_event_before_a_colon_is_no_label():

@@ -602,7 +602,8 @@ def _day_of(sentence: Span, position: int, patient: PatientContext, in_hours: bo
     # a day heading the value's clause after a semicolon: "Before the first TPE, IL-6 was 5,870 pg/mL; on day +5, IL-6
     # was 402 pg/mL"
     clause_head = sentence.text.rfind(";", 0, offset) + 1
-    heading = [d for d in days if clause_head <= d[1] < offset and CLAUSE_DAY_LEAD.fullmatch(sentence.text, clause_head, d[1])]
+    heading = [d for d in days
+               if clause_head <= d[1] < offset and CLAUSE_DAY_LEAD.fullmatch(sentence.text, clause_head, d[1])]
     if clause_head and heading and not [d for d in days if heading[0][1] < d[1] < offset]:
         return heading[0][0]
     # a day heading the sentence, no other day told between it and the value: "On D+7 IL-6 was 380 pg/mL, ferritin

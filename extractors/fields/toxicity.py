@@ -30,7 +30,8 @@ NEURO_WORDS = re.compile(r"""\b(
 MAX_DISTANCE = 45
 CRS_GRADE = FIELD_BY_NAME["crs_grade"]
 ONSET_CUE = re.compile(r"""
-    \b(develop|onset|occur|start|began|begin|begun|commenc|bec[oa]me|present|appear|emerg|fever|febrile|manifest)  # "developed CRS", "onset of"
+    \b(develop|onset|occur|start|began|begin|begun|commenc|bec[oa]me|present|appear|emerg|fever|febrile  # "developed
+       |manifest|came\ on)                                                              #  CRS", "onset of", "came on"
   | \b(spik|diagnos)\w*                                                  # "spiked a fever", "CRS was diagnosed"
   | \b(?:initiat|debut)\w*\s+with\b                                     # "she initiated with fever"
   | \bfrom(?=\s+(?:day|d)\s?[+]?\d)                                                     # "CRS from day 2"
