@@ -42,6 +42,7 @@ SESSIONS = re.compile(rf"""
   | \b(?P<adverb>twice|thrice)\b{NOT_A_DOSING}                                      # "was performed ..., twice"
   | (?<!day\ )(?<!days\ )(?<![+\d.])\b(?P<short>{COUNT})\s+(?:{SHORT_FORM_PLURALS})\b(?!\s*(?:[-–]|\d))    # "two TPE";
     (?!\s+(?:sessions?|procedures?){DOSING})                                          #  not "one TPE session each day"
+    (?!\s+(?:patients|cases|recipients)\b)                                             #  nor "Two TPE patients had ..."
   | (?<![\d.])\b(?P<total>{COUNT})\s+in\s+(?:all|total)\b                          # "so she had three in all"
     """, re.IGNORECASE | re.VERBOSE)
 # "the second session", "after the third TPE", "a fourth plasma exchange procedure"
