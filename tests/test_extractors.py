@@ -24,6 +24,17 @@ def only_case(text: str):
 HEADER = "Plasma exchange after CAR-T cells\n\nAna Silva, Tom Berg\n\nDOI: 10.5555/test.1\n\nCase presentation\n\n"
 
 
+def values_of(extraction, fields: tuple[str, ...]) -> list[tuple]:
+    """Each case's values of ``fields``, in order (None where blank)."""
+    return [tuple(case.values.get(name) for name in fields) for case in extraction.cases]
+
+
+def quoted(case, field: str) -> str:
+    """The words a case's value of ``field`` is quoted from."""
+    span = case.evidence[field][0]
+    return span.doc.text[span._.quote_start:span._.quote_end]
+
+
 def test_single_case_core_fields_with_units_roman_numerals_and_abbreviations():
     case = only_case(HEADER + (
         "A 34-year-old woman with relapsed diffuse large B-cell lymphoma received axicabtagene ciloleucel (Yescarta). "
@@ -345,11 +356,10 @@ def test_a_record_printed_a_field_a_line_is_read_as_a_sheet():
     extraction = extract(REGISTRY)
     fields = ("crs_grade", "hlh", "tocilizumab_doses", "pe_sessions", "pe_replacement", "il6_pre", "il6_post",
               "response")
-    assert [tuple(c.values.get(f) for f in fields) for c in extraction.cases] == [
+    assert values_of(extraction, fields) == [
         ("3", "no", "2", "2", "FFP", "2150", "164", "CR"),
         ("3", None, "1", "1", None, "1020", None, None)]
-    evidence = extraction.cases[1].evidence["pe_sessions"][0]
-    assert evidence.doc.text[evidence._.quote_start:evidence._.quote_end] == "1"
+    assert quoted(extraction.cases[1], "pe_sessions") == "1"
 
 
 def test_patients_named_in_one_list_and_an_outcome_cell_s_response():
@@ -374,17 +384,6 @@ APPOSITION = ("Plasma exchange for CRS: two patients\n\nA. Author\n\nAbstract\n\
               "respectively. At day 90 the man was in complete remission and the woman in partial remission.\n")
 
 
-def test_two_patients_introduced_in_an_apposition_and_told_side_by_side():
-    extraction = extract(APPOSITION, "pair.txt")
-    fields = ("age_years", "sex", "diagnosis", "car_t_product", "crs_onset_day", "pe_start_day", "pe_sessions",
-              "il6_pre", "il6_post", "response")
-    assert [tuple(c.values.get(f) for f in fields) for c in extraction.cases] == [
-        ("52", "M", "DLBCL", "axicabtagene ciloleucel", "2", "4", "2", "3100", "240", "CR"),
-        ("38", "F", "B-ALL", "tisagenlecleucel", "1", "6", "4", "8800", "610", "PR")]
-    woman = extraction.cases[1].evidence["pe_sessions"][0]
-    assert woman.doc.text[woman._.quote_start:woman._.quote_end] == "four"
-
-
 def test_a_column_with_a_second_field_in_brackets():
     extraction = extract(HEADER.replace("Case presentation\n\n", "") + (
         "Results\n\nTwo adults had plasma exchange for CRS after CAR-T cells.\n\n"
@@ -406,14 +405,24 @@ COUNTED_SIDE_BY_SIDE = (
     "first and second patients were alive at 6 months; the third patient died on day 41.\n")
 
 
-def test_patients_counted_then_told_side_by_side():
-    extraction = extract(COUNTED_SIDE_BY_SIDE, "three.txt")
-    fields = ("age_years", "sex", "car_t_target", "crs_onset_day", "crs_grade", "pe_start_day", "pe_replacement",
-              "il6_pre", "il6_post", "other_drugs", "outcome")
-    assert [tuple(c.values.get(f) for f in fields) for c in extraction.cases] == [
-        ("30", "M", "CD19", "1", "3", "4", "albumin", "3000", "200", None, "alive"),
-        ("55", "F", "CD19", "3", "4", "5", "albumin", "9000", "700", None, "alive"),
-        ("70", "M", "BCMA", "2", "3", "6", "FFP", "1500", "90", "anakinra", "died")]
+@pytest.mark.parametrize("text, fields, expected, last_quote", [
+    # two patients introduced in an apposition, then told side by side
+    (APPOSITION, ("age_years", "sex", "diagnosis", "car_t_product", "crs_onset_day", "pe_start_day", "pe_sessions",
+                  "il6_pre", "il6_post", "response"),
+     [("52", "M", "DLBCL", "axicabtagene ciloleucel", "2", "4", "2", "3100", "240", "CR"),
+      ("38", "F", "B-ALL", "tisagenlecleucel", "1", "6", "4", "8800", "610", "PR")], ("pe_sessions", "four")),
+    # three patients counted, then told side by side
+    (COUNTED_SIDE_BY_SIDE, ("age_years", "sex", "car_t_target", "crs_onset_day", "crs_grade", "pe_start_day",
+                            "pe_replacement", "il6_pre", "il6_post", "other_drugs", "outcome"),
+     [("30", "M", "CD19", "1", "3", "4", "albumin", "3000", "200", None, "alive"),
+      ("55", "F", "CD19", "3", "4", "5", "albumin", "9000", "700", None, "alive"),
+      ("70", "M", "BCMA", "2", "3", "6", "FFP", "1500", "90", "anakinra", "died")], ("pe_start_day", "day 6")),
+])
+def test_patients_told_side_by_side_each_read_apart(text, fields, expected, last_quote):
+    extraction = extract(text, "series.txt")
+    assert values_of(extraction, fields) == expected
+    field, quote = last_quote  # the evidence is the last patient's own figure of the list
+    assert quoted(extraction.cases[-1], field) == quote
 
 
 def test_a_session_table_with_markers_before_and_after_each_session():
