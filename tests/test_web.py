@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, require_browser, serving
 
+from pipeline.schema import SCORED_FIELDS
 from pipeline.store import Store
 from pipeline.web import create_app
 
@@ -160,6 +161,35 @@ def test_undo_history_and_flags_after_a_rerun(client, store):
     record(store, "r3", grade="4")
     page = client.get("/cases/web-1").text
     assert '<tr id="crs_grade" class="flagged">' in page and "badge flag" in page
+
+
+def _queue_rows(page: str) -> list[tuple[str, str, str]]:
+    """(case, field, status) of each row of the review queue, in order."""
+    body = page.split('id="queue"')[1]
+    rows = re.findall(r'<tr class="(\w+)">\s*<td class="nowrap"><a href="/cases/([^"#]+)#(\w+)"', body)
+    return [(case, field, status) for status, case, field in rows]
+
+
+def test_the_review_queue_orders_cells_by_need_and_filters_by_the_url(client, store):
+    page = client.get("/queue").text
+    total = len(_queue_rows(page))
+    assert "0 of {} cells reviewed".format(total) in page and total == 2 * len(SCORED_FIELDS)
+    rows = _queue_rows(page)
+    # the machine's values nobody has checked come before the empty cells
+    given = [(case, field) for case, field, _ in rows[:5]]
+    assert sorted(given) == [("web-1", "age_years"), ("web-1", "crs_grade"), ("web-1", "diagnosis"),
+                             ("web-1", "sex"), ("web-2", "sex")]
+    csrf = named(client)
+    client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "crs_grade", "action": "accept"})
+    client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "sex", "action": "reject", "why": "a woman"})
+    record(store, "r2", grade="3")  # the machine changes its mind on an accepted cell: flagged, first in the queue
+    page = client.get("/queue").text
+    rows = _queue_rows(page)
+    assert rows[0] == ("web-1", "crs_grade", "flagged") and rows[-1] == ("web-1", "sex", "rejected")
+    assert "1 of {} cells reviewed".format(total) in page  # the flagged cell needs another look
+    shared = client.get("/queue?status=unreviewed&field=sex").text  # a view a link can share
+    assert _queue_rows(shared) == [("web-2", "sex", "unreviewed")]
+    assert _queue_rows(client.get("/queue?extractor=crs.grade").text) == [("web-1", "crs_grade", "flagged")]
 
 
 def _enter_in(page: str, field: str, **typed: str) -> dict:

@@ -21,8 +21,10 @@ from pipeline.settings import settings
 from pipeline.outputs.evidence_view import evidence_context
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS
 from pipeline.store import CurationError, Store
+from pipeline.web.queue import STATUSES, progress, review_queue
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+QUEUE_PAGE = 200  # cells a page of the review queue lists
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")  # as a browser on this machine writes them in the Host header
 # no scripts, no frames, forms only back to this server: an escaping slip still cannot run code
 SECURITY_HEADERS = {
@@ -117,6 +119,21 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         documents = {doc_id: store.document(doc_id) for doc_id in {v.doc_id for v in views}}
         return render(request, "index.html", views=views, documents=documents, run=store.latest_run(),
                       next=_safe_next(next))
+
+    @app.get("/queue", response_class=HTMLResponse)
+    def queue(request: Request, field: str = "", doc: str = "", case: str = "", status: str = "",
+              extractor: str = "", page: int = 1) -> HTMLResponse:
+        views = store.cases()
+        items = review_queue(views, field=field, doc=doc, case=case, status=status, extractor=extractor)
+        pages = max(1, -(-len(items) // QUEUE_PAGE))
+        page = min(max(1, page), pages)
+        reviewed, total = progress(views)
+        wanted = {"field": field, "doc": doc, "case": case, "status": status, "extractor": extractor}
+        return render(request, "queue.html", items=items[(page - 1) * QUEUE_PAGE: page * QUEUE_PAGE],
+                      matching=len(items), reviewed=reviewed, total=total, page=page, pages=pages, wanted=wanted,
+                      fields=SCORED_FIELDS, statuses=STATUSES, documents=sorted({v.doc_id for v in views}),
+                      extractors=sorted({i.extractor for i in review_queue(views) if i.extractor}),
+                      query={name: value for name, value in wanted.items() if value})
 
     @app.post("/name", dependencies=[Depends(checked)])
     def set_name(request: Request, name: str = Form(""), next: str = Form("/")) -> Response:
