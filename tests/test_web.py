@@ -192,6 +192,24 @@ def test_the_review_queue_orders_cells_by_need_and_filters_by_the_url(client, st
     assert _queue_rows(client.get("/queue?extractor=crs.grade").text) == [("web-1", "crs_grade", "flagged")]
 
 
+def test_the_scores_page_marks_errors_a_curator_has_decided_and_filters_them(client, store):
+    def rows(page: str) -> list[str]:
+        return re.findall(r"<tr(?: class=\"curated\")?>\s*<td>[^<]*</td>", page.split('id="errors"')[1])
+
+    page = client.get("/scores").text
+    assert "Errors (2)" in page and 'class="curated"' not in page
+    csrf = named(client)
+    client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "crs_grade", "action": "correct", "value": "3",
+                                             "why": "Table 2 says 3"})
+    page = client.get("/scores").text  # current after the decision, with no new run
+    row = re.search(r'<tr class="curated">.*?</tr>', page, re.S).group()
+    assert "crs_grade" in row and "corrected to 3" in row and "by Ana" in row
+    assert len(rows(page)) == 2
+    negatives = client.get("/scores?kind=false_negative").text
+    assert "Errors (1 of 2)" in negatives and len(rows(negatives)) == 1 and "gone-9" in negatives.split('id="errors"')[1]
+    assert len(rows(client.get("/scores?field=crs_grade").text)) == 1
+
+
 def _enter_in(page: str, field: str, **typed: str) -> dict:
     """What a browser posts when Enter is pressed in a field's form: its inputs, as typed, and the name and value of
     the form's first submit button (HTML's implicit submission)."""

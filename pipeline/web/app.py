@@ -174,15 +174,23 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         return RedirectResponse(f"{case_url(case_id)}#{quote(field)}", status_code=303)
 
     @app.get("/scores", response_class=HTMLResponse)
-    def scores(request: Request) -> HTMLResponse:
+    def scores(request: Request, field: str = "", kind: str = "") -> HTMLResponse:
+        """The latest run's scores and errors; each error marked with the decision a curator has taken on its cell
+        since (read from the store at each request, so the page is current after every decision), filtered by
+        ``field`` and ``kind`` from the URL."""
         run = store.latest_run()
         report = json.loads(run.scores) if run is not None and run.scores else None
         known = {v.case_id for v in store.cases()}
+        decisions = store.decisions()
         errors = []
         for error in (report or {}).get("errors", []):
             case_id = error.get("case_id") or error.get("predicted_case_id") or error.get("gold_case_id") or ""
-            errors.append({**error, "case_id": case_id, "linked": case_id in known})
-        return render(request, "scores.html", run=run, report=report, errors=errors)
+            errors.append({**error, "case_id": case_id, "linked": case_id in known,
+                           "decision": decisions.get((case_id, error.get("field", "")))})
+        shown = [e for e in errors if (not field or e.get("field") == field) and (not kind or e.get("kind") == kind)]
+        return render(request, "scores.html", run=run, report=report, errors=shown, all_errors=len(errors),
+                      wanted={"field": field, "kind": kind}, error_fields=sorted({e.get("field", "") for e in errors}),
+                      error_kinds=sorted({e.get("kind", "") for e in errors}))
 
     @app.get("/report", response_class=HTMLResponse)
     def report() -> HTMLResponse:
