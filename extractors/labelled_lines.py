@@ -12,9 +12,8 @@ import re
 from spacy.tokens import Doc, Span
 
 from extractors.evidence import Finding
-from extractors.fields import CELL_READERS, read_value
+from extractors.fields import CELL_READERS, fields_read_by, read_value
 from extractors.table_rules import header_field, is_missing
-from pipeline.schema import MARKERS
 
 # "Maximum CRS grade (ASTCT): 3", "IL-6 before / after exchange (pg/mL): 2,150 / 164"; a label opens on a letter
 LABELLED_LINE = re.compile(r"^(?P<label>[^\W\d_][^:\n]{0,60}?)\s*:[ \t]+(?P<value>\S[^\n]*?)\s*$")
@@ -23,14 +22,6 @@ MOST_WORDS = 8
 # a label names a field and holds no value of its own: not a note's event before a colon ("fever d1 -> CRS; gr 4
 # (ASTCT) d3: 2 pressors + HFNC")
 NOT_A_LABEL = re.compile(r"[;=→]|->|(?:^|\s)(?:[dD]\+?)?\d")
-
-
-def _fields_of(key: str) -> set[str]:
-    """The case-table fields a header's key gives values of: a marker's before and after, age and sex together."""
-    marker = next((m for m in MARKERS if m.id == key), None)
-    if marker is not None:
-        return {marker.pre, marker.post}
-    return {"age_years", "sex"} if key == "age_sex" else {key}
 
 
 def _is_own_line(sentence: Span) -> bool:
@@ -67,5 +58,5 @@ def line_findings(doc: Doc, sentences: list[Span]) -> tuple[list[Finding], list[
         read = read_value(key, label, written, start, end, doc)
         if read or is_missing(written.strip()):
             findings += read
-            settled.append((line.start_char, line.end_char, _fields_of(key)))
+            settled.append((line.start_char, line.end_char, fields_read_by(key)))
     return findings, settled

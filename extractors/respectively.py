@@ -20,22 +20,25 @@ from spacy.tokens import Span
 
 from extractors.evidence import Finding, concepts_in
 from extractors.fields.demographics import SEX_NOUNS
-from extractors.listed import Edit
+from extractors.listed import OWN_FIGURE, Edit
 from pipeline.document.model import Document
 
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 
+# a figure and a unit of the lists below: "2,840", "9.5"; "pg/mL", "%"
+NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+UNIT = r"%|[A-Za-zµμ]{1,4}/[A-Za-zµμ]{1,4}\b"
 # One item of a list that pairs with the patients: a figure, with a prefix and a unit that may be written on the
 # first or the last item only and then belong to all ("grade 3 and 4", "2,840 and 9,120 pg/mL")
 ITEM_PARTS = rf"""(?<![\w+-])
     (?P<prefix>(?:day|D|H|hour|grade)\s*\+?\s*(?=\d))?       # "day 4", "D+6", "grade 3"
     (?P<value>
-      \d{{1,3}}(?:,\d{{3}})+(?:\.\d+)? | \d+(?:\.\d+)?        # "2,840", "9.5"
+      {NUMBER}                                                  # "2,840", "9.5"
     | one|two|three|four|five|six|seven|eight|nine|ten|once|twice|thrice   # "two and four doses"
     | (?:an?|the)\s+(?:\d{{1,3}}[-\ ]year[-\ ]old\s+)?(?:{SEX_NOUNS})      # "a man", "a 55-year-old woman"
     | complete|partial|stable|progressive                      # "complete and partial responses"
     )
-    (?P<unit>\s*(?:%|[A-Za-zµμ]{{1,4}}/[A-Za-zµμ]{{1,4}}\b))?  # "2,840 pg/mL and 9,120 pg/mL", "94% and 88%"
+    (?P<unit>\s*(?:{UNIT}))?                                   # "2,840 pg/mL and 9,120 pg/mL", "94% and 88%"
 """
 ITEM = re.sub(r"\(\?P<\w+>", "(?:", ITEM_PARTS)
 # Items in a row, the last after "and" or "or": "2 and 3", "D+1, D+4 and D+6", "a man and a woman"
@@ -43,8 +46,6 @@ ITEMS = re.compile(rf"{ITEM}(?:\s*,\s*{ITEM})*,?\s+(?:and|or)\s+{ITEM}(?![\w-])"
 ONE_ITEM = re.compile(ITEM_PARTS, re.IGNORECASE | re.VERBOSE)
 # One item that is a change from one figure to another, the unit on the last item belonging to all: "fell from 2,760
 # to 190 pg/mL and from 5,430 to 415 pg/mL, respectively", "from 198 to 52 and from 265 to 88 mg/L"
-NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-UNIT = r"%|[A-Za-zµμ]{1,4}/[A-Za-zµμ]{1,4}\b"
 CHANGE_PARTS = rf"""(?<![\w-])(?P<prefix>(?!))?
     (?P<value>from\s+(?:{NUMBER})(?:\s*(?:{UNIT}))?\s+to\s+(?:{NUMBER}))
     (?P<unit>\s*(?:{UNIT}))?"""
@@ -182,8 +183,6 @@ def clauses_of_others(sentence: Span, own: re.Pattern, others: re.Pattern) -> li
 # what an elided clause lacks: a verb of its own ("and the woman three": no verb; "and the woman had three": one)
 CLAUSE_VERB = re.compile(r"\b(?:was|were|is|are|had|has|have|did|received|underwent|got|developed|needed|required)\b",
                          re.IGNORECASE)
-FIGURE_WORD = re.compile(rf"(?<![\w.])(?:{NUMBER}|one|two|three|four|five|six|seven|eight|nine|ten|once|twice)(?![\w])",
-                         re.IGNORECASE)
 GAP_MOST_WORDS = 4
 
 
@@ -206,8 +205,8 @@ def gapped_edits(sentence: Span, own: re.Pattern, others: re.Pattern) -> list[Ed
         if not words or len(words.split()) > GAP_MOST_WORDS or CLAUSE_VERB.search(words):
             continue
         body_start, body = other.end(), text[other.end():joined.start()]
-        if FIGURE_WORD.fullmatch(words):
-            answered = FIGURE_WORD.search(body)
+        if OWN_FIGURE.fullmatch(words):
+            answered = OWN_FIGURE.search(body)
             span = answered and (body_start + answered.start(), body_start + answered.end())
         else:
             opening = re.search(rf"\b{re.escape(words.split()[0])}\b", body, re.IGNORECASE)

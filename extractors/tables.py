@@ -16,7 +16,7 @@ from extractors.evidence import Finding, concepts
 from extractors.fields import read_cell
 from extractors.fields.inputs import CELL_EXTRACTOR, header_unit
 from extractors.quantities import UNIT
-from extractors.fields.labs import marker_value
+from extractors.fields.labs import header_time, marker_value
 from extractors.table_rules import AFTER_ALL, AFTER_THE_LAST, header_field, is_missing, patient_number, sample_time
 from extractors.values import find_dates, number_in
 from pipeline.document.model import Document, Table, TableCell
@@ -239,15 +239,13 @@ def _session_rows(table: Table, patient: int = 1) -> tuple[int, list, int] | Non
     return (lines, held, column) if held else None
 
 
-BEFORE_OR_AFTER = re.compile(r"\b(?:before|after|pre|post)\b", re.IGNORECASE)
-
-
 def _markers_around_each_session(table: Table) -> bool:
-    """Whether a table's columns give a marker before and after ("IL-6 before (pg/mL) | IL-6 after (pg/mL)")."""
+    """Whether a table's columns give a marker at a time of the session ("IL-6 before (pg/mL) | IL-6 after
+    (pg/mL)"), as the marker's cell reader reads the header (labs.header_time)."""
     grid = table.grid()
     headings = [" ".join(grid[r][c].text for r in range(_header_rows(table)) if grid[r][c] is not None)
                 for c in range(table.n_cols)]
-    return any(header_field(h) in MARKER_BY_ID and BEFORE_OR_AFTER.search(h) for h in headings)
+    return any(header_field(h) in MARKER_BY_ID and header_time(h) is not None for h in headings)
 
 
 def session_table(doc: Doc, document: Document, patient: int = 1, single: bool = True) -> list[Finding]:

@@ -20,7 +20,7 @@ from extractors.fields import demographics, disease, drugs, labs, outcome, purif
 from extractors.fields.inputs import Cell, PatientContext
 from extractors.table_rules import header_field, is_missing
 from pipeline.document.model import TableCell
-from pipeline.schema import MARKERS
+from pipeline.schema import MARKER_BY_ID, MARKERS
 
 ProseRule = Callable[[list[Span], PatientContext], list[Finding]]
 CellReader = Callable[[Cell], list[Finding]]
@@ -56,6 +56,14 @@ CELL_READERS: dict[str, CellReader] = {
     "other_drugs": drugs.other_drugs_cell,
     "outcome": outcome.outcome_cell, "response": outcome.response_cell, "crs_resolved": outcome.crs_resolved_cell,
 }
+
+def fields_read_by(key: str) -> set[str]:
+    """The case-table fields a header's key (of CELL_READERS) gives values of: a marker's before and after, age and
+    sex together, else the field it names."""
+    if key in MARKER_BY_ID:
+        return {MARKER_BY_ID[key].pre, MARKER_BY_ID[key].post}
+    return {"age_years", "sex"} if key == "age_sex" else {key}
+
 
 # Fields read only one way, and why.
 READ_ONE_WAY = {

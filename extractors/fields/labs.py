@@ -835,6 +835,14 @@ PAIR = re.compile(r"""
     """, re.IGNORECASE | re.VERBOSE)
 
 
+def header_time(header: str) -> str | None:
+    """The time a marker column's header gives its values: "post" ("CRP post-TPE", "IL-6 after"), "pre" ("IL-6
+    before", "Ferritin, peak", "baseline"), None when it names none."""
+    if re.search(r"\b(post|after)\b", header, re.IGNORECASE):
+        return "post"
+    return "pre" if re.search(r"\b(pre|before|peak|baseline)\b", header, re.IGNORECASE) else None
+
+
 def marker_cell(cell: Cell) -> list[Finding]:
     """A marker's column: its pre and post values when the header pairs them ("IL-6 pre/post (pg/mL)": "6,840/512"),
     else the one value the header says it holds ("CRP post-TPE", "Ferritin, peak"), in the header's unit."""
@@ -844,9 +852,9 @@ def marker_cell(cell: Cell) -> list[Finding]:
     if pair and ("/" in header or "→" in header or ("pre" in header and "post" in header)
                  or ("before" in header and "after" in header)):
         values = [(marker.pre, pair.group("a")), (marker.post, pair.group("b"))]
-    elif re.search(r"\b(post|after)\b", header):
+    elif header_time(header) == "post":
         values = [(marker.post, cell.text.replace(" ", ""))]
-    elif re.search(r"\b(pre|before|peak|baseline)\b", header):
+    elif header_time(header) == "pre":
         values = [(marker.pre, cell.text.replace(" ", ""))]
     findings = []
     for name, raw in values:

@@ -21,7 +21,7 @@ from pipeline.settings import settings
 from pipeline.outputs.evidence_view import evidence_context
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS
 from pipeline.store import CurationError, Store
-from pipeline.web.queue import STATUSES, progress, review_queue
+from pipeline.web.queue import STATUSES, progress, queue_items, review_queue
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 QUEUE_PAGE = 200  # cells a page of the review queue lists
@@ -123,16 +123,16 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
     @app.get("/queue", response_class=HTMLResponse)
     def queue(request: Request, field: str = "", doc: str = "", case: str = "", status: str = "",
               extractor: str = "", page: int = 1) -> HTMLResponse:
-        views = store.cases()
-        items = review_queue(views, field=field, doc=doc, case=case, status=status, extractor=extractor)
+        every = queue_items(store.cases())
+        wanted = {"field": field, "doc": doc, "case": case, "status": status, "extractor": extractor}
+        items = review_queue(every, **wanted)
         pages = max(1, -(-len(items) // QUEUE_PAGE))
         page = min(max(1, page), pages)
-        reviewed, total = progress(views)
-        wanted = {"field": field, "doc": doc, "case": case, "status": status, "extractor": extractor}
+        reviewed, total = progress(every)
         return render(request, "queue.html", items=items[(page - 1) * QUEUE_PAGE: page * QUEUE_PAGE],
                       matching=len(items), reviewed=reviewed, total=total, page=page, pages=pages, wanted=wanted,
-                      fields=SCORED_FIELDS, statuses=STATUSES, documents=sorted({v.doc_id for v in views}),
-                      extractors=sorted({i.extractor for i in review_queue(views) if i.extractor}),
+                      fields=SCORED_FIELDS, statuses=STATUSES, documents=sorted({i.doc_id for i in every}),
+                      extractors=sorted({i.extractor for i in every if i.extractor}),
                       query={name: value for name, value in wanted.items() if value})
 
     @app.post("/name", dependencies=[Depends(checked)])

@@ -32,7 +32,8 @@ def cell_status(cell: Cell) -> str:
     return DECIDED.get(cell.decision.action, "unreviewed") if cell.decision is not None else "unreviewed"
 
 
-def _items(views: list[CaseView]) -> list[QueueItem]:
+def queue_items(views: list[CaseView]) -> list[QueueItem]:
+    """Every cell of the cases not removed, in table order."""
     items = []
     for view in views:
         if view.removed:
@@ -53,19 +54,18 @@ def _need(item: QueueItem) -> int:
     return 3
 
 
-def review_queue(views: list[CaseView], **wanted: str) -> list[QueueItem]:
-    """The cells in order of need, those matching every filter given (``field``, ``doc``, ``case``, ``status``,
-    ``extractor``; an empty filter keeps all)."""
+def review_queue(items: list[QueueItem], **wanted: str) -> list[QueueItem]:
+    """The cells (``queue_items``) in order of need, those matching every filter given (``field``, ``doc``, ``case``,
+    ``status``, ``extractor``; an empty filter keeps all)."""
     unknown = set(wanted) - set(FILTERS)
     if unknown:
         raise ValueError(f"unknown filter {sorted(unknown)[0]!r}: the filters are {', '.join(FILTERS)}")
     keys = {"field": "field", "doc": "doc_id", "case": "case_id", "status": "status", "extractor": "extractor"}
-    items = [item for item in _items(views)
+    shown = [item for item in items
              if all(not value or getattr(item, keys[name]) == value for name, value in wanted.items())]
-    return sorted(items, key=_need)  # a stable sort: within one need, cases and fields in table order
+    return sorted(shown, key=_need)  # a stable sort: within one need, cases and fields in table order
 
 
-def progress(views: list[CaseView]) -> tuple[int, int]:
+def progress(items: list[QueueItem]) -> tuple[int, int]:
     """(cells reviewed, cells in all): a decided cell the machine has since changed is not reviewed."""
-    items = _items(views)
     return sum(item.status not in ("flagged", "unreviewed") for item in items), len(items)
