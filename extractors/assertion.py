@@ -42,6 +42,11 @@ def context_modifiers(span: Span) -> list:
     return [m for m in _modifiers_by_sentence(span.doc).get(sentence_of(span).start, ()) if _governs(m, span)]
 
 
+def sentence_modifiers(span: Span) -> list:
+    """Every ConText modifier whose cue stands in ``span``'s sentence, whichever spans it governs."""
+    return list(_modifiers_by_sentence(span.doc).get(sentence_of(span).start, ()))
+
+
 def flagged(span: Span, *categories: str) -> bool:
     """Whether a ConText modifier of one of ``categories`` governs ``span``."""
     return any(m.category in categories for m in context_modifiers(span))

@@ -51,6 +51,8 @@ class Case:
     values: dict[str, str] = field(default_factory=dict)
     in_scope: bool = False
     received_cart: bool = False
+    # every value each field was read as, the kept one first (extractors.confidence weighs their agreement)
+    readings: dict[str, list[str]] = field(default_factory=dict)
     scope_reason: str = ""
 
     @property
@@ -338,6 +340,7 @@ def _finalise(case: Case, findings: Findings) -> list[RefusedValue]:
         items = findings.get(name, [])
         if not items:
             continue
+        case.readings[name] = [item._.value for item in items]
         if name in LIST_FIELDS:
             kept, seen = [], set()
             for item in items:

@@ -35,19 +35,23 @@ def record(store: Store, run_id: str = "r1", grade: str = "4") -> None:
     cases = [{"case_id": "web-1", "doc_id": DOC, "patient_label": "Patient 1", "age_years": "54", "sex": "M",
               "crs_grade": grade, "diagnosis": "DLBCL"},
              {"case_id": "web-2", "doc_id": DOC, "patient_label": "<script>alert(1)</script>", "sex": "F"}]
-    evidence = [{"case_id": "web-1", "field": "age_years", "doc_id": DOC, "section": "Case", **_span("54-year-old")},
-                {"case_id": "web-1", "field": "sex", "doc_id": DOC, "section": "Case", **_span("man")},
+    evidence = [{"case_id": "web-1", "field": "age_years", "doc_id": DOC, "section": "Case", "confidence": 0.99,
+                 **_span("54-year-old")},
+                {"case_id": "web-1", "field": "sex", "doc_id": DOC, "section": "Case", "confidence": 0.9,
+                 **_span("man")},
                 {"case_id": "web-1", "field": "crs_grade", "doc_id": DOC, "section": "Case", "extractor": "crs.grade",
-                 **_span("grade 4")},
+                 "confidence": 0.45, **_span("grade 4")},
                 {"case_id": "web-1", "field": "diagnosis", "doc_id": DOC, "section": "Results", "start": 500,
-                 "end": 505, "quote": "DLBCL",
+                 "end": 505, "quote": "DLBCL", "confidence": 0.8,
                  "table": {"id": "t1", "label": "Table 1", "row": 2, "col": 3, "cell": "DLBCL (GCB)"}}]
     scores = {"micro": {"tp": 3, "fp": 1, "fn": 1, "precision": 0.75, "recall": 0.75, "f1": 0.75},
               "cases": {"tp": 2, "fp": 0, "fn": 1, "precision": 1.0, "recall": 0.667, "f1": 0.8},
               "fields": {"crs_grade": {"tp": 0, "fp": 1, "fn": 1, "precision": 0.0, "recall": 0.0, "f1": 0.0}},
+              "confidence": {"values": 5, "errors": 1, "lowest_fifth": 1, "errors_in_lowest_fifth": 1,
+                             "errors_median": 0.45, "correct_median": 0.9},
               "errors": [{"kind": "false_positive", "field": "crs_grade", "value": "4", "gold_case_id": "web-1",
                           "predicted_case_id": "web-1", "doc_id": DOC, "reason": "gold is 3",
-                          "evidence": [{"quote": "grade 4", "section": "Case"}]},
+                          "evidence": [{"quote": "grade 4", "section": "Case", "confidence": 0.45}]},
                          {"kind": "false_negative", "field": "sex", "value": "F", "gold_case_id": "gone-9",
                           "predicted_case_id": None, "doc_id": DOC, "reason": "case not found", "evidence": []}]}
     store.record_run(run_id, datetime.now(UTC), "made-up", documents, cases, evidence, scores)
@@ -175,10 +179,12 @@ def test_the_review_queue_orders_cells_by_need_and_filters_by_the_url(client, st
     total = len(_queue_rows(page))
     assert "0 of {} cells reviewed".format(total) in page and total == 2 * len(SCORED_FIELDS)
     rows = _queue_rows(page)
-    # the machine's values nobody has checked come before the empty cells
+    # the machine's values nobody has checked come before the empty cells, the least confident first (a value
+    # without a confidence, as stores written before it was kept, last)
     given = [(case, field) for case, field, _ in rows[:5]]
-    assert sorted(given) == [("web-1", "age_years"), ("web-1", "crs_grade"), ("web-1", "diagnosis"),
-                             ("web-1", "sex"), ("web-2", "sex")]
+    assert given == [("web-1", "crs_grade"), ("web-1", "diagnosis"), ("web-1", "sex"), ("web-1", "age_years"),
+                     ("web-2", "sex")]
+    assert re.search(r"crs_grade</td>.*?0\.45</td>", page, re.S)
     csrf = named(client)
     client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "crs_grade", "action": "accept"})
     client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "sex", "action": "reject", "why": "a woman"})
@@ -198,6 +204,8 @@ def test_the_scores_page_marks_errors_a_curator_has_decided_and_filters_them(cli
 
     page = client.get("/scores").text
     assert "Errors (2)" in page and 'class="curated"' not in page
+    said = " ".join(re.sub(r"<[^>]+>", "", page.split('id="confidence"')[1].split("</p>")[0]).split())
+    assert "holds 1 of the 1 errors (100 %); median confidence of the errors 0.45, of the correct values 0.90" in said
     csrf = named(client)
     client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "crs_grade", "action": "correct", "value": "3",
                                              "why": "Table 2 says 3"})

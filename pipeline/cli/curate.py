@@ -154,8 +154,8 @@ def export_table(file: Path) -> None:
     _check_folder(file)
     _export_format(file)
     with open_store() as store:
-        rows = store.table()
-    columns = export_columns()
+        rows = store.table(confidence=True)
+    columns = export_columns(confidence=True)
     # the columns after SCHEMA.md's (curated_fields, flagged_fields) list field names
     write_table(file, rows, columns, lists=tuple(c for c in columns if c not in COLUMNS))
     say(console, f"{len(rows)} cases written to {file}")

@@ -64,6 +64,8 @@ def extract(document: Document):
 
 def case_rows(extractions, all_patients: bool = False) -> tuple[list[dict], list[dict]]:
     """Rows of cases.csv and lines of evidence.jsonl: the cases' findings, spans on their Doc, become records here."""
+    from extractors.confidence import confidence
+
     rows, evidence = [], []
     for extraction in extractions:
         document = extraction.document
@@ -76,19 +78,23 @@ def case_rows(extractions, all_patients: bool = False) -> tuple[list[dict], list
             for name in SCORED_FIELDS:
                 row[name] = case.values.get(name, "")
             rows.append(row)
-            evidence.extend(evidence_line(document, case.case_id, finding) for finding in case.findings)
+            evidence.extend(evidence_line(document, case.case_id, finding,
+                                          confidence(finding, case.readings.get(finding._.field, []), len(extraction.cases)))
+                            for finding in case.findings)
     return rows, evidence
 
 
-def evidence_line(document: Document, case_id: str, finding) -> dict:
+def evidence_line(document: Document, case_id: str, finding, confidence: float) -> dict:
     """A finding (a span made by extractors.finding_spans) as a line of evidence.jsonl. Its section, table cell and
-    sentence are the Document's, whose ids the line gives; its characters are the finding's own, not its tokens'."""
+    sentence are the Document's, whose ids the line gives; its characters are the finding's own, not its tokens'.
+    ``confidence``: the value's, from extractors.confidence."""
     start, end = finding._.quote_start, finding._.quote_end
     section = document.section_at(start)
     line = {
         "case_id": case_id, "field": finding._.field, "value": finding._.value, "doc_id": document.doc_id,
         "section": section.title if section else "", "section_kind": section.kind if section else "",
         "start": start, "end": end, "quote": document.quote(start, end), "extractor": finding._.extractor,
+        "confidence": confidence,
     }
     cell = document.cell_at(start)
     if cell is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from pipeline.schema import FIELD_BY_NAME
+from pipeline.scoring.confidence_check import predicted_values, ranking, value_lines
 from pipeline.scoring.scoring import document_key, normalized_rows, read_case_table, score_rows
 
 REVIEW_LITERATURE_CASES = 19
@@ -30,10 +30,11 @@ def evaluate(gold_path: Path, predicted_path: Path, evidence: list[dict]) -> dic
     for line in evidence:
         by_cell.setdefault((line["case_id"], line["field"]), []).append(line)
     for error in scores["errors"]:
-        lines = by_cell.get((error["predicted_case_id"], error["field"]), [])
-        if FIELD_BY_NAME[error["field"]].kind == "list":
-            lines = [line for line in lines if line["value"] == error["value"]]
-        error["evidence"] = [{k: line[k] for k in ("quote", "start", "end", "section", "extractor")} for line in lines]
+        lines = value_lines(error["field"], error["value"], by_cell.get((error["predicted_case_id"], error["field"]), []))
+        error["evidence"] = [{k: line[k] for k in ("quote", "start", "end", "section", "extractor", "confidence")
+                              if k in line} for line in lines]
+    wrong = {(e["predicted_case_id"], e["field"], e["value"]) for e in scores["errors"] if e["kind"] == "false_positive"}
+    scores["confidence"] = ranking(predicted_values(predicted, evidence), wrong)
     literature = set(literature_case_ids(gold_path))
     gold_lit = [row for row in gold if row["case_id"] in literature]
     docs = {document_key(row) for row in gold_lit}  # as the scorer matches documents

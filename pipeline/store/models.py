@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -63,6 +63,7 @@ class Prediction(Base):
     field: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     evidence: Mapped[str] = mapped_column(Text, default="{}")  # JSON: doc_id, section, sentence/cell, span, quote
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # extractors.confidence; a list's least
     run_id: Mapped[str] = mapped_column(String(40))
 
 
@@ -83,5 +84,6 @@ class Curation(Base):
     doc_id: Mapped[str] = mapped_column(String(200), default="")  # for add-case
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     withdrawn_by: Mapped[str] = mapped_column(String(100), default="")
+    batch: Mapped[str] = mapped_column(String(40), default="")  # decisions taken together, undone together
 
     __table_args__ = (Index("ix_curations_cell", "case_id", "field"),)

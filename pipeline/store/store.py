@@ -22,7 +22,8 @@ from pipeline.store import models
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision: a store already there opens without loading Alembic (0.6 s of every run)
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
+CONFIDENCE_COLUMN = "confidence"
 CELL_ACTIONS = ("accept", "correct", "reject")
 CASES_PER_WRITE = 500
 CASE_ACTIONS = ("add-case", "remove-case")
@@ -45,6 +46,7 @@ class Cell:
     field: str
     predicted: str = ""
     evidence_json: str = "{}"  # parsed on first use: most cells of a large table are never looked at
+    confidence: float | None = None  # the machine's, for its value (extractors.confidence)
     decision: models.Curation | None = None
 
     @cached_property
@@ -182,9 +184,11 @@ class Store:
         for chunk in _chunks(cases, CASES_PER_WRITE):
             ids = [row["case_id"] for row in chunk]
             found.update(ids)
-            stored_cells = {(case_id, name): _digest(value, evidence_json) for case_id, name, value, evidence_json
+            stored_cells = {(case_id, name): _digest(value, evidence_json, confidence)
+                            for case_id, name, value, evidence_json, confidence
                             in connection.execute(select(models.Prediction.case_id, models.Prediction.field,
-                                                         models.Prediction.value, models.Prediction.evidence)
+                                                         models.Prediction.value, models.Prediction.evidence,
+                                                         models.Prediction.confidence)
                                                   .where(models.Prediction.case_id.in_(ids)))}
             wanted_cases, wanted_cells, seen_cells = [], [], set()
             for row in chunk:
@@ -195,18 +199,21 @@ class Store:
                                          **dict(zip((c.key for c in _CASE_COLUMNS[1:]), values))})
                     was = stored_cases.get(case_id)
                     changes.cases_new += was is None or not was[-2] or was[-1] != corpus
-                by_field = {}
+                by_field, least_sure = {}, {}
                 for line in lines.take_while(lambda line: line["case_id"] == case_id):
                     by_field.setdefault(line["field"], line)
+                    if "confidence" in line:  # a list's cell is as sure as its least sure item
+                        least_sure[line["field"]] = min(line["confidence"], least_sure.get(line["field"], 1.0))
                 for name in SCORED_FIELDS:
                     value = row.get(name, "") or ""
                     if not value:
                         continue
                     seen_cells.add((case_id, name))
                     evidence_json = json.dumps(_evidence_of(by_field.get(name, {})))
-                    if stored_cells.get((case_id, name)) != _digest(value, evidence_json):
+                    confidence = least_sure.get(name)
+                    if stored_cells.get((case_id, name)) != _digest(value, evidence_json, confidence):
                         wanted_cells.append({"case_id": case_id, "field": name, "value": value,
-                                             "evidence": evidence_json, "run_id": run_id})
+                                             "evidence": evidence_json, "confidence": confidence, "run_id": run_id})
             gone_cells = [key for key in stored_cells if key not in seen_cells]
             stale = gone_cells + [(c["case_id"], c["field"]) for c in wanted_cells if (c["case_id"], c["field"]) in stored_cells]
             for keys in _chunks(stale):
@@ -289,21 +296,22 @@ class Store:
             added = {case_id: d for case_id, d in added.items() if case_id in cases or d.doc_id in own}
         removed = {case_id for (case_id, name), d in decisions.items() if name == "" and d.action == "remove-case"}
         columns = (models.Prediction.case_id, models.Prediction.field, models.Prediction.value,
-                   models.Prediction.evidence if evidence else literal("{}"))
+                   models.Prediction.evidence if evidence else literal("{}"), models.Prediction.confidence)
         for ids in _chunks(sorted(set(cases) | set(added)), CASES_PER_WRITE):
-            predictions: dict[tuple[str, str], tuple[str, str]] = {
-                (case_id, name): (value, evidence_json) for case_id, name, value, evidence_json
+            predictions: dict[tuple[str, str], tuple[str, str, float | None]] = {
+                (case_id, name): (value, evidence_json, confidence) for case_id, name, value, evidence_json, confidence
                 in session.execute(select(*columns).where(models.Prediction.case_id.in_(ids)))}
             if not evidence:
                 decided = [key for key in predictions if key in decisions]
                 for keys in _chunks(decided):
-                    for case_id, name, value, evidence_json in session.execute(
-                            select(*columns[:3], models.Prediction.evidence)
+                    for case_id, name, value, evidence_json, confidence in session.execute(
+                            select(*columns[:3], models.Prediction.evidence, models.Prediction.confidence)
                             .where(tuple_(models.Prediction.case_id, models.Prediction.field).in_(keys))):
-                        predictions[(case_id, name)] = (value, evidence_json)
+                        predictions[(case_id, name)] = (value, evidence_json, confidence)
             for case_id in ids:
                 case = cases.get(case_id)
-                cells = {name: Cell(name, *predictions.get((case_id, name), ("", "{}")), decisions.get((case_id, name)))
+                cells = {name: Cell(name, *predictions.get((case_id, name), ("", "{}", None)),
+                                    decision=decisions.get((case_id, name)))
                          for name in SCORED_FIELDS}
                 identity = dict(zip((c.key for c in _CASE_COLUMNS[1:-1]), case[1:-1])) if case else \
                     {c.key: "" for c in _CASE_COLUMNS[1:-1]}
@@ -312,9 +320,10 @@ class Store:
                 yield CaseView(case_id, identity["doc_id"], identity, cells, predicted=bool(case and case[-1]),
                                added=case_id in added, removed=case_id in removed)
 
-    def table(self, corpus: str | None = None) -> list[dict]:
+    def table(self, corpus: str | None = None, confidence: bool = False) -> list[dict]:
         """The final case table (of every corpus, or of ``corpus``): SCHEMA.md's columns, then which cells a curator
-        decided and which are flagged."""
+        decided and which are flagged; with ``confidence``, the confidence of each value nobody decided
+        ("crs_grade=0.93;il6_pre=0.47")."""
         rows = []
         with self.sessions() as session:
             for view in self._iter_views(session, evidence=False, corpus=corpus):
@@ -324,6 +333,9 @@ class Store:
                 row.update({name: cell.value for name, cell in view.cells.items()})
                 row["curated_fields"] = ";".join(n for n, c in view.cells.items() if c.source == "curator")
                 row["flagged_fields"] = ";".join(n for n, c in view.cells.items() if c.flagged)
+                if confidence:
+                    row[CONFIDENCE_COLUMN] = ";".join(f"{n}={c.confidence:g}" for n, c in view.cells.items()
+                                                      if c.source == "machine" and c.confidence is not None)
                 rows.append(row)
         return rows
 
@@ -431,9 +443,9 @@ _CASE_COLUMNS = (models.Case.case_id, models.Case.doc_id, models.Case.pmid, mode
                  models.Case.patient_label, models.Case.in_latest_run)
 
 
-def _digest(value: str, evidence_json: str) -> bytes:
+def _digest(value: str, evidence_json: str, confidence: float | None) -> bytes:
     # the stored cells are compared by digest, so a large store is not held in memory as text
-    return hashlib.blake2b(f"{value}\0{evidence_json}".encode(), digest_size=16).digest()
+    return hashlib.blake2b(f"{value}\0{evidence_json}\0{confidence}".encode(), digest_size=16).digest()
 
 
 def _chunks(items: list, size: int = 500):
@@ -499,5 +511,6 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
-def export_columns() -> list[str]:
-    return COLUMNS + ["curated_fields", "flagged_fields"]
+def export_columns(confidence: bool = False) -> list[str]:
+    """The final table's columns; ``pecrs export`` adds each machine value's confidence."""
+    return COLUMNS + ["curated_fields", "flagged_fields"] + ([CONFIDENCE_COLUMN] if confidence else [])

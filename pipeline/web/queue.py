@@ -1,6 +1,6 @@
 """The review queue: every cell of the case table that a curator may look at, ordered by need (flagged cells first,
-then values the machine gave and nobody has checked, then empty cells nobody has checked, then those decided), with
-the filters a shared link carries in its query string."""
+then values the machine gave and nobody has checked, least confident first, then empty cells nobody has checked,
+then those decided), with the filters a shared link carries in its query string."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class QueueItem:
     value: str
     status: str
     extractor: str
+    confidence: float | None = None
 
 
 def cell_status(cell: Cell) -> str:
@@ -41,17 +42,19 @@ def queue_items(views: list[CaseView]) -> list[QueueItem]:
         for name in SCORED_FIELDS:
             cell = view.cells.get(name) or Cell(name)
             items.append(QueueItem(view.case_id, view.doc_id, name, cell.value, cell_status(cell),
-                                   cell.evidence.get("extractor", "") if cell.predicted else ""))
+                                   cell.evidence.get("extractor", "") if cell.predicted else "",
+                                   cell.confidence if cell.predicted else None))
     return items
 
 
-def _need(item: QueueItem) -> int:
-    """Flagged, then the machine's unchecked values, then unchecked empty cells, then decided ones."""
+def _need(item: QueueItem) -> tuple[int, float]:
+    """Flagged, then the machine's unchecked values (least confident first), then unchecked empty cells, then
+    decided ones."""
     if item.status == "flagged":
-        return 0
+        return 0, 0.0
     if item.status == "unreviewed":
-        return 1 if item.value else 2
-    return 3
+        return (1, item.confidence if item.confidence is not None else 1.0) if item.value else (2, 0.0)
+    return 3, 0.0
 
 
 def review_queue(items: list[QueueItem], **wanted: str) -> list[QueueItem]:
@@ -63,7 +66,7 @@ def review_queue(items: list[QueueItem], **wanted: str) -> list[QueueItem]:
     keys = {"field": "field", "doc": "doc_id", "case": "case_id", "status": "status", "extractor": "extractor"}
     shown = [item for item in items
              if all(not value or getattr(item, keys[name]) == value for name, value in wanted.items())]
-    return sorted(shown, key=_need)  # a stable sort: within one need, cases and fields in table order
+    return sorted(shown, key=_need)  # a stable sort: within one need and confidence, in table order
 
 
 def progress(items: list[QueueItem]) -> tuple[int, int]:
