@@ -104,3 +104,16 @@ def test_evidence_records_become_one_json_line_each_where_the_run_writes_them(tm
     assert "caf\u00e9".encode() in data and "\u2028".encode() in data  # non-ASCII characters as they are
     assert list(read_evidence(tmp_path / "evidence.jsonl")) == lines
     assert spool.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_table_cells_evidence_names_its_row_and_column_headers():
+    from pipeline.document.model import Table, TableCell
+    from pipeline.run.stages import cell_headers
+
+    texts = [["Patient", "IL-6 before (pg/mL)", "IL-6 after (pg/mL)"], ["P1", "4,210", "380"], ["P2", "950", "120"]]
+    cells = [TableCell(row=r, col=c, text=t, start=0, end=0, is_header=r == 0)
+             for r, row in enumerate(texts) for c, t in enumerate(row)]
+    table = Table(id="t1", section_id="s1", n_rows=3, n_cols=3, cells=cells)
+    assert cell_headers(table, cells[5]) == ("P1", "IL-6 after (pg/mL)")
+    assert cell_headers(table, cells[6]) == ("", "Patient")  # the row's own first cell
+    assert cell_headers(table, cells[1]) == ("", "")  # a header cell

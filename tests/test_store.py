@@ -2,6 +2,7 @@
 validation, exports, a killed run, and the review-table import."""
 
 import csv
+import json
 import subprocess
 import sys
 import time
@@ -329,3 +330,62 @@ def test_the_schema_revision_a_store_is_opened_at_is_alembics_newest(tmp_path):
     with engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_REVISION
     engine.dispose()
+
+
+def test_a_bulk_accept_takes_only_undecided_values_and_one_undo_withdraws_it(store):
+    store.decide("smith2024-1", "crs_grade", "correct", "Ana", value="3", why="Table 1")
+    cells = [("smith2024-1", name) for name in ("age_years", "sex", "crs_grade", "il6_pre", "hlh")]
+    batch, accepted = store.accept_all(cells, "Ben", why="checked against the abstract")
+    assert accepted == 3  # crs_grade was decided already; hlh has no value to accept
+    decisions = store.decisions()
+    assert {name for (_, name), d in decisions.items() if d.batch == batch} == {"age_years", "sex", "il6_pre"}
+    assert all(d.by == "Ben" and d.why == "checked against the abstract" for d in decisions.values() if d.batch == batch)
+    record(store, "run-2")  # a re-run keeps them
+    assert sum(d.batch == batch for d in store.decisions().values()) == 3
+    assert store.undo_batch(batch, "Ben") == 3
+    assert set(store.decisions()) == {("smith2024-1", "crs_grade")}  # the correction is not part of the batch
+    with pytest.raises(CurationError, match="no decision of batch"):
+        store.undo_batch(batch, "Ben")
+
+
+def test_a_correction_keeps_the_span_the_curator_picked_as_its_evidence(store):
+    store.decide("smith2024-1", "pe_volume_ml", "correct", "Ana", value="3000", why="the methods give the volume",
+                 evidence={"start": 300, "end": 308, "quote": "3,000 mL"})
+    decision = store.decisions()[("smith2024-1", "pe_volume_ml")]
+    assert json.loads(decision.evidence) == {"doc_id": "doi:10.5555/s.1", "start": 300, "end": 308,
+                                             "quote": "3,000 mL", "source": "curator"}
+    with pytest.raises(CurationError, match="only a correction"):
+        store.decide("smith2024-1", "il6_pre", "accept", "Ana", evidence={"start": 1, "end": 2})
+    with pytest.raises(CurationError, match="not a span"):
+        store.decide("smith2024-1", "sex", "correct", "Ana", value="M", why="x", evidence={"start": 9, "end": 3})
+
+
+def test_a_store_of_revision_0003_is_upgraded_with_its_curations(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from pipeline.store.store import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.execute(text("INSERT INTO cases (case_id, doc_id, pmid, pmcid, doi, patient_label, in_latest_run, "
+                                "corpus, run_id) VALUES ('old-1', 'd', '', '', '', '', 1, 'c', 'r')"))
+        connection.execute(text("INSERT INTO predictions (case_id, field, value, evidence, run_id) "
+                                "VALUES ('old-1', 'sex', 'F', '{}', 'r')"))
+        connection.execute(text("INSERT INTO curations (case_id, field, action, value, by, at, why, predicted_value, "
+                                "predicted_evidence, doc_id, withdrawn_by) VALUES ('old-1', 'sex', 'accept', 'F', "
+                                "'Ana', '2026-01-01 00:00:00', '', 'F', '{}', '', '')"))
+    engine.dispose()
+    store = Store(url)
+    try:
+        cell = store.case("old-1").cells["sex"]
+        assert (cell.value, cell.confidence, cell.decision.by, cell.decision.batch, cell.decision.evidence) == \
+            ("F", None, "Ana", "", "{}")
+    finally:
+        store.close()

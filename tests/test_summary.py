@@ -167,7 +167,7 @@ def test_report_is_self_contained_and_links_each_case_to_its_evidence(page):
         assert anchor(row["case_id"]) in parsed.ids
         assert f'href="#{anchor(row["case_id"])}"' in page
     assert "IL-6 fell from <mark>1,000</mark> to 100 pg/mL" in page  # the quote in its sentence
-    assert "Table 1 row 2, column 4" in page
+    assert "Table 1, row 2, column 4" in page
     assert "elsewhere-1" not in page  # evidence of a case outside the table is left out
     assert "publication bias" in page and "no control group" in page
 

@@ -43,7 +43,8 @@ def record(store: Store, run_id: str = "r1", grade: str = "4") -> None:
                  "confidence": 0.45, **_span("grade 4")},
                 {"case_id": "web-1", "field": "diagnosis", "doc_id": DOC, "section": "Results", "start": 500,
                  "end": 505, "quote": "DLBCL", "confidence": 0.8,
-                 "table": {"id": "t1", "label": "Table 1", "row": 2, "col": 3, "cell": "DLBCL (GCB)"}}]
+                 "table": {"id": "t1", "label": "Table 1", "row": 2, "col": 3, "cell": "DLBCL (GCB)",
+                           "row_header": "Patient 1", "column_header": "Diagnosis"}}]
     scores = {"micro": {"tp": 3, "fp": 1, "fn": 1, "precision": 0.75, "recall": 0.75, "f1": 0.75},
               "cases": {"tp": 2, "fp": 0, "fn": 1, "precision": 1.0, "recall": 0.667, "f1": 0.8},
               "fields": {"crs_grade": {"tp": 0, "fp": 1, "fn": 1, "precision": 0.0, "recall": 0.0, "f1": 0.0}},
@@ -87,7 +88,7 @@ def test_pages_show_cases_evidence_and_scores(client):
     assert "web-1" in index and "web-2" in index and DOC in index and "2 cases from 1 document;" in index
     case = client.get("/cases/web-1").text
     assert "<mark>54-year-old</mark> man developed" in case  # the span inside its sentence
-    assert "Table 1, row 2, column 3" in case and "<mark>DLBCL</mark> (GCB)" in case  # inside its table cell
+    assert "Table 1, row “Patient 1”, column “Diagnosis”" in case and "<mark>DLBCL</mark> (GCB)" in case  # inside its table cell
     assert 'class="badge machine"' in case and "crs.grade" in case
     scores = client.get("/scores").text
     assert "0.750" in scores and 'href="/cases/web-1#crs_grade"' in scores

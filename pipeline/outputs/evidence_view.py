@@ -21,7 +21,8 @@ def evidence_context(evidence: dict) -> dict | None:
         cell = str(table.get("cell", ""))
         start, end = _find(cell, quote_text) if quote_text else (0, len(cell))
         return {"kind": "table", "label": table.get("label") or table.get("id", ""), "row": table.get("row"),
-                "col": table.get("col"), "parts": (cell[:start], cell[start:end], cell[end:])}
+                "col": table.get("col"), "row_header": table.get("row_header", ""),
+                "column_header": table.get("column_header", ""), "parts": (cell[:start], cell[start:end], cell[end:])}
     return None
 
 

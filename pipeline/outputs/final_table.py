@@ -4,6 +4,7 @@ machine's own are kept beside them as predicted_cases.csv and predicted_evidence
 
 from __future__ import annotations
 
+import json
 from datetime import timezone
 from typing import Iterable, Iterator
 
@@ -51,7 +52,10 @@ def final_evidence(predicted: Iterable[dict], table: list[dict], decisions: dict
 
 
 def _curator_line(row: dict, decision, predicted_value: str) -> dict:
+    """A curator's value; where they picked the span they read it from, its characters and quote."""
+    picked = json.loads(decision.evidence or "{}")
     return {"case_id": row["case_id"], "field": decision.field, "value": decision.value, "doc_id": row.get("doc_id", ""),
+            **{key: picked[key] for key in ("start", "end", "quote") if key in picked},
             "source": "curator", "predicted_value": predicted_value, "curation": _curation(decision)}
 
 

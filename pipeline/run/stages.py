@@ -99,14 +99,26 @@ def evidence_line(document: Document, case_id: str, finding, confidence: float) 
     cell = document.cell_at(start)
     if cell is not None:
         table, table_cell = cell
+        row_header, column_header = cell_headers(table, table_cell)
         line["table"] = {"id": table.id, "label": table.label, "row": table_cell.row, "col": table_cell.col,
-                         "cell": table_cell.text}
+                         "cell": table_cell.text, "row_header": row_header, "column_header": column_header}
     else:
         sentence = document.sentence_at(start)
         if sentence is not None:
             line["sentence"] = {"id": sentence.id, "start": sentence.start, "end": sentence.end,
                                 "text": document.quote(sentence.start, sentence.end)}
     return line
+
+
+def cell_headers(table, cell) -> tuple[str, str]:
+    """What a reader sees beside a cell: its row's first cell and the header cells over its column (a table's first
+    row where none is marked a header), each "" where the cell is one of them."""
+    grid = table.grid()
+    header_rows = table.header_rows or 1
+    over = [grid[r][cell.col] for r in range(min(header_rows, cell.row))]
+    column = " / ".join(dict.fromkeys(c.text.strip() for c in over if c is not None and c.text.strip()))
+    first = grid[cell.row][0] if cell.col > 0 and header_rows <= cell.row < len(grid) else None
+    return (first.text.strip() if first is not None and first is not cell else ""), column
 
 
 def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path,

@@ -85,5 +85,6 @@ class Curation(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     withdrawn_by: Mapped[str] = mapped_column(String(100), default="")
     batch: Mapped[str] = mapped_column(String(40), default="")  # decisions taken together, undone together
+    evidence: Mapped[str] = mapped_column(Text, default="{}")  # JSON: the span a curator picked for their value
 
     __table_args__ = (Index("ix_curations_cell", "case_id", "field"),)

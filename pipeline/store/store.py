@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -358,7 +359,9 @@ class Store:
 
     # -- deciding ----------------------------------------------------------------------------------
     def decide(self, case_id: str, field: str, action: str, by: str, value: str = "", why: str = "",
-               doc_id: str = "") -> models.Curation:
+               doc_id: str = "", evidence: dict | None = None) -> models.Curation:
+        """One decision on a cell (or, for add-case and remove-case, on a case). ``evidence``: for a correction,
+        the span of the document the curator read their value from (doc_id, start, end, quote)."""
         by, why = (by or "").strip(), (why or "").strip()
         if not by:
             raise CurationError("a decision needs the curator's name (--by)")
@@ -385,11 +388,47 @@ class Store:
             value = cell.predicted
         else:
             value = ""
+        if evidence and action != "correct":
+            raise CurationError(f"{field}: only a correction cites the curator's own evidence")
         decision = models.Curation(case_id=case_id, field=field, action=action, value=value, by=by, at=_now(), why=why,
-                                   predicted_value=cell.predicted, predicted_evidence=json.dumps(cell.evidence))
+                                   predicted_value=cell.predicted, predicted_evidence=json.dumps(cell.evidence),
+                                   evidence=json.dumps(_picked(evidence, view.doc_id)) if evidence else "{}")
         with self.sessions.begin() as session:
             session.add(decision)
         return decision
+
+    def accept_all(self, cells: list[tuple[str, str]], by: str, why: str = "") -> tuple[str, int]:
+        """Accept, as one batch, the machine's value of each of ``cells`` ((case_id, field)) that has one and that
+        nobody has decided; the others are left as they are. Returns (the batch id, the cells accepted); undo_batch
+        withdraws them together."""
+        by, why = (by or "").strip(), (why or "").strip()
+        if not by:
+            raise CurationError("a decision needs the curator's name (--by)")
+        batch, wanted, accepted = "b" + secrets.token_hex(8), set(cells), []
+        with self.sessions.begin() as session:
+            for view in self._views(session):
+                for name, cell in view.cells.items():
+                    if (view.case_id, name) in wanted and cell.predicted and cell.decision is None and not view.removed:
+                        accepted.append(models.Curation(
+                            case_id=view.case_id, field=name, action="accept", value=cell.predicted, by=by, at=_now(),
+                            why=why, predicted_value=cell.predicted, predicted_evidence=json.dumps(cell.evidence),
+                            batch=batch))
+            session.add_all(accepted)
+        return batch, len(accepted)
+
+    def undo_batch(self, batch: str, by: str) -> int:
+        """Withdraw the decisions of ``batch`` that still stand; returns how many."""
+        if not (by or "").strip():
+            raise CurationError("an undo needs the curator's name (--by)")
+        with self.sessions.begin() as session:
+            standing = [d for d in _current_decisions(session).values() if batch and d.batch == batch]
+            if not standing:
+                raise CurationError(f"no decision of batch {batch!r} stands")
+            at = _now()
+            for decision in standing:
+                decision = session.get(models.Curation, decision.id)
+                decision.withdrawn_at, decision.withdrawn_by = at, by.strip()
+        return len(standing)
 
     def _decide_case(self, case_id: str, action: str, by: str, why: str, doc_id: str) -> models.Curation:
         with self.sessions() as session:
@@ -496,6 +535,17 @@ def _current_decisions(session: Session, case_id: str | None = None) -> dict[tup
     for decision in session.scalars(query):
         current[(decision.case_id, decision.field)] = decision
     return current
+
+
+def _picked(evidence: dict, doc_id: str) -> dict:
+    """A curator's span as stored: in the case's document, its characters and what they read."""
+    try:
+        start, end = int(evidence["start"]), int(evidence["end"])
+    except (KeyError, TypeError, ValueError):
+        raise CurationError("the picked evidence needs its start and end characters") from None
+    if not 0 <= start < end:
+        raise CurationError(f"the picked evidence ({start}-{end}) is not a span of the document")
+    return {"doc_id": doc_id, "start": start, "end": end, "quote": str(evidence.get("quote", "")), "source": "curator"}
 
 
 def _evidence_of(line: dict) -> dict:

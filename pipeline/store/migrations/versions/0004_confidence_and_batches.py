@@ -1,5 +1,5 @@
-"""Each predicted cell's confidence (extractors.confidence), and decisions taken together (a bulk accept) marked
-with one batch id, so that one undo withdraws them all.
+"""Each predicted cell's confidence (extractors.confidence); decisions taken together (a bulk accept) marked
+with one batch id, so that one undo withdraws them all; and the span a curator picked as a value's evidence.
 
 Revision ID: 0004
 Revises: 0003
@@ -19,10 +19,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("confidence", sa.Float(), nullable=True))
     with op.batch_alter_table("curations") as batch:
         batch.add_column(sa.Column("batch", sa.String(40), nullable=False, server_default=""))
+        batch.add_column(sa.Column("evidence", sa.Text(), nullable=False, server_default="{}"))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("curations") as batch:
+        batch.drop_column("evidence")
         batch.drop_column("batch")
     with op.batch_alter_table("predictions") as batch:
         batch.drop_column("confidence")
