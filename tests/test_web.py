@@ -148,7 +148,10 @@ def test_everything_is_escaped(client, store):
     for raw in ("<script>alert(1)</script>", "<b>Eve</b>", "<img src=x", "<i>why</i>", "<CRS>"):
         assert raw not in pages
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages and "&lt;b&gt;Eve&lt;/b&gt;" in pages
-    assert "script-src" not in client.get("/").headers["content-security-policy"]  # no script may run at all
+    # a script runs only when it carries the nonce of its own response: never inline code, never another host
+    policies = [client.get("/").headers["content-security-policy"] for _ in range(2)]
+    nonces = [re.search(r"script-src 'nonce-([A-Za-z0-9_-]{16,})';", policy).group(1) for policy in policies]
+    assert nonces[0] != nonces[1] and not any("unsafe-inline" in p.split("script-src")[1].split(";")[0] for p in policies)
 
 
 def test_undo_history_and_flags_after_a_rerun(client, store):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,18 +21,23 @@ from pipeline.settings import settings
 from pipeline.outputs.evidence_view import evidence_context
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS
 from pipeline.store import CurationError, Store
+from pipeline.web.document_view import DocumentUnavailable, Highlight, document_blocks, load_document
 from pipeline.web.queue import STATUSES, progress, queue_items, review_queue
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 QUEUE_PAGE = 200  # cells a page of the review queue lists
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")  # as a browser on this machine writes them in the Host header
-# no scripts, no frames, forms only back to this server: an escaping slip still cannot run code
+# no scripts but those the page names with its one-time nonce, no frames, forms only back to this server: an
+# escaping slip still cannot run code
+PAGE_POLICY = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; img-src 'self'; "
+               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": PAGE_POLICY.replace("script-src 'nonce-{nonce}'", "script-src 'none'"),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+STATIC = Path(__file__).resolve().parent / "static"
+UNDO_KEPT = 20  # the decisions a curator can undo one after another on the review page
 
 
 # report.html has no scripts or forms, but its figures are data: images, which the policy above refuses
@@ -71,6 +76,66 @@ def _check_unchanged(store: Store, case_id: str, field: str, value: str) -> None
                             f"(accept keeps the machine's {cell.predicted!r})")
 
 
+def _filters(filter_field: str = Form(""), filter_doc: str = Form(""), filter_case: str = Form(""),
+             filter_status: str = Form(""), filter_extractor: str = Form("")) -> dict:
+    """The review queue's filters, as a form on the review page carries them (named apart from the cell's own
+    case and field)."""
+    return {"field": filter_field, "doc": filter_doc, "case": filter_case, "status": filter_status,
+            "extractor": filter_extractor}
+
+
+def _remember(request: Request, done: dict) -> None:
+    """A decision the curator may undo from the review page, the latest last."""
+    request.session["undo"] = (list(request.session.get("undo", [])) + [done])[-UNDO_KEPT:]
+
+
+def _undo_label(stack: list) -> str:
+    if not stack:
+        return ""
+    last = stack[-1]
+    if "batch" in last:
+        return f"the bulk accept of {last['count']} values of {last['scope']}"
+    return f"{last['action']} of {last['case']} {last['field']}"
+
+
+def _document_blocks(document, doc_id: str, view, current: str) -> tuple[list, str, bool]:
+    """The document's blocks with the case's evidence highlighted, or why it cannot be shown; and whether its file
+    changed since the run read it."""
+    if document is None:
+        return [], f"No document {doc_id} in the store.", False
+    try:
+        parsed, same = load_document(document.corpus, document.file, doc_id, document.content_hash)
+    except DocumentUnavailable as exc:
+        return [], f"The document cannot be shown: {exc}.", False
+    highlights = []
+    for name, cell in (view.cells.items() if view is not None else ()):
+        for evidence in (cell.evidence, json.loads(cell.decision.evidence or "{}") if cell.decision else {}):
+            if isinstance(evidence.get("start"), int) and isinstance(evidence.get("end"), int):
+                highlights.append(Highlight(evidence["start"], evidence["end"], name))
+    return document_blocks(parsed, highlights, current), "", not same
+
+
+def _picked_span(store: Store, case_id: str, start: str, end: str) -> dict | None:
+    """The span a curator selected in the document, its quote read from the document itself (not the browser)."""
+    if not start.strip() and not end.strip():
+        return None
+    try:
+        first, last = int(start), int(end)
+    except ValueError:
+        raise CurationError(f"the picked span {start!r}-{end!r} is not two character offsets") from None
+    view = store.case(case_id)
+    document = store.document(view.doc_id)
+    if document is None:
+        raise CurationError(f"no document {view.doc_id} to pick a span from")
+    try:
+        parsed, _ = load_document(document.corpus, document.file, view.doc_id, document.content_hash)
+    except DocumentUnavailable as exc:
+        raise CurationError(str(exc)) from None
+    if not 0 <= first < last <= len(parsed.text):
+        raise CurationError(f"the picked span {first}-{last} is not inside the document")
+    return {"start": first, "end": last, "quote": parsed.text[first:last]}
+
+
 def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[str] | None = None) -> FastAPI:
     """The web page over ``store``. The session cookie is signed with ``secret_key`` (default $PECRS_UI_SECRET,
     else a fresh key per process: the curator then gives their name again after a restart). Requests must be
@@ -91,8 +156,12 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
 
     def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
         token = request.session.setdefault("csrf", secrets.token_urlsafe(32))
-        return templates.TemplateResponse(request, name, {"csrf": token, "curator": request.session.get("curator", ""),
-                                                          **context}, status_code=status_code)
+        nonce = secrets.token_urlsafe(16)
+        response = templates.TemplateResponse(request, name, {"csrf": token, "nonce": nonce,
+                                                              "curator": request.session.get("curator", ""),
+                                                              **context}, status_code=status_code)
+        response.headers["Content-Security-Policy"] = PAGE_POLICY.format(nonce=nonce)
+        return response
 
     def checked(request: Request, csrf: str = Form("")) -> None:
         expected = request.session.get("csrf", "")
@@ -134,6 +203,127 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
                       fields=SCORED_FIELDS, statuses=STATUSES, documents=sorted({i.doc_id for i in every}),
                       extractors=sorted({i.extractor for i in every if i.extractor}),
                       query={name: value for name, value in wanted.items() if value})
+
+    def review_page(request: Request, wanted: dict, at: int, status_code: int = 200, **context) -> HTMLResponse:
+        every = queue_items(store.cases())
+        items = review_queue(every, **wanted)
+        at = min(max(0, at), max(0, len(items) - 1))
+        reviewed, total = progress(every)
+        query = {name: value for name, value in wanted.items() if value}
+        undo = _undo_label(request.session.get("undo", []))
+        message = request.session.pop("message", "")
+        if not items:
+            return render(request, "review.html", status_code, item=None, reviewed=reviewed, total=total,
+                          query=query, undo=undo, message=message, **context)
+        item = items[at]
+        view = store.case(item.case_id)
+        cell = view.cells[item.field]
+        document = store.document(item.doc_id)
+        blocks, unavailable, stale = _document_blocks(document, item.doc_id, view, item.field)
+        unchecked = {"case": sum(1 for i in every if i.case_id == item.case_id and i.status == "unreviewed" and i.value),
+                     "field": sum(1 for i in every if i.field == item.field and i.status == "unreviewed" and i.value)}
+        bulk = [("case", f"of case {item.case_id}", unchecked["case"]),
+                ("field", f"of {item.field}, in every case", unchecked["field"])]
+        return render(request, "review.html", status_code, item=item, at=at, matching=len(items), reviewed=reviewed,
+                      total=total, query=query, undo=undo, message=message, view=view, cell=cell, document=document,
+                      spec=FIELD_BY_NAME[item.field], input=inputs[item.field], context=evidence_context(cell.evidence),
+                      blocks=blocks, unavailable=unavailable, stale=stale, bulk=bulk, scripted=True, **context)
+
+    @app.get("/review", response_class=HTMLResponse)
+    def review(request: Request, field: str = "", doc: str = "", case: str = "", status: str = "",
+               extractor: str = "", at: int = 0) -> HTMLResponse:
+        """One cell at a time, in the queue's order of need, with the document beside it."""
+        wanted = {"field": field, "doc": doc, "case": case, "status": status, "extractor": extractor}
+        return review_page(request, wanted, at)
+
+    @app.post("/review/decide", dependencies=[Depends(checked)])
+    def review_decide(request: Request, case_id: str = Form(""), field: str = Form(""), action: str = Form(""),
+                      value: str | None = Form(None), why: str = Form(""), at: int = Form(0),
+                      picked_start: str = Form(""), picked_end: str = Form(""), filters: dict = Depends(_filters)) \
+            -> Response:
+        curator = request.session.get("curator", "")
+        target = "/review?" + urlencode({**{k: v for k, v in filters.items() if v}, "at": at})
+        if not curator:
+            return RedirectResponse("/?next=" + quote(target), status_code=303)
+        try:
+            if action == "accept" and value is not None:
+                _check_unchanged(store, case_id, field, value)
+            evidence = _picked_span(store, case_id, picked_start, picked_end) if action == "correct" else None
+            store.decide(case_id, field, action, curator, value=value or "", why=why, evidence=evidence)
+        except CurationError as exc:
+            return review_page(request, filters, at, 400, error=f"{field}: {exc}",
+                               attempt={"value": value or "", "why": why})
+        _remember(request, {"case": case_id, "field": field, "action": action})
+        return RedirectResponse(target, status_code=303)
+
+    @app.post("/review/undo", dependencies=[Depends(checked)])
+    def review_undo(request: Request, filters: dict = Depends(_filters)) -> Response:
+        """Withdraw the curator's last decision taken on the review page (a bulk accept as a whole), and show
+        its cell again."""
+        curator = request.session.get("curator", "")
+        query = {k: v for k, v in filters.items() if v}
+        if not curator:
+            return RedirectResponse("/?next=" + quote("/review?" + urlencode(query)), status_code=303)
+        stack = list(request.session.get("undo", []))
+        if not stack:
+            return review_page(request, filters, 0, 400, error="nothing to undo")
+        last = stack.pop()
+        try:
+            if "batch" in last:
+                store.undo_batch(last["batch"], curator)
+            else:
+                store.undo(last["case"], last["field"], curator)
+        except CurationError as exc:
+            request.session["undo"] = stack
+            return review_page(request, filters, 0, 400, error=str(exc))
+        request.session["undo"] = stack
+        at = 0
+        if "batch" not in last:  # back to the cell undone, where the queue now puts it
+            items = review_queue(queue_items(store.cases()), **filters)
+            at = next((n for n, i in enumerate(items) if (i.case_id, i.field) == (last["case"], last["field"])), 0)
+        return RedirectResponse("/review?" + urlencode({**query, "at": at}), status_code=303)
+
+    @app.post("/bulk-accept", dependencies=[Depends(checked)])
+    def bulk_accept(request: Request, case: str = Form(""), field: str = Form(""), why: str = Form(""),
+                    next: str = Form("/review")) -> Response:
+        """Accept every value nobody has checked of one case, or of one field across cases, as one undoable batch."""
+        curator = request.session.get("curator", "")
+        if not curator:
+            return RedirectResponse("/?next=" + quote(_safe_next(next)), status_code=303)
+        if bool(case) == bool(field):
+            raise HTTPException(400, "A bulk accept takes one case or one field.")
+        cells = [(i.case_id, i.field) for i in queue_items(store.cases())
+                 if i.status == "unreviewed" and i.value and (i.case_id == case if case else i.field == field)]
+        try:
+            batch, accepted = store.accept_all(cells, curator, why=why)
+        except CurationError as exc:
+            raise HTTPException(400, str(exc)) from None
+        if accepted:
+            _remember(request, {"batch": batch, "count": accepted, "scope": case or field})
+        request.session["message"] = (f"Accepted {accepted} value{'' if accepted == 1 else 's'} of "
+                                      f"{'case ' + case if case else field} as one decision (undo withdraws them all).")
+        return RedirectResponse(_safe_next(next), status_code=303)
+
+    @app.get("/static/review.js")
+    def review_script() -> Response:
+        return Response((STATIC / "review.js").read_text(encoding="utf-8"), media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache"})
+
+    @app.get("/documents/{doc_id:path}", response_class=HTMLResponse)
+    def show_document(request: Request, doc_id: str, case: str = "", field: str = "") -> HTMLResponse:
+        """The document's text with every span of ``case``'s evidence highlighted (``field``'s as current)."""
+        document = store.document(doc_id)
+        if document is None:
+            raise HTTPException(404, f"No document {doc_id!r}.")
+        view = None
+        if case:
+            try:
+                view = store.case(case)
+            except CurationError:
+                raise HTTPException(404, f"No case {case!r}.") from None
+        blocks, unavailable, stale = _document_blocks(document, doc_id, view, field)
+        return render(request, "document.html", document=document, doc_id=doc_id, view=view, field=field,
+                      blocks=blocks, unavailable=unavailable, stale=stale)
 
     @app.post("/name", dependencies=[Depends(checked)])
     def set_name(request: Request, name: str = Form(""), next: str = Form("/")) -> Response:

@@ -1,0 +1,116 @@
+"""A case's document as the curator reads it beside a value: its headings, paragraphs and tables, each piece of
+text carrying its character offset (so a span the curator picks can be recorded), and every span of the case's
+evidence highlighted with the fields it supports.
+
+The document is parsed again from the file the run read (the store keeps where, not the text); a parsed file is
+kept in memory while its size and time stamp stay the same."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.document.model import Document
+from pipeline.parsing import ParseError, parse_file
+
+
+class DocumentUnavailable(LookupError):
+    """The document's file cannot be read as it was: the message says why, naming the file."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of text with the same highlights: its offset in the document and the fields whose evidence it is."""
+    text: str
+    start: int
+    fields: tuple[str, ...] = ()
+    current: bool = False
+    anchors: tuple[str, ...] = ()  # the fields whose evidence begins here (the first of each field's spans)
+
+
+@dataclass
+class Block:
+    kind: str  # heading | paragraph | table
+    pieces: list[Piece] = field(default_factory=list)
+    rows: list[list[tuple[bool, list[Piece]]]] = field(default_factory=list)  # a table's: (is header, pieces)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Highlight:
+    start: int
+    end: int
+    field: str
+
+
+@lru_cache(maxsize=16)
+def _parsed(path: str, size: int, mtime_ns: int) -> tuple[Document, ...]:
+    return tuple(parse_file(path))
+
+
+def load_document(corpus: str, file: str, doc_id: str, content_hash: str = "") -> tuple[Document, bool]:
+    """The document ``doc_id`` parsed from ``file`` of the folder ``corpus`` (as the store recorded them), and
+    whether the file still has the content the run read (``content_hash``, SHA-256)."""
+    folder = Path(corpus)
+    path = (folder / file).resolve()
+    if not file or not path.is_relative_to(folder.resolve()):
+        raise DocumentUnavailable(f"{file or '(no file)'}: not a file of the corpus folder {corpus}")
+    if not path.is_file():
+        raise DocumentUnavailable(f"{path}: the document's file is no longer there")
+    stat = path.stat()
+    try:
+        documents = _parsed(str(path), stat.st_size, stat.st_mtime_ns)
+    except ParseError as exc:
+        raise DocumentUnavailable(f"{path}: {exc}") from None
+    found = next((d for d in documents if d.doc_id == doc_id), None)
+    if found is None:
+        raise DocumentUnavailable(f"{path}: holds no document {doc_id} any more")
+    same = not content_hash or hashlib.sha256(path.read_bytes()).hexdigest() == content_hash
+    return found, same
+
+
+def _pieces(text: str, start: int, end: int, highlights: list[Highlight], current: str, named: set[str]) -> list[Piece]:
+    """``text[start:end]`` cut where a highlight begins or ends."""
+    inside = [h for h in highlights if h.start < end and h.end > start]
+    cuts = sorted({start, end} | {max(start, min(end, h.start)) for h in inside} | {max(start, min(end, h.end))
+                                                                                     for h in inside})
+    pieces = []
+    for a, b in zip(cuts, cuts[1:]):
+        fields = tuple(sorted({h.field for h in inside if h.start <= a and h.end >= b}))
+        anchors = tuple(name for name in fields if name not in named)
+        named.update(anchors)
+        pieces.append(Piece(text[a:b], a, fields, current in fields, anchors))
+    return pieces
+
+
+def document_blocks(document: Document, highlights: list[Highlight], current: str = "") -> list[Block]:
+    """The document's text in reading order: headings and paragraphs, and each table once, at its place, as rows
+    of cells; ``current`` names the field whose spans are marked as the one under review."""
+    text, named = document.text, set()
+    blocks: list[Block] = []
+    shown_tables: set[str] = set()
+    for paragraph in document.paragraphs:
+        table = next((t for t in document.tables if t.start <= paragraph.start < t.end and t.cells), None)
+        if table is not None:
+            if table.id not in shown_tables:
+                shown_tables.add(table.id)
+                blocks.append(_table_block(document, table, highlights, current, named))
+            continue
+        kind = "heading" if paragraph.kind in ("heading", "title") else "paragraph"
+        blocks.append(Block(kind, _pieces(text, paragraph.start, paragraph.end, highlights, current, named)))
+    for table in document.tables:  # tables no paragraph stands in (a PDF's, kept apart from its text)
+        if table.id not in shown_tables and table.cells:
+            blocks.append(_table_block(document, table, highlights, current, named))
+    return blocks
+
+
+def _table_block(document: Document, table, highlights: list[Highlight], current: str, named: set[str]) -> Block:
+    rows: dict[int, list[tuple[bool, list[Piece]]]] = {}
+    for cell in sorted(table.cells, key=lambda c: (c.row, c.col)):
+        pieces = (_pieces(document.text, cell.start, cell.end, highlights, current, named) if cell.end > cell.start
+                  else [Piece(cell.text, cell.start)])
+        rows.setdefault(cell.row, []).append((cell.is_header or cell.row < table.header_rows, pieces))
+    label = " ".join(part for part in (table.label, table.caption) if part)
+    return Block("table", rows=[rows[r] for r in sorted(rows)], label=label)
