@@ -20,13 +20,23 @@
       if (value) { event.preventDefault(); value.focus(); if (value.select) value.select(); }
       return;
     }
+    if (event.key === "b") {  // the bulk accepts: open them, on the first one's button
+      var bulk = document.querySelector("details.bulk");
+      var button = bulk && bulk.querySelector("button:not([disabled])");
+      if (button) { event.preventDefault(); bulk.open = true; button.focus(); }
+      return;
+    }
     var target = document.getElementById(KEYS[event.key] || "");
     if (target && !target.disabled) { event.preventDefault(); target.click(); }
   });
 
-  // the span under review, in view in the document pane
-  var here = document.querySelector("#document mark.current");
-  if (here) here.scrollIntoView({block: "center"});
+  // the span under review, in view in the document pane (the pane scrolls, not the page)
+  var pane = document.getElementById("document");
+  var here = pane && pane.querySelector("mark.current");
+  if (here) {
+    var top = here.getBoundingClientRect().top - pane.getBoundingClientRect().top + pane.scrollTop;
+    pane.scrollTop = Math.max(0, top - pane.clientHeight / 2);
+  }
 
   // a selection inside the document text: its characters, from the offsets every piece of text carries
   function offset(node, within) {
