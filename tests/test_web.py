@@ -416,3 +416,40 @@ def test_the_report_of_a_run_into_another_outputs_folder_is_served(tmp_path, mon
                          out_dir=str(out))
         served = TestClient(create_app(store, secret_key="k"), base_url="http://127.0.0.1").get("/report")
     assert served.status_code == 200 and "Summary of r1" in served.text
+
+
+def _listed(page: str) -> list[str]:
+    return re.findall(r'<td class="nowrap"><a href="/cases/[^"]+">([^<]+)</a>', page)
+
+
+def test_the_case_list_counts_searches_and_sorts(client, store):
+    page = client.get("/").text
+    row = re.search(r'<a href="/cases/web-1">web-1</a>.*?</tr>', page, re.S).group()
+    # four values, all unchecked, none decided or flagged, the least sure at 0.45
+    assert re.findall(r'<td class="num">(?:<a[^>]*>)?([^<]*)', row) == ["4", "4", "0", "0", "0.45"]
+    assert _listed(client.get("/?q=patient%201").text) == ["web-1"]
+    assert _listed(client.get("/?q=PLASMA").text) == ["web-1", "web-2"]  # the document's title
+    csrf = named(client)
+    client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "crs_grade", "action": "accept"})
+    record(store, "r2", grade="3")  # flagged now
+    assert _listed(client.get("/?sort=flagged").text)[0] == "web-1"
+    assert _listed(client.get("/?sort=unchecked").text) == ["web-1", "web-2"]  # 3 unchecked against 1
+    assert _listed(client.get("/?sort=nonsense").text) == ["web-1", "web-2"]
+
+
+def test_cases_are_added_removed_and_restored_on_the_page(client, store):
+    csrf = named(client)
+    response = client.post("/cases/add", data={"csrf": csrf, "case_id": "web/3", "doc_id": DOC,
+                                               "why": "the discussion reports a third patient"}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/cases/web%2F3"
+    page = client.get("/cases/web%2F3").text
+    assert "added by a curator" in page
+    assert client.post("/cases/add", data={"csrf": csrf, "case_id": "web-9", "doc_id": "doi:none"}).status_code == 400
+    client.post("/cases/web-2/remove", data={"csrf": csrf, "why": "a patient of a cited report"})
+    assert store.case("web-2").removed and "removed by a curator" in client.get("/cases/web-2").text
+    assert "web-2" not in [row["case_id"] for row in store.table()]
+    client.post("/cases/web-2/undo", data={"csrf": csrf, "field": ""})
+    assert not store.case("web-2").removed
+    history = store.history("web-2")
+    assert [(d.action, d.by, d.why, d.withdrawn_by) for d in history] == [
+        ("remove-case", "Ana", "a patient of a cited report", "Ana")]

@@ -271,6 +271,11 @@ class Store:
             raise CurationError(f"no case {case_id!r}")
         return views[0]
 
+    def documents(self) -> list[models.Document]:
+        """Every stored document, by id."""
+        with self.sessions() as session:
+            return list(session.scalars(select(models.Document).order_by(models.Document.doc_id)))
+
     def document(self, doc_id: str) -> models.Document | None:
         with self.sessions() as session:
             return session.get(models.Document, doc_id)

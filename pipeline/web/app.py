@@ -76,6 +76,25 @@ def _check_unchanged(store: Store, case_id: str, field: str, value: str) -> None
                             f"(accept keeps the machine's {cell.predicted!r})")
 
 
+def case_counts(view) -> dict:
+    """A case's cells for the case list: values the machine gave, those still unchecked, decided, flagged, and the
+    least confidence of an unchecked value."""
+    unchecked = [c for c in view.cells.values() if c.predicted and c.decision is None]
+    return {"values": sum(1 for c in view.cells.values() if c.predicted), "unchecked": len(unchecked),
+            "decided": view.curated, "flagged": view.flagged,
+            "least_sure": min((c.confidence for c in unchecked if c.confidence is not None), default=None)}
+
+
+# the case list's orders: by id; most unchecked values first; most flagged first; least sure unchecked value first
+CASE_ORDERS = {
+    "case": lambda view, counts: view.case_id,
+    "unchecked": lambda view, counts: (-counts["unchecked"], view.case_id),
+    "flagged": lambda view, counts: (-counts["flagged"], view.case_id),
+    "confidence": lambda view, counts: (counts["least_sure"] if counts["least_sure"] is not None else 2.0,
+                                        view.case_id),
+}
+
+
 def _filters(filter_field: str = Form(""), filter_doc: str = Form(""), filter_case: str = Form(""),
              filter_status: str = Form(""), filter_extractor: str = Form("")) -> dict:
     """The review queue's filters, as a form on the review page carries them (named apart from the cell's own
@@ -183,11 +202,51 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
                       contexts=contexts, inputs=inputs, history=store.history(case_id), **context)
 
     @app.get("/", response_class=HTMLResponse)
-    def index(request: Request, next: str = "/") -> HTMLResponse:
+    def index(request: Request, next: str = "/", q: str = "", sort: str = "case") -> HTMLResponse:
+        """The cases with their review counts, searched (``q``: in the case id, label, document id or title) and
+        sorted (``sort``: one of CASE_ORDERS)."""
         views = store.cases()
-        documents = {doc_id: store.document(doc_id) for doc_id in {v.doc_id for v in views}}
-        return render(request, "index.html", views=views, documents=documents, run=store.latest_run(),
-                      next=_safe_next(next))
+        documents = {d.doc_id: d for d in store.documents()}
+        counts = {v.case_id: case_counts(v) for v in views}
+        wanted = " ".join(q.split()).lower()
+        shown = [v for v in views if not wanted or wanted in " ".join(
+            (v.case_id, v.identity.get("patient_label", ""), v.doc_id,
+             getattr(documents.get(v.doc_id), "title", "") or "")).lower()]
+        if sort not in CASE_ORDERS:
+            sort = "case"
+        shown.sort(key=lambda v: CASE_ORDERS[sort](v, counts[v.case_id]))
+        return render(request, "index.html", views=shown, all_cases=len(views), documents=documents, counts=counts,
+                      run=store.latest_run(), next=_safe_next(next), q=q, sort=sort, orders=list(CASE_ORDERS),
+                      message=request.session.pop("message", ""))
+
+    @app.post("/cases/add", dependencies=[Depends(checked)])
+    def add_case(request: Request, case_id: str = Form(""), doc_id: str = Form(""), why: str = Form("")) -> Response:
+        """A patient the machine missed, as `pecrs curate add-case` adds one."""
+        curator = request.session.get("curator", "")
+        if not curator:
+            return RedirectResponse("/", status_code=303)
+        case_id = case_id.strip()
+        if not case_id:
+            raise HTTPException(400, "A new case needs an id (e.g. xiao2019-2).")
+        if store.document(doc_id) is None:
+            raise HTTPException(400, f"No document {doc_id!r}: choose the document the patient is reported in.")
+        try:
+            store.decide(case_id, "", "add-case", curator, why=why, doc_id=doc_id)
+        except CurationError as exc:
+            raise HTTPException(400, str(exc)) from None
+        return RedirectResponse(case_url(case_id), status_code=303)
+
+    @app.post("/cases/{case_id:path}/remove", dependencies=[Depends(checked)])
+    def remove_case(request: Request, case_id: str, why: str = Form("")) -> Response:
+        """A case that is no patient of the article (a cited one, a duplicate), as `pecrs curate remove-case`."""
+        curator = request.session.get("curator", "")
+        if not curator:
+            return RedirectResponse("/?next=" + quote(case_url(case_id)), status_code=303)
+        try:
+            store.decide(case_id, "", "remove-case", curator, why=why)
+        except CurationError as exc:
+            return case_page(request, case_id, 400, error=str(exc), error_field="case")
+        return RedirectResponse(case_url(case_id), status_code=303)
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue(request: Request, field: str = "", doc: str = "", case: str = "", status: str = "",
