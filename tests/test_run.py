@@ -59,7 +59,11 @@ def test_latest_holds_every_output(run_dir):
     assert {"micro", "macro", "fields"} <= set(scores) and scores["fields"]
     assert 0 <= scores["micro"]["f1"] <= 1 and 0 <= scores["macro"]["f1"] <= 1
 
-    assert (latest / "report.md").read_text(encoding="utf-8").splitlines()[0] == f"# pecrs run {run_id}"
+    report_md = (latest / "report.md").read_text(encoding="utf-8")
+    assert report_md.splitlines()[0] == f"# pecrs run {run_id}"
+    summary = json.loads((latest / "summary.json").read_text(encoding="utf-8"))
+    il6 = summary["markers"]["il6"]  # the clinical answer of the same table, in words
+    assert f"| IL-6 (pg/mL) | {il6['n_pairs']} of {il6['denominator']} |" in report_md
     assert run_id in (latest / "report.html").read_text(encoding="utf-8")
 
     evidence = read_jsonl(latest / "evidence.jsonl")

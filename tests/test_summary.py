@@ -212,3 +212,16 @@ def test_browser_draws_the_report(written, tmp_path):
         finally:
             browser.close()
     assert errors == []
+
+
+def test_report_md_carries_the_clinical_summary(summary):
+    from pipeline.report.markdown import clinical_summary
+
+    text = "\n".join(clinical_summary(summary))
+    assert "7 patients from 3 articles." in text
+    assert "Outcome reported for 5 of 7: alive 3 of 5 (60 %), died 2 of 5 (40 %)." in text
+    # IL-6: five pairs of seven patients, medians 2,000 and 500, change -80 % (IQR -90 to -75), four fell
+    assert "| IL-6 (pg/mL) | 5 of 7 | 2,000 | 500 | -80.0 % | -90.0 to -75.0 % | 4 of 5 |" in text
+    assert "| IFN-γ (pg/mL) | 2 of 7 |" in text and "not tested (under 5 pairs)" in text
+    assert "| 4 | 3 | 1 of 3 (33 %) | 1 of 2 (50 %) |" in text  # grade 4: p4 alive; p4 resolved of two told
+    assert summary["caveat"] in text

@@ -12,10 +12,59 @@ def _pct(value: float) -> str:
     return f"{value:.{DECIMALS}f}"
 
 
+def _number(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:.3g}"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part} of {whole}" + (f" ({100 * part / whole:.0f} %)" if whole else "")
+
+
+def clinical_summary(summary: dict) -> list[str]:
+    """The answer of the final table (summary.json) in words: the markers before and after PE, and the outcomes by
+    CRS grade and by time from CRS onset to the first exchange."""
+    patients = summary["patients"]
+    lines = ["## Clinical summary of the final table (cases.csv, as summary.json)", "",
+             f"{patients} patient{'' if patients == 1 else 's'} from {summary['articles']['count']} article"
+             f"{'' if summary['articles']['count'] == 1 else 's'}.", ""]
+    outcome = summary["cohort"].get("outcome", {})
+    if outcome.get("reported"):
+        counts = outcome["counts"]
+        lines += [f"Outcome reported for {outcome['reported']} of {outcome['of']}: alive "
+                  f"{_share(counts.get('alive', 0), outcome['reported'])}, died "
+                  f"{_share(counts.get('died', 0), outcome['reported'])}.", ""]
+    lines += ["### Markers before and after plasma exchange", "",
+              "| marker | pairs | median before | median after | median change | IQR of change | fell in | p (Wilcoxon) |",
+              "|---|---|---|---|---|---|---|---|"]
+    for marker in summary["markers"].values():
+        if not marker["n_pairs"]:
+            lines.append(f"| {marker['label']} ({marker['unit']}) | 0 of {marker['denominator']} | – | – | – | – | – | – |")
+            continue
+        low, high = marker["iqr_change_pct"] or (None, None)
+        p = marker["p_value"]
+        lines.append(
+            f"| {marker['label']} ({marker['unit']}) | {marker['n_pairs']} of {marker['denominator']} | "
+            f"{_number(marker['median_pre'])} | {_number(marker['median_post'])} | {marker['median_change_pct']:+.1f} % | "
+            f"{'–' if low is None else f'{low:+.1f} to {high:+.1f} %'} | {marker['n_decreased']} of {marker['n_pairs']} | "
+            f"{'not tested (under 5 pairs)' if p is None else ('< 0.001' if p < 0.001 else f'{p:.3f}')} |")
+    for title, groups in (("by CRS grade", summary["by_crs_grade"]),
+                          ("by days from CRS onset to the first exchange", summary["by_time_to_pe"])):
+        if not groups:
+            continue
+        lines += ["", f"### Survival and CRS resolution {title}", "", "| group | patients | alive | CRS resolved |",
+                  "|---|---|---|---|"]
+        for name, group in groups.items():
+            lines.append(f"| {name} | {group['patients']} | {_share(len(group['alive']), group['outcome_reported'])} | "
+                         f"{_share(len(group['resolved']), group['resolution_reported'])} |")
+    return lines + ["", summary["caveat"], ""]
+
+
 def render_report(run_id: str, documents, cases: list[dict], scores: dict | None, timings: dict[str, float],
-                  final_cases: int | None = None, recorded: bool = True) -> str:
+                  final_cases: int | None = None, recorded: bool = True, summary: dict | None = None) -> str:
     """``cases`` are the machine's (predicted_cases.csv, which the scores are of); ``final_cases`` counts the rows
-    of cases.csv, the predictions with the curations."""
+    of cases.csv, the predictions with the curations; ``summary`` is summary.json's content, of cases.csv."""
     status = Counter(d.status for d in documents)
     final = len(cases) if final_cases is None else final_cases
     curation = ("with the curators' decisions in the store" if recorded
@@ -26,6 +75,8 @@ def render_report(run_id: str, documents, cases: list[dict], scores: dict | None
              f"{curation}).", ""]
     if timings:
         lines += ["Stage timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()), ""]
+    if summary is not None and summary["patients"]:
+        lines += clinical_summary(summary)
     if scores:
         micro, macro, cases_counts = scores["micro"], scores["macro"], scores["cases"]
         lit = scores["review_literature"]

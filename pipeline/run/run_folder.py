@@ -96,10 +96,11 @@ def finish(folder: RunFolder, store=None, cache=None, publish: bool = True) -> "
         evidence_sha256 = meta["evidence_sha256"]
     else:
         evidence_sha256 = _write_final_evidence(staging, table, decisions)
-    report = render_report(folder.run_id, [SimpleNamespace(**d) for d in documents], predicted, scores,
-                           meta.get("timings", {}), final_cases=len(table), recorded=store is not None)
-    atomic_write_text(staging / "report.md", report)
     reused = _write_summary(staging, folder.run_id, table, scores, cache, version, evidence_sha256)
+    summary = json.loads((staging / "summary.json").read_text(encoding="utf-8"))
+    report = render_report(folder.run_id, [SimpleNamespace(**d) for d in documents], predicted, scores,
+                           meta.get("timings", {}), final_cases=len(table), recorded=store is not None, summary=summary)
+    atomic_write_text(staging / "report.md", report)
     os.replace(staging, folder.final)
     if publish:
         publish_latest(folder.final, folder.out / "latest")
