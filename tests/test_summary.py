@@ -203,9 +203,21 @@ def test_browser_draws_the_report(written, tmp_path):
             assert page.get_by_role("heading", name="Markers before and after plasma exchange").is_visible()
             widths = page.eval_on_selector_all("img", "images => images.map(i => i.complete ? i.naturalWidth : 0)")
             assert widths and all(w > 0 for w in widths), widths
+            # each case's evidence is folded; its link in the case table opens it
+            assert page.evaluate("document.querySelectorAll('details.case[open]').length") == 0
             page.click(f"#case-table a[href='#{anchor('p2')}']")
             assert page.evaluate("location.hash") == f"#{anchor('p2')}"
-            assert page.locator(f"#{anchor('p2')}").is_visible()
+            assert page.locator(f"#{anchor('p2')} table").is_visible()
+            # the search box keeps the case table's rows and the cases' evidence that hold the words
+            page.fill("#search", "NOTES.txt")
+            assert page.eval_on_selector_all("#case-table tr:not(.hidden-by-search) td.case-id a",
+                                             "links => links.map(a => a.textContent)") == ["p7"]
+            assert page.locator(f"#{anchor('p7')} table").is_visible()
+            assert not page.locator(f"#{anchor('p1')}").is_visible()
+            page.fill("#search", "")
+            assert page.eval_on_selector_all("#case-table tr.hidden-by-search", "rows => rows.length") == 0
+            # the page fits its width, the case table included
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1400
             shot = tmp_path / "report.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000

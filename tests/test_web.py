@@ -1,6 +1,8 @@
 """The curators' web page: CSRF, the name cookie, error messages, escaping, and a real browser correcting a value
 that survives a re-run."""
 
+import base64
+import hashlib
 import html
 import re
 import warnings
@@ -391,10 +393,16 @@ def test_the_latest_report_is_served_with_its_own_policy(client, store, tmp_path
         assert missing.status_code == 404 and "No evidence summary yet" in missing.text
         run_dir = tmp_path / "outputs" / store.latest_run().run_id
         run_dir.mkdir(parents=True)
-        (run_dir / "report.html").write_text("<h1>Evidence summary</h1><img src='data:image/png;base64,AA=='>")
+        script = "document.title = 'searched';"
+        (run_dir / "report.html").write_text("<h1>Evidence summary</h1><img src='data:image/png;base64,AA=='>"
+                                             f"<script>{script}</script>")
         served = client.get("/report")
         assert served.status_code == 200 and "<h1>Evidence summary</h1>" in served.text
-        assert "img-src data:" in served.headers["content-security-policy"]
+        policy = served.headers["content-security-policy"]
+        assert "img-src data:" in policy
+        # its own inline script by its hash, and nothing else (no 'unsafe-inline', no nonce an injection could copy)
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"script-src 'sha256-{digest}';" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
         assert "img-src 'self'" in client.get("/").headers["content-security-policy"]
     finally:
         settings.cache_clear()
@@ -453,3 +461,32 @@ def test_cases_are_added_removed_and_restored_on_the_page(client, store):
     history = store.history("web-2")
     assert [(d.action, d.by, d.why, d.withdrawn_by) for d in history] == [
         ("remove-case", "Ana", "a patient of a cited report", "Ana")]
+
+
+@pytest.mark.browser
+def test_browser_runs_the_served_reports_search_under_its_policy(tmp_path):
+    from pipeline.report.html import render_report_html
+
+    sync_playwright = require_browser()
+    out = tmp_path / "outputs"
+    (out / "r1").mkdir(parents=True)
+    rows = [{"case_id": "web-1", "doc_id": DOC, "crs_grade": "4", "il6_pre": "5230", "il6_post": "410"},
+            {"case_id": "web-2", "doc_id": "doi:10.5555/other.1", "crs_grade": "3"}]
+    (out / "r1" / "report.html").write_text(render_report_html(rows, [], None, "r1"), encoding="utf-8")
+    errors: list[str] = []
+    with Store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        store.record_run("r1", datetime.now(UTC), str(tmp_path / "corpus"), [], [], [], None, digest="d",
+                         out_dir=str(out))
+        with serving(create_app(store, secret_key="k")) as base, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.on("console", lambda message: errors.append(message.text))
+                page.goto(base + "/report")
+                assert page.is_visible("#search")  # shown by the script: it ran under the served policy
+                page.fill("#search", "other.1")
+                assert page.eval_on_selector_all("#case-table tr:not(.hidden-by-search) td.case-id a",
+                                                 "links => links.map(a => a.textContent)") == ["web-2"]
+            finally:
+                browser.close()
+    assert errors == []

@@ -30,8 +30,8 @@ from pipeline.outputs.writer import rows_sha256
 PARSER_SOURCES = ("pipeline/parsing", "pipeline/document", "pipeline/settings.py")
 EXTRACTOR_SOURCES = ("extractors", "pipeline/schema", "pipeline/document", "pipeline/run")
 REPORT_SOURCES = ("pipeline/report", "pipeline/outputs", "pipeline/store", "pipeline/schema")
-# the kinds of file in those folders that shape a result: code, data, the spaCy pipeline's config, page templates
-SHAPING_SUFFIXES = (".py", ".jsonl", ".json", ".toml", ".cfg", ".html")
+# the kinds of file in those folders that shape a result: code, data, the spaCy pipeline's config, page templates, page scripts
+SHAPING_SUFFIXES = (".py", ".jsonl", ".json", ".toml", ".cfg", ".html", ".js")
 SIZE_LIMIT = 20 * 1024**3  # diskcache evicts the least recently used entries beyond this
 
 

@@ -4,7 +4,10 @@ page serves are answered (a page of another name resolving here, DNS rebinding, 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -40,9 +43,18 @@ STATIC = Path(__file__).resolve().parent / "static"
 UNDO_KEPT = 20  # the decisions a curator can undo one after another on the review page
 
 
-# report.html has no scripts or forms, but its figures are data: images, which the policy above refuses
-REPORT_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
-                 "frame-ancestors 'none'; base-uri 'none'")
+# report.html has no forms, its figures are data: images (which the policy above refuses) and its one script (the
+# search box) is inline: allowed by its hash, worked out from the page served, so an injected script is not
+REPORT_POLICY = ("default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; img-src data:; "
+                 "form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def report_policy(page: str) -> str:
+    """The report's policy, allowing exactly the inline scripts ``page`` holds (by their SHA-256)."""
+    hashes = [base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+              for body in INLINE_SCRIPT.findall(page)]
+    return REPORT_POLICY.format(scripts=" ".join(f"'sha256-{h}'" for h in hashes) or "'none'")
 
 
 def case_url(case_id: str) -> str:
@@ -450,7 +462,8 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         path = out / run.run_id / "report.html" if run is not None else None
         if path is None or not path.is_file():
             raise HTTPException(404, "No evidence summary yet: the latest run has no report.html (run `pecrs run`).")
-        return HTMLResponse(path.read_text(encoding="utf-8"), headers={"Content-Security-Policy": REPORT_POLICY})
+        page = path.read_text(encoding="utf-8")
+        return HTMLResponse(page, headers={"Content-Security-Policy": report_policy(page)})
 
     # added last, so outermost: a request to another host is refused before it gets a session
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts or LOCAL_HOSTS), www_redirect=False)
