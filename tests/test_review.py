@@ -188,3 +188,20 @@ def test_the_document_view_highlights_the_case_and_says_when_its_file_is_gone(cl
     gone = client.get(f"/documents/{view.doc_id}?case={view.case_id}").text
     assert "the document&#39;s file is no longer there" in gone and "case.txt" in gone
     assert client.get("/documents/doi:10.5555/none").status_code == 404
+
+
+def test_an_empty_cell_says_what_was_looked_for_and_marks_where_the_document_names_it(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = TEXT.replace("She recovered", "IL-10 was sent to an outside laboratory and never reported. She recovered")
+    with Store(f"sqlite:///{tmp_path / 'pecrs.db'}") as store:
+        record_real_run(store, corpus, text)
+        with TestClient(create_app(store, secret_key="test"), base_url="http://127.0.0.1") as client:
+            named_page = client.get("/review?field=il10_pre").text
+            assert "reading from IL-10" in named_page and "the document names it 1 time" in named_page
+            cues = re.findall(r'<mark class="cue" data-start="(\d+)"[^>]*>([^<]+)</mark>', named_page)
+            assert cues == [(str(text.index("IL-10")), "IL-10")]
+            absent = client.get("/review?field=ifng_pre").text
+            assert "not found in the document" in absent and '<mark class="cue"' not in absent
+            shaped = client.get("/review?field=pe_volume_ml").text
+            assert "read from a sentence's shape" in shaped

@@ -24,7 +24,8 @@ from pipeline.settings import settings
 from pipeline.outputs.evidence_view import evidence_context
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS
 from pipeline.store import CurationError, Store
-from pipeline.web.document_view import DocumentUnavailable, Highlight, document_blocks, load_document
+from pipeline.web.document_view import (DocumentUnavailable, Highlight, cue_highlights, document_blocks,
+                                        load_document, looked_for)
 from pipeline.web.queue import STATUSES, progress, queue_items, review_queue
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -129,21 +130,27 @@ def _undo_label(stack: list) -> str:
     return f"{last['action']} of {last['case']} {last['field']}"
 
 
-def _document_blocks(document, doc_id: str, view, current: str) -> tuple[list, str, bool]:
-    """The document's blocks with the case's evidence highlighted, or why it cannot be shown; and whether its file
-    changed since the run read it."""
+def _document_blocks(document, doc_id: str, view, current: str) -> tuple[list, str, bool, int | None]:
+    """The document's blocks with the case's evidence highlighted, or why it cannot be shown; whether its file
+    changed since the run read it; and, when the current field has no value, how often the document mentions what
+    it is read from (None when nothing is looked for by name), those mentions highlighted too."""
     if document is None:
-        return [], f"No document {doc_id} in the store.", False
+        return [], f"No document {doc_id} in the store.", False, None
     try:
         parsed, same = load_document(document.corpus, document.file, doc_id, document.content_hash)
     except DocumentUnavailable as exc:
-        return [], f"The document cannot be shown: {exc}.", False
+        return [], f"The document cannot be shown: {exc}.", False, None
     highlights = []
     for name, cell in (view.cells.items() if view is not None else ()):
         for evidence in (cell.evidence, json.loads(cell.decision.evidence or "{}") if cell.decision else {}):
             if isinstance(evidence.get("start"), int) and isinstance(evidence.get("end"), int):
                 highlights.append(Highlight(evidence["start"], evidence["end"], name))
-    return document_blocks(parsed, highlights, current), "", not same
+    mentions = None
+    if view is not None and current in view.cells and not view.cells[current].value and looked_for(current):
+        cues = cue_highlights(parsed, current)
+        highlights += cues
+        mentions = len(cues)
+    return document_blocks(parsed, highlights, current), "", not same, mentions
 
 
 def _picked_span(store: Store, case_id: str, start: str, end: str) -> dict | None:
@@ -290,7 +297,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         view = store.case(item.case_id)
         cell = view.cells[item.field]
         document = store.document(item.doc_id)
-        blocks, unavailable, stale = _document_blocks(document, item.doc_id, view, item.field)
+        blocks, unavailable, stale, mentions = _document_blocks(document, item.doc_id, view, item.field)
         unchecked = {"case": sum(1 for i in every if i.case_id == item.case_id and i.status == "unreviewed" and i.value),
                      "field": sum(1 for i in every if i.field == item.field and i.status == "unreviewed" and i.value)}
         bulk = [("case", f"of case {item.case_id}", unchecked["case"]),
@@ -298,7 +305,8 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         return render(request, "review.html", status_code, item=item, at=at, matching=len(items), reviewed=reviewed,
                       total=total, query=query, undo=undo, message=message, view=view, cell=cell, document=document,
                       spec=FIELD_BY_NAME[item.field], input=inputs[item.field], context=evidence_context(cell.evidence),
-                      blocks=blocks, unavailable=unavailable, stale=stale, bulk=bulk, scripted=True, **context)
+                      blocks=blocks, unavailable=unavailable, stale=stale, mentions=mentions,
+                      looked_for=[phrase for phrase, _ in looked_for(item.field)], bulk=bulk, scripted=True, **context)
 
     @app.get("/review", response_class=HTMLResponse)
     def review(request: Request, field: str = "", doc: str = "", case: str = "", status: str = "",
@@ -392,7 +400,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
                 view = store.case(case)
             except CurationError:
                 raise HTTPException(404, f"No case {case!r}.") from None
-        blocks, unavailable, stale = _document_blocks(document, doc_id, view, field)
+        blocks, unavailable, stale, _ = _document_blocks(document, doc_id, view, field)
         return render(request, "document.html", document=document, doc_id=doc_id, view=view, field=field,
                       blocks=blocks, unavailable=unavailable, stale=stale)
 

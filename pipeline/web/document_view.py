@@ -8,12 +8,14 @@ kept in memory while its size and time stamp stay the same."""
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from pipeline.document.model import Document
 from pipeline.parsing import ParseError, parse_file
+from pipeline.schema import FIELD_BY_NAME
 
 
 class DocumentUnavailable(LookupError):
@@ -27,6 +29,7 @@ class Piece:
     start: int
     fields: tuple[str, ...] = ()
     current: bool = False
+    cue: bool = False  # a word the current field is read from, without a value's evidence on it
     anchors: tuple[str, ...] = ()  # the fields whose evidence begins here (the first of each field's spans)
 
 
@@ -43,6 +46,28 @@ class Highlight:
     start: int
     end: int
     field: str
+    cue: bool = False  # a word the field's readers look for, not a value's evidence
+
+
+def looked_for(name: str) -> list[tuple[str, bool]]:
+    """The words the readers of field ``name`` start from, as its lexicons spell them (phrase, case-sensitive):
+    a marker's names for its fields, a vocabulary's entries for a categorical field; none for a field read from
+    its sentence's shape alone (an age, a day)."""
+    from extractors.lexicon import lexicon_entries  # the lexicon files only: no spaCy
+
+    spec = FIELD_BY_NAME[name]
+    return [(entry["pattern"], bool(entry.get("case_sensitive"))) for entry in lexicon_entries()
+            if entry["label"] in spec.lexicon and isinstance(entry["pattern"], str)
+            and (spec.marker is None or entry["id"] == spec.marker)]
+
+
+def cue_highlights(document: Document, name: str) -> list[Highlight]:
+    """Where the document mentions what field ``name`` is read from (looked_for), as highlights."""
+    found = []
+    for phrase, case_sensitive in looked_for(name):
+        pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)", 0 if case_sensitive else re.IGNORECASE)
+        found += [Highlight(m.start(), m.end(), name, cue=True) for m in pattern.finditer(document.text)]
+    return sorted(set(found), key=lambda h: (h.start, h.end))
 
 
 @lru_cache(maxsize=16)
@@ -78,10 +103,11 @@ def _pieces(text: str, start: int, end: int, highlights: list[Highlight], curren
                                                                                      for h in inside})
     pieces = []
     for a, b in zip(cuts, cuts[1:]):
-        fields = tuple(sorted({h.field for h in inside if h.start <= a and h.end >= b}))
+        covering = [h for h in inside if h.start <= a and h.end >= b]
+        fields = tuple(sorted({h.field for h in covering if not h.cue}))
         anchors = tuple(name for name in fields if name not in named)
         named.update(anchors)
-        pieces.append(Piece(text[a:b], a, fields, current in fields, anchors))
+        pieces.append(Piece(text[a:b], a, fields, current in fields, cue=any(h.cue for h in covering), anchors=anchors))
     return pieces
 
 
