@@ -287,7 +287,8 @@ def test_a_bad_review_cell_names_its_line_column_and_the_allowed_values(tmp_path
     assert "line 3, column 'Outcome'" in str(error.value) and "alive, died" in str(error.value)
 
 
-def test_a_store_made_before_run_digests_is_upgraded_with_its_data(tmp_path):
+def an_old_store(tmp_path, revision: str, *statements: str) -> str:
+    """The URL of a store made at schema ``revision`` holding what ``statements`` (SQL) put in it."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine, text
@@ -300,10 +301,16 @@ def test_a_store_made_before_run_digests_is_upgraded_with_its_data(tmp_path):
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
-        connection.execute(text("INSERT INTO runs (run_id, started_at, finished_at, corpus, documents, cases) "
-                                "VALUES ('old-run', '2026-01-01 00:00:00', '2026-01-01 00:05:00', 'c', 3, 4)"))
+        command.upgrade(config, revision)
+        for statement in statements:
+            connection.execute(text(statement))
     engine.dispose()
+    return url
+
+
+def test_a_store_made_before_run_digests_is_upgraded_with_its_data(tmp_path):
+    url = an_old_store(tmp_path, "0001", "INSERT INTO runs (run_id, started_at, finished_at, corpus, documents, cases) "
+                                         "VALUES ('old-run', '2026-01-01 00:00:00', '2026-01-01 00:05:00', 'c', 3, 4)")
     store = Store(url)
     try:
         [run] = store.runs()
@@ -361,27 +368,14 @@ def test_a_correction_keeps_the_span_the_curator_picked_as_its_evidence(store):
 
 
 def test_a_store_of_revision_0003_is_upgraded_with_its_curations(tmp_path):
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import create_engine, text
-
-    from pipeline.store.store import MIGRATIONS
-
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_engine(url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0003")
-        connection.execute(text("INSERT INTO cases (case_id, doc_id, pmid, pmcid, doi, patient_label, in_latest_run, "
-                                "corpus, run_id) VALUES ('old-1', 'd', '', '', '', '', 1, 'c', 'r')"))
-        connection.execute(text("INSERT INTO predictions (case_id, field, value, evidence, run_id) "
-                                "VALUES ('old-1', 'sex', 'F', '{}', 'r')"))
-        connection.execute(text("INSERT INTO curations (case_id, field, action, value, by, at, why, predicted_value, "
-                                "predicted_evidence, doc_id, withdrawn_by) VALUES ('old-1', 'sex', 'accept', 'F', "
-                                "'Ana', '2026-01-01 00:00:00', '', 'F', '{}', '', '')"))
-    engine.dispose()
+    url = an_old_store(
+        tmp_path, "0003",
+        "INSERT INTO cases (case_id, doc_id, pmid, pmcid, doi, patient_label, in_latest_run, corpus, run_id) "
+        "VALUES ('old-1', 'd', '', '', '', '', 1, 'c', 'r')",
+        "INSERT INTO predictions (case_id, field, value, evidence, run_id) VALUES ('old-1', 'sex', 'F', '{}', 'r')",
+        "INSERT INTO curations (case_id, field, action, value, by, at, why, predicted_value, predicted_evidence, "
+        "doc_id, withdrawn_by) VALUES ('old-1', 'sex', 'accept', 'F', 'Ana', '2026-01-01 00:00:00', '', 'F', '{}', "
+        "'', '')")
     store = Store(url)
     try:
         cell = store.case("old-1").cells["sex"]

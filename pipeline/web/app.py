@@ -116,6 +116,11 @@ def _filters(filter_field: str = Form(""), filter_doc: str = Form(""), filter_ca
             "extractor": filter_extractor}
 
 
+def _name_first(target: str) -> RedirectResponse:
+    """The page asking the curator's name, which goes on to ``target`` once given."""
+    return RedirectResponse("/?next=" + quote(target), status_code=303)
+
+
 def _remember(request: Request, done: dict) -> None:
     """A decision the curator may undo from the review page, the latest last."""
     request.session["undo"] = (list(request.session.get("undo", [])) + [done])[-UNDO_KEPT:]
@@ -260,7 +265,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         """A case that is no patient of the article (a cited one, a duplicate), as `pecrs curate remove-case`."""
         curator = request.session.get("curator", "")
         if not curator:
-            return RedirectResponse("/?next=" + quote(case_url(case_id)), status_code=303)
+            return _name_first(case_url(case_id))
         try:
             store.decide(case_id, "", "remove-case", curator, why=why)
         except CurationError as exc:
@@ -323,7 +328,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         curator = request.session.get("curator", "")
         target = "/review?" + urlencode({**{k: v for k, v in filters.items() if v}, "at": at})
         if not curator:
-            return RedirectResponse("/?next=" + quote(target), status_code=303)
+            return _name_first(target)
         try:
             if action == "accept" and value is not None:
                 _check_unchanged(store, case_id, field, value)
@@ -342,7 +347,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         curator = request.session.get("curator", "")
         query = {k: v for k, v in filters.items() if v}
         if not curator:
-            return RedirectResponse("/?next=" + quote("/review?" + urlencode(query)), status_code=303)
+            return _name_first("/review?" + urlencode(query))
         stack = list(request.session.get("undo", []))
         if not stack:
             return review_page(request, filters, 0, 400, error="nothing to undo")
@@ -368,7 +373,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         """Accept every value nobody has checked of one case, or of one field across cases, as one undoable batch."""
         curator = request.session.get("curator", "")
         if not curator:
-            return RedirectResponse("/?next=" + quote(_safe_next(next)), status_code=303)
+            return _name_first(_safe_next(next))
         if bool(case) == bool(field):
             raise HTTPException(400, "A bulk accept takes one case or one field.")
         cells = [(i.case_id, i.field) for i in queue_items(store.cases())
@@ -408,7 +413,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
     def set_name(request: Request, name: str = Form(""), next: str = Form("/")) -> Response:
         name = " ".join(name.split())[:100]
         if not name:
-            return RedirectResponse("/?next=" + quote(_safe_next(next)), status_code=303)
+            return _name_first(_safe_next(next))
         request.session["curator"] = name
         return RedirectResponse(_safe_next(next), status_code=303)
 
@@ -421,7 +426,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
                value: str | None = Form(None), why: str = Form("")) -> Response:
         curator = request.session.get("curator", "")
         if not curator:
-            return RedirectResponse("/?next=" + quote(case_url(case_id)), status_code=303)
+            return _name_first(case_url(case_id))
         try:
             if action == "accept" and value is not None:
                 _check_unchanged(store, case_id, field, value)
@@ -435,7 +440,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
     def undo(request: Request, case_id: str, field: str = Form("")) -> Response:
         curator = request.session.get("curator", "")
         if not curator:
-            return RedirectResponse("/?next=" + quote(case_url(case_id)), status_code=303)
+            return _name_first(case_url(case_id))
         try:
             store.undo(case_id, field, curator)
         except CurationError as exc:
