@@ -205,3 +205,15 @@ def test_an_empty_cell_says_what_was_looked_for_and_marks_where_the_document_nam
             assert "not found in the document" in absent and '<mark class="cue"' not in absent
             shaped = client.get("/review?field=pe_volume_ml").text
             assert "read from a sentence's shape" in shaped
+
+
+def test_a_field_is_bulk_accepted_from_the_queue_filtered_to_it(client, store):
+    csrf = named(client)
+    page = client.get("/queue?field=sex").text
+    assert "accept the 1 unchecked value of sex" in page
+    response = client.post("/bulk-accept", data={"csrf": csrf, "field": "sex", "next": "/queue?field=sex"},
+                           follow_redirects=False)
+    assert response.headers["location"] == "/queue?field=sex"
+    assert [(name, d.action) for (_, name), d in store.decisions().items()] == [("sex", "accept")]
+    assert "Accepted 1 value of sex" in client.get("/queue?field=sex").text
+    assert client.post("/bulk-accept", data={"csrf": csrf, "field": "sex", "case": "x"}).status_code == 400

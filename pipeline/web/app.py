@@ -281,7 +281,10 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         pages = max(1, -(-len(items) // QUEUE_PAGE))
         page = min(max(1, page), pages)
         reviewed, total = progress(every)
+        unchecked = sum(1 for i in every if i.status == "unreviewed" and i.value
+                        and (not case or i.case_id == case) and (not field or i.field == field))
         return render(request, "queue.html", items=items[(page - 1) * QUEUE_PAGE: page * QUEUE_PAGE],
+                      unchecked=unchecked, message=request.session.pop("message", ""),
                       matching=len(items), reviewed=reviewed, total=total, page=page, pages=pages, wanted=wanted,
                       fields=SCORED_FIELDS, statuses=STATUSES, documents=sorted({i.doc_id for i in every}),
                       extractors=sorted({i.extractor for i in every if i.extractor}),
