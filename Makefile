@@ -7,7 +7,7 @@ LOCK   := requirements.lock
 UV     := uv==0.13.8
 NEED_PYTHON = command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (pecrs needs Python 3.11)"; exit 2; }
 
-.PHONY: run test install lock bench clean browser bytecode
+.PHONY: run test install lock bench clean browser postgres bytecode
 
 # Everything comes from the lock, hashes checked, pip, setuptools and wheel included: the first install brings the
 # venv's own (setuptools 65.5 from ensurepip, below the fix for CVE-2025-47273) to the locked ones, and pecrs is
@@ -39,8 +39,16 @@ install: $(STAMP)
 run: $(STAMP) bytecode
 	$(BIN)/pecrs run
 
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest
+
+# Debian's PostgreSQL server for the store's tests on PostgreSQL: each test session makes a throw-away cluster
+# (tests/postgres.py); where it cannot be installed those tests skip (never under CI)
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq \
+	       && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
+	  || echo "note: PostgreSQL could not be installed: the tests on PostgreSQL will be skipped"
 
 # Debian's Chromium for the web page's browser tests; where it cannot be installed they skip (never under CI)
 browser:

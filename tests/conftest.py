@@ -47,3 +47,21 @@ def corpus_documents():
     from pipeline.parsing import parse_file
 
     return [d for entry in corpus_entries(ROOT / "corpus") for d in parse_file(entry.path)]
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throw-away PostgreSQL cluster for the session (tests/postgres.py)."""
+    from postgres import start_cluster
+
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """A new, empty store's URL on each backend the store supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'pecrs.db'}"
+    return request.getfixturevalue("postgres_cluster").new_database()

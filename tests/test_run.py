@@ -186,3 +186,24 @@ def test_summary_json_pairs_the_markers_of_cases_csv(run_dir):
     rows = list(csv.DictReader(open(run_dir / "latest/cases.csv", encoding="utf-8")))
     pairs = [r["case_id"] for r in rows if r["il6_pre"] and r["il6_post"] and float(r["il6_pre"]) > 0]
     assert summary["markers"]["il6"]["n_pairs"] == len(pairs) and sorted(summary["markers"]["il6"]["case_ids"]) == sorted(pairs)
+
+
+def test_a_run_on_postgresql_writes_what_the_sqlite_run_wrote_and_keeps_curations(run_dir, postgres_cluster, tmp_path,
+                                                                                  monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipeline.cli.app import app
+    from pipeline.run.flows import pecrs_run
+
+    monkeypatch.setenv("PECRS_DATABASE_URL", postgres_cluster.new_database())
+    pecrs_run(corpus=ROOT / "corpus", gold=ROOT / "gold/cases.csv", out=tmp_path / "pg")
+    for name in ("cases.csv", "evidence.jsonl", "documents.csv", "summary.json", "predicted_cases.csv"):
+        assert (tmp_path / "pg/latest" / name).read_bytes() == (run_dir / "latest" / name).read_bytes(), name
+    runner = CliRunner()
+    case_id = read_csv(run_dir / "latest/cases.csv")[1][0]["case_id"]
+    result = runner.invoke(app, ["curate", "set", case_id, "pe_sessions", "9", "--by", "Ana", "--why", "table 2"])
+    assert result.exit_code == 0, result.output
+    pecrs_run(corpus=ROOT / "corpus", gold=None, out=tmp_path / "pg-again")
+    assert runner.invoke(app, ["export", str(tmp_path / "final.csv")]).exit_code == 0
+    final = {row["case_id"]: row for row in read_csv(tmp_path / "final.csv")[1]}
+    assert final[case_id]["pe_sessions"] == "9" and final[case_id]["curated_fields"] == "pe_sessions"

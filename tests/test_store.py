@@ -44,8 +44,9 @@ def record(store: Store, run_id: str, **kwargs) -> None:
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'pecrs.db'}")
+def store(store_url):
+    """A store on each backend (SQLite and PostgreSQL, tests/conftest.py), holding one run."""
+    store = Store(store_url)
     record(store, "run-1")
     yield store
     store.close()
@@ -224,8 +225,8 @@ def test_curate_commands(store, monkeypatch):
     assert row_of(store, "smith2024-1")["pe_sessions"] == "3"
 
 
-def test_a_run_killed_in_the_middle_leaves_the_store_as_it_was(tmp_path):
-    url = f"sqlite:///{tmp_path / 'pecrs.db'}"
+def test_a_run_killed_in_the_middle_leaves_the_store_as_it_was(store_url):
+    url = store_url
     store = Store(url)
     record(store, "run-1")
     store.decide("smith2024-1", "crs_grade", "correct", "Ana", value="3", why="table 1")
@@ -287,15 +288,14 @@ def test_a_bad_review_cell_names_its_line_column_and_the_allowed_values(tmp_path
     assert "line 3, column 'Outcome'" in str(error.value) and "alive, died" in str(error.value)
 
 
-def an_old_store(tmp_path, revision: str, *statements: str) -> str:
-    """The URL of a store made at schema ``revision`` holding what ``statements`` (SQL) put in it."""
+def an_old_store(url: str, revision: str, *statements: str) -> str:
+    """``url``, a new database, made a store at schema ``revision`` holding what ``statements`` (SQL) put in it."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine, text
 
     from pipeline.store.store import MIGRATIONS
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_engine(url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -308,8 +308,8 @@ def an_old_store(tmp_path, revision: str, *statements: str) -> str:
     return url
 
 
-def test_a_store_made_before_run_digests_is_upgraded_with_its_data(tmp_path):
-    url = an_old_store(tmp_path, "0001", "INSERT INTO runs (run_id, started_at, finished_at, corpus, documents, cases) "
+def test_a_store_made_before_run_digests_is_upgraded_with_its_data(store_url):
+    url = an_old_store(store_url, "0001", "INSERT INTO runs (run_id, started_at, finished_at, corpus, documents, cases) "
                                          "VALUES ('old-run', '2026-01-01 00:00:00', '2026-01-01 00:05:00', 'c', 3, 4)")
     store = Store(url)
     try:
@@ -321,7 +321,7 @@ def test_a_store_made_before_run_digests_is_upgraded_with_its_data(tmp_path):
         store.close()
 
 
-def test_the_schema_revision_a_store_is_opened_at_is_alembics_newest(tmp_path):
+def test_the_schema_revision_a_store_is_opened_at_is_alembics_newest(store_url):
     from alembic.config import Config
     from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, text
@@ -331,7 +331,7 @@ def test_the_schema_revision_a_store_is_opened_at_is_alembics_newest(tmp_path):
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION
-    url = f"sqlite:///{tmp_path / 'new.db'}"
+    url = store_url
     Store(url).close()
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -367,11 +367,11 @@ def test_a_correction_keeps_the_span_the_curator_picked_as_its_evidence(store):
         store.decide("smith2024-1", "sex", "correct", "Ana", value="M", why="x", evidence={"start": 9, "end": 3})
 
 
-def test_a_store_of_revision_0003_is_upgraded_with_its_curations(tmp_path):
+def test_a_store_of_revision_0003_is_upgraded_with_its_curations(store_url):
     url = an_old_store(
-        tmp_path, "0003",
+        store_url, "0003",
         "INSERT INTO cases (case_id, doc_id, pmid, pmcid, doi, patient_label, in_latest_run, corpus, run_id) "
-        "VALUES ('old-1', 'd', '', '', '', '', 1, 'c', 'r')",
+        "VALUES ('old-1', 'd', '', '', '', '', TRUE, 'c', 'r')",
         "INSERT INTO predictions (case_id, field, value, evidence, run_id) VALUES ('old-1', 'sex', 'F', '{}', 'r')",
         "INSERT INTO curations (case_id, field, action, value, by, at, why, predicted_value, predicted_evidence, "
         "doc_id, withdrawn_by) VALUES ('old-1', 'sex', 'accept', 'F', 'Ana', '2026-01-01 00:00:00', '', 'F', '{}', "
@@ -383,3 +383,31 @@ def test_a_store_of_revision_0003_is_upgraded_with_its_curations(tmp_path):
             ("F", None, "Ana", "", "{}")
     finally:
         store.close()
+
+
+def _open(url: str, start, told) -> None:
+    """One process opening the store at ``url`` once ``start`` is set; tells what happened."""
+    try:
+        start.wait()
+        Store(url).close()
+        told.put("opened")
+    except Exception as exc:  # what the test reports, whatever it is
+        told.put(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+
+
+def test_four_processes_opening_a_new_store_at_once_all_open_it(store_url):
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter each, as separate commands would be
+    start, told = context.Event(), context.Queue()
+    processes = [context.Process(target=_open, args=(store_url, start, told)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    start.set()  # all at once, from one event
+    outcomes = [told.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join()
+    assert outcomes == ["opened"] * 4
+    with Store(store_url) as store:
+        record(store, "run-1")
+        assert [r.run_id for r in store.runs()] == ["run-1"]

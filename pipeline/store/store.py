@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -15,7 +14,6 @@ from typing import Iterable, Iterator
 
 from sqlalchemy import create_engine, delete, event, func, insert, inspect, literal, select, text, tuple_, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.schema import COLUMNS, FIELD_BY_NAME, SCORED_FIELDS, InvalidValue, normalize_cell
@@ -106,6 +104,9 @@ class Store:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def _migrate(self) -> None:
+        """Bring the schema to the newest revision. Processes opening a new store at once (a served run, the web
+        page, workers) take turns on the database itself: PostgreSQL's advisory lock, SQLite's exclusive
+        transaction. Whoever comes second finds nothing left to do."""
         if self._revision() == SCHEMA_REVISION:
             return
         from alembic import command
@@ -113,18 +114,11 @@ class Store:
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        for attempt in range(5):
-            try:
-                with self.engine.begin() as connection:
-                    config.attributes["connection"] = connection
-                    command.upgrade(config, "head")
-                return
-            except OperationalError:
-                # another process (a served run, the web page) was migrating the same new database: once it
-                # has, the upgrade finds nothing left to do
-                if attempt == 4:
-                    raise
-                time.sleep(0.5 * (attempt + 1))
+        with self.engine.connect() as connection:
+            _lock_for_migration(connection)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
 
     def _revision(self) -> str | None:
         """The schema revision Alembic recorded in the database; None for a new one."""
@@ -553,6 +547,19 @@ def _picked(evidence: dict, doc_id: str) -> dict:
     return {"doc_id": doc_id, "start": start, "end": end, "quote": str(evidence.get("quote", "")), "source": "curator"}
 
 
+# the advisory lock pecrs's migrations take on PostgreSQL ("pecr" in ASCII)
+MIGRATION_LOCK = 0x70656372
+
+
+def _lock_for_migration(connection) -> None:
+    """Hold the database for this connection's transaction, which the migration then runs in: on PostgreSQL an
+    advisory lock released at commit; on SQLite an exclusive transaction (others wait out the busy timeout)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN EXCLUSIVE")
+
+
 def _evidence_of(line: dict) -> dict:
     keys = ("doc_id", "section", "section_kind", "sentence", "table", "start", "end", "quote", "extractor")
     return {k: line[k] for k in keys if k in line}
@@ -560,9 +567,9 @@ def _evidence_of(line: dict) -> dict:
 
 def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")  # first: WAL mode waits on a store another process migrates
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
