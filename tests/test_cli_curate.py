@@ -176,3 +176,26 @@ def test_serve_checks_the_corpus_manifest_before_it_serves(store, tmp_path):
     (corpus / "manifest.csv").write_text("path,format\ndocs/a.txt,text\n", encoding="utf-8")
     result = runner.invoke(app, ["serve", "--no-fetch", "--corpus", str(corpus), "--out", str(tmp_path / "out")])
     one_line_error(result, str(corpus / "manifest.csv"), "'file'")
+
+
+def test_serve_takes_the_ncbi_contact_address_and_passes_it_to_each_run(tmp_path, monkeypatch):
+    from contextlib import contextmanager
+
+    from pipeline.run import flows, prefect_setup
+
+    monkeypatch.delenv("NCBI_EMAIL", raising=False)
+    monkeypatch.delenv("PECRS_EUTILS_URL", raising=False)
+    result = runner.invoke(app, ["serve", "--interval", "60", "--out", str(tmp_path / "out")])
+    one_line_error(result, "NCBI asks every client for a contact address", "--email")
+    served = {}
+
+    @contextmanager
+    def no_server():
+        yield "http://127.0.0.1:1/api"
+
+    monkeypatch.setattr(prefect_setup, "prefect_server", no_server)
+    monkeypatch.setattr(flows.pecrs_run, "serve", lambda **kwargs: served.update(kwargs))
+    result = runner.invoke(app, ["serve", "--interval", "60", "--email", "curator@example.org",
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert served["interval"] == 60 and served["parameters"]["email"] == "curator@example.org"

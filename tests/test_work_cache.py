@@ -95,3 +95,14 @@ def test_editing_the_spacy_pipelines_config_changes_the_extraction_fingerprint(t
     assert config.read_text(encoding="utf-8") != text
     assert fingerprint() != before
     work_cache.extractor_fingerprint.cache_clear()  # the real fingerprint again for the tests that follow
+
+
+def test_the_summary_pages_key_ignores_where_the_scored_files_lay():
+    def key(**scores) -> str:
+        return work_cache.WorkCache.summary_key("0004/run-digest/0/None/0", "evidence-sha", scores)
+
+    scored = {"micro": {"f1": 0.9}, "errors": []}
+    # each scored run scores its own predicted_cases.csv: a re-run into another folder draws the same pages
+    assert key(**scored, gold="gold/cases.csv", predicted="outputs/r1/predicted_cases.csv") == \
+        key(**scored, gold="gold/cases.csv", predicted="elsewhere/r2/predicted_cases.csv")
+    assert key(**scored, predicted="a") != key(micro={"f1": 0.8}, errors=[], predicted="a")

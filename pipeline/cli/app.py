@@ -181,6 +181,7 @@ def serve_schedule(
     out: Optional[Path] = typer.Option(None, help="Outputs folder (default: outputs/)."),
     gold: Optional[Path] = typer.Option(None, help="Gold table (default: gold/cases.csv)."),
     fetch_first: bool = typer.Option(True, "--fetch/--no-fetch", help="Fetch from PubMed and PMC before each run."),
+    email: Optional[str] = typer.Option(None, help="Contact address sent to NCBI (default: $NCBI_EMAIL)."),
     name: str = typer.Option("scheduled", help="The deployment's name."),
 ) -> None:
     """Serve the main flow as a Prefect deployment on a schedule (Prefect's own scheduler) until interrupted."""
@@ -190,7 +191,7 @@ def serve_schedule(
     if not corpus.is_dir():
         fail(f"{corpus}: corpus folder not found")
     if fetch_first:
-        _eutils_config(None)
+        email = _eutils_config(email).email
     _check_inputs(corpus, gold if gold.exists() else None)
     from pipeline.run.prefect_setup import prefect_server
 
@@ -203,7 +204,7 @@ def serve_schedule(
         try:
             pecrs_run.serve(name=name, cron=None if interval else cron, interval=interval, print_starting_message=False,
                             parameters={"corpus": str(corpus), "out": str(out), "gold": str(gold) if gold.exists() else None,
-                                        "fetch": fetch_first, "query": settings().pubmed_query})
+                                        "fetch": fetch_first, "query": settings().pubmed_query, "email": email})
         except KeyboardInterrupt:
             console.print("stopped serving", highlight=False)
 

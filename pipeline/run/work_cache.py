@@ -32,6 +32,8 @@ EXTRACTOR_SOURCES = ("extractors", "pipeline/schema", "pipeline/document", "pipe
 REPORT_SOURCES = ("pipeline/report", "pipeline/outputs", "pipeline/store", "pipeline/schema")
 # the kinds of file in those folders that shape a result: code, data, the spaCy pipeline's config, page templates, page scripts
 SHAPING_SUFFIXES = (".py", ".jsonl", ".json", ".toml", ".cfg", ".html", ".js")
+# scores.json's paths of the files scored, which the pages do not show
+SCORED_FILES = ("gold", "predicted")
 SIZE_LIMIT = 20 * 1024**3  # diskcache evicts the least recently used entries beyond this
 
 
@@ -121,8 +123,9 @@ class WorkCache:
     @staticmethod
     def summary_key(table_version: str, evidence_sha: str, scores: dict | None) -> str:
         """The evidence summary's pages show the case table (named by Store.table_version), its evidence and the
-        scores, and nothing else."""
-        return f"summary/{report_fingerprint()}/{rows_sha256([table_version], evidence_sha, scores)}"
+        scores, and nothing else: not where the scored files lay (each run scores its own predicted_cases.csv)."""
+        shown = {k: v for k, v in scores.items() if k not in SCORED_FILES} if scores is not None else None
+        return f"summary/{report_fingerprint()}/{rows_sha256([table_version], evidence_sha, shown)}"
 
     def is_extracted(self, entry: CorpusEntry, all_patients: bool) -> bool:
         """Whether the outcome of the entry's content (see corpus.with_content_hash) is cached for the current
