@@ -217,3 +217,12 @@ def test_a_field_is_bulk_accepted_from_the_queue_filtered_to_it(client, store):
     assert [(name, d.action) for (_, name), d in store.decisions().items()] == [("sex", "accept")]
     assert "Accepted 1 value of sex" in client.get("/queue?field=sex").text
     assert client.post("/bulk-accept", data={"csrf": csrf, "field": "sex", "case": "x"}).status_code == 400
+
+
+def test_a_mistyped_position_or_page_shows_the_first_not_an_error(client, store):
+    first = shown_cell(client.get("/review").text)
+    for path in ("/review?at=abc", "/review?at=-4", "/review?at=99999"):
+        response = client.get(path)
+        assert response.status_code == 200 and "text/html" in response.headers["content-type"]
+    assert shown_cell(client.get("/review?at=abc").text) == first
+    assert client.get("/queue?page=abc").status_code == 200 and "Review queue" in client.get("/queue?page=x").text

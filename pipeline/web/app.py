@@ -116,6 +116,14 @@ def _filters(filter_field: str = Form(""), filter_doc: str = Form(""), filter_ca
             "extractor": filter_extractor}
 
 
+def _whole(text: str, default: int) -> int:
+    """A page number or position from a URL as typed: anything but a whole number is the default, not an error."""
+    try:
+        return int(text)
+    except ValueError:
+        return default
+
+
 def _name_first(target: str) -> RedirectResponse:
     """The page asking the curator's name, which goes on to ``target`` once given."""
     return RedirectResponse("/?next=" + quote(target), status_code=303)
@@ -274,12 +282,12 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue(request: Request, field: str = "", doc: str = "", case: str = "", status: str = "",
-              extractor: str = "", page: int = 1) -> HTMLResponse:
+              extractor: str = "", page: str = "1") -> HTMLResponse:
         every = queue_items(store.cases())
         wanted = {"field": field, "doc": doc, "case": case, "status": status, "extractor": extractor}
         items = review_queue(every, **wanted)
         pages = max(1, -(-len(items) // QUEUE_PAGE))
-        page = min(max(1, page), pages)
+        page = min(max(1, _whole(page, 1)), pages)
         reviewed, total = progress(every)
         unchecked = sum(1 for i in every if i.status == "unreviewed" and i.value
                         and (not case or i.case_id == case) and (not field or i.field == field))
@@ -318,17 +326,18 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
 
     @app.get("/review", response_class=HTMLResponse)
     def review(request: Request, field: str = "", doc: str = "", case: str = "", status: str = "",
-               extractor: str = "", at: int = 0) -> HTMLResponse:
+               extractor: str = "", at: str = "0") -> HTMLResponse:
         """One cell at a time, in the queue's order of need, with the document beside it."""
         wanted = {"field": field, "doc": doc, "case": case, "status": status, "extractor": extractor}
-        return review_page(request, wanted, at)
+        return review_page(request, wanted, _whole(at, 0))
 
     @app.post("/review/decide", dependencies=[Depends(checked)])
     def review_decide(request: Request, case_id: str = Form(""), field: str = Form(""), action: str = Form(""),
-                      value: str | None = Form(None), why: str = Form(""), at: int = Form(0),
+                      value: str | None = Form(None), why: str = Form(""), at: str = Form("0"),
                       picked_start: str = Form(""), picked_end: str = Form(""), filters: dict = Depends(_filters)) \
             -> Response:
         curator = request.session.get("curator", "")
+        at = _whole(at, 0)
         target = "/review?" + urlencode({**{k: v for k, v in filters.items() if v}, "at": at})
         if not curator:
             return _name_first(target)
