@@ -24,8 +24,8 @@ from pipeline.settings import settings
 from pipeline.outputs.evidence_view import evidence_context
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS
 from pipeline.store import CurationError, Store
-from pipeline.web.document_view import (DocumentUnavailable, Highlight, cue_highlights, document_blocks,
-                                        load_document, looked_for)
+from pipeline.web.case_list import CASE_ORDERS, case_counts
+from pipeline.web.document_view import case_document, looked_for, picked_span
 from pipeline.web.queue import STATUSES, progress, queue_items, review_queue
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -89,25 +89,6 @@ def _check_unchanged(store: Store, case_id: str, field: str, value: str) -> None
                             f"(accept keeps the machine's {cell.predicted!r})")
 
 
-def case_counts(view) -> dict:
-    """A case's cells for the case list: values the machine gave, those still unchecked, decided, flagged, and the
-    least confidence of an unchecked value."""
-    unchecked = [c for c in view.cells.values() if c.predicted and c.decision is None]
-    return {"values": sum(1 for c in view.cells.values() if c.predicted), "unchecked": len(unchecked),
-            "decided": view.curated, "flagged": view.flagged,
-            "least_sure": min((c.confidence for c in unchecked if c.confidence is not None), default=None)}
-
-
-# the case list's orders: by id; most unchecked values first; most flagged first; least sure unchecked value first
-CASE_ORDERS = {
-    "case": lambda view, counts: view.case_id,
-    "unchecked": lambda view, counts: (-counts["unchecked"], view.case_id),
-    "flagged": lambda view, counts: (-counts["flagged"], view.case_id),
-    "confidence": lambda view, counts: (counts["least_sure"] if counts["least_sure"] is not None else 2.0,
-                                        view.case_id),
-}
-
-
 def _filters(filter_field: str = Form(""), filter_doc: str = Form(""), filter_case: str = Form(""),
              filter_status: str = Form(""), filter_extractor: str = Form("")) -> dict:
     """The review queue's filters, as a form on the review page carries them (named apart from the cell's own
@@ -141,50 +122,6 @@ def _undo_label(stack: list) -> str:
     if "batch" in last:
         return f"the bulk accept of {last['count']} values of {last['scope']}"
     return f"{last['action']} of {last['case']} {last['field']}"
-
-
-def _document_blocks(document, doc_id: str, view, current: str) -> tuple[list, str, bool, int | None]:
-    """The document's blocks with the case's evidence highlighted, or why it cannot be shown; whether its file
-    changed since the run read it; and, when the current field has no value, how often the document mentions what
-    it is read from (None when nothing is looked for by name), those mentions highlighted too."""
-    if document is None:
-        return [], f"No document {doc_id} in the store.", False, None
-    try:
-        parsed, same = load_document(document.corpus, document.file, doc_id, document.content_hash)
-    except DocumentUnavailable as exc:
-        return [], f"The document cannot be shown: {exc}.", False, None
-    highlights = []
-    for name, cell in (view.cells.items() if view is not None else ()):
-        for evidence in (cell.evidence, json.loads(cell.decision.evidence or "{}") if cell.decision else {}):
-            if isinstance(evidence.get("start"), int) and isinstance(evidence.get("end"), int):
-                highlights.append(Highlight(evidence["start"], evidence["end"], name))
-    mentions = None
-    if view is not None and current in view.cells and not view.cells[current].value and looked_for(current):
-        cues = cue_highlights(parsed, current)
-        highlights += cues
-        mentions = len(cues)
-    return document_blocks(parsed, highlights, current), "", not same, mentions
-
-
-def _picked_span(store: Store, case_id: str, start: str, end: str) -> dict | None:
-    """The span a curator selected in the document, its quote read from the document itself (not the browser)."""
-    if not start.strip() and not end.strip():
-        return None
-    try:
-        first, last = int(start), int(end)
-    except ValueError:
-        raise CurationError(f"the picked span {start!r}-{end!r} is not two character offsets") from None
-    view = store.case(case_id)
-    document = store.document(view.doc_id)
-    if document is None:
-        raise CurationError(f"no document {view.doc_id} to pick a span from")
-    try:
-        parsed, _ = load_document(document.corpus, document.file, view.doc_id, document.content_hash)
-    except DocumentUnavailable as exc:
-        raise CurationError(str(exc)) from None
-    if not 0 <= first < last <= len(parsed.text):
-        raise CurationError(f"the picked span {first}-{last} is not inside the document")
-    return {"start": first, "end": last, "quote": parsed.text[first:last]}
 
 
 def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[str] | None = None) -> FastAPI:
@@ -313,7 +250,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         view = store.case(item.case_id)
         cell = view.cells[item.field]
         document = store.document(item.doc_id)
-        blocks, unavailable, stale, mentions = _document_blocks(document, item.doc_id, view, item.field)
+        blocks, unavailable, stale, mentions = case_document(document, item.doc_id, view, item.field)
         unchecked = {"case": sum(1 for i in every if i.case_id == item.case_id and i.status == "unreviewed" and i.value),
                      "field": sum(1 for i in every if i.field == item.field and i.status == "unreviewed" and i.value)}
         bulk = [("case", f"of case {item.case_id}", unchecked["case"]),
@@ -322,7 +259,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
                       total=total, query=query, undo=undo, message=message, view=view, cell=cell, document=document,
                       spec=FIELD_BY_NAME[item.field], input=inputs[item.field], context=evidence_context(cell.evidence),
                       blocks=blocks, unavailable=unavailable, stale=stale, mentions=mentions,
-                      looked_for=[phrase for phrase, _ in looked_for(item.field)], bulk=bulk, scripted=True, **context)
+                      looked_for=[phrase for phrase, _ in looked_for(item.field)], bulk=bulk, **context)
 
     @app.get("/review", response_class=HTMLResponse)
     def review(request: Request, field: str = "", doc: str = "", case: str = "", status: str = "",
@@ -344,7 +281,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         try:
             if action == "accept" and value is not None:
                 _check_unchanged(store, case_id, field, value)
-            evidence = _picked_span(store, case_id, picked_start, picked_end) if action == "correct" else None
+            evidence = picked_span(store, case_id, picked_start, picked_end) if action == "correct" else None
             store.decide(case_id, field, action, curator, value=value or "", why=why, evidence=evidence)
         except CurationError as exc:
             return review_page(request, filters, at, 400, error=f"{field}: {exc}",
@@ -417,7 +354,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
                 view = store.case(case)
             except CurationError:
                 raise HTTPException(404, f"No case {case!r}.") from None
-        blocks, unavailable, stale, _ = _document_blocks(document, doc_id, view, field)
+        blocks, unavailable, stale, _ = case_document(document, doc_id, view, field)
         return render(request, "document.html", document=document, doc_id=doc_id, view=view, field=field,
                       blocks=blocks, unavailable=unavailable, stale=stale)
 

@@ -8,6 +8,7 @@ kept in memory while its size and time stamp stay the same."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,6 +17,7 @@ from pathlib import Path
 from pipeline.document.model import Document
 from pipeline.parsing import ParseError, parse_file
 from pipeline.schema import FIELD_BY_NAME
+from pipeline.store import CurationError
 
 
 class DocumentUnavailable(LookupError):
@@ -71,8 +73,9 @@ def cue_highlights(document: Document, name: str) -> list[Highlight]:
 
 
 @lru_cache(maxsize=16)
-def _parsed(path: str, size: int, mtime_ns: int) -> tuple[Document, ...]:
-    return tuple(parse_file(path))
+def _parsed(path: str, size: int, mtime_ns: int) -> tuple[tuple[Document, ...], str]:
+    """The file's documents and its SHA-256, kept while its size and time stamp stay the same."""
+    return tuple(parse_file(path)), hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def load_document(corpus: str, file: str, doc_id: str, content_hash: str = "") -> tuple[Document, bool]:
@@ -86,14 +89,13 @@ def load_document(corpus: str, file: str, doc_id: str, content_hash: str = "") -
         raise DocumentUnavailable(f"{path}: the document's file is no longer there")
     stat = path.stat()
     try:
-        documents = _parsed(str(path), stat.st_size, stat.st_mtime_ns)
+        documents, digest = _parsed(str(path), stat.st_size, stat.st_mtime_ns)
     except ParseError as exc:
         raise DocumentUnavailable(f"{path}: {exc}") from None
     found = next((d for d in documents if d.doc_id == doc_id), None)
     if found is None:
         raise DocumentUnavailable(f"{path}: holds no document {doc_id} any more")
-    same = not content_hash or hashlib.sha256(path.read_bytes()).hexdigest() == content_hash
-    return found, same
+    return found, not content_hash or digest == content_hash
 
 
 def _pieces(text: str, start: int, end: int, highlights: list[Highlight], current: str, named: set[str]) -> list[Piece]:
@@ -140,3 +142,49 @@ def _table_block(document: Document, table, highlights: list[Highlight], current
         rows.setdefault(cell.row, []).append((cell.is_header or cell.row < table.header_rows, pieces))
     label = " ".join(part for part in (table.label, table.caption) if part)
     return Block("table", rows=[rows[r] for r in sorted(rows)], label=label)
+
+
+def case_document(stored, doc_id: str, view, current: str) -> tuple[list[Block], str, bool, int | None]:
+    """The blocks of the document the store records as ``stored`` (None if it has none), with the evidence of the
+    case ``view`` (a CaseView, or None) highlighted and ``current``'s as current; or why it cannot be shown. Also
+    whether its file changed since the run read it, and, when the current field has no value, how often the document
+    mentions what it is read from (None when nothing is looked for by name), those mentions highlighted too."""
+    if stored is None:
+        return [], f"No document {doc_id} in the store.", False, None
+    try:
+        parsed, same = load_document(stored.corpus, stored.file, doc_id, stored.content_hash)
+    except DocumentUnavailable as exc:
+        return [], f"The document cannot be shown: {exc}.", False, None
+    highlights = []
+    for name, cell in (view.cells.items() if view is not None else ()):
+        for evidence in (cell.evidence, json.loads(cell.decision.evidence or "{}") if cell.decision else {}):
+            if isinstance(evidence.get("start"), int) and isinstance(evidence.get("end"), int):
+                highlights.append(Highlight(evidence["start"], evidence["end"], name))
+    mentions = None
+    if view is not None and current in view.cells and not view.cells[current].value and looked_for(current):
+        cues = cue_highlights(parsed, current)
+        highlights += cues
+        mentions = len(cues)
+    return document_blocks(parsed, highlights, current), "", not same, mentions
+
+
+def picked_span(store, case_id: str, start: str, end: str) -> dict | None:
+    """The span a curator selected in the case's document (character offsets as the page's form sent them), its
+    quote read from the document itself, not from the browser; None when no span was picked."""
+    if not start.strip() and not end.strip():
+        return None
+    try:
+        first, last = int(start), int(end)
+    except ValueError:
+        raise CurationError(f"the picked span {start!r}-{end!r} is not two character offsets") from None
+    view = store.case(case_id)
+    document = store.document(view.doc_id)
+    if document is None:
+        raise CurationError(f"no document {view.doc_id} to pick a span from")
+    try:
+        parsed, _ = load_document(document.corpus, document.file, view.doc_id, document.content_hash)
+    except DocumentUnavailable as exc:
+        raise CurationError(str(exc)) from None
+    if not 0 <= first < last <= len(parsed.text):
+        raise CurationError(f"the picked span {first}-{last} is not inside the document")
+    return {"start": first, "end": last, "quote": parsed.text[first:last]}
