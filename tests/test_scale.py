@@ -124,6 +124,8 @@ def test_dask_workers_give_the_serial_outputs_byte_for_byte(small_corpus, tmp_pa
         assert serial.returncode == 0, serial.stderr[-2000:]
         parallel = run_cli(small_corpus, tmp_path / dask_out, dask_env, "--workers", "2")
         assert parallel.returncode == 0, parallel.stderr[-2000:]
+        # the run's own cluster says nothing of itself (its scheduler's and nannies' INFO lines)
+        assert "distributed." not in parallel.stdout + parallel.stderr
         for name in ("cases.csv", "evidence.jsonl", "documents.csv"):
             assert (tmp_path / serial_out / "latest" / name).read_bytes() == \
                 (tmp_path / dask_out / "latest" / name).read_bytes(), name

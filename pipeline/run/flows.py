@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 import time
@@ -258,6 +259,9 @@ def with_workers(workers: int = 1, dask_address: str | None = None):
     # stacks that is hundreds of MB per worker by the end of a long run, and nothing here reads them (no
     # dashboard). The local cluster's workers inherit this configuration.
     dask.config.set({"distributed.worker.profile.enabled": False})
+    # the cluster is the run's own, started and stopped with it: its scheduler's and nannies' INFO lines (about 40
+    # a run: addresses, workers registered, streams closed) say nothing a user of pecrs can act on
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     runner = DaskTaskRunner(
         cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
     return pecrs_run.with_options(task_runner=runner)
