@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     pdf_max_pages: Count = _variable(500, "PECRS_PDF_MAX_PAGES")
     pdf_max_mb: Count = _variable(384, "PECRS_PDF_MAX_MB")  # memory of the process that reads one PDF: bounds what its streams inflate to
     pdf_max_seconds: Count = _variable(120, "PECRS_PDF_MAX_SECONDS")  # CPU time of that process
+    # seconds pecrs's shared Prefect server waits unused before it stops; 0: none, each run starts its own
+    prefect_idle: SecondsOrNone = _variable(900.0, "PECRS_PREFECT_IDLE")
     batch_size: Count = _variable(25, "PECRS_BATCH_SIZE")  # files per parse-and-extract task: memory stays flat; the unit spread over Dask workers
     pubmed_query: Search = _variable(DEFAULT_QUERY, "PECRS_QUERY")
     eutils_url: WebAddress = _variable(EUTILS_URL, "PECRS_EUTILS_URL")

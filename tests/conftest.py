@@ -7,6 +7,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 # the tests' runs record into a store of their own, never the user's
+# the tests' runs start Prefect's ephemeral server each, as a one-off command did before pecrs kept a shared one
+# (tests/test_prefect_server.py tries the shared server on its own data folder and stops it)
+os.environ.setdefault("PECRS_PREFECT_IDLE", "0")
 if "PECRS_DATABASE_URL" not in os.environ:
     import tempfile
 

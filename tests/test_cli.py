@@ -132,3 +132,24 @@ print(gc.get_freeze_count(), gc.isenabled())
     host, cli = (line.split() for line in done.stdout.splitlines()[-2:])
     assert host == ["0", "True"]  # a host's collector is left as it is
     assert int(cli[0]) > 50_000 and cli[1] == "True"  # Prefect and the rest frozen, the collector back on
+
+
+def test_commands_that_run_no_flow_load_neither_spacy_nor_prefect(tmp_path):
+    """--help, curate, runs, score and doctor answer at once: a user types them many times a day."""
+    probe = """
+import sys
+from typer.testing import CliRunner
+from pipeline.cli.app import app
+said = []
+for command in (["--help"], ["curate", "list"], ["runs"], ["score", "--help"], ["doctor"]):
+    result = CliRunner().invoke(app, command)
+    said.append(result.output)
+    assert result.exit_code == 0, (command, result.output)
+print(sorted(m for m in ("spacy", "prefect", "pandas", "distributed") if m in sys.modules))
+print("pecrs's shared server" in said[-1] and "pipeline (extractors/config.cfg): pecrs_sentences" in said[-1])
+"""
+    env = {**os.environ, "PECRS_DATA": str(tmp_path / "data"), "PECRS_PREFECT_IDLE": "600",
+           "PECRS_DATABASE_URL": f"sqlite:///{tmp_path / 'pecrs.db'}"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-2:] == ["[]", "True"]

@@ -20,6 +20,7 @@ BAD = [
     ("PECRS_PDF_MAX_MB", "2.5", "a whole number of at least 1"),
     ("PECRS_PDF_MAX_SECONDS", "0", "a whole number of at least 1"),
     ("PECRS_BATCH_SIZE", "x", "a whole number of at least 1"),
+    ("PECRS_PREFECT_IDLE", "-1", "a number of seconds (0 or more)"),
     ("PECRS_QUERY", "   ", "a PubMed search, not blank"),
     ("PECRS_EUTILS_URL", "ftp://example.org/eutils/", "an http:// or https:// URL"),
     ("PECRS_EUTILS_URL", "eutils", "an http:// or https:// URL"),

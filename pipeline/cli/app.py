@@ -77,6 +77,17 @@ def run(
 
     if not fetch_first and not corpus_entries(corpus):
         fail(f"{corpus}: no documents found in the corpus folder; nothing was run or stored")
+    from pipeline.run.prefect_server import ServerError, prefect_api
+
+    try:
+        with prefect_api():  # pecrs's shared Prefect server, started by the first command that needs it
+            _run_flow(corpus, out, gold, all_patients, fetch_first, email, workers, dask_address, no_store)
+    except ServerError as exc:
+        fail(str(exc))
+
+
+def _run_flow(corpus: Path, out: Path, gold: Path | None, all_patients: bool, fetch_first: bool, email: str | None,
+              workers: int, dask_address: str | None, no_store: bool) -> None:
     with long_lived_imports():
         from pipeline.run.flows import RunRefused, files_to_process, with_workers
         from pipeline.run.run_folder import OutputsBusy
@@ -193,10 +204,10 @@ def serve_schedule(
     if fetch_first:
         email = _eutils_config(email).email
     _check_inputs(corpus, gold if gold.exists() else None)
-    from pipeline.run.prefect_setup import prefect_server
+    from pipeline.run.prefect_server import server_for_schedules
 
     schedule = f"every {interval} s" if interval else f"cron {cron!r}"
-    with prefect_server() as api:
+    with server_for_schedules() as api:
         with long_lived_imports():
             from pipeline.run.flows import pecrs_run
 
@@ -311,37 +322,44 @@ def score(gold: Path = typer.Argument(..., help="Gold case table (CSV)."),
 
 
 @app.command()
-def doctor() -> None:
-    """Versions, the spaCy model in use, paths, and whether Prefect can start."""
+def doctor(full: bool = typer.Option(False, "--full", help="Also build the spaCy pipeline and run a Prefect flow "
+                                                             "(10-20 s: it loads spaCy and Prefect).")) -> None:
+    """Versions, the spaCy model in use, paths, the store, and pecrs's Prefect server; --full builds the pipeline
+    and runs a flow."""
+    import configparser
+    import csv
     import platform
+    from importlib.metadata import PackageNotFoundError, version
 
-    import spacy
+    from extractors.trained_model import trained_model_name
 
-    from extractors.nlp import pipeline_description, trained_model_name
-
-    console.print(f"pecrs {__version__}, Python {platform.python_version()}, spaCy {spacy.__version__}")
-    for name in ("scispacy", "medspacy", "prefect", "pandas", "lxml", "pdfplumber", "pint"):
+    console.print(f"pecrs {__version__}, Python {platform.python_version()}")
+    for name in ("spacy", "scispacy", "medspacy", "prefect", "pandas", "lxml", "pdfplumber", "pint", "psycopg"):
         try:
-            from importlib.metadata import version
-
             console.print(f"  {name} {version(name)}")
-        except Exception:
+        except PackageNotFoundError:
             console.print(f"  {name} [red]not installed[/red]")
     console.print(f"spaCy model: {trained_model_name() or 'none installed; blank English + scispaCy tokenizer'}")
-    console.print(f"pipeline: {pipeline_description()}")
+    if full:
+        from extractors.nlp import pipeline_description
+
+        console.print(f"pipeline: {pipeline_description()}")
+    else:
+        config = configparser.ConfigParser(interpolation=None)
+        config.read(Path(__file__).resolve().parents[2] / "extractors" / "config.cfg", encoding="utf-8")
+        components = json.loads(config["nlp"]["pipeline"])
+        console.print(f"pipeline (extractors/config.cfg): {', '.join(components)}; --full builds it")
     s = settings()
     for label, path in (("corpus", s.corpus_dir), ("gold", s.gold_path), ("outputs", s.outputs_dir), ("data", s.data_dir)):
         console.print(f"{label}: {path} ({'present' if path.exists() else 'missing'})")
     if s.gold_path.exists():
-        import pandas as pd
-
-        gold_rows = pd.read_csv(s.gold_path, dtype=str)
-        sources = s.gold_path.with_name("sources.csv")
-        review = 0
+        with open(s.gold_path, newline="", encoding="utf-8") as handle:
+            gold_rows = sum(1 for _ in csv.DictReader(handle))
+        sources, review = s.gold_path.with_name("sources.csv"), 0
         if sources.exists():
-            origin = pd.read_csv(sources, dtype=str)
-            review = int((origin["source"] == "review-literature").sum())
-        console.print(f"gold cases: {len(gold_rows)} ({review} of the review's 19 literature cases)")
+            with open(sources, newline="", encoding="utf-8") as handle:
+                review = sum(1 for row in csv.DictReader(handle) if row.get("source") == "review-literature")
+        console.print(f"gold cases: {gold_rows} ({review} of the review's 19 literature cases)")
     try:
         from pipeline.store import open_store
 
@@ -351,19 +369,41 @@ def doctor() -> None:
                       f"{sum(v.flagged for v in views)} flagged; latest run {run.run_id if run else 'none'}", highlight=False)
     except Exception as exc:  # a diagnosis reports, it does not crash
         console.print(f"store: [red]cannot open[/red] ({type(exc).__name__}: {exc})")
+    _doctor_prefect(full)
+
+
+def _doctor_prefect(full: bool) -> None:
+    """Where runs report: PREFECT_API_URL, pecrs's shared server (running or not), or ephemeral servers; with
+    ``full``, whether a flow runs there."""
+    import os
+
+    from pipeline.run.prefect_server import running_server
+
+    if os.environ.get("PREFECT_API_URL"):
+        console.print(f"prefect: runs report to {os.environ['PREFECT_API_URL']} (PREFECT_API_URL)", highlight=False)
+    elif not settings().prefect_idle:
+        console.print("prefect: each run starts Prefect's ephemeral server (PECRS_PREFECT_IDLE=0)")
+    else:
+        url = running_server()
+        console.print(f"prefect: pecrs's shared server {'runs at ' + url if url else 'is not running (the next run starts it)'}; "
+                      f"it stops after {settings().prefect_idle:g} s unused (PECRS_PREFECT_IDLE)", highlight=False)
+    if not full:
+        return
     try:
+        from pipeline.run.prefect_server import prefect_api
         from pipeline.run.prefect_setup import configure_prefect
 
-        configure_prefect()
-        from prefect import flow
+        with prefect_api():
+            configure_prefect()
+            from prefect import flow
 
-        @flow(name="pecrs-doctor")
-        def ping() -> str:
-            return "ok"
+            @flow(name="pecrs-doctor")
+            def ping() -> str:
+                return "ok"
 
-        console.print(f"prefect: can start a flow ({ping()})")
+            console.print(f"prefect: can run a flow ({ping()})")
     except Exception as exc:  # report, do not crash: this is a diagnosis
-        console.print(f"prefect: [red]cannot start[/red] ({type(exc).__name__}: {exc})")
+        console.print(f"prefect: [red]cannot run a flow[/red] ({type(exc).__name__}: {exc})")
 
 
 def main() -> None:

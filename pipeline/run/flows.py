@@ -118,6 +118,7 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
     pydantic model, which cannot resolve that annotation. ``record`` False keeps the run out of the store (a
     trial run: its outputs are its predictions, uncurated)."""
     say = progress or (lambda message: None)
+    _name_flow_run_in_lease()
     corpus, out = Path(corpus).resolve(), Path(out).resolve()
     lock = outputs_lock(out)
     acquire(lock, out)
@@ -125,6 +126,17 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
         return _run(corpus, gold, out, all_patients, say, fetch, query, email, parallel, use_cache, record)
     finally:
         lock.release()
+
+
+def _name_flow_run_in_lease() -> None:
+    """On pecrs's shared Prefect server, this flow run is named in the command's lease: if the command is killed,
+    the server's supervisor marks the run Crashed instead of leaving it Running."""
+    from prefect.runtime import flow_run
+
+    from pipeline.run.prefect_server import note_flow_run
+
+    if flow_run.id:
+        note_flow_run(flow_run.id)
 
 
 def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, say, fetch: bool, query: str,

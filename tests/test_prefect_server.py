@@ -1,0 +1,139 @@
+"""pecrs's shared Prefect server: one-off runs reuse one server, a killed run's flow run is marked Crashed and leaves
+no server of its own behind, and the server stops once unused. Each test has its own data folder and stops what it
+started."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["authorea2023.txt", "bauer2021_noPE.txt", "g1_echeverria2021.txt"]
+WAIT = 180  # seconds at most for an event a test waits on (a busy machine); never a measure
+
+
+@pytest.fixture
+def small_corpus(tmp_path) -> Path:
+    corpus = tmp_path / "corpus"
+    (corpus / "docs").mkdir(parents=True)
+    lines = (ROOT / "corpus/manifest.csv").read_text(encoding="utf-8").splitlines()
+    kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[0].removeprefix("docs/") in SMALL]
+    (corpus / "manifest.csv").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    for name in SMALL:
+        (corpus / "docs" / name).write_bytes((ROOT / "corpus/docs" / name).read_bytes())
+    return corpus
+
+
+@pytest.fixture
+def env(tmp_path):
+    """A data folder of the test's own, with a shared server allowed; whatever server it starts is stopped."""
+    values = {**os.environ, "PECRS_DATA": str(tmp_path / "data"), "PECRS_PREFECT_IDLE": "600",
+              "PECRS_DATABASE_URL": f"sqlite:///{tmp_path / 'pecrs.db'}"}
+    values.pop("PREFECT_API_URL", None)
+    yield values
+    state = tmp_path / "data/prefect/server.json"
+    if state.exists():
+        supervisor = json.loads(state.read_text(encoding="utf-8"))["supervisor"]
+        os.kill(supervisor, signal.SIGTERM)
+        _wait_for(lambda: not _alive(supervisor), "the supervisor to stop")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+
+
+def _wait_for(condition, what: str):
+    deadline = time.monotonic() + WAIT
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"waited {WAIT} s for {what}"
+        time.sleep(0.2)
+    return value
+
+
+def _servers() -> list[int]:
+    """The pids of Prefect API servers running on this machine."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if b"prefect server start" in command or b"prefect.server.api.server:create_app" in command:
+                found.append(int(entry.name))
+    return found
+
+
+def _run(corpus: Path, out: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline", "run", "--corpus", str(corpus), "--out", str(out),
+                           "--no-score"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+
+
+def _flow_runs(url: str) -> list[dict]:
+    request = urllib.request.Request(f"{url}/flow_runs/filter", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+@pytest.mark.slow
+def test_one_off_runs_share_one_server_and_are_flow_runs_on_it(small_corpus, tmp_path, env):
+    before = set(_servers())
+    first = _run(small_corpus, tmp_path / "out1", env)
+    assert first.returncode == 0, first.stderr[-2000:]
+    state = json.loads((tmp_path / "data/prefect/server.json").read_text(encoding="utf-8"))
+    second = _run(small_corpus, tmp_path / "out2", env)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert json.loads((tmp_path / "data/prefect/server.json").read_text(encoding="utf-8")) == state
+    assert set(_servers()) - before == {state["server"]}  # one server for both runs, none of their own
+    runs = _flow_runs(state["url"])
+    assert sorted((r["name"] is not None, r["state_type"]) for r in runs) == [(True, "COMPLETED")] * 2
+    assert not list((tmp_path / "data/prefect/leases").iterdir())  # both commands let go of the server
+
+
+@pytest.mark.slow
+def test_a_killed_run_is_marked_crashed_and_leaves_no_server_of_its_own(small_corpus, tmp_path, env):
+    before = set(_servers())
+    run = subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--corpus", str(small_corpus), "--out",
+                            str(tmp_path / "out"), "--no-score"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    lease = tmp_path / "data/prefect/leases" / f"{run.pid}.json"
+
+    def flow_runs_named():
+        try:
+            return json.loads(lease.read_text(encoding="utf-8"))["flow_runs"]
+        except (OSError, ValueError):
+            return []
+
+    [flow_run_id] = _wait_for(flow_runs_named, "the run's flow run to be named in its lease")
+    run.kill()
+    run.wait()
+    state = json.loads((tmp_path / "data/prefect/server.json").read_text(encoding="utf-8"))
+    crashed = _wait_for(lambda: [r for r in _flow_runs(state["url"]) if r["id"] == flow_run_id
+                                 and r["state_type"] == "CRASHED"], "the killed run's flow run to be marked crashed")
+    assert str(run.pid) in crashed[0]["state"]["message"]
+    assert not lease.exists()
+    assert set(_servers()) - before == {state["server"]}  # the shared server only, none left by the killed run
+
+
+@pytest.mark.slow
+def test_the_server_stops_once_no_command_uses_it(small_corpus, tmp_path, env):
+    env["PECRS_PREFECT_IDLE"] = "1"
+    done = _run(small_corpus, tmp_path / "out", env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    log = (tmp_path / "data/prefect/server.log")
+    _wait_for(lambda: not (tmp_path / "data/prefect/server.json").exists(), "the idle server to stop")
+    assert "idle for 1 s: stopping" in log.read_text(encoding="utf-8")
+    started = [line for line in log.read_text(encoding="utf-8").splitlines() if line.startswith("pecrs's Prefect server")]
+    server = int(started[-1].split("server ")[-1].rstrip(")"))
+    _wait_for(lambda: not _alive(server), "the server process to end")
