@@ -137,3 +137,45 @@ def test_the_server_stops_once_no_command_uses_it(small_corpus, tmp_path, env):
     started = [line for line in log.read_text(encoding="utf-8").splitlines() if line.startswith("pecrs's Prefect server")]
     server = int(started[-1].split("server ")[-1].rstrip(")"))
     _wait_for(lambda: not _alive(server), "the server process to end")
+
+
+@pytest.mark.slow
+def test_an_external_dask_worker_reports_to_the_runs_server_and_starts_none(small_corpus, tmp_path, env):
+    import socket
+
+    from distributed import Client
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    # a worker as a user starts it: pecrs importable, no Prefect setting of pecrs's, its own Prefect home
+    worker_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PECRS_"))}
+    worker_env.update(PYTHONPATH=str(ROOT), PREFECT_HOME=str(tmp_path / "worker-prefect"), HOME=str(tmp_path))
+    before = set(_servers())
+    cluster = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                 "--port", str(port), "--dashboard-address", ":0"], cwd=ROOT, env=worker_env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        cluster.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers",
+                                         "1", "--nthreads", "1"], cwd=ROOT, env=worker_env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(1, timeout=60)
+        done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--corpus", str(small_corpus), "--out",
+                               str(tmp_path / "out"), "--no-score", "--dask-address", address], capture_output=True,
+                              text=True, cwd=ROOT, env=env, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        state = json.loads((tmp_path / "data/prefect/server.json").read_text(encoding="utf-8"))
+        assert set(_servers()) - before == {state["server"]}  # the worker started no Prefect server
+        request = urllib.request.Request(f"{state['url']}/task_runs/filter", data=b"{}", method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            task_runs = json.loads(answer.read())
+        assert any(run["name"].startswith("parse and extract") for run in task_runs), [r["name"] for r in task_runs]
+        # Prefect on the worker made its home folder, but no database of its own in it
+        assert not [p for p in (tmp_path / "worker-prefect").rglob("*") if p.is_file()]
+    finally:
+        for process in reversed(cluster):
+            process.terminate()
+            process.wait(30)
