@@ -162,15 +162,21 @@ def fetch(
         fail(f"{corpus}: corpus folder is not a folder")
     config = _eutils_config(email)
     from pipeline.fetch.eutils import EutilsError
-    with long_lived_imports():
-        from pipeline.run.flows import pecrs_fetch
+    from pipeline.run.prefect_server import ServerError, prefect_api
 
-    with FetchProgressBar(console) as progress:
-        try:
-            summary = pecrs_fetch(corpus=corpus, query=query, since=since.date() if since else None, full=full,
-                                  email=config.email, progress=progress)
-        except EutilsError as exc:
-            fail(f"{config.base_url}: {exc}", code=1)
+    try:
+        with prefect_api():  # pecrs's shared Prefect server, as for a run
+            with long_lived_imports():
+                from pipeline.run.flows import pecrs_fetch
+
+            with FetchProgressBar(console) as progress:
+                try:
+                    summary = pecrs_fetch(corpus=corpus, query=query, since=since.date() if since else None,
+                                          full=full, email=config.email, progress=progress)
+                except EutilsError as exc:
+                    fail(f"{config.base_url}: {exc}", code=1)
+    except ServerError as exc:
+        fail(str(exc))
     console.print(f"fetch: {summary.found} found, {summary.new} new, {summary.updated} updated, {summary.skipped} skipped, "
                   f"{summary.failed} failed; {summary.full_texts} full texts, {summary.not_open_access} not Open Access; "
                   f"{summary.requests} requests ({summary.retries} retries) in {summary.seconds:.1f} s", highlight=False)
