@@ -274,6 +274,9 @@ def with_workers(workers: int = 1, dask_address: str | None = None):
     # the cluster is the run's own, started and stopped with it: its scheduler's and nannies' INFO lines (about 40
     # a run: addresses, workers registered, streams closed) say nothing a user of pecrs can act on
     logging.getLogger("distributed").setLevel(logging.WARNING)
+    # "Worker process still alive after 4.0 seconds, killing": a worker slow to exit (spaCy loaded, a busy machine)
+    # when the run's cluster closes, its work done; stopping it is what closing asked
+    logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
     runner = DaskTaskRunner(
         cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
     return pecrs_run.with_options(task_runner=runner)
