@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from measure import run_measured  # noqa: E402  (bench/measure.py)
-from pipeline.run.prefect_setup import prefect_server  # noqa: E402
+from pipeline.run.prefect_server import server_of_its_own  # noqa: E402
 DOI = re.compile(rb"10\.\d{4,9}/[A-Za-z0-9.\-_/]+?(?=[\s<\"',;)]|$)")
 
 
@@ -79,7 +79,7 @@ def main() -> None:
                    stdout=subprocess.DEVNULL)
     if args.prefect_server:
         os.environ.pop("PREFECT_API_URL", None)
-    with prefect_server() if args.prefect_server else nullcontext():
+    with server_of_its_own() if args.prefect_server else nullcontext():
         measure(args)
 
 

@@ -181,7 +181,7 @@ def test_serve_checks_the_corpus_manifest_before_it_serves(store, tmp_path):
 def test_serve_takes_the_ncbi_contact_address_and_passes_it_to_each_run(tmp_path, monkeypatch):
     from contextlib import contextmanager
 
-    from pipeline.run import flows, prefect_setup
+    from pipeline.run import flows, prefect_server
 
     monkeypatch.delenv("NCBI_EMAIL", raising=False)
     monkeypatch.delenv("PECRS_EUTILS_URL", raising=False)
@@ -193,7 +193,7 @@ def test_serve_takes_the_ncbi_contact_address_and_passes_it_to_each_run(tmp_path
     def no_server():
         yield "http://127.0.0.1:1/api"
 
-    monkeypatch.setattr(prefect_setup, "prefect_server", no_server)  # as PECRS_PREFECT_IDLE=0 has it
+    monkeypatch.setattr(prefect_server, "server_of_its_own", no_server)  # as PECRS_PREFECT_IDLE=0 has it
     monkeypatch.setattr(flows.pecrs_run, "serve", lambda **kwargs: served.update(kwargs))
     result = runner.invoke(app, ["serve", "--interval", "60", "--email", "curator@example.org",
                                  "--out", str(tmp_path / "out")])

@@ -60,17 +60,20 @@ def _wait_for(condition, what: str):
     return value
 
 
-def _servers() -> list[int]:
-    """The pids of Prefect API servers running on this machine."""
-    found = []
+def _servers(within: Path) -> set[int]:
+    """The pids of Prefect API servers whose environment names the folder ``within`` (a test's own: its data
+    folder, a worker's Prefect home), whatever else the machine runs meanwhile."""
+    found = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+                environment = (entry / "environ").read_bytes()
             except OSError:
                 continue
-            if b"prefect server start" in command or b"prefect.server.api.server:create_app" in command:
-                found.append(int(entry.name))
+            if (b"prefect server start" in command or b"prefect.server.api.server:create_app" in command) \
+                    and str(within).encode() in environment:
+                found.add(int(entry.name))
     return found
 
 
@@ -88,14 +91,13 @@ def _flow_runs(url: str) -> list[dict]:
 
 @pytest.mark.slow
 def test_one_off_runs_share_one_server_and_are_flow_runs_on_it(small_corpus, tmp_path, env):
-    before = set(_servers())
     first = _run(small_corpus, tmp_path / "out1", env)
     assert first.returncode == 0, first.stderr[-2000:]
     state = json.loads((tmp_path / "data/prefect/server.json").read_text(encoding="utf-8"))
     second = _run(small_corpus, tmp_path / "out2", env)
     assert second.returncode == 0, second.stderr[-2000:]
     assert json.loads((tmp_path / "data/prefect/server.json").read_text(encoding="utf-8")) == state
-    assert set(_servers()) - before == {state["server"]}  # one server for both runs, none of their own
+    assert _servers(tmp_path) == {state["server"]}  # one server for both runs, none of their own
     runs = _flow_runs(state["url"])
     assert sorted((r["name"] is not None, r["state_type"]) for r in runs) == [(True, "COMPLETED")] * 2
     assert not list((tmp_path / "data/prefect/leases").iterdir())  # both commands let go of the server
@@ -103,7 +105,6 @@ def test_one_off_runs_share_one_server_and_are_flow_runs_on_it(small_corpus, tmp
 
 @pytest.mark.slow
 def test_a_killed_run_is_marked_crashed_and_leaves_no_server_of_its_own(small_corpus, tmp_path, env):
-    before = set(_servers())
     run = subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--corpus", str(small_corpus), "--out",
                             str(tmp_path / "out"), "--no-score"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
@@ -123,7 +124,7 @@ def test_a_killed_run_is_marked_crashed_and_leaves_no_server_of_its_own(small_co
                                  and r["state_type"] == "CRASHED"], "the killed run's flow run to be marked crashed")
     assert str(run.pid) in crashed[0]["state"]["message"]
     assert not lease.exists()
-    assert set(_servers()) - before == {state["server"]}  # the shared server only, none left by the killed run
+    assert _servers(tmp_path) == {state["server"]}  # the shared server only, none left by the killed run
 
 
 @pytest.mark.slow
@@ -152,7 +153,6 @@ def test_an_external_dask_worker_reports_to_the_runs_server_and_starts_none(smal
     # a worker as a user starts it: pecrs importable, no Prefect setting of pecrs's, its own Prefect home
     worker_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PECRS_"))}
     worker_env.update(PYTHONPATH=str(ROOT), PREFECT_HOME=str(tmp_path / "worker-prefect"), HOME=str(tmp_path))
-    before = set(_servers())
     cluster = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
                                  "--port", str(port), "--dashboard-address", ":0"], cwd=ROOT, env=worker_env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
@@ -167,7 +167,7 @@ def test_an_external_dask_worker_reports_to_the_runs_server_and_starts_none(smal
                               text=True, cwd=ROOT, env=env, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
         state = json.loads((tmp_path / "data/prefect/server.json").read_text(encoding="utf-8"))
-        assert set(_servers()) - before == {state["server"]}  # the worker started no Prefect server
+        assert _servers(tmp_path) == {state["server"]}  # the worker (its Prefect home in tmp_path) started none
         request = urllib.request.Request(f"{state['url']}/task_runs/filter", data=b"{}", method="POST",
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as answer:

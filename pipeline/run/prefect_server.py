@@ -149,10 +149,58 @@ def server_for_schedules():
         with prefect_api() as url:
             yield url
         return
-    from pipeline.run.prefect_setup import prefect_server
-
-    with prefect_server() as url:
+    with server_of_its_own() as url:
         yield url
+
+
+@contextmanager
+def server_of_its_own():
+    """A Prefect server for this process alone, on a free port of 127.0.0.1, stopped on exit; PREFECT_API_URL is
+    set to it meanwhile."""
+    from pipeline.run.prefect_setup import configure_prefect
+
+    configure_prefect()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = folder() / "server.log"
+    with open(log, "ab") as output:
+        server = _start_server(port, output)
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        if not _wait_until_healthy(url, server, []):
+            raise ServerError(f"the Prefect server did not start (see {log})")
+        os.environ["PREFECT_API_URL"] = url
+        yield url
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        _stop_server(server)
+
+
+def _start_server(port: int, output=None) -> subprocess.Popen:
+    """`prefect server start` on 127.0.0.1:``port``; its own log lines from WARNING up."""
+    return subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                             "--port", str(port)], stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"})
+
+
+def _wait_until_healthy(url: str, server: subprocess.Popen, stopping: list) -> bool:
+    """Whether the server answers before it stops, a stop is asked (``stopping``) or STARTUP_SECONDS pass."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not _healthy(url):
+        if server.poll() is not None or stopping or time.monotonic() > deadline:
+            return False
+        time.sleep(0.3)
+    return True
+
+
+def _stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 # -- the leases of the commands using the server --------------------------------------------------------------------
@@ -215,18 +263,13 @@ def _held_leases(url: str) -> int:
 # -- the supervisor ---------------------------------------------------------------------------------------------------
 def supervise(port: int, idle_seconds: float) -> None:
     url = f"http://127.0.0.1:{port}/api"
-    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                               "--port", str(port)], stdin=subprocess.DEVNULL,
-                              env={**os.environ, "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"})
+    server = _start_server(port)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not _healthy(url):
-            if server.poll() is not None or stopping or time.monotonic() > deadline:
-                return
-            time.sleep(0.3)
+        if not _wait_until_healthy(url, server, stopping):
+            return
         state = {"supervisor": os.getpid(), "server": server.pid, "port": port, "url": url}
         atomic_write_text(folder() / "server.json", json.dumps(state))
         print(f"pecrs's Prefect server at {url} (supervisor {os.getpid()}, server {server.pid})", flush=True)
@@ -241,12 +284,7 @@ def supervise(port: int, idle_seconds: float) -> None:
     finally:
         if (_state() or {}).get("supervisor") == os.getpid():
             (folder() / "server.json").unlink(missing_ok=True)
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop_server(server)
 
 
 def main() -> None:
