@@ -33,9 +33,10 @@ def small_corpus(tmp_path) -> Path:
 @pytest.fixture
 def env(tmp_path):
     """A data folder of the test's own, with a shared server allowed; whatever server it starts is stopped."""
-    values = {**os.environ, "PECRS_DATA": str(tmp_path / "data"), "PECRS_PREFECT_IDLE": "600",
-              "PECRS_DATABASE_URL": f"sqlite:///{tmp_path / 'pecrs.db'}"}
-    values.pop("PREFECT_API_URL", None)
+    # no Prefect variable of the test session's (its PREFECT_HOME holds the other tests' flow runs)
+    values = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    values.update(PECRS_DATA=str(tmp_path / "data"), PECRS_PREFECT_IDLE="600",
+                  PECRS_DATABASE_URL=f"sqlite:///{tmp_path / 'pecrs.db'}")
     yield values
     state = tmp_path / "data/prefect/server.json"
     if state.exists():
