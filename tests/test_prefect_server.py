@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.run.prefect_server import process_alive
+
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["authorea2023.txt", "bauer2021_noPE.txt", "g1_echeverria2021.txt"]
 WAIT = 180  # seconds at most for an event a test waits on (a busy machine); never a measure
@@ -41,16 +43,9 @@ def env(tmp_path):
     state = tmp_path / "data/prefect/server.json"
     if state.exists():
         supervisor = json.loads(state.read_text(encoding="utf-8"))["supervisor"]
-        os.kill(supervisor, signal.SIGTERM)
-        _wait_for(lambda: not _alive(supervisor), "the supervisor to stop")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except (ProcessLookupError, FileNotFoundError):
-        return False
+        if process_alive(supervisor):
+            os.kill(supervisor, signal.SIGTERM)
+        _wait_for(lambda: not process_alive(supervisor), "the supervisor to stop")
 
 
 def _wait_for(condition, what: str):
@@ -138,7 +133,7 @@ def test_the_server_stops_once_no_command_uses_it(small_corpus, tmp_path, env):
     assert "idle for 1 s: stopping" in log.read_text(encoding="utf-8")
     started = [line for line in log.read_text(encoding="utf-8").splitlines() if line.startswith("pecrs's Prefect server")]
     server = int(started[-1].split("server ")[-1].rstrip(")"))
-    _wait_for(lambda: not _alive(server), "the server process to end")
+    _wait_for(lambda: not process_alive(server), "the server process to end")
 
 
 @pytest.mark.slow
@@ -180,3 +175,17 @@ def test_an_external_dask_worker_reports_to_the_runs_server_and_starts_none(smal
         for process in reversed(cluster):
             process.terminate()
             process.wait(30)
+
+
+@pytest.mark.slow
+def test_a_server_whose_supervisor_was_killed_is_stopped_before_another_starts(small_corpus, tmp_path, env):
+    first = _run(small_corpus, tmp_path / "out1", env)
+    assert first.returncode == 0, first.stderr[-2000:]
+    state = json.loads((tmp_path / "data/prefect/server.json").read_text(encoding="utf-8"))
+    os.kill(state["supervisor"], signal.SIGKILL)  # the server it owned is left without an owner
+    _wait_for(lambda: not process_alive(state["supervisor"]), "the supervisor to die")
+    second = _run(small_corpus, tmp_path / "out2", env)
+    assert second.returncode == 0, second.stderr[-2000:]
+    _wait_for(lambda: not process_alive(state["server"]), "the orphaned server to stop")
+    now = json.loads((tmp_path / "data/prefect/server.json").read_text(encoding="utf-8"))
+    assert _servers(tmp_path) == {now["server"]} != {state["server"]}

@@ -42,14 +42,19 @@ def folder() -> Path:
     return path
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs: a process that has ended but was not waited for (a zombie, as a killed supervisor is
+    where nothing reaps orphans) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc: the signal's answer stands
 
 
 def _healthy(url: str) -> bool:
@@ -70,7 +75,7 @@ def _state() -> dict | None:
 def running_server() -> str | None:
     """The API URL of the shared server if it runs and answers; None otherwise."""
     state = _state()
-    if state and _alive(state["supervisor"]) and _healthy(state["url"]):
+    if state and process_alive(state["supervisor"]) and _healthy(state["url"]):
         return state["url"]
     return None
 
@@ -82,6 +87,7 @@ def shared_server() -> str:
         url = running_server()
         if url:
             return url
+        _stop_orphan()
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -102,15 +108,22 @@ def shared_server() -> str:
         return state["url"]
 
 
+def _stop_orphan() -> None:
+    """A server whose supervisor was killed (nobody would ever stop it) is stopped before another is started."""
+    state = _state()
+    if state and not process_alive(state["supervisor"]) and process_alive(state["server"]):
+        os.kill(state["server"], signal.SIGTERM)
+
+
 def stop_shared_server() -> bool:
     """Ask the supervisor to stop the server; returns whether one was running. Waits until both have stopped."""
     state = _state()
-    if not state or not _alive(state["supervisor"]):
+    if not state or not process_alive(state["supervisor"]):
         return False
     os.kill(state["supervisor"], signal.SIGTERM)
     deadline = time.monotonic() + 60  # the supervisor gives the server 20 s before it kills it
     for pid in (state["supervisor"], state["server"]):
-        while _alive(pid) and not _reaped(pid):
+        while process_alive(pid) and not _reaped(pid):
             if time.monotonic() > deadline:
                 os.kill(pid, signal.SIGKILL)
             time.sleep(0.1)
@@ -251,7 +264,7 @@ def _held_leases(url: str) -> int:
             lease_of = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue  # being written
-        if _alive(lease_of["pid"]):
+        if process_alive(lease_of["pid"]):
             held += 1
             continue
         for flow_run_id in lease_of.get("flow_runs", []):
