@@ -207,12 +207,12 @@ def test_browser_draws_the_report(written, tmp_path):
             assert page.evaluate("document.querySelectorAll('details.case[open]').length") == 0
             page.click(f"#case-table a[href='#{anchor('p2')}']")
             assert page.evaluate("location.hash") == f"#{anchor('p2')}"
-            assert page.locator(f"#{anchor('p2')} table").is_visible()
+            page.locator(f"#{anchor('p2')} table").wait_for(state="visible")  # opened on the hashchange event
             # the search box keeps the case table's rows and the cases' evidence that hold the words
             page.fill("#search", "NOTES.txt")
             assert page.eval_on_selector_all("#case-table tr:not(.hidden-by-search) td.case-id a",
                                              "links => links.map(a => a.textContent)") == ["p7"]
-            assert page.locator(f"#{anchor('p7')} table").is_visible()
+            page.locator(f"#{anchor('p7')} table").wait_for(state="visible")
             assert not page.locator(f"#{anchor('p1')}").is_visible()
             page.fill("#search", "")
             assert page.eval_on_selector_all("#case-table tr.hidden-by-search", "rows => rows.length") == 0
