@@ -411,3 +411,21 @@ def test_four_processes_opening_a_new_store_at_once_all_open_it(store_url):
     with Store(store_url) as store:
         record(store, "run-1")
         assert [r.run_id for r in store.runs()] == ["run-1"]
+
+
+def test_a_store_of_revision_0004_gets_each_cells_extractor_from_its_evidence(store_url):
+    url = an_old_store(
+        store_url, "0004",
+        "INSERT INTO cases (case_id, doc_id, pmid, pmcid, doi, patient_label, in_latest_run, corpus, run_id) "
+        "VALUES ('old-1', 'd', '', '', '', '', TRUE, 'c', 'r')",
+        "INSERT INTO predictions (case_id, field, value, evidence, confidence, run_id) VALUES "
+        "('old-1', 'sex', 'F', '{\"quote\": \"woman\", \"extractor\": \"demographics.sex\"}', 0.9, 'r'), "
+        "('old-1', 'age_years', '40', '{}', NULL, 'r')")
+    with Store(url) as store:
+        cells = store.case("old-1").cells
+        assert (cells["sex"].extractor, cells["sex"].confidence) == ("demographics.sex", 0.9)
+        assert cells["age_years"].extractor == ""
+        documents, cases, evidence = a_run()
+        evidence[0]["extractor"] = "labs.value"
+        store.record_run("run-1", datetime.now(timezone.utc), "corpus", documents, cases, evidence, None)
+        assert store.case("smith2024-1").cells["il6_pre"].extractor == "labs.value"  # a run writes it itself

@@ -64,6 +64,7 @@ class Prediction(Base):
     value: Mapped[str] = mapped_column(Text)
     evidence: Mapped[str] = mapped_column(Text, default="{}")  # JSON: doc_id, section, sentence/cell, span, quote
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # extractors.confidence; a list's least
+    extractor: Mapped[str] = mapped_column(String(80), default="")  # the rule that read it, as its evidence says
     run_id: Mapped[str] = mapped_column(String(40))
 
 

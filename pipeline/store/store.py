@@ -21,7 +21,7 @@ from pipeline.store import models
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision: a store already there opens without loading Alembic (0.6 s of every run)
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 CONFIDENCE_COLUMN = "confidence"
 CELL_ACTIONS = ("accept", "correct", "reject")
 CASES_PER_WRITE = 500
@@ -46,6 +46,7 @@ class Cell:
     predicted: str = ""
     evidence_json: str = "{}"  # parsed on first use: most cells of a large table are never looked at
     confidence: float | None = None  # the machine's, for its value (extractors.confidence)
+    extractor: str = ""  # the rule that read the machine's value
     decision: models.Curation | None = None
 
     @cached_property
@@ -204,11 +205,13 @@ class Store:
                     if not value:
                         continue
                     seen_cells.add((case_id, name))
-                    evidence_json = json.dumps(_evidence_of(by_field.get(name, {})))
+                    evidence = _evidence_of(by_field.get(name, {}))
+                    evidence_json = json.dumps(evidence)
                     confidence = least_sure.get(name)
                     if stored_cells.get((case_id, name)) != _digest(value, evidence_json, confidence):
                         wanted_cells.append({"case_id": case_id, "field": name, "value": value,
-                                             "evidence": evidence_json, "confidence": confidence, "run_id": run_id})
+                                             "evidence": evidence_json, "confidence": confidence,
+                                             "extractor": str(evidence.get("extractor", ""))[:80], "run_id": run_id})
             gone_cells = [key for key in stored_cells if key not in seen_cells]
             stale = gone_cells + [(c["case_id"], c["field"]) for c in wanted_cells if (c["case_id"], c["field"]) in stored_cells]
             for keys in _chunks(stale):
@@ -254,9 +257,10 @@ class Store:
             return session.get(models.Run, run_id)
 
     # -- reading -----------------------------------------------------------------------------------
-    def cases(self) -> list[CaseView]:
+    def cases(self, evidence: bool = True) -> list[CaseView]:
+        """Every case; without ``evidence``, only decided cells carry theirs (enough to know which are flagged)."""
         with self.sessions() as session:
-            return self._views(session)
+            return self._views(session, evidence=evidence)
 
     def case(self, case_id: str) -> CaseView:
         with self.sessions() as session:
@@ -296,21 +300,22 @@ class Store:
             added = {case_id: d for case_id, d in added.items() if case_id in cases or d.doc_id in own}
         removed = {case_id for (case_id, name), d in decisions.items() if name == "" and d.action == "remove-case"}
         columns = (models.Prediction.case_id, models.Prediction.field, models.Prediction.value,
-                   models.Prediction.evidence if evidence else literal("{}"), models.Prediction.confidence)
+                   models.Prediction.evidence if evidence else literal("{}"), models.Prediction.confidence,
+                   models.Prediction.extractor)
         for ids in _chunks(sorted(set(cases) | set(added)), CASES_PER_WRITE):
-            predictions: dict[tuple[str, str], tuple[str, str, float | None]] = {
-                (case_id, name): (value, evidence_json, confidence) for case_id, name, value, evidence_json, confidence
+            predictions: dict[tuple[str, str], tuple] = {
+                (case_id, name): rest for case_id, name, *rest
                 in session.execute(select(*columns).where(models.Prediction.case_id.in_(ids)))}
             if not evidence:
                 decided = [key for key in predictions if key in decisions]
                 for keys in _chunks(decided):
-                    for case_id, name, value, evidence_json, confidence in session.execute(
-                            select(*columns[:3], models.Prediction.evidence, models.Prediction.confidence)
+                    for case_id, name, *rest in session.execute(
+                            select(*columns[:3], models.Prediction.evidence, *columns[4:])
                             .where(tuple_(models.Prediction.case_id, models.Prediction.field).in_(keys))):
-                        predictions[(case_id, name)] = (value, evidence_json, confidence)
+                        predictions[(case_id, name)] = rest
             for case_id in ids:
                 case = cases.get(case_id)
-                cells = {name: Cell(name, *predictions.get((case_id, name), ("", "{}", None)),
+                cells = {name: Cell(name, *predictions.get((case_id, name), ("", "{}", None, "")),
                                     decision=decisions.get((case_id, name)))
                          for name in SCORED_FIELDS}
                 identity = dict(zip((c.key for c in _CASE_COLUMNS[1:-1]), case[1:-1])) if case else \

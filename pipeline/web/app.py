@@ -174,7 +174,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
     def index(request: Request, next: str = "/", q: str = "", sort: str = "case") -> HTMLResponse:
         """The cases with their review counts, searched (``q``: in the case id, label, document id or title) and
         sorted (``sort``: one of CASE_ORDERS)."""
-        views = store.cases()
+        views = store.cases(evidence=False)
         documents = {d.doc_id: d for d in store.documents()}
         counts = {v.case_id: case_counts(v) for v in views}
         wanted = " ".join(q.split()).lower()
@@ -220,7 +220,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
     @app.get("/queue", response_class=HTMLResponse)
     def queue(request: Request, field: str = "", doc: str = "", case: str = "", status: str = "",
               extractor: str = "", page: str = "1") -> HTMLResponse:
-        every = queue_items(store.cases())
+        every = queue_items(store.cases(evidence=False))
         wanted = {"field": field, "doc": doc, "case": case, "status": status, "extractor": extractor}
         items = review_queue(every, **wanted)
         pages = max(1, -(-len(items) // QUEUE_PAGE))
@@ -236,7 +236,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
                       query={name: value for name, value in wanted.items() if value})
 
     def review_page(request: Request, wanted: dict, at: int, status_code: int = 200, **context) -> HTMLResponse:
-        every = queue_items(store.cases())
+        every = queue_items(store.cases(evidence=False))
         items = review_queue(every, **wanted)
         at = min(max(0, at), max(0, len(items) - 1))
         reviewed, total = progress(every)
@@ -312,7 +312,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         request.session["undo"] = stack
         at = 0
         if "batch" not in last:  # back to the cell undone, where the queue now puts it
-            items = review_queue(queue_items(store.cases()), **filters)
+            items = review_queue(queue_items(store.cases(evidence=False)), **filters)
             at = next((n for n, i in enumerate(items) if (i.case_id, i.field) == (last["case"], last["field"])), 0)
         return RedirectResponse("/review?" + urlencode({**query, "at": at}), status_code=303)
 
@@ -325,7 +325,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
             return _name_first(_safe_next(next))
         if bool(case) == bool(field):
             raise HTTPException(400, "A bulk accept takes one case or one field.")
-        cells = [(i.case_id, i.field) for i in queue_items(store.cases())
+        cells = [(i.case_id, i.field) for i in queue_items(store.cases(evidence=False))
                  if i.status == "unreviewed" and i.value and (i.case_id == case if case else i.field == field)]
         try:
             batch, accepted = store.accept_all(cells, curator, why=why)

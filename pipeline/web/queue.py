@@ -42,7 +42,7 @@ def queue_items(views: list[CaseView]) -> list[QueueItem]:
         for name in SCORED_FIELDS:
             cell = view.cells.get(name) or Cell(name)
             items.append(QueueItem(view.case_id, view.doc_id, name, cell.value, cell_status(cell),
-                                   cell.evidence.get("extractor", "") if cell.predicted else "",
+                                   cell.extractor if cell.predicted else "",
                                    cell.confidence if cell.predicted else None))
     return items
 
