@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from test_web import named
+
 from pipeline.parsing import parse_bytes
 from pipeline.run import stages
 from pipeline.store import Store
@@ -55,12 +57,6 @@ def store(tmp_path):
 def client(store):
     with TestClient(create_app(store, secret_key="test"), base_url="http://127.0.0.1") as client:
         yield client
-
-
-def named(client: TestClient) -> str:
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
-    client.post("/name", data={"csrf": csrf, "name": "Ana"})
-    return csrf
 
 
 def shown_cell(page: str) -> tuple[str, str]:

@@ -26,7 +26,7 @@ from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS
 from pipeline.store import CurationError, Store
 from pipeline.web.case_list import CASE_ORDERS, case_counts
 from pipeline.web.document_view import case_document, looked_for, picked_span
-from pipeline.web.queue import STATUSES, progress, queue_items, review_queue
+from pipeline.web.queue import STATUSES, progress, queue_items, review_queue, unchecked
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 QUEUE_PAGE = 200  # cells a page of the review queue lists
@@ -81,12 +81,16 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
-def _check_unchanged(store: Store, case_id: str, field: str, value: str) -> None:
-    """An accept confirms the value the page showed: one the curator typed over is refused, never dropped."""
-    cell = store.case(case_id).cells.get(field)
-    if cell is not None and value.strip() != cell.value:
-        raise CurationError(f"you changed the value to {value.strip()!r}: correct it, with a reason, to keep it "
-                            f"(accept keeps the machine's {cell.predicted!r})")
+def _decide_cell(store: Store, case_id: str, field: str, action: str, curator: str, value: str | None, why: str,
+                 evidence: dict | None = None) -> None:
+    """A decision posted from a page. An accept confirms the value the page showed: one the curator typed over is
+    refused, never dropped."""
+    if action == "accept" and value is not None:
+        cell = store.case(case_id).cells.get(field)
+        if cell is not None and value.strip() != cell.value:
+            raise CurationError(f"you changed the value to {value.strip()!r}: correct it, with a reason, to keep it "
+                                f"(accept keeps the machine's {cell.predicted!r})")
+    store.decide(case_id, field, action, curator, value=value or "", why=why, evidence=evidence)
 
 
 def _filters(filter_field: str = Form(""), filter_doc: str = Form(""), filter_case: str = Form(""),
@@ -226,10 +230,8 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         pages = max(1, -(-len(items) // QUEUE_PAGE))
         page = min(max(1, _whole(page, 1)), pages)
         reviewed, total = progress(every)
-        unchecked = sum(1 for i in every if i.status == "unreviewed" and i.value
-                        and (not case or i.case_id == case) and (not field or i.field == field))
         return render(request, "queue.html", items=items[(page - 1) * QUEUE_PAGE: page * QUEUE_PAGE],
-                      unchecked=unchecked, message=request.session.pop("message", ""),
+                      unchecked=len(unchecked(every, case, field)), message=request.session.pop("message", ""),
                       matching=len(items), reviewed=reviewed, total=total, page=page, pages=pages, wanted=wanted,
                       fields=SCORED_FIELDS, statuses=STATUSES, documents=sorted({i.doc_id for i in every}),
                       extractors=sorted({i.extractor for i in every if i.extractor}),
@@ -251,10 +253,8 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         cell = view.cells[item.field]
         document = store.document(item.doc_id)
         blocks, unavailable, stale, mentions = case_document(document, item.doc_id, view, item.field)
-        unchecked = {"case": sum(1 for i in every if i.case_id == item.case_id and i.status == "unreviewed" and i.value),
-                     "field": sum(1 for i in every if i.field == item.field and i.status == "unreviewed" and i.value)}
-        bulk = [("case", f"of case {item.case_id}", unchecked["case"]),
-                ("field", f"of {item.field}, in every case", unchecked["field"])]
+        bulk = [("case", f"of case {item.case_id}", len(unchecked(every, case=item.case_id))),
+                ("field", f"of {item.field}, in every case", len(unchecked(every, field=item.field)))]
         return render(request, "review.html", status_code, item=item, at=at, matching=len(items), reviewed=reviewed,
                       total=total, query=query, undo=undo, message=message, view=view, cell=cell, document=document,
                       spec=FIELD_BY_NAME[item.field], input=inputs[item.field], context=evidence_context(cell.evidence),
@@ -279,10 +279,8 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         if not curator:
             return _name_first(target)
         try:
-            if action == "accept" and value is not None:
-                _check_unchanged(store, case_id, field, value)
             evidence = picked_span(store, case_id, picked_start, picked_end) if action == "correct" else None
-            store.decide(case_id, field, action, curator, value=value or "", why=why, evidence=evidence)
+            _decide_cell(store, case_id, field, action, curator, value, why, evidence)
         except CurationError as exc:
             return review_page(request, filters, at, 400, error=f"{field}: {exc}",
                                attempt={"value": value or "", "why": why})
@@ -325,8 +323,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
             return _name_first(_safe_next(next))
         if bool(case) == bool(field):
             raise HTTPException(400, "A bulk accept takes one case or one field.")
-        cells = [(i.case_id, i.field) for i in queue_items(store.cases(evidence=False))
-                 if i.status == "unreviewed" and i.value and (i.case_id == case if case else i.field == field)]
+        cells = [(i.case_id, i.field) for i in unchecked(queue_items(store.cases(evidence=False)), case, field)]
         try:
             batch, accepted = store.accept_all(cells, curator, why=why)
         except CurationError as exc:
@@ -377,9 +374,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         if not curator:
             return _name_first(case_url(case_id))
         try:
-            if action == "accept" and value is not None:
-                _check_unchanged(store, case_id, field, value)
-            store.decide(case_id, field, action, curator, value=value or "", why=why)
+            _decide_cell(store, case_id, field, action, curator, value, why)
         except CurationError as exc:
             return case_page(request, case_id, 400, error=str(exc), error_field=field,
                              attempt={"value": value or "", "why": why})

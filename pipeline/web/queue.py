@@ -69,6 +69,12 @@ def review_queue(items: list[QueueItem], **wanted: str) -> list[QueueItem]:
     return sorted(shown, key=_need)  # a stable sort: within one need and confidence, in table order
 
 
+def unchecked(items: list[QueueItem], case: str = "", field: str = "") -> list[QueueItem]:
+    """The machine's values nobody has checked (what a bulk accept takes), of ``case`` and of ``field`` where given."""
+    return [item for item in items if item.status == "unreviewed" and item.value
+            and (not case or item.case_id == case) and (not field or item.field == field)]
+
+
 def progress(items: list[QueueItem]) -> tuple[int, int]:
     """(cells reviewed, cells in all): a decided cell the machine has since changed is not reviewed."""
     return sum(item.status not in ("flagged", "unreviewed") for item in items), len(items)
