@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from pipeline.schema import FIELD_BY_NAME, FIELDS, GROUPS, MARKER_BY_ID, SCORED_FIELDS
 from pipeline.outputs.evidence_view import evidence_context
+from pipeline.report.formats import fmt_number, fmt_p, fmt_pct
 from pipeline.report.summary_pages import RUN_ID_SLOT, SummaryPages
 from pipeline.report.summary import CATEGORY_FIELDS, LIST_FIELDS, NOT_STATED, NUMBER_FIELDS, cell, summarize
 
@@ -45,24 +46,6 @@ COHORT_GROUPS = cohort_groups()
 def anchor(case_id: str) -> str:
     """A case's fragment id: letters, digits and '-' kept, anything else spelled as _hex_ (so ids stay distinct)."""
     return "case-" + re.sub(r"[^A-Za-z0-9-]", lambda m: f"_{ord(m.group()):x}_", case_id)
-
-
-def fmt_number(value: float | None) -> str:
-    if value is None:
-        return "–"
-    if abs(value) >= 100 or float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
-
-
-def fmt_pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:+.1f} %".replace("-", "−")
-
-
-def fmt_p(value: float | None) -> str:
-    if value is None:
-        return "not tested"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 # -- the page ----------------------------------------------------------------------------------------------------

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+from pipeline.report.formats import fmt_number, fmt_p
 from pipeline.scoring.scoring import DECIMALS
 
 
 def _pct(value: float) -> str:
     """A score as scores.json holds it (already rounded there), every decimal written."""
     return f"{value:.{DECIMALS}f}"
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:.3g}"
 
 
 def _share(part: int, whole: int) -> str:
@@ -46,9 +41,9 @@ def clinical_summary(summary: dict) -> list[str]:
         p = marker["p_value"]
         lines.append(
             f"| {marker['label']} ({marker['unit']}) | {marker['n_pairs']} of {marker['denominator']} | "
-            f"{_number(marker['median_pre'])} | {_number(marker['median_post'])} | {marker['median_change_pct']:+.1f} % | "
+            f"{fmt_number(marker['median_pre'])} | {fmt_number(marker['median_post'])} | {marker['median_change_pct']:+.1f} % | "
             f"{'–' if low is None else f'{low:+.1f} to {high:+.1f} %'} | {marker['n_decreased']} of {marker['n_pairs']} | "
-            f"{'not tested (under 5 pairs)' if p is None else ('< 0.001' if p < 0.001 else f'{p:.3f}')} |")
+            f"{fmt_p(p)}{' (under 5 pairs)' if p is None else ''} |")
     for title, groups in (("by CRS grade", summary["by_crs_grade"]),
                           ("by days from CRS onset to the first exchange", summary["by_time_to_pe"])):
         if not groups:
