@@ -1,5 +1,6 @@
-"""A small E-utilities server on 127.0.0.1 for tests: esearch (with a history server), efetch (PubMed and PMC)
-and elink, over generated records and real recorded ones, with faults injected on demand.
+"""A small E-utilities server on 127.0.0.1 for tests: esearch (PubMed and PMC, by entry or modification date,
+with a history server), efetch (PubMed and PMC) and elink, over generated records and real recorded ones, which
+tests can revise, with faults injected on demand.
 
 It keeps a log of every request (time, utility, parameters) so tests can check what the client sent.
 """
@@ -14,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import parse_qs, urlparse
+from xml.sax.saxutils import escape
 
 from lxml import etree
 
@@ -26,6 +28,21 @@ class Record:
     pmcid_in_record: bool = True  # False: only elink knows the PMC copy
     open_access: bool = True
     xml: bytes = b""  # a real recorded PubmedArticle, served as it is
+    modified: date | None = None  # what a search by modification date sees (None: as entered)
+    revision: int = 1  # written into the generated abstract, so that a revision changes the record
+    abstract: str = ""  # the generated abstract's text, when set
+    retracted: str = ""  # the retraction notice's citation: the generated record then says it is retracted
+    pmc_modified: date | None = None  # of the PMC copy, as ``modified``
+    pmc_revision: int = 1  # written into the generated full text's body
+    # the generated record's DateRevised (None: as entered): the date of its last change of content, which a
+    # touch() (a new modification date, same content) leaves
+    revised: date | None = None
+
+    def last_modified(self) -> date:
+        return self.modified or self.entered
+
+    def pmc_last_modified(self) -> date:
+        return self.pmc_modified or self.entered
 
 
 RAW = -1  # an answer's status: its body is the whole answer, status line and headers included
@@ -69,6 +86,8 @@ class FakeNcbi:
     drip_head: bool = False
     padding: int = 0  # bytes of whitespace after each efetch answer's document, sent without a Content-Length
     endless_search: int = 0  # esearch announces this Count and answers every page with the first page's ids
+    pmc_dates: dict[str, date] = field(default_factory=dict)  # PMCID of pmc_articles -> its PMC modification date
+    broken_searches: set[tuple[str, str]] = field(default_factory=set)  # (db, datetype) whose esearch fails (500)
     log: list[LoggedRequest] = field(default_factory=list)
 
     def __post_init__(self):
@@ -99,6 +118,42 @@ class FakeNcbi:
             self.records.extend(new)
         return [r.pmid for r in new]
 
+    # -- revisions -----------------------------------------------------------------------------------
+    def revise(self, pmid: str, on: date, abstract: str | None = None, xml: bytes | None = None,
+               retracted: str | None = None) -> None:
+        """A new version of the record, modified ``on``: its generated content changes with its revision; ``xml``
+        replaces a recorded record's bytes."""
+        with self._lock:
+            record = self._record(pmid)
+            record.revision += 1
+            record.modified = record.revised = on
+            if abstract is not None:
+                record.abstract = abstract
+            if xml is not None:
+                record.xml = xml
+            if retracted is not None:
+                record.retracted = retracted
+
+    def touch(self, pmid: str, on: date) -> None:
+        """A new modification date and the same content (as PubMed's MeSH-only or no-op revisions)."""
+        with self._lock:
+            self._record(pmid).modified = on
+
+    def revise_pmc(self, pmcid: str, on: date, body: bytes | None = None) -> None:
+        """A new version of the PMC article, modified ``on``: ``body`` replaces a recorded article's bytes."""
+        with self._lock:
+            for record in self.records:
+                if record.pmcid == pmcid:
+                    record.pmc_revision += 1
+                    record.pmc_modified = on
+            if pmcid in self.pmc_articles:
+                self.pmc_dates[pmcid] = on
+                if body is not None:
+                    self.pmc_articles[pmcid] = body
+
+    def _record(self, pmid: str) -> Record:
+        return next(r for r in self.records if r.pmid == pmid)
+
     # -- serving -------------------------------------------------------------------------------------
     def answer(self, method: str, path: str, params: dict[str, list[str]]) -> tuple[LoggedRequest, int, dict, bytes | Iterator[bytes]]:
         """The request's log entry, and the answer's status, headers and body (bytes, or chunks to stream)."""
@@ -126,7 +181,8 @@ class FakeNcbi:
         if faults.html and n % faults.html == 0:
             return 200, {"Content-Type": "text/html"}, b"<!DOCTYPE html><html><body>Service unavailable</body></html>"
         asked = set(self._efetch_ids(params) or ()) if utility == "efetch" else set()
-        if self.broken_ids & asked:
+        searched = (_one(params, "db"), _one(params, "datetype") or "edat") if utility == "esearch" else None
+        if self.broken_ids & asked or searched in self.broken_searches:
             entry.status = 500
             return 500, {}, b"<html><body>Internal Server Error</body></html>"
         handler = {"esearch": self.esearch, "efetch": self.efetch, "elink": self.elink}.get(utility)
@@ -158,10 +214,22 @@ class FakeNcbi:
         if self.endless_search:
             params = {**params, "retstart": ["0"]}
         mindate, maxdate = _day(_one(params, "mindate")), _day(_one(params, "maxdate"))
+        modified = _one(params, "datetype") == "mdat"
+
+        def within(day: date | None) -> bool:
+            return day is not None and (mindate is None or day >= mindate) and (maxdate is None or day <= maxdate)
+
         with self._lock:
-            hits = [r for r in self.records if (mindate is None or r.entered >= mindate) and (maxdate is None or r.entered <= maxdate)]
-        hits.sort(key=lambda r: (r.entered, r.pmid), reverse=True)
-        ids = [r.pmid for r in hits]
+            if _one(params, "db") == "pmc":  # PMC's uids: its PMCIDs without "PMC"
+                dated = [(r.pmc_last_modified() if modified else r.entered, r.pmcid) for r in self.records if r.pmcid]
+                dated += [(self.pmc_dates.get(pmcid), pmcid) for pmcid in self.pmc_articles]
+                dated = [(day, pmcid.removeprefix("PMC")) for day, pmcid in dated
+                         if within(day) or (day is None and mindate is None and maxdate is None)]
+            else:
+                dated = [(r.last_modified() if modified else r.entered, r.pmid) for r in self.records]
+                dated = [(day, pmid) for day, pmid in dated if within(day)]
+        dated.sort(key=lambda hit: (hit[0] or date.min, hit[1]), reverse=True)
+        ids = list(dict.fromkeys(uid for _, uid in dated))
         retstart, retmax = int(_one(params, "retstart") or 0), int(_one(params, "retmax") or 20)
         root = etree.Element("eSearchResult")
         etree.SubElement(root, "Count").text = str(self.endless_search or len(ids))
@@ -276,12 +344,16 @@ def _padded(body: bytes, size: int) -> Iterator[bytes]:
 
 def _generated_pubmed(record: Record) -> bytes:
     pmc = f'<ArticleId IdType="pmc">{record.pmcid}</ArticleId>' if record.pmcid and record.pmcid_in_record else ""
-    day = record.entered
+    day, revised = record.entered, record.revised or record.entered
+    abstract = escape(record.abstract or f"A generated abstract for record {record.pmid}.")
     return (
         f'<PubmedArticle><MedlineCitation Status="PubMed-not-MEDLINE" Owner="NLM"><PMID Version="1">{record.pmid}</PMID>'
+        f'<DateRevised><Year>{revised.year}</Year><Month>{revised.month:02d}</Month>'
+        f'<Day>{revised.day:02d}</Day></DateRevised>'
         f'<Article PubModel="Electronic"><Journal><JournalIssue><PubDate><Year>{day.year}</Year></PubDate></JournalIssue>'
         f'<Title>Journal of Generated Cases</Title></Journal><ArticleTitle>Plasma exchange after CAR-T cells, record {record.pmid}</ArticleTitle>'
-        f'<Abstract><AbstractText>A generated abstract for record {record.pmid}.</AbstractText></Abstract></Article></MedlineCitation>'
+        f'<Abstract><AbstractText>{abstract} (Revision {record.revision}.)</AbstractText></Abstract>'
+        f'{_retraction_marks(record)}</Article>{_retraction_notice(record)}</MedlineCitation>'
         f'<PubmedData><History><PubMedPubDate PubStatus="entrez"><Year>{day.year}</Year><Month>{day.month}</Month><Day>{day.day}</Day>'
         f'</PubMedPubDate></History><ArticleIdList><ArticleId IdType="pubmed">{record.pmid}</ArticleId>'
         f'<ArticleId IdType="doi">10.5555/generated.{record.pmid}</ArticleId>{pmc}</ArticleIdList>'
@@ -291,8 +363,25 @@ def _generated_pubmed(record: Record) -> bytes:
     ).encode()
 
 
+def _retraction_marks(record: Record) -> str:
+    if not record.retracted:
+        return ""
+    return ('<PublicationTypeList><PublicationType UI="D016441">Retracted Publication</PublicationType>'
+            '</PublicationTypeList>')
+
+
+def _retraction_notice(record: Record) -> str:
+    if not record.retracted:
+        return ""
+    notice = str(90000000 + int(record.pmid) % 10000000) if record.pmid.isdigit() else "90000000"
+    return (f'<CommentsCorrectionsList><CommentsCorrections RefType="RetractionIn">'
+            f'<RefSource>{escape(record.retracted)}</RefSource><PMID Version="1">{notice}</PMID>'
+            f'</CommentsCorrections></CommentsCorrectionsList>')
+
+
 def _generated_pmc(record: Record) -> bytes:
-    body = (f"<body><sec><title>Case presentation</title><p>Generated full text of record {record.pmid}.</p></sec></body>"
+    body = (f"<body><sec><title>Case presentation</title><p>Generated full text of record {record.pmid} "
+            f"(revision {record.pmc_revision}).</p></sec></body>"
             if record.open_access else
             "<!--The publisher of this article does not allow downloading of the full text in XML form.-->")
     return (

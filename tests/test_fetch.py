@@ -127,10 +127,15 @@ def test_runs_after_the_first_fetch_only_what_is_new(tmp_path):
         before = {p: p.stat().st_mtime_ns for p in NcbiCache(tmp_path).root.rglob("*.xml")}
         fake.log.clear()
         second = fetch(tmp_path, url)
-        assert len(fake.log) <= 3 and (second.new, second.full_texts, second.updated) == (0, 0, 0)
+        # nothing new, nothing modified: 3 searches (edat, mdat PubMed, mdat PMC) where there was 1, and PMC is asked
+        # again for the full texts it withheld (until NOT_OPEN_ACCESS_RUNS)
+        asked = [(r.utility, r.params["db"][0], r.params.get("datetype", [""])[0]) for r in fake.log]
+        assert asked == [("esearch", "pubmed", "edat"), ("esearch", "pubmed", "mdat"), ("esearch", "pmc", "mdat"),
+                         ("efetch", "pmc", "")], "an incremental run with nothing new: edat, mdat PubMed, mdat PMC"
+        assert second.requests == 4
+        assert (second.new, second.full_texts, second.updated, second.unchanged) == (0, 0, 0, 0)
         assert {p: p.stat().st_mtime_ns for p in NcbiCache(tmp_path).root.rglob("*.xml")} == before
-        search = fake.log[0]
-        assert search.params["datetype"] == ["edat"] and search.params["mindate"] and search.params["maxdate"]
+        assert all(r.params["mindate"] == fake.log[0].params["mindate"] and r.params["maxdate"] for r in fake.log[:3])
 
         added = fake.add_records(50, date.today(), start_pmid=40000000)
         third = fetch(tmp_path, url)

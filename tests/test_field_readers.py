@@ -95,6 +95,16 @@ def test_tocilizumab_doses(text, expected):
     assert read_prose(drugs.tocilizumab, text) == {"tocilizumab_doses": expected}
 
 
+@pytest.mark.parametrize("text", [
+    "Grade 4 CRS developed on day 2 and did not respond to tocilizumab and dexamethasone.",
+    "The syndrome hadn't settled with tocilizumab by day 4.",
+])
+def test_a_drug_that_did_not_work_was_given(text):
+    """"did not respond to tocilizumab": given, without the effect hoped for; not "no tocilizumab" (0 doses)."""
+    assert read_prose(drugs.tocilizumab, text) == {}
+    assert read_prose(drugs.tocilizumab, "Tocilizumab was not given.") == {"tocilizumab_doses": "0"}
+
+
 @pytest.mark.parametrize("text, expected", [
     ("He died of multiorgan failure on D+12 with CRS unresolved.", "no"),
     ("CRS was relieved on D+8.", "yes"),

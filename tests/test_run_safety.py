@@ -217,7 +217,10 @@ def test_after_curation_every_output_shows_the_curated_table(tmp_path, store_url
     assert any(line["field"] == "pe_sessions" for line in read_jsonl(latest / "predicted_evidence.jsonl"))
     summary = json.loads((latest / "summary.json").read_text(encoding="utf-8"))
     assert summary["patients"] == 1
-    assert "xiao2019-1" not in (latest / "report.html").read_text(encoding="utf-8")
+    page = (latest / "report.html").read_text(encoding="utf-8")
+    changes = slice(page.index('<section id="changes">'), page.index("</section>"))
+    assert "xiao2019-1" not in page[:changes.start] + page[changes.stop:]
+    assert "remove-case xiao2019-1" in page[changes]  # the decision, told among the changes since the last run
 
 
 # -- 5. killed between the store and the outputs ---------------------------------------------------------------------

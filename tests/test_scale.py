@@ -1,8 +1,10 @@
 """Only new work (content-addressed cache), Dask workers with the serial run's outputs, runs killed and resumed,
 and the flow served on a Prefect schedule."""
 
+import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -10,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from contextlib import closing, suppress
 from pathlib import Path
 
@@ -87,6 +90,13 @@ def run_cli(corpus: Path, out: Path, env: dict, *extra: str) -> subprocess.Compl
                            "--no-score", *extra], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
 
 
+def _prefect_logs(api: str) -> list[dict]:
+    request = urllib.request.Request(f"{api}/logs/filter", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
 def isolated_env(tmp_path: Path, name: str) -> dict:
     return {**os.environ, "PECRS_DATA": str(tmp_path / f"data-{name}"),
             "PECRS_DATABASE_URL": f"sqlite:///{tmp_path / f'{name}.db'}"}
@@ -109,8 +119,14 @@ def test_a_no_op_re_run_into_a_new_folder_reuses_every_stage(small_corpus, tmp_p
     run_ids = [(folder / "RUN").read_text().strip() for folder in (before, after)]
     assert run_ids[0] != run_ids[1]
     page = (after / "report.html").read_text(encoding="utf-8")
+    assert f"What changed since run {run_ids[0]}" in page and 'id="nothing-changed"' in page
+    page = _without_changes(page)  # the section on what changed is the run's own; the rest came from the cache
     assert run_ids[1] in page and run_ids[0] not in page and "@@" not in page
-    assert page == (before / "report.html").read_text(encoding="utf-8").replace(run_ids[0], run_ids[1])
+    assert page == _without_changes((before / "report.html").read_text(encoding="utf-8")).replace(run_ids[0], run_ids[1])
+
+
+def _without_changes(page: str) -> str:
+    return page[:page.index('<section id="changes">')] + page[page.index("</section>"):]
 
 
 @pytest.mark.slow
@@ -272,15 +288,18 @@ def test_runs_killed_at_random_points_resume_to_the_uninterrupted_outputs(small_
 def test_the_flow_runs_on_a_prefect_schedule_and_its_run_is_recorded(small_corpus, tmp_path):
     env = isolated_env(tmp_path, "served")
     env.pop("PREFECT_API_URL", None)
+    said = tmp_path / "served.out"
     # a session of its own, so that the Prefect server it starts is stopped with it
-    server = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", "--interval", "5", "--no-fetch",
-                               "--corpus", str(small_corpus), "--out", str(tmp_path / "served")],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    with open(said, "wb") as output:
+        server = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", "--interval", "5", "--no-fetch",
+                                   "--corpus", str(small_corpus), "--out", str(tmp_path / "served")],
+                                  cwd=ROOT, env={**env, "COLUMNS": "400"}, stdout=output, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
     try:
-        recorded = []
+        recorded, logged = [], []
         latest = tmp_path / "served/latest/cases.csv"
-        while not (recorded and latest.exists()):
+        # each cycle's line on what changed: on the console, and with its flow run's logs on the Prefect server
+        while not (recorded and latest.exists() and logged):
             time.sleep(1)
             assert server.poll() is None, "pecrs serve stopped"
             database = Path(env["PECRS_DATABASE_URL"].removeprefix("sqlite:///"))
@@ -290,6 +309,11 @@ def test_the_flow_runs_on_a_prefect_schedule_and_its_run_is_recorded(small_corpu
                         recorded = connection.execute("SELECT documents FROM runs").fetchall()
                     except sqlite3.OperationalError:  # not created yet
                         recorded = []
+            text = said.read_text(encoding="utf-8", errors="replace")
+            api = re.search(r"on the Prefect server at (\S+);", text)
+            if recorded and api and "changes since an empty store" in text:
+                logged = [entry["message"] for entry in _prefect_logs(api.group(1))
+                          if entry["message"].startswith("changes since")]
     finally:  # the serving process, its Prefect server and any flow run in progress
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -298,4 +322,5 @@ def test_the_flow_runs_on_a_prefect_schedule_and_its_run_is_recorded(small_corpu
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(10)
     assert recorded and recorded[0][0] == len(SMALL)
+    assert logged[0].startswith(f"changes since an empty store: no fetch; documents {len(SMALL)} new")
     assert (tmp_path / "served/latest/cases.csv").exists()

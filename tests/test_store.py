@@ -241,8 +241,8 @@ def test_a_run_killed_in_the_middle_leaves_the_store_as_it_was(store_url):
         "store = Store(sys.argv[2])\n"
         "cases = [{'case_id': f'big-{i}', 'doc_id': 'doi:10.5555/big', 'age_years': '50', 'sex': 'M'} for i in range(4000)]\n"
         "real_replace = module._replace\n"
-        "def slow_replace(connection, model, key, rows):\n"  # predictions and cases written, no commit yet
-        "    real_replace(connection, model, key, rows)\n"
+        "def slow_replace(connection, model, key, rows, run_id):\n"  # predictions and cases written, no commit yet
+        "    real_replace(connection, model, key, rows, run_id)\n"
         "    if model is module.models.Case:\n"
         "        print('inside', flush=True); time.sleep(60)\n"
         "module._replace = slow_replace\n"

@@ -490,3 +490,13 @@ def test_browser_runs_the_served_reports_search_under_its_policy(tmp_path):
             finally:
                 browser.close()
     assert errors == []
+
+
+def test_the_case_list_links_the_cells_the_latest_run_changed(client, store):
+    assert 'id="changed-cells"' not in client.get("/").text  # the first run: nothing to compare with
+    store.decide("web-1", "crs_grade", "accept", "Ana")
+    record(store, "r2", grade="3")
+    index = client.get("/").text
+    panel = index[index.index('<details id="changes"'):index.index("</details>", index.index('<details id="changes"'))]
+    assert "Since run r1:" in panel and "1 values changed; 1 curated cells flagged" in panel
+    assert 'href="/cases/web-1#crs_grade"' in panel and ">4</td><td>3</td>" in panel and "flagged" in panel

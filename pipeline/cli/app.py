@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -177,9 +178,14 @@ def fetch(
                     fail(f"{config.base_url}: {exc}", code=1)
     except ServerError as exc:
         fail(str(exc))
-    console.print(f"fetch: {summary.found} found, {summary.new} new, {summary.updated} updated, {summary.skipped} skipped, "
-                  f"{summary.failed} failed; {summary.full_texts} full texts, {summary.not_open_access} not Open Access; "
-                  f"{summary.requests} requests ({summary.retries} retries) in {summary.seconds:.1f} s", highlight=False)
+    console.print(f"fetch: {summary.found} found, {summary.new} new, {summary.updated} updated, {summary.unchanged} "
+                  f"fetched again unchanged, {summary.skipped} skipped, {summary.failed} failed; {summary.full_texts} "
+                  f"full texts, {summary.not_open_access} not Open Access; {summary.requests} requests "
+                  f"({summary.retries} retries) in {summary.seconds:.1f} s", highlight=False)
+    for what, pmids in (("revised", summary.revised), ("now retracted", summary.retracted)):
+        if pmids:
+            console.print(terminal.text(f"{what}: PMID {', '.join(pmids[:20])}{' ...' if len(pmids) > 20 else ''}"),
+                          highlight=False)
     for failure in summary.failures:
         errors.print(terminal.text(f"failed: {failure}", "yellow"), highlight=False)
     if summary.failures:
@@ -213,6 +219,9 @@ def serve_schedule(
     from pipeline.run.prefect_server import server_for_schedules
 
     schedule = f"every {interval} s" if interval else f"cron {cron!r}"
+    # each cycle's line (pipeline.run.flows.CYCLE_LOG) on this console and with the flow run's logs on the server
+    os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"] = "pecrs"
+    os.environ["PREFECT_LOGGING_TO_API_ENABLED"] = "true"
     with server_for_schedules() as api:
         with long_lived_imports():
             from pipeline.run.flows import pecrs_run
@@ -227,12 +236,24 @@ def serve_schedule(
 
 
 @app.command()
-def runs(limit: int = typer.Option(20, help="How many of the latest runs.")) -> None:
-    """The runs recorded in the store: when, how many documents and cases, and their scores."""
+def runs(
+    run_ids: Optional[list[str]] = typer.Argument(None, metavar="[RUN_A] [RUN_B]",
+                                                 help="With --diff: the runs to compare (default: the latest and the run before it)."),
+    limit: int = typer.Option(20, help="How many of the latest runs."),
+    diff: bool = typer.Option(False, "--diff", help="What changed from RUN_A to RUN_B, as report.md tells it."),
+    as_json: bool = typer.Option(False, "--json", help="With --diff: print changes.json's content instead."),
+) -> None:
+    """The runs recorded in the store: when, how many documents and cases, and their scores; with --diff, what
+    changed between two of them."""
     from rich.table import Table
 
     from pipeline.store import open_store
 
+    if diff:
+        _diff_runs(run_ids or [], as_json)
+        return
+    if run_ids:
+        fail("run ids are read only with --diff")
     with open_store(verify=True) as store:  # a listing that looks fine must not come from a damaged store
         recorded = store.runs(limit)
     table = Table("run", "started (UTC)", "finished (UTC)", "corpus", "outputs", "documents", "cases", "micro F1")
@@ -242,6 +263,33 @@ def runs(limit: int = typer.Option(20, help="How many of the latest runs.")) -> 
                       terminal.text(run.corpus), terminal.text(run.out_dir or "-"), str(run.documents), str(run.cases),
                       f"{scores['micro']['f1']:.3f}" if scores else "-")
     console.print(table)
+
+
+def _diff_runs(run_ids: list[str], as_json: bool) -> None:
+    from pipeline.report.changes import markdown_section, with_counts
+    from pipeline.store import CurationError, open_store
+
+    if len(run_ids) > 2:
+        fail(f"--diff compares two runs; {len(run_ids)} were given")
+    with open_store(verify=True) as store:
+        if not run_ids:
+            latest = store.latest_run()
+            if latest is None:
+                fail("no run is recorded in the store yet")
+            after, before = latest.run_id, "previous"
+        elif len(run_ids) == 1:  # the run given, against the one before it
+            after, before = run_ids[0], "previous"
+        else:
+            before, after = run_ids
+        try:
+            changes = with_counts(store.changes(after, before))
+        except CurationError as exc:
+            fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(changes, indent=1, ensure_ascii=False) + "\n")
+        return
+    sys.stdout.write(f"from {changes['previous'] or 'an empty store'} to {changes['run']}\n\n")
+    sys.stdout.write("\n".join(markdown_section(changes)) + "\n")
 
 
 @app.command("serve-ui")
@@ -381,8 +429,6 @@ def doctor(full: bool = typer.Option(False, "--full", help="Also build the spaCy
 def _doctor_prefect(full: bool) -> None:
     """Where runs report: PREFECT_API_URL, pecrs's shared server (running or not), or ephemeral servers; with
     ``full``, whether a flow runs there."""
-    import os
-
     from pipeline.run.prefect_server import running_server
 
     if os.environ.get("PREFECT_API_URL"):

@@ -104,6 +104,7 @@ class Document(BaseModel):
     year: int | None = None
     article_type: str = ""
     publication_types: list[str] = Field(default_factory=list)
+    retracted: str = ""  # what the article's own record says of its retraction (pipeline.parsing.retraction); "" if not
     mesh_terms: list[str] = Field(default_factory=list)
     authors: list[str] = Field(default_factory=list)
     # one string per affiliation as printed, its mark ("1", "a", "*") left out; documents stored before the field

@@ -17,7 +17,7 @@ from pipeline.outputs.atomic import atomic_write_text, file_mode, folder_mode
 from pipeline.schema import COLUMNS
 
 DOCUMENT_COLUMNS = ["doc_id", "file", "format", "title", "status", "reason", "patients_found", "patients_in_scope",
-                    "duplicate_of", "warnings"]
+                    "duplicate_of", "retracted", "warnings"]
 WARNING_SEPARATOR = " | "
 
 

@@ -6,6 +6,7 @@ from pipeline.document.builder import DocumentBuilder, clean_inline
 from pipeline.document.ids import make_doc_id
 from pipeline.document.model import Document
 from pipeline.parsing.plaintext import affiliation_text
+from pipeline.parsing.retraction import jats_retraction
 from pipeline.parsing.safexml import local_name
 from pipeline.parsing.tables import table_rows
 from pipeline.parsing.xmltext import inline_text
@@ -122,7 +123,7 @@ def _metadata(article, source_file: str) -> dict:
         doc_id=make_doc_id(doi=doi, pmid=ids.get("pmid"), source_file=source_file), source_file=source_file,
         format="jats-xml", pmid=ids.get("pmid"), pmcid=pmcid, doi=doi.lower() if doi else None, title=title,
         journal=journal, year=year, article_type=article.get("article-type", ""), authors=authors,
-        affiliations=_affiliations(meta),
+        affiliations=_affiliations(meta), retracted=jats_retraction(article),
         mesh_terms=[_text_of(k) for k in (meta.iter() if meta is not None else []) if local_name(k) == "kwd"],
     )
 

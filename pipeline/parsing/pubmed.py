@@ -6,6 +6,7 @@ from pipeline.document.builder import DocumentBuilder, clean_inline
 from pipeline.document.ids import make_doc_id
 from pipeline.document.model import Document
 from pipeline.parsing.plaintext import affiliation_text
+from pipeline.parsing.retraction import pubmed_retraction
 from pipeline.parsing.safexml import local_name
 from pipeline.parsing.xmltext import inline_text
 
@@ -76,7 +77,7 @@ def parse_pubmed_record(record, source_file: str) -> Document:
         article_type="book" if is_book else "",
         publication_types=[clean_inline(p.text or "") for p in record.iterfind(".//PublicationTypeList/PublicationType")],
         mesh_terms=[clean_inline(d.text or "") for d in record.iterfind(".//MeshHeadingList/MeshHeading/DescriptorName")],
-        authors=_authors(record), affiliations=_affiliations(record),
+        authors=_authors(record), affiliations=_affiliations(record), retracted=pubmed_retraction(record),
     )
     builder.open_section("", "title")
     builder.add_block(title, "title")

@@ -12,8 +12,9 @@ from jinja2 import Environment, FileSystemLoader
 
 from pipeline.schema import FIELD_BY_NAME, FIELDS, GROUPS, MARKER_BY_ID, SCORED_FIELDS
 from pipeline.outputs.evidence_view import evidence_context
+from pipeline.report.changes import figure_text
 from pipeline.report.formats import fmt_number, fmt_p, fmt_pct
-from pipeline.report.summary_pages import RUN_ID_SLOT, SummaryPages
+from pipeline.report.summary_pages import CHANGES_SLOT, RUN_ID_SLOT, SummaryPages
 from pipeline.report.summary import CATEGORY_FIELDS, LIST_FIELDS, NOT_STATED, NUMBER_FIELDS, cell, summarize
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -100,7 +101,7 @@ def _render(summary: dict, rows: list[dict], evidence: Iterable[dict], scores: d
 
     figures = draw_figures(summary if rows else None, scores)
     return _environment().get_template("report.html").render(
-        run_id=run_id, summary=summary, rows=rows, figures=figures, scores=scores,
+        run_id=run_id, changes_slot=CHANGES_SLOT, summary=summary, rows=rows, figures=figures, scores=scores,
         errors=_errors(scores, case_ids),
         cases=_case_entries(rows, _evidence_by_case(evidence, {cell(r, "case_id") for r in rows[:EVIDENCE_CASES]})),
         evidence_cases=EVIDENCE_CASES,
@@ -113,10 +114,17 @@ def render_report_html(rows: list[dict], evidence: Iterable[dict], scores: dict 
     return _render(summarize(rows), rows, evidence, scores, run_id)
 
 
-def render_summary(rows: list[dict], evidence: Iterable[dict], scores: dict | None) -> SummaryPages:
-    summary = summarize(rows)
+def render_summary(rows: list[dict], evidence: Iterable[dict], scores: dict | None,
+                   left_out: list[dict] = ()) -> SummaryPages:
+    """``left_out``: patients of retracted articles, kept out of ``rows`` and named (summary.retracted_left_out)."""
+    summary = summarize(rows, left_out)
     return SummaryPages(json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
                         _render(summary, rows, evidence, scores, RUN_ID_SLOT))
+
+
+def render_changes(changes: dict) -> str:
+    """report.html's "What changed" section (pipeline.report.changes), set in at CHANGES_SLOT."""
+    return _environment().get_template("changes.html").render(changes=changes, figure_text=figure_text)
 
 
 def write_summary(run_dir: Path, rows: list[dict], evidence: Iterable[dict], scores: dict | None, run_id: str) -> None:

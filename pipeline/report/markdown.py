@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from pipeline.report.changes import markdown_section
 from pipeline.report.formats import fmt_number, fmt_p
 from pipeline.scoring.scoring import DECIMALS
 
@@ -57,9 +58,11 @@ def clinical_summary(summary: dict) -> list[str]:
 
 
 def render_report(run_id: str, documents, cases: list[dict], scores: dict | None, timings: dict[str, float],
-                  final_cases: int | None = None, recorded: bool = True, summary: dict | None = None) -> str:
+                  final_cases: int | None = None, recorded: bool = True, summary: dict | None = None,
+                  changes: dict | None = None) -> str:
     """``cases`` are the machine's (predicted_cases.csv, which the scores are of); ``final_cases`` counts the rows
-    of cases.csv, the predictions with the curations; ``summary`` is summary.json's content, of cases.csv."""
+    of cases.csv, the predictions with the curations; ``summary`` is summary.json's content, of cases.csv;
+    ``changes`` changes.json's, told first."""
     status = Counter(d.status for d in documents)
     final = len(cases) if final_cases is None else final_cases
     curation = ("with the curators' decisions in the store" if recorded
@@ -70,6 +73,12 @@ def render_report(run_id: str, documents, cases: list[dict], scores: dict | None
              f"{curation}).", ""]
     if timings:
         lines += ["Stage timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()), ""]
+    if changes is not None:
+        lines += markdown_section(changes)
+    if summary is not None and summary.get("left_out"):
+        lines += ["Left out of the clinical summary, their articles retracted: " + "; ".join(
+            f"{', '.join(item['case_ids'])} of {item['doc_id']} ({item['retracted']})" for item in summary["left_out"])
+            + ".", ""]
     if summary is not None and summary["patients"]:
         lines += clinical_summary(summary)
     if scores:

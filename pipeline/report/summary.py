@@ -255,8 +255,9 @@ def co_treated(rows: list[dict]) -> dict:
     return {"count": len(ids), "of": len(rows), "case_ids": ids}
 
 
-def summarize(rows: list[dict]) -> dict:
-    """The content of summary.json."""
+def summarize(rows: list[dict], left_out: list[dict] = ()) -> dict:
+    """The content of summary.json. ``left_out``: the patients kept out of every figure, with why (the articles
+    retracted: doc_id, retracted, case_ids)."""
     delays = [(cell(r, "case_id"), d) for r in rows if (d := delay_days(r)) is not None]
     median, q1, q3 = median_iqr([d for _, d in delays])
     return {
@@ -276,5 +277,17 @@ def summarize(rows: list[dict]) -> dict:
         "by_crs_grade": by_crs_grade(rows),
         "by_time_to_pe": by_time_to_pe(rows),
         "curation": curation(rows),
+        "left_out": list(left_out),
         "caveat": CAVEAT,
     }
+
+
+def retracted_left_out(rows: list[dict], documents: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The rows of articles not retracted, and the retracted articles whose patients are left out (doc_id, what
+    says it is retracted, their case ids); ``documents`` are documents.csv's rows."""
+    retracted = {d["doc_id"]: d["retracted"] for d in documents if d.get("retracted") and d.get("doc_id")}
+    kept = [r for r in rows if cell(r, "doc_id") not in retracted]
+    left_out = [{"doc_id": doc_id, "retracted": notice,
+                 "case_ids": [cell(r, "case_id") for r in rows if cell(r, "doc_id") == doc_id]}
+                for doc_id, notice in sorted(retracted.items())]
+    return kept, [item for item in left_out if item["case_ids"]]

@@ -21,6 +21,7 @@ from prefect import flow, task, unmapped  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
+from pipeline.fetch.ncbi_cache import NcbiCache  # noqa: E402
 from pipeline.run import stages  # noqa: E402
 from pipeline.settings import settings  # noqa: E402
 from pipeline.run.corpus import CorpusEntry, corpus_entries, with_content_hash  # noqa: E402
@@ -30,6 +31,13 @@ from pipeline.run.run_folder import (PREDICTED_CASES, PREDICTED_EVIDENCE, RunFol
                                  outputs_lock, recover, write_meta)
 from pipeline.store import open_store  # noqa: E402
 from pipeline.run.work_cache import WorkCache  # noqa: E402
+
+# One line per run on what changed, printed (or told as progress) and logged here. `pecrs serve` makes "pecrs" one of
+# Prefect's extra loggers (PREFECT_LOGGING_EXTRA_LOGGERS): the line goes to the Prefect server with the flow run's
+# logs, which the Prefect UI shows. Elsewhere nothing handles it: it does not reach the root logger.
+CYCLE_LOG = logging.getLogger("pecrs.runs")
+CYCLE_LOG.setLevel(logging.INFO)
+logging.getLogger("pecrs").propagate = False
 
 if TYPE_CHECKING:  # the fetching code loads only for a run that fetches
     from pipeline.fetch.updates import FetchSummary
@@ -46,6 +54,7 @@ class RunSummary:
     timings: dict[str, float]
     fetched: FetchSummary | None = None
     refused: int = 0  # values the field registry refused (documents.csv's warnings)
+    changes: dict | None = None  # changes.json's content
 
 
 @task(name="fetch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
@@ -71,11 +80,11 @@ class RunRefused(ValueError):
 
 @task(name="store", cache_policy=NO_CACHE)
 def store_task(run_id: str, started_at: datetime, corpus: str, out_dir: str, documents: list[dict], rows: list[dict],
-               evidence_path: Path, digest: str, scores: dict | None) -> str:
+               evidence_path: Path, digest: str, scores: dict | None, fetched: dict | None = None) -> str:
     """Record the run; returns what it changed in the stored predictions of its corpus, in words."""
     with open_store() as store:
         return str(store.record_run(run_id, started_at, corpus, documents, rows, read_evidence(evidence_path), scores,
-                                    digest=digest, out_dir=out_dir))
+                                    digest=digest, out_dir=out_dir, fetched=fetched))
 
 
 @task(name="finish", cache_policy=NO_CACHE)
@@ -117,13 +126,12 @@ def pecrs_run(corpus: Path, gold: Path | None, out: Path, all_patients: bool = F
     ``progress`` is a Callable[[str], None], typed Any: a deployment's run validates the parameters with a
     pydantic model, which cannot resolve that annotation. ``record`` False keeps the run out of the store (a
     trial run: its outputs are its predictions, uncurated)."""
-    say = progress or (lambda message: None)
     _name_flow_run_in_lease()
     corpus, out = Path(corpus).resolve(), Path(out).resolve()
     lock = outputs_lock(out)
     acquire(lock, out)
     try:
-        return _run(corpus, gold, out, all_patients, say, fetch, query, email, parallel, use_cache, record)
+        return _run(corpus, gold, out, all_patients, progress, fetch, query, email, parallel, use_cache, record)
     finally:
         lock.release()
 
@@ -139,8 +147,9 @@ def _name_flow_run_in_lease() -> None:
         note_flow_run(flow_run.id)
 
 
-def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, say, fetch: bool, query: str,
+def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, progress, fetch: bool, query: str,
          email: str | None, parallel: bool, use_cache: bool, record: bool) -> RunSummary:
+    say = progress or (lambda message: None)
     timings: dict[str, float] = {}
     folder = RunFolder(out, new_run_id())
     run_id, staging = folder.run_id, folder.staging
@@ -160,8 +169,9 @@ def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, say, fe
         started = time.perf_counter()
         try:
             fetched = fetch_task(corpus, query, email=email)
-            say(f"fetch: {fetched.new} new records, {fetched.full_texts} full texts, {len(fetched.failures)} batches "
-                f"failed ({fetched.requests} requests)")
+            say(f"fetch: {fetched.new} new records, {fetched.updated} updated ({len(fetched.retracted)} now "
+                f"retracted), {fetched.full_texts} full texts, {len(fetched.failures)} batches failed "
+                f"({fetched.requests} requests)")
         except EutilsError as exc:  # the run goes on with what the cache already holds
             say(f"fetch failed: {exc}; going on with the cached corpus")
         timings["fetch"] = time.perf_counter() - started
@@ -202,6 +212,7 @@ def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, say, fe
         spool.discard()
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    results = stages.mark_retracted(results, NcbiCache(corpus).retractions())
     read = [r for r in results if r.doc_id and r.status != "duplicate"]  # the documents read, one per article
     documents = len(read)
     failed = sum(1 for r in results if r.status == "failed")
@@ -233,7 +244,7 @@ def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, say, fe
         started = time.perf_counter()
         # quote(): Prefect would otherwise walk every value of these large lists looking for futures
         changed = store_task(run_id, run_started, str(corpus), str(out), quote(stored_documents), quote(rows),
-                             spool.path, digest, scores)
+                             spool.path, digest, scores, _fetched_brief(fetched))
         timings["store"] = time.perf_counter() - started
         say(f"store: {changed}; curations kept ({timings['store']:.1f} s)")
     else:
@@ -244,7 +255,22 @@ def _run(corpus: Path, gold: Path | None, out: Path, all_patients: bool, say, fe
     say(f"outputs: cases.csv, evidence.jsonl, report.html and summary.json over the final table "
         f"({finished.cases} patients{', with the curations' if record else ', uncurated'})"
         f"{', pages unchanged' if finished.summary_reused else ''} ({timings['finish']:.1f} s)")
-    return RunSummary(run_id, finished.run_dir, documents, failed, len(rows), scores, timings, fetched, refused)
+    (progress or _print)(finished.changes_line)  # a served run has no progress to tell it: it prints it
+    CYCLE_LOG.info(finished.changes_line)
+    return RunSummary(run_id, finished.run_dir, documents, failed, len(rows), scores, timings, fetched, refused,
+                      finished.changes)
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def _fetched_brief(fetched: FetchSummary | None) -> dict | None:
+    """What the store keeps of a run's fetch."""
+    if fetched is None:
+        return None
+    return {"found": fetched.found, "new": fetched.new, "updated": fetched.updated, "failed": fetched.failed,
+            "revised": list(fetched.revised), "retracted": list(fetched.retracted)}
 
 
 def files_to_process(corpus: Path, all_patients: bool = False) -> int:

@@ -4,7 +4,8 @@
    run.json) into ``<out>/.<run-id>.partial/``.
 2. It records itself in the store (one transaction), naming that outputs folder.
 3. ``finish`` overlays the curations on the predictions (cases.csv, evidence.jsonl, report.md, report.html,
-   summary.json), renames the folder to ``<out>/<run-id>/`` and publishes it as ``<out>/latest/``.
+   summary.json), says what changed since the previous run (changes.json, and a section of both reports), renames
+   the folder to ``<out>/<run-id>/`` and publishes it as ``<out>/latest/``.
 
 A run killed before step 2 leaves a partial folder the store does not know: the next run into that outputs
 folder removes it. A run killed after step 2 leaves a recorded run without published outputs: the next run
@@ -27,12 +28,15 @@ from filelock import FileLock, Timeout
 from pipeline.outputs.atomic import atomic_write_text
 from pipeline.outputs.final_table import final_evidence, in_run_order, uncurated
 from pipeline.outputs.writer import EvidenceSpool, csv_text, link_or_copy, publish_latest, read_evidence
+from pipeline.report.changes import NOT_RECORDED, cycle_line, pooled_figures, with_counts
 from pipeline.report.markdown import render_report
+from pipeline.report.summary import retracted_left_out
 from pipeline.store import export_columns
 
 PREDICTED_CASES = "predicted_cases.csv"
 PREDICTED_EVIDENCE = "predicted_evidence.jsonl"
 RUN_META = "run.json"
+CHANGES = "changes.json"
 LOCK = ".pecrs.lock"
 
 
@@ -96,15 +100,22 @@ def finish(folder: RunFolder, store=None, cache=None, publish: bool = True) -> "
         evidence_sha256 = meta["evidence_sha256"]
     else:
         evidence_sha256 = _write_final_evidence(staging, table, decisions)
-    reused = _write_summary(staging, folder.run_id, table, scores, cache, version, evidence_sha256)
-    summary = json.loads((staging / "summary.json").read_text(encoding="utf-8"))
+    pooled_rows, left_out = retracted_left_out(table, documents)
+    pages, reused = _summary_pages(staging, pooled_rows, left_out, scores, cache, version, evidence_sha256)
+    summary = json.loads(pages.summary_json)
+    changes = _changes(folder.run_id, store, summary)
+    atomic_write_text(staging / CHANGES, json.dumps(changes, indent=1, ensure_ascii=False) + "\n")
+    from pipeline.report.html import render_changes  # the section differs run to run: rendered every time
+
+    pages.write(staging, folder.run_id, render_changes(changes))
     report = render_report(folder.run_id, [SimpleNamespace(**d) for d in documents], predicted, scores,
-                           meta.get("timings", {}), final_cases=len(table), recorded=store is not None, summary=summary)
+                           meta.get("timings", {}), final_cases=len(table), recorded=store is not None, summary=summary,
+                           changes=changes)
     atomic_write_text(staging / "report.md", report)
     os.replace(staging, folder.final)
     if publish:
         publish_latest(folder.final, folder.out / "latest")
-    return Finished(folder.final, len(table), reused)
+    return Finished(folder.final, len(table), reused, changes)
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,20 @@ class Finished:
     run_dir: Path
     cases: int  # rows of the final table
     summary_reused: bool  # report.html and summary.json came from the cache
+    changes: dict  # changes.json's content
+
+    @property
+    def changes_line(self) -> str:
+        return cycle_line(self.changes)
+
+
+def _changes(run_id: str, store, summary: dict) -> dict:
+    """changes.json: what changed since the previous run of the corpus, by the store; with this run's pooled answer
+    kept in the store first, for the comparison and for the runs after it."""
+    if store is None:
+        return {"run": run_id, **NOT_RECORDED}
+    store.set_pooled(run_id, pooled_figures(summary))
+    return with_counts(store.changes(run_id))
 
 
 def _write_final_evidence(staging: Path, table: list[dict], decisions: dict) -> str:
@@ -125,21 +150,20 @@ def _write_final_evidence(staging: Path, table: list[dict], decisions: dict) -> 
     return spool.sha256
 
 
-def _write_summary(run_dir: Path, run_id: str, table: list[dict], scores: dict | None, cache,
-                   table_version: str | None, evidence_sha256: str) -> bool:
-    """report.html and summary.json; from the cache when the same table, evidence and scores were drawn before.
-    Returns whether they came from the cache."""
+def _summary_pages(run_dir: Path, rows: list[dict], left_out: list[dict], scores: dict | None, cache,
+                   table_version: str | None, evidence_sha256: str):
+    """summary.json and report.html as rendered, from the cache when the same table, evidence and scores were drawn
+    before; and whether they came from the cache."""
     key = cache.summary_key(table_version, evidence_sha256, scores) if cache is not None and table_version else None
     pages = cache.get(key) if key else None
     reused = pages is not None
     if not reused:
         from pipeline.report.html import render_summary  # the template engine loads only to render
 
-        pages = render_summary(table, read_evidence(run_dir / "evidence.jsonl"), scores)
+        pages = render_summary(rows, read_evidence(run_dir / "evidence.jsonl"), scores, left_out)
         if key:
             cache.put(key, pages)
-    pages.write(run_dir, run_id)
-    return reused
+    return pages, reused
 
 
 def recover(out: Path, store) -> list[str]:

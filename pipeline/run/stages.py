@@ -39,6 +39,7 @@ class DocumentResult:
     pmcid: str = ""
     doi: str = ""
     warnings: list[str] = field(default_factory=list)  # values the field registry refused, one line each
+    retracted: str = ""  # what says the article is retracted (its record, or its PubMed record fetched); "" if not
 
 
 def parse_entry(entry: CorpusEntry) -> ParsedFile:
@@ -140,13 +141,21 @@ def document_results(parsed: list[ParsedFile], extractions, corpus_dir: Path,
             if extraction is None:
                 results.append(DocumentResult(document.doc_id, name, document.format, document.title, "failed",
                                               "extraction did not complete", content_hash=digest,
-                                              **_identifiers(document)))
+                                              retracted=document.retracted, **_identifiers(document)))
                 continue
             results.append(DocumentResult(
                 document.doc_id, name, document.format, document.title, extraction.status, extraction.reason,
                 len(extraction.cases), sum(c.in_scope for c in extraction.cases), digest, **_identifiers(document),
-                warnings=[refusal_warning(document, refused) for refused in extraction.refused]))
+                warnings=[refusal_warning(document, refused) for refused in extraction.refused],
+                retracted=document.retracted))
     return results
+
+
+def mark_retracted(results: list[DocumentResult], retractions: dict[str, str]) -> list[DocumentResult]:
+    """``results`` with the retractions the fetched PubMed records know of (PMID -> what says so) marked: an article
+    read from its PMC full text, or from a curator's PDF, is retracted when its PubMed record says it is."""
+    return [replace(r, retracted=r.retracted or retractions[r.pmid]) if r.pmid in retractions else r
+            for r in results]
 
 
 def refusal_warning(document: Document, refused) -> str:

@@ -1,6 +1,10 @@
 """The tables of the evidence base. Predictions (made each run's own; a row's ``run_id`` is the run that last wrote
 it, as a re-run writes only what changed) and curations (a curator's decisions,
-only ever added to) are kept apart, so a re-run can never overwrite what a person decided."""
+only ever added to) are kept apart, so a re-run can never overwrite what a person decided.
+
+A document, case or prediction row that a run replaces or removes is not lost: it moves to its ``*_history`` table
+with ``ended_run_id``, the run that replaced it. A row held from its ``run_id`` (the run that wrote it) until its
+``ended_run_id``, so the evidence base as it stood after any run can be read back (pipeline.store.history)."""
 
 from __future__ import annotations
 
@@ -24,6 +28,10 @@ class Run(Base):
     documents: Mapped[int] = mapped_column(Integer, default=0)
     cases: Mapped[int] = mapped_column(Integer, default=0)
     scores: Mapped[str | None] = mapped_column(Text, nullable=True)  # scores.json of the run, if scored
+    # JSON: the pooled answer over the run's final table (pipeline.report.changes.pooled_figures), set as it is drawn
+    pooled: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # JSON: what the fetch before the run brought (new, updated, revised, retracted), if it fetched
+    fetched: Mapped[str | None] = mapped_column(Text, nullable=True)
     # SHA-256 of the run's documents, cases and evidence as written (outputs.run_digest): equal digests, equal predictions
     digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
@@ -37,6 +45,7 @@ class Document(Base):
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(20), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
+    retracted: Mapped[str] = mapped_column(Text, default="")  # what says it is retracted; "" when it is not
     corpus: Mapped[str] = mapped_column(Text, default="")
     run_id: Mapped[str] = mapped_column(String(40))
 
@@ -89,3 +98,53 @@ class Curation(Base):
     evidence: Mapped[str] = mapped_column(Text, default="{}")  # JSON: the span a curator picked for their value
 
     __table_args__ = (Index("ix_curations_cell", "case_id", "field"),)
+
+
+class DocumentHistory(Base):
+    __tablename__ = "document_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    doc_id: Mapped[str] = mapped_column(String(200), index=True)
+    file: Mapped[str] = mapped_column(Text, default="")
+    format: Mapped[str] = mapped_column(String(20), default="")
+    title: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(20), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    retracted: Mapped[str] = mapped_column(Text, default="")
+    corpus: Mapped[str] = mapped_column(Text, default="")
+    run_id: Mapped[str] = mapped_column(String(40))
+    ended_run_id: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class CaseHistory(Base):
+    __tablename__ = "case_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(200), index=True)
+    doc_id: Mapped[str] = mapped_column(String(200))
+    pmid: Mapped[str] = mapped_column(String(20), default="")
+    pmcid: Mapped[str] = mapped_column(String(20), default="")
+    doi: Mapped[str] = mapped_column(String(200), default="")
+    patient_label: Mapped[str] = mapped_column(String(100), default="")
+    in_latest_run: Mapped[bool] = mapped_column(Boolean, default=True)
+    corpus: Mapped[str] = mapped_column(Text, default="")
+    run_id: Mapped[str] = mapped_column(String(40))
+    ended_run_id: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class PredictionHistory(Base):
+    __tablename__ = "prediction_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text, default="{}")
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    extractor: Mapped[str] = mapped_column(String(80), default="")
+    run_id: Mapped[str] = mapped_column(String(40))
+    ended_run_id: Mapped[str] = mapped_column(String(40), index=True)
+
+    __table_args__ = (Index("ix_prediction_history_cell", "case_id", "field"),)
+
+
+# each current table and the table its replaced rows move to
+HISTORY_OF = {Document: DocumentHistory, Case: CaseHistory, Prediction: PredictionHistory}

@@ -12,16 +12,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from sqlalchemy import create_engine, delete, event, func, insert, inspect, literal, select, text, tuple_, update
+from sqlalchemy import String, create_engine, delete, event, func, insert, inspect, literal, select, text, tuple_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.schema import COLUMNS, FIELD_BY_NAME, SCORED_FIELDS, InvalidValue, normalize_cell
-from pipeline.store import models
+from pipeline.store import history, models
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision: a store already there opens without loading Alembic (0.6 s of every run)
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 CONFIDENCE_COLUMN = "confidence"
 CELL_ACTIONS = ("accept", "correct", "reject")
 CASES_PER_WRITE = 500
@@ -140,7 +140,7 @@ class Store:
     # -- runs --------------------------------------------------------------------------------------
     def record_run(self, run_id: str, started_at: datetime, corpus: str, documents: list[dict], cases: list[dict],
                    evidence: Iterable[dict], scores: dict | None, digest: str | None = None,
-                   out_dir: str = "") -> "RunChanges":
+                   out_dir: str = "", fetched: dict | None = None) -> "RunChanges":
         """Make the predictions of ``corpus`` this run's, in one transaction: a run killed before the commit
         leaves the store exactly as it was. The cases of other corpora are left as they are: a run over another
         folder does not erase them. Only what differs from the stored predictions is written, so an unchanged
@@ -156,8 +156,43 @@ class Store:
                                           changes)
             session.add(models.Run(run_id=run_id, started_at=started_at, finished_at=_now(), corpus=corpus,
                                    out_dir=out_dir, documents=len(documents), cases=len(cases), digest=digest,
-                                   scores=json.dumps(scores) if scores is not None else None))
+                                   scores=json.dumps(scores) if scores is not None else None,
+                                   fetched=json.dumps(fetched) if fetched is not None else None))
         return changes
+
+    def set_pooled(self, run_id: str, pooled: dict) -> None:
+        """Keep the pooled answer drawn over ``run_id``'s final table, for later runs to compare theirs with."""
+        with self.sessions.begin() as session:
+            session.execute(update(models.Run).where(models.Run.run_id == run_id).values(pooled=json.dumps(pooled)))
+
+    def previous_run(self, run_id: str) -> models.Run | None:
+        """The run of the same corpus recorded just before ``run_id``."""
+        with self.sessions() as session:
+            return history.previous_run(session, run_id)
+
+    def changes(self, after: str, before: str | None = "previous") -> dict:
+        """What changed from run ``before`` (by default the previous run of ``after``'s corpus; None: from an empty
+        store) to run ``after`` (pipeline.store.history.compare), with both runs' pooled answers."""
+        with self.sessions() as session:
+            later = session.get(models.Run, after)
+            if later is None:
+                raise CurationError(f"no run {after!r} in the store")
+            if before == "previous":
+                earlier = history.previous_run(session, after)
+            elif before is None:
+                earlier = None
+            else:
+                earlier = session.get(models.Run, before)
+                if earlier is None:
+                    raise CurationError(f"no run {before!r} in the store")
+            if earlier is not None and (earlier.finished_at, earlier.run_id) > (later.finished_at, later.run_id):
+                earlier, later = later, earlier  # compared in the order they were recorded
+            found = history.compare(session, earlier, later)
+            found["pooled"] = {"before": json.loads(earlier.pooled) if earlier is not None and earlier.pooled else None,
+                               "after": json.loads(later.pooled) if later.pooled else None}
+            found["recorded"] = {"before": earlier.finished_at.isoformat() if earlier is not None else None,
+                                 "after": later.finished_at.isoformat()}
+        return found
 
     @staticmethod
     def _replace_predictions(session: Session, run_id: str, corpus: str, documents: list[dict], cases: list[dict],
@@ -170,7 +205,7 @@ class Store:
             if stored_documents.get(document["doc_id"]) != values:
                 wanted_documents.append({"doc_id": document["doc_id"], "run_id": run_id,
                                          **dict(zip((c.key for c in _DOCUMENT_COLUMNS[1:]), values))})
-        _replace(connection, models.Document, models.Document.doc_id, wanted_documents)
+        _replace(connection, models.Document, models.Document.doc_id, wanted_documents, run_id)
         changes.documents = len(wanted_documents)
 
         # every stored case, each with its corpus last: a case this run finds may have been another corpus's
@@ -215,18 +250,22 @@ class Store:
             gone_cells = [key for key in stored_cells if key not in seen_cells]
             stale = gone_cells + [(c["case_id"], c["field"]) for c in wanted_cells if (c["case_id"], c["field"]) in stored_cells]
             for keys in _chunks(stale):
-                connection.execute(delete(models.Prediction).where(
-                    tuple_(models.Prediction.case_id, models.Prediction.field).in_(keys)))
+                cells = tuple_(models.Prediction.case_id, models.Prediction.field).in_(keys)
+                _archive(connection, models.Prediction, cells, run_id)
+                connection.execute(delete(models.Prediction).where(cells))
             if wanted_cells:
                 connection.execute(insert(models.Prediction), wanted_cells)
-            _replace(connection, models.Case, models.Case.case_id, wanted_cases)
+            _replace(connection, models.Case, models.Case.case_id, wanted_cases, run_id)
             changes.cells_written += len(wanted_cells)
             changes.cells_removed += len(gone_cells)
 
         dropped = [case_id for case_id, values in stored_cases.items()
                    if values[-2] and values[-1] == corpus and case_id not in found]
         for ids in _chunks(dropped):
-            connection.execute(update(models.Case).where(models.Case.case_id.in_(ids)).values(in_latest_run=False))
+            _archive(connection, models.Case, models.Case.case_id.in_(ids), run_id)
+            connection.execute(update(models.Case).where(models.Case.case_id.in_(ids))
+                               .values(in_latest_run=False, run_id=run_id))
+            _archive(connection, models.Prediction, models.Prediction.case_id.in_(ids), run_id)
             gone = connection.execute(delete(models.Prediction).where(models.Prediction.case_id.in_(ids)))
             changes.cells_removed += gone.rowcount
         changes.cases_dropped = len(dropped)
@@ -481,7 +520,7 @@ class RunChanges:
 
 _DOCUMENT_COLUMNS = (models.Document.doc_id, models.Document.file, models.Document.format, models.Document.title,
                      models.Document.content_hash, models.Document.status, models.Document.reason,
-                     models.Document.corpus)
+                     models.Document.retracted, models.Document.corpus)
 _CASE_COLUMNS = (models.Case.case_id, models.Case.doc_id, models.Case.pmid, models.Case.pmcid, models.Case.doi,
                  models.Case.patient_label, models.Case.in_latest_run)
 
@@ -496,12 +535,23 @@ def _chunks(items: list, size: int = 500):
         yield items[start:start + size]
 
 
-def _replace(connection, model, key, rows: list[dict]) -> None:
-    """Write ``rows`` whole over any stored rows with the same key (plain SQL, so any database does it)."""
+def _replace(connection, model, key, rows: list[dict], run_id: str) -> None:
+    """Write ``rows`` whole over any stored rows with the same key (plain SQL, so any database does it); the rows
+    replaced move to the model's history, ended by ``run_id``."""
     for chunk in _chunks([row[key.key] for row in rows]):
+        _archive(connection, model, key.in_(chunk), run_id)
         connection.execute(delete(model).where(key.in_(chunk)))
     if rows:
         connection.execute(insert(model), rows)
+
+
+def _archive(connection, model, where, run_id: str) -> None:
+    """Copy the rows of ``model`` that ``where`` selects into its history table, as ended by ``run_id``."""
+    history = models.HISTORY_OF[model]
+    kept = [column.key for column in model.__table__.columns]
+    connection.execute(insert(history).from_select(
+        kept + ["ended_run_id"], select(*(model.__table__.c[name] for name in kept), literal(run_id, String(40)))
+        .where(where)))
 
 
 class _Lookahead:

@@ -23,6 +23,7 @@ from starlette.templating import Jinja2Templates
 from pipeline.settings import settings
 from pipeline.outputs.evidence_view import evidence_context
 from pipeline.schema import FIELD_BY_NAME, SCORED_FIELDS
+from pipeline.report.changes import with_counts
 from pipeline.store import CurationError, Store
 from pipeline.web.case_list import CASE_ORDERS, case_counts
 from pipeline.web.document_view import case_document, looked_for, picked_span
@@ -188,8 +189,10 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         if sort not in CASE_ORDERS:
             sort = "case"
         shown.sort(key=lambda v: CASE_ORDERS[sort](v, counts[v.case_id]))
+        run = store.latest_run()
         return render(request, "index.html", views=shown, all_cases=len(views), documents=documents, counts=counts,
-                      run=store.latest_run(), next=_safe_next(next), q=q, sort=sort, orders=list(CASE_ORDERS),
+                      run=run, changes=with_counts(store.changes(run.run_id)) if run is not None else None,
+                      next=_safe_next(next), q=q, sort=sort, orders=list(CASE_ORDERS),
                       message=request.session.pop("message", ""))
 
     @app.post("/cases/add", dependencies=[Depends(checked)])
