@@ -199,3 +199,4 @@ def test_serve_takes_the_ncbi_contact_address_and_passes_it_to_each_run(tmp_path
                                  "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert served["interval"] == 60 and served["parameters"]["email"] == "curator@example.org"
+    assert served["limit"] == 1  # one run at a time: a second would find the outputs folder locked

@@ -21,7 +21,9 @@ DOSED, FULL_TEXT, OTHER = "31000001", "31000002", "31000003"
 
 
 def fetch(corpus, url: str, today: date, attempts: int = 3, **kwargs):
-    config = EutilsConfig(base_url=url, email=EMAIL, backoff_seconds=0.01, backoff_max_seconds=0.05, attempts=attempts)
+    # an API key raises the client's rate to 10 requests/s (the limit itself is tested in test_fetch.py)
+    config = EutilsConfig(base_url=url, email=EMAIL, api_key="test-key", backoff_seconds=0.01,
+                          backoff_max_seconds=0.05, attempts=attempts)
     with EutilsClient(config) as eutils:
         return fetch_new(corpus, eutils, QUERY, today=today, **kwargs)
 

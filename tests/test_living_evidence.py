@@ -67,6 +67,7 @@ def weeks(tmp_path_factory):
         monkeypatch.setattr("pipeline.fetch.updates.date", Calendar)
         monkeypatch.setenv("PECRS_EUTILS_URL", url)
         monkeypatch.setenv("PECRS_DATABASE_URL", store_url)
+        monkeypatch.setenv("NCBI_API_KEY", "test-key")  # 10 requests/s instead of 3: the rate is not under test here
         settings.cache_clear()
         store = Store(store_url)
 

@@ -228,7 +228,10 @@ def serve_schedule(
 
         console.print(f"serving pecrs-run/{name} ({schedule}) on the Prefect server at {api}; Ctrl+C stops", highlight=False)
         try:
+            # limit=1: a run that comes due while the last one still runs waits for it (both would write one outputs
+            # folder, which its lock gives to one run at a time: the other would fail)
             pecrs_run.serve(name=name, cron=None if interval else cron, interval=interval, print_starting_message=False,
+                            limit=1,
                             parameters={"corpus": str(corpus), "out": str(out), "gold": str(gold) if gold.exists() else None,
                                         "fetch": fetch_first, "query": settings().pubmed_query, "email": email})
         except KeyboardInterrupt:
