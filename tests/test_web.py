@@ -500,3 +500,20 @@ def test_the_case_list_links_the_cells_the_latest_run_changed(client, store):
     panel = index[index.index('<details id="changes"'):index.index("</details>", index.index('<details id="changes"'))]
     assert "Since run r1:" in panel and "1 values changed; 1 curated cells flagged" in panel
     assert 'href="/cases/web-1#crs_grade"' in panel and ">4</td><td>3</td>" in panel and "flagged" in panel
+
+
+def test_the_latest_runs_changes_are_worked_out_once_it_is_whole(client, store, monkeypatch):
+    record(store, "r2", grade="3")
+    asked = []
+    compare = store.changes
+    monkeypatch.setattr(store, "changes", lambda *args: asked.append(args) or compare(*args))
+    client.get("/")
+    client.get("/")
+    assert len(asked) == 2  # r2's outputs are not written yet (no pooled answer): asked again each time
+    store.set_pooled("r2", {"patients": 2, "articles": 1, "markers": {}, "alive": 0, "died": 0, "resolved": 0})
+    for _ in range(3):
+        assert "Since run r1:" in client.get("/").text
+    assert len(asked) == 3  # once whole, kept
+    record(store, "r3", grade="2")
+    store.set_pooled("r3", {"patients": 2, "articles": 1, "markers": {}, "alive": 0, "died": 0, "resolved": 0})
+    assert "Since run r2:" in client.get("/").text and len(asked) == 4  # a new run, worked out anew

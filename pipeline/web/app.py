@@ -175,6 +175,21 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         return render(request, "case.html", status_code, view=view, document=store.document(view.doc_id),
                       contexts=contexts, inputs=inputs, history=store.history(case_id), **context)
 
+    compared: dict[str, dict] = {}  # the latest run's changes, kept once whole (see changes_of)
+
+    def changes_of(run) -> dict | None:
+        """What ``run`` changed since the run before it. Once the run has its pooled answer (set as its outputs are
+        written) this never changes: decisions taken later are after the run, and history is only added to."""
+        if run is None:
+            return None
+        if run.run_id not in compared:
+            changes = with_counts(store.changes(run.run_id))
+            if changes["pooled"]["after"] is None:
+                return changes
+            compared.clear()
+            compared[run.run_id] = changes
+        return compared[run.run_id]
+
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request, next: str = "/", q: str = "", sort: str = "case") -> HTMLResponse:
         """The cases with their review counts, searched (``q``: in the case id, label, document id or title) and
@@ -191,7 +206,7 @@ def create_app(store: Store, secret_key: str | None = None, allowed_hosts: list[
         shown.sort(key=lambda v: CASE_ORDERS[sort](v, counts[v.case_id]))
         run = store.latest_run()
         return render(request, "index.html", views=shown, all_cases=len(views), documents=documents, counts=counts,
-                      run=run, changes=with_counts(store.changes(run.run_id)) if run is not None else None,
+                      run=run, changes=changes_of(run),
                       next=_safe_next(next), q=q, sort=sort, orders=list(CASE_ORDERS),
                       message=request.session.pop("message", ""))
 
