@@ -336,6 +336,13 @@ def test_the_schema_revision_a_store_is_opened_at_is_alembics_newest(store_url):
     engine = create_engine(url)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_REVISION
+        # the tables the migrations made are the ones the models declare, column by column and index by index
+        from alembic.autogenerate import compare_metadata
+        from alembic.migration import MigrationContext
+
+        from pipeline.store import models
+
+        assert compare_metadata(MigrationContext.configure(connection), models.Base.metadata) == []
     engine.dispose()
 
 

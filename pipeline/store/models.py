@@ -100,51 +100,23 @@ class Curation(Base):
     __table_args__ = (Index("ix_curations_cell", "case_id", "field"),)
 
 
-class DocumentHistory(Base):
-    __tablename__ = "document_history"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    doc_id: Mapped[str] = mapped_column(String(200), index=True)
-    file: Mapped[str] = mapped_column(Text, default="")
-    format: Mapped[str] = mapped_column(String(20), default="")
-    title: Mapped[str] = mapped_column(Text, default="")
-    content_hash: Mapped[str] = mapped_column(String(64), default="")
-    status: Mapped[str] = mapped_column(String(20), default="")
-    reason: Mapped[str] = mapped_column(Text, default="")
-    retracted: Mapped[str] = mapped_column(Text, default="")
-    corpus: Mapped[str] = mapped_column(Text, default="")
-    run_id: Mapped[str] = mapped_column(String(40))
-    ended_run_id: Mapped[str] = mapped_column(String(40), index=True)
+def _history_of(model: type[Base], key: tuple[str, ...]) -> type[Base]:
+    """The table ``model``'s replaced rows move to: its columns (no key of their own), an id, and the run that ended
+    each row; indexed by ``key`` (what names a row of ``model``) and by that run."""
+    name = f"{model.__tablename__.removesuffix('s')}_history"
+    columns = {column.key: mapped_column(column.type, nullable=column.nullable)
+               for column in model.__table__.columns}
+    return type(f"{model.__name__}History", (Base,), {
+        "__tablename__": name,
+        "id": mapped_column(Integer, primary_key=True, autoincrement=True),
+        **columns,
+        "ended_run_id": mapped_column(String(40), nullable=False, index=True),
+        "__table_args__": (Index(f"ix_{name}_{'cell' if len(key) > 1 else key[0]}", *key),),
+    })
 
 
-class CaseHistory(Base):
-    __tablename__ = "case_history"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    case_id: Mapped[str] = mapped_column(String(200), index=True)
-    doc_id: Mapped[str] = mapped_column(String(200))
-    pmid: Mapped[str] = mapped_column(String(20), default="")
-    pmcid: Mapped[str] = mapped_column(String(20), default="")
-    doi: Mapped[str] = mapped_column(String(200), default="")
-    patient_label: Mapped[str] = mapped_column(String(100), default="")
-    in_latest_run: Mapped[bool] = mapped_column(Boolean, default=True)
-    corpus: Mapped[str] = mapped_column(Text, default="")
-    run_id: Mapped[str] = mapped_column(String(40))
-    ended_run_id: Mapped[str] = mapped_column(String(40), index=True)
-
-
-class PredictionHistory(Base):
-    __tablename__ = "prediction_history"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    case_id: Mapped[str] = mapped_column(String(200))
-    field: Mapped[str] = mapped_column(String(40))
-    value: Mapped[str] = mapped_column(Text)
-    evidence: Mapped[str] = mapped_column(Text, default="{}")
-    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
-    extractor: Mapped[str] = mapped_column(String(80), default="")
-    run_id: Mapped[str] = mapped_column(String(40))
-    ended_run_id: Mapped[str] = mapped_column(String(40), index=True)
-
-    __table_args__ = (Index("ix_prediction_history_cell", "case_id", "field"),)
-
-
+DocumentHistory = _history_of(Document, ("doc_id",))
+CaseHistory = _history_of(Case, ("case_id",))
+PredictionHistory = _history_of(Prediction, ("case_id", "field"))
 # each current table and the table its replaced rows move to
 HISTORY_OF = {Document: DocumentHistory, Case: CaseHistory, Prediction: PredictionHistory}
