@@ -517,3 +517,19 @@ def test_the_latest_runs_changes_are_worked_out_once_it_is_whole(client, store, 
     record(store, "r3", grade="2")
     store.set_pooled("r3", {"patients": 2, "articles": 1, "markers": {}, "alive": 0, "died": 0, "resolved": 0})
     assert "Since run r2:" in client.get("/").text and len(asked) == 4  # a new run, worked out anew
+
+
+def test_the_queue_is_built_once_for_a_state_of_the_store(client, store, monkeypatch):
+    built = []
+    cases = store.cases
+    monkeypatch.setattr(store, "cases", lambda *args, **kwargs: built.append(1) or cases(*args, **kwargs))
+    for _ in range(3):
+        assert client.get("/review").status_code == 200
+    assert len(built) == 1  # nothing changed between the steps
+    csrf = named(client)  # the case list reads the cases itself
+    client.post("/cases/web-1/decide", data={"csrf": csrf, "field": "sex", "action": "accept"})
+    before = len(built)
+    assert "accepted" in client.get("/queue?field=sex").text and len(built) == before + 1  # a decision: anew
+    assert client.get("/review").status_code == 200 and len(built) == before + 1
+    record(store, "r2", grade="3")
+    assert client.get("/queue?field=crs_grade").status_code == 200 and len(built) == before + 2  # a run: anew

@@ -287,9 +287,14 @@ class Store:
             latest = _latest_run(session, corpus=corpus)
             if latest is None or not latest.digest:
                 return None
-            decisions, last, withdrawn = session.execute(select(
-                func.count(), func.max(models.Curation.id), func.count(models.Curation.withdrawn_at))).one()
-        return f"{SCHEMA_REVISION}/{latest.corpus}/{latest.digest}/{decisions}/{last}/{withdrawn}"
+            return f"{SCHEMA_REVISION}/{latest.corpus}/{latest.digest}/{_curation_log_state(session)}"
+
+    def state(self) -> str:
+        """A value that changes whenever what cases() gives may: a run recorded (the latest run, by its id) or a
+        decision taken or withdrawn."""
+        with self.sessions() as session:
+            latest = _latest_run(session)
+            return f"{latest.run_id if latest else ''}/{_curation_log_state(session)}"
 
     def run(self, run_id: str) -> models.Run | None:
         with self.sessions() as session:
@@ -578,6 +583,13 @@ def _latest_run(session: Session, out_dir: str | None = None, corpus: str | None
     if corpus is not None:
         query = query.where(models.Run.corpus == corpus)
     return session.scalars(query).first()
+
+
+def _curation_log_state(session: Session) -> str:
+    """The curation log only grows, and an undo stamps the decision it withdraws: its counts name its state."""
+    decisions, last, withdrawn = session.execute(select(
+        func.count(), func.max(models.Curation.id), func.count(models.Curation.withdrawn_at))).one()
+    return f"{decisions}/{last}/{withdrawn}"
 
 
 def _current_decisions(session: Session, case_id: str | None = None) -> dict[tuple[str, str], models.Curation]:
