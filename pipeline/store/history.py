@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session
 
 from pipeline.store import models
+from pipeline.store.flags import evidence_key, outdated
 
 _NEVER = float("inf")
 MAX_LISTED = 5000
@@ -132,10 +133,10 @@ def compare(session: Session, before: models.Run | None, after: models.Run) -> d
         old, new = (was.value if was else ""), (now.value if now else "")
         old_evidence = json.loads(was.evidence) if was else {}
         new_evidence = json.loads(now.evidence) if now else {}
-        if old == new and _evidence_key(old_evidence) == _evidence_key(new_evidence):
+        if old == new and evidence_key(old_evidence) == evidence_key(new_evidence):
             continue
         decision = decisions_b.get(key)
-        newly_flagged = _flagged(decision, new, new_evidence) and not _flagged(decisions_a.get(key), old, old_evidence)
+        newly_flagged = outdated(decision, new, new_evidence) and not outdated(decisions_a.get(key), old, old_evidence)
         if old != new:
             values.append({"case_id": key[0], "field": key[1], "before": old, "after": new,
                            "evidence_before": _evidence_brief(old_evidence), "evidence": _evidence_brief(new_evidence),
@@ -160,24 +161,12 @@ def _case_brief(row) -> dict:
     return {"case_id": row.case_id, "doc_id": row.doc_id, "patient_label": row.patient_label}
 
 
-def _evidence_key(evidence: dict) -> tuple:
-    return tuple(evidence.get(k) for k in ("doc_id", "start", "end", "quote"))
-
-
 def _evidence_brief(evidence: dict) -> dict:
     keys = ("doc_id", "section", "start", "end", "quote")
     brief = {k: evidence[k] for k in keys if k in evidence}
     if isinstance(evidence.get("table"), dict):
         brief["table"] = {k: evidence["table"].get(k) for k in ("label", "row", "col", "row_header", "column_header")}
     return brief
-
-
-def _flagged(decision: models.Curation | None, predicted: str, evidence: dict) -> bool:
-    """As Cell.flagged: a decision whose prediction (value or evidence) is no longer the machine's."""
-    if decision is None or not decision.field:
-        return False
-    was = json.loads(decision.predicted_evidence or "{}")
-    return (decision.predicted_value or "") != predicted or _evidence_key(was) != _evidence_key(evidence)
 
 
 def _decisions_at(session: Session, case_ids: set[str], moment: datetime | None) -> dict[tuple[str, str], models.Curation]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.schema import COLUMNS, FIELD_BY_NAME, SCORED_FIELDS, InvalidValue, normalize_cell
 from pipeline.store import history, models
+from pipeline.store.flags import outdated
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision: a store already there opens without loading Alembic (0.6 s of every run)
@@ -64,14 +65,7 @@ class Cell:
     @property
     def flagged(self) -> bool:
         """The machine's prediction or its evidence changed after the curator decided: worth a second look."""
-        if self.decision is None:
-            return False
-        was = json.loads(self.decision.predicted_evidence or "{}")
-        return (self.decision.predicted_value or "") != self.predicted or _evidence_key(was) != _evidence_key(self.evidence)
-
-
-def _evidence_key(evidence: dict) -> tuple:
-    return tuple(evidence.get(k) for k in ("doc_id", "start", "end", "quote"))
+        return self.decision is not None and outdated(self.decision, self.predicted, self.evidence)
 
 
 @dataclass
