@@ -25,7 +25,9 @@ def test_fifty_cells_reviewed_with_the_keyboard_are_kept_exactly_across_a_rerun(
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 900})
                 page.goto(base + "/")
-                page.keyboard.type("Kim")  # the name field has the focus
+                # the name field takes the focus as the page loads (autofocus): keys typed before are lost
+                page.wait_for_function("document.activeElement && document.activeElement.name === 'name'")
+                page.keyboard.type("Kim")
                 with page.expect_navigation():
                     page.keyboard.press("Enter")
                 session = review_with_keys(page, base, cells=50, corrections=3, rejects=1)
