@@ -310,6 +310,11 @@ class FakeNcbi:
         return _document(root)
 
     # -- checks on the log ---------------------------------------------------------------------------
+    def efetched(self, db: str) -> list[str]:
+        """The ids the logged efetches of ``db`` asked for, in order: by id list or from the history server."""
+        return [i for r in self.log if r.utility == "efetch" and r.params.get("db") == [db]
+                for i in self._efetch_ids(r.params) or []]
+
     def most_in_one_second(self) -> int:
         times = sorted(r.at for r in self.log)
         return max((sum(1 for u in times[i:] if u < t + 1.0) for i, t in enumerate(times)), default=0)

@@ -40,12 +40,6 @@ def day(offset: int) -> date:
     return FIRST_RUN + timedelta(days=offset)
 
 
-def fetched_ids(fake: FakeNcbi, db: str) -> list[str]:
-    """The ids that efetches of ``db`` asked for by list, in order."""
-    return [i for r in fake.log if r.utility == "efetch" and r.params["db"] == [db]
-            for value in r.params.get("id", []) for i in value.split(",")]
-
-
 def texts(paths) -> list[str]:
     return [path.read_text(encoding="utf-8") for path in paths]
 
@@ -58,7 +52,7 @@ def test_a_revised_record_is_fetched_again_and_its_earlier_version_kept(tmp_path
         fake.log.clear()
         fake.revise(DOSED, on=day(4), abstract="Plasma exchange of 2,000 mL was given.")
         second = fetch(tmp_path, url, day(5))
-        assert fetched_ids(fake, "pubmed") == [DOSED] and fetched_ids(fake, "pmc") == []
+        assert fake.efetched("pubmed") == [DOSED] and fake.efetched("pmc") == []
         assert (second.updated, second.revised, second.new, second.unchanged, second.skipped) == (1, [DOSED], 0, 0, 0)
         assert len(fake.log) == second.requests == 4  # 3 searches and the efetch
         current = cache.pubmed_path(DOSED)
@@ -86,7 +80,7 @@ def test_a_new_modification_date_with_the_same_content_writes_nothing(tmp_path):
         fake.log.clear()
         fake.touch(OTHER, on=day(4))
         summary = fetch(tmp_path, url, day(5))
-    assert fetched_ids(fake, "pubmed") == [OTHER]
+    assert fake.efetched("pubmed") == [OTHER]
     assert (summary.unchanged, summary.updated, summary.revised, summary.new) == (1, 0, [], 0)
     assert cache.pubmed_versions(OTHER) == [] and not (cache.root / "versions").exists()
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in cache.root.rglob("*.xml")} == before
@@ -102,7 +96,7 @@ def test_a_revised_full_text_is_fetched_again_and_versioned(tmp_path):
         fake.revise_pmc("PMC7000002", on=day(4))
         summary = fetch(tmp_path, url, day(5))
         # the revised one, after the withheld one asked again (a new full text, for PMC may yet release it)
-        assert fetched_ids(fake, "pmc") == ["7000003", "7000002"] and fetched_ids(fake, "pubmed") == []
+        assert fake.efetched("pmc") == ["7000003", "7000002"] and fake.efetched("pubmed") == []
         assert (summary.updated, summary.revised, summary.full_texts, summary.unchanged) == (1, [FULL_TEXT], 0, 0)
         assert summary.not_open_access == 1  # the withheld one only: a stored one asked again is not counted
         (earlier,) = cache.pmc_versions("PMC7000002")
@@ -132,7 +126,7 @@ def test_full_compares_every_stored_record_and_catches_a_revision_without_a_new_
         fake.log.clear()
         full = fetch(tmp_path, url, day(6), full=True)
     assert [r.params.get("datetype") for r in fake.log if r.utility == "esearch"] == [None]  # one search, no window
-    assert sorted(fetched_ids(fake, "pubmed")) == [DOSED, FULL_TEXT, OTHER] and fetched_ids(fake, "pmc") == ["7000002"]
+    assert sorted(fake.efetched("pubmed")) == [DOSED, FULL_TEXT, OTHER] and fake.efetched("pmc") == ["7000002"]
     assert (full.revised, full.updated, full.unchanged, full.skipped, full.new) == ([DOSED], 1, 3, 0, 0)
     assert "2,000 mL" in cache.pubmed_path(DOSED).read_text() and len(cache.pubmed_versions(DOSED)) == 1
 

@@ -79,7 +79,7 @@ def weeks(tmp_path_factory):
             written = json.loads((summary.run_dir / "changes.json").read_text(encoding="utf-8"))
             assert written == summary.changes and written["run"] == summary.run_id
             changes.append(written)
-            fetched.append(efetched(fake, "pubmed"))
+            fetched.append(sorted(fake.efetched("pubmed")))
             assert said[len(changes) - 1:] == [cycle_line(written)]  # one line a cycle, for `pecrs serve` to show
 
         cycle(week(0))
@@ -102,12 +102,6 @@ def weeks(tmp_path_factory):
 def case_of(store: Store, pmid: str) -> str:
     [case] = [row["case_id"] for row in store.table() if row["pmid"] == pmid]
     return case
-
-
-def efetched(fake: FakeNcbi, db: str) -> list[str]:
-    """The ids the cycle's efetches asked for, by list or from the history server."""
-    return sorted(i for r in fake.log if r.utility == "efetch" and r.params.get("db") == [db]
-                  for i in fake._efetch_ids(r.params) or [])
 
 
 @pytest.mark.browser
